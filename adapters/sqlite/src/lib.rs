@@ -1,0 +1,137 @@
+//! SQLite storage for Aftercare: the embedded default.
+//!
+//! One file holds the inbox, outbox and schedule, ledger, consent and survey answers. It is
+//! created and migrated on first use, runs in WAL mode (readers never block the writer), and
+//! passes the sdk's storage conformance suite.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), aftercare_sqlite::OpenError> {
+//! let store = aftercare_sqlite::SqliteStore::open("aftercare.db").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Durability: by default a commit survives the process being killed at any point
+//! (WAL with `synchronous=NORMAL`); [`Durability::PowerLoss`] also survives an OS crash or
+//! power cut, at the cost of an fsync per commit.
+//!
+//! Concurrency: every claim is a single `UPDATE ... RETURNING` statement and every
+//! multi-statement transaction starts with its write, so concurrent workers in one or
+//! several processes never claim the same work and never deadlock on lock upgrades.
+
+mod schema;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+/// How hard a commit tries to reach the disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Survives the process being killed (`synchronous=NORMAL` in WAL mode). The default.
+    #[default]
+    Process,
+    /// Also survives an OS crash or power loss (`synchronous=FULL`): an fsync per commit.
+    PowerLoss,
+}
+
+/// The database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The file could not be opened or created.
+    #[error("could not open the SQLite database at {path}: {source}; check that the directory exists and is writable")]
+    Open {
+        /// The path.
+        path: PathBuf,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("could not migrate the SQLite database to schema version {version}: {source}")]
+    Migrate {
+        /// The version being applied.
+        version: i64,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The file was written by a newer version of Aftercare.
+    #[error("the database is at schema version {found}, newer than this build knows ({known}); upgrade aftercare-sqlite")]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Latest version known to this build.
+        known: i64,
+    },
+    /// A temporary directory could not be made.
+    #[error("could not create a temporary directory: {0}")]
+    TempDir(#[from] std::io::Error),
+}
+
+/// Every Aftercare storage trait on one SQLite database.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    _temp: Option<std::sync::Arc<tempfile::TempDir>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        Self::open_with(path, Durability::default()).await
+    }
+
+    /// Opens the database with a chosen durability.
+    pub async fn open_with(path: impl AsRef<Path>, durability: Durability) -> Result<Self, OpenError> {
+        let path = path.as_ref().to_path_buf();
+        let opts = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|source| OpenError::Open {
+                path: path.clone(),
+                source,
+            })?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match durability {
+                Durability::Process => SqliteSynchronous::Normal,
+                Durability::PowerLoss => SqliteSynchronous::Full,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .map_err(|source| OpenError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        schema::migrate(&pool).await?;
+        Ok(Self { pool, _temp: None })
+    }
+
+    /// A database in a fresh temporary directory, deleted when the last clone is dropped:
+    /// for tests and demos.
+    pub async fn open_temporary() -> Result<Self, OpenError> {
+        let dir = tempfile::tempdir()?;
+        let mut s = Self::open(dir.path().join("aftercare.db")).await?;
+        s._temp = Some(std::sync::Arc::new(dir));
+        Ok(s)
+    }
+
+    /// The connection pool, for queries of your own.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

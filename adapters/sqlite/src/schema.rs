@@ -1,0 +1,133 @@
+use sqlx::SqlitePool;
+
+use crate::OpenError;
+
+/// Schema versions, applied in order; `PRAGMA user_version` records the last one applied.
+/// Never edit a released step: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+CREATE TABLE inbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    source          TEXT    NOT NULL,
+    dedupe_key      TEXT    NOT NULL,
+    topic           TEXT,
+    shop            TEXT,
+    occurred_at     INTEGER,
+    meta            TEXT    NOT NULL,
+    body            BLOB    NOT NULL,
+    received_at     INTEGER NOT NULL,
+    status          TEXT    NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    finished_at     INTEGER,
+    UNIQUE (source, dedupe_key)
+);
+CREATE INDEX inbox_due ON inbox (status, next_attempt_at);
+CREATE INDEX inbox_shop ON inbox (shop);
+
+CREATE TABLE outbox (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    key                 TEXT    NOT NULL UNIQUE,
+    shop                TEXT,
+    order_id            TEXT,
+    customer_id         TEXT,
+    channel             TEXT    NOT NULL,
+    recipient_hash      TEXT    NOT NULL,
+    message             TEXT    NOT NULL,
+    status              TEXT    NOT NULL DEFAULT 'pending',
+    due_at              INTEGER NOT NULL,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    claimed_until       INTEGER,
+    recovered           INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL,
+    provider_message_id TEXT,
+    accepted_at         INTEGER,
+    last_error          TEXT
+);
+CREATE INDEX outbox_due ON outbox (status, due_at);
+CREATE INDEX outbox_customer ON outbox (customer_id);
+CREATE INDEX outbox_recipient ON outbox (recipient_hash);
+CREATE INDEX outbox_shop ON outbox (shop);
+
+CREATE TABLE ledger (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          INTEGER NOT NULL,
+    key         TEXT,
+    shop        TEXT,
+    order_id    TEXT,
+    customer_id TEXT,
+    channel     TEXT,
+    decision    TEXT    NOT NULL,
+    reason      TEXT    NOT NULL
+);
+CREATE INDEX ledger_order ON ledger (order_id);
+CREATE INDEX ledger_key ON ledger (key);
+CREATE INDEX ledger_shop ON ledger (shop);
+
+CREATE TABLE consent (
+    channel      TEXT    NOT NULL,
+    address_hash TEXT    NOT NULL,
+    purpose      TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    source       TEXT    NOT NULL,
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (channel, address_hash, purpose)
+);
+
+CREATE TABLE invitations (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT    NOT NULL,
+    shop        TEXT,
+    order_id    TEXT    NOT NULL,
+    customer_id TEXT,
+    channel     TEXT    NOT NULL,
+    locale      TEXT    NOT NULL,
+    sent_at     INTEGER NOT NULL,
+    closes_at   INTEGER NOT NULL
+);
+CREATE INDEX invitations_shop ON invitations (shop);
+
+CREATE TABLE responses (
+    invitation_id TEXT PRIMARY KEY,
+    kind          TEXT    NOT NULL,
+    order_id      TEXT    NOT NULL,
+    customer_id   TEXT,
+    score         INTEGER NOT NULL,
+    comment       TEXT,
+    via           TEXT    NOT NULL,
+    answered_at   INTEGER NOT NULL
+);
+CREATE INDEX responses_time ON responses (answered_at);
+"#,
+];
+
+/// The latest schema version this build knows.
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), OpenError> {
+    let current: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(pool)
+        .await
+        .map_err(|source| OpenError::Migrate { version: 0, source })?;
+    if current > LATEST {
+        return Err(OpenError::TooNew {
+            found: current,
+            known: LATEST,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
+        let version = i as i64 + 1;
+        let err = |source| OpenError::Migrate { version, source };
+        let mut tx = pool.begin().await.map_err(err)?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
+        sqlx::raw_sql(&format!("PRAGMA user_version = {version}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        tracing::info!(version, "sqlite schema migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,729 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aftercare::Error;
+use aftercare::model::{
+    ChannelKind, ConsentState, CustomerId, Invitation, OrderId, OutboundMessage, Purpose, Receipt,
+    ShopId, SurveyKind, SurveyResponse,
+};
+use aftercare::store::{
+    Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
+    InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
+    OutboxEntry, OutboxStatus, RedactionReport, Redactor, SurveyStore, address_hash,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+use sqlx::sqlite::SqliteRow;
+
+use crate::SqliteStore;
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(us: i64) -> Result<DateTime<Utc>, Error> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| Error::decode("stored time", format!("{us} µs is out of range")))
+}
+
+fn opt_time(us: Option<i64>) -> Result<Option<DateTime<Utc>>, Error> {
+    us.map(from_micros).transpose()
+}
+
+fn lease_end(now: DateTime<Utc>, lease: Duration) -> i64 {
+    micros(now).saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX))
+}
+
+fn db(op: &'static str) -> impl Fn(sqlx::Error) -> Error {
+    move |e| Error::storage(op, e)
+}
+
+fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, Error>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(col).map_err(|e| Error::storage("read a stored row", e))
+}
+
+fn parse_or<T>(what: &str, v: Option<T>, raw: &str) -> Result<T, Error> {
+    v.ok_or_else(|| Error::decode(format!("stored {what}"), format!("unknown value `{raw}`")))
+}
+
+const INBOX_COLS: &str = "id, source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, status, attempts, next_attempt_at, last_error";
+
+fn inbox_row(row: &SqliteRow) -> Result<InboxEntry, Error> {
+    let meta: String = get(row, "meta")?;
+    let status: String = get(row, "status")?;
+    let attempts: i64 = get(row, "attempts")?;
+    Ok(InboxEntry {
+        id: get(row, "id")?,
+        source: get(row, "source")?,
+        dedupe_key: get(row, "dedupe_key")?,
+        topic: get(row, "topic")?,
+        shop: get(row, "shop")?,
+        occurred_at: opt_time(get(row, "occurred_at")?)?,
+        meta: serde_json::from_str::<BTreeMap<String, String>>(&meta).map_err(|e| Error::decode("stored inbox meta", e))?,
+        body: get(row, "body")?,
+        received_at: from_micros(get(row, "received_at")?)?,
+        status: parse_or("inbox status", InboxStatus::parse(&status), &status)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_attempt_at: from_micros(get(row, "next_attempt_at")?)?,
+        last_error: get(row, "last_error")?,
+    })
+}
+
+const OUTBOX_COLS: &str = "id, key, message, status, due_at, attempts, created_at, provider_message_id, accepted_at, last_error, recovered";
+
+fn outbox_row(row: &SqliteRow) -> Result<OutboxEntry, Error> {
+    let message: String = get(row, "message")?;
+    let status: String = get(row, "status")?;
+    let attempts: i64 = get(row, "attempts")?;
+    let pid: Option<String> = get(row, "provider_message_id")?;
+    let accepted = opt_time(get(row, "accepted_at")?)?;
+    Ok(OutboxEntry {
+        id: get(row, "id")?,
+        key: get(row, "key")?,
+        message: serde_json::from_str::<OutboundMessage>(&message).map_err(|e| Error::decode("stored outbox message", e))?,
+        status: parse_or("outbox status", OutboxStatus::parse(&status), &status)?,
+        due_at: from_micros(get(row, "due_at")?)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        created_at: from_micros(get(row, "created_at")?)?,
+        receipt: match (pid, accepted) {
+            (Some(p), Some(at)) => Some(Receipt::new(p, at)),
+            _ => None,
+        },
+        last_error: get(row, "last_error")?,
+    })
+}
+
+fn ledger_row(row: &SqliteRow) -> Result<LedgerEntry, Error> {
+    let decision: String = get(row, "decision")?;
+    let channel: Option<String> = get(row, "channel")?;
+    let mut e = LedgerEntry::new(
+        from_micros(get(row, "at")?)?,
+        parse_or("ledger decision", Decision::parse(&decision), &decision)?,
+        get::<String>(row, "reason")?,
+    );
+    e.key = get(row, "key")?;
+    e.shop = get::<Option<String>>(row, "shop")?.map(ShopId::new);
+    e.order_id = get::<Option<String>>(row, "order_id")?.map(OrderId::new);
+    e.customer_id = get::<Option<String>>(row, "customer_id")?.map(CustomerId::new);
+    e.channel = match channel {
+        Some(c) => Some(parse_or("channel", ChannelKind::parse(&c), &c)?),
+        None => None,
+    };
+    Ok(e)
+}
+
+fn invitation_row(row: &SqliteRow) -> Result<Invitation, Error> {
+    let kind: String = get(row, "kind")?;
+    let channel: String = get(row, "channel")?;
+    Ok(Invitation {
+        id: get(row, "id")?,
+        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        shop: get::<Option<String>>(row, "shop")?.map(ShopId::new),
+        order_id: OrderId::new(get::<String>(row, "order_id")?),
+        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
+        channel: parse_or("channel", ChannelKind::parse(&channel), &channel)?,
+        locale: get(row, "locale")?,
+        sent_at: from_micros(get(row, "sent_at")?)?,
+        closes_at: from_micros(get(row, "closes_at")?)?,
+    })
+}
+
+fn response_row(row: &SqliteRow) -> Result<SurveyResponse, Error> {
+    let kind: String = get(row, "kind")?;
+    let score: i64 = get(row, "score")?;
+    Ok(SurveyResponse {
+        invitation_id: get(row, "invitation_id")?,
+        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        order_id: OrderId::new(get::<String>(row, "order_id")?),
+        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
+        score: u8::try_from(score).map_err(|e| Error::decode("stored score", e))?,
+        comment: get(row, "comment")?,
+        via: get(row, "via")?,
+        answered_at: from_micros(get(row, "answered_at")?)?,
+    })
+}
+
+#[async_trait]
+impl Inbox for SqliteStore {
+    async fn insert(&self, entry: NewInboxEntry) -> Result<InboxInsert, Error> {
+        let v = &entry.verified;
+        let meta = serde_json::to_string(&v.meta).map_err(|e| Error::decode("inbox meta", e))?;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id",
+        )
+        .bind(&entry.source)
+        .bind(&v.dedupe_key)
+        .bind(&v.topic)
+        .bind(&v.shop)
+        .bind(v.occurred_at.map(micros))
+        .bind(meta)
+        .bind(&entry.body)
+        .bind(micros(entry.received_at))
+        .bind(micros(entry.received_at))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("insert into the inbox"))?;
+        if let Some(id) = inserted {
+            return Ok(InboxInsert::Inserted(id));
+        }
+        let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE source = ? AND dedupe_key = ?")
+            .bind(&entry.source)
+            .bind(&v.dedupe_key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("find a duplicate in the inbox"))?;
+        Ok(InboxInsert::Duplicate(id))
+    }
+
+    async fn claim(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<InboxEntry>, Error> {
+        let rows = sqlx::query(&format!(
+            "UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?1
+             WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?2
+                          ORDER BY next_attempt_at, id LIMIT ?3)
+             RETURNING {INBOX_COLS}"
+        ))
+        .bind(lease_end(now, lease))
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("claim from the inbox"))?;
+        let mut out = rows.iter().map(inbox_row).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|e| e.id);
+        Ok(out)
+    }
+
+    async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error> {
+        sqlx::query("UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id = ?")
+            .bind(micros(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("complete an inbox entry"))?;
+        Ok(())
+    }
+
+    async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
+        sqlx::query("UPDATE inbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'")
+            .bind(micros(at))
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("reschedule an inbox entry"))?;
+        Ok(())
+    }
+
+    async fn dead_letter(&self, id: i64, reason: &str) -> Result<(), Error> {
+        sqlx::query("UPDATE inbox SET status = 'dead', last_error = ? WHERE id = ?")
+            .bind(reason)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("dead-letter an inbox entry"))?;
+        Ok(())
+    }
+
+    async fn inbox_entry(&self, id: i64) -> Result<Option<InboxEntry>, Error> {
+        sqlx::query(&format!("SELECT {INBOX_COLS} FROM inbox WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("read an inbox entry"))?
+            .as_ref()
+            .map(inbox_row)
+            .transpose()
+    }
+
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<InboxEntry>, Error> {
+        sqlx::query(&format!("SELECT {INBOX_COLS} FROM inbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?"))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list dead letters"))?
+            .iter()
+            .map(inbox_row)
+            .collect()
+    }
+
+    async fn requeue(&self, id: i64, at: DateTime<Utc>) -> Result<bool, Error> {
+        let r = sqlx::query("UPDATE inbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status = 'dead'")
+            .bind(micros(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("requeue a dead letter"))?;
+        Ok(r.rows_affected() == 1)
+    }
+}
+
+const LEDGER_FROM_OUTBOX: &str = "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
+     SELECT ?, key, shop, order_id, customer_id, channel, ?, ? FROM outbox WHERE id = ?";
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
+        let m = &msg.message;
+        let json = serde_json::to_string(m).map_err(|e| Error::decode("outbox message", e))?;
+        let err = db("enqueue a message");
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO outbox (key, shop, order_id, customer_id, channel, recipient_hash, message, due_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id",
+        )
+        .bind(&msg.key)
+        .bind(m.shop.as_ref().map(ShopId::as_str))
+        .bind(m.order_id.as_ref().map(OrderId::as_str))
+        .bind(m.customer_id.as_ref().map(CustomerId::as_str))
+        .bind(m.channel.as_str())
+        .bind(address_hash(&m.to))
+        .bind(json)
+        .bind(micros(msg.due_at))
+        .bind(micros(now))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(&err)?;
+        let (result, decision, reason) = match inserted {
+            Some(id) => (Enqueue::New(id), Decision::Enqueued, msg.reason.clone()),
+            None => {
+                let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE key = ?")
+                    .bind(&msg.key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(&err)?;
+                (
+                    Enqueue::Duplicate(id),
+                    Decision::Skipped,
+                    format!("already queued under the same key; not sent twice ({})", msg.reason),
+                )
+            }
+        };
+        sqlx::query(LEDGER_FROM_OUTBOX)
+            .bind(micros(now))
+            .bind(decision.as_str())
+            .bind(reason)
+            .bind(result.id())
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(result)
+    }
+
+    async fn claim_due(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<Claimed>, Error> {
+        let rows = sqlx::query(&format!(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_until = ?1,
+                    recovered = CASE WHEN status = 'sending' THEN 1 ELSE 0 END
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE (status = 'pending' AND due_at <= ?2)
+                             OR (status = 'sending' AND claimed_until <= ?2)
+                          ORDER BY due_at, id LIMIT ?3)
+             RETURNING {OUTBOX_COLS}"
+        ))
+        .bind(lease_end(now, lease))
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("claim due messages"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let entry = outbox_row(row)?;
+            let recovered: i64 = get(row, "recovered")?;
+            out.push(Claimed {
+                attempt: entry.attempts,
+                recovered: recovered != 0,
+                entry,
+            });
+        }
+        out.sort_by_key(|c| (c.entry.due_at, c.entry.id));
+        Ok(out)
+    }
+
+    async fn mark_sent(&self, id: i64, attempt: u32, receipt: &Receipt, now: DateTime<Utc>, reason: &str) -> Result<bool, Error> {
+        let err = db("record a sent message");
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        let r = sqlx::query(
+            "UPDATE outbox SET status = 'sent', provider_message_id = ?, accepted_at = ?, claimed_until = NULL, last_error = NULL
+             WHERE id = ? AND status = 'sending' AND attempts = ?",
+        )
+        .bind(&receipt.provider_message_id)
+        .bind(micros(receipt.accepted_at))
+        .bind(id)
+        .bind(i64::from(attempt))
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(LEDGER_FROM_OUTBOX)
+            .bind(micros(now))
+            .bind(Decision::Sent.as_str())
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(true)
+    }
+
+    async fn reschedule(&self, id: i64, attempt: u32, due_at: DateTime<Utc>, decision: Decision, reason: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+        let err = db("reschedule a message");
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        let r = sqlx::query(
+            "UPDATE outbox SET status = 'pending', due_at = ?, claimed_until = NULL, last_error = ?
+             WHERE id = ? AND status = 'sending' AND attempts = ?",
+        )
+        .bind(micros(due_at))
+        .bind(reason)
+        .bind(id)
+        .bind(i64::from(attempt))
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(LEDGER_FROM_OUTBOX)
+            .bind(micros(now))
+            .bind(decision.as_str())
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(true)
+    }
+
+    async fn finish(&self, id: i64, attempt: u32, status: OutboxStatus, reason: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+        let decision = match status {
+            OutboxStatus::Skipped => Decision::Skipped,
+            OutboxStatus::Uncertain => Decision::Uncertain,
+            OutboxStatus::Dead => Decision::DeadLettered,
+            other => {
+                return Err(Error::Config(format!(
+                    "finish() ends a message as skipped, dead or uncertain, not `{}`",
+                    other.as_str()
+                )));
+            }
+        };
+        let err = db("finish a message");
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        let r = sqlx::query(
+            "UPDATE outbox SET status = ?, claimed_until = NULL, last_error = ?
+             WHERE id = ? AND status = 'sending' AND attempts = ?",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(id)
+        .bind(i64::from(attempt))
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(LEDGER_FROM_OUTBOX)
+            .bind(micros(now))
+            .bind(decision.as_str())
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(true)
+    }
+
+    async fn outbox_entry(&self, id: i64) -> Result<Option<OutboxEntry>, Error> {
+        sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("read a message"))?
+            .as_ref()
+            .map(outbox_row)
+            .transpose()
+    }
+
+    async fn outbox_by_key(&self, key: &str) -> Result<Option<OutboxEntry>, Error> {
+        sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE key = ?"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("read a message by key"))?
+            .as_ref()
+            .map(outbox_row)
+            .transpose()
+    }
+
+    async fn outbox_in(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxEntry>, Error> {
+        sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY id LIMIT ?"))
+            .bind(status.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list messages"))?
+            .iter()
+            .map(outbox_row)
+            .collect()
+    }
+}
+
+const LEDGER_COLS: &str = "at, key, shop, order_id, customer_id, channel, decision, reason";
+
+#[async_trait]
+impl Ledger for SqliteStore {
+    async fn record(&self, e: LedgerEntry) -> Result<(), Error> {
+        sqlx::query("INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(micros(e.at))
+            .bind(&e.key)
+            .bind(e.shop.as_ref().map(ShopId::as_str))
+            .bind(e.order_id.as_ref().map(OrderId::as_str))
+            .bind(e.customer_id.as_ref().map(CustomerId::as_str))
+            .bind(e.channel.map(ChannelKind::as_str))
+            .bind(e.decision.as_str())
+            .bind(&e.reason)
+            .execute(&self.pool)
+            .await
+            .map_err(db("write the ledger"))?;
+        Ok(())
+    }
+
+    async fn ledger_for_order(&self, order: &OrderId) -> Result<Vec<LedgerEntry>, Error> {
+        sqlx::query(&format!("SELECT {LEDGER_COLS} FROM ledger WHERE order_id = ? ORDER BY at, id"))
+            .bind(order.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("read the ledger"))?
+            .iter()
+            .map(ledger_row)
+            .collect()
+    }
+
+    async fn ledger_for_key(&self, key: &str) -> Result<Vec<LedgerEntry>, Error> {
+        sqlx::query(&format!("SELECT {LEDGER_COLS} FROM ledger WHERE key = ? ORDER BY at, id"))
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("read the ledger"))?
+            .iter()
+            .map(ledger_row)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ConsentStore for SqliteStore {
+    async fn set_consent(&self, r: ConsentRecord) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO consent (channel, address_hash, purpose, state, source, at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (channel, address_hash, purpose) DO UPDATE
+               SET state = excluded.state, source = excluded.source, at = excluded.at
+               WHERE excluded.at >= consent.at",
+        )
+        .bind(r.channel.as_str())
+        .bind(&r.address_hash)
+        .bind(r.purpose.map_or("*", Purpose::as_str))
+        .bind(r.state.as_str())
+        .bind(&r.source)
+        .bind(micros(r.at))
+        .execute(&self.pool)
+        .await
+        .map_err(db("record consent"))?;
+        Ok(())
+    }
+
+    async fn consent(&self, channel: ChannelKind, address: &str, purpose: Purpose) -> Result<Option<ConsentRecord>, Error> {
+        let row = sqlx::query(
+            "SELECT channel, address_hash, purpose, state, source, at FROM consent
+             WHERE channel = ? AND address_hash = ? AND purpose IN (?, '*')
+             ORDER BY at DESC, purpose = '*' ASC LIMIT 1",
+        )
+        .bind(channel.as_str())
+        .bind(address_hash(address))
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("read consent"))?;
+        let Some(row) = row else { return Ok(None) };
+        let state: String = get(&row, "state")?;
+        let p: String = get(&row, "purpose")?;
+        let mut rec = ConsentRecord::new(
+            channel,
+            "",
+            if p == "*" { None } else { Some(parse_or("purpose", Purpose::parse(&p), &p)?) },
+            parse_or("consent state", ConsentState::parse(&state), &state)?,
+            get::<String>(&row, "source")?,
+            from_micros(get(&row, "at")?)?,
+        );
+        rec.address_hash = get(&row, "address_hash")?;
+        Ok(Some(rec))
+    }
+}
+
+#[async_trait]
+impl SurveyStore for SqliteStore {
+    async fn save_invitation(&self, i: &Invitation) -> Result<bool, Error> {
+        let r = sqlx::query(
+            "INSERT INTO invitations (id, kind, shop, order_id, customer_id, channel, locale, sent_at, closes_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&i.id)
+        .bind(i.kind.as_str())
+        .bind(i.shop.as_ref().map(ShopId::as_str))
+        .bind(i.order_id.as_str())
+        .bind(i.customer_id.as_ref().map(CustomerId::as_str))
+        .bind(i.channel.as_str())
+        .bind(&i.locale)
+        .bind(micros(i.sent_at))
+        .bind(micros(i.closes_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db("save an invitation"))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, Error> {
+        sqlx::query("SELECT * FROM invitations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("read an invitation"))?
+            .as_ref()
+            .map(invitation_row)
+            .transpose()
+    }
+
+    async fn record_response(&self, r: &SurveyResponse) -> Result<bool, Error> {
+        let res = sqlx::query(
+            "INSERT INTO responses (invitation_id, kind, order_id, customer_id, score, comment, via, answered_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (invitation_id) DO NOTHING",
+        )
+        .bind(&r.invitation_id)
+        .bind(r.kind.as_str())
+        .bind(r.order_id.as_str())
+        .bind(r.customer_id.as_ref().map(CustomerId::as_str))
+        .bind(i64::from(r.score))
+        .bind(&r.comment)
+        .bind(&r.via)
+        .bind(micros(r.answered_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db("record a survey answer"))?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    async fn responses_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<SurveyResponse>, Error> {
+        sqlx::query("SELECT * FROM responses WHERE answered_at >= ? AND answered_at < ? ORDER BY answered_at, invitation_id")
+            .bind(micros(from))
+            .bind(micros(to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("read survey answers"))?
+            .iter()
+            .map(response_row)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Redactor for SqliteStore {
+    async fn redact_customer(&self, req: &CustomerRedaction) -> Result<RedactionReport, Error> {
+        let err = db("redact a customer");
+        let shop = req.shop.as_ref().map(ShopId::as_str);
+        let customer = req.customer_id.as_ref().map(CustomerId::as_str);
+        let mut report = RedactionReport::default();
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        for addr in req.addresses.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+            let r = sqlx::query("DELETE FROM inbox WHERE (?1 IS NULL OR shop = ?1 OR shop IS NULL) AND instr(body, ?2) > 0")
+                .bind(shop)
+                .bind(addr.as_bytes())
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+            report.inbox_deleted += r.rows_affected();
+            let h = address_hash(addr);
+            let r = sqlx::query("DELETE FROM outbox WHERE recipient_hash = ?")
+                .bind(&h)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+            report.outbox_deleted += r.rows_affected();
+            let r = sqlx::query("DELETE FROM consent WHERE address_hash = ? AND state = 'granted'")
+                .bind(&h)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+            report.consents_deleted += r.rows_affected();
+        }
+        if let Some(c) = customer {
+            let r = sqlx::query("DELETE FROM outbox WHERE customer_id = ? AND (?2 IS NULL OR shop = ?2 OR shop IS NULL)")
+                .bind(c)
+                .bind(shop)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+            report.outbox_deleted += r.rows_affected();
+            sqlx::query("UPDATE ledger SET customer_id = NULL WHERE customer_id = ? AND (?2 IS NULL OR shop = ?2 OR shop IS NULL)")
+                .bind(c)
+                .bind(shop)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+        }
+        let mut orders: Vec<&str> = req.orders.iter().map(OrderId::as_str).collect();
+        orders.sort_unstable();
+        orders.dedup();
+        // Answers: by customer, and by the orders named.
+        let r = sqlx::query(
+            "UPDATE responses SET customer_id = NULL, comment = NULL
+             WHERE (customer_id IS NOT NULL OR comment IS NOT NULL)
+               AND (customer_id = ?1 OR order_id IN (SELECT value FROM json_each(?2)))",
+        )
+        .bind(customer)
+        .bind(serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into()))
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        report.responses_anonymised += r.rows_affected();
+        sqlx::query(
+            "UPDATE invitations SET customer_id = NULL
+             WHERE customer_id = ?1 OR order_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(customer)
+        .bind(serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into()))
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(report)
+    }
+
+    async fn redact_shop(&self, shop: &ShopId) -> Result<RedactionReport, Error> {
+        let err = db("redact a shop");
+        let s = shop.as_str();
+        let mut report = RedactionReport::default();
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        report.inbox_deleted = sqlx::query("DELETE FROM inbox WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?.rows_affected();
+        report.outbox_deleted = sqlx::query("DELETE FROM outbox WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?.rows_affected();
+        sqlx::query("DELETE FROM ledger WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?;
+        report.responses_anonymised = sqlx::query("DELETE FROM responses WHERE invitation_id IN (SELECT id FROM invitations WHERE shop = ?)")
+            .bind(s)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?
+            .rows_affected();
+        sqlx::query("DELETE FROM invitations WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,7 @@
+//! The sdk's storage conformance suite, run on SQLite files in temporary directories.
+
+aftercare::storage_conformance_tests!(async {
+    aftercare_sqlite::SqliteStore::open_temporary()
+        .await
+        .expect("a temporary SQLite database opens")
+});

@@ -1,0 +1,406 @@
+//! The dispatcher: claims due messages from the outbox, applies the send policies, sends
+//! through the channels, and records every outcome in the ledger.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
+
+use crate::Error;
+use crate::backoff::RetryPolicy;
+use crate::channel::{MessageChannel, SendError};
+use crate::clock::Clock;
+use crate::model::{ChannelKind, ConsentState};
+use crate::ratelimit::RateLimit;
+use crate::store::{Claimed, ConsentRecord, ConsentStore, Decision, OutboxEntry, OutboxStatus, Outbox};
+
+/// What a [`SendPolicy`] decides about a message that is due.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Go ahead.
+    Send,
+    /// Not now: try again at `until` (quiet hours, a closed window).
+    Defer {
+        /// When to try again.
+        until: DateTime<Utc>,
+        /// Why, for the ledger.
+        reason: String,
+    },
+    /// Never: skip it (no consent, superseded).
+    Skip {
+        /// Why, for the ledger.
+        reason: String,
+    },
+}
+
+/// A rule checked just before a message is sent (consent, quiet hours, ...).
+/// The first rule that does not say [`Verdict::Send`] wins.
+#[async_trait]
+pub trait SendPolicy: Send + Sync {
+    /// Judges a due message.
+    async fn check(&self, entry: &OutboxEntry, now: DateTime<Utc>) -> Result<Verdict, Error>;
+}
+
+/// Skips messages to an address that has refused this purpose on this channel.
+#[derive(Clone)]
+pub struct ConsentPolicy {
+    store: Arc<dyn ConsentStore>,
+}
+
+impl std::fmt::Debug for ConsentPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConsentPolicy")
+    }
+}
+
+impl ConsentPolicy {
+    /// A policy reading the consent store.
+    pub fn new(store: Arc<dyn ConsentStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl SendPolicy for ConsentPolicy {
+    async fn check(&self, entry: &OutboxEntry, _now: DateTime<Utc>) -> Result<Verdict, Error> {
+        let m = &entry.message;
+        Ok(match self.store.consent(m.channel, &m.to, m.purpose).await? {
+            Some(r) if r.state == ConsentState::Denied => Verdict::Skip {
+                reason: format!(
+                    "recipient refused {} messages on {} ({} at {})",
+                    m.purpose.as_str(),
+                    m.channel,
+                    r.source,
+                    r.at.to_rfc3339()
+                ),
+            },
+            _ => Verdict::Send,
+        })
+    }
+}
+
+/// What one pass of the dispatcher did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DispatchReport {
+    /// Sent.
+    pub sent: u32,
+    /// Deferred or left for retry.
+    pub rescheduled: u32,
+    /// Skipped on purpose.
+    pub skipped: u32,
+    /// Dead-lettered.
+    pub dead: u32,
+    /// Left uncertain (may have been sent).
+    pub uncertain: u32,
+    /// Claims lost to another dispatcher (nothing recorded by this one).
+    pub lost: u32,
+}
+
+impl DispatchReport {
+    fn total(&self) -> u32 {
+        self.sent + self.rescheduled + self.skipped + self.dead + self.uncertain + self.lost
+    }
+
+    fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Sent => self.sent += 1,
+            Outcome::Rescheduled => self.rescheduled += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Dead => self.dead += 1,
+            Outcome::Uncertain => self.uncertain += 1,
+            Outcome::Lost => self.lost += 1,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Outcome {
+    Sent,
+    Rescheduled,
+    Skipped,
+    Dead,
+    Uncertain,
+    Lost,
+}
+
+/// Sends what is due in the outbox, at most once per key.
+///
+/// - Policies run first; a deferral or skip is ledgered with its reason.
+/// - A channel's rate limit is awaited before each send, shared by all tasks.
+/// - Transient failures are retried with exponential backoff and jitter, never sooner than
+///   the provider's `Retry-After`; permanent ones are dead-lettered (an opt-out is also
+///   stored in the consent store); "may have been sent" is recorded as uncertain, not
+///   retried.
+/// - A message found `sending` under an expired claim was in flight when a dispatcher
+///   stopped: it is sent again and the ledger says so.
+pub struct Dispatcher {
+    outbox: Arc<dyn Outbox>,
+    channels: HashMap<ChannelKind, Arc<dyn MessageChannel>>,
+    limits: HashMap<ChannelKind, Arc<dyn RateLimit>>,
+    policies: Vec<Arc<dyn SendPolicy>>,
+    consent: Option<Arc<dyn ConsentStore>>,
+    clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+    batch: u32,
+    concurrency: usize,
+    lease: Duration,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("channels", &self.channels.keys().collect::<Vec<_>>())
+            .field("retry", &self.retry)
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher over an outbox, with no channels yet.
+    pub fn new(outbox: Arc<dyn Outbox>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            outbox,
+            channels: HashMap::new(),
+            limits: HashMap::new(),
+            policies: Vec::new(),
+            consent: None,
+            clock,
+            retry: RetryPolicy::default(),
+            batch: 64,
+            concurrency: 8,
+            lease: Duration::from_secs(5 * 60),
+        }
+    }
+
+    /// Adds a channel (replacing any other of the same kind).
+    pub fn channel(mut self, channel: Arc<dyn MessageChannel>) -> Self {
+        self.channels.insert(channel.kind(), channel);
+        self
+    }
+
+    /// Paces a channel with a shared rate limit.
+    pub fn rate_limit(mut self, kind: ChannelKind, limit: Arc<dyn RateLimit>) -> Self {
+        self.limits.insert(kind, limit);
+        self
+    }
+
+    /// Adds a policy, checked in the order added.
+    pub fn policy(mut self, policy: Arc<dyn SendPolicy>) -> Self {
+        self.policies.push(policy);
+        self
+    }
+
+    /// Checks consent before sending and records opt-outs reported by providers.
+    pub fn consent_store(mut self, store: Arc<dyn ConsentStore>) -> Self {
+        self.policies.insert(0, Arc::new(ConsentPolicy::new(store.clone())));
+        self.consent = Some(store);
+        self
+    }
+
+    /// Sets the retry policy for transient failures.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how many messages are claimed at once and sent concurrently.
+    pub fn batch(mut self, batch: u32, concurrency: usize) -> Self {
+        self.batch = batch.max(1);
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Sets the claim lease; it must be longer than the slowest send.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Claims and handles one batch of due messages.
+    pub async fn run_once(&self) -> Result<DispatchReport, Error> {
+        let now = self.clock.now();
+        let claimed = self.outbox.claim_due(now, self.batch, self.lease).await?;
+        let outcomes: Vec<Result<Outcome, Error>> = futures::stream::iter(claimed)
+            .map(|c| async move { self.handle(c).await })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut report = DispatchReport::default();
+        for o in outcomes {
+            report.add(o?);
+        }
+        Ok(report)
+    }
+
+    /// Dispatches until nothing is due now; returns the totals.
+    pub async fn drain(&self) -> Result<DispatchReport, Error> {
+        let mut total = DispatchReport::default();
+        loop {
+            let r = self.run_once().await?;
+            if r.total() == 0 {
+                return Ok(total);
+            }
+            total.sent += r.sent;
+            total.rescheduled += r.rescheduled;
+            total.skipped += r.skipped;
+            total.dead += r.dead;
+            total.uncertain += r.uncertain;
+            total.lost += r.lost;
+        }
+    }
+
+    /// Runs until `shutdown` resolves, polling every `interval` when idle.
+    pub async fn run(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let idle = match self.run_once().await {
+                Ok(r) => r.total() == 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "dispatch failed; backing off");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = &mut shutdown => return,
+                    _ = tokio::time::sleep(interval) => {}
+                }
+            }
+        }
+    }
+
+    async fn handle(&self, c: Claimed) -> Result<Outcome, Error> {
+        let Claimed {
+            entry,
+            attempt,
+            recovered,
+        } = c;
+        let id = entry.id;
+        let now = self.clock.now();
+        for p in &self.policies {
+            match p.check(&entry, now).await? {
+                Verdict::Send => {}
+                Verdict::Defer { until, reason } => {
+                    let ok = self
+                        .outbox
+                        .reschedule(id, attempt, until, Decision::Deferred, &reason, now)
+                        .await?;
+                    return Ok(if ok { Outcome::Rescheduled } else { Outcome::Lost });
+                }
+                Verdict::Skip { reason } => {
+                    return self.finish(id, attempt, OutboxStatus::Skipped, &reason).await;
+                }
+            }
+        }
+        let kind = entry.message.channel;
+        let Some(channel) = self.channels.get(&kind) else {
+            let reason = format!("no {kind} channel is configured; add one to the dispatcher");
+            return self.finish(id, attempt, OutboxStatus::Dead, &reason).await;
+        };
+        if let Some(limit) = self.limits.get(&kind) {
+            limit.acquire().await;
+        }
+        let result = channel.send(&entry.message, &entry.key).await;
+        let now = self.clock.now();
+        match result {
+            Ok(receipt) => {
+                let reason = if recovered {
+                    format!(
+                        "sent on {kind} as {} after a restart: the earlier attempt was in flight when the dispatcher stopped, so the customer may get it twice",
+                        receipt.provider_message_id
+                    )
+                } else {
+                    format!("sent on {kind} as {}", receipt.provider_message_id)
+                };
+                let ok = self
+                    .outbox
+                    .mark_sent(id, attempt, &receipt, now, &reason)
+                    .await?;
+                Ok(if ok { Outcome::Sent } else { Outcome::Lost })
+            }
+            Err(SendError::Transient {
+                retry_after,
+                reason,
+            }) => {
+                if self.retry.may_retry(attempt) {
+                    let delay = self.retry.delay(attempt, retry_after);
+                    let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    let why = format!(
+                        "attempt {attempt} failed transiently ({reason}); retrying at {}",
+                        at.to_rfc3339()
+                    );
+                    let ok = self
+                        .outbox
+                        .reschedule(id, attempt, at, Decision::Retrying, &why, now)
+                        .await?;
+                    Ok(if ok { Outcome::Rescheduled } else { Outcome::Lost })
+                } else {
+                    let why = format!("gave up after {attempt} attempts: {reason}");
+                    self.finish(id, attempt, OutboxStatus::Dead, &why).await
+                }
+            }
+            Err(SendError::Permanent {
+                code,
+                reason,
+                opted_out,
+            }) => {
+                if opted_out && let Some(store) = &self.consent {
+                    let source = format!("provider:{}", code.as_deref().unwrap_or("opt-out"));
+                    store
+                        .set_consent(ConsentRecord::new(
+                            kind,
+                            &entry.message.to,
+                            None,
+                            ConsentState::Denied,
+                            source,
+                            now,
+                        ))
+                        .await?;
+                }
+                let why = format!(
+                    "permanent failure{}: {reason}",
+                    code.map(|c| format!(" (provider code {c})")).unwrap_or_default()
+                );
+                self.finish(id, attempt, OutboxStatus::Dead, &why).await
+            }
+            Err(SendError::MaybeSent { reason }) => {
+                let why = format!(
+                    "the request may have been sent ({reason}); not retried automatically to avoid a duplicate"
+                );
+                self.finish(id, attempt, OutboxStatus::Uncertain, &why).await
+            }
+            Err(SendError::TemplateRequired { reason }) => {
+                let why = format!("the channel requires an approved template: {reason}");
+                self.finish(id, attempt, OutboxStatus::Dead, &why).await
+            }
+        }
+    }
+
+    async fn finish(
+        &self,
+        id: i64,
+        attempt: u32,
+        status: OutboxStatus,
+        reason: &str,
+    ) -> Result<Outcome, Error> {
+        let ok = self
+            .outbox
+            .finish(id, attempt, status, reason, self.clock.now())
+            .await?;
+        Ok(if !ok {
+            Outcome::Lost
+        } else {
+            match status {
+                OutboxStatus::Skipped => Outcome::Skipped,
+                OutboxStatus::Uncertain => Outcome::Uncertain,
+                _ => Outcome::Dead,
+            }
+        })
+    }
+}

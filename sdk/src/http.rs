@@ -1,0 +1,170 @@
+//! The HTTP surface (feature `axum`): routers an integrator mounts in their own app.
+//!
+//! [`WebhookRoutes`] serves `POST /webhooks/{source}`: it reads at most the source's body
+//! limit, verifies the raw bytes, stores the webhook in the inbox (de-duplicated) and only
+//! then answers `200`. Processing happens later, from the inbox.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::store::{Inbox, InboxInsert, NewInboxEntry};
+use crate::webhook::{RawHeaders, Rejection, WebhookRequest, WebhookSource};
+
+/// Builder of the webhook router.
+///
+/// ```
+/// use std::sync::Arc;
+/// use aftercare::http::WebhookRoutes;
+/// use aftercare::webhook::{NativeSource, Secret};
+/// # fn demo(inbox: Arc<dyn aftercare::store::Inbox>) {
+/// let router: axum::Router = WebhookRoutes::new(inbox, Arc::new(aftercare::clock::SystemClock))
+///     .source("native", Arc::new(NativeSource::new(Secret::from("s3cret"))))
+///     .into_router();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct WebhookRoutes {
+    inbox: Arc<dyn Inbox>,
+    clock: Arc<dyn Clock>,
+    sources: HashMap<String, Arc<dyn WebhookSource>>,
+    stored: Arc<Notify>,
+}
+
+impl std::fmt::Debug for WebhookRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookRoutes")
+            .field("sources", &self.sources.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookRoutes {
+    /// Routes storing into `inbox`.
+    pub fn new(inbox: Arc<dyn Inbox>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inbox,
+            clock,
+            sources: HashMap::new(),
+            stored: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Serves a source at `/webhooks/{name}`.
+    pub fn source(mut self, name: impl Into<String>, source: Arc<dyn WebhookSource>) -> Self {
+        self.sources.insert(name.into(), source);
+        self
+    }
+
+    /// Notified each time a new webhook is stored, so a processor can wake at once.
+    pub fn stored_signal(&self) -> Arc<Notify> {
+        self.stored.clone()
+    }
+
+    /// The router, with state applied.
+    pub fn into_router(self) -> Router {
+        Router::new()
+            .route("/webhooks/{source}", post(receive))
+            .with_state(Arc::new(self))
+    }
+}
+
+fn reject(r: &Rejection) -> Response {
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        status,
+        axum::Json(json!({ "error": r.code(), "message": r.to_string() })),
+    )
+        .into_response()
+}
+
+async fn receive(
+    State(routes): State<Arc<WebhookRoutes>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(source) = routes.sources.get(&name).cloned() else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "error": "unknown_source", "message": format!("no webhook source named `{name}` is configured") })),
+        )
+            .into_response();
+    };
+    let limit = source.max_body_bytes();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(n) = declared
+        && n > limit
+    {
+        return reject(&Rejection::TooLarge { limit, size: n });
+    }
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            let too_large = std::iter::successors(
+                Some(&e as &(dyn std::error::Error + 'static)),
+                |e| e.source(),
+            )
+            .any(|e| e.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                return reject(&Rejection::TooLarge {
+                    limit,
+                    size: limit.saturating_add(1),
+                });
+            }
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({ "error": "unreadable_body", "message": "the request body could not be read" })),
+            )
+                .into_response();
+        }
+    };
+    let raw = RawHeaders::from(&headers);
+    let received_at = routes.clock.now();
+    let req = WebhookRequest {
+        headers: &raw,
+        body: &bytes,
+        received_at,
+    };
+    let verified = match source.verify(&req) {
+        Ok(v) => v,
+        Err(r) => {
+            tracing::warn!(source = %name, reason = r.code(), "webhook rejected");
+            return reject(&r);
+        }
+    };
+    let topic = verified.topic.clone();
+    let entry = NewInboxEntry::new(name.clone(), verified, bytes.to_vec(), received_at);
+    match routes.inbox.insert(entry).await {
+        Ok(InboxInsert::Inserted(id)) => {
+            tracing::info!(source = %name, id, topic = topic.as_deref().unwrap_or("-"), "webhook stored");
+            routes.stored.notify_waiters();
+            (StatusCode::OK, axum::Json(json!({ "status": "accepted", "id": id }))).into_response()
+        }
+        Ok(InboxInsert::Duplicate(id)) => {
+            tracing::info!(source = %name, id, "duplicate webhook acknowledged");
+            (StatusCode::OK, axum::Json(json!({ "status": "duplicate", "id": id }))).into_response()
+        }
+        Err(e) => {
+            tracing::error!(source = %name, error = %e, "webhook could not be stored; asking the sender to retry");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "5")],
+                axum::Json(json!({ "error": "storage_unavailable", "message": "the webhook could not be stored; retry later" })),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! # Aftercare
+//!
+//! Post-purchase customer success for any shop platform: share live tracking links when an
+//! order ships, keep the customer informed as the shipment moves, ask for satisfaction after
+//! delivery, and act on the answers, with consent, opt-outs and quiet hours respected.
+//!
+//! This crate is the core. It names no platform: shop platforms, messaging providers and
+//! storage backends are adapters (separate crates) implementing the traits here.
+//!
+//! - [`model`]: orders, customers, shipments, [`PlatformEvent`](model::PlatformEvent),
+//!   messages, surveys.
+//! - [`webhook`]: verification of signed webhooks on raw bytes (three signing families,
+//!   secret rotation, replay window, size limit) and the [`WebhookSource`](webhook::WebhookSource) trait.
+//! - [`platform`] holds [`OrderSource`](platform::OrderSource),
+//!   [`CustomerDirectory`](platform::CustomerDirectory) and [`OrderAnnotator`](platform::OrderAnnotator).
+//! - [`channel`]: [`MessageChannel`](channel::MessageChannel) and its classified errors.
+//! - [`store`]: inbox, outbox, ledger, consent, surveys, redaction.
+//! - [`inbox`]: processing stored webhooks with retries and dead letters.
+//! - [`dispatch`]: sending due messages at most once per key.
+//! - `http` (feature `axum`): the webhook router.
+//! - `conformance` (feature `conformance`): the storage test suite every backend runs.
+//!
+//! ```
+//! use aftercare::webhook::{Verifier, Scheme, Secret, RawHeaders};
+//! let v = Verifier::new(Scheme::StandardWebhooks, Secret::from_standard_webhooks("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap());
+//! let headers = v.sign_with_id("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#);
+//! assert_eq!(headers.get_str("webhook-signature"), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+//! ```
+
+pub mod backoff;
+pub mod channel;
+pub mod clock;
+pub mod dispatch;
+mod error;
+pub mod inbox;
+pub mod model;
+pub mod platform;
+pub mod ratelimit;
+pub mod store;
+pub mod webhook;
+
+#[cfg(feature = "axum")]
+pub mod http;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{BoxError, Error};

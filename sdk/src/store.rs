@@ -1,0 +1,657 @@
+//! The storage traits: inbox, outbox and schedule, ledger, consent and survey answers.
+//!
+//! Backends (`aftercare-sqlite`, `aftercare-postgres`) implement every trait here and pass
+//! the conformance suite in [`crate::conformance`] (feature `conformance`) unchanged.
+//!
+//! Two rules every backend keeps:
+//! - every outbox state change writes its ledger row in the same transaction, so no send,
+//!   deferral or skip is ever without its reason;
+//! - claims are leases: work claimed by a process that then dies is claimed again once the
+//!   lease runs out, and a change made under an expired claim is refused.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::Error;
+use crate::model::{
+    ChannelKind, ConsentState, CustomerId, Invitation, OrderId, OutboundMessage, Purpose, Receipt,
+    ShopId, SurveyResponse,
+};
+use crate::webhook::VerifiedWebhook;
+
+// ---------------------------------------------------------------- inbox
+
+/// A verified webhook to store.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct NewInboxEntry {
+    /// The source's name (the `{source}` in `/webhooks/{source}`).
+    pub source: String,
+    /// What verification learnt.
+    pub verified: VerifiedWebhook,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+impl NewInboxEntry {
+    /// A new entry.
+    pub fn new(
+        source: impl Into<String>,
+        verified: VerifiedWebhook,
+        body: Vec<u8>,
+        received_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            source: source.into(),
+            verified,
+            body,
+            received_at,
+        }
+    }
+}
+
+/// The outcome of storing a webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxInsert {
+    /// Stored for the first time, with this id.
+    Inserted(i64),
+    /// Already stored under the same source and key, with this id; nothing changed.
+    Duplicate(i64),
+}
+
+impl InboxInsert {
+    /// The entry's id, new or existing.
+    pub fn id(self) -> i64 {
+        match self {
+            InboxInsert::Inserted(id) | InboxInsert::Duplicate(id) => id,
+        }
+    }
+}
+
+/// Where an inbox entry stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InboxStatus {
+    /// Waiting to be processed (or to be retried).
+    Pending,
+    /// Processed.
+    Done,
+    /// Given up on, with a reason.
+    Dead,
+}
+
+impl InboxStatus {
+    /// Stable text form used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxStatus::Pending => "pending",
+            InboxStatus::Done => "done",
+            InboxStatus::Dead => "dead",
+        }
+    }
+
+    /// Parses the text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => InboxStatus::Pending,
+            "done" => InboxStatus::Done,
+            "dead" => InboxStatus::Dead,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored webhook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxEntry {
+    /// Storage id.
+    pub id: i64,
+    /// The source's name.
+    pub source: String,
+    /// De-duplication key.
+    pub dedupe_key: String,
+    /// Topic, when known.
+    pub topic: Option<String>,
+    /// Shop, when known.
+    pub shop: Option<String>,
+    /// When the platform says it happened.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Non-secret headers kept for decoding.
+    pub meta: BTreeMap<String, String>,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+    /// Status.
+    pub status: InboxStatus,
+    /// Processing attempts so far (a claim counts as one).
+    pub attempts: u32,
+    /// When it may next be claimed.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure, or the dead-letter reason.
+    pub last_error: Option<String>,
+}
+
+/// Verified webhooks, stored before they are acknowledged, de-duplicated, processed later.
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Stores a webhook unless one with the same source and de-duplication key exists.
+    async fn insert(&self, entry: NewInboxEntry) -> Result<InboxInsert, Error>;
+
+    /// Claims up to `limit` pending entries due at `now`, oldest first: each claim counts as
+    /// an attempt and hides the entry until `now + lease`, after which it is claimed again
+    /// unless completed, rescheduled or dead-lettered.
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<InboxEntry>, Error>;
+
+    /// Marks an entry processed.
+    async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error>;
+
+    /// Leaves an entry pending, to be claimed again at `at`, with the failure recorded.
+    async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error>;
+
+    /// Gives up on an entry, with the reason.
+    async fn dead_letter(&self, id: i64, reason: &str) -> Result<(), Error>;
+
+    /// One entry.
+    async fn inbox_entry(&self, id: i64) -> Result<Option<InboxEntry>, Error>;
+
+    /// Dead-lettered entries, newest first.
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<InboxEntry>, Error>;
+
+    /// Puts a dead-lettered entry back in the queue (an operator's decision). Returns
+    /// whether it was dead.
+    async fn requeue(&self, id: i64, at: DateTime<Utc>) -> Result<bool, Error>;
+}
+
+// ---------------------------------------------------------------- outbox
+
+/// A message to send, with the key that makes it unique and the time it is due.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct NewOutboxMessage {
+    /// At most one message is ever enqueued per key, e.g.
+    /// `tracking:{order}:{shipment}:{milestone}:{channel}`.
+    pub key: String,
+    /// The message.
+    pub message: OutboundMessage,
+    /// When it should go (the dispatcher may defer it further, e.g. for quiet hours).
+    pub due_at: DateTime<Utc>,
+    /// Why it is enqueued, for the ledger.
+    pub reason: String,
+}
+
+impl NewOutboxMessage {
+    /// A message due at `due_at`.
+    pub fn new(
+        key: impl Into<String>,
+        message: OutboundMessage,
+        due_at: DateTime<Utc>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            message,
+            due_at,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The outcome of enqueuing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueue {
+    /// Enqueued, with this id.
+    New(i64),
+    /// A message with this key exists already (id); nothing was enqueued, and the ledger
+    /// says why.
+    Duplicate(i64),
+}
+
+impl Enqueue {
+    /// The message's id, new or existing.
+    pub fn id(self) -> i64 {
+        match self {
+            Enqueue::New(id) | Enqueue::Duplicate(id) => id,
+        }
+    }
+}
+
+/// Where an outbox message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OutboxStatus {
+    /// Waiting for its due time.
+    Pending,
+    /// Claimed by a dispatcher; the request may be in flight.
+    Sending,
+    /// Accepted by the provider.
+    Sent,
+    /// Not sent, on purpose (no consent, superseded...).
+    Skipped,
+    /// Failed for good.
+    Dead,
+    /// The request may have been sent; not retried automatically.
+    Uncertain,
+}
+
+impl OutboxStatus {
+    /// Stable text form used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Skipped => "skipped",
+            OutboxStatus::Dead => "dead",
+            OutboxStatus::Uncertain => "uncertain",
+        }
+    }
+
+    /// Parses the text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => OutboxStatus::Pending,
+            "sending" => OutboxStatus::Sending,
+            "sent" => OutboxStatus::Sent,
+            "skipped" => OutboxStatus::Skipped,
+            "dead" => OutboxStatus::Dead,
+            "uncertain" => OutboxStatus::Uncertain,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored outbox message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Storage id.
+    pub id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// The message.
+    pub message: OutboundMessage,
+    /// Status.
+    pub status: OutboxStatus,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// Send attempts so far (claims).
+    pub attempts: u32,
+    /// When it was enqueued.
+    pub created_at: DateTime<Utc>,
+    /// The provider's receipt, once sent.
+    pub receipt: Option<Receipt>,
+    /// The last failure or skip reason.
+    pub last_error: Option<String>,
+}
+
+/// A claimed outbox message, with the token that proves the claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    /// The message.
+    pub entry: OutboxEntry,
+    /// The attempt number of this claim; state changes name it, and are refused once
+    /// another claim has taken over.
+    pub attempt: u32,
+    /// The message was still `sending` under an expired claim: its request was in flight
+    /// when a dispatcher crashed, so it may have been sent already.
+    pub recovered: bool,
+}
+
+/// Messages waiting to be sent, each at most once per key.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Enqueues a message unless its key is taken; writes the ledger row either way
+    /// (`enqueued`, or `skipped` as a duplicate).
+    async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error>;
+
+    /// Claims up to `limit` messages due at `now` (and messages whose earlier claim expired
+    /// while `sending`, flagged [`Claimed::recovered`]), marking them `sending` until
+    /// `now + lease`.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Claimed>, Error>;
+
+    /// Records a send. Returns `false` (and changes nothing) if the claim was lost.
+    async fn mark_sent(
+        &self,
+        id: i64,
+        attempt: u32,
+        receipt: &Receipt,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, Error>;
+
+    /// Puts a claimed message back to `pending`, due at `due_at`, with a ledger row of
+    /// `decision` (usually [`Decision::Deferred`] or [`Decision::Retrying`]).
+    async fn reschedule(
+        &self,
+        id: i64,
+        attempt: u32,
+        due_at: DateTime<Utc>,
+        decision: Decision,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error>;
+
+    /// Ends a claimed message without sending: `Skipped`, `Dead` or `Uncertain`, with the
+    /// matching ledger row.
+    async fn finish(
+        &self,
+        id: i64,
+        attempt: u32,
+        status: OutboxStatus,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error>;
+
+    /// One message.
+    async fn outbox_entry(&self, id: i64) -> Result<Option<OutboxEntry>, Error>;
+
+    /// The message with this key.
+    async fn outbox_by_key(&self, key: &str) -> Result<Option<OutboxEntry>, Error>;
+
+    /// Messages in a status, oldest first.
+    async fn outbox_in(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxEntry>, Error>;
+}
+
+// ---------------------------------------------------------------- ledger
+
+/// What was decided about a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Decision {
+    /// Put in the outbox.
+    Enqueued,
+    /// Accepted by the provider.
+    Sent,
+    /// Postponed on purpose (quiet hours, rate limit).
+    Deferred,
+    /// Failed transiently; will be tried again.
+    Retrying,
+    /// Not sent on purpose (no consent, duplicate, superseded).
+    Skipped,
+    /// Failed for good.
+    DeadLettered,
+    /// May have been sent; not retried automatically.
+    Uncertain,
+}
+
+impl Decision {
+    /// Stable text form used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Enqueued => "enqueued",
+            Decision::Sent => "sent",
+            Decision::Deferred => "deferred",
+            Decision::Retrying => "retrying",
+            Decision::Skipped => "skipped",
+            Decision::DeadLettered => "dead_lettered",
+            Decision::Uncertain => "uncertain",
+        }
+    }
+
+    /// Parses the text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "enqueued" => Decision::Enqueued,
+            "sent" => Decision::Sent,
+            "deferred" => Decision::Deferred,
+            "retrying" => Decision::Retrying,
+            "skipped" => Decision::Skipped,
+            "dead_lettered" => Decision::DeadLettered,
+            "uncertain" => Decision::Uncertain,
+            _ => return None,
+        })
+    }
+}
+
+/// One row of the ledger: a decision about a message and its reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LedgerEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The message's idempotency key, when there is a message.
+    pub key: Option<String>,
+    /// The shop.
+    pub shop: Option<ShopId>,
+    /// The order it concerns.
+    pub order_id: Option<OrderId>,
+    /// The customer.
+    pub customer_id: Option<CustomerId>,
+    /// The channel.
+    pub channel: Option<ChannelKind>,
+    /// What was decided.
+    pub decision: Decision,
+    /// Why, in words an operator understands.
+    pub reason: String,
+}
+
+impl LedgerEntry {
+    /// A ledger row about a message that was never enqueued (e.g. skipped before the
+    /// outbox for lack of consent).
+    pub fn new(at: DateTime<Utc>, decision: Decision, reason: impl Into<String>) -> Self {
+        Self {
+            at,
+            key: None,
+            shop: None,
+            order_id: None,
+            customer_id: None,
+            channel: None,
+            decision,
+            reason: reason.into(),
+        }
+    }
+
+    /// A ledger row about a message.
+    pub fn for_message(
+        at: DateTime<Utc>,
+        key: &str,
+        message: &OutboundMessage,
+        decision: Decision,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            at,
+            key: Some(key.to_owned()),
+            shop: message.shop.clone(),
+            order_id: message.order_id.clone(),
+            customer_id: message.customer_id.clone(),
+            channel: Some(message.channel),
+            decision,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Why each message was sent, deferred or skipped.
+#[async_trait]
+pub trait Ledger: Send + Sync {
+    /// Records a decision made outside the outbox's own transitions.
+    async fn record(&self, entry: LedgerEntry) -> Result<(), Error>;
+
+    /// Every row about an order, oldest first.
+    async fn ledger_for_order(&self, order: &OrderId) -> Result<Vec<LedgerEntry>, Error>;
+
+    /// Every row about a message key, oldest first.
+    async fn ledger_for_key(&self, key: &str) -> Result<Vec<LedgerEntry>, Error>;
+}
+
+// ---------------------------------------------------------------- consent
+
+/// The hash under which an address is stored in the consent store: SHA-256 of the trimmed,
+/// lower-cased address, hex. Opt-outs stay enforceable after a customer is erased, without
+/// keeping the address itself.
+///
+/// ```
+/// use aftercare::store::address_hash;
+/// assert_eq!(address_hash(" Jane@Example.com "), address_hash("jane@example.com"));
+/// ```
+pub fn address_hash(address: &str) -> String {
+    hex::encode(Sha256::digest(address.trim().to_lowercase().as_bytes()))
+}
+
+/// A consent decision for an address on a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConsentRecord {
+    /// The channel.
+    pub channel: ChannelKind,
+    /// [`address_hash`] of the phone number or email address.
+    pub address_hash: String,
+    /// The purpose, or `None` for every purpose (a STOP reply).
+    pub purpose: Option<Purpose>,
+    /// Granted or denied.
+    pub state: ConsentState,
+    /// Where it came from (`reply:STOP`, `provider:21610`, `shopify`).
+    pub source: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl ConsentRecord {
+    /// A record for a clear-text address (hashed here).
+    pub fn new(
+        channel: ChannelKind,
+        address: &str,
+        purpose: Option<Purpose>,
+        state: ConsentState,
+        source: impl Into<String>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            channel,
+            address_hash: address_hash(address),
+            purpose,
+            state,
+            source: source.into(),
+            at,
+        }
+    }
+}
+
+/// Opt-ins and opt-outs, per channel and address.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Records a decision (the latest per channel, address and purpose is kept).
+    async fn set_consent(&self, record: ConsentRecord) -> Result<(), Error>;
+
+    /// The decision in force for a purpose: the most recent of the rows for that purpose
+    /// and for every purpose. `None` when nothing is recorded.
+    async fn consent(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        purpose: Purpose,
+    ) -> Result<Option<ConsentRecord>, Error>;
+}
+
+// ---------------------------------------------------------------- surveys
+
+/// Survey invitations and answers.
+#[async_trait]
+pub trait SurveyStore: Send + Sync {
+    /// Stores an invitation; `false` if its id exists.
+    async fn save_invitation(&self, invitation: &Invitation) -> Result<bool, Error>;
+
+    /// One invitation.
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, Error>;
+
+    /// Stores the final answer to an invitation; `false` (and nothing changes) if it was
+    /// answered already: a double submission counts once.
+    async fn record_response(&self, response: &SurveyResponse) -> Result<bool, Error>;
+
+    /// Answers given in `[from, to)`, oldest first.
+    async fn responses_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SurveyResponse>, Error>;
+}
+
+// ---------------------------------------------------------------- privacy
+
+/// A request to erase a customer's personal data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CustomerRedaction {
+    /// The shop.
+    pub shop: Option<ShopId>,
+    /// The customer.
+    pub customer_id: Option<CustomerId>,
+    /// Their addresses (email, phone) as the platform gives them.
+    pub addresses: Vec<String>,
+    /// Their orders.
+    pub orders: Vec<OrderId>,
+}
+
+impl CustomerRedaction {
+    /// A request for one customer of one shop, with their addresses and orders.
+    pub fn new(
+        shop: Option<ShopId>,
+        customer_id: Option<CustomerId>,
+        addresses: Vec<String>,
+        orders: Vec<OrderId>,
+    ) -> Self {
+        Self {
+            shop,
+            customer_id,
+            addresses,
+            orders,
+        }
+    }
+}
+
+/// What a redaction removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedactionReport {
+    /// Stored webhooks deleted.
+    pub inbox_deleted: u64,
+    /// Outbox messages deleted.
+    pub outbox_deleted: u64,
+    /// Survey answers anonymised (score kept, person and comment gone).
+    pub responses_anonymised: u64,
+    /// Consent grants deleted (opt-outs are kept, hashed, so they stay honoured).
+    pub consents_deleted: u64,
+}
+
+/// Erasure of personal data, for privacy requests.
+#[async_trait]
+pub trait Redactor: Send + Sync {
+    /// Erases a customer's data: processed webhooks that mention them, their messages,
+    /// their consent grants; their survey answers lose person and comment, keep the score.
+    async fn redact_customer(&self, request: &CustomerRedaction) -> Result<RedactionReport, Error>;
+
+    /// Erases everything stored for a shop.
+    async fn redact_shop(&self, shop: &ShopId) -> Result<RedactionReport, Error>;
+}
+
+/// Every storage trait at once: what a backend provides.
+pub trait Store:
+    Inbox + Outbox + Ledger + ConsentStore + SurveyStore + Redactor + Send + Sync
+{
+}
+
+impl<T> Store for T where
+    T: Inbox + Outbox + Ledger + ConsentStore + SurveyStore + Redactor + Send + Sync
+{
+}

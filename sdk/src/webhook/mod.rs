@@ -1,0 +1,97 @@
+//! Verified webhooks: signature schemes, the [`WebhookSource`] trait adapters implement, and
+//! the sdk's own [`NativeSource`].
+//!
+//! The path of a webhook is: raw bytes → [`WebhookSource::verify`] (constant time, on the
+//! raw body, before any parsing) → the [`Inbox`](crate::store::Inbox), de-duplicated →
+//! acknowledge. Decoding into [`PlatformEvent`]s happens later, when the
+//! [`InboxProcessor`](crate::inbox::InboxProcessor) takes the entry from the inbox.
+
+mod headers;
+mod native;
+mod secret;
+mod verify;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest as _, Sha256};
+
+pub use headers::RawHeaders;
+pub use native::NativeSource;
+pub use secret::{Secret, SecretError};
+pub use verify::{DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE, Rejection, Scheme, Verification, Verifier};
+
+use crate::Error;
+use crate::model::PlatformEvent;
+use crate::store::InboxEntry;
+
+/// A raw webhook request as it arrived: headers and the exact body bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookRequest<'a> {
+    /// The request headers.
+    pub headers: &'a RawHeaders,
+    /// The raw body, unparsed.
+    pub body: &'a [u8],
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+/// What a source learnt from a verified request, stored with the body in the inbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedWebhook {
+    /// The key that identifies this event across retries: the platform's event or delivery
+    /// id, or [`body_hash_key`] when it sends none.
+    pub dedupe_key: String,
+    /// The platform's topic (`orders/fulfilled`), when it says.
+    pub topic: Option<String>,
+    /// The shop it is from, when it says.
+    pub shop: Option<String>,
+    /// When the platform says the event happened.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Other non-secret headers the decoder needs later (API version...).
+    pub meta: BTreeMap<String, String>,
+}
+
+impl VerifiedWebhook {
+    /// A verified webhook with a de-duplication key and nothing else.
+    pub fn new(dedupe_key: impl Into<String>) -> Self {
+        Self {
+            dedupe_key: dedupe_key.into(),
+            topic: None,
+            shop: None,
+            occurred_at: None,
+            meta: BTreeMap::new(),
+        }
+    }
+}
+
+/// The de-duplication key for senders that give no id: `sha256:` + hex SHA-256 of the body.
+///
+/// ```
+/// let k = aftercare::webhook::body_hash_key(b"body");
+/// assert_eq!(k, "sha256:230d8358dc8e8890b4c58deeb62912ee2f20357ae92a5cc861b98e68fe31acb5");
+/// ```
+pub fn body_hash_key(body: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(body)))
+}
+
+/// A sender of webhooks: a shop platform, a messaging provider. Adapters implement it.
+///
+/// `verify` runs on the request path and must be fast and side-effect free; `decode` runs
+/// later from the inbox.
+pub trait WebhookSource: Send + Sync {
+    /// Verifies a raw request. Must check the signature on the raw bytes, in constant time,
+    /// before parsing anything.
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<VerifiedWebhook, Rejection>;
+
+    /// Decodes a stored webhook into events. An unknown topic decodes to
+    /// [`PlatformEvent::Unrecognized`], not an error; malformed data is an
+    /// [`Error::Decode`], which dead-letters the entry.
+    fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error>;
+
+    /// The largest body this source accepts; the HTTP layer stops reading past it.
+    fn max_body_bytes(&self) -> usize {
+        DEFAULT_MAX_BODY_BYTES
+    }
+}
