@@ -33,6 +33,7 @@ macro_rules! storage_conformance_tests {
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
             outbox_expired_sending_is_recovered, outbox_reschedule_and_finish, outbox_concurrent_claims_are_disjoint,
             ledger_records_in_order, consent_latest_and_most_specific, surveys_count_once,
+            snapshots_never_go_backwards,
             redact_customer_removes_personal_data, redact_shop_removes_everything
         );
     };
@@ -374,6 +375,28 @@ pub async fn surveys_count_once(s: Arc<dyn Store>) {
     assert_eq!(s.responses_between(t0(), t0() + secs(20)).await.unwrap().len(), 1, "the end is exclusive");
 }
 
+fn snap(kind: &str, id: &str, version: DateTime<Utc>, status: &str) -> Snapshot {
+    Snapshot {
+        kind: kind.into(),
+        shop: Some(ShopId::new("demo.myshopify.com")),
+        id: id.into(),
+        version,
+        data: serde_json::json!({ "status": status }),
+    }
+}
+
+pub async fn snapshots_never_go_backwards(s: Arc<dyn Store>) {
+    assert!(s.snapshot("shipment", "f-1").await.unwrap().is_none());
+    assert!(s.put_if_newer(&snap("shipment", "f-1", t0() + secs(10), "in_transit")).await.unwrap());
+    assert!(!s.put_if_newer(&snap("shipment", "f-1", t0(), "label_created")).await.unwrap(), "an older state is refused");
+    assert_eq!(s.snapshot("shipment", "f-1").await.unwrap().unwrap().data["status"], "in_transit");
+    assert!(s.put_if_newer(&snap("shipment", "f-1", t0() + secs(10), "in_transit")).await.unwrap(), "the same version is accepted (idempotent)");
+    assert!(s.put_if_newer(&snap("shipment", "f-1", t0() + secs(20), "delivered")).await.unwrap());
+    let got = s.snapshot("shipment", "f-1").await.unwrap().unwrap();
+    assert_eq!(got, snap("shipment", "f-1", t0() + secs(20), "delivered"));
+    assert!(s.snapshot("order", "f-1").await.unwrap().is_none(), "kinds are separate");
+}
+
 pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     let email = "jane.doe@example.com";
     let keep = s.insert(webhook("shopify", "e-other", br#"{"email":"someone@else.example"}"#)).await.unwrap().id();
@@ -388,6 +411,9 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     s.record_response(&response("inv-j", "1", 4, t0())).await.unwrap();
     s.set_consent(ConsentRecord::new(ChannelKind::Email, email, Some(Purpose::Feedback), ConsentState::Granted, "checkout", t0())).await.unwrap();
     s.set_consent(ConsentRecord::new(ChannelKind::Sms, "+15550009", None, ConsentState::Denied, "reply:STOP", t0())).await.unwrap();
+    s.put_if_newer(&snap("customer", "c-1", t0(), "x")).await.unwrap();
+    s.put_if_newer(&snap("order", "1", t0(), "x")).await.unwrap();
+    s.put_if_newer(&snap("order", "2", t0(), "x")).await.unwrap();
 
     let req = CustomerRedaction {
         shop: Some(ShopId::new("demo.myshopify.com")),
@@ -417,6 +443,10 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     assert_eq!(report.outbox_deleted, 1);
     assert_eq!(report.responses_anonymised, 1);
     assert_eq!(report.consents_deleted, 1);
+    assert!(s.snapshot("customer", "c-1").await.unwrap().is_none(), "the customer's snapshot is erased");
+    assert!(s.snapshot("order", "1").await.unwrap().is_none(), "the named orders' snapshots are erased");
+    assert!(s.snapshot("order", "2").await.unwrap().is_some());
+    assert_eq!(report.snapshots_deleted, 2);
 }
 
 pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
@@ -427,7 +457,9 @@ pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
     let m = s.enqueue(NewOutboxMessage::new("k-1", message("+1", "1"), t0(), "r"), t0()).await.unwrap().id();
     s.save_invitation(&invitation("inv-s", "1")).await.unwrap();
     s.record_response(&response("inv-s", "1", 10, t0())).await.unwrap();
+    s.put_if_newer(&snap("order", "1", t0(), "x")).await.unwrap();
     let report = s.redact_shop(&ShopId::new("demo.myshopify.com")).await.unwrap();
+    assert!(s.snapshot("order", "1").await.unwrap().is_none());
     assert!(s.inbox_entry(a).await.unwrap().is_none());
     assert!(s.inbox_entry(b).await.unwrap().is_some(), "another shop's data stays");
     assert!(s.outbox_entry(m).await.unwrap().is_none());

@@ -31,6 +31,7 @@ pub mod backoff;
 pub mod channel;
 pub mod clock;
 pub mod dispatch;
+pub mod flows;
 mod error;
 pub mod inbox;
 pub mod model;

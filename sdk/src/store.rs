@@ -587,6 +587,35 @@ pub trait SurveyStore: Send + Sync {
     ) -> Result<Vec<SurveyResponse>, Error>;
 }
 
+// ---------------------------------------------------------------- snapshots
+
+/// The latest known state of an order, shipment or customer, as JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// What it is (`order`, `shipment`, `customer`).
+    pub kind: String,
+    /// The shop.
+    pub shop: Option<ShopId>,
+    /// The platform's id.
+    pub id: String,
+    /// When the platform says this state is from (`updated_at`).
+    pub version: DateTime<Utc>,
+    /// The state, serialized (`Order`, `Shipment`, `Customer` as JSON).
+    pub data: serde_json::Value,
+}
+
+/// Latest-state storage that never goes backwards: webhooks arrive out of order, so a
+/// state older than the stored one is refused.
+#[async_trait]
+pub trait SnapshotStore: Send + Sync {
+    /// Stores `snapshot` if there is none for its kind and id, or if it is at least as new
+    /// as the stored one. Returns whether it was stored.
+    async fn put_if_newer(&self, snapshot: &Snapshot) -> Result<bool, Error>;
+
+    /// The stored state, if any.
+    async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error>;
+}
+
 // ---------------------------------------------------------------- privacy
 
 /// A request to erase a customer's personal data.
@@ -632,13 +661,16 @@ pub struct RedactionReport {
     pub responses_anonymised: u64,
     /// Consent grants deleted (opt-outs are kept, hashed, so they stay honoured).
     pub consents_deleted: u64,
+    /// Order, shipment and customer snapshots deleted.
+    pub snapshots_deleted: u64,
 }
 
 /// Erasure of personal data, for privacy requests.
 #[async_trait]
 pub trait Redactor: Send + Sync {
-    /// Erases a customer's data: processed webhooks that mention them, their messages,
-    /// their consent grants; their survey answers lose person and comment, keep the score.
+    /// Erases a customer's data: webhooks that mention their addresses, their messages,
+    /// their consent grants, the snapshots of the customer and of the orders named; their
+    /// survey answers lose person and comment, keep the score.
     async fn redact_customer(&self, request: &CustomerRedaction) -> Result<RedactionReport, Error>;
 
     /// Erases everything stored for a shop.
@@ -647,11 +679,19 @@ pub trait Redactor: Send + Sync {
 
 /// Every storage trait at once: what a backend provides.
 pub trait Store:
-    Inbox + Outbox + Ledger + ConsentStore + SurveyStore + Redactor + Send + Sync
+    Inbox + Outbox + Ledger + ConsentStore + SurveyStore + SnapshotStore + Redactor + Send + Sync
 {
 }
 
 impl<T> Store for T where
-    T: Inbox + Outbox + Ledger + ConsentStore + SurveyStore + Redactor + Send + Sync
+    T: Inbox
+        + Outbox
+        + Ledger
+        + ConsentStore
+        + SurveyStore
+        + SnapshotStore
+        + Redactor
+        + Send
+        + Sync
 {
 }

@@ -100,6 +100,16 @@ CREATE TABLE responses (
     answered_at   INTEGER NOT NULL
 );
 CREATE INDEX responses_time ON responses (answered_at);
+
+CREATE TABLE snapshots (
+    kind    TEXT    NOT NULL,
+    id      TEXT    NOT NULL,
+    shop    TEXT,
+    version INTEGER NOT NULL,
+    data    TEXT    NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX snapshots_shop ON snapshots (shop);
 "#,
 ];
 

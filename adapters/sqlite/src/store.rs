@@ -9,7 +9,8 @@ use aftercare::model::{
 use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
-    OutboxEntry, OutboxStatus, RedactionReport, Redactor, SurveyStore, address_hash,
+    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Snapshot, SnapshotStore, SurveyStore,
+    address_hash,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -704,6 +705,20 @@ impl Redactor for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(&err)?;
+        if let Some(c) = customer {
+            report.snapshots_deleted += sqlx::query("DELETE FROM snapshots WHERE kind = 'customer' AND id = ?")
+                .bind(c)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?
+                .rows_affected();
+        }
+        report.snapshots_deleted += sqlx::query("DELETE FROM snapshots WHERE kind = 'order' AND id IN (SELECT value FROM json_each(?))")
+            .bind(serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into()))
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?
+            .rows_affected();
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }
@@ -723,7 +738,48 @@ impl Redactor for SqliteStore {
             .map_err(&err)?
             .rows_affected();
         sqlx::query("DELETE FROM invitations WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?;
+        report.snapshots_deleted = sqlx::query("DELETE FROM snapshots WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?.rows_affected();
         tx.commit().await.map_err(&err)?;
         Ok(report)
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for SqliteStore {
+    async fn put_if_newer(&self, snap: &Snapshot) -> Result<bool, Error> {
+        let r = sqlx::query(
+            "INSERT INTO snapshots (kind, id, shop, version, data) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (kind, id) DO UPDATE SET shop = excluded.shop, version = excluded.version, data = excluded.data
+             WHERE excluded.version >= snapshots.version",
+        )
+        .bind(&snap.kind)
+        .bind(&snap.id)
+        .bind(snap.shop.as_ref().map(ShopId::as_str))
+        .bind(micros(snap.version))
+        .bind(snap.data.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db("store a snapshot"))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
+        let Some(row) = sqlx::query("SELECT kind, id, shop, version, data FROM snapshots WHERE kind = ? AND id = ?")
+            .bind(kind)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("read a snapshot"))?
+        else {
+            return Ok(None);
+        };
+        let data: String = get(&row, "data")?;
+        Ok(Some(Snapshot {
+            kind: get(&row, "kind")?,
+            shop: get::<Option<String>>(&row, "shop")?.map(ShopId::new),
+            id: get(&row, "id")?,
+            version: from_micros(get(&row, "version")?)?,
+            data: serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
+        }))
     }
 }
