@@ -30,6 +30,7 @@
 pub mod backoff;
 pub mod channel;
 pub mod clock;
+pub mod config;
 pub mod dispatch;
 pub mod flows;
 mod error;
@@ -42,6 +43,9 @@ pub mod webhook;
 
 #[cfg(feature = "axum")]
 pub mod http;
+
+#[cfg(feature = "schemars")]
+pub mod schema;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
