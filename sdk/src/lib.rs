@@ -31,6 +31,7 @@ pub mod backoff;
 pub mod channel;
 pub mod clock;
 pub mod config;
+pub mod content;
 pub mod dispatch;
 pub mod flows;
 mod error;
@@ -39,6 +40,8 @@ pub mod model;
 pub mod platform;
 pub mod ratelimit;
 pub mod store;
+pub mod token;
+pub mod tz;
 pub mod webhook;
 
 #[cfg(feature = "axum")]
@@ -51,3 +54,13 @@ pub mod schema;
 pub mod conformance;
 
 pub use error::{BoxError, Error};
+
+/// The carrier's tracking URL for a shipment: the platform's own first (http or https only),
+/// else none. Carrier detection from the number refines this in [`carrier`] when present.
+pub(crate) fn carrier_link(shipment: &model::Shipment) -> Option<String> {
+    shipment
+        .tracking_urls
+        .iter()
+        .find(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .cloned()
+}

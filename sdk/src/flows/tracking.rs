@@ -1,0 +1,624 @@
+//! Tracking-link sharing: when a shipment is created or moves, tell the customer — once per
+//! milestone, on the channel they can and may be reached on, in their language, with the
+//! tracking link, the bought products' tutorials and a support link.
+//!
+//! The flow only enqueues. Two [`SendPolicy`]s belong with it on the dispatcher:
+//! [`QuietHoursPolicy`] (defer, never drop, until morning in the customer's time zone) and
+//! [`SupersededPolicy`] (a milestone message still waiting when a later milestone is known —
+//! delivered before out-for-delivery went out — is skipped with the reason).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::clock::Clock;
+use crate::content::ContentMap;
+use crate::dispatch::{SendPolicy, Verdict};
+use crate::inbox::{EventHandler, HandlerError};
+use crate::model::{
+    ChannelKind, ConsentState, Customer, Order, OutboundMessage, PlatformEvent, Purpose, Shipment,
+    ShipmentStatus, TemplateRef,
+};
+use crate::platform::{CustomerDirectory, OrderSource};
+use crate::store::{
+    ConsentStore, Decision, InboxEntry, Ledger, LedgerEntry, NewOutboxMessage, Outbox, OutboxEntry,
+    Snapshot, SnapshotStore,
+};
+use crate::token::TokenSigner;
+
+/// The moments worth a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Milestone {
+    /// It shipped: the first message, with the tracking link.
+    Shipped,
+    /// Late against the estimate.
+    Delayed,
+    /// A problem with the parcel.
+    Exception,
+    /// Out for delivery today.
+    OutForDelivery,
+    /// A delivery attempt failed.
+    AttemptedDelivery,
+    /// Waiting at a pickup point.
+    ReadyForPickup,
+    /// Delivered.
+    Delivered,
+}
+
+impl Milestone {
+    /// Every milestone.
+    pub const ALL: [Milestone; 7] = [
+        Milestone::Shipped,
+        Milestone::Delayed,
+        Milestone::Exception,
+        Milestone::OutForDelivery,
+        Milestone::AttemptedDelivery,
+        Milestone::ReadyForPickup,
+        Milestone::Delivered,
+    ];
+
+    /// The milestone a status reaches, if any.
+    pub fn from_status(status: &ShipmentStatus) -> Option<Self> {
+        Some(match status {
+            ShipmentStatus::LabelCreated | ShipmentStatus::PickedUp | ShipmentStatus::InTransit => {
+                Milestone::Shipped
+            }
+            ShipmentStatus::Delayed => Milestone::Delayed,
+            ShipmentStatus::Exception => Milestone::Exception,
+            ShipmentStatus::OutForDelivery => Milestone::OutForDelivery,
+            ShipmentStatus::AttemptedDelivery => Milestone::AttemptedDelivery,
+            ShipmentStatus::ReadyForPickup => Milestone::ReadyForPickup,
+            ShipmentStatus::Delivered => Milestone::Delivered,
+            _ => return None,
+        })
+    }
+
+    /// How far along it is; a message for a lower rank than the shipment's current state is
+    /// superseded.
+    pub fn rank(self) -> u8 {
+        match self {
+            Milestone::Shipped => 1,
+            Milestone::Delayed | Milestone::Exception => 2,
+            Milestone::OutForDelivery => 3,
+            Milestone::AttemptedDelivery | Milestone::ReadyForPickup => 4,
+            Milestone::Delivered => 5,
+        }
+    }
+
+    /// Stable name (`out_for_delivery`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Milestone::Shipped => "shipped",
+            Milestone::Delayed => "delayed",
+            Milestone::Exception => "exception",
+            Milestone::OutForDelivery => "out_for_delivery",
+            Milestone::AttemptedDelivery => "attempted_delivery",
+            Milestone::ReadyForPickup => "ready_for_pickup",
+            Milestone::Delivered => "delivered",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Milestone::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The message id in the catalogs (`tracking-out-for-delivery`).
+    pub fn message_id(self) -> &'static str {
+        match self {
+            Milestone::Shipped => "tracking-shipped",
+            Milestone::Delayed => "tracking-delayed",
+            Milestone::Exception => "tracking-exception",
+            Milestone::OutForDelivery => "tracking-out-for-delivery",
+            Milestone::AttemptedDelivery => "tracking-attempted",
+            Milestone::ReadyForPickup => "tracking-ready-for-pickup",
+            Milestone::Delivered => "tracking-delivered",
+        }
+    }
+}
+
+/// What a [`Renderer`] is asked to write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenderRequest {
+    /// The customer's locale (BCP 47).
+    pub locale: String,
+    /// The channel: plain text for SMS and WhatsApp, text + HTML for email.
+    pub channel: ChannelKind,
+    /// Catalog message id.
+    pub message_id: String,
+    /// Named arguments (`first_name`, `order_number`, `carrier`, `tracking_number`,
+    /// `tracking_url`, `support_url`, `tutorials` as (title, url) pairs joined by newlines).
+    pub args: BTreeMap<String, String>,
+    /// Tutorials: (link text, url).
+    pub tutorials: Vec<(String, String)>,
+}
+
+/// A rendered message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rendered {
+    /// The locale actually used (after fallback).
+    pub locale: String,
+    /// Email subject.
+    pub subject: Option<String>,
+    /// Plain text.
+    pub text: String,
+    /// HTML (email).
+    pub html: Option<String>,
+}
+
+impl Rendered {
+    /// A rendered text.
+    pub fn new(locale: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            locale: locale.into(),
+            subject: None,
+            text: text.into(),
+            html: None,
+        }
+    }
+}
+
+/// Writes messages in a language. The sdk's catalogs implement it; so can an integrator's
+/// own templates.
+pub trait Renderer: Send + Sync {
+    /// Renders one message.
+    fn render(&self, request: &RenderRequest) -> Result<Rendered, Error>;
+}
+
+/// Settings of the tracking flow.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TrackingSettings {
+    /// Milestones that produce a message.
+    pub milestones: Vec<Milestone>,
+    /// Channel preference, first reachable wins.
+    pub channels: Vec<ChannelKind>,
+    /// Locale when the customer's is unknown.
+    pub default_locale: String,
+    /// Aftercare's public base URL (`https://shop.example/aftercare`), for the tracking page.
+    pub public_url: String,
+    /// The shop's support link.
+    pub support_url: Option<String>,
+    /// How long tracking-page links stay valid.
+    pub link_ttl: chrono::Duration,
+    /// WhatsApp messages go as approved templates named `{prefix}{milestone}`.
+    pub whatsapp_template_prefix: String,
+}
+
+impl Default for TrackingSettings {
+    fn default() -> Self {
+        Self {
+            milestones: vec![
+                Milestone::Shipped,
+                Milestone::OutForDelivery,
+                Milestone::AttemptedDelivery,
+                Milestone::Exception,
+                Milestone::Delivered,
+            ],
+            channels: ChannelKind::ALL.to_vec(),
+            default_locale: "en".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            support_url: None,
+            link_ttl: chrono::Duration::days(60),
+            whatsapp_template_prefix: "aftercare_".into(),
+        }
+    }
+}
+
+/// The claims of a tracking-page token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingClaims {
+    /// Order id.
+    pub o: String,
+    /// Shipment id.
+    pub s: String,
+}
+
+/// Message meta keys the flow sets and its policies read.
+pub mod meta {
+    /// The shipment a milestone message is about.
+    pub const SHIPMENT: &str = "shipment_id";
+    /// The milestone (`Milestone::as_str`).
+    pub const MILESTONE: &str = "milestone";
+    /// The customer's IANA time zone, for quiet hours.
+    pub const TIME_ZONE: &str = "time_zone";
+}
+
+/// The tracking flow: an [`EventHandler`] for shipment events.
+pub struct TrackingFlow {
+    orders: Arc<dyn OrderSource>,
+    customers: Arc<dyn CustomerDirectory>,
+    outbox: Arc<dyn Outbox>,
+    ledger: Arc<dyn Ledger>,
+    consent: Arc<dyn ConsentStore>,
+    snapshots: Arc<dyn SnapshotStore>,
+    renderer: Arc<dyn Renderer>,
+    content: ContentMap,
+    tokens: TokenSigner,
+    clock: Arc<dyn Clock>,
+    settings: TrackingSettings,
+}
+
+impl std::fmt::Debug for TrackingFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrackingFlow")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a flow keeps its state: any [`Store`](crate::store::Store).
+pub trait FlowStore: Outbox + Ledger + ConsentStore + SnapshotStore {}
+impl<T: Outbox + Ledger + ConsentStore + SnapshotStore> FlowStore for T {}
+
+impl TrackingFlow {
+    /// A flow over a shop's orders and customers, a store and a renderer. `tokens` signs
+    /// the tracking-page links (purpose `tracking`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new<S: FlowStore + 'static>(
+        orders: Arc<dyn OrderSource>,
+        customers: Arc<dyn CustomerDirectory>,
+        store: Arc<S>,
+        renderer: Arc<dyn Renderer>,
+        content: ContentMap,
+        tokens: TokenSigner,
+        clock: Arc<dyn Clock>,
+        settings: TrackingSettings,
+    ) -> Self {
+        Self {
+            orders,
+            customers,
+            outbox: store.clone(),
+            ledger: store.clone(),
+            consent: store.clone(),
+            snapshots: store,
+            renderer,
+            content,
+            tokens,
+            clock,
+            settings,
+        }
+    }
+
+    /// The tracking-page URL for a shipment.
+    pub fn page_url(&self, order: &Order, shipment: &Shipment) -> String {
+        let token = self.tokens.sign(
+            &TrackingClaims {
+                o: order.id.0.clone(),
+                s: shipment.id.0.clone(),
+            },
+            self.clock.now() + self.settings.link_ttl,
+        );
+        format!("{}/t/{token}", self.settings.public_url.trim_end_matches('/'))
+    }
+
+    async fn skip(&self, order: &str, channel: Option<ChannelKind>, reason: String) -> Result<(), Error> {
+        let mut e = LedgerEntry::new(self.clock.now(), Decision::Skipped, reason);
+        e.order_id = Some(order.into());
+        e.channel = channel;
+        self.ledger.record(e).await
+    }
+
+    /// Handles one shipment state: records it, and enqueues the milestone message if one is
+    /// due.
+    pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
+        let now = self.clock.now();
+        let previous = self.snapshots.snapshot("shipment", &shipment.id.0).await?;
+        let version = shipment.updated_at.or(shipment.created_at).unwrap_or(now);
+        let stored = self
+            .snapshots
+            .put_if_newer(&Snapshot {
+                kind: "shipment".into(),
+                shop: shipment.shop.clone(),
+                id: shipment.id.0.clone(),
+                version,
+                data: serde_json::to_value(shipment).map_err(|e| Error::decode("shipment", e))?,
+            })
+            .await?;
+        let Some(milestone) = Milestone::from_status(&shipment.status) else {
+            return Ok(());
+        };
+        let order_id = shipment.order_id.as_str();
+        if !stored {
+            return self
+                .skip(order_id, None, format!(
+                    "{} for shipment {} arrived out of order: a newer state is already known",
+                    milestone.as_str(),
+                    shipment.id
+                ))
+                .await;
+        }
+        if let Some(prev) = previous
+            && let Ok(prev) = serde_json::from_value::<Shipment>(prev.data)
+            && let Some(pm) = Milestone::from_status(&prev.status)
+            && pm.rank() > milestone.rank()
+        {
+            return self
+                .skip(order_id, None, format!(
+                    "{} for shipment {} came after {}: a late milestone is not sent",
+                    milestone.as_str(),
+                    shipment.id,
+                    pm.as_str()
+                ))
+                .await;
+        }
+        if !self.settings.milestones.contains(&milestone) {
+            return self
+                .skip(order_id, None, format!("milestone {} is not enabled in the settings", milestone.as_str()))
+                .await;
+        }
+        let Some(order) = self.orders.order(&shipment.order_id).await? else {
+            return self
+                .skip(order_id, None, format!("order {order_id} was not found in the shop"))
+                .await;
+        };
+        if order.cancelled {
+            return self.skip(order_id, None, "the order is cancelled".into()).await;
+        }
+        let customer = match &order.customer_id {
+            Some(id) => self.customers.customer(id).await?,
+            None => None,
+        };
+        let Some((channel, to)) = self.choose_channel(&order, customer.as_ref()).await? else {
+            return Ok(());
+        };
+        let locale = customer
+            .as_ref()
+            .and_then(|c| c.locale.clone())
+            .or_else(|| order.locale.clone())
+            .unwrap_or_else(|| self.settings.default_locale.clone());
+        let zone: Option<Tz> = customer
+            .as_ref()
+            .and_then(|c| c.time_zone.as_deref())
+            .and_then(|z| z.parse().ok())
+            .or_else(|| crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref()));
+
+        let page = self.page_url(&order, shipment);
+        let number = shipment.tracking_numbers.first().cloned().unwrap_or_default();
+        let link = crate::carrier_link(shipment).unwrap_or_else(|| page.clone());
+        let items: Vec<_> = if shipment.line_item_ids.is_empty() {
+            order.line_items.clone()
+        } else {
+            order
+                .line_items
+                .iter()
+                .filter(|l| l.id.as_ref().is_some_and(|id| shipment.line_item_ids.contains(id)))
+                .cloned()
+                .collect()
+        };
+        let tutorials: Vec<(String, String)> = self
+            .content
+            .links_for(&items, &locale)
+            .into_iter()
+            .map(|l| (l.title, l.url))
+            .collect();
+        let mut args = BTreeMap::new();
+        args.insert("first_name".to_owned(), customer.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default());
+        args.insert("order_number".to_owned(), order.number.clone());
+        args.insert("carrier".to_owned(), shipment.carrier.clone().unwrap_or_default());
+        args.insert("tracking_number".to_owned(), number.clone());
+        args.insert("tracking_url".to_owned(), link.clone());
+        args.insert("page_url".to_owned(), page.clone());
+        if let Some(s) = &self.settings.support_url {
+            args.insert("support_url".to_owned(), s.clone());
+        }
+        if let Some(eta) = shipment.estimated_delivery {
+            args.insert("estimated_delivery".to_owned(), eta.to_rfc3339());
+        }
+        let rendered = self.renderer.render(&RenderRequest {
+            locale: locale.clone(),
+            channel,
+            message_id: milestone.message_id().into(),
+            args: args.clone(),
+            tutorials,
+        })?;
+        let mut msg = OutboundMessage::new(channel, to, Purpose::Transactional, rendered.text);
+        msg.locale = rendered.locale.clone();
+        msg.subject = rendered.subject;
+        msg.html = rendered.html;
+        msg.shop = order.shop.clone();
+        msg.order_id = Some(order.id.clone());
+        msg.customer_id = order.customer_id.clone();
+        msg.meta.insert(meta::SHIPMENT.into(), shipment.id.0.clone());
+        msg.meta.insert(meta::MILESTONE.into(), milestone.as_str().into());
+        if let Some(z) = zone {
+            msg.meta.insert(meta::TIME_ZONE.into(), z.name().into());
+        }
+        if channel == ChannelKind::Whatsapp {
+            let token = page.rsplit('/').next().unwrap_or_default().to_owned();
+            let mut t = TemplateRef::new(
+                format!("{}{}", self.settings.whatsapp_template_prefix, milestone.as_str()),
+                rendered.locale.replace('-', "_"),
+            );
+            t.body_params = vec![
+                args["first_name"].clone(),
+                order.number.clone(),
+                args["carrier"].clone(),
+                number,
+            ];
+            t.url_button_param = Some(token);
+            msg.template = Some(t);
+        }
+        let key = format!("tracking:{}:{}:{}:{}", order.id, shipment.id, milestone.as_str(), channel);
+        let reason = format!("shipment {} reached {}", shipment.id, milestone.as_str());
+        self.outbox.enqueue(NewOutboxMessage::new(key, msg, now, reason), now).await?;
+        Ok(())
+    }
+
+    /// The first channel in preference order that has an address and is allowed.
+    /// WhatsApp needs an explicit opt-in; the others need no refusal. When none fits, the
+    /// ledger says why for each.
+    async fn choose_channel(&self, order: &Order, customer: Option<&Customer>) -> Result<Option<(ChannelKind, String)>, Error> {
+        let email = customer.and_then(|c| c.email.clone()).or_else(|| order.email.clone());
+        let phone = customer
+            .and_then(|c| c.phone.clone())
+            .or_else(|| order.phone.clone())
+            .or_else(|| order.shipping_address.as_ref().and_then(|a| a.phone.clone()));
+        let mut why = Vec::new();
+        for &ch in &self.settings.channels {
+            let addr = match ch {
+                ChannelKind::Email => email.clone(),
+                _ => phone.clone(),
+            };
+            let Some(addr) = addr.filter(|a| !a.trim().is_empty()) else {
+                why.push(format!("{ch}: no address"));
+                continue;
+            };
+            let platform = customer.map_or(ConsentState::Unknown, |c| c.consent(Purpose::Transactional, ch));
+            let stored = self
+                .consent
+                .consent(ch, &addr, Purpose::Transactional)
+                .await?
+                .map(|r| r.state);
+            let state = stored.unwrap_or(platform);
+            if state == ConsentState::Denied {
+                why.push(format!("{ch}: the customer opted out"));
+                continue;
+            }
+            if ch == ChannelKind::Whatsapp && state != ConsentState::Granted {
+                why.push(format!("{ch}: no WhatsApp opt-in recorded"));
+                continue;
+            }
+            return Ok(Some((ch, addr)));
+        }
+        self.skip(order.id.as_str(), None, format!("no channel can reach the customer ({})", why.join("; ")))
+            .await?;
+        Ok(None)
+    }
+}
+
+#[async_trait]
+impl EventHandler for TrackingFlow {
+    async fn handle(&self, _entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+        for e in events {
+            match e {
+                PlatformEvent::ShipmentCreated { shipment } | PlatformEvent::ShipmentUpdated { shipment } => {
+                    self.on_shipment(&shipment).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Defers messages that would arrive at night in the customer's time zone until the window
+/// opens; never drops them.
+#[derive(Clone, Debug)]
+pub struct QuietHoursPolicy {
+    start: NaiveTime,
+    end: NaiveTime,
+    fallback: Tz,
+}
+
+impl QuietHoursPolicy {
+    /// Quiet from `start` to `end` local time (e.g. 21:00 to 08:00), using `fallback` when
+    /// the customer's zone is unknown.
+    pub fn new(start: NaiveTime, end: NaiveTime, fallback: Tz) -> Self {
+        Self { start, end, fallback }
+    }
+
+    /// When the quiet period covering `now` ends, or `None` if `now` is not quiet.
+    pub fn quiet_until(&self, now: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(&zone);
+        let t = local.time();
+        let quiet = if self.start <= self.end {
+            t >= self.start && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        };
+        if !quiet {
+            return None;
+        }
+        let mut day = local.date_naive();
+        if t >= self.end {
+            day = day.succ_opt()?;
+        }
+        let naive = day.and_time(self.end);
+        // Around a DST change the end time may not exist or be ambiguous: take the earliest
+        // valid instant at or after it.
+        let resolved = zone
+            .from_local_datetime(&naive)
+            .earliest()
+            .or_else(|| zone.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())?;
+        Some(resolved.with_timezone(&Utc))
+    }
+}
+
+#[async_trait]
+impl SendPolicy for QuietHoursPolicy {
+    async fn check(&self, entry: &OutboxEntry, now: DateTime<Utc>) -> Result<Verdict, Error> {
+        let zone = entry
+            .message
+            .meta
+            .get(meta::TIME_ZONE)
+            .and_then(|z| z.parse::<Tz>().ok())
+            .unwrap_or(self.fallback);
+        Ok(match self.quiet_until(now, zone) {
+            Some(until) => Verdict::Defer {
+                until,
+                reason: format!(
+                    "quiet hours in {} ({} local); deferred to {}",
+                    zone.name(),
+                    now.with_timezone(&zone).format("%H:%M"),
+                    until.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z")
+                ),
+            },
+            None => Verdict::Send,
+        })
+    }
+}
+
+/// Skips a milestone message that a later state of its shipment made pointless.
+pub struct SupersededPolicy {
+    snapshots: Arc<dyn SnapshotStore>,
+}
+
+impl std::fmt::Debug for SupersededPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SupersededPolicy")
+    }
+}
+
+impl SupersededPolicy {
+    /// A policy reading shipment snapshots.
+    pub fn new(snapshots: Arc<dyn SnapshotStore>) -> Self {
+        Self { snapshots }
+    }
+}
+
+#[async_trait]
+impl SendPolicy for SupersededPolicy {
+    async fn check(&self, entry: &OutboxEntry, _now: DateTime<Utc>) -> Result<Verdict, Error> {
+        let m = &entry.message.meta;
+        let (Some(sid), Some(ms)) = (m.get(meta::SHIPMENT), m.get(meta::MILESTONE).and_then(|s| Milestone::parse(s))) else {
+            return Ok(Verdict::Send);
+        };
+        let Some(snap) = self.snapshots.snapshot("shipment", sid).await? else {
+            return Ok(Verdict::Send);
+        };
+        let Ok(current) = serde_json::from_value::<Shipment>(snap.data) else {
+            return Ok(Verdict::Send);
+        };
+        Ok(match Milestone::from_status(&current.status) {
+            Some(cm) if cm.rank() > ms.rank() => Verdict::Skip {
+                reason: format!(
+                    "superseded: shipment {sid} is already {} so the {} message is not sent",
+                    cm.as_str(),
+                    ms.as_str()
+                ),
+            },
+            _ => Verdict::Send,
+        })
+    }
+}
