@@ -168,3 +168,6 @@ async fn receive(
         }
     }
 }
+
+pub mod html;
+pub mod tracking;

@@ -1,0 +1,83 @@
+//! Small helpers for the server-rendered pages: escaping, direction, the shared layout.
+
+/// Escapes text for HTML element content and attribute values.
+///
+/// ```
+/// assert_eq!(aftercare::http::html::escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+/// ```
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a locale is written right to left (Arabic, Hebrew, Persian, Urdu).
+///
+/// ```
+/// assert!(aftercare::http::html::is_rtl("ar-SA"));
+/// assert!(!aftercare::http::html::is_rtl("tr"));
+/// ```
+pub fn is_rtl(locale: &str) -> bool {
+    let primary = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    matches!(primary.as_str(), "ar" | "he" | "fa" | "ur")
+}
+
+/// Whether a URL is safe to put in an `href` (http or https only).
+pub fn safe_url(url: &str) -> bool {
+    let u = url.trim_start().to_ascii_lowercase();
+    u.starts_with("https://") || u.starts_with("http://")
+}
+
+/// The page shell: `lang` and `dir` on `<html>`, a mobile viewport, readable contrast, no
+/// JavaScript. `body` is already-escaped HTML.
+pub fn page(locale: &str, title: &str, body: &str) -> String {
+    let dir = if is_rtl(locale) { "rtl" } else { "ltr" };
+    format!(
+        r#"<!doctype html>
+<html lang="{lang}" dir="{dir}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{title}</title>
+<style>
+:root {{ color-scheme: light; }}
+* {{ box-sizing: border-box; }}
+body {{ margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans Arabic", "Noto Sans Thai", sans-serif; color: #1a1a1a; background: #f6f6f4; }}
+main {{ max-width: 36rem; margin: 0 auto; padding: 1rem; }}
+h1 {{ font-size: 1.4rem; margin: .5rem 0 1rem; }}
+h2 {{ font-size: 1.1rem; margin: 1.5rem 0 .5rem; }}
+.card {{ background: #fff; border-radius: 12px; padding: 1rem; margin-bottom: 1rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); }}
+dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }}
+dt {{ color: #555; }}
+dd {{ margin: 0; font-weight: 600; }}
+ol.timeline {{ list-style: none; margin: 0; padding: 0; }}
+ol.timeline li {{ padding: .5rem 0; padding-inline-start: 1.25rem; border-inline-start: 3px solid #c8d3e0; position: relative; }}
+ol.timeline li.current {{ border-inline-start-color: #0b57d0; font-weight: 600; }}
+ol.timeline time {{ display: block; color: #555; font-size: .9rem; font-weight: normal; }}
+a.button {{ display: inline-block; background: #0b57d0; color: #fff; padding: .75rem 1rem; border-radius: 8px; text-decoration: none; font-weight: 600; margin: .25rem 0; }}
+a {{ color: #0b57d0; }}
+a:focus, button:focus {{ outline: 3px solid #e8a200; outline-offset: 2px; }}
+.ltr {{ direction: ltr; unicode-bidi: isolate; }}
+</style>
+</head>
+<body>
+<main>
+{body}
+</main>
+</body>
+</html>
+"#,
+        lang = escape(locale),
+        title = escape(title),
+    )
+}

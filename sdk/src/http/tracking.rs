@@ -1,0 +1,252 @@
+//! The tracking page, `GET /t/{token}`: order number, items, carrier and tracking number, a
+//! status timeline, estimated delivery, the carrier's link, support and tutorial links.
+//! Server-rendered, no JavaScript, mobile-first, localized, right-to-left where it must be.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::html::{escape, page, safe_url};
+use crate::clock::Clock;
+use crate::content::ContentMap;
+use crate::flows::tracking::TrackingClaims;
+use crate::model::{OrderId, Shipment, ShipmentStatus};
+use crate::platform::OrderSource;
+use crate::token::{TokenError, TokenSigner};
+
+/// Text for the pages, per locale. The sdk's catalogs implement it.
+pub trait PageText: Send + Sync {
+    /// The text of `id` in `locale` (after fallback), plain (it is escaped by the page).
+    fn text(&self, locale: &str, id: &str) -> String;
+    /// A date and time formatted for `locale`.
+    fn datetime(&self, locale: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+        let _ = locale;
+        at.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+}
+
+/// The tracking page's state.
+#[derive(Clone)]
+pub struct TrackingPage {
+    orders: Arc<dyn OrderSource>,
+    tokens: TokenSigner,
+    text: Arc<dyn PageText>,
+    clock: Arc<dyn Clock>,
+    content: ContentMap,
+    support_url: Option<String>,
+    default_locale: String,
+}
+
+impl std::fmt::Debug for TrackingPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrackingPage").finish_non_exhaustive()
+    }
+}
+
+impl TrackingPage {
+    /// A page reading orders from `orders`, checking tokens with `tokens` (purpose
+    /// `tracking`, the same signer as the flow's).
+    pub fn new(
+        orders: Arc<dyn OrderSource>,
+        tokens: TokenSigner,
+        text: Arc<dyn PageText>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            orders,
+            tokens,
+            text,
+            clock,
+            content: ContentMap::default(),
+            support_url: None,
+            default_locale: "en".into(),
+        }
+    }
+
+    /// Tutorials to show per product.
+    pub fn content(mut self, content: ContentMap) -> Self {
+        self.content = content;
+        self
+    }
+
+    /// The shop's support link.
+    pub fn support_url(mut self, url: impl Into<String>) -> Self {
+        self.support_url = Some(url.into());
+        self
+    }
+
+    /// The locale when the order has none.
+    pub fn default_locale(mut self, locale: impl Into<String>) -> Self {
+        self.default_locale = locale.into();
+        self
+    }
+
+    /// The router serving `/t/{token}`.
+    pub fn into_router(self) -> Router {
+        Router::new()
+            .route("/t/{token}", get(show))
+            .with_state(Arc::new(self))
+    }
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn status_id(s: &ShipmentStatus) -> &'static str {
+    match s {
+        ShipmentStatus::Confirmed => "status-confirmed",
+        ShipmentStatus::LabelCreated => "status-label-created",
+        ShipmentStatus::PickedUp => "status-picked-up",
+        ShipmentStatus::InTransit => "status-in-transit",
+        ShipmentStatus::OutForDelivery => "status-out-for-delivery",
+        ShipmentStatus::AttemptedDelivery => "status-attempted-delivery",
+        ShipmentStatus::ReadyForPickup => "status-ready-for-pickup",
+        ShipmentStatus::Delivered => "status-delivered",
+        ShipmentStatus::Delayed => "status-delayed",
+        ShipmentStatus::Exception => "status-exception",
+        ShipmentStatus::Returned => "status-returned",
+        ShipmentStatus::Cancelled => "status-cancelled",
+        _ => "status-unknown",
+    }
+}
+
+async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> Response {
+    let now = p.clock.now();
+    let loc = p.default_locale.clone();
+    let claims: TrackingClaims = match p.tokens.verify(&token, now) {
+        Ok(c) => c,
+        Err(e) => {
+            let (status, id) = match e {
+                TokenError::Expired(_) => (StatusCode::GONE, "page-link-expired"),
+                _ => (StatusCode::NOT_FOUND, "page-link-invalid"),
+            };
+            let msg = p.text.text(&loc, id);
+            return html(status, page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))));
+        }
+    };
+    let order = match p.orders.order(&OrderId::new(claims.o.clone())).await {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            let msg = p.text.text(&loc, "page-link-invalid");
+            return html(StatusCode::NOT_FOUND, page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "tracking page could not load the order");
+            let msg = p.text.text(&loc, "page-unavailable");
+            return html(StatusCode::SERVICE_UNAVAILABLE, page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))));
+        }
+    };
+    let shipments = p.orders.shipments(&order.id).await.unwrap_or_default();
+    let shipment: Option<&Shipment> = shipments.iter().find(|s| s.id.0 == claims.s);
+    let locale = order.locale.clone().unwrap_or(loc);
+    let t = |id: &str| escape(&p.text.text(&locale, id));
+    let mut b = String::new();
+    b.push_str(&format!(
+        "<h1>{} <bdi class=\"ltr\">{}</bdi></h1>\n",
+        t("page-order"),
+        escape(&order.number)
+    ));
+    if let Some(s) = shipment {
+        b.push_str("<section class=\"card\" aria-labelledby=\"shipment-h\">\n");
+        b.push_str(&format!(
+            "<h2 id=\"shipment-h\">{}: {}</h2>\n<dl>\n",
+            t("page-status"),
+            t(status_id(&s.status))
+        ));
+        if let Some(c) = &s.carrier {
+            b.push_str(&format!("<dt>{}</dt><dd>{}</dd>\n", t("page-carrier"), escape(c)));
+        }
+        for n in &s.tracking_numbers {
+            b.push_str(&format!(
+                "<dt>{}</dt><dd><bdi class=\"ltr\" dir=\"ltr\">{}</bdi></dd>\n",
+                t("page-tracking-number"),
+                escape(n)
+            ));
+        }
+        if let Some(eta) = s.estimated_delivery {
+            b.push_str(&format!(
+                "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>\n",
+                t("page-estimated-delivery"),
+                eta.to_rfc3339(),
+                escape(&p.text.datetime(&locale, eta))
+            ));
+        }
+        b.push_str("</dl>\n");
+        if let Some(url) = s.tracking_urls.iter().find(|u| safe_url(u)) {
+            b.push_str(&format!(
+                "<p><a class=\"button\" href=\"{}\" rel=\"noopener noreferrer\">{}</a></p>\n",
+                escape(url),
+                t("page-track-on-carrier")
+            ));
+        }
+        b.push_str("</section>\n");
+        b.push_str(&format!(
+            "<section class=\"card\" aria-labelledby=\"timeline-h\">\n<h2 id=\"timeline-h\">{}</h2>\n<ol class=\"timeline\">\n",
+            t("page-timeline")
+        ));
+        let mut events = s.events.clone();
+        events.sort_by_key(|e| std::cmp::Reverse(e.happened_at));
+        if events.is_empty() {
+            b.push_str(&format!("<li class=\"current\">{}</li>\n", t(status_id(&s.status))));
+        }
+        for (i, e) in events.iter().enumerate() {
+            let mut line = t(status_id(&e.status));
+            if let Some(loc) = &e.location {
+                line.push_str(&format!(" · {}", escape(loc)));
+            }
+            b.push_str(&format!(
+                "<li{}>{line}<time datetime=\"{}\">{}</time></li>\n",
+                if i == 0 { " class=\"current\" aria-current=\"step\"" } else { "" },
+                e.happened_at.to_rfc3339(),
+                escape(&p.text.datetime(&locale, e.happened_at))
+            ));
+        }
+        b.push_str("</ol>\n</section>\n");
+    }
+    b.push_str(&format!(
+        "<section class=\"card\" aria-labelledby=\"items-h\">\n<h2 id=\"items-h\">{}</h2>\n<ul>\n",
+        t("page-items")
+    ));
+    for li in &order.line_items {
+        b.push_str(&format!("<li>{} × <bdi>{}</bdi></li>\n", escape(&li.title), li.quantity));
+    }
+    b.push_str("</ul>\n");
+    let tutorials = p.content.links_for(&order.line_items, &locale);
+    if !tutorials.is_empty() {
+        b.push_str(&format!("<h2>{}</h2>\n<ul>\n", t("page-tutorials")));
+        for l in tutorials.iter().filter(|l| safe_url(&l.url)) {
+            b.push_str(&format!(
+                "<li><a href=\"{}\">{}</a> <span>({})</span></li>\n",
+                escape(&l.url),
+                escape(&l.title),
+                escape(&l.product)
+            ));
+        }
+        b.push_str("</ul>\n");
+    }
+    b.push_str("</section>\n");
+    if let Some(s) = p.support_url.as_deref().filter(|u| safe_url(u)) {
+        b.push_str(&format!(
+            "<p><a class=\"button\" href=\"{}\">{}</a></p>\n",
+            escape(s),
+            t("page-support")
+        ));
+    }
+    let title = format!("{} {}", p.text.text(&locale, "page-order"), order.number);
+    html(StatusCode::OK, page(&locale, &title, &b))
+}
