@@ -28,7 +28,7 @@ use crate::webhook::VerifiedWebhook;
 macro_rules! storage_conformance_tests {
     ($make:expr) => {
         $crate::storage_conformance_tests!(@each $make;
-            inbox_insert_dedupes, inbox_roundtrips_every_field, inbox_claim_is_a_lease,
+            inbox_insert_dedupes, inbox_concurrent_inserts_dedupe, inbox_roundtrips_every_field, inbox_claim_is_a_lease,
             inbox_complete_and_retry, inbox_dead_letter_and_requeue, inbox_concurrent_claims_are_disjoint,
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
             outbox_expired_sending_is_recovered, outbox_reschedule_and_finish, outbox_concurrent_claims_are_disjoint,
@@ -88,6 +88,28 @@ pub async fn inbox_insert_dedupes(s: Arc<dyn Store>) {
     assert_eq!(e.body, b"{}", "a duplicate must not overwrite the stored body");
     let claimed = s.claim(t0(), 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 2, "a duplicate is processed once");
+}
+
+pub async fn inbox_concurrent_inserts_dedupe(s: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let s = s.clone();
+        // 20 distinct keys, each delivered three times at once.
+        tasks.push(tokio::spawn(async move { (i % 20, s.insert(webhook("shopify", &format!("burst-{}", i % 20), b"{}")).await.unwrap()) }));
+    }
+    let mut by_key: std::collections::HashMap<i32, Vec<InboxInsert>> = std::collections::HashMap::new();
+    for t in tasks {
+        let (k, r) = t.await.unwrap();
+        by_key.entry(k).or_default().push(r);
+    }
+    assert_eq!(by_key.len(), 20);
+    for (k, rs) in by_key {
+        let inserted = rs.iter().filter(|r| matches!(r, InboxInsert::Inserted(_))).count();
+        assert_eq!(inserted, 1, "key {k}: exactly one delivery is new: {rs:?}");
+        let ids: HashSet<i64> = rs.iter().map(|r| r.id()).collect();
+        assert_eq!(ids.len(), 1, "key {k}: every delivery names the same entry: {rs:?}");
+    }
+    assert_eq!(s.claim(t0(), 100, LEASE).await.unwrap().len(), 20);
 }
 
 pub async fn inbox_roundtrips_every_field(s: Arc<dyn Store>) {

@@ -32,6 +32,22 @@ fn inbox(c: &mut Criterion) {
     });
     rt.block_on(store.insert(entry("dup".into()))).unwrap();
     g.bench_function("insert_duplicate", |b| b.iter(|| rt.block_on(store.insert(entry("dup".into()))).unwrap()));
+    // A burst: 64 webhooks arriving together, as platforms deliver after a bulk change.
+    // Reported per webhook (the figure divides the batch time by 64).
+    g.throughput(criterion::Throughput::Elements(64));
+    g.bench_function("insert_burst_of_64", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut set = tokio::task::JoinSet::new();
+                for _ in 0..64 {
+                    let k = n.fetch_add(1, Ordering::Relaxed);
+                    let s = store.clone();
+                    set.spawn(async move { s.insert(entry(format!("evt-{k}"))).await.unwrap() });
+                }
+                while set.join_next().await.is_some() {}
+            })
+        })
+    });
     g.finish();
 }
 

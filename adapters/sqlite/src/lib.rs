@@ -14,12 +14,16 @@
 //! (WAL with `synchronous=NORMAL`); [`Durability::PowerLoss`] also survives an OS crash or
 //! power cut, at the cost of an fsync per commit.
 //!
+//! Webhooks arriving together are inserted together (group commit): one multi-row statement
+//! and one WAL commit for a burst.
+//!
 //! Concurrency: every claim is a single `UPDATE ... RETURNING` statement and every
 //! multi-statement transaction starts with its write, so concurrent workers in one or
 //! several processes never claim the same work and never deadlock on lock upgrades.
 
 mod schema;
 mod store;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
@@ -78,6 +82,7 @@ pub enum OpenError {
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: std::sync::Arc<writer::InboxWriter>,
     _temp: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
@@ -113,7 +118,11 @@ impl SqliteStore {
                 source,
             })?;
         schema::migrate(&pool).await?;
-        Ok(Self { pool, _temp: None })
+        Ok(Self {
+            pool,
+            writer: Default::default(),
+            _temp: None,
+        })
     }
 
     /// A database in a fresh temporary directory, deleted when the last clone is dropped:

@@ -150,35 +150,7 @@ fn response_row(row: &SqliteRow) -> Result<SurveyResponse, Error> {
 #[async_trait]
 impl Inbox for SqliteStore {
     async fn insert(&self, entry: NewInboxEntry) -> Result<InboxInsert, Error> {
-        let v = &entry.verified;
-        let meta = serde_json::to_string(&v.meta).map_err(|e| Error::decode("inbox meta", e))?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id",
-        )
-        .bind(&entry.source)
-        .bind(&v.dedupe_key)
-        .bind(&v.topic)
-        .bind(&v.shop)
-        .bind(v.occurred_at.map(micros))
-        .bind(meta)
-        .bind(&entry.body)
-        .bind(micros(entry.received_at))
-        .bind(micros(entry.received_at))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("insert into the inbox"))?;
-        if let Some(id) = inserted {
-            return Ok(InboxInsert::Inserted(id));
-        }
-        let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE source = ? AND dedupe_key = ?")
-            .bind(&entry.source)
-            .bind(&v.dedupe_key)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("find a duplicate in the inbox"))?;
-        Ok(InboxInsert::Duplicate(id))
+        self.writer.insert(&self.pool, entry).await
     }
 
     async fn claim(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<InboxEntry>, Error> {
