@@ -39,6 +39,7 @@ pub mod inbox;
 pub mod model;
 pub mod platform;
 pub mod ratelimit;
+pub mod reply;
 pub mod store;
 pub mod token;
 pub mod tz;
