@@ -40,6 +40,7 @@ pub mod model;
 pub mod platform;
 pub mod ratelimit;
 pub mod reply;
+pub mod report;
 pub mod store;
 pub mod token;
 pub mod tz;

@@ -1,0 +1,160 @@
+//! Satisfaction reports: NPS and CSAT with their margins of error, response rate, weekly
+//! trend, and breakdowns by any dimension (product, carrier, delivery lateness).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{NpsSummary, SurveyKind, SurveyResponse};
+
+/// CSAT over a set of answers: the share of 4 and 5 answers on the 1-5 scale, with the
+/// 95% margin of error of that proportion (`1.96 × sqrt(p(1−p)/n)`), and the mean.
+///
+/// ```
+/// use aftercare::report::CsatSummary;
+/// let s = CsatSummary::from_scores([5, 4, 4, 3, 1]).unwrap();
+/// assert_eq!(s.satisfied, 3);
+/// assert!((s.csat - 60.0).abs() < 1e-9);
+/// assert!((s.mean - 3.4).abs() < 1e-9);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CsatSummary {
+    /// Answers.
+    pub responses: u64,
+    /// Answers of 4 or 5.
+    pub satisfied: u64,
+    /// Percentage satisfied.
+    pub csat: f64,
+    /// Half-width of the 95% confidence interval, in percentage points.
+    pub margin_of_error: f64,
+    /// Mean score.
+    pub mean: f64,
+}
+
+impl CsatSummary {
+    /// Summarises CSAT answers (1-5; others ignored); `None` when there are none.
+    pub fn from_scores(scores: impl IntoIterator<Item = u8>) -> Option<Self> {
+        let valid: Vec<u8> = scores.into_iter().filter(|s| (1..=5).contains(s)).collect();
+        let n = valid.len() as u64;
+        if n == 0 {
+            return None;
+        }
+        let satisfied = valid.iter().filter(|s| **s >= 4).count() as u64;
+        let p = satisfied as f64 / n as f64;
+        Some(Self {
+            responses: n,
+            satisfied,
+            csat: p * 100.0,
+            margin_of_error: 1.96 * (p * (1.0 - p) / n as f64).sqrt() * 100.0,
+            mean: valid.iter().map(|s| f64::from(*s)).sum::<f64>() / n as f64,
+        })
+    }
+}
+
+/// One answer with the facts it is broken down by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fact {
+    /// The answer.
+    pub response: SurveyResponse,
+    /// Dimension values (`product` → "Espresso grinder", `carrier` → "UPS",
+    /// `lateness` → "on time" / "1-2 days late" / "3+ days late").
+    pub dims: BTreeMap<String, String>,
+}
+
+impl Fact {
+    /// A fact without dimensions.
+    pub fn new(response: SurveyResponse) -> Self {
+        Self {
+            response,
+            dims: BTreeMap::new(),
+        }
+    }
+}
+
+/// The lateness bucket of a delivery against its estimate.
+pub fn lateness_bucket(estimated: Option<DateTime<Utc>>, delivered: Option<DateTime<Utc>>) -> &'static str {
+    match (estimated, delivered) {
+        (Some(e), Some(d)) => {
+            let late_days = (d.date_naive() - e.date_naive()).num_days();
+            match late_days {
+                i64::MIN..=0 => "on time",
+                1..=2 => "1-2 days late",
+                _ => "3+ days late",
+            }
+        }
+        _ => "unknown",
+    }
+}
+
+/// Scores of one group of answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GroupScores {
+    /// NPS, if any NPS answers.
+    pub nps: Option<NpsSummary>,
+    /// CSAT, if any CSAT answers.
+    pub csat: Option<CsatSummary>,
+}
+
+impl GroupScores {
+    fn of<'a>(rs: impl Iterator<Item = &'a SurveyResponse> + Clone) -> Self {
+        Self {
+            nps: NpsSummary::from_scores(rs.clone().filter(|r| r.kind == SurveyKind::Nps).map(|r| r.score)),
+            csat: CsatSummary::from_scores(rs.filter(|r| r.kind == SurveyKind::Csat).map(|r| r.score)),
+        }
+    }
+}
+
+/// A full report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// Invitations sent in the period.
+    pub invitations: u64,
+    /// Answers received.
+    pub responses: u64,
+    /// Answers ÷ invitations, percent.
+    pub response_rate: f64,
+    /// All answers.
+    pub overall: GroupScores,
+    /// Per ISO week (Monday, as `YYYY-MM-DD`).
+    pub weekly: BTreeMap<String, GroupScores>,
+    /// Per dimension, per value.
+    pub breakdowns: BTreeMap<String, BTreeMap<String, GroupScores>>,
+}
+
+impl Report {
+    /// Builds a report from answers with their facts and the number of invitations sent.
+    pub fn build(facts: &[Fact], invitations: u64) -> Self {
+        let responses = facts.len() as u64;
+        let all = facts.iter().map(|f| &f.response);
+        let mut weekly: BTreeMap<String, Vec<&SurveyResponse>> = BTreeMap::new();
+        let mut dims: BTreeMap<String, BTreeMap<String, Vec<&SurveyResponse>>> = BTreeMap::new();
+        for f in facts {
+            weekly.entry(week_start(f.response.answered_at).to_string()).or_default().push(&f.response);
+            for (d, v) in &f.dims {
+                dims.entry(d.clone()).or_default().entry(v.clone()).or_default().push(&f.response);
+            }
+        }
+        Self {
+            invitations,
+            responses,
+            response_rate: if invitations == 0 { 0.0 } else { responses as f64 * 100.0 / invitations as f64 },
+            overall: GroupScores::of(all),
+            weekly: weekly.into_iter().map(|(k, v)| (k, GroupScores::of(v.into_iter()))).collect(),
+            breakdowns: dims
+                .into_iter()
+                .map(|(d, m)| (d, m.into_iter().map(|(k, v)| (k, GroupScores::of(v.into_iter()))).collect()))
+                .collect(),
+        }
+    }
+}
+
+/// The Monday of the ISO week containing `t` (UTC).
+pub fn week_start(t: DateTime<Utc>) -> NaiveDate {
+    let d = t.date_naive();
+    d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
