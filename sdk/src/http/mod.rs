@@ -170,4 +170,5 @@ async fn receive(
 }
 
 pub mod html;
+pub mod survey;
 pub mod tracking;

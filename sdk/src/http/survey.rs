@@ -1,0 +1,263 @@
+//! The survey page: `GET /s/{token}` shows the question, `POST /s/{token}` records the
+//! answer. Server-rendered, no JavaScript, keyboard-usable radio buttons with labels,
+//! localized, right-to-left correct.
+//!
+//! **Mail scanners.** Security scanners open every link in an email before the customer
+//! does, so a GET never records anything. One-click links in email are
+//! `GET /s/{token}?score=9`: the page opens with 9 chosen and one tap on "Send" confirms it
+//! (a POST). A scanner's GET therefore changes nothing.
+//!
+//! **Direction of the scale in Arabic.** The 0-10 (or 1-5) scale follows the reading
+//! direction: in Arabic it runs right to left, 0 on the right and 10 on the left, with the
+//! "not at all likely" label at the 0 end. Low-to-high then matches the order in which an
+//! Arabic reader reads, which is the convention of Arabic survey tools; the numbers
+//! themselves stay as the customer's locale writes them.
+//!
+//! **Tokens.** A link carries a signed token bound to one invitation (purpose `survey`),
+//! expiring when the invitation closes. A forged token is refused (404), an expired one
+//! answered with 410, and an answered invitation cannot be answered again: a double
+//! submission counts once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use super::html::{escape, page};
+use super::tracking::PageText;
+use crate::clock::Clock;
+use crate::model::{SurveyKind, SurveyResponse};
+use crate::store::SurveyStore;
+use crate::token::{TokenError, TokenSigner};
+
+/// The claims of a survey token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyClaims {
+    /// Invitation id.
+    pub i: String,
+}
+
+/// Called after a new answer is recorded (the feedback flow's follow-up).
+#[async_trait]
+pub trait AnswerHook: Send + Sync {
+    /// A first, final answer was recorded.
+    async fn answered(&self, response: &SurveyResponse);
+}
+
+/// The survey page's state.
+#[derive(Clone)]
+pub struct SurveyPage {
+    store: Arc<dyn SurveyStore>,
+    tokens: TokenSigner,
+    text: Arc<dyn PageText>,
+    clock: Arc<dyn Clock>,
+    hook: Option<Arc<dyn AnswerHook>>,
+}
+
+impl std::fmt::Debug for SurveyPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SurveyPage").finish_non_exhaustive()
+    }
+}
+
+impl SurveyPage {
+    /// A page over the survey store; `tokens` has purpose `survey`.
+    pub fn new(store: Arc<dyn SurveyStore>, tokens: TokenSigner, text: Arc<dyn PageText>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            tokens,
+            text,
+            clock,
+            hook: None,
+        }
+    }
+
+    /// Runs `hook` after each new answer.
+    pub fn on_answer(mut self, hook: Arc<dyn AnswerHook>) -> Self {
+        self.hook = Some(hook);
+        self
+    }
+
+    /// The router serving `/s/{token}`.
+    pub fn into_router(self) -> Router {
+        Router::new()
+            .route("/s/{token}", get(show).post(submit))
+            .with_state(Arc::new(self))
+    }
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn message(p: &SurveyPage, status: StatusCode, locale: &str, id: &str) -> Response {
+    let msg = p.text.text(locale, id);
+    html(status, page(locale, &msg, &format!("<h1>{}</h1>", escape(&msg))))
+}
+
+async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, Response> {
+    let claims: SurveyClaims = p.tokens.verify(token, p.clock.now()).map_err(|e| match e {
+        TokenError::Expired(_) => message(p, StatusCode::GONE, "en", "survey-closed"),
+        _ => message(p, StatusCode::NOT_FOUND, "en", "page-link-invalid"),
+    })?;
+    match p.store.invitation(&claims.i).await {
+        Ok(Some(inv)) => Ok(inv),
+        Ok(None) => Err(message(p, StatusCode::NOT_FOUND, "en", "page-link-invalid")),
+        Err(e) => {
+            tracing::error!(error = %e, "survey page could not load the invitation");
+            Err(message(p, StatusCode::SERVICE_UNAVAILABLE, "en", "page-unavailable"))
+        }
+    }
+}
+
+fn question_id(kind: SurveyKind) -> &'static str {
+    match kind {
+        SurveyKind::Nps => "survey-nps-question",
+        SurveyKind::Csat => "survey-csat-question",
+        SurveyKind::Ces => "survey-ces-question",
+    }
+}
+
+fn form(p: &SurveyPage, token: &str, inv: &crate::model::Invitation, chosen: Option<u8>, error: Option<&str>) -> String {
+    let l = &inv.locale;
+    let t = |id: &str| escape(&p.text.text(l, id));
+    let mut b = String::new();
+    b.push_str(&format!("<h1 id=\"q\">{}</h1>\n", t(question_id(inv.kind))));
+    if let Some(e) = error {
+        b.push_str(&format!("<p role=\"alert\" class=\"card\">{}</p>\n", t(e)));
+    }
+    if chosen.is_some() {
+        b.push_str(&format!("<p>{}</p>\n", t("survey-confirm-hint")));
+    }
+    b.push_str(&format!(
+        "<form method=\"post\" action=\"/s/{}\" class=\"card\">\n<fieldset class=\"scale\" aria-labelledby=\"q\">\n<legend class=\"ends\"><span>{}</span> <span>{}</span></legend>\n<div class=\"points\">\n",
+        escape(token),
+        t("survey-low-label"),
+        t("survey-high-label")
+    ));
+    for s in inv.kind.range() {
+        let checked = if chosen == Some(s) { " checked" } else { "" };
+        b.push_str(&format!(
+            "<label class=\"point\"><input type=\"radio\" name=\"score\" value=\"{s}\" required{checked}><span>{}</span></label>\n",
+            escape(&p.text.text(l, &format!("digit-{s}")))
+        ));
+    }
+    b.push_str("</div>\n</fieldset>\n");
+    b.push_str(&format!(
+        "<p><label for=\"comment\">{}</label><br><textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"2000\" style=\"width:100%\"></textarea></p>\n<p><button type=\"submit\" class=\"button\" style=\"border:0;background:#0b57d0;color:#fff;padding:.75rem 1.25rem;border-radius:8px;font-weight:600;font-size:1rem\">{}</button></p>\n</form>\n",
+        t("survey-comment-label"),
+        t("survey-submit")
+    ));
+    b.push_str("<style>.points{display:flex;flex-wrap:wrap;gap:.4rem}.point{flex:1 0 2.6rem}.point input{position:absolute;opacity:0}.point span{display:block;text-align:center;padding:.6rem 0;border:2px solid #8a99ab;border-radius:8px;font-weight:600}.point input:checked+span{background:#0b57d0;color:#fff;border-color:#0b57d0}.point input:focus-visible+span{outline:3px solid #e8a200;outline-offset:2px}.ends{display:flex;justify-content:space-between;width:100%;font-size:.9rem;color:#444;padding:0}fieldset{border:0;padding:0;margin:0}</style>\n");
+    b
+}
+
+async fn show(
+    State(p): State<Arc<SurveyPage>>,
+    Path(token): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let inv = match load(&p, &token).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    if p.clock.now() > inv.closes_at {
+        return message(&p, StatusCode::GONE, &inv.locale, "survey-closed");
+    }
+    // Has it been answered? Look in a window around the invitation.
+    if answered(&p, &inv).await {
+        return message(&p, StatusCode::OK, &inv.locale, "survey-already-answered");
+    }
+    let chosen = q
+        .get("score")
+        .and_then(|s| s.parse::<u8>().ok())
+        .filter(|s| inv.kind.range().contains(s));
+    let title = p.text.text(&inv.locale, question_id(inv.kind));
+    html(StatusCode::OK, page(&inv.locale, &title, &form(&p, &token, &inv, chosen, None)))
+}
+
+async fn answered(p: &SurveyPage, inv: &crate::model::Invitation) -> bool {
+    let from = inv.sent_at - chrono::Duration::days(1);
+    let to = inv.closes_at + chrono::Duration::days(3650);
+    p.store
+        .responses_between(from, to)
+        .await
+        .map(|rs| rs.iter().any(|r| r.invitation_id == inv.id))
+        .unwrap_or(false)
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    score: Option<String>,
+    comment: Option<String>,
+}
+
+async fn submit(
+    State(p): State<Arc<SurveyPage>>,
+    Path(token): Path<String>,
+    axum::extract::Form(a): axum::extract::Form<Answer>,
+) -> Response {
+    let inv = match load(&p, &token).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let now = p.clock.now();
+    if now > inv.closes_at {
+        return message(&p, StatusCode::GONE, &inv.locale, "survey-closed");
+    }
+    let Some(score) = a
+        .score
+        .as_deref()
+        .and_then(|s| s.trim().parse::<u8>().ok())
+        .filter(|s| inv.kind.range().contains(s))
+    else {
+        let title = p.text.text(&inv.locale, question_id(inv.kind));
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(&inv.locale, &title, &form(&p, &token, &inv, None, Some("survey-pick-a-score"))),
+        );
+    };
+    let comment = a
+        .comment
+        .map(|c| c.trim().chars().take(2000).collect::<String>())
+        .filter(|c| !c.is_empty());
+    let response = SurveyResponse {
+        invitation_id: inv.id.clone(),
+        kind: inv.kind,
+        order_id: inv.order_id.clone(),
+        customer_id: inv.customer_id.clone(),
+        score,
+        comment,
+        via: "web".into(),
+        answered_at: now,
+    };
+    match p.store.record_response(&response).await {
+        Ok(true) => {
+            if let Some(h) = &p.hook {
+                h.answered(&response).await;
+            }
+            message(&p, StatusCode::OK, &inv.locale, "survey-thanks")
+        }
+        Ok(false) => message(&p, StatusCode::OK, &inv.locale, "survey-already-answered"),
+        Err(e) => {
+            tracing::error!(error = %e, "survey answer could not be stored");
+            message(&p, StatusCode::SERVICE_UNAVAILABLE, &inv.locale, "page-unavailable")
+        }
+    }
+}
