@@ -389,6 +389,8 @@ pub async fn surveys_count_once(s: Arc<dyn Store>) {
     assert!(s.invitation("nope").await.unwrap().is_none());
     assert!(s.record_response(&response("inv-1", "1", 9, t0() + secs(10))).await.unwrap());
     assert!(!s.record_response(&response("inv-1", "1", 2, t0() + secs(11))).await.unwrap(), "a double submission counts once");
+    assert_eq!(s.response("inv-1").await.unwrap(), Some(response("inv-1", "1", 9, t0() + secs(10))));
+    assert!(s.response("inv-2").await.unwrap().is_none());
     s.save_invitation(&invitation("inv-2", "2")).await.unwrap();
     s.record_response(&response("inv-2", "2", 3, t0() + secs(20))).await.unwrap();
     let all = s.responses_between(t0(), t0() + secs(21)).await.unwrap();

@@ -579,6 +579,9 @@ pub trait SurveyStore: Send + Sync {
     /// answered already: a double submission counts once.
     async fn record_response(&self, response: &SurveyResponse) -> Result<bool, Error>;
 
+    /// The answer to an invitation, if it was answered.
+    async fn response(&self, invitation_id: &str) -> Result<Option<SurveyResponse>, Error>;
+
     /// Answers given in `[from, to)`, oldest first.
     async fn responses_between(
         &self,

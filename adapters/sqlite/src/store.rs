@@ -595,6 +595,17 @@ impl SurveyStore for SqliteStore {
         Ok(res.rows_affected() == 1)
     }
 
+    async fn response(&self, invitation_id: &str) -> Result<Option<SurveyResponse>, Error> {
+        sqlx::query("SELECT * FROM responses WHERE invitation_id = ?")
+            .bind(invitation_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("read a survey answer"))?
+            .as_ref()
+            .map(response_row)
+            .transpose()
+    }
+
     async fn responses_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<SurveyResponse>, Error> {
         sqlx::query("SELECT * FROM responses WHERE answered_at >= ? AND answered_at < ? ORDER BY answered_at, invitation_id")
             .bind(micros(from))

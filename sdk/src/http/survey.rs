@@ -180,7 +180,6 @@ async fn show(
     if p.clock.now() > inv.closes_at {
         return message(&p, StatusCode::GONE, &inv.locale, "survey-closed");
     }
-    // Has it been answered? Look in a window around the invitation.
     if answered(&p, &inv).await {
         return message(&p, StatusCode::OK, &inv.locale, "survey-already-answered");
     }
@@ -193,13 +192,7 @@ async fn show(
 }
 
 async fn answered(p: &SurveyPage, inv: &crate::model::Invitation) -> bool {
-    let from = inv.sent_at - chrono::Duration::days(1);
-    let to = inv.closes_at + chrono::Duration::days(3650);
-    p.store
-        .responses_between(from, to)
-        .await
-        .map(|rs| rs.iter().any(|r| r.invitation_id == inv.id))
-        .unwrap_or(false)
+    matches!(p.store.response(&inv.id).await, Ok(Some(_)))
 }
 
 #[derive(Deserialize)]
