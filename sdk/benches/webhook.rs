@@ -15,24 +15,39 @@ fn verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify");
     g.throughput(Throughput::Bytes(BODY.len() as u64));
     let schemes = [
-        ("hmac_sha256_base64", Scheme::hmac_sha256_base64("X-Shopify-Hmac-Sha256")),
-        ("hmac_sha256_hex", Scheme::hmac_sha256_hex("X-Salla-Signature")),
+        (
+            "hmac_sha256_base64",
+            Scheme::hmac_sha256_base64("X-Shopify-Hmac-Sha256"),
+        ),
+        (
+            "hmac_sha256_hex",
+            Scheme::hmac_sha256_hex("X-Salla-Signature"),
+        ),
         ("standard_webhooks", Scheme::StandardWebhooks),
     ];
     for (name, scheme) in schemes {
         let v = Verifier::new(scheme, Secret::from("shpss_bench_secret"));
         let headers = v.sign(BODY, now);
         g.bench_with_input(BenchmarkId::new("aftercare", name), &headers, |b, h| {
-            b.iter(|| v.verify(std::hint::black_box(h), std::hint::black_box(BODY), now).unwrap())
+            b.iter(|| {
+                v.verify(std::hint::black_box(h), std::hint::black_box(BODY), now)
+                    .unwrap()
+            })
         });
     }
-    let sig = Verifier::new(Scheme::hmac_sha256_base64("h"), Secret::from("shpss_bench_secret")).sign(BODY, now);
+    let sig = Verifier::new(
+        Scheme::hmac_sha256_base64("h"),
+        Secret::from("shpss_bench_secret"),
+    )
+    .sign(BODY, now);
     let sig = sig.get_str("h").unwrap().to_owned();
     g.bench_function("baseline/hand_written_hmac_base64", |b| {
         b.iter(|| {
             let mut m = Hmac::<Sha256>::new_from_slice(b"shpss_bench_secret").unwrap();
             m.update(std::hint::black_box(BODY));
-            let expected = base64::engine::general_purpose::STANDARD.decode(&sig).unwrap();
+            let expected = base64::engine::general_purpose::STANDARD
+                .decode(&sig)
+                .unwrap();
             m.verify_slice(&expected).unwrap()
         })
     });

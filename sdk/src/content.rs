@@ -75,7 +75,9 @@ impl ContentMap {
     fn best(&self, item: &LineItem, locale: &str) -> Option<&ContentEntry> {
         let specificity = |e: &ContentEntry| -> Option<u8> {
             match &e.matches {
-                ContentMatch::Product(p) => (item.product_id.as_ref().map(|x| x.as_str()) == Some(p.as_str())).then_some(3),
+                ContentMatch::Product(p) => {
+                    (item.product_id.as_ref().map(|x| x.as_str()) == Some(p.as_str())).then_some(3)
+                }
                 ContentMatch::Sku(s) => (item.sku.as_deref() == Some(s.as_str())).then_some(2),
                 ContentMatch::Category(c) => item
                     .category

@@ -44,33 +44,122 @@ fn digit_value(c: char) -> Option<u32> {
 /// Number words, longest first within a language so prefixes do not shadow longer words.
 const WORDS: &[(&str, u32)] = &[
     // English
-    ("zero", 0), ("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5), ("six", 6),
-    ("seven", 7), ("eight", 8), ("nine", 9), ("ten", 10),
+    ("zero", 0),
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
     // Spanish
-    ("cero", 0), ("uno", 1), ("una", 1), ("dos", 2), ("tres", 3), ("cuatro", 4), ("cinco", 5),
-    ("seis", 6), ("siete", 7), ("ocho", 8), ("nueve", 9), ("diez", 10),
+    ("cero", 0),
+    ("uno", 1),
+    ("una", 1),
+    ("dos", 2),
+    ("tres", 3),
+    ("cuatro", 4),
+    ("cinco", 5),
+    ("seis", 6),
+    ("siete", 7),
+    ("ocho", 8),
+    ("nueve", 9),
+    ("diez", 10),
     // Portuguese
-    ("um", 1), ("dois", 2), ("duas", 2), ("três", 3), ("quatro", 4), ("sete", 7), ("oito", 8),
-    ("nove", 9), ("dez", 10),
+    ("um", 1),
+    ("dois", 2),
+    ("duas", 2),
+    ("três", 3),
+    ("quatro", 4),
+    ("sete", 7),
+    ("oito", 8),
+    ("nove", 9),
+    ("dez", 10),
     // Turkish
-    ("sıfır", 0), ("sifir", 0), ("bir", 1), ("iki", 2), ("üç", 3), ("uc", 3), ("dört", 4),
-    ("dort", 4), ("beş", 5), ("bes", 5), ("altı", 6), ("alti", 6), ("yedi", 7), ("sekiz", 8),
-    ("dokuz", 9), ("on", 10),
+    ("sıfır", 0),
+    ("sifir", 0),
+    ("bir", 1),
+    ("iki", 2),
+    ("üç", 3),
+    ("uc", 3),
+    ("dört", 4),
+    ("dort", 4),
+    ("beş", 5),
+    ("bes", 5),
+    ("altı", 6),
+    ("alti", 6),
+    ("yedi", 7),
+    ("sekiz", 8),
+    ("dokuz", 9),
+    ("on", 10),
     // Arabic (with and without hamza/taa marbuta variants)
-    ("صفر", 0), ("واحد", 1), ("واحدة", 1), ("اثنان", 2), ("اثنين", 2), ("إثنين", 2), ("اثنتان", 2),
-    ("ثلاثة", 3), ("ثلاث", 3), ("أربعة", 4), ("اربعة", 4), ("أربع", 4), ("اربع", 4), ("خمسة", 5),
-    ("خمس", 5), ("ستة", 6), ("ست", 6), ("سبعة", 7), ("سبع", 7), ("ثمانية", 8), ("ثمان", 8),
-    ("تسعة", 9), ("تسع", 9), ("عشرة", 10), ("عشر", 10),
+    ("صفر", 0),
+    ("واحد", 1),
+    ("واحدة", 1),
+    ("اثنان", 2),
+    ("اثنين", 2),
+    ("إثنين", 2),
+    ("اثنتان", 2),
+    ("ثلاثة", 3),
+    ("ثلاث", 3),
+    ("أربعة", 4),
+    ("اربعة", 4),
+    ("أربع", 4),
+    ("اربع", 4),
+    ("خمسة", 5),
+    ("خمس", 5),
+    ("ستة", 6),
+    ("ست", 6),
+    ("سبعة", 7),
+    ("سبع", 7),
+    ("ثمانية", 8),
+    ("ثمان", 8),
+    ("تسعة", 9),
+    ("تسع", 9),
+    ("عشرة", 10),
+    ("عشر", 10),
     // Thai
-    ("ศูนย์", 0), ("หนึ่ง", 1), ("สอง", 2), ("สาม", 3), ("สี่", 4), ("ห้า", 5), ("หก", 6),
-    ("เจ็ด", 7), ("แปด", 8), ("เก้า", 9), ("สิบ", 10),
+    ("ศูนย์", 0),
+    ("หนึ่ง", 1),
+    ("สอง", 2),
+    ("สาม", 3),
+    ("สี่", 4),
+    ("ห้า", 5),
+    ("หก", 6),
+    ("เจ็ด", 7),
+    ("แปด", 8),
+    ("เก้า", 9),
+    ("สิบ", 10),
 ];
 
 /// Words that continue a number (tens, hundreds...): after a number word they make a larger
 /// number, so the reply is not a score.
 const CONTINUATIONS: &[&str] = &[
-    "hundred", "thousand", "cien", "ciento", "mil", "cem", "cento", "yüz", "yuz", "bin", "عشر",
-    "عشرة", "مائة", "مئة", "ألف", "เอ็ด", "สิบ", "ร้อย", "พัน", "หมื่น", "แสน", "ล้าน",
+    "hundred",
+    "thousand",
+    "cien",
+    "ciento",
+    "mil",
+    "cem",
+    "cento",
+    "yüz",
+    "yuz",
+    "bin",
+    "عشر",
+    "عشرة",
+    "مائة",
+    "مئة",
+    "ألف",
+    "เอ็ด",
+    "สิบ",
+    "ร้อย",
+    "พัน",
+    "หมื่น",
+    "แสน",
+    "ล้าน",
 ];
 
 fn is_thai(c: char) -> bool {
@@ -89,7 +178,10 @@ fn fold(s: &str) -> String {
 
 /// The number at the start of `s` and the rest, if `s` starts with one.
 fn leading_number(s: &str) -> Option<(u32, &str)> {
-    let digits: String = s.chars().take_while(|c| digit_value(*c).is_some()).collect();
+    let digits: String = s
+        .chars()
+        .take_while(|c| digit_value(*c).is_some())
+        .collect();
     if !digits.is_empty() {
         let mut n: u32 = 0;
         for c in digits.chars() {
@@ -110,7 +202,11 @@ fn leading_number(s: &str) -> Option<(u32, &str)> {
     let rest = &s[byte_len..];
     // A number word followed by another number word or a continuation is a compound
     // (Thai เจ็ดสิบ = 70 written together; Turkish "on bir" = 11; Arabic "ثلاثة عشر" = 13).
-    let next = if s.starts_with(is_thai) { rest } else { rest.trim_start() };
+    let next = if s.starts_with(is_thai) {
+        rest
+    } else {
+        rest.trim_start()
+    };
     if next.len() < rest.len() || s.starts_with(is_thai) {
         let folded_next = fold(next);
         let next_word: String = folded_next
@@ -118,9 +214,17 @@ fn leading_number(s: &str) -> Option<(u32, &str)> {
             .take_while(|c| c.is_alphabetic())
             .collect();
         let compound = WORDS.iter().any(|(w, _)| {
-            if s.starts_with(is_thai) { folded_next.starts_with(w) } else { next_word == *w }
+            if s.starts_with(is_thai) {
+                folded_next.starts_with(w)
+            } else {
+                next_word == *w
+            }
         }) || CONTINUATIONS.iter().any(|w| {
-            if s.starts_with(is_thai) { folded_next.starts_with(w) } else { next_word == *w }
+            if s.starts_with(is_thai) {
+                folded_next.starts_with(w)
+            } else {
+                next_word == *w
+            }
         });
         if compound {
             return None;
@@ -140,7 +244,13 @@ fn leading_number(s: &str) -> Option<(u32, &str)> {
 /// assert!(parse_score("55", SurveyKind::Nps).is_err());
 /// ```
 pub fn parse_score(text: &str, kind: SurveyKind) -> Result<ParsedReply, ReplyError> {
-    let t = text.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{2066}'..='\u{2069}' | '"' | '\'' | '*'));
+    let t = text.trim_start_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{200E}' | '\u{200F}' | '\u{2066}'..='\u{2069}' | '"' | '\'' | '*'
+            )
+    });
     let (n, rest) = leading_number(t).ok_or(ReplyError::NoScore)?;
     // What follows must not continue a word or a number: "5a", "55", "5.5" are refused.
     let mut rest_chars = rest.chars();
@@ -167,9 +277,15 @@ pub fn parse_score(text: &str, kind: SurveyKind) -> Result<ParsedReply, ReplyErr
         }
     }
     let range = kind.range();
-    let score = u8::try_from(n).ok().filter(|s| range.contains(s)).ok_or(ReplyError::OutOfRange(n))?;
+    let score = u8::try_from(n)
+        .ok()
+        .filter(|s| range.contains(s))
+        .ok_or(ReplyError::OutOfRange(n))?;
     let comment = rest
-        .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '-' | '–' | '—' | ':' | ';' | '!' | '،' | '؛'))
+        .trim_start_matches(|c: char| {
+            c.is_whitespace()
+                || matches!(c, ',' | '.' | '-' | '–' | '—' | ':' | ';' | '!' | '،' | '؛')
+        })
         .trim();
     Ok(ParsedReply {
         score,

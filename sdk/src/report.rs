@@ -75,7 +75,10 @@ impl Fact {
 }
 
 /// The lateness bucket of a delivery against its estimate.
-pub fn lateness_bucket(estimated: Option<DateTime<Utc>>, delivered: Option<DateTime<Utc>>) -> &'static str {
+pub fn lateness_bucket(
+    estimated: Option<DateTime<Utc>>,
+    delivered: Option<DateTime<Utc>>,
+) -> &'static str {
     match (estimated, delivered) {
         (Some(e), Some(d)) => {
             let late_days = (d.date_naive() - e.date_naive()).num_days();
@@ -102,8 +105,14 @@ pub struct GroupScores {
 impl GroupScores {
     fn of<'a>(rs: impl Iterator<Item = &'a SurveyResponse> + Clone) -> Self {
         Self {
-            nps: NpsSummary::from_scores(rs.clone().filter(|r| r.kind == SurveyKind::Nps).map(|r| r.score)),
-            csat: CsatSummary::from_scores(rs.filter(|r| r.kind == SurveyKind::Csat).map(|r| r.score)),
+            nps: NpsSummary::from_scores(
+                rs.clone()
+                    .filter(|r| r.kind == SurveyKind::Nps)
+                    .map(|r| r.score),
+            ),
+            csat: CsatSummary::from_scores(
+                rs.filter(|r| r.kind == SurveyKind::Csat).map(|r| r.score),
+            ),
         }
     }
 }
@@ -124,6 +133,10 @@ pub struct Report {
     pub weekly: BTreeMap<String, GroupScores>,
     /// Per dimension, per value.
     pub breakdowns: BTreeMap<String, BTreeMap<String, GroupScores>>,
+    /// How many NPS answers gave each score 0-10.
+    pub nps_distribution: [u64; 11],
+    /// How many CSAT answers gave each score 1-5 (index 0 is score 1).
+    pub csat_distribution: [u64; 5],
 }
 
 impl Report {
@@ -134,22 +147,99 @@ impl Report {
         let mut weekly: BTreeMap<String, Vec<&SurveyResponse>> = BTreeMap::new();
         let mut dims: BTreeMap<String, BTreeMap<String, Vec<&SurveyResponse>>> = BTreeMap::new();
         for f in facts {
-            weekly.entry(week_start(f.response.answered_at).to_string()).or_default().push(&f.response);
+            weekly
+                .entry(week_start(f.response.answered_at).to_string())
+                .or_default()
+                .push(&f.response);
             for (d, v) in &f.dims {
-                dims.entry(d.clone()).or_default().entry(v.clone()).or_default().push(&f.response);
+                dims.entry(d.clone())
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default()
+                    .push(&f.response);
+            }
+        }
+        let mut nps_distribution = [0u64; 11];
+        let mut csat_distribution = [0u64; 5];
+        for f in facts {
+            let r = &f.response;
+            match r.kind {
+                SurveyKind::Nps if r.score <= 10 => nps_distribution[usize::from(r.score)] += 1,
+                SurveyKind::Csat if (1..=5).contains(&r.score) => {
+                    csat_distribution[usize::from(r.score - 1)] += 1
+                }
+                _ => {}
             }
         }
         Self {
             invitations,
             responses,
-            response_rate: if invitations == 0 { 0.0 } else { responses as f64 * 100.0 / invitations as f64 },
+            nps_distribution,
+            csat_distribution,
+            response_rate: if invitations == 0 {
+                0.0
+            } else {
+                responses as f64 * 100.0 / invitations as f64
+            },
             overall: GroupScores::of(all),
-            weekly: weekly.into_iter().map(|(k, v)| (k, GroupScores::of(v.into_iter()))).collect(),
+            weekly: weekly
+                .into_iter()
+                .map(|(k, v)| (k, GroupScores::of(v.into_iter())))
+                .collect(),
             breakdowns: dims
                 .into_iter()
-                .map(|(d, m)| (d, m.into_iter().map(|(k, v)| (k, GroupScores::of(v.into_iter()))).collect()))
+                .map(|(d, m)| {
+                    (
+                        d,
+                        m.into_iter()
+                            .map(|(k, v)| (k, GroupScores::of(v.into_iter())))
+                            .collect(),
+                    )
+                })
                 .collect(),
         }
+    }
+}
+
+impl Report {
+    /// The report as CSV: one row per group (`overall`, `week`, and each breakdown value),
+    /// with responses, NPS and its margin, CSAT and its margin.
+    pub fn to_csv(&self) -> String {
+        fn f(x: Option<f64>) -> String {
+            x.map(|v| format!("{v:.1}")).unwrap_or_default()
+        }
+        fn q(s: &str) -> String {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_owned()
+            }
+        }
+        fn row(out: &mut String, group: &str, key: &str, g: &GroupScores) {
+            let n = g.nps.as_ref().map_or(0, |n| n.responses)
+                + g.csat.as_ref().map_or(0, |c| c.responses);
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                q(group),
+                q(key),
+                n,
+                f(g.nps.as_ref().map(|n| n.nps)),
+                f(g.nps.as_ref().map(|n| n.margin_of_error)),
+                f(g.csat.as_ref().map(|c| c.csat)),
+                f(g.csat.as_ref().map(|c| c.margin_of_error)),
+            ));
+        }
+        let mut out = String::from("group,key,responses,nps,nps_margin,csat,csat_margin\n");
+        row(&mut out, "overall", "", &self.overall);
+        for (w, g) in &self.weekly {
+            row(&mut out, "week", w, g);
+        }
+        for (d, m) in &self.breakdowns {
+            for (k, g) in m {
+                row(&mut out, d, k, g);
+            }
+        }
+        out
     }
 }
 

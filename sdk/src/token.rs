@@ -95,7 +95,11 @@ impl TokenSigner {
     }
 
     /// Checks a token: the signature first (constant time), then the expiry, then parses.
-    pub fn verify<T: DeserializeOwned>(&self, token: &str, now: DateTime<Utc>) -> Result<T, TokenError> {
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<T, TokenError> {
         if token.len() > 4096 {
             return Err(TokenError::Malformed);
         }

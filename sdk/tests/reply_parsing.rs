@@ -81,7 +81,11 @@ fn rejected_replies() {
         ("ثلاثين", Nps, ReplyError::NoScore),
         ("one hundred", Nps, ReplyError::NoScore),
         ("STOP", Nps, ReplyError::NoScore),
-        ("99999999999999999999", Nps, ReplyError::OutOfRange(u32::MAX)),
+        (
+            "99999999999999999999",
+            Nps,
+            ReplyError::OutOfRange(u32::MAX),
+        ),
     ];
     for (text, kind, err) in cases {
         assert_eq!(parse_score(text, *kind), Err(err.clone()), "{text:?}");

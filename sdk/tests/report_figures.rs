@@ -23,24 +23,57 @@ fn hand_computed_fixture() {
     // 10 NPS answers: week of 2026-03-02 → 10, 9, 9, 8, 3 ; week of 2026-03-09 → 10, 7, 6, 2, 0.
     // Promoters 4 (10,9,9,10), passives 2 (8,7), detractors 4 (3,6,2,0): NPS = 40 − 40 = 0.
     // Variance = p + d − (p − d)² = 0.4 + 0.4 − 0 = 0.8; MoE = 1.96 × sqrt(0.8/10) × 100 = 55.4372...
-    let nps = [(10, "2026-03-02T10:00:00Z"), (9, "2026-03-03T10:00:00Z"), (9, "2026-03-04T10:00:00Z"), (8, "2026-03-05T10:00:00Z"), (3, "2026-03-08T23:59:00Z"),
-               (10, "2026-03-09T00:00:00Z"), (7, "2026-03-10T10:00:00Z"), (6, "2026-03-11T10:00:00Z"), (2, "2026-03-12T10:00:00Z"), (0, "2026-03-13T10:00:00Z")];
-    let mut facts: Vec<Fact> = nps.iter().enumerate().map(|(i, (s, at))| {
-        let mut f = Fact::new(resp(i, SurveyKind::Nps, *s, at));
-        f.dims.insert("carrier".into(), if i % 2 == 0 { "UPS".into() } else { "DHL".into() });
-        f
-    }).collect();
+    let nps = [
+        (10, "2026-03-02T10:00:00Z"),
+        (9, "2026-03-03T10:00:00Z"),
+        (9, "2026-03-04T10:00:00Z"),
+        (8, "2026-03-05T10:00:00Z"),
+        (3, "2026-03-08T23:59:00Z"),
+        (10, "2026-03-09T00:00:00Z"),
+        (7, "2026-03-10T10:00:00Z"),
+        (6, "2026-03-11T10:00:00Z"),
+        (2, "2026-03-12T10:00:00Z"),
+        (0, "2026-03-13T10:00:00Z"),
+    ];
+    let mut facts: Vec<Fact> = nps
+        .iter()
+        .enumerate()
+        .map(|(i, (s, at))| {
+            let mut f = Fact::new(resp(i, SurveyKind::Nps, *s, at));
+            f.dims.insert(
+                "carrier".into(),
+                if i % 2 == 0 {
+                    "UPS".into()
+                } else {
+                    "DHL".into()
+                },
+            );
+            f
+        })
+        .collect();
     // 4 CSAT answers: 5, 4, 2, 1 → 2 satisfied of 4 = 50%; MoE = 1.96 × sqrt(.25/4) × 100 = 49.0; mean 3.
     for (j, s) in [5u8, 4, 2, 1].iter().enumerate() {
-        facts.push(Fact::new(resp(100 + j, SurveyKind::Csat, *s, "2026-03-10T12:00:00Z")));
+        facts.push(Fact::new(resp(
+            100 + j,
+            SurveyKind::Csat,
+            *s,
+            "2026-03-10T12:00:00Z",
+        )));
     }
     let r = Report::build(&facts, 40);
     assert_eq!(r.responses, 14);
-    assert!((r.response_rate - 35.0).abs() < 1e-9, "14 of 40 invitations = 35%");
+    assert!(
+        (r.response_rate - 35.0).abs() < 1e-9,
+        "14 of 40 invitations = 35%"
+    );
     let n = r.overall.nps.as_ref().unwrap();
     assert_eq!((n.promoters, n.passives, n.detractors), (4, 2, 4));
     assert!(n.nps.abs() < 1e-9);
-    assert!((n.margin_of_error - 55.437_3).abs() < 1e-3, "{}", n.margin_of_error);
+    assert!(
+        (n.margin_of_error - 55.437_3).abs() < 1e-3,
+        "{}",
+        n.margin_of_error
+    );
     let c = r.overall.csat.as_ref().unwrap();
     assert!((c.csat - 50.0).abs() < 1e-9);
     assert!((c.margin_of_error - 49.0).abs() < 1e-9);
@@ -50,7 +83,10 @@ fn hand_computed_fixture() {
     assert_eq!((w1.promoters, w1.passives, w1.detractors), (3, 1, 1));
     assert!((w1.nps - 40.0).abs() < 1e-9);
     let w2 = r.weekly["2026-03-09"].nps.as_ref().unwrap();
-    assert!((w2.nps - (-40.0)).abs() < 1e-9, "1 promoter, 1 passive, 3 detractors");
+    assert!(
+        (w2.nps - (-40.0)).abs() < 1e-9,
+        "1 promoter, 1 passive, 3 detractors"
+    );
     // By carrier: even indices UPS = 10, 9, 3, 7, 2 → P2 D2 → 0; odd DHL = 9, 8, 10, 6, 0 → P2 D2 → 0.
     let ups = r.breakdowns["carrier"]["UPS"].nps.as_ref().unwrap();
     assert_eq!((ups.promoters, ups.detractors, ups.responses), (2, 2, 5));
@@ -59,9 +95,21 @@ fn hand_computed_fixture() {
 #[test]
 fn lateness_buckets() {
     let t = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
-    assert_eq!(lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-05T20:00:00Z")), "on time");
-    assert_eq!(lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-03T10:00:00Z")), "on time");
-    assert_eq!(lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-07T10:00:00Z")), "1-2 days late");
-    assert_eq!(lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-09T10:00:00Z")), "3+ days late");
+    assert_eq!(
+        lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-05T20:00:00Z")),
+        "on time"
+    );
+    assert_eq!(
+        lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-03T10:00:00Z")),
+        "on time"
+    );
+    assert_eq!(
+        lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-07T10:00:00Z")),
+        "1-2 days late"
+    );
+    assert_eq!(
+        lateness_bucket(t("2026-03-05T12:00:00Z"), t("2026-03-09T10:00:00Z")),
+        "3+ days late"
+    );
     assert_eq!(lateness_bucket(None, t("2026-03-09T10:00:00Z")), "unknown");
 }

@@ -11,7 +11,9 @@ use aftercare::channel::{MessageChannel, SendError};
 use aftercare::clock::{Clock, ManualClock};
 use aftercare::dispatch::{Dispatcher, SendPolicy, Verdict};
 use aftercare::model::{ChannelKind, ConsentState, OrderId, OutboundMessage, Purpose, Receipt};
-use aftercare::store::{ConsentStore, Decision, Ledger, NewOutboxMessage, Outbox, OutboxEntry, OutboxStatus};
+use aftercare::store::{
+    ConsentStore, Decision, Ledger, NewOutboxMessage, Outbox, OutboxEntry, OutboxStatus,
+};
 use aftercare_sqlite::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,7 +26,10 @@ struct Scripted {
 
 impl Scripted {
     fn with(script: Vec<Result<(), SendError>>) -> Arc<Self> {
-        Arc::new(Self { script: Mutex::new(script.into()), sent: Mutex::default() })
+        Arc::new(Self {
+            script: Mutex::new(script.into()),
+            sent: Mutex::default(),
+        })
     }
     fn calls(&self) -> usize {
         self.sent.lock().unwrap().len()
@@ -37,7 +42,10 @@ impl MessageChannel for Scripted {
         ChannelKind::Sms
     }
     async fn send(&self, m: &OutboundMessage, key: &str) -> Result<Receipt, SendError> {
-        self.sent.lock().unwrap().push((key.to_owned(), m.to.clone()));
+        self.sent
+            .lock()
+            .unwrap()
+            .push((key.to_owned(), m.to.clone()));
         match self.script.lock().unwrap().pop_front() {
             Some(Err(e)) => Err(e),
             _ => Ok(Receipt::new(format!("SM{}", self.calls()), Utc::now())),
@@ -46,52 +54,104 @@ impl MessageChannel for Scripted {
 }
 
 fn msg(order: &str, to: &str) -> OutboundMessage {
-    let mut m = OutboundMessage::new(ChannelKind::Sms, to, Purpose::Transactional, "Your order has shipped");
+    let mut m = OutboundMessage::new(
+        ChannelKind::Sms,
+        to,
+        Purpose::Transactional,
+        "Your order has shipped",
+    );
     m.order_id = Some(OrderId::new(order));
     m
 }
 
-async fn setup(script: Vec<Result<(), SendError>>) -> (SqliteStore, Arc<ManualClock>, Arc<Scripted>, Dispatcher) {
+async fn setup(
+    script: Vec<Result<(), SendError>>,
+) -> (SqliteStore, Arc<ManualClock>, Arc<Scripted>, Dispatcher) {
     let store = SqliteStore::open_temporary().await.unwrap();
     let clock = Arc::new(ManualClock::new("2026-05-01T12:00:00Z".parse().unwrap()));
     let ch = Scripted::with(script);
     let d = Dispatcher::new(Arc::new(store.clone()), clock.clone())
         .channel(ch.clone())
         .consent_store(Arc::new(store.clone()))
-        .retry_policy(RetryPolicy::new(Duration::from_secs(10), Duration::from_secs(3600), 4));
+        .retry_policy(RetryPolicy::new(
+            Duration::from_secs(10),
+            Duration::from_secs(3600),
+            4,
+        ));
     (store, clock, ch, d)
 }
 
 async fn decisions(store: &SqliteStore, order: &str) -> Vec<(Decision, String)> {
-    store.ledger_for_order(&OrderId::new(order)).await.unwrap().into_iter().map(|e| (e.decision, e.reason)).collect()
+    store
+        .ledger_for_order(&OrderId::new(order))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.decision, e.reason))
+        .collect()
 }
 
 #[tokio::test]
 async fn sends_once_per_key_and_ledgers_it() {
     let (store, clock, ch, d) = setup(vec![]).await;
     for _ in 0..3 {
-        store.enqueue(NewOutboxMessage::new("k1", msg("1", "+15550100"), clock.now(), "shipment created"), clock.now()).await.unwrap();
+        store
+            .enqueue(
+                NewOutboxMessage::new("k1", msg("1", "+15550100"), clock.now(), "shipment created"),
+                clock.now(),
+            )
+            .await
+            .unwrap();
     }
     let r = d.drain().await.unwrap();
     assert_eq!(r.sent, 1);
-    assert_eq!(ch.calls(), 1, "one send for one key, however often it was enqueued");
+    assert_eq!(
+        ch.calls(),
+        1,
+        "one send for one key, however often it was enqueued"
+    );
     clock.advance(chrono::Duration::days(1));
     assert_eq!(d.drain().await.unwrap().sent, 0);
-    let ds: Vec<Decision> = decisions(&store, "1").await.into_iter().map(|x| x.0).collect();
-    assert_eq!(ds, vec![Decision::Enqueued, Decision::Skipped, Decision::Skipped, Decision::Sent]);
+    let ds: Vec<Decision> = decisions(&store, "1")
+        .await
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    assert_eq!(
+        ds,
+        vec![
+            Decision::Enqueued,
+            Decision::Skipped,
+            Decision::Skipped,
+            Decision::Sent
+        ]
+    );
 }
 
 #[tokio::test]
 async fn transient_failures_back_off_honouring_retry_after() {
     let (store, clock, ch, d) = setup(vec![
-        Err(SendError::transient(Some(Duration::from_secs(120)), "HTTP 429 (20429)")),
+        Err(SendError::transient(
+            Some(Duration::from_secs(120)),
+            "HTTP 429 (20429)",
+        )),
         Err(SendError::transient(None, "HTTP 503")),
     ])
     .await;
-    store.enqueue(NewOutboxMessage::new("k2", msg("2", "+15550101"), clock.now(), "r"), clock.now()).await.unwrap();
+    store
+        .enqueue(
+            NewOutboxMessage::new("k2", msg("2", "+15550101"), clock.now(), "r"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     assert_eq!(d.run_once().await.unwrap().rescheduled, 1);
     clock.advance(chrono::Duration::seconds(119));
-    assert_eq!(d.run_once().await.unwrap().sent + d.run_once().await.unwrap().rescheduled, 0, "Retry-After is a floor");
+    assert_eq!(
+        d.run_once().await.unwrap().sent + d.run_once().await.unwrap().rescheduled,
+        0,
+        "Retry-After is a floor"
+    );
     clock.advance(chrono::Duration::seconds(1));
     assert_eq!(d.run_once().await.unwrap().rescheduled, 1, "second failure");
     clock.advance(chrono::Duration::seconds(20));
@@ -104,9 +164,17 @@ async fn transient_failures_back_off_honouring_retry_after() {
 
 #[tokio::test]
 async fn transient_failures_end_as_dead_letters_after_max_attempts() {
-    let errs = (0..10).map(|_| Err(SendError::transient(None, "HTTP 500"))).collect();
+    let errs = (0..10)
+        .map(|_| Err(SendError::transient(None, "HTTP 500")))
+        .collect();
     let (store, clock, ch, d) = setup(errs).await;
-    store.enqueue(NewOutboxMessage::new("k3", msg("3", "+15550102"), clock.now(), "r"), clock.now()).await.unwrap();
+    store
+        .enqueue(
+            NewOutboxMessage::new("k3", msg("3", "+15550102"), clock.now(), "r"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     for _ in 0..6 {
         d.run_once().await.unwrap();
         clock.advance(chrono::Duration::hours(2));
@@ -114,7 +182,11 @@ async fn transient_failures_end_as_dead_letters_after_max_attempts() {
     assert_eq!(ch.calls(), 4, "max_attempts is 4");
     let e = store.outbox_by_key("k3").await.unwrap().unwrap();
     assert_eq!(e.status, OutboxStatus::Dead);
-    assert!(e.last_error.unwrap().starts_with("gave up after 4 attempts"));
+    assert!(
+        e.last_error
+            .unwrap()
+            .starts_with("gave up after 4 attempts")
+    );
 }
 
 #[tokio::test]
@@ -125,36 +197,80 @@ async fn permanent_opt_out_is_recorded_and_honoured_later() {
         opted_out: true,
     })])
     .await;
-    store.enqueue(NewOutboxMessage::new("k4", msg("4", "+15550103"), clock.now(), "r"), clock.now()).await.unwrap();
+    store
+        .enqueue(
+            NewOutboxMessage::new("k4", msg("4", "+15550103"), clock.now(), "r"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     assert_eq!(d.drain().await.unwrap().dead, 1);
-    let c = store.consent(ChannelKind::Sms, "+15550103", Purpose::Feedback).await.unwrap().unwrap();
+    let c = store
+        .consent(ChannelKind::Sms, "+15550103", Purpose::Feedback)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(c.state, ConsentState::Denied);
     assert_eq!(c.source, "provider:21610");
-    store.enqueue(NewOutboxMessage::new("k5", msg("4", "+15550103"), clock.now(), "delivered"), clock.now()).await.unwrap();
+    store
+        .enqueue(
+            NewOutboxMessage::new("k5", msg("4", "+15550103"), clock.now(), "delivered"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     assert_eq!(d.drain().await.unwrap().skipped, 1);
     assert_eq!(ch.calls(), 1, "no second call to an opted-out number");
     let ds = decisions(&store, "4").await;
-    assert!(ds.iter().any(|(d, r)| *d == Decision::Skipped && r.contains("refused") && r.contains("provider:21610")), "{ds:?}");
+    assert!(
+        ds.iter().any(|(d, r)| *d == Decision::Skipped
+            && r.contains("refused")
+            && r.contains("provider:21610")),
+        "{ds:?}"
+    );
 }
 
 #[tokio::test]
 async fn maybe_sent_is_uncertain_and_not_retried() {
-    let (store, clock, ch, d) = setup(vec![Err(SendError::MaybeSent { reason: "timed out waiting for the response".into() })]).await;
-    store.enqueue(NewOutboxMessage::new("k6", msg("6", "+15550104"), clock.now(), "r"), clock.now()).await.unwrap();
+    let (store, clock, ch, d) = setup(vec![Err(SendError::MaybeSent {
+        reason: "timed out waiting for the response".into(),
+    })])
+    .await;
+    store
+        .enqueue(
+            NewOutboxMessage::new("k6", msg("6", "+15550104"), clock.now(), "r"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     assert_eq!(d.drain().await.unwrap().uncertain, 1);
     clock.advance(chrono::Duration::days(2));
     d.drain().await.unwrap();
     assert_eq!(ch.calls(), 1);
-    assert_eq!(store.outbox_by_key("k6").await.unwrap().unwrap().status, OutboxStatus::Uncertain);
+    assert_eq!(
+        store.outbox_by_key("k6").await.unwrap().unwrap().status,
+        OutboxStatus::Uncertain
+    );
 }
 
 struct QuietUntilOne;
 
 #[async_trait]
 impl SendPolicy for QuietUntilOne {
-    async fn check(&self, _e: &OutboxEntry, now: DateTime<Utc>) -> Result<Verdict, aftercare::Error> {
+    async fn check(
+        &self,
+        _e: &OutboxEntry,
+        now: DateTime<Utc>,
+    ) -> Result<Verdict, aftercare::Error> {
         let until: DateTime<Utc> = "2026-05-01T13:00:00Z".parse().unwrap();
-        Ok(if now < until { Verdict::Defer { until, reason: "quiet hours until 08:00 local".into() } } else { Verdict::Send })
+        Ok(if now < until {
+            Verdict::Defer {
+                until,
+                reason: "quiet hours until 08:00 local".into(),
+            }
+        } else {
+            Verdict::Send
+        })
     }
 }
 
@@ -162,31 +278,70 @@ impl SendPolicy for QuietUntilOne {
 async fn a_policy_defers_rather_than_drops() {
     let (store, clock, ch, d) = setup(vec![]).await;
     let d = d.policy(Arc::new(QuietUntilOne));
-    store.enqueue(NewOutboxMessage::new("k7", msg("7", "+15550105"), clock.now(), "r"), clock.now()).await.unwrap();
+    store
+        .enqueue(
+            NewOutboxMessage::new("k7", msg("7", "+15550105"), clock.now(), "r"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     assert_eq!(d.drain().await.unwrap().rescheduled, 1);
     assert_eq!(ch.calls(), 0);
     clock.advance(chrono::Duration::hours(1));
     assert_eq!(d.drain().await.unwrap().sent, 1);
     let ds = decisions(&store, "7").await;
-    assert_eq!(ds[1], (Decision::Deferred, "quiet hours until 08:00 local".into()));
+    assert_eq!(
+        ds[1],
+        (Decision::Deferred, "quiet hours until 08:00 local".into())
+    );
 }
 
 #[tokio::test]
 async fn a_message_in_flight_at_a_crash_is_resent_once_and_recorded() {
     let (store, clock, ch, d) = setup(vec![]).await;
-    store.enqueue(NewOutboxMessage::new("k8", msg("8", "+15550106"), clock.now(), "r"), clock.now()).await.unwrap();
+    store
+        .enqueue(
+            NewOutboxMessage::new("k8", msg("8", "+15550106"), clock.now(), "r"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     // A dispatcher claims it and dies before recording anything.
-    let claimed = store.claim_due(clock.now(), 10, Duration::from_secs(300)).await.unwrap();
+    let claimed = store
+        .claim_due(clock.now(), 10, Duration::from_secs(300))
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
-    assert_eq!(d.drain().await.unwrap().sent, 0, "not while the dead dispatcher's lease holds");
+    assert_eq!(
+        d.drain().await.unwrap().sent,
+        0,
+        "not while the dead dispatcher's lease holds"
+    );
     clock.advance(chrono::Duration::minutes(6));
     assert_eq!(d.drain().await.unwrap().sent, 1);
     assert_eq!(ch.calls(), 1);
     let ds = decisions(&store, "8").await;
-    assert!(ds.last().unwrap().1.contains("in flight when the dispatcher stopped"), "{ds:?}");
+    assert!(
+        ds.last()
+            .unwrap()
+            .1
+            .contains("in flight when the dispatcher stopped"),
+        "{ds:?}"
+    );
     // The dead dispatcher's late report is refused.
     let r = Receipt::new("late", clock.now());
-    assert!(!store.mark_sent(claimed[0].entry.id, claimed[0].attempt, &r, clock.now(), "late").await.unwrap());
+    assert!(
+        !store
+            .mark_sent(
+                claimed[0].entry.id,
+                claimed[0].attempt,
+                &r,
+                clock.now(),
+                "late"
+            )
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -194,8 +349,18 @@ async fn no_channel_for_the_kind_is_a_dead_letter_with_a_hint() {
     let (store, clock, _ch, d) = setup(vec![]).await;
     let mut m = msg("9", "jane@example.com");
     m.channel = ChannelKind::Email;
-    store.enqueue(NewOutboxMessage::new("k9", m, clock.now(), "r"), clock.now()).await.unwrap();
+    store
+        .enqueue(
+            NewOutboxMessage::new("k9", m, clock.now(), "r"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
     assert_eq!(d.drain().await.unwrap().dead, 1);
     let e = store.outbox_by_key("k9").await.unwrap().unwrap();
-    assert!(e.last_error.unwrap().contains("no email channel is configured"));
+    assert!(
+        e.last_error
+            .unwrap()
+            .contains("no email channel is configured")
+    );
 }

@@ -26,7 +26,10 @@ fn source() -> Arc<NativeSource> {
 }
 
 fn event(order: &str) -> Vec<u8> {
-    serde_json::to_vec(&PlatformEvent::OrderCreated { order: Order::new(order, format!("#{order}")) }).unwrap()
+    serde_json::to_vec(&PlatformEvent::OrderCreated {
+        order: Order::new(order, format!("#{order}")),
+    })
+    .unwrap()
 }
 
 fn signed_request(body: &[u8], id: &str, ts: i64) -> Request<Body> {
@@ -47,9 +50,15 @@ struct Recorder {
 
 #[async_trait]
 impl EventHandler for Recorder {
-    async fn handle(&self, _entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
         if self.poison {
-            return Err(HandlerError::Poison("order has no line items; cannot be processed".into()));
+            return Err(HandlerError::Poison(
+                "order has no line items; cannot be processed".into(),
+            ));
         }
         if self.fail_first.load(Ordering::SeqCst) > 0 {
             self.fail_first.fetch_sub(1, Ordering::SeqCst);
@@ -65,14 +74,21 @@ impl EventHandler for Recorder {
 }
 
 fn routes(store: &SqliteStore, clock: Arc<dyn Clock>) -> axum::Router {
-    WebhookRoutes::new(Arc::new(store.clone()), clock).source("native", source()).into_router()
+    WebhookRoutes::new(Arc::new(store.clone()), clock)
+        .source("native", source())
+        .into_router()
 }
 
 async fn status_of(router: &axum::Router, req: Request<Body>) -> (StatusCode, serde_json::Value) {
     let resp = router.clone().oneshot(req).await.unwrap();
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -89,7 +105,8 @@ async fn duplicate_is_acknowledged_twice_but_processed_once() {
     assert_eq!(j2["status"], "duplicate");
     assert_eq!(j1["id"], j2["id"]);
     let handler = Arc::new(Recorder::default());
-    let p = InboxProcessor::new(Arc::new(store.clone()), handler.clone(), clock).source("native", source());
+    let p = InboxProcessor::new(Arc::new(store.clone()), handler.clone(), clock)
+        .source("native", source());
     let report = p.drain().await.unwrap();
     assert_eq!(report.done, 1);
     assert_eq!(*handler.seen.lock().unwrap(), vec!["1001".to_owned()]);
@@ -103,7 +120,9 @@ async fn rejections_change_nothing_and_carry_their_status() {
     let body = event("7");
 
     // Forged: signed with another secret.
-    let forged_headers = NativeSource::new(Secret::from("wrong")).verifier().sign_with_id("msg_f", now, &body);
+    let forged_headers = NativeSource::new(Secret::from("wrong"))
+        .verifier()
+        .sign_with_id("msg_f", now, &body);
     let mut req = Request::post("/webhooks/native");
     for (n, v) in forged_headers.iter() {
         req = req.header(n, v);
@@ -114,32 +133,71 @@ async fn rejections_change_nothing_and_carry_their_status() {
 
     // Replayed: a valid signature from an hour ago.
     let (s, j) = status_of(&router, signed_request(&body, "msg_old", now - 3600)).await;
-    assert_eq!((s, j["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("stale")));
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("stale"))
+    );
 
     // Malformed: no signature headers.
-    let (s, j) = status_of(&router, Request::post("/webhooks/native").body(Body::from(body.clone())).unwrap()).await;
-    assert_eq!((s, j["error"].as_str()), (StatusCode::BAD_REQUEST, Some("missing_header")));
+    let (s, j) = status_of(
+        &router,
+        Request::post("/webhooks/native")
+            .body(Body::from(body.clone()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("missing_header"))
+    );
 
     // Oversized: declared and streamed.
     let big = vec![b' '; 2 * 1024 * 1024];
     let (s, j) = status_of(&router, signed_request(&big, "msg_big", now)).await;
-    assert_eq!((s, j["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
-    let stream = futures::stream::iter((0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 64 * 1024])));
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
+    );
+    let stream =
+        futures::stream::iter((0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 64 * 1024])));
     let mut req = Request::post("/webhooks/native");
     for (n, v) in source().verifier().sign_with_id("msg_s", now, &big).iter() {
         req = req.header(n, v);
     }
     let (s, _) = status_of(&router, req.body(Body::from_stream(stream)).unwrap()).await;
-    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "a body without Content-Length is cut at the limit");
+    assert_eq!(
+        s,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "a body without Content-Length is cut at the limit"
+    );
 
     // Unknown source.
-    let (s, _) = status_of(&router, Request::post("/webhooks/nope").body(Body::from("{}")).unwrap()).await;
+    let (s, _) = status_of(
+        &router,
+        Request::post("/webhooks/nope")
+            .body(Body::from("{}"))
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Wrong method.
-    let (s, _) = status_of(&router, Request::get("/webhooks/native").body(Body::empty()).unwrap()).await;
+    let (s, _) = status_of(
+        &router,
+        Request::get("/webhooks/native")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
 
-    assert!(store.claim(chrono::Utc::now(), 10, Duration::from_secs(60)).await.unwrap().is_empty(), "nothing was stored");
+    assert!(
+        store
+            .claim(chrono::Utc::now(), 10, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]
@@ -147,19 +205,38 @@ async fn failing_handler_is_retried_with_backoff_then_succeeds() {
     let store = SqliteStore::open_temporary().await.unwrap();
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let router = routes(&store, clock.clone());
-    let (s, _) = status_of(&router, signed_request(&event("42"), "msg_r", clock.now().timestamp())).await;
+    let (s, _) = status_of(
+        &router,
+        signed_request(&event("42"), "msg_r", clock.now().timestamp()),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let handler = Arc::new(Recorder { fail_first: AtomicU32::new(2), ..Default::default() });
+    let handler = Arc::new(Recorder {
+        fail_first: AtomicU32::new(2),
+        ..Default::default()
+    });
     let p = InboxProcessor::new(Arc::new(store.clone()), handler.clone(), clock.clone())
         .source("native", source())
-        .retry_policy(RetryPolicy::new(Duration::from_secs(10), Duration::from_secs(600), 5));
+        .retry_policy(RetryPolicy::new(
+            Duration::from_secs(10),
+            Duration::from_secs(600),
+            5,
+        ));
     let r = p.run_once().await.unwrap();
     assert_eq!(r.retried, 1);
-    assert_eq!(p.run_once().await.unwrap().retried + p.run_once().await.unwrap().done, 0, "not before the backoff delay");
+    assert_eq!(
+        p.run_once().await.unwrap().retried + p.run_once().await.unwrap().done,
+        0,
+        "not before the backoff delay"
+    );
     clock.advance(chrono::Duration::seconds(10));
     assert_eq!(p.run_once().await.unwrap().retried, 1, "second failure");
     clock.advance(chrono::Duration::seconds(20));
-    assert_eq!(p.run_once().await.unwrap().done, 1, "third attempt succeeds");
+    assert_eq!(
+        p.run_once().await.unwrap().done,
+        1,
+        "third attempt succeeds"
+    );
     assert_eq!(*handler.seen.lock().unwrap(), vec!["42".to_owned()]);
     let e = store.inbox_entry(1).await.unwrap().unwrap();
     assert_eq!(e.status, InboxStatus::Done);
@@ -174,15 +251,32 @@ async fn poisoned_and_undecodable_events_are_dead_lettered_with_their_reason() {
     let now = clock.now().timestamp();
     status_of(&router, signed_request(&event("5"), "msg_p", now)).await;
     // Correctly signed, but not an event: verification passes, decoding fails later.
-    status_of(&router, signed_request(br#"{"type":"no_such_event"}"#, "msg_bad", now)).await;
-    let p = InboxProcessor::new(Arc::new(store.clone()), Arc::new(Recorder { poison: true, ..Default::default() }), clock)
-        .source("native", source());
+    status_of(
+        &router,
+        signed_request(br#"{"type":"no_such_event"}"#, "msg_bad", now),
+    )
+    .await;
+    let p = InboxProcessor::new(
+        Arc::new(store.clone()),
+        Arc::new(Recorder {
+            poison: true,
+            ..Default::default()
+        }),
+        clock,
+    )
+    .source("native", source());
     let r = p.drain().await.unwrap();
     assert_eq!(r.dead, 2);
     let dead = store.dead_letters(10).await.unwrap();
     let reasons: Vec<_> = dead.iter().map(|e| e.last_error.clone().unwrap()).collect();
-    assert!(reasons.iter().any(|r| r.contains("no line items")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("could not decode")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("no line items")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("could not decode")),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]
@@ -190,17 +284,40 @@ async fn a_handler_that_keeps_failing_ends_as_a_dead_letter() {
     let store = SqliteStore::open_temporary().await.unwrap();
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let router = routes(&store, clock.clone());
-    status_of(&router, signed_request(&event("9"), "msg_k", clock.now().timestamp())).await;
-    let p = InboxProcessor::new(Arc::new(store.clone()), Arc::new(Recorder { fail_first: AtomicU32::new(100), ..Default::default() }), clock.clone())
-        .source("native", source())
-        .retry_policy(RetryPolicy::new(Duration::from_secs(1), Duration::from_secs(1), 3));
+    status_of(
+        &router,
+        signed_request(&event("9"), "msg_k", clock.now().timestamp()),
+    )
+    .await;
+    let p = InboxProcessor::new(
+        Arc::new(store.clone()),
+        Arc::new(Recorder {
+            fail_first: AtomicU32::new(100),
+            ..Default::default()
+        }),
+        clock.clone(),
+    )
+    .source("native", source())
+    .retry_policy(RetryPolicy::new(
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+        3,
+    ));
     for _ in 0..3 {
         p.run_once().await.unwrap();
         clock.advance(chrono::Duration::seconds(5));
     }
     let dead = store.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert!(dead[0].last_error.as_deref().unwrap().starts_with("gave up after 3 attempts"), "{:?}", dead[0].last_error);
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("gave up after 3 attempts"),
+        "{:?}",
+        dead[0].last_error
+    );
 }
 
 #[tokio::test]
@@ -216,7 +333,9 @@ async fn an_acknowledged_webhook_survives_a_restart() {
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         let body = event("2024");
         let headers = source().verifier().sign(&body, chrono::Utc::now());
-        let mut req = reqwest::Client::new().post(format!("http://{addr}/webhooks/native")).body(body);
+        let mut req = reqwest::Client::new()
+            .post(format!("http://{addr}/webhooks/native"))
+            .body(body);
         for (n, v) in headers.iter() {
             req = req.header(n, v);
         }
@@ -228,7 +347,8 @@ async fn an_acknowledged_webhook_survives_a_restart() {
     }
     let reopened = SqliteStore::open(&path).await.unwrap();
     let handler = Arc::new(Recorder::default());
-    let p = InboxProcessor::new(Arc::new(reopened), handler.clone(), Arc::new(SystemClock)).source("native", source());
+    let p = InboxProcessor::new(Arc::new(reopened), handler.clone(), Arc::new(SystemClock))
+        .source("native", source());
     assert_eq!(p.drain().await.unwrap().done, 1);
     assert_eq!(*handler.seen.lock().unwrap(), vec!["2024".to_owned()]);
 }

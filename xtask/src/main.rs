@@ -42,7 +42,8 @@ fn schemas(check: bool) -> Result<(), String> {
             if check {
                 stale.push(name);
             } else {
-                std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 eprintln!("wrote {}", path.display());
             }
         }
@@ -50,7 +51,10 @@ fn schemas(check: bool) -> Result<(), String> {
     if stale.is_empty() {
         Ok(())
     } else {
-        Err(format!("stale schemas: {}; run `cargo xtask schemas`", stale.join(", ")))
+        Err(format!(
+            "stale schemas: {}; run `cargo xtask schemas`",
+            stale.join(", ")
+        ))
     }
 }
 
@@ -60,7 +64,15 @@ fn run() -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("ci") => {
             cargo(&["fmt", "--all", "--", "--check"])?;
-            cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"])?;
+            cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ])?;
             schemas(true)?;
             cargo(&["test", "--workspace", "--all-features"])
         }

@@ -20,18 +20,24 @@ fn entry(key: String) -> NewInboxEntry {
 }
 
 fn inbox(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let store = rt.block_on(SqliteStore::open_temporary()).unwrap();
     let n = AtomicU64::new(0);
     let mut g = c.benchmark_group("sqlite_inbox");
     g.bench_function("insert_new", |b| {
         b.iter(|| {
             let k = n.fetch_add(1, Ordering::Relaxed);
-            rt.block_on(store.insert(entry(format!("evt-{k}")))).unwrap()
+            rt.block_on(store.insert(entry(format!("evt-{k}"))))
+                .unwrap()
         })
     });
     rt.block_on(store.insert(entry("dup".into()))).unwrap();
-    g.bench_function("insert_duplicate", |b| b.iter(|| rt.block_on(store.insert(entry("dup".into()))).unwrap()));
+    g.bench_function("insert_duplicate", |b| {
+        b.iter(|| rt.block_on(store.insert(entry("dup".into()))).unwrap())
+    });
     // A burst: 64 webhooks arriving together, as platforms deliver after a bulk change.
     // Reported per webhook (the figure divides the batch time by 64).
     g.throughput(criterion::Throughput::Elements(64));

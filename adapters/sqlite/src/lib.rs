@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,7 +48,9 @@ pub enum Durability {
 #[non_exhaustive]
 pub enum OpenError {
     /// The file could not be opened or created.
-    #[error("could not open the SQLite database at {path}: {source}; check that the directory exists and is writable")]
+    #[error(
+        "could not open the SQLite database at {path}: {source}; check that the directory exists and is writable"
+    )]
     Open {
         /// The path.
         path: PathBuf,
@@ -66,7 +68,9 @@ pub enum OpenError {
         source: sqlx::Error,
     },
     /// The file was written by a newer version of Aftercare.
-    #[error("the database is at schema version {found}, newer than this build knows ({known}); upgrade aftercare-sqlite")]
+    #[error(
+        "the database is at schema version {found}, newer than this build knows ({known}); upgrade aftercare-sqlite"
+    )]
     TooNew {
         /// Version in the file.
         found: i64,
@@ -93,7 +97,10 @@ impl SqliteStore {
     }
 
     /// Opens the database with a chosen durability.
-    pub async fn open_with(path: impl AsRef<Path>, durability: Durability) -> Result<Self, OpenError> {
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        durability: Durability,
+    ) -> Result<Self, OpenError> {
         let path = path.as_ref().to_path_buf();
         let opts = SqliteConnectOptions::from_str("sqlite:")
             .map_err(|source| OpenError::Open {

@@ -127,7 +127,11 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), OpenError> {
             known: LATEST,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
         let version = i as i64 + 1;
         let err = |source| OpenError::Migrate { version, source };
         let mut tx = pool.begin().await.map_err(err)?;

@@ -24,7 +24,8 @@ fn micros(t: DateTime<Utc>) -> i64 {
 }
 
 fn from_micros(us: i64) -> Result<DateTime<Utc>, Error> {
-    DateTime::from_timestamp_micros(us).ok_or_else(|| Error::decode("stored time", format!("{us} µs is out of range")))
+    DateTime::from_timestamp_micros(us)
+        .ok_or_else(|| Error::decode("stored time", format!("{us} µs is out of range")))
 }
 
 fn opt_time(us: Option<i64>) -> Result<Option<DateTime<Utc>>, Error> {
@@ -43,7 +44,8 @@ fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, Error>
 where
     T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
 {
-    row.try_get(col).map_err(|e| Error::storage("read a stored row", e))
+    row.try_get(col)
+        .map_err(|e| Error::storage("read a stored row", e))
 }
 
 fn parse_or<T>(what: &str, v: Option<T>, raw: &str) -> Result<T, Error> {
@@ -63,7 +65,8 @@ fn inbox_row(row: &SqliteRow) -> Result<InboxEntry, Error> {
         topic: get(row, "topic")?,
         shop: get(row, "shop")?,
         occurred_at: opt_time(get(row, "occurred_at")?)?,
-        meta: serde_json::from_str::<BTreeMap<String, String>>(&meta).map_err(|e| Error::decode("stored inbox meta", e))?,
+        meta: serde_json::from_str::<BTreeMap<String, String>>(&meta)
+            .map_err(|e| Error::decode("stored inbox meta", e))?,
         body: get(row, "body")?,
         received_at: from_micros(get(row, "received_at")?)?,
         status: parse_or("inbox status", InboxStatus::parse(&status), &status)?,
@@ -84,7 +87,8 @@ fn outbox_row(row: &SqliteRow) -> Result<OutboxEntry, Error> {
     Ok(OutboxEntry {
         id: get(row, "id")?,
         key: get(row, "key")?,
-        message: serde_json::from_str::<OutboundMessage>(&message).map_err(|e| Error::decode("stored outbox message", e))?,
+        message: serde_json::from_str::<OutboundMessage>(&message)
+            .map_err(|e| Error::decode("stored outbox message", e))?,
         status: parse_or("outbox status", OutboxStatus::parse(&status), &status)?,
         due_at: from_micros(get(row, "due_at")?)?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
@@ -153,7 +157,12 @@ impl Inbox for SqliteStore {
         self.writer.insert(&self.pool, entry).await
     }
 
-    async fn claim(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<InboxEntry>, Error> {
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<InboxEntry>, Error> {
         let rows = sqlx::query(&format!(
             "UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?1
              WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?2
@@ -172,12 +181,14 @@ impl Inbox for SqliteStore {
     }
 
     async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error> {
-        sqlx::query("UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id = ?")
-            .bind(micros(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db("complete an inbox entry"))?;
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id = ?",
+        )
+        .bind(micros(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db("complete an inbox entry"))?;
         Ok(())
     }
 
@@ -214,14 +225,16 @@ impl Inbox for SqliteStore {
     }
 
     async fn dead_letters(&self, limit: u32) -> Result<Vec<InboxEntry>, Error> {
-        sqlx::query(&format!("SELECT {INBOX_COLS} FROM inbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?"))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("list dead letters"))?
-            .iter()
-            .map(inbox_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {INBOX_COLS} FROM inbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("list dead letters"))?
+        .iter()
+        .map(inbox_row)
+        .collect()
     }
 
     async fn requeue(&self, id: i64, at: DateTime<Utc>) -> Result<bool, Error> {
@@ -235,7 +248,8 @@ impl Inbox for SqliteStore {
     }
 }
 
-const LEDGER_FROM_OUTBOX: &str = "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
+const LEDGER_FROM_OUTBOX: &str =
+    "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
      SELECT ?, key, shop, order_id, customer_id, channel, ?, ? FROM outbox WHERE id = ?";
 
 #[async_trait]
@@ -272,7 +286,10 @@ impl Outbox for SqliteStore {
                 (
                     Enqueue::Duplicate(id),
                     Decision::Skipped,
-                    format!("already queued under the same key; not sent twice ({})", msg.reason),
+                    format!(
+                        "already queued under the same key; not sent twice ({})",
+                        msg.reason
+                    ),
                 )
             }
         };
@@ -288,7 +305,12 @@ impl Outbox for SqliteStore {
         Ok(result)
     }
 
-    async fn claim_due(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<Claimed>, Error> {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Claimed>, Error> {
         let rows = sqlx::query(&format!(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_until = ?1,
                     recovered = CASE WHEN status = 'sending' THEN 1 ELSE 0 END
@@ -318,7 +340,14 @@ impl Outbox for SqliteStore {
         Ok(out)
     }
 
-    async fn mark_sent(&self, id: i64, attempt: u32, receipt: &Receipt, now: DateTime<Utc>, reason: &str) -> Result<bool, Error> {
+    async fn mark_sent(
+        &self,
+        id: i64,
+        attempt: u32,
+        receipt: &Receipt,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, Error> {
         let err = db("record a sent message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
         let r = sqlx::query(
@@ -347,7 +376,15 @@ impl Outbox for SqliteStore {
         Ok(true)
     }
 
-    async fn reschedule(&self, id: i64, attempt: u32, due_at: DateTime<Utc>, decision: Decision, reason: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+    async fn reschedule(
+        &self,
+        id: i64,
+        attempt: u32,
+        due_at: DateTime<Utc>,
+        decision: Decision,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
         let err = db("reschedule a message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
         let r = sqlx::query(
@@ -376,7 +413,14 @@ impl Outbox for SqliteStore {
         Ok(true)
     }
 
-    async fn finish(&self, id: i64, attempt: u32, status: OutboxStatus, reason: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+    async fn finish(
+        &self,
+        id: i64,
+        attempt: u32,
+        status: OutboxStatus,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
         let decision = match status {
             OutboxStatus::Skipped => Decision::Skipped,
             OutboxStatus::Uncertain => Decision::Uncertain,
@@ -439,15 +483,17 @@ impl Outbox for SqliteStore {
     }
 
     async fn outbox_in(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxEntry>, Error> {
-        sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY id LIMIT ?"))
-            .bind(status.as_str())
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("list messages"))?
-            .iter()
-            .map(outbox_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY id LIMIT ?"
+        ))
+        .bind(status.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("list messages"))?
+        .iter()
+        .map(outbox_row)
+        .collect()
     }
 }
 
@@ -472,25 +518,29 @@ impl Ledger for SqliteStore {
     }
 
     async fn ledger_for_order(&self, order: &OrderId) -> Result<Vec<LedgerEntry>, Error> {
-        sqlx::query(&format!("SELECT {LEDGER_COLS} FROM ledger WHERE order_id = ? ORDER BY at, id"))
-            .bind(order.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("read the ledger"))?
-            .iter()
-            .map(ledger_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {LEDGER_COLS} FROM ledger WHERE order_id = ? ORDER BY at, id"
+        ))
+        .bind(order.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read the ledger"))?
+        .iter()
+        .map(ledger_row)
+        .collect()
     }
 
     async fn ledger_for_key(&self, key: &str) -> Result<Vec<LedgerEntry>, Error> {
-        sqlx::query(&format!("SELECT {LEDGER_COLS} FROM ledger WHERE key = ? ORDER BY at, id"))
-            .bind(key)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("read the ledger"))?
-            .iter()
-            .map(ledger_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {LEDGER_COLS} FROM ledger WHERE key = ? ORDER BY at, id"
+        ))
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read the ledger"))?
+        .iter()
+        .map(ledger_row)
+        .collect()
     }
 }
 
@@ -515,7 +565,12 @@ impl ConsentStore for SqliteStore {
         Ok(())
     }
 
-    async fn consent(&self, channel: ChannelKind, address: &str, purpose: Purpose) -> Result<Option<ConsentRecord>, Error> {
+    async fn consent(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        purpose: Purpose,
+    ) -> Result<Option<ConsentRecord>, Error> {
         let row = sqlx::query(
             "SELECT channel, address_hash, purpose, state, source, at FROM consent
              WHERE channel = ? AND address_hash = ? AND purpose IN (?, '*')
@@ -533,7 +588,11 @@ impl ConsentStore for SqliteStore {
         let mut rec = ConsentRecord::new(
             channel,
             "",
-            if p == "*" { None } else { Some(parse_or("purpose", Purpose::parse(&p), &p)?) },
+            if p == "*" {
+                None
+            } else {
+                Some(parse_or("purpose", Purpose::parse(&p), &p)?)
+            },
             parse_or("consent state", ConsentState::parse(&state), &state)?,
             get::<String>(&row, "source")?,
             from_micros(get(&row, "at")?)?,
@@ -606,7 +665,11 @@ impl SurveyStore for SqliteStore {
             .transpose()
     }
 
-    async fn responses_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<SurveyResponse>, Error> {
+    async fn responses_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SurveyResponse>, Error> {
         sqlx::query("SELECT * FROM responses WHERE answered_at >= ? AND answered_at < ? ORDER BY answered_at, invitation_id")
             .bind(micros(from))
             .bind(micros(to))
@@ -627,7 +690,12 @@ impl Redactor for SqliteStore {
         let customer = req.customer_id.as_ref().map(CustomerId::as_str);
         let mut report = RedactionReport::default();
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        for addr in req.addresses.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+        for addr in req
+            .addresses
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+        {
             let r = sqlx::query("DELETE FROM inbox WHERE (?1 IS NULL OR shop = ?1 OR shop IS NULL) AND instr(body, ?2) > 0")
                 .bind(shop)
                 .bind(addr.as_bytes())
@@ -689,19 +757,22 @@ impl Redactor for SqliteStore {
         .await
         .map_err(&err)?;
         if let Some(c) = customer {
-            report.snapshots_deleted += sqlx::query("DELETE FROM snapshots WHERE kind = 'customer' AND id = ?")
-                .bind(c)
-                .execute(&mut *tx)
-                .await
-                .map_err(&err)?
-                .rows_affected();
+            report.snapshots_deleted +=
+                sqlx::query("DELETE FROM snapshots WHERE kind = 'customer' AND id = ?")
+                    .bind(c)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&err)?
+                    .rows_affected();
         }
-        report.snapshots_deleted += sqlx::query("DELETE FROM snapshots WHERE kind = 'order' AND id IN (SELECT value FROM json_each(?))")
-            .bind(serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into()))
-            .execute(&mut *tx)
-            .await
-            .map_err(&err)?
-            .rows_affected();
+        report.snapshots_deleted += sqlx::query(
+            "DELETE FROM snapshots WHERE kind = 'order' AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into()))
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?
+        .rows_affected();
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }
@@ -711,17 +782,40 @@ impl Redactor for SqliteStore {
         let s = shop.as_str();
         let mut report = RedactionReport::default();
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        report.inbox_deleted = sqlx::query("DELETE FROM inbox WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?.rows_affected();
-        report.outbox_deleted = sqlx::query("DELETE FROM outbox WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?.rows_affected();
-        sqlx::query("DELETE FROM ledger WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?;
+        report.inbox_deleted = sqlx::query("DELETE FROM inbox WHERE shop = ?")
+            .bind(s)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?
+            .rows_affected();
+        report.outbox_deleted = sqlx::query("DELETE FROM outbox WHERE shop = ?")
+            .bind(s)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?
+            .rows_affected();
+        sqlx::query("DELETE FROM ledger WHERE shop = ?")
+            .bind(s)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
         report.responses_anonymised = sqlx::query("DELETE FROM responses WHERE invitation_id IN (SELECT id FROM invitations WHERE shop = ?)")
             .bind(s)
             .execute(&mut *tx)
             .await
             .map_err(&err)?
             .rows_affected();
-        sqlx::query("DELETE FROM invitations WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?;
-        report.snapshots_deleted = sqlx::query("DELETE FROM snapshots WHERE shop = ?").bind(s).execute(&mut *tx).await.map_err(&err)?.rows_affected();
+        sqlx::query("DELETE FROM invitations WHERE shop = ?")
+            .bind(s)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        report.snapshots_deleted = sqlx::query("DELETE FROM snapshots WHERE shop = ?")
+            .bind(s)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?
+            .rows_affected();
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }
@@ -747,12 +841,14 @@ impl SnapshotStore for SqliteStore {
     }
 
     async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
-        let Some(row) = sqlx::query("SELECT kind, id, shop, version, data FROM snapshots WHERE kind = ? AND id = ?")
-            .bind(kind)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("read a snapshot"))?
+        let Some(row) = sqlx::query(
+            "SELECT kind, id, shop, version, data FROM snapshots WHERE kind = ? AND id = ?",
+        )
+        .bind(kind)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("read a snapshot"))?
         else {
             return Ok(None);
         };

@@ -39,8 +39,13 @@ impl InboxWriter {
         tx
     }
 
-    pub(crate) async fn insert(&self, pool: &SqlitePool, entry: NewInboxEntry) -> Result<InboxInsert, Error> {
-        let meta = serde_json::to_string(&entry.verified.meta).map_err(|e| Error::decode("inbox meta", e))?;
+    pub(crate) async fn insert(
+        &self,
+        pool: &SqlitePool,
+        entry: NewInboxEntry,
+    ) -> Result<InboxInsert, Error> {
+        let meta = serde_json::to_string(&entry.verified.meta)
+            .map_err(|e| Error::decode("inbox meta", e))?;
         let (reply, rx) = oneshot::channel();
         let mut job = Job { entry, meta, reply };
         // A writer whose runtime has gone away is replaced once.
@@ -48,7 +53,10 @@ impl InboxWriter {
             match self.sender(pool).send(job).await {
                 Ok(()) => {
                     return rx.await.map_err(|_| {
-                        Error::storage("insert into the inbox", "the inbox writer stopped before answering")
+                        Error::storage(
+                            "insert into the inbox",
+                            "the inbox writer stopped before answering",
+                        )
                     })?;
                 }
                 Err(mpsc::error::SendError(j)) => {
@@ -57,7 +65,10 @@ impl InboxWriter {
                 }
             }
         }
-        Err(Error::storage("insert into the inbox", "no inbox writer could be started"))
+        Err(Error::storage(
+            "insert into the inbox",
+            "no inbox writer could be started",
+        ))
     }
 }
 
@@ -79,7 +90,9 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
             Err(e) => {
                 let msg = e.to_string();
                 for job in batch {
-                    let _ = job.reply.send(Err(Error::storage("insert into the inbox", msg.clone())));
+                    let _ = job
+                        .reply
+                        .send(Err(Error::storage("insert into the inbox", msg.clone())));
                 }
             }
         }
@@ -121,22 +134,32 @@ async fn write(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<InboxInsert>, sql
             .iter()
             .find(|j| j.entry.source == *source && j.entry.verified.dedupe_key == *key)
         {
-            new_ids.insert((j.entry.source.as_str(), j.entry.verified.dedupe_key.as_str()), *id);
+            new_ids.insert(
+                (
+                    j.entry.source.as_str(),
+                    j.entry.verified.dedupe_key.as_str(),
+                ),
+                *id,
+            );
         }
     }
     let mut results = Vec::with_capacity(batch.len());
     let mut claimed: HashMap<(&str, &str), ()> = HashMap::new();
     for j in batch {
-        let k = (j.entry.source.as_str(), j.entry.verified.dedupe_key.as_str());
+        let k = (
+            j.entry.source.as_str(),
+            j.entry.verified.dedupe_key.as_str(),
+        );
         let r = match new_ids.get(&k) {
             Some(id) if claimed.insert(k, ()).is_none() => InboxInsert::Inserted(*id),
             Some(id) => InboxInsert::Duplicate(*id),
             None => {
-                let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE source = ? AND dedupe_key = ?")
-                    .bind(k.0)
-                    .bind(k.1)
-                    .fetch_one(pool)
-                    .await?;
+                let id: i64 =
+                    sqlx::query_scalar("SELECT id FROM inbox WHERE source = ? AND dedupe_key = ?")
+                        .bind(k.0)
+                        .bind(k.1)
+                        .fetch_one(pool)
+                        .await?;
                 InboxInsert::Duplicate(id)
             }
         };

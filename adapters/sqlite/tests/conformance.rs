@@ -1,4 +1,5 @@
 //! The sdk's storage conformance suite, run on SQLite files in temporary directories.
+#![allow(clippy::expect_used)]
 
 aftercare::storage_conformance_tests!(async {
     aftercare_sqlite::SqliteStore::open_temporary()

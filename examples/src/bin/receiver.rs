@@ -43,11 +43,20 @@ struct Printer;
 
 #[async_trait::async_trait]
 impl EventHandler for Printer {
-    async fn handle(&self, entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
         for e in events {
             let what = match &e {
-                PlatformEvent::OrderCreated { order } => format!("order {} created with {} item(s)", order.number, order.line_items.len()),
-                PlatformEvent::ShipmentUpdated { shipment } | PlatformEvent::ShipmentCreated { shipment } => format!(
+                PlatformEvent::OrderCreated { order } => format!(
+                    "order {} created with {} item(s)",
+                    order.number,
+                    order.line_items.len()
+                ),
+                PlatformEvent::ShipmentUpdated { shipment }
+                | PlatformEvent::ShipmentCreated { shipment } => format!(
                     "shipment {} of order {} is {} ({})",
                     shipment.id,
                     shipment.order_id,
@@ -65,27 +74,38 @@ impl EventHandler for Printer {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     let args = Args::parse();
     let secret = match std::env::var("AFTERCARE_WEBHOOK_SECRET") {
         Ok(s) => Secret::from(s),
         Err(_) => {
-            println!("AFTERCARE_WEBHOOK_SECRET is not set: using the local demo secret `{DEMO_SECRET}`.");
+            println!(
+                "AFTERCARE_WEBHOOK_SECRET is not set: using the local demo secret `{DEMO_SECRET}`."
+            );
             Secret::from(DEMO_SECRET)
         }
     };
     let source = Arc::new(NativeSource::new(secret));
     let store = SqliteStore::open(&args.db).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let routes = WebhookRoutes::new(Arc::new(store.clone()), clock.clone()).source("native", source.clone());
+    let routes =
+        WebhookRoutes::new(Arc::new(store.clone()), clock.clone()).source("native", source.clone());
     let stored = routes.stored_signal();
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     let addr = listener.local_addr()?;
-    println!("Aftercare webhook receiver on http://{addr}/webhooks/native, storing in {}", args.db.display());
+    println!(
+        "Aftercare webhook receiver on http://{addr}/webhooks/native, storing in {}",
+        args.db.display()
+    );
     let server = tokio::spawn(async move { axum::serve(listener, routes.into_router()).await });
 
-    let processor = Arc::new(InboxProcessor::new(Arc::new(store.clone()), Arc::new(Printer), clock.clone()).source("native", source.clone()));
+    let processor = Arc::new(
+        InboxProcessor::new(Arc::new(store.clone()), Arc::new(Printer), clock.clone())
+            .source("native", source.clone()),
+    );
 
     if args.demo {
         demo(addr, &source, &processor).await?;
@@ -94,7 +114,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    println!("Send events in Aftercare's schema (schemas/platform-event.json) signed with Standard Webhooks. Ctrl-C stops.");
+    println!(
+        "Send events in Aftercare's schema (schemas/platform-event.json) signed with Standard Webhooks. Ctrl-C stops."
+    );
     let p = processor.clone();
     let worker = tokio::spawn(async move {
         loop {
@@ -114,7 +136,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn demo(addr: SocketAddr, source: &NativeSource, processor: &InboxProcessor) -> Result<(), Box<dyn std::error::Error>> {
+async fn demo(
+    addr: SocketAddr,
+    source: &NativeSource,
+    processor: &InboxProcessor,
+) -> Result<(), Box<dyn std::error::Error>> {
     let url = format!("http://{addr}/webhooks/native");
     let client = reqwest::Client::new();
     let now = chrono::Utc::now();
@@ -122,21 +148,60 @@ async fn demo(addr: SocketAddr, source: &NativeSource, processor: &InboxProcesso
 
     let mut order = Order::new(format!("{run}"), "#1042");
     order.line_items.push(LineItem::new("Espresso grinder", 1));
-    let mut shipment = Shipment::new("5791", order.id.clone(), ShipmentStatus::parse("out_for_delivery"));
+    let mut shipment = Shipment::new(
+        "5791",
+        order.id.clone(),
+        ShipmentStatus::parse("out_for_delivery"),
+    );
     shipment.carrier = Some("UPS".into());
     shipment.tracking_numbers.push("1Z999AA10123456784".into());
     let created = serde_json::to_vec(&PlatformEvent::OrderCreated { order })?;
     let moving = serde_json::to_vec(&PlatformEvent::ShipmentUpdated { shipment })?;
 
     let cases: Vec<(&str, Vec<u8>, aftercare::webhook::RawHeaders)> = vec![
-        ("order created", created.clone(), source.verifier().sign_with_id(&format!("msg_{run}_1"), now.timestamp(), &created)),
-        ("shipment out for delivery", moving.clone(), source.verifier().sign_with_id(&format!("msg_{run}_2"), now.timestamp(), &moving)),
-        ("the same delivery again", created.clone(), source.verifier().sign_with_id(&format!("msg_{run}_1"), now.timestamp(), &created)),
-        ("forged (wrong secret)", created.clone(), NativeSource::new(Secret::from("guess")).verifier().sign(&created, now)),
-        ("replayed an hour later", created.clone(), source.verifier().sign_with_id(&format!("msg_{run}_3"), now.timestamp() - 3600, &created)),
+        (
+            "order created",
+            created.clone(),
+            source
+                .verifier()
+                .sign_with_id(&format!("msg_{run}_1"), now.timestamp(), &created),
+        ),
+        (
+            "shipment out for delivery",
+            moving.clone(),
+            source
+                .verifier()
+                .sign_with_id(&format!("msg_{run}_2"), now.timestamp(), &moving),
+        ),
+        (
+            "the same delivery again",
+            created.clone(),
+            source
+                .verifier()
+                .sign_with_id(&format!("msg_{run}_1"), now.timestamp(), &created),
+        ),
+        (
+            "forged (wrong secret)",
+            created.clone(),
+            NativeSource::new(Secret::from("guess"))
+                .verifier()
+                .sign(&created, now),
+        ),
+        (
+            "replayed an hour later",
+            created.clone(),
+            source.verifier().sign_with_id(
+                &format!("msg_{run}_3"),
+                now.timestamp() - 3600,
+                &created,
+            ),
+        ),
     ];
     for (label, body, headers) in cases {
-        let mut req = client.post(&url).header("content-type", "application/json").body(body);
+        let mut req = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
         for (n, v) in headers.iter() {
             req = req.header(n, v);
         }
@@ -146,6 +211,9 @@ async fn demo(addr: SocketAddr, source: &NativeSource, processor: &InboxProcesso
         println!("  POST {label:<28} -> {status} {text}");
     }
     let report = processor.drain().await?;
-    println!("Processed {} stored webhook(s); {} retried, {} dead-lettered.", report.done, report.retried, report.dead);
+    println!(
+        "Processed {} stored webhook(s); {} retried, {} dead-lettered.",
+        report.done, report.retried, report.dead
+    );
     Ok(())
 }

@@ -299,10 +299,18 @@ impl TrackingFlow {
             },
             self.clock.now() + self.settings.link_ttl,
         );
-        format!("{}/t/{token}", self.settings.public_url.trim_end_matches('/'))
+        format!(
+            "{}/t/{token}",
+            self.settings.public_url.trim_end_matches('/')
+        )
     }
 
-    async fn skip(&self, order: &str, channel: Option<ChannelKind>, reason: String) -> Result<(), Error> {
+    async fn skip(
+        &self,
+        order: &str,
+        channel: Option<ChannelKind>,
+        reason: String,
+    ) -> Result<(), Error> {
         let mut e = LedgerEntry::new(self.clock.now(), Decision::Skipped, reason);
         e.order_id = Some(order.into());
         e.channel = channel;
@@ -331,11 +339,15 @@ impl TrackingFlow {
         let order_id = shipment.order_id.as_str();
         if !stored {
             return self
-                .skip(order_id, None, format!(
-                    "{} for shipment {} arrived out of order: a newer state is already known",
-                    milestone.as_str(),
-                    shipment.id
-                ))
+                .skip(
+                    order_id,
+                    None,
+                    format!(
+                        "{} for shipment {} arrived out of order: a newer state is already known",
+                        milestone.as_str(),
+                        shipment.id
+                    ),
+                )
                 .await;
         }
         if let Some(prev) = previous
@@ -344,26 +356,43 @@ impl TrackingFlow {
             && pm.rank() > milestone.rank()
         {
             return self
-                .skip(order_id, None, format!(
-                    "{} for shipment {} came after {}: a late milestone is not sent",
-                    milestone.as_str(),
-                    shipment.id,
-                    pm.as_str()
-                ))
+                .skip(
+                    order_id,
+                    None,
+                    format!(
+                        "{} for shipment {} came after {}: a late milestone is not sent",
+                        milestone.as_str(),
+                        shipment.id,
+                        pm.as_str()
+                    ),
+                )
                 .await;
         }
         if !self.settings.milestones.contains(&milestone) {
             return self
-                .skip(order_id, None, format!("milestone {} is not enabled in the settings", milestone.as_str()))
+                .skip(
+                    order_id,
+                    None,
+                    format!(
+                        "milestone {} is not enabled in the settings",
+                        milestone.as_str()
+                    ),
+                )
                 .await;
         }
         let Some(order) = self.orders.order(&shipment.order_id).await? else {
             return self
-                .skip(order_id, None, format!("order {order_id} was not found in the shop"))
+                .skip(
+                    order_id,
+                    None,
+                    format!("order {order_id} was not found in the shop"),
+                )
                 .await;
         };
         if order.cancelled {
-            return self.skip(order_id, None, "the order is cancelled".into()).await;
+            return self
+                .skip(order_id, None, "the order is cancelled".into())
+                .await;
         }
         let customer = match &order.customer_id {
             Some(id) => self.customers.customer(id).await?,
@@ -384,7 +413,11 @@ impl TrackingFlow {
             .or_else(|| crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref()));
 
         let page = self.page_url(&order, shipment);
-        let number = shipment.tracking_numbers.first().cloned().unwrap_or_default();
+        let number = shipment
+            .tracking_numbers
+            .first()
+            .cloned()
+            .unwrap_or_default();
         let link = crate::carrier_link(shipment).unwrap_or_else(|| page.clone());
         let items: Vec<_> = if shipment.line_item_ids.is_empty() {
             order.line_items.clone()
@@ -392,7 +425,10 @@ impl TrackingFlow {
             order
                 .line_items
                 .iter()
-                .filter(|l| l.id.as_ref().is_some_and(|id| shipment.line_item_ids.contains(id)))
+                .filter(|l| {
+                    l.id.as_ref()
+                        .is_some_and(|id| shipment.line_item_ids.contains(id))
+                })
                 .cloned()
                 .collect()
         };
@@ -403,9 +439,18 @@ impl TrackingFlow {
             .map(|l| (l.title, l.url))
             .collect();
         let mut args = BTreeMap::new();
-        args.insert("first_name".to_owned(), customer.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default());
+        args.insert(
+            "first_name".to_owned(),
+            customer
+                .as_ref()
+                .and_then(|c| c.first_name.clone())
+                .unwrap_or_default(),
+        );
         args.insert("order_number".to_owned(), order.number.clone());
-        args.insert("carrier".to_owned(), shipment.carrier.clone().unwrap_or_default());
+        args.insert(
+            "carrier".to_owned(),
+            shipment.carrier.clone().unwrap_or_default(),
+        );
         args.insert("tracking_number".to_owned(), number.clone());
         args.insert("tracking_url".to_owned(), link.clone());
         args.insert("page_url".to_owned(), page.clone());
@@ -429,15 +474,21 @@ impl TrackingFlow {
         msg.shop = order.shop.clone();
         msg.order_id = Some(order.id.clone());
         msg.customer_id = order.customer_id.clone();
-        msg.meta.insert(meta::SHIPMENT.into(), shipment.id.0.clone());
-        msg.meta.insert(meta::MILESTONE.into(), milestone.as_str().into());
+        msg.meta
+            .insert(meta::SHIPMENT.into(), shipment.id.0.clone());
+        msg.meta
+            .insert(meta::MILESTONE.into(), milestone.as_str().into());
         if let Some(z) = zone {
             msg.meta.insert(meta::TIME_ZONE.into(), z.name().into());
         }
         if channel == ChannelKind::Whatsapp {
             let token = page.rsplit('/').next().unwrap_or_default().to_owned();
             let mut t = TemplateRef::new(
-                format!("{}{}", self.settings.whatsapp_template_prefix, milestone.as_str()),
+                format!(
+                    "{}{}",
+                    self.settings.whatsapp_template_prefix,
+                    milestone.as_str()
+                ),
                 rendered.locale.replace('-', "_"),
             );
             t.body_params = vec![
@@ -449,21 +500,40 @@ impl TrackingFlow {
             t.url_button_param = Some(token);
             msg.template = Some(t);
         }
-        let key = format!("tracking:{}:{}:{}:{}", order.id, shipment.id, milestone.as_str(), channel);
+        let key = format!(
+            "tracking:{}:{}:{}:{}",
+            order.id,
+            shipment.id,
+            milestone.as_str(),
+            channel
+        );
         let reason = format!("shipment {} reached {}", shipment.id, milestone.as_str());
-        self.outbox.enqueue(NewOutboxMessage::new(key, msg, now, reason), now).await?;
+        self.outbox
+            .enqueue(NewOutboxMessage::new(key, msg, now, reason), now)
+            .await?;
         Ok(())
     }
 
     /// The first channel in preference order that has an address and is allowed.
     /// WhatsApp needs an explicit opt-in; the others need no refusal. When none fits, the
     /// ledger says why for each.
-    async fn choose_channel(&self, order: &Order, customer: Option<&Customer>) -> Result<Option<(ChannelKind, String)>, Error> {
-        let email = customer.and_then(|c| c.email.clone()).or_else(|| order.email.clone());
+    async fn choose_channel(
+        &self,
+        order: &Order,
+        customer: Option<&Customer>,
+    ) -> Result<Option<(ChannelKind, String)>, Error> {
+        let email = customer
+            .and_then(|c| c.email.clone())
+            .or_else(|| order.email.clone());
         let phone = customer
             .and_then(|c| c.phone.clone())
             .or_else(|| order.phone.clone())
-            .or_else(|| order.shipping_address.as_ref().and_then(|a| a.phone.clone()));
+            .or_else(|| {
+                order
+                    .shipping_address
+                    .as_ref()
+                    .and_then(|a| a.phone.clone())
+            });
         let mut why = Vec::new();
         for &ch in &self.settings.channels {
             let addr = match ch {
@@ -474,7 +544,9 @@ impl TrackingFlow {
                 why.push(format!("{ch}: no address"));
                 continue;
             };
-            let platform = customer.map_or(ConsentState::Unknown, |c| c.consent(Purpose::Transactional, ch));
+            let platform = customer.map_or(ConsentState::Unknown, |c| {
+                c.consent(Purpose::Transactional, ch)
+            });
             let stored = self
                 .consent
                 .consent(ch, &addr, Purpose::Transactional)
@@ -491,18 +563,27 @@ impl TrackingFlow {
             }
             return Ok(Some((ch, addr)));
         }
-        self.skip(order.id.as_str(), None, format!("no channel can reach the customer ({})", why.join("; ")))
-            .await?;
+        self.skip(
+            order.id.as_str(),
+            None,
+            format!("no channel can reach the customer ({})", why.join("; ")),
+        )
+        .await?;
         Ok(None)
     }
 }
 
 #[async_trait]
 impl EventHandler for TrackingFlow {
-    async fn handle(&self, _entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
         for e in events {
             match e {
-                PlatformEvent::ShipmentCreated { shipment } | PlatformEvent::ShipmentUpdated { shipment } => {
+                PlatformEvent::ShipmentCreated { shipment }
+                | PlatformEvent::ShipmentUpdated { shipment } => {
                     self.on_shipment(&shipment).await?;
                 }
                 _ => {}
@@ -525,7 +606,11 @@ impl QuietHoursPolicy {
     /// Quiet from `start` to `end` local time (e.g. 21:00 to 08:00), using `fallback` when
     /// the customer's zone is unknown.
     pub fn new(start: NaiveTime, end: NaiveTime, fallback: Tz) -> Self {
-        Self { start, end, fallback }
+        Self {
+            start,
+            end,
+            fallback,
+        }
     }
 
     /// When the quiet period covering `now` ends, or `None` if `now` is not quiet.
@@ -547,10 +632,10 @@ impl QuietHoursPolicy {
         let naive = day.and_time(self.end);
         // Around a DST change the end time may not exist or be ambiguous: take the earliest
         // valid instant at or after it.
-        let resolved = zone
-            .from_local_datetime(&naive)
-            .earliest()
-            .or_else(|| zone.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())?;
+        let resolved = zone.from_local_datetime(&naive).earliest().or_else(|| {
+            zone.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                .earliest()
+        })?;
         Some(resolved.with_timezone(&Utc))
     }
 }
@@ -601,7 +686,10 @@ impl SupersededPolicy {
 impl SendPolicy for SupersededPolicy {
     async fn check(&self, entry: &OutboxEntry, _now: DateTime<Utc>) -> Result<Verdict, Error> {
         let m = &entry.message.meta;
-        let (Some(sid), Some(ms)) = (m.get(meta::SHIPMENT), m.get(meta::MILESTONE).and_then(|s| Milestone::parse(s))) else {
+        let (Some(sid), Some(ms)) = (
+            m.get(meta::SHIPMENT),
+            m.get(meta::MILESTONE).and_then(|s| Milestone::parse(s)),
+        ) else {
             return Ok(Verdict::Send);
         };
         let Some(snap) = self.snapshots.snapshot("shipment", sid).await? else {

@@ -27,7 +27,11 @@ pub fn escape(s: &str) -> String {
 /// assert!(!aftercare::http::html::is_rtl("tr"));
 /// ```
 pub fn is_rtl(locale: &str) -> bool {
-    let primary = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let primary = locale
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     matches!(primary.as_str(), "ar" | "he" | "fa" | "ur")
 }
 

@@ -68,7 +68,12 @@ impl std::fmt::Debug for SurveyPage {
 
 impl SurveyPage {
     /// A page over the survey store; `tokens` has purpose `survey`.
-    pub fn new(store: Arc<dyn SurveyStore>, tokens: TokenSigner, text: Arc<dyn PageText>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn SurveyStore>,
+        tokens: TokenSigner,
+        text: Arc<dyn PageText>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             tokens,
@@ -108,7 +113,10 @@ fn html(status: StatusCode, body: String) -> Response {
 
 fn message(p: &SurveyPage, status: StatusCode, locale: &str, id: &str) -> Response {
     let msg = p.text.text(locale, id);
-    html(status, page(locale, &msg, &format!("<h1>{}</h1>", escape(&msg))))
+    html(
+        status,
+        page(locale, &msg, &format!("<h1>{}</h1>", escape(&msg))),
+    )
 }
 
 async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, Response> {
@@ -121,7 +129,12 @@ async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, R
         Ok(None) => Err(message(p, StatusCode::NOT_FOUND, "en", "page-link-invalid")),
         Err(e) => {
             tracing::error!(error = %e, "survey page could not load the invitation");
-            Err(message(p, StatusCode::SERVICE_UNAVAILABLE, "en", "page-unavailable"))
+            Err(message(
+                p,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "en",
+                "page-unavailable",
+            ))
         }
     }
 }
@@ -134,7 +147,13 @@ fn question_id(kind: SurveyKind) -> &'static str {
     }
 }
 
-fn form(p: &SurveyPage, token: &str, inv: &crate::model::Invitation, chosen: Option<u8>, error: Option<&str>) -> String {
+fn form(
+    p: &SurveyPage,
+    token: &str,
+    inv: &crate::model::Invitation,
+    chosen: Option<u8>,
+    error: Option<&str>,
+) -> String {
     let l = &inv.locale;
     let t = |id: &str| escape(&p.text.text(l, id));
     let mut b = String::new();
@@ -188,7 +207,10 @@ async fn show(
         .and_then(|s| s.parse::<u8>().ok())
         .filter(|s| inv.kind.range().contains(s));
     let title = p.text.text(&inv.locale, question_id(inv.kind));
-    html(StatusCode::OK, page(&inv.locale, &title, &form(&p, &token, &inv, chosen, None)))
+    html(
+        StatusCode::OK,
+        page(&inv.locale, &title, &form(&p, &token, &inv, chosen, None)),
+    )
 }
 
 async fn answered(p: &SurveyPage, inv: &crate::model::Invitation) -> bool {
@@ -223,7 +245,11 @@ async fn submit(
         let title = p.text.text(&inv.locale, question_id(inv.kind));
         return html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            page(&inv.locale, &title, &form(&p, &token, &inv, None, Some("survey-pick-a-score"))),
+            page(
+                &inv.locale,
+                &title,
+                &form(&p, &token, &inv, None, Some("survey-pick-a-score")),
+            ),
         );
     };
     let comment = a
@@ -250,7 +276,12 @@ async fn submit(
         Ok(false) => message(&p, StatusCode::OK, &inv.locale, "survey-already-answered"),
         Err(e) => {
             tracing::error!(error = %e, "survey answer could not be stored");
-            message(&p, StatusCode::SERVICE_UNAVAILABLE, &inv.locale, "page-unavailable")
+            message(
+                &p,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &inv.locale,
+                "page-unavailable",
+            )
         }
     }
 }

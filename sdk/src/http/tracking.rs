@@ -136,19 +136,28 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                 _ => (StatusCode::NOT_FOUND, "page-link-invalid"),
             };
             let msg = p.text.text(&loc, id);
-            return html(status, page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))));
+            return html(
+                status,
+                page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
+            );
         }
     };
     let order = match p.orders.order(&OrderId::new(claims.o.clone())).await {
         Ok(Some(o)) => o,
         Ok(None) => {
             let msg = p.text.text(&loc, "page-link-invalid");
-            return html(StatusCode::NOT_FOUND, page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))));
+            return html(
+                StatusCode::NOT_FOUND,
+                page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
+            );
         }
         Err(e) => {
             tracing::error!(error = %e, "tracking page could not load the order");
             let msg = p.text.text(&loc, "page-unavailable");
-            return html(StatusCode::SERVICE_UNAVAILABLE, page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))));
+            return html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
+            );
         }
     };
     let shipments = p.orders.shipments(&order.id).await.unwrap_or_default();
@@ -169,7 +178,11 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
             t(status_id(&s.status))
         ));
         if let Some(c) = &s.carrier {
-            b.push_str(&format!("<dt>{}</dt><dd>{}</dd>\n", t("page-carrier"), escape(c)));
+            b.push_str(&format!(
+                "<dt>{}</dt><dd>{}</dd>\n",
+                t("page-carrier"),
+                escape(c)
+            ));
         }
         for n in &s.tracking_numbers {
             b.push_str(&format!(
@@ -202,7 +215,10 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
         let mut events = s.events.clone();
         events.sort_by_key(|e| std::cmp::Reverse(e.happened_at));
         if events.is_empty() {
-            b.push_str(&format!("<li class=\"current\">{}</li>\n", t(status_id(&s.status))));
+            b.push_str(&format!(
+                "<li class=\"current\">{}</li>\n",
+                t(status_id(&s.status))
+            ));
         }
         for (i, e) in events.iter().enumerate() {
             let mut line = t(status_id(&e.status));
@@ -211,7 +227,11 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
             }
             b.push_str(&format!(
                 "<li{}>{line}<time datetime=\"{}\">{}</time></li>\n",
-                if i == 0 { " class=\"current\" aria-current=\"step\"" } else { "" },
+                if i == 0 {
+                    " class=\"current\" aria-current=\"step\""
+                } else {
+                    ""
+                },
                 e.happened_at.to_rfc3339(),
                 escape(&p.text.datetime(&locale, e.happened_at))
             ));
@@ -223,7 +243,11 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
         t("page-items")
     ));
     for li in &order.line_items {
-        b.push_str(&format!("<li>{} × <bdi>{}</bdi></li>\n", escape(&li.title), li.quantity));
+        b.push_str(&format!(
+            "<li>{} × <bdi>{}</bdi></li>\n",
+            escape(&li.title),
+            li.quantity
+        ));
     }
     b.push_str("</ul>\n");
     let tutorials = p.content.links_for(&order.line_items, &locale);
