@@ -2,4 +2,5 @@
 //! decide.
 
 pub mod privacy;
+pub mod reach;
 pub mod tracking;

@@ -21,8 +21,8 @@ use crate::content::ContentMap;
 use crate::dispatch::{SendPolicy, Verdict};
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::{
-    ChannelKind, ConsentState, Customer, Order, OutboundMessage, PlatformEvent, Purpose, Shipment,
-    ShipmentStatus, TemplateRef,
+    ChannelKind, Order, OutboundMessage, PlatformEvent, Purpose, Shipment, ShipmentStatus,
+    TemplateRef,
 };
 use crate::platform::{CustomerDirectory, OrderSource};
 use crate::store::{
@@ -398,8 +398,17 @@ impl TrackingFlow {
             Some(id) => self.customers.customer(id).await?,
             None => None,
         };
-        let Some((channel, to)) = self.choose_channel(&order, customer.as_ref()).await? else {
-            return Ok(());
+        let (channel, to) = match super::reach::choose_channel(
+            self.consent.as_ref(),
+            &self.settings.channels,
+            Purpose::Transactional,
+            &order,
+            customer.as_ref(),
+        )
+        .await?
+        {
+            Ok(found) => found,
+            Err(why) => return self.skip(order_id, None, why).await,
         };
         let locale = customer
             .as_ref()
@@ -512,64 +521,6 @@ impl TrackingFlow {
             .enqueue(NewOutboxMessage::new(key, msg, now, reason), now)
             .await?;
         Ok(())
-    }
-
-    /// The first channel in preference order that has an address and is allowed.
-    /// WhatsApp needs an explicit opt-in; the others need no refusal. When none fits, the
-    /// ledger says why for each.
-    async fn choose_channel(
-        &self,
-        order: &Order,
-        customer: Option<&Customer>,
-    ) -> Result<Option<(ChannelKind, String)>, Error> {
-        let email = customer
-            .and_then(|c| c.email.clone())
-            .or_else(|| order.email.clone());
-        let phone = customer
-            .and_then(|c| c.phone.clone())
-            .or_else(|| order.phone.clone())
-            .or_else(|| {
-                order
-                    .shipping_address
-                    .as_ref()
-                    .and_then(|a| a.phone.clone())
-            });
-        let mut why = Vec::new();
-        for &ch in &self.settings.channels {
-            let addr = match ch {
-                ChannelKind::Email => email.clone(),
-                _ => phone.clone(),
-            };
-            let Some(addr) = addr.filter(|a| !a.trim().is_empty()) else {
-                why.push(format!("{ch}: no address"));
-                continue;
-            };
-            let platform = customer.map_or(ConsentState::Unknown, |c| {
-                c.consent(Purpose::Transactional, ch)
-            });
-            let stored = self
-                .consent
-                .consent(ch, &addr, Purpose::Transactional)
-                .await?
-                .map(|r| r.state);
-            let state = stored.unwrap_or(platform);
-            if state == ConsentState::Denied {
-                why.push(format!("{ch}: the customer opted out"));
-                continue;
-            }
-            if ch == ChannelKind::Whatsapp && state != ConsentState::Granted {
-                why.push(format!("{ch}: no WhatsApp opt-in recorded"));
-                continue;
-            }
-            return Ok(Some((ch, addr)));
-        }
-        self.skip(
-            order.id.as_str(),
-            None,
-            format!("no channel can reach the customer ({})", why.join("; ")),
-        )
-        .await?;
-        Ok(None)
     }
 }
 

@@ -17,10 +17,14 @@ pub enum ChannelKind {
     Sms,
     /// WhatsApp.
     Whatsapp,
+    /// A signed outbound webhook (Standard Webhooks) to a system such as a helpdesk; the
+    /// address is its URL.
+    Webhook,
 }
 
 impl ChannelKind {
-    /// Every channel, in the default preference order (WhatsApp, SMS, email).
+    /// Every channel that reaches a customer, in the default preference order (WhatsApp,
+    /// SMS, email).
     pub const ALL: [ChannelKind; 3] = [ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email];
 
     /// Stable text form used in storage.
@@ -29,6 +33,7 @@ impl ChannelKind {
             ChannelKind::Email => "email",
             ChannelKind::Sms => "sms",
             ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Webhook => "webhook",
         }
     }
 
@@ -38,6 +43,7 @@ impl ChannelKind {
             "email" => ChannelKind::Email,
             "sms" => ChannelKind::Sms,
             "whatsapp" => ChannelKind::Whatsapp,
+            "webhook" => ChannelKind::Webhook,
             _ => return None,
         })
     }

@@ -1,0 +1,57 @@
+//! Reaching a customer: which channel, which address, allowed for which purpose.
+
+use crate::Error;
+use crate::model::{ChannelKind, ConsentState, Customer, Order, Purpose};
+use crate::store::ConsentStore;
+
+/// The first channel in preference order that has an address and is allowed for `purpose`:
+/// `Ok(Ok((channel, address)))`, or `Ok(Err(why))` naming, per channel, why it could not be
+/// used (for the ledger).
+///
+/// Consent recorded in the consent store (replies, provider opt-outs) wins over the
+/// platform's; a refusal rules a channel out; WhatsApp also needs an explicit opt-in, as
+/// WhatsApp's business policy requires for business-initiated messages.
+pub async fn choose_channel(
+    consent: &dyn ConsentStore,
+    channels: &[ChannelKind],
+    purpose: Purpose,
+    order: &Order,
+    customer: Option<&Customer>,
+) -> Result<Result<(ChannelKind, String), String>, Error> {
+    let email = customer
+        .and_then(|c| c.email.clone())
+        .or_else(|| order.email.clone());
+    let phone = customer
+        .and_then(|c| c.phone.clone())
+        .or_else(|| order.phone.clone())
+        .or_else(|| order.shipping_address.as_ref().and_then(|a| a.phone.clone()));
+    let mut why = Vec::new();
+    for &ch in channels {
+        let addr = match ch {
+            ChannelKind::Email => email.clone(),
+            ChannelKind::Sms | ChannelKind::Whatsapp => phone.clone(),
+            _ => None,
+        };
+        let Some(addr) = addr.filter(|a| !a.trim().is_empty()) else {
+            why.push(format!("{ch}: no address"));
+            continue;
+        };
+        let platform = customer.map_or(ConsentState::Unknown, |c| c.consent(purpose, ch));
+        let stored = consent.consent(ch, &addr, purpose).await?.map(|r| r.state);
+        let state = stored.unwrap_or(platform);
+        if state == ConsentState::Denied {
+            why.push(format!("{ch}: the customer opted out"));
+            continue;
+        }
+        if ch == ChannelKind::Whatsapp && state != ConsentState::Granted {
+            why.push(format!("{ch}: no WhatsApp opt-in recorded"));
+            continue;
+        }
+        return Ok(Ok((ch, addr)));
+    }
+    Ok(Err(format!(
+        "no channel can reach the customer for {} messages ({})",
+        purpose.as_str(),
+        why.join("; ")
+    )))
+}
