@@ -103,6 +103,7 @@ pub fn customer(shop: &SandboxShop, c: &SimCustomer) -> Value {
         "first_name": c.first_name,
         "last_name": c.last_name,
         "state": "enabled",
+        "accepts_marketing": marketing_state(c, ChannelKind::Email) == "subscribed",
         "note": null,
         "verified_email": true,
         "multipass_identifier": null,
