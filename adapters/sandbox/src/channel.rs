@@ -337,15 +337,17 @@ impl MessageChannel for RecordingChannel {
             Some(_) => false,
         };
         if delivers {
-            let sent = self
-                .deliver(message, idempotency_key, &id, at)
-                .map_err(|e| {
-                    SendError::transient(
+            match self.deliver(message, idempotency_key, &id, at) {
+                Ok(sent) => self.inner().sent.push(sent),
+                Err(e) => {
+                    let err = SendError::transient(
                         None,
                         format!("sandbox: could not write the message log: {e}"),
-                    )
-                })?;
-            self.inner().sent.push(sent);
+                    );
+                    record(SendOutcome::Failed(err.clone()));
+                    return Err(err);
+                }
+            }
         }
         match failure {
             None => {

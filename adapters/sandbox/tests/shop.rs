@@ -32,13 +32,21 @@ async fn order_source_returns_the_placed_order() {
     assert_eq!(cups.quantity, 2);
     assert_eq!(cups.product_id.as_ref().unwrap().as_str(), "8820475001105");
     assert_eq!(cups.unit_price.as_ref().unwrap().minor_units, 2_800);
-    assert_eq!(order.total.as_ref().unwrap().minor_units, 34_900 + 2 * 2_800);
+    assert_eq!(
+        order.total.as_ref().unwrap().minor_units,
+        34_900 + 2 * 2_800
+    );
     let addr = order.shipping_address.unwrap();
     assert_eq!(addr.country_code.as_deref(), Some("SA"));
     assert_eq!(addr.city.as_deref(), Some("الرياض"));
 
     assert!(shop.order(&OrderId::from(id + 1)).await.unwrap().is_none());
-    assert!(shop.order(&OrderId::new("not-a-number")).await.unwrap().is_none());
+    assert!(
+        shop.order(&OrderId::new("not-a-number"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         shop.place_order(customer, &[("NOPE", 1)]),
         Err(aftercare_sandbox::SandboxError::UnknownSku(_))
@@ -103,7 +111,11 @@ async fn shipments_carry_tracking_and_dated_events() {
             ShipmentStatus::Delivered
         ]
     );
-    assert!(sh.events.windows(2).all(|w| w[0].happened_at < w[1].happened_at));
+    assert!(
+        sh.events
+            .windows(2)
+            .all(|w| w[0].happened_at < w[1].happened_at)
+    );
     assert_eq!(sh.line_item_ids.len(), 2);
     assert!(sh.estimated_delivery.is_some());
     assert!(sh.updated_at > sh.created_at);
@@ -144,7 +156,12 @@ async fn customers_have_locale_zone_phone_and_consent() {
         c.consent(Purpose::Transactional, ChannelKind::Sms),
         ConsentState::Denied
     );
-    assert!(shop.customer(&CustomerId::new("42")).await.unwrap().is_none());
+    assert!(
+        shop.customer(&CustomerId::new("42"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -158,7 +175,9 @@ async fn annotations_are_recorded_and_applied() {
     shop.append_order_note(&oid, "NPS 3: a máquina chegou amassada")
         .await
         .unwrap();
-    shop.append_order_note(&oid, "Support alerted").await.unwrap();
+    shop.append_order_note(&oid, "Support alerted")
+        .await
+        .unwrap();
     shop.set_order_metafield(&oid, "aftercare", "nps", "3")
         .await
         .unwrap();
@@ -188,15 +207,21 @@ async fn annotations_are_recorded_and_applied() {
             tags: tags.clone()
         }
     );
-    assert!(matches!(&ann[4], Annotation::OrderMetafield { namespace, key, value, .. }
-        if namespace == "aftercare" && key == "nps" && value == "3"));
+    assert!(
+        matches!(&ann[4], Annotation::OrderMetafield { namespace, key, value, .. }
+        if namespace == "aftercare" && key == "nps" && value == "3")
+    );
 
     let missing = OrderId::from(order + 99);
     assert!(matches!(
         shop.add_order_tags(&missing, &tags).await,
         Err(Error::NotFound { .. })
     ));
-    assert_eq!(shop.annotations().len(), 6, "failed writes are not recorded");
+    assert_eq!(
+        shop.annotations().len(),
+        6,
+        "failed writes are not recorded"
+    );
 }
 
 #[tokio::test]
@@ -207,7 +232,13 @@ async fn injected_failures_are_platform_errors() {
     shop.fail_next_calls(2, true);
     let e = shop.order(&OrderId::from(order)).await.unwrap_err();
     assert!(e.is_retryable());
-    assert!(matches!(e, Error::Platform { status: Some(503), .. }));
+    assert!(matches!(
+        e,
+        Error::Platform {
+            status: Some(503),
+            ..
+        }
+    ));
     let mut stream = shop.updated_since(common::start());
     assert!(stream.next().await.unwrap().is_err());
     drop(stream);

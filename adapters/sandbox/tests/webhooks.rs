@@ -25,7 +25,8 @@ fn keys(v: &Value) -> BTreeSet<String> {
 fn is_uuid_v4(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
-        && s.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        && s.chars()
+            .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         && parts[2].starts_with('4')
         && matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b'))
 }
@@ -141,7 +142,10 @@ fn order_body_has_shopifys_field_names_and_u64_ids() {
     let bench: Value = serde_json::from_str(BENCH).unwrap();
 
     // The id is a JSON integer above 2^53, written exactly.
-    assert!(body.contains(&format!("\"id\":{order},")), "id written as an integer");
+    assert!(
+        body.contains(&format!("\"id\":{order},")),
+        "id written as an integer"
+    );
     assert_eq!(v["id"].as_u64(), Some(order));
     assert_eq!(
         v["admin_graphql_api_id"],
@@ -190,7 +194,10 @@ fn order_body_has_shopifys_field_names_and_u64_ids() {
         (&v["line_items"][0], &bench["line_items"][0]),
         (&v["customer"], &bench["customer"]),
         (&v["shipping_address"], &bench["shipping_address"]),
-        (&v["customer"]["default_address"], &bench["shipping_address"]),
+        (
+            &v["customer"]["default_address"],
+            &bench["shipping_address"],
+        ),
     ];
     for (mine, theirs) in pairs {
         let extra: Vec<String> = keys(mine)
@@ -226,7 +233,10 @@ fn fulfillment_body_has_tracking_and_shipment_status() {
     let (_, shop) = common::shop();
     let (_, order, f) = common::shipped_order(&shop, "ar-SA");
     let s = common::sender();
-    let created = s.fulfillment(&shop, Topic::FulfillmentsCreate, f).unwrap().json();
+    let created = s
+        .fulfillment(&shop, Topic::FulfillmentsCreate, f)
+        .unwrap()
+        .json();
     for k in [
         "id",
         "order_id",
