@@ -19,6 +19,8 @@
 //! - [`RecordingChannel`] implements [`MessageChannel`](aftercare::channel::MessageChannel)
 //!   for any channel kind: records every message, prints it and/or appends JSON lines, and
 //!   fails on demand.
+//! - [`Sandbox`] wires it all together on one clock: [`Sandbox::ship`] places, pays and
+//!   ships a demo order and returns the webhooks sent on the way.
 //! - [`numbers`]: tracking numbers with valid check digits per carrier.
 //!
 //! ```
@@ -50,6 +52,7 @@
 
 mod channel;
 pub mod numbers;
+mod sandbox;
 mod scenario;
 mod shop;
 pub mod shopify;
@@ -58,6 +61,7 @@ mod webhook;
 pub use channel::{
     ConsoleChannel, Failure, RecordingChannel, SendAttempt, SendOutcome, SentMessage,
 };
+pub use sandbox::{Sandbox, Shipped};
 pub use scenario::{CarrierScript, DeliveryPlan, Milestone, Scenario, Step, StepResult};
 pub use shop::{
     Annotation, FulfillmentSpec, SandboxShop, SimAddress, SimCustomer, SimEvent, SimFulfillment,
@@ -78,6 +82,11 @@ pub enum SandboxError {
     /// The shop has no such fulfillment.
     #[error("the sandbox shop has no fulfillment {0}; create it first with `SandboxShop::fulfill`")]
     UnknownFulfillment(u64),
+    /// The demo shop has no customer with this locale.
+    #[error(
+        "the demo shop has no customer with locale `{0}`; use one of ar-SA, tr-TR, th-TH, pt-BR, es-MX, en-US"
+    )]
+    UnknownLocale(String),
     /// The catalog has no product with this SKU.
     #[error("the sandbox catalog has no SKU `{0}`; add it with `SandboxShop::add_product`")]
     UnknownSku(String),
