@@ -1119,4 +1119,46 @@ mod tests {
         }
         assert_eq!(by_code("emirates_post").unwrap().url_for("x"), None);
     }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            /// Formats whose weights are coprime with 10 catch every single-digit error: a
+            /// number with one digit changed is never taken for the same format.
+            #[test]
+            fn single_digit_errors_are_caught(
+                base in prop::sample::select(vec![
+                    ("03071790000523483741", "USPS 20"),
+                    ("71123456789123456787", "USPS 20"),
+                    ("0073938000549297", "Canada Post (16)"),
+                    ("041441760228964", "FedEx Ground"),
+                    ("9400111201080805483016", "USPS 91 (IMpb)"),
+                ]),
+                pos in 0usize..34,
+                delta in 1u8..10,
+            ) {
+                let (number, format) = base;
+                let mut b = number.as_bytes().to_vec();
+                let pos = pos % b.len();
+                b[pos] = b'0' + (b[pos] - b'0' + delta) % 10;
+                let changed = String::from_utf8(b).unwrap();
+                prop_assert!(formats_matching(number).iter().any(|m| m.format == format));
+                prop_assert!(!formats_matching(&changed).iter().any(|m| m.format == format), "{changed}");
+            }
+
+            /// Any text: detection never panics, and links are always web URLs that carry
+            /// the number encoded.
+            #[test]
+            fn any_text_is_safe(text in "\\PC{0,40}") {
+                let _ = detect(&text);
+                let link = tracking_link(Some(&text), Some("Aramex"), &text);
+                if let Some(url) = link.url {
+                    prop_assert!(is_web_url(&url), "{url}");
+                }
+            }
+        }
+    }
 }
