@@ -374,17 +374,26 @@ pub fn by_name(name: &str) -> Option<&'static Carrier> {
         return None;
     }
     CARRIERS.iter().find(|c| {
-        name_key(c.name) == key
-            || name_key(c.code) == key
-            || c.aliases.iter().any(|a| name_key(a) == key)
+        same_key(c.name, &key)
+            || same_key(c.code, &key)
+            || c.aliases.iter().any(|a| same_key(a, &key))
     })
 }
 
+/// The comparison key of a name: lowercase letters and digits only.
 fn name_key(s: &str) -> String {
+    key_chars(s).collect()
+}
+
+fn key_chars(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
-        .collect()
+}
+
+/// Whether `name`'s key equals `key`, without allocating.
+fn same_key(name: &str, key: &str) -> bool {
+    key_chars(name).eq(key.chars())
 }
 
 /// Names platforms use when they do not know the carrier.
