@@ -176,10 +176,6 @@ pub struct RecordingChannel {
     inner: Mutex<Inner>,
 }
 
-/// The sandbox's console channel: a [`RecordingChannel`] that also prints each message.
-/// Build one with [`RecordingChannel::console`].
-pub type ConsoleChannel = RecordingChannel;
-
 impl RecordingChannel {
     /// A quiet channel that only records.
     pub fn new(kind: ChannelKind) -> Self {
@@ -360,5 +356,58 @@ impl MessageChannel for RecordingChannel {
                 Err(err)
             }
         }
+    }
+}
+
+/// The sandbox's console channel: a [`RecordingChannel`] that prints every message to stdout
+/// (channel, recipient, locale, time, subject and text, right-to-left text untouched). Every
+/// [`RecordingChannel`] method is available through `Deref`.
+///
+/// ```
+/// use aftercare::model::ChannelKind;
+/// use aftercare_sandbox::ConsoleChannel;
+/// let ch = ConsoleChannel::new(ChannelKind::Sms);
+/// assert!(ch.sent().is_empty());
+/// ```
+#[derive(Debug)]
+pub struct ConsoleChannel(RecordingChannel);
+
+impl ConsoleChannel {
+    /// A printing channel of a kind.
+    pub fn new(kind: ChannelKind) -> Self {
+        Self(RecordingChannel::console(kind))
+    }
+
+    /// Also appends each delivered message as a JSON line to `path`.
+    pub fn jsonl(self, path: impl Into<PathBuf>) -> Self {
+        Self(self.0.jsonl(path))
+    }
+
+    /// Uses a clock for `sent_at` and receipts.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self(self.0.with_clock(clock))
+    }
+}
+
+impl std::ops::Deref for ConsoleChannel {
+    type Target = RecordingChannel;
+
+    fn deref(&self) -> &RecordingChannel {
+        &self.0
+    }
+}
+
+#[async_trait]
+impl MessageChannel for ConsoleChannel {
+    fn kind(&self) -> ChannelKind {
+        self.0.kind()
+    }
+
+    async fn send(
+        &self,
+        message: &OutboundMessage,
+        idempotency_key: &str,
+    ) -> Result<Receipt, SendError> {
+        self.0.send(message, idempotency_key).await
     }
 }

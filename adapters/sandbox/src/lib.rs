@@ -16,7 +16,7 @@
 //! - [`Scenario`] plays a [`CarrierScript`] (label printed, picked up, in transit, out for
 //!   delivery, delivered; delays, exceptions, failed attempts, duplicates, out-of-order
 //!   deliveries): it advances the clock, updates the shop and emits `fulfillments/update`.
-//! - [`RecordingChannel`] implements [`MessageChannel`](aftercare::channel::MessageChannel)
+//! - [`RecordingChannel`] (and [`ConsoleChannel`], the same printing to stdout) implements [`MessageChannel`](aftercare::channel::MessageChannel)
 //!   for any channel kind: records every message, prints it and/or appends JSON lines, and
 //!   fails on demand.
 //! - [`Sandbox`] wires it all together on one clock: [`Sandbox::ship`] places, pays and

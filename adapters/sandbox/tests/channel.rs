@@ -7,7 +7,7 @@ use std::time::Duration;
 use aftercare::channel::{MessageChannel, SendError};
 use aftercare::clock::ManualClock;
 use aftercare::model::{ChannelKind, OutboundMessage, Purpose};
-use aftercare_sandbox::{Failure, RecordingChannel, SendOutcome};
+use aftercare_sandbox::{ConsoleChannel, Failure, RecordingChannel, SendOutcome};
 
 const ARABIC: &str = "مرحباً نورة، طلبك #1001 في الطريق: https://example.test/t/abc";
 
@@ -133,7 +133,7 @@ async fn jsonl_log_and_manual_clock() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("messages.jsonl");
     let clock = Arc::new(ManualClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
-    let ch = RecordingChannel::console(ChannelKind::Email)
+    let ch = ConsoleChannel::new(ChannelKind::Email)
         .jsonl(&path)
         .with_clock(clock.clone());
     let mut m = msg(ChannelKind::Email, "noura@example.sa", ARABIC);
