@@ -428,6 +428,8 @@ pub struct FormatMatch {
 
 /// The carrier of a tracking number, when its format (and check digit) says so unambiguously.
 /// Whitespace is ignored and letters are case-insensitive.
+/// UPU S10 numbers (`RB123456785GB`) go to the postal operator of their country suffix when
+/// it is in the table, and are [`Detection::Unknown`] otherwise.
 ///
 /// ```
 /// use aftercare::carrier::{detect, Detection};

@@ -16,9 +16,9 @@
 //! - [`Scenario`] plays a [`CarrierScript`] (label printed, picked up, in transit, out for
 //!   delivery, delivered; delays, exceptions, failed attempts, duplicates, out-of-order
 //!   deliveries): it advances the clock, updates the shop and emits `fulfillments/update`.
-//! - [`RecordingChannel`] (and [`ConsoleChannel`], the same printing to stdout) implements [`MessageChannel`](aftercare::channel::MessageChannel)
+//! - [`RecordingChannel`] implements [`MessageChannel`](aftercare::channel::MessageChannel)
 //!   for any channel kind: records every message, prints it and/or appends JSON lines, and
-//!   fails on demand.
+//!   fails on demand. [`ConsoleChannel`] is the same, printing to stdout.
 //! - [`Sandbox`] wires it all together on one clock: [`Sandbox::ship`] places, pays and
 //!   ships a demo order and returns the webhooks sent on the way.
 //! - [`numbers`]: tracking numbers with valid check digits per carrier.
