@@ -28,6 +28,7 @@
 //! ```
 
 pub mod backoff;
+pub mod carrier;
 pub mod channel;
 pub mod clock;
 pub mod config;
