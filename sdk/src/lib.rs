@@ -57,13 +57,3 @@ pub mod schema;
 pub mod conformance;
 
 pub use error::{BoxError, Error};
-
-/// The carrier's tracking URL for a shipment: the platform's own first (http or https only),
-/// else none. Carrier detection from the number refines this in [`carrier`] when present.
-pub(crate) fn carrier_link(shipment: &model::Shipment) -> Option<String> {
-    shipment
-        .tracking_urls
-        .iter()
-        .find(|u| u.starts_with("https://") || u.starts_with("http://"))
-        .cloned()
-}

@@ -24,7 +24,12 @@ pub async fn choose_channel(
     let phone = customer
         .and_then(|c| c.phone.clone())
         .or_else(|| order.phone.clone())
-        .or_else(|| order.shipping_address.as_ref().and_then(|a| a.phone.clone()));
+        .or_else(|| {
+            order
+                .shipping_address
+                .as_ref()
+                .and_then(|a| a.phone.clone())
+        });
     let mut why = Vec::new();
     for &ch in channels {
         let addr = match ch {

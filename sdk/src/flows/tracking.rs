@@ -427,7 +427,14 @@ impl TrackingFlow {
             .first()
             .cloned()
             .unwrap_or_default();
-        let link = crate::carrier_link(shipment).unwrap_or_else(|| page.clone());
+        // The platform's URL, else the carrier's (named or uniquely detected), else our page.
+        let link = crate::carrier::tracking_link(
+            shipment.tracking_urls.first().map(String::as_str),
+            shipment.carrier.as_deref(),
+            &number,
+        )
+        .url
+        .unwrap_or_else(|| page.clone());
         let items: Vec<_> = if shipment.line_item_ids.is_empty() {
             order.line_items.clone()
         } else {
