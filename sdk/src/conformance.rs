@@ -31,7 +31,7 @@ macro_rules! storage_conformance_tests {
             inbox_insert_dedupes, inbox_concurrent_inserts_dedupe, inbox_roundtrips_every_field, inbox_claim_is_a_lease,
             inbox_complete_and_retry, inbox_dead_letter_and_requeue, inbox_concurrent_claims_are_disjoint,
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
-            outbox_expired_sending_is_recovered, outbox_reschedule_and_finish, outbox_concurrent_claims_are_disjoint,
+            outbox_expired_sending_is_recovered, outbox_reschedule_and_finish, outbox_latest_sent_to, outbox_concurrent_claims_are_disjoint,
             ledger_records_in_order, consent_latest_and_most_specific, surveys_count_once,
             snapshots_never_go_backwards,
             redact_customer_removes_personal_data, redact_shop_removes_everything
@@ -592,6 +592,23 @@ pub async fn outbox_reschedule_and_finish(s: Arc<dyn Store>) {
             "{d:?} must be ledgered: {decisions:?}"
         );
     }
+}
+
+pub async fn outbox_latest_sent_to(s: Arc<dyn Store>) {
+    for (key, to, order) in [("survey:a:invite", "+1555", "1"), ("survey:b:invite", "+1555", "2"), ("tracking:x", "+1555", "3"), ("survey_c", "+1555", "4"), ("survey:d:invite", "+1666", "5")] {
+        s.enqueue(NewOutboxMessage::new(key, message(to, order), t0(), "r"), t0()).await.unwrap();
+    }
+    assert!(s.latest_sent_to(ChannelKind::Sms, "+1555", "survey:").await.unwrap().is_none(), "nothing sent yet");
+    let claimed = s.claim_due(t0(), 10, LEASE).await.unwrap();
+    for (i, c) in claimed.iter().enumerate() {
+        let r = Receipt::new(format!("SM{i}"), t0() + secs(i as i64));
+        s.mark_sent(c.entry.id, c.attempt, &r, t0() + secs(i as i64), "sent").await.unwrap();
+    }
+    let got = s.latest_sent_to(ChannelKind::Sms, "+1555", "survey:").await.unwrap().unwrap();
+    assert_eq!(got.key, "survey:b:invite", "the newest matching message to that address");
+    assert!(s.latest_sent_to(ChannelKind::Email, "+1555", "survey:").await.unwrap().is_none(), "per channel");
+    assert_eq!(s.latest_sent_to(ChannelKind::Sms, "+1555", "survey_").await.unwrap().unwrap().key, "survey_c", "the prefix is literal, `_` is no wildcard");
+    assert_eq!(s.latest_sent_to(ChannelKind::Sms, "+1666", "survey:").await.unwrap().unwrap().key, "survey:d:invite");
 }
 
 pub async fn outbox_concurrent_claims_are_disjoint(s: Arc<dyn Store>) {

@@ -369,6 +369,15 @@ pub trait Outbox: Send + Sync {
 
     /// Messages in a status, oldest first.
     async fn outbox_in(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxEntry>, Error>;
+
+    /// The message most recently sent to `address` on `channel` whose key starts with
+    /// `key_prefix` (e.g. the survey invitation a reply answers).
+    async fn latest_sent_to(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        key_prefix: &str,
+    ) -> Result<Option<OutboxEntry>, Error>;
 }
 
 // ---------------------------------------------------------------- ledger
@@ -578,6 +587,13 @@ pub trait SurveyStore: Send + Sync {
     /// Stores the final answer to an invitation; `false` (and nothing changes) if it was
     /// answered already: a double submission counts once.
     async fn record_response(&self, response: &SurveyResponse) -> Result<bool, Error>;
+
+    /// A customer's invitations created at or after `since`, newest first.
+    async fn invitations_for_customer(
+        &self,
+        customer: &CustomerId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Invitation>, Error>;
 
     /// The answer to an invitation, if it was answered.
     async fn response(&self, invitation_id: &str) -> Result<Option<SurveyResponse>, Error>;

@@ -482,6 +482,29 @@ impl Outbox for SqliteStore {
             .transpose()
     }
 
+    async fn latest_sent_to(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        key_prefix: &str,
+    ) -> Result<Option<OutboxEntry>, Error> {
+        let pattern = format!("{}%", key_prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        sqlx::query(&format!(
+            "SELECT {OUTBOX_COLS} FROM outbox
+             WHERE channel = ? AND recipient_hash = ? AND status = 'sent' AND key LIKE ? ESCAPE '\\'
+             ORDER BY accepted_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(channel.as_str())
+        .bind(address_hash(address))
+        .bind(pattern)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("find the last message sent to an address"))?
+        .as_ref()
+        .map(outbox_row)
+        .transpose()
+    }
+
     async fn outbox_in(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxEntry>, Error> {
         sqlx::query(&format!(
             "SELECT {OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY id LIMIT ?"
@@ -652,6 +675,18 @@ impl SurveyStore for SqliteStore {
         .await
         .map_err(db("record a survey answer"))?;
         Ok(res.rows_affected() == 1)
+    }
+
+    async fn invitations_for_customer(&self, customer: &CustomerId, since: DateTime<Utc>) -> Result<Vec<Invitation>, Error> {
+        sqlx::query("SELECT * FROM invitations WHERE customer_id = ? AND sent_at >= ? ORDER BY sent_at DESC, id")
+            .bind(customer.as_str())
+            .bind(micros(since))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list a customer's invitations"))?
+            .iter()
+            .map(invitation_row)
+            .collect()
     }
 
     async fn response(&self, invitation_id: &str) -> Result<Option<SurveyResponse>, Error> {
