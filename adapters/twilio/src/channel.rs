@@ -205,7 +205,10 @@ impl TwilioChannel {
 
     /// The form fields sent for `message`, in order. Public so an integrator can check what
     /// would be sent without sending it.
-    pub fn form_fields(&self, message: &OutboundMessage) -> Result<Vec<(&'static str, String)>, SendError> {
+    pub fn form_fields(
+        &self,
+        message: &OutboundMessage,
+    ) -> Result<Vec<(&'static str, String)>, SendError> {
         let mut form: Vec<(&'static str, String)> = vec![("To", self.address(&message.to))];
         match &self.sender {
             Sender::Number(n) => form.push(("From", self.address(n))),
@@ -228,11 +231,19 @@ impl TwilioChannel {
                         )
                     })?;
                 let mut vars = serde_json::Map::new();
-                for (i, p) in t.body_params.iter().chain(t.url_button_param.iter()).enumerate() {
+                for (i, p) in t
+                    .body_params
+                    .iter()
+                    .chain(t.url_button_param.iter())
+                    .enumerate()
+                {
                     vars.insert((i + 1).to_string(), serde_json::Value::String(p.clone()));
                 }
                 form.push(("ContentSid", sid.clone()));
-                form.push(("ContentVariables", serde_json::Value::Object(vars).to_string()));
+                form.push((
+                    "ContentVariables",
+                    serde_json::Value::Object(vars).to_string(),
+                ));
             }
             _ => form.push(("Body", message.text.clone())),
         }
@@ -256,7 +267,11 @@ impl MessageChannel for TwilioChannel {
         self.kind
     }
 
-    async fn send(&self, message: &OutboundMessage, _idempotency_key: &str) -> Result<Receipt, SendError> {
+    async fn send(
+        &self,
+        message: &OutboundMessage,
+        _idempotency_key: &str,
+    ) -> Result<Receipt, SendError> {
         let form = self.form_fields(message)?;
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",

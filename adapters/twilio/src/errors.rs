@@ -114,7 +114,10 @@ pub fn classify_transport(e: &reqwest::Error) -> SendError {
     if e.is_connect() {
         SendError::transient(None, format!("could not connect to Twilio: {e}"))
     } else if e.is_builder() {
-        SendError::permanent(None, format!("the request to Twilio could not be built: {e}"))
+        SendError::permanent(
+            None,
+            format!("the request to Twilio could not be built: {e}"),
+        )
     } else if e.is_timeout() {
         SendError::MaybeSent {
             reason: format!("timed out waiting for Twilio after sending the request: {e}"),

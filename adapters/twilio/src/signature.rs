@@ -73,7 +73,11 @@ fn mac(auth_token: &[u8], data: &[u8]) -> Option<HmacSha1> {
 /// let sig = aftercare_twilio::signature::sign(b"12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &params);
 /// assert_eq!(sig, "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
 /// ```
-pub fn sign<N: AsRef<str>, V: AsRef<str>>(auth_token: &[u8], url: &str, params: &[(N, V)]) -> String {
+pub fn sign<N: AsRef<str>, V: AsRef<str>>(
+    auth_token: &[u8],
+    url: &str,
+    params: &[(N, V)],
+) -> String {
     mac(auth_token, &signing_string(url, params))
         .map(|m| B64.encode(m.finalize().into_bytes()))
         .unwrap_or_default()
@@ -115,7 +119,12 @@ pub fn validate_form<N: AsRef<str>, V: AsRef<str>>(
 /// Validates a request with a JSON body: the signature over `url` (which must carry the
 /// `bodySHA256` query parameter) with no parameters, and the body's SHA-256 against that
 /// parameter. A URL without `bodySHA256` is refused, as in twilio-go's `ValidateBody`.
-pub fn validate_json(auth_token: &Secret, url: &str, body: &[u8], signature: &str) -> Result<(), Rejection> {
+pub fn validate_json(
+    auth_token: &Secret,
+    url: &str,
+    body: &[u8],
+    signature: &str,
+) -> Result<(), Rejection> {
     let claimed = query_param(url, "bodySHA256").ok_or(Rejection::Mismatch)?;
     let expected = body_sha256(body);
     let body_ok = claimed.len() == expected.len()
@@ -126,7 +135,11 @@ pub fn validate_json(auth_token: &Secret, url: &str, body: &[u8], signature: &st
             == 0;
     let no_params: [(&str, &str); 0] = [];
     let sig_ok = validate_form(auth_token, url, &no_params, signature).is_ok();
-    if body_ok && sig_ok { Ok(()) } else { Err(Rejection::Mismatch) }
+    if body_ok && sig_ok {
+        Ok(())
+    } else {
+        Err(Rejection::Mismatch)
+    }
 }
 
 fn decode_signature(signature: &str) -> Result<Vec<u8>, Rejection> {
@@ -199,7 +212,11 @@ pub(crate) fn url_candidates(url: &str) -> Vec<String> {
             let with = match s.port {
                 Some(p) => format!("{}:{p}{}", s.before_port, s.rest),
                 None => {
-                    let default = if s.scheme.eq_ignore_ascii_case("https") { 443 } else { 80 };
+                    let default = if s.scheme.eq_ignore_ascii_case("https") {
+                        443
+                    } else {
+                        80
+                    };
                     format!("{}:{default}{}", s.before_port, s.rest)
                 }
             };
@@ -261,15 +278,24 @@ mod tests {
     fn candidates_cover_both_port_forms() {
         assert_eq!(
             url_candidates("https://a.example/x"),
-            vec!["https://a.example/x".to_owned(), "https://a.example:443/x".to_owned()]
+            vec![
+                "https://a.example/x".to_owned(),
+                "https://a.example:443/x".to_owned()
+            ]
         );
         assert_eq!(
             url_candidates("http://u:p@a.example:8080/x"),
-            vec!["http://u:p@a.example/x".to_owned(), "http://u:p@a.example:8080/x".to_owned()]
+            vec![
+                "http://u:p@a.example/x".to_owned(),
+                "http://u:p@a.example:8080/x".to_owned()
+            ]
         );
         assert_eq!(
             url_candidates("https://[::1]:8443/x"),
-            vec!["https://[::1]/x".to_owned(), "https://[::1]:8443/x".to_owned()]
+            vec![
+                "https://[::1]/x".to_owned(),
+                "https://[::1]:8443/x".to_owned()
+            ]
         );
         assert_eq!(
             url_candidates("https://a.example?q=it's"),
@@ -278,6 +304,9 @@ mod tests {
                 "https://a.example:443?q=it's".to_owned()
             ]
         );
-        assert!(url_candidates("https://a.example/?q=it%27s").contains(&"https://a.example/?q=it's".to_owned()));
+        assert!(
+            url_candidates("https://a.example/?q=it%27s")
+                .contains(&"https://a.example/?q=it's".to_owned())
+        );
     }
 }

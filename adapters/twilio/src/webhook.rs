@@ -44,8 +44,15 @@ impl TwilioForm {
     }
 
     /// A form from pairs.
-    pub fn from_pairs<N: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (N, V)>) -> Self {
-        Self(pairs.into_iter().map(|(n, v)| (n.into(), v.into())).collect())
+    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(n, v)| (n.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// The first value of a parameter.
@@ -76,7 +83,9 @@ impl TwilioForm {
     /// The de-duplication key: `MessageSid` for an incoming message, `MessageSid:status`
     /// for a status callback.
     pub fn dedupe_key(&self) -> Option<String> {
-        let sid = self.non_empty("MessageSid").or_else(|| self.non_empty("SmsSid"))?;
+        let sid = self
+            .non_empty("MessageSid")
+            .or_else(|| self.non_empty("SmsSid"))?;
         Some(if self.is_status_callback() {
             format!("{sid}:{}", self.get("MessageStatus").unwrap_or_default())
         } else {
@@ -111,18 +120,30 @@ fn strip_whatsapp(a: &str) -> (&str, bool) {
 /// assert_eq!(m.from, "+14155550100");
 /// assert_eq!(m.channel, aftercare::model::ChannelKind::Whatsapp);
 /// ```
-pub fn parse_inbound(form: &TwilioForm, received_at: DateTime<Utc>) -> Result<InboundMessage, Error> {
+pub fn parse_inbound(
+    form: &TwilioForm,
+    received_at: DateTime<Utc>,
+) -> Result<InboundMessage, Error> {
     let sid = form
         .non_empty("MessageSid")
         .or_else(|| form.non_empty("SmsSid"))
-        .ok_or_else(|| Error::decode("a Twilio incoming message", "it has no `MessageSid` parameter"))?;
+        .ok_or_else(|| {
+            Error::decode(
+                "a Twilio incoming message",
+                "it has no `MessageSid` parameter",
+            )
+        })?;
     let (from, wa) = strip_whatsapp(required(form, "From")?);
     let (to, _) = strip_whatsapp(form.get("To").unwrap_or_default());
     let text = form
         .non_empty("Body")
         .or_else(|| form.non_empty("ButtonText"))
         .unwrap_or_default();
-    let channel = if wa { ChannelKind::Whatsapp } else { ChannelKind::Sms };
+    let channel = if wa {
+        ChannelKind::Whatsapp
+    } else {
+        ChannelKind::Sms
+    };
     crate::inbound_message(
         channel,
         from,
@@ -151,11 +172,21 @@ pub fn parse_status(form: &TwilioForm) -> Result<(String, DeliveryStatus), Error
     let sid = form
         .non_empty("MessageSid")
         .or_else(|| form.non_empty("SmsSid"))
-        .ok_or_else(|| Error::decode("a Twilio status callback", "it has no `MessageSid` parameter"))?;
+        .ok_or_else(|| {
+            Error::decode(
+                "a Twilio status callback",
+                "it has no `MessageSid` parameter",
+            )
+        })?;
     let status = form
         .non_empty("MessageStatus")
         .or_else(|| form.non_empty("SmsStatus"))
-        .ok_or_else(|| Error::decode("a Twilio status callback", "it has no `MessageStatus` parameter"))?;
+        .ok_or_else(|| {
+            Error::decode(
+                "a Twilio status callback",
+                "it has no `MessageStatus` parameter",
+            )
+        })?;
     let ds = match status {
         "queued" | "accepted" | "scheduled" | "sending" => DeliveryStatus::Queued,
         "sent" => DeliveryStatus::Sent,
@@ -227,14 +258,20 @@ impl TwilioWebhook {
     /// The signature Twilio would send with this JSON body (for tests).
     pub fn sign_json(&self, body: &[u8]) -> String {
         let no_params: [(&str, &str); 0] = [];
-        crate::signature::sign(self.auth_token.expose(), &url_with_body_hash(&self.url, body), &no_params)
+        crate::signature::sign(
+            self.auth_token.expose(),
+            &url_with_body_hash(&self.url, body),
+            &no_params,
+        )
     }
 }
 
 fn is_json(req: &WebhookRequest<'_>) -> bool {
-    req.headers
-        .get_str("Content-Type")
-        .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("application/json"))
+    req.headers.get_str("Content-Type").is_some_and(|c| {
+        c.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    })
 }
 
 impl WebhookSource for TwilioWebhook {
@@ -267,9 +304,18 @@ impl WebhookSource for TwilioWebhook {
         // nothing else is interpreted until it passes.
         let form = TwilioForm::parse(request.body);
         validate_form(&self.auth_token, &self.url, form.pairs(), signature)?;
-        let key = form.dedupe_key().unwrap_or_else(|| body_hash_key(request.body));
+        let key = form
+            .dedupe_key()
+            .unwrap_or_else(|| body_hash_key(request.body));
         let mut v = VerifiedWebhook::new(key);
-        v.topic = Some(if form.is_status_callback() { TOPIC_STATUS } else { TOPIC_INBOUND }.into());
+        v.topic = Some(
+            if form.is_status_callback() {
+                TOPIC_STATUS
+            } else {
+                TOPIC_INBOUND
+            }
+            .into(),
+        );
         if let Some(acc) = form.non_empty("AccountSid") {
             v.meta.insert("account_sid".into(), acc.to_owned());
         }

@@ -44,21 +44,41 @@ fn python_compute_hash_unicode() {
 #[test]
 fn python_duplicate_params_sorted_values() {
     // MultiDict([("Sid","CA123"),("SidAccount","AC123"),("Digits","5678"),("Digits","1234")])
-    let params = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234")];
-    assert_eq!(sign(TOKEN.as_bytes(), URL, &params), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
+    let params = [
+        ("Sid", "CA123"),
+        ("SidAccount", "AC123"),
+        ("Digits", "5678"),
+        ("Digits", "1234"),
+    ];
+    assert_eq!(
+        sign(TOKEN.as_bytes(), URL, &params),
+        "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+    );
 }
 
 #[test]
 fn node_duplicate_values_are_deduplicated() {
     // Digits: ["5678", "1234", "1234"] → same signature as above.
-    let params = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")];
+    let params = [
+        ("Sid", "CA123"),
+        ("SidAccount", "AC123"),
+        ("Digits", "5678"),
+        ("Digits", "1234"),
+        ("Digits", "1234"),
+    ];
     assert!(ok(URL, &params, "IK+Dwps556ElfBT0I3Rgjkr1wJU="));
 }
 
 #[test]
 fn node_array_parameter_in_any_order() {
-    let a = [("MessagingBinding.Address", "+1325xxxxxxx"), ("MessagingBinding.Address", "+1415xxxxxxx")];
-    let b = [("MessagingBinding.Address", "+1415xxxxxxx"), ("MessagingBinding.Address", "+1325xxxxxxx")];
+    let a = [
+        ("MessagingBinding.Address", "+1325xxxxxxx"),
+        ("MessagingBinding.Address", "+1415xxxxxxx"),
+    ];
+    let b = [
+        ("MessagingBinding.Address", "+1415xxxxxxx"),
+        ("MessagingBinding.Address", "+1325xxxxxxx"),
+    ];
     assert!(ok(URL, &a, "83O6e2vORAoJHUNzJjDWN1jz+BA="));
     assert!(ok(URL, &b, "83O6e2vORAoJHUNzJjDWN1jz+BA="));
 }
@@ -70,12 +90,18 @@ fn python_validation() {
 
 #[test]
 fn wrong_signature_refused() {
-    assert_eq!(validate_form(&token(), URL, &PARAMS, "WRONG_SIGNATURE"), Err(Rejection::BadEncoding {
-        header: "X-Twilio-Signature".into(),
-        expected: "base64",
-    }));
+    assert_eq!(
+        validate_form(&token(), URL, &PARAMS, "WRONG_SIGNATURE"),
+        Err(Rejection::BadEncoding {
+            header: "X-Twilio-Signature".into(),
+            expected: "base64",
+        })
+    );
     // Well-formed base64 but not the signature.
-    assert_eq!(validate_form(&token(), URL, &PARAMS, "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="), Err(Rejection::Mismatch));
+    assert_eq!(
+        validate_form(&token(), URL, &PARAMS, "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="),
+        Err(Rejection::Mismatch)
+    );
 }
 
 #[test]
@@ -96,14 +122,21 @@ fn python_adds_port_on_https() {
 
 #[test]
 fn python_adds_port_on_http() {
-    assert!(ok(&URL.replace("https", "http"), &PARAMS, "0ZXoZLH/DfblKGATFgpif+LLRf4="));
+    assert!(ok(
+        &URL.replace("https", "http"),
+        &PARAMS,
+        "0ZXoZLH/DfblKGATFgpif+LLRf4="
+    ));
 }
 
 #[test]
 fn node_urls_with_credentials() {
     let url = "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2";
     assert!(ok(url, &PARAMS, "CukzLTc1tT5dXEDIHm/tKBanW10="));
-    assert!(ok(url, &PARAMS, "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI="), "with port 443 added");
+    assert!(
+        ok(url, &PARAMS, "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI="),
+        "with port 443 added"
+    );
     let user_only = "https://user@mycompany.com/myapp.php?foo=1&bar=2";
     assert!(ok(user_only, &PARAMS, "2YRLlVAflCqxaNicjMpJcSTgzSs="));
 }
@@ -126,7 +159,15 @@ fn node_legacy_querystring_quote_forms_are_equivalent() {
     assert!(validate_form(&Secret::from("s3cr3t"), plain, &no, &s).is_ok());
     // And a different query value is refused (`test=param` vs `test=param2`).
     let s = sign(b"s3cr3t", "https://example.com/path?test=param", &no);
-    assert!(validate_form(&Secret::from("s3cr3t"), "https://example.com/path?test=param2", &no, &s).is_err());
+    assert!(
+        validate_form(
+            &Secret::from("s3cr3t"),
+            "https://example.com/path?test=param2",
+            &no,
+            &s
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -138,7 +179,10 @@ fn node_port_forms_both_directions() {
     for signed in [with, without] {
         let s = sign(b"s3cr3t", signed, &no);
         for target in [with, without] {
-            assert!(validate_form(&key, target, &no, &s).is_ok(), "{signed} → {target}");
+            assert!(
+                validate_form(&key, target, &no, &s).is_ok(),
+                "{signed} → {target}"
+            );
         }
     }
 }
@@ -148,19 +192,37 @@ fn node_port_forms_both_directions() {
 #[test]
 fn python_validation_of_body_succeeds() {
     let url = format!("{URL}&bodySHA256={BODY_HASH}");
-    assert!(validate_json(&token(), &url, BODY.as_bytes(), "a9nBmqA0ju/hNViExpshrM61xv4=").is_ok());
+    assert!(
+        validate_json(
+            &token(),
+            &url,
+            BODY.as_bytes(),
+            "a9nBmqA0ju/hNViExpshrM61xv4="
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn node_validate_request_body_when_empty() {
-    let url = format!("{URL}&bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    let url = format!(
+        "{URL}&bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
     assert!(validate_json(&token(), &url, b"{}", "Ldidvp12m26NI7eqEvxnEpkd9Hc=").is_ok());
 }
 
 #[test]
 fn go_body_with_only_sha_param() {
     let url = format!("https://mycompany.com/myapp.php?bodySHA256={BODY_HASH}");
-    assert!(validate_json(&token(), &url, BODY.as_bytes(), "y77kIzt2vzLz71DgmJGsen2scGs=").is_ok());
+    assert!(
+        validate_json(
+            &token(),
+            &url,
+            BODY.as_bytes(),
+            "y77kIzt2vzLz71DgmJGsen2scGs="
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -173,7 +235,12 @@ fn tampered_json_body_refused() {
     let url = format!("{URL}&bodySHA256={BODY_HASH}");
     let tampered = BODY.replace("true", "false");
     assert_eq!(
-        validate_json(&token(), &url, tampered.as_bytes(), "a9nBmqA0ju/hNViExpshrM61xv4="),
+        validate_json(
+            &token(),
+            &url,
+            tampered.as_bytes(),
+            "a9nBmqA0ju/hNViExpshrM61xv4="
+        ),
         Err(Rejection::Mismatch)
     );
 }
@@ -184,14 +251,25 @@ fn tampered_json_body_refused() {
 fn tampered_parameter_refused() {
     let mut p = PARAMS;
     p[1] = ("Digits", "1235");
-    assert_eq!(validate_form(&token(), URL, &p, EXPECTED), Err(Rejection::Mismatch));
+    assert_eq!(
+        validate_form(&token(), URL, &p, EXPECTED),
+        Err(Rejection::Mismatch)
+    );
     // An added parameter is refused too.
     let mut extra = PARAMS.to_vec();
     extra.push(("Body", "hi"));
-    assert_eq!(validate_form(&token(), URL, &extra, EXPECTED), Err(Rejection::Mismatch));
+    assert_eq!(
+        validate_form(&token(), URL, &extra, EXPECTED),
+        Err(Rejection::Mismatch)
+    );
     // And a changed query string.
     assert_eq!(
-        validate_form(&token(), &format!("{URL}&somethingUnexpected=true"), &PARAMS, EXPECTED),
+        validate_form(
+            &token(),
+            &format!("{URL}&somethingUnexpected=true"),
+            &PARAMS,
+            EXPECTED
+        ),
         Err(Rejection::Mismatch)
     );
 }
@@ -200,10 +278,16 @@ fn tampered_parameter_refused() {
 fn wrong_port_variant_refused() {
     // Signed over a non-default port, checked against the configured URL without one.
     let s_8443 = sign(TOKEN.as_bytes(), &URL.replace(".com", ".com:8443"), &PARAMS);
-    assert_eq!(validate_form(&token(), URL, &PARAMS, &s_8443), Err(Rejection::Mismatch));
+    assert_eq!(
+        validate_form(&token(), URL, &PARAMS, &s_8443),
+        Err(Rejection::Mismatch)
+    );
     // Signed with http's default port on an https URL.
     let s_80 = sign(TOKEN.as_bytes(), &URL.replace(".com", ".com:80"), &PARAMS);
-    assert_eq!(validate_form(&token(), URL, &PARAMS, &s_80), Err(Rejection::Mismatch));
+    assert_eq!(
+        validate_form(&token(), URL, &PARAMS, &s_80),
+        Err(Rejection::Mismatch)
+    );
     // The http :80 vector does not validate for the https URL.
     assert!(!ok(URL, &PARAMS, "0ZXoZLH/DfblKGATFgpif+LLRf4="));
 }
@@ -249,10 +333,15 @@ fn source_refuses_missing_header() {
     let h = RawHeaders::new();
     assert_eq!(
         src.verify(&request(&h, &body)),
-        Err(Rejection::MissingHeader { header: "X-Twilio-Signature".into() })
+        Err(Rejection::MissingHeader {
+            header: "X-Twilio-Signature".into()
+        })
     );
     let blank = RawHeaders::from_pairs([("X-Twilio-Signature", "  ")]);
-    assert!(matches!(src.verify(&request(&blank, &body)), Err(Rejection::MissingHeader { .. })));
+    assert!(matches!(
+        src.verify(&request(&blank, &body)),
+        Err(Rejection::MissingHeader { .. })
+    ));
 }
 
 #[test]
@@ -293,7 +382,10 @@ fn source_json_body_variant() {
     ]);
     let v = src.verify(&request(&h, BODY.as_bytes())).unwrap();
     assert_eq!(v.topic.as_deref(), Some(TOPIC_JSON));
-    assert_eq!(src.sign_json(BODY.as_bytes()), "a9nBmqA0ju/hNViExpshrM61xv4=");
+    assert_eq!(
+        src.sign_json(BODY.as_bytes()),
+        "a9nBmqA0ju/hNViExpshrM61xv4="
+    );
     // Another body under the same signature is refused.
     assert_eq!(src.verify(&request(&h, b"{}")), Err(Rejection::Mismatch));
 }
