@@ -13,7 +13,7 @@
 //! - [`rate`]: documented default sending rates.
 //!
 //! STOP keywords are not parsed here: an incoming "STOP" is an
-//! [`InboundMessage`](aftercare::model::InboundMessage) like any other, for the sdk's
+//! [`InboundMessage`] like any other, for the sdk's
 //! opt-out handling.
 //!
 //! ```no_run

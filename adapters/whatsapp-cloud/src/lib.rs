@@ -7,7 +7,7 @@
 //!   24-hour customer-service window, free-form text; Graph API errors classified in
 //!   [`errors`].
 //! - [`webhook`]: the GET verification handshake ([`webhook::verify_subscription`]; with the
-//!   `axum` feature, [`verification_router`]), [`webhook::WhatsAppCloudWebhook`] (the
+//!   `axum` feature, `verification_router`), [`webhook::WhatsAppCloudWebhook`] (the
 //!   [`WebhookSource`](aftercare::webhook::WebhookSource) checking `X-Hub-Signature-256`),
 //!   and [`webhook::parse_webhook`] for incoming messages and statuses.
 //! - [`rate`]: the documented default throughput.
