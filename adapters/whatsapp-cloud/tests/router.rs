@@ -1,0 +1,61 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The sdk's webhook router with the WhatsApp source over SQLite: a signed payload (Meta's
+//! text-message webhook reference shape) is stored once, a bad signature is refused.
+
+use std::sync::Arc;
+
+use aftercare::clock::SystemClock;
+use aftercare::http::WebhookRoutes;
+use aftercare::store::Inbox;
+use aftercare_sqlite::SqliteStore;
+use aftercare_whatsapp_cloud::webhook::{TOPIC_MESSAGES, WhatsAppCloudWebhook, decode_entry};
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+const PAYLOAD: &str = r#"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],"messages":[{"from":"16505551234","id":"wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=","timestamp":"1749416383","type":"text","text":{"body":"STOP"}}]},"field":"messages"}]}]}"#;
+
+fn post(sig: &str) -> Request<Body> {
+    Request::post("/webhooks/whatsapp")
+        .header("content-type", "application/json")
+        .header("X-Hub-Signature-256", sig)
+        .body(Body::from(PAYLOAD))
+        .unwrap()
+}
+
+async fn json(resp: axum::response::Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn router_stores_verified_meta_webhooks_once() {
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(WhatsAppCloudWebhook::new("app-secret"));
+    let sig = source
+        .sign(PAYLOAD.as_bytes())
+        .get_str("X-Hub-Signature-256")
+        .unwrap()
+        .to_owned();
+    let app = WebhookRoutes::new(store.clone(), Arc::new(SystemClock))
+        .source("whatsapp", source.clone())
+        .into_router();
+
+    let (status, body) = json(app.clone().oneshot(post(&sig)).await.unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("accepted")));
+    let id = body["id"].as_i64().unwrap();
+    let (_, body) = json(app.clone().oneshot(post(&sig)).await.unwrap()).await;
+    assert_eq!(body["status"].as_str(), Some("duplicate"));
+
+    let wrong = format!("sha256={}", "0".repeat(64));
+    let (status, body) = json(app.clone().oneshot(post(&wrong)).await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("mismatch")));
+
+    let entry = store.inbox_entry(id).await.unwrap().unwrap();
+    assert_eq!(entry.topic.as_deref(), Some(TOPIC_MESSAGES));
+    let batch = decode_entry(&entry).unwrap();
+    assert_eq!(batch.messages[0].text, "STOP");
+    assert_eq!(batch.messages[0].from, "+16505551234");
+}

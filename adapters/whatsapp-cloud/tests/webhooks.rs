@@ -1,0 +1,242 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Decoding Meta's `whatsapp_business_account` webhooks. Payloads follow Meta's webhook
+//! reference pages, each named on its fixture:
+//! `https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/<type>/`.
+
+use aftercare::model::{ChannelKind, DeliveryStatus, PlatformEvent};
+use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::webhook::{RawHeaders, WebhookRequest, WebhookSource};
+use aftercare_whatsapp_cloud::webhook::{
+    StatusUpdate, TOPIC_MESSAGES, TOPIC_STATUSES, WhatsAppCloudWebhook, decode_entry, parse_webhook,
+};
+use chrono::Utc;
+
+fn envelope(value: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "102290129340398", "changes": [{ "value": value, "field": "messages" }] }]
+    }))
+    .unwrap()
+}
+
+fn value(messages: serde_json::Value, statuses: Option<serde_json::Value>) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
+        "contacts": [{ "profile": { "name": "Sheena Nelson" }, "wa_id": "16505551234" }],
+        "messages": messages
+    });
+    if let Some(s) = statuses {
+        v.as_object_mut().unwrap().remove("messages");
+        v.as_object_mut().unwrap().remove("contacts");
+        v["statuses"] = s;
+    }
+    v
+}
+
+/// `.../messages/text/`
+fn text_payload() -> Vec<u8> {
+    envelope(value(
+        serde_json::json!([{
+            "from": "16505551234",
+            "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+            "timestamp": "1749416383",
+            "type": "text",
+            "text": { "body": "Does it come in another color?" }
+        }]),
+        None,
+    ))
+}
+
+#[test]
+fn inbound_text() {
+    let b = parse_webhook(&text_payload(), Utc::now()).unwrap();
+    assert_eq!(b.messages.len(), 1);
+    let m = &b.messages[0];
+    assert_eq!(m.channel, ChannelKind::Whatsapp);
+    assert_eq!(m.from, "+16505551234");
+    assert_eq!(m.to, "+15550783881");
+    assert_eq!(m.text, "Does it come in another color?");
+    assert_eq!(m.button_payload, None);
+    assert_eq!(
+        m.provider_message_id.as_deref(),
+        Some("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=")
+    );
+    assert_eq!(m.received_at.timestamp(), 1_749_416_383);
+    assert_eq!(
+        b.dedupe_key().unwrap(),
+        "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
+    );
+}
+
+/// `.../messages/button/` (a template quick-reply tapped)
+#[test]
+fn inbound_template_quick_reply_button() {
+    let body = envelope(value(
+        serde_json::json!([{
+            "context": { "from": "15550783881", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1QjJGRjI1RDY0RkE4Nzg4QzcA" },
+            "from": "16505551234",
+            "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=",
+            "timestamp": "1750032479",
+            "type": "button",
+            "button": { "payload": "NPS_10", "text": "10 - Extremely likely" }
+        }]),
+        None,
+    ));
+    let m = &parse_webhook(&body, Utc::now()).unwrap().messages[0];
+    assert_eq!(m.text, "10 - Extremely likely");
+    assert_eq!(m.button_payload.as_deref(), Some("NPS_10"));
+    assert_eq!(
+        m.in_reply_to.as_deref(),
+        Some("wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1QjJGRjI1RDY0RkE4Nzg4QzcA")
+    );
+}
+
+/// `.../messages/interactive/` (reply button and list row)
+#[test]
+fn inbound_interactive_replies() {
+    let body = envelope(value(
+        serde_json::json!([
+            {
+                "context": { "from": "15550783881", "id": "wamid.ctx1" },
+                "from": "16505551234", "id": "wamid.btn", "timestamp": "1750025136",
+                "type": "interactive",
+                "interactive": { "type": "button_reply", "button_reply": { "id": "CSAT_5", "title": "Very satisfied" } }
+            },
+            {
+                "context": { "from": "15550783881", "id": "wamid.ctx2" },
+                "from": "16505551234", "id": "wamid.list", "timestamp": "1750025137",
+                "type": "interactive",
+                "interactive": { "type": "list_reply", "list_reply": { "id": "NPS_7", "title": "7", "description": "Likely" } }
+            }
+        ]),
+        None,
+    ));
+    let b = parse_webhook(&body, Utc::now()).unwrap();
+    assert_eq!(
+        (
+            b.messages[0].text.as_str(),
+            b.messages[0].button_payload.as_deref()
+        ),
+        ("Very satisfied", Some("CSAT_5"))
+    );
+    assert_eq!(
+        (
+            b.messages[1].text.as_str(),
+            b.messages[1].button_payload.as_deref()
+        ),
+        ("7", Some("NPS_7"))
+    );
+    assert_eq!(b.messages[1].in_reply_to.as_deref(), Some("wamid.ctx2"));
+    assert!(b.dedupe_key().unwrap().starts_with("batch:"));
+}
+
+/// `.../messages/status/`
+#[test]
+fn statuses() {
+    let body = envelope(value(
+        serde_json::Value::Null,
+        Some(serde_json::json!([
+            { "id": "wamid.A", "status": "sent", "timestamp": "1750263773", "recipient_id": "16505551234",
+              "conversation": { "id": "c1", "origin": { "type": "utility" } },
+              "pricing": { "billable": true, "pricing_model": "PMP", "category": "utility", "type": "regular" } },
+            { "id": "wamid.A", "status": "delivered", "timestamp": "1750263774", "recipient_id": "16505551234" },
+            { "id": "wamid.A", "status": "read", "timestamp": "1750263775", "recipient_id": "16505551234" },
+            { "id": "wamid.B", "status": "failed", "timestamp": "1750263776", "recipient_id": "16505551234",
+              "errors": [{ "code": 131047, "title": "Re-engagement message", "message": "Re-engagement message",
+                           "error_data": { "details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number." },
+                           "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/" }] },
+            { "id": "wamid.C", "status": "played", "timestamp": "1750263777", "recipient_id": "16505551234" }
+        ])),
+    ));
+    let b = parse_webhook(&body, Utc::now()).unwrap();
+    let got: Vec<(&str, &DeliveryStatus)> = b
+        .statuses
+        .iter()
+        .map(|s| (s.message_id.as_str(), &s.status))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("wamid.A", &DeliveryStatus::Sent),
+            ("wamid.A", &DeliveryStatus::Delivered),
+            ("wamid.A", &DeliveryStatus::Read),
+            (
+                "wamid.B",
+                &DeliveryStatus::Failed {
+                    code: Some("131047".into())
+                }
+            ),
+            ("wamid.C", &DeliveryStatus::Unknown("played".into())),
+        ]
+    );
+    assert_eq!(b.statuses[0].recipient.as_deref(), Some("+16505551234"));
+    assert_eq!(b.statuses[3].at.unwrap().timestamp(), 1_750_263_776);
+    assert_eq!(b.statuses[1].dedupe_key(), "wamid.A:delivered");
+}
+
+#[test]
+fn not_whatsapp_is_a_decode_error() {
+    assert!(parse_webhook(br#"{"object":"page","entry":[]}"#, Utc::now()).is_err());
+    assert!(parse_webhook(b"not json", Utc::now()).is_err());
+}
+
+fn request<'a>(h: &'a RawHeaders, body: &'a [u8]) -> WebhookRequest<'a> {
+    WebhookRequest {
+        headers: h,
+        body,
+        received_at: Utc::now(),
+    }
+}
+
+#[test]
+fn source_keys_and_topics() {
+    let src = WhatsAppCloudWebhook::new("app-secret");
+    let body = text_payload();
+    let h = src.sign(&body);
+    let v = src.verify(&request(&h, &body)).unwrap();
+    assert_eq!(v.topic.as_deref(), Some(TOPIC_MESSAGES));
+    assert_eq!(
+        v.dedupe_key,
+        "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
+    );
+
+    let status = envelope(value(
+        serde_json::Value::Null,
+        Some(
+            serde_json::json!([{ "id": "wamid.A", "status": "delivered", "timestamp": "1750263774", "recipient_id": "16505551234" }]),
+        ),
+    ));
+    let h = src.sign(&status);
+    let v = src.verify(&request(&h, &status)).unwrap();
+    assert_eq!(v.topic.as_deref(), Some(TOPIC_STATUSES));
+    assert_eq!(v.dedupe_key, "wamid.A:delivered");
+
+    let entry = InboxEntry {
+        id: 1,
+        source: "whatsapp".into(),
+        dedupe_key: v.dedupe_key.clone(),
+        topic: v.topic.clone(),
+        shop: None,
+        occurred_at: None,
+        meta: Default::default(),
+        body: status.clone(),
+        received_at: Utc::now(),
+        status: InboxStatus::Pending,
+        attempts: 1,
+        next_attempt_at: Utc::now(),
+        last_error: None,
+    };
+    assert_eq!(
+        src.decode(&entry).unwrap(),
+        vec![PlatformEvent::Unrecognized {
+            topic: TOPIC_STATUSES.into()
+        }]
+    );
+    let b = decode_entry(&entry).unwrap();
+    let s: &StatusUpdate = &b.statuses[0];
+    assert_eq!(s.status, DeliveryStatus::Delivered);
+    let mut broken = entry.clone();
+    broken.body = b"{}".to_vec();
+    assert!(src.decode(&broken).is_err());
+}
