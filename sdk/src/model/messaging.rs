@@ -210,3 +210,25 @@ pub struct InboundMessage {
     /// When it was received.
     pub received_at: DateTime<Utc>,
 }
+
+impl InboundMessage {
+    /// A typed reply; no button, ids or thread.
+    pub fn new(
+        channel: ChannelKind,
+        from: impl Into<String>,
+        to: impl Into<String>,
+        text: impl Into<String>,
+        received_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            channel,
+            from: from.into(),
+            to: to.into(),
+            text: text.into(),
+            button_payload: None,
+            provider_message_id: None,
+            in_reply_to: None,
+            received_at,
+        }
+    }
+}
