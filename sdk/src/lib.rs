@@ -36,6 +36,7 @@ pub mod content;
 pub mod dispatch;
 mod error;
 pub mod flows;
+pub mod html;
 pub mod inbox;
 pub mod model;
 pub mod platform;

@@ -333,6 +333,7 @@ impl TrackingFlow {
                 data: serde_json::to_value(shipment).map_err(|e| Error::decode("shipment", e))?,
             })
             .await?;
+        super::feedback::remember_shipment(self.snapshots.as_ref(), shipment, now).await?;
         let Some(milestone) = Milestone::from_status(&shipment.status) else {
             return Ok(());
         };

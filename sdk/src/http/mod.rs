@@ -178,6 +178,7 @@ async fn receive(
 }
 
 pub mod dashboard;
-pub mod html;
+/// HTML helpers (also available without the `axum` feature as [`crate::html`]).
+pub use crate::html;
 pub mod survey;
 pub mod tracking;

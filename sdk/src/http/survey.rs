@@ -27,7 +27,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::html::{escape, page};
 use super::tracking::PageText;
@@ -36,12 +36,7 @@ use crate::model::{SurveyKind, SurveyResponse};
 use crate::store::SurveyStore;
 use crate::token::{TokenError, TokenSigner};
 
-/// The claims of a survey token.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SurveyClaims {
-    /// Invitation id.
-    pub i: String,
-}
+pub use crate::flows::feedback::SurveyClaims;
 
 /// Called after a new answer is recorded (the feedback flow's follow-up).
 #[async_trait]

@@ -3,7 +3,7 @@
 /// Escapes text for HTML element content and attribute values.
 ///
 /// ```
-/// assert_eq!(aftercare::http::html::escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+/// assert_eq!(aftercare::html::escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
 /// ```
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
@@ -23,8 +23,8 @@ pub fn escape(s: &str) -> String {
 /// Whether a locale is written right to left (Arabic, Hebrew, Persian, Urdu).
 ///
 /// ```
-/// assert!(aftercare::http::html::is_rtl("ar-SA"));
-/// assert!(!aftercare::http::html::is_rtl("tr"));
+/// assert!(aftercare::html::is_rtl("ar-SA"));
+/// assert!(!aftercare::html::is_rtl("tr"));
 /// ```
 pub fn is_rtl(locale: &str) -> bool {
     let primary = locale

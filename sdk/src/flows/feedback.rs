@@ -1,0 +1,802 @@
+//! Feedback: ask how it went after delivery, read the answers, act on unhappy ones.
+//!
+//! - **Scheduling** ([`FeedbackFlow`]): a shipment that ships schedules a fallback invitation
+//!   M days later; one that is delivered schedules the invitation N days after delivery. Both
+//!   go through the outbox (so quiet hours, consent and channel rules apply) with one
+//!   reminder after R days. At most one invitation per order and survey kind is ever sent.
+//! - **At dispatch** ([`SurveyPolicy`]): the fallback is skipped once a delivery is known; a
+//!   second variant is skipped once one was sent; nothing is sent while a shipment exception
+//!   is open (deferred a day at a time until the survey would close), while an earlier
+//!   complaint from the customer is open, or within the cool-down since their last survey;
+//!   a reminder goes only if the invitation went out and is unanswered.
+//! - **Replies** ([`FeedbackFlow::on_reply`]): a reply to an SMS or WhatsApp invitation
+//!   becomes a score ([`crate::reply::parse_score`], or a button payload `score:N`);
+//!   anything else gets one polite re-ask; after the survey closed, nothing is scored.
+//! - **Follow-up** ([`FollowUp`]): a detractor (NPS 0-6, CSAT 1-2) alerts support by email
+//!   and/or a signed webhook and tags the order and customer in the shop; a promoter can get
+//!   a review request (a marketing message: it needs marketing consent). All idempotent,
+//!   all ledgered.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::tracking::{Milestone, RenderRequest, Renderer, meta as tmeta};
+use crate::Error;
+use crate::clock::Clock;
+use crate::dispatch::{SendPolicy, Verdict};
+use crate::html::escape;
+use crate::inbox::{EventHandler, HandlerError};
+use crate::model::{
+    ChannelKind, InboundMessage, Invitation, Order, OrderId, OutboundMessage,
+    PlatformEvent, Purpose, Shipment, SurveyKind, SurveyResponse, TemplateRef,
+};
+use crate::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
+use crate::store::{
+    ConsentStore, Decision, InboxEntry, Ledger, LedgerEntry, NewOutboxMessage, Outbox, OutboxEntry,
+    OutboxStatus, SnapshotStore, SurveyStore,
+};
+use crate::token::TokenSigner;
+
+/// Message meta keys of survey messages.
+pub mod meta {
+    /// The invitation a message belongs to.
+    pub const INVITATION: &str = "survey_invitation";
+    /// `after_delivery`, `after_shipping`, `reminder`, `reask`, `thanks`.
+    pub const ROLE: &str = "survey_role";
+}
+
+/// Settings of one survey.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SurveySettings {
+    /// What is asked.
+    pub kind: SurveyKind,
+    /// Days after delivery to ask.
+    pub days_after_delivery: u32,
+    /// Days after shipping to ask when no delivery event ever comes.
+    pub days_after_shipping: u32,
+    /// Days after the invitation for the one reminder; `None` for no reminder.
+    pub reminder_after_days: Option<u32>,
+    /// Days the survey stays open after it is sent.
+    pub open_days: u32,
+    /// Days after a survey before the same customer is asked again.
+    pub cooldown_days: u32,
+    /// Days a detractor answer counts as an open complaint.
+    pub complaint_days: u32,
+    /// Channel preference.
+    pub channels: Vec<ChannelKind>,
+    /// Locale when the customer's is unknown.
+    pub default_locale: String,
+    /// Aftercare's public base URL, for the survey links.
+    pub public_url: String,
+}
+
+impl Default for SurveySettings {
+    fn default() -> Self {
+        Self {
+            kind: SurveyKind::Nps,
+            days_after_delivery: 3,
+            days_after_shipping: 14,
+            reminder_after_days: Some(3),
+            open_days: 14,
+            cooldown_days: 90,
+            complaint_days: 30,
+            channels: vec![ChannelKind::Email, ChannelKind::Whatsapp, ChannelKind::Sms],
+            default_locale: "en".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+fn days(n: u32) -> chrono::Duration {
+    chrono::Duration::days(i64::from(n))
+}
+
+/// What the flow stores: any [`Store`](crate::store::Store).
+pub trait FeedbackStore: Outbox + Ledger + ConsentStore + SnapshotStore + SurveyStore {}
+impl<T: Outbox + Ledger + ConsentStore + SnapshotStore + SurveyStore> FeedbackStore for T {}
+
+/// The feedback flow.
+pub struct FeedbackFlow {
+    orders: Arc<dyn OrderSource>,
+    customers: Arc<dyn CustomerDirectory>,
+    outbox: Arc<dyn Outbox>,
+    ledger: Arc<dyn Ledger>,
+    consent: Arc<dyn ConsentStore>,
+    surveys: Arc<dyn SurveyStore>,
+    snapshots: Arc<dyn SnapshotStore>,
+    renderer: Arc<dyn Renderer>,
+    tokens: TokenSigner,
+    clock: Arc<dyn Clock>,
+    settings: SurveySettings,
+    follow_up: Option<Arc<FollowUp>>,
+}
+
+impl std::fmt::Debug for FeedbackFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedbackFlow")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The invitation id for an order and survey kind: one per order and kind.
+pub fn invitation_id(order: &OrderId, kind: SurveyKind) -> String {
+    format!("{order}-{}", kind.as_str())
+}
+
+/// The claims of a survey link (purpose `survey`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyClaims {
+    /// Invitation id.
+    pub i: String,
+}
+
+impl FeedbackFlow {
+    /// A flow; `tokens` has purpose `survey` (the survey page's signer).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new<S: FeedbackStore + 'static>(
+        orders: Arc<dyn OrderSource>,
+        customers: Arc<dyn CustomerDirectory>,
+        store: Arc<S>,
+        renderer: Arc<dyn Renderer>,
+        tokens: TokenSigner,
+        clock: Arc<dyn Clock>,
+        settings: SurveySettings,
+    ) -> Self {
+        Self {
+            orders,
+            customers,
+            outbox: store.clone(),
+            ledger: store.clone(),
+            consent: store.clone(),
+            surveys: store.clone(),
+            snapshots: store,
+            renderer,
+            tokens,
+            clock,
+            settings,
+            follow_up: None,
+        }
+    }
+
+    /// Runs `follow_up` after answers given by reply (the page takes it as its hook).
+    pub fn follow_up(mut self, follow_up: Arc<FollowUp>) -> Self {
+        self.follow_up = Some(follow_up);
+        self
+    }
+
+    /// The survey link for an invitation, optionally with a preselected score.
+    pub fn survey_url(&self, inv: &Invitation, score: Option<u8>) -> String {
+        let token = self.tokens.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
+        let base = format!("{}/s/{token}", self.settings.public_url.trim_end_matches('/'));
+        match score {
+            Some(s) => format!("{base}?score={s}"),
+            None => base,
+        }
+    }
+
+    async fn note(&self, order: &OrderId, decision: Decision, reason: String) -> Result<(), Error> {
+        let mut e = LedgerEntry::new(self.clock.now(), decision, reason);
+        e.order_id = Some(order.clone());
+        self.ledger.record(e).await
+    }
+
+    /// Schedules the invitation (and its reminder) for a shipment that shipped or arrived.
+    pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
+        let now = self.clock.now();
+        self.snapshots
+            .put_if_newer(&crate::store::Snapshot {
+                kind: "shipment".into(),
+                shop: shipment.shop.clone(),
+                id: shipment.id.0.clone(),
+                version: shipment.updated_at.or(shipment.created_at).unwrap_or(now),
+                data: serde_json::to_value(shipment).map_err(|e| Error::decode("shipment", e))?,
+            })
+            .await?;
+        remember_shipment(self.snapshots.as_ref(), shipment, now).await?;
+        let Some(m) = Milestone::from_status(&shipment.status) else {
+            return Ok(());
+        };
+        let (role, delay) = match m {
+            Milestone::Delivered => ("after_delivery", days(self.settings.days_after_delivery)),
+            Milestone::Shipped => ("after_shipping", days(self.settings.days_after_shipping)),
+            _ => return Ok(()),
+        };
+        let base = shipment
+            .events
+            .iter()
+            .rev()
+            .find(|e| Milestone::from_status(&e.status) == Some(m))
+            .map(|e| e.happened_at)
+            .or(shipment.updated_at)
+            .unwrap_or_else(|| self.clock.now());
+        let due = base + delay;
+        let Some(order) = self.orders.order(&shipment.order_id).await? else {
+            return self
+                .note(&shipment.order_id, Decision::Skipped, "survey not scheduled: the order was not found".into())
+                .await;
+        };
+        if order.cancelled {
+            return self
+                .note(&order.id, Decision::Skipped, "survey not scheduled: the order is cancelled".into())
+                .await;
+        }
+        let customer = match &order.customer_id {
+            Some(id) => self.customers.customer(id).await?,
+            None => None,
+        };
+        let (channel, to) = match super::reach::choose_channel(
+            self.consent.as_ref(),
+            &self.settings.channels,
+            Purpose::Feedback,
+            &order,
+            customer.as_ref(),
+        )
+        .await?
+        {
+            Ok(found) => found,
+            Err(why) => return self.note(&order.id, Decision::Skipped, format!("survey not scheduled: {why}")).await,
+        };
+        let locale = customer
+            .as_ref()
+            .and_then(|c| c.locale.clone())
+            .or_else(|| order.locale.clone())
+            .unwrap_or_else(|| self.settings.default_locale.clone());
+        let kind = self.settings.kind;
+        let inv = Invitation {
+            id: invitation_id(&order.id, kind),
+            kind,
+            shop: order.shop.clone(),
+            order_id: order.id.clone(),
+            customer_id: order.customer_id.clone(),
+            channel,
+            locale: locale.clone(),
+            sent_at: due,
+            closes_at: due + days(self.settings.open_days),
+        };
+        self.surveys.save_invitation(&inv).await?;
+        // The saved invitation wins: it may come from the other variant, scheduled earlier.
+        let inv = self.surveys.invitation(&inv.id).await?.unwrap_or(inv);
+        let first_name = customer.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default();
+        let zone = customer
+            .as_ref()
+            .and_then(|c| c.time_zone.clone())
+            .or_else(|| crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref()).map(|z| z.name().to_owned()));
+        let invite = self.compose(&inv, &order, channel, &to, &first_name, zone.as_deref(), role, kind_message(kind))?;
+        let now = self.clock.now();
+        self.outbox
+            .enqueue(
+                NewOutboxMessage::new(format!("survey:{}:{role}", inv.id), invite, due, format!("survey {} scheduled {role}", inv.id)),
+                now,
+            )
+            .await?;
+        if let Some(r) = self.settings.reminder_after_days {
+            let reminder = self.compose(&inv, &order, channel, &to, &first_name, zone.as_deref(), "reminder", "survey-reminder")?;
+            self.outbox
+                .enqueue(
+                    NewOutboxMessage::new(format!("survey:{}:reminder", inv.id), reminder, due + days(r), format!("one reminder for survey {}", inv.id)),
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn compose(
+        &self,
+        inv: &Invitation,
+        order: &Order,
+        channel: ChannelKind,
+        to: &str,
+        first_name: &str,
+        zone: Option<&str>,
+        role: &str,
+        message_id: &str,
+    ) -> Result<OutboundMessage, Error> {
+        let url = self.survey_url(inv, None);
+        let mut args = BTreeMap::new();
+        args.insert("first_name".to_owned(), first_name.to_owned());
+        args.insert("order_number".to_owned(), order.number.clone());
+        args.insert("survey_url".to_owned(), url.clone());
+        let r = self.renderer.render(&RenderRequest {
+            locale: inv.locale.clone(),
+            channel,
+            message_id: message_id.into(),
+            args: args.clone(),
+            tutorials: Vec::new(),
+        })?;
+        let mut m = OutboundMessage::new(channel, to, Purpose::Feedback, r.text);
+        m.locale = r.locale.clone();
+        m.subject = r.subject;
+        m.html = r.html.map(|h| format!("{h}\n{}", self.scoreboard(inv)));
+        m.shop = order.shop.clone();
+        m.order_id = Some(order.id.clone());
+        m.customer_id = order.customer_id.clone();
+        m.meta.insert(meta::INVITATION.into(), inv.id.clone());
+        m.meta.insert(meta::ROLE.into(), role.into());
+        if let Some(z) = zone {
+            m.meta.insert(tmeta::TIME_ZONE.into(), z.into());
+        }
+        if channel == ChannelKind::Email {
+            m.meta.insert("list_unsubscribe".into(), format!("{}/u/{}", self.settings.public_url.trim_end_matches('/'), url.rsplit('/').next().unwrap_or_default()));
+        }
+        if channel == ChannelKind::Whatsapp {
+            let mut t = TemplateRef::new(format!("aftercare_survey_{}", inv.kind.as_str()), r.locale.replace('-', "_"));
+            t.body_params = vec![first_name.to_owned(), order.number.clone()];
+            t.url_button_param = url.rsplit('/').next().map(str::to_owned);
+            m.template = Some(t);
+        }
+        Ok(m)
+    }
+
+    /// One-click score links for email: each opens the page with the score chosen (a GET
+    /// never records; the customer confirms with one tap). Follows the reading direction.
+    pub fn scoreboard(&self, inv: &Invitation) -> String {
+        let dir = if crate::html::is_rtl(&inv.locale) { "rtl" } else { "ltr" };
+        let mut s = format!("<table role=\"presentation\" dir=\"{dir}\" style=\"border-collapse:separate;border-spacing:4px\"><tr>");
+        for score in inv.kind.range() {
+            s.push_str(&format!(
+                "<td><a href=\"{}\" style=\"display:block;min-width:28px;padding:8px 0;text-align:center;border:1px solid #8a99ab;border-radius:6px;color:#0b57d0;text-decoration:none;font-weight:bold\">{score}</a></td>",
+                escape(&self.survey_url(inv, Some(score)))
+            ));
+        }
+        s.push_str("</tr></table>");
+        s
+    }
+
+    /// Handles a reply that is not an opt-out keyword (check [`crate::optout`] first).
+    /// Returns the score recorded, if any.
+    pub async fn on_reply(&self, msg: &InboundMessage) -> Result<Option<u8>, Error> {
+        let Some(last) = self.outbox.latest_sent_to(msg.channel, &msg.from, "survey:").await? else {
+            return Ok(None);
+        };
+        let Some(inv_id) = last.message.meta.get(meta::INVITATION).cloned() else {
+            return Ok(None);
+        };
+        let Some(inv) = self.surveys.invitation(&inv_id).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        if self.surveys.response(&inv.id).await?.is_some() {
+            return Ok(None);
+        }
+        if now > inv.closes_at {
+            self.note(&inv.order_id, Decision::Skipped, format!("reply to survey {} came after it closed; not scored", inv.id)).await?;
+            return Ok(None);
+        }
+        let parsed = match msg.button_payload.as_deref().and_then(|p| p.strip_prefix("score:")) {
+            Some(n) => n
+                .parse::<u8>()
+                .ok()
+                .filter(|s| inv.kind.range().contains(s))
+                .map(|score| crate::reply::ParsedReply { score, comment: None })
+                .ok_or(crate::reply::ReplyError::NoScore),
+            None => crate::reply::parse_score(&msg.text, inv.kind),
+        };
+        let order = OrderId::new(inv.order_id.0.clone());
+        match parsed {
+            Ok(p) => {
+                let response = SurveyResponse {
+                    invitation_id: inv.id.clone(),
+                    kind: inv.kind,
+                    order_id: order.clone(),
+                    customer_id: inv.customer_id.clone(),
+                    score: p.score,
+                    comment: p.comment,
+                    via: format!("{}_reply", msg.channel),
+                    answered_at: now,
+                };
+                if self.surveys.record_response(&response).await? {
+                    self.reply_with(&inv, &last, msg, "thanks", "survey-thanks").await?;
+                    if let Some(f) = &self.follow_up {
+                        f.act(&response).await?;
+                    }
+                }
+                Ok(Some(response.score))
+            }
+            Err(_) => {
+                self.reply_with(&inv, &last, msg, "reask", "survey-reask").await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn reply_with(&self, inv: &Invitation, last: &OutboxEntry, msg: &InboundMessage, role: &str, id: &str) -> Result<(), Error> {
+        let mut args = BTreeMap::new();
+        args.insert("survey_url".to_owned(), self.survey_url(inv, None));
+        let r = self.renderer.render(&RenderRequest {
+            locale: inv.locale.clone(),
+            channel: msg.channel,
+            message_id: id.into(),
+            args,
+            tutorials: Vec::new(),
+        })?;
+        let mut m = OutboundMessage::new(msg.channel, &msg.from, Purpose::Feedback, r.text);
+        m.locale = r.locale;
+        m.shop = last.message.shop.clone();
+        m.order_id = last.message.order_id.clone();
+        m.customer_id = last.message.customer_id.clone();
+        m.meta.insert(meta::INVITATION.into(), inv.id.clone());
+        m.meta.insert(meta::ROLE.into(), role.into());
+        // The customer just wrote: WhatsApp's service window is open for 24 hours.
+        m.meta.insert(
+            "whatsapp_window_open_until".into(),
+            (msg.received_at + chrono::Duration::hours(24)).to_rfc3339(),
+        );
+        let now = self.clock.now();
+        self.outbox
+            .enqueue(NewOutboxMessage::new(format!("survey:{}:{role}", inv.id), m, now, format!("{role} after a reply")), now)
+            .await?;
+        Ok(())
+    }
+}
+
+fn kind_message(kind: SurveyKind) -> &'static str {
+    match kind {
+        SurveyKind::Nps => "survey-nps-invite",
+        SurveyKind::Csat => "survey-csat-invite",
+        _ => "survey-ces-invite",
+    }
+}
+
+#[async_trait]
+impl EventHandler for FeedbackFlow {
+    async fn handle(&self, _entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+        for e in events {
+            if let PlatformEvent::ShipmentCreated { shipment } | PlatformEvent::ShipmentUpdated { shipment } = e {
+                self.on_shipment(&shipment).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The dispatch-time rules of surveys (see the module docs).
+pub struct SurveyPolicy {
+    outbox: Arc<dyn Outbox>,
+    surveys: Arc<dyn SurveyStore>,
+    snapshots: Arc<dyn SnapshotStore>,
+    settings: SurveySettings,
+}
+
+impl std::fmt::Debug for SurveyPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SurveyPolicy")
+    }
+}
+
+impl SurveyPolicy {
+    /// The policy over a store.
+    pub fn new<S: FeedbackStore + 'static>(store: Arc<S>, settings: SurveySettings) -> Self {
+        Self {
+            outbox: store.clone(),
+            surveys: store.clone(),
+            snapshots: store,
+            settings,
+        }
+    }
+
+    async fn sent(&self, key: &str) -> Result<bool, Error> {
+        Ok(matches!(self.outbox.outbox_by_key(key).await?, Some(e) if e.status == OutboxStatus::Sent))
+    }
+
+    async fn shipment_state(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
+        // Shipments are snapshotted by the tracking flow under their own ids; the order's
+        // snapshot is not needed: scan the few shipments named in the ledger-free way, by
+        // reading the order's shipment snapshot index.
+        let Some(s) = self.snapshots.snapshot("order-shipments", order.as_str()).await? else {
+            return Ok(Vec::new());
+        };
+        let ids: Vec<String> = serde_json::from_value(s.data).unwrap_or_default();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(snap) = self.snapshots.snapshot("shipment", &id).await?
+                && let Ok(sh) = serde_json::from_value::<Shipment>(snap.data)
+            {
+                out.push(sh);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl SendPolicy for SurveyPolicy {
+    async fn check(&self, entry: &OutboxEntry, now: DateTime<Utc>) -> Result<Verdict, Error> {
+        let m = &entry.message.meta;
+        let (Some(inv_id), Some(role)) = (m.get(meta::INVITATION), m.get(meta::ROLE)) else {
+            return Ok(Verdict::Send);
+        };
+        if matches!(role.as_str(), "reask" | "thanks") {
+            return Ok(Verdict::Send);
+        }
+        let Some(inv) = self.surveys.invitation(inv_id).await? else {
+            return Ok(Verdict::Skip { reason: format!("survey {inv_id} no longer exists (erased?)") });
+        };
+        if self.surveys.response(inv_id).await?.is_some() {
+            return Ok(Verdict::Skip { reason: format!("survey {inv_id} is already answered") });
+        }
+        let delivery_key = format!("survey:{inv_id}:after_delivery");
+        let shipping_key = format!("survey:{inv_id}:after_shipping");
+        match role.as_str() {
+            "reminder" => {
+                if !(self.sent(&delivery_key).await? || self.sent(&shipping_key).await?) {
+                    return Ok(Verdict::Skip { reason: format!("no invitation for survey {inv_id} was sent, so no reminder") });
+                }
+                return Ok(Verdict::Send);
+            }
+            "after_shipping" => {
+                if self.outbox.outbox_by_key(&delivery_key).await?.is_some() {
+                    return Ok(Verdict::Skip { reason: "a delivery was reported: the after-delivery invitation is used instead".into() });
+                }
+            }
+            _ => {
+                if self.sent(&shipping_key).await? {
+                    return Ok(Verdict::Skip { reason: format!("survey {inv_id} was already sent after shipping") });
+                }
+            }
+        }
+        if now > inv.closes_at {
+            return Ok(Verdict::Skip { reason: format!("survey {inv_id} closed before it could be sent") });
+        }
+        // An open shipment problem: wait a day and look again.
+        for s in self.shipment_state(&inv.order_id).await? {
+            if matches!(Milestone::from_status(&s.status), Some(Milestone::Exception | Milestone::AttemptedDelivery | Milestone::Delayed)) {
+                return Ok(Verdict::Defer {
+                    until: now + chrono::Duration::days(1),
+                    reason: format!("shipment {} has an open problem ({}); the survey waits", s.id, s.status.as_str()),
+                });
+            }
+        }
+        if let Some(c) = &inv.customer_id {
+            let since = now - days(self.settings.cooldown_days.max(self.settings.complaint_days));
+            for other in self.surveys.invitations_for_customer(c, since).await? {
+                if other.id == inv.id {
+                    continue;
+                }
+                if let Some(r) = self.surveys.response(&other.id).await?
+                    && other.kind.is_detractor(r.score)
+                    && r.answered_at > now - days(self.settings.complaint_days)
+                {
+                    return Ok(Verdict::Skip {
+                        reason: format!("an earlier complaint (score {} on {}) is open", r.score, r.answered_at.date_naive()),
+                    });
+                }
+                let sent_other = self.sent(&format!("survey:{}:after_delivery", other.id)).await?
+                    || self.sent(&format!("survey:{}:after_shipping", other.id)).await?;
+                if sent_other && other.sent_at > now - days(self.settings.cooldown_days) {
+                    return Ok(Verdict::Skip {
+                        reason: format!(
+                            "the customer was surveyed on {} ({}-day cool-down)",
+                            other.sent_at.date_naive(),
+                            self.settings.cooldown_days
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Verdict::Send)
+    }
+}
+
+/// Where follow-ups go.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FollowUpSettings {
+    /// Support's email address for detractor alerts.
+    pub support_email: Option<String>,
+    /// A helpdesk webhook URL for detractor alerts (signed with Standard Webhooks).
+    pub webhook_url: Option<String>,
+    /// Tag for detractors' orders and customers.
+    pub detractor_tag: Option<String>,
+    /// A review page for promoters; `None` for no review request.
+    pub review_url: Option<String>,
+    /// The locale of support's alerts.
+    pub support_locale: Option<String>,
+}
+
+/// Acts on answers: alerts and tags for detractors, review requests for promoters.
+pub struct FollowUp {
+    outbox: Arc<dyn Outbox>,
+    ledger: Arc<dyn Ledger>,
+    consent: Arc<dyn ConsentStore>,
+    surveys: Arc<dyn SurveyStore>,
+    annotator: Arc<dyn OrderAnnotator>,
+    renderer: Arc<dyn Renderer>,
+    clock: Arc<dyn Clock>,
+    settings: FollowUpSettings,
+}
+
+impl std::fmt::Debug for FollowUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FollowUp").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl FollowUp {
+    /// Follow-ups through a store, writing back to the shop with `annotator`.
+    pub fn new<S: FeedbackStore + 'static>(
+        store: Arc<S>,
+        annotator: Arc<dyn OrderAnnotator>,
+        renderer: Arc<dyn Renderer>,
+        clock: Arc<dyn Clock>,
+        settings: FollowUpSettings,
+    ) -> Self {
+        Self {
+            outbox: store.clone(),
+            ledger: store.clone(),
+            consent: store.clone(),
+            surveys: store,
+            annotator,
+            renderer,
+            clock,
+            settings,
+        }
+    }
+
+    async fn note(&self, r: &SurveyResponse, decision: Decision, reason: String) -> Result<(), Error> {
+        let mut e = LedgerEntry::new(self.clock.now(), decision, reason);
+        e.order_id = Some(r.order_id.clone());
+        e.customer_id = r.customer_id.clone();
+        e.key = Some(format!("followup:{}", r.invitation_id));
+        self.ledger.record(e).await
+    }
+
+    /// Acts on a new answer. Idempotent: keys and tags make a second call change nothing.
+    pub async fn act(&self, r: &SurveyResponse) -> Result<(), Error> {
+        let now = self.clock.now();
+        let inv = self.surveys.invitation(&r.invitation_id).await?;
+        let shop = inv.as_ref().and_then(|i| i.shop.clone());
+        if r.kind.is_detractor(r.score) {
+            let locale = self.settings.support_locale.clone().unwrap_or_else(|| "en".into());
+            let mut args = BTreeMap::new();
+            args.insert("order_number".to_owned(), r.order_id.0.clone());
+            args.insert("score".to_owned(), r.score.to_string());
+            args.insert("kind".to_owned(), r.kind.as_str().to_uppercase());
+            args.insert("comment".to_owned(), r.comment.clone().unwrap_or_default());
+            if let Some(to) = &self.settings.support_email {
+                let rendered = self.renderer.render(&RenderRequest {
+                    locale: locale.clone(),
+                    channel: ChannelKind::Email,
+                    message_id: "support-detractor-alert".into(),
+                    args: args.clone(),
+                    tutorials: Vec::new(),
+                })?;
+                let mut m = OutboundMessage::new(ChannelKind::Email, to, Purpose::Transactional, rendered.text);
+                m.subject = rendered.subject;
+                m.html = rendered.html;
+                m.locale = rendered.locale;
+                m.shop = shop.clone();
+                m.order_id = Some(r.order_id.clone());
+                m.customer_id = r.customer_id.clone();
+                self.outbox
+                    .enqueue(NewOutboxMessage::new(format!("followup:{}:support-email", r.invitation_id), m, now, format!("detractor ({} {}) alert to support", r.kind.as_str(), r.score)), now)
+                    .await?;
+            }
+            if let Some(url) = &self.settings.webhook_url {
+                let payload = serde_json::json!({
+                    "type": "survey.detractor",
+                    "timestamp": now.to_rfc3339(),
+                    "data": {
+                        "invitation_id": r.invitation_id,
+                        "order_id": r.order_id,
+                        "customer_id": r.customer_id,
+                        "survey": r.kind.as_str(),
+                        "score": r.score,
+                        "comment": r.comment,
+                        "answered_at": r.answered_at.to_rfc3339(),
+                        "via": r.via,
+                    }
+                });
+                let mut m = OutboundMessage::new(ChannelKind::Webhook, url, Purpose::Transactional, payload.to_string());
+                m.shop = shop.clone();
+                m.order_id = Some(r.order_id.clone());
+                m.customer_id = r.customer_id.clone();
+                self.outbox
+                    .enqueue(NewOutboxMessage::new(format!("followup:{}:webhook", r.invitation_id), m, now, "detractor alert to the helpdesk webhook"), now)
+                    .await?;
+            }
+            if let Some(tag) = &self.settings.detractor_tag {
+                let tags = vec![tag.clone()];
+                self.annotator.add_order_tags(&r.order_id, &tags).await?;
+                if let Some(c) = &r.customer_id {
+                    self.annotator.add_customer_tags(c, &tags).await?;
+                }
+                self.note(r, Decision::Sent, format!("tagged the order{} `{tag}` in the shop", if r.customer_id.is_some() { " and the customer" } else { "" })).await?;
+            }
+        } else if is_promoter(r.kind, r.score)
+            && let Some(review) = &self.settings.review_url
+            && let Some(inv) = &inv
+        {
+            self.review_request(r, inv, review).await?;
+        }
+        Ok(())
+    }
+
+    async fn review_request(&self, r: &SurveyResponse, inv: &Invitation, review: &str) -> Result<(), Error> {
+        let now = self.clock.now();
+        let Some(last) = self.outbox.outbox_by_key(&format!("survey:{}:after_delivery", inv.id)).await?
+            .or(self.outbox.outbox_by_key(&format!("survey:{}:after_shipping", inv.id)).await?)
+        else {
+            return Ok(());
+        };
+        let to = last.message.to.clone();
+        let allowed = self.consent.consent(inv.channel, &to, Purpose::Marketing).await?.map(|c| c.state);
+        if allowed != Some(crate::model::ConsentState::Granted) {
+            return self
+                .note(r, Decision::Skipped, "promoter review request not sent: no marketing consent on record".into())
+                .await;
+        }
+        let mut args = BTreeMap::new();
+        args.insert("review_url".to_owned(), review.to_owned());
+        let rendered = self.renderer.render(&RenderRequest {
+            locale: inv.locale.clone(),
+            channel: inv.channel,
+            message_id: "review-request".into(),
+            args,
+            tutorials: Vec::new(),
+        })?;
+        let mut m = OutboundMessage::new(inv.channel, to, Purpose::Marketing, rendered.text);
+        m.subject = rendered.subject;
+        m.html = rendered.html;
+        m.locale = rendered.locale;
+        m.shop = inv.shop.clone();
+        m.order_id = Some(r.order_id.clone());
+        m.customer_id = r.customer_id.clone();
+        self.outbox
+            .enqueue(NewOutboxMessage::new(format!("followup:{}:review", r.invitation_id), m, now, "promoter review request"), now)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Whether a score is a promoter's: NPS 9-10, CSAT 5, CES 6-7.
+pub fn is_promoter(kind: SurveyKind, score: u8) -> bool {
+    match kind {
+        SurveyKind::Nps => score >= 9,
+        SurveyKind::Csat => score == 5,
+        _ => score >= 6,
+    }
+}
+
+#[cfg(feature = "axum")]
+#[async_trait]
+impl crate::http::survey::AnswerHook for FollowUp {
+    async fn answered(&self, response: &SurveyResponse) {
+        if let Err(e) = self.act(response).await {
+            tracing::error!(error = %e, invitation = %response.invitation_id, "follow-up failed");
+        }
+    }
+}
+
+/// Keeps the list of an order's shipments so surveys can look at their state.
+pub async fn remember_shipment(snapshots: &dyn SnapshotStore, shipment: &Shipment, now: DateTime<Utc>) -> Result<(), Error> {
+    let mut ids: Vec<String> = match snapshots.snapshot("order-shipments", shipment.order_id.as_str()).await? {
+        Some(s) => serde_json::from_value(s.data).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if ids.contains(&shipment.id.0) {
+        return Ok(());
+    }
+    ids.push(shipment.id.0.clone());
+    snapshots
+        .put_if_newer(&crate::store::Snapshot {
+            kind: "order-shipments".into(),
+            shop: shipment.shop.clone(),
+            id: shipment.order_id.0.clone(),
+            version: now,
+            data: serde_json::to_value(ids).map_err(|e| Error::decode("shipment ids", e))?,
+        })
+        .await?;
+    Ok(())
+}
