@@ -595,20 +595,67 @@ pub async fn outbox_reschedule_and_finish(s: Arc<dyn Store>) {
 }
 
 pub async fn outbox_latest_sent_to(s: Arc<dyn Store>) {
-    for (key, to, order) in [("survey:a:invite", "+1555", "1"), ("survey:b:invite", "+1555", "2"), ("tracking:x", "+1555", "3"), ("survey_c", "+1555", "4"), ("survey:d:invite", "+1666", "5")] {
-        s.enqueue(NewOutboxMessage::new(key, message(to, order), t0(), "r"), t0()).await.unwrap();
+    for (key, to, order) in [
+        ("survey:a:invite", "+1555", "1"),
+        ("survey:b:invite", "+1555", "2"),
+        ("tracking:x", "+1555", "3"),
+        ("survey_c", "+1555", "4"),
+        ("survey:d:invite", "+1666", "5"),
+    ] {
+        s.enqueue(
+            NewOutboxMessage::new(key, message(to, order), t0(), "r"),
+            t0(),
+        )
+        .await
+        .unwrap();
     }
-    assert!(s.latest_sent_to(ChannelKind::Sms, "+1555", "survey:").await.unwrap().is_none(), "nothing sent yet");
+    assert!(
+        s.latest_sent_to(ChannelKind::Sms, "+1555", "survey:")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing sent yet"
+    );
     let claimed = s.claim_due(t0(), 10, LEASE).await.unwrap();
     for (i, c) in claimed.iter().enumerate() {
         let r = Receipt::new(format!("SM{i}"), t0() + secs(i as i64));
-        s.mark_sent(c.entry.id, c.attempt, &r, t0() + secs(i as i64), "sent").await.unwrap();
+        s.mark_sent(c.entry.id, c.attempt, &r, t0() + secs(i as i64), "sent")
+            .await
+            .unwrap();
     }
-    let got = s.latest_sent_to(ChannelKind::Sms, "+1555", "survey:").await.unwrap().unwrap();
-    assert_eq!(got.key, "survey:b:invite", "the newest matching message to that address");
-    assert!(s.latest_sent_to(ChannelKind::Email, "+1555", "survey:").await.unwrap().is_none(), "per channel");
-    assert_eq!(s.latest_sent_to(ChannelKind::Sms, "+1555", "survey_").await.unwrap().unwrap().key, "survey_c", "the prefix is literal, `_` is no wildcard");
-    assert_eq!(s.latest_sent_to(ChannelKind::Sms, "+1666", "survey:").await.unwrap().unwrap().key, "survey:d:invite");
+    let got = s
+        .latest_sent_to(ChannelKind::Sms, "+1555", "survey:")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got.key, "survey:b:invite",
+        "the newest matching message to that address"
+    );
+    assert!(
+        s.latest_sent_to(ChannelKind::Email, "+1555", "survey:")
+            .await
+            .unwrap()
+            .is_none(),
+        "per channel"
+    );
+    assert_eq!(
+        s.latest_sent_to(ChannelKind::Sms, "+1555", "survey_")
+            .await
+            .unwrap()
+            .unwrap()
+            .key,
+        "survey_c",
+        "the prefix is literal, `_` is no wildcard"
+    );
+    assert_eq!(
+        s.latest_sent_to(ChannelKind::Sms, "+1666", "survey:")
+            .await
+            .unwrap()
+            .unwrap()
+            .key,
+        "survey:d:invite"
+    );
 }
 
 pub async fn outbox_concurrent_claims_are_disjoint(s: Arc<dyn Store>) {

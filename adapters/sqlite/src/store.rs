@@ -488,7 +488,13 @@ impl Outbox for SqliteStore {
         address: &str,
         key_prefix: &str,
     ) -> Result<Option<OutboxEntry>, Error> {
-        let pattern = format!("{}%", key_prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = format!(
+            "{}%",
+            key_prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         sqlx::query(&format!(
             "SELECT {OUTBOX_COLS} FROM outbox
              WHERE channel = ? AND recipient_hash = ? AND status = 'sent' AND key LIKE ? ESCAPE '\\'
@@ -677,7 +683,11 @@ impl SurveyStore for SqliteStore {
         Ok(res.rows_affected() == 1)
     }
 
-    async fn invitations_for_customer(&self, customer: &CustomerId, since: DateTime<Utc>) -> Result<Vec<Invitation>, Error> {
+    async fn invitations_for_customer(
+        &self,
+        customer: &CustomerId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Invitation>, Error> {
         sqlx::query("SELECT * FROM invitations WHERE customer_id = ? AND sent_at >= ? ORDER BY sent_at DESC, id")
             .bind(customer.as_str())
             .bind(micros(since))

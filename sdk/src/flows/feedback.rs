@@ -31,8 +31,8 @@ use crate::dispatch::{SendPolicy, Verdict};
 use crate::html::escape;
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::{
-    ChannelKind, InboundMessage, Invitation, Order, OrderId, OutboundMessage,
-    PlatformEvent, Purpose, Shipment, SurveyKind, SurveyResponse, TemplateRef,
+    ChannelKind, InboundMessage, Invitation, Order, OrderId, OutboundMessage, PlatformEvent,
+    Purpose, Shipment, SurveyKind, SurveyResponse, TemplateRef,
 };
 use crate::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
 use crate::store::{
@@ -174,8 +174,13 @@ impl FeedbackFlow {
 
     /// The survey link for an invitation, optionally with a preselected score.
     pub fn survey_url(&self, inv: &Invitation, score: Option<u8>) -> String {
-        let token = self.tokens.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
-        let base = format!("{}/s/{token}", self.settings.public_url.trim_end_matches('/'));
+        let token = self
+            .tokens
+            .sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
+        let base = format!(
+            "{}/s/{token}",
+            self.settings.public_url.trim_end_matches('/')
+        );
         match score {
             Some(s) => format!("{base}?score={s}"),
             None => base,
@@ -220,12 +225,20 @@ impl FeedbackFlow {
         let due = base + delay;
         let Some(order) = self.orders.order(&shipment.order_id).await? else {
             return self
-                .note(&shipment.order_id, Decision::Skipped, "survey not scheduled: the order was not found".into())
+                .note(
+                    &shipment.order_id,
+                    Decision::Skipped,
+                    "survey not scheduled: the order was not found".into(),
+                )
                 .await;
         };
         if order.cancelled {
             return self
-                .note(&order.id, Decision::Skipped, "survey not scheduled: the order is cancelled".into())
+                .note(
+                    &order.id,
+                    Decision::Skipped,
+                    "survey not scheduled: the order is cancelled".into(),
+                )
                 .await;
         }
         let customer = match &order.customer_id {
@@ -242,7 +255,15 @@ impl FeedbackFlow {
         .await?
         {
             Ok(found) => found,
-            Err(why) => return self.note(&order.id, Decision::Skipped, format!("survey not scheduled: {why}")).await,
+            Err(why) => {
+                return self
+                    .note(
+                        &order.id,
+                        Decision::Skipped,
+                        format!("survey not scheduled: {why}"),
+                    )
+                    .await;
+            }
         };
         let locale = customer
             .as_ref()
@@ -264,24 +285,58 @@ impl FeedbackFlow {
         self.surveys.save_invitation(&inv).await?;
         // The saved invitation wins: it may come from the other variant, scheduled earlier.
         let inv = self.surveys.invitation(&inv.id).await?.unwrap_or(inv);
-        let first_name = customer.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default();
+        let first_name = customer
+            .as_ref()
+            .and_then(|c| c.first_name.clone())
+            .unwrap_or_default();
         let zone = customer
             .as_ref()
             .and_then(|c| c.time_zone.clone())
-            .or_else(|| crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref()).map(|z| z.name().to_owned()));
-        let invite = self.compose(&inv, &order, channel, &to, &first_name, zone.as_deref(), role, kind_message(kind))?;
+            .or_else(|| {
+                crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
+                    .map(|z| z.name().to_owned())
+            });
+        let invite = self.compose(
+            &inv,
+            &order,
+            channel,
+            &to,
+            &first_name,
+            zone.as_deref(),
+            role,
+            kind_message(kind),
+        )?;
         let now = self.clock.now();
         self.outbox
             .enqueue(
-                NewOutboxMessage::new(format!("survey:{}:{role}", inv.id), invite, due, format!("survey {} scheduled {role}", inv.id)),
+                NewOutboxMessage::new(
+                    format!("survey:{}:{role}", inv.id),
+                    invite,
+                    due,
+                    format!("survey {} scheduled {role}", inv.id),
+                ),
                 now,
             )
             .await?;
         if let Some(r) = self.settings.reminder_after_days {
-            let reminder = self.compose(&inv, &order, channel, &to, &first_name, zone.as_deref(), "reminder", "survey-reminder")?;
+            let reminder = self.compose(
+                &inv,
+                &order,
+                channel,
+                &to,
+                &first_name,
+                zone.as_deref(),
+                "reminder",
+                "survey-reminder",
+            )?;
             self.outbox
                 .enqueue(
-                    NewOutboxMessage::new(format!("survey:{}:reminder", inv.id), reminder, due + days(r), format!("one reminder for survey {}", inv.id)),
+                    NewOutboxMessage::new(
+                        format!("survey:{}:reminder", inv.id),
+                        reminder,
+                        due + days(r),
+                        format!("one reminder for survey {}", inv.id),
+                    ),
                     now,
                 )
                 .await?;
@@ -326,10 +381,20 @@ impl FeedbackFlow {
             m.meta.insert(tmeta::TIME_ZONE.into(), z.into());
         }
         if channel == ChannelKind::Email {
-            m.meta.insert("list_unsubscribe".into(), format!("{}/u/{}", self.settings.public_url.trim_end_matches('/'), url.rsplit('/').next().unwrap_or_default()));
+            m.meta.insert(
+                "list_unsubscribe".into(),
+                format!(
+                    "{}/u/{}",
+                    self.settings.public_url.trim_end_matches('/'),
+                    url.rsplit('/').next().unwrap_or_default()
+                ),
+            );
         }
         if channel == ChannelKind::Whatsapp {
-            let mut t = TemplateRef::new(format!("aftercare_survey_{}", inv.kind.as_str()), r.locale.replace('-', "_"));
+            let mut t = TemplateRef::new(
+                format!("aftercare_survey_{}", inv.kind.as_str()),
+                r.locale.replace('-', "_"),
+            );
             t.body_params = vec![first_name.to_owned(), order.number.clone()];
             t.url_button_param = url.rsplit('/').next().map(str::to_owned);
             m.template = Some(t);
@@ -340,8 +405,14 @@ impl FeedbackFlow {
     /// One-click score links for email: each opens the page with the score chosen (a GET
     /// never records; the customer confirms with one tap). Follows the reading direction.
     pub fn scoreboard(&self, inv: &Invitation) -> String {
-        let dir = if crate::html::is_rtl(&inv.locale) { "rtl" } else { "ltr" };
-        let mut s = format!("<table role=\"presentation\" dir=\"{dir}\" style=\"border-collapse:separate;border-spacing:4px\"><tr>");
+        let dir = if crate::html::is_rtl(&inv.locale) {
+            "rtl"
+        } else {
+            "ltr"
+        };
+        let mut s = format!(
+            "<table role=\"presentation\" dir=\"{dir}\" style=\"border-collapse:separate;border-spacing:4px\"><tr>"
+        );
         for score in inv.kind.range() {
             s.push_str(&format!(
                 "<td><a href=\"{}\" style=\"display:block;min-width:28px;padding:8px 0;text-align:center;border:1px solid #8a99ab;border-radius:6px;color:#0b57d0;text-decoration:none;font-weight:bold\">{score}</a></td>",
@@ -355,7 +426,11 @@ impl FeedbackFlow {
     /// Handles a reply that is not an opt-out keyword (check [`crate::optout`] first).
     /// Returns the score recorded, if any.
     pub async fn on_reply(&self, msg: &InboundMessage) -> Result<Option<u8>, Error> {
-        let Some(last) = self.outbox.latest_sent_to(msg.channel, &msg.from, "survey:").await? else {
+        let Some(last) = self
+            .outbox
+            .latest_sent_to(msg.channel, &msg.from, "survey:")
+            .await?
+        else {
             return Ok(None);
         };
         let Some(inv_id) = last.message.meta.get(meta::INVITATION).cloned() else {
@@ -369,15 +444,30 @@ impl FeedbackFlow {
             return Ok(None);
         }
         if now > inv.closes_at {
-            self.note(&inv.order_id, Decision::Skipped, format!("reply to survey {} came after it closed; not scored", inv.id)).await?;
+            self.note(
+                &inv.order_id,
+                Decision::Skipped,
+                format!(
+                    "reply to survey {} came after it closed; not scored",
+                    inv.id
+                ),
+            )
+            .await?;
             return Ok(None);
         }
-        let parsed = match msg.button_payload.as_deref().and_then(|p| p.strip_prefix("score:")) {
+        let parsed = match msg
+            .button_payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix("score:"))
+        {
             Some(n) => n
                 .parse::<u8>()
                 .ok()
                 .filter(|s| inv.kind.range().contains(s))
-                .map(|score| crate::reply::ParsedReply { score, comment: None })
+                .map(|score| crate::reply::ParsedReply {
+                    score,
+                    comment: None,
+                })
                 .ok_or(crate::reply::ReplyError::NoScore),
             None => crate::reply::parse_score(&msg.text, inv.kind),
         };
@@ -395,7 +485,8 @@ impl FeedbackFlow {
                     answered_at: now,
                 };
                 if self.surveys.record_response(&response).await? {
-                    self.reply_with(&inv, &last, msg, "thanks", "survey-thanks").await?;
+                    self.reply_with(&inv, &last, msg, "thanks", "survey-thanks")
+                        .await?;
                     if let Some(f) = &self.follow_up {
                         f.act(&response).await?;
                     }
@@ -403,13 +494,21 @@ impl FeedbackFlow {
                 Ok(Some(response.score))
             }
             Err(_) => {
-                self.reply_with(&inv, &last, msg, "reask", "survey-reask").await?;
+                self.reply_with(&inv, &last, msg, "reask", "survey-reask")
+                    .await?;
                 Ok(None)
             }
         }
     }
 
-    async fn reply_with(&self, inv: &Invitation, last: &OutboxEntry, msg: &InboundMessage, role: &str, id: &str) -> Result<(), Error> {
+    async fn reply_with(
+        &self,
+        inv: &Invitation,
+        last: &OutboxEntry,
+        msg: &InboundMessage,
+        role: &str,
+        id: &str,
+    ) -> Result<(), Error> {
         let mut args = BTreeMap::new();
         args.insert("survey_url".to_owned(), self.survey_url(inv, None));
         let r = self.renderer.render(&RenderRequest {
@@ -433,7 +532,15 @@ impl FeedbackFlow {
         );
         let now = self.clock.now();
         self.outbox
-            .enqueue(NewOutboxMessage::new(format!("survey:{}:{role}", inv.id), m, now, format!("{role} after a reply")), now)
+            .enqueue(
+                NewOutboxMessage::new(
+                    format!("survey:{}:{role}", inv.id),
+                    m,
+                    now,
+                    format!("{role} after a reply"),
+                ),
+                now,
+            )
             .await?;
         Ok(())
     }
@@ -449,9 +556,15 @@ fn kind_message(kind: SurveyKind) -> &'static str {
 
 #[async_trait]
 impl EventHandler for FeedbackFlow {
-    async fn handle(&self, _entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
         for e in events {
-            if let PlatformEvent::ShipmentCreated { shipment } | PlatformEvent::ShipmentUpdated { shipment } = e {
+            if let PlatformEvent::ShipmentCreated { shipment }
+            | PlatformEvent::ShipmentUpdated { shipment } = e
+            {
                 self.on_shipment(&shipment).await?;
             }
         }
@@ -485,14 +598,20 @@ impl SurveyPolicy {
     }
 
     async fn sent(&self, key: &str) -> Result<bool, Error> {
-        Ok(matches!(self.outbox.outbox_by_key(key).await?, Some(e) if e.status == OutboxStatus::Sent))
+        Ok(
+            matches!(self.outbox.outbox_by_key(key).await?, Some(e) if e.status == OutboxStatus::Sent),
+        )
     }
 
     async fn shipment_state(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
         // Shipments are snapshotted by the tracking flow under their own ids; the order's
         // snapshot is not needed: scan the few shipments named in the ledger-free way, by
         // reading the order's shipment snapshot index.
-        let Some(s) = self.snapshots.snapshot("order-shipments", order.as_str()).await? else {
+        let Some(s) = self
+            .snapshots
+            .snapshot("order-shipments", order.as_str())
+            .await?
+        else {
             return Ok(Vec::new());
         };
         let ids: Vec<String> = serde_json::from_value(s.data).unwrap_or_default();
@@ -519,45 +638,73 @@ impl SendPolicy for SurveyPolicy {
             return Ok(Verdict::Send);
         }
         let Some(inv) = self.surveys.invitation(inv_id).await? else {
-            return Ok(Verdict::Skip { reason: format!("survey {inv_id} no longer exists (erased?)") });
+            return Ok(Verdict::Skip {
+                reason: format!("survey {inv_id} no longer exists (erased?)"),
+            });
         };
         if self.surveys.response(inv_id).await?.is_some() {
-            return Ok(Verdict::Skip { reason: format!("survey {inv_id} is already answered") });
+            return Ok(Verdict::Skip {
+                reason: format!("survey {inv_id} is already answered"),
+            });
         }
         let delivery_key = format!("survey:{inv_id}:after_delivery");
         let shipping_key = format!("survey:{inv_id}:after_shipping");
         match role.as_str() {
             "reminder" => {
                 if !(self.sent(&delivery_key).await? || self.sent(&shipping_key).await?) {
-                    return Ok(Verdict::Skip { reason: format!("no invitation for survey {inv_id} was sent, so no reminder") });
+                    return Ok(Verdict::Skip {
+                        reason: format!(
+                            "no invitation for survey {inv_id} was sent, so no reminder"
+                        ),
+                    });
                 }
                 return Ok(Verdict::Send);
             }
             "after_shipping" => {
                 if self.outbox.outbox_by_key(&delivery_key).await?.is_some() {
-                    return Ok(Verdict::Skip { reason: "a delivery was reported: the after-delivery invitation is used instead".into() });
+                    return Ok(Verdict::Skip {
+                        reason:
+                            "a delivery was reported: the after-delivery invitation is used instead"
+                                .into(),
+                    });
                 }
             }
             _ => {
                 if self.sent(&shipping_key).await? {
-                    return Ok(Verdict::Skip { reason: format!("survey {inv_id} was already sent after shipping") });
+                    return Ok(Verdict::Skip {
+                        reason: format!("survey {inv_id} was already sent after shipping"),
+                    });
                 }
             }
         }
         if now > inv.closes_at {
-            return Ok(Verdict::Skip { reason: format!("survey {inv_id} closed before it could be sent") });
+            return Ok(Verdict::Skip {
+                reason: format!("survey {inv_id} closed before it could be sent"),
+            });
         }
         // An open shipment problem: wait a day and look again.
         for s in self.shipment_state(&inv.order_id).await? {
-            if matches!(Milestone::from_status(&s.status), Some(Milestone::Exception | Milestone::AttemptedDelivery | Milestone::Delayed)) {
+            if matches!(
+                Milestone::from_status(&s.status),
+                Some(Milestone::Exception | Milestone::AttemptedDelivery | Milestone::Delayed)
+            ) {
                 return Ok(Verdict::Defer {
                     until: now + chrono::Duration::days(1),
-                    reason: format!("shipment {} has an open problem ({}); the survey waits", s.id, s.status.as_str()),
+                    reason: format!(
+                        "shipment {} has an open problem ({}); the survey waits",
+                        s.id,
+                        s.status.as_str()
+                    ),
                 });
             }
         }
         if let Some(c) = &inv.customer_id {
-            let since = now - days(self.settings.cooldown_days.max(self.settings.complaint_days));
+            let since = now
+                - days(
+                    self.settings
+                        .cooldown_days
+                        .max(self.settings.complaint_days),
+                );
             for other in self.surveys.invitations_for_customer(c, since).await? {
                 if other.id == inv.id {
                     continue;
@@ -567,11 +714,19 @@ impl SendPolicy for SurveyPolicy {
                     && r.answered_at > now - days(self.settings.complaint_days)
                 {
                     return Ok(Verdict::Skip {
-                        reason: format!("an earlier complaint (score {} on {}) is open", r.score, r.answered_at.date_naive()),
+                        reason: format!(
+                            "an earlier complaint (score {} on {}) is open",
+                            r.score,
+                            r.answered_at.date_naive()
+                        ),
                     });
                 }
-                let sent_other = self.sent(&format!("survey:{}:after_delivery", other.id)).await?
-                    || self.sent(&format!("survey:{}:after_shipping", other.id)).await?;
+                let sent_other = self
+                    .sent(&format!("survey:{}:after_delivery", other.id))
+                    .await?
+                    || self
+                        .sent(&format!("survey:{}:after_shipping", other.id))
+                        .await?;
                 if sent_other && other.sent_at > now - days(self.settings.cooldown_days) {
                     return Ok(Verdict::Skip {
                         reason: format!(
@@ -619,7 +774,9 @@ pub struct FollowUp {
 
 impl std::fmt::Debug for FollowUp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FollowUp").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("FollowUp")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -644,7 +801,12 @@ impl FollowUp {
         }
     }
 
-    async fn note(&self, r: &SurveyResponse, decision: Decision, reason: String) -> Result<(), Error> {
+    async fn note(
+        &self,
+        r: &SurveyResponse,
+        decision: Decision,
+        reason: String,
+    ) -> Result<(), Error> {
         let mut e = LedgerEntry::new(self.clock.now(), decision, reason);
         e.order_id = Some(r.order_id.clone());
         e.customer_id = r.customer_id.clone();
@@ -658,7 +820,11 @@ impl FollowUp {
         let inv = self.surveys.invitation(&r.invitation_id).await?;
         let shop = inv.as_ref().and_then(|i| i.shop.clone());
         if r.kind.is_detractor(r.score) {
-            let locale = self.settings.support_locale.clone().unwrap_or_else(|| "en".into());
+            let locale = self
+                .settings
+                .support_locale
+                .clone()
+                .unwrap_or_else(|| "en".into());
             let mut args = BTreeMap::new();
             args.insert("order_number".to_owned(), r.order_id.0.clone());
             args.insert("score".to_owned(), r.score.to_string());
@@ -672,7 +838,12 @@ impl FollowUp {
                     args: args.clone(),
                     tutorials: Vec::new(),
                 })?;
-                let mut m = OutboundMessage::new(ChannelKind::Email, to, Purpose::Transactional, rendered.text);
+                let mut m = OutboundMessage::new(
+                    ChannelKind::Email,
+                    to,
+                    Purpose::Transactional,
+                    rendered.text,
+                );
                 m.subject = rendered.subject;
                 m.html = rendered.html;
                 m.locale = rendered.locale;
@@ -680,7 +851,19 @@ impl FollowUp {
                 m.order_id = Some(r.order_id.clone());
                 m.customer_id = r.customer_id.clone();
                 self.outbox
-                    .enqueue(NewOutboxMessage::new(format!("followup:{}:support-email", r.invitation_id), m, now, format!("detractor ({} {}) alert to support", r.kind.as_str(), r.score)), now)
+                    .enqueue(
+                        NewOutboxMessage::new(
+                            format!("followup:{}:support-email", r.invitation_id),
+                            m,
+                            now,
+                            format!(
+                                "detractor ({} {}) alert to support",
+                                r.kind.as_str(),
+                                r.score
+                            ),
+                        ),
+                        now,
+                    )
                     .await?;
             }
             if let Some(url) = &self.settings.webhook_url {
@@ -698,12 +881,25 @@ impl FollowUp {
                         "via": r.via,
                     }
                 });
-                let mut m = OutboundMessage::new(ChannelKind::Webhook, url, Purpose::Transactional, payload.to_string());
+                let mut m = OutboundMessage::new(
+                    ChannelKind::Webhook,
+                    url,
+                    Purpose::Transactional,
+                    payload.to_string(),
+                );
                 m.shop = shop.clone();
                 m.order_id = Some(r.order_id.clone());
                 m.customer_id = r.customer_id.clone();
                 self.outbox
-                    .enqueue(NewOutboxMessage::new(format!("followup:{}:webhook", r.invitation_id), m, now, "detractor alert to the helpdesk webhook"), now)
+                    .enqueue(
+                        NewOutboxMessage::new(
+                            format!("followup:{}:webhook", r.invitation_id),
+                            m,
+                            now,
+                            "detractor alert to the helpdesk webhook",
+                        ),
+                        now,
+                    )
                     .await?;
             }
             if let Some(tag) = &self.settings.detractor_tag {
@@ -712,7 +908,19 @@ impl FollowUp {
                 if let Some(c) = &r.customer_id {
                     self.annotator.add_customer_tags(c, &tags).await?;
                 }
-                self.note(r, Decision::Sent, format!("tagged the order{} `{tag}` in the shop", if r.customer_id.is_some() { " and the customer" } else { "" })).await?;
+                self.note(
+                    r,
+                    Decision::Sent,
+                    format!(
+                        "tagged the order{} `{tag}` in the shop",
+                        if r.customer_id.is_some() {
+                            " and the customer"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+                .await?;
             }
         } else if is_promoter(r.kind, r.score)
             && let Some(review) = &self.settings.review_url
@@ -723,18 +931,37 @@ impl FollowUp {
         Ok(())
     }
 
-    async fn review_request(&self, r: &SurveyResponse, inv: &Invitation, review: &str) -> Result<(), Error> {
+    async fn review_request(
+        &self,
+        r: &SurveyResponse,
+        inv: &Invitation,
+        review: &str,
+    ) -> Result<(), Error> {
         let now = self.clock.now();
-        let Some(last) = self.outbox.outbox_by_key(&format!("survey:{}:after_delivery", inv.id)).await?
-            .or(self.outbox.outbox_by_key(&format!("survey:{}:after_shipping", inv.id)).await?)
+        let Some(last) = self
+            .outbox
+            .outbox_by_key(&format!("survey:{}:after_delivery", inv.id))
+            .await?
+            .or(self
+                .outbox
+                .outbox_by_key(&format!("survey:{}:after_shipping", inv.id))
+                .await?)
         else {
             return Ok(());
         };
         let to = last.message.to.clone();
-        let allowed = self.consent.consent(inv.channel, &to, Purpose::Marketing).await?.map(|c| c.state);
+        let allowed = self
+            .consent
+            .consent(inv.channel, &to, Purpose::Marketing)
+            .await?
+            .map(|c| c.state);
         if allowed != Some(crate::model::ConsentState::Granted) {
             return self
-                .note(r, Decision::Skipped, "promoter review request not sent: no marketing consent on record".into())
+                .note(
+                    r,
+                    Decision::Skipped,
+                    "promoter review request not sent: no marketing consent on record".into(),
+                )
                 .await;
         }
         let mut args = BTreeMap::new();
@@ -754,7 +981,15 @@ impl FollowUp {
         m.order_id = Some(r.order_id.clone());
         m.customer_id = r.customer_id.clone();
         self.outbox
-            .enqueue(NewOutboxMessage::new(format!("followup:{}:review", r.invitation_id), m, now, "promoter review request"), now)
+            .enqueue(
+                NewOutboxMessage::new(
+                    format!("followup:{}:review", r.invitation_id),
+                    m,
+                    now,
+                    "promoter review request",
+                ),
+                now,
+            )
             .await?;
         Ok(())
     }
@@ -780,8 +1015,15 @@ impl crate::http::survey::AnswerHook for FollowUp {
 }
 
 /// Keeps the list of an order's shipments so surveys can look at their state.
-pub async fn remember_shipment(snapshots: &dyn SnapshotStore, shipment: &Shipment, now: DateTime<Utc>) -> Result<(), Error> {
-    let mut ids: Vec<String> = match snapshots.snapshot("order-shipments", shipment.order_id.as_str()).await? {
+pub async fn remember_shipment(
+    snapshots: &dyn SnapshotStore,
+    shipment: &Shipment,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let mut ids: Vec<String> = match snapshots
+        .snapshot("order-shipments", shipment.order_id.as_str())
+        .await?
+    {
         Some(s) => serde_json::from_value(s.data).unwrap_or_default(),
         None => Vec::new(),
     };

@@ -41,7 +41,11 @@ impl Chain {
 
 #[async_trait]
 impl EventHandler for Chain {
-    async fn handle(&self, entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
         for h in &self.0 {
             h.handle(entry, events.clone()).await?;
         }
