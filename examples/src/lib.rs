@@ -1,0 +1,3 @@
+//! Shared pieces of the reference integration's binaries.
+
+pub mod worker;
