@@ -162,6 +162,7 @@ struct GqlExtensions {
 #[serde(rename_all = "camelCase")]
 struct GqlCost {
     requested_query_cost: Option<f64>,
+    actual_query_cost: Option<f64>,
     throttle_status: Option<ThrottleStatus>,
 }
 
@@ -297,7 +298,7 @@ impl ShopifyClient {
                 .and_then(|p| p.extensions.as_ref())
                 .and_then(|e| e.cost.as_ref());
             match cost.and_then(|c| c.throttle_status.as_ref()) {
-                Some(ts) => self.cost.observe(ts, reserved),
+                Some(ts) => self.cost.observe(ts, reserved, cost.and_then(|c| c.actual_query_cost)),
                 None => self.cost.release(reserved),
             }
             if let Some(req) = cost.and_then(|c| c.requested_query_cost) {

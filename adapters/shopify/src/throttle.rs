@@ -119,9 +119,16 @@ impl CostBucket {
     }
 
     /// Records Shopify's figures from a response to a request that had reserved `reserved`
-    /// points. Points other requests still hold stay deducted.
-    pub fn observe(&self, status: &ThrottleStatus, reserved: f64) {
+    /// points and cost `actual` (`actualQueryCost`; `None` when nothing was charged, as for
+    /// a throttled request).
+    ///
+    /// The model keeps the lower of its own accounting (with the difference between
+    /// reserved and actual cost given back) and Shopify's figure less the points other
+    /// requests still hold: answers can arrive out of order, and another process may share
+    /// the bucket, so neither alone is safe.
+    pub fn observe(&self, status: &ThrottleStatus, reserved: f64, actual: Option<f64>) {
         let mut s = self.lock();
+        s.refill(Instant::now());
         s.in_flight = (s.in_flight - reserved).max(0.0);
         if status.maximum_available > 0.0 {
             s.max = status.maximum_available;
@@ -129,8 +136,10 @@ impl CostBucket {
         if status.restore_rate > 0.0 {
             s.restore_rate = status.restore_rate;
         }
-        s.available = (status.currently_available - s.in_flight).clamp(0.0, s.max);
-        s.at = Instant::now();
+        let refund = (reserved - actual.unwrap_or(0.0)).max(0.0);
+        let own = s.available + refund;
+        let theirs = status.currently_available - s.in_flight;
+        s.available = own.min(theirs).clamp(0.0, s.max);
     }
 
     /// Gives back points reserved by a request that got no cost figures (network error).
@@ -269,9 +278,22 @@ mod tests {
         let r1 = b.acquire(300.0).await;
         let _r2 = b.acquire(200.0).await;
         // Shopify reports 700 after the first request; the second's 200 is still out.
-        b.observe(&ThrottleStatus::new(1000.0, 700.0, 100.0), r1);
+        b.observe(&ThrottleStatus::new(1000.0, 700.0, 100.0), r1, Some(300.0));
         let (avail, max, rate) = b.snapshot();
         assert_eq!((avail, max, rate), (500.0, 1000.0, 100.0));
+        // A refund (actual cost below requested) is kept when Shopify agrees.
+        let b = CostBucket::new(1000.0, 100.0);
+        let r = b.acquire(300.0).await;
+        b.observe(&ThrottleStatus::new(1000.0, 990.0, 100.0), r, Some(10.0));
+        assert_eq!(b.snapshot().0, 990.0);
+        // A stale, higher figure arriving late does not raise the model above the truth
+        // (200 after both requests).
+        let b = CostBucket::new(1000.0, 100.0);
+        let r1 = b.acquire(400.0).await;
+        let r2 = b.acquire(400.0).await;
+        b.observe(&ThrottleStatus::new(1000.0, 200.0, 100.0), r2, Some(400.0));
+        b.observe(&ThrottleStatus::new(1000.0, 600.0, 100.0), r1, Some(400.0));
+        assert!(b.snapshot().0 <= 200.0);
     }
 
     #[tokio::test(start_paused = true)]
