@@ -15,7 +15,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::ShopifyClient;
-use crate::convert::{consent, gid, null_default, numeric_id, opt_time, parse_money, shipment_status};
+use crate::convert::{
+    consent, gid, null_default, numeric_id, opt_time, parse_money, shipment_status,
+};
 use crate::error::ShopifyError;
 
 // ------------------------------------------------------------------ GraphQL documents
@@ -208,7 +210,10 @@ impl GOrder {
         o.shipping_address = self.shipping_address.map(|a| {
             let mut m = Address::default();
             m.name = some(a.name);
-            m.lines = [a.address1, a.address2].into_iter().filter_map(some).collect();
+            m.lines = [a.address1, a.address2]
+                .into_iter()
+                .filter_map(some)
+                .collect();
             m.city = some(a.city);
             m.province_code = some(a.province_code);
             m.postal_code = some(a.zip);
@@ -320,7 +325,10 @@ impl GFulfillment {
             .filter_map(|e| {
                 let at = e.happened_at?;
                 let mut ev = ShipmentEvent::new(
-                    e.status.as_deref().map(shipment_status).unwrap_or(ShipmentStatus::Unknown(String::new())),
+                    e.status
+                        .as_deref()
+                        .map(shipment_status)
+                        .unwrap_or(ShipmentStatus::Unknown(String::new())),
                     at,
                 );
                 ev.message = some(e.message.clone());
@@ -346,7 +354,10 @@ impl GFulfillment {
         };
         let mut s = Shipment::new(numeric_id(&self.id), order.clone(), status);
         s.shop = Some(shop.into());
-        s.carrier = self.tracking_info.iter().find_map(|t| some(t.company.clone()));
+        s.carrier = self
+            .tracking_info
+            .iter()
+            .find_map(|t| some(t.company.clone()));
         for t in &self.tracking_info {
             if let Some(n) = some(t.number.clone())
                 && !s.tracking_numbers.contains(&n)
@@ -481,7 +492,10 @@ struct NoteData {
 }
 
 fn mutation_missing(op: &str) -> ShopifyError {
-    ShopifyError::decode(format!("GraphQL `{op}` data"), "the mutation's payload is missing")
+    ShopifyError::decode(
+        format!("GraphQL `{op}` data"),
+        "the mutation's payload is missing",
+    )
 }
 
 // ------------------------------------------------------------------ the traits
@@ -533,12 +547,21 @@ impl ShopifyClient {
     }
 
     /// Adds tags to any taggable resource (`Order`, `Customer`) by kind and numeric id.
-    pub async fn add_tags(&self, kind: &str, id: &str, tags: &[String]) -> Result<(), ShopifyError> {
+    pub async fn add_tags(
+        &self,
+        kind: &str,
+        id: &str,
+        tags: &[String],
+    ) -> Result<(), ShopifyError> {
         if tags.is_empty() {
             return Ok(());
         }
         let data: TagsAddData = self
-            .graphql("tagsAdd", TAGS_ADD, json!({ "id": gid(kind, id), "tags": tags }))
+            .graphql(
+                "tagsAdd",
+                TAGS_ADD,
+                json!({ "id": gid(kind, id), "tags": tags }),
+            )
             .await?;
         let r = data.tags_add.ok_or_else(|| mutation_missing("tagsAdd"))?;
         check_user_errors(format!("add tags to {kind} {id}"), &r.user_errors)
@@ -629,10 +652,18 @@ impl CustomerDirectory for ShopifyClient {
             m.locale = some(c.locale);
             m.updated_at = c.updated_at;
             if let Some(e) = c.email_marketing_consent {
-                m.consents.push(consent(ChannelKind::Email, e.marketing_state.as_deref(), e.consent_updated_at));
+                m.consents.push(consent(
+                    ChannelKind::Email,
+                    e.marketing_state.as_deref(),
+                    e.consent_updated_at,
+                ));
             }
             if let Some(s) = c.sms_marketing_consent {
-                m.consents.push(consent(ChannelKind::Sms, s.marketing_state.as_deref(), s.consent_updated_at));
+                m.consents.push(consent(
+                    ChannelKind::Sms,
+                    s.marketing_state.as_deref(),
+                    s.consent_updated_at,
+                ));
             }
             m
         }))
@@ -642,11 +673,15 @@ impl CustomerDirectory for ShopifyClient {
 #[async_trait]
 impl OrderAnnotator for ShopifyClient {
     async fn add_order_tags(&self, order: &OrderId, tags: &[String]) -> Result<(), Error> {
-        Ok(self.add_tags("Order", numeric_id(order.as_str()), tags).await?)
+        Ok(self
+            .add_tags("Order", numeric_id(order.as_str()), tags)
+            .await?)
     }
 
     async fn add_customer_tags(&self, customer: &CustomerId, tags: &[String]) -> Result<(), Error> {
-        Ok(self.add_tags("Customer", numeric_id(customer.as_str()), tags).await?)
+        Ok(self
+            .add_tags("Customer", numeric_id(customer.as_str()), tags)
+            .await?)
     }
 
     async fn append_order_note(&self, order: &OrderId, line: &str) -> Result<(), Error> {
@@ -665,10 +700,19 @@ impl OrderAnnotator for ShopifyClient {
             _ => line.to_owned(),
         };
         let data: OrderUpdateData = self
-            .graphql("orderUpdate", ORDER_UPDATE, json!({ "input": { "id": id, "note": note } }))
+            .graphql(
+                "orderUpdate",
+                ORDER_UPDATE,
+                json!({ "input": { "id": id, "note": note } }),
+            )
             .await?;
-        let r = data.order_update.ok_or_else(|| mutation_missing("orderUpdate"))?;
-        Ok(check_user_errors(format!("append a note to order {order}"), &r.user_errors)?)
+        let r = data
+            .order_update
+            .ok_or_else(|| mutation_missing("orderUpdate"))?;
+        Ok(check_user_errors(
+            format!("append a note to order {order}"),
+            &r.user_errors,
+        )?)
     }
 
     async fn set_order_metafield(
@@ -691,7 +735,9 @@ impl OrderAnnotator for ShopifyClient {
                 }] }),
             )
             .await?;
-        let r = data.metafields_set.ok_or_else(|| mutation_missing("metafieldsSet"))?;
+        let r = data
+            .metafields_set
+            .ok_or_else(|| mutation_missing("metafieldsSet"))?;
         Ok(check_user_errors(
             format!("set metafield {namespace}.{key} on order {order}"),
             &r.user_errors,

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::error::ShopifyError;
-use crate::throttle::{CostBucket, LeakyBucket, ThrottleStatus, parse_call_limit, parse_retry_after};
+use crate::throttle::{
+    CostBucket, LeakyBucket, ThrottleStatus, parse_call_limit, parse_retry_after,
+};
 
 /// The Admin API version used unless configured otherwise. Shopify releases a version each
 /// quarter (`YYYY-MM`) and supports each for at least 12 months
@@ -222,7 +224,11 @@ impl ShopifyClient {
     /// The URL of an Admin API path under `/admin/api/{version}/`.
     pub fn api_url(&self, path: &str) -> Result<Url, ShopifyError> {
         self.root
-            .join(&format!("admin/api/{}/{}", self.cfg.api_version, path.trim_start_matches('/')))
+            .join(&format!(
+                "admin/api/{}/{}",
+                self.cfg.api_version,
+                path.trim_start_matches('/')
+            ))
             .map_err(|e| ShopifyError::Config(format!("bad API path `{path}`: {e}")))
     }
 
@@ -264,7 +270,10 @@ impl ShopifyClient {
             let sent = self
                 .http
                 .post(url.clone())
-                .header("X-Shopify-Access-Token", token_header(&self.cfg.access_token)?)
+                .header(
+                    "X-Shopify-Access-Token",
+                    token_header(&self.cfg.access_token)?,
+                )
                 .json(&body)
                 .send()
                 .await;
@@ -298,7 +307,9 @@ impl ShopifyClient {
                 .and_then(|p| p.extensions.as_ref())
                 .and_then(|e| e.cost.as_ref());
             match cost.and_then(|c| c.throttle_status.as_ref()) {
-                Some(ts) => self.cost.observe(ts, reserved, cost.and_then(|c| c.actual_query_cost)),
+                Some(ts) => self
+                    .cost
+                    .observe(ts, reserved, cost.and_then(|c| c.actual_query_cost)),
                 None => self.cost.release(reserved),
             }
             if let Some(req) = cost.and_then(|c| c.requested_query_cost) {
@@ -374,7 +385,9 @@ impl ShopifyClient {
             let u = Url::parse(path_or_url)
                 .map_err(|e| ShopifyError::Config(format!("bad REST URL: {e}")))?;
             // Only follow links to the same host (a `Link` header from Shopify).
-            if u.host_str() != self.root.host_str() || u.port_or_known_default() != self.root.port_or_known_default() {
+            if u.host_str() != self.root.host_str()
+                || u.port_or_known_default() != self.root.port_or_known_default()
+            {
                 return Err(ShopifyError::Config(format!(
                     "refusing to follow a REST link to another host: {}",
                     u.host_str().unwrap_or("")
@@ -391,7 +404,10 @@ impl ShopifyClient {
             let sent = self
                 .http
                 .get(url.clone())
-                .header("X-Shopify-Access-Token", token_header(&self.cfg.access_token)?)
+                .header(
+                    "X-Shopify-Access-Token",
+                    token_header(&self.cfg.access_token)?,
+                )
                 .send()
                 .await;
             let resp = match sent {
@@ -456,16 +472,17 @@ impl ShopifyClient {
                     retryable: false,
                 });
             }
-            let body = serde_json::from_slice(&bytes)
-                .map_err(|e| ShopifyError::decode(operation(), e))?;
+            let body =
+                serde_json::from_slice(&bytes).map_err(|e| ShopifyError::decode(operation(), e))?;
             return Ok(RestPage { body, next });
         }
     }
 }
 
 fn token_header(token: &Secret) -> Result<reqwest::header::HeaderValue, ShopifyError> {
-    let mut v = reqwest::header::HeaderValue::from_bytes(token.expose())
-        .map_err(|_| ShopifyError::Config("the access token has characters not allowed in a header".into()))?;
+    let mut v = reqwest::header::HeaderValue::from_bytes(token.expose()).map_err(|_| {
+        ShopifyError::Config("the access token has characters not allowed in a header".into())
+    })?;
     v.set_sensitive(true);
     Ok(v)
 }
@@ -482,9 +499,8 @@ fn is_empty_json(v: &Value) -> bool {
 
 fn has_throttled(errors: &Value) -> bool {
     errors.as_array().is_some_and(|a| {
-        a.iter().any(|e| {
-            e.pointer("/extensions/code").and_then(Value::as_str) == Some("THROTTLED")
-        })
+        a.iter()
+            .any(|e| e.pointer("/extensions/code").and_then(Value::as_str) == Some("THROTTLED"))
     })
 }
 
@@ -556,7 +572,9 @@ mod tests {
         let v = "<https://demo.myshopify.com/admin/api/2019-07/products.json?page_info=vwxyzab&limit=6>; rel=\"previous\", <https://demo.myshopify.com/admin/api/2019-07/products.json?page_info=opqrstu&limit=6>; rel=\"next\"";
         assert_eq!(
             next_link(v).as_deref(),
-            Some("https://demo.myshopify.com/admin/api/2019-07/products.json?page_info=opqrstu&limit=6")
+            Some(
+                "https://demo.myshopify.com/admin/api/2019-07/products.json?page_info=opqrstu&limit=6"
+            )
         );
         assert_eq!(next_link("<https://x/a>; rel=\"previous\""), None);
     }
@@ -572,7 +590,12 @@ mod tests {
     #[test]
     fn error_texts() {
         assert_eq!(error_text(br#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#), "[API] Invalid API key or access token (unrecognized login or wrong password)");
-        assert_eq!(error_text(br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}"#), "Throttled (THROTTLED)");
+        assert_eq!(
+            error_text(
+                br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}"#
+            ),
+            "Throttled (THROTTLED)"
+        );
         assert_eq!(error_text(b""), "no error text in the response");
     }
 }

@@ -90,7 +90,10 @@ pub fn parse_money(amount: &str, currency: &str) -> Option<Money> {
     for _ in kept.len()..exp_us {
         units = units.checked_mul(10)?;
     }
-    Some(Money::new(if neg { -units } else { units }, currency.to_ascii_uppercase()))
+    Some(Money::new(
+        if neg { -units } else { units },
+        currency.to_ascii_uppercase(),
+    ))
 }
 
 /// Splits Shopify's comma-separated tag string (`"vip, repeat-buyer"`).
@@ -116,7 +119,11 @@ pub(crate) fn shipment_status(raw: &str) -> ShipmentStatus {
 
 /// Maps a marketing consent state (`subscribed`/`SUBSCRIBED` → granted,
 /// `unsubscribed` → denied, anything else unknown).
-pub(crate) fn consent(channel: ChannelKind, state: Option<&str>, at: Option<DateTime<Utc>>) -> Consent {
+pub(crate) fn consent(
+    channel: ChannelKind,
+    state: Option<&str>,
+    at: Option<DateTime<Utc>>,
+) -> Consent {
     let s = match state.map(|s| s.trim().to_ascii_lowercase()) {
         Some(s) if s == "subscribed" => ConsentState::Granted,
         Some(s) if s == "unsubscribed" => ConsentState::Denied,
@@ -202,7 +209,12 @@ mod tests {
         assert_eq!(parse_money("0.00", "USD").unwrap().minor_units, 0);
         assert_eq!(parse_money("10", "USD").unwrap().minor_units, 1000);
         assert_eq!(parse_money("-5.5", "EUR").unwrap().minor_units, -550);
-        assert_eq!(parse_money("92233720368547758.07", "USD").unwrap().minor_units, i64::MAX);
+        assert_eq!(
+            parse_money("92233720368547758.07", "USD")
+                .unwrap()
+                .minor_units,
+            i64::MAX
+        );
         assert!(parse_money("92233720368547758.08", "USD").is_none());
         assert!(parse_money("1e3", "USD").is_none());
         assert!(parse_money("", "USD").is_none());
@@ -213,7 +225,10 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(shipment_status("IN_TRANSIT"), ShipmentStatus::InTransit);
-        assert_eq!(shipment_status("label_printed"), ShipmentStatus::LabelCreated);
+        assert_eq!(
+            shipment_status("label_printed"),
+            ShipmentStatus::LabelCreated
+        );
         assert_eq!(shipment_status("FULFILLED"), ShipmentStatus::Confirmed);
         assert_eq!(
             shipment_status("TELEPORTED"),
@@ -223,15 +238,33 @@ mod tests {
 
     #[test]
     fn consents() {
-        assert_eq!(consent(ChannelKind::Email, Some("SUBSCRIBED"), None).state, ConsentState::Granted);
-        assert_eq!(consent(ChannelKind::Sms, Some("unsubscribed"), None).state, ConsentState::Denied);
-        assert_eq!(consent(ChannelKind::Sms, Some("not_subscribed"), None).state, ConsentState::Unknown);
-        assert_eq!(consent(ChannelKind::Sms, None, None).state, ConsentState::Unknown);
+        assert_eq!(
+            consent(ChannelKind::Email, Some("SUBSCRIBED"), None).state,
+            ConsentState::Granted
+        );
+        assert_eq!(
+            consent(ChannelKind::Sms, Some("unsubscribed"), None).state,
+            ConsentState::Denied
+        );
+        assert_eq!(
+            consent(ChannelKind::Sms, Some("not_subscribed"), None).state,
+            ConsentState::Unknown
+        );
+        assert_eq!(
+            consent(ChannelKind::Sms, None, None).state,
+            ConsentState::Unknown
+        );
     }
 
     #[test]
     fn gids() {
-        assert_eq!(numeric_id("gid://shopify/Customer/115310627314723950"), "115310627314723950");
-        assert_eq!(numeric_id("gid://shopify/Fulfillment/255858046?x=1"), "255858046");
+        assert_eq!(
+            numeric_id("gid://shopify/Customer/115310627314723950"),
+            "115310627314723950"
+        );
+        assert_eq!(
+            numeric_id("gid://shopify/Fulfillment/255858046?x=1"),
+            "255858046"
+        );
     }
 }

@@ -49,7 +49,13 @@ impl ShopifyError {
 
     /// Whether retrying later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ShopifyError::Api { retryable: true, .. })
+        matches!(
+            self,
+            ShopifyError::Api {
+                retryable: true,
+                ..
+            }
+        )
     }
 }
 

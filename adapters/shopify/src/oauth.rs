@@ -36,10 +36,14 @@ pub enum OAuthRejection {
     #[error("the callback's `hmac` is not hex")]
     BadHmacEncoding,
     /// The signature does not match: forged or tampered parameters, or the wrong secret.
-    #[error("the callback's HMAC does not match; the parameters were altered or the client secret is wrong")]
+    #[error(
+        "the callback's HMAC does not match; the parameters were altered or the client secret is wrong"
+    )]
     Mismatch,
     /// The timestamp is outside the allowed window.
-    #[error("the callback's timestamp is {skew_secs}s away from now, beyond the {tolerance_secs}s window")]
+    #[error(
+        "the callback's timestamp is {skew_secs}s away from now, beyond the {tolerance_secs}s window"
+    )]
     Stale {
         /// Seconds between the timestamp and now.
         skew_secs: i64,
@@ -132,7 +136,8 @@ impl OAuthApp {
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
             .ok_or(OAuthRejection::MissingHmac)?;
-        let given = hex::decode(given.to_ascii_lowercase()).map_err(|_| OAuthRejection::BadHmacEncoding)?;
+        let given =
+            hex::decode(given.to_ascii_lowercase()).map_err(|_| OAuthRejection::BadHmacEncoding)?;
         let mut rest: Vec<&(String, String)> = pairs
             .iter()
             .filter(|(k, _)| k != "hmac" && k != "signature")
@@ -157,7 +162,11 @@ impl OAuthApp {
 
     /// Verifies an OAuth callback's raw query string: the HMAC, the timestamp (within the
     /// tolerance of `now`) and the shop domain; returns its parameters.
-    pub fn verify_callback(&self, raw_query: &str, now: DateTime<Utc>) -> Result<Callback, OAuthRejection> {
+    pub fn verify_callback(
+        &self,
+        raw_query: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Callback, OAuthRejection> {
         self.verify_signature(raw_query)?;
         let pairs = parse_pairs(raw_query);
         let get = |k: &str| {
@@ -296,7 +305,10 @@ fn hmac_hex_bytes(key: &[u8], msg: &[u8]) -> Vec<u8> {
 pub fn is_myshopify_domain(shop: &str) -> bool {
     shop.strip_suffix(".myshopify.com").is_some_and(|name| {
         !name.is_empty()
-            && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     })
 }

@@ -6,9 +6,7 @@
 //! (<https://shopify.dev/docs/api/webhooks>). Ids are read as `u64` (or strings) and kept as
 //! decimal text; money strings are parsed exactly into minor units.
 
-use aftercare::model::{
-    Address, ChannelKind, Customer, LineItem, Order, Shipment, ShipmentEvent,
-};
+use aftercare::model::{Address, ChannelKind, Customer, LineItem, Order, Shipment, ShipmentEvent};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -301,7 +299,9 @@ pub struct PrivacyPayload {
 }
 
 fn non_empty(s: Option<&String>) -> Option<String> {
-    s.map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 impl AddressPayload {
@@ -350,11 +350,22 @@ impl OrderPayload {
         o.customer_id = self.customer.as_ref().map(|c| c.id.clone().into());
         o.email = non_empty(self.email.as_ref())
             .or_else(|| non_empty(self.contact_email.as_ref()))
-            .or_else(|| self.customer.as_ref().and_then(|c| non_empty(c.email.as_ref())));
-        o.phone = non_empty(self.phone.as_ref())
-            .or_else(|| self.customer.as_ref().and_then(|c| non_empty(c.phone.as_ref())));
+            .or_else(|| {
+                self.customer
+                    .as_ref()
+                    .and_then(|c| non_empty(c.email.as_ref()))
+            });
+        o.phone = non_empty(self.phone.as_ref()).or_else(|| {
+            self.customer
+                .as_ref()
+                .and_then(|c| non_empty(c.phone.as_ref()))
+        });
         let currency = self.currency.as_deref();
-        o.line_items = self.line_items.iter().map(|l| l.to_model(currency)).collect();
+        o.line_items = self
+            .line_items
+            .iter()
+            .map(|l| l.to_model(currency))
+            .collect();
         o.shipping_address = self.shipping_address.as_ref().map(AddressPayload::to_model);
         o.locale = non_empty(self.customer_locale.as_ref());
         o.total = match (self.total_price.as_deref(), currency) {
@@ -391,7 +402,11 @@ impl FulfillmentPayload {
         s.carrier = non_empty(self.tracking_company.as_ref());
         s.tracking_numbers = dedup_nonempty(&self.tracking_numbers, self.tracking_number.as_ref());
         s.tracking_urls = dedup_nonempty(&self.tracking_urls, self.tracking_url.as_ref());
-        s.line_item_ids = self.line_items.iter().filter_map(|l| l.id.clone()).collect();
+        s.line_item_ids = self
+            .line_items
+            .iter()
+            .filter_map(|l| l.id.clone())
+            .collect();
         s.created_at = self.created_at;
         s.updated_at = self.updated_at;
         s
@@ -418,7 +433,11 @@ impl FulfillmentEventPayload {
             .as_deref()
             .map(shipment_status)
             .unwrap_or_else(|| aftercare::model::ShipmentStatus::Unknown(String::new()));
-        let mut s = Shipment::new(self.fulfillment_id.clone(), self.order_id.clone(), status.clone());
+        let mut s = Shipment::new(
+            self.fulfillment_id.clone(),
+            self.order_id.clone(),
+            status.clone(),
+        );
         s.shop = shop.map(Into::into);
         let when = self.happened_at.or(self.created_at);
         if let Some(at) = when {
@@ -447,10 +466,18 @@ impl CustomerPayload {
         c.phone = non_empty(self.phone.as_ref());
         c.locale = non_empty(self.locale.as_ref());
         if let Some(e) = &self.email_marketing_consent {
-            c.consents.push(consent(ChannelKind::Email, e.state.as_deref(), e.consent_updated_at));
+            c.consents.push(consent(
+                ChannelKind::Email,
+                e.state.as_deref(),
+                e.consent_updated_at,
+            ));
         }
         if let Some(s) = &self.sms_marketing_consent {
-            c.consents.push(consent(ChannelKind::Sms, s.state.as_deref(), s.consent_updated_at));
+            c.consents.push(consent(
+                ChannelKind::Sms,
+                s.state.as_deref(),
+                s.consent_updated_at,
+            ));
         }
         c.updated_at = self.updated_at;
         c

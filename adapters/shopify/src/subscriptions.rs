@@ -108,7 +108,11 @@ pub struct SubscriptionReport {
 impl ShopifyClient {
     /// Makes sure each topic has a subscription delivering to `uri`; creates only the
     /// missing ones, so running it again changes nothing.
-    pub async fn ensure_webhooks(&self, uri: &str, topics: &[&str]) -> Result<SubscriptionReport, ShopifyError> {
+    pub async fn ensure_webhooks(
+        &self,
+        uri: &str,
+        topics: &[&str],
+    ) -> Result<SubscriptionReport, ShopifyError> {
         let mut have: Vec<String> = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -120,7 +124,10 @@ impl ShopifyClient {
                     have.push(s.topic);
                 }
             }
-            match (data.webhook_subscriptions.page_info.has_next_page, data.webhook_subscriptions.page_info.end_cursor) {
+            match (
+                data.webhook_subscriptions.page_info.has_next_page,
+                data.webhook_subscriptions.page_info.end_cursor,
+            ) {
                 (true, Some(c)) => after = Some(c),
                 _ => break,
             }
@@ -142,7 +149,10 @@ impl ShopifyClient {
                 )
                 .await?;
             let p = data.webhook_subscription_create.ok_or_else(|| {
-                ShopifyError::decode("webhookSubscriptionCreate data", "the mutation's payload is missing")
+                ShopifyError::decode(
+                    "webhookSubscriptionCreate data",
+                    "the mutation's payload is missing",
+                )
             })?;
             check_user_errors(format!("subscribe to {t}"), &p.user_errors)?;
             have.push(e.clone());

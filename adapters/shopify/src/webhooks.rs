@@ -5,8 +5,7 @@ use aftercare::Error;
 use aftercare::model::PlatformEvent;
 use aftercare::store::InboxEntry;
 use aftercare::webhook::{
-    RawHeaders, Rejection, Scheme, Secret, VerifiedWebhook, Verifier, WebhookRequest,
-    WebhookSource,
+    RawHeaders, Rejection, Scheme, Secret, VerifiedWebhook, Verifier, WebhookRequest, WebhookSource,
 };
 use chrono::{DateTime, Utc};
 
@@ -137,7 +136,13 @@ impl ShopifyWebhooks {
 
     /// Signs `body` like Shopify would and returns every header of a classic delivery, for
     /// tests and local tools.
-    pub fn sign_for_test(&self, topic: &str, shop: &str, webhook_id: &str, body: &[u8]) -> RawHeaders {
+    pub fn sign_for_test(
+        &self,
+        topic: &str,
+        shop: &str,
+        webhook_id: &str,
+        body: &[u8],
+    ) -> RawHeaders {
         let mut h = self.classic.sign(body, Utc::now());
         h.insert(CLASSIC.topic, topic);
         h.insert(CLASSIC.shop, shop);
@@ -220,7 +225,11 @@ fn parse<'a, T: serde::Deserialize<'a>>(topic: &str, body: &'a [u8]) -> Result<T
 /// let events = aftercare_shopify::decode_topic("products/create", Some("demo.myshopify.com"), b"{}").unwrap();
 /// assert_eq!(events[0].kind(), "unrecognized");
 /// ```
-pub fn decode_topic(topic: &str, shop: Option<&str>, body: &[u8]) -> Result<Vec<PlatformEvent>, Error> {
+pub fn decode_topic(
+    topic: &str,
+    shop: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<PlatformEvent>, Error> {
     let order = |body: &[u8]| -> Result<(OrderPayload, aftercare::model::Order), Error> {
         let p: OrderPayload = parse(topic, body)?;
         let o = p.to_order(shop);
@@ -234,12 +243,20 @@ pub fn decode_topic(topic: &str, shop: Option<&str>, body: &[u8]) -> Result<Vec<
             .into()
     };
     Ok(match topic {
-        "orders/create" => vec![PlatformEvent::OrderCreated { order: order(body)?.1 }],
-        "orders/paid" => vec![PlatformEvent::OrderPaid { order: order(body)?.1 }],
+        "orders/create" => vec![PlatformEvent::OrderCreated {
+            order: order(body)?.1,
+        }],
+        "orders/paid" => vec![PlatformEvent::OrderPaid {
+            order: order(body)?.1,
+        }],
         "orders/updated" | "orders/edited" => {
-            vec![PlatformEvent::OrderUpdated { order: order(body)?.1 }]
+            vec![PlatformEvent::OrderUpdated {
+                order: order(body)?.1,
+            }]
         }
-        "orders/cancelled" => vec![PlatformEvent::OrderCancelled { order: order(body)?.1 }],
+        "orders/cancelled" => vec![PlatformEvent::OrderCancelled {
+            order: order(body)?.1,
+        }],
         "orders/fulfilled" | "orders/partially_fulfilled" => {
             let (p, o) = order(body)?;
             let mut out = Vec::with_capacity(1 + p.fulfillments.len());
@@ -254,19 +271,27 @@ pub fn decode_topic(topic: &str, shop: Option<&str>, body: &[u8]) -> Result<Vec<
         }
         "fulfillments/create" => {
             let f: FulfillmentPayload = parse(topic, body)?;
-            vec![PlatformEvent::ShipmentCreated { shipment: f.to_shipment(shop, None) }]
+            vec![PlatformEvent::ShipmentCreated {
+                shipment: f.to_shipment(shop, None),
+            }]
         }
         "fulfillments/update" => {
             let f: FulfillmentPayload = parse(topic, body)?;
-            vec![PlatformEvent::ShipmentUpdated { shipment: f.to_shipment(shop, None) }]
+            vec![PlatformEvent::ShipmentUpdated {
+                shipment: f.to_shipment(shop, None),
+            }]
         }
         "fulfillment_events/create" => {
             let e: FulfillmentEventPayload = parse(topic, body)?;
-            vec![PlatformEvent::ShipmentUpdated { shipment: e.to_shipment(shop) }]
+            vec![PlatformEvent::ShipmentUpdated {
+                shipment: e.to_shipment(shop),
+            }]
         }
         "customers/create" | "customers/update" => {
             let c: CustomerPayload = parse(topic, body)?;
-            vec![PlatformEvent::CustomerUpdated { customer: c.to_customer() }]
+            vec![PlatformEvent::CustomerUpdated {
+                customer: c.to_customer(),
+            }]
         }
         "app/uninstalled" => {
             let from_body = serde_json::from_slice::<serde_json::Value>(body)
@@ -302,8 +327,12 @@ pub fn decode_topic(topic: &str, shop: Option<&str>, body: &[u8]) -> Result<Vec<
         }
         "shop/redact" => {
             let p: PrivacyPayload = parse(topic, body)?;
-            vec![PlatformEvent::ShopRedactRequested { shop: privacy_shop(&p) }]
+            vec![PlatformEvent::ShopRedactRequested {
+                shop: privacy_shop(&p),
+            }]
         }
-        other => vec![PlatformEvent::Unrecognized { topic: other.to_owned() }],
+        other => vec![PlatformEvent::Unrecognized {
+            topic: other.to_owned(),
+        }],
     })
 }

@@ -20,7 +20,11 @@ const GQL_PATH: &str = "/admin/api/2026-10/graphql.json";
 
 fn fixture(name: &str) -> Value {
     serde_json::from_slice(
-        &std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+        &std::fs::read(format!(
+            "{}/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
     )
     .unwrap()
 }
@@ -29,7 +33,11 @@ fn client(server: &MockServer) -> ShopifyClient {
     ShopifyClient::new(
         ShopifyConfig::new("demo.myshopify.com", "shpat_secret_token")
             .base_url(url::Url::parse(&server.uri()).unwrap())
-            .retry_policy(RetryPolicy::new(Duration::from_millis(10), Duration::from_millis(50), 3)),
+            .retry_policy(RetryPolicy::new(
+                Duration::from_millis(10),
+                Duration::from_millis(50),
+                3,
+            )),
     )
     .unwrap()
 }
@@ -49,7 +57,9 @@ async fn order_by_id() {
     Mock::given(method("POST"))
         .and(path(GQL_PATH))
         .and(header("X-Shopify-Access-Token", "shpat_secret_token"))
-        .and(body_partial_json(json!({"variables": {"id": "gid://shopify/Order/820982911946154508"}})))
+        .and(body_partial_json(
+            json!({"variables": {"id": "gid://shopify/Order/820982911946154508"}}),
+        ))
         .respond_with(ok(fixture("gql_order.json")))
         .mount(&server)
         .await;
@@ -60,19 +70,35 @@ async fn order_by_id() {
         .await;
     let c = client(&server);
     assert!(!format!("{c:?}").contains("shpat_secret_token"));
-    let o = c.order(&OrderId::from(820_982_911_946_154_508u64)).await.unwrap().unwrap();
+    let o = c
+        .order(&OrderId::from(820_982_911_946_154_508u64))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(o.id.as_str(), "820982911946154508");
     assert_eq!(o.number, "#9999");
-    assert_eq!(o.customer_id.as_ref().unwrap().as_str(), "115310627314723954");
+    assert_eq!(
+        o.customer_id.as_ref().unwrap().as_str(),
+        "115310627314723954"
+    );
     assert_eq!(o.total.as_ref().unwrap().minor_units, 13549);
     assert_eq!(o.locale.as_deref(), Some("pt-BR"));
     assert_eq!(o.tags, vec!["vip", "repeat-buyer"]);
     assert_eq!(o.line_items.len(), 2);
-    assert_eq!(o.line_items[0].product_id.as_ref().unwrap().as_str(), "632910392");
-    assert_eq!(o.line_items[0].unit_price.as_ref().unwrap().minor_units, 19900);
+    assert_eq!(
+        o.line_items[0].product_id.as_ref().unwrap().as_str(),
+        "632910392"
+    );
+    assert_eq!(
+        o.line_items[0].unit_price.as_ref().unwrap().minor_units,
+        19900
+    );
     assert_eq!(o.line_items[0].category.as_deref(), Some("Electronics"));
     assert!(o.line_items[1].product_id.is_none());
-    assert_eq!(o.shipping_address.as_ref().unwrap().country_code.as_deref(), Some("US"));
+    assert_eq!(
+        o.shipping_address.as_ref().unwrap().country_code.as_deref(),
+        Some("US")
+    );
     assert_eq!(o.shop.as_ref().unwrap().as_str(), "demo.myshopify.com");
     // Unknown order.
     assert!(c.order(&OrderId::from("1")).await.unwrap().is_none());
@@ -99,15 +125,27 @@ async fn shipments_with_tracking_and_events() {
     assert_eq!(s[0].order_id.as_str(), "820982911946154508");
     assert_eq!(s[0].status, ShipmentStatus::InTransit);
     assert_eq!(s[0].carrier.as_deref(), Some("UPS"));
-    assert_eq!(s[0].tracking_numbers, vec!["1Z001985YW99744790", "1Z001985YW99744791"]);
+    assert_eq!(
+        s[0].tracking_numbers,
+        vec!["1Z001985YW99744790", "1Z001985YW99744791"]
+    );
     assert_eq!(s[0].tracking_urls.len(), 2);
     assert_eq!(s[0].events.len(), 2);
     assert_eq!(s[0].events[0].status, ShipmentStatus::LabelCreated);
-    assert_eq!(s[0].events[1].location.as_deref(), Some("Louisville, Kentucky, United States"));
-    assert_eq!(s[0].estimated_delivery, Some(Utc.with_ymd_and_hms(2024, 5, 6, 21, 0, 0).unwrap()));
+    assert_eq!(
+        s[0].events[1].location.as_deref(),
+        Some("Louisville, Kentucky, United States")
+    );
+    assert_eq!(
+        s[0].estimated_delivery,
+        Some(Utc.with_ymd_and_hms(2024, 5, 6, 21, 0, 0).unwrap())
+    );
     assert_eq!(s[0].line_item_ids, vec!["866550311766439020"]);
     // An enum value no version documents is kept raw.
-    assert_eq!(s[1].status, ShipmentStatus::Unknown("RETURNING_TO_SENDER_VIA_DRONE".into()));
+    assert_eq!(
+        s[1].status,
+        ShipmentStatus::Unknown("RETURNING_TO_SENDER_VIA_DRONE".into())
+    );
     assert_eq!(s[1].tracking_urls, Vec::<String>::new());
     assert_eq!(s[2].status, ShipmentStatus::Cancelled);
 }
@@ -117,7 +155,9 @@ async fn customer_with_consent() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(GQL_PATH))
-        .and(body_partial_json(json!({"variables": {"id": "gid://shopify/Customer/115310627314723954"}})))
+        .and(body_partial_json(
+            json!({"variables": {"id": "gid://shopify/Customer/115310627314723954"}}),
+        ))
         .respond_with(ok(fixture("gql_customer.json")))
         .mount(&server)
         .await;
@@ -129,8 +169,14 @@ async fn customer_with_consent() {
     assert_eq!(c.first_name.as_deref(), Some("Ayşe"));
     assert_eq!(c.locale.as_deref(), Some("tr"));
     assert_eq!(c.phone.as_deref(), Some("+905321234567"));
-    assert_eq!(c.consent(Purpose::Marketing, ChannelKind::Email), ConsentState::Granted);
-    assert_eq!(c.consent(Purpose::Marketing, ChannelKind::Sms), ConsentState::Unknown);
+    assert_eq!(
+        c.consent(Purpose::Marketing, ChannelKind::Email),
+        ConsentState::Granted
+    );
+    assert_eq!(
+        c.consent(Purpose::Marketing, ChannelKind::Sms),
+        ConsentState::Unknown
+    );
 }
 
 /// Serves `total` orders in pages, following `after` cursors.
@@ -145,24 +191,34 @@ impl Respond for Pages {
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         let v = &body["variables"];
         let first = v["first"].as_u64().unwrap() as usize;
-        let start = v["after"].as_str().map(|c| c.trim_start_matches("cursor-").parse::<usize>().unwrap()).unwrap_or(0);
+        let start = v["after"]
+            .as_str()
+            .map(|c| c.trim_start_matches("cursor-").parse::<usize>().unwrap())
+            .unwrap_or(0);
         let end = (start + first).min(self.total);
         let nodes: Vec<Value> = (start..end)
             .map(|i| json!({"id": format!("gid://shopify/Order/{}", 9_007_199_254_740_993u64 + i as u64), "name": format!("#{i}"), "updatedAt": "2024-05-01T00:00:00Z", "tags": null, "lineItems": {"nodes": []}}))
             .collect();
         let more = end < self.total;
-        ok(json!({"data": {"orders": {"nodes": nodes, "pageInfo": {"hasNextPage": more, "endCursor": if more { Some(format!("cursor-{end}")) } else { None }}}}, "extensions": cost()}))
+        ok(
+            json!({"data": {"orders": {"nodes": nodes, "pageInfo": {"hasNextPage": more, "endCursor": if more { Some(format!("cursor-{end}")) } else { None }}}}, "extensions": cost()}),
+        )
     }
 }
 
 #[tokio::test]
 async fn updated_since_follows_cursors_across_many_pages() {
     let server = MockServer::start().await;
-    let pages = Arc::new(Pages { total: 95, calls: AtomicUsize::new(0) });
+    let pages = Arc::new(Pages {
+        total: 95,
+        calls: AtomicUsize::new(0),
+    });
     Mock::given(method("POST"))
         .and(path(GQL_PATH))
         .and(body_string_contains("sortKey: UPDATED_AT"))
-        .and(body_partial_json(json!({"variables": {"query": "updated_at:>='2024-01-01T00:00:00Z'"}})))
+        .and(body_partial_json(
+            json!({"variables": {"query": "updated_at:>='2024-01-01T00:00:00Z'"}}),
+        ))
         .respond_with(ArcResponder(pages.clone()))
         .mount(&server)
         .await;
@@ -226,13 +282,30 @@ async fn annotations_and_user_errors() {
         .mount(&server)
         .await;
     let c = client(&server);
-    c.add_order_tags(&OrderId::from("1"), &["nps:9".to_owned()]).await.unwrap();
-    let err = c.add_customer_tags(&CustomerId::from("2"), &["x".to_owned()]).await.unwrap_err();
-    assert!(err.to_string().contains("id: Customer does not exist"), "{err}");
+    c.add_order_tags(&OrderId::from("1"), &["nps:9".to_owned()])
+        .await
+        .unwrap();
+    let err = c
+        .add_customer_tags(&CustomerId::from("2"), &["x".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("id: Customer does not exist"),
+        "{err}"
+    );
     assert!(!err.is_retryable());
-    c.append_order_note(&OrderId::from("1"), "NPS 9 (whatsapp)").await.unwrap();
-    let err = c.set_order_metafield(&OrderId::from("1"), "aftercare", "nps", "9").await.unwrap_err();
-    assert!(err.to_string().contains("metafields.0.value: Value is too long"), "{err}");
+    c.append_order_note(&OrderId::from("1"), "NPS 9 (whatsapp)")
+        .await
+        .unwrap();
+    let err = c
+        .set_order_metafield(&OrderId::from("1"), "aftercare", "nps", "9")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("metafields.0.value: Value is too long"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -265,7 +338,11 @@ async fn http_429_honours_retry_after() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(GQL_PATH))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0.5").set_body_json(json!({"errors": "Throttled"})))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "0.5")
+                .set_body_json(json!({"errors": "Throttled"})),
+        )
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -275,7 +352,13 @@ async fn http_429_honours_retry_after() {
         .mount(&server)
         .await;
     let start = Instant::now();
-    assert!(client(&server).order(&OrderId::from("1")).await.unwrap().is_some());
+    assert!(
+        client(&server)
+            .order(&OrderId::from("1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(start.elapsed() >= Duration::from_millis(500));
 }
 
@@ -293,7 +376,13 @@ async fn server_errors_are_retried_then_reported() {
         .respond_with(ok(fixture("gql_order.json")))
         .mount(&server)
         .await;
-    assert!(client(&server).order(&OrderId::from("1")).await.unwrap().is_some());
+    assert!(
+        client(&server)
+            .order(&OrderId::from("1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 
     let down = MockServer::start().await;
@@ -304,8 +393,22 @@ async fn server_errors_are_retried_then_reported() {
         .await;
     let err = client(&down).order(&OrderId::from("1")).await.unwrap_err();
     assert!(err.is_retryable());
-    assert!(matches!(err, aftercare::Error::Platform { status: Some(502), retryable: true, .. }), "{err:?}");
-    assert_eq!(down.received_requests().await.unwrap().len(), 3, "bounded attempts");
+    assert!(
+        matches!(
+            err,
+            aftercare::Error::Platform {
+                status: Some(502),
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        down.received_requests().await.unwrap().len(),
+        3,
+        "bounded attempts"
+    );
 }
 
 #[tokio::test]
@@ -316,11 +419,28 @@ async fn client_errors_carry_shopify_text() {
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})))
         .mount(&server)
         .await;
-    let err = client(&server).order(&OrderId::from("1")).await.unwrap_err();
-    assert!(matches!(&err, aftercare::Error::Platform { status: Some(401), retryable: false, .. }));
-    assert!(err.to_string().contains("Invalid API key or access token"), "{err}");
+    let err = client(&server)
+        .order(&OrderId::from("1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        &err,
+        aftercare::Error::Platform {
+            status: Some(401),
+            retryable: false,
+            ..
+        }
+    ));
+    assert!(
+        err.to_string().contains("Invalid API key or access token"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("shpat_secret_token"));
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "4xx is not retried");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "4xx is not retried"
+    );
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -328,8 +448,14 @@ async fn client_errors_carry_shopify_text() {
         .respond_with(ok(json!({"errors": [{"message": "Field 'nope' doesn't exist on type 'Order'", "extensions": {"code": "undefinedField"}}]})))
         .mount(&server)
         .await;
-    let err = client(&server).order(&OrderId::from("1")).await.unwrap_err();
-    assert!(err.to_string().contains("Field 'nope' doesn't exist"), "{err}");
+    let err = client(&server)
+        .order(&OrderId::from("1"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("Field 'nope' doesn't exist"),
+        "{err}"
+    );
 }
 
 /// A shop's webhook subscriptions, listed and created through GraphQL.
@@ -349,11 +475,16 @@ impl Respond for Subs {
             let mut subs = self.subs.lock().unwrap();
             subs.push((topic.clone(), uri.clone()));
             let id = subs.len();
-            return ok(json!({"data": {"webhookSubscriptionCreate": {"webhookSubscription": {"id": format!("gid://shopify/WebhookSubscription/{id}"), "topic": topic, "uri": uri}, "userErrors": []}}, "extensions": cost()}));
+            return ok(
+                json!({"data": {"webhookSubscriptionCreate": {"webhookSubscription": {"id": format!("gid://shopify/WebhookSubscription/{id}"), "topic": topic, "uri": uri}, "userErrors": []}}, "extensions": cost()}),
+            );
         }
         // List, two per page to exercise the cursor.
         let subs = self.subs.lock().unwrap();
-        let start: usize = body["variables"]["after"].as_str().map(|c| c.parse().unwrap()).unwrap_or(0);
+        let start: usize = body["variables"]["after"]
+            .as_str()
+            .map(|c| c.parse().unwrap())
+            .unwrap_or(0);
         let end = (start + 2).min(subs.len());
         let nodes: Vec<Value> = subs[start..end]
             .iter()
@@ -361,7 +492,9 @@ impl Respond for Subs {
             .map(|(i, (t, u))| json!({"id": format!("gid://shopify/WebhookSubscription/{}", start + i + 1), "topic": t, "uri": u}))
             .collect();
         let more = end < subs.len();
-        ok(json!({"data": {"webhookSubscriptions": {"nodes": nodes, "pageInfo": {"hasNextPage": more, "endCursor": if more { Some(end.to_string()) } else { None }}}}, "extensions": cost()}))
+        ok(
+            json!({"data": {"webhookSubscriptions": {"nodes": nodes, "pageInfo": {"hasNextPage": more, "endCursor": if more { Some(end.to_string()) } else { None }}}}, "extensions": cost()}),
+        )
     }
 }
 
@@ -386,10 +519,20 @@ async fn webhook_registration_is_idempotent() {
     let r = c.ensure_webhooks(uri, AFTERCARE_TOPICS).await.unwrap();
     assert_eq!(r.existing, vec!["ORDERS_CREATE"]);
     assert_eq!(r.created.len(), AFTERCARE_TOPICS.len() - 1);
-    assert!(r.created.contains(&"ORDERS_PAID".to_owned()), "a subscription to another URI does not count");
-    assert_eq!(subs.creates.load(Ordering::SeqCst), AFTERCARE_TOPICS.len() - 1);
+    assert!(
+        r.created.contains(&"ORDERS_PAID".to_owned()),
+        "a subscription to another URI does not count"
+    );
+    assert_eq!(
+        subs.creates.load(Ordering::SeqCst),
+        AFTERCARE_TOPICS.len() - 1
+    );
     let r = c.ensure_webhooks(uri, AFTERCARE_TOPICS).await.unwrap();
     assert!(r.created.is_empty());
     assert_eq!(r.existing.len(), AFTERCARE_TOPICS.len());
-    assert_eq!(subs.creates.load(Ordering::SeqCst), AFTERCARE_TOPICS.len() - 1, "second run created nothing");
+    assert_eq!(
+        subs.creates.load(Ordering::SeqCst),
+        AFTERCARE_TOPICS.len() - 1,
+        "second run created nothing"
+    );
 }

@@ -33,7 +33,10 @@ fn shopify_doc_vectors() {
     let with_state = "code=0907a61c0c8d55e99db179b68161bc00&hmac=700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173";
     app.verify_signature(with_state).unwrap();
     // But the 2012 timestamp is outside the window for a real callback.
-    assert!(matches!(app.verify_callback(q, Utc::now()), Err(OAuthRejection::Stale { .. })));
+    assert!(matches!(
+        app.verify_callback(q, Utc::now()),
+        Err(OAuthRejection::Stale { .. })
+    ));
 }
 
 #[test]
@@ -48,7 +51,11 @@ fn tampered_params_are_refused() {
         good.replace("&state=0.6784241404160823", ""),
         good.replace("700e2dad", "700e2dae"),
     ] {
-        assert_eq!(app.verify_signature(&bad), Err(OAuthRejection::Mismatch), "{bad}");
+        assert_eq!(
+            app.verify_signature(&bad),
+            Err(OAuthRejection::Mismatch),
+            "{bad}"
+        );
     }
     assert_eq!(
         app.verify_signature("code=1&shop=a.myshopify.com"),
@@ -72,7 +79,9 @@ fn shopify_app_js_construction_and_timestamp_window() {
     for (age, ok) in [(60i64, true), (-60, true), (91, false), (-91, false)] {
         let ts = (now.timestamp() - age).to_string();
         // shopify-app-js signs `+`-encoded values (URLSearchParams).
-        let signed = format!("code=some+code+goes+here&shop=the+shop+URL&state=some+nonce+passed+from+auth&timestamp={ts}");
+        let signed = format!(
+            "code=some+code+goes+here&shop=the+shop+URL&state=some+nonce+passed+from+auth&timestamp={ts}"
+        );
         let hmac = hex_hmac(secret, &signed);
         let q = format!("{signed}&hmac={hmac}");
         app.verify_signature(&q).unwrap();
@@ -81,7 +90,10 @@ fn shopify_app_js_construction_and_timestamp_window() {
             // Signature and time are fine; `the shop URL` is not a shop domain.
             assert_eq!(r, Err(OAuthRejection::BadShop("the shop URL".into())));
         } else {
-            assert!(matches!(r, Err(OAuthRejection::Stale { .. })), "{age}: {r:?}");
+            assert!(
+                matches!(r, Err(OAuthRejection::Stale { .. })),
+                "{age}: {r:?}"
+            );
         }
     }
     // The older library signed `%20`-encoded values.
@@ -92,7 +104,10 @@ fn shopify_app_js_construction_and_timestamp_window() {
     let signed = "code=c&foo=bar&shop=s.myshopify.com&timestamp=1";
     let q = format!("{signed}&hmac={}", hex_hmac(secret, signed));
     app.verify_signature(&q).unwrap();
-    assert!(app.verify_signature(&q.replace("foo=bar", "foo=baz")).is_err());
+    assert!(
+        app.verify_signature(&q.replace("foo=bar", "foo=baz"))
+            .is_err()
+    );
 }
 
 #[test]
@@ -112,10 +127,19 @@ fn verified_callback_params() {
     let cb = app.verify_callback(&q, Utc::now()).unwrap();
     assert_eq!(cb.shop, "demo.myshopify.com");
     assert_eq!(cb.state.as_deref(), Some("nonce-1"));
-    assert_eq!(cb.host.as_deref(), Some("YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZGVtbw=="));
+    assert_eq!(
+        cb.host.as_deref(),
+        Some("YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZGVtbw==")
+    );
     // A signed but hostile shop domain is refused.
-    let q = sign_query(b"secret", &[("code", "c"), ("shop", "evil.com"), ("timestamp", &ts)]);
-    assert_eq!(app.verify_callback(&q, Utc::now()), Err(OAuthRejection::BadShop("evil.com".into())));
+    let q = sign_query(
+        b"secret",
+        &[("code", "c"), ("shop", "evil.com"), ("timestamp", &ts)],
+    );
+    assert_eq!(
+        app.verify_callback(&q, Utc::now()),
+        Err(OAuthRejection::BadShop("evil.com".into()))
+    );
 }
 
 #[tokio::test]
@@ -124,7 +148,9 @@ async fn code_exchange() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/admin/oauth/access_token"))
-        .and(body_json(serde_json::json!({"client_id": "id", "client_secret": "secret", "code": "good"})))
+        .and(body_json(
+            serde_json::json!({"client_id": "id", "client_secret": "secret", "code": "good"}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "access_token": "f85632530bf277ec9ac6f649fc327f17",
             "scope": "write_orders,read_customers"
@@ -144,17 +170,43 @@ async fn code_exchange() {
     let base = url::Url::parse(&server.uri()).unwrap();
     let http = reqwest::Client::new();
     let cb = app
-        .verify_callback(&sign_query(b"secret", &[("code", "good"), ("shop", "demo.myshopify.com"), ("timestamp", &ts)]), Utc::now())
+        .verify_callback(
+            &sign_query(
+                b"secret",
+                &[
+                    ("code", "good"),
+                    ("shop", "demo.myshopify.com"),
+                    ("timestamp", &ts),
+                ],
+            ),
+            Utc::now(),
+        )
         .unwrap();
     let tok = app.exchange_code(&http, &cb, Some(&base)).await.unwrap();
     assert_eq!(tok.token.expose(), b"f85632530bf277ec9ac6f649fc327f17");
     assert_eq!(tok.scope, "write_orders,read_customers");
     assert!(!format!("{tok:?}").contains("f85632530bf277ec"));
     let cb = app
-        .verify_callback(&sign_query(b"secret", &[("code", "used"), ("shop", "demo.myshopify.com"), ("timestamp", &ts)]), Utc::now())
+        .verify_callback(
+            &sign_query(
+                b"secret",
+                &[
+                    ("code", "used"),
+                    ("shop", "demo.myshopify.com"),
+                    ("timestamp", &ts),
+                ],
+            ),
+            Utc::now(),
+        )
         .unwrap();
-    let err = app.exchange_code(&http, &cb, Some(&base)).await.unwrap_err();
+    let err = app
+        .exchange_code(&http, &cb, Some(&base))
+        .await
+        .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("The authorization code was not found"), "{text}");
+    assert!(
+        text.contains("The authorization code was not found"),
+        "{text}"
+    );
     assert!(!text.contains("secret"), "{text}");
 }

@@ -114,7 +114,10 @@ async fn rest_backfill_honours_the_leaky_bucket() {
     let k = mock.counters();
     assert_eq!(k.rest_refused, 0);
     assert_eq!(k.rest_served, 50);
-    assert!(start.elapsed() >= Duration::from_secs(4), "the 10 requests past the bucket were paced");
+    assert!(
+        start.elapsed() >= Duration::from_secs(4),
+        "the 10 requests past the bucket were paced"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

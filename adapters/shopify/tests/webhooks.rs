@@ -13,7 +13,11 @@ const V1_BODY: &[u8] = br#"{"foo": "bar"}"#;
 const V1_HMAC: &str = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn bench_fixture() -> Vec<u8> {
@@ -35,7 +39,11 @@ fn v1_headers() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn verify(src: &ShopifyWebhooks, headers: &RawHeaders, body: &[u8]) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
+fn verify(
+    src: &ShopifyWebhooks,
+    headers: &RawHeaders,
+    body: &[u8],
+) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
     src.verify(&WebhookRequest {
         headers,
         body,
@@ -54,7 +62,10 @@ fn official_vector_passes() {
     assert_eq!(v.dedupe_key, "123456789");
     assert_eq!(v.topic.as_deref(), Some("products/create"));
     assert_eq!(v.shop.as_deref(), Some("shop1.myshopify.io"));
-    assert_eq!(v.meta.get("api_version").map(String::as_str), Some("2023-01"));
+    assert_eq!(
+        v.meta.get("api_version").map(String::as_str),
+        Some("2023-01")
+    );
     // The sdk's signer agrees with the vector.
     let signed = src().verifier().sign(V1_BODY, Utc::now());
     assert_eq!(signed.get_str("X-Shopify-Hmac-Sha256"), Some(V1_HMAC));
@@ -68,11 +79,17 @@ fn reserialized_body_is_refused() {
     assert!(verify(&s, &h, &body).is_ok());
     let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let compact = serde_json::to_vec(&value).unwrap();
-    assert_ne!(compact, body, "serde_json changes the bytes (ids, escapes, key order)");
+    assert_ne!(
+        compact, body,
+        "serde_json changes the bytes (ids, escapes, key order)"
+    );
     assert_eq!(verify(&s, &h, &compact).unwrap_err(), Rejection::Mismatch);
     // And the V1 body without its space.
     h = RawHeaders::from_pairs(v1_headers());
-    assert_eq!(verify(&s, &h, br#"{"foo":"bar"}"#).unwrap_err(), Rejection::Mismatch);
+    assert_eq!(
+        verify(&s, &h, br#"{"foo":"bar"}"#).unwrap_err(),
+        Rejection::Mismatch
+    );
 }
 
 #[test]
@@ -86,13 +103,21 @@ fn each_missing_header_is_named() {
         let h = RawHeaders::from_pairs(v1_headers().into_iter().filter(|(n, _)| *n != missing));
         assert_eq!(
             verify(&src(), &h, V1_BODY).unwrap_err(),
-            Rejection::MissingHeader { header: missing.to_owned() },
+            Rejection::MissingHeader {
+                header: missing.to_owned()
+            },
             "{missing}"
         );
     }
     // Missing HMAC.
-    let h = RawHeaders::from_pairs(v1_headers().into_iter().filter(|(n, _)| *n != "X-Shopify-Hmac-Sha256"));
-    assert!(matches!(verify(&src(), &h, V1_BODY).unwrap_err(), Rejection::MissingHeader { header } if header == "X-Shopify-Hmac-Sha256"));
+    let h = RawHeaders::from_pairs(
+        v1_headers()
+            .into_iter()
+            .filter(|(n, _)| *n != "X-Shopify-Hmac-Sha256"),
+    );
+    assert!(
+        matches!(verify(&src(), &h, V1_BODY).unwrap_err(), Rejection::MissingHeader { header } if header == "X-Shopify-Hmac-Sha256")
+    );
     // Empty body.
     let h = RawHeaders::from_pairs(v1_headers());
     assert_eq!(verify(&src(), &h, b"").unwrap_err(), Rejection::EmptyBody);
@@ -109,7 +134,10 @@ fn headers_are_checked_after_the_hmac() {
     let mut pairs = v1_headers();
     pairs[0].1 = "ZmFrZQ==".into();
     let h = RawHeaders::from_pairs(pairs.into_iter().filter(|(n, _)| *n != "X-Shopify-Topic"));
-    assert_eq!(verify(&src(), &h, V1_BODY).unwrap_err(), Rejection::Mismatch);
+    assert_eq!(
+        verify(&src(), &h, V1_BODY).unwrap_err(),
+        Rejection::Mismatch
+    );
 }
 
 #[test]
@@ -127,7 +155,11 @@ fn cookie_signature_replayed_is_refused() {
 #[test]
 fn lowercase_and_events_headers_are_accepted() {
     // Lowercase classic names (HTTP/2 sends lowercase).
-    let h = RawHeaders::from_pairs(v1_headers().into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)));
+    let h = RawHeaders::from_pairs(
+        v1_headers()
+            .into_iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v)),
+    );
     assert!(verify(&src(), &h, V1_BODY).is_ok());
     // Shopify Events delivery: `shopify-*` names, no `X-` prefix.
     let h = RawHeaders::from_pairs([
@@ -141,7 +173,10 @@ fn lowercase_and_events_headers_are_accepted() {
     ]);
     let v = verify(&src(), &h, V1_BODY).unwrap();
     assert_eq!(v.dedupe_key, "e-456");
-    assert_eq!(v.occurred_at, Some(Utc.with_ymd_and_hms(2026, 1, 27, 12, 0, 0).unwrap()));
+    assert_eq!(
+        v.occurred_at,
+        Some(Utc.with_ymd_and_hms(2026, 1, 27, 12, 0, 0).unwrap())
+    );
     // Missing Events header reported under its lowercase name.
     let h = RawHeaders::from_pairs([
         ("shopify-hmac-sha256", V1_HMAC),
@@ -151,33 +186,53 @@ fn lowercase_and_events_headers_are_accepted() {
     ]);
     assert_eq!(
         verify(&src(), &h, V1_BODY).unwrap_err(),
-        Rejection::MissingHeader { header: "shopify-api-version".into() }
+        Rejection::MissingHeader {
+            header: "shopify-api-version".into()
+        }
     );
 }
 
 #[test]
 fn dedupe_key_and_triggered_at() {
     let mut pairs = v1_headers();
-    pairs.push(("X-Shopify-Event-Id", "98880550-7158-44d4-b7cd-2c97c8a091b5".into()));
-    pairs.push(("X-Shopify-Triggered-At", "2023-03-29T18:00:27.877041743Z".into()));
+    pairs.push((
+        "X-Shopify-Event-Id",
+        "98880550-7158-44d4-b7cd-2c97c8a091b5".into(),
+    ));
+    pairs.push((
+        "X-Shopify-Triggered-At",
+        "2023-03-29T18:00:27.877041743Z".into(),
+    ));
     let h = RawHeaders::from_pairs(pairs);
     let v = verify(&src(), &h, V1_BODY).unwrap();
     assert_eq!(v.dedupe_key, "98880550-7158-44d4-b7cd-2c97c8a091b5");
     let t = v.occurred_at.unwrap();
     assert_eq!(t.timestamp(), 1_680_112_827);
     assert_eq!(t.timestamp_subsec_nanos(), 877_041_743);
-    assert_eq!(v.meta.get("webhook_id").map(String::as_str), Some("123456789"));
+    assert_eq!(
+        v.meta.get("webhook_id").map(String::as_str),
+        Some("123456789")
+    );
     let by_delivery = src().dedupe_key(DedupeKey::WebhookId);
-    assert_eq!(verify(&by_delivery, &h, V1_BODY).unwrap().dedupe_key, "123456789");
+    assert_eq!(
+        verify(&by_delivery, &h, V1_BODY).unwrap().dedupe_key,
+        "123456789"
+    );
 }
 
 #[test]
 fn rotated_secrets_are_accepted() {
-    let s = ShopifyWebhooks::with_secrets([Secret::from("new secret"), Secret::from("test_secret_key")]);
+    let s = ShopifyWebhooks::with_secrets([
+        Secret::from("new secret"),
+        Secret::from("test_secret_key"),
+    ]);
     let h = RawHeaders::from_pairs(v1_headers());
     assert!(verify(&s, &h, V1_BODY).is_ok());
     let only_new = ShopifyWebhooks::new(Secret::from("new secret"));
-    assert_eq!(verify(&only_new, &h, V1_BODY).unwrap_err(), Rejection::Mismatch);
+    assert_eq!(
+        verify(&only_new, &h, V1_BODY).unwrap_err(),
+        Rejection::Mismatch
+    );
 }
 
 #[test]
@@ -185,21 +240,34 @@ fn orders_fulfilled_decodes_order_and_shipments() {
     let body = bench_fixture();
     let ev = decode_topic("orders/fulfilled", Some("demo.myshopify.com"), &body).unwrap();
     assert_eq!(ev.len(), 2);
-    let PlatformEvent::OrderUpdated { order } = &ev[0] else { panic!("{:?}", ev[0]) };
+    let PlatformEvent::OrderUpdated { order } = &ev[0] else {
+        panic!("{:?}", ev[0])
+    };
     assert_eq!(order.id.as_str(), "820982911946154500");
     assert_eq!(order.number, "#1042");
     assert_eq!(order.total.as_ref().unwrap().minor_units, 13549);
     assert_eq!(order.total.as_ref().unwrap().currency, "USD");
-    assert_eq!(order.customer_id.as_ref().unwrap().as_str(), "115310627314723950");
+    assert_eq!(
+        order.customer_id.as_ref().unwrap().as_str(),
+        "115310627314723950"
+    );
     assert_eq!(order.locale.as_deref(), Some("en-CA"));
     assert_eq!(order.tags, vec!["vip", "repeat-buyer"]);
-    assert_eq!(order.line_items[0].unit_price.as_ref().unwrap().minor_units, 2499);
-    assert_eq!(order.line_items[0].id.as_deref(), Some("866550311766439001"));
+    assert_eq!(
+        order.line_items[0].unit_price.as_ref().unwrap().minor_units,
+        2499
+    );
+    assert_eq!(
+        order.line_items[0].id.as_deref(),
+        Some("866550311766439001")
+    );
     assert_eq!(
         order.updated_at,
         Some(Utc.with_ymd_and_hms(2024, 5, 3, 18, 22, 11).unwrap())
     );
-    let PlatformEvent::ShipmentUpdated { shipment } = &ev[1] else { panic!() };
+    let PlatformEvent::ShipmentUpdated { shipment } = &ev[1] else {
+        panic!()
+    };
     assert_eq!(shipment.id.as_str(), "4075788173");
     assert_eq!(shipment.order_id.as_str(), "820982911946154500");
     assert_eq!(shipment.status, ShipmentStatus::InTransit);
@@ -211,17 +279,33 @@ fn orders_fulfilled_decodes_order_and_shipments() {
 
 #[test]
 fn orders_create_doc_example() {
-    let ev = decode_topic("orders/create", Some("jsmith.myshopify.com"), &fixture("orders_create.json")).unwrap();
-    let PlatformEvent::OrderCreated { order } = &ev[0] else { panic!() };
+    let ev = decode_topic(
+        "orders/create",
+        Some("jsmith.myshopify.com"),
+        &fixture("orders_create.json"),
+    )
+    .unwrap();
+    let PlatformEvent::OrderCreated { order } = &ev[0] else {
+        panic!()
+    };
     // 820982911946154508 is above 2^53: an f64 would have rounded it.
     assert_eq!(order.id.as_str(), "820982911946154508");
-    assert_eq!(order.customer_id.as_ref().unwrap().as_str(), "115310627314723954");
-    assert_eq!(order.line_items[1].id.as_deref(), Some("141249953214522974"));
+    assert_eq!(
+        order.customer_id.as_ref().unwrap().as_str(),
+        "115310627314723954"
+    );
+    assert_eq!(
+        order.line_items[1].id.as_deref(),
+        Some("141249953214522974")
+    );
     assert!(order.cancelled);
     assert_eq!(order.total.as_ref().unwrap().minor_units, 40300);
     assert_eq!(order.email.as_deref(), Some("jon@example.com"));
     assert_eq!(order.phone, None);
-    assert_eq!(order.shop.as_ref().unwrap().as_str(), "jsmith.myshopify.com");
+    assert_eq!(
+        order.shop.as_ref().unwrap().as_str(),
+        "jsmith.myshopify.com"
+    );
     let addr = order.shipping_address.as_ref().unwrap();
     assert_eq!(addr.lines, vec!["123 Shipping Street"]);
     assert_eq!(addr.country_code.as_deref(), Some("US"));
@@ -242,7 +326,9 @@ fn orders_create_doc_example() {
 #[test]
 fn minimal_order_tolerates_missing_fields() {
     let ev = decode_topic("orders/updated", None, br#"{"id": 18446744073709551615, "line_items": null, "fulfillments": null, "tags": null, "customer": null}"#).unwrap();
-    let PlatformEvent::OrderUpdated { order } = &ev[0] else { panic!() };
+    let PlatformEvent::OrderUpdated { order } = &ev[0] else {
+        panic!()
+    };
     assert_eq!(order.id.as_str(), "18446744073709551615");
     assert_eq!(order.number, "18446744073709551615");
     assert!(order.tags.is_empty() && order.line_items.is_empty() && order.total.is_none());
@@ -255,8 +341,15 @@ fn minimal_order_tolerates_missing_fields() {
 
 #[test]
 fn fulfillments_and_events() {
-    let ev = decode_topic("fulfillments/create", Some("s.myshopify.com"), &fixture("fulfillments_create.json")).unwrap();
-    let PlatformEvent::ShipmentCreated { shipment } = &ev[0] else { panic!() };
+    let ev = decode_topic(
+        "fulfillments/create",
+        Some("s.myshopify.com"),
+        &fixture("fulfillments_create.json"),
+    )
+    .unwrap();
+    let PlatformEvent::ShipmentCreated { shipment } = &ev[0] else {
+        panic!()
+    };
     assert_eq!(shipment.order_id.as_str(), "820982911946154508");
     assert_eq!(shipment.carrier.as_deref(), Some("UPS"));
     assert_eq!(shipment.tracking_numbers, vec!["1Z2345"]);
@@ -264,28 +357,56 @@ fn fulfillments_and_events() {
     // `shipment_status: null`, `status: pending`: confirmed, not shipped.
     assert_eq!(shipment.status, ShipmentStatus::Confirmed);
 
-    let ev = decode_topic("fulfillments/update", None, &fixture("fulfillments_update_unknown_status.json")).unwrap();
-    let PlatformEvent::ShipmentUpdated { shipment } = &ev[0] else { panic!() };
-    assert_eq!(shipment.status, ShipmentStatus::Unknown("teleported_to_customer".into()));
+    let ev = decode_topic(
+        "fulfillments/update",
+        None,
+        &fixture("fulfillments_update_unknown_status.json"),
+    )
+    .unwrap();
+    let PlatformEvent::ShipmentUpdated { shipment } = &ev[0] else {
+        panic!()
+    };
+    assert_eq!(
+        shipment.status,
+        ShipmentStatus::Unknown("teleported_to_customer".into())
+    );
     assert_eq!(shipment.tracking_numbers.len(), 2);
     assert_eq!(shipment.tracking_urls.len(), 2);
 
-    let ev = decode_topic("fulfillment_events/create", None, &fixture("fulfillment_events_create.json")).unwrap();
-    let PlatformEvent::ShipmentUpdated { shipment } = &ev[0] else { panic!() };
+    let ev = decode_topic(
+        "fulfillment_events/create",
+        None,
+        &fixture("fulfillment_events_create.json"),
+    )
+    .unwrap();
+    let PlatformEvent::ShipmentUpdated { shipment } = &ev[0] else {
+        panic!()
+    };
     assert_eq!(shipment.id.as_str(), "123456");
     assert_eq!(shipment.status, ShipmentStatus::InTransit);
     assert_eq!(shipment.events.len(), 1);
-    assert_eq!(shipment.events[0].message.as_deref(), Some("Item is now in transit"));
+    assert_eq!(
+        shipment.events[0].message.as_deref(),
+        Some("Item is now in transit")
+    );
     assert_eq!(shipment.events[0].location, None);
 }
 
 #[test]
 fn customer_consent() {
     let ev = decode_topic("customers/update", None, &fixture("customers_update.json")).unwrap();
-    let PlatformEvent::CustomerUpdated { customer } = &ev[0] else { panic!() };
+    let PlatformEvent::CustomerUpdated { customer } = &ev[0] else {
+        panic!()
+    };
     assert_eq!(customer.id.as_str(), "706405506930370084");
-    assert_eq!(customer.consent(Purpose::Marketing, ChannelKind::Email), ConsentState::Granted);
-    assert_eq!(customer.consent(Purpose::Marketing, ChannelKind::Sms), ConsentState::Denied);
+    assert_eq!(
+        customer.consent(Purpose::Marketing, ChannelKind::Email),
+        ConsentState::Granted
+    );
+    assert_eq!(
+        customer.consent(Purpose::Marketing, ChannelKind::Sms),
+        ConsentState::Denied
+    );
     assert_eq!(customer.phone.as_deref(), Some("+16135551111"));
 }
 
@@ -303,14 +424,46 @@ fn privacy_and_app_topics() {
             orders: vec!["299938".into(), "280263".into(), "220458".into()],
         }
     );
-    let ev = decode_topic("customers/data_request", shop, &fixture("customers_data_request.json")).unwrap();
-    assert!(matches!(&ev[0], PlatformEvent::CustomerDataRequested { orders, .. } if orders.len() == 3));
+    let ev = decode_topic(
+        "customers/data_request",
+        shop,
+        &fixture("customers_data_request.json"),
+    )
+    .unwrap();
+    assert!(
+        matches!(&ev[0], PlatformEvent::CustomerDataRequested { orders, .. } if orders.len() == 3)
+    );
     let ev = decode_topic("shop/redact", shop, &fixture("shop_redact.json")).unwrap();
-    assert_eq!(ev[0], PlatformEvent::ShopRedactRequested { shop: "demo.myshopify.com".into() });
-    let ev = decode_topic("app/uninstalled", shop, br#"{"id":548380009,"name":"Super Toys","myshopify_domain":"jsmith.myshopify.com"}"#).unwrap();
-    assert_eq!(ev[0], PlatformEvent::AppUninstalled { shop: "demo.myshopify.com".into() });
-    let ev = decode_topic("app/uninstalled", None, br#"{"id":548380009,"myshopify_domain":"jsmith.myshopify.com"}"#).unwrap();
-    assert_eq!(ev[0], PlatformEvent::AppUninstalled { shop: "jsmith.myshopify.com".into() });
+    assert_eq!(
+        ev[0],
+        PlatformEvent::ShopRedactRequested {
+            shop: "demo.myshopify.com".into()
+        }
+    );
+    let ev = decode_topic(
+        "app/uninstalled",
+        shop,
+        br#"{"id":548380009,"name":"Super Toys","myshopify_domain":"jsmith.myshopify.com"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        ev[0],
+        PlatformEvent::AppUninstalled {
+            shop: "demo.myshopify.com".into()
+        }
+    );
+    let ev = decode_topic(
+        "app/uninstalled",
+        None,
+        br#"{"id":548380009,"myshopify_domain":"jsmith.myshopify.com"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        ev[0],
+        PlatformEvent::AppUninstalled {
+            shop: "jsmith.myshopify.com".into()
+        }
+    );
 }
 
 #[test]
@@ -331,5 +484,10 @@ fn unknown_topic_is_unrecognized_through_the_source() {
         last_error: None,
     };
     let ev = src().decode(&entry).unwrap();
-    assert_eq!(ev, vec![PlatformEvent::Unrecognized { topic: "products/create".into() }]);
+    assert_eq!(
+        ev,
+        vec![PlatformEvent::Unrecognized {
+            topic: "products/create".into()
+        }]
+    );
 }

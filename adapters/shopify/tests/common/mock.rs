@@ -28,6 +28,8 @@ pub struct Counters {
     pub points_spent: f64,
     pub first_at: Option<Instant>,
     pub last_at: Option<Instant>,
+    /// Points available when the first counted request arrived.
+    pub available_at_first: f64,
     pub rest_served: u64,
     pub rest_refused: u64,
 }
@@ -89,6 +91,7 @@ impl MockShop {
                 points_spent: 0.0,
                 first_at: None,
                 last_at: None,
+                available_at_first: 0.0,
                 rest_served: 0,
                 rest_refused: 0,
             },
@@ -115,11 +118,13 @@ impl MockShop {
     }
 
     /// Points spent over points the bucket allowed between the first and last request
-    /// (initial bucket + restore over the elapsed time).
+    /// (points available at the first request + restore over the elapsed time).
     pub fn fraction_of_allowed(&self) -> f64 {
         let s = self.st.lock().unwrap();
-        let (Some(a), Some(b)) = (s.c.first_at, s.c.last_at) else { return 0.0 };
-        let allowed = s.max + s.rate * b.duration_since(a).as_secs_f64();
+        let (Some(a), Some(b)) = (s.c.first_at, s.c.last_at) else {
+            return 0.0;
+        };
+        let allowed = s.c.available_at_first + s.rate * b.duration_since(a).as_secs_f64();
         s.c.points_spent / allowed
     }
 
@@ -131,12 +136,12 @@ impl MockShop {
             points_spent: 0.0,
             first_at: None,
             last_at: None,
+            available_at_first: 0.0,
             rest_served: 0,
             rest_refused: 0,
         };
     }
 }
-
 
 async fn graphql(State(st): State<Arc<Mutex<St>>>, body: axum::body::Bytes) -> Response {
     let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -153,7 +158,10 @@ async fn graphql(State(st): State<Arc<Mutex<St>>>, body: axum::body::Bytes) -> R
     let dt = now.duration_since(s.at).as_secs_f64();
     s.available = (s.available + dt * s.rate).min(s.max);
     s.at = now;
-    s.c.first_at.get_or_insert(now);
+    if s.c.first_at.is_none() {
+        s.c.first_at = Some(now);
+        s.c.available_at_first = s.available;
+    }
     s.c.last_at = Some(now);
     if s.available < cost {
         s.c.refused += 1;
@@ -184,7 +192,11 @@ struct RestQ {
     limit: Option<usize>,
 }
 
-async fn rest_orders(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Query(q): Query<RestQ>) -> Response {
+async fn rest_orders(
+    State(st): State<Arc<Mutex<St>>>,
+    headers: HeaderMap,
+    Query(q): Query<RestQ>,
+) -> Response {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
@@ -216,10 +228,17 @@ async fn rest_orders(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Query
     let h = resp.headers_mut();
     h.insert(
         "x-shopify-shop-api-call-limit",
-        HeaderValue::from_str(&format!("{}/{}", s.rest_used.ceil() as u32, s.rest_size as u32)).unwrap(),
+        HeaderValue::from_str(&format!(
+            "{}/{}",
+            s.rest_used.ceil() as u32,
+            s.rest_size as u32
+        ))
+        .unwrap(),
     );
     if end < s.orders {
-        let link = format!("<http://{host}/admin/api/2026-10/orders.json?limit={limit}&page_info={end}>; rel=\"next\"");
+        let link = format!(
+            "<http://{host}/admin/api/2026-10/orders.json?limit={limit}&page_info={end}>; rel=\"next\""
+        );
         h.insert("link", HeaderValue::from_str(&link).unwrap());
     }
     resp
