@@ -3,6 +3,9 @@
 
 use aftercare::model::{ChannelKind, Consent, ConsentState, Money, Purpose, ShipmentStatus};
 use chrono::{DateTime, Utc};
+use std::fmt;
+
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// The numeric id inside a GraphQL global id: `gid://shopify/Order/820982911946154500` →
@@ -135,50 +138,74 @@ pub(crate) fn consent(
     c
 }
 
+/// Accepts an id as a JSON number (u64, or a non-negative i64) or a string (a gid is reduced
+/// to its number), without buffering (untagged enums would).
+struct IdVisitor;
+
+impl<'de> Visitor<'de> for IdVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an id (integer or string)")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        if v < 0 {
+            return Err(E::custom(format!("negative id {v}")));
+        }
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Err(E::custom(format!(
+            "id {v} is not an integer; ids are never floats"
+        )))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(numeric_id(v).to_owned()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(IdVisitor)
+    }
+}
+
 /// Deserializes an id given as a JSON number (u64) or a string into its decimal text.
 pub(crate) fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        N(u64),
-        S(String),
-    }
-    Ok(match Id::deserialize(d)? {
-        Id::N(n) => n.to_string(),
-        Id::S(s) => numeric_id(&s).to_owned(),
-    })
+    d.deserialize_any(IdVisitor)?
+        .ok_or_else(|| de::Error::custom("the id is null"))
 }
 
 /// Like [`id_string`], for optional ids (`null` or absent → `None`).
 pub(crate) fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        N(u64),
-        S(String),
-    }
-    Ok(match Option::<Id>::deserialize(d)? {
-        Some(Id::N(n)) => Some(n.to_string()),
-        Some(Id::S(s)) => Some(numeric_id(&s).to_owned()),
-        None => None,
-    })
+    d.deserialize_option(IdVisitor)
 }
 
 /// A list of ids (numbers or strings); `null` is empty.
 pub(crate) fn id_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        N(u64),
-        S(String),
+    struct Id(String);
+    impl<'de> Deserialize<'de> for Id {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            id_string(d).map(Id)
+        }
     }
     Ok(Option::<Vec<Id>>::deserialize(d)?
         .unwrap_or_default()
         .into_iter()
-        .map(|i| match i {
-            Id::N(n) => n.to_string(),
-            Id::S(s) => numeric_id(&s).to_owned(),
-        })
+        .map(|i| i.0)
         .collect())
 }
 
@@ -191,12 +218,39 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+struct TimeVisitor;
+
+impl<'de> Visitor<'de> for TimeVisitor {
+    type Value = Option<DateTime<Utc>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 timestamp or null")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(DateTime::parse_from_rfc3339(v.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(TimeVisitor)
+    }
+}
+
 /// A timestamp with any offset (`2024-05-03T14:22:11-04:00`) as UTC; unparsable text is
 /// `None` rather than an error, since a timestamp is never worth dead-lettering an event.
+/// Read without allocating.
 pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    let s = Option::<String>::deserialize(d)?;
-    Ok(s.and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
-        .map(|t| t.with_timezone(&Utc)))
+    d.deserialize_option(TimeVisitor)
 }
 
 #[cfg(test)]
@@ -254,6 +308,24 @@ mod tests {
             consent(ChannelKind::Sms, None, None).state,
             ConsentState::Unknown
         );
+    }
+
+    #[test]
+    fn ids_never_floats() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "id_string")]
+            id: String,
+            #[serde(default, deserialize_with = "opt_id_string")]
+            o: Option<String>,
+        }
+        let t: T = serde_json::from_str(r#"{"id": 18446744073709551615, "o": null}"#).unwrap();
+        assert_eq!((t.id.as_str(), t.o), ("18446744073709551615", None));
+        let t: T = serde_json::from_str(r#"{"id": "gid://shopify/Order/5", "o": "7"}"#).unwrap();
+        assert_eq!((t.id.as_str(), t.o.as_deref()), ("5", Some("7")));
+        assert!(serde_json::from_str::<T>(r#"{"id": 1.5}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"id": -1}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"id": null}"#).is_err());
     }
 
     #[test]
