@@ -137,6 +137,25 @@ pub(crate) fn valid_shop_host(shop: &str) -> bool {
 
 /// A client for one shop's Admin API. Cheap to clone; clones share the connection pool and
 /// the rate-limit models.
+///
+/// ```no_run
+/// use aftercare::platform::{OrderSource, OrderAnnotator};
+/// use aftercare_shopify::{ShopifyClient, ShopifyConfig, AFTERCARE_TOPICS};
+/// use futures::StreamExt;
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let shop = ShopifyClient::new(ShopifyConfig::new("demo.myshopify.com", "shpat_…"))?;
+/// shop.ensure_webhooks("https://app.example.com/webhooks/shopify", AFTERCARE_TOPICS).await?;
+/// let since = chrono::Utc::now() - chrono::Duration::days(7);
+/// let mut orders = shop.updated_since(since);
+/// while let Some(order) = orders.next().await {
+///     let order = order?;
+///     for s in shop.shipments(&order.id).await? {
+///         println!("{} {:?} {:?}", order.number, s.status, s.tracking_numbers);
+///     }
+/// }
+/// shop.add_order_tags(&"450789469".into(), &["aftercare:nps-sent".into()]).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct ShopifyClient {
     http: reqwest::Client,

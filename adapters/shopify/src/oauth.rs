@@ -120,6 +120,36 @@ impl OAuthApp {
         &self.client_id
     }
 
+    /// The URL to send a merchant to for installing the app:
+    /// `https://{shop}/admin/oauth/authorize?client_id=…&scope=…&redirect_uri=…&state=…`.
+    /// `state` is a fresh random nonce the app stores and compares with the callback's.
+    ///
+    /// ```
+    /// let app = aftercare_shopify::OAuthApp::new("abc", "secret");
+    /// let u = app.authorize_url("demo.myshopify.com", &["read_orders", "write_orders"], "https://app.example.com/auth/callback", "n0nce").unwrap();
+    /// assert_eq!(u.as_str(), "https://demo.myshopify.com/admin/oauth/authorize?client_id=abc&scope=read_orders%2Cwrite_orders&redirect_uri=https%3A%2F%2Fapp.example.com%2Fauth%2Fcallback&state=n0nce");
+    /// assert!(app.authorize_url("evil.com", &[], "https://x", "n").is_err());
+    /// ```
+    pub fn authorize_url(
+        &self,
+        shop: &str,
+        scopes: &[&str],
+        redirect_uri: &str,
+        state: &str,
+    ) -> Result<Url, OAuthRejection> {
+        if !is_myshopify_domain(shop) {
+            return Err(OAuthRejection::BadShop(shop.to_owned()));
+        }
+        let mut u = Url::parse(&format!("https://{shop}/admin/oauth/authorize"))
+            .map_err(|_| OAuthRejection::BadShop(shop.to_owned()))?;
+        u.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("scope", &scopes.join(","))
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state);
+        Ok(u)
+    }
+
     /// Checks only the `hmac` of a raw query string (with or without the leading `?`), in
     /// constant time.
     ///

@@ -228,6 +228,10 @@ fn rotated_secrets_are_accepted() {
     ]);
     let h = RawHeaders::from_pairs(v1_headers());
     assert!(verify(&s, &h, V1_BODY).is_ok());
+    assert!(
+        !format!("{s:?}").contains("test_secret_key"),
+        "secrets never in Debug"
+    );
     let only_new = ShopifyWebhooks::new(Secret::from("new secret"));
     assert_eq!(
         verify(&only_new, &h, V1_BODY).unwrap_err(),
