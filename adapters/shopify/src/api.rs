@@ -68,13 +68,17 @@ query AftercareShipments($id: ID!) {
 }"#;
 
 /// Customer contact, locale and marketing consent
-/// (<https://shopify.dev/docs/api/admin-graphql/latest/objects/Customer>).
+/// (<https://shopify.dev/docs/api/admin-graphql/latest/objects/Customer>). Uses
+/// `defaultEmailAddress` / `defaultPhoneNumber` (API 2025-04 and later; `email`, `phone`,
+/// `emailMarketingConsent` and `smsMarketingConsent` are deprecated since), so it needs an
+/// API version of 2025-04 or newer. The response mapping also reads the deprecated fields
+/// when a proxy or an older schema returns them.
 const CUSTOMER_QUERY: &str = r#"
 query AftercareCustomer($id: ID!) {
   customer(id: $id) {
-    id firstName lastName email phone locale updatedAt
-    emailMarketingConsent { marketingState consentUpdatedAt }
-    smsMarketingConsent { marketingState consentUpdatedAt }
+    id firstName lastName locale updatedAt
+    defaultEmailAddress { emailAddress marketingState marketingUpdatedAt }
+    defaultPhoneNumber { phoneNumber marketingState marketingUpdatedAt }
   }
 }"#;
 
@@ -411,16 +415,41 @@ struct GConsent {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct GEmail {
+    email_address: Option<String>,
+    marketing_state: Option<String>,
+    #[serde(default, deserialize_with = "opt_time")]
+    marketing_updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GPhone {
+    phone_number: Option<String>,
+    marketing_state: Option<String>,
+    #[serde(default, deserialize_with = "opt_time")]
+    marketing_updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct GCustomer {
     id: String,
     first_name: Option<String>,
     last_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
     locale: Option<String>,
     #[serde(default, deserialize_with = "opt_time")]
     updated_at: Option<DateTime<Utc>>,
+    default_email_address: Option<GEmail>,
+    default_phone_number: Option<GPhone>,
+    // Deprecated since 2025-04.
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
     email_marketing_consent: Option<GConsent>,
+    #[serde(default)]
     sms_marketing_consent: Option<GConsent>,
 }
 
@@ -647,23 +676,47 @@ impl CustomerDirectory for ShopifyClient {
             let mut m = Customer::new(numeric_id(&c.id));
             m.first_name = some(c.first_name);
             m.last_name = some(c.last_name);
-            m.email = some(c.email);
-            m.phone = some(c.phone);
             m.locale = some(c.locale);
             m.updated_at = c.updated_at;
-            if let Some(e) = c.email_marketing_consent {
-                m.consents.push(consent(
-                    ChannelKind::Email,
-                    e.marketing_state.as_deref(),
-                    e.consent_updated_at,
-                ));
+            match c.default_email_address {
+                Some(e) => {
+                    m.email = some(e.email_address);
+                    m.consents.push(consent(
+                        ChannelKind::Email,
+                        e.marketing_state.as_deref(),
+                        e.marketing_updated_at,
+                    ));
+                }
+                None => {
+                    m.email = some(c.email);
+                    if let Some(e) = c.email_marketing_consent {
+                        m.consents.push(consent(
+                            ChannelKind::Email,
+                            e.marketing_state.as_deref(),
+                            e.consent_updated_at,
+                        ));
+                    }
+                }
             }
-            if let Some(s) = c.sms_marketing_consent {
-                m.consents.push(consent(
-                    ChannelKind::Sms,
-                    s.marketing_state.as_deref(),
-                    s.consent_updated_at,
-                ));
+            match c.default_phone_number {
+                Some(p) => {
+                    m.phone = some(p.phone_number);
+                    m.consents.push(consent(
+                        ChannelKind::Sms,
+                        p.marketing_state.as_deref(),
+                        p.marketing_updated_at,
+                    ));
+                }
+                None => {
+                    m.phone = some(c.phone);
+                    if let Some(s) = c.sms_marketing_consent {
+                        m.consents.push(consent(
+                            ChannelKind::Sms,
+                            s.marketing_state.as_deref(),
+                            s.consent_updated_at,
+                        ));
+                    }
+                }
             }
             m
         }))
