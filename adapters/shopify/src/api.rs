@@ -49,7 +49,9 @@ query AftercareOrders($first: Int!, $after: String, $query: String) {
   }
 }"#;
 
-/// Fulfillments with `trackingInfo { company number url }` and their events
+/// Fulfillments with `trackingInfo { company number url }` (field names confirmed on the
+/// `FulfillmentTrackingInfo` reference page) and their events sorted by `HAPPENED_AT`
+/// (`FulfillmentEventSortKeys`)
 /// (<https://shopify.dev/docs/api/admin-graphql/latest/objects/Fulfillment>,
 /// `FulfillmentTrackingInfo`, `FulfillmentEvent`).
 const SHIPMENTS_QUERY: &str = r#"
@@ -82,6 +84,12 @@ query AftercareCustomer($id: ID!) {
   }
 }"#;
 
+// The write-back mutations, checked against Shopify's reference (the facts file had their
+// names as unverified): `tagsAdd(id:, tags:)` returning `TagsAddPayload { node userErrors }`
+// (https://shopify.dev/docs/api/admin-graphql/latest/mutations/tagsAdd), `orderUpdate(input:
+// OrderInput)` (https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderUpdate) and
+// `metafieldsSet(metafields: [MetafieldsSetInput!]!)` with `ownerId`, `namespace`, `key`,
+// `type`, `value` (https://shopify.dev/docs/api/admin-graphql/latest/mutations/metafieldsSet).
 const TAGS_ADD: &str = r#"
 mutation AftercareTagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { userErrors { field message } }
