@@ -169,9 +169,9 @@ impl WebhookSource for ShopifyWebhooks {
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<VerifiedWebhook, Rejection> {
         // Like `detectWebhookType` in Shopify's library: a `shopify-hmac-sha256` header (no
         // `X-` prefix) marks an Events delivery.
-        let (names, verifier) = if request.headers.get(EVENTS.hmac).is_some()
-            && request.headers.get(CLASSIC.hmac).is_none()
-        {
+        let is_events = request.headers.get(EVENTS.hmac).is_some()
+            && request.headers.get(CLASSIC.hmac).is_none();
+        let (names, verifier) = if is_events {
             (&EVENTS, &self.events)
         } else {
             (&CLASSIC, &self.classic)
@@ -182,7 +182,13 @@ impl WebhookSource for ShopifyWebhooks {
         let shop = required(request.headers, names.shop)?;
         let api_version = required(request.headers, names.api_version)?;
         let webhook_id = required(request.headers, names.webhook_id)?;
-        let event_id = header(request.headers, names.event_id);
+        // Events deliveries always carry `shopify-event-id` (required by Shopify's library);
+        // classic webhooks may not.
+        let event_id = if is_events {
+            Some(required(request.headers, names.event_id)?)
+        } else {
+            header(request.headers, names.event_id)
+        };
         let key = match (self.dedupe, event_id) {
             (DedupeKey::EventThenWebhookId, Some(e)) => e,
             _ => webhook_id,
@@ -249,7 +255,8 @@ pub fn decode_topic(
         "orders/paid" => vec![PlatformEvent::OrderPaid {
             order: order(body)?.1,
         }],
-        "orders/updated" | "orders/edited" => {
+        // (`orders/edited` carries an `order_edit` object, not an order: left unrecognized.)
+        "orders/updated" => {
             vec![PlatformEvent::OrderUpdated {
                 order: order(body)?.1,
             }]

@@ -313,6 +313,14 @@ fn orders_create_doc_example() {
     let addr = order.shipping_address.as_ref().unwrap();
     assert_eq!(addr.lines, vec!["123 Shipping Street"]);
     assert_eq!(addr.country_code.as_deref(), Some("US"));
+    // `orders/edited` sends an `order_edit`, not an order: not decoded as one.
+    let ev = decode_topic(
+        "orders/edited",
+        None,
+        br#"{"order_edit": {"id": 78912328, "order_id": 450789469}}"#,
+    )
+    .unwrap();
+    assert_eq!(ev[0].kind(), "unrecognized");
     for topic in ["orders/paid", "orders/cancelled", "orders/updated"] {
         let ev = decode_topic(topic, None, &fixture("orders_create.json")).unwrap();
         assert_eq!(ev.len(), 1);
