@@ -536,3 +536,77 @@ async fn webhook_registration_is_idempotent() {
         "second run created nothing"
     );
 }
+
+#[tokio::test]
+async fn network_errors_are_retried_then_reported_retryable() {
+    // A port nothing listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = ShopifyClient::new(
+        ShopifyConfig::new("demo.myshopify.com", "shpat_secret_token")
+            .base_url(url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap())
+            .retry_policy(RetryPolicy::new(
+                Duration::from_millis(5),
+                Duration::from_millis(20),
+                3,
+            )),
+    )
+    .unwrap();
+    let err = c.order(&OrderId::from("1")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            aftercare::Error::Platform {
+                status: None,
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("after 3 attempts"), "{err}");
+}
+
+#[tokio::test]
+async fn rest_helper_errors_and_links() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/admin/api/2026-10/orders/450789469.json"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("oops"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/admin/api/2026-10/orders/450789469.json"))
+        .and(header("X-Shopify-Access-Token", "shpat_secret_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Shopify-Shop-Api-Call-Limit", "1/40")
+                .set_body_json(json!({"order": {"id": 450789469u64}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/admin/api/2026-10/orders/1.json"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"errors": "Not Found"})))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let page = c.rest_get("orders/450789469.json").await.unwrap();
+    assert_eq!(page.body["order"]["id"], 450789469u64);
+    assert!(page.next.is_none());
+    let err = c.rest_get("orders/1.json").await.unwrap_err();
+    assert!(
+        err.to_string().contains("Not Found") && !err.is_retryable(),
+        "{err}"
+    );
+    // A Link to another host is never followed (the token would leak).
+    let err = c
+        .rest_get("https://elsewhere.example/admin/api/2026-10/orders.json")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another host"), "{err}");
+}
