@@ -1,0 +1,342 @@
+//! Conversions shared by webhook payloads and GraphQL responses: ids, money, tags, statuses,
+//! consent.
+
+use aftercare::model::{ChannelKind, Consent, ConsentState, Money, Purpose, ShipmentStatus};
+use chrono::{DateTime, Utc};
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// The numeric id inside a GraphQL global id: `gid://shopify/Order/820982911946154500` →
+/// `820982911946154500`, so that webhook ids (plain numbers) and API ids match. Text that is
+/// not a gid is returned unchanged; query strings (`?…`) are dropped.
+///
+/// ```
+/// use aftercare_shopify::numeric_id;
+/// assert_eq!(numeric_id("gid://shopify/Order/820982911946154500"), "820982911946154500");
+/// assert_eq!(numeric_id("450789469"), "450789469");
+/// ```
+pub fn numeric_id(gid: &str) -> &str {
+    match gid.strip_prefix("gid://shopify/") {
+        Some(rest) => {
+            let rest = rest.split('?').next().unwrap_or(rest);
+            rest.rsplit('/').next().unwrap_or(rest)
+        }
+        None => gid,
+    }
+}
+
+/// The GraphQL global id of a resource: `gid("Order", "450789469")`. An id that is already
+/// a gid is kept.
+///
+/// ```
+/// assert_eq!(aftercare_shopify::gid("Order", "450789469"), "gid://shopify/Order/450789469");
+/// ```
+pub fn gid(kind: &str, id: &str) -> String {
+    if id.starts_with("gid://") {
+        id.to_owned()
+    } else {
+        format!("gid://shopify/{kind}/{id}")
+    }
+}
+
+/// Minor-unit exponent of an ISO 4217 currency (2 unless listed).
+fn currency_exponent(code: &str) -> u32 {
+    match code.to_ascii_uppercase().as_str() {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
+/// Parses a Shopify money string (`"135.49"`) into minor units of `currency`, exactly (no
+/// floating point). Extra fraction digits must be zeros (`"1000.00"` in JPY is 1000);
+/// anything else is `None`.
+///
+/// ```
+/// use aftercare_shopify::parse_money;
+/// assert_eq!(parse_money("135.49", "USD").unwrap().minor_units, 13549);
+/// assert_eq!(parse_money("1000.00", "JPY").unwrap().minor_units, 1000);
+/// assert_eq!(parse_money("1.5", "KWD").unwrap().minor_units, 1500);
+/// assert!(parse_money("1.234", "USD").is_none());
+/// ```
+pub fn parse_money(amount: &str, currency: &str) -> Option<Money> {
+    let exp = currency_exponent(currency);
+    let s = amount.trim();
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let exp_us = exp as usize;
+    let (kept, extra) = if frac.len() > exp_us {
+        frac.split_at(exp_us)
+    } else {
+        (frac, "")
+    };
+    if extra.bytes().any(|b| b != b'0') {
+        return None;
+    }
+    let mut units: i64 = 0;
+    for b in int.bytes().chain(kept.bytes()) {
+        units = units.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+    }
+    for _ in kept.len()..exp_us {
+        units = units.checked_mul(10)?;
+    }
+    Some(Money::new(
+        if neg { -units } else { units },
+        currency.to_ascii_uppercase(),
+    ))
+}
+
+/// Splits Shopify's comma-separated tag string (`"vip, repeat-buyer"`).
+pub(crate) fn split_tags(tags: &str) -> Vec<String> {
+    tags.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Maps a fulfillment's shipment status (`FulfillmentEventStatus` in GraphQL, lowercase
+/// `shipment_status` in webhooks) with [`ShipmentStatus::parse`]; `FULFILLED` and
+/// `MARKED_AS_FULFILLED` (GraphQL `displayStatus` when no carrier event exists yet) mean
+/// the merchant confirmed the fulfillment. Unknown values are kept raw.
+pub(crate) fn shipment_status(raw: &str) -> ShipmentStatus {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "fulfilled" | "marked_as_fulfilled" | "success" => ShipmentStatus::Confirmed,
+        "open" => ShipmentStatus::Confirmed,
+        _ => ShipmentStatus::parse(raw),
+    }
+}
+
+/// Maps a marketing consent state (`subscribed`/`SUBSCRIBED` → granted,
+/// `unsubscribed` → denied, anything else unknown).
+pub(crate) fn consent(
+    channel: ChannelKind,
+    state: Option<&str>,
+    at: Option<DateTime<Utc>>,
+) -> Consent {
+    let s = match state.map(|s| s.trim().to_ascii_lowercase()) {
+        Some(s) if s == "subscribed" => ConsentState::Granted,
+        Some(s) if s == "unsubscribed" => ConsentState::Denied,
+        _ => ConsentState::Unknown,
+    };
+    let mut c = Consent::new(Purpose::Marketing, channel, s);
+    c.updated_at = at;
+    c.source = Some("shopify".into());
+    c
+}
+
+/// Accepts an id as a JSON number (u64, or a non-negative i64) or a string (a gid is reduced
+/// to its number), without buffering (untagged enums would).
+struct IdVisitor;
+
+impl<'de> Visitor<'de> for IdVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an id (integer or string)")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        if v < 0 {
+            return Err(E::custom(format!("negative id {v}")));
+        }
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Err(E::custom(format!(
+            "id {v} is not an integer; ids are never floats"
+        )))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(numeric_id(v).to_owned()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(IdVisitor)
+    }
+}
+
+/// Deserializes an id given as a JSON number (u64) or a string into its decimal text.
+pub(crate) fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_any(IdVisitor)?
+        .ok_or_else(|| de::Error::custom("the id is null"))
+}
+
+/// Like [`id_string`], for optional ids (`null` or absent → `None`).
+pub(crate) fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_option(IdVisitor)
+}
+
+/// A list of ids (numbers or strings); `null` is empty.
+pub(crate) fn id_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct Id(String);
+    impl<'de> Deserialize<'de> for Id {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            id_string(d).map(Id)
+        }
+    }
+    Ok(Option::<Vec<Id>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.0)
+        .collect())
+}
+
+/// `null` → the type's default (for lists and strings Shopify sends as `null`).
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+struct TimeVisitor;
+
+impl<'de> Visitor<'de> for TimeVisitor {
+    type Value = Option<DateTime<Utc>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 timestamp or null")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(DateTime::parse_from_rfc3339(v.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(TimeVisitor)
+    }
+}
+
+/// A timestamp with any offset (`2024-05-03T14:22:11-04:00`) as UTC; unparsable text is
+/// `None` rather than an error, since a timestamp is never worth dead-lettering an event.
+/// Read without allocating.
+pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    d.deserialize_option(TimeVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn money_edge_cases() {
+        assert_eq!(parse_money("0.00", "USD").unwrap().minor_units, 0);
+        assert_eq!(parse_money("10", "USD").unwrap().minor_units, 1000);
+        assert_eq!(parse_money("-5.5", "EUR").unwrap().minor_units, -550);
+        assert_eq!(
+            parse_money("92233720368547758.07", "USD")
+                .unwrap()
+                .minor_units,
+            i64::MAX
+        );
+        assert!(parse_money("92233720368547758.08", "USD").is_none());
+        assert!(parse_money("1e3", "USD").is_none());
+        assert!(parse_money("", "USD").is_none());
+        assert!(parse_money(".", "USD").is_none());
+        assert_eq!(parse_money("3.010", "OMR").unwrap().minor_units, 3010);
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(shipment_status("IN_TRANSIT"), ShipmentStatus::InTransit);
+        assert_eq!(
+            shipment_status("label_printed"),
+            ShipmentStatus::LabelCreated
+        );
+        assert_eq!(shipment_status("FULFILLED"), ShipmentStatus::Confirmed);
+        assert_eq!(
+            shipment_status("TELEPORTED"),
+            ShipmentStatus::Unknown("TELEPORTED".into())
+        );
+    }
+
+    #[test]
+    fn consents() {
+        assert_eq!(
+            consent(ChannelKind::Email, Some("SUBSCRIBED"), None).state,
+            ConsentState::Granted
+        );
+        assert_eq!(
+            consent(ChannelKind::Sms, Some("unsubscribed"), None).state,
+            ConsentState::Denied
+        );
+        assert_eq!(
+            consent(ChannelKind::Sms, Some("not_subscribed"), None).state,
+            ConsentState::Unknown
+        );
+        assert_eq!(
+            consent(ChannelKind::Sms, None, None).state,
+            ConsentState::Unknown
+        );
+    }
+
+    #[test]
+    fn ids_never_floats() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "id_string")]
+            id: String,
+            #[serde(default, deserialize_with = "opt_id_string")]
+            o: Option<String>,
+        }
+        let t: T = serde_json::from_str(r#"{"id": 18446744073709551615, "o": null}"#).unwrap();
+        assert_eq!((t.id.as_str(), t.o), ("18446744073709551615", None));
+        let t: T = serde_json::from_str(r#"{"id": "gid://shopify/Order/5", "o": "7"}"#).unwrap();
+        assert_eq!((t.id.as_str(), t.o.as_deref()), ("5", Some("7")));
+        assert!(serde_json::from_str::<T>(r#"{"id": 1.5}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"id": -1}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"id": null}"#).is_err());
+    }
+
+    #[test]
+    fn gids() {
+        assert_eq!(
+            numeric_id("gid://shopify/Customer/115310627314723950"),
+            "115310627314723950"
+        );
+        assert_eq!(
+            numeric_id("gid://shopify/Fulfillment/255858046?x=1"),
+            "255858046"
+        );
+    }
+}
