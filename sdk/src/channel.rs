@@ -94,9 +94,6 @@ pub trait MessageChannel: Send + Sync + std::fmt::Debug {
 
     /// Sends one message. `idempotency_key` is stable across attempts of the same message;
     /// pass it to providers that de-duplicate (and use it for a stable email Message-ID).
-    async fn send(
-        &self,
-        message: &OutboundMessage,
-        idempotency_key: &str,
-    ) -> Result<Receipt, SendError>;
+    async fn send(&self, message: &OutboundMessage, idempotency_key: &str)
+    -> Result<Receipt, SendError>;
 }

@@ -68,12 +68,7 @@ fn webhook(source: &str, key: &str, body: &[u8]) -> NewInboxEntry {
 }
 
 fn message(to: &str, order: &str) -> OutboundMessage {
-    let mut m = OutboundMessage::new(
-        ChannelKind::Sms,
-        to,
-        Purpose::Transactional,
-        "Your parcel ships",
-    );
+    let mut m = OutboundMessage::new(ChannelKind::Sms, to, Purpose::Transactional, "Your parcel ships");
     m.order_id = Some(OrderId::new(order));
     m.customer_id = Some(CustomerId::new("c-1"));
     m.shop = Some(ShopId::new("demo.myshopify.com"));
@@ -84,32 +79,13 @@ const LEASE: Duration = Duration::from_secs(60);
 
 pub async fn inbox_insert_dedupes(s: Arc<dyn Store>) {
     let a = s.insert(webhook("shopify", "evt-1", b"{}")).await.unwrap();
-    let b = s
-        .insert(webhook("shopify", "evt-1", b"{\"other\":1}"))
-        .await
-        .unwrap();
-    assert!(
-        matches!(a, InboxInsert::Inserted(_)),
-        "first insert must be new: {a:?}"
-    );
-    assert_eq!(
-        b,
-        InboxInsert::Duplicate(a.id()),
-        "same source and key must be a duplicate"
-    );
-    let c = s
-        .insert(webhook("woocommerce", "evt-1", b"{}"))
-        .await
-        .unwrap();
-    assert!(
-        matches!(c, InboxInsert::Inserted(_)),
-        "the key is scoped to its source"
-    );
+    let b = s.insert(webhook("shopify", "evt-1", b"{\"other\":1}")).await.unwrap();
+    assert!(matches!(a, InboxInsert::Inserted(_)), "first insert must be new: {a:?}");
+    assert_eq!(b, InboxInsert::Duplicate(a.id()), "same source and key must be a duplicate");
+    let c = s.insert(webhook("woocommerce", "evt-1", b"{}")).await.unwrap();
+    assert!(matches!(c, InboxInsert::Inserted(_)), "the key is scoped to its source");
     let e = s.inbox_entry(a.id()).await.unwrap().unwrap();
-    assert_eq!(
-        e.body, b"{}",
-        "a duplicate must not overwrite the stored body"
-    );
+    assert_eq!(e.body, b"{}", "a duplicate must not overwrite the stored body");
     let claimed = s.claim(t0(), 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 2, "a duplicate is processed once");
 }
@@ -117,9 +93,7 @@ pub async fn inbox_insert_dedupes(s: Arc<dyn Store>) {
 pub async fn inbox_roundtrips_every_field(s: Arc<dyn Store>) {
     let mut w = webhook("shopify", "evt-rt", &[0xff, 0x00, b'{', 0x80]);
     w.verified.occurred_at = Some(t("2026-02-28T23:59:59Z"));
-    w.verified
-        .meta
-        .insert("api_version".into(), "2026-01".into());
+    w.verified.meta.insert("api_version".into(), "2026-01".into());
     let id = s.insert(w).await.unwrap().id();
     let e = s.inbox_entry(id).await.unwrap().expect("entry stored");
     assert_eq!(e.source, "shopify");
@@ -127,15 +101,8 @@ pub async fn inbox_roundtrips_every_field(s: Arc<dyn Store>) {
     assert_eq!(e.topic.as_deref(), Some("orders/fulfilled"));
     assert_eq!(e.shop.as_deref(), Some("demo.myshopify.com"));
     assert_eq!(e.occurred_at, Some(t("2026-02-28T23:59:59Z")));
-    assert_eq!(
-        e.meta.get("api_version").map(String::as_str),
-        Some("2026-01")
-    );
-    assert_eq!(
-        e.body,
-        vec![0xff, 0x00, b'{', 0x80],
-        "the body is stored byte for byte"
-    );
+    assert_eq!(e.meta.get("api_version").map(String::as_str), Some("2026-01"));
+    assert_eq!(e.body, vec![0xff, 0x00, b'{', 0x80], "the body is stored byte for byte");
     assert_eq!(e.received_at, t0());
     assert_eq!(e.status, InboxStatus::Pending);
     assert_eq!(e.attempts, 0);
@@ -143,108 +110,48 @@ pub async fn inbox_roundtrips_every_field(s: Arc<dyn Store>) {
 }
 
 pub async fn inbox_claim_is_a_lease(s: Arc<dyn Store>) {
-    let id = s
-        .insert(webhook("shopify", "evt-l", b"{}"))
-        .await
-        .unwrap()
-        .id();
+    let id = s.insert(webhook("shopify", "evt-l", b"{}")).await.unwrap().id();
     let first = s.claim(t0(), 10, LEASE).await.unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].id, id);
     assert_eq!(first[0].attempts, 1, "a claim counts as an attempt");
-    assert!(
-        s.claim(t0() + secs(30), 10, LEASE)
-            .await
-            .unwrap()
-            .is_empty(),
-        "claimed work is hidden during the lease"
-    );
+    assert!(s.claim(t0() + secs(30), 10, LEASE).await.unwrap().is_empty(), "claimed work is hidden during the lease");
     let again = s.claim(t0() + secs(61), 10, LEASE).await.unwrap();
-    assert_eq!(
-        again.len(),
-        1,
-        "work whose lease ran out (a crashed worker) is claimed again"
-    );
+    assert_eq!(again.len(), 1, "work whose lease ran out (a crashed worker) is claimed again");
     assert_eq!(again[0].attempts, 2);
 }
 
 pub async fn inbox_complete_and_retry(s: Arc<dyn Store>) {
-    let a = s
-        .insert(webhook("shopify", "evt-a", b"{}"))
-        .await
-        .unwrap()
-        .id();
-    let b = s
-        .insert(webhook("shopify", "evt-b", b"{}"))
-        .await
-        .unwrap()
-        .id();
+    let a = s.insert(webhook("shopify", "evt-a", b"{}")).await.unwrap().id();
+    let b = s.insert(webhook("shopify", "evt-b", b"{}")).await.unwrap().id();
     assert_eq!(s.claim(t0(), 10, LEASE).await.unwrap().len(), 2);
     s.complete(a, t0()).await.unwrap();
-    s.retry_at(b, t0() + secs(600), "platform API returned 503")
-        .await
-        .unwrap();
-    assert!(
-        s.claim(t0() + secs(599), 10, LEASE)
-            .await
-            .unwrap()
-            .is_empty(),
-        "not before its retry time"
-    );
+    s.retry_at(b, t0() + secs(600), "platform API returned 503").await.unwrap();
+    assert!(s.claim(t0() + secs(599), 10, LEASE).await.unwrap().is_empty(), "not before its retry time");
     let later = s.claim(t0() + secs(600), 10, LEASE).await.unwrap();
-    assert_eq!(
-        later.iter().map(|e| e.id).collect::<Vec<_>>(),
-        vec![b],
-        "a completed entry is never claimed again"
-    );
-    assert_eq!(
-        later[0].last_error.as_deref(),
-        Some("platform API returned 503")
-    );
+    assert_eq!(later.iter().map(|e| e.id).collect::<Vec<_>>(), vec![b], "a completed entry is never claimed again");
+    assert_eq!(later[0].last_error.as_deref(), Some("platform API returned 503"));
     assert_eq!(later[0].attempts, 2);
-    assert_eq!(
-        s.inbox_entry(a).await.unwrap().unwrap().status,
-        InboxStatus::Done
-    );
+    assert_eq!(s.inbox_entry(a).await.unwrap().unwrap().status, InboxStatus::Done);
 }
 
 pub async fn inbox_dead_letter_and_requeue(s: Arc<dyn Store>) {
-    let id = s
-        .insert(webhook("shopify", "evt-d", b"not json"))
-        .await
-        .unwrap()
-        .id();
+    let id = s.insert(webhook("shopify", "evt-d", b"not json")).await.unwrap().id();
     s.claim(t0(), 10, LEASE).await.unwrap();
-    s.dead_letter(id, "could not decode: expected value")
-        .await
-        .unwrap();
-    assert!(
-        s.claim(t0() + secs(3600), 10, LEASE)
-            .await
-            .unwrap()
-            .is_empty(),
-        "dead letters are not claimed"
-    );
+    s.dead_letter(id, "could not decode: expected value").await.unwrap();
+    assert!(s.claim(t0() + secs(3600), 10, LEASE).await.unwrap().is_empty(), "dead letters are not claimed");
     let dead = s.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].status, InboxStatus::Dead);
-    assert_eq!(
-        dead[0].last_error.as_deref(),
-        Some("could not decode: expected value")
-    );
+    assert_eq!(dead[0].last_error.as_deref(), Some("could not decode: expected value"));
     assert!(s.requeue(id, t0() + secs(10)).await.unwrap());
-    assert!(
-        !s.requeue(id, t0() + secs(10)).await.unwrap(),
-        "only a dead entry can be requeued"
-    );
+    assert!(!s.requeue(id, t0() + secs(10)).await.unwrap(), "only a dead entry can be requeued");
     assert_eq!(s.claim(t0() + secs(10), 10, LEASE).await.unwrap().len(), 1);
 }
 
 pub async fn inbox_concurrent_claims_are_disjoint(s: Arc<dyn Store>) {
     for i in 0..40 {
-        s.insert(webhook("shopify", &format!("evt-c{i}"), b"{}"))
-            .await
-            .unwrap();
+        s.insert(webhook("shopify", &format!("evt-c{i}"), b"{}")).await.unwrap();
     }
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -267,83 +174,37 @@ pub async fn inbox_concurrent_claims_are_disjoint(s: Arc<dyn Store>) {
     }
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(all.len(), 40, "every entry claimed exactly once");
-    assert_eq!(
-        unique.len(),
-        40,
-        "no entry claimed twice by concurrent workers"
-    );
+    assert_eq!(unique.len(), 40, "no entry claimed twice by concurrent workers");
 }
 
 pub async fn outbox_enqueue_dedupes_and_ledgers(s: Arc<dyn Store>) {
     let key = "tracking:1001:f-1:shipped:sms";
     let a = s
-        .enqueue(
-            NewOutboxMessage::new(
-                key,
-                message("+15555550100", "1001"),
-                t0(),
-                "shipment created",
-            ),
-            t0(),
-        )
+        .enqueue(NewOutboxMessage::new(key, message("+15555550100", "1001"), t0(), "shipment created"), t0())
         .await
         .unwrap();
     let b = s
-        .enqueue(
-            NewOutboxMessage::new(
-                key,
-                message("+15555550100", "1001"),
-                t0(),
-                "repeated webhook",
-            ),
-            t0() + secs(5),
-        )
+        .enqueue(NewOutboxMessage::new(key, message("+15555550100", "1001"), t0(), "repeated webhook"), t0() + secs(5))
         .await
         .unwrap();
     assert!(matches!(a, Enqueue::New(_)));
-    assert_eq!(
-        b,
-        Enqueue::Duplicate(a.id()),
-        "one message per idempotency key"
-    );
+    assert_eq!(b, Enqueue::Duplicate(a.id()), "one message per idempotency key");
     let rows = s.ledger_for_key(key).await.unwrap();
-    assert_eq!(
-        rows.len(),
-        2,
-        "enqueue and duplicate are both ledgered: {rows:?}"
-    );
+    assert_eq!(rows.len(), 2, "enqueue and duplicate are both ledgered: {rows:?}");
     assert_eq!(rows[0].decision, Decision::Enqueued);
     assert_eq!(rows[0].reason, "shipment created");
     assert_eq!(rows[1].decision, Decision::Skipped);
-    assert!(
-        rows[1].reason.contains("repeated webhook"),
-        "the duplicate's reason is kept: {}",
-        rows[1].reason
-    );
+    assert!(rows[1].reason.contains("repeated webhook"), "the duplicate's reason is kept: {}", rows[1].reason);
     assert_eq!(rows[0].order_id, Some(OrderId::new("1001")));
     assert_eq!(rows[0].channel, Some(ChannelKind::Sms));
     let e = s.outbox_by_key(key).await.unwrap().unwrap();
-    assert_eq!(
-        e.message,
-        message("+15555550100", "1001"),
-        "the message round-trips"
-    );
+    assert_eq!(e.message, message("+15555550100", "1001"), "the message round-trips");
     assert_eq!(e.status, OutboxStatus::Pending);
 }
 
 pub async fn outbox_claims_only_due(s: Arc<dyn Store>) {
-    s.enqueue(
-        NewOutboxMessage::new("k-now", message("+1", "1"), t0(), "r"),
-        t0(),
-    )
-    .await
-    .unwrap();
-    s.enqueue(
-        NewOutboxMessage::new("k-later", message("+1", "1"), t0() + secs(3600), "r"),
-        t0(),
-    )
-    .await
-    .unwrap();
+    s.enqueue(NewOutboxMessage::new("k-now", message("+1", "1"), t0(), "r"), t0()).await.unwrap();
+    s.enqueue(NewOutboxMessage::new("k-later", message("+1", "1"), t0() + secs(3600), "r"), t0()).await.unwrap();
     let got = s.claim_due(t0(), 10, LEASE).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].entry.key, "k-now");
@@ -351,220 +212,69 @@ pub async fn outbox_claims_only_due(s: Arc<dyn Store>) {
     assert!(!got[0].recovered);
     assert_eq!(got[0].entry.status, OutboxStatus::Sending);
     let r = Receipt::new("SM1", t0());
-    assert!(
-        s.mark_sent(got[0].entry.id, got[0].attempt, &r, t0(), "sent")
-            .await
-            .unwrap()
-    );
+    assert!(s.mark_sent(got[0].entry.id, got[0].attempt, &r, t0(), "sent").await.unwrap());
     let later = s.claim_due(t0() + secs(3600), 10, LEASE).await.unwrap();
-    assert_eq!(
-        later
-            .iter()
-            .map(|c| c.entry.key.as_str())
-            .collect::<Vec<_>>(),
-        vec!["k-later"]
-    );
+    assert_eq!(later.iter().map(|c| c.entry.key.as_str()).collect::<Vec<_>>(), vec!["k-later"]);
 }
 
 pub async fn outbox_mark_sent_needs_the_claim(s: Arc<dyn Store>) {
-    let id = s
-        .enqueue(
-            NewOutboxMessage::new("k-s", message("+1", "7"), t0(), "r"),
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id();
+    let id = s.enqueue(NewOutboxMessage::new("k-s", message("+1", "7"), t0(), "r"), t0()).await.unwrap().id();
     let c = s.claim_due(t0(), 10, LEASE).await.unwrap().remove(0);
     let receipt = Receipt::new("SM123", t0() + secs(1));
-    assert!(
-        !s.mark_sent(id, c.attempt + 1, &receipt, t0(), "sent")
-            .await
-            .unwrap(),
-        "a wrong claim changes nothing"
-    );
-    assert!(
-        s.mark_sent(
-            id,
-            c.attempt,
-            &receipt,
-            t0() + secs(1),
-            "sent on sms as SM123"
-        )
-        .await
-        .unwrap()
-    );
-    assert!(
-        !s.mark_sent(id, c.attempt, &receipt, t0() + secs(2), "again")
-            .await
-            .unwrap(),
-        "a sent message stays sent"
-    );
+    assert!(!s.mark_sent(id, c.attempt + 1, &receipt, t0(), "sent").await.unwrap(), "a wrong claim changes nothing");
+    assert!(s.mark_sent(id, c.attempt, &receipt, t0() + secs(1), "sent on sms as SM123").await.unwrap());
+    assert!(!s.mark_sent(id, c.attempt, &receipt, t0() + secs(2), "again").await.unwrap(), "a sent message stays sent");
     let e = s.outbox_entry(id).await.unwrap().unwrap();
     assert_eq!(e.status, OutboxStatus::Sent);
     assert_eq!(e.receipt, Some(receipt));
-    assert!(
-        s.claim_due(t0() + secs(86_400), 10, LEASE)
-            .await
-            .unwrap()
-            .is_empty(),
-        "sent is final"
-    );
+    assert!(s.claim_due(t0() + secs(86_400), 10, LEASE).await.unwrap().is_empty(), "sent is final");
     let rows = s.ledger_for_order(&OrderId::new("7")).await.unwrap();
-    assert_eq!(
-        rows.iter().map(|r| r.decision).collect::<Vec<_>>(),
-        vec![Decision::Enqueued, Decision::Sent]
-    );
+    assert_eq!(rows.iter().map(|r| r.decision).collect::<Vec<_>>(), vec![Decision::Enqueued, Decision::Sent]);
     assert_eq!(rows[1].reason, "sent on sms as SM123");
 }
 
 pub async fn outbox_expired_sending_is_recovered(s: Arc<dyn Store>) {
-    let id = s
-        .enqueue(
-            NewOutboxMessage::new("k-crash", message("+1", "9"), t0(), "r"),
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id();
+    let id = s.enqueue(NewOutboxMessage::new("k-crash", message("+1", "9"), t0(), "r"), t0()).await.unwrap().id();
     let first = s.claim_due(t0(), 10, LEASE).await.unwrap().remove(0);
     // The dispatcher dies here, with the request maybe in flight.
-    assert!(
-        s.claim_due(t0() + secs(59), 10, LEASE)
-            .await
-            .unwrap()
-            .is_empty(),
-        "not while the lease holds"
-    );
+    assert!(s.claim_due(t0() + secs(59), 10, LEASE).await.unwrap().is_empty(), "not while the lease holds");
     let again = s.claim_due(t0() + secs(61), 10, LEASE).await.unwrap();
     assert_eq!(again.len(), 1);
-    assert!(
-        again[0].recovered,
-        "a message found sending under an expired claim is flagged as recovered"
-    );
+    assert!(again[0].recovered, "a message found sending under an expired claim is flagged as recovered");
     assert_eq!(again[0].attempt, first.attempt + 1);
     let r = Receipt::new("SM-late", t0());
-    assert!(
-        !s.mark_sent(id, first.attempt, &r, t0() + secs(62), "late")
-            .await
-            .unwrap(),
-        "the old claim is void"
-    );
-    assert!(
-        s.mark_sent(id, again[0].attempt, &r, t0() + secs(62), "resent")
-            .await
-            .unwrap()
-    );
+    assert!(!s.mark_sent(id, first.attempt, &r, t0() + secs(62), "late").await.unwrap(), "the old claim is void");
+    assert!(s.mark_sent(id, again[0].attempt, &r, t0() + secs(62), "resent").await.unwrap());
 }
 
 pub async fn outbox_reschedule_and_finish(s: Arc<dyn Store>) {
-    let a = s
-        .enqueue(
-            NewOutboxMessage::new("k-q", message("+1", "5"), t0(), "r"),
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id();
-    let b = s
-        .enqueue(
-            NewOutboxMessage::new("k-x", message("+2", "5"), t0(), "r"),
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id();
-    let c = s
-        .enqueue(
-            NewOutboxMessage::new("k-u", message("+3", "5"), t0(), "r"),
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id();
+    let a = s.enqueue(NewOutboxMessage::new("k-q", message("+1", "5"), t0(), "r"), t0()).await.unwrap().id();
+    let b = s.enqueue(NewOutboxMessage::new("k-x", message("+2", "5"), t0(), "r"), t0()).await.unwrap().id();
+    let c = s.enqueue(NewOutboxMessage::new("k-u", message("+3", "5"), t0(), "r"), t0()).await.unwrap().id();
     let claimed = s.claim_due(t0(), 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 3);
     let att = |id: i64| claimed.iter().find(|c| c.entry.id == id).unwrap().attempt;
     let morning = t0() + secs(10 * 3600);
-    assert!(
-        s.reschedule(
-            a,
-            att(a),
-            morning,
-            Decision::Deferred,
-            "quiet hours until 08:00 local",
-            t0()
-        )
-        .await
-        .unwrap()
-    );
-    assert!(
-        s.finish(b, att(b), OutboxStatus::Skipped, "no consent", t0())
-            .await
-            .unwrap()
-    );
-    assert!(
-        s.finish(
-            c,
-            att(c),
-            OutboxStatus::Uncertain,
-            "timeout after write",
-            t0()
-        )
-        .await
-        .unwrap()
-    );
-    assert!(
-        s.claim_due(morning - secs(1), 10, LEASE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.reschedule(a, att(a), morning, Decision::Deferred, "quiet hours until 08:00 local", t0()).await.unwrap());
+    assert!(s.finish(b, att(b), OutboxStatus::Skipped, "no consent", t0()).await.unwrap());
+    assert!(s.finish(c, att(c), OutboxStatus::Uncertain, "timeout after write", t0()).await.unwrap());
+    assert!(s.claim_due(morning - secs(1), 10, LEASE).await.unwrap().is_empty());
     let next = s.claim_due(morning, 10, LEASE).await.unwrap();
-    assert_eq!(
-        next.len(),
-        1,
-        "only the deferred one comes back; skipped and uncertain are final"
-    );
+    assert_eq!(next.len(), 1, "only the deferred one comes back; skipped and uncertain are final");
     assert_eq!(next[0].entry.id, a);
-    assert_eq!(
-        s.outbox_entry(b).await.unwrap().unwrap().status,
-        OutboxStatus::Skipped
-    );
-    assert_eq!(
-        s.outbox_entry(c)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_error
-            .as_deref(),
-        Some("timeout after write")
-    );
-    assert_eq!(
-        s.outbox_in(OutboxStatus::Uncertain, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(s.outbox_entry(b).await.unwrap().unwrap().status, OutboxStatus::Skipped);
+    assert_eq!(s.outbox_entry(c).await.unwrap().unwrap().last_error.as_deref(), Some("timeout after write"));
+    assert_eq!(s.outbox_in(OutboxStatus::Uncertain, 10).await.unwrap().len(), 1);
     let rows = s.ledger_for_order(&OrderId::new("5")).await.unwrap();
     let decisions: Vec<_> = rows.iter().map(|r| r.decision).collect();
     for d in [Decision::Deferred, Decision::Skipped, Decision::Uncertain] {
-        assert!(
-            decisions.contains(&d),
-            "{d:?} must be ledgered: {decisions:?}"
-        );
+        assert!(decisions.contains(&d), "{d:?} must be ledgered: {decisions:?}");
     }
 }
 
 pub async fn outbox_concurrent_claims_are_disjoint(s: Arc<dyn Store>) {
     for i in 0..40 {
-        s.enqueue(
-            NewOutboxMessage::new(format!("k-{i}"), message("+1", "c"), t0(), "r"),
-            t0(),
-        )
-        .await
-        .unwrap();
+        s.enqueue(NewOutboxMessage::new(format!("k-{i}"), message("+1", "c"), t0(), "r"), t0()).await.unwrap();
     }
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -586,19 +296,11 @@ pub async fn outbox_concurrent_claims_are_disjoint(s: Arc<dyn Store>) {
         all.extend(t.await.unwrap());
     }
     let unique: HashSet<_> = all.iter().collect();
-    assert_eq!(
-        (all.len(), unique.len()),
-        (40, 40),
-        "each message claimed by exactly one dispatcher"
-    );
+    assert_eq!((all.len(), unique.len()), (40, 40), "each message claimed by exactly one dispatcher");
 }
 
 pub async fn ledger_records_in_order(s: Arc<dyn Store>) {
-    let mut e = LedgerEntry::new(
-        t0(),
-        Decision::Skipped,
-        "customer has no phone and no email",
-    );
+    let mut e = LedgerEntry::new(t0(), Decision::Skipped, "customer has no phone and no email");
     e.order_id = Some(OrderId::new("42"));
     s.record(e.clone()).await.unwrap();
     let mut e2 = LedgerEntry::new(t0() + secs(1), Decision::Skipped, "superseded by delivered");
@@ -607,111 +309,28 @@ pub async fn ledger_records_in_order(s: Arc<dyn Store>) {
     s.record(e2.clone()).await.unwrap();
     let rows = s.ledger_for_order(&OrderId::new("42")).await.unwrap();
     assert_eq!(rows, vec![e, e2]);
-    assert!(
-        s.ledger_for_order(&OrderId::new("43"))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.ledger_for_order(&OrderId::new("43")).await.unwrap().is_empty());
 }
 
 pub async fn consent_latest_and_most_specific(s: Arc<dyn Store>) {
     let phone = "+905321234567";
-    assert!(
-        s.consent(ChannelKind::Sms, phone, Purpose::Feedback)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    s.set_consent(ConsentRecord::new(
-        ChannelKind::Sms,
-        phone,
-        Some(Purpose::Feedback),
-        ConsentState::Granted,
-        "checkout",
-        t0(),
-    ))
-    .await
-    .unwrap();
-    let got = s
-        .consent(ChannelKind::Sms, phone, Purpose::Feedback)
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(s.consent(ChannelKind::Sms, phone, Purpose::Feedback).await.unwrap().is_none());
+    s.set_consent(ConsentRecord::new(ChannelKind::Sms, phone, Some(Purpose::Feedback), ConsentState::Granted, "checkout", t0())).await.unwrap();
+    let got = s.consent(ChannelKind::Sms, phone, Purpose::Feedback).await.unwrap().unwrap();
     assert_eq!(got.state, ConsentState::Granted);
     // A STOP reply: every purpose on this channel.
-    s.set_consent(ConsentRecord::new(
-        ChannelKind::Sms,
-        phone,
-        None,
-        ConsentState::Denied,
-        "reply:STOP",
-        t0() + secs(60),
-    ))
-    .await
-    .unwrap();
-    for p in [
-        Purpose::Feedback,
-        Purpose::Transactional,
-        Purpose::Marketing,
-    ] {
-        let got = s
-            .consent(ChannelKind::Sms, phone, p)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            got.state,
-            ConsentState::Denied,
-            "a later opt-out of everything wins for {p:?}"
-        );
+    s.set_consent(ConsentRecord::new(ChannelKind::Sms, phone, None, ConsentState::Denied, "reply:STOP", t0() + secs(60))).await.unwrap();
+    for p in [Purpose::Feedback, Purpose::Transactional, Purpose::Marketing] {
+        let got = s.consent(ChannelKind::Sms, phone, p).await.unwrap().unwrap();
+        assert_eq!(got.state, ConsentState::Denied, "a later opt-out of everything wins for {p:?}");
         assert_eq!(got.source, "reply:STOP");
     }
-    assert!(
-        s.consent(ChannelKind::Whatsapp, phone, Purpose::Feedback)
-            .await
-            .unwrap()
-            .is_none(),
-        "consent is per channel"
-    );
+    assert!(s.consent(ChannelKind::Whatsapp, phone, Purpose::Feedback).await.unwrap().is_none(), "consent is per channel");
     // START again.
-    s.set_consent(ConsentRecord::new(
-        ChannelKind::Sms,
-        phone,
-        None,
-        ConsentState::Granted,
-        "reply:START",
-        t0() + secs(120),
-    ))
-    .await
-    .unwrap();
-    assert_eq!(
-        s.consent(ChannelKind::Sms, phone, Purpose::Marketing)
-            .await
-            .unwrap()
-            .unwrap()
-            .state,
-        ConsentState::Granted
-    );
-    s.set_consent(ConsentRecord::new(
-        ChannelKind::Email,
-        "Jane@Example.com",
-        None,
-        ConsentState::Denied,
-        "one-click",
-        t0(),
-    ))
-    .await
-    .unwrap();
-    assert_eq!(
-        s.consent(ChannelKind::Email, " jane@example.com", Purpose::Feedback)
-            .await
-            .unwrap()
-            .unwrap()
-            .state,
-        ConsentState::Denied,
-        "addresses match case-insensitively"
-    );
+    s.set_consent(ConsentRecord::new(ChannelKind::Sms, phone, None, ConsentState::Granted, "reply:START", t0() + secs(120))).await.unwrap();
+    assert_eq!(s.consent(ChannelKind::Sms, phone, Purpose::Marketing).await.unwrap().unwrap().state, ConsentState::Granted);
+    s.set_consent(ConsentRecord::new(ChannelKind::Email, "Jane@Example.com", None, ConsentState::Denied, "one-click", t0())).await.unwrap();
+    assert_eq!(s.consent(ChannelKind::Email, " jane@example.com", Purpose::Feedback).await.unwrap().unwrap().state, ConsentState::Denied, "addresses match case-insensitively");
 }
 
 fn invitation(id: &str, order: &str) -> Invitation {
@@ -743,45 +362,17 @@ fn response(inv: &str, order: &str, score: u8, at: DateTime<Utc>) -> SurveyRespo
 
 pub async fn surveys_count_once(s: Arc<dyn Store>) {
     assert!(s.save_invitation(&invitation("inv-1", "1")).await.unwrap());
-    assert!(
-        !s.save_invitation(&invitation("inv-1", "1")).await.unwrap(),
-        "an invitation id is unique"
-    );
-    assert_eq!(
-        s.invitation("inv-1").await.unwrap(),
-        Some(invitation("inv-1", "1"))
-    );
+    assert!(!s.save_invitation(&invitation("inv-1", "1")).await.unwrap(), "an invitation id is unique");
+    assert_eq!(s.invitation("inv-1").await.unwrap(), Some(invitation("inv-1", "1")));
     assert!(s.invitation("nope").await.unwrap().is_none());
-    assert!(
-        s.record_response(&response("inv-1", "1", 9, t0() + secs(10)))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !s.record_response(&response("inv-1", "1", 2, t0() + secs(11)))
-            .await
-            .unwrap(),
-        "a double submission counts once"
-    );
+    assert!(s.record_response(&response("inv-1", "1", 9, t0() + secs(10))).await.unwrap());
+    assert!(!s.record_response(&response("inv-1", "1", 2, t0() + secs(11))).await.unwrap(), "a double submission counts once");
     s.save_invitation(&invitation("inv-2", "2")).await.unwrap();
-    s.record_response(&response("inv-2", "2", 3, t0() + secs(20)))
-        .await
-        .unwrap();
+    s.record_response(&response("inv-2", "2", 3, t0() + secs(20))).await.unwrap();
     let all = s.responses_between(t0(), t0() + secs(21)).await.unwrap();
-    assert_eq!(
-        all.iter().map(|r| r.score).collect::<Vec<_>>(),
-        vec![9, 3],
-        "the first answer stands, oldest first"
-    );
+    assert_eq!(all.iter().map(|r| r.score).collect::<Vec<_>>(), vec![9, 3], "the first answer stands, oldest first");
     assert_eq!(all[0], response("inv-1", "1", 9, t0() + secs(10)));
-    assert_eq!(
-        s.responses_between(t0(), t0() + secs(20))
-            .await
-            .unwrap()
-            .len(),
-        1,
-        "the end is exclusive"
-    );
+    assert_eq!(s.responses_between(t0(), t0() + secs(20)).await.unwrap().len(), 1, "the end is exclusive");
 }
 
 fn snap(kind: &str, id: &str, version: DateTime<Utc>, status: &str) -> Snapshot {
@@ -796,107 +387,33 @@ fn snap(kind: &str, id: &str, version: DateTime<Utc>, status: &str) -> Snapshot 
 
 pub async fn snapshots_never_go_backwards(s: Arc<dyn Store>) {
     assert!(s.snapshot("shipment", "f-1").await.unwrap().is_none());
-    assert!(
-        s.put_if_newer(&snap("shipment", "f-1", t0() + secs(10), "in_transit"))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !s.put_if_newer(&snap("shipment", "f-1", t0(), "label_created"))
-            .await
-            .unwrap(),
-        "an older state is refused"
-    );
-    assert_eq!(
-        s.snapshot("shipment", "f-1").await.unwrap().unwrap().data["status"],
-        "in_transit"
-    );
-    assert!(
-        s.put_if_newer(&snap("shipment", "f-1", t0() + secs(10), "in_transit"))
-            .await
-            .unwrap(),
-        "the same version is accepted (idempotent)"
-    );
-    assert!(
-        s.put_if_newer(&snap("shipment", "f-1", t0() + secs(20), "delivered"))
-            .await
-            .unwrap()
-    );
+    assert!(s.put_if_newer(&snap("shipment", "f-1", t0() + secs(10), "in_transit")).await.unwrap());
+    assert!(!s.put_if_newer(&snap("shipment", "f-1", t0(), "label_created")).await.unwrap(), "an older state is refused");
+    assert_eq!(s.snapshot("shipment", "f-1").await.unwrap().unwrap().data["status"], "in_transit");
+    assert!(s.put_if_newer(&snap("shipment", "f-1", t0() + secs(10), "in_transit")).await.unwrap(), "the same version is accepted (idempotent)");
+    assert!(s.put_if_newer(&snap("shipment", "f-1", t0() + secs(20), "delivered")).await.unwrap());
     let got = s.snapshot("shipment", "f-1").await.unwrap().unwrap();
     assert_eq!(got, snap("shipment", "f-1", t0() + secs(20), "delivered"));
-    assert!(
-        s.snapshot("order", "f-1").await.unwrap().is_none(),
-        "kinds are separate"
-    );
+    assert!(s.snapshot("order", "f-1").await.unwrap().is_none(), "kinds are separate");
 }
 
 pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     let email = "jane.doe@example.com";
-    let keep = s
-        .insert(webhook(
-            "shopify",
-            "e-other",
-            br#"{"email":"someone@else.example"}"#,
-        ))
-        .await
-        .unwrap()
-        .id();
-    let gone = s
-        .insert(webhook(
-            "shopify",
-            "e-jane",
-            br#"{"email":"jane.doe@example.com","id":1}"#,
-        ))
-        .await
-        .unwrap()
-        .id();
+    let keep = s.insert(webhook("shopify", "e-other", br#"{"email":"someone@else.example"}"#)).await.unwrap().id();
+    let gone = s.insert(webhook("shopify", "e-jane", br#"{"email":"jane.doe@example.com","id":1}"#)).await.unwrap().id();
     let mut m = message(email, "1");
     m.channel = ChannelKind::Email;
-    let mid = s
-        .enqueue(NewOutboxMessage::new("k-jane", m, t0(), "r"), t0())
-        .await
-        .unwrap()
-        .id();
+    let mid = s.enqueue(NewOutboxMessage::new("k-jane", m, t0(), "r"), t0()).await.unwrap().id();
     let mut m2 = message("+15550001", "2");
     m2.customer_id = Some(CustomerId::new("c-2"));
-    let other = s
-        .enqueue(NewOutboxMessage::new("k-other", m2, t0(), "r"), t0())
-        .await
-        .unwrap()
-        .id();
+    let other = s.enqueue(NewOutboxMessage::new("k-other", m2, t0(), "r"), t0()).await.unwrap().id();
     s.save_invitation(&invitation("inv-j", "1")).await.unwrap();
-    s.record_response(&response("inv-j", "1", 4, t0()))
-        .await
-        .unwrap();
-    s.set_consent(ConsentRecord::new(
-        ChannelKind::Email,
-        email,
-        Some(Purpose::Feedback),
-        ConsentState::Granted,
-        "checkout",
-        t0(),
-    ))
-    .await
-    .unwrap();
-    s.set_consent(ConsentRecord::new(
-        ChannelKind::Sms,
-        "+15550009",
-        None,
-        ConsentState::Denied,
-        "reply:STOP",
-        t0(),
-    ))
-    .await
-    .unwrap();
-    s.put_if_newer(&snap("customer", "c-1", t0(), "x"))
-        .await
-        .unwrap();
-    s.put_if_newer(&snap("order", "1", t0(), "x"))
-        .await
-        .unwrap();
-    s.put_if_newer(&snap("order", "2", t0(), "x"))
-        .await
-        .unwrap();
+    s.record_response(&response("inv-j", "1", 4, t0())).await.unwrap();
+    s.set_consent(ConsentRecord::new(ChannelKind::Email, email, Some(Purpose::Feedback), ConsentState::Granted, "checkout", t0())).await.unwrap();
+    s.set_consent(ConsentRecord::new(ChannelKind::Sms, "+15550009", None, ConsentState::Denied, "reply:STOP", t0())).await.unwrap();
+    s.put_if_newer(&snap("customer", "c-1", t0(), "x")).await.unwrap();
+    s.put_if_newer(&snap("order", "1", t0(), "x")).await.unwrap();
+    s.put_if_newer(&snap("order", "2", t0(), "x")).await.unwrap();
 
     let req = CustomerRedaction {
         shop: Some(ShopId::new("demo.myshopify.com")),
@@ -906,41 +423,19 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     };
     let report = s.redact_customer(&req).await.unwrap();
 
-    assert!(
-        s.inbox_entry(gone).await.unwrap().is_none(),
-        "a webhook naming the customer is erased"
-    );
-    assert!(
-        s.inbox_entry(keep).await.unwrap().is_some(),
-        "other customers' webhooks stay"
-    );
-    assert!(
-        s.outbox_entry(mid).await.unwrap().is_none(),
-        "messages to the customer are erased"
-    );
+    assert!(s.inbox_entry(gone).await.unwrap().is_none(), "a webhook naming the customer is erased");
+    assert!(s.inbox_entry(keep).await.unwrap().is_some(), "other customers' webhooks stay");
+    assert!(s.outbox_entry(mid).await.unwrap().is_none(), "messages to the customer are erased");
     assert!(s.outbox_entry(other).await.unwrap().is_some());
     let r = s.responses_between(t0(), t0() + secs(1)).await.unwrap();
     assert_eq!(r.len(), 1, "the score stays for the statistics");
     assert_eq!(r[0].score, 4);
     assert_eq!(r[0].customer_id, None, "the person is gone");
     assert_eq!(r[0].comment, None, "the comment is gone");
+    assert_eq!(s.invitation("inv-j").await.unwrap().unwrap().customer_id, None);
+    assert!(s.consent(ChannelKind::Email, email, Purpose::Feedback).await.unwrap().is_none(), "grants are erased");
     assert_eq!(
-        s.invitation("inv-j").await.unwrap().unwrap().customer_id,
-        None
-    );
-    assert!(
-        s.consent(ChannelKind::Email, email, Purpose::Feedback)
-            .await
-            .unwrap()
-            .is_none(),
-        "grants are erased"
-    );
-    assert_eq!(
-        s.consent(ChannelKind::Sms, "+15550009", Purpose::Feedback)
-            .await
-            .unwrap()
-            .unwrap()
-            .state,
+        s.consent(ChannelKind::Sms, "+15550009", Purpose::Feedback).await.unwrap().unwrap().state,
         ConsentState::Denied,
         "an opt-out survives erasure (hashed) so it stays honoured"
     );
@@ -948,67 +443,29 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     assert_eq!(report.outbox_deleted, 1);
     assert_eq!(report.responses_anonymised, 1);
     assert_eq!(report.consents_deleted, 1);
-    assert!(
-        s.snapshot("customer", "c-1").await.unwrap().is_none(),
-        "the customer's snapshot is erased"
-    );
-    assert!(
-        s.snapshot("order", "1").await.unwrap().is_none(),
-        "the named orders' snapshots are erased"
-    );
+    assert!(s.snapshot("customer", "c-1").await.unwrap().is_none(), "the customer's snapshot is erased");
+    assert!(s.snapshot("order", "1").await.unwrap().is_none(), "the named orders' snapshots are erased");
     assert!(s.snapshot("order", "2").await.unwrap().is_some());
     assert_eq!(report.snapshots_deleted, 2);
 }
 
 pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
-    let a = s
-        .insert(webhook("shopify", "e-1", b"{}"))
-        .await
-        .unwrap()
-        .id();
+    let a = s.insert(webhook("shopify", "e-1", b"{}")).await.unwrap().id();
     let mut other = webhook("shopify", "e-2", b"{}");
     other.verified.shop = Some("other.myshopify.com".into());
     let b = s.insert(other).await.unwrap().id();
-    let m = s
-        .enqueue(
-            NewOutboxMessage::new("k-1", message("+1", "1"), t0(), "r"),
-            t0(),
-        )
-        .await
-        .unwrap()
-        .id();
+    let m = s.enqueue(NewOutboxMessage::new("k-1", message("+1", "1"), t0(), "r"), t0()).await.unwrap().id();
     s.save_invitation(&invitation("inv-s", "1")).await.unwrap();
-    s.record_response(&response("inv-s", "1", 10, t0()))
-        .await
-        .unwrap();
-    s.put_if_newer(&snap("order", "1", t0(), "x"))
-        .await
-        .unwrap();
-    let report = s
-        .redact_shop(&ShopId::new("demo.myshopify.com"))
-        .await
-        .unwrap();
+    s.record_response(&response("inv-s", "1", 10, t0())).await.unwrap();
+    s.put_if_newer(&snap("order", "1", t0(), "x")).await.unwrap();
+    let report = s.redact_shop(&ShopId::new("demo.myshopify.com")).await.unwrap();
     assert!(s.snapshot("order", "1").await.unwrap().is_none());
     assert!(s.inbox_entry(a).await.unwrap().is_none());
-    assert!(
-        s.inbox_entry(b).await.unwrap().is_some(),
-        "another shop's data stays"
-    );
+    assert!(s.inbox_entry(b).await.unwrap().is_some(), "another shop's data stays");
     assert!(s.outbox_entry(m).await.unwrap().is_none());
     assert!(s.invitation("inv-s").await.unwrap().is_none());
-    assert!(
-        s.responses_between(t0(), t0() + secs(1))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        s.ledger_for_order(&OrderId::new("1"))
-            .await
-            .unwrap()
-            .is_empty(),
-        "the ledger of that shop goes too"
-    );
+    assert!(s.responses_between(t0(), t0() + secs(1)).await.unwrap().is_empty());
+    assert!(s.ledger_for_order(&OrderId::new("1")).await.unwrap().is_empty(), "the ledger of that shop goes too");
     assert_eq!(report.inbox_deleted, 1);
     assert_eq!(report.outbox_deleted, 1);
 }

@@ -15,9 +15,7 @@ use crate::channel::{MessageChannel, SendError};
 use crate::clock::Clock;
 use crate::model::{ChannelKind, ConsentState};
 use crate::ratelimit::RateLimit;
-use crate::store::{
-    Claimed, ConsentRecord, ConsentStore, Decision, Outbox, OutboxEntry, OutboxStatus,
-};
+use crate::store::{Claimed, ConsentRecord, ConsentStore, Decision, OutboxEntry, OutboxStatus, Outbox};
 
 /// What a [`SendPolicy`] decides about a message that is due.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,20 +68,18 @@ impl ConsentPolicy {
 impl SendPolicy for ConsentPolicy {
     async fn check(&self, entry: &OutboxEntry, _now: DateTime<Utc>) -> Result<Verdict, Error> {
         let m = &entry.message;
-        Ok(
-            match self.store.consent(m.channel, &m.to, m.purpose).await? {
-                Some(r) if r.state == ConsentState::Denied => Verdict::Skip {
-                    reason: format!(
-                        "recipient refused {} messages on {} ({} at {})",
-                        m.purpose.as_str(),
-                        m.channel,
-                        r.source,
-                        r.at.to_rfc3339()
-                    ),
-                },
-                _ => Verdict::Send,
+        Ok(match self.store.consent(m.channel, &m.to, m.purpose).await? {
+            Some(r) if r.state == ConsentState::Denied => Verdict::Skip {
+                reason: format!(
+                    "recipient refused {} messages on {} ({} at {})",
+                    m.purpose.as_str(),
+                    m.channel,
+                    r.source,
+                    r.at.to_rfc3339()
+                ),
             },
-        )
+            _ => Verdict::Send,
+        })
     }
 }
 
@@ -202,8 +198,7 @@ impl Dispatcher {
 
     /// Checks consent before sending and records opt-outs reported by providers.
     pub fn consent_store(mut self, store: Arc<dyn ConsentStore>) -> Self {
-        self.policies
-            .insert(0, Arc::new(ConsentPolicy::new(store.clone())));
+        self.policies.insert(0, Arc::new(ConsentPolicy::new(store.clone())));
         self.consent = Some(store);
         self
     }
@@ -296,16 +291,10 @@ impl Dispatcher {
                         .outbox
                         .reschedule(id, attempt, until, Decision::Deferred, &reason, now)
                         .await?;
-                    return Ok(if ok {
-                        Outcome::Rescheduled
-                    } else {
-                        Outcome::Lost
-                    });
+                    return Ok(if ok { Outcome::Rescheduled } else { Outcome::Lost });
                 }
                 Verdict::Skip { reason } => {
-                    return self
-                        .finish(id, attempt, OutboxStatus::Skipped, &reason)
-                        .await;
+                    return self.finish(id, attempt, OutboxStatus::Skipped, &reason).await;
                 }
             }
         }
@@ -341,8 +330,7 @@ impl Dispatcher {
             }) => {
                 if self.retry.may_retry(attempt) {
                     let delay = self.retry.delay(attempt, retry_after);
-                    let at =
-                        now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
                     let why = format!(
                         "attempt {attempt} failed transiently ({reason}); retrying at {}",
                         at.to_rfc3339()
@@ -351,11 +339,7 @@ impl Dispatcher {
                         .outbox
                         .reschedule(id, attempt, at, Decision::Retrying, &why, now)
                         .await?;
-                    Ok(if ok {
-                        Outcome::Rescheduled
-                    } else {
-                        Outcome::Lost
-                    })
+                    Ok(if ok { Outcome::Rescheduled } else { Outcome::Lost })
                 } else {
                     let why = format!("gave up after {attempt} attempts: {reason}");
                     self.finish(id, attempt, OutboxStatus::Dead, &why).await
@@ -381,8 +365,7 @@ impl Dispatcher {
                 }
                 let why = format!(
                     "permanent failure{}: {reason}",
-                    code.map(|c| format!(" (provider code {c})"))
-                        .unwrap_or_default()
+                    code.map(|c| format!(" (provider code {c})")).unwrap_or_default()
                 );
                 self.finish(id, attempt, OutboxStatus::Dead, &why).await
             }
@@ -390,8 +373,7 @@ impl Dispatcher {
                 let why = format!(
                     "the request may have been sent ({reason}); not retried automatically to avoid a duplicate"
                 );
-                self.finish(id, attempt, OutboxStatus::Uncertain, &why)
-                    .await
+                self.finish(id, attempt, OutboxStatus::Uncertain, &why).await
             }
             Err(SendError::TemplateRequired { reason }) => {
                 let why = format!("the channel requires an approved template: {reason}");

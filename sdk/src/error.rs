@@ -11,9 +11,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[non_exhaustive]
 pub enum Error {
     /// A storage operation failed. Retrying later may help if the database was unreachable.
-    #[error(
-        "storage failed while trying to {operation}: {source}; check that the database is reachable and writable"
-    )]
+    #[error("storage failed while trying to {operation}: {source}; check that the database is reachable and writable")]
     Storage {
         /// What was being done (`insert into inbox`).
         operation: &'static str,

@@ -113,11 +113,11 @@ async fn receive(
     let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(e) => {
-            let too_large =
-                std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
-                    e.source()
-                })
-                .any(|e| e.is::<http_body_util::LengthLimitError>());
+            let too_large = std::iter::successors(
+                Some(&e as &(dyn std::error::Error + 'static)),
+                |e| e.source(),
+            )
+            .any(|e| e.is::<http_body_util::LengthLimitError>());
             if too_large {
                 return reject(&Rejection::TooLarge {
                     limit,
@@ -151,19 +151,11 @@ async fn receive(
         Ok(InboxInsert::Inserted(id)) => {
             tracing::info!(source = %name, id, topic = topic.as_deref().unwrap_or("-"), "webhook stored");
             routes.stored.notify_waiters();
-            (
-                StatusCode::OK,
-                axum::Json(json!({ "status": "accepted", "id": id })),
-            )
-                .into_response()
+            (StatusCode::OK, axum::Json(json!({ "status": "accepted", "id": id }))).into_response()
         }
         Ok(InboxInsert::Duplicate(id)) => {
             tracing::info!(source = %name, id, "duplicate webhook acknowledged");
-            (
-                StatusCode::OK,
-                axum::Json(json!({ "status": "duplicate", "id": id })),
-            )
-                .into_response()
+            (StatusCode::OK, axum::Json(json!({ "status": "duplicate", "id": id }))).into_response()
         }
         Err(e) => {
             tracing::error!(source = %name, error = %e, "webhook could not be stored; asking the sender to retry");

@@ -41,11 +41,7 @@ impl From<Error> for HandlerError {
 #[async_trait]
 pub trait EventHandler: Send + Sync {
     /// Handles the events of one inbox entry.
-    async fn handle(
-        &self,
-        entry: &InboxEntry,
-        events: Vec<PlatformEvent>,
-    ) -> Result<(), HandlerError>;
+    async fn handle(&self, entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError>;
 }
 
 /// What one pass of the processor did.
@@ -82,11 +78,7 @@ impl std::fmt::Debug for InboxProcessor {
 
 impl InboxProcessor {
     /// A processor over an inbox, with a handler.
-    pub fn new(
-        inbox: Arc<dyn Inbox>,
-        handler: Arc<dyn EventHandler>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(inbox: Arc<dyn Inbox>, handler: Arc<dyn EventHandler>, clock: Arc<dyn Clock>) -> Self {
         Self {
             inbox,
             sources: HashMap::new(),

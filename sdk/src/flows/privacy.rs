@@ -68,11 +68,7 @@ impl PrivacyHandler {
 
 #[async_trait]
 impl EventHandler for PrivacyHandler {
-    async fn handle(
-        &self,
-        _entry: &InboxEntry,
-        events: Vec<PlatformEvent>,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, _entry: &InboxEntry, events: Vec<PlatformEvent>) -> Result<(), HandlerError> {
         for e in &events {
             self.apply(e).await?;
         }

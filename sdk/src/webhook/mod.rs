@@ -19,9 +19,7 @@ use sha2::{Digest as _, Sha256};
 pub use headers::RawHeaders;
 pub use native::NativeSource;
 pub use secret::{Secret, SecretError};
-pub use verify::{
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE, Rejection, Scheme, Verification, Verifier,
-};
+pub use verify::{DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE, Rejection, Scheme, Verification, Verifier};
 
 use crate::Error;
 use crate::model::PlatformEvent;

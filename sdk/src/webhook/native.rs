@@ -1,4 +1,4 @@
-use super::{Rejection, Scheme, Secret, VerifiedWebhook, Verifier, WebhookRequest, WebhookSource};
+use super::{Rejection, Scheme, Secret, Verifier, VerifiedWebhook, WebhookRequest, WebhookSource};
 use crate::Error;
 use crate::model::PlatformEvent;
 use crate::store::InboxEntry;

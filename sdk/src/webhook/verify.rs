@@ -82,9 +82,7 @@ impl Scheme {
 #[non_exhaustive]
 pub enum Rejection {
     /// A header the scheme needs is absent or empty.
-    #[error(
-        "the webhook has no `{header}` header; it was not sent by the expected platform or a proxy stripped it"
-    )]
+    #[error("the webhook has no `{header}` header; it was not sent by the expected platform or a proxy stripped it")]
     MissingHeader {
         /// The header's name.
         header: String,
@@ -102,14 +100,10 @@ pub enum Rejection {
     EmptyBody,
     /// No active secret produces the signature: forged, or signed with another secret
     /// (a rotated one, or a shop's notification key instead of the app secret).
-    #[error(
-        "the webhook signature does not match any active secret; check the secret configured for this source"
-    )]
+    #[error("the webhook signature does not match any active secret; check the secret configured for this source")]
     Mismatch,
     /// The signed timestamp is outside the replay window (too old or in the future).
-    #[error(
-        "the signed timestamp {timestamp} is {skew_secs}s away from now, beyond the {tolerance_secs}s window; a replay or a wrong clock"
-    )]
+    #[error("the signed timestamp {timestamp} is {skew_secs}s away from now, beyond the {tolerance_secs}s window; a replay or a wrong clock")]
     Stale {
         /// The timestamp received (Unix seconds).
         timestamp: i64,
@@ -133,9 +127,7 @@ impl Rejection {
     /// unauthenticated one (bad signature, stale timestamp), 413 for a body too large.
     pub fn status(&self) -> u16 {
         match self {
-            Rejection::MissingHeader { .. }
-            | Rejection::BadEncoding { .. }
-            | Rejection::EmptyBody => 400,
+            Rejection::MissingHeader { .. } | Rejection::BadEncoding { .. } | Rejection::EmptyBody => 400,
             Rejection::Mismatch | Rejection::Stale { .. } => 401,
             Rejection::TooLarge { .. } => 413,
         }
@@ -267,12 +259,10 @@ impl Verifier {
                 if body.is_empty() {
                     return Err(Rejection::EmptyBody);
                 }
-                let sig = B64
-                    .decode(value.trim())
-                    .map_err(|_| Rejection::BadEncoding {
-                        header: header.to_string(),
-                        expected: "base64",
-                    })?;
+                let sig = B64.decode(value.trim()).map_err(|_| Rejection::BadEncoding {
+                    header: header.to_string(),
+                    expected: "base64",
+                })?;
                 self.match_any(&[body], &[sig]).map(|i| Verification {
                     secret_index: i,
                     message_id: None,
@@ -328,10 +318,13 @@ impl Verifier {
         let sig_text = required(headers, sig_h).map_err(|_| Rejection::MissingHeader {
             header: "webhook-signature".into(),
         })?;
-        let ts: i64 = ts_text.trim().parse().map_err(|_| Rejection::BadEncoding {
-            header: "webhook-timestamp".into(),
-            expected: "an integer of Unix seconds",
-        })?;
+        let ts: i64 = ts_text
+            .trim()
+            .parse()
+            .map_err(|_| Rejection::BadEncoding {
+                header: "webhook-timestamp".into(),
+                expected: "an integer of Unix seconds",
+            })?;
         let skew = now.timestamp().saturating_sub(ts);
         let tol = i64::try_from(self.tolerance.as_secs()).unwrap_or(i64::MAX);
         if skew.abs() > tol {
