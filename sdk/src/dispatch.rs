@@ -69,6 +69,12 @@ impl SendPolicy for ConsentPolicy {
     async fn check(&self, entry: &OutboxEntry, _now: DateTime<Utc>) -> Result<Verdict, Error> {
         let m = &entry.message;
         Ok(match self.store.consent(m.channel, &m.to, m.purpose).await? {
+            // The one transactional confirmation of this very opt-out (see `crate::optout`).
+            Some(r)
+                if r.state == ConsentState::Denied && crate::optout::confirms(m, &r.source) =>
+            {
+                Verdict::Send
+            }
             Some(r) if r.state == ConsentState::Denied => Verdict::Skip {
                 reason: format!(
                     "recipient refused {} messages on {} ({} at {})",

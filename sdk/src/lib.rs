@@ -36,6 +36,7 @@ mod error;
 pub mod inbox;
 pub mod l10n;
 pub mod model;
+pub mod optout;
 pub mod platform;
 pub mod ratelimit;
 pub mod store;

@@ -2,3 +2,4 @@
 //! decide.
 
 pub mod privacy;
+pub mod replies;
