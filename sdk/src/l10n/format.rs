@@ -93,7 +93,7 @@ pub fn format_decimal(locale: &str, value: i64, scale: u32) -> String {
     if int.len() >= 4 && int.len() - 3 >= sym.min_grouping {
         let first = int.len() % 3;
         for (i, ch) in int.chars().enumerate() {
-            if i > 0 && (i + 3 - first) % 3 == 0 {
+            if i > 0 && (i + 3 - first).is_multiple_of(3) {
                 grouped.push_str(sym.group);
             }
             grouped.push(ch);
