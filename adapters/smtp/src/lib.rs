@@ -1,8 +1,8 @@
 //! # aftercare-smtp
 //!
 //! Email over SMTP for Aftercare: an [`SmtpChannel`] implementing
-//! [`MessageChannel`](aftercare::channel::MessageChannel) for
-//! [`ChannelKind::Email`](aftercare::model::ChannelKind::Email), built on
+//! [`aftercare::channel::MessageChannel`] for
+//! [`aftercare::model::ChannelKind::Email`], built on
 //! [lettre](https://docs.rs/lettre) 0.11 with rustls (no OpenSSL).
 //!
 //! - **Security**: implicit TLS (port 465), STARTTLS (required or opportunistic) or plain

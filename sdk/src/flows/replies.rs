@@ -19,7 +19,7 @@
 //!   `List-Unsubscribe`, and a confirmation email is one more unwanted email.
 //!
 //! The confirmation is a transactional message carrying
-//! [`META_CONFIRMS_OPT_OUT`](crate::optout::META_CONFIRMS_OPT_OUT) = the consent source, which
+//! [`crate::optout::META_CONFIRMS_OPT_OUT`] = the consent source, which
 //! the dispatcher's consent policy lets through while that opt-out is the decision in force;
 //! everything else to the address is skipped, with the reason in the ledger.
 //!

@@ -1,5 +1,5 @@
 //! Localization: message catalogs (Fluent) for `en`, `ar`, `tr`, `th`, `pt-BR` and `es`,
-//! locale fallback, number/money/date formatting ([`format`]) and bidirectional text done
+//! locale fallback, number/money/date formatting ([`format`](mod@format)) and bidirectional text done
 //! right for SMS, WhatsApp and HTML ([`bidi`]).
 //!
 //! ```
