@@ -392,3 +392,93 @@ async fn a_non_email_message_is_refused() {
         Err(SendError::Permanent { .. })
     ));
 }
+
+#[tokio::test]
+async fn unknown_host_is_transient() {
+    let channel = SmtpChannel::new(
+        SmtpConfig::new(
+            "no-such-host.invalid",
+            587,
+            Security::StartTlsRequired,
+            FROM,
+        )
+        .timeout(Duration::from_secs(3)),
+    )
+    .unwrap();
+    let err = channel.send(&thai_tracking(), "k").await.unwrap_err();
+    assert!(matches!(err, SendError::Transient { .. }), "{err:?}");
+}
+
+#[test]
+fn bad_configuration_is_refused_with_a_clear_error() {
+    use aftercare_smtp::SmtpError;
+    let err = SmtpChannel::new(SmtpConfig::new(
+        "h",
+        465,
+        Security::ImplicitTls,
+        "not a mailbox",
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(err, SmtpError::InvalidMailbox { field: "from", .. }),
+        "{err}"
+    );
+    let err =
+        SmtpChannel::new(SmtpConfig::new("h", 465, Security::ImplicitTls, FROM).reply_to("@@"))
+            .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SmtpError::InvalidMailbox {
+                field: "reply_to",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = SmtpChannel::new(
+        SmtpConfig::new("h", 465, Security::ImplicitTls, FROM)
+            .add_root_certificate_pem(b"-----BEGIN CERTIFICATE-----\nnope\n".to_vec()),
+    )
+    .unwrap_err();
+    assert!(matches!(err, SmtpError::InvalidCertificate(_)), "{err}");
+    let err = SmtpChannel::new(
+        SmtpConfig::new("h", 465, Security::ImplicitTls, FROM).message_id_domain("a b"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, SmtpError::InvalidDomain(_)), "{err}");
+}
+
+#[tokio::test]
+async fn message_id_uses_the_configured_domain_and_reply_to_meta_overrides() {
+    let channel = SmtpChannel::new(
+        SmtpConfig::new("h", 25, Security::Plain, FROM)
+            .message_id_domain("mail.shop.example")
+            .reply_to("Support <help@shop.example>"),
+    )
+    .unwrap();
+    let mut m = thai_tracking();
+    m.meta.insert(
+        aftercare_smtp::META_REPLY_TO.into(),
+        "Ops <ops@shop.example>".into(),
+    );
+    let raw = String::from_utf8(channel.build_message(&m, "key-1").unwrap().formatted()).unwrap();
+    assert!(
+        raw.contains(&format!(
+            "Message-ID: {}\r\n",
+            message_id("key-1", "mail.shop.example")
+        )),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("Reply-To: Ops <ops@shop.example>\r\n"),
+        "{raw}"
+    );
+    // The documented format: the first 32 hex digits of sha256(key).
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(b"key-1"));
+    assert_eq!(
+        message_id("key-1", "d.example"),
+        format!("<{}@d.example>", &digest[..32])
+    );
+}
