@@ -1,6 +1,8 @@
 //! Rendering localized messages and classifying replies: both run once per message, so
 //! they should cost microseconds, not milliseconds.
 
+#![allow(missing_docs)]
+
 use aftercare::l10n::{Args, Format, Localizer};
 use aftercare::optout::classify;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -31,7 +33,12 @@ fn bench(c: &mut Criterion) {
         "หยุดค่ะ",
     ];
     c.bench_function("optout/classify 5 replies", |b| {
-        b.iter(|| replies.iter().map(|r| classify(black_box(r))).count())
+        b.iter(|| {
+            replies
+                .iter()
+                .filter(|r| classify(black_box(r)).is_some())
+                .count()
+        })
     });
 }
 
