@@ -25,7 +25,7 @@
 //!
 //! | key | meaning |
 //! |---|---|
-//! | [`META_LIST_UNSUBSCRIBE`] (`list_unsubscribe`) | the HTTPS one-click unsubscribe URL (must start with `https://`). Required for the RFC 8058 headers; without it a Feedback/Marketing message goes out without them and a warning is logged. |
+//! | [`META_LIST_UNSUBSCRIBE`] (`list_unsubscribe`) | the HTTPS one-click unsubscribe URL (must start with `https://`; it should carry an opaque, hard-to-forge token, since the mailbox provider's POST carries nothing else). Required for `List-Unsubscribe-Post`; without it a Feedback/Marketing message gets only a `mailto:` `List-Unsubscribe` (when one is configured) and a warning is logged. |
 //! | [`META_LIST_UNSUBSCRIBE_MAILTO`] (`list_unsubscribe_mailto`) | an address (or `mailto:` URI) added as a second `List-Unsubscribe` entry; falls back to [`SmtpConfig::unsubscribe_mailto`]. |
 //! | [`META_REPLY_TO`] (`reply_to`) | a Reply-To mailbox for this message, overriding [`SmtpConfig::reply_to`]. |
 //!
@@ -367,22 +367,29 @@ impl SmtpChannel {
             builder = builder.reply_to(r);
         }
         if matches!(msg.purpose, Purpose::Feedback | Purpose::Marketing) {
-            if let Some(value) = self.list_unsubscribe(msg)? {
-                builder = builder
-                    .raw_header(HeaderValue::new(
+            match self.list_unsubscribe(msg)? {
+                Some((value, one_click)) => {
+                    builder = builder.raw_header(HeaderValue::new(
                         HeaderName::new_from_ascii_str("List-Unsubscribe"),
                         value,
-                    ))
-                    .raw_header(HeaderValue::new(
-                        HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-                        "List-Unsubscribe=One-Click".to_owned(),
                     ));
-            } else {
-                tracing::warn!(
+                    if one_click {
+                        builder = builder.raw_header(HeaderValue::new(
+                            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                            "List-Unsubscribe=One-Click".to_owned(),
+                        ));
+                    } else {
+                        tracing::warn!(
+                            purpose = msg.purpose.as_str(),
+                            "no `{META_LIST_UNSUBSCRIBE}` HTTPS URL: List-Unsubscribe has only a mailto, without one-click (RFC 8058)"
+                        );
+                    }
+                }
+                None => tracing::warn!(
                     purpose = msg.purpose.as_str(),
-                    "no `{META_LIST_UNSUBSCRIBE}` meta on a {} email: sent without one-click unsubscribe headers",
+                    "no `{META_LIST_UNSUBSCRIBE}` meta on a {} email: sent without unsubscribe headers",
                     msg.purpose.as_str()
-                );
+                ),
             }
         }
         let built = match &msg.html {
@@ -395,20 +402,26 @@ impl SmtpChannel {
         built.map_err(|e| SendError::permanent(None, format!("could not build the email: {e}")))
     }
 
-    fn list_unsubscribe(&self, msg: &OutboundMessage) -> Result<Option<String>, SendError> {
-        let Some(url) = msg.meta.get(META_LIST_UNSUBSCRIBE) else {
-            return Ok(None);
+    /// The `List-Unsubscribe` value, and whether it carries an HTTPS URI (so one-click
+    /// applies).
+    fn list_unsubscribe(&self, msg: &OutboundMessage) -> Result<Option<(String, bool)>, SendError> {
+        let mut uris = Vec::new();
+        let https = match msg.meta.get(META_LIST_UNSUBSCRIBE) {
+            Some(url) => {
+                let url = url.trim();
+                if !url.starts_with("https://") || !header_safe(url) {
+                    return Err(SendError::permanent(
+                        None,
+                        format!(
+                            "meta `{META_LIST_UNSUBSCRIBE}` must be an https:// URL without spaces, `<`, `>` or `,` (RFC 8058)"
+                        ),
+                    ));
+                }
+                uris.push(url.to_owned());
+                true
+            }
+            None => false,
         };
-        let url = url.trim();
-        if !url.starts_with("https://") || !header_safe(url) {
-            return Err(SendError::permanent(
-                None,
-                format!(
-                    "meta `{META_LIST_UNSUBSCRIBE}` must be an https:// URL without spaces, `<`, `>` or `,` (RFC 8058)"
-                ),
-            ));
-        }
-        let mut value = format!("<{url}>");
         let mailto = msg
             .meta
             .get(META_LIST_UNSUBSCRIBE_MAILTO)
@@ -426,11 +439,17 @@ impl SmtpChannel {
                     format!("meta `{META_LIST_UNSUBSCRIBE_MAILTO}` is not a usable mailto address"),
                 ));
             }
-            value.push_str(", <");
-            value.push_str(&uri);
-            value.push('>');
+            uris.push(uri);
         }
-        Ok(Some(value))
+        if uris.is_empty() {
+            return Ok(None);
+        }
+        let value = uris
+            .iter()
+            .map(|u| format!("<{u}>"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(Some((value, https)))
     }
 
     fn hello(&self) -> ClientId {

@@ -482,3 +482,21 @@ async fn message_id_uses_the_configured_domain_and_reply_to_meta_overrides() {
         format!("<{}@d.example>", &digest[..32])
     );
 }
+
+#[tokio::test]
+async fn without_an_https_url_only_a_mailto_list_unsubscribe_and_no_one_click() {
+    let channel = SmtpChannel::new(
+        SmtpConfig::new("h", 25, Security::Plain, FROM).unsubscribe_mailto("u@shop.example"),
+    )
+    .unwrap();
+    let m = OutboundMessage::new(ChannelKind::Email, "a@example.com", Purpose::Feedback, "x");
+    let raw = String::from_utf8(channel.build_message(&m, "k").unwrap().formatted()).unwrap();
+    assert!(
+        raw.contains("List-Unsubscribe: <mailto:u@shop.example>\r\n"),
+        "{raw}"
+    );
+    assert!(!raw.contains("List-Unsubscribe-Post"), "{raw}");
+    let bare = SmtpChannel::new(SmtpConfig::new("h", 25, Security::Plain, FROM)).unwrap();
+    let raw = String::from_utf8(bare.build_message(&m, "k").unwrap().formatted()).unwrap();
+    assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+}
