@@ -67,16 +67,27 @@ fn every_locale_defines_exactly_the_english_messages() {
     }
 }
 
+/// The arguments as a flow would pass them for a locale: the date and numbers formatted in it.
+fn localized_args(locale: &str) -> Args {
+    let eta: chrono::DateTime<chrono::Utc> = "2026-11-28T09:00:00Z".parse().unwrap();
+    full_args()
+        .text("eta", format_date(locale, eta, chrono_tz::Asia::Riyadh))
+        .text("score_min", format_integer(locale, 0))
+        .text("score_max", format_integer(locale, 10))
+}
+
 fn render_all(locale: &str) -> String {
     let l = Localizer::new();
     let mut out = String::new();
     for id in l.message_ids("en") {
         for (fmt, name) in [(Format::Sms, "sms"), (Format::Html, "html")] {
-            let r = l.render_as(fmt, locale, &id, &full_args()).unwrap();
+            let r = l
+                .render_as(fmt, locale, &id, &localized_args(locale))
+                .unwrap();
             assert_eq!(r.locale_used, locale, "{id} fell back");
             out.push_str(&format!("== {id} [{name}]\n{}\n", r.text));
         }
-        let anonymous = full_args().text("first_name", "  ");
+        let anonymous = localized_args(locale).text("first_name", "  ");
         let r = l.render_as(Format::Sms, locale, &id, &anonymous).unwrap();
         out.push_str(&format!("== {id} [sms, no name]\n{}\n", r.text));
     }
