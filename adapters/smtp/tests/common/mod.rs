@@ -36,6 +36,28 @@ pub fn certs() -> Certs {
     }
 }
 
+/// The first Python that can import aiosmtpd: `$AFTERCARE_TEST_PYTHON`, `python3` on the
+/// PATH (pip-installed aiosmtpd), then `/usr/bin/python3` (Debian's `python3-aiosmtpd`).
+fn python() -> String {
+    let candidates = std::env::var("AFTERCARE_TEST_PYTHON")
+        .into_iter()
+        .chain(["python3".to_owned(), "/usr/bin/python3".to_owned()]);
+    for p in candidates {
+        let ok = Command::new(&p)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return p;
+        }
+    }
+    panic!(
+        "no Python 3 with aiosmtpd found for the SMTP test server; install it (`apt-get install python3-aiosmtpd` or `python3 -m pip install aiosmtpd`) or set AFTERCARE_TEST_PYTHON"
+    );
+}
+
 pub struct Server {
     child: Child,
     pub port: u16,
@@ -47,7 +69,7 @@ impl Server {
     pub fn start(mode: &str, certs: Option<&Certs>, auth: Option<(&str, &str)>) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtpd.py");
-        let python = std::env::var("AFTERCARE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let python = python();
         let mut cmd = Command::new(&python);
         cmd.arg(script)
             .arg("--mode")
