@@ -69,7 +69,7 @@ impl SendPolicy for ConsentPolicy {
     async fn check(&self, entry: &OutboxEntry, _now: DateTime<Utc>) -> Result<Verdict, Error> {
         let m = &entry.message;
         Ok(match self.store.consent(m.channel, &m.to, m.purpose).await? {
-            // The one transactional confirmation of this very opt-out (see `crate::optout`).
+            // The one confirmation of this opt-out: see `crate::optout::confirms`.
             Some(r)
                 if r.state == ConsentState::Denied && crate::optout::confirms(m, &r.source) =>
             {
