@@ -14,6 +14,7 @@ use crate::backoff::RetryPolicy;
 use crate::channel::{MessageChannel, SendError};
 use crate::clock::Clock;
 use crate::model::{ChannelKind, ConsentState};
+use crate::optout::confirms;
 use crate::ratelimit::RateLimit;
 use crate::store::{
     Claimed, ConsentRecord, ConsentStore, Decision, Outbox, OutboxEntry, OutboxStatus,
@@ -72,6 +73,10 @@ impl SendPolicy for ConsentPolicy {
         let m = &entry.message;
         Ok(
             match self.store.consent(m.channel, &m.to, m.purpose).await? {
+                // The one confirmation of this opt-out: see `crate::optout::confirms`.
+                Some(r) if r.state == ConsentState::Denied && confirms(m, &r.source) => {
+                    Verdict::Send
+                }
                 Some(r) if r.state == ConsentState::Denied => Verdict::Skip {
                     reason: format!(
                         "recipient refused {} messages on {} ({} at {})",

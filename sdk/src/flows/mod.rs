@@ -4,6 +4,7 @@
 pub mod feedback;
 pub mod privacy;
 pub mod reach;
+pub mod replies;
 pub mod tracking;
 
 use std::sync::Arc;

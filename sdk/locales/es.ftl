@@ -1,0 +1,98 @@
+## Aftercare messages: Spanish (neutral, "tú").
+## Arguments are listed in sdk/src/l10n/mod.rs. A URL always stands alone on its own line.
+## `has_name` is set by the localizer: 0 when no first name is known.
+
+tracking-shipped =
+    { $has_name ->
+        [0] ¡Buenas noticias!
+       *[other] ¡Buenas noticias, { $first_name }!
+    } Tu pedido { $order_number } ya fue enviado con { $carrier }. Número de seguimiento: { $tracking_number }.
+    Sigue tu paquete aquí:
+    { $tracking_url }
+
+tracking-out-for-delivery =
+    { $has_name ->
+        [0] ¡Hola!
+       *[other] ¡Hola, { $first_name }!
+    } Tu pedido { $order_number } está en reparto y debería llegar hoy.
+    Síguelo en tiempo real:
+    { $tracking_url }
+
+tracking-delivered =
+    { $has_name ->
+        [0] ¡Hola!
+       *[other] ¡Hola, { $first_name }!
+    } Tu pedido { $order_number } ha sido entregado. ¡Esperamos que te encante!
+
+tracking-attempted =
+    { $has_name ->
+        [0] Hola.
+       *[other] Hola, { $first_name }.
+    } { $carrier } intentó entregar tu pedido { $order_number }, pero no fue posible. Consulta los siguientes pasos o elige una nueva fecha de entrega:
+    { $tracking_url }
+
+tracking-exception =
+    { $has_name ->
+        [0] Hola.
+       *[other] Hola, { $first_name }.
+    } Hay un problema con la entrega de tu pedido { $order_number } ({ $carrier }). Ya nos estamos ocupando. Detalles:
+    { $tracking_url }
+
+tracking-delayed =
+    { $has_name ->
+        [0] Hola.
+       *[other] Hola, { $first_name }.
+    } Tu pedido { $order_number } viene con retraso. La nueva fecha estimada de entrega es el { $eta }. ¡Disculpa la espera!
+    Síguelo aquí:
+    { $tracking_url }
+
+content-tutorial =
+    { $has_name ->
+        [0] ¡Hola!
+       *[other] ¡Hola, { $first_name }!
+    } Así puedes sacarle el máximo partido a { $product_title }:
+    { $url }
+
+support-link =
+    ¿Necesitas ayuda con tu pedido? Contacta con { $shop_name } aquí:
+    { $url }
+
+survey-nps-invite =
+    { $has_name ->
+        [0] ¡Hola!
+       *[other] ¡Hola, { $first_name }!
+    } ¿Qué probabilidad hay de que recomiendes { $shop_name } a un amigo? Responde con un número del 0 (nada probable) al 10 (muy probable) o contesta aquí:
+    { $url }
+
+survey-csat-invite =
+    { $has_name ->
+        [0] ¡Hola!
+       *[other] ¡Hola, { $first_name }!
+    } ¿Cuál es tu nivel de satisfacción con tu pedido { $order_number }? Responde con un número del 1 (muy insatisfecho) al 5 (muy satisfecho) o contesta aquí:
+    { $url }
+
+survey-reask = Lo sentimos, no entendimos tu respuesta. Por favor, responde solo con un número del { $score_min } al { $score_max }.
+
+survey-thanks =
+    { $has_name ->
+        [0] ¡Gracias por tu opinión!
+       *[other] ¡Gracias por tu opinión, { $first_name }!
+    } Nos ayuda a mejorar.
+
+survey-closed = ¡Gracias por responder! Esta encuesta ya está cerrada, así que no podemos registrar tu respuesta.
+
+optout-confirmed = Listo: ya no recibirás más mensajes de { $shop_name } por este medio. Para volver a recibirlos, responde START.
+
+optin-confirmed = Vuelves a recibir mensajes de { $shop_name }. Para darte de baja en cualquier momento, responde BAJA o STOP.
+
+help-reply =
+    { $shop_name }: avisos de pedidos y encuestas de satisfacción. Pueden aplicarse tarifas de mensajes y datos. Para darte de baja, responde BAJA o STOP. Ayuda:
+    { $url }
+
+email-subject-shipped = Tu pedido { $order_number } está en camino
+
+email-subject-survey = ¿Qué tal tu compra en { $shop_name }?
+
+stop-hint = Para darte de baja, responde BAJA o STOP.
+
+quiet-footer = Recibes este mensaje porque hiciste un pedido en { $shop_name }.

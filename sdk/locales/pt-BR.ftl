@@ -1,0 +1,99 @@
+## Aftercare messages: Brazilian Portuguese ("você"). Also the fallback for pt-PT.
+## Arguments are listed in sdk/src/l10n/mod.rs. A URL always stands alone on its own line.
+## `has_name` is set by the localizer: 0 when no first name is known.
+## Shop and carrier names take no article (gender unknown): "com { $carrier }".
+
+tracking-shipped =
+    { $has_name ->
+        [0] Boa notícia!
+       *[other] Boa notícia, { $first_name }!
+    } Seu pedido { $order_number } foi enviado com { $carrier }. Código de rastreio: { $tracking_number }.
+    Acompanhe a entrega:
+    { $tracking_url }
+
+tracking-out-for-delivery =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Seu pedido { $order_number } saiu para entrega e deve chegar hoje.
+    Acompanhe em tempo real:
+    { $tracking_url }
+
+tracking-delivered =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Seu pedido { $order_number } foi entregue. Esperamos que você goste!
+
+tracking-attempted =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Houve uma tentativa de entrega do seu pedido { $order_number } ({ $carrier }), mas não foi possível entregar. Veja os próximos passos ou reagende a entrega:
+    { $tracking_url }
+
+tracking-exception =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Houve um problema na entrega do seu pedido { $order_number } ({ $carrier }). Já estamos cuidando disso. Detalhes:
+    { $tracking_url }
+
+tracking-delayed =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Seu pedido { $order_number } está atrasado. A nova previsão de entrega é { $eta }. Desculpe pela espera!
+    Acompanhe aqui:
+    { $tracking_url }
+
+content-tutorial =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Veja dicas para aproveitar ao máximo o produto { $product_title }:
+    { $url }
+
+support-link =
+    Precisa de ajuda com seu pedido? Fale com { $shop_name } aqui:
+    { $url }
+
+survey-nps-invite =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Qual a probabilidade de você recomendar { $shop_name } a um amigo? Responda com um número de 0 (nada provável) a 10 (muito provável) ou use o link:
+    { $url }
+
+survey-csat-invite =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Qual é o seu nível de satisfação com o pedido { $order_number }? Responda com um número de 1 (muito insatisfeito) a 5 (muito satisfeito) ou use o link:
+    { $url }
+
+survey-reask = Desculpe, não entendemos sua resposta. Responda apenas com um número de { $score_min } a { $score_max }, por favor.
+
+survey-thanks =
+    { $has_name ->
+        [0] Obrigado pela sua opinião!
+       *[other] Obrigado pela sua opinião, { $first_name }!
+    } Ela nos ajuda a melhorar.
+
+survey-closed = Obrigado pela resposta! Esta pesquisa já foi encerrada, então não podemos registrar sua resposta.
+
+optout-confirmed = Pronto: você não receberá mais mensagens de { $shop_name } por aqui. Para voltar a receber, responda START.
+
+optin-confirmed = Você voltou a receber mensagens de { $shop_name }. Para sair a qualquer momento, responda PARAR ou STOP.
+
+help-reply =
+    { $shop_name }: atualizações de pedidos e pesquisas de satisfação. Podem ser cobradas tarifas de mensagens e dados. Para sair, responda PARAR ou STOP. Ajuda:
+    { $url }
+
+email-subject-shipped = Seu pedido { $order_number } está a caminho
+
+email-subject-survey = Como foi sua compra em { $shop_name }?
+
+stop-hint = Para não receber mais mensagens, responda PARAR ou STOP.
+
+quiet-footer = Você está recebendo esta mensagem porque fez um pedido em { $shop_name }.

@@ -1,0 +1,100 @@
+## Aftercare messages: Turkish (formal "siz").
+## Arguments are listed in sdk/src/l10n/mod.rs. A URL always stands alone on its own line.
+## `has_name` is set by the localizer: 0 when no first name is known.
+## Names are never followed by a suffix (no "{ $carrier }'a"): Turkish suffixes depend on
+## the sound of the word, so sentences are built around them ("{ $carrier } ile").
+
+tracking-shipped =
+    { $has_name ->
+        [0] Müjde!
+       *[other] Müjde, { $first_name }!
+    } { $order_number } numaralı siparişiniz { $carrier } ile kargoya verildi. Takip numarası: { $tracking_number }.
+    Kargonuzu buradan takip edebilirsiniz:
+    { $tracking_url }
+
+tracking-out-for-delivery =
+    { $has_name ->
+        [0] Merhaba!
+       *[other] Merhaba { $first_name }!
+    } { $order_number } numaralı siparişiniz dağıtıma çıktı, bugün elinizde olması bekleniyor.
+    Canlı takip edin:
+    { $tracking_url }
+
+tracking-delivered =
+    { $has_name ->
+        [0] Merhaba!
+       *[other] Merhaba { $first_name }!
+    } { $order_number } numaralı siparişiniz teslim edildi. Umarız çok beğenirsiniz!
+
+tracking-attempted =
+    { $has_name ->
+        [0] Merhaba,
+       *[other] Merhaba { $first_name },
+    } { $order_number } numaralı siparişiniz için teslimat denendi ancak teslim edilemedi ({ $carrier }). Sonraki adımları görmek veya yeni bir teslimat zamanı seçmek için:
+    { $tracking_url }
+
+tracking-exception =
+    { $has_name ->
+        [0] Merhaba,
+       *[other] Merhaba { $first_name },
+    } { $order_number } numaralı siparişinizin teslimatında bir sorun oluştu ({ $carrier }). Konuyla ilgileniyoruz. Ayrıntılar:
+    { $tracking_url }
+
+tracking-delayed =
+    { $has_name ->
+        [0] Merhaba,
+       *[other] Merhaba { $first_name },
+    } { $order_number } numaralı siparişiniz gecikiyor. Yeni tahmini teslimat tarihi: { $eta }. Beklettiğimiz için özür dileriz!
+    Buradan takip edebilirsiniz:
+    { $tracking_url }
+
+content-tutorial =
+    { $has_name ->
+        [0] Merhaba!
+       *[other] Merhaba { $first_name }!
+    } Aldığınız üründen en iyi şekilde yararlanmanın yolları ({ $product_title }):
+    { $url }
+
+support-link =
+    Siparişinizle ilgili yardıma mı ihtiyacınız var? { $shop_name } ile buradan iletişime geçebilirsiniz:
+    { $url }
+
+survey-nps-invite =
+    { $has_name ->
+        [0] Merhaba!
+       *[other] Merhaba { $first_name }!
+    } { $shop_name } mağazasını bir arkadaşınıza önerme olasılığınız nedir? 0 (hiç olası değil) ile 10 (kesinlikle öneririm) arasında bir sayıyla yanıt verin ya da buradan cevaplayın:
+    { $url }
+
+survey-csat-invite =
+    { $has_name ->
+        [0] Merhaba!
+       *[other] Merhaba { $first_name }!
+    } { $order_number } numaralı siparişinizden ne kadar memnun kaldınız? 1 (hiç memnun değilim) ile 5 (çok memnunum) arasında bir sayıyla yanıt verin ya da buradan cevaplayın:
+    { $url }
+
+survey-reask = Üzgünüz, yanıtınızı anlayamadık. Lütfen yalnızca { $score_min } ile { $score_max } arasında bir sayı gönderin.
+
+survey-thanks =
+    { $has_name ->
+        [0] Geri bildiriminiz için teşekkürler!
+       *[other] Geri bildiriminiz için teşekkürler, { $first_name }!
+    } Daha iyisini yapmamıza yardımcı oluyor.
+
+survey-closed = Yanıtınız için teşekkürler! Bu anket sona erdiği için cevabınızı kaydedemiyoruz.
+
+optout-confirmed = Aboneliğiniz iptal edildi; { $shop_name } size buradan artık mesaj göndermeyecek. Yeniden abone olmak için START yazın.
+
+optin-confirmed = { $shop_name } mesajlarına yeniden abone oldunuz. İstediğiniz zaman DUR veya STOP yazarak ayrılabilirsiniz.
+
+help-reply =
+    { $shop_name }: sipariş bildirimleri ve memnuniyet anketleri. Mesaj ve veri ücretleri uygulanabilir. Abonelikten çıkmak için DUR veya STOP yazın. Yardım:
+    { $url }
+
+email-subject-shipped = { $order_number } numaralı siparişiniz yola çıktı
+
+email-subject-survey = { $shop_name } siparişinizi nasıl buldunuz?
+
+stop-hint = Abonelikten çıkmak için DUR veya STOP yazın.
+
+quiet-footer = Bu mesajı { $shop_name } üzerinden sipariş verdiğiniz için alıyorsunuz.
