@@ -1,3 +1,4 @@
 //! Shared pieces of the reference integration's binaries.
 
+pub mod tracking;
 pub mod worker;

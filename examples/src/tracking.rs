@@ -11,12 +11,14 @@ use aftercare::content::ContentMap;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
 use aftercare::flows::privacy::PrivacyHandler;
-use aftercare::flows::tracking::{QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings};
+use aftercare::flows::tracking::{
+    QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings,
+};
 use aftercare::http::WebhookRoutes;
 use aftercare::http::tracking::TrackingPage;
 use aftercare::inbox::InboxProcessor;
 use aftercare::model::{ChannelKind, OrderId};
-use aftercare::store::{Decision, Ledger, OutboxStatus, Outbox};
+use aftercare::store::{Decision, Ledger, Outbox, OutboxStatus};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::Secret;
 use aftercare_sandbox::{CarrierScript, Delivery, Sandbox};
@@ -24,7 +26,8 @@ use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
 use chrono::NaiveTime;
 
-use crate::text::Text;
+use aftercare::l10n::Catalogs;
+use aftercare::platform::OrderSource;
 
 /// Options of the demo.
 #[derive(Clone, Debug)]
@@ -47,7 +50,9 @@ pub fn demo_content() -> ContentMap {
         {"match": {"category": "espresso-machines"}, "title": "Your first espresso in 5 minutes", "url": "https://example.com/guides/espresso/first-shot"},
         {"match": {"category": "espresso-machines"}, "locale": "ar", "title": "أول إسبريسو لك في 5 دقائق", "url": "https://example.com/ar/guides/espresso/first-shot"},
         {"match": {"category": "espresso-machines"}, "locale": "tr", "title": "5 dakikada ilk espressonuz", "url": "https://example.com/tr/guides/espresso/first-shot"},
-        {"match": {"category": "coffee-beans"}, "title": "Storing your beans", "url": "https://example.com/guides/beans/storage"}
+        {"match": {"category": "coffee-beans"}, "title": "Storing your beans", "url": "https://example.com/guides/beans/storage"},
+        {"match": {"category": "coffee-beans"}, "locale": "ar", "title": "كيف تحفظ حبوب القهوة", "url": "https://example.com/ar/guides/beans/storage"},
+        {"match": {"category": "coffee-beans"}, "locale": "tr", "title": "Çekirdekleri saklama rehberi", "url": "https://example.com/tr/guides/beans/storage"}
     ]))
     .unwrap_or_default()
 }
@@ -66,19 +71,17 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let sb = Sandbox::console(Secret::from(DEMO_APP_SECRET), start);
     let clock: Arc<ManualClock> = sb.clock.clone();
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let text = Arc::new(Text::new());
+    let text = Arc::new(Catalogs::new("Sandbox Coffee Co."));
     let links = TokenSigner::new(Secret::from(DEMO_LINK_KEY), "tracking");
 
     let listener = tokio::net::TcpListener::bind(opts.bind).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)));
-    let settings = TrackingSettings {
-        public_url: base.clone(),
-        support_url: Some("https://example.com/support".into()),
-        ..TrackingSettings::default()
-    };
-    let tracking = Arc::new(TrackingFlow::new(
+    let mut settings = TrackingSettings::default();
+    settings.public_url.clone_from(&base);
+    settings.support_url = Some("https://example.com/support".into());
+    let tracking: Arc<TrackingFlow> = Arc::new(TrackingFlow::new(
         sb.shop.clone(),
         sb.shop.clone(),
         Arc::new(store.clone()),
@@ -90,8 +93,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     ));
     let handler = Chain::new()
         .then(Arc::new(PrivacyHandler::new(Arc::new(store.clone()))))
-        .then(tracking);
-    let processor = InboxProcessor::new(Arc::new(store.clone()), Arc::new(handler), dyn_clock.clone()).source("shopify", shopify.clone());
+        .then(tracking.clone());
+    let processor = InboxProcessor::new(
+        Arc::new(store.clone()),
+        Arc::new(handler),
+        dyn_clock.clone(),
+    )
+    .source("shopify", shopify.clone());
     let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
         .consent_store(Arc::new(store.clone()))
         .policy(Arc::new(SupersededPolicy::new(Arc::new(store.clone()))))
@@ -114,7 +122,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         );
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let hook_url = format!("{base}/webhooks/shopify");
-    println!("Aftercare tracking-links demo: sandbox shop, SQLite at {}, console channels, pages on {base}", opts.db.display());
+    println!(
+        "Aftercare tracking-links demo: sandbox shop, SQLite at {}, console channels, pages on {base}",
+        opts.db.display()
+    );
 
     let deliver = |ds: Vec<Delivery>| {
         let sender = sb.sender.clone();
@@ -136,19 +147,37 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     // Story 1: Jane in the US, English, failed attempt, a duplicate and a late webhook.
     let mut orders: Vec<(String, String)> = Vec::new();
     for (locale, script, label) in [
-        ("en-US", CarrierScript::failed_attempt_then_redelivery().duplicate(2).deliver_late(3, 4), "en-US customer: a failed attempt, one webhook delivered twice, one out of order"),
-        ("ar-SA", CarrierScript::happy_path(), "ar-SA customer: Arabic, right to left"),
+        (
+            "en-US",
+            CarrierScript::failed_attempt_then_redelivery()
+                .duplicate(2)
+                .deliver_late(3, 4),
+            "en-US customer: a failed attempt, one webhook delivered twice, one out of order",
+        ),
+        (
+            "ar-SA",
+            CarrierScript::happy_path(),
+            "ar-SA customer: Arabic, right to left",
+        ),
         ("tr-TR", CarrierScript::delayed(), "tr-TR customer: a delay"),
     ] {
-        say(&format!("{label}"));
+        say(label);
         let shipped = sb.ship(locale)?;
         let codes = deliver(shipped.deliveries.clone()).await?;
-        println!("   shop → {} webhooks (orders/create, orders/paid, fulfillments/create, orders/fulfilled): HTTP {codes:?}", codes.len());
+        println!(
+            "   shop → {} webhooks (orders/create, orders/paid, fulfillments/create, orders/fulfilled): HTTP {codes:?}",
+            codes.len()
+        );
         settle().await?;
         let mut scenario = sb.scenario(shipped.fulfillment, script);
         while let Some(step) = scenario.next_step()? {
             let codes = deliver(step.deliveries.clone()).await?;
-            println!("   {} carrier: {:?} → {} webhook(s), HTTP {codes:?}", step.at.format("%a %d %b %H:%M UTC"), step.milestone, step.deliveries.len());
+            println!(
+                "   {} carrier: {:?} → {} webhook(s), HTTP {codes:?}",
+                step.at.format("%a %d %b %H:%M UTC"),
+                step.milestone,
+                step.deliveries.len()
+            );
             settle().await?;
         }
         // Let deferred messages (quiet hours) go out.
@@ -163,18 +192,28 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     for (order, locale) in &orders {
         let rows = store.ledger_for_order(&OrderId::new(order.clone())).await?;
         let count = |d: Decision| rows.iter().filter(|r| r.decision == d).count();
-        println!("   order {order} ({locale}): {} sent, {} deferred, {} skipped", count(Decision::Sent), count(Decision::Deferred), count(Decision::Skipped));
-        for r in rows.iter().filter(|r| matches!(r.decision, Decision::Deferred | Decision::Skipped)) {
+        println!(
+            "   order {order} ({locale}): {} sent, {} deferred, {} skipped",
+            count(Decision::Sent),
+            count(Decision::Deferred),
+            count(Decision::Skipped)
+        );
+        for r in rows
+            .iter()
+            .filter(|r| matches!(r.decision, Decision::Deferred | Decision::Skipped))
+        {
             println!("      {:<9} {}", r.decision.as_str(), r.reason);
         }
     }
     let sent = store.outbox_in(OutboxStatus::Sent, 1000).await?;
     let mut pages = Vec::new();
-    for m in &sent {
-        if m.message.meta.get("milestone").map(String::as_str) == Some("shipped")
-            && let Some(url) = m.message.text.split_whitespace().find(|w| w.contains("/t/"))
-        {
-            pages.push(url.trim_matches(|c: char| !c.is_ascii_graphic()).to_owned());
+    for (order, _) in &orders {
+        let id = OrderId::new(order.clone());
+        if let (Some(o), Some(s)) = (
+            sb.shop.order(&id).await?,
+            sb.shop.shipments(&id).await?.into_iter().next(),
+        ) {
+            pages.push(tracking.page_url(&o, &s));
         }
     }
     let per_channel = |k: ChannelKind| sent.iter().filter(|m| m.message.channel == k).count();

@@ -22,13 +22,22 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The demo's SQLite file (recreated on each run).
+    #[arg(long, default_value = "aftercare-demo.db")]
+    db: PathBuf,
+    /// Where the demo serves webhooks and the tracking page.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: std::net::SocketAddr,
+    /// Keep serving the tracking pages after the demo story, until Ctrl-C.
+    #[arg(long)]
+    serve: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Explain every send, deferral and skip for an order.
     Ledger {
-        /// The order's id (the platform's id, e.g. 820982911946154500).
+        /// The order: its number (`#1001`) or the platform's id (820982911946154500).
         #[arg(long)]
         order: String,
         /// The SQLite file.
@@ -82,7 +91,13 @@ async fn main() -> std::process::ExitCode {
         )
         .await
         .map_err(|e| e.to_string()),
-        None => Err("the demo is not wired yet".to_owned()),
+        None => aftercare_examples::tracking::run(aftercare_examples::tracking::DemoOptions {
+            db: cli.db,
+            bind: cli.bind,
+            serve: cli.serve,
+        })
+        .await
+        .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -95,6 +110,19 @@ async fn main() -> std::process::ExitCode {
 
 async fn ledger(order: &str, db: &std::path::Path) -> Result<(), String> {
     let store = SqliteStore::open(db).await.map_err(|e| e.to_string())?;
+    // An order number (`#1001`) is resolved to the platform's id.
+    let order = match aftercare::store::SnapshotStore::snapshot(&store, "order-number", order)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(s) => s
+            .data
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| order.to_owned()),
+        None => order.to_owned(),
+    };
+    let order = order.as_str();
     let rows = store
         .ledger_for_order(&OrderId::new(order))
         .await

@@ -511,6 +511,8 @@ impl FeedbackFlow {
     ) -> Result<(), Error> {
         let mut args = BTreeMap::new();
         args.insert("survey_url".to_owned(), self.survey_url(inv, None));
+        args.insert("score_min".to_owned(), inv.kind.range().start().to_string());
+        args.insert("score_max".to_owned(), inv.kind.range().end().to_string());
         let r = self.renderer.render(&RenderRequest {
             locale: inv.locale.clone(),
             channel: msg.channel,

@@ -156,6 +156,24 @@ pub struct Rendered {
     pub html: Option<String>,
 }
 
+impl RenderRequest {
+    /// A request without tutorials.
+    pub fn new(
+        locale: impl Into<String>,
+        channel: ChannelKind,
+        message_id: impl Into<String>,
+        args: BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            locale: locale.into(),
+            channel,
+            message_id: message_id.into(),
+            args,
+            tutorials: Vec::new(),
+        }
+    }
+}
+
 impl Rendered {
     /// A rendered text.
     pub fn new(locale: impl Into<String>, text: impl Into<String>) -> Self {
@@ -198,13 +216,7 @@ pub struct TrackingSettings {
 impl Default for TrackingSettings {
     fn default() -> Self {
         Self {
-            milestones: vec![
-                Milestone::Shipped,
-                Milestone::OutForDelivery,
-                Milestone::AttemptedDelivery,
-                Milestone::Exception,
-                Milestone::Delivered,
-            ],
+            milestones: Milestone::ALL.to_vec(),
             channels: ChannelKind::ALL.to_vec(),
             default_locale: "en".into(),
             public_url: "http://127.0.0.1:8080".into(),
@@ -232,6 +244,8 @@ pub mod meta {
     pub const MILESTONE: &str = "milestone";
     /// The customer's IANA time zone, for quiet hours.
     pub const TIME_ZONE: &str = "time_zone";
+    /// The time of the shipment state the message was written for (RFC 3339).
+    pub const STATE_AT: &str = "state_at";
 }
 
 /// The tracking flow: an [`EventHandler`] for shipment events.
@@ -321,7 +335,6 @@ impl TrackingFlow {
     /// due.
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
         let now = self.clock.now();
-        let previous = self.snapshots.snapshot("shipment", &shipment.id.0).await?;
         let version = shipment.updated_at.or(shipment.created_at).unwrap_or(now);
         let stored = self
             .snapshots
@@ -347,24 +360,6 @@ impl TrackingFlow {
                         "{} for shipment {} arrived out of order: a newer state is already known",
                         milestone.as_str(),
                         shipment.id
-                    ),
-                )
-                .await;
-        }
-        if let Some(prev) = previous
-            && let Ok(prev) = serde_json::from_value::<Shipment>(prev.data)
-            && let Some(pm) = Milestone::from_status(&prev.status)
-            && pm.rank() > milestone.rank()
-        {
-            return self
-                .skip(
-                    order_id,
-                    None,
-                    format!(
-                        "{} for shipment {} came after {}: a late milestone is not sent",
-                        milestone.as_str(),
-                        shipment.id,
-                        pm.as_str()
                     ),
                 )
                 .await;
@@ -395,6 +390,16 @@ impl TrackingFlow {
                 .skip(order_id, None, "the order is cancelled".into())
                 .await;
         }
+        // Lets operators find an order by its human number (`ledger --order '#1001'`).
+        self.snapshots
+            .put_if_newer(&Snapshot {
+                kind: "order-number".into(),
+                shop: order.shop.clone(),
+                id: order.number.clone(),
+                version: now,
+                data: serde_json::Value::String(order.id.0.clone()),
+            })
+            .await?;
         let customer = match &order.customer_id {
             Some(id) => self.customers.customer(id).await?,
             None => None,
@@ -495,6 +500,7 @@ impl TrackingFlow {
             .insert(meta::SHIPMENT.into(), shipment.id.0.clone());
         msg.meta
             .insert(meta::MILESTONE.into(), milestone.as_str().into());
+        msg.meta.insert(meta::STATE_AT.into(), version.to_rfc3339());
         if let Some(z) = zone {
             msg.meta.insert(meta::TIME_ZONE.into(), z.name().into());
         }
@@ -623,7 +629,11 @@ impl SendPolicy for QuietHoursPolicy {
     }
 }
 
-/// Skips a milestone message that a later state of its shipment made pointless.
+/// Skips a milestone message that a later state of its shipment made pointless: the
+/// shipment moved on (a newer state with another milestone) before the message went out,
+/// e.g. delivered before the out-for-delivery message left quiet hours, or a redelivery
+/// under way before the failed-attempt notice went out. A delivered message is never
+/// superseded.
 pub struct SupersededPolicy {
     snapshots: Arc<dyn SnapshotStore>,
 }
@@ -654,11 +664,20 @@ impl SendPolicy for SupersededPolicy {
         let Some(snap) = self.snapshots.snapshot("shipment", sid).await? else {
             return Ok(Verdict::Send);
         };
-        let Ok(current) = serde_json::from_value::<Shipment>(snap.data) else {
+        let Ok(current) = serde_json::from_value::<Shipment>(snap.data.clone()) else {
             return Ok(Verdict::Send);
         };
+        // The state the message was written for; without it, fall back to progress ranks.
+        let state_at = m
+            .get(meta::STATE_AT)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let moved_on = |cm: Milestone| match state_at {
+            Some(at) => snap.version > at && ms != Milestone::Delivered,
+            None => cm.rank() > ms.rank(),
+        };
         Ok(match Milestone::from_status(&current.status) {
-            Some(cm) if cm.rank() > ms.rank() => Verdict::Skip {
+            Some(cm) if cm != ms && moved_on(cm) => Verdict::Skip {
                 reason: format!(
                     "superseded: shipment {sid} is already {} so the {} message is not sent",
                     cm.as_str(),

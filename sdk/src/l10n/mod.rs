@@ -81,6 +81,8 @@
 //!   Everything from arguments is escaped.
 
 pub mod bidi;
+mod catalogs;
+pub use catalogs::Catalogs;
 pub mod format;
 
 use std::collections::HashMap;
@@ -95,12 +97,54 @@ use crate::Error;
 pub const BUILTIN_LOCALES: [&str; 6] = ["en", "ar", "tr", "th", "pt-BR", "es"];
 
 const CATALOGS: [(&str, &str); 6] = [
-    ("en", include_str!("../../locales/en.ftl")),
-    ("ar", include_str!("../../locales/ar.ftl")),
-    ("tr", include_str!("../../locales/tr.ftl")),
-    ("th", include_str!("../../locales/th.ftl")),
-    ("pt-BR", include_str!("../../locales/pt-BR.ftl")),
-    ("es", include_str!("../../locales/es.ftl")),
+    (
+        "en",
+        concat!(
+            include_str!("../../locales/en.ftl"),
+            "\n",
+            include_str!("../../locales/en.ui.ftl")
+        ),
+    ),
+    (
+        "ar",
+        concat!(
+            include_str!("../../locales/ar.ftl"),
+            "\n",
+            include_str!("../../locales/ar.ui.ftl")
+        ),
+    ),
+    (
+        "tr",
+        concat!(
+            include_str!("../../locales/tr.ftl"),
+            "\n",
+            include_str!("../../locales/tr.ui.ftl")
+        ),
+    ),
+    (
+        "th",
+        concat!(
+            include_str!("../../locales/th.ftl"),
+            "\n",
+            include_str!("../../locales/th.ui.ftl")
+        ),
+    ),
+    (
+        "pt-BR",
+        concat!(
+            include_str!("../../locales/pt-BR.ftl"),
+            "\n",
+            include_str!("../../locales/pt-BR.ui.ftl")
+        ),
+    ),
+    (
+        "es",
+        concat!(
+            include_str!("../../locales/es.ftl"),
+            "\n",
+            include_str!("../../locales/es.ui.ftl")
+        ),
+    ),
 ];
 
 /// Which way a text runs.

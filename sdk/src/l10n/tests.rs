@@ -18,6 +18,9 @@ fn full_args() -> Args {
         .text("shop_name", "Dukkan")
         .text("score_min", "0")
         .text("score_max", "10")
+        .text("kind", "NPS")
+        .text("score", "3")
+        .text("comment", "The box arrived damaged")
 }
 
 #[test]

@@ -1,0 +1,70 @@
+## Aftercare: page labels and further messages, Arabic.
+
+tracking-ready-for-pickup =
+    { $has_name ->
+        [0] مرحبًا!
+       *[other] مرحبًا { $first_name }!
+    } طلبك { $order_number } جاهز للاستلام. التفاصيل ومواعيد العمل:
+    { $tracking_url }
+survey-reminder =
+    { $has_name ->
+        [0] مرحبًا مجددًا!
+       *[other] مرحبًا مجددًا يا { $first_name }!
+    } ما زلنا نودّ معرفة رأيك في طلبك { $order_number }. لن يستغرق الأمر سوى ثوانٍ:
+    { $url }
+survey-ces-invite =
+    { $has_name ->
+        [0] مرحبًا!
+       *[other] مرحبًا { $first_name }!
+    } ما مدى سهولة حصولك على طلبك { $order_number }؟ أرسل رقمًا من 1 (صعب جدًا) إلى 7 (سهل جدًا)، أو أجب من هنا:
+    { $url }
+review-request =
+    شكرًا على تقييمك الرائع! هل تشاركنا إياه في مراجعة قصيرة؟ سيساعد ذلك عملاء آخرين:
+    { $url }
+support-detractor-alert = عميل غير راضٍ: الطلب { $order_number } حصل على { $kind } { $score }. التعليق: { $comment }
+email-subject-update = تحديث بخصوص طلبك { $order_number }
+email-subject-alert = عميل غير راضٍ بخصوص الطلب { $order_number }
+tutorials-intro = ابدأ باستخدام مشترياتك:
+page-order = الطلب
+page-status = الحالة
+page-carrier = شركة الشحن
+page-tracking-number = رقم التتبع
+page-estimated-delivery = موعد التوصيل المتوقع
+page-track-on-carrier = تتبّع على موقع شركة الشحن
+page-timeline = سجلّ الشحنة
+page-items = المنتجات
+page-tutorials = أدلة لمنتجاتك
+page-support = تواصل مع الدعم
+page-link-invalid = هذا الرابط غير صالح.
+page-link-expired = انتهت صلاحية هذا الرابط.
+page-unavailable = هذه الصفحة غير متاحة حاليًا. يُرجى المحاولة بعد دقائق.
+status-confirmed = تم تأكيد الطلب
+status-label-created = تم إنشاء بوليصة الشحن
+status-picked-up = استلمتها شركة الشحن
+status-in-transit = في الطريق
+status-out-for-delivery = خرجت للتوصيل
+status-attempted-delivery = تمت محاولة التوصيل
+status-ready-for-pickup = جاهزة للاستلام
+status-delivered = تم التوصيل
+status-delayed = متأخرة
+status-exception = مشكلة في التوصيل
+status-returned = أُعيدت إلى المرسل
+status-cancelled = أُلغيت
+status-unknown = تحديث الحالة
+survey-nps-question = ما مدى احتمال أن توصي بنا لصديق؟
+survey-csat-question = ما مدى رضاك عن طلبك؟
+survey-ces-question = ما مدى سهولة حصولك على طلبك؟
+survey-low-label = غير محتمل إطلاقًا
+survey-high-label = محتمل جدًا
+survey-comment-label = ما السبب الرئيسي لتقييمك؟ (اختياري)
+survey-submit = إرسال
+survey-confirm-hint = تم اختيار تقييمك. اضغط «إرسال» لتأكيده.
+survey-already-answered = لقد أجبت بالفعل. شكرًا لك!
+survey-pick-a-score = يُرجى اختيار تقييم.
+dash-title = رضا العملاء
+dash-response-rate = معدل الاستجابة
+dash-trend = صافي نقاط الترويج أسبوعيًا
+dash-distribution = توزيع التقييمات
+dash-by-carrier = حسب شركة الشحن
+dash-by-product = حسب المنتج
+dash-by-lateness = حسب تأخر التوصيل

@@ -1,0 +1,70 @@
+## Aftercare: page labels and further messages, English.
+
+tracking-ready-for-pickup =
+    { $has_name ->
+        [0] Hi!
+       *[other] Hi { $first_name }!
+    } Your order { $order_number } is ready for pickup. Details and opening hours:
+    { $tracking_url }
+survey-reminder =
+    { $has_name ->
+        [0] Hi again!
+       *[other] Hi again, { $first_name }!
+    } We'd still love to hear how your order { $order_number } went. It takes ten seconds:
+    { $url }
+survey-ces-invite =
+    { $has_name ->
+        [0] Hi!
+       *[other] Hi { $first_name }!
+    } How easy was it to get your order { $order_number }? Reply with a number from 1 (very difficult) to 7 (very easy), or answer here:
+    { $url }
+review-request =
+    Thank you for the great rating! Would you share it in a short review? It helps other customers:
+    { $url }
+support-detractor-alert = Unhappy customer: order { $order_number } got { $kind } { $score }. Comment: { $comment }
+email-subject-update = An update on your order { $order_number }
+email-subject-alert = Unhappy customer on order { $order_number }
+tutorials-intro = Getting started with your purchase:
+page-order = Order
+page-status = Status
+page-carrier = Carrier
+page-tracking-number = Tracking number
+page-estimated-delivery = Estimated delivery
+page-track-on-carrier = Track on the carrier's site
+page-timeline = Shipment history
+page-items = Items
+page-tutorials = Guides for your products
+page-support = Contact support
+page-link-invalid = This link is not valid.
+page-link-expired = This link has expired.
+page-unavailable = This page is unavailable right now. Please try again in a few minutes.
+status-confirmed = Order confirmed
+status-label-created = Label created
+status-picked-up = Picked up by the carrier
+status-in-transit = In transit
+status-out-for-delivery = Out for delivery
+status-attempted-delivery = Delivery attempted
+status-ready-for-pickup = Ready for pickup
+status-delivered = Delivered
+status-delayed = Delayed
+status-exception = Delivery problem
+status-returned = Returned to sender
+status-cancelled = Cancelled
+status-unknown = Status update
+survey-nps-question = How likely are you to recommend us to a friend?
+survey-csat-question = How satisfied are you with your order?
+survey-ces-question = How easy was it to get your order?
+survey-low-label = Not at all likely
+survey-high-label = Extremely likely
+survey-comment-label = What is the main reason for your score? (optional)
+survey-submit = Send
+survey-confirm-hint = Your score is selected. Tap Send to confirm it.
+survey-already-answered = You have already answered. Thank you!
+survey-pick-a-score = Please choose a score.
+dash-title = Customer satisfaction
+dash-response-rate = Response rate
+dash-trend = NPS by week
+dash-distribution = Score distribution
+dash-by-carrier = By carrier
+dash-by-product = By product
+dash-by-lateness = By delivery lateness

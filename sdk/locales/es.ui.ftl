@@ -1,0 +1,70 @@
+## Aftercare: page labels and further messages, Spanish.
+
+tracking-ready-for-pickup =
+    { $has_name ->
+        [0] ¡Hola!
+       *[other] ¡Hola, { $first_name }!
+    } Tu pedido { $order_number } está listo para recoger. Detalles y horarios:
+    { $tracking_url }
+survey-reminder =
+    { $has_name ->
+        [0] ¡Hola de nuevo!
+       *[other] ¡Hola de nuevo, { $first_name }!
+    } Todavía nos encantaría saber qué tal fue tu pedido { $order_number }. Solo toma unos segundos:
+    { $url }
+survey-ces-invite =
+    { $has_name ->
+        [0] ¡Hola!
+       *[other] ¡Hola, { $first_name }!
+    } ¿Qué tan fácil fue recibir tu pedido { $order_number }? Responde con un número del 1 (muy difícil) al 7 (muy fácil) o contesta aquí:
+    { $url }
+review-request =
+    ¡Gracias por tu excelente calificación! ¿La compartirías en una reseña breve? Ayuda a otros clientes:
+    { $url }
+support-detractor-alert = Cliente insatisfecho: el pedido { $order_number } recibió { $kind } { $score }. Comentario: { $comment }
+email-subject-update = Novedades sobre tu pedido { $order_number }
+email-subject-alert = Cliente insatisfecho en el pedido { $order_number }
+tutorials-intro = Primeros pasos con tu compra:
+page-order = Pedido
+page-status = Estado
+page-carrier = Transportista
+page-tracking-number = Número de seguimiento
+page-estimated-delivery = Entrega estimada
+page-track-on-carrier = Seguir en la web del transportista
+page-timeline = Historial del envío
+page-items = Artículos
+page-tutorials = Guías de tus productos
+page-support = Contactar con soporte
+page-link-invalid = Este enlace no es válido.
+page-link-expired = Este enlace ha caducado.
+page-unavailable = Esta página no está disponible en este momento. Inténtalo de nuevo en unos minutos.
+status-confirmed = Pedido confirmado
+status-label-created = Etiqueta creada
+status-picked-up = Recogido por el transportista
+status-in-transit = En tránsito
+status-out-for-delivery = En reparto
+status-attempted-delivery = Intento de entrega
+status-ready-for-pickup = Listo para recoger
+status-delivered = Entregado
+status-delayed = Retrasado
+status-exception = Problema con la entrega
+status-returned = Devuelto al remitente
+status-cancelled = Cancelado
+status-unknown = Actualización de estado
+survey-nps-question = ¿Qué probabilidad hay de que nos recomiendes a un amigo?
+survey-csat-question = ¿Qué tan satisfecho estás con tu pedido?
+survey-ces-question = ¿Qué tan fácil fue recibir tu pedido?
+survey-low-label = Nada probable
+survey-high-label = Muy probable
+survey-comment-label = ¿Cuál es el motivo principal de tu puntuación? (opcional)
+survey-submit = Enviar
+survey-confirm-hint = Tu puntuación está seleccionada. Toca Enviar para confirmarla.
+survey-already-answered = Ya respondiste. ¡Gracias!
+survey-pick-a-score = Elige una puntuación.
+dash-title = Satisfacción de los clientes
+dash-response-rate = Tasa de respuesta
+dash-trend = NPS por semana
+dash-distribution = Distribución de puntuaciones
+dash-by-carrier = Por transportista
+dash-by-product = Por producto
+dash-by-lateness = Por retraso en la entrega

@@ -1,0 +1,70 @@
+## Aftercare: page labels and further messages, Brazilian Portuguese.
+
+tracking-ready-for-pickup =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Seu pedido { $order_number } está pronto para retirada. Detalhes e horários:
+    { $tracking_url }
+survey-reminder =
+    { $has_name ->
+        [0] Olá de novo!
+       *[other] Olá de novo, { $first_name }!
+    } Ainda queremos saber como foi o seu pedido { $order_number }. Leva só alguns segundos:
+    { $url }
+survey-ces-invite =
+    { $has_name ->
+        [0] Olá!
+       *[other] Olá, { $first_name }!
+    } Foi fácil receber o seu pedido { $order_number }? Responda com um número de 1 (muito difícil) a 7 (muito fácil) ou responda aqui:
+    { $url }
+review-request =
+    Obrigado pela ótima nota! Você poderia compartilhá-la em uma avaliação curta? Isso ajuda outros clientes:
+    { $url }
+support-detractor-alert = Cliente insatisfeito: o pedido { $order_number } recebeu { $kind } { $score }. Comentário: { $comment }
+email-subject-update = Novidades sobre o seu pedido { $order_number }
+email-subject-alert = Cliente insatisfeito no pedido { $order_number }
+tutorials-intro = Primeiros passos com a sua compra:
+page-order = Pedido
+page-status = Status
+page-carrier = Transportadora
+page-tracking-number = Código de rastreio
+page-estimated-delivery = Previsão de entrega
+page-track-on-carrier = Rastrear no site da transportadora
+page-timeline = Histórico do envio
+page-items = Itens
+page-tutorials = Guias dos seus produtos
+page-support = Falar com o suporte
+page-link-invalid = Este link não é válido.
+page-link-expired = Este link expirou.
+page-unavailable = Esta página está indisponível no momento. Tente novamente em alguns minutos.
+status-confirmed = Pedido confirmado
+status-label-created = Etiqueta criada
+status-picked-up = Coletado pela transportadora
+status-in-transit = Em trânsito
+status-out-for-delivery = Saiu para entrega
+status-attempted-delivery = Tentativa de entrega
+status-ready-for-pickup = Pronto para retirada
+status-delivered = Entregue
+status-delayed = Atrasado
+status-exception = Problema na entrega
+status-returned = Devolvido ao remetente
+status-cancelled = Cancelado
+status-unknown = Atualização de status
+survey-nps-question = Qual a probabilidade de você nos recomendar a um amigo?
+survey-csat-question = Qual o seu nível de satisfação com o pedido?
+survey-ces-question = Foi fácil receber o seu pedido?
+survey-low-label = Nada provável
+survey-high-label = Extremamente provável
+survey-comment-label = Qual o principal motivo da sua nota? (opcional)
+survey-submit = Enviar
+survey-confirm-hint = Sua nota está selecionada. Toque em Enviar para confirmar.
+survey-already-answered = Você já respondeu. Obrigado!
+survey-pick-a-score = Escolha uma nota.
+dash-title = Satisfação dos clientes
+dash-response-rate = Taxa de resposta
+dash-trend = NPS por semana
+dash-distribution = Distribuição das notas
+dash-by-carrier = Por transportadora
+dash-by-product = Por produto
+dash-by-lateness = Por atraso na entrega

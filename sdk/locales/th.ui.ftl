@@ -1,0 +1,70 @@
+## Aftercare: page labels and further messages, Thai.
+
+tracking-ready-for-pickup =
+    { $has_name ->
+        [0] สวัสดีค่ะ
+       *[other] สวัสดีค่ะ คุณ{ $first_name }
+    } คำสั่งซื้อ { $order_number } พร้อมให้รับแล้ว ดูรายละเอียดและเวลาทำการ:
+    { $tracking_url }
+survey-reminder =
+    { $has_name ->
+        [0] สวัสดีอีกครั้งค่ะ
+       *[other] สวัสดีอีกครั้งค่ะ คุณ{ $first_name }
+    } เรายังอยากทราบความคิดเห็นของคุณเกี่ยวกับคำสั่งซื้อ { $order_number } ใช้เวลาเพียงไม่กี่วินาที:
+    { $url }
+survey-ces-invite =
+    { $has_name ->
+        [0] สวัสดีค่ะ
+       *[other] สวัสดีค่ะ คุณ{ $first_name }
+    } การรับคำสั่งซื้อ { $order_number } ง่ายแค่ไหน? ตอบกลับด้วยตัวเลข 1 (ยากมาก) ถึง 7 (ง่ายมาก) หรือตอบที่นี่:
+    { $url }
+review-request =
+    ขอบคุณสำหรับคะแนนที่ดี! ช่วยเขียนรีวิวสั้น ๆ ได้ไหมคะ? จะช่วยลูกค้าคนอื่น ๆ ได้มาก:
+    { $url }
+support-detractor-alert = ลูกค้าไม่พอใจ: คำสั่งซื้อ { $order_number } ได้ { $kind } { $score } ความคิดเห็น: { $comment }
+email-subject-update = อัปเดตคำสั่งซื้อ { $order_number } ของคุณ
+email-subject-alert = ลูกค้าไม่พอใจในคำสั่งซื้อ { $order_number }
+tutorials-intro = เริ่มต้นใช้งานสินค้าของคุณ:
+page-order = คำสั่งซื้อ
+page-status = สถานะ
+page-carrier = บริษัทขนส่ง
+page-tracking-number = หมายเลขพัสดุ
+page-estimated-delivery = วันที่คาดว่าจะได้รับ
+page-track-on-carrier = ติดตามบนเว็บไซต์บริษัทขนส่ง
+page-timeline = ประวัติการจัดส่ง
+page-items = สินค้า
+page-tutorials = คู่มือสำหรับสินค้าของคุณ
+page-support = ติดต่อฝ่ายบริการลูกค้า
+page-link-invalid = ลิงก์นี้ไม่ถูกต้อง
+page-link-expired = ลิงก์นี้หมดอายุแล้ว
+page-unavailable = หน้านี้ไม่พร้อมใช้งานในขณะนี้ โปรดลองอีกครั้งในอีกสักครู่
+status-confirmed = ยืนยันคำสั่งซื้อแล้ว
+status-label-created = สร้างใบปะหน้าพัสดุแล้ว
+status-picked-up = บริษัทขนส่งรับพัสดุแล้ว
+status-in-transit = อยู่ระหว่างขนส่ง
+status-out-for-delivery = กำลังนำจ่าย
+status-attempted-delivery = นำจ่ายไม่สำเร็จ
+status-ready-for-pickup = พร้อมให้รับ
+status-delivered = จัดส่งสำเร็จ
+status-delayed = ล่าช้า
+status-exception = มีปัญหาในการจัดส่ง
+status-returned = ตีกลับไปยังผู้ส่ง
+status-cancelled = ยกเลิกแล้ว
+status-unknown = อัปเดตสถานะ
+survey-nps-question = คุณมีแนวโน้มจะแนะนำเราให้เพื่อนมากน้อยแค่ไหน?
+survey-csat-question = คุณพอใจกับคำสั่งซื้อของคุณมากน้อยแค่ไหน?
+survey-ces-question = การรับคำสั่งซื้อของคุณง่ายแค่ไหน?
+survey-low-label = ไม่แนะนำเลย
+survey-high-label = แนะนำอย่างยิ่ง
+survey-comment-label = เหตุผลหลักของคะแนนนี้คืออะไร? (ไม่บังคับ)
+survey-submit = ส่ง
+survey-confirm-hint = เลือกคะแนนแล้ว แตะ "ส่ง" เพื่อยืนยัน
+survey-already-answered = คุณตอบแบบสำรวจนี้แล้ว ขอบคุณค่ะ!
+survey-pick-a-score = โปรดเลือกคะแนน
+dash-title = ความพึงพอใจของลูกค้า
+dash-response-rate = อัตราการตอบกลับ
+dash-trend = NPS รายสัปดาห์
+dash-distribution = การกระจายของคะแนน
+dash-by-carrier = ตามบริษัทขนส่ง
+dash-by-product = ตามสินค้า
+dash-by-lateness = ตามความล่าช้าในการจัดส่ง

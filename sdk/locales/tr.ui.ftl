@@ -1,0 +1,70 @@
+## Aftercare: page labels and further messages, Turkish.
+
+tracking-ready-for-pickup =
+    { $has_name ->
+        [0] Merhaba!
+       *[other] Merhaba { $first_name }!
+    } { $order_number } numaralı siparişiniz teslim almaya hazır. Ayrıntılar ve çalışma saatleri:
+    { $tracking_url }
+survey-reminder =
+    { $has_name ->
+        [0] Tekrar merhaba!
+       *[other] Tekrar merhaba { $first_name }!
+    } { $order_number } numaralı siparişinizle ilgili görüşünüzü hâlâ merak ediyoruz. Yalnızca birkaç saniye sürer:
+    { $url }
+survey-ces-invite =
+    { $has_name ->
+        [0] Merhaba!
+       *[other] Merhaba { $first_name }!
+    } { $order_number } numaralı siparişinizi almak ne kadar kolaydı? 1 (çok zor) ile 7 (çok kolay) arasında bir sayıyla yanıtlayın ya da buradan cevaplayın:
+    { $url }
+review-request =
+    Güzel puanınız için teşekkürler! Kısa bir yorumla paylaşır mısınız? Diğer müşterilere yardımcı olur:
+    { $url }
+support-detractor-alert = Memnun olmayan müşteri: { $order_number } numaralı sipariş { $kind } { $score } aldı. Yorum: { $comment }
+email-subject-update = { $order_number } numaralı siparişinizle ilgili güncelleme
+email-subject-alert = { $order_number } numaralı siparişte memnun olmayan müşteri
+tutorials-intro = Ürününüzü kullanmaya başlayın:
+page-order = Sipariş
+page-status = Durum
+page-carrier = Kargo firması
+page-tracking-number = Takip numarası
+page-estimated-delivery = Tahmini teslimat
+page-track-on-carrier = Kargo firmasının sitesinde takip edin
+page-timeline = Gönderi geçmişi
+page-items = Ürünler
+page-tutorials = Ürünleriniz için rehberler
+page-support = Destekle iletişime geçin
+page-link-invalid = Bu bağlantı geçerli değil.
+page-link-expired = Bu bağlantının süresi doldu.
+page-unavailable = Bu sayfa şu anda kullanılamıyor. Lütfen birkaç dakika sonra tekrar deneyin.
+status-confirmed = Sipariş onaylandı
+status-label-created = Kargo etiketi oluşturuldu
+status-picked-up = Kargo firması teslim aldı
+status-in-transit = Yolda
+status-out-for-delivery = Dağıtımda
+status-attempted-delivery = Teslimat denendi
+status-ready-for-pickup = Teslim almaya hazır
+status-delivered = Teslim edildi
+status-delayed = Gecikmeli
+status-exception = Teslimat sorunu
+status-returned = Göndericiye iade edildi
+status-cancelled = İptal edildi
+status-unknown = Durum güncellemesi
+survey-nps-question = Bizi bir arkadaşınıza tavsiye etme olasılığınız nedir?
+survey-csat-question = Siparişinizden ne kadar memnunsunuz?
+survey-ces-question = Siparişinizi almak ne kadar kolaydı?
+survey-low-label = Hiç olası değil
+survey-high-label = Kesinlikle
+survey-comment-label = Puanınızın ana nedeni nedir? (isteğe bağlı)
+survey-submit = Gönder
+survey-confirm-hint = Puanınız seçildi. Onaylamak için Gönder'e dokunun.
+survey-already-answered = Zaten yanıtladınız. Teşekkürler!
+survey-pick-a-score = Lütfen bir puan seçin.
+dash-title = Müşteri memnuniyeti
+dash-response-rate = Yanıt oranı
+dash-trend = Haftalık NPS
+dash-distribution = Puan dağılımı
+dash-by-carrier = Kargo firmasına göre
+dash-by-product = Ürüne göre
+dash-by-lateness = Teslimat gecikmesine göre

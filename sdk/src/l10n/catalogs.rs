@@ -1,0 +1,200 @@
+//! The built-in catalogs as the flows' [`Renderer`] and the pages' text
+//! ([`PageText`](crate::http::tracking::PageText), feature `axum`).
+
+use chrono::{DateTime, Utc};
+
+use super::format::{format_date, format_integer, format_time};
+use super::{Args, Format, Localizer};
+use crate::Error;
+use crate::flows::tracking::{RenderRequest, Rendered, Renderer};
+use crate::model::ChannelKind;
+
+/// Messages and page text in the customer's language, from the built-in catalogs (or your
+/// own, added to the [`Localizer`]).
+///
+/// A tracking message is the milestone's text, then the tutorials of the products bought,
+/// then the support link; SMS adds the opt-out hint. Email gets a subject and an HTML part.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use aftercare::l10n::Catalogs;
+/// use aftercare::flows::tracking::{RenderRequest, Renderer};
+/// use aftercare::model::ChannelKind;
+/// let c = Catalogs::new("Dukkan");
+/// let mut args = BTreeMap::new();
+/// args.insert("order_number".to_owned(), "#1001".to_owned());
+/// args.insert("tracking_url".to_owned(), "https://t.example/1Z".to_owned());
+/// let r = c.render(&RenderRequest::new("tr-TR", ChannelKind::Sms, "tracking-out-for-delivery", args)).unwrap();
+/// assert!(r.text.contains("https://t.example/1Z"));
+/// assert_eq!(r.locale, "tr");
+/// ```
+#[derive(Debug)]
+pub struct Catalogs {
+    localizer: Localizer,
+    shop_name: String,
+}
+
+impl Catalogs {
+    /// The built-in catalogs, for a shop called `shop_name`.
+    pub fn new(shop_name: impl Into<String>) -> Self {
+        Self {
+            localizer: Localizer::new(),
+            shop_name: shop_name.into(),
+        }
+    }
+
+    /// Your own localizer (added or replaced wording).
+    pub fn with_localizer(localizer: Localizer, shop_name: impl Into<String>) -> Self {
+        Self {
+            localizer,
+            shop_name: shop_name.into(),
+        }
+    }
+
+    /// The localizer.
+    pub fn localizer(&self) -> &Localizer {
+        &self.localizer
+    }
+
+    fn args(&self, req: &RenderRequest) -> Args {
+        let mut a = Args::new().text("shop_name", self.shop_name.clone());
+        for (k, v) in &req.args {
+            a = match k.as_str() {
+                "order_number" | "tracking_number" => a.ltr(k, v.clone()),
+                "survey_url" => a.url("url", v.clone()),
+                "review_url" => a.url("url", v.clone()),
+                k if k.ends_with("_url") => a.url(k, v.clone()),
+                "estimated_delivery" => match v.parse::<DateTime<Utc>>() {
+                    Ok(t) => a.text("eta", format_date(&req.locale, t, chrono_tz::UTC)),
+                    Err(_) => a,
+                },
+                "score_min" | "score_max" | "score" => match v.parse::<i64>() {
+                    Ok(n) => a.text(k, format_integer(&req.locale, n)),
+                    Err(_) => a.text(k, v.clone()),
+                },
+                _ => a.text(k, v.clone()),
+            };
+        }
+        // Placeables a message may use but a caller may not know: empty rather than an error.
+        for k in ["first_name", "carrier", "eta", "comment", "kind", "score"] {
+            if a.get(k).is_none() {
+                a = a.text(k, "");
+            }
+        }
+        for k in ["order_number", "tracking_number"] {
+            if a.get(k).is_none() {
+                a = a.ltr(k, "");
+            }
+        }
+        a
+    }
+
+    fn one(
+        &self,
+        format: Format,
+        locale: &str,
+        id: &str,
+        args: &Args,
+    ) -> Result<(String, String), Error> {
+        let r = self.localizer.render_as(format, locale, id, args)?;
+        Ok((r.locale_used, r.text))
+    }
+
+    fn compose(
+        &self,
+        format: Format,
+        req: &RenderRequest,
+        args: &Args,
+    ) -> Result<(String, String), Error> {
+        let html = format == Format::Html;
+        let (locale, main) = self.one(format, &req.locale, &req.message_id, args)?;
+        let mut parts = vec![main];
+        if !req.tutorials.is_empty() {
+            let (_, intro) = self.one(format, &req.locale, "tutorials-intro", args)?;
+            let mut block = intro;
+            for (title, url) in &req.tutorials {
+                if html {
+                    block.push_str(&format!(
+                        "<br><a dir=\"ltr\" href=\"{}\">{}</a>",
+                        crate::html::escape(url),
+                        crate::html::escape(title)
+                    ));
+                } else {
+                    block.push_str(&format!("\n{title}:\n{url}"));
+                }
+            }
+            parts.push(block);
+        }
+        if let Some(support) = req.args.get("support_url") {
+            let a = args.clone().url("url", support.clone());
+            parts.push(self.one(format, &req.locale, "support-link", &a)?.1);
+        }
+        if format == Format::Sms {
+            parts.push(self.one(format, &req.locale, "stop-hint", args)?.1);
+        }
+        let sep = if html { "\n" } else { "\n\n" };
+        let body = if html {
+            parts
+                .iter()
+                .map(|p| format!("<p>{p}</p>"))
+                .collect::<Vec<_>>()
+                .join(sep)
+        } else {
+            parts.join(sep)
+        };
+        Ok((locale, body))
+    }
+}
+
+impl Renderer for Catalogs {
+    fn render(&self, req: &RenderRequest) -> Result<Rendered, Error> {
+        let args = self.args(req);
+        let format = match req.channel {
+            ChannelKind::Sms => Format::Sms,
+            ChannelKind::Whatsapp => Format::WhatsApp,
+            _ => Format::EmailText,
+        };
+        let (locale, text) = self.compose(format, req, &args)?;
+        let mut out = Rendered::new(locale, text);
+        if req.channel == ChannelKind::Email {
+            let (_, html) = self.compose(Format::Html, req, &args)?;
+            out.html = Some(html);
+            let subject_id = match req.message_id.as_str() {
+                "tracking-shipped" => "email-subject-shipped",
+                id if id.starts_with("survey-") => "email-subject-survey",
+                "support-detractor-alert" => "email-subject-alert",
+                _ => "email-subject-update",
+            };
+            out.subject = Some(
+                self.one(Format::EmailText, &req.locale, subject_id, &args)?
+                    .1,
+            );
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(feature = "axum")]
+impl crate::http::tracking::PageText for Catalogs {
+    fn text(&self, locale: &str, id: &str) -> String {
+        if let Some(n) = id
+            .strip_prefix("digit-")
+            .and_then(|n| n.parse::<i64>().ok())
+        {
+            return format_integer(locale, n);
+        }
+        let args = Args::new().text("shop_name", self.shop_name.clone());
+        self.localizer
+            .render_as(Format::EmailText, locale, id, &args)
+            .map(|r| r.text)
+            .unwrap_or_else(|_| id.to_owned())
+    }
+
+    fn datetime(&self, locale: &str, at: DateTime<Utc>) -> String {
+        format!(
+            "{} {}",
+            format_date(locale, at, chrono_tz::UTC),
+            format_time(locale, at, chrono_tz::UTC)
+        )
+    }
+}
