@@ -149,6 +149,14 @@ fn valid_schema(s: &str) -> bool {
 mod tests {
     use super::valid_schema;
 
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn connecting_can_be_spawned() {
+        // Instances start their stores inside spawned tasks.
+        assert_send(&super::PostgresStore::connect("postgres://localhost/x"));
+    }
+
     #[test]
     fn schema_names_are_plain_identifiers() {
         for ok in ["aftercare", "tenant_42", "_x"] {

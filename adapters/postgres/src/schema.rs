@@ -142,6 +142,13 @@ fn lock_key(schema: Option<&str>) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
 }
 
+fn statements(sql: &'static str) -> Vec<&'static str> {
+    sql.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 pub(crate) async fn migrate(pool: &PgPool, schema: Option<&str>) -> Result<(), ConnectError> {
     let err = |version| move |source| ConnectError::Migrate { version, source };
     let mut tx = pool.begin().await.map_err(err(0))?;
@@ -152,14 +159,15 @@ pub(crate) async fn migrate(pool: &PgPool, schema: Option<&str>) -> Result<(), C
         .map_err(err(0))?;
     if let Some(s) = schema {
         // `s` is checked to be a plain lower-case identifier, so it needs no quoting.
-        sqlx::raw_sql(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {s}; SET LOCAL search_path TO {s}"
-        ))
-        .execute(&mut *tx)
-        .await
-        .map_err(err(0))?;
+        let create = format!("CREATE SCHEMA IF NOT EXISTS {s}");
+        sqlx::query(&create)
+            .execute(&mut *tx)
+            .await
+            .map_err(err(0))?;
+        let path = format!("SET LOCAL search_path TO {s}");
+        sqlx::query(&path).execute(&mut *tx).await.map_err(err(0))?;
     }
-    sqlx::raw_sql(
+    sqlx::query(
         "CREATE TABLE IF NOT EXISTS aftercare_schema_version (
             version    INTEGER     PRIMARY KEY,
             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
@@ -179,16 +187,18 @@ pub(crate) async fn migrate(pool: &PgPool, schema: Option<&str>) -> Result<(), C
             known: LATEST,
         });
     }
-    for (i, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(current).unwrap_or(0))
-    {
+    let start = usize::try_from(current).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(err(version))?;
+        // One statement at a time (the steps hold no `;` but between statements): sqlx's
+        // `raw_sql` on a transaction makes the future of `connect` not `Send`.
+        let statements: Vec<&'static str> = statements(sql);
+        for statement in statements {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(err(version))?;
+        }
         sqlx::query("INSERT INTO aftercare_schema_version (version) VALUES ($1)")
             .bind(version)
             .execute(&mut *tx)

@@ -25,6 +25,15 @@ struct Server {
 
 static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
 
+/// Whether a server started here flushes its commits to disk (for benchmarks); tests run
+/// without fsync, which makes no difference to what they check.
+static DURABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Starts the server (when one is started here) with fsync on: call before anything else.
+pub fn durable() {
+    DURABLE.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 const INSTALL_HINT: &str = "install PostgreSQL (Debian/Ubuntu: `apt-get install -y postgresql`; the tests start \
      their own server from its binaries) or set AFTERCARE_TEST_POSTGRES_URL to a server whose user may CREATE DATABASE";
 
@@ -112,8 +121,13 @@ fn start() -> Result<Server, String> {
             "--no-sync",
         ],
     )?;
+    let fast = if DURABLE.load(std::sync::atomic::Ordering::SeqCst) {
+        ""
+    } else {
+        "-F -c full_page_writes=off"
+    };
     let server_opts = format!(
-        "-k {} -c listen_addresses='' -F -c full_page_writes=off -c max_connections=200",
+        "-k {} -c listen_addresses='' {fast} -c max_connections=200",
         dir.display()
     );
     run(
