@@ -11,6 +11,22 @@
 //!
 //! let store = aftercare_postgres::PostgresStore::connect("postgres://aftercare@localhost/aftercare").await?;
 //! let pending = store.outbox_in(aftercare::store::OutboxStatus::Pending, 10).await;
+//! # let _ = pending;
+//! # Ok(()) }
+//! ```
+//!
+//! With pool settings or a schema of your own:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), aftercare_postgres::ConnectError> {
+//! use aftercare_postgres::PostgresStore;
+//! use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+//!
+//! let options: PgConnectOptions = "postgres://aftercare@db.internal/shop?sslmode=verify-full"
+//!     .parse()
+//!     .map_err(aftercare_postgres::ConnectError::Url)?;
+//! let store = PostgresStore::connect_in_schema(PgPoolOptions::new().max_connections(20), options, "aftercare").await?;
+//! # let _ = store;
 //! # Ok(()) }
 //! ```
 //!
@@ -20,7 +36,14 @@
 //! - **Schema**: tables live in the connection's `search_path` (usually `public`), or in a
 //!   schema of their own with [`PostgresStore::connect_in_schema`] (several tenants or test
 //!   runs in one database).
-//! - **Types**: times are `timestamptz` (microseconds), bodies `bytea`, JSON `jsonb`.
+//! - **Types**: times are `timestamptz` (microseconds), bodies `bytea`, JSON `jsonb`
+//!   (which, unlike the raw `bytea` bodies, cannot hold the character U+0000: a message text
+//!   or snapshot containing it is refused with a storage error).
+//! - **Claims**: `WITH due AS MATERIALIZED (SELECT id ... FOR UPDATE SKIP LOCKED LIMIT n)
+//!   UPDATE ... FROM due RETURNING ...`, one statement per claim.
+//! - **Redaction** looks for addresses inside stored webhook bodies with
+//!   `position(address IN body)`: a sequential scan of the inbox, fine for the occasional
+//!   privacy request; outbox and consent rows are matched by address hash.
 //! - **Ledger**: every outbox transition and its ledger row are one statement (a
 //!   data-modifying CTE), so both happen or neither; a transition under a lost claim changes
 //!   nothing and returns `false`.

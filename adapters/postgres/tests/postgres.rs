@@ -306,3 +306,120 @@ async fn an_unreachable_server_says_what_to_check() {
         .unwrap_err();
     assert!(matches!(err, ConnectError::Url(_)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_inbox() {
+    use aftercare::store::{Inbox as _, NewInboxEntry};
+    use aftercare::webhook::VerifiedWebhook;
+    let (a, b) = two_stores().await;
+    let now = Utc::now();
+    for i in 0..100 {
+        let store = if i % 2 == 0 { &a } else { &b };
+        let body = format!("{{\"id\":{i}}}").into_bytes();
+        store
+            .insert(NewInboxEntry::new(
+                "shopify",
+                VerifiedWebhook::new(format!("evt-{i}")),
+                body,
+                now,
+            ))
+            .await
+            .unwrap();
+    }
+    // The same deliveries again, through the other instance: all duplicates.
+    for i in 0..100 {
+        let store = if i % 2 == 0 { &b } else { &a };
+        let r = store
+            .insert(NewInboxEntry::new(
+                "shopify",
+                VerifiedWebhook::new(format!("evt-{i}")),
+                vec![],
+                now,
+            ))
+            .await
+            .unwrap();
+        assert!(
+            matches!(r, aftercare::store::InboxInsert::Duplicate(_)),
+            "evt-{i}: {r:?}"
+        );
+    }
+    let work = |store: PostgresStore| {
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let got = store.claim(now, 4, Duration::from_secs(60)).await.unwrap();
+                if got.is_empty() {
+                    return ids;
+                }
+                for e in got {
+                    store.complete(e.id, now).await.unwrap();
+                    ids.push(e.id);
+                }
+            }
+        })
+    };
+    let (ia, ib) = tokio::join!(work(a.clone()), work(b.clone()));
+    let (ia, ib) = (ia.unwrap(), ib.unwrap());
+    let all: HashSet<i64> = ia.iter().chain(&ib).copied().collect();
+    assert_eq!(ia.len() + ib.len(), 100, "each webhook processed once");
+    assert_eq!(all.len(), 100);
+    assert!(
+        a.claim(
+            now + chrono::Duration::hours(1),
+            10,
+            Duration::from_secs(60)
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_in_every_script_round_trip_and_nul_is_refused() {
+    let store = support::fresh_store().await;
+    let now = Utc::now();
+    for (i, text) in [
+        "طلبك في الطريق 📦",
+        "Siparişiniz yolda",
+        "พัสดุของคุณกำลังจัดส่ง",
+        "Seu pedido está a caminho",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut m = message(i);
+        m.text = text.into();
+        store
+            .enqueue(
+                NewOutboxMessage::new(format!("u-{i}"), m.clone(), now, "r"),
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .outbox_by_key(&format!("u-{i}"))
+                .await
+                .unwrap()
+                .unwrap()
+                .message,
+            m
+        );
+    }
+    let mut m = message(9);
+    m.text = "a\u{0}b".into();
+    let err = store
+        .enqueue(NewOutboxMessage::new("nul", m, now, "r"), now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, aftercare::Error::Storage { .. }), "{err}");
+    assert!(
+        store.outbox_by_key("nul").await.unwrap().is_none(),
+        "nothing half-written"
+    );
+    assert!(
+        store.ledger_for_key("nul").await.unwrap().is_empty(),
+        "no ledger row without its message"
+    );
+}
