@@ -41,6 +41,9 @@
 //!   or snapshot containing it is refused with a storage error).
 //! - **Claims**: `WITH due AS MATERIALIZED (SELECT id ... FOR UPDATE SKIP LOCKED LIMIT n)
 //!   UPDATE ... FROM due RETURNING ...`, one statement per claim.
+//! - **Group commit**: webhooks arriving together are inserted together, in one multi-row
+//!   `INSERT ... ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id` and one commit;
+//!   a lone webhook is written at once.
 //! - **Redaction** looks for addresses inside stored webhook bodies with
 //!   `position(address IN body)`: a sequential scan of the inbox, fine for the occasional
 //!   privacy request; outbox and consent rows are matched by address hash.
@@ -51,6 +54,7 @@
 
 mod schema;
 mod store;
+mod writer;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -102,6 +106,7 @@ pub enum ConnectError {
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    writer: std::sync::Arc<writer::InboxWriter>,
 }
 
 impl PostgresStore {
@@ -140,13 +145,19 @@ impl PostgresStore {
             .await
             .map_err(ConnectError::Connect)?;
         schema::migrate(&pool, Some(schema)).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Default::default(),
+        })
     }
 
     /// Uses an existing pool (tables in its connections' `search_path`), migrating first.
     pub async fn from_pool(pool: PgPool) -> Result<Self, ConnectError> {
         schema::migrate(&pool, None).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Default::default(),
+        })
     }
 
     /// The connection pool, for queries of your own.

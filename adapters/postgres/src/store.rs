@@ -161,38 +161,7 @@ fn response_row(row: &PgRow) -> Result<SurveyResponse, Error> {
 #[async_trait]
 impl Inbox for PostgresStore {
     async fn insert(&self, entry: NewInboxEntry) -> Result<InboxInsert, Error> {
-        let err = db("insert into the inbox");
-        let v = &entry.verified;
-        let meta = serde_json::to_string(&v.meta).map_err(|e| Error::decode("inbox meta", e))?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8)
-             ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id",
-        )
-        .bind(&entry.source)
-        .bind(&v.dedupe_key)
-        .bind(&v.topic)
-        .bind(&v.shop)
-        .bind(v.occurred_at)
-        .bind(meta)
-        .bind(&entry.body)
-        .bind(entry.received_at)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(&err)?;
-        if let Some(id) = inserted {
-            return Ok(InboxInsert::Inserted(id));
-        }
-        // ON CONFLICT waited for a concurrent insert of the same key to commit; this new
-        // statement sees it.
-        let id: i64 =
-            sqlx::query_scalar("SELECT id FROM inbox WHERE source = $1 AND dedupe_key = $2")
-                .bind(&entry.source)
-                .bind(&v.dedupe_key)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(&err)?;
-        Ok(InboxInsert::Duplicate(id))
+        self.writer.insert(&self.pool, entry).await
     }
 
     async fn claim(

@@ -423,3 +423,46 @@ async fn messages_in_every_script_round_trip_and_nul_is_refused() {
         "no ledger row without its message"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_webhook_does_not_fail_the_burst_it_arrived_in() {
+    use aftercare::store::{Inbox as _, InboxInsert, NewInboxEntry};
+    use aftercare::webhook::VerifiedWebhook;
+    let store = support::fresh_store().await;
+    let now = Utc::now();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = store.clone();
+        let mut v = VerifiedWebhook::new(format!("burst-{i}"));
+        if i == 17 {
+            // jsonb cannot hold U+0000: PostgreSQL refuses this entry.
+            v.meta.insert("x".into(), "a\u{0}b".into());
+        }
+        tasks.push(tokio::spawn(async move {
+            s.insert(NewInboxEntry::new("shopify", v, b"{}".to_vec(), now))
+                .await
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    for (i, r) in results.iter().enumerate() {
+        if i == 17 {
+            assert!(matches!(r, Err(aftercare::Error::Storage { .. })), "{r:?}");
+        } else {
+            assert!(
+                matches!(r, Ok(InboxInsert::Inserted(_))),
+                "burst-{i}: {r:?}"
+            );
+        }
+    }
+    assert_eq!(
+        store
+            .claim(now, 100, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .len(),
+        39
+    );
+}
