@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::format::{format_date, format_integer, format_time};
+use super::format::{format_date, format_integer};
 use super::{Args, Format, Localizer};
 use crate::Error;
 use crate::flows::tracking::{RenderRequest, Rendered, Renderer};
@@ -194,7 +194,7 @@ impl crate::http::tracking::PageText for Catalogs {
         format!(
             "{} {}",
             format_date(locale, at, chrono_tz::UTC),
-            format_time(locale, at, chrono_tz::UTC)
+            super::format::format_time(locale, at, chrono_tz::UTC)
         )
     }
 }

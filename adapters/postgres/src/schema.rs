@@ -1,0 +1,227 @@
+//! Schema migrations, applied in order inside one transaction that holds an advisory lock,
+//! so instances starting together migrate once and never trip over each other.
+
+use sqlx::PgPool;
+
+use crate::ConnectError;
+
+/// Schema versions, applied in order; `aftercare_schema_version` records each one applied.
+/// Never edit a released step: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+CREATE TABLE inbox (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source          TEXT        NOT NULL,
+    dedupe_key      TEXT        NOT NULL,
+    topic           TEXT,
+    shop            TEXT,
+    occurred_at     TIMESTAMPTZ,
+    meta            JSONB       NOT NULL,
+    body            BYTEA       NOT NULL,
+    received_at     TIMESTAMPTZ NOT NULL,
+    status          TEXT        NOT NULL DEFAULT 'pending',
+    attempts        INTEGER     NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    last_error      TEXT,
+    finished_at     TIMESTAMPTZ,
+    UNIQUE (source, dedupe_key)
+);
+CREATE INDEX inbox_due ON inbox (next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX inbox_dead ON inbox (id) WHERE status = 'dead';
+CREATE INDEX inbox_shop ON inbox (shop);
+
+CREATE TABLE outbox (
+    id                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key                 TEXT        NOT NULL UNIQUE,
+    shop                TEXT,
+    order_id            TEXT,
+    customer_id         TEXT,
+    channel             TEXT        NOT NULL,
+    recipient_hash      TEXT        NOT NULL,
+    message             JSONB       NOT NULL,
+    status              TEXT        NOT NULL DEFAULT 'pending',
+    due_at              TIMESTAMPTZ NOT NULL,
+    attempts            INTEGER     NOT NULL DEFAULT 0,
+    claimed_until       TIMESTAMPTZ,
+    recovered           BOOLEAN     NOT NULL DEFAULT FALSE,
+    created_at          TIMESTAMPTZ NOT NULL,
+    provider_message_id TEXT,
+    accepted_at         TIMESTAMPTZ,
+    last_error          TEXT
+);
+CREATE INDEX outbox_pending ON outbox (due_at, id) WHERE status = 'pending';
+CREATE INDEX outbox_sending ON outbox (claimed_until) WHERE status = 'sending';
+CREATE INDEX outbox_status ON outbox (status, id);
+CREATE INDEX outbox_customer ON outbox (customer_id);
+CREATE INDEX outbox_recipient ON outbox (recipient_hash);
+CREATE INDEX outbox_shop ON outbox (shop);
+
+CREATE TABLE ledger (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at          TIMESTAMPTZ NOT NULL,
+    key         TEXT,
+    shop        TEXT,
+    order_id    TEXT,
+    customer_id TEXT,
+    channel     TEXT,
+    decision    TEXT        NOT NULL,
+    reason      TEXT        NOT NULL
+);
+CREATE INDEX ledger_order ON ledger (order_id);
+CREATE INDEX ledger_key ON ledger (key);
+CREATE INDEX ledger_shop ON ledger (shop);
+CREATE INDEX ledger_customer ON ledger (customer_id);
+
+CREATE TABLE consent (
+    channel      TEXT        NOT NULL,
+    address_hash TEXT        NOT NULL,
+    purpose      TEXT        NOT NULL,
+    state        TEXT        NOT NULL,
+    source       TEXT        NOT NULL,
+    at           TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (channel, address_hash, purpose)
+);
+CREATE INDEX consent_address ON consent (address_hash);
+
+CREATE TABLE invitations (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT        NOT NULL,
+    shop        TEXT,
+    order_id    TEXT        NOT NULL,
+    customer_id TEXT,
+    channel     TEXT        NOT NULL,
+    locale      TEXT        NOT NULL,
+    sent_at     TIMESTAMPTZ NOT NULL,
+    closes_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX invitations_shop ON invitations (shop);
+CREATE INDEX invitations_order ON invitations (order_id);
+CREATE INDEX invitations_customer ON invitations (customer_id);
+
+CREATE TABLE responses (
+    invitation_id TEXT PRIMARY KEY,
+    kind          TEXT        NOT NULL,
+    order_id      TEXT        NOT NULL,
+    customer_id   TEXT,
+    score         SMALLINT    NOT NULL,
+    comment       TEXT,
+    via           TEXT        NOT NULL,
+    answered_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX responses_time ON responses (answered_at);
+CREATE INDEX responses_order ON responses (order_id);
+CREATE INDEX responses_customer ON responses (customer_id);
+
+CREATE TABLE snapshots (
+    kind    TEXT        NOT NULL,
+    id      TEXT        NOT NULL,
+    shop    TEXT,
+    version TIMESTAMPTZ NOT NULL,
+    data    JSONB       NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX snapshots_shop ON snapshots (shop);
+"#,
+];
+
+/// The latest schema version this build knows.
+pub(crate) const LATEST: i32 = MIGRATIONS.len() as i32;
+
+/// The advisory lock key for migrating `schema` (FNV-1a of a fixed prefix and the name), so
+/// instances of one schema wait for each other and other schemas do not.
+fn lock_key(schema: Option<&str>) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in "aftercare-postgres migrate:"
+        .bytes()
+        .chain(schema.unwrap_or("").bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+fn statements(sql: &'static str) -> Vec<&'static str> {
+    sql.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+pub(crate) async fn migrate(pool: &PgPool, schema: Option<&str>) -> Result<(), ConnectError> {
+    let err = |version| move |source| ConnectError::Migrate { version, source };
+    let mut tx = pool.begin().await.map_err(err(0))?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lock_key(schema))
+        .execute(&mut *tx)
+        .await
+        .map_err(err(0))?;
+    if let Some(s) = schema {
+        // `s` is checked to be a plain lower-case identifier, so it needs no quoting.
+        let create = format!("CREATE SCHEMA IF NOT EXISTS {s}");
+        sqlx::query(&create)
+            .execute(&mut *tx)
+            .await
+            .map_err(err(0))?;
+        let path = format!("SET LOCAL search_path TO {s}");
+        sqlx::query(&path).execute(&mut *tx).await.map_err(err(0))?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS aftercare_schema_version (
+            version    INTEGER     PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(err(0))?;
+    let current: i32 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM aftercare_schema_version")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(err(0))?;
+    if current > LATEST {
+        return Err(ConnectError::TooNew {
+            found: current,
+            known: LATEST,
+        });
+    }
+    let start = usize::try_from(current).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        // One statement at a time (the steps hold no `;` but between statements): sqlx's
+        // `raw_sql` on a transaction makes the future of `connect` not `Send`.
+        let statements: Vec<&'static str> = statements(sql);
+        for statement in statements {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(err(version))?;
+        }
+        sqlx::query("INSERT INTO aftercare_schema_version (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(err(version))?;
+        tracing::info!(
+            version,
+            schema = schema.unwrap_or("(search_path)"),
+            "postgres schema migrated"
+        );
+    }
+    tx.commit().await.map_err(err(current))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_differ_per_schema() {
+        assert_ne!(lock_key(None), lock_key(Some("tenant_a")));
+        assert_ne!(lock_key(Some("tenant_a")), lock_key(Some("tenant_b")));
+        assert_eq!(lock_key(Some("tenant_a")), lock_key(Some("tenant_a")));
+    }
+}

@@ -1,0 +1,7 @@
+//! The sdk's storage conformance suite, each check on a fresh database of a real
+//! PostgreSQL server (see `support`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+aftercare::storage_conformance_tests!(async { support::fresh_store().await });
