@@ -68,3 +68,5 @@ dash-distribution = توزيع التقييمات
 dash-by-carrier = حسب شركة الشحن
 dash-by-product = حسب المنتج
 dash-by-lateness = حسب تأخر التوصيل
+dash-week = الأسبوع
+dash-responses = الإجابات

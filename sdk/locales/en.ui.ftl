@@ -68,3 +68,5 @@ dash-distribution = Score distribution
 dash-by-carrier = By carrier
 dash-by-product = By product
 dash-by-lateness = By delivery lateness
+dash-week = Week
+dash-responses = Answers

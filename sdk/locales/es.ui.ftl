@@ -68,3 +68,5 @@ dash-distribution = Distribución de puntuaciones
 dash-by-carrier = Por transportista
 dash-by-product = Por producto
 dash-by-lateness = Por retraso en la entrega
+dash-week = Semana
+dash-responses = Respuestas

@@ -68,3 +68,5 @@ dash-distribution = Distribuição das notas
 dash-by-carrier = Por transportadora
 dash-by-product = Por produto
 dash-by-lateness = Por atraso na entrega
+dash-week = Semana
+dash-responses = Respostas

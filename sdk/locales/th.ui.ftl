@@ -68,3 +68,5 @@ dash-distribution = การกระจายของคะแนน
 dash-by-carrier = ตามบริษัทขนส่ง
 dash-by-product = ตามสินค้า
 dash-by-lateness = ตามความล่าช้าในการจัดส่ง
+dash-week = สัปดาห์
+dash-responses = คำตอบ

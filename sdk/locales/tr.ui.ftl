@@ -68,3 +68,5 @@ dash-distribution = Puan dağılımı
 dash-by-carrier = Kargo firmasına göre
 dash-by-product = Ürüne göre
 dash-by-lateness = Teslimat gecikmesine göre
+dash-week = Hafta
+dash-responses = Yanıt

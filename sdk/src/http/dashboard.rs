@@ -249,18 +249,18 @@ async fn show(
     );
     if let Some(n) = &r.overall.nps {
         b.push_str(&format!(
-            "<dt>NPS</dt><dd><bdi>{:.0} ± {:.0}</bdi> <small>(n = {})</small></dd>\n",
+            "<dt>NPS</dt><dd><bdi dir=\"ltr\">{:.0} ± {:.0}</bdi> <small>(n = {})</small></dd>\n",
             n.nps, n.margin_of_error, n.responses
         ));
     }
     if let Some(c) = &r.overall.csat {
         b.push_str(&format!(
-            "<dt>CSAT</dt><dd><bdi>{:.0}% ± {:.0}</bdi> <small>(n = {})</small></dd>\n",
+            "<dt>CSAT</dt><dd><bdi dir=\"ltr\">{:.0}% ± {:.0}</bdi> <small>(n = {})</small></dd>\n",
             c.csat, c.margin_of_error, c.responses
         ));
     }
     b.push_str(&format!(
-        "<dt>{}</dt><dd><bdi>{:.0}%</bdi> <small>({} / {})</small></dd>\n</dl></section>\n",
+        "<dt>{}</dt><dd><bdi dir=\"ltr\">{:.0}%</bdi> <small>({} / {})</small></dd>\n</dl></section>\n",
         t("dash-response-rate"),
         r.response_rate,
         r.responses,
@@ -271,11 +271,11 @@ async fn show(
         t("dash-trend"),
         trend_svg(&r, &d.text.text(l, "dash-trend"))
     ));
-    b.push_str("<table><thead><tr><th scope=\"col\">week</th><th scope=\"col\">NPS</th><th scope=\"col\">n</th></tr></thead><tbody>\n");
+    b.push_str(&format!("<table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">NPS</th><th scope=\"col\">{}</th></tr></thead><tbody>\n", t("dash-week"), t("dash-responses")));
     for (w, g) in &r.weekly {
         if let Some(n) = &g.nps {
             b.push_str(&format!(
-                "<tr><td><bdi>{}</bdi></td><td>{:.0}</td><td>{}</td></tr>\n",
+                "<tr><td><bdi dir=\"ltr\">{}</bdi></td><td><bdi dir=\"ltr\">{:.0}</bdi></td><td><bdi dir=\"ltr\">{}</bdi></td></tr>\n",
                 escape(w),
                 n.nps,
                 n.responses
@@ -305,7 +305,7 @@ async fn show(
                 .map(|n| format!("{:.0} (n = {})", n.nps, n.responses))
                 .unwrap_or_default();
             b.push_str(&format!(
-                "<tr><th scope=\"row\">{}</th><td><bdi>{nps}</bdi></td></tr>\n",
+                "<tr><th scope=\"row\">{}</th><td><bdi dir=\"ltr\">{nps}</bdi></td></tr>\n",
                 escape(k)
             ));
         }

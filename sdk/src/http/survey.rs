@@ -160,10 +160,11 @@ fn form(
         b.push_str(&format!("<p>{}</p>\n", t("survey-confirm-hint")));
     }
     b.push_str(&format!(
-        "<form method=\"post\" action=\"/s/{}\" class=\"card\">\n<fieldset class=\"scale\" aria-labelledby=\"q\">\n<legend class=\"ends\"><span>{}</span> <span>{}</span></legend>\n<div class=\"points\">\n",
+        "<form method=\"post\" action=\"/s/{}\" class=\"card\">\n<fieldset class=\"scale\" aria-labelledby=\"q\">\n<legend class=\"ends\"><span>{}</span> <span>{}</span></legend>\n<div class=\"points\" style=\"--n:{}\">\n",
         escape(token),
         t("survey-low-label"),
-        t("survey-high-label")
+        t("survey-high-label"),
+        inv.kind.range().count()
     ));
     for s in inv.kind.range() {
         let checked = if chosen == Some(s) { " checked" } else { "" };
@@ -178,7 +179,7 @@ fn form(
         t("survey-comment-label"),
         t("survey-submit")
     ));
-    b.push_str("<style>.points{display:flex;flex-wrap:wrap;gap:.4rem}.point{flex:1 0 2.6rem}.point input{position:absolute;opacity:0}.point span{display:block;text-align:center;padding:.6rem 0;border:2px solid #8a99ab;border-radius:8px;font-weight:600}.point input:checked+span{background:#0b57d0;color:#fff;border-color:#0b57d0}.point input:focus-visible+span{outline:3px solid #e8a200;outline-offset:2px}.ends{display:flex;justify-content:space-between;width:100%;font-size:.9rem;color:#444;padding:0}fieldset{border:0;padding:0;margin:0}</style>\n");
+    b.push_str("<style>.points{display:grid;grid-template-columns:repeat(var(--n),minmax(0,1fr));gap:.25rem}.point input{position:absolute;opacity:0}.point span{display:block;text-align:center;padding:.6rem 0;border:2px solid #8a99ab;border-radius:8px;font-weight:600}.point input:checked+span{background:#0b57d0;color:#fff;border-color:#0b57d0}.point input:focus-visible+span{outline:3px solid #e8a200;outline-offset:2px}.ends{display:flex;justify-content:space-between;width:100%;font-size:.9rem;color:#444;padding:0}fieldset{border:0;padding:0;margin:0}</style>\n");
     b
 }
 

@@ -255,7 +255,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
         b.push_str(&format!("<h2>{}</h2>\n<ul>\n", t("page-tutorials")));
         for l in tutorials.iter().filter(|l| safe_url(&l.url)) {
             b.push_str(&format!(
-                "<li><a href=\"{}\">{}</a> <span>({})</span></li>\n",
+                "<li><a href=\"{}\">{}</a> <span>(<bdi>{}</bdi>)</span></li>\n",
                 escape(&l.url),
                 escape(&l.title),
                 escape(&l.product)

@@ -1,0 +1,297 @@
+//! The pages in a real headless browser (Chromium from Debian's packages, installed by
+//! `.ci/run`): the tracking page, the survey page and the dashboard, in English and Arabic.
+//! Checks the DOM Chromium built and writes screenshots to `target/artifacts/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use aftercare::clock::Clock;
+use aftercare::flows::feedback::SurveyClaims;
+use aftercare::flows::tracking::TrackingClaims;
+use aftercare::http::dashboard::{Dashboard, ReportSource};
+use aftercare::http::survey::SurveyPage;
+use aftercare::http::tracking::TrackingPage;
+use aftercare::l10n::Catalogs;
+use aftercare::model::{ChannelKind, CustomerId, Invitation, OrderId, SurveyKind, SurveyResponse};
+use aftercare::platform::OrderSource;
+use aftercare::report::{Fact, Report};
+use aftercare::store::SurveyStore;
+use aftercare::token::TokenSigner;
+use aftercare::webhook::Secret;
+use aftercare_sandbox::{CarrierScript, Sandbox};
+use aftercare_sqlite::SqliteStore;
+use async_trait::async_trait;
+
+fn chromium() -> PathBuf {
+    let candidates = [
+        std::env::var("AFTERCARE_CHROMIUM").unwrap_or_default(),
+        "/usr/bin/chromium".into(),
+        "/usr/bin/chromium-browser".into(),
+    ];
+    candidates
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("Chromium is needed for the page tests: `apt-get install chromium` (or set AFTERCARE_CHROMIUM)")
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn headless(profile: &Path) -> Command {
+    let mut c = Command::new(chromium());
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+/// The DOM after Chromium parsed and laid out the page.
+fn dump_dom(url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(profile.path())
+        .args(["--virtual-time-budget=2000", "--dump-dom", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A phone-sized screenshot; returns its path.
+fn screenshot(url: &str, name: &str) -> PathBuf {
+    let profile = tempfile::tempdir().unwrap();
+    let path = artifacts().join(name);
+    let _ = std::fs::remove_file(&path);
+    let out = headless(profile.path())
+        .args(["--window-size=412,1400", "--virtual-time-budget=2000"])
+        .arg(format!("--screenshot={}", path.display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&path).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "a real screenshot at {}",
+        path.display()
+    );
+    path
+}
+
+struct Fixed;
+#[async_trait]
+impl ReportSource for Fixed {
+    async fn report(&self) -> Result<Report, aftercare::Error> {
+        let facts: Vec<Fact> = (0..24u8)
+            .map(|i| {
+                let mut f = Fact::new(SurveyResponse {
+                    invitation_id: format!("r{i}"),
+                    kind: SurveyKind::Nps,
+                    order_id: OrderId::new(format!("{i}")),
+                    customer_id: None,
+                    score: (i * 7 + 3) % 11,
+                    comment: None,
+                    via: "web".into(),
+                    answered_at: format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
+                        .parse()
+                        .unwrap(),
+                });
+                f.dims.insert(
+                    "carrier".into(),
+                    if i % 3 == 0 {
+                        "Aramex".into()
+                    } else {
+                        "SMSA Express".into()
+                    },
+                );
+                f
+            })
+            .collect();
+        Ok(Report::build(&facts, 60))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_in_chromium_in_english_and_arabic() {
+    let sb = Sandbox::quiet(
+        Secret::from("shpss_browser"),
+        "2026-03-02T06:00:00Z".parse().unwrap(),
+    );
+    let clock: Arc<dyn Clock> = sb.clock.clone();
+    let text = Arc::new(Catalogs::new("Sandbox Coffee Co."));
+    let links = TokenSigner::new(Secret::from("links"), "tracking");
+    let surveys = TokenSigner::new(Secret::from("links"), "survey");
+    let store = SqliteStore::open_temporary().await.unwrap();
+
+    let mut orders = Vec::new();
+    for locale in ["en-US", "ar-SA"] {
+        let shipped = sb.ship(locale).unwrap();
+        sb.scenario(shipped.fulfillment, CarrierScript::happy_path())
+            .run_to_end()
+            .unwrap();
+        orders.push((locale, shipped));
+    }
+    let app = TrackingPage::new(sb.shop.clone(), links.clone(), text.clone(), clock.clone())
+        .content(aftercare_examples::tracking::demo_content())
+        .support_url("https://example.com/support")
+        .into_router()
+        .merge(
+            SurveyPage::new(
+                Arc::new(store.clone()),
+                surveys.clone(),
+                text.clone(),
+                clock.clone(),
+            )
+            .into_router(),
+        )
+        .merge(
+            Dashboard::new(Arc::new(Fixed), text.clone(), Secret::from("k"), "ar").into_router(),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    for (locale, shipped) in &orders {
+        let id = OrderId::new(shipped.order.to_string());
+        let order = sb.shop.order(&id).await.unwrap().unwrap();
+        let shipment = sb.shop.shipments(&id).await.unwrap().remove(0);
+        let token = links.sign(
+            &TrackingClaims {
+                o: order.id.0.clone(),
+                s: shipment.id.0.clone(),
+            },
+            clock.now() + chrono::Duration::days(30),
+        );
+        let url = format!("{base}/t/{token}");
+        let dom = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || dump_dom(&url)
+        })
+        .await
+        .unwrap();
+        let rtl = locale.starts_with("ar");
+        assert!(
+            dom.contains(&format!(r#"dir="{}""#, if rtl { "rtl" } else { "ltr" })),
+            "{locale}: direction on <html>"
+        );
+        assert!(
+            dom.contains(r#"<ol class="timeline">"#),
+            "{locale}: the timeline is there"
+        );
+        assert_eq!(
+            dom.matches("<li").filter(|_| true).count() >= 5,
+            true,
+            "{locale}: five milestones and items"
+        );
+        assert!(
+            dom.contains(&shipment.tracking_numbers[0]),
+            "{locale}: the tracking number"
+        );
+        let delivered = if rtl {
+            "تم التوصيل"
+        } else {
+            "Delivered"
+        };
+        assert!(
+            dom.contains(delivered),
+            "{locale}: the current status, localized"
+        );
+        assert!(
+            dom.contains(r#"aria-current="step""#),
+            "{locale}: the current step is marked for screen readers"
+        );
+        let shot = tokio::task::spawn_blocking({
+            let name = format!("tracking-{locale}.png");
+            move || screenshot(&url, &name)
+        })
+        .await
+        .unwrap();
+        eprintln!("screenshot: {}", shot.display());
+    }
+
+    // The survey page, one-click preselected, in both directions.
+    for (i, locale) in ["en", "ar"].iter().enumerate() {
+        let inv = Invitation {
+            id: format!("inv-{i}"),
+            kind: SurveyKind::Nps,
+            shop: None,
+            order_id: OrderId::new("1001"),
+            customer_id: Some(CustomerId::new("c")),
+            channel: ChannelKind::Email,
+            locale: (*locale).into(),
+            sent_at: clock.now(),
+            closes_at: clock.now() + chrono::Duration::days(14),
+        };
+        store.save_invitation(&inv).await.unwrap();
+        let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
+        let url = format!("{base}/s/{token}?score=8");
+        let dom = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || dump_dom(&url)
+        })
+        .await
+        .unwrap();
+        assert!(dom.contains(if *locale == "ar" {
+            r#"dir="rtl""#
+        } else {
+            r#"dir="ltr""#
+        }));
+        assert_eq!(dom.matches(r#"type="radio""#).count(), 11);
+        assert!(
+            dom.contains(r#"value="8" required="" checked="""#),
+            "one-click score preselected: {dom:.2000}"
+        );
+        if *locale == "ar" {
+            assert!(dom.contains("٨"), "Arabic-Indic digits on the scale");
+            assert!(dom.contains("ما مدى احتمال أن توصي بنا لصديق؟"));
+        }
+        tokio::task::spawn_blocking({
+            let name = format!("survey-{locale}.png");
+            move || screenshot(&url, &name)
+        })
+        .await
+        .unwrap();
+    }
+
+    // The dashboard (Arabic), with its SVG charts.
+    let url = format!("{base}/dashboard?key=k");
+    let dom = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || dump_dom(&url)
+    })
+    .await
+    .unwrap();
+    assert!(dom.contains(r#"dir="rtl""#));
+    assert_eq!(
+        dom.matches("<svg").count(),
+        2,
+        "trend and distribution charts"
+    );
+    assert!(dom.contains("<polyline"));
+    tokio::task::spawn_blocking(move || screenshot(&url, "dashboard-ar.png"))
+        .await
+        .unwrap();
+}
