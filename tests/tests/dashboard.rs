@@ -115,7 +115,7 @@ async fn charts_tables_and_exports() {
         "bars per score"
     );
     assert!(
-        html.contains("NPS</dt><dd><bdi>33 ± "),
+        html.contains(r#"NPS</dt><dd><bdi dir="ltr">33 ± "#),
         "2 promoters, 1 detractor of 3: NPS 33"
     );
     assert!(html.contains("50%"), "3 answers of 6 invitations");
