@@ -206,7 +206,7 @@ impl FeedbackFlow {
             })
             .await?;
         remember_shipment(self.snapshots.as_ref(), shipment, now).await?;
-        let Some(m) = Milestone::from_status(&shipment.status) else {
+        let Some(m) = Milestone::for_shipment(shipment) else {
             return Ok(());
         };
         let (role, delay) = match m {

@@ -81,6 +81,22 @@ impl Milestone {
         })
     }
 
+    /// The milestone a shipment's state reaches. A shipment with a tracking number whose
+    /// carrier has not reported yet (no status, or only "confirmed") has shipped: that is
+    /// when platforms create the fulfillment and when the tracking link is worth sending.
+    pub fn for_shipment(shipment: &Shipment) -> Option<Self> {
+        Self::from_status(&shipment.status).or_else(|| {
+            (matches!(
+                shipment.status,
+                ShipmentStatus::Confirmed | ShipmentStatus::Unknown(_)
+            ) && shipment
+                .tracking_numbers
+                .iter()
+                .any(|n| !n.trim().is_empty()))
+            .then_some(Milestone::Shipped)
+        })
+    }
+
     /// How far along it is; a message for a lower rank than the shipment's current state is
     /// superseded.
     pub fn rank(self) -> u8 {
@@ -347,7 +363,7 @@ impl TrackingFlow {
             })
             .await?;
         super::feedback::remember_shipment(self.snapshots.as_ref(), shipment, now).await?;
-        let Some(milestone) = Milestone::from_status(&shipment.status) else {
+        let Some(milestone) = Milestone::for_shipment(shipment) else {
             return Ok(());
         };
         let order_id = shipment.order_id.as_str();
@@ -676,7 +692,7 @@ impl SendPolicy for SupersededPolicy {
             Some(at) => snap.version > at && ms != Milestone::Delivered,
             None => cm.rank() > ms.rank(),
         };
-        Ok(match Milestone::from_status(&current.status) {
+        Ok(match Milestone::for_shipment(&current) {
             Some(cm) if cm != ms && moved_on(cm) => Verdict::Skip {
                 reason: format!(
                     "superseded: shipment {sid} is already {} so the {} message is not sent",

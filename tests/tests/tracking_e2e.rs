@@ -1,0 +1,334 @@
+//! Tracking-link sharing end to end: the sandbox shop signs Shopify webhooks, they cross
+//! real HTTP into the router, the SQLite inbox, the Shopify decoder, the tracking flow, the
+//! outbox and the dispatcher with its policies, and reach the sandbox's recording channels.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use aftercare::clock::{Clock, ManualClock};
+use aftercare::dispatch::Dispatcher;
+use aftercare::flows::Chain;
+use aftercare::flows::tracking::{
+    QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings,
+};
+use aftercare::http::WebhookRoutes;
+use aftercare::inbox::InboxProcessor;
+use aftercare::l10n::Catalogs;
+use aftercare::model::{ChannelKind, ConsentState, OrderId};
+use aftercare::store::{ConsentRecord, ConsentStore, Decision, Ledger};
+use aftercare::token::TokenSigner;
+use aftercare::webhook::Secret;
+use aftercare_sandbox::{CarrierScript, Delivery, Sandbox};
+use aftercare_shopify::ShopifyWebhooks;
+use aftercare_sqlite::SqliteStore;
+use chrono::NaiveTime;
+
+const SECRET: &str = "shpss_e2e";
+
+struct World {
+    sb: Sandbox,
+    clock: Arc<ManualClock>,
+    store: SqliteStore,
+    processor: InboxProcessor,
+    dispatcher: Dispatcher,
+    url: String,
+}
+
+async fn world(start: &str, quiet: bool) -> World {
+    let sb = Sandbox::quiet(Secret::from(SECRET), start.parse().unwrap());
+    let clock = sb.clock.clone();
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let store = SqliteStore::open_temporary().await.unwrap();
+    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(SECRET)));
+    let flow = TrackingFlow::new(
+        sb.shop.clone(),
+        sb.shop.clone(),
+        Arc::new(store.clone()),
+        Arc::new(Catalogs::new("E2E Shop")),
+        Default::default(),
+        TokenSigner::new(Secret::from("k"), "tracking"),
+        dyn_clock.clone(),
+        TrackingSettings::default(),
+    );
+    let processor = InboxProcessor::new(
+        Arc::new(store.clone()),
+        Arc::new(Chain::new().then(Arc::new(flow))),
+        dyn_clock.clone(),
+    )
+    .source("shopify", shopify.clone());
+    let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
+        .consent_store(Arc::new(store.clone()))
+        .policy(Arc::new(SupersededPolicy::new(Arc::new(store.clone()))));
+    if quiet {
+        dispatcher = dispatcher.policy(Arc::new(QuietHoursPolicy::new(
+            NaiveTime::from_hms_opt(21, 0, 0).unwrap(),
+            NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            chrono_tz::UTC,
+        )));
+    }
+    for ch in sb.channels() {
+        dispatcher = dispatcher.channel(ch);
+    }
+    let app = WebhookRoutes::new(Arc::new(store.clone()), dyn_clock)
+        .source("shopify", shopify)
+        .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks/shopify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    World {
+        sb,
+        clock,
+        store,
+        processor,
+        dispatcher,
+        url,
+    }
+}
+
+impl World {
+    async fn deliver(&self, ds: &[Delivery]) {
+        for d in ds {
+            assert_eq!(
+                self.sb.sender.post(&self.url, d).await.unwrap(),
+                200,
+                "the webhook is acknowledged"
+            );
+        }
+        self.processor.drain().await.unwrap();
+        self.dispatcher.drain().await.unwrap();
+    }
+
+    /// The milestones sent on a channel, in order.
+    fn sent(&self, kind: ChannelKind) -> Vec<String> {
+        self.sb
+            .channel(kind)
+            .sent()
+            .iter()
+            .map(|m| m.message.meta.get("milestone").cloned().unwrap_or_default())
+            .collect()
+    }
+
+    async fn ledger(&self, order: u64) -> Vec<(Decision, String)> {
+        self.store
+            .ledger_for_order(&OrderId::new(order.to_string()))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.decision, e.reason))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_and_out_of_order_milestones_produce_exactly_the_right_messages() {
+    // Riyadh daytime throughout, no quiet hours: only dedupe and ordering matter.
+    let w = world("2026-03-02T06:00:00Z", false).await;
+    let shipped = w.sb.ship("ar-SA").unwrap();
+    w.deliver(&shipped.deliveries).await;
+    assert_eq!(
+        w.sent(ChannelKind::Whatsapp),
+        vec!["shipped"],
+        "the tracking link goes out when the order ships"
+    );
+    // Step 2 (in transit) is delivered twice; step 3 (out for delivery) arrives after step 4.
+    let mut scenario = w.sb.scenario(
+        shipped.fulfillment,
+        CarrierScript::failed_attempt_then_redelivery()
+            .duplicate(2)
+            .deliver_late(3, 4),
+    );
+    while let Some(step) = scenario.next_step().unwrap() {
+        w.deliver(&step.deliveries).await;
+    }
+    assert_eq!(
+        w.sent(ChannelKind::Whatsapp),
+        vec![
+            "shipped",
+            "attempted_delivery",
+            "out_for_delivery",
+            "delivered"
+        ],
+        "each milestone once; the late out-for-delivery is not sent, the redelivery is"
+    );
+    assert!(
+        w.sent(ChannelKind::Sms).is_empty() && w.sent(ChannelKind::Email).is_empty(),
+        "one channel: the preferred one"
+    );
+    let texts: Vec<String> =
+        w.sb.channel(ChannelKind::Whatsapp)
+            .sent()
+            .iter()
+            .map(|m| m.text.clone())
+            .collect();
+    assert!(
+        texts[0].contains("تم شحن طلبك"),
+        "Arabic text: {}",
+        texts[0]
+    );
+    assert!(texts[0].contains("https://"), "a tracking link");
+    let ledger = w.ledger(shipped.order).await;
+    assert!(
+        ledger
+            .iter()
+            .any(|(d, r)| *d == Decision::Skipped && r.contains("arrived out of order")),
+        "{ledger:?}"
+    );
+    assert!(
+        ledger
+            .iter()
+            .any(|(d, r)| *d == Decision::Skipped && r.contains("not sent twice")),
+        "the duplicate is ledgered: {ledger:?}"
+    );
+    // The same webhooks again change nothing.
+    w.deliver(&shipped.deliveries).await;
+    assert_eq!(w.sent(ChannelKind::Whatsapp).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_defer_and_later_send_and_a_superseded_milestone_is_skipped() {
+    // 18:00 UTC = 21:00 in Riyadh: quiet until 08:00 local (05:00 UTC).
+    let w = world("2026-03-02T17:00:00Z", true).await;
+    let shipped = w.sb.ship("ar-SA").unwrap(); // ships 20 h later: 13:01 UTC, 16:01 local
+    w.deliver(&shipped.deliveries).await;
+    assert_eq!(
+        w.sent(ChannelKind::Whatsapp),
+        vec!["shipped"],
+        "daytime: sent at once"
+    );
+    w.clock.set("2026-03-03T19:30:00Z".parse().unwrap()); // 22:30 local
+    let fulfillment = shipped.fulfillment;
+    let mut s = w.sb.scenario(
+        fulfillment,
+        CarrierScript::new().step(
+            chrono::Duration::zero(),
+            aftercare_sandbox::Milestone::OutForDelivery,
+        ),
+    );
+    w.deliver(&s.next_step().unwrap().unwrap().deliveries).await;
+    assert_eq!(
+        w.sent(ChannelKind::Whatsapp).len(),
+        1,
+        "out for delivery at 22:30 local waits"
+    );
+    let ledger = w.ledger(shipped.order).await;
+    assert!(
+        ledger
+            .iter()
+            .any(|(d, r)| *d == Decision::Deferred && r.contains("quiet hours in Asia/Riyadh")),
+        "{ledger:?}"
+    );
+    w.clock.set("2026-03-04T05:00:00Z".parse().unwrap()); // 08:00 local
+    w.dispatcher.drain().await.unwrap();
+    assert_eq!(
+        w.sent(ChannelKind::Whatsapp),
+        vec!["shipped", "out_for_delivery"],
+        "deferred, not dropped"
+    );
+
+    // Another order: out for delivery at night, delivered before the morning.
+    let w2 = world("2026-03-02T14:00:00Z", true).await; // ships at 13:01 local
+    let shipped = w2.sb.ship("ar-SA").unwrap();
+    w2.deliver(&shipped.deliveries).await;
+    w2.clock.set("2026-03-03T20:00:00Z".parse().unwrap()); // 23:00 local
+    let mut s = w2.sb.scenario(
+        shipped.fulfillment,
+        CarrierScript::new()
+            .step(
+                chrono::Duration::zero(),
+                aftercare_sandbox::Milestone::OutForDelivery,
+            )
+            .step(
+                chrono::Duration::hours(1),
+                aftercare_sandbox::Milestone::Delivered,
+            ),
+    );
+    while let Some(step) = s.next_step().unwrap() {
+        w2.deliver(&step.deliveries).await;
+    }
+    w2.clock.set("2026-03-04T05:00:00Z".parse().unwrap());
+    w2.dispatcher.drain().await.unwrap();
+    assert_eq!(
+        w2.sent(ChannelKind::Whatsapp),
+        vec!["shipped", "delivered"],
+        "the stale out-for-delivery is not sent"
+    );
+    let ledger = w2.ledger(shipped.order).await;
+    assert!(
+        ledger
+            .iter()
+            .any(|(d, r)| *d == Decision::Skipped && r.contains("superseded")),
+        "{ledger:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opt_outs_are_respected_with_fallback_and_a_reason() {
+    let w = world("2026-03-02T06:00:00Z", false).await;
+    let customer = w.sb.shop.customer_by_locale("tr-TR").unwrap();
+    let phone = w.sb.shop.customer_record(customer).unwrap().phone.unwrap();
+    // The customer replied STOP on WhatsApp: every purpose, that channel.
+    w.store
+        .set_consent(ConsentRecord::new(
+            ChannelKind::Whatsapp,
+            &phone,
+            None,
+            ConsentState::Denied,
+            "reply:DUR",
+            w.clock.now(),
+        ))
+        .await
+        .unwrap();
+    let shipped = w.sb.ship("tr-TR").unwrap();
+    w.deliver(&shipped.deliveries).await;
+    assert!(
+        w.sent(ChannelKind::Whatsapp).is_empty(),
+        "no WhatsApp after STOP"
+    );
+    assert!(
+        w.sent(ChannelKind::Sms).is_empty(),
+        "the sandbox's Turkish customer refused SMS at checkout"
+    );
+    assert_eq!(
+        w.sent(ChannelKind::Email),
+        vec!["shipped"],
+        "falls back to email"
+    );
+    let mail = &w.sb.channel(ChannelKind::Email).sent()[0];
+    assert!(
+        mail.subject.as_deref().unwrap_or_default().contains("#"),
+        "email has a subject: {:?}",
+        mail.subject
+    );
+    assert!(
+        mail.message
+            .html
+            .as_deref()
+            .unwrap_or_default()
+            .contains("dir=\"ltr\""),
+        "HTML part with links kept left to right"
+    );
+
+    // Everything refused: nothing sent, and the ledger says why.
+    let email = w.sb.shop.customer_record(customer).unwrap().email.unwrap();
+    w.store
+        .set_consent(ConsentRecord::new(
+            ChannelKind::Email,
+            &email,
+            None,
+            ConsentState::Denied,
+            "one-click",
+            w.clock.now(),
+        ))
+        .await
+        .unwrap();
+    let again = w.sb.ship("tr-TR").unwrap();
+    w.deliver(&again.deliveries).await;
+    assert_eq!(w.sent(ChannelKind::Email).len(), 1, "nothing new");
+    let ledger = w.ledger(again.order).await;
+    assert!(
+        ledger.iter().any(|(d, r)| *d == Decision::Skipped
+            && r.contains("no channel can reach the customer")
+            && r.contains("whatsapp: the customer opted out")),
+        "{ledger:?}"
+    );
+}
