@@ -352,6 +352,12 @@ impl TrackingFlow {
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
         let now = self.clock.now();
         let version = shipment.updated_at.or(shipment.created_at).unwrap_or(now);
+        let previous = self
+            .snapshots
+            .snapshot("shipment", &shipment.id.0)
+            .await?
+            .and_then(|s| serde_json::from_value::<Shipment>(s.data).ok())
+            .and_then(|s| Milestone::for_shipment(&s));
         let stored = self
             .snapshots
             .put_if_newer(&Snapshot {
@@ -379,6 +385,11 @@ impl TrackingFlow {
                     ),
                 )
                 .await;
+        }
+        // Another scan at the same milestone (in transit, then in transit again) is not news;
+        // its message, if any, is already in the outbox.
+        if previous == Some(milestone) {
+            return Ok(());
         }
         if !self.settings.milestones.contains(&milestone) {
             return self
