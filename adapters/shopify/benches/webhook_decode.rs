@@ -84,9 +84,15 @@ struct HandFulfillment {
     tracking_numbers: Option<Vec<String>>,
     tracking_url: Option<String>,
     tracking_urls: Option<Vec<String>>,
-    line_items: Option<Vec<HandLine>>,
+    line_items: Option<Vec<HandLineId>>,
     created_at: Option<String>,
     updated_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct HandLineId {
+    id: Option<u64>,
 }
 
 #[derive(Deserialize)]

@@ -165,7 +165,7 @@ pub struct FulfillmentPayload {
     pub tracking_urls: Vec<String>,
     /// Lines shipped.
     #[serde(default, deserialize_with = "null_default")]
-    pub line_items: Vec<LineItemPayload>,
+    pub line_items: Vec<LineRef>,
     /// Creation time.
     #[serde(default, deserialize_with = "opt_time")]
     pub created_at: Option<DateTime<Utc>>,
@@ -319,6 +319,16 @@ impl AddressPayload {
         a.phone = non_empty(self.phone.as_ref());
         a
     }
+}
+
+/// A fulfillment's line: only its id is needed (the order carries the details), so the rest
+/// is skipped without being copied.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[non_exhaustive]
+pub struct LineRef {
+    /// The order line's id.
+    #[serde(default, deserialize_with = "crate::convert::opt_id_string")]
+    pub id: Option<String>,
 }
 
 impl LineItemPayload {
