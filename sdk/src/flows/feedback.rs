@@ -47,6 +47,9 @@ pub mod meta {
     pub const INVITATION: &str = "survey_invitation";
     /// `after_delivery`, `after_shipping`, `reminder`, `reask`, `thanks`.
     pub const ROLE: &str = "survey_role";
+    /// On a reminder: the role of the invitation it follows (`after_delivery`,
+    /// `after_shipping`).
+    pub const REMINDS: &str = "survey_reminds";
 }
 
 /// Settings of one survey.
@@ -131,6 +134,24 @@ pub fn invitation_id(order: &OrderId, kind: SurveyKind) -> String {
     format!("{order}-{}", kind.as_str())
 }
 
+/// The snapshot kind under which [`SurveyFacts`] are kept, by invitation id.
+pub const FACTS_SNAPSHOT: &str = "survey-facts";
+
+/// What a report breaks an invitation's answer down by, saved when the survey is scheduled
+/// (snapshot kind [`FACTS_SNAPSHOT`], id = the invitation id). Holds no personal data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SurveyFacts {
+    /// The titles of the order's products.
+    pub products: Vec<String>,
+    /// The shipment's carrier.
+    pub carrier: Option<String>,
+    /// The first delivery estimate the carrier gave: the promise lateness is measured against.
+    pub estimated_delivery: Option<DateTime<Utc>>,
+    /// When it was delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
 /// The claims of a survey link (purpose `survey`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurveyClaims {
@@ -193,6 +214,53 @@ impl FeedbackFlow {
         self.ledger.record(e).await
     }
 
+    /// Keeps what the report breaks answers down by with the invitation, merging what this
+    /// shipment update adds (updates may carry only part of it: an estimate, a status).
+    async fn update_facts(&self, shipment: &Shipment, order: Option<&Order>) -> Result<(), Error> {
+        let id = invitation_id(&shipment.order_id, self.settings.kind);
+        let mut facts: SurveyFacts = match self.snapshots.snapshot(FACTS_SNAPSHOT, &id).await? {
+            Some(s) => serde_json::from_value(s.data).unwrap_or_default(),
+            None => SurveyFacts::default(),
+        };
+        let before = facts.clone();
+        if let Some(o) = order
+            && facts.products.is_empty()
+        {
+            facts.products = o.line_items.iter().map(|l| l.title.clone()).collect();
+        }
+        if shipment.carrier.is_some() {
+            facts.carrier.clone_from(&shipment.carrier);
+        }
+        if shipment.estimated_delivery.is_some() && facts.estimated_delivery.is_none() {
+            facts.estimated_delivery = shipment.estimated_delivery;
+        }
+        if Milestone::from_status(&shipment.status) == Some(Milestone::Delivered)
+            && facts.delivered_at.is_none()
+        {
+            facts.delivered_at = shipment
+                .events
+                .iter()
+                .rev()
+                .find(|e| Milestone::from_status(&e.status) == Some(Milestone::Delivered))
+                .map(|e| e.happened_at)
+                .or(shipment.updated_at)
+                .or_else(|| Some(self.clock.now()));
+        }
+        if facts == before {
+            return Ok(());
+        }
+        self.snapshots
+            .put_if_newer(&crate::store::Snapshot {
+                kind: FACTS_SNAPSHOT.into(),
+                shop: shipment.shop.clone(),
+                id,
+                version: self.clock.now(),
+                data: serde_json::to_value(facts).map_err(|e| Error::decode("survey facts", e))?,
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Schedules the invitation (and its reminder) for a shipment that shipped or arrived.
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
         let now = self.clock.now();
@@ -206,6 +274,7 @@ impl FeedbackFlow {
             })
             .await?;
         remember_shipment(self.snapshots.as_ref(), shipment, now).await?;
+        self.update_facts(shipment, None).await?;
         let Some(m) = Milestone::from_status(&shipment.status) else {
             return Ok(());
         };
@@ -285,6 +354,7 @@ impl FeedbackFlow {
         self.surveys.save_invitation(&inv).await?;
         // The saved invitation wins: it may come from the other variant, scheduled earlier.
         let inv = self.surveys.invitation(&inv.id).await?.unwrap_or(inv);
+        self.update_facts(shipment, Some(&order)).await?;
         let first_name = customer
             .as_ref()
             .and_then(|c| c.first_name.clone())
@@ -319,7 +389,7 @@ impl FeedbackFlow {
             )
             .await?;
         if let Some(r) = self.settings.reminder_after_days {
-            let reminder = self.compose(
+            let mut reminder = self.compose(
                 &inv,
                 &order,
                 channel,
@@ -329,10 +399,13 @@ impl FeedbackFlow {
                 "reminder",
                 "survey-reminder",
             )?;
+            // One reminder per variant, each counted from its own invitation; the policy sends
+            // only the one whose invitation went out (at most one is ever sent).
+            reminder.meta.insert(meta::REMINDS.into(), role.into());
             self.outbox
                 .enqueue(
                     NewOutboxMessage::new(
-                        format!("survey:{}:reminder", inv.id),
+                        format!("survey:{}:reminder:{role}", inv.id),
                         reminder,
                         due + days(r),
                         format!("one reminder for survey {}", inv.id),
@@ -653,7 +726,11 @@ impl SendPolicy for SurveyPolicy {
         let shipping_key = format!("survey:{inv_id}:after_shipping");
         match role.as_str() {
             "reminder" => {
-                if !(self.sent(&delivery_key).await? || self.sent(&shipping_key).await?) {
+                let sent = match m.get(meta::REMINDS).map(String::as_str) {
+                    Some(variant) => self.sent(&format!("survey:{inv_id}:{variant}")).await?,
+                    None => self.sent(&delivery_key).await? || self.sent(&shipping_key).await?,
+                };
+                if !sent {
                     return Ok(Verdict::Skip {
                         reason: format!(
                             "no invitation for survey {inv_id} was sent, so no reminder"
@@ -772,6 +849,7 @@ pub struct FollowUp {
     renderer: Arc<dyn Renderer>,
     clock: Arc<dyn Clock>,
     settings: FollowUpSettings,
+    customers: Option<Arc<dyn CustomerDirectory>>,
 }
 
 impl std::fmt::Debug for FollowUp {
@@ -800,7 +878,15 @@ impl FollowUp {
             renderer,
             clock,
             settings,
+            customers: None,
         }
+    }
+
+    /// Reads the platform's consent from `customers` when the consent store has no record
+    /// for a review request (the consent store, fed by replies and opt-outs, wins).
+    pub fn customers(mut self, customers: Arc<dyn CustomerDirectory>) -> Self {
+        self.customers = Some(customers);
+        self
     }
 
     async fn note(
@@ -952,11 +1038,19 @@ impl FollowUp {
             return Ok(());
         };
         let to = last.message.to.clone();
-        let allowed = self
+        let stored = self
             .consent
             .consent(inv.channel, &to, Purpose::Marketing)
             .await?
             .map(|c| c.state);
+        let allowed = match (stored, &self.customers, &r.customer_id) {
+            (Some(state), _, _) => Some(state),
+            (None, Some(dir), Some(id)) => dir
+                .customer(id)
+                .await?
+                .map(|c| c.consent(Purpose::Marketing, inv.channel)),
+            _ => None,
+        };
         if allowed != Some(crate::model::ConsentState::Granted) {
             return self
                 .note(
