@@ -22,13 +22,15 @@ use aftercare::flows::tracking::{Milestone, TrackingFlow, TrackingSettings};
 use aftercare::http::WebhookRoutes;
 use aftercare::http::dashboard::{Dashboard, ReportSource};
 use aftercare::http::survey::SurveyPage;
-use aftercare::inbox::InboxProcessor;
+use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
 use aftercare::l10n::{Catalogs, Localizer};
 use aftercare::model::{
-    ChannelKind, Consent, ConsentState, InboundMessage, OrderId, Purpose, SurveyKind,
+    ChannelKind, Consent, ConsentState, InboundMessage, OrderId, PlatformEvent, Purpose, SurveyKind,
 };
 use aftercare::report::{Fact, GroupScores, Report, lateness_bucket};
-use aftercare::store::{Decision, Ledger, Outbox, OutboxStatus, SnapshotStore, SurveyStore};
+use aftercare::store::{
+    Decision, InboxEntry, Ledger, Outbox, OutboxStatus, SnapshotStore, SurveyStore,
+};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
 use aftercare_sandbox::{Annotation, CarrierScript, Delivery, Sandbox};
@@ -93,7 +95,7 @@ where
 
 fn cells(g: &GroupScores) -> String {
     let nps = g.nps.as_ref().map_or_else(
-        || format!("{:>18}", "-"),
+        || format!("{:>7}", "-"),
         |n| {
             format!(
                 "{:>7.1} ± {:<5.1}(n={})",
@@ -141,6 +143,13 @@ pub fn report_table(r: &Report) -> String {
         .map(|(s, n)| format!("{s}:{n}"))
         .collect();
     out.push_str(&format!("NPS distribution: {}\n", dist.join(" ")));
+    let dist: Vec<String> = r
+        .csat_distribution
+        .iter()
+        .enumerate()
+        .map(|(s, n)| format!("{}:{n}", s + 1))
+        .collect();
+    out.push_str(&format!("CSAT distribution: {}\n", dist.join(" ")));
     out
 }
 
@@ -165,7 +174,7 @@ pub const DEMO_DASHBOARD_KEY: &str = "demo-dashboard-key";
 const DEMO_HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const SUPPORT_EMAIL: &str = "support@sandbox-coffee.example";
 const REVIEW_URL: &str = "https://reviews.example/sandbox-coffee";
-const DETRACTOR_TAG: &str = "nps-detractor";
+const DETRACTOR_TAG: &str = "unhappy-customer";
 
 fn say(line: &str) {
     println!("\n\x1b[1m── {line}\x1b[0m");
@@ -206,6 +215,50 @@ async fn helpdesk(
             println!("   helpdesk ← rejected a webhook: {e}");
             StatusCode::UNAUTHORIZED
         }
+    }
+}
+
+/// Half the orders are asked NPS, the other half CSAT (by the order id's parity), like a
+/// shop trying both questions.
+struct Split {
+    nps: Arc<FeedbackFlow>,
+    csat: Arc<FeedbackFlow>,
+}
+
+impl Split {
+    fn kind_for(order: &OrderId) -> SurveyKind {
+        let even = order
+            .as_str()
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_digit() && (b - b'0').is_multiple_of(2));
+        if even {
+            SurveyKind::Csat
+        } else {
+            SurveyKind::Nps
+        }
+    }
+}
+
+#[async_trait]
+impl EventHandler for Split {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
+        for e in events {
+            if let PlatformEvent::ShipmentCreated { shipment }
+            | PlatformEvent::ShipmentUpdated { shipment } = e
+            {
+                let flow = match Self::kind_for(&shipment.order_id) {
+                    SurveyKind::Csat => &self.csat,
+                    _ => &self.nps,
+                };
+                flow.on_shipment(&shipment).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -260,18 +313,28 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         )
         .customers(sb.shop.clone()),
     );
-    let feedback = Arc::new(
-        FeedbackFlow::new(
-            sb.shop.clone(),
-            sb.shop.clone(),
-            shared.clone(),
-            text.clone(),
-            survey_tokens.clone(),
-            dyn_clock.clone(),
-            survey.clone(),
+    let flow = |settings: SurveySettings| {
+        Arc::new(
+            FeedbackFlow::new(
+                sb.shop.clone(),
+                sb.shop.clone(),
+                shared.clone(),
+                text.clone(),
+                survey_tokens.clone(),
+                dyn_clock.clone(),
+                settings,
+            )
+            .follow_up(follow_up.clone()),
         )
-        .follow_up(follow_up.clone()),
-    );
+    };
+    let mut csat = survey.clone();
+    csat.kind = SurveyKind::Csat;
+    let split = Arc::new(Split {
+        nps: flow(survey.clone()),
+        csat: flow(csat),
+    });
+    // Replies find their invitation (and its kind) in the store: either flow reads them.
+    let feedback = split.nps.clone();
     let tracking = Arc::new(TrackingFlow::new(
         sb.shop.clone(),
         sb.shop.clone(),
@@ -286,7 +349,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let handler = Chain::new()
         .then(Arc::new(PrivacyHandler::new(shared.clone())))
         .then(tracking)
-        .then(feedback.clone());
+        .then(split);
     let processor = InboxProcessor::new(shared.clone(), Arc::new(handler), dyn_clock.clone())
         .source("shopify", shopify.clone());
     let helpdesk_secret = Secret::from_standard_webhooks(DEMO_HELPDESK_SECRET)
@@ -390,8 +453,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         (
             "tr-TR",
             CarrierScript::delayed(),
-            Answer::Web(6, Some("Kargo geç geldi")),
-            "tr-TR by email, a late parcel, answers on the survey page",
+            Answer::Web(2, Some("Kargo geç geldi")),
+            "tr-TR by email (CSAT), a late parcel, answers on the survey page",
         ),
         (
             "th-TH",
@@ -402,8 +465,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         (
             "pt-BR",
             CarrierScript::happy_path(),
-            Answer::OneClick(10),
-            "pt-BR by email, one-click answer (GET shows, POST confirms)",
+            Answer::OneClick(5),
+            "pt-BR by email (CSAT), one-click answer (GET shows, POST confirms)",
         ),
         (
             "es-MX",
@@ -415,7 +478,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             "en-US",
             CarrierScript::happy_path(),
             Answer::None,
-            "en-US by email, never answers (one reminder)",
+            "en-US by email (CSAT), never answers (one reminder)",
         ),
         (
             "th-TH",
@@ -446,14 +509,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             settle().await?;
         }
         let order = OrderId::new(shipped.order.to_string());
-        let invitation = store
-            .invitation(&invitation_id(&order, SurveyKind::Nps))
-            .await?;
+        let id = invitation_id(&order, Split::kind_for(&order));
+        let invitation = store.invitation(&id).await?;
         let invited = store
-            .outbox_by_key(&format!(
-                "survey:{}:after_delivery",
-                invitation_id(&order, SurveyKind::Nps)
-            ))
+            .outbox_by_key(&format!("survey:{id}:after_delivery"))
             .await?
             .filter(|e| e.status == OutboxStatus::Sent);
         let (Some(inv), Some(_)) = (invitation, invited) else {
