@@ -33,7 +33,7 @@ use aftercare::store::{
 };
 use aftercare::token::TokenSigner;
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
-use aftercare_sandbox::{Annotation, CarrierScript, Delivery, Sandbox};
+use aftercare_sandbox::{Annotation, CarrierScript, Delivery, Sandbox, SimAddress, SimCustomer};
 use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
 use aftercare_webhook_out::WebhookOut;
@@ -442,6 +442,24 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     prefer("tr-TR", &[ChannelKind::Whatsapp, ChannelKind::Sms])?;
     prefer("pt-BR", &[ChannelKind::Whatsapp, ChannelKind::Sms])?;
     prefer("en-US", &[ChannelKind::Whatsapp])?;
+    // A second Thai customer (locale `th`), who answers with Thai digits.
+    let mut kanda = SimCustomer::new("กานดา", "ศรีสุข", "th");
+    kanda.phone = Some("+66898765432".into());
+    kanda.email = Some("kanda.s@example.co.th".into());
+    kanda.time_zone = Some("Asia/Bangkok".into());
+    kanda.preferred_carrier = Some("thailand_post".into());
+    let mut address = SimAddress::new("12 ถนนนิมมานเหมินท์", "เชียงใหม่", "Thailand", "TH");
+    address.zip = Some("50200".into());
+    address.phone.clone_from(&kanda.phone);
+    kanda.address = address;
+    for ch in [ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email] {
+        for purpose in [Purpose::Transactional, Purpose::Feedback] {
+            kanda
+                .consents
+                .push(Consent::new(purpose, ch, ConsentState::Granted));
+        }
+    }
+    sb.shop.add_customer(kanda);
 
     let story: Vec<(&str, CarrierScript, Answer, &str)> = vec![
         (
@@ -459,8 +477,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         (
             "th-TH",
             CarrierScript::happy_path(),
-            Answer::Replies(&["ก็ดีนะ", "๘"]),
-            "th-TH by WhatsApp, an unclear reply (one re-ask), then Thai digits",
+            Answer::Replies(&["ก็ดีนะ", "แปด"]),
+            "th-TH by WhatsApp, an unclear reply (one re-ask), then a Thai number word",
         ),
         (
             "pt-BR",
@@ -481,9 +499,15 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             "en-US by email (CSAT), never answers (one reminder)",
         ),
         (
+            "th",
+            CarrierScript::happy_path(),
+            Answer::Replies(&["๑๐ ชอบมาก"]),
+            "th (a second Thai customer) by WhatsApp, answers with Thai digits",
+        ),
+        (
             "th-TH",
             CarrierScript::happy_path(),
-            Answer::Replies(&["เก้า"]),
+            Answer::None,
             "th-TH again: a second order inside the cool-down, not surveyed",
         ),
     ];

@@ -30,7 +30,9 @@ fn the_demo_tells_the_story_and_the_report_exports() {
     for expected in [
         // Answers in several scripts and ways.
         "sms ← reply “٩ شكراً”: score 9",
-        "whatsapp ← reply “๘”: score 8",
+        "whatsapp ← reply “ก็ดีนะ”: no score",
+        "whatsapp ← reply “แปด”: score 8",
+        "whatsapp ← reply “๑๐ ชอบมาก”: score 10",
         "whatsapp ← reply “tres, la cafetera llegó rota”: score 3",
         "survey page ← GET ?score=5: HTTP 200 OK, recorded: false",
         "survey page ← POST score=5: HTTP 200 OK",
@@ -39,11 +41,11 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         "helpdesk ← signed webhook verified: survey.detractor",
         "tagged unhappy-customer",
         "support alerts: 2, review requests: 1, reminders: 1, re-asks: 1",
-        "not surveyed: the customer was surveyed on",
+        "not surveyed: the customer was surveyed on 2026-04-01 (90-day cool-down)",
         // The report.
-        "Invitations sent: 6   answers: 5   response rate: 83.3%",
-        // NPS: 9, 8, 3 → 0; CSAT: 2, 5 → 50%.
-        "overall                                0.0 ± 92.4 (n=3)       50.0% ± 69.3 (n=2)",
+        "Invitations sent: 7   answers: 6   response rate: 85.7%",
+        // NPS: 9, 8, 3, 10 → 50 − 25 = 25; CSAT: 2, 5 → 50%.
+        "overall                               25.0 ± 81.3 (n=4)       50.0% ± 69.3 (n=2)",
         "carrier: Correios",
         "lateness: 1-2 days late",
         "product: Barista Espresso Machine",
@@ -67,21 +69,21 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         dir.path(),
     );
     assert!(ok, "report exits 0; stderr: {err}");
-    assert!(table.contains("Invitations sent: 6   answers: 5   response rate: 83.3%"));
+    assert!(table.contains("Invitations sent: 7   answers: 6   response rate: 85.7%"));
     let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
     assert!(
         csv.starts_with(
-            "group,key,responses,nps,nps_margin,csat,csat_margin\noverall,,5,0.0,92.4,50.0,69.3\n"
+            "group,key,responses,nps,nps_margin,csat,csat_margin\noverall,,6,25.0,81.3,50.0,69.3\n"
         ),
         "{csv}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
-    assert_eq!(json["responses"], 5);
-    assert_eq!(json["invitations"], 6);
+    assert_eq!(json["responses"], 6);
+    assert_eq!(json["invitations"], 7);
     assert_eq!(
         json["nps_distribution"],
-        serde_json::json!([0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0])
+        serde_json::json!([0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1])
     );
     assert_eq!(
         json["csat_distribution"],

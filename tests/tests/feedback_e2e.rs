@@ -515,14 +515,14 @@ async fn whatsapp_button_payload_scores_and_late_reply_is_not_scored() {
     let r = w.response(first.order).await.unwrap();
     assert_eq!((r.score, r.via.as_str()), (8, "whatsapp_reply"));
 
-    // After the survey closed, a reply is not scored. (The invitation was first saved by the
-    // after-shipping fallback, so it closes 14 days after that fallback's date.)
+    // After the survey closed (14 days after the invitation), a reply is not scored.
     let inv = w
         .store
         .invitation(&format!("{}-nps", second.order))
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(inv.closes_at, delivered2 + Duration::days(3 + 14));
     w.advance(Duration::days(1)).await;
     assert!(w.clock.now() < inv.closes_at);
     w.advance(inv.closes_at - w.clock.now() + Duration::minutes(1))
@@ -608,32 +608,31 @@ async fn report_from_the_store_matches_hand_computed_figures() {
     let w = world(vec![ChannelKind::Email]).await;
     // Five customers; four answer on the page: 10, 9, 7, 3. The Turkish parcel is late.
     let mut orders = Vec::new();
-    for (locale, script) in [
-        ("en-US", CarrierScript::happy_path()),
-        ("pt-BR", CarrierScript::happy_path()),
-        ("tr-TR", CarrierScript::delayed()),
-        ("es-MX", CarrierScript::happy_path()),
-        ("ar-SA", CarrierScript::happy_path()),
+    for (locale, script, score) in [
+        ("en-US", CarrierScript::happy_path(), Some(10)),
+        ("pt-BR", CarrierScript::happy_path(), Some(9)),
+        ("tr-TR", CarrierScript::delayed(), Some(7)),
+        ("es-MX", CarrierScript::happy_path(), Some(3)),
+        ("ar-SA", CarrierScript::happy_path(), None),
     ] {
-        let (s, _) = w.ship(locale, script).await;
+        let (s, delivered) = w.ship(locale, script).await;
+        w.advance(delivered + Duration::days(3) - w.clock.now() + Duration::minutes(1))
+            .await;
+        let invite = w.survey_sent(s.order, "after_delivery");
+        assert_eq!(invite.len(), 1);
+        if let Some(score) = score {
+            let status = w
+                .http
+                .post(survey_link(&invite[0].text))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("score={score}"))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 200);
+        }
         orders.push(s);
-    }
-    w.advance(Duration::days(4)).await;
-    for s in &orders {
-        assert_eq!(w.survey_sent(s.order, "after_delivery").len(), 1);
-    }
-    for (s, score) in orders.iter().zip(["10", "9", "7", "3"]) {
-        let link = survey_link(&w.survey_sent(s.order, "after_delivery")[0].text);
-        let status = w
-            .http
-            .post(link)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("score={score}"))
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 200);
     }
     w.settle().await;
     let report = aftercare_examples::feedback::load_report(
@@ -675,13 +674,28 @@ async fn report_from_the_store_matches_hand_computed_figures() {
     let product = &report.breakdowns["product"]["Barista Espresso Machine"];
     assert_eq!(product.nps.as_ref().unwrap().responses, 4);
     assert!((product.nps.as_ref().unwrap().nps - 25.0).abs() < 1e-9);
-    // All answers in one ISO week.
+    // Weekly: every answer in exactly one ISO week (Monday), the weeks of their answers.
     let weeks: u64 = report
         .weekly
         .values()
         .map(|g| g.nps.as_ref().map_or(0, |n| n.responses))
         .sum();
     assert_eq!(weeks, 4);
+    let mut expected_weeks = Vec::new();
+    for s in &orders[..4] {
+        let at = w.response(s.order).await.unwrap().answered_at;
+        expected_weeks.push(aftercare::report::week_start(at).to_string());
+    }
+    expected_weeks.dedup();
+    assert_eq!(
+        report.weekly.keys().cloned().collect::<Vec<_>>(),
+        expected_weeks
+    );
+    assert!(
+        report.weekly.len() >= 2,
+        "answers span weeks: {:?}",
+        report.weekly.keys()
+    );
     let csv = report.to_csv();
     assert!(
         csv.starts_with(
@@ -729,4 +743,56 @@ async fn customers_redact_removes_personal_data_from_answers_and_keeps_the_score
         .unwrap()
         .unwrap();
     assert_eq!(inv.customer_id, None);
+}
+
+#[tokio::test]
+async fn without_a_delivery_event_the_fallback_goes_after_shipping_and_is_answerable() {
+    let w = world(vec![ChannelKind::Email]).await;
+    let script = CarrierScript::new()
+        .step(Duration::zero(), Milestone::LabelPrinted)
+        .step(Duration::hours(6), Milestone::CarrierPickedUp)
+        .step(Duration::hours(14), Milestone::InTransit);
+    let shipped = w.sb.ship("es-MX").unwrap();
+    w.post(&shipped.deliveries).await;
+    w.settle().await;
+    let mut scenario =
+        w.sb.scenario(shipped.fulfillment, script)
+            .with_fulfillment_events();
+    let first = scenario.next_step().unwrap().unwrap();
+    let label_printed = first.at;
+    w.post(&first.deliveries).await;
+    w.settle().await;
+    while let Some(step) = scenario.next_step().unwrap() {
+        w.post(&step.deliveries).await;
+        w.settle().await;
+    }
+    let id = format!("{}-nps", shipped.order);
+    // Not saved while it is only a fallback candidate.
+    assert!(w.store.invitation(&id).await.unwrap().is_none());
+    let due = label_printed + Duration::days(14);
+    w.advance(due - w.clock.now() - Duration::minutes(1)).await;
+    assert!(w.survey_sent(shipped.order, "after_shipping").is_empty());
+    w.advance(Duration::minutes(2)).await;
+    let sent = w.survey_sent(shipped.order, "after_shipping");
+    assert_eq!(sent.len(), 1, "the fallback goes M days after shipping");
+    let inv = w.store.invitation(&id).await.unwrap().unwrap();
+    assert_eq!(inv.sent_at, due);
+    assert_eq!(inv.closes_at, due + Duration::days(14));
+    // The reminder follows the fallback R days later, once.
+    w.advance(Duration::days(3)).await;
+    assert_eq!(w.survey_sent(shipped.order, "reminder").len(), 1);
+    let status = w
+        .http
+        .post(survey_link(&sent[0].text))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("score=7")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    assert_eq!(w.response(shipped.order).await.unwrap().score, 7);
+    w.advance(Duration::days(5)).await;
+    assert_eq!(w.survey_sent(shipped.order, "reminder").len(), 1);
+    assert!(w.survey_sent(shipped.order, "after_delivery").is_empty());
 }

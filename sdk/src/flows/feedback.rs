@@ -50,6 +50,9 @@ pub mod meta {
     /// On a reminder: the role of the invitation it follows (`after_delivery`,
     /// `after_shipping`).
     pub const REMINDS: &str = "survey_reminds";
+    /// On an after-shipping fallback not saved yet: the invitation (JSON), saved by
+    /// [`SurveyPolicy`](super::SurveyPolicy) when the fallback is sent.
+    pub const PENDING_INVITATION: &str = "survey_pending_invitation";
 }
 
 /// Settings of one survey.
@@ -351,9 +354,18 @@ impl FeedbackFlow {
             sent_at: due,
             closes_at: due + days(self.settings.open_days),
         };
-        self.surveys.save_invitation(&inv).await?;
-        // The saved invitation wins: it may come from the other variant, scheduled earlier.
-        let inv = self.surveys.invitation(&inv.id).await?.unwrap_or(inv);
+        // The after-delivery invitation is saved now. The after-shipping fallback is only a
+        // candidate until it is sent (the policy saves it then): a delivery reported before
+        // the fallback is due gives the invitation its own dates, window and cool-down.
+        // A saved invitation wins (an earlier delivery event, or a fallback already sent).
+        if m == Milestone::Delivered {
+            self.surveys.save_invitation(&inv).await?;
+        }
+        let pending = self.surveys.invitation(&inv.id).await?;
+        let (inv, pending) = match pending {
+            Some(saved) => (saved, false),
+            None => (inv, true),
+        };
         self.update_facts(shipment, Some(&order)).await?;
         let first_name = customer
             .as_ref()
@@ -366,7 +378,7 @@ impl FeedbackFlow {
                 crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
                     .map(|z| z.name().to_owned())
             });
-        let invite = self.compose(
+        let mut invite = self.compose(
             &inv,
             &order,
             channel,
@@ -376,6 +388,12 @@ impl FeedbackFlow {
             role,
             kind_message(kind),
         )?;
+        if pending {
+            invite.meta.insert(
+                meta::PENDING_INVITATION.into(),
+                serde_json::to_string(&inv).map_err(|e| Error::decode("invitation", e))?,
+            );
+        }
         let now = self.clock.now();
         self.outbox
             .enqueue(
@@ -712,10 +730,19 @@ impl SendPolicy for SurveyPolicy {
         if matches!(role.as_str(), "reask" | "thanks") {
             return Ok(Verdict::Send);
         }
-        let Some(inv) = self.surveys.invitation(inv_id).await? else {
-            return Ok(Verdict::Skip {
-                reason: format!("survey {inv_id} no longer exists (erased?)"),
-            });
+        let (inv, pending) = match self.surveys.invitation(inv_id).await? {
+            Some(inv) => (inv, false),
+            None => match m
+                .get(meta::PENDING_INVITATION)
+                .and_then(|j| serde_json::from_str::<Invitation>(j).ok())
+            {
+                Some(inv) if inv.id == *inv_id && role == "after_shipping" => (inv, true),
+                _ => {
+                    return Ok(Verdict::Skip {
+                        reason: format!("survey {inv_id} no longer exists (erased?)"),
+                    });
+                }
+            },
         };
         if self.surveys.response(inv_id).await?.is_some() {
             return Ok(Verdict::Skip {
@@ -816,6 +843,10 @@ impl SendPolicy for SurveyPolicy {
                     });
                 }
             }
+        }
+        if pending {
+            // The fallback goes out: from now on it is the invitation.
+            self.surveys.save_invitation(&inv).await?;
         }
         Ok(Verdict::Send)
     }
