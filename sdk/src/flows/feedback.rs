@@ -2,20 +2,25 @@
 //!
 //! - **Scheduling** ([`FeedbackFlow`]): a shipment that ships schedules a fallback invitation
 //!   M days later; one that is delivered schedules the invitation N days after delivery. Both
-//!   go through the outbox (so quiet hours, consent and channel rules apply) with one
-//!   reminder after R days. At most one invitation per order and survey kind is ever sent.
+//!   go through the outbox (so quiet hours, consent and channel rules apply), each with its
+//!   own reminder R days after it. At most one invitation per order and survey kind is ever
+//!   sent, and at most one reminder. The after-delivery invitation is saved when scheduled;
+//!   the fallback is saved only when it is sent, so a delivery reported before the fallback
+//!   is due gives the invitation its own dates (survey window, cool-down).
 //! - **At dispatch** ([`SurveyPolicy`]): the fallback is skipped once a delivery is known; a
 //!   second variant is skipped once one was sent; nothing is sent while a shipment exception
 //!   is open (deferred a day at a time until the survey would close), while an earlier
 //!   complaint from the customer is open, or within the cool-down since their last survey;
-//!   a reminder goes only if the invitation went out and is unanswered.
+//!   a reminder goes only if its own invitation went out and is unanswered.
 //! - **Replies** ([`FeedbackFlow::on_reply`]): a reply to an SMS or WhatsApp invitation
 //!   becomes a score ([`crate::reply::parse_score`], or a button payload `score:N`);
 //!   anything else gets one polite re-ask; after the survey closed, nothing is scored.
 //! - **Follow-up** ([`FollowUp`]): a detractor (NPS 0-6, CSAT 1-2) alerts support by email
 //!   and/or a signed webhook and tags the order and customer in the shop; a promoter can get
-//!   a review request (a marketing message: it needs marketing consent). All idempotent,
-//!   all ledgered.
+//!   a review request (a marketing message: it needs marketing consent, from the consent
+//!   store or, with [`FollowUp::customers`], the platform). All idempotent, all ledgered.
+//! - **Report facts** ([`SurveyFacts`]): products, carrier, first delivery estimate and
+//!   delivery time, kept per invitation (snapshot kind [`FACTS_SNAPSHOT`]) for breakdowns.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
