@@ -206,7 +206,7 @@ async fn helpdesk(
             println!(
                 "   helpdesk ← signed webhook verified: {} for order {} (score {})",
                 v["type"].as_str().unwrap_or("?"),
-                v["data"]["order_id"].as_str().unwrap_or("?"),
+                v["data"]["order_number"].as_str().unwrap_or("?"),
                 v["data"]["score"]
             );
             StatusCode::NO_CONTENT

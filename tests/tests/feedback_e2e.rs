@@ -365,6 +365,9 @@ async fn invitation_after_n_days_web_answer_and_detractor_follow_up_once() {
     assert_eq!(hooks[0].1["type"], "survey.detractor");
     assert_eq!(hooks[0].1["data"]["score"], 2);
     assert_eq!(hooks[0].1["data"]["order_id"], order.to_string());
+    let number = w.sb.shop.order_record(order).unwrap().name();
+    assert_eq!(hooks[0].1["data"]["order_number"], number.as_str());
+    assert!(alerts[0].text.contains(&number), "{}", alerts[0].text);
     let ann = w.annotations();
     let tags: Vec<&Annotation> = ann
         .iter()

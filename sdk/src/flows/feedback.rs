@@ -154,6 +154,8 @@ pub struct SurveyFacts {
     pub products: Vec<String>,
     /// The shipment's carrier.
     pub carrier: Option<String>,
+    /// The order's number as the customer knows it (`#1001`).
+    pub order_number: Option<String>,
     /// The first delivery estimate the carrier gave: the promise lateness is measured against.
     pub estimated_delivery: Option<DateTime<Utc>>,
     /// When it was delivered.
@@ -235,6 +237,11 @@ impl FeedbackFlow {
             && facts.products.is_empty()
         {
             facts.products = o.line_items.iter().map(|l| l.title.clone()).collect();
+        }
+        if let Some(o) = order
+            && facts.order_number.is_none()
+        {
+            facts.order_number = Some(o.number.clone());
         }
         if shipment.carrier.is_some() {
             facts.carrier.clone_from(&shipment.carrier);
@@ -881,6 +888,7 @@ pub struct FollowUp {
     ledger: Arc<dyn Ledger>,
     consent: Arc<dyn ConsentStore>,
     surveys: Arc<dyn SurveyStore>,
+    snapshots: Arc<dyn SnapshotStore>,
     annotator: Arc<dyn OrderAnnotator>,
     renderer: Arc<dyn Renderer>,
     clock: Arc<dyn Clock>,
@@ -909,7 +917,8 @@ impl FollowUp {
             outbox: store.clone(),
             ledger: store.clone(),
             consent: store.clone(),
-            surveys: store,
+            surveys: store.clone(),
+            snapshots: store,
             annotator,
             renderer,
             clock,
@@ -938,6 +947,17 @@ impl FollowUp {
         self.ledger.record(e).await
     }
 
+    /// The order's number for messages (`#1001`), from the survey's facts; else its id.
+    async fn order_number(&self, r: &SurveyResponse) -> Result<String, Error> {
+        Ok(self
+            .snapshots
+            .snapshot(FACTS_SNAPSHOT, &r.invitation_id)
+            .await?
+            .and_then(|s| serde_json::from_value::<SurveyFacts>(s.data).ok())
+            .and_then(|f| f.order_number)
+            .unwrap_or_else(|| r.order_id.0.clone()))
+    }
+
     /// Acts on a new answer. Idempotent: keys and tags make a second call change nothing.
     pub async fn act(&self, r: &SurveyResponse) -> Result<(), Error> {
         let now = self.clock.now();
@@ -950,7 +970,8 @@ impl FollowUp {
                 .clone()
                 .unwrap_or_else(|| "en".into());
             let mut args = BTreeMap::new();
-            args.insert("order_number".to_owned(), r.order_id.0.clone());
+            let number = self.order_number(r).await?;
+            args.insert("order_number".to_owned(), number.clone());
             args.insert("score".to_owned(), r.score.to_string());
             args.insert("kind".to_owned(), r.kind.as_str().to_uppercase());
             args.insert("comment".to_owned(), r.comment.clone().unwrap_or_default());
@@ -997,6 +1018,7 @@ impl FollowUp {
                     "data": {
                         "invitation_id": r.invitation_id,
                         "order_id": r.order_id,
+                        "order_number": number,
                         "customer_id": r.customer_id,
                         "survey": r.kind.as_str(),
                         "score": r.score,
@@ -1098,6 +1120,7 @@ impl FollowUp {
         }
         let mut args = BTreeMap::new();
         args.insert("review_url".to_owned(), review.to_owned());
+        args.insert("order_number".to_owned(), self.order_number(r).await?);
         let rendered = self.renderer.render(&RenderRequest {
             locale: inv.locale.clone(),
             channel: inv.channel,
