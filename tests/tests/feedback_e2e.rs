@@ -38,7 +38,8 @@ const SUPPORT: &str = "support@sandbox-coffee.example";
 const TAG: &str = "nps-detractor";
 const REVIEW: &str = "https://reviews.example/sandbox-coffee";
 
-/// What the local helpdesk received: verified deliveries (webhook-id, JSON) and rejections.
+/// What the local helpdesk received: every verified delivery (webhook-id, JSON), and the
+/// number of rejected ones.
 #[derive(Default)]
 struct Helpdesk {
     received: Mutex<Vec<(String, serde_json::Value)>>,
@@ -67,11 +68,8 @@ async fn helpdesk_server(helpdesk: Arc<Helpdesk>) -> String {
                 }
                 let id = raw.get_str("webhook-id").unwrap_or_default().to_owned();
                 let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                let mut r = helpdesk.received.lock().unwrap();
-                // Standard Webhooks: the same id is the same message.
-                if !r.iter().any(|(i, _)| *i == id) {
-                    r.push((id, json));
-                }
+                // Every delivery is kept, duplicates too, so the test can count them.
+                helpdesk.received.lock().unwrap().push((id, json));
                 StatusCode::NO_CONTENT
             }
         }),
@@ -91,6 +89,7 @@ struct World {
     dispatcher: Dispatcher,
     feedback: Arc<FeedbackFlow>,
     helpdesk: Arc<Helpdesk>,
+    helpdesk_url: String,
     http: reqwest::Client,
 }
 
@@ -118,7 +117,7 @@ async fn world(channels: Vec<ChannelKind>) -> World {
 
     let mut fu = FollowUpSettings::default();
     fu.support_email = Some(SUPPORT.into());
-    fu.webhook_url = Some(helpdesk_url);
+    fu.webhook_url = Some(helpdesk_url.clone());
     fu.detractor_tag = Some(TAG.into());
     fu.review_url = Some(REVIEW.into());
     let follow_up = Arc::new(
@@ -187,6 +186,7 @@ async fn world(channels: Vec<ChannelKind>) -> World {
         dispatcher,
         feedback,
         helpdesk,
+        helpdesk_url,
         http: reqwest::Client::new(),
     }
 }
@@ -361,6 +361,11 @@ async fn invitation_after_n_days_web_answer_and_detractor_follow_up_once() {
     assert!(alerts[0].text.contains('2'));
     let hooks = w.helpdesk.received.lock().unwrap().clone();
     assert_eq!(hooks.len(), 1, "one signed helpdesk webhook");
+    assert!(
+        hooks[0].0.starts_with("msg_"),
+        "a Standard Webhooks id: {}",
+        hooks[0].0
+    );
     assert_eq!(*w.helpdesk.rejected.lock().unwrap(), 0);
     assert_eq!(hooks[0].1["type"], "survey.detractor");
     assert_eq!(hooks[0].1["data"]["score"], 2);
@@ -401,6 +406,23 @@ async fn invitation_after_n_days_web_answer_and_detractor_follow_up_once() {
             .tags
             .contains(&TAG.to_owned())
     );
+    // The receiver really checks: a forged delivery is refused.
+    let forged = w
+        .http
+        .post(&w.helpdesk_url)
+        .header("webhook-id", "msg_forged")
+        .header("webhook-timestamp", Utc::now().timestamp().to_string())
+        .header(
+            "webhook-signature",
+            "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
+        .body(hooks[0].1.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    assert_eq!(*w.helpdesk.rejected.lock().unwrap(), 1);
+    assert_eq!(w.helpdesk.received.lock().unwrap().len(), 1);
     // A detractor gets no review request.
     assert!(w.sb.email.sent().iter().all(|m| !m.text.contains(REVIEW)));
 
