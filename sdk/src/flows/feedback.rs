@@ -2,20 +2,25 @@
 //!
 //! - **Scheduling** ([`FeedbackFlow`]): a shipment that ships schedules a fallback invitation
 //!   M days later; one that is delivered schedules the invitation N days after delivery. Both
-//!   go through the outbox (so quiet hours, consent and channel rules apply) with one
-//!   reminder after R days. At most one invitation per order and survey kind is ever sent.
+//!   go through the outbox (so quiet hours, consent and channel rules apply), each with its
+//!   own reminder R days after it. At most one invitation per order and survey kind is ever
+//!   sent, and at most one reminder. The after-delivery invitation is saved when scheduled;
+//!   the fallback is saved only when it is sent, so a delivery reported before the fallback
+//!   is due gives the invitation its own dates (survey window, cool-down).
 //! - **At dispatch** ([`SurveyPolicy`]): the fallback is skipped once a delivery is known; a
 //!   second variant is skipped once one was sent; nothing is sent while a shipment exception
 //!   is open (deferred a day at a time until the survey would close), while an earlier
 //!   complaint from the customer is open, or within the cool-down since their last survey;
-//!   a reminder goes only if the invitation went out and is unanswered.
+//!   a reminder goes only if its own invitation went out and is unanswered.
 //! - **Replies** ([`FeedbackFlow::on_reply`]): a reply to an SMS or WhatsApp invitation
 //!   becomes a score ([`crate::reply::parse_score`], or a button payload `score:N`);
 //!   anything else gets one polite re-ask; after the survey closed, nothing is scored.
 //! - **Follow-up** ([`FollowUp`]): a detractor (NPS 0-6, CSAT 1-2) alerts support by email
 //!   and/or a signed webhook and tags the order and customer in the shop; a promoter can get
-//!   a review request (a marketing message: it needs marketing consent). All idempotent,
-//!   all ledgered.
+//!   a review request (a marketing message: it needs marketing consent, from the consent
+//!   store or, with [`FollowUp::customers`], the platform). All idempotent, all ledgered.
+//! - **Report facts** ([`SurveyFacts`]): products, carrier, first delivery estimate and
+//!   delivery time, kept per invitation (snapshot kind [`FACTS_SNAPSHOT`]) for breakdowns.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,6 +52,12 @@ pub mod meta {
     pub const INVITATION: &str = "survey_invitation";
     /// `after_delivery`, `after_shipping`, `reminder`, `reask`, `thanks`.
     pub const ROLE: &str = "survey_role";
+    /// On a reminder: the role of the invitation it follows (`after_delivery`,
+    /// `after_shipping`).
+    pub const REMINDS: &str = "survey_reminds";
+    /// On an after-shipping fallback not saved yet: the invitation (JSON), saved by
+    /// [`SurveyPolicy`](super::SurveyPolicy) when the fallback is sent.
+    pub const PENDING_INVITATION: &str = "survey_pending_invitation";
 }
 
 /// Settings of one survey.
@@ -131,6 +142,26 @@ pub fn invitation_id(order: &OrderId, kind: SurveyKind) -> String {
     format!("{order}-{}", kind.as_str())
 }
 
+/// The snapshot kind under which [`SurveyFacts`] are kept, by invitation id.
+pub const FACTS_SNAPSHOT: &str = "survey-facts";
+
+/// What a report breaks an invitation's answer down by, saved when the survey is scheduled
+/// (snapshot kind [`FACTS_SNAPSHOT`], id = the invitation id). Holds no personal data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SurveyFacts {
+    /// The titles of the order's products.
+    pub products: Vec<String>,
+    /// The shipment's carrier.
+    pub carrier: Option<String>,
+    /// The order's number as the customer knows it (`#1001`).
+    pub order_number: Option<String>,
+    /// The first delivery estimate the carrier gave: the promise lateness is measured against.
+    pub estimated_delivery: Option<DateTime<Utc>>,
+    /// When it was delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
 /// The claims of a survey link (purpose `survey`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurveyClaims {
@@ -193,6 +224,58 @@ impl FeedbackFlow {
         self.ledger.record(e).await
     }
 
+    /// Keeps what the report breaks answers down by with the invitation, merging what this
+    /// shipment update adds (updates may carry only part of it: an estimate, a status).
+    async fn update_facts(&self, shipment: &Shipment, order: Option<&Order>) -> Result<(), Error> {
+        let id = invitation_id(&shipment.order_id, self.settings.kind);
+        let mut facts: SurveyFacts = match self.snapshots.snapshot(FACTS_SNAPSHOT, &id).await? {
+            Some(s) => serde_json::from_value(s.data).unwrap_or_default(),
+            None => SurveyFacts::default(),
+        };
+        let before = facts.clone();
+        if let Some(o) = order
+            && facts.products.is_empty()
+        {
+            facts.products = o.line_items.iter().map(|l| l.title.clone()).collect();
+        }
+        if let Some(o) = order
+            && facts.order_number.is_none()
+        {
+            facts.order_number = Some(o.number.clone());
+        }
+        if shipment.carrier.is_some() {
+            facts.carrier.clone_from(&shipment.carrier);
+        }
+        if shipment.estimated_delivery.is_some() && facts.estimated_delivery.is_none() {
+            facts.estimated_delivery = shipment.estimated_delivery;
+        }
+        if Milestone::from_status(&shipment.status) == Some(Milestone::Delivered)
+            && facts.delivered_at.is_none()
+        {
+            facts.delivered_at = shipment
+                .events
+                .iter()
+                .rev()
+                .find(|e| Milestone::from_status(&e.status) == Some(Milestone::Delivered))
+                .map(|e| e.happened_at)
+                .or(shipment.updated_at)
+                .or_else(|| Some(self.clock.now()));
+        }
+        if facts == before {
+            return Ok(());
+        }
+        self.snapshots
+            .put_if_newer(&crate::store::Snapshot {
+                kind: FACTS_SNAPSHOT.into(),
+                shop: shipment.shop.clone(),
+                id,
+                version: self.clock.now(),
+                data: serde_json::to_value(facts).map_err(|e| Error::decode("survey facts", e))?,
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Schedules the invitation (and its reminder) for a shipment that shipped or arrived.
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
         let now = self.clock.now();
@@ -206,6 +289,7 @@ impl FeedbackFlow {
             })
             .await?;
         remember_shipment(self.snapshots.as_ref(), shipment, now).await?;
+        self.update_facts(shipment, None).await?;
         let Some(m) = Milestone::for_shipment(shipment) else {
             return Ok(());
         };
@@ -282,9 +366,19 @@ impl FeedbackFlow {
             sent_at: due,
             closes_at: due + days(self.settings.open_days),
         };
-        self.surveys.save_invitation(&inv).await?;
-        // The saved invitation wins: it may come from the other variant, scheduled earlier.
-        let inv = self.surveys.invitation(&inv.id).await?.unwrap_or(inv);
+        // The after-delivery invitation is saved now. The after-shipping fallback is only a
+        // candidate until it is sent (the policy saves it then): a delivery reported before
+        // the fallback is due gives the invitation its own dates, window and cool-down.
+        // A saved invitation wins (an earlier delivery event, or a fallback already sent).
+        if m == Milestone::Delivered {
+            self.surveys.save_invitation(&inv).await?;
+        }
+        let pending = self.surveys.invitation(&inv.id).await?;
+        let (inv, pending) = match pending {
+            Some(saved) => (saved, false),
+            None => (inv, true),
+        };
+        self.update_facts(shipment, Some(&order)).await?;
         let first_name = customer
             .as_ref()
             .and_then(|c| c.first_name.clone())
@@ -296,7 +390,7 @@ impl FeedbackFlow {
                 crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
                     .map(|z| z.name().to_owned())
             });
-        let invite = self.compose(
+        let mut invite = self.compose(
             &inv,
             &order,
             channel,
@@ -306,6 +400,12 @@ impl FeedbackFlow {
             role,
             kind_message(kind),
         )?;
+        if pending {
+            invite.meta.insert(
+                meta::PENDING_INVITATION.into(),
+                serde_json::to_string(&inv).map_err(|e| Error::decode("invitation", e))?,
+            );
+        }
         let now = self.clock.now();
         self.outbox
             .enqueue(
@@ -319,7 +419,7 @@ impl FeedbackFlow {
             )
             .await?;
         if let Some(r) = self.settings.reminder_after_days {
-            let reminder = self.compose(
+            let mut reminder = self.compose(
                 &inv,
                 &order,
                 channel,
@@ -329,10 +429,13 @@ impl FeedbackFlow {
                 "reminder",
                 "survey-reminder",
             )?;
+            // One reminder per variant, each counted from its own invitation; the policy sends
+            // only the one whose invitation went out (at most one is ever sent).
+            reminder.meta.insert(meta::REMINDS.into(), role.into());
             self.outbox
                 .enqueue(
                     NewOutboxMessage::new(
-                        format!("survey:{}:reminder", inv.id),
+                        format!("survey:{}:reminder:{role}", inv.id),
                         reminder,
                         due + days(r),
                         format!("one reminder for survey {}", inv.id),
@@ -639,10 +742,19 @@ impl SendPolicy for SurveyPolicy {
         if matches!(role.as_str(), "reask" | "thanks") {
             return Ok(Verdict::Send);
         }
-        let Some(inv) = self.surveys.invitation(inv_id).await? else {
-            return Ok(Verdict::Skip {
-                reason: format!("survey {inv_id} no longer exists (erased?)"),
-            });
+        let (inv, pending) = match self.surveys.invitation(inv_id).await? {
+            Some(inv) => (inv, false),
+            None => match m
+                .get(meta::PENDING_INVITATION)
+                .and_then(|j| serde_json::from_str::<Invitation>(j).ok())
+            {
+                Some(inv) if inv.id == *inv_id && role == "after_shipping" => (inv, true),
+                _ => {
+                    return Ok(Verdict::Skip {
+                        reason: format!("survey {inv_id} no longer exists (erased?)"),
+                    });
+                }
+            },
         };
         if self.surveys.response(inv_id).await?.is_some() {
             return Ok(Verdict::Skip {
@@ -653,7 +765,11 @@ impl SendPolicy for SurveyPolicy {
         let shipping_key = format!("survey:{inv_id}:after_shipping");
         match role.as_str() {
             "reminder" => {
-                if !(self.sent(&delivery_key).await? || self.sent(&shipping_key).await?) {
+                let sent = match m.get(meta::REMINDS).map(String::as_str) {
+                    Some(variant) => self.sent(&format!("survey:{inv_id}:{variant}")).await?,
+                    None => self.sent(&delivery_key).await? || self.sent(&shipping_key).await?,
+                };
+                if !sent {
                     return Ok(Verdict::Skip {
                         reason: format!(
                             "no invitation for survey {inv_id} was sent, so no reminder"
@@ -740,6 +856,10 @@ impl SendPolicy for SurveyPolicy {
                 }
             }
         }
+        if pending {
+            // The fallback goes out: from now on it is the invitation.
+            self.surveys.save_invitation(&inv).await?;
+        }
         Ok(Verdict::Send)
     }
 }
@@ -768,10 +888,12 @@ pub struct FollowUp {
     ledger: Arc<dyn Ledger>,
     consent: Arc<dyn ConsentStore>,
     surveys: Arc<dyn SurveyStore>,
+    snapshots: Arc<dyn SnapshotStore>,
     annotator: Arc<dyn OrderAnnotator>,
     renderer: Arc<dyn Renderer>,
     clock: Arc<dyn Clock>,
     settings: FollowUpSettings,
+    customers: Option<Arc<dyn CustomerDirectory>>,
 }
 
 impl std::fmt::Debug for FollowUp {
@@ -795,12 +917,21 @@ impl FollowUp {
             outbox: store.clone(),
             ledger: store.clone(),
             consent: store.clone(),
-            surveys: store,
+            surveys: store.clone(),
+            snapshots: store,
             annotator,
             renderer,
             clock,
             settings,
+            customers: None,
         }
+    }
+
+    /// Reads the platform's consent from `customers` when the consent store has no record
+    /// for a review request (the consent store, fed by replies and opt-outs, wins).
+    pub fn customers(mut self, customers: Arc<dyn CustomerDirectory>) -> Self {
+        self.customers = Some(customers);
+        self
     }
 
     async fn note(
@@ -816,6 +947,17 @@ impl FollowUp {
         self.ledger.record(e).await
     }
 
+    /// The order's number for messages (`#1001`), from the survey's facts; else its id.
+    async fn order_number(&self, r: &SurveyResponse) -> Result<String, Error> {
+        Ok(self
+            .snapshots
+            .snapshot(FACTS_SNAPSHOT, &r.invitation_id)
+            .await?
+            .and_then(|s| serde_json::from_value::<SurveyFacts>(s.data).ok())
+            .and_then(|f| f.order_number)
+            .unwrap_or_else(|| r.order_id.0.clone()))
+    }
+
     /// Acts on a new answer. Idempotent: keys and tags make a second call change nothing.
     pub async fn act(&self, r: &SurveyResponse) -> Result<(), Error> {
         let now = self.clock.now();
@@ -828,7 +970,8 @@ impl FollowUp {
                 .clone()
                 .unwrap_or_else(|| "en".into());
             let mut args = BTreeMap::new();
-            args.insert("order_number".to_owned(), r.order_id.0.clone());
+            let number = self.order_number(r).await?;
+            args.insert("order_number".to_owned(), number.clone());
             args.insert("score".to_owned(), r.score.to_string());
             args.insert("kind".to_owned(), r.kind.as_str().to_uppercase());
             args.insert("comment".to_owned(), r.comment.clone().unwrap_or_default());
@@ -875,6 +1018,7 @@ impl FollowUp {
                     "data": {
                         "invitation_id": r.invitation_id,
                         "order_id": r.order_id,
+                        "order_number": number,
                         "customer_id": r.customer_id,
                         "survey": r.kind.as_str(),
                         "score": r.score,
@@ -952,11 +1096,19 @@ impl FollowUp {
             return Ok(());
         };
         let to = last.message.to.clone();
-        let allowed = self
+        let stored = self
             .consent
             .consent(inv.channel, &to, Purpose::Marketing)
             .await?
             .map(|c| c.state);
+        let allowed = match (stored, &self.customers, &r.customer_id) {
+            (Some(state), _, _) => Some(state),
+            (None, Some(dir), Some(id)) => dir
+                .customer(id)
+                .await?
+                .map(|c| c.consent(Purpose::Marketing, inv.channel)),
+            _ => None,
+        };
         if allowed != Some(crate::model::ConsentState::Granted) {
             return self
                 .note(
@@ -968,6 +1120,7 @@ impl FollowUp {
         }
         let mut args = BTreeMap::new();
         args.insert("review_url".to_owned(), review.to_owned());
+        args.insert("order_number".to_owned(), self.order_number(r).await?);
         let rendered = self.renderer.render(&RenderRequest {
             locale: inv.locale.clone(),
             channel: inv.channel,

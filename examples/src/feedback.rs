@@ -1,0 +1,698 @@
+//! The feedback-collection demo on embedded defaults, and the report joined from a store.
+//!
+//! [`load_report`] reads every answer in a period with the facts it is broken down by
+//! (product, carrier and lateness from the survey's [`SurveyFacts`]) and builds a
+//! [`Report`]; [`report_table`] prints it as a table. [`run`] is the demo story.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aftercare::clock::{Clock, ManualClock};
+use aftercare::content::ContentMap;
+use aftercare::dispatch::Dispatcher;
+use aftercare::flows::Chain;
+use aftercare::flows::feedback::{
+    FACTS_SNAPSHOT, FeedbackFlow, FollowUp, FollowUpSettings, SurveyFacts, SurveyPolicy,
+    SurveySettings, invitation_id, meta,
+};
+use aftercare::flows::privacy::PrivacyHandler;
+use aftercare::flows::replies::{ReplyAction, ReplyConfig, ReplyHandler};
+use aftercare::flows::tracking::{Milestone, TrackingFlow, TrackingSettings};
+use aftercare::http::WebhookRoutes;
+use aftercare::http::dashboard::{Dashboard, ReportSource};
+use aftercare::http::survey::SurveyPage;
+use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
+use aftercare::l10n::{Catalogs, Localizer};
+use aftercare::model::{
+    ChannelKind, Consent, ConsentState, InboundMessage, OrderId, PlatformEvent, Purpose, SurveyKind,
+};
+use aftercare::report::{Fact, GroupScores, Report, lateness_bucket};
+use aftercare::store::{
+    Decision, InboxEntry, Ledger, Outbox, OutboxStatus, SnapshotStore, SurveyStore,
+};
+use aftercare::token::TokenSigner;
+use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
+use aftercare_sandbox::{Annotation, CarrierScript, Delivery, Sandbox, SimAddress, SimCustomer};
+use aftercare_shopify::ShopifyWebhooks;
+use aftercare_sqlite::SqliteStore;
+use aftercare_webhook_out::WebhookOut;
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+
+/// The most outbox rows [`load_report`] reads to count invitations.
+const MAX_SENT: u32 = 1_000_000;
+
+/// The report of the answers given between `from` and `to`, with the breakdowns `product`
+/// (the order's first product), `carrier` and `lateness` (delivery against the carrier's
+/// estimate); invitations are the survey invitations the outbox sent.
+pub async fn load_report<S>(
+    store: &S,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Report, aftercare::Error>
+where
+    S: SurveyStore + SnapshotStore + Outbox,
+{
+    let mut facts = Vec::new();
+    for r in store.responses_between(from, to).await? {
+        let mut fact = Fact::new(r.clone());
+        if let Some(s) = store.snapshot(FACTS_SNAPSHOT, &r.invitation_id).await?
+            && let Ok(f) = serde_json::from_value::<SurveyFacts>(s.data)
+        {
+            if let Some(p) = f.products.first() {
+                fact.dims.insert("product".into(), p.clone());
+            }
+            if let Some(c) = f.carrier {
+                fact.dims.insert("carrier".into(), c);
+            }
+            let bucket = match f.delivered_at {
+                Some(at) => lateness_bucket(f.estimated_delivery, Some(at)),
+                None => "not delivered",
+            };
+            fact.dims.insert("lateness".into(), bucket.into());
+        }
+        facts.push(fact);
+    }
+    let invitations = store
+        .outbox_in(OutboxStatus::Sent, MAX_SENT)
+        .await?
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.message.meta.get(meta::ROLE).map(String::as_str),
+                Some("after_delivery" | "after_shipping")
+            )
+        })
+        .count() as u64;
+    Ok(Report::build(&facts, invitations))
+}
+
+fn cells(g: &GroupScores) -> String {
+    let nps = g.nps.as_ref().map_or_else(
+        || format!("{:>7}", "-"),
+        |n| {
+            format!(
+                "{:>7.1} ± {:<5.1}(n={})",
+                n.nps, n.margin_of_error, n.responses
+            )
+        },
+    );
+    let csat = g.csat.as_ref().map_or_else(
+        || "-".to_owned(),
+        |c| {
+            format!(
+                "{:.1}% ± {:.1} (n={})",
+                c.csat, c.margin_of_error, c.responses
+            )
+        },
+    );
+    format!("{nps:<26} {csat}")
+}
+
+/// The report as a text table.
+pub fn report_table(r: &Report) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Invitations sent: {}   answers: {}   response rate: {:.1}%\n",
+        r.invitations, r.responses, r.response_rate
+    ));
+    out.push_str(&format!(
+        "{:<34} {:<26} {}\n",
+        "group", "NPS ± margin", "CSAT ± margin"
+    ));
+    out.push_str(&format!("{:<34} {}\n", "overall", cells(&r.overall)));
+    for (w, g) in &r.weekly {
+        out.push_str(&format!("{:<34} {}\n", format!("week of {w}"), cells(g)));
+    }
+    for (d, m) in &r.breakdowns {
+        for (k, g) in m {
+            let label: String = format!("{d}: {k}").chars().take(34).collect();
+            out.push_str(&format!("{label:<34} {}\n", cells(g)));
+        }
+    }
+    let dist: Vec<String> = r
+        .nps_distribution
+        .iter()
+        .enumerate()
+        .map(|(s, n)| format!("{s}:{n}"))
+        .collect();
+    out.push_str(&format!("NPS distribution: {}\n", dist.join(" ")));
+    let dist: Vec<String> = r
+        .csat_distribution
+        .iter()
+        .enumerate()
+        .map(|(s, n)| format!("{}:{n}", s + 1))
+        .collect();
+    out.push_str(&format!("CSAT distribution: {}\n", dist.join(" ")));
+    out
+}
+
+/// Options of the demo.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// The SQLite file (recreated).
+    pub db: PathBuf,
+    /// Where to serve the webhook endpoint, the survey page and the dashboard.
+    pub bind: SocketAddr,
+    /// Keep serving after the story, until Ctrl-C.
+    pub serve: bool,
+}
+
+/// The demo's app secret: the sandbox signs with it, the Shopify source verifies with it.
+pub const DEMO_APP_SECRET: &str = "shpss_aftercare_feedback_demo";
+const DEMO_SURVEY_KEY: &str = "aftercare-demo-survey-key";
+const DEMO_LINK_KEY: &str = "aftercare-demo-link-key";
+/// The demo dashboard's key.
+pub const DEMO_DASHBOARD_KEY: &str = "demo-dashboard-key";
+/// The demo helpdesk's Standard Webhooks secret.
+const DEMO_HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SUPPORT_EMAIL: &str = "support@sandbox-coffee.example";
+const REVIEW_URL: &str = "https://reviews.example/sandbox-coffee";
+const DETRACTOR_TAG: &str = "unhappy-customer";
+
+fn say(line: &str) {
+    println!("\n\x1b[1m── {line}\x1b[0m");
+}
+
+/// The report over the whole store, for the dashboard.
+struct StoreReport(SqliteStore);
+
+#[async_trait]
+impl ReportSource for StoreReport {
+    async fn report(&self) -> Result<Report, aftercare::Error> {
+        load_report(&self.0, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await
+    }
+}
+
+/// The demo's own helpdesk: verifies the Standard Webhooks signature and prints the alert.
+async fn helpdesk(
+    State(verifier): State<Arc<Verifier>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let mut raw = RawHeaders::new();
+    for (k, v) in &headers {
+        raw.insert(k.as_str(), v.as_bytes());
+    }
+    match verifier.verify(&raw, &body, Utc::now()) {
+        Ok(_) => {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            println!(
+                "   helpdesk ← signed webhook verified: {} for order {} (score {})",
+                v["type"].as_str().unwrap_or("?"),
+                v["data"]["order_number"].as_str().unwrap_or("?"),
+                v["data"]["score"]
+            );
+            StatusCode::NO_CONTENT
+        }
+        Err(e) => {
+            println!("   helpdesk ← rejected a webhook: {e}");
+            StatusCode::UNAUTHORIZED
+        }
+    }
+}
+
+/// Half the orders are asked NPS, the other half CSAT (by the order id's parity), like a
+/// shop trying both questions.
+struct Split {
+    nps: Arc<FeedbackFlow>,
+    csat: Arc<FeedbackFlow>,
+}
+
+impl Split {
+    fn kind_for(order: &OrderId) -> SurveyKind {
+        let even = order
+            .as_str()
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_digit() && (b - b'0').is_multiple_of(2));
+        if even {
+            SurveyKind::Csat
+        } else {
+            SurveyKind::Nps
+        }
+    }
+}
+
+#[async_trait]
+impl EventHandler for Split {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
+        for e in events {
+            if let PlatformEvent::ShipmentCreated { shipment }
+            | PlatformEvent::ShipmentUpdated { shipment } = e
+            {
+                let flow = match Self::kind_for(&shipment.order_id) {
+                    SurveyKind::Csat => &self.csat,
+                    _ => &self.nps,
+                };
+                flow.on_shipment(&shipment).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a demo customer answers.
+enum Answer {
+    /// On the survey page: a POST.
+    Web(u8, Option<&'static str>),
+    /// One-click from the email: a GET with the score chosen, then the POST confirming it.
+    OneClick(u8),
+    /// Replies, in order.
+    Replies(&'static [&'static str]),
+    /// No answer.
+    None,
+}
+
+/// Runs the story.
+pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", opts.db.display()));
+    }
+    let store = SqliteStore::open(&opts.db).await?;
+    let shared = Arc::new(store.clone());
+    let start = "2026-03-02T06:00:00Z".parse()?;
+    let sb = Sandbox::console(Secret::from(DEMO_APP_SECRET), start);
+    let clock: Arc<ManualClock> = sb.clock.clone();
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let text = Arc::new(Catalogs::new("Sandbox Coffee Co."));
+
+    let listener = tokio::net::TcpListener::bind(opts.bind).await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    let survey_tokens = TokenSigner::new(Secret::from(DEMO_SURVEY_KEY), "survey");
+    let mut survey = SurveySettings::default();
+    survey.channels = vec![ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email];
+    survey.public_url.clone_from(&base);
+    let mut tracking_settings = TrackingSettings::default();
+    tracking_settings.public_url.clone_from(&base);
+    // Only the delivery message, so the story stays readable.
+    tracking_settings.milestones = vec![Milestone::Delivered];
+    let mut fu = FollowUpSettings::default();
+    fu.support_email = Some(SUPPORT_EMAIL.into());
+    fu.webhook_url = Some(format!("{base}/demo/helpdesk"));
+    fu.detractor_tag = Some(DETRACTOR_TAG.into());
+    fu.review_url = Some(REVIEW_URL.into());
+    let follow_up = Arc::new(
+        FollowUp::new(
+            shared.clone(),
+            sb.shop.clone(),
+            text.clone(),
+            dyn_clock.clone(),
+            fu,
+        )
+        .customers(sb.shop.clone()),
+    );
+    let flow = |settings: SurveySettings| {
+        Arc::new(
+            FeedbackFlow::new(
+                sb.shop.clone(),
+                sb.shop.clone(),
+                shared.clone(),
+                text.clone(),
+                survey_tokens.clone(),
+                dyn_clock.clone(),
+                settings,
+            )
+            .follow_up(follow_up.clone()),
+        )
+    };
+    let mut csat = survey.clone();
+    csat.kind = SurveyKind::Csat;
+    let split = Arc::new(Split {
+        nps: flow(survey.clone()),
+        csat: flow(csat),
+    });
+    // Replies find their invitation (and its kind) in the store: either flow reads them.
+    let feedback = split.nps.clone();
+    let tracking = Arc::new(TrackingFlow::new(
+        sb.shop.clone(),
+        sb.shop.clone(),
+        shared.clone(),
+        text.clone(),
+        ContentMap::default(),
+        TokenSigner::new(Secret::from(DEMO_LINK_KEY), "tracking"),
+        dyn_clock.clone(),
+        tracking_settings,
+    ));
+    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)));
+    let handler = Chain::new()
+        .then(Arc::new(PrivacyHandler::new(shared.clone())))
+        .then(tracking)
+        .then(split);
+    let processor = InboxProcessor::new(shared.clone(), Arc::new(handler), dyn_clock.clone())
+        .source("shopify", shopify.clone());
+    let helpdesk_secret = Secret::from_standard_webhooks(DEMO_HELPDESK_SECRET)
+        .map_err(|e| format!("the demo helpdesk secret: {e}"))?;
+    let mut dispatcher = Dispatcher::new(shared.clone(), dyn_clock.clone())
+        .consent_store(shared.clone())
+        .policy(Arc::new(SurveyPolicy::new(shared.clone(), survey)))
+        .channel(Arc::new(WebhookOut::new(helpdesk_secret.clone())?));
+    for ch in sb.channels() {
+        dispatcher = dispatcher.channel(ch);
+    }
+    let replies = ReplyHandler::new(
+        shared.clone(),
+        shared.clone(),
+        Arc::new(Localizer::new()),
+        dyn_clock.clone(),
+        ReplyConfig::new("Sandbox Coffee Co.", "https://example.com/help"),
+    );
+    let helpdesk_router = Router::new()
+        .route("/demo/helpdesk", post(helpdesk))
+        .with_state(Arc::new(Verifier::new(
+            Scheme::StandardWebhooks,
+            helpdesk_secret,
+        )));
+    let app = WebhookRoutes::new(shared.clone(), dyn_clock.clone())
+        .source("shopify", shopify)
+        .into_router()
+        .merge(
+            SurveyPage::new(
+                shared.clone(),
+                survey_tokens,
+                text.clone(),
+                dyn_clock.clone(),
+            )
+            .on_answer(follow_up)
+            .into_router(),
+        )
+        .merge(
+            Dashboard::new(
+                Arc::new(StoreReport(store.clone())),
+                text.clone(),
+                Secret::from(DEMO_DASHBOARD_KEY),
+                "en",
+            )
+            .into_router(),
+        )
+        .merge(helpdesk_router);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let hook_url = format!("{base}/webhooks/shopify");
+    let http = reqwest::Client::new();
+    println!(
+        "Aftercare feedback demo: sandbox shop, SQLite at {}, console channels, pages on {base}",
+        opts.db.display()
+    );
+
+    let settle = || async {
+        processor.drain().await?;
+        dispatcher.drain().await?;
+        Ok::<_, aftercare::Error>(())
+    };
+    let post_all = |ds: Vec<Delivery>| {
+        let sender = sb.sender.clone();
+        let url = hook_url.clone();
+        async move {
+            for d in &ds {
+                let code = sender.post(&url, d).await?;
+                if code != 200 {
+                    return Err(format!("the webhook endpoint answered HTTP {code}").into());
+                }
+            }
+            Ok::<_, Box<dyn std::error::Error>>(())
+        }
+    };
+
+    // Who prefers which channel for surveys (WhatsApp first, then SMS, then email).
+    let prefer = |locale: &str, denied: &[ChannelKind]| -> Result<(), Box<dyn std::error::Error>> {
+        let id = sb
+            .shop
+            .customer_by_locale(locale)
+            .ok_or_else(|| format!("no demo customer for {locale}"))?;
+        sb.shop.update_customer(id, |c| {
+            for ch in denied {
+                c.consents
+                    .push(Consent::new(Purpose::Feedback, *ch, ConsentState::Denied));
+            }
+        })?;
+        Ok(())
+    };
+    prefer("ar-SA", &[ChannelKind::Whatsapp])?;
+    prefer("tr-TR", &[ChannelKind::Whatsapp, ChannelKind::Sms])?;
+    prefer("pt-BR", &[ChannelKind::Whatsapp, ChannelKind::Sms])?;
+    prefer("en-US", &[ChannelKind::Whatsapp])?;
+    // A second Thai customer (locale `th`), who answers with Thai digits.
+    let mut kanda = SimCustomer::new("กานดา", "ศรีสุข", "th");
+    kanda.phone = Some("+66898765432".into());
+    kanda.email = Some("kanda.s@example.co.th".into());
+    kanda.time_zone = Some("Asia/Bangkok".into());
+    kanda.preferred_carrier = Some("thailand_post".into());
+    let mut address = SimAddress::new("12 ถนนนิมมานเหมินท์", "เชียงใหม่", "Thailand", "TH");
+    address.zip = Some("50200".into());
+    address.phone.clone_from(&kanda.phone);
+    kanda.address = address;
+    for ch in [ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email] {
+        for purpose in [Purpose::Transactional, Purpose::Feedback] {
+            kanda
+                .consents
+                .push(Consent::new(purpose, ch, ConsentState::Granted));
+        }
+    }
+    sb.shop.add_customer(kanda);
+
+    let story: Vec<(&str, CarrierScript, Answer, &str)> = vec![
+        (
+            "ar-SA",
+            CarrierScript::happy_path(),
+            Answer::Replies(&["٩ شكراً"]),
+            "ar-SA by SMS, answers with Arabic-Indic digits",
+        ),
+        (
+            "tr-TR",
+            CarrierScript::delayed(),
+            Answer::Web(2, Some("Kargo geç geldi")),
+            "tr-TR by email (CSAT), a late parcel, answers on the survey page",
+        ),
+        (
+            "th-TH",
+            CarrierScript::happy_path(),
+            Answer::Replies(&["ก็ดีนะ", "แปด"]),
+            "th-TH by WhatsApp, an unclear reply (one re-ask), then a Thai number word",
+        ),
+        (
+            "pt-BR",
+            CarrierScript::happy_path(),
+            Answer::OneClick(5),
+            "pt-BR by email (CSAT), one-click answer (GET shows, POST confirms)",
+        ),
+        (
+            "es-MX",
+            CarrierScript::failed_attempt_then_redelivery(),
+            Answer::Replies(&["tres, la cafetera llegó rota"]),
+            "es-MX by WhatsApp, a failed attempt, answers in Spanish words",
+        ),
+        (
+            "en-US",
+            CarrierScript::happy_path(),
+            Answer::None,
+            "en-US by email (CSAT), never answers (one reminder)",
+        ),
+        (
+            "th",
+            CarrierScript::happy_path(),
+            Answer::Replies(&["๑๐ ชอบมาก"]),
+            "th (a second Thai customer) by WhatsApp, answers with Thai digits",
+        ),
+        (
+            "th-TH",
+            CarrierScript::happy_path(),
+            Answer::None,
+            "th-TH again: a second order inside the cool-down, not surveyed",
+        ),
+    ];
+
+    for (locale, script, answer, label) in story {
+        say(label);
+        let shipped = sb.ship(locale)?;
+        post_all(shipped.deliveries.clone()).await?;
+        settle().await?;
+        let mut scenario = sb
+            .scenario(shipped.fulfillment, script)
+            .with_fulfillment_events();
+        while let Some(step) = scenario.next_step()? {
+            post_all(step.deliveries.clone()).await?;
+            settle().await?;
+        }
+        println!(
+            "   {} carrier: delivered; the survey is due in 3 days",
+            clock.now().format("%a %d %b %H:%M UTC")
+        );
+        for _ in 0..4 {
+            clock.advance(chrono::Duration::days(1));
+            settle().await?;
+        }
+        let order = OrderId::new(shipped.order.to_string());
+        let id = invitation_id(&order, Split::kind_for(&order));
+        let invitation = store.invitation(&id).await?;
+        let invited = store
+            .outbox_by_key(&format!("survey:{id}:after_delivery"))
+            .await?
+            .filter(|e| e.status == OutboxStatus::Sent);
+        let (Some(inv), Some(_)) = (invitation, invited) else {
+            for r in store.ledger_for_order(&order).await? {
+                if r.decision == Decision::Skipped
+                    && r.key.as_deref().is_some_and(|k| k.starts_with("survey:"))
+                    && !r.reason.contains("already queued")
+                {
+                    println!("   not surveyed: {}", r.reason);
+                }
+            }
+            continue;
+        };
+        let link = feedback.survey_url(&inv, None);
+        let phone = sb
+            .shop
+            .customer_record(shipped.customer)
+            .and_then(|c| c.phone)
+            .unwrap_or_default();
+        match answer {
+            Answer::Web(score, comment) => {
+                let mut form = vec![("score", score.to_string())];
+                if let Some(c) = comment {
+                    form.push(("comment", c.to_owned()));
+                }
+                let status = http.post(&link).form(&form).send().await?.status();
+                println!("   survey page ← POST score={score}: HTTP {status}");
+            }
+            Answer::OneClick(score) => {
+                let status = http
+                    .get(format!("{link}?score={score}"))
+                    .send()
+                    .await?
+                    .status();
+                let recorded = store.response(&inv.id).await?.is_some();
+                println!(
+                    "   survey page ← GET ?score={score}: HTTP {status}, recorded: {recorded}"
+                );
+                let status = http
+                    .post(&link)
+                    .form(&[("score", score.to_string())])
+                    .send()
+                    .await?
+                    .status();
+                println!("   survey page ← POST score={score}: HTTP {status}");
+            }
+            Answer::Replies(texts) => {
+                for t in texts {
+                    let msg =
+                        InboundMessage::new(inv.channel, &phone, "+15550100", *t, clock.now());
+                    let action = replies.handle(&msg, Some(&inv.locale)).await?;
+                    let score = if action == ReplyAction::NotAKeyword {
+                        feedback.on_reply(&msg).await?
+                    } else {
+                        None
+                    };
+                    println!(
+                        "   {} ← reply “{t}”: {}",
+                        inv.channel,
+                        score.map_or_else(|| "no score".to_owned(), |s| format!("score {s}"))
+                    );
+                    settle().await?;
+                }
+            }
+            Answer::None => {}
+        }
+        settle().await?;
+        // Let reminders fall due (or be skipped once answered).
+        for _ in 0..4 {
+            clock.advance(chrono::Duration::days(1));
+            settle().await?;
+        }
+    }
+
+    say("Follow-ups");
+    for a in sb.shop.annotations() {
+        match a {
+            Annotation::OrderTags { order, tags } => {
+                println!("   shop: order {order} tagged {}", tags.join(", "));
+            }
+            Annotation::CustomerTags { customer, tags } => {
+                println!("   shop: customer {customer} tagged {}", tags.join(", "));
+            }
+            _ => {}
+        }
+    }
+    println!(
+        "   support alerts: {}, review requests: {}, reminders: {}, re-asks: {}",
+        sb.email.sent_to(SUPPORT_EMAIL).len(),
+        count_role_text(&sb, REVIEW_URL),
+        count_role(&store, "reminder").await?,
+        count_role(&store, "reask").await?,
+    );
+
+    say("Report");
+    let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await?;
+    print!("{}", report_table(&report));
+    println!(
+        "\nDashboard: {base}/dashboard?key={DEMO_DASHBOARD_KEY}  (CSV and JSON at /dashboard/report.csv and /dashboard/report.json)"
+    );
+    println!(
+        "Export later with: cargo run -p aftercare-examples --bin feedback -- report --db {} --csv report.csv --json report.json",
+        opts.db.display()
+    );
+    if opts.serve {
+        println!("Serving the survey pages and the dashboard until Ctrl-C.");
+        tokio::signal::ctrl_c().await?;
+    } else {
+        println!("(Add --serve to keep the pages and the dashboard up.)");
+    }
+    server.abort();
+    store.close().await;
+    Ok(())
+}
+
+fn count_role_text(sb: &Sandbox, needle: &str) -> usize {
+    [ChannelKind::Email, ChannelKind::Sms, ChannelKind::Whatsapp]
+        .into_iter()
+        .flat_map(|k| sb.channel(k).sent())
+        .filter(|m| m.text.contains(needle))
+        .count()
+}
+
+async fn count_role(store: &SqliteStore, role: &str) -> Result<usize, aftercare::Error> {
+    Ok(store
+        .outbox_in(OutboxStatus::Sent, MAX_SENT)
+        .await?
+        .iter()
+        .filter(|e| e.message.meta.get(meta::ROLE).map(String::as_str) == Some(role))
+        .count())
+}
+
+/// The `report` subcommand: prints the table from an existing database and writes the CSV
+/// and JSON exports where asked.
+pub async fn report_command(
+    db: &Path,
+    csv: Option<&Path>,
+    json: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if !db.exists() {
+        return Err(format!("{} does not exist; run the demo first", db.display()).into());
+    }
+    let store = SqliteStore::open(db).await?;
+    let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await;
+    store.close().await;
+    let report = report?;
+    print!("{}", report_table(&report));
+    if let Some(p) = csv {
+        std::fs::write(p, report.to_csv())
+            .map_err(|e| format!("could not write {}: {e}", p.display()))?;
+        println!("CSV written to {}", p.display());
+    }
+    if let Some(p) = json {
+        let body = serde_json::to_string_pretty(&report)?;
+        std::fs::write(p, body).map_err(|e| format!("could not write {}: {e}", p.display()))?;
+        println!("JSON written to {}", p.display());
+    }
+    Ok(())
+}

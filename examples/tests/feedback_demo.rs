@@ -1,0 +1,97 @@
+//! The `feedback` binary: the demo runs on embedded defaults and exits 0 with the story and
+//! the report; `report` prints the table from the demo's database and exports CSV and JSON.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+fn run(args: &[&str], dir: &std::path::Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_feedback"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_demo_tells_the_story_and_the_report_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(&["--bind", "127.0.0.1:0"], dir.path());
+    assert!(ok, "the demo exits 0; stderr: {err}\nstdout: {out}");
+    assert!(
+        dir.path().join("aftercare-feedback-demo.db").exists(),
+        "the default database is created in the working directory"
+    );
+    for expected in [
+        // Answers in several scripts and ways.
+        "sms ← reply “٩ شكراً”: score 9",
+        "whatsapp ← reply “ก็ดีนะ”: no score",
+        "whatsapp ← reply “แปด”: score 8",
+        "whatsapp ← reply “๑๐ ชอบมาก”: score 10",
+        "whatsapp ← reply “tres, la cafetera llegó rota”: score 3",
+        "survey page ← GET ?score=5: HTTP 200 OK, recorded: false",
+        "survey page ← POST score=5: HTTP 200 OK",
+        "survey page ← POST score=2: HTTP 200 OK",
+        // Follow-ups.
+        "helpdesk ← signed webhook verified: survey.detractor",
+        "tagged unhappy-customer",
+        "support alerts: 2, review requests: 1, reminders: 1, re-asks: 1",
+        "not surveyed: the customer was surveyed on 2026-04-01 (90-day cool-down)",
+        // The report.
+        "Invitations sent: 7   answers: 6   response rate: 85.7%",
+        // NPS: 9, 8, 3, 10 → 50 − 25 = 25; CSAT: 2, 5 → 50%.
+        "overall                               25.0 ± 81.3 (n=4)       50.0% ± 69.3 (n=2)",
+        "carrier: Correios",
+        "lateness: 1-2 days late",
+        "product: Barista Espresso Machine",
+        "/dashboard?key=",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    // Each invitation and answer is told once.
+    assert_eq!(out.matches("survey page ← POST").count(), 2);
+
+    let (ok, table, err) = run(
+        &[
+            "report",
+            "--db",
+            "aftercare-feedback-demo.db",
+            "--csv",
+            "r.csv",
+            "--json",
+            "r.json",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "report exits 0; stderr: {err}");
+    assert!(table.contains("Invitations sent: 7   answers: 6   response rate: 85.7%"));
+    let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    assert!(
+        csv.starts_with(
+            "group,key,responses,nps,nps_margin,csat,csat_margin\noverall,,6,25.0,81.3,50.0,69.3\n"
+        ),
+        "{csv}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(json["responses"], 6);
+    assert_eq!(json["invitations"], 7);
+    assert_eq!(
+        json["nps_distribution"],
+        serde_json::json!([0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1])
+    );
+    assert_eq!(
+        json["csat_distribution"],
+        serde_json::json!([0, 1, 0, 0, 1])
+    );
+
+    // A database that does not exist is an error with a hint, not an empty report.
+    let (ok, _, err) = run(&["report", "--db", "missing.db"], dir.path());
+    assert!(!ok);
+    assert!(err.contains("run the demo first"), "{err}");
+}
