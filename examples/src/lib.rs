@@ -1,4 +1,8 @@
 //! Shared pieces of the reference integration's binaries.
 
+pub mod backfill;
+pub mod cli;
+pub mod config;
+pub mod real;
 pub mod tracking;
 pub mod worker;
