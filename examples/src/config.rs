@@ -1199,7 +1199,7 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
                 report(
                     &format!("tracking.channels[{i}]"),
                     format!(
-                        "{ch} is in the preference order but not configured; add {section} or remove it"
+                        "{ch} is in the preference order but not configured; add {section}, or remove it from the list"
                     ),
                 );
             }
