@@ -82,6 +82,10 @@ pub struct ShopifyConfig {
     /// The key that signs tracking-page links (any long random string; changing it
     /// invalidates links already sent).
     pub tracking_link_key: SecretRef,
+    /// Orders read per Admin API request when going through history (`backfill`), 1 to 250.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 250))]
+    pub page_size: Option<u32>,
     /// Sends Admin API requests to this base URL instead of `https://{shop}` (a proxy or a
     /// test double).
     #[serde(default)]
@@ -367,6 +371,9 @@ fn path_text(path: &[Seg]) -> String {
     s
 }
 
+/// A table's entry: its key, the key's place, its value.
+type Entry<'a> = (String, Option<Range<usize>>, Node<'a>);
+
 /// A node of the parsed document.
 #[derive(Clone, Copy)]
 enum Node<'a> {
@@ -410,7 +417,7 @@ impl<'a> Node<'a> {
     }
 
     /// The entries of a table: (key, key span, value).
-    fn entries(self) -> Option<Vec<(String, Option<Range<usize>>, Node<'a>)>> {
+    fn entries(self) -> Option<Vec<Entry<'a>>> {
         let table = match self {
             Node::Table(t) | Node::Item(toml_edit::Item::Table(t)) => Some(t),
             _ => None,
@@ -1008,10 +1015,10 @@ fn semantic_shopify(shopify: &ShopifyConfig, report: &mut dyn FnMut(&str, String
         "shopify.tracking_link_key",
         report,
     );
-    if let Some(u) = &shopify.api_base_url {
-        if let Err(e) = http_url(u) {
-            report("shopify.api_base_url", e);
-        }
+    if let Some(u) = &shopify.api_base_url
+        && let Err(e) = http_url(u)
+    {
+        report("shopify.api_base_url", e);
     }
 }
 
@@ -1058,13 +1065,13 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
             );
         }
         secret_ok(&t.auth_token, "twilio.auth_token", report);
-        if let Some(k) = &t.api_key_sid {
-            if !k.starts_with("SK") {
-                report(
-                    "twilio.api_key_sid",
-                    format!("`{k}` is not an API key SID (`SK...`)"),
-                );
-            }
+        if let Some(k) = &t.api_key_sid
+            && !k.starts_with("SK")
+        {
+            report(
+                "twilio.api_key_sid",
+                format!("`{k}` is not an API key SID (`SK...`)"),
+            );
         }
         match (&t.from, &t.messaging_service_sid) {
             (None, None) => report(
@@ -1110,10 +1117,10 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
                 );
             }
         }
-        if let Some(u) = &t.api_base_url {
-            if let Err(e) = http_url(u) {
-                report("twilio.api_base_url", e);
-            }
+        if let Some(u) = &t.api_base_url
+            && let Err(e) = http_url(u)
+        {
+            report("twilio.api_base_url", e);
         }
     }
     if let Ok(Some(w)) = &p.whatsapp_cloud {
@@ -1136,10 +1143,10 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
             );
         }
         configured.push((ChannelKind::Whatsapp, "whatsapp_cloud"));
-        if let Some(u) = &w.api_base_url {
-            if let Err(e) = http_url(u) {
-                report("whatsapp_cloud.api_base_url", e);
-            }
+        if let Some(u) = &w.api_base_url
+            && let Err(e) = http_url(u)
+        {
+            report("whatsapp_cloud.api_base_url", e);
         }
     }
     if let Ok(Some(m)) = &p.smtp {
@@ -1158,10 +1165,10 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
                 ),
             );
         }
-        if let Some(r) = &m.reply_to {
-            if !is_mailbox(r) {
-                report("smtp.reply_to", format!("`{r}` is not an email address"));
-            }
+        if let Some(r) = &m.reply_to
+            && !is_mailbox(r)
+        {
+            report("smtp.reply_to", format!("`{r}` is not an email address"));
         }
         match (&m.username, &m.password) {
             (Some(_), None) => report("smtp.password", "a user name needs a password".into()),
@@ -1223,10 +1230,10 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
                 );
             }
         }
-        if let Some(u) = &tracking.support_url {
-            if let Err(e) = http_url(u) {
-                report("tracking.support_url", e);
-            }
+        if let Some(u) = &tracking.support_url
+            && let Err(e) = http_url(u)
+        {
+            report("tracking.support_url", e);
         }
         if tracking.default_locale.trim().is_empty() {
             report(
@@ -1255,13 +1262,13 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
         ("whatsapp_per_second", rates.whatsapp_per_second),
         ("email_per_second", rates.email_per_second),
     ] {
-        if let Some(v) = v {
-            if !(v.is_finite() && v > 0.0) {
-                report(
-                    &format!("rate_limits.{k}"),
-                    format!("{v} is not a positive rate"),
-                );
-            }
+        if let Some(v) = v
+            && !(v.is_finite() && v > 0.0)
+        {
+            report(
+                &format!("rate_limits.{k}"),
+                format!("{v} is not a positive rate"),
+            );
         }
     }
 }

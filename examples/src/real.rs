@@ -42,6 +42,9 @@ pub fn shopify_client(cfg: &TrackingLinksConfig) -> Result<ShopifyClient, BoxErr
     if let Some(v) = &s.api_version {
         c = c.api_version(v.clone());
     }
+    if let Some(n) = s.page_size {
+        c = c.page_size(n);
+    }
     if let Some(u) = &s.api_base_url {
         c = c.base_url(url::Url::parse(u)?);
     }

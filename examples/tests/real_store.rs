@@ -55,6 +55,10 @@ fn twilio_created() -> Value {
 }
 
 fn config(shopify: &str, twilio: &str, db: &Path) -> String {
+    config_with(shopify, twilio, db, "")
+}
+
+fn config_with(shopify: &str, twilio: &str, db: &Path, shopify_extra: &str) -> String {
     format!(
         r#"[shopify]
 shop = "demo.myshopify.com"
@@ -64,6 +68,7 @@ access_token = {{ value = "shpat_test_token" }}
 client_secrets = [{{ value = "{CLIENT_SECRET}" }}]
 tracking_link_key = {{ value = "test-link-key" }}
 api_base_url = "{shopify}"
+{shopify_extra}
 
 [storage]
 sqlite = {{ path = "{db}" }}
@@ -339,7 +344,7 @@ fn backfill(cfg: &PathBuf, extra: &[&str]) -> (bool, String, String) {
 async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     let shopify = shopify_mock().await;
     let pages = Arc::new(OrderPages {
-        total: 120,
+        total: 12,
         calls: AtomicUsize::new(0),
     });
     struct Shared(Arc<OrderPages>);
@@ -365,16 +370,20 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("aftercare.db");
     let cfg = dir.path().join("shop.toml");
-    std::fs::write(&cfg, config(&shopify.uri(), &twilio.uri(), &db)).unwrap();
+    std::fs::write(
+        &cfg,
+        config_with(&shopify.uri(), &twilio.uri(), &db, "page_size = 5"),
+    )
+    .unwrap();
 
     // Dry run (the default): lists, sends and enqueues nothing.
     let (ok, out, err) = backfill(&cfg, &[]);
     assert!(ok, "{err}");
-    assert_eq!(pages.calls.load(Ordering::SeqCst), 3, "three pages of 50");
+    assert_eq!(pages.calls.load(Ordering::SeqCst), 3, "three pages of 5");
     let listed: Vec<&str> = out.lines().filter(|l| l.contains(" shipped ")).collect();
     assert_eq!(
         listed.len(),
-        119,
+        11,
         "every order but the cancelled one:\n{out}"
     );
     assert!(
@@ -385,7 +394,7 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     assert!(!out.contains("#1004 "), "the cancelled order is left out");
     assert!(!out.contains("+905321234567"), "recipients are masked");
     assert!(
-        out.contains("120 orders, 238 shipments, 119 at an enabled milestone"),
+        out.contains("12 orders, 22 shipments, 11 at an enabled milestone"),
         "{out}"
     );
     let store = SqliteStore::open(&db).await.unwrap();
@@ -401,10 +410,10 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     // --send: each shipment through the tracking flow, once.
     let (ok, out, err) = backfill(&cfg, &["--send"]);
     assert!(ok, "{err}");
-    assert_eq!(out.lines().filter(|l| l.ends_with("enqueued")).count(), 119);
+    assert_eq!(out.lines().filter(|l| l.ends_with("enqueued")).count(), 11);
     let store = SqliteStore::open(&db).await.unwrap();
     let pending = store.outbox_in(OutboxStatus::Pending, 1000).await.unwrap();
-    assert_eq!(pending.len(), 119);
+    assert_eq!(pending.len(), 11);
     assert!(pending.iter().all(|m| m.message.to == "+905321234567"));
     store.close().await;
 
@@ -418,7 +427,7 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
             .await
             .unwrap()
             .len(),
-        119
+        11
     );
     store.close().await;
     // Backfill never sends by itself.
