@@ -216,6 +216,44 @@ fn add_channels(
     Ok(d)
 }
 
+/// Meta's GET verification handshake on `/webhooks/whatsapp`, as a GET beside the
+/// webhook router's POST on the same `/webhooks/{source}` route.
+/// (`aftercare_whatsapp_cloud::verification_router` registers the static path, which
+/// would shadow the POST route and answer 405 to Meta's webhooks.)
+fn whatsapp_handshake(verify_token: Secret) -> axum::Router {
+    use axum::extract::{Path, RawQuery, State};
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+
+    async fn handshake(
+        State(token): State<Arc<Secret>>,
+        Path(source): Path<String>,
+        RawQuery(q): RawQuery,
+    ) -> Response {
+        if source != "whatsapp" {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
+        match aftercare_whatsapp_cloud::webhook::verify_subscription_query(
+            q.as_deref().unwrap_or(""),
+            &token,
+        ) {
+            Ok(challenge) => (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "text/plain")],
+                challenge,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::warn!(reason = %e, "WhatsApp webhook verification refused");
+                (StatusCode::FORBIDDEN, e.to_string()).into_response()
+            }
+        }
+    }
+    axum::Router::new()
+        .route("/webhooks/{source}", axum::routing::get(handshake))
+        .with_state(Arc::new(verify_token))
+}
+
 /// Serves the configured stack until `shutdown` resolves (Ctrl-C in the binary).
 pub async fn run(
     cfg: TrackingLinksConfig,
@@ -264,10 +302,7 @@ async fn serve<S: Store + 'static>(
         );
         processor = processor.source("whatsapp", source.clone());
         routes = routes.source("whatsapp", source);
-        extra = extra.merge(aftercare_whatsapp_cloud::verification_router(
-            "/webhooks/whatsapp",
-            w.verify_token.resolve()?,
-        ));
+        extra = extra.merge(whatsapp_handshake(w.verify_token.resolve()?));
     }
     let mut dispatcher = Dispatcher::new(store.clone(), clock.clone())
         .consent_store(store.clone())

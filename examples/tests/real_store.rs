@@ -151,32 +151,7 @@ async fn a_signed_fulfillment_webhook_sends_one_sms_with_the_tracking_link() {
     let cfg = dir.path().join("shop.toml");
     std::fs::write(&cfg, config(&shopify.uri(), &twilio.uri(), &db)).unwrap();
 
-    let mut child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let child = KillOnDrop(child);
-    // The first line names the address it listens on (port 0 picks a free one).
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(BOUND)
-        .expect("the server announces its address");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let (child, addr) = spawn_run(&cfg);
 
     // A carrier-scanned fulfillment, as Shopify sends it (fixture with a carrier status).
     let mut payload = fixture("fulfillments_create.json");
@@ -432,4 +407,122 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     store.close().await;
     // Backfill never sends by itself.
     assert!(twilio.received_requests().await.unwrap().is_empty());
+}
+
+/// Starts `run --config` and returns the child and the address it listens on.
+fn spawn_run(cfg: &Path) -> (KillOnDrop, String) {
+    let mut child = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(cfg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(BOUND)
+        .expect("the server announces its address");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_channel_configured_serves_whatsapp_webhooks_and_tracking_pages() {
+    let shopify = shopify_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    let text = format!(
+        r#"{}
+[whatsapp_cloud]
+phone_number_id = "106540352242922"
+access_token = {{ value = "EAAG-token" }}
+app_secret = {{ value = "meta-app-secret" }}
+verify_token = {{ value = "verify-me" }}
+api_base_url = "http://127.0.0.1:9"
+
+[smtp]
+host = "127.0.0.1"
+port = 2525
+tls = "none"
+from = "Demo Coffee <orders@shop.example>"
+
+[rate_limits]
+email_per_second = 2.0
+"#,
+        config(&shopify.uri(), "http://127.0.0.1:9", &db).replace(
+            "[tracking]\nchannels = [\"sms\"]",
+            "[tracking]\nchannels = [\"whatsapp\", \"sms\", \"email\"]"
+        )
+    );
+    std::fs::write(&cfg, &text).unwrap();
+    let (_child, addr) = spawn_run(&cfg);
+    let http = reqwest::Client::new();
+
+    // Meta's verification handshake, then a signed status webhook, on the same path.
+    let r = http
+        .get(format!(
+            "http://{addr}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.text().await.unwrap(), "1158201444");
+    let r = http
+        .get(format!(
+            "http://{addr}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let status = serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+            "statuses": [{"id": "wamid.A", "status": "delivered", "timestamp": "1750263774", "recipient_id": "16505551234"}]
+        }}]}]
+    }))
+    .unwrap();
+    let signer = aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(Secret::from(
+        "meta-app-secret",
+    ));
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/whatsapp"))
+        .body(status.clone());
+    for (k, v) in signer.sign(&status).iter() {
+        req = req.header(k, v);
+    }
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
+    let unsigned = http
+        .post(format!("http://{addr}/webhooks/whatsapp"))
+        .header("X-Hub-Signature-256", format!("sha256={}", "0".repeat(64)))
+        .body(status)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+
+    // A tracking page with a forged token is refused, not served.
+    let r = http
+        .get(format!("http://{addr}/t/not-a-token"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
 }
