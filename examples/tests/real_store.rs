@@ -469,7 +469,7 @@ email_per_second = 2.0
         )
     );
     std::fs::write(&cfg, &text).unwrap();
-    let (_child, addr) = spawn_run(&cfg);
+    let (child, addr) = spawn_run(&cfg);
     let http = reqwest::Client::new();
 
     // Meta's verification handshake, then a signed status webhook, on the same path.
@@ -525,4 +525,24 @@ email_per_second = 2.0
         .await
         .unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
+
+    // Ctrl-C (SIGINT) stops it cleanly: loops end, the server drains, exit code 0.
+    let mut child = child;
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < BOUND, "gave up waiting for the exit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
 }
