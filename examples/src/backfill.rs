@@ -14,6 +14,7 @@ use aftercare::flows::reach::choose_channel;
 use aftercare::flows::tracking::{FlowStore, Milestone};
 use aftercare::model::Purpose;
 use aftercare::platform::{CustomerDirectory, OrderSource};
+use aftercare::store::Outbox as _;
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,6 +33,8 @@ pub struct BackfillReport {
     pub candidates: usize,
     /// Of those, the ones no channel reaches (dry run only).
     pub unreachable: usize,
+    /// Of those, the ones whose message is already in the outbox (dry run only).
+    pub already: usize,
 }
 
 /// Masks an address for listing: `+9053•••••567`, `a•••@example.com`.
@@ -149,14 +152,26 @@ async fn backfill<S: FlowStore + 'static>(
             )
             .await?
             {
-                Ok((channel, to)) => say(format!(
-                    "  {}  shipment {}  {}  {}  {}",
-                    order.number,
-                    s.id,
-                    m.as_str(),
-                    channel,
-                    mask(&to)
-                )),
+                Ok((channel, to)) => {
+                    // The flow's idempotency key: a message already in the outbox is not
+                    // sent again.
+                    let key = format!("tracking:{}:{}:{}:{channel}", order.id, s.id, m.as_str());
+                    let already = match store.outbox_by_key(&key).await? {
+                        Some(e) => {
+                            report.already += 1;
+                            format!("  (already {})", e.status.as_str())
+                        }
+                        None => String::new(),
+                    };
+                    say(format!(
+                        "  {}  shipment {}  {}  {}  {}{already}",
+                        order.number,
+                        s.id,
+                        m.as_str(),
+                        channel,
+                        mask(&to)
+                    ));
+                }
                 Err(why) => {
                     report.unreachable += 1;
                     say(format!(
@@ -179,8 +194,8 @@ async fn backfill<S: FlowStore + 'static>(
             " handed to the tracking flow (already-sent milestones are not sent again; `tracking-links run` sends the rest)".to_owned()
         } else {
             format!(
-                ", {} unreachable; run again with --send to enqueue them",
-                report.unreachable
+                ", {} unreachable, {} already in the outbox; run again with --send to enqueue the rest",
+                report.unreachable, report.already
             )
         }
     ));

@@ -101,12 +101,24 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The order fixture, under the id asked for.
+struct OrderById(Value);
+
+impl Respond for OrderById {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let mut order = self.0.clone();
+        order["data"]["order"]["id"] = body["variables"]["id"].clone();
+        ResponseTemplate::new(200).set_body_json(order)
+    }
+}
+
 async fn shopify_mock() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(GQL))
         .and(body_string_contains("query AftercareOrder("))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("gql_order.json")))
+        .respond_with(OrderById(fixture("gql_order.json")))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -369,7 +381,9 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     assert!(!out.contains("#1004 "), "the cancelled order is left out");
     assert!(!out.contains("+905321234567"), "recipients are masked");
     assert!(
-        out.contains("12 orders, 22 shipments, 11 at an enabled milestone"),
+        out.contains(
+            "12 orders, 22 shipments, 11 at an enabled milestone, 0 unreachable, 0 already"
+        ),
         "{out}"
     );
     let store = SqliteStore::open(&db).await.unwrap();
@@ -391,6 +405,21 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     assert_eq!(pending.len(), 11);
     assert!(pending.iter().all(|m| m.message.to == "+905321234567"));
     store.close().await;
+
+    // A dry run now sees them in the outbox.
+    let (ok, out, err) = backfill(&cfg, &["--dry-run"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.ends_with("+905••••••567  (already pending)"))
+            .count(),
+        11,
+        "{out}"
+    );
+    assert!(
+        out.contains("0 unreachable, 11 already in the outbox"),
+        "{out}"
+    );
 
     // Again: nothing new.
     let (ok, _, err) = backfill(&cfg, &["--send"]);
