@@ -14,7 +14,6 @@ use aftercare::flows::reach::choose_channel;
 use aftercare::flows::tracking::{FlowStore, Milestone};
 use aftercare::model::Purpose;
 use aftercare::platform::{CustomerDirectory, OrderSource};
-use aftercare::store::Outbox as _;
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
