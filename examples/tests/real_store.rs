@@ -367,7 +367,10 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
     let (ok, out, err) = backfill(&cfg, &[]);
     assert!(ok, "{err}");
     // Output is not a terminal: no progress bar.
-    assert!(!err.contains("to send") && !out.contains("to send"), "{err}");
+    assert!(
+        !err.contains("to send") && !out.contains("to send"),
+        "{err}"
+    );
     assert_eq!(pages.calls.load(Ordering::SeqCst), 3, "three pages of 5");
     let listed: Vec<&str> = out.lines().filter(|l| l.contains(" shipped ")).collect();
     assert_eq!(
