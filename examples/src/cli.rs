@@ -103,8 +103,17 @@ impl RealCommand {
                     Ok(c) => c,
                     Err(code) => return code,
                 };
-                crate::real::run(cfg, async {
-                    let _ = tokio::signal::ctrl_c().await;
+                // Listen for Ctrl-C from now on (the handler is installed on first poll),
+                // not only once the server is up.
+                let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+                if let Some(r) = futures::FutureExt::now_or_never(&mut ctrl_c) {
+                    if let Err(e) = r {
+                        eprintln!("tracking-links: cannot listen for Ctrl-C: {e}");
+                    }
+                    return ExitCode::FAILURE;
+                }
+                crate::real::run(cfg, async move {
+                    let _ = ctrl_c.await;
                 })
                 .await
             }
