@@ -1,9 +1,14 @@
 //! The real-store mode of `tracking-links` (`run --config`): the stack built from a
 //! [`TrackingLinksConfig`] — the Shopify Admin API as order source and customer directory,
 //! Shopify webhooks at `/webhooks/shopify`, the configured Twilio / WhatsApp Cloud / SMTP
-//! channels, SQLite or PostgreSQL, the tracking and privacy flows, the inbox processor and
-//! the dispatcher (consent, superseded milestones, quiet hours, rate limits) and the
-//! tracking page — served until Ctrl-C.
+//! channels, SQLite or PostgreSQL, the privacy and tracking flows and customers' replies
+//! (STOP...) in a chain, the inbox processor and the dispatcher (consent, superseded
+//! milestones, quiet hours, rate limits) and the tracking page — served until Ctrl-C.
+//!
+//! Routes: `POST /webhooks/shopify`; `POST /webhooks/twilio` (incoming SMS/WhatsApp through
+//! Twilio, signature checked against `{public_url}/webhooks/twilio`; only without an API
+//! key, as Twilio signs with the Auth Token); `GET`/`POST /webhooks/whatsapp` (Cloud API
+//! handshake and webhooks); `GET /t/{token}` (tracking page).
 
 use std::future::{Future, IntoFuture as _};
 use std::sync::Arc;
@@ -14,15 +19,19 @@ use aftercare::config::StorageConfig;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
 use aftercare::flows::privacy::PrivacyHandler;
+use aftercare::flows::replies::{ReplyConfig, ReplyHandler};
 use aftercare::flows::tracking::{
     FlowStore, QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings,
 };
 use aftercare::http::WebhookRoutes;
 use aftercare::http::tracking::TrackingPage;
-use aftercare::inbox::InboxProcessor;
+use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
 use aftercare::l10n::Catalogs;
+use aftercare::l10n::Localizer;
 use aftercare::model::ChannelKind;
+use aftercare::model::PlatformEvent;
 use aftercare::ratelimit::TokenBucket;
+use aftercare::store::InboxEntry;
 use aftercare::store::Store;
 use aftercare::token::TokenSigner;
 use aftercare::webhook::Secret;
@@ -216,6 +225,33 @@ fn add_channels(
     Ok(d)
 }
 
+/// Replies from customers (STOP, START, HELP... in SMS and WhatsApp webhooks) handed to the
+/// sdk's [`ReplyHandler`]: an opt-out is recorded in the consent store, which the tracking
+/// flow and the dispatcher consult, and confirmed.
+struct Replies(ReplyHandler);
+
+#[async_trait::async_trait]
+impl EventHandler for Replies {
+    async fn handle(
+        &self,
+        entry: &InboxEntry,
+        _events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
+        let messages = match entry.source.as_str() {
+            "twilio" => match aftercare_twilio::webhook::decode_entry(entry)? {
+                aftercare_twilio::webhook::TwilioEvent::Inbound(m) => vec![m],
+                _ => Vec::new(),
+            },
+            "whatsapp" => aftercare_whatsapp_cloud::webhook::decode_entry(entry)?.messages,
+            _ => Vec::new(),
+        };
+        for m in &messages {
+            self.0.handle(m, None).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Meta's GET verification handshake on `/webhooks/whatsapp`, as a GET beside the
 /// webhook router's POST on the same `/webhooks/{source}` route.
 /// (`aftercare_whatsapp_cloud::verification_router` registers the static path, which
@@ -289,13 +325,44 @@ async fn serve<S: Store + 'static>(
         store.clone(),
         clock.clone(),
     )?);
+    let mut replies = ReplyConfig::new(
+        shop_name(&cfg),
+        cfg.tracking
+            .support_url
+            .clone()
+            .unwrap_or_else(|| cfg.server.public_url.clone()),
+    );
+    replies
+        .default_locale
+        .clone_from(&cfg.tracking.default_locale);
+    let replies = Replies(ReplyHandler::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(Localizer::new()),
+        clock.clone(),
+        replies,
+    ));
     let handler = Chain::new()
         .then(Arc::new(PrivacyHandler::new(store.clone())))
-        .then(tracking);
+        .then(tracking)
+        .then(Arc::new(replies));
     let mut processor = InboxProcessor::new(store.clone(), Arc::new(handler), clock.clone())
         .source("shopify", webhooks.clone());
     let mut routes = WebhookRoutes::new(store.clone(), clock.clone()).source("shopify", webhooks);
     let mut extra = axum::Router::new();
+    // Twilio signs its webhooks with the account's Auth Token (not an API key's secret).
+    if let Some(t) = cfg.twilio.as_ref().filter(|t| t.api_key_sid.is_none()) {
+        let url = format!(
+            "{}/webhooks/twilio",
+            cfg.server.public_url.trim_end_matches('/')
+        );
+        let source = Arc::new(aftercare_twilio::webhook::TwilioWebhook::new(
+            t.auth_token.resolve()?,
+            url,
+        ));
+        processor = processor.source("twilio", source.clone());
+        routes = routes.source("twilio", source);
+    }
     if let Some(w) = &cfg.whatsapp_cloud {
         let source = Arc::new(
             aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(w.app_secret.resolve()?),

@@ -53,8 +53,16 @@ fn a_missing_variable_is_named() {
     let o = check(&text, &EXAMPLE_ENV[..4]);
     assert!(!o.status.success());
     let e = stderr(&o);
+    // The place of the value that names the variable.
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("password = { env = \"SMTP_PASSWORD\" }"))
+        .unwrap()
+        + 1;
     assert!(
-        e.contains(":72:12: smtp.password: the environment variable `SMTP_PASSWORD` is not set"),
+        e.contains(&format!(
+            ":{line}:12: smtp.password: the environment variable `SMTP_PASSWORD` is not set"
+        )),
         "{e}"
     );
     assert!(e.contains("1 problem"), "{e}");

@@ -580,3 +580,97 @@ email_per_second = 2.0
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_reply_opts_the_customer_out_of_tracking_messages() {
+    use aftercare::model::{ChannelKind, ConsentState, OrderId, Purpose};
+    use aftercare::store::{ConsentStore, Decision, Ledger};
+
+    let shopify = shopify_mock().await;
+    let twilio = twilio_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    std::fs::write(&cfg, config(&shopify.uri(), &twilio.uri(), &db)).unwrap();
+    let (_child, addr) = spawn_run(&cfg);
+    let http = reqwest::Client::new();
+
+    // The customer texts STOP: Twilio posts it, signed for the public URL.
+    let form = format!(
+        "MessageSid=SMbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb&AccountSid={ACCOUNT}&From=%2B905321234567&To=%2B14155552345&Body=STOP"
+    );
+    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
+        "twilio_auth_token",
+        "https://shop.example/aftercare/webhooks/twilio",
+    );
+    let r = http
+        .post(format!("http://{addr}/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
+        .body(form.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let forged = http
+        .post(format!("http://{addr}/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+
+    let store = SqliteStore::open(&db).await.unwrap();
+    wait_until("the opt-out to be recorded", || async {
+        store
+            .consent(ChannelKind::Sms, "+905321234567", Purpose::Transactional)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.state == ConsentState::Denied)
+    })
+    .await;
+
+    // Then the parcel ships: no tracking SMS, and the ledger says why.
+    let mut payload = fixture("fulfillments_create.json");
+    payload["shipment_status"] = json!("in_transit");
+    let body = serde_json::to_vec(&payload).unwrap();
+    let headers = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET)).sign_for_test(
+        "fulfillments/create",
+        "demo.myshopify.com",
+        "b54557e4-0002",
+        &body,
+    );
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/shopify"))
+        .body(body);
+    for (k, v) in headers.iter() {
+        req = req.header(k, v);
+    }
+    assert!(req.send().await.unwrap().status().is_success());
+    let order = OrderId::new("820982911946154508");
+    wait_until("the tracking flow's decision", || async {
+        store
+            .ledger_for_order(&order)
+            .await
+            .is_ok_and(|rows| rows.iter().any(|r| r.decision == Decision::Skipped))
+    })
+    .await;
+    let rows = store.ledger_for_order(&order).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.decision == Decision::Skipped
+                && r.reason.contains("sms: the customer opted out")),
+        "{rows:?}"
+    );
+    assert!(
+        store
+            .outbox_by_key("tracking:820982911946154508:123456:shipped:sms")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
+}
