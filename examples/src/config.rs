@@ -560,6 +560,19 @@ impl<'s> Walker<'s> {
     }
 
     fn check(&mut self, node: Node<'_>, schema: &'s Value, path: &mut Vec<Seg>) {
+        // A secret written as a bare string: say how to write it, never echo it.
+        let is_secret = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.ends_with("/SecretRef"));
+        if is_secret && node.value().is_some_and(|v| v.is_str()) {
+            let msg = "a secret is not written in the file as a string: name the environment \
+                       variable holding it, `{ env = \"NAME\" }` (or, for local trials only, \
+                       `{ value = \"...\" }`)"
+                .to_owned();
+            self.problem(node.span(), path, msg);
+            return;
+        }
         let s = self.resolve(schema);
         for k in ["anyOf", "oneOf"] {
             if let Some(branches) = s.get(k).and_then(Value::as_array) {

@@ -216,3 +216,29 @@ fn the_checked_in_schema_is_up_to_date() {
     let o = Command::new(BIN).arg("schema").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), on_disk);
 }
+
+#[test]
+fn a_secret_written_as_a_string_is_not_echoed() {
+    let text = r#"[shopify]
+shop = "shop.myshopify.com"
+access_token = "shpat_0123456789abcdef"
+client_secrets = ["shpss_topsecret"]
+tracking_link_key = { value = "k" }
+
+[server]
+public_url = "https://shop.example"
+"#;
+    let o = check(text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains(":3:16: shopify.access_token: a secret is not written in the file as a string"),
+        "{e}"
+    );
+    assert!(
+        e.contains(":4:19: shopify.client_secrets[0]: a secret is not written"),
+        "{e}"
+    );
+    assert!(!e.contains("shpat_0123456789abcdef"), "{e}");
+    assert!(!e.contains("shpss_topsecret"), "{e}");
+}
