@@ -6,8 +6,13 @@
 //!   signed `fulfillments/create` webhook over real HTTP (twice: a redelivery) and sends one
 //!   SMS through Twilio with the tracking link.
 //! - `backfill`: orders served over several pages; a dry run lists what would be sent and
-//!   sends nothing; `--send` enqueues each once, and a second `--send` adds nothing.
+//!   sends nothing; `--send` enqueues each once, and a second `--send` adds nothing; the
+//!   same on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// A private PostgreSQL server and a fresh database per test (the adapter's own test support).
+#[path = "../../adapters/postgres/tests/support/mod.rs"]
+mod pg;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -672,5 +677,57 @@ async fn a_stop_reply_opts_the_customer_out_of_tracking_messages() {
             .unwrap()
             .is_none()
     );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_on_postgres_enqueues_once() {
+    let shopify = shopify_mock().await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareOrders("))
+        .respond_with(OrderPages {
+            total: 12,
+            calls: AtomicUsize::new(0),
+        })
+        .mount(&shopify)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareShipments("))
+        .respond_with(Shipments)
+        .mount(&shopify)
+        .await;
+    let opts = pg::fresh_database().await;
+    let url = format!(
+        "postgres://{}@localhost:{}/{}?host={}",
+        opts.get_username(),
+        opts.get_port(),
+        opts.get_database().unwrap(),
+        opts.get_socket().unwrap().display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let cfg = dir.path().join("shop.toml");
+    let text = config_with(&shopify.uri(), "http://127.0.0.1:9", &db, "page_size = 5").replace(
+        &format!("sqlite = {{ path = \"{}\" }}", db.display()),
+        &format!("postgres = {{ url = {{ value = \"{url}\" }} }}"),
+    );
+    assert!(text.contains("postgres = "));
+    std::fs::write(&cfg, text).unwrap();
+    for _ in 0..2 {
+        let (ok, out, err) = backfill(&cfg, &["--send"]);
+        assert!(ok, "{err}");
+        assert_eq!(out.lines().filter(|l| l.ends_with("enqueued")).count(), 11);
+    }
+    assert!(!db.exists(), "SQLite was not used");
+    let store = aftercare_postgres::PostgresStore::connect_with(
+        sqlx::postgres::PgPoolOptions::new().max_connections(2),
+        opts,
+    )
+    .await
+    .unwrap();
+    let pending = store.outbox_in(OutboxStatus::Pending, 1000).await.unwrap();
+    assert_eq!(pending.len(), 11);
     store.close().await;
 }
