@@ -1,5 +1,9 @@
 //! Shared pieces of the reference integration's binaries.
 
+pub mod backfill;
+pub mod cli;
+pub mod config;
 pub mod feedback;
+pub mod real;
 pub mod tracking;
 pub mod worker;

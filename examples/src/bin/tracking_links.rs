@@ -4,6 +4,10 @@
 //! tracking-links                       # the demo on embedded defaults
 //! tracking-links ledger --order '#1001' --db aftercare-demo.db
 //! tracking-links dispatch --db aftercare.db --log sent.jsonl
+//! tracking-links --check-config shop.toml   # every mistake, with its line
+//! tracking-links run --config shop.toml      # the real store, until Ctrl-C
+//! tracking-links backfill --since 2026-03-01 --config shop.toml [--send]
+//! tracking-links schema                      # the config file's JSON Schema
 //! ```
 
 use std::path::PathBuf;
@@ -31,6 +35,9 @@ struct Cli {
     /// Keep serving the tracking pages after the demo story, until Ctrl-C.
     #[arg(long)]
     serve: bool,
+    /// Check a configuration file, report every mistake, and exit.
+    #[arg(long, value_name = "FILE")]
+    check_config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -63,6 +70,8 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
+    #[command(flatten)]
+    Real(aftercare_examples::cli::RealCommand),
 }
 
 #[tokio::main]
@@ -74,7 +83,11 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(file) = &cli.check_config {
+        return aftercare_examples::cli::check_config(file);
+    }
     let result = match cli.command {
+        Some(Command::Real(c)) => return c.run().await,
         Some(Command::Ledger { order, db }) => ledger(&order, &db).await,
         Some(Command::Dispatch {
             db,

@@ -1,0 +1,443 @@
+//! The real-store mode of `tracking-links` (`run --config`): the stack built from a
+//! [`TrackingLinksConfig`] — the Shopify Admin API as order source and customer directory,
+//! Shopify webhooks at `/webhooks/shopify`, the configured Twilio / WhatsApp Cloud / SMTP
+//! channels, SQLite or PostgreSQL, the privacy and tracking flows and customers' replies
+//! (STOP...) in a chain, the inbox processor and the dispatcher (consent, superseded
+//! milestones, quiet hours, rate limits) and the tracking page — served until Ctrl-C.
+//!
+//! Routes: `POST /webhooks/shopify`; `POST /webhooks/twilio` (incoming SMS/WhatsApp through
+//! Twilio, signature checked against `{public_url}/webhooks/twilio`; only without an API
+//! key, as Twilio signs with the Auth Token); `GET`/`POST /webhooks/whatsapp` (Cloud API
+//! handshake and webhooks); `GET /t/{token}` (tracking page).
+
+use std::future::{Future, IntoFuture as _};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aftercare::clock::{Clock, SystemClock};
+use aftercare::config::StorageConfig;
+use aftercare::dispatch::Dispatcher;
+use aftercare::flows::Chain;
+use aftercare::flows::privacy::PrivacyHandler;
+use aftercare::flows::replies::{ReplyConfig, ReplyHandler};
+use aftercare::flows::tracking::{
+    FlowStore, QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings,
+};
+use aftercare::http::WebhookRoutes;
+use aftercare::http::tracking::TrackingPage;
+use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
+use aftercare::l10n::Catalogs;
+use aftercare::l10n::Localizer;
+use aftercare::model::ChannelKind;
+use aftercare::model::PlatformEvent;
+use aftercare::ratelimit::TokenBucket;
+use aftercare::store::InboxEntry;
+use aftercare::store::Store;
+use aftercare::token::TokenSigner;
+use aftercare::webhook::Secret;
+use aftercare_postgres::PostgresStore;
+use aftercare_shopify::{ShopifyClient, ShopifyWebhooks};
+use aftercare_sqlite::SqliteStore;
+
+use crate::config::{TlsMode, TrackingLinksConfig, parse_hhmm};
+
+/// What went wrong building or running the stack.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The Shopify Admin API client the configuration describes.
+pub fn shopify_client(cfg: &TrackingLinksConfig) -> Result<ShopifyClient, BoxError> {
+    let s = &cfg.shopify;
+    let mut c = aftercare_shopify::ShopifyConfig::new(s.shop.clone(), s.access_token.resolve()?);
+    if let Some(v) = &s.api_version {
+        c = c.api_version(v.clone());
+    }
+    if let Some(n) = s.page_size {
+        c = c.page_size(n);
+    }
+    if let Some(u) = &s.api_base_url {
+        c = c.base_url(url::Url::parse(u)?);
+    }
+    Ok(ShopifyClient::new(c)?)
+}
+
+/// The tracking flow's settings from the configuration.
+pub fn tracking_settings(cfg: &TrackingLinksConfig) -> TrackingSettings {
+    let t = &cfg.tracking;
+    let mut s = TrackingSettings::default();
+    s.milestones.clone_from(&t.milestones);
+    s.channels.clone_from(&t.channels);
+    s.default_locale.clone_from(&t.default_locale);
+    s.public_url.clone_from(&cfg.server.public_url);
+    s.support_url.clone_from(&t.support_url);
+    s.link_ttl = chrono::Duration::days(i64::from(t.link_ttl_days));
+    s.whatsapp_template_prefix
+        .clone_from(&t.whatsapp_template_prefix);
+    s
+}
+
+/// The shop's name as customers know it.
+pub fn shop_name(cfg: &TrackingLinksConfig) -> String {
+    cfg.shopify
+        .shop_name
+        .clone()
+        .unwrap_or_else(|| cfg.shopify.shop.clone())
+}
+
+/// The tracking flow over the shop and a store.
+pub fn tracking_flow<S: FlowStore + 'static>(
+    cfg: &TrackingLinksConfig,
+    shop: Arc<ShopifyClient>,
+    store: Arc<S>,
+    clock: Arc<dyn Clock>,
+) -> Result<TrackingFlow, BoxError> {
+    let links = TokenSigner::new(cfg.shopify.tracking_link_key.resolve()?, "tracking");
+    Ok(TrackingFlow::new(
+        shop.clone(),
+        shop,
+        store,
+        Arc::new(Catalogs::new(shop_name(cfg))),
+        cfg.content.clone(),
+        links,
+        clock,
+        tracking_settings(cfg),
+    ))
+}
+
+/// Opens the configured store and runs `f` on it.
+pub async fn with_store<T, F, Fut>(cfg: &TrackingLinksConfig, f: F) -> Result<T, BoxError>
+where
+    F: FnOnce(StoreHandle) -> Fut,
+    Fut: Future<Output = Result<T, BoxError>>,
+{
+    match &cfg.storage {
+        StorageConfig::Sqlite { path } => {
+            let s = Arc::new(SqliteStore::open(path).await?);
+            let r = f(StoreHandle::Sqlite(s.clone())).await;
+            s.close().await;
+            r
+        }
+        StorageConfig::Postgres { url } => {
+            let url = url.resolve()?;
+            let url = std::str::from_utf8(url.expose())?.to_owned();
+            let s = Arc::new(PostgresStore::connect(&url).await?);
+            let r = f(StoreHandle::Postgres(s.clone())).await;
+            s.close().await;
+            r
+        }
+        _ => Err("this storage kind is not supported by tracking-links".into()),
+    }
+}
+
+/// One of the supported stores.
+#[derive(Clone, Debug)]
+pub enum StoreHandle {
+    /// SQLite.
+    Sqlite(Arc<SqliteStore>),
+    /// PostgreSQL.
+    Postgres(Arc<PostgresStore>),
+}
+
+/// Builds the dispatcher's channels and their rate limits.
+fn add_channels(
+    cfg: &TrackingLinksConfig,
+    mut d: Dispatcher,
+    clock: &Arc<dyn Clock>,
+) -> Result<Dispatcher, BoxError> {
+    let rates = &cfg.rate_limits;
+    if let Some(t) = &cfg.twilio {
+        let secret = t.auth_token.resolve()?;
+        let creds = match &t.api_key_sid {
+            Some(k) => aftercare_twilio::Credentials::api_key(k.clone(), secret),
+            None => aftercare_twilio::Credentials::auth_token(secret),
+        };
+        let sender = match (&t.from, &t.messaging_service_sid) {
+            (_, Some(m)) => aftercare_twilio::Sender::MessagingService(m.clone()),
+            (Some(f), None) => aftercare_twilio::Sender::Number(f.clone()),
+            (None, None) => return Err("[twilio] needs `from` or `messaging_service_sid`".into()),
+        };
+        for &kind in &t.channels {
+            let mut ch = aftercare_twilio::TwilioChannel::new(
+                kind,
+                t.account_sid.clone(),
+                creds.clone(),
+                sender.clone(),
+            )?;
+            if let Some(u) = &t.api_base_url {
+                ch = ch.base_url(u.clone());
+            }
+            for (name, sid) in &t.content_sids {
+                ch = ch.content_sid(name.clone(), sid.clone());
+            }
+            d = d.channel(Arc::new(ch));
+            let limit: TokenBucket = match kind {
+                ChannelKind::Whatsapp => rates
+                    .whatsapp_per_second
+                    .map(aftercare_twilio::rate::per_second)
+                    .unwrap_or_else(aftercare_twilio::rate::whatsapp_text),
+                _ => rates
+                    .sms_per_second
+                    .map(aftercare_twilio::rate::per_second)
+                    .unwrap_or_else(aftercare_twilio::rate::us_long_code),
+            };
+            d = d.rate_limit(kind, Arc::new(limit));
+        }
+    }
+    if let Some(w) = &cfg.whatsapp_cloud {
+        let mut ch = aftercare_whatsapp_cloud::WhatsAppCloudChannel::new(
+            w.phone_number_id.clone(),
+            w.access_token.resolve()?,
+        )?
+        .clock(clock.clone());
+        if let Some(v) = &w.api_version {
+            ch = ch.api_version(v.clone());
+        }
+        if let Some(u) = &w.api_base_url {
+            ch = ch.base_url(u.clone());
+        }
+        d = d.channel(Arc::new(ch));
+        let limit = rates
+            .whatsapp_per_second
+            .map(aftercare_whatsapp_cloud::rate::per_second)
+            .unwrap_or_else(aftercare_whatsapp_cloud::rate::cloud_api_default);
+        d = d.rate_limit(ChannelKind::Whatsapp, Arc::new(limit));
+    }
+    if let Some(m) = &cfg.smtp {
+        let security = match m.tls {
+            TlsMode::Implicit => aftercare_smtp::Security::ImplicitTls,
+            TlsMode::Starttls => aftercare_smtp::Security::StartTlsRequired,
+            TlsMode::StarttlsOpportunistic => aftercare_smtp::Security::StartTlsOpportunistic,
+            TlsMode::None => aftercare_smtp::Security::Plain,
+        };
+        let mut c =
+            aftercare_smtp::SmtpConfig::new(m.host.clone(), m.port, security, m.from.clone());
+        if let (Some(u), Some(p)) = (&m.username, &m.password) {
+            let p = p.resolve()?;
+            c = c.credentials(u.clone(), String::from_utf8_lossy(p.expose()).into_owned());
+        }
+        if let Some(r) = &m.reply_to {
+            c = c.reply_to(r.clone());
+        }
+        d = d.channel(Arc::new(aftercare_smtp::SmtpChannel::new(c)?));
+        if let Some(r) = rates.email_per_second {
+            d = d.rate_limit(ChannelKind::Email, Arc::new(TokenBucket::new(r, 1)));
+        }
+    }
+    Ok(d)
+}
+
+/// Replies from customers (STOP, START, HELP... in SMS and WhatsApp webhooks) handed to the
+/// sdk's [`ReplyHandler`]: an opt-out is recorded in the consent store, which the tracking
+/// flow and the dispatcher consult, and confirmed.
+struct Replies(ReplyHandler);
+
+#[async_trait::async_trait]
+impl EventHandler for Replies {
+    async fn handle(
+        &self,
+        entry: &InboxEntry,
+        _events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
+        let messages = match entry.source.as_str() {
+            "twilio" => match aftercare_twilio::webhook::decode_entry(entry)? {
+                aftercare_twilio::webhook::TwilioEvent::Inbound(m) => vec![m],
+                _ => Vec::new(),
+            },
+            "whatsapp" => aftercare_whatsapp_cloud::webhook::decode_entry(entry)?.messages,
+            _ => Vec::new(),
+        };
+        for m in &messages {
+            self.0.handle(m, None).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Meta's GET verification handshake on `/webhooks/whatsapp`, as a GET beside the
+/// webhook router's POST on the same `/webhooks/{source}` route.
+/// (`aftercare_whatsapp_cloud::verification_router` registers the static path, which
+/// would shadow the POST route and answer 405 to Meta's webhooks.)
+fn whatsapp_handshake(verify_token: Secret) -> axum::Router {
+    use axum::extract::{Path, RawQuery, State};
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+
+    async fn handshake(
+        State(token): State<Arc<Secret>>,
+        Path(source): Path<String>,
+        RawQuery(q): RawQuery,
+    ) -> Response {
+        if source != "whatsapp" {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
+        match aftercare_whatsapp_cloud::webhook::verify_subscription_query(
+            q.as_deref().unwrap_or(""),
+            &token,
+        ) {
+            Ok(challenge) => (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "text/plain")],
+                challenge,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::warn!(reason = %e, "WhatsApp webhook verification refused");
+                (StatusCode::FORBIDDEN, e.to_string()).into_response()
+            }
+        }
+    }
+    axum::Router::new()
+        .route("/webhooks/{source}", axum::routing::get(handshake))
+        .with_state(Arc::new(verify_token))
+}
+
+/// Serves the configured stack until `shutdown` resolves (Ctrl-C in the binary).
+pub async fn run(
+    cfg: TrackingLinksConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BoxError> {
+    let cfg = Arc::new(cfg);
+    with_store(&cfg.clone(), move |store| async move {
+        match store {
+            StoreHandle::Sqlite(s) => serve(cfg, s, shutdown).await,
+            StoreHandle::Postgres(s) => serve(cfg, s, shutdown).await,
+        }
+    })
+    .await
+}
+
+async fn serve<S: Store + 'static>(
+    cfg: Arc<TrackingLinksConfig>,
+    store: Arc<S>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BoxError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let shop = Arc::new(shopify_client(&cfg)?);
+    let secrets = cfg
+        .shopify
+        .client_secrets
+        .iter()
+        .map(|s| s.resolve())
+        .collect::<Result<Vec<Secret>, _>>()?;
+    let webhooks = Arc::new(ShopifyWebhooks::with_secrets(secrets));
+    let tracking = Arc::new(tracking_flow(
+        &cfg,
+        shop.clone(),
+        store.clone(),
+        clock.clone(),
+    )?);
+    let mut replies = ReplyConfig::new(
+        shop_name(&cfg),
+        cfg.tracking
+            .support_url
+            .clone()
+            .unwrap_or_else(|| cfg.server.public_url.clone()),
+    );
+    replies
+        .default_locale
+        .clone_from(&cfg.tracking.default_locale);
+    let replies = Replies(ReplyHandler::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(Localizer::new()),
+        clock.clone(),
+        replies,
+    ));
+    let handler = Chain::new()
+        .then(Arc::new(PrivacyHandler::new(store.clone())))
+        .then(tracking)
+        .then(Arc::new(replies));
+    let mut processor = InboxProcessor::new(store.clone(), Arc::new(handler), clock.clone())
+        .source("shopify", webhooks.clone());
+    let mut routes = WebhookRoutes::new(store.clone(), clock.clone()).source("shopify", webhooks);
+    let mut extra = axum::Router::new();
+    // Twilio signs its webhooks with the account's Auth Token (not an API key's secret).
+    if let Some(t) = cfg.twilio.as_ref().filter(|t| t.api_key_sid.is_none()) {
+        let url = format!(
+            "{}/webhooks/twilio",
+            cfg.server.public_url.trim_end_matches('/')
+        );
+        let source = Arc::new(aftercare_twilio::webhook::TwilioWebhook::new(
+            t.auth_token.resolve()?,
+            url,
+        ));
+        processor = processor.source("twilio", source.clone());
+        routes = routes.source("twilio", source);
+    }
+    if let Some(w) = &cfg.whatsapp_cloud {
+        let source = Arc::new(
+            aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(w.app_secret.resolve()?),
+        );
+        processor = processor.source("whatsapp", source.clone());
+        routes = routes.source("whatsapp", source);
+        extra = extra.merge(whatsapp_handshake(w.verify_token.resolve()?));
+    }
+    let mut dispatcher = Dispatcher::new(store.clone(), clock.clone())
+        .consent_store(store.clone())
+        .policy(Arc::new(SupersededPolicy::new(store.clone())));
+    if let Some(q) = &cfg.tracking.quiet_hours {
+        let (Some(start), Some(end)) = (parse_hhmm(&q.start), parse_hhmm(&q.end)) else {
+            return Err("tracking.quiet_hours: times must be HH:MM".into());
+        };
+        let zone: chrono_tz::Tz = q.time_zone.parse().map_err(|_| {
+            format!(
+                "tracking.quiet_hours.time_zone: unknown zone {}",
+                q.time_zone
+            )
+        })?;
+        dispatcher = dispatcher.policy(Arc::new(QuietHoursPolicy::new(start, end, zone)));
+    }
+    let dispatcher = add_channels(&cfg, dispatcher, &clock)?;
+
+    let links = TokenSigner::new(cfg.shopify.tracking_link_key.resolve()?, "tracking");
+    let mut page = TrackingPage::new(
+        shop.clone(),
+        links,
+        Arc::new(Catalogs::new(shop_name(&cfg))),
+        clock.clone(),
+    )
+    .content(cfg.content.clone())
+    .default_locale(cfg.tracking.default_locale.clone());
+    if let Some(s) = &cfg.tracking.support_url {
+        page = page.support_url(s.clone());
+    }
+    let app = routes.into_router().merge(page.into_router()).merge(extra);
+
+    let listener = tokio::net::TcpListener::bind(&cfg.server.bind).await?;
+    let addr = listener.local_addr()?;
+    println!(
+        "tracking-links: serving {} on http://{addr} (webhooks at /webhooks/shopify, public URL {})",
+        cfg.shopify.shop, cfg.server.public_url
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let server = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stopped())
+            .into_future(),
+    );
+    let processor = Arc::new(processor);
+    let dispatcher = Arc::new(dispatcher);
+    let p = processor.clone();
+    let proc_task = {
+        let stop = stopped();
+        tokio::spawn(async move { p.run(Duration::from_millis(200), stop).await })
+    };
+    let d = dispatcher.clone();
+    let disp_task = {
+        let stop = stopped();
+        tokio::spawn(async move { d.run(Duration::from_millis(500), stop).await })
+    };
+    shutdown.await;
+    println!("tracking-links: stopping");
+    let _ = stop_tx.send(true);
+    let _ = proc_task.await;
+    let _ = disp_task.await;
+    server.await??;
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! `tracking-links --check-config`: a good file passes; a file with mistakes gets every one
+//! reported with its line and column, and a non-zero exit code. Also: the checked-in JSON
+//! Schema matches the types.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracking-links");
+
+fn check(text: &str, envs: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.toml");
+    std::fs::write(&file, text).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--check-config").arg(&file);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The variables the example file names.
+const EXAMPLE_ENV: &[(&str, &str)] = &[
+    ("SHOPIFY_ACCESS_TOKEN", "shpat_x"),
+    ("SHOPIFY_CLIENT_SECRET", "shpss_x"),
+    ("AFTERCARE_LINK_KEY", "k"),
+    ("TWILIO_AUTH_TOKEN", "t"),
+    ("SMTP_PASSWORD", "p"),
+];
+
+#[test]
+fn the_example_file_passes() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
+    )
+    .unwrap();
+    let o = check(&text, EXAMPLE_ENV);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(": ok"));
+}
+
+#[test]
+fn a_missing_variable_is_named() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
+    )
+    .unwrap();
+    let o = check(&text, &EXAMPLE_ENV[..4]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    // The place of the value that names the variable.
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("password = { env = \"SMTP_PASSWORD\" }"))
+        .unwrap()
+        + 1;
+    assert!(
+        e.contains(&format!(
+            ":{line}:12: smtp.password: the environment variable `SMTP_PASSWORD` is not set"
+        )),
+        "{e}"
+    );
+    assert!(e.contains("1 problem"), "{e}");
+}
+
+#[test]
+fn shape_mistakes_are_each_reported_with_their_place() {
+    let text = r#"[shopify]
+shop = "myshop.com"
+access_token = { env = "AFTERCARE_TEST_UNSET_VARIABLE" }
+client_secrets = [{ value = "s" }]
+tracking_link_key = { value = "k" }
+colour = "blue"
+
+[storage]
+sqlite = { path = 5 }
+
+[server]
+public_url = "ftp://shop.example"
+
+[twilio]
+account_sid = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+auth_token = { value = "x" }
+from = "+14155550100"
+channels = ["sms", "pigeon"]
+
+[smtp]
+host = "smtp.example"
+port = "587"
+tls = "starttls"
+from = "orders@shop.example"
+
+[tracking]
+quiet_hours = { start = "9pm", end = "08:00" }
+"#;
+    let o = check(text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    for expected in [
+        ":2:8: shopify.shop: `myshop.com` is not a shop domain",
+        ":3:16: shopify.access_token: the environment variable `AFTERCARE_TEST_UNSET_VARIABLE` is not set",
+        ":6:1: shopify.colour: unknown field `colour`",
+        ":9:19: storage.sqlite.path: expected a string, found an integer",
+        ":12:14: server.public_url: `ftp://shop.example` must be an http(s) URL",
+        ":18:20: twilio.channels[1]: expected `email` or `sms` or `whatsapp` or `webhook`, found `pigeon`",
+        ":22:8: smtp.port: expected an integer, found `587`",
+        ":27:25: tracking.quiet_hours.start: `9pm` is not a time; write it `HH:MM`",
+        "8 problems",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+}
+
+#[test]
+fn meaning_mistakes_are_each_reported_with_their_place() {
+    let text = r#"[shopify]
+shop = "shop.myshopify.com"
+api_version = "2026-7"
+access_token = { value = "a" }
+client_secrets = []
+tracking_link_key = { value = "k" }
+
+[server]
+bind = "localhost"
+public_url = "https://shop.example/aftercare"
+
+[twilio]
+account_sid = "AC123"
+auth_token = { value = "x" }
+from = "415-555-0100"
+
+[smtp]
+host = "smtp.example"
+port = 465
+tls = "implicit"
+from = "orders.shop.example"
+username = "orders"
+
+[tracking]
+channels = ["whatsapp", "sms", "email"]
+quiet_hours = { start = "21:00", end = "8", time_zone = "Mars/Olympus" }
+
+[[content]]
+match = { sku = "X1" }
+title = "Guide"
+url = "guide.html"
+
+[rate_limits]
+sms_per_second = 0.0
+"#;
+    let o = check(text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    for expected in [
+        ":3:15: shopify.api_version: `2026-7` is not an API version",
+        ":5:18: shopify.client_secrets: at least one client secret is needed",
+        ":9:8: server.bind: `localhost` is not an address to listen on",
+        ":13:15: twilio.account_sid: `AC123` is not an Account SID",
+        ":15:8: twilio.from: `415-555-0100` is not a phone number in E.164 form",
+        ":21:8: smtp.from: `orders.shop.example` is not an email address",
+        ":17:1: smtp.password: a user name needs a password",
+        ":25:13: tracking.channels[0]: whatsapp is in the preference order but not configured",
+        ":26:40: tracking.quiet_hours.end: `8` is not a time",
+        ":26:57: tracking.quiet_hours.time_zone: `Mars/Olympus` is not an IANA time zone",
+        ":31:7: content[0].url: `guide.html` is not a URL",
+        ":34:18: rate_limits.sms_per_second: 0 is not a positive rate",
+        "12 problems",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+    // SMS and email are configured: no complaint about them.
+    assert!(!e.contains("tracking.channels[1]"), "{e}");
+    assert!(!e.contains("tracking.channels[2]"), "{e}");
+}
+
+#[test]
+fn a_syntax_error_has_its_line_and_column() {
+    let o = check("[shopify]\nshop = \"a.myshopify.com\nx = 1\n", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains(":2:"), "{e}");
+    assert!(e.contains("TOML syntax error"), "{e}");
+}
+
+#[test]
+fn check_config_subcommand_does_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.toml");
+    std::fs::write(&file, "[shopify]\n").unwrap();
+    let o = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("1:1: shopify: missing field `shop`"), "{e}");
+    assert!(e.contains("missing field `server`"), "{e}");
+}
+
+#[test]
+fn the_checked_in_schema_is_up_to_date() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/tracking-links-config.json");
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        on_disk,
+        aftercare_examples::config::schema_text(),
+        "schemas/tracking-links-config.json is stale; run `cargo run -p aftercare-examples --bin tracking-links -- schema > schemas/tracking-links-config.json`"
+    );
+    // And the binary prints the same.
+    let o = Command::new(BIN).arg("schema").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), on_disk);
+}
+
+#[test]
+fn a_secret_written_as_a_string_is_not_echoed() {
+    let text = r#"[shopify]
+shop = "shop.myshopify.com"
+access_token = "shpat_0123456789abcdef"
+client_secrets = ["shpss_topsecret"]
+tracking_link_key = { value = "k" }
+
+[server]
+public_url = "https://shop.example"
+"#;
+    let o = check(text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains(":3:16: shopify.access_token: a secret is not written in the file as a string"),
+        "{e}"
+    );
+    assert!(
+        e.contains(":4:19: shopify.client_secrets[0]: a secret is not written"),
+        "{e}"
+    );
+    assert!(!e.contains("shpat_0123456789abcdef"), "{e}");
+    assert!(!e.contains("shpss_topsecret"), "{e}");
+}

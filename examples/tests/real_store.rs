@@ -1,0 +1,733 @@
+//! The real-store mode against wiremock standing in for Shopify's Admin GraphQL API and
+//! Twilio's Messages API (payloads from the adapters' fixtures, `adapters/shopify/tests/fixtures`
+//! and `adapters/twilio/tests/send.rs`):
+//!
+//! - `run --config`: the binary, spawned with a temporary config and SQLite file, receives a
+//!   signed `fulfillments/create` webhook over real HTTP (twice: a redelivery) and sends one
+//!   SMS through Twilio with the tracking link.
+//! - `backfill`: orders served over several pages; a dry run lists what would be sent and
+//!   sends nothing; `--send` enqueues each once, and a second `--send` adds nothing; the
+//!   same on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// A private PostgreSQL server and a fresh database per test (the adapter's own test support).
+#[path = "../../adapters/postgres/tests/support/mod.rs"]
+mod pg;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aftercare::store::{Outbox, OutboxStatus};
+use aftercare::webhook::Secret;
+use aftercare_shopify::ShopifyWebhooks;
+use aftercare_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracking-links");
+const GQL: &str = "/admin/api/2026-10/graphql.json";
+const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const CLIENT_SECRET: &str = "shpss_test_client_secret";
+/// How long any wait may last before the test fails (never reached when things work).
+const BOUND: Duration = Duration::from_secs(60);
+
+fn fixture(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../adapters/shopify/tests/fixtures")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn cost() -> Value {
+    json!({"cost": {"requestedQueryCost": 10, "actualQueryCost": 10,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}})
+}
+
+/// Twilio's 201 answer (twilio-node's fixture, as in the adapter's tests).
+fn twilio_created() -> Value {
+    json!({
+        "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": "x",
+        "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
+        "error_code": null, "error_message": null, "from": "+14155552345",
+        "num_segments": "1", "sid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "status": "queued",
+        "to": "+905321234567"
+    })
+}
+
+fn config(shopify: &str, twilio: &str, db: &Path) -> String {
+    config_with(shopify, twilio, db, "")
+}
+
+fn config_with(shopify: &str, twilio: &str, db: &Path, shopify_extra: &str) -> String {
+    format!(
+        r#"[shopify]
+shop = "demo.myshopify.com"
+shop_name = "Demo Coffee"
+api_version = "2026-10"
+access_token = {{ value = "shpat_test_token" }}
+client_secrets = [{{ value = "{CLIENT_SECRET}" }}]
+tracking_link_key = {{ value = "test-link-key" }}
+api_base_url = "{shopify}"
+{shopify_extra}
+
+[storage]
+sqlite = {{ path = "{db}" }}
+
+[server]
+bind = "127.0.0.1:0"
+public_url = "https://shop.example/aftercare"
+
+[twilio]
+account_sid = "{ACCOUNT}"
+auth_token = {{ value = "twilio_auth_token" }}
+from = "+14155552345"
+channels = ["sms"]
+api_base_url = "{twilio}"
+
+[tracking]
+channels = ["sms"]
+"#,
+        db = db.display()
+    )
+}
+
+/// Kills the child when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The order fixture, under the id asked for.
+struct OrderById(Value);
+
+impl Respond for OrderById {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let mut order = self.0.clone();
+        order["data"]["order"]["id"] = body["variables"]["id"].clone();
+        ResponseTemplate::new(200).set_body_json(order)
+    }
+}
+
+async fn shopify_mock() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareOrder("))
+        .respond_with(OrderById(fixture("gql_order.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareCustomer("))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("gql_customer.json")))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn twilio_mock() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+        )))
+        .respond_with(ResponseTemplate::new(201).set_body_json(twilio_created()))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn wait_until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !f().await {
+        assert!(start.elapsed() < BOUND, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_fulfillment_webhook_sends_one_sms_with_the_tracking_link() {
+    let shopify = shopify_mock().await;
+    let twilio = twilio_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    std::fs::write(&cfg, config(&shopify.uri(), &twilio.uri(), &db)).unwrap();
+
+    let (child, addr) = spawn_run(&cfg);
+
+    // A carrier-scanned fulfillment, as Shopify sends it (fixture with a carrier status).
+    let mut payload = fixture("fulfillments_create.json");
+    payload["shipment_status"] = json!("in_transit");
+    let body = serde_json::to_vec(&payload).unwrap();
+    let signer = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET));
+    let headers = signer.sign_for_test(
+        "fulfillments/create",
+        "demo.myshopify.com",
+        "b54557e4-0001",
+        &body,
+    );
+    let http = reqwest::Client::new();
+    let post = || {
+        let mut req = http
+            .post(format!("http://{addr}/webhooks/shopify"))
+            .body(body.clone());
+        for (k, v) in headers.iter() {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    assert!(post().await.unwrap().status().is_success());
+    // Shopify redelivers the same webhook: acknowledged, not acted on twice.
+    assert!(post().await.unwrap().status().is_success());
+    // A forged one is refused.
+    let forged = http
+        .post(format!("http://{addr}/webhooks/shopify"))
+        .header("X-Shopify-Topic", "fulfillments/create")
+        .header("X-Shopify-Hmac-Sha256", "bm90IGEgc2lnbmF0dXJl")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+
+    // Wait for the dispatcher to record the send.
+    let store = SqliteStore::open(&db).await.unwrap();
+    wait_until("the message to be sent", || async {
+        store
+            .outbox_in(OutboxStatus::Sent, 10)
+            .await
+            .is_ok_and(|v| !v.is_empty())
+    })
+    .await;
+    drop(child);
+
+    let sent = store.outbox_in(OutboxStatus::Sent, 10).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].key,
+        "tracking:820982911946154508:123456:shipped:sms"
+    );
+    let calls = twilio.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 1, "one Twilio API call");
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&calls[0].body)
+        .into_owned()
+        .collect();
+    let field = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    // The customer's phone (from the customer record), from the configured number.
+    assert_eq!(field("To"), "+905321234567");
+    assert_eq!(field("From"), "+14155552345");
+    // The tracking link: the carrier URL Shopify gave.
+    assert!(
+        field("Body")
+            .contains("https://www.ups.com/WebTracking?loc=en_US&requester=ST&trackNums=1Z2345"),
+        "{}",
+        field("Body")
+    );
+    store.close().await;
+}
+
+/// Serves `total` orders in pages following `after` cursors; the order at index 3 is
+/// cancelled.
+struct OrderPages {
+    total: usize,
+    calls: AtomicUsize,
+}
+
+const FIRST_ORDER: u64 = 5_000_000_000;
+
+impl Respond for OrderPages {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let v = &body["variables"];
+        let first = v["first"].as_u64().unwrap() as usize;
+        let start = v["after"]
+            .as_str()
+            .map(|c| c.trim_start_matches("cursor-").parse::<usize>().unwrap())
+            .unwrap_or(0);
+        let end = (start + first).min(self.total);
+        let nodes: Vec<Value> = (start..end)
+            .map(|i| {
+                json!({
+                    "id": format!("gid://shopify/Order/{}", FIRST_ORDER + i as u64),
+                    "name": format!("#{}", 1001 + i),
+                    "email": "jon@example.com",
+                    "phone": null,
+                    "customerLocale": "en",
+                    "createdAt": "2026-03-01T10:00:00Z",
+                    "updatedAt": "2026-03-02T10:00:00Z",
+                    "cancelledAt": if i == 3 { json!("2026-03-02T11:00:00Z") } else { Value::Null },
+                    "tags": [],
+                    "customer": {"id": "gid://shopify/Customer/115310627314723954"},
+                    "lineItems": {"nodes": []}
+                })
+            })
+            .collect();
+        let more = end < self.total;
+        ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"orders": {"nodes": nodes, "pageInfo": {"hasNextPage": more,
+                "endCursor": if more { Some(format!("cursor-{end}")) } else { None }}}},
+            "extensions": cost()
+        }))
+    }
+}
+
+/// Each order has one fulfillment in transit and one only confirmed (no message); the
+/// cancelled order's are not even read.
+struct Shipments;
+
+impl Respond for Shipments {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let id = body["variables"]["id"].as_str().unwrap().to_owned();
+        let n = id.rsplit('/').next().unwrap().to_owned();
+        ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"order": {"id": id, "fulfillments": [
+                {"id": format!("gid://shopify/Fulfillment/{n}1"), "status": "SUCCESS",
+                 "displayStatus": "IN_TRANSIT", "createdAt": "2026-03-02T09:00:00Z",
+                 "updatedAt": "2026-03-02T10:00:00Z", "estimatedDeliveryAt": null,
+                 "trackingInfo": [{"company": "UPS", "number": format!("1Z{n}"), "url": null}],
+                 "events": {"nodes": []}, "fulfillmentLineItems": {"nodes": []}},
+                {"id": format!("gid://shopify/Fulfillment/{n}2"), "status": "SUCCESS",
+                 "displayStatus": "FULFILLED", "createdAt": "2026-03-02T09:00:00Z",
+                 "updatedAt": "2026-03-02T10:00:00Z", "estimatedDeliveryAt": null,
+                 "trackingInfo": [], "events": {"nodes": []}, "fulfillmentLineItems": {"nodes": []}}
+            ]}},
+            "extensions": cost()
+        }))
+    }
+}
+
+fn backfill(cfg: &PathBuf, extra: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(["backfill", "--since", "2026-03-01", "--config"])
+        .arg(cfg)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
+    let shopify = shopify_mock().await;
+    let pages = Arc::new(OrderPages {
+        total: 12,
+        calls: AtomicUsize::new(0),
+    });
+    struct Shared(Arc<OrderPages>);
+    impl Respond for Shared {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            self.0.respond(req)
+        }
+    }
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareOrders("))
+        .and(body_string_contains("updated_at:>='2026-03-01T00:00:00Z'"))
+        .respond_with(Shared(pages.clone()))
+        .mount(&shopify)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareShipments("))
+        .respond_with(Shipments)
+        .mount(&shopify)
+        .await;
+    let twilio = twilio_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    std::fs::write(
+        &cfg,
+        config_with(&shopify.uri(), &twilio.uri(), &db, "page_size = 5"),
+    )
+    .unwrap();
+
+    // Dry run (the default): lists, sends and enqueues nothing.
+    let (ok, out, err) = backfill(&cfg, &[]);
+    assert!(ok, "{err}");
+    // Output is not a terminal: no progress bar.
+    assert!(
+        !err.contains("to send") && !out.contains("to send"),
+        "{err}"
+    );
+    assert_eq!(pages.calls.load(Ordering::SeqCst), 3, "three pages of 5");
+    let listed: Vec<&str> = out.lines().filter(|l| l.contains(" shipped ")).collect();
+    assert_eq!(
+        listed.len(),
+        11,
+        "every order but the cancelled one:\n{out}"
+    );
+    assert!(
+        listed[0].contains("#1001  shipment 50000000001  shipped  sms  +905••••••567"),
+        "{}",
+        listed[0]
+    );
+    assert!(!out.contains("#1004 "), "the cancelled order is left out");
+    assert!(!out.contains("+905321234567"), "recipients are masked");
+    assert!(
+        out.contains(
+            "12 orders, 22 shipments, 11 at an enabled milestone, 0 unreachable, 0 already"
+        ),
+        "{out}"
+    );
+    let store = SqliteStore::open(&db).await.unwrap();
+    assert!(
+        store
+            .outbox_in(OutboxStatus::Pending, 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.close().await;
+
+    // --send: each shipment through the tracking flow, once.
+    let (ok, out, err) = backfill(&cfg, &["--send"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().filter(|l| l.ends_with("enqueued")).count(), 11);
+    let store = SqliteStore::open(&db).await.unwrap();
+    let pending = store.outbox_in(OutboxStatus::Pending, 1000).await.unwrap();
+    assert_eq!(pending.len(), 11);
+    assert!(pending.iter().all(|m| m.message.to == "+905321234567"));
+    store.close().await;
+
+    // A dry run now sees them in the outbox.
+    let (ok, out, err) = backfill(&cfg, &["--dry-run"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.ends_with("+905••••••567  (already pending)"))
+            .count(),
+        11,
+        "{out}"
+    );
+    assert!(
+        out.contains("0 unreachable, 11 already in the outbox"),
+        "{out}"
+    );
+
+    // Again: nothing new.
+    let (ok, _, err) = backfill(&cfg, &["--send"]);
+    assert!(ok, "{err}");
+    let store = SqliteStore::open(&db).await.unwrap();
+    assert_eq!(
+        store
+            .outbox_in(OutboxStatus::Pending, 1000)
+            .await
+            .unwrap()
+            .len(),
+        11
+    );
+    store.close().await;
+    // Backfill never sends by itself.
+    assert!(twilio.received_requests().await.unwrap().is_empty());
+}
+
+/// Starts `run --config` and returns the child and the address it listens on.
+fn spawn_run(cfg: &Path) -> (KillOnDrop, String) {
+    let mut child = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(cfg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(BOUND)
+        .expect("the server announces its address");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_channel_configured_serves_whatsapp_webhooks_and_tracking_pages() {
+    let shopify = shopify_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    let text = format!(
+        r#"{}
+[whatsapp_cloud]
+phone_number_id = "106540352242922"
+access_token = {{ value = "EAAG-token" }}
+app_secret = {{ value = "meta-app-secret" }}
+verify_token = {{ value = "verify-me" }}
+api_base_url = "http://127.0.0.1:9"
+
+[smtp]
+host = "127.0.0.1"
+port = 2525
+tls = "none"
+from = "Demo Coffee <orders@shop.example>"
+
+[rate_limits]
+email_per_second = 2.0
+"#,
+        config(&shopify.uri(), "http://127.0.0.1:9", &db).replace(
+            "[tracking]\nchannels = [\"sms\"]",
+            "[tracking]\nchannels = [\"whatsapp\", \"sms\", \"email\"]"
+        )
+    );
+    std::fs::write(&cfg, &text).unwrap();
+    let (child, addr) = spawn_run(&cfg);
+    let http = reqwest::Client::new();
+
+    // Meta's verification handshake, then a signed status webhook, on the same path.
+    let r = http
+        .get(format!(
+            "http://{addr}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.text().await.unwrap(), "1158201444");
+    let r = http
+        .get(format!(
+            "http://{addr}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let status = serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+            "statuses": [{"id": "wamid.A", "status": "delivered", "timestamp": "1750263774", "recipient_id": "16505551234"}]
+        }}]}]
+    }))
+    .unwrap();
+    let signer = aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(Secret::from(
+        "meta-app-secret",
+    ));
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/whatsapp"))
+        .body(status.clone());
+    for (k, v) in signer.sign(&status).iter() {
+        req = req.header(k, v);
+    }
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
+    let unsigned = http
+        .post(format!("http://{addr}/webhooks/whatsapp"))
+        .header("X-Hub-Signature-256", format!("sha256={}", "0".repeat(64)))
+        .body(status)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+
+    // A tracking page with a forged token is refused, not served.
+    let r = http
+        .get(format!("http://{addr}/t/not-a-token"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+
+    // Ctrl-C (SIGINT) stops it cleanly: loops end, the server drains, exit code 0.
+    let mut child = child;
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < BOUND, "gave up waiting for the exit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_reply_opts_the_customer_out_of_tracking_messages() {
+    use aftercare::model::{ChannelKind, ConsentState, OrderId, Purpose};
+    use aftercare::store::{ConsentStore, Decision, Ledger};
+
+    let shopify = shopify_mock().await;
+    let twilio = twilio_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    std::fs::write(&cfg, config(&shopify.uri(), &twilio.uri(), &db)).unwrap();
+    let (_child, addr) = spawn_run(&cfg);
+    let http = reqwest::Client::new();
+
+    // The customer texts STOP: Twilio posts it, signed for the public URL.
+    let form = format!(
+        "MessageSid=SMbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb&AccountSid={ACCOUNT}&From=%2B905321234567&To=%2B14155552345&Body=STOP"
+    );
+    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
+        "twilio_auth_token",
+        "https://shop.example/aftercare/webhooks/twilio",
+    );
+    let r = http
+        .post(format!("http://{addr}/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
+        .body(form.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let forged = http
+        .post(format!("http://{addr}/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+
+    let store = SqliteStore::open(&db).await.unwrap();
+    wait_until("the opt-out to be recorded", || async {
+        store
+            .consent(ChannelKind::Sms, "+905321234567", Purpose::Transactional)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.state == ConsentState::Denied)
+    })
+    .await;
+
+    // Then the parcel ships: no tracking SMS, and the ledger says why.
+    let mut payload = fixture("fulfillments_create.json");
+    payload["shipment_status"] = json!("in_transit");
+    let body = serde_json::to_vec(&payload).unwrap();
+    let headers = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET)).sign_for_test(
+        "fulfillments/create",
+        "demo.myshopify.com",
+        "b54557e4-0002",
+        &body,
+    );
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/shopify"))
+        .body(body);
+    for (k, v) in headers.iter() {
+        req = req.header(k, v);
+    }
+    assert!(req.send().await.unwrap().status().is_success());
+    let order = OrderId::new("820982911946154508");
+    wait_until("the tracking flow's decision", || async {
+        store
+            .ledger_for_order(&order)
+            .await
+            .is_ok_and(|rows| rows.iter().any(|r| r.decision == Decision::Skipped))
+    })
+    .await;
+    let rows = store.ledger_for_order(&order).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.decision == Decision::Skipped
+                && r.reason.contains("sms: the customer opted out")),
+        "{rows:?}"
+    );
+    assert!(
+        store
+            .outbox_by_key("tracking:820982911946154508:123456:shipped:sms")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_on_postgres_enqueues_once() {
+    let shopify = shopify_mock().await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareOrders("))
+        .respond_with(OrderPages {
+            total: 12,
+            calls: AtomicUsize::new(0),
+        })
+        .mount(&shopify)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareShipments("))
+        .respond_with(Shipments)
+        .mount(&shopify)
+        .await;
+    let opts = pg::fresh_database().await;
+    let url = format!(
+        "postgres://{}@localhost:{}/{}?host={}",
+        opts.get_username(),
+        opts.get_port(),
+        opts.get_database().unwrap(),
+        opts.get_socket().unwrap().display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let cfg = dir.path().join("shop.toml");
+    let text = config_with(&shopify.uri(), "http://127.0.0.1:9", &db, "page_size = 5").replace(
+        &format!("sqlite = {{ path = \"{}\" }}", db.display()),
+        &format!("postgres = {{ url = {{ value = \"{url}\" }} }}"),
+    );
+    assert!(text.contains("postgres = "));
+    std::fs::write(&cfg, text).unwrap();
+    for _ in 0..2 {
+        let (ok, out, err) = backfill(&cfg, &["--send"]);
+        assert!(ok, "{err}");
+        assert_eq!(out.lines().filter(|l| l.ends_with("enqueued")).count(), 11);
+    }
+    assert!(!db.exists(), "SQLite was not used");
+    let store = aftercare_postgres::PostgresStore::connect_with(
+        sqlx::postgres::PgPoolOptions::new().max_connections(2),
+        opts,
+    )
+    .await
+    .unwrap();
+    let pending = store.outbox_in(OutboxStatus::Pending, 1000).await.unwrap();
+    assert_eq!(pending.len(), 11);
+    store.close().await;
+}
