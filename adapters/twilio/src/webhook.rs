@@ -340,6 +340,15 @@ impl WebhookSource for TwilioWebhook {
         // Twilio's form bodies are small (Body is at most 1600 characters).
         64 * 1024
     }
+
+    /// Twilio reads the answer to an incoming message as TwiML: an empty `<Response/>`
+    /// acknowledges without replying (replies go out through the outbox).
+    fn acknowledgement(&self) -> Option<(&'static str, &'static str)> {
+        Some((
+            "text/xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>",
+        ))
+    }
 }
 
 /// What a stored Twilio webhook holds, typed.

@@ -78,6 +78,21 @@ impl WebhookRoutes {
     }
 }
 
+/// The `200` for a stored (or already stored) webhook: the source's own acknowledgement, or
+/// a small JSON status.
+fn acknowledge(ack: Option<(&'static str, &'static str)>, status: &str, id: i64) -> Response {
+    match ack {
+        Some((content_type, body)) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        None => (
+            StatusCode::OK,
+            axum::Json(json!({ "status": status, "id": id })),
+        )
+            .into_response(),
+    }
+}
+
 fn reject(r: &Rejection) -> Response {
     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
     (
@@ -146,24 +161,17 @@ async fn receive(
         }
     };
     let topic = verified.topic.clone();
+    let ack = source.acknowledgement();
     let entry = NewInboxEntry::new(name.clone(), verified, bytes.to_vec(), received_at);
     match routes.inbox.insert(entry).await {
         Ok(InboxInsert::Inserted(id)) => {
             tracing::info!(source = %name, id, topic = topic.as_deref().unwrap_or("-"), "webhook stored");
             routes.stored.notify_waiters();
-            (
-                StatusCode::OK,
-                axum::Json(json!({ "status": "accepted", "id": id })),
-            )
-                .into_response()
+            acknowledge(ack, "accepted", id)
         }
         Ok(InboxInsert::Duplicate(id)) => {
             tracing::info!(source = %name, id, "duplicate webhook acknowledged");
-            (
-                StatusCode::OK,
-                axum::Json(json!({ "status": "duplicate", "id": id })),
-            )
-                .into_response()
+            acknowledge(ack, "duplicate", id)
         }
         Err(e) => {
             tracing::error!(source = %name, error = %e, "webhook could not be stored; asking the sender to retry");

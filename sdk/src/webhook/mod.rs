@@ -96,4 +96,11 @@ pub trait WebhookSource: Send + Sync {
     fn max_body_bytes(&self) -> usize {
         DEFAULT_MAX_BODY_BYTES
     }
+
+    /// The body of the `200` that acknowledges a stored webhook, as `(content type, body)`;
+    /// `None` (the default) answers with a small JSON status. A sender that reads the answer
+    /// overrides it (Twilio expects TwiML: an empty `<Response/>` sends no reply).
+    fn acknowledgement(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
 }
