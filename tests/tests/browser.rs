@@ -275,22 +275,29 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
         .unwrap();
     }
 
-    // The dashboard (Arabic), with its SVG charts.
-    let url = format!("{base}/dashboard?key=k");
-    let dom = tokio::task::spawn_blocking({
-        let url = url.clone();
-        move || dump_dom(&url)
-    })
-    .await
-    .unwrap();
-    assert!(dom.contains(r#"dir="rtl""#));
-    assert_eq!(
-        dom.matches("<svg").count(),
-        2,
-        "trend and distribution charts"
-    );
-    assert!(dom.contains("<polyline"));
-    tokio::task::spawn_blocking(move || screenshot(&url, "dashboard-ar.png"))
+    // The dashboard, with its SVG charts, in Arabic (its configured language) and English.
+    for (lang, dir) in [("ar", "rtl"), ("en", "ltr")] {
+        let url = format!("{base}/dashboard?key=k&lang={lang}");
+        let dom = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || dump_dom(&url)
+        })
         .await
         .unwrap();
+        assert!(dom.contains(&format!(r#"dir="{dir}""#)), "{lang}");
+        assert_eq!(
+            dom.matches("<svg").count(),
+            2,
+            "trend and distribution charts"
+        );
+        assert!(dom.contains("<polyline"));
+        assert!(dom.contains(if lang == "ar" {
+            "رضا العملاء"
+        } else {
+            "Customer satisfaction"
+        }));
+        tokio::task::spawn_blocking(move || screenshot(&url, &format!("dashboard-{lang}.png")))
+            .await
+            .unwrap();
+    }
 }

@@ -59,8 +59,8 @@ impl Dashboard {
         }
     }
 
-    /// The router serving `/dashboard` (HTML), `/dashboard/report.json` and
-    /// `/dashboard/report.csv`.
+    /// The router serving `/dashboard` (HTML; `?lang=` picks another language),
+    /// `/dashboard/report.json` and `/dashboard/report.csv`.
     pub fn into_router(self) -> Router {
         Router::new()
             .route("/dashboard", get(show))
@@ -241,7 +241,18 @@ async fn show(
         Ok(r) => r,
         Err(e) => return e,
     };
-    let l = &d.locale;
+    // `?lang=ar` shows the page in another language than the configured one.
+    let lang = q
+        .get("lang")
+        .filter(|l| {
+            !l.is_empty()
+                && l.len() <= 35
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .cloned()
+        .unwrap_or_else(|| d.locale.clone());
+    let l = &lang;
     let t = |id: &str| escape(&d.text.text(l, id));
     let mut b = format!(
         "<h1>{}</h1>\n<section class=\"card\"><dl>\n",

@@ -22,10 +22,18 @@ use crate::token::{TokenError, TokenSigner};
 pub trait PageText: Send + Sync {
     /// The text of `id` in `locale` (after fallback), plain (it is escaped by the page).
     fn text(&self, locale: &str, id: &str) -> String;
-    /// A date and time formatted for `locale`.
-    fn datetime(&self, locale: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    /// A date and time formatted for `locale`, in the time zone `zone`, with the zone's
+    /// abbreviation.
+    fn datetime(
+        &self,
+        locale: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        zone: chrono_tz::Tz,
+    ) -> String {
         let _ = locale;
-        at.format("%Y-%m-%d %H:%M UTC").to_string()
+        at.with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
     }
 }
 
@@ -163,6 +171,9 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
     let shipments = p.orders.shipments(&order.id).await.unwrap_or_default();
     let shipment: Option<&Shipment> = shipments.iter().find(|s| s.id.0 == claims.s);
     let locale = order.locale.clone().unwrap_or(loc);
+    // Times in the customer's zone when it can be told, else UTC; always labelled.
+    let zone = crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
+        .unwrap_or(chrono_tz::UTC);
     let t = |id: &str| escape(&p.text.text(&locale, id));
     let mut b = String::new();
     b.push_str(&format!(
@@ -196,7 +207,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                 "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>\n",
                 t("page-estimated-delivery"),
                 eta.to_rfc3339(),
-                escape(&p.text.datetime(&locale, eta))
+                escape(&p.text.datetime(&locale, eta, zone))
             ));
         }
         b.push_str("</dl>\n");
@@ -233,7 +244,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                     ""
                 },
                 e.happened_at.to_rfc3339(),
-                escape(&p.text.datetime(&locale, e.happened_at))
+                escape(&p.text.datetime(&locale, e.happened_at, zone))
             ));
         }
         b.push_str("</ol>\n</section>\n");

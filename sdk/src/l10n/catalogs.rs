@@ -190,11 +190,12 @@ impl crate::http::tracking::PageText for Catalogs {
             .unwrap_or_else(|_| id.to_owned())
     }
 
-    fn datetime(&self, locale: &str, at: DateTime<Utc>) -> String {
+    fn datetime(&self, locale: &str, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
         format!(
-            "{} {}",
-            format_date(locale, at, chrono_tz::UTC),
-            super::format::format_time(locale, at, chrono_tz::UTC)
+            "{} {} ({})",
+            format_date(locale, at, zone),
+            super::format::format_time(locale, at, zone),
+            at.with_timezone(&zone).format("%Z")
         )
     }
 }
