@@ -79,18 +79,52 @@ where
         }
         facts.push(fact);
     }
-    let invitations = store
+    let sent: Vec<_> = store
         .outbox_in(OutboxStatus::Sent, MAX_SENT)
         .await?
-        .iter()
+        .into_iter()
         .filter(|e| {
             matches!(
                 e.message.meta.get(meta::ROLE).map(String::as_str),
                 Some("after_delivery" | "after_shipping")
             )
         })
-        .count() as u64;
-    Ok(Report::build(&facts, invitations))
+        .collect();
+    let invitations = sent.len() as u64;
+    // Repeat purchases: did invited customers order again after the invitation?
+    let mut invited = Vec::new();
+    let mut orders = std::collections::HashMap::new();
+    for e in &sent {
+        let (Some(customer), Some(inv)) = (
+            e.message.customer_id.as_ref(),
+            e.message.meta.get(meta::INVITATION),
+        ) else {
+            continue;
+        };
+        let at = e.receipt.as_ref().map_or(e.due_at, |r| r.accepted_at);
+        let answered = store.response(inv).await?.is_some();
+        let order = e
+            .message
+            .order_id
+            .as_ref()
+            .map(|o| o.0.clone())
+            .unwrap_or_default();
+        invited.push((customer.0.clone(), at, order, answered));
+        if !orders.contains_key(&customer.0)
+            && let Some(s) = store
+                .snapshot(
+                    aftercare::flows::feedback::CUSTOMER_ORDERS_SNAPSHOT,
+                    customer.as_str(),
+                )
+                .await?
+        {
+            let list: Vec<(String, DateTime<Utc>)> =
+                serde_json::from_value(s.data).unwrap_or_default();
+            orders.insert(customer.0.clone(), list);
+        }
+    }
+    Ok(Report::build(&facts, invitations)
+        .with_repeat_purchase(aftercare::report::RepeatPurchase::count(&invited, &orders)))
 }
 
 fn cells(g: &GroupScores) -> String {
@@ -122,6 +156,18 @@ pub fn report_table(r: &Report) -> String {
         "Invitations sent: {}   answers: {}   response rate: {:.1}%\n",
         r.invitations, r.responses, r.response_rate
     ));
+    if let Some(rp) = &r.repeat_purchase {
+        let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |p| format!("{p:.0}%"));
+        out.push_str(&format!(
+            "Bought again after the survey: respondents {} ({}/{}), non-respondents {} ({}/{})\n",
+            pct(rp.respondents_rate()),
+            rp.respondents_repeat,
+            rp.respondents,
+            pct(rp.non_respondents_rate()),
+            rp.non_respondents_repeat,
+            rp.non_respondents
+        ));
+    }
     out.push_str(&format!(
         "{:<34} {:<26} {}\n",
         "group", "NPS ± margin", "CSAT ± margin"
@@ -244,18 +290,21 @@ impl Split {
 impl EventHandler for Split {
     async fn handle(
         &self,
-        _entry: &InboxEntry,
+        entry: &InboxEntry,
         events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError> {
         for e in events {
-            if let PlatformEvent::ShipmentCreated { shipment }
-            | PlatformEvent::ShipmentUpdated { shipment } = e
-            {
-                let flow = match Self::kind_for(&shipment.order_id) {
-                    SurveyKind::Csat => &self.csat,
-                    _ => &self.nps,
-                };
-                flow.on_shipment(&shipment).await?;
+            match e {
+                PlatformEvent::ShipmentCreated { shipment }
+                | PlatformEvent::ShipmentUpdated { shipment } => {
+                    let flow = match Self::kind_for(&shipment.order_id) {
+                        SurveyKind::Csat => &self.csat,
+                        _ => &self.nps,
+                    };
+                    flow.on_shipment(&shipment).await?;
+                }
+                // Orders are remembered (for repeat purchases) by either flow.
+                other => self.nps.handle(entry, vec![other]).await?,
             }
         }
         Ok(())

@@ -44,6 +44,7 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         "not surveyed: the customer was surveyed on 2026-04-01 (90-day cool-down)",
         // The report.
         "Invitations sent: 7   answers: 6   response rate: 85.7%",
+        "Bought again after the survey: respondents 17% (1/6), non-respondents 0% (0/1)",
         // NPS: 9, 8, 3, 10 → 50 − 25 = 25; CSAT: 2, 5 → 50%.
         "overall                               25.0 ± 81.3 (n=4)       50.0% ± 69.3 (n=2)",
         "carrier: Correios",

@@ -137,9 +137,99 @@ pub struct Report {
     pub nps_distribution: [u64; 11],
     /// How many CSAT answers gave each score 1-5 (index 0 is score 1).
     pub csat_distribution: [u64; 5],
+    /// Repeat purchases of respondents against non-respondents, when computed
+    /// ([`Report::with_repeat_purchase`]).
+    #[serde(default)]
+    pub repeat_purchase: Option<RepeatPurchase>,
+}
+
+/// How many invited customers bought again after the invitation, split by whether they
+/// answered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RepeatPurchase {
+    /// Invited customers who answered.
+    pub respondents: u64,
+    /// Of them, those who ordered again after the invitation.
+    pub respondents_repeat: u64,
+    /// Invited customers who did not answer.
+    pub non_respondents: u64,
+    /// Of them, those who ordered again after the invitation.
+    pub non_respondents_repeat: u64,
+}
+
+impl RepeatPurchase {
+    /// Counts repeat purchases. `invited` holds, per invitation: the customer, when the
+    /// invitation went out, the order it was about, and whether it was answered; `orders`
+    /// holds each customer's orders with their creation times. A customer invited several
+    /// times counts once, with their first invitation; an order counts as a repeat when it
+    /// is another order than the surveyed one, created after the invitation.
+    ///
+    /// ```
+    /// use aftercare::report::RepeatPurchase;
+    /// let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    /// let invited = [
+    ///     ("c1".to_owned(), t("2026-03-01T00:00:00Z"), "o1".to_owned(), true),
+    ///     ("c2".to_owned(), t("2026-03-01T00:00:00Z"), "o2".to_owned(), false),
+    /// ];
+    /// let orders = std::collections::HashMap::from([
+    ///     ("c1".to_owned(), vec![("o1".to_owned(), t("2026-02-20T00:00:00Z")), ("o3".to_owned(), t("2026-03-10T00:00:00Z"))]),
+    /// ]);
+    /// let r = RepeatPurchase::count(&invited, &orders);
+    /// assert_eq!((r.respondents, r.respondents_repeat, r.non_respondents, r.non_respondents_repeat), (1, 1, 1, 0));
+    /// ```
+    pub fn count(
+        invited: &[(String, DateTime<Utc>, String, bool)],
+        orders: &std::collections::HashMap<String, Vec<(String, DateTime<Utc>)>>,
+    ) -> Self {
+        let mut first: BTreeMap<&str, (DateTime<Utc>, &str, bool)> = BTreeMap::new();
+        for (customer, at, order, answered) in invited {
+            let e = first
+                .entry(customer.as_str())
+                .or_insert((*at, order.as_str(), *answered));
+            if *at < e.0 {
+                *e = (*at, order.as_str(), *answered || e.2);
+            } else {
+                e.2 |= *answered;
+            }
+        }
+        let mut out = Self::default();
+        for (customer, (at, surveyed, answered)) in first {
+            let again = orders.get(customer).is_some_and(|os| {
+                os.iter()
+                    .any(|(id, created)| id != surveyed && *created > at)
+            });
+            if answered {
+                out.respondents += 1;
+                out.respondents_repeat += u64::from(again);
+            } else {
+                out.non_respondents += 1;
+                out.non_respondents_repeat += u64::from(again);
+            }
+        }
+        out
+    }
+
+    /// Respondents' repeat rate, percent.
+    pub fn respondents_rate(&self) -> Option<f64> {
+        (self.respondents > 0)
+            .then(|| self.respondents_repeat as f64 * 100.0 / self.respondents as f64)
+    }
+
+    /// Non-respondents' repeat rate, percent.
+    pub fn non_respondents_rate(&self) -> Option<f64> {
+        (self.non_respondents > 0)
+            .then(|| self.non_respondents_repeat as f64 * 100.0 / self.non_respondents as f64)
+    }
 }
 
 impl Report {
+    /// Adds the repeat-purchase comparison.
+    pub fn with_repeat_purchase(mut self, repeat: RepeatPurchase) -> Self {
+        self.repeat_purchase = Some(repeat);
+        self
+    }
+
     /// Builds a report from answers with their facts and the number of invitations sent.
     pub fn build(facts: &[Fact], invitations: u64) -> Self {
         let responses = facts.len() as u64;
@@ -176,6 +266,7 @@ impl Report {
             responses,
             nps_distribution,
             csat_distribution,
+            repeat_purchase: None,
             response_rate: if invitations == 0 {
                 0.0
             } else {

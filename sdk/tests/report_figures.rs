@@ -113,3 +113,54 @@ fn lateness_buckets() {
     );
     assert_eq!(lateness_bucket(None, t("2026-03-09T10:00:00Z")), "unknown");
 }
+
+#[test]
+fn repeat_purchase_of_respondents_and_non_respondents() {
+    use aftercare::report::RepeatPurchase;
+    use std::collections::HashMap;
+    let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    let inv =
+        |c: &str, at: &str, o: &str, answered: bool| (c.to_owned(), t(at), o.to_owned(), answered);
+    let invited = vec![
+        inv("a", "2026-03-01T00:00:00Z", "a1", true), // ordered again after: repeat
+        inv("b", "2026-03-01T00:00:00Z", "b1", true), // only an older order: no
+        inv("c", "2026-03-01T00:00:00Z", "c1", false), // ordered again: repeat
+        inv("d", "2026-03-01T00:00:00Z", "d1", false), // the surveyed order only: no
+        inv("e", "2026-03-05T00:00:00Z", "e2", false), // invited twice: counts once, first invitation,
+        inv("e", "2026-03-02T00:00:00Z", "e1", true),  // answered → a respondent
+    ];
+    let o = |id: &str, at: &str| (id.to_owned(), t(at));
+    let orders = HashMap::from([
+        (
+            "a".to_owned(),
+            vec![
+                o("a1", "2026-02-25T00:00:00Z"),
+                o("a2", "2026-03-20T00:00:00Z"),
+            ],
+        ),
+        (
+            "b".to_owned(),
+            vec![
+                o("b0", "2026-01-10T00:00:00Z"),
+                o("b1", "2026-02-25T00:00:00Z"),
+            ],
+        ),
+        ("c".to_owned(), vec![o("c2", "2026-03-02T00:00:00Z")]),
+        ("d".to_owned(), vec![o("d1", "2026-03-09T00:00:00Z")]),
+        (
+            "e".to_owned(),
+            vec![
+                o("e1", "2026-02-28T00:00:00Z"),
+                o("e2", "2026-03-04T00:00:00Z"),
+            ],
+        ),
+    ]);
+    let r = RepeatPurchase::count(&invited, &orders);
+    // Respondents a, b, e: a and e (e2 after e's first invitation) bought again → 2 of 3.
+    assert_eq!((r.respondents, r.respondents_repeat), (3, 2));
+    // Non-respondents c, d: c bought again → 1 of 2.
+    assert_eq!((r.non_respondents, r.non_respondents_repeat), (2, 1));
+    assert!((r.respondents_rate().unwrap() - 66.666_666).abs() < 1e-3);
+    assert_eq!(r.non_respondents_rate(), Some(50.0));
+    assert_eq!(RepeatPurchase::count(&[], &orders).respondents_rate(), None);
+}

@@ -667,10 +667,17 @@ impl EventHandler for FeedbackFlow {
         events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError> {
         for e in events {
-            if let PlatformEvent::ShipmentCreated { shipment }
-            | PlatformEvent::ShipmentUpdated { shipment } = e
-            {
-                self.on_shipment(&shipment).await?;
+            match e {
+                PlatformEvent::ShipmentCreated { shipment }
+                | PlatformEvent::ShipmentUpdated { shipment } => {
+                    self.on_shipment(&shipment).await?;
+                }
+                PlatformEvent::OrderCreated { order }
+                | PlatformEvent::OrderPaid { order }
+                | PlatformEvent::OrderUpdated { order } => {
+                    remember_order(self.snapshots.as_ref(), &order, self.clock.now()).await?;
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -1167,6 +1174,42 @@ impl crate::http::survey::AnswerHook for FollowUp {
             tracing::error!(error = %e, invitation = %response.invitation_id, "follow-up failed");
         }
     }
+}
+
+/// The snapshot kind listing a customer's orders with their creation times, for the
+/// repeat-purchase comparison of reports.
+pub const CUSTOMER_ORDERS_SNAPSHOT: &str = "customer-orders";
+
+/// Remembers that a customer placed an order (ids and times only, no personal data).
+pub async fn remember_order(
+    snapshots: &dyn SnapshotStore,
+    order: &Order,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let Some(customer) = &order.customer_id else {
+        return Ok(());
+    };
+    let mut list: Vec<(String, DateTime<Utc>)> = match snapshots
+        .snapshot(CUSTOMER_ORDERS_SNAPSHOT, customer.as_str())
+        .await?
+    {
+        Some(s) => serde_json::from_value(s.data).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if list.iter().any(|(id, _)| *id == order.id.0) {
+        return Ok(());
+    }
+    list.push((order.id.0.clone(), order.created_at.unwrap_or(now)));
+    snapshots
+        .put_if_newer(&crate::store::Snapshot {
+            kind: CUSTOMER_ORDERS_SNAPSHOT.into(),
+            shop: order.shop.clone(),
+            id: customer.0.clone(),
+            version: now,
+            data: serde_json::to_value(list).map_err(|e| Error::decode("customer orders", e))?,
+        })
+        .await?;
+    Ok(())
 }
 
 /// Keeps the list of an order's shipments so surveys can look at their state.
