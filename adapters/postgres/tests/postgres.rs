@@ -271,7 +271,7 @@ async fn a_newer_schema_is_refused() {
             err,
             ConnectError::TooNew {
                 found: 99,
-                known: 1
+                known: 2
             }
         ),
         "{err}"
