@@ -1190,9 +1190,15 @@ async fn finished(s: &Arc<dyn Store>, key: &str, at: DateTime<Utc>, status: Outb
     let c = &claimed[0];
     assert_eq!(c.entry.id, id);
     let ok = if status == OutboxStatus::Sent {
-        s.mark_sent(id, c.attempt, &Receipt::new(format!("p-{key}"), at), at, "ok")
-            .await
-            .unwrap()
+        s.mark_sent(
+            id,
+            c.attempt,
+            &Receipt::new(format!("p-{key}"), at),
+            at,
+            "ok",
+        )
+        .await
+        .unwrap()
     } else {
         s.finish(id, c.attempt, status, "ended", at).await.unwrap()
     };
@@ -1340,5 +1346,9 @@ pub async fn expire_keeps_only_recent_personal_data(s: Arc<dyn Store>) {
     assert_eq!(report.snapshots_deleted, 0);
 
     let again = s.expire(before).await.unwrap();
-    assert_eq!(again, RedactionReport::default(), "a second run changes nothing");
+    assert_eq!(
+        again,
+        RedactionReport::default(),
+        "a second run changes nothing"
+    );
 }

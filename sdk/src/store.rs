@@ -608,8 +608,12 @@ pub trait SurveyStore: Send + Sync {
     /// Keeps a reply that came after the survey closed: a comment, never a score. Storing
     /// the same comment (same invitation, time and text) again changes nothing, so a reply
     /// processed twice is kept once.
-    async fn add_comment(&self, invitation_id: &str, text: &str, at: DateTime<Utc>)
-    -> Result<(), Error>;
+    async fn add_comment(
+        &self,
+        invitation_id: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error>;
 
     /// The comments kept for an invitation, oldest first.
     async fn comments(&self, invitation_id: &str) -> Result<Vec<SurveyComment>, Error>;

@@ -12,8 +12,7 @@ use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
     OutboxEntry, OutboxStatus, RedactionReport, Redactor, Snapshot, SnapshotStore, SurveyComment,
-    SurveyStore,
-    address_hash,
+    SurveyStore, address_hash,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -917,10 +916,8 @@ impl Redactor for PostgresStore {
                 .rows_affected())
         };
         report.comments_deleted = run("DELETE FROM survey_comments WHERE at < $1").await?;
-        report.responses_anonymised = run(
-            "UPDATE responses SET customer_id = NULL, comment = NULL
-             WHERE answered_at < $1 AND (customer_id IS NOT NULL OR comment IS NOT NULL)",
-        )
+        report.responses_anonymised = run("UPDATE responses SET customer_id = NULL, comment = NULL
+             WHERE answered_at < $1 AND (customer_id IS NOT NULL OR comment IS NOT NULL)")
         .await?;
         report.invitations_anonymised = run(
             "UPDATE invitations SET customer_id = NULL WHERE sent_at < $1 AND customer_id IS NOT NULL",

@@ -932,10 +932,8 @@ impl Redactor for SqliteStore {
                 .rows_affected())
         };
         report.comments_deleted = run("DELETE FROM survey_comments WHERE at < ?1").await?;
-        report.responses_anonymised = run(
-            "UPDATE responses SET customer_id = NULL, comment = NULL
-             WHERE answered_at < ?1 AND (customer_id IS NOT NULL OR comment IS NOT NULL)",
-        )
+        report.responses_anonymised = run("UPDATE responses SET customer_id = NULL, comment = NULL
+             WHERE answered_at < ?1 AND (customer_id IS NOT NULL OR comment IS NOT NULL)")
         .await?;
         report.invitations_anonymised = run(
             "UPDATE invitations SET customer_id = NULL WHERE sent_at < ?1 AND customer_id IS NOT NULL",

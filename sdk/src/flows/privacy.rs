@@ -97,7 +97,11 @@ impl std::fmt::Debug for RetentionSweeper {
 
 impl RetentionSweeper {
     /// A sweeper expiring through `redactor`, with the time from `clock`.
-    pub fn new(redactor: Arc<dyn Redactor>, clock: Arc<dyn Clock>, policy: RetentionPolicy) -> Self {
+    pub fn new(
+        redactor: Arc<dyn Redactor>,
+        clock: Arc<dyn Clock>,
+        policy: RetentionPolicy,
+    ) -> Self {
         Self {
             redactor,
             clock,
