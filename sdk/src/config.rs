@@ -78,6 +78,9 @@ pub struct Config {
     /// How messages are dispatched.
     #[serde(default)]
     pub dispatch: DispatchConfig,
+    /// How long personal data is kept.
+    #[serde(default)]
+    pub retention: RetentionConfig,
 }
 
 /// The HTTP server.
@@ -222,5 +225,57 @@ impl DispatchConfig {
             Duration::from_secs(self.retry_max_secs),
             self.max_attempts,
         )
+    }
+}
+
+/// How long personal data is kept (see [`crate::flows::privacy`] for what expires).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RetentionConfig {
+    /// Days personal data is kept before it is anonymised or deleted (at least 1).
+    #[serde(default = "default_retention_days")]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1)))]
+    pub days: u32,
+}
+
+fn default_retention_days() -> u32 {
+    crate::flows::privacy::DEFAULT_RETENTION_DAYS
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            days: default_retention_days(),
+        }
+    }
+}
+
+impl RetentionConfig {
+    /// The retention policy these settings describe.
+    pub fn policy(&self) -> crate::flows::privacy::RetentionPolicy {
+        crate::flows::privacy::RetentionPolicy::days(self.days)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_defaults_to_a_year_and_is_configurable() {
+        let cfg: Config = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(cfg.retention.days, 365);
+        assert_eq!(cfg.retention.policy().retention_days(), 365);
+        let cfg: Config =
+            serde_json::from_value(serde_json::json!({ "retention": { "days": 90 } })).unwrap();
+        assert_eq!(cfg.retention.policy().retention_days(), 90);
+        assert!(
+            serde_json::from_value::<Config>(serde_json::json!({ "retention": { "dayz": 9 } }))
+                .is_err(),
+            "unknown keys are refused"
+        );
     }
 }

@@ -33,8 +33,9 @@ macro_rules! storage_conformance_tests {
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
             outbox_expired_sending_is_recovered, outbox_reschedule_and_finish, outbox_latest_sent_to, outbox_concurrent_claims_are_disjoint,
             ledger_records_in_order, consent_latest_and_most_specific, surveys_count_once,
-            snapshots_never_go_backwards,
-            redact_customer_removes_personal_data, redact_shop_removes_everything
+            surveys_keep_late_comments, snapshots_never_go_backwards,
+            redact_customer_removes_personal_data, redact_shop_removes_everything,
+            expire_keeps_only_recent_personal_data
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -890,6 +891,33 @@ pub async fn surveys_count_once(s: Arc<dyn Store>) {
     );
 }
 
+pub async fn surveys_keep_late_comments(s: Arc<dyn Store>) {
+    s.save_invitation(&invitation("inv-c", "1")).await.unwrap();
+    assert!(s.comments("inv-c").await.unwrap().is_empty());
+    s.add_comment("inv-c", "وصل متأخرًا", t0() + secs(20))
+        .await
+        .unwrap();
+    s.add_comment("inv-c", "late but fine", t0() + secs(10))
+        .await
+        .unwrap();
+    s.add_comment("inv-c", "late but fine", t0() + secs(10))
+        .await
+        .unwrap();
+    s.add_comment("inv-other", "x", t0()).await.unwrap();
+    assert_eq!(
+        s.comments("inv-c").await.unwrap(),
+        vec![
+            SurveyComment::new(t0() + secs(10), "late but fine"),
+            SurveyComment::new(t0() + secs(20), "وصل متأخرًا"),
+        ],
+        "comments are kept oldest first, the same one once"
+    );
+    assert!(
+        s.response("inv-c").await.unwrap().is_none(),
+        "a comment is not an answer"
+    );
+}
+
 fn snap(kind: &str, id: &str, version: DateTime<Utc>, status: &str) -> Snapshot {
     Snapshot {
         kind: kind.into(),
@@ -972,6 +1000,15 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
         .id();
     s.save_invitation(&invitation("inv-j", "1")).await.unwrap();
     s.record_response(&response("inv-j", "1", 4, t0()))
+        .await
+        .unwrap();
+    s.add_comment("inv-j", "jane's late reply", t0())
+        .await
+        .unwrap();
+    let mut other_inv = invitation("inv-o", "2");
+    other_inv.customer_id = Some(CustomerId::new("c-2"));
+    s.save_invitation(&other_inv).await.unwrap();
+    s.add_comment("inv-o", "another customer's reply", t0())
         .await
         .unwrap();
     s.set_consent(ConsentRecord::new(
@@ -1064,6 +1101,16 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     );
     assert!(s.snapshot("order", "2").await.unwrap().is_some());
     assert_eq!(report.snapshots_deleted, 2);
+    assert!(
+        s.comments("inv-j").await.unwrap().is_empty(),
+        "the customer's late comments are erased"
+    );
+    assert_eq!(
+        s.comments("inv-o").await.unwrap().len(),
+        1,
+        "other customers' comments stay"
+    );
+    assert_eq!(report.comments_deleted, 1);
 }
 
 pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
@@ -1087,6 +1134,7 @@ pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
     s.record_response(&response("inv-s", "1", 10, t0()))
         .await
         .unwrap();
+    s.add_comment("inv-s", "late", t0()).await.unwrap();
     s.put_if_newer(&snap("order", "1", t0(), "x"))
         .await
         .unwrap();
@@ -1117,4 +1165,190 @@ pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
     );
     assert_eq!(report.inbox_deleted, 1);
     assert_eq!(report.outbox_deleted, 1);
+    assert!(
+        s.comments("inv-s").await.unwrap().is_empty(),
+        "the shop's comments go too"
+    );
+    assert_eq!(report.comments_deleted, 1);
+}
+
+/// An outbox message created at `at`, claimed and ended in `status` (or left pending).
+async fn finished(s: &Arc<dyn Store>, key: &str, at: DateTime<Utc>, status: OutboxStatus) -> i64 {
+    let id = s
+        .enqueue(
+            NewOutboxMessage::new(key, message("+15550100", "9"), at, "r"),
+            at,
+        )
+        .await
+        .unwrap()
+        .id();
+    if status == OutboxStatus::Pending {
+        return id;
+    }
+    let claimed = s.claim_due(at, 1, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1, "exactly the new message is due");
+    let c = &claimed[0];
+    assert_eq!(c.entry.id, id);
+    let ok = if status == OutboxStatus::Sent {
+        s.mark_sent(
+            id,
+            c.attempt,
+            &Receipt::new(format!("p-{key}"), at),
+            at,
+            "ok",
+        )
+        .await
+        .unwrap()
+    } else {
+        s.finish(id, c.attempt, status, "ended", at).await.unwrap()
+    };
+    assert!(ok);
+    id
+}
+
+pub async fn expire_keeps_only_recent_personal_data(s: Arc<dyn Store>) {
+    let before = t0() + secs(1_000);
+    let old = before - secs(1);
+    let new = before;
+
+    // Inbox: processed entries received before the cutoff go, the rest stays.
+    let mut inbox = Vec::new();
+    for (key, at, end) in [
+        ("old-done", old, "done"),
+        ("old-dead", old, "dead"),
+        ("old-pending", old, "pending"),
+        ("new-done", new, "done"),
+    ] {
+        let mut w = webhook("shopify", key, br#"{"email":"jane.doe@example.com"}"#);
+        w.received_at = at;
+        let id = s.insert(w).await.unwrap().id();
+        match end {
+            "done" => s.complete(id, at).await.unwrap(),
+            "dead" => s.dead_letter(id, "poison").await.unwrap(),
+            _ => {}
+        }
+        inbox.push((key, id));
+    }
+
+    // Outbox: finished messages created before the cutoff go, their ledger rows stay.
+    let old_sent = finished(&s, "old-sent", old, OutboxStatus::Sent).await;
+    let old_skipped = finished(&s, "old-skipped", old, OutboxStatus::Skipped).await;
+    let old_dead = finished(&s, "old-dead", old, OutboxStatus::Dead).await;
+    let old_uncertain = finished(&s, "old-uncertain", old, OutboxStatus::Uncertain).await;
+    let new_sent = finished(&s, "new-sent", new, OutboxStatus::Sent).await;
+    let old_pending = finished(&s, "old-pending", old, OutboxStatus::Pending).await;
+
+    // Surveys: answers and invitations before the cutoff lose the person.
+    let mut inv_old = invitation("inv-old", "1");
+    inv_old.sent_at = old;
+    let mut inv_new = invitation("inv-new", "2");
+    inv_new.sent_at = new;
+    s.save_invitation(&inv_old).await.unwrap();
+    s.save_invitation(&inv_new).await.unwrap();
+    s.record_response(&response("inv-old", "1", 3, old))
+        .await
+        .unwrap();
+    s.record_response(&response("inv-new", "2", 10, new))
+        .await
+        .unwrap();
+    s.add_comment("inv-old", "old late reply", old)
+        .await
+        .unwrap();
+    s.add_comment("inv-old", "new late reply", new)
+        .await
+        .unwrap();
+
+    // Consent: an old opt-out stays honoured.
+    s.set_consent(ConsentRecord::new(
+        ChannelKind::Sms,
+        "+15550100",
+        None,
+        ConsentState::Denied,
+        "reply:STOP",
+        old - secs(100_000),
+    ))
+    .await
+    .unwrap();
+
+    let report = s.expire(before).await.unwrap();
+
+    for (key, id) in &inbox {
+        let kept = s.inbox_entry(*id).await.unwrap().is_some();
+        let expected = matches!(*key, "old-pending" | "new-done");
+        assert_eq!(
+            kept, expected,
+            "inbox entry {key}: processed entries received before the cutoff are deleted, others kept"
+        );
+    }
+    for id in [old_sent, old_skipped, old_dead, old_uncertain] {
+        assert!(
+            s.outbox_entry(id).await.unwrap().is_none(),
+            "a finished message created before the cutoff is deleted"
+        );
+    }
+    assert!(
+        s.outbox_entry(old_pending).await.unwrap().is_some(),
+        "a message still pending stays, however old"
+    );
+    assert!(
+        s.outbox_entry(new_sent).await.unwrap().is_some(),
+        "a message created at the cutoff stays"
+    );
+    let rows = s.ledger_for_key("old-sent").await.unwrap();
+    assert_eq!(rows.len(), 2, "the ledger rows of a deleted message stay");
+    assert!(
+        rows.iter().all(|r| r.customer_id.is_none()),
+        "but lose the customer id"
+    );
+    assert_eq!(rows[1].decision, Decision::Sent);
+    let rows = s.ledger_for_key("new-sent").await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.customer_id == Some(CustomerId::new("c-1"))),
+        "recent ledger rows keep the customer id"
+    );
+
+    let r = s.response("inv-old").await.unwrap().unwrap();
+    assert_eq!((r.kind, r.score), (SurveyKind::Nps, 3), "the score stays");
+    assert_eq!(r.customer_id, None, "an old answer loses the person");
+    assert_eq!(r.comment, None, "and the comment");
+    assert_eq!(
+        s.response("inv-new").await.unwrap().unwrap(),
+        response("inv-new", "2", 10, new),
+        "an answer at the cutoff is untouched"
+    );
+    assert_eq!(
+        s.invitation("inv-old").await.unwrap().unwrap().customer_id,
+        None
+    );
+    assert_eq!(s.invitation("inv-new").await.unwrap().unwrap(), inv_new);
+    assert_eq!(
+        s.comments("inv-old").await.unwrap(),
+        vec![SurveyComment::new(new, "new late reply")],
+        "old comments are deleted, recent ones kept"
+    );
+    assert_eq!(
+        s.consent(ChannelKind::Sms, "+15550100", Purpose::Feedback)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        ConsentState::Denied,
+        "an old opt-out stays honoured"
+    );
+
+    assert_eq!(report.inbox_deleted, 2);
+    assert_eq!(report.outbox_deleted, 4);
+    assert_eq!(report.responses_anonymised, 1);
+    assert_eq!(report.invitations_anonymised, 1);
+    assert_eq!(report.comments_deleted, 1);
+    assert_eq!(report.consents_deleted, 0);
+    assert_eq!(report.snapshots_deleted, 0);
+
+    let again = s.expire(before).await.unwrap();
+    assert_eq!(
+        again,
+        RedactionReport::default(),
+        "a second run changes nothing"
+    );
 }

@@ -604,6 +604,39 @@ pub trait SurveyStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<SurveyResponse>, Error>;
+
+    /// Keeps a reply that came after the survey closed: a comment, never a score. Storing
+    /// the same comment (same invitation, time and text) again changes nothing, so a reply
+    /// processed twice is kept once.
+    async fn add_comment(
+        &self,
+        invitation_id: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error>;
+
+    /// The comments kept for an invitation, oldest first.
+    async fn comments(&self, invitation_id: &str) -> Result<Vec<SurveyComment>, Error>;
+}
+
+/// A reply kept as a comment on an invitation (see [`SurveyStore::add_comment`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SurveyComment {
+    /// When it was received.
+    pub at: DateTime<Utc>,
+    /// What the customer wrote.
+    pub text: String,
+}
+
+impl SurveyComment {
+    /// A comment written at `at`.
+    pub fn new(at: DateTime<Utc>, text: impl Into<String>) -> Self {
+        Self {
+            at,
+            text: text.into(),
+        }
+    }
 }
 
 // ---------------------------------------------------------------- snapshots
@@ -682,6 +715,10 @@ pub struct RedactionReport {
     pub consents_deleted: u64,
     /// Order, shipment and customer snapshots deleted.
     pub snapshots_deleted: u64,
+    /// Comments kept from late replies deleted.
+    pub comments_deleted: u64,
+    /// Invitations that lost their customer id (retention; see [`Redactor::expire`]).
+    pub invitations_anonymised: u64,
 }
 
 /// Erasure of personal data, for privacy requests.
@@ -694,6 +731,21 @@ pub trait Redactor: Send + Sync {
 
     /// Erases everything stored for a shop.
     async fn redact_shop(&self, shop: &ShopId) -> Result<RedactionReport, Error>;
+
+    /// Applies the retention period to data older than `before` (strictly):
+    /// - survey answers lose customer id and comment, keep kind and score (statistics);
+    ///   invitations lose the customer id (by `sent_at`);
+    /// - processed inbox entries (done or dead), with their bodies, are deleted (by
+    ///   `received_at`); pending ones stay;
+    /// - finished outbox messages (sent, skipped, dead, uncertain) are deleted (by
+    ///   `created_at`); pending and sending ones stay. Their ledger rows stay but lose the
+    ///   customer id, as do all ledger rows older than `before`;
+    /// - comments kept from late replies are deleted (by their time);
+    /// - consent records are left alone: opt-outs are hashed and must stay honoured.
+    ///
+    /// Idempotent: a second run with the same cutoff changes nothing. Snapshots are not
+    /// touched.
+    async fn expire(&self, before: DateTime<Utc>) -> Result<RedactionReport, Error>;
 }
 
 /// Every storage trait at once: what a backend provides.

@@ -21,7 +21,7 @@ use aftercare::http::survey::SurveyPage;
 use aftercare::inbox::InboxProcessor;
 use aftercare::l10n::Catalogs;
 use aftercare::model::{ChannelKind, CustomerId, InboundMessage, OrderId, SurveyResponse};
-use aftercare::store::{Decision, Ledger, SurveyStore};
+use aftercare::store::{Decision, Ledger, SurveyComment, SurveyStore};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
 use aftercare_sandbox::{
@@ -520,7 +520,7 @@ async fn sms_replies_reask_once_score_arabic_digits_and_remind_once() {
 }
 
 #[tokio::test]
-async fn whatsapp_button_payload_scores_and_late_reply_is_not_scored() {
+async fn whatsapp_button_payload_scores_and_late_reply_is_kept_as_a_comment() {
     let w = world(vec![ChannelKind::Whatsapp]).await;
     let (first, delivered) = w.ship("es-MX", CarrierScript::happy_path()).await;
     let (second, delivered2) = w.ship("th-TH", CarrierScript::happy_path()).await;
@@ -562,6 +562,28 @@ async fn whatsapp_button_payload_scores_and_late_reply_is_not_scored() {
             .await
     );
     assert!(w.survey_sent(second.order, "reask").is_empty());
+
+    // ...but it is kept as a comment, once even if the same message is handled twice.
+    let replied_at = w.clock.now();
+    assert_eq!(
+        w.reply(ChannelKind::Whatsapp, &somchai, "๙", None).await,
+        None
+    );
+    assert_eq!(
+        w.store.comments(&inv.id).await.unwrap(),
+        vec![SurveyComment::new(replied_at, "๙")],
+        "a reply after the survey closed is kept as a comment, not a score"
+    );
+    assert!(w.response(second.order).await.is_none());
+
+    // A redaction of that customer erases the comment.
+    let redact =
+        w.sb.sender
+            .customers_redact(&w.sb.shop, second.customer)
+            .unwrap();
+    w.post(&[redact]).await;
+    w.settle().await;
+    assert!(w.store.comments(&inv.id).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -11,8 +11,8 @@ use aftercare::model::{
 use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
-    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Snapshot, SnapshotStore, SurveyStore,
-    address_hash,
+    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Snapshot, SnapshotStore, SurveyComment,
+    SurveyStore, address_hash,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -724,6 +724,43 @@ impl SurveyStore for PostgresStore {
         .map(response_row)
         .collect()
     }
+
+    async fn add_comment(
+        &self,
+        invitation_id: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO survey_comments (invitation_id, at, text) VALUES ($1, $2, $3)
+             ON CONFLICT (invitation_id, at, text) DO NOTHING",
+        )
+        .bind(invitation_id)
+        .bind(at)
+        .bind(text)
+        .execute(&self.pool)
+        .await
+        .map_err(db("keep a survey comment"))?;
+        Ok(())
+    }
+
+    async fn comments(&self, invitation_id: &str) -> Result<Vec<SurveyComment>, Error> {
+        let rows = sqlx::query(
+            "SELECT at, text FROM survey_comments WHERE invitation_id = $1 ORDER BY at, id",
+        )
+        .bind(invitation_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read survey comments"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(SurveyComment::new(
+                    get::<DateTime<Utc>>(row, "at")?,
+                    get::<String>(row, "text")?,
+                ))
+            })
+            .collect()
+    }
 }
 
 #[async_trait]
@@ -799,6 +836,16 @@ impl Redactor for PostgresStore {
         .await
         .map_err(&err)?;
         report.responses_anonymised += r.rows_affected();
+        report.comments_deleted += sqlx::query(
+            "DELETE FROM survey_comments WHERE invitation_id IN (SELECT id FROM invitations
+               WHERE customer_id = $1 OR order_id = ANY($2))",
+        )
+        .bind(customer)
+        .bind(&orders)
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?
+        .rows_affected();
         sqlx::query(
             "UPDATE invitations SET customer_id = NULL
              WHERE customer_id IS NOT NULL AND (customer_id = $1 OR order_id = ANY($2))",
@@ -846,8 +893,47 @@ impl Redactor for PostgresStore {
         run("DELETE FROM ledger WHERE shop = $1").await?;
         report.responses_anonymised =
             run("DELETE FROM responses WHERE invitation_id IN (SELECT id FROM invitations WHERE shop = $1)").await?;
+        report.comments_deleted = run(
+            "DELETE FROM survey_comments WHERE invitation_id IN (SELECT id FROM invitations WHERE shop = $1)",
+        )
+        .await?;
         run("DELETE FROM invitations WHERE shop = $1").await?;
         report.snapshots_deleted = run("DELETE FROM snapshots WHERE shop = $1").await?;
+        tx.commit().await.map_err(&err)?;
+        Ok(report)
+    }
+
+    async fn expire(&self, before: DateTime<Utc>) -> Result<RedactionReport, Error> {
+        let err = db("expire old data");
+        let mut report = RedactionReport::default();
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        let mut run = async |sql: &str| -> Result<u64, Error> {
+            Ok(sqlx::query(sql)
+                .bind(before)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?
+                .rows_affected())
+        };
+        report.comments_deleted = run("DELETE FROM survey_comments WHERE at < $1").await?;
+        report.responses_anonymised = run("UPDATE responses SET customer_id = NULL, comment = NULL
+             WHERE answered_at < $1 AND (customer_id IS NOT NULL OR comment IS NOT NULL)")
+        .await?;
+        report.invitations_anonymised = run(
+            "UPDATE invitations SET customer_id = NULL WHERE sent_at < $1 AND customer_id IS NOT NULL",
+        )
+        .await?;
+        run("UPDATE ledger SET customer_id = NULL
+             WHERE customer_id IS NOT NULL
+               AND (at < $1 OR key IN (SELECT key FROM outbox WHERE created_at < $1
+                     AND status IN ('sent', 'skipped', 'dead', 'uncertain')))")
+        .await?;
+        report.outbox_deleted = run(
+            "DELETE FROM outbox WHERE created_at < $1 AND status IN ('sent', 'skipped', 'dead', 'uncertain')",
+        )
+        .await?;
+        report.inbox_deleted =
+            run("DELETE FROM inbox WHERE received_at < $1 AND status IN ('done', 'dead')").await?;
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }

@@ -111,6 +111,21 @@ CREATE TABLE snapshots (
 );
 CREATE INDEX snapshots_shop ON snapshots (shop);
 "#,
+    // 2: comments kept from replies after a survey closed; indexes for retention sweeps.
+    r#"
+CREATE TABLE survey_comments (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    invitation_id TEXT    NOT NULL,
+    at            INTEGER NOT NULL,
+    text          TEXT    NOT NULL,
+    UNIQUE (invitation_id, at, text)
+);
+CREATE INDEX survey_comments_at ON survey_comments (at);
+CREATE INDEX inbox_received ON inbox (received_at);
+CREATE INDEX outbox_created ON outbox (created_at);
+CREATE INDEX ledger_at ON ledger (at);
+CREATE INDEX invitations_sent ON invitations (sent_at);
+"#,
 ];
 
 /// The latest schema version this build knows.

@@ -14,7 +14,8 @@
 //!   a reminder goes only if its own invitation went out and is unanswered.
 //! - **Replies** ([`FeedbackFlow::on_reply`]): a reply to an SMS or WhatsApp invitation
 //!   becomes a score ([`crate::reply::parse_score`], or a button payload `score:N`);
-//!   anything else gets one polite re-ask; after the survey closed, nothing is scored.
+//!   anything else gets one polite re-ask; after the survey closed, nothing is scored: the
+//!   reply's text is kept as a comment ([`crate::store::SurveyStore::add_comment`]).
 //! - **Follow-up** ([`FollowUp`]): a detractor (NPS 0-6, CSAT 1-2) alerts support by email
 //!   and/or a signed webhook and tags the order and customer in the shop; a promoter can get
 //!   a review request (a marketing message: it needs marketing consent, from the consent
@@ -547,11 +548,19 @@ impl FeedbackFlow {
             return Ok(None);
         }
         if now > inv.closes_at {
+            // Kept as a comment, never a score. Its time is the message's own, so a reply
+            // processed twice is kept once.
+            let text = msg.text.trim();
+            if !text.is_empty() {
+                self.surveys
+                    .add_comment(&inv.id, text, msg.received_at)
+                    .await?;
+            }
             self.note(
                 &inv.order_id,
                 Decision::Skipped,
                 format!(
-                    "reply to survey {} came after it closed; not scored",
+                    "reply to survey {} came after it closed; not scored, kept as a comment",
                     inv.id
                 ),
             )

@@ -1,0 +1,61 @@
+//! A database made by the first schema version is upgraded in place, data kept.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use aftercare::model::{ChannelKind, CustomerId, Invitation, OrderId, ShopId, SurveyKind};
+use aftercare::store::{SurveyComment, SurveyStore};
+use aftercare_sqlite::SqliteStore;
+use chrono::{DateTime, Utc};
+
+fn at() -> DateTime<Utc> {
+    "2026-03-01T10:00:00Z".parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aftercare.db");
+    let inv = Invitation {
+        id: "inv-1".into(),
+        kind: SurveyKind::Nps,
+        shop: Some(ShopId::new("demo.myshopify.com")),
+        order_id: OrderId::new("1"),
+        customer_id: Some(CustomerId::new("c-1")),
+        channel: ChannelKind::Sms,
+        locale: "en".into(),
+        sent_at: at(),
+        closes_at: at() + chrono::Duration::days(14),
+    };
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.save_invitation(&inv).await.unwrap();
+        // Back to what version 1 made: step 2 only adds a table and indexes.
+        sqlx::raw_sql(
+            "DROP TABLE survey_comments;
+             DROP INDEX inbox_received; DROP INDEX outbox_created;
+             DROP INDEX ledger_at; DROP INDEX invitations_sent;
+             PRAGMA user_version = 1;",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        store.close().await;
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(version, 2, "step 2 is applied once on open");
+    assert_eq!(store.invitation("inv-1").await.unwrap(), Some(inv));
+    store
+        .add_comment("inv-1", "late reply", at() + chrono::Duration::days(20))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.comments("inv-1").await.unwrap(),
+        vec![SurveyComment::new(
+            at() + chrono::Duration::days(20),
+            "late reply"
+        )]
+    );
+}
