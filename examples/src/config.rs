@@ -1485,7 +1485,13 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     }
     // Tracking.
     if let Some(tracking) = &p.tracking {
-        check_channels(p, &configured, &tracking.channels, "tracking.channels", report);
+        check_channels(
+            p,
+            &configured,
+            &tracking.channels,
+            "tracking.channels",
+            report,
+        );
         if let Some(q) = &tracking.quiet_hours {
             for (k, v) in [("start", &q.start), ("end", &q.end)] {
                 if parse_hhmm(v).is_none() {

@@ -511,21 +511,21 @@ async fn serve<S: Store + 'static>(
     }
 
     let links = TokenSigner::new(cfg.shopify.tracking_link_key.resolve()?, "tracking");
-    let mut page = TrackingPage::new(
-        shop.clone(),
-        links,
-        text.clone(),
-        clock.clone(),
-    )
-    .content(cfg.content.clone())
-    .default_locale(cfg.tracking.default_locale.clone());
+    let mut page = TrackingPage::new(shop.clone(), links, text.clone(), clock.clone())
+        .content(cfg.content.clone())
+        .default_locale(cfg.tracking.default_locale.clone());
     if let Some(s) = &cfg.tracking.support_url {
         page = page.support_url(s.clone());
     }
     let mut app = routes.into_router().merge(page.into_router()).merge(extra);
     if let Some(f) = follow_up {
-        let survey_page = SurveyPage::new(store.clone(), survey_tokens(&cfg)?, text.clone(), clock.clone())
-            .on_answer(f);
+        let survey_page = SurveyPage::new(
+            store.clone(),
+            survey_tokens(&cfg)?,
+            text.clone(),
+            clock.clone(),
+        )
+        .on_answer(f);
         app = app.merge(survey_page.into_router());
         if let Some(d) = &cfg.dashboard {
             let dashboard = Dashboard::new(

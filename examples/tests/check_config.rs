@@ -397,6 +397,9 @@ fn the_feedback_binary_checks_the_same_file() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains(":19:8: survey.kind: expected `nps` or `csat`, found `ces`"), "{e}");
+    assert!(
+        e.contains(":19:8: survey.kind: expected `nps` or `csat`, found `ces`"),
+        "{e}"
+    );
     assert!(e.contains("1 problem"), "{e}");
 }

@@ -273,7 +273,11 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
     })
     .await;
     let calls = twilio.received_requests().await.unwrap();
-    assert_eq!(calls.len(), 1, "one Twilio call: the survey, no tracking message");
+    assert_eq!(
+        calls.len(),
+        1,
+        "one Twilio call: the survey, no tracking message"
+    );
     assert_eq!(form_field(&calls[0].body, "To"), CUSTOMER_PHONE);
     let text = form_field(&calls[0].body, "Body");
     assert!(
@@ -293,7 +297,10 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
         .await
         .unwrap();
     assert_eq!(page.status().as_u16(), 200);
-    assert!(store.response(INVITATION).await.unwrap().is_none(), "a GET records nothing");
+    assert!(
+        store.response(INVITATION).await.unwrap().is_none(),
+        "a GET records nothing"
+    );
 
     // The customer answers `2` by SMS: Twilio posts it, signed for the public URL.
     let form = format!(
@@ -335,8 +342,10 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
     wait_until("the tags", || async { tags_calls().await.len() >= 2 }).await;
     let tags = tags_calls().await;
     assert!(
-        tags.iter().any(|b| b["variables"]["id"] == "gid://shopify/Order/820982911946154508"
-            && b["variables"]["tags"] == json!(["unhappy-customer"])),
+        tags.iter().any(
+            |b| b["variables"]["id"] == "gid://shopify/Order/820982911946154508"
+                && b["variables"]["tags"] == json!(["unhappy-customer"])
+        ),
         "{tags:?}"
     );
     assert!(
@@ -370,7 +379,9 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
 
     // The dashboard is served, behind its key.
     let r = http
-        .get(format!("http://{addr}/dashboard/report.json?key=dashboard-key"))
+        .get(format!(
+            "http://{addr}/dashboard/report.json?key=dashboard-key"
+        ))
         .send()
         .await
         .unwrap();
@@ -391,12 +402,19 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("Invitations sent: 1   answers: 1"),
         "{stdout}"
     );
-    assert!(stdout.contains("NPS distribution: 0:0 1:0 2:1 "), "{stdout}");
+    assert!(
+        stdout.contains("NPS distribution: 0:0 1:0 2:1 "),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]
@@ -404,7 +422,12 @@ async fn run_without_a_survey_section_says_what_to_add() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("aftercare.db");
     let cfg = dir.path().join("shop.toml");
-    let text = config("http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9", &db);
+    let text = config(
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        &db,
+    );
     let cut = text.find("[survey]").unwrap();
     std::fs::write(&cfg, &text[..cut]).unwrap();
     let out = Command::new(BIN)

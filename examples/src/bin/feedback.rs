@@ -97,12 +97,8 @@ async fn main() -> ExitCode {
                 .await
             }
             (Some(db), None) => {
-                aftercare_examples::feedback::report_command(
-                    &db,
-                    csv.as_deref(),
-                    json.as_deref(),
-                )
-                .await
+                aftercare_examples::feedback::report_command(&db, csv.as_deref(), json.as_deref())
+                    .await
             }
             (None, None) => Err("give --db or --config".into()),
         },
