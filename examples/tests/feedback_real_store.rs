@@ -172,7 +172,12 @@ key = {{ value = "dashboard-key" }}
 
 /// Starts `feedback run --config` and returns the child and the address it listens on.
 fn spawn_run(cfg: &Path) -> (KillOnDrop, String) {
-    let mut child = Command::new(BIN)
+    spawn(BIN, "feedback", cfg)
+}
+
+/// Starts `{bin} run --config` and returns the child and the address it listens on.
+fn spawn(bin: &str, program: &str, cfg: &Path) -> (KillOnDrop, String) {
+    let mut child = Command::new(bin)
         .args(["run", "--config"])
         .arg(cfg)
         .stdout(Stdio::piped())
@@ -191,7 +196,7 @@ fn spawn_run(cfg: &Path) -> (KillOnDrop, String) {
     let line = rx
         .recv_timeout(BOUND)
         .expect("the server announces its address");
-    assert!(line.starts_with("feedback: serving"), "{line}");
+    assert!(line.starts_with(&format!("{program}: serving")), "{line}");
     assert!(line.contains("surveys at /s/{token}"), "{line}");
     let addr = line
         .split("http://")
@@ -415,6 +420,40 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
         stdout.contains("NPS distribution: 0:0 1:0 2:1 "),
         "{stdout}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_links_run_serves_surveys_too_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    let unused = "http://127.0.0.1:9";
+    std::fs::write(&cfg, config(unused, unused, unused, &db)).unwrap();
+    let (_child, addr) = spawn(env!("CARGO_BIN_EXE_tracking-links"), "tracking-links", &cfg);
+    let http = reqwest::Client::new();
+    // The survey page refuses a forged token; the dashboard opens with its key only.
+    let r = http
+        .get(format!("http://{addr}/s/not-a-token"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    // The survey page's own answer (a page saying the link is invalid), not an unknown route.
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("<html"),
+        "the survey route is served: {page:?}"
+    );
+    let r = http
+        .get(format!(
+            "http://{addr}/dashboard/report.json?key=dashboard-key"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["responses"], 0, "{report}");
 }
 
 #[tokio::test]
