@@ -583,3 +583,54 @@ async fn serve<S: Store + 'static>(
     server.await??;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const BASE: &str = r#"[shopify]
+shop = "demo.myshopify.com"
+access_token = { value = "a" }
+client_secrets = [{ value = "s" }]
+tracking_link_key = { value = "k" }
+
+[server]
+public_url = "https://shop.example/aftercare"
+
+[tracking]
+channels = ["sms", "email"]
+default_locale = "tr"
+"#;
+
+    #[test]
+    fn no_survey_section_no_settings() {
+        let cfg: TrackingLinksConfig = toml::from_str(BASE).unwrap();
+        assert!(survey_settings(&cfg).is_none());
+        let f = follow_up_settings(&cfg);
+        assert!(f.support_email.is_none() && f.webhook_url.is_none() && f.detractor_tag.is_none());
+    }
+
+    #[test]
+    fn survey_settings_mirror_the_section() {
+        let text = format!(
+            "{BASE}\n[survey]\nkind = \"csat\"\ndays_after_delivery = 0\nreminder_days = 0\nopen_days = 7\n\n[follow_up]\ndetractor_tag = \"unhappy\"\nhelpdesk_webhook_url = \"https://h.example/x\"\n"
+        );
+        let cfg: TrackingLinksConfig = toml::from_str(&text).unwrap();
+        let s = survey_settings(&cfg).unwrap();
+        assert_eq!(s.kind, aftercare::model::SurveyKind::Csat);
+        assert_eq!(s.days_after_delivery, 0);
+        assert_eq!(s.days_after_shipping, 14);
+        assert_eq!(s.reminder_after_days, None, "0 is no reminder");
+        assert_eq!(s.open_days, 7);
+        assert_eq!(s.cooldown_days, 90);
+        // Channels and locale from [tracking], links from the public URL.
+        assert_eq!(s.channels, vec![ChannelKind::Sms, ChannelKind::Email]);
+        assert_eq!(s.default_locale, "tr");
+        assert_eq!(s.public_url, "https://shop.example/aftercare");
+        let f = follow_up_settings(&cfg);
+        assert_eq!(f.detractor_tag.as_deref(), Some("unhappy"));
+        assert_eq!(f.webhook_url.as_deref(), Some("https://h.example/x"));
+        assert_eq!(f.support_email, None);
+    }
+}
