@@ -1,5 +1,6 @@
-//! The real-store configuration of `tracking-links` (`run --config`, `backfill`): one TOML
-//! file, its JSON Schema at `schemas/tracking-links-config.json`, and
+//! The real-store configuration of `tracking-links` (`run --config`, `backfill`) and
+//! `feedback` (`run --config`, `report --config`; surveys with `[survey]`, `[follow_up]`,
+//! `[dashboard]`): one TOML file, its JSON Schema at `schemas/tracking-links-config.json`, and
 //! [`check`] — every mistake in a file, each with its line and column.
 //!
 //! Secrets are [`SecretRef`]s: `{ env = "NAME" }` (the variable holding it) or
