@@ -56,7 +56,7 @@ pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// Reads and checks a file, printing every problem as `file:line:column: path: message`.
-fn load(file: &Path) -> Result<TrackingLinksConfig, ExitCode> {
+pub fn load(file: &Path) -> Result<TrackingLinksConfig, ExitCode> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {

@@ -1,5 +1,6 @@
-//! The real-store configuration of `tracking-links` (`run --config`, `backfill`): one TOML
-//! file, its JSON Schema at `schemas/tracking-links-config.json`, and
+//! The real-store configuration of `tracking-links` (`run --config`, `backfill`) and
+//! `feedback` (`run --config`, `report --config`; surveys with `[survey]`, `[follow_up]`,
+//! `[dashboard]`): one TOML file, its JSON Schema at `schemas/tracking-links-config.json`, and
 //! [`check`] — every mistake in a file, each with its line and column.
 //!
 //! Secrets are [`SecretRef`]s: `{ env = "NAME" }` (the variable holding it) or
@@ -25,7 +26,7 @@ use std::ops::Range;
 use aftercare::config::{SecretRef, StorageConfig};
 use aftercare::content::ContentMap;
 use aftercare::flows::tracking::Milestone;
-use aftercare::model::ChannelKind;
+use aftercare::model::{ChannelKind, SurveyKind};
 use chrono::NaiveTime;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,16 @@ pub struct TrackingLinksConfig {
     /// Sending rates per channel.
     #[serde(default)]
     pub rate_limits: RateLimitsConfig,
+    /// Surveys after delivery (NPS or CSAT); left out, no survey is sent.
+    #[serde(default)]
+    pub survey: Option<SurveyConfig>,
+    /// What is done with answers: alerts and tags for detractors, review requests for
+    /// promoters (needs `[survey]`).
+    #[serde(default)]
+    pub follow_up: Option<FollowUpConfig>,
+    /// The scores dashboard at `/dashboard` (needs `[survey]`).
+    #[serde(default)]
+    pub dashboard: Option<DashboardConfig>,
 }
 
 /// The Shopify store and app.
@@ -285,6 +296,114 @@ pub struct RateLimitsConfig {
     /// Emails per second.
     #[serde(default)]
     pub email_per_second: Option<f64>,
+}
+
+/// What a survey asks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyKindConfig {
+    /// Net Promoter Score: how likely to recommend, 0 to 10.
+    #[default]
+    Nps,
+    /// Customer satisfaction, 1 to 5.
+    Csat,
+}
+
+impl From<SurveyKindConfig> for SurveyKind {
+    fn from(k: SurveyKindConfig) -> Self {
+        match k {
+            SurveyKindConfig::Nps => SurveyKind::Nps,
+            SurveyKindConfig::Csat => SurveyKind::Csat,
+        }
+    }
+}
+
+/// Surveys after delivery (mirrors the sdk's `SurveySettings`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyConfig {
+    /// What is asked: `nps` (0 to 10) or `csat` (1 to 5).
+    #[serde(default)]
+    pub kind: SurveyKindConfig,
+    /// Days after delivery to ask (0: as soon as the parcel is delivered).
+    #[serde(default = "default_after_delivery")]
+    pub days_after_delivery: u32,
+    /// Days after shipping to ask when no delivery is ever reported.
+    #[serde(default = "default_after_shipping")]
+    pub days_after_shipping: u32,
+    /// Days after the invitation for the one reminder; 0 for no reminder.
+    #[serde(default = "default_reminder")]
+    pub reminder_days: u32,
+    /// Days the survey stays open after it is sent.
+    #[serde(default = "default_open")]
+    pub open_days: u32,
+    /// Days after a survey before the same customer is asked again.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_days: u32,
+    /// Days an unhappy (detractor) answer counts as an open complaint, holding back other
+    /// surveys to the customer.
+    #[serde(default = "default_complaint")]
+    pub complaint_days: u32,
+    /// Channel preference order for surveys; `[tracking] channels` when left out. Every
+    /// channel listed must be configured.
+    #[serde(default)]
+    pub channels: Option<Vec<ChannelKind>>,
+    /// Signs survey links (`/s/{token}`); `shopify.tracking_link_key` when left out (links
+    /// are bound to their purpose, so one key serves both).
+    #[serde(default)]
+    pub link_key: Option<SecretRef>,
+}
+
+fn default_after_delivery() -> u32 {
+    3
+}
+fn default_after_shipping() -> u32 {
+    14
+}
+fn default_reminder() -> u32 {
+    3
+}
+fn default_open() -> u32 {
+    14
+}
+fn default_cooldown() -> u32 {
+    90
+}
+fn default_complaint() -> u32 {
+    30
+}
+
+/// What is done with answers (mirrors the sdk's `FollowUpSettings`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpConfig {
+    /// Support's email address, alerted of each unhappy answer (needs `[smtp]`).
+    #[serde(default)]
+    pub support_email: Option<String>,
+    /// A helpdesk's webhook URL, sent a signed (Standard Webhooks) alert of each unhappy
+    /// answer.
+    #[serde(default)]
+    pub helpdesk_webhook_url: Option<String>,
+    /// The helpdesk webhook's signing secret (`whsec_...`), with `helpdesk_webhook_url`.
+    #[serde(default)]
+    pub helpdesk_webhook_secret: Option<SecretRef>,
+    /// Tag added in the shop to an unhappy customer's order and customer record.
+    #[serde(default)]
+    pub detractor_tag: Option<String>,
+    /// A review page offered to happy customers who gave marketing consent.
+    #[serde(default)]
+    pub review_url: Option<String>,
+    /// The language of support's alerts; English when left out.
+    #[serde(default)]
+    pub support_locale: Option<String>,
+}
+
+/// The scores dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardConfig {
+    /// The key that opens it (`/dashboard?key=...`): any long random string.
+    pub key: SecretRef,
 }
 
 /// Parses `HH:MM`.
@@ -960,6 +1079,9 @@ struct Parts {
     tracking: Option<TrackingConfig>,
     content: Option<ContentMap>,
     rate_limits: Option<RateLimitsConfig>,
+    survey: Result<Option<SurveyConfig>, ()>,
+    follow_up: Result<Option<FollowUpConfig>, ()>,
+    dashboard: Result<Option<DashboardConfig>, ()>,
 }
 
 fn section<T: serde::de::DeserializeOwned>(t: &toml::Table, key: &str) -> Result<Option<T>, ()> {
@@ -984,6 +1106,9 @@ impl Parts {
             tracking: or_default(section(t, "tracking")),
             content: or_default(section(t, "content")),
             rate_limits: or_default(section(t, "rate_limits")),
+            survey: section(t, "survey"),
+            follow_up: section(t, "follow_up"),
+            dashboard: section(t, "dashboard"),
         }
     }
 }
@@ -1032,6 +1157,174 @@ fn semantic_shopify(shopify: &ShopifyConfig, report: &mut dyn FnMut(&str, String
         && let Err(e) = http_url(u)
     {
         report("shopify.api_base_url", e);
+    }
+}
+
+/// Each channel of a preference order (`tracking.channels`, `survey.channels`) must be
+/// configured.
+fn check_channels(
+    p: &Parts,
+    configured: &[(ChannelKind, &str)],
+    channels: &[ChannelKind],
+    path: &str,
+    report: &mut dyn FnMut(&str, String),
+) {
+    if channels.is_empty() {
+        report(path, "no channel to send on; list at least one".into());
+    }
+    for (i, ch) in channels.iter().enumerate() {
+        // A broken channel section was reported already; it may be meant to carry this one.
+        let broken = match ch {
+            ChannelKind::Email => p.smtp.is_err(),
+            ChannelKind::Sms => p.twilio.is_err(),
+            ChannelKind::Whatsapp => p.twilio.is_err() || p.whatsapp_cloud.is_err(),
+            _ => false,
+        };
+        if !broken && !configured.iter().any(|(c, _)| c == ch) {
+            let section = match ch {
+                ChannelKind::Email => "[smtp]",
+                ChannelKind::Sms => "[twilio] with `channels` including \"sms\"",
+                ChannelKind::Whatsapp => {
+                    "[whatsapp_cloud], or [twilio] with `channels` including \"whatsapp\""
+                }
+                _ => "a channel section",
+            };
+            report(
+                &format!("{path}[{i}]"),
+                format!(
+                    "{ch} is in the preference order but not configured; add {section}, or remove it from the list"
+                ),
+            );
+        }
+    }
+}
+
+/// `[survey]`, `[follow_up]` and `[dashboard]`.
+fn semantic_feedback(
+    p: &Parts,
+    configured: &[(ChannelKind, &str)],
+    report: &mut dyn FnMut(&str, String),
+) {
+    let survey = match &p.survey {
+        Ok(s) => s.as_ref(),
+        // Broken: reported already; the sections that need it are checked on their own.
+        Err(()) => None,
+    };
+    if let Some(s) = survey {
+        if let Some(channels) = &s.channels {
+            check_channels(p, configured, channels, "survey.channels", report);
+        }
+        if s.open_days == 0 {
+            report(
+                "survey.open_days",
+                "a survey open for 0 days could never be answered".into(),
+            );
+        } else if s.reminder_days >= s.open_days {
+            report(
+                "survey.reminder_days",
+                format!(
+                    "the reminder would come after the survey closes ({} days open); make it fewer days than `open_days`, or 0 for no reminder",
+                    s.open_days
+                ),
+            );
+        }
+        if s.days_after_shipping < s.days_after_delivery {
+            report(
+                "survey.days_after_shipping",
+                format!(
+                    "the fallback after shipping ({} days) would come before the survey after delivery ({} days); make it at least as many days",
+                    s.days_after_shipping, s.days_after_delivery
+                ),
+            );
+        }
+        if let Some(k) = &s.link_key {
+            secret_ok(k, "survey.link_key", report);
+        }
+    }
+    let needs_survey = p.survey.as_ref().is_ok_and(Option::is_none);
+    if let Ok(Some(f)) = &p.follow_up {
+        if needs_survey {
+            report(
+                "follow_up",
+                "follow-ups act on survey answers; add a [survey] section, or remove this one"
+                    .into(),
+            );
+        }
+        if let Some(e) = &f.support_email {
+            if !is_mailbox(e) {
+                report(
+                    "follow_up.support_email",
+                    format!("`{e}` is not an email address"),
+                );
+            } else if p.smtp.as_ref().is_ok_and(Option::is_none) {
+                report(
+                    "follow_up.support_email",
+                    "support is alerted by email: add an [smtp] section, or remove this".into(),
+                );
+            }
+        }
+        match (&f.helpdesk_webhook_url, &f.helpdesk_webhook_secret) {
+            (Some(u), secret) => {
+                if let Err(e) = http_url(u) {
+                    report("follow_up.helpdesk_webhook_url", e);
+                }
+                match secret {
+                    None => report(
+                        "follow_up.helpdesk_webhook_url",
+                        "the helpdesk webhook needs `helpdesk_webhook_secret` (the `whsec_...` secret the helpdesk verifies with)".into(),
+                    ),
+                    Some(r) => {
+                        let mut ok = true;
+                        secret_ok(r, "follow_up.helpdesk_webhook_secret", &mut |path, m| {
+                            ok = false;
+                            report(path, m);
+                        });
+                        if ok
+                            && let Ok(v) = r.resolve()
+                            && std::str::from_utf8(v.expose()).map_or(true, |t| {
+                                !t.starts_with("whsec_")
+                                    || aftercare::webhook::Secret::from_standard_webhooks(t)
+                                        .is_err()
+                            })
+                        {
+                            // Never echo the secret itself.
+                            report(
+                                "follow_up.helpdesk_webhook_secret",
+                                "not a Standard Webhooks secret: it must be `whsec_` followed by base64".into(),
+                            );
+                        }
+                    }
+                }
+            }
+            (None, Some(_)) => report(
+                "follow_up.helpdesk_webhook_secret",
+                "a webhook secret without `helpdesk_webhook_url` is not used; add the URL or remove this".into(),
+            ),
+            (None, None) => {}
+        }
+        if let Some(t) = &f.detractor_tag
+            && (t.trim().is_empty() || t.contains(','))
+        {
+            report(
+                "follow_up.detractor_tag",
+                format!("`{t}` is not one tag (not empty, no commas)"),
+            );
+        }
+        if let Some(u) = &f.review_url
+            && let Err(e) = http_url(u)
+        {
+            report("follow_up.review_url", e);
+        }
+    }
+    if let Ok(Some(d)) = &p.dashboard {
+        if needs_survey {
+            report(
+                "dashboard",
+                "the dashboard shows survey scores; add a [survey] section, or remove this one"
+                    .into(),
+            );
+        }
+        secret_ok(&d.key, "dashboard.key", report);
     }
 }
 
@@ -1193,37 +1486,13 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     }
     // Tracking.
     if let Some(tracking) = &p.tracking {
-        if tracking.channels.is_empty() {
-            report(
-                "tracking.channels",
-                "no channel to send on; list at least one".into(),
-            );
-        }
-        for (i, ch) in tracking.channels.iter().enumerate() {
-            // A broken channel section was reported already; it may be meant to carry this one.
-            let broken = match ch {
-                ChannelKind::Email => p.smtp.is_err(),
-                ChannelKind::Sms => p.twilio.is_err(),
-                ChannelKind::Whatsapp => p.twilio.is_err() || p.whatsapp_cloud.is_err(),
-                _ => false,
-            };
-            if !broken && !configured.iter().any(|(c, _)| c == ch) {
-                let section = match ch {
-                    ChannelKind::Email => "[smtp]",
-                    ChannelKind::Sms => "[twilio] with `channels` including \"sms\"",
-                    ChannelKind::Whatsapp => {
-                        "[whatsapp_cloud], or [twilio] with `channels` including \"whatsapp\""
-                    }
-                    _ => "a channel section",
-                };
-                report(
-                    &format!("tracking.channels[{i}]"),
-                    format!(
-                        "{ch} is in the preference order but not configured; add {section}, or remove it from the list"
-                    ),
-                );
-            }
-        }
+        check_channels(
+            p,
+            &configured,
+            &tracking.channels,
+            "tracking.channels",
+            report,
+        );
         if let Some(q) = &tracking.quiet_hours {
             for (k, v) in [("start", &q.start), ("end", &q.end)] {
                 if parse_hhmm(v).is_none() {
@@ -1266,6 +1535,7 @@ fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
             report(&format!("content[{i}].url"), m);
         }
     }
+    semantic_feedback(p, &configured, report);
     // Rate limits.
     let Some(rates) = &p.rate_limits else {
         return;

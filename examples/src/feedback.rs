@@ -227,12 +227,20 @@ fn say(line: &str) {
 }
 
 /// The report over the whole store, for the dashboard.
-struct StoreReport(SqliteStore);
+pub struct StoreReport<S>(pub Arc<S>);
 
 #[async_trait]
-impl ReportSource for StoreReport {
+impl<S> ReportSource for StoreReport<S>
+where
+    S: SurveyStore + SnapshotStore + Outbox + Send + Sync + 'static,
+{
     async fn report(&self) -> Result<Report, aftercare::Error> {
-        load_report(&self.0, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await
+        load_report(
+            self.0.as_ref(),
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+        )
+        .await
     }
 }
 
@@ -438,7 +446,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         )
         .merge(
             Dashboard::new(
-                Arc::new(StoreReport(store.clone())),
+                Arc::new(StoreReport(shared.clone())),
                 text.clone(),
                 Secret::from(DEMO_DASHBOARD_KEY),
                 "en",
@@ -731,8 +739,35 @@ pub async fn report_command(
     let store = SqliteStore::open(db).await?;
     let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await;
     store.close().await;
-    let report = report?;
-    print!("{}", report_table(&report));
+    write_report(&report?, csv, json)
+}
+
+/// `report --config FILE`: the report from the store the real-store configuration names
+/// (SQLite or PostgreSQL).
+pub async fn report_from_config(
+    cfg: &crate::config::TrackingLinksConfig,
+    csv: Option<&Path>,
+    json: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use crate::real::StoreHandle;
+    let (from, to) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    let report = crate::real::with_store(cfg, |h| async move {
+        Ok(match h {
+            StoreHandle::Sqlite(s) => load_report(s.as_ref(), from, to).await?,
+            StoreHandle::Postgres(s) => load_report(s.as_ref(), from, to).await?,
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    write_report(&report, csv, json)
+}
+
+fn write_report(
+    report: &Report,
+    csv: Option<&Path>,
+    json: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    print!("{}", report_table(report));
     if let Some(p) = csv {
         std::fs::write(p, report.to_csv())
             .map_err(|e| format!("could not write {}: {e}", p.display()))?;

@@ -5,6 +5,12 @@
 //! (STOP...) in a chain, the inbox processor and the dispatcher (consent, superseded
 //! milestones, quiet hours, rate limits) and the tracking page — served until Ctrl-C.
 //!
+//! With a `[survey]` section the same stack also asks customers how it went: the feedback
+//! flow runs in the chain after tracking, the survey policy on the dispatcher, replies that
+//! are not keywords are scored, answers are followed up (`[follow_up]`: support email,
+//! signed helpdesk webhook, tags in Shopify, review requests), and the survey page
+//! (`/s/{token}`) and, with `[dashboard]`, the dashboard (`/dashboard`) are served.
+//!
 //! Routes: `POST /webhooks/shopify`; `POST /webhooks/twilio` (incoming SMS/WhatsApp through
 //! Twilio, signature checked against `{public_url}/webhooks/twilio`; only without an API
 //! key, as Twilio signs with the Auth Token); `GET`/`POST /webhooks/whatsapp` (Cloud API
@@ -18,12 +24,17 @@ use aftercare::clock::{Clock, SystemClock};
 use aftercare::config::StorageConfig;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
+use aftercare::flows::feedback::{
+    FeedbackFlow, FollowUp, FollowUpSettings, SurveyPolicy, SurveySettings,
+};
 use aftercare::flows::privacy::PrivacyHandler;
-use aftercare::flows::replies::{ReplyConfig, ReplyHandler};
+use aftercare::flows::replies::{ReplyAction, ReplyConfig, ReplyHandler};
 use aftercare::flows::tracking::{
     FlowStore, QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings,
 };
 use aftercare::http::WebhookRoutes;
+use aftercare::http::dashboard::Dashboard;
+use aftercare::http::survey::SurveyPage;
 use aftercare::http::tracking::TrackingPage;
 use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
 use aftercare::l10n::Catalogs;
@@ -73,6 +84,49 @@ pub fn tracking_settings(cfg: &TrackingLinksConfig) -> TrackingSettings {
     s.whatsapp_template_prefix
         .clone_from(&t.whatsapp_template_prefix);
     s
+}
+
+/// The feedback flow's settings, when the configuration has a `[survey]` section.
+pub fn survey_settings(cfg: &TrackingLinksConfig) -> Option<SurveySettings> {
+    let c = cfg.survey.as_ref()?;
+    let mut s = SurveySettings::default();
+    s.kind = c.kind.into();
+    s.days_after_delivery = c.days_after_delivery;
+    s.days_after_shipping = c.days_after_shipping;
+    s.reminder_after_days = (c.reminder_days > 0).then_some(c.reminder_days);
+    s.open_days = c.open_days;
+    s.cooldown_days = c.cooldown_days;
+    s.complaint_days = c.complaint_days;
+    s.channels = c
+        .channels
+        .clone()
+        .unwrap_or_else(|| cfg.tracking.channels.clone());
+    s.default_locale.clone_from(&cfg.tracking.default_locale);
+    s.public_url.clone_from(&cfg.server.public_url);
+    Some(s)
+}
+
+/// The follow-ups' settings (none of them set without `[follow_up]`).
+pub fn follow_up_settings(cfg: &TrackingLinksConfig) -> FollowUpSettings {
+    let mut s = FollowUpSettings::default();
+    if let Some(f) = &cfg.follow_up {
+        s.support_email.clone_from(&f.support_email);
+        s.webhook_url.clone_from(&f.helpdesk_webhook_url);
+        s.detractor_tag.clone_from(&f.detractor_tag);
+        s.review_url.clone_from(&f.review_url);
+        s.support_locale.clone_from(&f.support_locale);
+    }
+    s
+}
+
+/// The key signing survey links: `survey.link_key`, else the tracking-link key (tokens are
+/// bound to their purpose).
+pub fn survey_tokens(cfg: &TrackingLinksConfig) -> Result<TokenSigner, BoxError> {
+    let key = match cfg.survey.as_ref().and_then(|s| s.link_key.as_ref()) {
+        Some(k) => k.resolve()?,
+        None => cfg.shopify.tracking_link_key.resolve()?,
+    };
+    Ok(TokenSigner::new(key, "survey"))
 }
 
 /// The shop's name as customers know it.
@@ -227,8 +281,9 @@ fn add_channels(
 
 /// Replies from customers (STOP, START, HELP... in SMS and WhatsApp webhooks) handed to the
 /// sdk's [`ReplyHandler`]: an opt-out is recorded in the consent store, which the tracking
-/// flow and the dispatcher consult, and confirmed.
-struct Replies(ReplyHandler);
+/// flow and the dispatcher consult, and confirmed. A reply that is no keyword goes to the
+/// feedback flow, when surveys run, as a possible answer.
+struct Replies(ReplyHandler, Option<Arc<FeedbackFlow>>);
 
 #[async_trait::async_trait]
 impl EventHandler for Replies {
@@ -246,7 +301,12 @@ impl EventHandler for Replies {
             _ => Vec::new(),
         };
         for m in &messages {
-            self.0.handle(m, None).await?;
+            let action = self.0.handle(m, None).await?;
+            if action == ReplyAction::NotAKeyword
+                && let Some(feedback) = &self.1
+            {
+                feedback.on_reply(m).await?;
+            }
         }
         Ok(())
     }
@@ -295,17 +355,27 @@ pub async fn run(
     cfg: TrackingLinksConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BoxError> {
+    run_as("tracking-links", cfg, shutdown).await
+}
+
+/// [`run`], naming `program` in what it prints.
+pub async fn run_as(
+    program: &'static str,
+    cfg: TrackingLinksConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BoxError> {
     let cfg = Arc::new(cfg);
     with_store(&cfg.clone(), move |store| async move {
         match store {
-            StoreHandle::Sqlite(s) => serve(cfg, s, shutdown).await,
-            StoreHandle::Postgres(s) => serve(cfg, s, shutdown).await,
+            StoreHandle::Sqlite(s) => serve(program, cfg, s, shutdown).await,
+            StoreHandle::Postgres(s) => serve(program, cfg, s, shutdown).await,
         }
     })
     .await
 }
 
 async fn serve<S: Store + 'static>(
+    program: &'static str,
     cfg: Arc<TrackingLinksConfig>,
     store: Arc<S>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -335,17 +405,53 @@ async fn serve<S: Store + 'static>(
     replies
         .default_locale
         .clone_from(&cfg.tracking.default_locale);
-    let replies = Replies(ReplyHandler::new(
-        store.clone(),
-        store.clone(),
-        Arc::new(Localizer::new()),
-        clock.clone(),
-        replies,
-    ));
-    let handler = Chain::new()
+    let text = Arc::new(Catalogs::new(shop_name(&cfg)));
+    let survey = survey_settings(&cfg);
+    let mut feedback: Option<Arc<FeedbackFlow>> = None;
+    let mut follow_up: Option<Arc<FollowUp>> = None;
+    if let Some(settings) = &survey {
+        // The Shopify client writes tags back and reads customers' marketing consent.
+        let f = Arc::new(
+            FollowUp::new(
+                store.clone(),
+                shop.clone(),
+                text.clone(),
+                clock.clone(),
+                follow_up_settings(&cfg),
+            )
+            .customers(shop.clone()),
+        );
+        feedback = Some(Arc::new(
+            FeedbackFlow::new(
+                shop.clone(),
+                shop.clone(),
+                store.clone(),
+                text.clone(),
+                survey_tokens(&cfg)?,
+                clock.clone(),
+                settings.clone(),
+            )
+            .follow_up(f.clone()),
+        ));
+        follow_up = Some(f);
+    }
+    let replies = Replies(
+        ReplyHandler::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(Localizer::new()),
+            clock.clone(),
+            replies,
+        ),
+        feedback.clone(),
+    );
+    let mut handler = Chain::new()
         .then(Arc::new(PrivacyHandler::new(store.clone())))
-        .then(tracking)
-        .then(Arc::new(replies));
+        .then(tracking);
+    if let Some(f) = &feedback {
+        handler = handler.then(f.clone());
+    }
+    let handler = handler.then(Arc::new(replies));
     let mut processor = InboxProcessor::new(store.clone(), Arc::new(handler), clock.clone())
         .source("shopify", webhooks.clone());
     let mut routes = WebhookRoutes::new(store.clone(), clock.clone()).source("shopify", webhooks);
@@ -386,27 +492,63 @@ async fn serve<S: Store + 'static>(
         })?;
         dispatcher = dispatcher.policy(Arc::new(QuietHoursPolicy::new(start, end, zone)));
     }
-    let dispatcher = add_channels(&cfg, dispatcher, &clock)?;
+    if let Some(settings) = survey {
+        dispatcher = dispatcher.policy(Arc::new(SurveyPolicy::new(store.clone(), settings)));
+    }
+    let mut dispatcher = add_channels(&cfg, dispatcher, &clock)?;
+    if let Some(secret) = cfg
+        .follow_up
+        .as_ref()
+        .filter(|f| f.helpdesk_webhook_url.is_some())
+        .and_then(|f| f.helpdesk_webhook_secret.as_ref())
+    {
+        let secret = secret.resolve()?;
+        let secret = std::str::from_utf8(secret.expose())
+            .ok()
+            .and_then(|t| Secret::from_standard_webhooks(t).ok())
+            .ok_or("follow_up.helpdesk_webhook_secret: not a `whsec_` Standard Webhooks secret")?;
+        dispatcher = dispatcher.channel(Arc::new(aftercare_webhook_out::WebhookOut::new(secret)?));
+    }
 
     let links = TokenSigner::new(cfg.shopify.tracking_link_key.resolve()?, "tracking");
-    let mut page = TrackingPage::new(
-        shop.clone(),
-        links,
-        Arc::new(Catalogs::new(shop_name(&cfg))),
-        clock.clone(),
-    )
-    .content(cfg.content.clone())
-    .default_locale(cfg.tracking.default_locale.clone());
+    let mut page = TrackingPage::new(shop.clone(), links, text.clone(), clock.clone())
+        .content(cfg.content.clone())
+        .default_locale(cfg.tracking.default_locale.clone());
     if let Some(s) = &cfg.tracking.support_url {
         page = page.support_url(s.clone());
     }
-    let app = routes.into_router().merge(page.into_router()).merge(extra);
+    let mut app = routes.into_router().merge(page.into_router()).merge(extra);
+    if let Some(f) = follow_up {
+        let survey_page = SurveyPage::new(
+            store.clone(),
+            survey_tokens(&cfg)?,
+            text.clone(),
+            clock.clone(),
+        )
+        .on_answer(f);
+        app = app.merge(survey_page.into_router());
+        if let Some(d) = &cfg.dashboard {
+            let dashboard = Dashboard::new(
+                Arc::new(crate::feedback::StoreReport(store.clone())),
+                text.clone(),
+                d.key.resolve()?,
+                cfg.tracking.default_locale.clone(),
+            );
+            app = app.merge(dashboard.into_router());
+        }
+    }
 
     let listener = tokio::net::TcpListener::bind(&cfg.server.bind).await?;
     let addr = listener.local_addr()?;
     println!(
-        "tracking-links: serving {} on http://{addr} (webhooks at /webhooks/shopify, public URL {})",
-        cfg.shopify.shop, cfg.server.public_url
+        "{program}: serving {} on http://{addr} (webhooks at /webhooks/shopify, public URL {}{})",
+        cfg.shopify.shop,
+        cfg.server.public_url,
+        if cfg.survey.is_some() {
+            ", surveys at /s/{token}"
+        } else {
+            ""
+        }
     );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -434,10 +576,61 @@ async fn serve<S: Store + 'static>(
         tokio::spawn(async move { d.run(Duration::from_millis(500), stop).await })
     };
     shutdown.await;
-    println!("tracking-links: stopping");
+    println!("{program}: stopping");
     let _ = stop_tx.send(true);
     let _ = proc_task.await;
     let _ = disp_task.await;
     server.await??;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const BASE: &str = r#"[shopify]
+shop = "demo.myshopify.com"
+access_token = { value = "a" }
+client_secrets = [{ value = "s" }]
+tracking_link_key = { value = "k" }
+
+[server]
+public_url = "https://shop.example/aftercare"
+
+[tracking]
+channels = ["sms", "email"]
+default_locale = "tr"
+"#;
+
+    #[test]
+    fn no_survey_section_no_settings() {
+        let cfg: TrackingLinksConfig = toml::from_str(BASE).unwrap();
+        assert!(survey_settings(&cfg).is_none());
+        let f = follow_up_settings(&cfg);
+        assert!(f.support_email.is_none() && f.webhook_url.is_none() && f.detractor_tag.is_none());
+    }
+
+    #[test]
+    fn survey_settings_mirror_the_section() {
+        let text = format!(
+            "{BASE}\n[survey]\nkind = \"csat\"\ndays_after_delivery = 0\nreminder_days = 0\nopen_days = 7\n\n[follow_up]\ndetractor_tag = \"unhappy\"\nhelpdesk_webhook_url = \"https://h.example/x\"\n"
+        );
+        let cfg: TrackingLinksConfig = toml::from_str(&text).unwrap();
+        let s = survey_settings(&cfg).unwrap();
+        assert_eq!(s.kind, aftercare::model::SurveyKind::Csat);
+        assert_eq!(s.days_after_delivery, 0);
+        assert_eq!(s.days_after_shipping, 14);
+        assert_eq!(s.reminder_after_days, None, "0 is no reminder");
+        assert_eq!(s.open_days, 7);
+        assert_eq!(s.cooldown_days, 90);
+        // Channels and locale from [tracking], links from the public URL.
+        assert_eq!(s.channels, vec![ChannelKind::Sms, ChannelKind::Email]);
+        assert_eq!(s.default_locale, "tr");
+        assert_eq!(s.public_url, "https://shop.example/aftercare");
+        let f = follow_up_settings(&cfg);
+        assert_eq!(f.detractor_tag.as_deref(), Some("unhappy"));
+        assert_eq!(f.webhook_url.as_deref(), Some("https://h.example/x"));
+        assert_eq!(f.support_email, None);
+    }
 }

@@ -30,6 +30,7 @@ const EXAMPLE_ENV: &[(&str, &str)] = &[
     ("SHOPIFY_CLIENT_SECRET", "shpss_x"),
     ("AFTERCARE_LINK_KEY", "k"),
     ("TWILIO_AUTH_TOKEN", "t"),
+    ("AFTERCARE_DASHBOARD_KEY", "d"),
     ("SMTP_PASSWORD", "p"),
 ];
 
@@ -50,7 +51,7 @@ fn a_missing_variable_is_named() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
     )
     .unwrap();
-    let o = check(&text, &EXAMPLE_ENV[..4]);
+    let o = check(&text, &EXAMPLE_ENV[..5]);
     assert!(!o.status.success());
     let e = stderr(&o);
     // The place of the value that names the variable.
@@ -241,4 +242,164 @@ public_url = "https://shop.example"
     );
     assert!(!e.contains("shpat_0123456789abcdef"), "{e}");
     assert!(!e.contains("shpss_topsecret"), "{e}");
+}
+
+/// A good base for the survey checks: Shopify, the server and SMS through Twilio.
+const BASE: &str = r#"[shopify]
+shop = "shop.myshopify.com"
+access_token = { value = "a" }
+client_secrets = [{ value = "s" }]
+tracking_link_key = { value = "k" }
+
+[server]
+public_url = "https://shop.example/aftercare"
+
+[twilio]
+account_sid = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+auth_token = { value = "x" }
+from = "+14155550100"
+
+[tracking]
+channels = ["sms"]
+"#;
+
+#[test]
+fn survey_sections_pass_when_right() {
+    let text = format!(
+        r#"{BASE}
+[survey]
+kind = "csat"
+days_after_delivery = 0
+channels = ["sms"]
+
+[follow_up]
+helpdesk_webhook_url = "https://helpdesk.example/hook"
+helpdesk_webhook_secret = {{ value = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }}
+detractor_tag = "unhappy"
+
+[dashboard]
+key = {{ value = "dash" }}
+"#
+    );
+    let o = check(&text, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn survey_mistakes_are_each_reported_with_their_place() {
+    // BASE is 16 lines, then a blank line: [survey] is line 18.
+    let text = format!(
+        r#"{BASE}
+[survey]
+kind = "ces"
+days_after_delivery = -1
+reminder_days = 20
+channels = ["email", "sms"]
+colour = "red"
+
+[follow_up]
+support_email = "support.shop.example"
+helpdesk_webhook_url = "https://helpdesk.example/hook"
+helpdesk_webhook_secret = {{ value = "not-a-whsec-secret-value" }}
+detractor_tag = "a,b"
+review_url = "reviews"
+
+[dashboard]
+key = "written-here"
+"#
+    );
+    let o = check(&text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    for expected in [
+        ":19:8: survey.kind: expected `nps` or `csat`, found `ces`",
+        ":20:23: survey.days_after_delivery: -1 is out of range (0 to",
+        ":23:1: survey.colour: unknown field `colour`",
+        ":28:27: follow_up.helpdesk_webhook_secret: not a Standard Webhooks secret",
+        ":29:17: follow_up.detractor_tag: `a,b` is not one tag",
+        ":30:14: follow_up.review_url: `reviews` is not a URL",
+        ":33:7: dashboard.key: a secret is not written in the file as a string",
+        ":26:17: follow_up.support_email: `support.shop.example` is not an email address",
+        "8 problems",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+    // A broken [survey] is not checked for meaning (its reminder, its channels).
+    assert!(!e.contains("survey.reminder_days"), "{e}");
+    // The secrets are never echoed.
+    assert!(!e.contains("not-a-whsec-secret-value"), "{e}");
+    assert!(!e.contains("written-here"), "{e}");
+}
+
+#[test]
+fn survey_meaning_mistakes_are_reported_with_their_place() {
+    let text = format!(
+        r#"{BASE}
+[survey]
+days_after_delivery = 5
+days_after_shipping = 2
+reminder_days = 20
+channels = ["email", "sms"]
+
+[follow_up]
+support_email = "support.shop.example"
+helpdesk_webhook_secret = {{ value = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }}
+"#
+    );
+    let o = check(&text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    for expected in [
+        ":20:23: survey.days_after_shipping: the fallback after shipping (2 days) would come before",
+        ":21:17: survey.reminder_days: the reminder would come after the survey closes (14 days open)",
+        ":22:13: survey.channels[0]: email is in the preference order but not configured; add [smtp]",
+        ":25:17: follow_up.support_email: `support.shop.example` is not an email address",
+        ":26:27: follow_up.helpdesk_webhook_secret: a webhook secret without `helpdesk_webhook_url`",
+        "5 problems",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+}
+
+#[test]
+fn follow_up_and_dashboard_need_a_survey() {
+    let text = format!(
+        r#"{BASE}
+[follow_up]
+detractor_tag = "unhappy"
+
+[dashboard]
+key = {{ value = "dash" }}
+"#
+    );
+    let o = check(&text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains(":18:1: follow_up: follow-ups act on survey answers; add a [survey] section"),
+        "{e}"
+    );
+    assert!(
+        e.contains(":21:1: dashboard: the dashboard shows survey scores; add a [survey] section"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_feedback_binary_checks_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.toml");
+    std::fs::write(&file, format!("{BASE}\n[survey]\nkind = \"ces\"\n")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_feedback"))
+        .arg("--check-config")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains(":19:8: survey.kind: expected `nps` or `csat`, found `ces`"),
+        "{e}"
+    );
+    assert!(e.contains("1 problem"), "{e}");
 }

@@ -4,9 +4,16 @@
 //! feedback                                       # the demo on embedded defaults
 //! feedback --serve                               # ... and keep the pages up until Ctrl-C
 //! feedback report --db aftercare-feedback-demo.db --csv report.csv --json report.json
+//! feedback --check-config shop.toml              # every mistake, with its line
+//! feedback run --config shop.toml                # the real store with [survey], until Ctrl-C
+//! feedback report --config shop.toml --csv report.csv   # the report from its store
 //! ```
+//!
+//! The configuration file is `tracking-links`' (`examples/tracking-links.example.toml`);
+//! `run` needs its `[survey]` section.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -27,15 +34,21 @@ struct Cli {
     /// Keep serving the survey pages and the dashboard after the story, until Ctrl-C.
     #[arg(long)]
     serve: bool,
+    /// Check a configuration file, report every mistake, and exit.
+    #[arg(long, value_name = "FILE")]
+    check_config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print the report from an existing database; optionally export it.
     Report {
-        /// The SQLite file.
+        /// The SQLite file (the demo's).
+        #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+        db: Option<PathBuf>,
+        /// A real-store configuration file: the report from the store it names.
         #[arg(long)]
-        db: PathBuf,
+        config: Option<PathBuf>,
         /// Write the report as CSV here.
         #[arg(long)]
         csv: Option<PathBuf>,
@@ -43,10 +56,17 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Serve a real Shopify store from a configuration file with a `[survey]` section:
+    /// tracking messages, surveys, follow-ups, the survey page and the dashboard, until Ctrl-C.
+    Run {
+        /// The TOML file.
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
@@ -54,10 +74,35 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(file) = &cli.check_config {
+        return aftercare_examples::cli::check_config(file);
+    }
     let result = match cli.command {
-        Some(Command::Report { db, csv, json }) => {
-            aftercare_examples::feedback::report_command(&db, csv.as_deref(), json.as_deref()).await
-        }
+        Some(Command::Report {
+            db,
+            config,
+            csv,
+            json,
+        }) => match (db, config) {
+            (_, Some(config)) => {
+                let cfg = match aftercare_examples::cli::load(&config) {
+                    Ok(c) => c,
+                    Err(code) => return code,
+                };
+                aftercare_examples::feedback::report_from_config(
+                    &cfg,
+                    csv.as_deref(),
+                    json.as_deref(),
+                )
+                .await
+            }
+            (Some(db), None) => {
+                aftercare_examples::feedback::report_command(&db, csv.as_deref(), json.as_deref())
+                    .await
+            }
+            (None, None) => Err("give --db or --config".into()),
+        },
+        Some(Command::Run { config }) => return run(&config).await,
         None => {
             aftercare_examples::feedback::run(aftercare_examples::feedback::DemoOptions {
                 db: cli.db,
@@ -68,10 +113,44 @@ async fn main() -> std::process::ExitCode {
         }
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("feedback: {e}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `run --config FILE`: the real-store stack, which must have a `[survey]` section.
+async fn run(config: &std::path::Path) -> ExitCode {
+    let cfg = match aftercare_examples::cli::load(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if cfg.survey.is_none() {
+        eprintln!(
+            "{}: no [survey] section: add one to ask customers after delivery (see examples/tracking-links.example.toml)",
+            config.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    // Listen for Ctrl-C from now on (the handler is installed on first poll).
+    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+    if let Some(r) = futures::FutureExt::now_or_never(&mut ctrl_c) {
+        if let Err(e) = r {
+            eprintln!("feedback: cannot listen for Ctrl-C: {e}");
+        }
+        return ExitCode::FAILURE;
+    }
+    match aftercare_examples::real::run_as("feedback", cfg, async move {
+        let _ = ctrl_c.await;
+    })
+    .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("feedback: {e}");
+            ExitCode::FAILURE
         }
     }
 }

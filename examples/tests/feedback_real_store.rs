@@ -1,0 +1,481 @@
+//! `feedback run --config`: the real-store stack with `[survey]` and `[follow_up]`, against
+//! wiremock standing in for Shopify's Admin GraphQL API, Twilio's Messages API and a helpdesk
+//! (payloads from the adapters' fixtures, as in `real_store.rs`):
+//!
+//! - a signed `fulfillments/create` webhook of a delivered parcel leads (with
+//!   `days_after_delivery = 0`) to one Twilio call whose body holds the survey link;
+//! - the customer's SMS reply `2` (a signed Twilio inbound form) is recorded as the answer,
+//!   tags the order and the customer in Shopify (`tagsAdd`) and sends a signed Standard
+//!   Webhooks alert to the helpdesk;
+//! - `feedback report --config` reads the answer from the configured store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aftercare::store::{Outbox, OutboxStatus, SurveyStore};
+use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
+use aftercare_shopify::ShopifyWebhooks;
+use aftercare_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const BIN: &str = env!("CARGO_BIN_EXE_feedback");
+const GQL: &str = "/admin/api/2026-10/graphql.json";
+const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const CLIENT_SECRET: &str = "shpss_test_client_secret";
+const HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const CUSTOMER_PHONE: &str = "+905321234567";
+/// The invitation of the fixture's order (`{order}-{kind}`).
+const INVITATION: &str = "820982911946154508-nps";
+/// How long any wait may last before the test fails (never reached when things work).
+const BOUND: Duration = Duration::from_secs(60);
+
+fn fixture(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../adapters/shopify/tests/fixtures")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn cost() -> Value {
+    json!({"cost": {"requestedQueryCost": 10, "actualQueryCost": 10,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}})
+}
+
+/// Kills the child when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The order fixture, under the id asked for.
+struct OrderById(Value);
+
+impl Respond for OrderById {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let mut order = self.0.clone();
+        order["data"]["order"]["id"] = body["variables"]["id"].clone();
+        ResponseTemplate::new(200).set_body_json(order)
+    }
+}
+
+async fn shopify_mock() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareOrder("))
+        .respond_with(OrderById(fixture("gql_order.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareCustomer("))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("gql_customer.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("mutation AftercareTagsAdd("))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"tagsAdd": {"node": null, "userErrors": []}},
+            "extensions": cost()
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn twilio_mock() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+        )))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": "x",
+            "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
+            "error_code": null, "error_message": null, "from": "+14155552345",
+            "num_segments": "1", "sid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "status": "queued",
+            "to": CUSTOMER_PHONE
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn helpdesk_mock() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/aftercare"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn config(shopify: &str, twilio: &str, helpdesk: &str, db: &Path) -> String {
+    format!(
+        r#"[shopify]
+shop = "demo.myshopify.com"
+shop_name = "Demo Coffee"
+api_version = "2026-10"
+access_token = {{ value = "shpat_test_token" }}
+client_secrets = [{{ value = "{CLIENT_SECRET}" }}]
+tracking_link_key = {{ value = "test-link-key" }}
+api_base_url = "{shopify}"
+
+[storage]
+sqlite = {{ path = "{db}" }}
+
+[server]
+bind = "127.0.0.1:0"
+public_url = "https://shop.example/aftercare"
+
+[twilio]
+account_sid = "{ACCOUNT}"
+auth_token = {{ value = "twilio_auth_token" }}
+from = "+14155552345"
+channels = ["sms"]
+api_base_url = "{twilio}"
+
+[tracking]
+# Only the shipping message: the delivery below produces the survey alone.
+milestones = ["shipped"]
+channels = ["sms"]
+
+[survey]
+kind = "nps"
+days_after_delivery = 0
+reminder_days = 0
+channels = ["sms"]
+
+[follow_up]
+helpdesk_webhook_url = "{helpdesk}/hooks/aftercare"
+helpdesk_webhook_secret = {{ value = "{HELPDESK_SECRET}" }}
+detractor_tag = "unhappy-customer"
+
+[dashboard]
+key = {{ value = "dashboard-key" }}
+"#,
+        db = db.display()
+    )
+}
+
+/// Starts `feedback run --config` and returns the child and the address it listens on.
+fn spawn_run(cfg: &Path) -> (KillOnDrop, String) {
+    spawn(BIN, "feedback", cfg)
+}
+
+/// Starts `{bin} run --config` and returns the child and the address it listens on.
+fn spawn(bin: &str, program: &str, cfg: &Path) -> (KillOnDrop, String) {
+    let mut child = Command::new(bin)
+        .args(["run", "--config"])
+        .arg(cfg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(BOUND)
+        .expect("the server announces its address");
+    assert!(line.starts_with(&format!("{program}: serving")), "{line}");
+    assert!(line.contains("surveys at /s/{token}"), "{line}");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+async fn wait_until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !f().await {
+        assert!(start.elapsed() < BOUND, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn form_field(body: &[u8], k: &str) -> String {
+    url::form_urlencoded::parse(body)
+        .into_owned()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
+    let shopify = shopify_mock().await;
+    let twilio = twilio_mock().await;
+    let helpdesk = helpdesk_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    std::fs::write(
+        &cfg,
+        config(&shopify.uri(), &twilio.uri(), &helpdesk.uri(), &db),
+    )
+    .unwrap();
+    let (child, addr) = spawn_run(&cfg);
+    let http = reqwest::Client::new();
+
+    // The carrier reports the parcel delivered, now: Shopify's signed fulfillment webhook.
+    let now = chrono::Utc::now().to_rfc3339();
+    let mut payload = fixture("fulfillments_create.json");
+    payload["shipment_status"] = json!("delivered");
+    payload["status"] = json!("success");
+    payload["created_at"] = json!(now);
+    payload["updated_at"] = json!(now);
+    let body = serde_json::to_vec(&payload).unwrap();
+    let headers = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET)).sign_for_test(
+        "fulfillments/create",
+        "demo.myshopify.com",
+        "b54557e4-0101",
+        &body,
+    );
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/shopify"))
+        .body(body);
+    for (k, v) in headers.iter() {
+        req = req.header(k, v);
+    }
+    assert!(req.send().await.unwrap().status().is_success());
+
+    // The invitation goes out through Twilio, at once (0 days after delivery).
+    let store = SqliteStore::open(&db).await.unwrap();
+    let invite_key = format!("survey:{INVITATION}:after_delivery");
+    wait_until("the survey invitation to be sent", || async {
+        store
+            .outbox_by_key(&invite_key)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.status == OutboxStatus::Sent)
+    })
+    .await;
+    let calls = twilio.received_requests().await.unwrap();
+    assert_eq!(
+        calls.len(),
+        1,
+        "one Twilio call: the survey, no tracking message"
+    );
+    assert_eq!(form_field(&calls[0].body, "To"), CUSTOMER_PHONE);
+    let text = form_field(&calls[0].body, "Body");
+    assert!(
+        text.contains("https://shop.example/aftercare/s/"),
+        "the survey link: {text}"
+    );
+    // The link opens the survey page the stack serves (the token is the link's last part).
+    let token = text
+        .split("https://shop.example/aftercare/s/")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let page = http
+        .get(format!("http://{addr}/s/{token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(
+        store.response(INVITATION).await.unwrap().is_none(),
+        "a GET records nothing"
+    );
+
+    // The customer answers `2` by SMS: Twilio posts it, signed for the public URL.
+    let form = format!(
+        "MessageSid=SMcccccccccccccccccccccccccccccccc&AccountSid={ACCOUNT}&From=%2B905321234567&To=%2B14155552345&Body=2"
+    );
+    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
+        "twilio_auth_token",
+        "https://shop.example/aftercare/webhooks/twilio",
+    );
+    let r = http
+        .post(format!("http://{addr}/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    wait_until("the answer to be recorded", || async {
+        store.response(INVITATION).await.ok().flatten().is_some()
+    })
+    .await;
+    let answer = store.response(INVITATION).await.unwrap().unwrap();
+    assert_eq!(answer.score, 2);
+    assert_eq!(answer.via, "sms_reply");
+
+    // A detractor: the order and the customer are tagged in Shopify...
+    let tags_calls = || async {
+        shopify
+            .received_requests()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains("mutation AftercareTagsAdd("))
+            .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+            .collect::<Vec<_>>()
+    };
+    wait_until("the tags", || async { tags_calls().await.len() >= 2 }).await;
+    let tags = tags_calls().await;
+    assert!(
+        tags.iter().any(
+            |b| b["variables"]["id"] == "gid://shopify/Order/820982911946154508"
+                && b["variables"]["tags"] == json!(["unhappy-customer"])
+        ),
+        "{tags:?}"
+    );
+    assert!(
+        tags.iter()
+            .any(|b| b["variables"]["id"] == "gid://shopify/Customer/115310627314723954"),
+        "{tags:?}"
+    );
+
+    // ...and the helpdesk gets one signed alert.
+    wait_until("the helpdesk alert", || async {
+        !helpdesk.received_requests().await.unwrap().is_empty()
+    })
+    .await;
+    let hooks = helpdesk.received_requests().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    let mut raw = RawHeaders::new();
+    for (k, v) in &hooks[0].headers {
+        raw.insert(k.as_str(), v.as_bytes());
+    }
+    let verifier = Verifier::new(
+        Scheme::StandardWebhooks,
+        Secret::from_standard_webhooks(HELPDESK_SECRET).unwrap(),
+    );
+    verifier
+        .verify(&raw, &hooks[0].body, chrono::Utc::now())
+        .expect("signed with the configured secret");
+    let alert: Value = serde_json::from_slice(&hooks[0].body).unwrap();
+    assert_eq!(alert["type"], "survey.detractor");
+    assert_eq!(alert["data"]["score"], 2);
+    assert_eq!(alert["data"]["order_id"], "820982911946154508");
+
+    // The dashboard is served, behind its key.
+    let r = http
+        .get(format!(
+            "http://{addr}/dashboard/report.json?key=dashboard-key"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = http
+        .get(format!("http://{addr}/dashboard/report.json?key=wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    drop(child);
+    store.close().await;
+
+    // `report --config` reads the configured store.
+    let out = Command::new(BIN)
+        .args(["report", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Invitations sent: 1   answers: 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("NPS distribution: 0:0 1:0 2:1 "),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_links_run_serves_surveys_too_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    let unused = "http://127.0.0.1:9";
+    std::fs::write(&cfg, config(unused, unused, unused, &db)).unwrap();
+    let (_child, addr) = spawn(env!("CARGO_BIN_EXE_tracking-links"), "tracking-links", &cfg);
+    let http = reqwest::Client::new();
+    // The survey page refuses a forged token; the dashboard opens with its key only.
+    let r = http
+        .get(format!("http://{addr}/s/not-a-token"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    // The survey page's own answer (a page saying the link is invalid), not an unknown route.
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("<html"),
+        "the survey route is served: {page:?}"
+    );
+    let r = http
+        .get(format!(
+            "http://{addr}/dashboard/report.json?key=dashboard-key"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["responses"], 0, "{report}");
+}
+
+#[tokio::test]
+async fn run_without_a_survey_section_says_what_to_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    let text = config(
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        &db,
+    );
+    let cut = text.find("[survey]").unwrap();
+    std::fs::write(&cfg, &text[..cut]).unwrap();
+    let out = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("no [survey] section"), "{e}");
+    assert!(!db.exists(), "nothing was started");
+}
