@@ -575,11 +575,22 @@ async fn serve<S: Store + 'static>(
         let stop = stopped();
         tokio::spawn(async move { d.run(Duration::from_millis(500), stop).await })
     };
+    // Personal data older than the retention period (365 days) is erased hourly.
+    let sweeper = aftercare::flows::privacy::RetentionSweeper::new(
+        store.clone(),
+        clock.clone(),
+        aftercare::flows::privacy::RetentionPolicy::default(),
+    );
+    let retention_task = {
+        let stop = stopped();
+        tokio::spawn(async move { sweeper.run(Duration::from_secs(3600), stop).await })
+    };
     shutdown.await;
     println!("{program}: stopping");
     let _ = stop_tx.send(true);
     let _ = proc_task.await;
     let _ = disp_task.await;
+    let _ = retention_task.await;
     server.await??;
     Ok(())
 }

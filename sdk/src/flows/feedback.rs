@@ -544,7 +544,13 @@ impl FeedbackFlow {
             return Ok(None);
         };
         let now = self.clock.now();
-        if self.surveys.response(&inv.id).await?.is_some() {
+        if let Some(stored) = self.surveys.response(&inv.id).await? {
+            // Already answered. The follow-up runs again: it is idempotent, and this is how a
+            // follow-up that failed after the answer was stored (the shop's API was down)
+            // gets its retry when the inbox retries the reply.
+            if let Some(f) = &self.follow_up {
+                f.act(&stored).await?;
+            }
             return Ok(None);
         }
         if now > inv.closes_at {
@@ -1064,7 +1070,14 @@ impl FollowUp {
                     )
                     .await?;
             }
-            if let Some(tag) = &self.settings.detractor_tag {
+            let key = format!("followup:{}", r.invitation_id);
+            let tagged = self
+                .ledger
+                .ledger_for_key(&key)
+                .await?
+                .iter()
+                .any(|e| e.decision == Decision::Sent && e.reason.starts_with("tagged"));
+            if let Some(tag) = self.settings.detractor_tag.as_ref().filter(|_| !tagged) {
                 let tags = vec![tag.clone()];
                 self.annotator.add_order_tags(&r.order_id, &tags).await?;
                 if let Some(c) = &r.customer_id {
