@@ -10,10 +10,6 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Checkpoints (copying the WAL back into the database file, with an fsync) run in a
-//! background task every half second instead of inside whichever commit crosses SQLite's
-//! threshold, so webhook acknowledgements do not wait for one.
-//!
 //! Durability: by default a commit survives the process being killed at any point
 //! (WAL with `synchronous=NORMAL`); [`Durability::PowerLoss`] also survives an OS crash or
 //! power cut, at the cost of an fsync per commit.
@@ -91,7 +87,6 @@ pub enum OpenError {
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: std::sync::Arc<writer::InboxWriter>,
-    _checkpoints: std::sync::Arc<CheckpointGuard>,
     _temp: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
@@ -120,11 +115,7 @@ impl SqliteStore {
                 Durability::PowerLoss => SqliteSynchronous::Full,
             })
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // Checkpoints run in the background (see `checkpointer`); SQLite's automatic one
-            // stays only as a safety net, should the background task be gone (its runtime
-            // shut down), at 10,000 pages (40 MB) instead of 1,000.
-            .pragma("wal_autocheckpoint", "10000");
+            .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts)
@@ -134,12 +125,9 @@ impl SqliteStore {
                 source,
             })?;
         schema::migrate(&pool).await?;
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(checkpointer(pool.clone(), stopped));
         Ok(Self {
             pool,
             writer: Default::default(),
-            _checkpoints: std::sync::Arc::new(CheckpointGuard(stop)),
             _temp: None,
         })
     }
@@ -161,45 +149,5 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// Stops the background checkpointer when the last clone of the store is dropped.
-#[derive(Debug)]
-struct CheckpointGuard(tokio::sync::watch::Sender<bool>);
-
-impl Drop for CheckpointGuard {
-    fn drop(&mut self) {
-        let _ = self.0.send(true);
-    }
-}
-
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Copies the WAL back into the database file every half second (`PASSIVE`: never waits
-/// for readers or writers), so no request pays for a checkpoint's fsync. SQLite's own
-/// automatic checkpoint, which runs inside whichever commit crosses the threshold, is kept
-/// only as a safety net at a high threshold.
-async fn checkpointer(pool: SqlitePool, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => break,
-            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
-        }
-        if pool.is_closed() {
-            break;
-        }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::warn!(error = %e, "background WAL checkpoint failed; will retry");
-        }
-    }
-    if !pool.is_closed() {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&pool)
-            .await;
     }
 }
