@@ -148,6 +148,7 @@ impl SqliteStore {
 
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
+        self.writer.shutdown();
         self.pool.close().await;
     }
 }

@@ -39,6 +39,11 @@ impl InboxWriter {
         tx
     }
 
+    /// Lets the writer task end (and give its connection back) once its queue is empty.
+    pub(crate) fn shutdown(&self) {
+        *self.tx.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     pub(crate) async fn insert(
         &self,
         pool: &SqlitePool,
@@ -73,6 +78,8 @@ impl InboxWriter {
 }
 
 async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+    // The writer keeps one connection for itself: no pool round trip per batch.
+    let mut conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -81,7 +88,18 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match write(&pool, &batch).await {
+        if conn.is_none() {
+            conn = pool.acquire().await.ok();
+        }
+        let result = match conn.as_mut() {
+            Some(c) => write(c, &batch).await,
+            None => Err(sqlx::Error::PoolClosed),
+        };
+        if result.is_err() {
+            // A broken connection is not reused.
+            conn = None;
+        }
+        match result {
             Ok(results) => {
                 for (job, r) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(Ok(r));
@@ -99,7 +117,10 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<InboxInsert>, sqlx::Error> {
+async fn write(
+    pool: &mut sqlx::SqliteConnection,
+    batch: &[Job],
+) -> Result<Vec<InboxInsert>, sqlx::Error> {
     let mut sql = String::from(
         "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at) VALUES ",
     );
@@ -127,7 +148,7 @@ async fn write(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<InboxInsert>, sql
     }
     // One statement: atomic on its own, so no explicit transaction (and no extra round
     // trips to the connection's thread). Duplicates are looked up afterwards: they exist.
-    let inserted = q.fetch_all(pool).await?;
+    let inserted = q.fetch_all(&mut *pool).await?;
     let mut new_ids: HashMap<(&str, &str), i64> = HashMap::new();
     for (id, source, key) in &inserted {
         if let Some(j) = batch
@@ -158,7 +179,7 @@ async fn write(pool: &SqlitePool, batch: &[Job]) -> Result<Vec<InboxInsert>, sql
                     sqlx::query_scalar("SELECT id FROM inbox WHERE source = ? AND dedupe_key = ?")
                         .bind(k.0)
                         .bind(k.1)
-                        .fetch_one(pool)
+                        .fetch_one(&mut *pool)
                         .await?;
                 InboxInsert::Duplicate(id)
             }
