@@ -1,0 +1,50 @@
+//! README's first command: the tracking-links demo runs to the end on embedded defaults and
+//! tells the whole story.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+#[test]
+fn the_demo_tells_the_whole_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
+        .args(["--bind", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "Good news, Emily! Your order #1001 has shipped with UPS",
+        "أخبار سارّة يا",
+        "#1003 numaralı siparişiniz",
+        "quiet hours in America/New_York",
+        "arrived out of order: a newer state is already known",
+        "superseded: shipment",
+        "10 messages sent (WhatsApp 10, SMS 0, email 0)",
+        "Tracking page for order",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    // The ledger subcommand explains an order by its number.
+    let ledger = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
+        .args(["ledger", "--order", "#1001", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&ledger.stdout);
+    assert!(ledger.status.success());
+    assert!(
+        text.contains("deferred") && text.contains("sent on whatsapp"),
+        "{text}"
+    );
+}
