@@ -1034,6 +1034,9 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     s.put_if_newer(&snap("customer", "c-1", t0(), "x"))
         .await
         .unwrap();
+    s.put_if_newer(&snap("customer-orders", "c-1", t0(), "x"))
+        .await
+        .unwrap();
     s.put_if_newer(&snap("order", "1", t0(), "x"))
         .await
         .unwrap();
@@ -1100,7 +1103,14 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
         "the named orders' snapshots are erased"
     );
     assert!(s.snapshot("order", "2").await.unwrap().is_some());
-    assert_eq!(report.snapshots_deleted, 2);
+    assert!(
+        s.snapshot("customer-orders", "c-1")
+            .await
+            .unwrap()
+            .is_none(),
+        "the customer's order list is erased"
+    );
+    assert_eq!(report.snapshots_deleted, 3);
     assert!(
         s.comments("inv-j").await.unwrap().is_empty(),
         "the customer's late comments are erased"

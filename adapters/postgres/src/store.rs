@@ -856,13 +856,14 @@ impl Redactor for PostgresStore {
         .await
         .map_err(&err)?;
         if let Some(c) = customer {
-            report.snapshots_deleted +=
-                sqlx::query("DELETE FROM snapshots WHERE kind = 'customer' AND id = $1")
-                    .bind(c)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&err)?
-                    .rows_affected();
+            report.snapshots_deleted += sqlx::query(
+                "DELETE FROM snapshots WHERE kind IN ('customer', 'customer-orders') AND id = $1",
+            )
+            .bind(c)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?
+            .rows_affected();
         }
         report.snapshots_deleted +=
             sqlx::query("DELETE FROM snapshots WHERE kind = 'order' AND id = ANY($1)")

@@ -849,13 +849,14 @@ impl Redactor for SqliteStore {
         .await
         .map_err(&err)?;
         if let Some(c) = customer {
-            report.snapshots_deleted +=
-                sqlx::query("DELETE FROM snapshots WHERE kind = 'customer' AND id = ?")
-                    .bind(c)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&err)?
-                    .rows_affected();
+            report.snapshots_deleted += sqlx::query(
+                "DELETE FROM snapshots WHERE kind IN ('customer', 'customer-orders') AND id = ?",
+            )
+            .bind(c)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?
+            .rows_affected();
         }
         report.snapshots_deleted += sqlx::query(
             "DELETE FROM snapshots WHERE kind = 'order' AND id IN (SELECT value FROM json_each(?))",
