@@ -71,6 +71,10 @@ pub struct TrackingLinksConfig {
     /// The scores dashboard at `/dashboard` (needs `[survey]`).
     #[serde(default)]
     pub dashboard: Option<DashboardConfig>,
+    /// How long personal data is kept (`[retention] days`, 365 by default): older answers
+    /// lose the person and the comment (scores stay), finished messages and webhooks go.
+    #[serde(default)]
+    pub retention: aftercare::config::RetentionConfig,
 }
 
 /// The Shopify store and app.

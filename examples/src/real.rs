@@ -575,11 +575,11 @@ async fn serve<S: Store + 'static>(
         let stop = stopped();
         tokio::spawn(async move { d.run(Duration::from_millis(500), stop).await })
     };
-    // Personal data older than the retention period (365 days) is erased hourly.
+    // Personal data older than the retention period (`[retention] days`) is erased hourly.
     let sweeper = aftercare::flows::privacy::RetentionSweeper::new(
         store.clone(),
         clock.clone(),
-        aftercare::flows::privacy::RetentionPolicy::default(),
+        aftercare::flows::privacy::RetentionPolicy::days(cfg.retention.days),
     );
     let retention_task = {
         let stop = stopped();

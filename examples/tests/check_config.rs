@@ -403,3 +403,20 @@ fn the_feedback_binary_checks_the_same_file() {
     );
     assert!(e.contains("1 problem"), "{e}");
 }
+
+#[test]
+fn the_retention_period_is_checked() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
+    )
+    .unwrap();
+    let bad = text.replace("[retention]\ndays = 365", "[retention]\ndays = 0");
+    assert_ne!(bad, text, "the example file has a [retention] section");
+    let o = check(&bad, EXAMPLE_ENV);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("retention.days: 0 is out of range"),
+        "{}",
+        stderr(&o)
+    );
+}
