@@ -350,11 +350,7 @@ impl FeedbackFlow {
                     .await;
             }
         };
-        let locale = customer
-            .as_ref()
-            .and_then(|c| c.locale.clone())
-            .or_else(|| order.locale.clone())
-            .unwrap_or_else(|| self.settings.default_locale.clone());
+        let locale = super::reach::locale(&order, customer.as_ref(), &self.settings.default_locale);
         let kind = self.settings.kind;
         let inv = Invitation {
             id: invitation_id(&order.id, kind),
@@ -384,13 +380,7 @@ impl FeedbackFlow {
             .as_ref()
             .and_then(|c| c.first_name.clone())
             .unwrap_or_default();
-        let zone = customer
-            .as_ref()
-            .and_then(|c| c.time_zone.clone())
-            .or_else(|| {
-                crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
-                    .map(|z| z.name().to_owned())
-            });
+        let zone = super::reach::time_zone(&order, customer.as_ref()).map(|z| z.name().to_owned());
         let mut invite = self.compose(
             &inv,
             &order,

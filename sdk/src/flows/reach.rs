@@ -60,3 +60,20 @@ pub async fn choose_channel(
         why.join("; ")
     )))
 }
+
+/// The customer's language: theirs, else the order's, else the shop's default.
+pub fn locale(order: &Order, customer: Option<&Customer>, default: &str) -> String {
+    customer
+        .and_then(|c| c.locale.clone())
+        .or_else(|| order.locale.clone())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// The customer's time zone: the one on record when valid, else inferred from the shipping
+/// address or the phone number; `None` when it cannot be told.
+pub fn time_zone(order: &Order, customer: Option<&Customer>) -> Option<chrono_tz::Tz> {
+    customer
+        .and_then(|c| c.time_zone.as_deref())
+        .and_then(|z| z.parse().ok())
+        .or_else(|| crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref()))
+}

@@ -443,16 +443,8 @@ impl TrackingFlow {
             Ok(found) => found,
             Err(why) => return self.skip(order_id, None, why).await,
         };
-        let locale = customer
-            .as_ref()
-            .and_then(|c| c.locale.clone())
-            .or_else(|| order.locale.clone())
-            .unwrap_or_else(|| self.settings.default_locale.clone());
-        let zone: Option<Tz> = customer
-            .as_ref()
-            .and_then(|c| c.time_zone.as_deref())
-            .and_then(|z| z.parse().ok())
-            .or_else(|| crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref()));
+        let locale = super::reach::locale(&order, customer.as_ref(), &self.settings.default_locale);
+        let zone = super::reach::time_zone(&order, customer.as_ref());
 
         let page = self.page_url(&order, shipment);
         let number = shipment
