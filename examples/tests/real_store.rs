@@ -11,8 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 /// A private PostgreSQL server and a fresh database per test (the adapter's own test support).
-#[path = "../../adapters/postgres/tests/support/mod.rs"]
-mod pg;
+use crate::pg;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

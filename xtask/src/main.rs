@@ -5,6 +5,9 @@
 //! - `cargo xtask schemas [--check]`: writes the JSON Schemas of the public event and
 //!   configuration types to `schemas/` (or checks that they are up to date).
 //! - `cargo xtask bench [filter]`: runs the criterion benchmarks.
+//! - `cargo xtask test-layout`: checks that every file under a crate's `tests/` is declared in
+//!   that crate's `tests/main.rs` (each crate builds its integration tests as one binary, so
+//!   an undeclared file would silently never run). Also a unit test of this crate.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -58,6 +61,80 @@ fn schemas(check: bool) -> Result<(), String> {
     }
 }
 
+/// Each crate with a `tests/main.rs` builds its integration tests as that one binary
+/// (`autotests = false`): every other `*.rs` file and every module folder in `tests/` must be
+/// declared there with `mod name;`, or it would never be compiled nor run.
+fn test_layout() -> Result<(), String> {
+    let root = root();
+    let mut crates = vec![root.join("sdk"), root.join("examples"), root.join("tests")];
+    let adapters = root.join("adapters");
+    let entries = std::fs::read_dir(&adapters)
+        .map_err(|e| format!("cannot list {}: {e}", adapters.display()))?;
+    for entry in entries.flatten() {
+        crates.push(entry.path());
+    }
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for krate in crates {
+        let tests = krate.join("tests");
+        let main = tests.join("main.rs");
+        let Ok(main_text) = std::fs::read_to_string(&main) else {
+            continue;
+        };
+        let manifest = std::fs::read_to_string(krate.join("Cargo.toml")).unwrap_or_default();
+        if !manifest.contains("autotests = false") || !manifest.contains("path = \"tests/main.rs\"")
+        {
+            problems.push(format!(
+                "{}: has tests/main.rs but its Cargo.toml lacks `autotests = false` and a [[test]] with path = \"tests/main.rs\"",
+                krate.display()
+            ));
+        }
+        let entries = std::fs::read_dir(&tests)
+            .map_err(|e| format!("cannot list {}: {e}", tests.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let module = if path.is_dir() {
+                if !path.join("mod.rs").exists() {
+                    continue; // fixtures and other data
+                }
+                path.file_name()
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                path.file_stem()
+            } else {
+                continue;
+            };
+            let Some(module) = module.and_then(|m| m.to_str()) else {
+                continue;
+            };
+            if module == "main" {
+                continue;
+            }
+            checked += 1;
+            let declared = main_text
+                .lines()
+                .any(|l| l.trim() == format!("mod {module};"));
+            if !declared {
+                problems.push(format!(
+                    "{} is not declared in {} (add `mod {module};`)",
+                    path.display(),
+                    main.display()
+                ));
+            }
+        }
+    }
+    if checked == 0 {
+        problems.push(
+            "no integration test modules found: is the layout check looking in the right place?"
+                .into(),
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
@@ -74,9 +151,11 @@ fn run() -> Result<(), String> {
                 "warnings",
             ])?;
             schemas(true)?;
+            test_layout()?;
             cargo(&["test", "--workspace", "--all-features"])
         }
         Some("schemas") => schemas(rest.contains(&"--check")),
+        Some("test-layout") => test_layout(),
         Some("bench") => {
             let mut a = vec!["bench", "--workspace", "--all-features"];
             if !rest.is_empty() {
@@ -85,7 +164,10 @@ fn run() -> Result<(), String> {
             }
             cargo(&a)
         }
-        _ => Err("usage: cargo xtask <ci | schemas [--check] | bench [criterion filter]>".into()),
+        _ => Err(
+            "usage: cargo xtask <ci | schemas [--check] | test-layout | bench [criterion filter]>"
+                .into(),
+        ),
     }
 }
 
@@ -95,6 +177,16 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("xtask: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_integration_test_file_is_compiled() {
+        if let Err(e) = super::test_layout() {
+            panic!("{e}");
         }
     }
 }

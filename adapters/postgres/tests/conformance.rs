@@ -2,6 +2,6 @@
 //! PostgreSQL server (see `support`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 aftercare::storage_conformance_tests!(async { support::fresh_store().await });

@@ -2,7 +2,7 @@
 //! Shopify signature on the raw body, as a receiving app does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,7 +1,7 @@
 //! The wired-up demo world.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use aftercare::carrier::{self, LinkSource};
 use aftercare::channel::MessageChannel;

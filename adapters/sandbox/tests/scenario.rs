@@ -1,7 +1,7 @@
 //! The simulated carrier: scripted milestones become `fulfillments/update` webhooks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use aftercare::carrier::{self, Detection, LinkSource};
 use aftercare::clock::Clock;

@@ -1,7 +1,7 @@
 //! The sandbox shop answers the platform traits.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use aftercare::Error;
 use aftercare::model::{ChannelKind, ConsentState, CustomerId, OrderId, Purpose, ShipmentStatus};

@@ -7,7 +7,7 @@
 //! https://shopify.dev/docs/apps/build/webhooks/verify-deliveries.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -3,7 +3,7 @@
 //! with a restore rate; REST bucket of 40 leaking 2/s). The mock counts every request it
 //! refuses for exceeding the limit; the client must cause none.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! WhatsApp are recording channels; email goes through `SmtpChannel` to a real SMTP server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

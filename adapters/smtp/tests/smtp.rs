@@ -2,7 +2,7 @@
 //! asserting on the MIME that arrived, parsed by Python's `email` package.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

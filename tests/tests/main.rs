@@ -1,0 +1,13 @@
+//! Integration tests of `aftercare-tests`, built as one test binary: every file of this folder is a
+//! module declared below (one binary per crate keeps link time and disk use down; a
+//! new file must be declared here, and `cargo test -p xtask` checks that it is).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+mod dashboard;
+mod dispatch;
+mod feedback_e2e;
+mod schemas;
+mod survey_page;
+mod tracking_e2e;
+mod webhook_pipeline;
