@@ -1043,6 +1043,20 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
     s.put_if_newer(&snap("order", "2", t0(), "x"))
         .await
         .unwrap();
+    // What the flows keep about an order's shipments: the shipment (its data names the
+    // order), the order's list of shipments, and the human order number's mapping.
+    for (order, shipment, number) in [("1", "f-1", "#1001"), ("2", "f-2", "#1002")] {
+        let mut sh = snap("shipment", shipment, t0(), "in_transit");
+        sh.data =
+            serde_json::json!({ "id": shipment, "order_id": order, "tracking_numbers": ["1Z999"] });
+        s.put_if_newer(&sh).await.unwrap();
+        let mut list = snap("order-shipments", order, t0(), "x");
+        list.data = serde_json::json!([shipment]);
+        s.put_if_newer(&list).await.unwrap();
+        let mut num = snap("order-number", number, t0(), "x");
+        num.data = serde_json::json!(order);
+        s.put_if_newer(&num).await.unwrap();
+    }
 
     let req = CustomerRedaction {
         shop: Some(ShopId::new("demo.myshopify.com")),
@@ -1110,7 +1124,27 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
             .is_none(),
         "the customer's order list is erased"
     );
-    assert_eq!(report.snapshots_deleted, 3);
+    for (kind, id) in [
+        ("shipment", "f-1"),
+        ("order-shipments", "1"),
+        ("order-number", "#1001"),
+    ] {
+        assert!(
+            s.snapshot(kind, id).await.unwrap().is_none(),
+            "the named order's {kind} snapshot is erased"
+        );
+    }
+    for (kind, id) in [
+        ("shipment", "f-2"),
+        ("order-shipments", "2"),
+        ("order-number", "#1002"),
+    ] {
+        assert!(
+            s.snapshot(kind, id).await.unwrap().is_some(),
+            "another order's {kind} snapshot stays"
+        );
+    }
+    assert_eq!(report.snapshots_deleted, 6);
     assert!(
         s.comments("inv-j").await.unwrap().is_empty(),
         "the customer's late comments are erased"
@@ -1280,8 +1314,33 @@ pub async fn expire_keeps_only_recent_personal_data(s: Arc<dyn Store>) {
     .await
     .unwrap();
 
+    // Snapshots: personal state last changed before the cutoff goes; survey facts (no
+    // person in them, the report's breakdowns) stay.
+    for (kind, id, at) in [
+        ("shipment", "f-old", old),
+        ("customer-orders", "c-old", old),
+        ("order-number", "#1", old),
+        ("shipment", "f-new", new),
+        (crate::flows::feedback::FACTS_SNAPSHOT, "inv-old", old),
+    ] {
+        s.put_if_newer(&snap(kind, id, at, "x")).await.unwrap();
+    }
+
     let report = s.expire(before).await.unwrap();
 
+    for (kind, id, kept) in [
+        ("shipment", "f-old", false),
+        ("customer-orders", "c-old", false),
+        ("order-number", "#1", false),
+        ("shipment", "f-new", true),
+        (crate::flows::feedback::FACTS_SNAPSHOT, "inv-old", true),
+    ] {
+        assert_eq!(
+            s.snapshot(kind, id).await.unwrap().is_some(),
+            kept,
+            "{kind} snapshot {id}: deleted when older than the cutoff, unless survey facts"
+        );
+    }
     for (key, id) in &inbox {
         let kept = s.inbox_entry(*id).await.unwrap().is_some();
         let expected = matches!(*key, "old-pending" | "new-done");
@@ -1353,7 +1412,7 @@ pub async fn expire_keeps_only_recent_personal_data(s: Arc<dyn Store>) {
     assert_eq!(report.invitations_anonymised, 1);
     assert_eq!(report.comments_deleted, 1);
     assert_eq!(report.consents_deleted, 0);
-    assert_eq!(report.snapshots_deleted, 0);
+    assert_eq!(report.snapshots_deleted, 3);
 
     let again = s.expire(before).await.unwrap();
     assert_eq!(

@@ -725,7 +725,9 @@ pub struct RedactionReport {
 #[async_trait]
 pub trait Redactor: Send + Sync {
     /// Erases a customer's data: webhooks that mention their addresses, their messages,
-    /// their consent grants, the snapshots of the customer and of the orders named; their
+    /// their consent grants, the snapshots of the customer (`customer`, `customer-orders`)
+    /// and of the orders named (`order`, `order-shipments`, `order-number` whose data is one
+    /// of those orders, and every `shipment` whose data's `order_id` is one of them); their
     /// survey answers lose person and comment, keep the score.
     async fn redact_customer(&self, request: &CustomerRedaction) -> Result<RedactionReport, Error>;
 
@@ -743,8 +745,11 @@ pub trait Redactor: Send + Sync {
     /// - comments kept from late replies are deleted (by their time);
     /// - consent records are left alone: opt-outs are hashed and must stay honoured.
     ///
-    /// Idempotent: a second run with the same cutoff changes nothing. Snapshots are not
-    /// touched.
+    /// - snapshots whose state is older than `before` (by `version`) are deleted, except
+    ///   survey facts ([`FACTS_SNAPSHOT`](crate::flows::feedback::FACTS_SNAPSHOT): no person
+    ///   in them, the report's breakdowns). An order or shipment that changed since is kept.
+    ///
+    /// Idempotent: a second run with the same cutoff changes nothing.
     async fn expire(&self, before: DateTime<Utc>) -> Result<RedactionReport, Error>;
 }
 

@@ -865,9 +865,15 @@ impl Redactor for PostgresStore {
             .map_err(&err)?
             .rows_affected();
         }
-        report.snapshots_deleted +=
-            sqlx::query("DELETE FROM snapshots WHERE kind = 'order' AND id = ANY($1)")
-                .bind(&orders)
+        // The orders' own state, their shipments (the shipment's data names its order) and
+        // the human order numbers that point at them.
+        report.snapshots_deleted += sqlx::query(
+            "DELETE FROM snapshots WHERE
+                (kind IN ('order', 'order-shipments') AND id = ANY($1))
+             OR (kind = 'shipment' AND data->>'order_id' = ANY($1))
+             OR (kind = 'order-number' AND jsonb_typeof(data) = 'string' AND data #>> '{}' = ANY($1))",
+        )
+        .bind(&orders)
                 .execute(&mut *tx)
                 .await
                 .map_err(&err)?
@@ -935,6 +941,11 @@ impl Redactor for PostgresStore {
         .await?;
         report.inbox_deleted =
             run("DELETE FROM inbox WHERE received_at < $1 AND status IN ('done', 'dead')").await?;
+        report.snapshots_deleted = run(&format!(
+            "DELETE FROM snapshots WHERE version < $1 AND kind <> '{}'",
+            aftercare::flows::feedback::FACTS_SNAPSHOT
+        ))
+        .await?;
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }

@@ -126,6 +126,10 @@ CREATE INDEX outbox_created ON outbox (created_at);
 CREATE INDEX ledger_at ON ledger (at);
 CREATE INDEX invitations_sent ON invitations (sent_at);
 "#,
+    // 3: retention expires snapshots by the time of their state.
+    r#"
+CREATE INDEX snapshots_version ON snapshots (version);
+"#,
 ];
 
 /// The latest schema version this build knows.

@@ -858,8 +858,15 @@ impl Redactor for SqliteStore {
             .map_err(&err)?
             .rows_affected();
         }
+        // The orders' own state, their shipments (the shipment's data names its order) and
+        // the human order numbers that point at them.
         report.snapshots_deleted += sqlx::query(
-            "DELETE FROM snapshots WHERE kind = 'order' AND id IN (SELECT value FROM json_each(?))",
+            "DELETE FROM snapshots WHERE
+                (kind IN ('order', 'order-shipments') AND id IN (SELECT value FROM json_each(?1)))
+             OR (kind = 'shipment' AND json_valid(data)
+                 AND json_extract(data, '$.order_id') IN (SELECT value FROM json_each(?1)))
+             OR (kind = 'order-number' AND json_valid(data) AND json_type(data) = 'text'
+                 AND json_extract(data, '$') IN (SELECT value FROM json_each(?1)))",
         )
         .bind(serde_json::to_string(&orders).unwrap_or_else(|_| "[]".into()))
         .execute(&mut *tx)
@@ -951,6 +958,11 @@ impl Redactor for SqliteStore {
         .await?;
         report.inbox_deleted =
             run("DELETE FROM inbox WHERE received_at < ?1 AND status IN ('done', 'dead')").await?;
+        report.snapshots_deleted = run(&format!(
+            "DELETE FROM snapshots WHERE version < ?1 AND kind <> '{}'",
+            aftercare::flows::feedback::FACTS_SNAPSHOT
+        ))
+        .await?;
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }

@@ -28,11 +28,12 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
     {
         let store = SqliteStore::open(&path).await.unwrap();
         store.save_invitation(&inv).await.unwrap();
-        // Back to what version 1 made: step 2 only adds a table and indexes.
+        // Back to what version 1 made: steps 2 and 3 only add a table and indexes.
         sqlx::raw_sql(
             "DROP TABLE survey_comments;
              DROP INDEX inbox_received; DROP INDEX outbox_created;
              DROP INDEX ledger_at; DROP INDEX invitations_sent;
+             DROP INDEX snapshots_version;
              PRAGMA user_version = 1;",
         )
         .execute(store.pool())
@@ -45,7 +46,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(version, 2, "step 2 is applied once on open");
+    assert_eq!(version, 3, "steps 2 and 3 are applied once on open");
     assert_eq!(store.invitation("inv-1").await.unwrap(), Some(inv));
     store
         .add_comment("inv-1", "late reply", at() + chrono::Duration::days(20))
