@@ -13,8 +13,8 @@ use aftercare::content::ContentMap;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
 use aftercare::flows::feedback::{
-    FACTS_SNAPSHOT, FeedbackFlow, FollowUp, FollowUpSettings, SurveyFacts, SurveyPolicy,
-    SurveySettings, invitation_id, meta,
+    ANSWER_SOURCE, AnswerQueue, AnswerSource, FACTS_SNAPSHOT, FeedbackFlow, FollowUp,
+    FollowUpSettings, SurveyFacts, SurveyPolicy, SurveySettings, invitation_id, meta,
 };
 use aftercare::flows::privacy::PrivacyHandler;
 use aftercare::flows::replies::{ReplyAction, ReplyConfig, ReplyHandler};
@@ -403,12 +403,16 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         tracking_settings,
     ));
     let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)));
+    // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue), so a
+    // follow-up that fails is retried like a webhook.
     let handler = Chain::new()
         .then(Arc::new(PrivacyHandler::new(shared.clone())))
         .then(tracking)
-        .then(split);
+        .then(split)
+        .then(follow_up.clone());
     let processor = InboxProcessor::new(shared.clone(), Arc::new(handler), dyn_clock.clone())
-        .source("shopify", shopify.clone());
+        .source("shopify", shopify.clone())
+        .source(ANSWER_SOURCE, Arc::new(AnswerSource));
     let helpdesk_secret = Secret::from_standard_webhooks(DEMO_HELPDESK_SECRET)
         .map_err(|e| format!("the demo helpdesk secret: {e}"))?;
     let mut dispatcher = Dispatcher::new(shared.clone(), dyn_clock.clone())
@@ -441,7 +445,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 text.clone(),
                 dyn_clock.clone(),
             )
-            .on_answer(follow_up)
+            .on_answer(Arc::new(AnswerQueue::new(
+                shared.clone(),
+                dyn_clock.clone(),
+            )))
             .into_router(),
         )
         .merge(

@@ -25,7 +25,8 @@ use aftercare::config::StorageConfig;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
 use aftercare::flows::feedback::{
-    FeedbackFlow, FollowUp, FollowUpSettings, SurveyPolicy, SurveySettings,
+    ANSWER_SOURCE, AnswerQueue, AnswerSource, FeedbackFlow, FollowUp, FollowUpSettings,
+    SurveyPolicy, SurveySettings,
 };
 use aftercare::flows::privacy::PrivacyHandler;
 use aftercare::flows::replies::{ReplyAction, ReplyConfig, ReplyHandler};
@@ -451,9 +452,14 @@ async fn serve<S: Store + 'static>(
     if let Some(f) = &feedback {
         handler = handler.then(f.clone());
     }
+    if let Some(f) = &follow_up {
+        // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue).
+        handler = handler.then(f.clone());
+    }
     let handler = handler.then(Arc::new(replies));
     let mut processor = InboxProcessor::new(store.clone(), Arc::new(handler), clock.clone())
-        .source("shopify", webhooks.clone());
+        .source("shopify", webhooks.clone())
+        .source(ANSWER_SOURCE, Arc::new(AnswerSource));
     let mut routes = WebhookRoutes::new(store.clone(), clock.clone()).source("shopify", webhooks);
     let mut extra = axum::Router::new();
     // Twilio signs its webhooks with the account's Auth Token (not an API key's secret).
@@ -518,14 +524,16 @@ async fn serve<S: Store + 'static>(
         page = page.support_url(s.clone());
     }
     let mut app = routes.into_router().merge(page.into_router()).merge(extra);
-    if let Some(f) = follow_up {
+    if follow_up.is_some() {
+        // The follow-up is stored before the answer is recorded and runs from the inbox,
+        // retried like a webhook when the shop's API fails.
         let survey_page = SurveyPage::new(
             store.clone(),
             survey_tokens(&cfg)?,
             text.clone(),
             clock.clone(),
         )
-        .on_answer(f);
+        .on_answer(Arc::new(AnswerQueue::new(store.clone(), clock.clone())));
         app = app.merge(survey_page.into_router());
         if let Some(d) = &cfg.dashboard {
             let dashboard = Dashboard::new(

@@ -7,6 +7,7 @@ mod browser;
 mod dashboard;
 mod dispatch;
 mod feedback_e2e;
+mod follow_up;
 mod schemas;
 mod survey_page;
 mod tracking_e2e;

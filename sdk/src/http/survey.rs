@@ -32,15 +32,31 @@ use serde::Deserialize;
 use super::html::{escape, page};
 use super::tracking::PageText;
 use crate::clock::Clock;
-use crate::model::{SurveyKind, SurveyResponse};
+use crate::model::{Invitation, SurveyKind, SurveyResponse};
 use crate::store::SurveyStore;
 use crate::token::{TokenError, TokenSigner};
 
 pub use crate::flows::feedback::SurveyClaims;
 
-/// Called after a new answer is recorded (the feedback flow's follow-up).
+/// The survey page's follow-up of an answer.
+///
+/// [`AnswerQueue`](crate::flows::feedback::AnswerQueue) makes it durable: the answer's
+/// follow-up is stored in the inbox *before* the answer is recorded and runs from there, with
+/// the inbox's retries and dead letters. [`FollowUp`](crate::flows::feedback::FollowUp) as a
+/// hook acts at once, after recording: simpler, but a follow-up that fails (the shop's API
+/// down while tagging) is only logged.
 #[async_trait]
 pub trait AnswerHook: Send + Sync {
+    /// Runs before an answer is recorded. An error stops the answer from being recorded:
+    /// the page answers 503 and the customer can send it again.
+    async fn before_record(
+        &self,
+        _response: &SurveyResponse,
+        _invitation: &Invitation,
+    ) -> Result<(), crate::Error> {
+        Ok(())
+    }
+
     /// A first, final answer was recorded.
     async fn answered(&self, response: &SurveyResponse);
 }
@@ -262,6 +278,17 @@ async fn submit(
         via: "web".into(),
         answered_at: now,
     };
+    if let Some(h) = &p.hook
+        && let Err(e) = h.before_record(&response, &inv).await
+    {
+        tracing::error!(error = %e, "survey answer's follow-up could not be queued");
+        return message(
+            &p,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &inv.locale,
+            "page-unavailable",
+        );
+    }
     match p.store.record_response(&response).await {
         Ok(true) => {
             if let Some(h) = &p.hook {
