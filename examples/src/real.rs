@@ -24,6 +24,7 @@ use aftercare::clock::{Clock, SystemClock};
 use aftercare::config::StorageConfig;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
+use aftercare::flows::delivery::DeliveryReports;
 use aftercare::flows::feedback::{
     ANSWER_SOURCE, AnswerQueue, AnswerSource, FeedbackFlow, FollowUp, FollowUpSettings,
     SurveyPolicy, SurveySettings,
@@ -223,6 +224,14 @@ fn add_channels(
             for (name, sid) in &t.content_sids {
                 ch = ch.content_sid(name.clone(), sid.clone());
             }
+            // Delivery reports come back to the webhook route, which can verify them only
+            // with the account's Auth Token (the same condition under which it is served).
+            if t.api_key_sid.is_none() {
+                ch = ch.status_callback(format!(
+                    "{}/webhooks/twilio",
+                    cfg.server.public_url.trim_end_matches('/')
+                ));
+            }
             d = d.channel(Arc::new(ch));
             let limit: TokenBucket = match kind {
                 ChannelKind::Whatsapp => rates
@@ -283,8 +292,9 @@ fn add_channels(
 /// Replies from customers (STOP, START, HELP... in SMS and WhatsApp webhooks) handed to the
 /// sdk's [`ReplyHandler`]: an opt-out is recorded in the consent store, which the tracking
 /// flow and the dispatcher consult, and confirmed. A reply that is no keyword goes to the
-/// feedback flow, when surveys run, as a possible answer.
-struct Replies(ReplyHandler, Option<Arc<FeedbackFlow>>);
+/// feedback flow, when surveys run, as a possible answer. Delivery reports (Twilio status
+/// callbacks, WhatsApp statuses) go to the ledger through [`DeliveryReports`].
+struct Replies(ReplyHandler, Option<Arc<FeedbackFlow>>, DeliveryReports);
 
 #[async_trait::async_trait]
 impl EventHandler for Replies {
@@ -293,14 +303,28 @@ impl EventHandler for Replies {
         entry: &InboxEntry,
         _events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError> {
-        let messages = match entry.source.as_str() {
+        let (messages, reports) = match entry.source.as_str() {
             "twilio" => match aftercare_twilio::webhook::decode_entry(entry)? {
-                aftercare_twilio::webhook::TwilioEvent::Inbound(m) => vec![m],
-                _ => Vec::new(),
+                aftercare_twilio::webhook::TwilioEvent::Inbound(m) => (vec![m], Vec::new()),
+                aftercare_twilio::webhook::TwilioEvent::Status { sid, status, .. } => {
+                    (Vec::new(), vec![(sid, status, entry.received_at)])
+                }
+                _ => (Vec::new(), Vec::new()),
             },
-            "whatsapp" => aftercare_whatsapp_cloud::webhook::decode_entry(entry)?.messages,
-            _ => Vec::new(),
+            "whatsapp" => {
+                let batch = aftercare_whatsapp_cloud::webhook::decode_entry(entry)?;
+                let reports = batch
+                    .statuses
+                    .into_iter()
+                    .map(|s| (s.message_id, s.status, s.at.unwrap_or(entry.received_at)))
+                    .collect();
+                (batch.messages, reports)
+            }
+            _ => (Vec::new(), Vec::new()),
         };
+        for (id, status, at) in &reports {
+            self.2.record(id, status, *at).await?;
+        }
         for m in &messages {
             let action = self.0.handle(m, None).await?;
             if action == ReplyAction::NotAKeyword
@@ -445,6 +469,7 @@ async fn serve<S: Store + 'static>(
             replies,
         ),
         feedback.clone(),
+        DeliveryReports::new(store.clone()),
     );
     let mut handler = Chain::new()
         .then(Arc::new(PrivacyHandler::new(store.clone())))

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aftercare::store::{Outbox, OutboxStatus};
+use aftercare::store::{Ledger, Outbox, OutboxStatus};
 use aftercare::webhook::Secret;
 use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
@@ -213,7 +213,70 @@ async fn a_signed_fulfillment_webhook_sends_one_sms_with_the_tracking_link() {
             .is_ok_and(|v| !v.is_empty())
     })
     .await;
+
+    // Twilio reports the delivery to the StatusCallback URL it was given, signed with the
+    // Auth Token; shaped as Twilio documents the callback ("Track the Message Status of
+    // Outbound Messages": MessageSid, MessageStatus, SmsSid, SmsStatus, AccountSid, From,
+    // To, ApiVersion). Sent twice (Twilio retries), and one for a message we never sent.
+    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
+        "twilio_auth_token",
+        "https://shop.example/aftercare/webhooks/twilio",
+    );
+    let callback = |sid: &str, status: &str| {
+        format!(
+            "AccountSid={ACCOUNT}&ApiVersion=2010-04-01&From=%2B14155552345&MessageSid={sid}&MessageStatus={status}&SmsSid={sid}&SmsStatus={status}&To=%2B905321234567"
+        )
+    };
+    for form in [
+        callback("SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "sent"),
+        callback("SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "delivered"),
+        callback("SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "delivered"),
+        callback("SMcccccccccccccccccccccccccccccccc", "undelivered"),
+    ] {
+        let r = http
+            .post(format!("http://{addr}/webhooks/twilio"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    let key = "tracking:820982911946154508:123456:shipped:sms";
+    wait_until("the delivery report in the ledger", || async {
+        store.ledger_for_key(key).await.is_ok_and(|rows| {
+            rows.iter()
+                .any(|r| r.decision == aftercare::store::Decision::Delivered)
+        })
+    })
+    .await;
+    // Let the processor finish the rest of the inbox before stopping.
+    wait_until("the inbox to be processed", || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox WHERE status = 'pending'")
+            .fetch_one(store.pool())
+            .await
+            .is_ok_and(|n| n == 0)
+    })
+    .await;
     drop(child);
+    let rows = store.ledger_for_key(key).await.unwrap();
+    let delivered: Vec<_> = rows
+        .iter()
+        .filter(|r| r.decision == aftercare::store::Decision::Delivered)
+        .collect();
+    assert_eq!(
+        delivered.len(),
+        1,
+        "one delivery row however often Twilio reports it: {rows:?}"
+    );
+    assert_eq!(delivered[0].reason, "the provider reports it delivered");
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r.decision == aftercare::store::Decision::Undelivered),
+        "a report about another message changes nothing here"
+    );
 
     let sent = store.outbox_in(OutboxStatus::Sent, 10).await.unwrap();
     assert_eq!(sent.len(), 1);
@@ -234,6 +297,11 @@ async fn a_signed_fulfillment_webhook_sends_one_sms_with_the_tracking_link() {
     };
     // The customer's phone (from the customer record), from the configured number.
     assert_eq!(field("To"), "+905321234567");
+    assert_eq!(
+        field("StatusCallback"),
+        "https://shop.example/aftercare/webhooks/twilio",
+        "delivery reports come back to the webhook route"
+    );
     assert_eq!(field("From"), "+14155552345");
     // The tracking link: the carrier URL Shopify gave.
     assert!(

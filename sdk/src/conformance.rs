@@ -32,6 +32,7 @@ macro_rules! storage_conformance_tests {
             inbox_complete_and_retry, inbox_dead_letter_and_requeue, inbox_concurrent_claims_are_disjoint,
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
             outbox_expired_sending_is_recovered, outbox_reschedule_and_finish, outbox_latest_sent_to, outbox_concurrent_claims_are_disjoint,
+            outbox_found_by_provider_id, ledger_keeps_delivery_decisions,
             ledger_records_in_order, consent_latest_and_most_specific, surveys_count_once,
             surveys_keep_late_comments, snapshots_never_go_backwards,
             redact_customer_removes_personal_data, redact_shop_removes_everything,
@@ -1217,6 +1218,53 @@ pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
 }
 
 /// An outbox message created at `at`, claimed and ended in `status` (or left pending).
+pub async fn outbox_found_by_provider_id(s: Arc<dyn Store>) {
+    let sent = finished(&s, "k-sent", t0(), OutboxStatus::Sent).await;
+    finished(&s, "k-other", t0(), OutboxStatus::Sent).await;
+    let pending = finished(&s, "k-pending", t0(), OutboxStatus::Pending).await;
+    let found = s.outbox_by_provider_id("p-k-sent").await.unwrap().unwrap();
+    assert_eq!(found.id, sent, "the message the provider's id names");
+    assert_eq!(found.key, "k-sent");
+    assert_eq!(
+        found.receipt.map(|r| r.provider_message_id).as_deref(),
+        Some("p-k-sent")
+    );
+    assert!(
+        s.outbox_by_provider_id("p-unknown")
+            .await
+            .unwrap()
+            .is_none(),
+        "an id no message has"
+    );
+    assert!(s.outbox_by_provider_id("").await.unwrap().is_none());
+    assert!(
+        s.outbox_entry(pending)
+            .await
+            .unwrap()
+            .unwrap()
+            .receipt
+            .is_none(),
+        "a message not sent has no provider id"
+    );
+}
+
+pub async fn ledger_keeps_delivery_decisions(s: Arc<dyn Store>) {
+    for (i, d) in [Decision::Delivered, Decision::Undelivered]
+        .into_iter()
+        .enumerate()
+    {
+        let mut e = LedgerEntry::new(t0() + secs(i as i64), d, format!("report {i}"));
+        e.key = Some("k-report".into());
+        s.record(e).await.unwrap();
+    }
+    let rows = s.ledger_for_key("k-report").await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.decision).collect::<Vec<_>>(),
+        vec![Decision::Delivered, Decision::Undelivered],
+        "delivery decisions are stored and read back"
+    );
+}
+
 async fn finished(s: &Arc<dyn Store>, key: &str, at: DateTime<Utc>, status: OutboxStatus) -> i64 {
     let id = s
         .enqueue(

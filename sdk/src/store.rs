@@ -367,6 +367,13 @@ pub trait Outbox: Send + Sync {
     /// The message with this key.
     async fn outbox_by_key(&self, key: &str) -> Result<Option<OutboxEntry>, Error>;
 
+    /// The message a provider knows by `provider_message_id` (its [`Receipt`]'s id), for
+    /// delivery reports.
+    async fn outbox_by_provider_id(
+        &self,
+        provider_message_id: &str,
+    ) -> Result<Option<OutboxEntry>, Error>;
+
     /// Messages in a status, oldest first.
     async fn outbox_in(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxEntry>, Error>;
 
@@ -401,6 +408,10 @@ pub enum Decision {
     DeadLettered,
     /// May have been sent; not retried automatically.
     Uncertain,
+    /// The provider reports it reached the recipient (delivered, or read).
+    Delivered,
+    /// The provider reports it could not be delivered after accepting it.
+    Undelivered,
 }
 
 impl Decision {
@@ -414,6 +425,8 @@ impl Decision {
             Decision::Skipped => "skipped",
             Decision::DeadLettered => "dead_lettered",
             Decision::Uncertain => "uncertain",
+            Decision::Delivered => "delivered",
+            Decision::Undelivered => "undelivered",
         }
     }
 
@@ -427,6 +440,8 @@ impl Decision {
             "skipped" => Decision::Skipped,
             "dead_lettered" => Decision::DeadLettered,
             "uncertain" => Decision::Uncertain,
+            "delivered" => Decision::Delivered,
+            "undelivered" => Decision::Undelivered,
             _ => return None,
         })
     }

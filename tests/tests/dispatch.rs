@@ -364,3 +364,93 @@ async fn no_channel_for_the_kind_is_a_dead_letter_with_a_hint() {
             .contains("no email channel is configured")
     );
 }
+
+#[tokio::test]
+async fn delivery_reports_land_in_the_ledger_once_against_their_message() {
+    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
+    use aftercare::model::DeliveryStatus;
+
+    let (store, clock, _ch, d) = setup(vec![]).await;
+    for (key, order) in [("k-a", "1"), ("k-b", "2")] {
+        store
+            .enqueue(
+                NewOutboxMessage::new(key, msg(order, "+15550100"), clock.now(), "shipped"),
+                clock.now(),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(d.drain().await.unwrap().sent, 2);
+    let sid = |key: &str| {
+        let store = store.clone();
+        let key = key.to_owned();
+        async move {
+            store
+                .outbox_by_key(&key)
+                .await
+                .unwrap()
+                .unwrap()
+                .receipt
+                .unwrap()
+                .provider_message_id
+        }
+    };
+    let (a, b) = (sid("k-a").await, sid("k-b").await);
+    let reports = DeliveryReports::new(Arc::new(store.clone()));
+    let at = clock.now() + chrono::Duration::minutes(1);
+
+    let progress = reports.record(&a, &DeliveryStatus::Sent, at).await.unwrap();
+    assert_eq!(progress, ReportOutcome::Progress, "`sent` adds nothing");
+    let outcome = reports
+        .record(&a, &DeliveryStatus::Delivered, at)
+        .await
+        .unwrap();
+    assert_eq!(outcome, ReportOutcome::Recorded(Decision::Delivered));
+    let again = reports
+        .record(&a, &DeliveryStatus::Delivered, at)
+        .await
+        .unwrap();
+    assert_eq!(again, ReportOutcome::AlreadyRecorded);
+    let read = reports.record(&a, &DeliveryStatus::Read, at).await.unwrap();
+    assert_eq!(read, ReportOutcome::Recorded(Decision::Delivered));
+    let failed = DeliveryStatus::Failed {
+        code: Some("30007".into()),
+    };
+    assert_eq!(
+        reports.record(&b, &failed, at).await.unwrap(),
+        ReportOutcome::Recorded(Decision::Undelivered)
+    );
+    assert_eq!(
+        reports.record("SMnot-ours", &failed, at).await.unwrap(),
+        ReportOutcome::UnknownMessage
+    );
+
+    let tail = |order: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut rows = decisions(&store, order).await;
+            rows.drain(..2); // enqueued, sent
+            rows
+        }
+    };
+    assert_eq!(
+        tail("1").await,
+        vec![
+            (
+                Decision::Delivered,
+                "the provider reports it delivered".to_owned()
+            ),
+            (
+                Decision::Delivered,
+                "the provider reports it read".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        tail("2").await,
+        vec![(
+            Decision::Undelivered,
+            "the provider could not deliver it (error 30007)".to_owned()
+        )]
+    );
+}

@@ -477,6 +477,22 @@ impl Outbox for PostgresStore {
             .transpose()
     }
 
+    async fn outbox_by_provider_id(
+        &self,
+        provider_message_id: &str,
+    ) -> Result<Option<OutboxEntry>, Error> {
+        sqlx::query(&format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE provider_message_id = $1 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(provider_message_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("read a message by its provider id"))?
+        .as_ref()
+        .map(outbox_row)
+        .transpose()
+    }
+
     async fn latest_sent_to(
         &self,
         channel: ChannelKind,

@@ -126,9 +126,11 @@ CREATE INDEX outbox_created ON outbox (created_at);
 CREATE INDEX ledger_at ON ledger (at);
 CREATE INDEX invitations_sent ON invitations (sent_at);
 "#,
-    // 3: retention expires snapshots by the time of their state.
+    // 3: retention expires snapshots by the time of their state; delivery reports find
+    // their message by the provider's id.
     r#"
 CREATE INDEX snapshots_version ON snapshots (version);
+CREATE INDEX outbox_provider ON outbox (provider_message_id);
 "#,
 ];
 

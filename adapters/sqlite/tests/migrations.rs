@@ -33,7 +33,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
             "DROP TABLE survey_comments;
              DROP INDEX inbox_received; DROP INDEX outbox_created;
              DROP INDEX ledger_at; DROP INDEX invitations_sent;
-             DROP INDEX snapshots_version;
+             DROP INDEX snapshots_version; DROP INDEX outbox_provider;
              PRAGMA user_version = 1;",
         )
         .execute(store.pool())
