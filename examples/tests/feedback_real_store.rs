@@ -10,10 +10,8 @@
 //! - `feedback report --config` reads the answer from the configured store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use aftercare::store::{Outbox, OutboxStatus, SurveyStore};
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
@@ -21,67 +19,19 @@ use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{ACCOUNT, CLIENT_SECRET, GQL, KillOnDrop, cost, fixture, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_feedback");
-const GQL: &str = "/admin/api/2026-10/graphql.json";
-const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const CLIENT_SECRET: &str = "shpss_test_client_secret";
 const HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const CUSTOMER_PHONE: &str = "+905321234567";
 /// The invitation of the fixture's order (`{order}-{kind}`).
 const INVITATION: &str = "820982911946154508-nps";
-/// How long any wait may last before the test fails (never reached when things work).
-const BOUND: Duration = Duration::from_secs(60);
 
-fn fixture(name: &str) -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../adapters/shopify/tests/fixtures")
-        .join(name);
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-fn cost() -> Value {
-    json!({"cost": {"requestedQueryCost": 10, "actualQueryCost": 10,
-        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}})
-}
-
-/// Kills the child when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The order fixture, under the id asked for.
-struct OrderById(Value);
-
-impl Respond for OrderById {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&req.body).unwrap();
-        let mut order = self.0.clone();
-        order["data"]["order"]["id"] = body["variables"]["id"].clone();
-        ResponseTemplate::new(200).set_body_json(order)
-    }
-}
-
+/// Shopify answering the order and customer queries, and accepting tags.
 async fn shopify_mock() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(GQL))
-        .and(body_string_contains("query AftercareOrder("))
-        .respond_with(OrderById(fixture("gql_order.json")))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(GQL))
-        .and(body_string_contains("query AftercareCustomer("))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("gql_customer.json")))
-        .mount(&server)
-        .await;
+    let server = crate::support::shopify_mock().await;
     Mock::given(method("POST"))
         .and(path(GQL))
         .and(body_string_contains("mutation AftercareTagsAdd("))
@@ -95,21 +45,7 @@ async fn shopify_mock() -> MockServer {
 }
 
 async fn twilio_mock() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
-            "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": "x",
-            "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
-            "error_code": null, "error_message": null, "from": "+14155552345",
-            "num_segments": "1", "sid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "status": "queued",
-            "to": CUSTOMER_PHONE
-        })))
-        .mount(&server)
-        .await;
-    server
+    crate::support::twilio_mock(CUSTOMER_PHONE).await
 }
 
 async fn helpdesk_mock() -> MockServer {
@@ -175,48 +111,13 @@ fn spawn_run(cfg: &Path) -> (KillOnDrop, String) {
     spawn(BIN, "feedback", cfg)
 }
 
-/// Starts `{bin} run --config` and returns the child and the address it listens on.
+/// Starts `{bin} run --config`, checks it serves surveys, and returns the child and the
+/// address it listens on.
 fn spawn(bin: &str, program: &str, cfg: &Path) -> (KillOnDrop, String) {
-    let mut child = Command::new(bin)
-        .args(["run", "--config"])
-        .arg(cfg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let child = KillOnDrop(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(BOUND)
-        .expect("the server announces its address");
+    let (child, addr, line) = crate::support::spawn_run(bin, cfg);
     assert!(line.starts_with(&format!("{program}: serving")), "{line}");
     assert!(line.contains("surveys at /s/{token}"), "{line}");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
     (child, addr)
-}
-
-async fn wait_until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !f().await {
-        assert!(start.elapsed() < BOUND, "gave up waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn form_field(body: &[u8], k: &str) -> String {

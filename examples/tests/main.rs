@@ -11,4 +11,5 @@ mod crash_safety;
 mod feedback_demo;
 mod feedback_real_store;
 mod real_store;
+mod support;
 mod tracking_demo;

@@ -13,9 +13,8 @@
 /// A private PostgreSQL server and a fresh database per test (the adapter's own test support).
 use crate::pg;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,36 +25,16 @@ use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+use crate::support::{
+    ACCOUNT, BOUND, CLIENT_SECRET, GQL, KillOnDrop, cost, fixture, shopify_mock, wait_until,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracking-links");
-const GQL: &str = "/admin/api/2026-10/graphql.json";
-const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const CLIENT_SECRET: &str = "shpss_test_client_secret";
-/// How long any wait may last before the test fails (never reached when things work).
-const BOUND: Duration = Duration::from_secs(60);
 
-fn fixture(name: &str) -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../adapters/shopify/tests/fixtures")
-        .join(name);
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-fn cost() -> Value {
-    json!({"cost": {"requestedQueryCost": 10, "actualQueryCost": 10,
-        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}})
-}
-
-/// Twilio's 201 answer (twilio-node's fixture, as in the adapter's tests).
-fn twilio_created() -> Value {
-    json!({
-        "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": "x",
-        "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
-        "error_code": null, "error_message": null, "from": "+14155552345",
-        "num_segments": "1", "sid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "status": "queued",
-        "to": "+905321234567"
-    })
+async fn twilio_mock() -> wiremock::MockServer {
+    crate::support::twilio_mock("+905321234567").await
 }
 
 fn config(shopify: &str, twilio: &str, db: &Path) -> String {
@@ -93,69 +72,6 @@ channels = ["sms"]
 "#,
         db = db.display()
     )
-}
-
-/// Kills the child when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The order fixture, under the id asked for.
-struct OrderById(Value);
-
-impl Respond for OrderById {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&req.body).unwrap();
-        let mut order = self.0.clone();
-        order["data"]["order"]["id"] = body["variables"]["id"].clone();
-        ResponseTemplate::new(200).set_body_json(order)
-    }
-}
-
-async fn shopify_mock() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(GQL))
-        .and(body_string_contains("query AftercareOrder("))
-        .respond_with(OrderById(fixture("gql_order.json")))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(GQL))
-        .and(body_string_contains("query AftercareCustomer("))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("gql_customer.json")))
-        .mount(&server)
-        .await;
-    server
-}
-
-async fn twilio_mock() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(twilio_created()))
-        .mount(&server)
-        .await;
-    server
-}
-
-async fn wait_until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !f().await {
-        assert!(start.elapsed() < BOUND, "gave up waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -517,31 +433,7 @@ async fn backfill_lists_then_enqueues_shipments_in_flight_once() {
 
 /// Starts `run --config` and returns the child and the address it listens on.
 fn spawn_run(cfg: &Path) -> (KillOnDrop, String) {
-    let mut child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(cfg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let child = KillOnDrop(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(BOUND)
-        .expect("the server announces its address");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let (child, addr, _) = crate::support::spawn_run(BIN, cfg);
     (child, addr)
 }
 

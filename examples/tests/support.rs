@@ -1,0 +1,145 @@
+//! What the real-store tests share: wiremock stand-ins for Shopify's Admin GraphQL API and
+//! Twilio's Messages API (payloads from the adapters' fixtures: `adapters/shopify/tests/fixtures`,
+//! and twilio-node's "create message" fixture as in `adapters/twilio/tests/send.rs`), the
+//! spawned binary, and bounded waiting.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The Admin API path of the configured version.
+pub const GQL: &str = "/admin/api/2026-10/graphql.json";
+/// The Twilio account of the configs.
+pub const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+/// The Shopify app's client secret (webhook signing key) of the configs.
+pub const CLIENT_SECRET: &str = "shpss_test_client_secret";
+/// How long any wait may last before the test fails (never reached when things work).
+pub const BOUND: Duration = Duration::from_secs(60);
+
+/// A Shopify fixture of the adapter's tests.
+pub fn fixture(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../adapters/shopify/tests/fixtures")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// GraphQL `extensions.cost` with plenty of budget left.
+pub fn cost() -> Value {
+    json!({"cost": {"requestedQueryCost": 10, "actualQueryCost": 10,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}})
+}
+
+/// Twilio's 201 answer to a message create (twilio-node's fixture, as in the adapter's tests).
+pub fn twilio_created(to: &str) -> Value {
+    json!({
+        "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": "x",
+        "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
+        "error_code": null, "error_message": null, "from": "+14155552345",
+        "num_segments": "1", "sid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "status": "queued",
+        "to": to
+    })
+}
+
+/// Kills the child when the test ends, however it ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The order fixture, under the id asked for.
+pub struct OrderById(pub Value);
+
+impl Respond for OrderById {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let mut order = self.0.clone();
+        order["data"]["order"]["id"] = body["variables"]["id"].clone();
+        ResponseTemplate::new(200).set_body_json(order)
+    }
+}
+
+/// Shopify answering the order and customer queries from the fixtures.
+pub async fn shopify_mock() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareOrder("))
+        .respond_with(OrderById(fixture("gql_order.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL))
+        .and(body_string_contains("query AftercareCustomer("))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("gql_customer.json")))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Twilio accepting every message create (to `to`).
+pub async fn twilio_mock(to: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+        )))
+        .respond_with(ResponseTemplate::new(201).set_body_json(twilio_created(to)))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Starts `{bin} run --config {cfg}`; returns the child, the address it listens on and the
+/// line announcing it.
+pub fn spawn_run(bin: &str, cfg: &Path) -> (KillOnDrop, String, String) {
+    let mut child = Command::new(bin)
+        .args(["run", "--config"])
+        .arg(cfg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(BOUND)
+        .expect("the server announces its address");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr, line)
+}
+
+/// Polls `f` every 100 ms until it holds; fails the test after [`BOUND`].
+pub async fn wait_until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !f().await {
+        assert!(start.elapsed() < BOUND, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
