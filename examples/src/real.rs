@@ -337,44 +337,6 @@ impl EventHandler for Replies {
     }
 }
 
-/// Meta's GET verification handshake on `/webhooks/whatsapp`, as a GET beside the
-/// webhook router's POST on the same `/webhooks/{source}` route.
-/// (`aftercare_whatsapp_cloud::verification_router` registers the static path, which
-/// would shadow the POST route and answer 405 to Meta's webhooks.)
-fn whatsapp_handshake(verify_token: Secret) -> axum::Router {
-    use axum::extract::{Path, RawQuery, State};
-    use axum::http::StatusCode;
-    use axum::response::{IntoResponse, Response};
-
-    async fn handshake(
-        State(token): State<Arc<Secret>>,
-        Path(source): Path<String>,
-        RawQuery(q): RawQuery,
-    ) -> Response {
-        if source != "whatsapp" {
-            return StatusCode::METHOD_NOT_ALLOWED.into_response();
-        }
-        match aftercare_whatsapp_cloud::webhook::verify_subscription_query(
-            q.as_deref().unwrap_or(""),
-            &token,
-        ) {
-            Ok(challenge) => (
-                StatusCode::OK,
-                [(axum::http::header::CONTENT_TYPE, "text/plain")],
-                challenge,
-            )
-                .into_response(),
-            Err(e) => {
-                tracing::warn!(reason = %e, "WhatsApp webhook verification refused");
-                (StatusCode::FORBIDDEN, e.to_string()).into_response()
-            }
-        }
-    }
-    axum::Router::new()
-        .route("/webhooks/{source}", axum::routing::get(handshake))
-        .with_state(Arc::new(verify_token))
-}
-
 /// Serves the configured stack until `shutdown` resolves (Ctrl-C in the binary).
 pub async fn run(
     cfg: TrackingLinksConfig,
@@ -486,7 +448,6 @@ async fn serve<S: Store + 'static>(
         .source("shopify", webhooks.clone())
         .source(ANSWER_SOURCE, Arc::new(AnswerSource));
     let mut routes = WebhookRoutes::new(store.clone(), clock.clone()).source("shopify", webhooks);
-    let mut extra = axum::Router::new();
     // Twilio signs its webhooks with the account's Auth Token (not an API key's secret).
     if let Some(t) = cfg.twilio.as_ref().filter(|t| t.api_key_sid.is_none()) {
         let url = format!(
@@ -501,12 +462,13 @@ async fn serve<S: Store + 'static>(
         routes = routes.source("twilio", source);
     }
     if let Some(w) = &cfg.whatsapp_cloud {
+        // Meta's GET verification handshake is answered on the same route as the POSTs.
         let source = Arc::new(
-            aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(w.app_secret.resolve()?),
+            aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(w.app_secret.resolve()?)
+                .verify_token(w.verify_token.resolve()?),
         );
         processor = processor.source("whatsapp", source.clone());
         routes = routes.source("whatsapp", source);
-        extra = extra.merge(whatsapp_handshake(w.verify_token.resolve()?));
     }
     let mut dispatcher = Dispatcher::new(store.clone(), clock.clone())
         .consent_store(store.clone())
@@ -548,7 +510,7 @@ async fn serve<S: Store + 'static>(
     if let Some(s) = &cfg.tracking.support_url {
         page = page.support_url(s.clone());
     }
-    let mut app = routes.into_router().merge(page.into_router()).merge(extra);
+    let mut app = routes.into_router().merge(page.into_router());
     if follow_up.is_some() {
         // The follow-up is stored before the answer is recorded and runs from the inbox,
         // retried like a webhook when the shop's API fails.

@@ -81,11 +81,11 @@ pub(crate) fn inbound_message(
 /// `hub.challenge` as plain text when the mode and token match, `403` otherwise. Merge it
 /// with the router that receives the POSTs.
 ///
-/// Mount it on a path of its own: a static route such as `/webhooks/whatsapp` takes over
-/// every method on that path, so merged with `aftercare::http::WebhookRoutes` (whose POST is
-/// `/webhooks/{source}`) it would answer 405 to Meta's POSTs. To share the path, add a GET
-/// handler on `/webhooks/{source}` that calls [`webhook::verify_subscription_query`], as the
-/// reference integration does (`examples/src/real.rs`).
+/// For a path of its own. With `aftercare::http::WebhookRoutes`, do not merge this router (a
+/// static route such as `/webhooks/whatsapp` takes over every method on that path, and
+/// Meta's POSTs would be answered 405): give the token to
+/// [`WhatsAppCloudWebhook::verify_token`](webhook::WhatsAppCloudWebhook::verify_token)
+/// instead, and the webhook route answers the GET itself.
 ///
 /// ```
 /// # #[cfg(feature = "axum")] {

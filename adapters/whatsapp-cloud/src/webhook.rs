@@ -415,6 +415,7 @@ pub fn decode_entry(entry: &InboxEntry) -> Result<WebhookBatch, Error> {
 #[derive(Clone, Debug)]
 pub struct WhatsAppCloudWebhook {
     verifier: Verifier,
+    verify_token: Option<Secret>,
 }
 
 impl WhatsAppCloudWebhook {
@@ -425,6 +426,7 @@ impl WhatsAppCloudWebhook {
                 Scheme::hmac_sha256_hex_prefixed(SIGNATURE_HEADER, "sha256="),
                 app_secret.into(),
             ),
+            verify_token: None,
         }
     }
 
@@ -435,7 +437,17 @@ impl WhatsAppCloudWebhook {
                 Scheme::hmac_sha256_hex_prefixed(SIGNATURE_HEADER, "sha256="),
                 secrets,
             ),
+            verify_token: None,
         }
+    }
+
+    /// Answers Meta's GET verification handshake on the same URL with `verify_token` (the
+    /// "Verify token" entered in the App Dashboard), through
+    /// [`WebhookSource::handshake`]: `aftercare::http::WebhookRoutes` then serves both the
+    /// GET and the POSTs on `/webhooks/{source}`.
+    pub fn verify_token(mut self, verify_token: impl Into<Secret>) -> Self {
+        self.verify_token = Some(verify_token.into());
+        self
     }
 
     /// The headers Meta would send with `body` (for tests).
@@ -445,6 +457,15 @@ impl WhatsAppCloudWebhook {
 }
 
 impl WebhookSource for WhatsAppCloudWebhook {
+    fn handshake(&self, query: &str) -> Option<Result<String, Rejection>> {
+        let token = self.verify_token.as_ref()?;
+        Some(
+            verify_subscription_query(query, token).map_err(|e| Rejection::HandshakeRefused {
+                reason: e.to_string(),
+            }),
+        )
+    }
+
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<VerifiedWebhook, Rejection> {
         self.verifier
             .verify(request.headers, request.body, request.received_at)?;

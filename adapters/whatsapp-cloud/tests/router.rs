@@ -59,3 +59,89 @@ async fn router_stores_verified_meta_webhooks_once() {
     assert_eq!(batch.messages[0].text, "STOP");
     assert_eq!(batch.messages[0].from, "+16505551234");
 }
+
+/// Meta's GET verification request ("Verification Requests" in the Webhooks guide:
+/// `hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock`) and the POSTs
+/// share `/webhooks/whatsapp` when the token is given to the source.
+#[tokio::test]
+async fn the_webhook_route_answers_metas_handshake_and_takes_posts_on_one_path() {
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(WhatsAppCloudWebhook::new("app-secret").verify_token("meatyhamhock"));
+    let sig = source
+        .sign(PAYLOAD.as_bytes())
+        .get_str("X-Hub-Signature-256")
+        .unwrap()
+        .to_owned();
+    let app = WebhookRoutes::new(store.clone(), Arc::new(SystemClock))
+        .source("whatsapp", source)
+        .source("plain", Arc::new(WhatsAppCloudWebhook::new("other-secret")))
+        .into_router();
+    let get = |query: &str| {
+        Request::get(format!("/webhooks/whatsapp?{query}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    let resp = app
+        .clone()
+        .oneshot(get(
+            "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"1158201444", "the challenge is echoed as is");
+
+    let (status, body) = json(
+        app.clone()
+            .oneshot(get(
+                "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess",
+            ))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("handshake_refused")),
+        "a wrong verify token"
+    );
+    assert!(
+        !body.to_string().contains("1158201444"),
+        "a refused handshake echoes nothing: {body}"
+    );
+    let (status, _) = json(
+        app.clone()
+            .oneshot(get(
+                "hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=meatyhamhock",
+            ))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403, "not a subscription");
+
+    // A source without a verify token has no handshake: GET is not allowed there.
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get("/webhooks/plain?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
+    assert_eq!(resp.headers()["allow"], "POST");
+    let resp = app
+        .clone()
+        .oneshot(Request::get("/webhooks/nope").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404, "an unknown source");
+
+    // And the POSTs still arrive on the same path.
+    let (status, body) = json(app.clone().oneshot(post(&sig)).await.unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("accepted")));
+}

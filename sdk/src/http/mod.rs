@@ -73,7 +73,7 @@ impl WebhookRoutes {
     /// The router, with state applied.
     pub fn into_router(self) -> Router {
         Router::new()
-            .route("/webhooks/{source}", post(receive))
+            .route("/webhooks/{source}", post(receive).get(handshake))
             .with_state(Arc::new(self))
     }
 }
@@ -100,6 +100,39 @@ fn reject(r: &Rejection) -> Response {
         axum::Json(json!({ "error": r.code(), "message": r.to_string() })),
     )
         .into_response()
+}
+
+/// A GET on a webhook URL: the source's subscription handshake, when it has one.
+async fn handshake(
+    State(routes): State<Arc<WebhookRoutes>>,
+    Path(name): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let Some(source) = routes.sources.get(&name).cloned() else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "error": "unknown_source", "message": format!("no webhook source named `{name}` is configured") })),
+        )
+            .into_response();
+    };
+    match source.handshake(query.as_deref().unwrap_or("")) {
+        None => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            axum::Json(json!({ "error": "method_not_allowed", "message": format!("`{name}` webhooks are POSTed") })),
+        )
+            .into_response(),
+        Some(Ok(body)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Some(Err(r)) => {
+            tracing::warn!(source = %name, reason = %r, "webhook subscription handshake refused");
+            reject(&r)
+        }
+    }
 }
 
 async fn receive(

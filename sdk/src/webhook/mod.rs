@@ -103,4 +103,13 @@ pub trait WebhookSource: Send + Sync {
     fn acknowledgement(&self) -> Option<(&'static str, &'static str)> {
         None
     }
+
+    /// Answers a GET subscription handshake on the webhook's own URL, given the request's raw
+    /// query string: `Some(Ok(body))` is answered `200` with `body` as plain text (Meta's
+    /// `hub.challenge`), `Some(Err(_))` `403`. `None` (the default): this source has no
+    /// handshake, and a GET is answered `405`.
+    fn handshake(&self, query: &str) -> Option<Result<String, Rejection>> {
+        let _ = query;
+        None
+    }
 }

@@ -126,11 +126,21 @@ pub enum Rejection {
         /// The size received (at least `limit + 1` when the read was cut short).
         size: usize,
     },
+    /// A GET subscription handshake was refused (wrong verify token, not a subscription,
+    /// no challenge): see [`WebhookSource::handshake`](super::WebhookSource::handshake).
+    #[error(
+        "the subscription handshake was refused: {reason}; check the verify token configured for this source"
+    )]
+    HandshakeRefused {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Rejection {
     /// The HTTP status to answer with: 400 for a malformed request, 401 for an
-    /// unauthenticated one (bad signature, stale timestamp), 413 for a body too large.
+    /// unauthenticated one (bad signature, stale timestamp), 413 for a body too large, 403
+    /// for a refused subscription handshake.
     pub fn status(&self) -> u16 {
         match self {
             Rejection::MissingHeader { .. }
@@ -138,6 +148,7 @@ impl Rejection {
             | Rejection::EmptyBody => 400,
             Rejection::Mismatch | Rejection::Stale { .. } => 401,
             Rejection::TooLarge { .. } => 413,
+            Rejection::HandshakeRefused { .. } => 403,
         }
     }
 
@@ -150,6 +161,7 @@ impl Rejection {
             Rejection::Mismatch => "mismatch",
             Rejection::Stale { .. } => "stale",
             Rejection::TooLarge { .. } => "too_large",
+            Rejection::HandshakeRefused { .. } => "handshake_refused",
         }
     }
 }
