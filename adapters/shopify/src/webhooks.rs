@@ -9,6 +9,7 @@ use aftercare::webhook::{
 };
 use chrono::{DateTime, Utc};
 
+use crate::fast::Fast;
 use crate::payload::{
     CustomerPayload, FulfillmentEventPayload, FulfillmentPayload, OrderPayload, PrivacyPayload,
 };
@@ -224,6 +225,15 @@ fn parse<'a, T: serde::Deserialize<'a>>(topic: &str, body: &'a [u8]) -> Result<T
     serde_json::from_slice(body).map_err(|e| Error::decode(format!("shopify {topic}"), e))
 }
 
+/// [`parse`] by the quick path of [`crate::fast`] (same results).
+fn parse_fast<'a, T>(topic: &str, body: &'a [u8]) -> Result<T, Error>
+where
+    T: serde::Deserialize<'a>,
+    Fast<T>: serde::Deserialize<'a>,
+{
+    crate::fast::parse_fast(body).map_err(|e| Error::decode(format!("shopify {topic}"), e))
+}
+
 /// Decodes a verified webhook body of `topic` from `shop` into events. An unknown topic is
 /// [`PlatformEvent::Unrecognized`]; a malformed body is [`Error::Decode`].
 ///
@@ -237,7 +247,7 @@ pub fn decode_topic(
     body: &[u8],
 ) -> Result<Vec<PlatformEvent>, Error> {
     let order = |body: &[u8]| -> Result<aftercare::model::Order, Error> {
-        let p: OrderPayload<'_> = parse(topic, body)?;
+        let p: OrderPayload<'_> = parse_fast(topic, body)?;
         Ok(p.into_order(shop))
     };
     let privacy_shop = |p: &PrivacyPayload| -> aftercare::model::ShopId {
@@ -264,7 +274,7 @@ pub fn decode_topic(
             order: order(body)?,
         }],
         "orders/fulfilled" | "orders/partially_fulfilled" => {
-            let mut p: OrderPayload<'_> = parse(topic, body)?;
+            let mut p: OrderPayload<'_> = parse_fast(topic, body)?;
             let fulfillments = std::mem::take(&mut p.fulfillments);
             let o = p.into_order(shop);
             let mut out = Vec::with_capacity(1 + fulfillments.len());
@@ -280,13 +290,13 @@ pub fn decode_topic(
             out
         }
         "fulfillments/create" => {
-            let f: FulfillmentPayload<'_> = parse(topic, body)?;
+            let f: FulfillmentPayload<'_> = parse_fast(topic, body)?;
             vec![PlatformEvent::ShipmentCreated {
                 shipment: f.into_shipment(shop, None),
             }]
         }
         "fulfillments/update" => {
-            let f: FulfillmentPayload<'_> = parse(topic, body)?;
+            let f: FulfillmentPayload<'_> = parse_fast(topic, body)?;
             vec![PlatformEvent::ShipmentUpdated {
                 shipment: f.into_shipment(shop, None),
             }]
@@ -298,7 +308,7 @@ pub fn decode_topic(
             }]
         }
         "customers/create" | "customers/update" => {
-            let c: CustomerPayload<'_> = parse(topic, body)?;
+            let c: CustomerPayload<'_> = parse_fast(topic, body)?;
             vec![PlatformEvent::CustomerUpdated {
                 customer: c.to_customer(),
             }]
