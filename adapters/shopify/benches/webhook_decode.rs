@@ -177,6 +177,48 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Where the time goes (not baselines): the verification alone, the decoding alone, the
+    // serde step of the decoding alone, and serde_json skipping the whole body (the floor of
+    // any serde_json decoding of it).
+    let mut g = c.benchmark_group("shopify_orders_fulfilled_breakdown");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("verify_only", |b| {
+        b.iter(|| {
+            let req = WebhookRequest {
+                headers: &headers,
+                body: &body,
+                received_at: now,
+            };
+            black_box(src.verify(black_box(&req)).unwrap())
+        })
+    });
+    g.bench_function("decode_topic_only", |b| {
+        b.iter(|| {
+            let events = decode_topic(
+                black_box("orders/fulfilled"),
+                Some("demo.myshopify.com"),
+                black_box(&body),
+            )
+            .unwrap();
+            assert_eq!(events.len(), 2);
+            black_box(events)
+        })
+    });
+    g.bench_function("serde_order_payload_only", |b| {
+        b.iter(|| {
+            let p: aftercare_shopify::payload::OrderPayload<'_> =
+                serde_json::from_slice(black_box(&body)).unwrap();
+            black_box(p)
+        })
+    });
+    g.bench_function("serde_ignored_any_floor", |b| {
+        b.iter(|| {
+            let p: serde::de::IgnoredAny = serde_json::from_slice(black_box(&body)).unwrap();
+            black_box(p)
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -3,6 +3,7 @@
 
 use aftercare::model::{ChannelKind, Consent, ConsentState, Money, Purpose, ShipmentStatus};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Visitor};
@@ -43,11 +44,20 @@ pub fn gid(kind: &str, id: &str) -> String {
 
 /// Minor-unit exponent of an ISO 4217 currency (2 unless listed).
 fn currency_exponent(code: &str) -> u32 {
-    match code.to_ascii_uppercase().as_str() {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
+    // Every listed code has three letters; upper-cased on the stack, without allocating.
+    let upper = match code.as_bytes() {
+        &[a, b, c] => [
+            a.to_ascii_uppercase(),
+            b.to_ascii_uppercase(),
+            c.to_ascii_uppercase(),
+        ],
+        _ => return 2,
+    };
+    match &upper {
+        b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG" | b"RWF"
+        | b"UGX" | b"UYI" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
+        b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
+        b"CLF" | b"UYW" => 4,
         _ => 2,
     }
 }
@@ -113,10 +123,14 @@ pub(crate) fn split_tags(tags: &str) -> Vec<String> {
 /// `MARKED_AS_FULFILLED` (GraphQL `displayStatus` when no carrier event exists yet) mean
 /// the merchant confirmed the fulfillment. Unknown values are kept raw.
 pub(crate) fn shipment_status(raw: &str) -> ShipmentStatus {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "fulfilled" | "marked_as_fulfilled" | "success" => ShipmentStatus::Confirmed,
-        "open" => ShipmentStatus::Confirmed,
-        _ => ShipmentStatus::parse(raw),
+    let t = raw.trim();
+    if ["fulfilled", "marked_as_fulfilled", "success", "open"]
+        .iter()
+        .any(|s| t.eq_ignore_ascii_case(s))
+    {
+        ShipmentStatus::Confirmed
+    } else {
+        ShipmentStatus::parse(raw)
     }
 }
 
@@ -127,9 +141,9 @@ pub(crate) fn consent(
     state: Option<&str>,
     at: Option<DateTime<Utc>>,
 ) -> Consent {
-    let s = match state.map(|s| s.trim().to_ascii_lowercase()) {
-        Some(s) if s == "subscribed" => ConsentState::Granted,
-        Some(s) if s == "unsubscribed" => ConsentState::Denied,
+    let s = match state.map(str::trim) {
+        Some(s) if s.eq_ignore_ascii_case("subscribed") => ConsentState::Granted,
+        Some(s) if s.eq_ignore_ascii_case("unsubscribed") => ConsentState::Denied,
         _ => ConsentState::Unknown,
     };
     let mut c = Consent::new(Purpose::Marketing, channel, s);
@@ -154,10 +168,10 @@ impl<'de> Visitor<'de> for IdVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        if v < 0 {
-            return Err(E::custom(format!("negative id {v}")));
+        match u64::try_from(v) {
+            Ok(v) => Ok(Some(v.to_string())),
+            Err(_) => Err(E::custom(format!("negative id {v}"))),
         }
-        Ok(Some(v.to_string()))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
@@ -216,6 +230,75 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A JSON string borrowed from the input when it has no escapes, copied otherwise.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+                std::str::from_utf8(v)
+                    .map(Cow::Borrowed)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Bytes(v), &self))
+            }
+
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                std::str::from_utf8(v)
+                    .map(|s| Cow::Owned(s.to_owned()))
+                    .map_err(|_| E::invalid_value(de::Unexpected::Bytes(v), &self))
+            }
+        }
+
+        d.deserialize_string(TextVisitor).map(Text)
+    }
+}
+
+/// An optional string (`null` or absent → `None`), borrowed from the input when it can be
+/// (`Option<Cow<str>>` with plain `#[serde(borrow)]` always copies).
+pub(crate) fn opt_str<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
+}
+
+/// A string where `null` is empty, borrowed when it can be.
+pub(crate) fn str_or_empty<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Cow<'a, str>, D::Error> {
+    Ok(opt_str(d)?.unwrap_or_default())
+}
+
+/// A list of strings where `null` is empty, each borrowed when it can be.
+pub(crate) fn str_list<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Vec<Text<'a>>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.0)
+        .collect())
 }
 
 struct TimeVisitor;

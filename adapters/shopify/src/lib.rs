@@ -28,6 +28,7 @@ mod api;
 mod client;
 mod convert;
 mod error;
+mod fast;
 pub mod oauth;
 pub mod payload;
 mod subscriptions;

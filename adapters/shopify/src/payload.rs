@@ -9,61 +9,62 @@
 use aftercare::model::{Address, ChannelKind, Customer, LineItem, Order, Shipment, ShipmentEvent};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::borrow::Cow;
 
 use crate::convert::{
-    consent, id_list, id_string, null_default, opt_id_string, opt_time, parse_money,
-    shipment_status, split_tags,
+    consent, id_list, id_string, null_default, opt_id_string, opt_str, opt_time, parse_money,
+    shipment_status, split_tags, str_list, str_or_empty,
 };
 
 /// An order as webhooks (`orders/*`) send it.
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
-pub struct OrderPayload {
+pub struct OrderPayload<'a> {
     /// Order id.
     #[serde(deserialize_with = "id_string")]
     pub id: String,
     /// `#1042`.
-    #[serde(default)]
-    pub name: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub name: Option<Cow<'a, str>>,
     /// `1042`.
     #[serde(default)]
     pub order_number: Option<u64>,
     /// Contact email.
-    #[serde(default)]
-    pub email: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub email: Option<Cow<'a, str>>,
     /// Contact email (newer payloads).
-    #[serde(default)]
-    pub contact_email: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub contact_email: Option<Cow<'a, str>>,
     /// Contact phone.
-    #[serde(default)]
-    pub phone: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub phone: Option<Cow<'a, str>>,
     /// The customer, absent for guest checkouts and without protected-data access.
-    #[serde(default)]
-    pub customer: Option<CustomerPayload>,
+    #[serde(default, borrow)]
+    pub customer: Option<CustomerPayload<'a>>,
     /// BCP 47 locale of the checkout (`en-CA`).
-    #[serde(default)]
-    pub customer_locale: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub customer_locale: Option<Cow<'a, str>>,
     /// Lines.
-    #[serde(default, deserialize_with = "null_default")]
-    pub line_items: Vec<LineItemPayload>,
+    #[serde(default, borrow, deserialize_with = "null_default")]
+    pub line_items: Vec<LineItemPayload<'a>>,
     /// Shipping address.
-    #[serde(default)]
-    pub shipping_address: Option<AddressPayload>,
+    #[serde(default, borrow)]
+    pub shipping_address: Option<AddressPayload<'a>>,
     /// Total price in the shop currency (`"135.49"`).
-    #[serde(default)]
-    pub total_price: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub total_price: Option<Cow<'a, str>>,
     /// Shop currency.
-    #[serde(default)]
-    pub currency: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub currency: Option<Cow<'a, str>>,
     /// Cancellation time.
     #[serde(default, deserialize_with = "opt_time")]
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Comma-separated tags.
-    #[serde(default, deserialize_with = "null_default")]
-    pub tags: String,
+    #[serde(default, borrow, deserialize_with = "str_or_empty")]
+    pub tags: Cow<'a, str>,
     /// Fulfillments.
-    #[serde(default, deserialize_with = "null_default")]
-    pub fulfillments: Vec<FulfillmentPayload>,
+    #[serde(default, borrow, deserialize_with = "null_default")]
+    pub fulfillments: Vec<FulfillmentPayload<'a>>,
     /// Creation time.
     #[serde(default, deserialize_with = "opt_time")]
     pub created_at: Option<DateTime<Utc>>,
@@ -75,7 +76,7 @@ pub struct OrderPayload {
 /// One order line.
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
-pub struct LineItemPayload {
+pub struct LineItemPayload<'a> {
     /// Line id.
     #[serde(default, deserialize_with = "opt_id_string")]
     pub id: Option<String>,
@@ -86,56 +87,56 @@ pub struct LineItemPayload {
     #[serde(default, deserialize_with = "opt_id_string")]
     pub variant_id: Option<String>,
     /// SKU.
-    #[serde(default)]
-    pub sku: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub sku: Option<Cow<'a, str>>,
     /// Title.
-    #[serde(default, deserialize_with = "null_default")]
-    pub title: String,
+    #[serde(default, borrow, deserialize_with = "str_or_empty")]
+    pub title: Cow<'a, str>,
     /// Quantity.
     #[serde(default)]
     pub quantity: u32,
     /// Unit price (`"24.99"`).
-    #[serde(default)]
-    pub price: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub price: Option<Cow<'a, str>>,
     /// Product type, when sent.
-    #[serde(default)]
-    pub product_type: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub product_type: Option<Cow<'a, str>>,
 }
 
 /// A postal address.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct AddressPayload {
+pub struct AddressPayload<'a> {
     /// Full name.
-    #[serde(default)]
-    pub name: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub name: Option<Cow<'a, str>>,
     /// Line 1.
-    #[serde(default)]
-    pub address1: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub address1: Option<Cow<'a, str>>,
     /// Line 2.
-    #[serde(default)]
-    pub address2: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub address2: Option<Cow<'a, str>>,
     /// City.
-    #[serde(default)]
-    pub city: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub city: Option<Cow<'a, str>>,
     /// Province code.
-    #[serde(default)]
-    pub province_code: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub province_code: Option<Cow<'a, str>>,
     /// Postal code.
-    #[serde(default)]
-    pub zip: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub zip: Option<Cow<'a, str>>,
     /// ISO country code.
-    #[serde(default)]
-    pub country_code: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub country_code: Option<Cow<'a, str>>,
     /// Phone.
-    #[serde(default)]
-    pub phone: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub phone: Option<Cow<'a, str>>,
 }
 
 /// A fulfillment (`fulfillments/*`, and inside `orders/*`).
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
-pub struct FulfillmentPayload {
+pub struct FulfillmentPayload<'a> {
     /// Fulfillment id.
     #[serde(deserialize_with = "id_string")]
     pub id: String,
@@ -143,26 +144,26 @@ pub struct FulfillmentPayload {
     #[serde(default, deserialize_with = "opt_id_string")]
     pub order_id: Option<String>,
     /// `success`, `cancelled`, `failure`, `pending`, `open`, `error`...
-    #[serde(default)]
-    pub status: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub status: Option<Cow<'a, str>>,
     /// Carrier status (`in_transit`, `delivered`...), `null` before any carrier event.
-    #[serde(default)]
-    pub shipment_status: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub shipment_status: Option<Cow<'a, str>>,
     /// Carrier name.
-    #[serde(default)]
-    pub tracking_company: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub tracking_company: Option<Cow<'a, str>>,
     /// First tracking number.
-    #[serde(default)]
-    pub tracking_number: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub tracking_number: Option<Cow<'a, str>>,
     /// Every tracking number.
-    #[serde(default, deserialize_with = "null_default")]
-    pub tracking_numbers: Vec<String>,
+    #[serde(default, borrow, deserialize_with = "str_list")]
+    pub tracking_numbers: Vec<Cow<'a, str>>,
     /// First tracking URL.
-    #[serde(default)]
-    pub tracking_url: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub tracking_url: Option<Cow<'a, str>>,
     /// Every tracking URL.
-    #[serde(default, deserialize_with = "null_default")]
-    pub tracking_urls: Vec<String>,
+    #[serde(default, borrow, deserialize_with = "str_list")]
+    pub tracking_urls: Vec<Cow<'a, str>>,
     /// Lines shipped.
     #[serde(default, deserialize_with = "null_default")]
     pub line_items: Vec<LineRef>,
@@ -177,7 +178,7 @@ pub struct FulfillmentPayload {
 /// A carrier event (`fulfillment_events/create`).
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
-pub struct FulfillmentEventPayload {
+pub struct FulfillmentEventPayload<'a> {
     /// Event id.
     #[serde(default, deserialize_with = "opt_id_string")]
     pub id: Option<String>,
@@ -188,11 +189,11 @@ pub struct FulfillmentEventPayload {
     #[serde(deserialize_with = "id_string")]
     pub order_id: String,
     /// `in_transit`, `delivered`...
-    #[serde(default)]
-    pub status: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub status: Option<Cow<'a, str>>,
     /// Carrier message.
-    #[serde(default)]
-    pub message: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub message: Option<Cow<'a, str>>,
     /// When it happened.
     #[serde(default, deserialize_with = "opt_time")]
     pub happened_at: Option<DateTime<Utc>>,
@@ -200,14 +201,14 @@ pub struct FulfillmentEventPayload {
     #[serde(default, deserialize_with = "opt_time")]
     pub estimated_delivery_at: Option<DateTime<Utc>>,
     /// City.
-    #[serde(default)]
-    pub city: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub city: Option<Cow<'a, str>>,
     /// Province.
-    #[serde(default)]
-    pub province: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub province: Option<Cow<'a, str>>,
     /// Country.
-    #[serde(default)]
-    pub country: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub country: Option<Cow<'a, str>>,
     /// Creation time.
     #[serde(default, deserialize_with = "opt_time")]
     pub created_at: Option<DateTime<Utc>>,
@@ -219,10 +220,10 @@ pub struct FulfillmentEventPayload {
 /// Marketing consent in a customer payload.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct ConsentPayload {
+pub struct ConsentPayload<'a> {
     /// `subscribed`, `not_subscribed`, `unsubscribed`, `pending`, `redacted`, `invalid`...
-    #[serde(default)]
-    pub state: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub state: Option<Cow<'a, str>>,
     /// When it changed.
     #[serde(default, deserialize_with = "opt_time")]
     pub consent_updated_at: Option<DateTime<Utc>>,
@@ -231,31 +232,31 @@ pub struct ConsentPayload {
 /// A customer (`customers/*`, and inside orders).
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
-pub struct CustomerPayload {
+pub struct CustomerPayload<'a> {
     /// Customer id.
     #[serde(deserialize_with = "id_string")]
     pub id: String,
     /// Email.
-    #[serde(default)]
-    pub email: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub email: Option<Cow<'a, str>>,
     /// Phone.
-    #[serde(default)]
-    pub phone: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub phone: Option<Cow<'a, str>>,
     /// First name.
-    #[serde(default)]
-    pub first_name: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub first_name: Option<Cow<'a, str>>,
     /// Last name.
-    #[serde(default)]
-    pub last_name: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub last_name: Option<Cow<'a, str>>,
     /// Locale, when sent.
-    #[serde(default)]
-    pub locale: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub locale: Option<Cow<'a, str>>,
     /// Email marketing consent.
-    #[serde(default)]
-    pub email_marketing_consent: Option<ConsentPayload>,
+    #[serde(default, borrow)]
+    pub email_marketing_consent: Option<ConsentPayload<'a>>,
     /// SMS marketing consent.
-    #[serde(default)]
-    pub sms_marketing_consent: Option<ConsentPayload>,
+    #[serde(default, borrow)]
+    pub sms_marketing_consent: Option<ConsentPayload<'a>>,
     /// Last change.
     #[serde(default, deserialize_with = "opt_time")]
     pub updated_at: Option<DateTime<Utc>>,
@@ -298,25 +299,39 @@ pub struct PrivacyPayload {
     pub orders_requested: Vec<String>,
 }
 
-fn non_empty(s: Option<&String>) -> Option<String> {
-    s.map(|s| s.trim())
+/// Trimmed, `None` when empty.
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
 }
 
-impl AddressPayload {
-    fn to_model(&self) -> Address {
+/// Like [`non_empty`], consuming: text already trimmed and owned is moved, not copied.
+fn take_non_empty(s: Option<Cow<'_, str>>) -> Option<String> {
+    let s = s?;
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s.into_owned())
+    } else {
+        Some(t.to_owned())
+    }
+}
+
+impl AddressPayload<'_> {
+    fn into_model(self) -> Address {
         let mut a = Address::default();
-        a.name = non_empty(self.name.as_ref());
-        a.lines = [&self.address1, &self.address2]
+        a.name = take_non_empty(self.name);
+        a.lines = [self.address1, self.address2]
             .into_iter()
-            .filter_map(|l| non_empty(l.as_ref()))
+            .filter_map(take_non_empty)
             .collect();
-        a.city = non_empty(self.city.as_ref());
-        a.province_code = non_empty(self.province_code.as_ref());
-        a.postal_code = non_empty(self.zip.as_ref());
-        a.country_code = non_empty(self.country_code.as_ref());
-        a.phone = non_empty(self.phone.as_ref());
+        a.city = take_non_empty(self.city);
+        a.province_code = take_non_empty(self.province_code);
+        a.postal_code = take_non_empty(self.zip);
+        a.country_code = take_non_empty(self.country_code);
+        a.phone = take_non_empty(self.phone);
         a
     }
 }
@@ -331,14 +346,14 @@ pub struct LineRef {
     pub id: Option<String>,
 }
 
-impl LineItemPayload {
-    fn to_model(&self, currency: Option<&str>) -> LineItem {
-        let mut l = LineItem::new(self.title.clone(), self.quantity);
-        l.id = self.id.clone();
-        l.product_id = self.product_id.clone().map(Into::into);
-        l.variant_id = self.variant_id.clone().map(Into::into);
-        l.sku = non_empty(self.sku.as_ref());
-        l.category = non_empty(self.product_type.as_ref());
+impl LineItemPayload<'_> {
+    fn into_model(self, currency: Option<&str>) -> LineItem {
+        let mut l = LineItem::new(self.title.into_owned(), self.quantity);
+        l.id = self.id;
+        l.product_id = self.product_id.map(Into::into);
+        l.variant_id = self.variant_id.map(Into::into);
+        l.sku = take_non_empty(self.sku);
+        l.category = take_non_empty(self.product_type);
         l.unit_price = match (self.price.as_deref(), currency) {
             (Some(p), Some(c)) => parse_money(p, c),
             _ => None,
@@ -347,37 +362,41 @@ impl LineItemPayload {
     }
 }
 
-impl OrderPayload {
+impl OrderPayload<'_> {
     /// The order in the sdk's model; `shop` is the shop domain.
     pub fn to_order(&self, shop: Option<&str>) -> Order {
-        let number = self
-            .name
-            .clone()
-            .or_else(|| self.order_number.map(|n| format!("#{n}")))
-            .unwrap_or_else(|| self.id.clone());
-        let mut o = Order::new(self.id.clone(), number);
+        self.clone().into_order(shop)
+    }
+
+    /// Like [`to_order`](Self::to_order), consuming the payload: its text moves into the
+    /// order instead of being copied.
+    pub fn into_order(self, shop: Option<&str>) -> Order {
+        let number = match (self.name, self.order_number) {
+            (Some(name), _) => name.into_owned(),
+            (None, Some(n)) => format!("#{n}"),
+            (None, None) => self.id.clone(),
+        };
+        let mut o = Order::new(self.id, number);
         o.shop = shop.map(Into::into);
-        o.customer_id = self.customer.as_ref().map(|c| c.id.clone().into());
-        o.email = non_empty(self.email.as_ref())
-            .or_else(|| non_empty(self.contact_email.as_ref()))
-            .or_else(|| {
-                self.customer
-                    .as_ref()
-                    .and_then(|c| non_empty(c.email.as_ref()))
-            });
-        o.phone = non_empty(self.phone.as_ref()).or_else(|| {
-            self.customer
-                .as_ref()
-                .and_then(|c| non_empty(c.phone.as_ref()))
-        });
+        let (customer_email, customer_phone) = match self.customer {
+            Some(c) => {
+                o.customer_id = Some(c.id.into());
+                (c.email, c.phone)
+            }
+            None => (None, None),
+        };
+        o.email = take_non_empty(self.email)
+            .or_else(|| take_non_empty(self.contact_email))
+            .or_else(|| take_non_empty(customer_email));
+        o.phone = take_non_empty(self.phone).or_else(|| take_non_empty(customer_phone));
         let currency = self.currency.as_deref();
         o.line_items = self
             .line_items
-            .iter()
-            .map(|l| l.to_model(currency))
+            .into_iter()
+            .map(|l| l.into_model(currency))
             .collect();
-        o.shipping_address = self.shipping_address.as_ref().map(AddressPayload::to_model);
-        o.locale = non_empty(self.customer_locale.as_ref());
+        o.shipping_address = self.shipping_address.map(AddressPayload::into_model);
+        o.locale = take_non_empty(self.customer_locale);
         o.total = match (self.total_price.as_deref(), currency) {
             (Some(p), Some(c)) => parse_money(p, c),
             _ => None,
@@ -390,9 +409,15 @@ impl OrderPayload {
     }
 }
 
-impl FulfillmentPayload {
+impl FulfillmentPayload<'_> {
     /// The shipment in the sdk's model. `order_id` is used when the payload has none.
     pub fn to_shipment(&self, shop: Option<&str>, order_id: Option<&str>) -> Shipment {
+        self.clone().into_shipment(shop, order_id)
+    }
+
+    /// Like [`to_shipment`](Self::to_shipment), consuming the payload: its text moves into
+    /// the shipment instead of being copied.
+    pub fn into_shipment(self, shop: Option<&str>, order_id: Option<&str>) -> Shipment {
         // A carrier status wins; otherwise the fulfillment's own status (`success` is a
         // confirmed fulfillment, `cancelled`, `failure`...).
         let status = self
@@ -404,37 +429,38 @@ impl FulfillmentPayload {
             .unwrap_or(aftercare::model::ShipmentStatus::Confirmed);
         let order = self
             .order_id
-            .clone()
             .or_else(|| order_id.map(str::to_owned))
             .unwrap_or_default();
-        let mut s = Shipment::new(self.id.clone(), order, status);
+        let mut s = Shipment::new(self.id, order, status);
         s.shop = shop.map(Into::into);
-        s.carrier = non_empty(self.tracking_company.as_ref());
-        s.tracking_numbers = dedup_nonempty(&self.tracking_numbers, self.tracking_number.as_ref());
-        s.tracking_urls = dedup_nonempty(&self.tracking_urls, self.tracking_url.as_ref());
-        s.line_item_ids = self
-            .line_items
-            .iter()
-            .filter_map(|l| l.id.clone())
-            .collect();
+        s.carrier = take_non_empty(self.tracking_company);
+        s.tracking_numbers = dedup_nonempty(self.tracking_numbers, self.tracking_number);
+        s.tracking_urls = dedup_nonempty(self.tracking_urls, self.tracking_url);
+        s.line_item_ids = self.line_items.into_iter().filter_map(|l| l.id).collect();
         s.created_at = self.created_at;
         s.updated_at = self.updated_at;
         s
     }
 }
 
-fn dedup_nonempty(list: &[String], single: Option<&String>) -> Vec<String> {
+/// The trimmed, non-empty, distinct values of `list` then `single`, in order.
+fn dedup_nonempty(list: Vec<Cow<'_, str>>, single: Option<Cow<'_, str>>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for v in list.iter().chain(single) {
-        let v = v.trim();
-        if !v.is_empty() && !out.iter().any(|o| o == v) {
-            out.push(v.to_owned());
+    for v in list.into_iter().chain(single) {
+        let t = v.trim();
+        if !t.is_empty() && !out.iter().any(|o| o == t) {
+            let owned = if t.len() == v.len() {
+                v.into_owned()
+            } else {
+                t.to_owned()
+            };
+            out.push(owned);
         }
     }
     out
 }
 
-impl FulfillmentEventPayload {
+impl FulfillmentEventPayload<'_> {
     /// A shipment carrying only this event and the status it reached (no tracking
     /// numbers: the event payload has none). Its `updated_at` is the event's time.
     pub fn to_shipment(&self, shop: Option<&str>) -> Shipment {
@@ -452,7 +478,7 @@ impl FulfillmentEventPayload {
         let when = self.happened_at.or(self.created_at);
         if let Some(at) = when {
             let mut e = ShipmentEvent::new(status, at);
-            e.message = non_empty(self.message.as_ref());
+            e.message = non_empty(self.message.as_deref());
             let loc: Vec<&str> = [&self.city, &self.province, &self.country]
                 .into_iter()
                 .filter_map(|p| p.as_deref().map(str::trim).filter(|p| !p.is_empty()))
@@ -466,15 +492,15 @@ impl FulfillmentEventPayload {
     }
 }
 
-impl CustomerPayload {
+impl CustomerPayload<'_> {
     /// The customer in the sdk's model, with marketing consent per channel.
     pub fn to_customer(&self) -> Customer {
         let mut c = Customer::new(self.id.clone());
-        c.first_name = non_empty(self.first_name.as_ref());
-        c.last_name = non_empty(self.last_name.as_ref());
-        c.email = non_empty(self.email.as_ref());
-        c.phone = non_empty(self.phone.as_ref());
-        c.locale = non_empty(self.locale.as_ref());
+        c.first_name = non_empty(self.first_name.as_deref());
+        c.last_name = non_empty(self.last_name.as_deref());
+        c.email = non_empty(self.email.as_deref());
+        c.phone = non_empty(self.phone.as_deref());
+        c.locale = non_empty(self.locale.as_deref());
         if let Some(e) = &self.email_marketing_consent {
             c.consents.push(consent(
                 ChannelKind::Email,

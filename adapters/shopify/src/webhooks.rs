@@ -9,6 +9,7 @@ use aftercare::webhook::{
 };
 use chrono::{DateTime, Utc};
 
+use crate::fast::Fast;
 use crate::payload::{
     CustomerPayload, FulfillmentEventPayload, FulfillmentPayload, OrderPayload, PrivacyPayload,
 };
@@ -224,6 +225,15 @@ fn parse<'a, T: serde::Deserialize<'a>>(topic: &str, body: &'a [u8]) -> Result<T
     serde_json::from_slice(body).map_err(|e| Error::decode(format!("shopify {topic}"), e))
 }
 
+/// [`parse`] by the quick path of [`crate::fast`] (same results).
+fn parse_fast<'a, T>(topic: &str, body: &'a [u8]) -> Result<T, Error>
+where
+    T: serde::Deserialize<'a>,
+    Fast<T>: serde::Deserialize<'a>,
+{
+    crate::fast::parse_fast(body).map_err(|e| Error::decode(format!("shopify {topic}"), e))
+}
+
 /// Decodes a verified webhook body of `topic` from `shop` into events. An unknown topic is
 /// [`PlatformEvent::Unrecognized`]; a malformed body is [`Error::Decode`].
 ///
@@ -236,10 +246,9 @@ pub fn decode_topic(
     shop: Option<&str>,
     body: &[u8],
 ) -> Result<Vec<PlatformEvent>, Error> {
-    let order = |body: &[u8]| -> Result<(OrderPayload, aftercare::model::Order), Error> {
-        let p: OrderPayload = parse(topic, body)?;
-        let o = p.to_order(shop);
-        Ok((p, o))
+    let order = |body: &[u8]| -> Result<aftercare::model::Order, Error> {
+        let p: OrderPayload<'_> = parse_fast(topic, body)?;
+        Ok(p.into_order(shop))
     };
     let privacy_shop = |p: &PrivacyPayload| -> aftercare::model::ShopId {
         shop.map(str::to_owned)
@@ -250,65 +259,75 @@ pub fn decode_topic(
     };
     Ok(match topic {
         "orders/create" => vec![PlatformEvent::OrderCreated {
-            order: order(body)?.1,
+            order: order(body)?,
         }],
         "orders/paid" => vec![PlatformEvent::OrderPaid {
-            order: order(body)?.1,
+            order: order(body)?,
         }],
         // (`orders/edited` carries an `order_edit` object, not an order: left unrecognized.)
         "orders/updated" => {
             vec![PlatformEvent::OrderUpdated {
-                order: order(body)?.1,
+                order: order(body)?,
             }]
         }
         "orders/cancelled" => vec![PlatformEvent::OrderCancelled {
-            order: order(body)?.1,
+            order: order(body)?,
         }],
         "orders/fulfilled" | "orders/partially_fulfilled" => {
-            let (p, o) = order(body)?;
-            let mut out = Vec::with_capacity(1 + p.fulfillments.len());
-            let order_id = o.id.0.clone();
-            out.push(PlatformEvent::OrderUpdated { order: o });
-            for f in &p.fulfillments {
-                out.push(PlatformEvent::ShipmentUpdated {
-                    shipment: f.to_shipment(shop, Some(&order_id)),
-                });
-            }
+            let mut p: OrderPayload<'_> = parse_fast(topic, body)?;
+            let fulfillments = std::mem::take(&mut p.fulfillments);
+            let o = p.into_order(shop);
+            let mut out = Vec::with_capacity(1 + fulfillments.len());
+            out.extend(
+                fulfillments
+                    .into_iter()
+                    .map(|f| PlatformEvent::ShipmentUpdated {
+                        shipment: f.into_shipment(shop, Some(o.id.as_str())),
+                    }),
+            );
+            // The order comes first; its shipments were built before it moved, borrowing its id.
+            out.insert(0, PlatformEvent::OrderUpdated { order: o });
             out
         }
         "fulfillments/create" => {
-            let f: FulfillmentPayload = parse(topic, body)?;
+            let f: FulfillmentPayload<'_> = parse_fast(topic, body)?;
             vec![PlatformEvent::ShipmentCreated {
-                shipment: f.to_shipment(shop, None),
+                shipment: f.into_shipment(shop, None),
             }]
         }
         "fulfillments/update" => {
-            let f: FulfillmentPayload = parse(topic, body)?;
+            let f: FulfillmentPayload<'_> = parse_fast(topic, body)?;
             vec![PlatformEvent::ShipmentUpdated {
-                shipment: f.to_shipment(shop, None),
+                shipment: f.into_shipment(shop, None),
             }]
         }
         "fulfillment_events/create" => {
-            let e: FulfillmentEventPayload = parse(topic, body)?;
+            let e: FulfillmentEventPayload<'_> = parse(topic, body)?;
             vec![PlatformEvent::ShipmentUpdated {
                 shipment: e.to_shipment(shop),
             }]
         }
         "customers/create" | "customers/update" => {
-            let c: CustomerPayload = parse(topic, body)?;
+            let c: CustomerPayload<'_> = parse_fast(topic, body)?;
             vec![PlatformEvent::CustomerUpdated {
                 customer: c.to_customer(),
             }]
         }
         "app/uninstalled" => {
-            let from_body = serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| {
-                    v.get("myshopify_domain")
-                        .or_else(|| v.get("domain"))
-                        .and_then(|d| d.as_str().map(str::to_owned))
-                });
-            let s = shop.map(str::to_owned).or(from_body).unwrap_or_default();
+            // The body is read only when the shop header is missing.
+            let from_body = || {
+                serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| {
+                        v.get("myshopify_domain")
+                            .or_else(|| v.get("domain"))
+                            .and_then(|d| d.as_str().map(str::to_owned))
+                    })
+            };
+            let s = shop
+                .map(str::to_owned)
+                .or_else(from_body)
+                .unwrap_or_default();
             vec![PlatformEvent::AppUninstalled { shop: s.into() }]
         }
         "customers/data_request" => {
