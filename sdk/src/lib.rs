@@ -17,7 +17,11 @@
 //! - [`store`]: inbox, outbox, ledger, consent, surveys, redaction.
 //! - [`inbox`]: processing stored webhooks with retries and dead letters.
 //! - [`dispatch`]: sending due messages at most once per key.
-//! - `http` (feature `axum`): the webhook router.
+//! - [`flows`]: the business rules, written against the traits only — tracking links and
+//!   shipment updates, feedback surveys and their follow-up, replies (opt-outs), delivery
+//!   reports, privacy and retention.
+//! - `http` (feature `axum`): the webhook router (with subscription handshakes), the tracking
+//!   and survey pages, the dashboard.
 //! - `conformance` (feature `conformance`): the storage test suite every backend runs.
 //!
 //! ```
