@@ -24,7 +24,7 @@ use aftercare::clock::{Clock, SystemClock};
 use aftercare::config::StorageConfig;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
-use aftercare::flows::delivery::DeliveryReports;
+use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
 use aftercare::flows::feedback::{
     ANSWER_SOURCE, AnswerQueue, AnswerSource, FeedbackFlow, FollowUp, FollowUpSettings,
     SurveyPolicy, SurveySettings,
@@ -44,8 +44,8 @@ use aftercare::l10n::Localizer;
 use aftercare::model::ChannelKind;
 use aftercare::model::PlatformEvent;
 use aftercare::ratelimit::TokenBucket;
-use aftercare::store::InboxEntry;
 use aftercare::store::Store;
+use aftercare::store::{Decision, InboxEntry};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::Secret;
 use aftercare_postgres::PostgresStore;
@@ -293,8 +293,14 @@ fn add_channels(
 /// sdk's [`ReplyHandler`]: an opt-out is recorded in the consent store, which the tracking
 /// flow and the dispatcher consult, and confirmed. A reply that is no keyword goes to the
 /// feedback flow, when surveys run, as a possible answer. Delivery reports (Twilio status
-/// callbacks, WhatsApp statuses) go to the ledger through [`DeliveryReports`].
-struct Replies(ReplyHandler, Option<Arc<FeedbackFlow>>, DeliveryReports);
+/// callbacks, WhatsApp statuses) go to the ledger through [`DeliveryReports`], and a tracking
+/// message reported undelivered falls back to the customer's next channel.
+struct Replies(
+    ReplyHandler,
+    Option<Arc<FeedbackFlow>>,
+    DeliveryReports,
+    Arc<TrackingFlow>,
+);
 
 #[async_trait::async_trait]
 impl EventHandler for Replies {
@@ -323,7 +329,19 @@ impl EventHandler for Replies {
             _ => (Vec::new(), Vec::new()),
         };
         for (id, status, at) in &reports {
-            self.2.record(id, status, *at).await?;
+            match self.2.record(id, status, *at).await? {
+                // Also on a redelivery: the fallback is idempotent, and a crash may have
+                // come between the ledger row and the fallback.
+                ReportOutcome::Recorded {
+                    decision: Decision::Undelivered,
+                    message,
+                }
+                | ReportOutcome::AlreadyRecorded {
+                    decision: Decision::Undelivered,
+                    message,
+                } => self.3.on_undelivered(&message).await?,
+                _ => {}
+            }
         }
         for m in &messages {
             let action = self.0.handle(m, None).await?;
@@ -432,6 +450,7 @@ async fn serve<S: Store + 'static>(
         ),
         feedback.clone(),
         DeliveryReports::new(store.clone()),
+        tracking.clone(),
     );
     let mut handler = Chain::new()
         .then(Arc::new(PrivacyHandler::new(store.clone())))

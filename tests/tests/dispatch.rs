@@ -405,20 +405,33 @@ async fn delivery_reports_land_in_the_ledger_once_against_their_message() {
         .record(&a, &DeliveryStatus::Delivered, at)
         .await
         .unwrap();
-    assert_eq!(outcome, ReportOutcome::Recorded(Decision::Delivered));
+    assert!(
+        matches!(&outcome, ReportOutcome::Recorded { decision: Decision::Delivered, message } if message.key == "k-a"),
+        "{outcome:?}"
+    );
     let again = reports
         .record(&a, &DeliveryStatus::Delivered, at)
         .await
         .unwrap();
-    assert_eq!(again, ReportOutcome::AlreadyRecorded);
+    assert!(
+        matches!(&again, ReportOutcome::AlreadyRecorded { decision: Decision::Delivered, message } if message.key == "k-a"),
+        "{again:?}"
+    );
     let read = reports.record(&a, &DeliveryStatus::Read, at).await.unwrap();
-    assert_eq!(read, ReportOutcome::Recorded(Decision::Delivered));
+    assert!(matches!(
+        read,
+        ReportOutcome::Recorded {
+            decision: Decision::Delivered,
+            ..
+        }
+    ));
     let failed = DeliveryStatus::Failed {
         code: Some("30007".into()),
     };
-    assert_eq!(
-        reports.record(&b, &failed, at).await.unwrap(),
-        ReportOutcome::Recorded(Decision::Undelivered)
+    let undelivered = reports.record(&b, &failed, at).await.unwrap();
+    assert!(
+        matches!(&undelivered, ReportOutcome::Recorded { decision: Decision::Undelivered, message } if message.key == "k-b"),
+        "{undelivered:?}"
     );
     assert_eq!(
         reports.record("SMnot-ours", &failed, at).await.unwrap(),

@@ -27,6 +27,7 @@ const SECRET: &str = "shpss_e2e";
 
 struct World {
     sb: Sandbox,
+    flow: Arc<TrackingFlow>,
     clock: Arc<ManualClock>,
     store: SqliteStore,
     processor: InboxProcessor,
@@ -40,7 +41,7 @@ async fn world(start: &str, quiet: bool) -> World {
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let store = SqliteStore::open_temporary().await.unwrap();
     let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(SECRET)));
-    let flow = TrackingFlow::new(
+    let flow = Arc::new(TrackingFlow::new(
         sb.shop.clone(),
         sb.shop.clone(),
         Arc::new(store.clone()),
@@ -49,10 +50,10 @@ async fn world(start: &str, quiet: bool) -> World {
         TokenSigner::new(Secret::from("k"), "tracking"),
         dyn_clock.clone(),
         TrackingSettings::default(),
-    );
+    ));
     let processor = InboxProcessor::new(
         Arc::new(store.clone()),
-        Arc::new(Chain::new().then(Arc::new(flow))),
+        Arc::new(Chain::new().then(flow.clone())),
         dyn_clock.clone(),
     )
     .source("shopify", shopify.clone());
@@ -77,6 +78,7 @@ async fn world(start: &str, quiet: bool) -> World {
     tokio::spawn(async move { axum::serve(listener, app).await });
     World {
         sb,
+        flow,
         clock,
         store,
         processor,
@@ -332,5 +334,112 @@ async fn opt_outs_are_respected_with_fallback_and_a_reason() {
             && r.contains("no channel can reach the customer")
             && r.contains("whatsapp: the customer opted out")),
         "{ledger:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_milestone_reported_undelivered_falls_back_to_the_next_channel_once() {
+    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
+    use aftercare::flows::tracking::{Milestone, milestone_key};
+    use aftercare::model::{DeliveryStatus, ShipmentId};
+    use aftercare::store::Outbox;
+
+    let w = world("2026-03-02T06:00:00Z", false).await;
+    let shipped = w.sb.ship("ar-SA").unwrap();
+    w.deliver(&shipped.deliveries).await;
+    assert_eq!(w.sent(ChannelKind::Whatsapp), vec!["shipped"]);
+    let order = OrderId::new(shipped.order.to_string());
+    let shipment = ShipmentId::new(shipped.fulfillment.to_string());
+    let key = |ch| milestone_key(&order, &shipment, Milestone::Shipped, ch);
+    let reports = DeliveryReports::new(Arc::new(w.store.clone()));
+    // The provider accepted each message, then reports it failed: Meta's 131026 (message
+    // undeliverable), then the SMS carrier's 30003 (unreachable handset), then a bounce.
+    let fail = |code: &str| DeliveryStatus::Failed {
+        code: Some(code.into()),
+    };
+    let report = |ch, code: &'static str| {
+        let store = w.store.clone();
+        let reports = &reports;
+        let key = key(ch);
+        let at = w.clock.now();
+        async move {
+            let sent = store.outbox_by_key(&key).await.unwrap().unwrap();
+            let id = sent.receipt.unwrap().provider_message_id;
+            reports.record(&id, &fail(code), at).await.unwrap()
+        }
+    };
+
+    let ReportOutcome::Recorded {
+        decision: Decision::Undelivered,
+        message,
+    } = report(ChannelKind::Whatsapp, "131026").await
+    else {
+        panic!("the failure is recorded");
+    };
+    w.flow.on_undelivered(&message).await.unwrap();
+    w.dispatcher.drain().await.unwrap();
+    assert_eq!(
+        w.sent(ChannelKind::Sms),
+        vec!["shipped"],
+        "the tracking link goes by SMS instead"
+    );
+
+    // The same report again (a provider retry, an inbox redelivery): it carries the message
+    // again, and a second fallback call changes nothing.
+    let again = report(ChannelKind::Whatsapp, "131026").await;
+    let ReportOutcome::AlreadyRecorded {
+        decision: Decision::Undelivered,
+        message: same,
+    } = again
+    else {
+        panic!("a duplicate report is not written twice: {again:?}");
+    };
+    assert_eq!(same.key, message.key);
+    w.flow.on_undelivered(&same).await.unwrap();
+    w.flow.on_undelivered(&message).await.unwrap();
+    w.dispatcher.drain().await.unwrap();
+    assert_eq!(
+        w.sent(ChannelKind::Sms).len(),
+        1,
+        "one fallback per failure"
+    );
+    assert!(
+        w.sent(ChannelKind::Email).is_empty(),
+        "and no further channel while the SMS is not reported failed"
+    );
+
+    // The SMS fails too: email, the last channel. Then nothing is left.
+    let ReportOutcome::Recorded { message, .. } = report(ChannelKind::Sms, "30003").await else {
+        panic!("the SMS failure is recorded");
+    };
+    w.flow.on_undelivered(&message).await.unwrap();
+    w.dispatcher.drain().await.unwrap();
+    assert_eq!(w.sent(ChannelKind::Email), vec!["shipped"]);
+    let ReportOutcome::Recorded { message, .. } = report(ChannelKind::Email, "5.1.1").await else {
+        panic!("the bounce is recorded");
+    };
+    w.flow.on_undelivered(&message).await.unwrap();
+    w.dispatcher.drain().await.unwrap();
+    assert_eq!(
+        w.sent(ChannelKind::Whatsapp).len() + w.sent(ChannelKind::Sms).len(),
+        2,
+        "no channel is tried twice"
+    );
+
+    let ledger = w.ledger(shipped.order).await;
+    let has = |d: Decision, text: &str| ledger.iter().any(|(x, r)| *x == d && r.contains(text));
+    assert!(has(Decision::Undelivered, "(error 131026)"), "{ledger:#?}");
+    for text in [
+        "fallback: whatsapp could not deliver shipped",
+        "fallback: sms could not deliver shipped",
+    ] {
+        assert!(has(Decision::Enqueued, text), "{text}: {ledger:#?}");
+    }
+    assert!(
+        has(
+            Decision::Skipped,
+            "could not be delivered by email and no other channel is left"
+        ),
+        "{ledger:#?}"
     );
 }

@@ -8,7 +8,9 @@
 //! (`queued`, `sent`) add nothing and are not written. Reports are matched by the provider's
 //! message id (the [`Receipt`](crate::model::Receipt)); a report about a message this store
 //! did not send (another application on the same account) is ignored. A report processed
-//! twice (the inbox is at least once) is written once.
+//! twice (the inbox is at least once) is written once. A milestone message reported
+//! undelivered can fall back to the customer's next channel:
+//! [`TrackingFlow::on_undelivered`](crate::flows::tracking::TrackingFlow::on_undelivered).
 
 use std::sync::Arc;
 
@@ -16,16 +18,31 @@ use chrono::{DateTime, Utc};
 
 use crate::Error;
 use crate::model::DeliveryStatus;
-use crate::store::{Decision, Ledger, LedgerEntry, Outbox};
+use crate::store::{Decision, Ledger, LedgerEntry, Outbox, OutboxEntry};
 
 /// What [`DeliveryReports::record`] did with a report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ReportOutcome {
-    /// A ledger row with this decision was written.
-    Recorded(Decision),
-    /// The same report was already in the ledger.
-    AlreadyRecorded,
+    /// A ledger row with this decision was written about `message` (for an
+    /// [`Decision::Undelivered`], hand it to
+    /// [`TrackingFlow::on_undelivered`](crate::flows::tracking::TrackingFlow::on_undelivered)
+    /// to fall back to the next channel).
+    Recorded {
+        /// The decision written.
+        decision: Decision,
+        /// The message it is about.
+        message: Box<OutboxEntry>,
+    },
+    /// The same report was already in the ledger (a redelivery): nothing written. Carries
+    /// the same as [`ReportOutcome::Recorded`], so that work after the write (a fallback)
+    /// that a crash interrupted is done on the redelivery; that work must be idempotent.
+    AlreadyRecorded {
+        /// The decision already written.
+        decision: Decision,
+        /// The message it is about.
+        message: Box<OutboxEntry>,
+    },
     /// A progress report (`queued`, `sent`) or a status no mapping knows: nothing to write.
     Progress,
     /// No message sent from this store has that provider id.
@@ -45,7 +62,7 @@ pub enum ReportOutcome {
 /// let outcome = reports
 ///     .record("SM1234", &DeliveryStatus::Delivered, chrono::Utc::now())
 ///     .await?;
-/// assert!(matches!(outcome, ReportOutcome::Recorded(_) | ReportOutcome::UnknownMessage));
+/// assert!(matches!(outcome, ReportOutcome::Recorded { .. } | ReportOutcome::UnknownMessage));
 /// # Ok(()) }
 /// ```
 pub struct DeliveryReports {
@@ -117,7 +134,10 @@ impl DeliveryReports {
             .iter()
             .any(|e| e.decision == decision && e.reason == reason)
         {
-            return Ok(ReportOutcome::AlreadyRecorded);
+            return Ok(ReportOutcome::AlreadyRecorded {
+                decision,
+                message: Box::new(message),
+            });
         }
         self.ledger
             .record(LedgerEntry::for_message(
@@ -128,6 +148,9 @@ impl DeliveryReports {
                 reason,
             ))
             .await?;
-        Ok(ReportOutcome::Recorded(decision))
+        Ok(ReportOutcome::Recorded {
+            decision,
+            message: Box::new(message),
+        })
     }
 }

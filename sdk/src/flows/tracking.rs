@@ -21,8 +21,8 @@ use crate::content::ContentMap;
 use crate::dispatch::{SendPolicy, Verdict};
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::{
-    ChannelKind, Order, OutboundMessage, PlatformEvent, Purpose, Shipment, ShipmentStatus,
-    TemplateRef,
+    ChannelKind, Customer, Order, OrderId, OutboundMessage, PlatformEvent, Purpose, Shipment,
+    ShipmentId, ShipmentStatus, TemplateRef,
 };
 use crate::platform::{CustomerDirectory, OrderSource};
 use crate::store::{
@@ -252,6 +252,19 @@ pub struct TrackingClaims {
     pub s: String,
 }
 
+/// The outbox key of a milestone message: one per order, shipment, milestone and channel.
+pub fn milestone_key(
+    order: &OrderId,
+    shipment: &ShipmentId,
+    milestone: Milestone,
+    channel: ChannelKind,
+) -> String {
+    format!(
+        "tracking:{order}:{shipment}:{}:{channel}",
+        milestone.as_str()
+    )
+}
+
 /// Message meta keys the flow sets and its policies read.
 pub mod meta {
     /// The shipment a milestone message is about.
@@ -262,6 +275,8 @@ pub mod meta {
     pub const TIME_ZONE: &str = "time_zone";
     /// The time of the shipment state the message was written for (RFC 3339).
     pub const STATE_AT: &str = "state_at";
+    /// The key of the message this one replaces after the provider could not deliver it.
+    pub const FALLBACK_OF: &str = "fallback_of";
 }
 
 /// The tracking flow: an [`EventHandler`] for shipment events.
@@ -431,22 +446,156 @@ impl TrackingFlow {
             Some(id) => self.customers.customer(id).await?,
             None => None,
         };
-        let (channel, to) = match super::reach::choose_channel(
-            self.consent.as_ref(),
-            &self.settings.channels,
-            Purpose::Transactional,
+        let reason = format!("shipment {} reached {}", shipment.id, milestone.as_str());
+        self.enqueue_milestone(
+            shipment,
+            milestone,
+            version,
             &order,
             customer.as_ref(),
+            &self.settings.channels,
+            reason,
+            None,
+        )
+        .await
+    }
+
+    /// A milestone message the provider could not deliver (a delivery report, see
+    /// [`crate::flows::delivery`]) is sent again on the next channel the customer can be
+    /// reached on (the settings' order: WhatsApp → SMS → email by default), never on a
+    /// channel already tried for that milestone. The new message has its own key, so the
+    /// fallback happens once however often the report arrives; when no channel is left, the
+    /// ledger says so. Messages that are not milestone messages are not this flow's business.
+    pub async fn on_undelivered(&self, failed: &OutboxEntry) -> Result<(), Error> {
+        let meta = &failed.message.meta;
+        let (Some(shipment_id), Some(milestone)) = (
+            meta.get(meta::SHIPMENT),
+            meta.get(meta::MILESTONE).and_then(|m| Milestone::parse(m)),
+        ) else {
+            return Ok(());
+        };
+        let order_id = failed
+            .message
+            .order_id
+            .as_ref()
+            .map_or("", |o| o.as_str())
+            .to_owned();
+        let Some(shipment) = self
+            .snapshots
+            .snapshot("shipment", shipment_id)
+            .await?
+            .and_then(|s| serde_json::from_value::<Shipment>(s.data).ok())
+        else {
+            return self
+                .skip(
+                    &order_id,
+                    None,
+                    format!(
+                        "no fallback for {}: shipment {shipment_id} is not known",
+                        failed.key
+                    ),
+                )
+                .await;
+        };
+        let mut left = Vec::new();
+        for &ch in &self.settings.channels {
+            if ch == failed.message.channel {
+                continue;
+            }
+            let key = milestone_key(&shipment.order_id, &shipment.id, milestone, ch);
+            match self.outbox.outbox_by_key(&key).await? {
+                // This failure's fallback exists already (the report came twice).
+                Some(e) if e.message.meta.get(meta::FALLBACK_OF) == Some(&failed.key) => {
+                    return Ok(());
+                }
+                Some(_) => {}
+                None => left.push(ch),
+            }
+        }
+        if left.is_empty() {
+            return self
+                .skip(
+                    &order_id,
+                    None,
+                    format!(
+                        "{} could not be delivered by {} and no other channel is left to try",
+                        milestone.as_str(),
+                        failed.message.channel
+                    ),
+                )
+                .await;
+        }
+        let Some(order) = self.orders.order(&shipment.order_id).await? else {
+            return self
+                .skip(
+                    &order_id,
+                    None,
+                    format!("order {order_id} was not found in the shop"),
+                )
+                .await;
+        };
+        let customer = match &order.customer_id {
+            Some(id) => self.customers.customer(id).await?,
+            None => None,
+        };
+        let version = meta
+            .get(meta::STATE_AT)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .or(shipment.updated_at)
+            .or(shipment.created_at)
+            .unwrap_or_else(|| self.clock.now());
+        let reason = format!(
+            "fallback: {} could not deliver {} ({})",
+            failed.message.channel,
+            milestone.as_str(),
+            failed.key
+        );
+        self.enqueue_milestone(
+            &shipment,
+            milestone,
+            version,
+            &order,
+            customer.as_ref(),
+            &left,
+            reason,
+            Some(&failed.key),
+        )
+        .await
+    }
+
+    /// Renders and enqueues `milestone`'s message on the first of `channels` the customer
+    /// can be reached on; ledgers a skip when none.
+    #[allow(clippy::too_many_arguments)]
+    async fn enqueue_milestone(
+        &self,
+        shipment: &Shipment,
+        milestone: Milestone,
+        version: DateTime<Utc>,
+        order: &Order,
+        customer: Option<&Customer>,
+        channels: &[ChannelKind],
+        reason: String,
+        fallback_of: Option<&str>,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        let order_id = order.id.as_str();
+        let (channel, to) = match super::reach::choose_channel(
+            self.consent.as_ref(),
+            channels,
+            Purpose::Transactional,
+            order,
+            customer,
         )
         .await?
         {
             Ok(found) => found,
             Err(why) => return self.skip(order_id, None, why).await,
         };
-        let locale = super::reach::locale(&order, customer.as_ref(), &self.settings.default_locale);
-        let zone = super::reach::time_zone(&order, customer.as_ref());
+        let locale = super::reach::locale(order, customer, &self.settings.default_locale);
+        let zone = super::reach::time_zone(order, customer);
 
-        let page = self.page_url(&order, shipment);
+        let page = self.page_url(order, shipment);
         let number = shipment
             .tracking_numbers
             .first()
@@ -483,7 +632,6 @@ impl TrackingFlow {
         args.insert(
             "first_name".to_owned(),
             customer
-                .as_ref()
                 .and_then(|c| c.first_name.clone())
                 .unwrap_or_default(),
         );
@@ -523,6 +671,9 @@ impl TrackingFlow {
         if let Some(z) = zone {
             msg.meta.insert(meta::TIME_ZONE.into(), z.name().into());
         }
+        if let Some(k) = fallback_of {
+            msg.meta.insert(meta::FALLBACK_OF.into(), k.into());
+        }
         if channel == ChannelKind::Whatsapp {
             let token = page.rsplit('/').next().unwrap_or_default().to_owned();
             let mut t = TemplateRef::new(
@@ -542,14 +693,7 @@ impl TrackingFlow {
             t.url_button_param = Some(token);
             msg.template = Some(t);
         }
-        let key = format!(
-            "tracking:{}:{}:{}:{}",
-            order.id,
-            shipment.id,
-            milestone.as_str(),
-            channel
-        );
-        let reason = format!("shipment {} reached {}", shipment.id, milestone.as_str());
+        let key = milestone_key(&order.id, &shipment.id, milestone, channel);
         self.outbox
             .enqueue(NewOutboxMessage::new(key, msg, now, reason), now)
             .await?;
