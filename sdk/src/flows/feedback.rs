@@ -20,6 +20,8 @@
 //!   and/or a signed webhook and tags the order and customer in the shop; a promoter can get
 //!   a review request (a marketing message: it needs marketing consent, from the consent
 //!   store or, with [`FollowUp::customers`], the platform). All idempotent, all ledgered.
+//!   Answers on the survey page reach it through the inbox ([`AnswerQueue`]), so a failing
+//!   shop API delays a follow-up and never loses it; replies already come through the inbox.
 //! - **Report facts** ([`SurveyFacts`]): products, carrier, first delivery estimate and
 //!   delivery time, kept per invitation (snapshot kind [`FACTS_SNAPSHOT`]) for breakdowns.
 
