@@ -42,6 +42,16 @@ pub fn gid(kind: &str, id: &str) -> String {
     }
 }
 
+/// `str::trim`, returning at once when the text starts and ends with printable ASCII (the
+/// usual case), which is never whitespace; otherwise `str::trim` itself (Unicode spaces).
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if (0x21..0x7f).contains(a) && (0x21..0x7f).contains(b) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Minor-unit exponent of an ISO 4217 currency (2 unless listed).
 fn currency_exponent(code: &str) -> u32 {
     // Every listed code has three letters; upper-cased on the stack, without allocating.
@@ -75,7 +85,7 @@ fn currency_exponent(code: &str) -> u32 {
 /// ```
 pub fn parse_money(amount: &str, currency: &str) -> Option<Money> {
     let exp = currency_exponent(currency);
-    let s = amount.trim();
+    let s = trim(amount);
     let (neg, s) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
@@ -112,7 +122,7 @@ pub fn parse_money(amount: &str, currency: &str) -> Option<Money> {
 /// Splits Shopify's comma-separated tag string (`"vip, repeat-buyer"`).
 pub(crate) fn split_tags(tags: &str) -> Vec<String> {
     tags.split(',')
-        .map(str::trim)
+        .map(trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect()
@@ -123,7 +133,7 @@ pub(crate) fn split_tags(tags: &str) -> Vec<String> {
 /// `MARKED_AS_FULFILLED` (GraphQL `displayStatus` when no carrier event exists yet) mean
 /// the merchant confirmed the fulfillment. Unknown values are kept raw.
 pub(crate) fn shipment_status(raw: &str) -> ShipmentStatus {
-    let t = raw.trim();
+    let t = trim(raw);
     if ["fulfilled", "marked_as_fulfilled", "success", "open"]
         .iter()
         .any(|s| t.eq_ignore_ascii_case(s))
@@ -311,7 +321,7 @@ impl<'de> Visitor<'de> for TimeVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(DateTime::parse_from_rfc3339(v.trim())
+        Ok(DateTime::parse_from_rfc3339(trim(v))
             .ok()
             .map(|t| t.with_timezone(&Utc)))
     }
@@ -340,6 +350,32 @@ pub(crate) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTim
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn quick_trim_is_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "\u{a0}a",
+            "a\u{3000}",
+            "é",
+            "aé",
+            "éa",
+            "a b",
+            "\u{7f}",
+            "\u{85}x",
+            "x\u{1c}",
+            "~",
+            "!x!",
+            "\r\n",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn money_edge_cases() {

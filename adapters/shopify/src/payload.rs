@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use crate::convert::{
     consent, id_list, id_string, null_default, opt_id_string, opt_str, opt_time, parse_money,
-    shipment_status, split_tags, str_list, str_or_empty,
+    shipment_status, split_tags, str_list, str_or_empty, trim,
 };
 
 /// An order as webhooks (`orders/*`) send it.
@@ -301,15 +301,13 @@ pub struct PrivacyPayload {
 
 /// Trimmed, `None` when empty.
 fn non_empty(s: Option<&str>) -> Option<String> {
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    s.map(trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// Like [`non_empty`], consuming: text already trimmed and owned is moved, not copied.
 fn take_non_empty(s: Option<Cow<'_, str>>) -> Option<String> {
     let s = s?;
-    let t = s.trim();
+    let t = trim(&s);
     if t.is_empty() {
         None
     } else if t.len() == s.len() {
@@ -447,7 +445,7 @@ impl FulfillmentPayload<'_> {
 fn dedup_nonempty(list: Vec<Cow<'_, str>>, single: Option<Cow<'_, str>>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for v in list.into_iter().chain(single) {
-        let t = v.trim();
+        let t = trim(&v);
         if !t.is_empty() && !out.iter().any(|o| o == t) {
             let owned = if t.len() == v.len() {
                 v.into_owned()
