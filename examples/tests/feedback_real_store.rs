@@ -21,7 +21,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{ACCOUNT, CLIENT_SECRET, GQL, KillOnDrop, cost, fixture, wait_until};
+use crate::support::{
+    ACCOUNT, CLIENT_SECRET, GQL, KillOnDrop, base_config, cost, fixture, wait_until,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_feedback");
 const HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -59,30 +61,9 @@ async fn helpdesk_mock() -> MockServer {
 }
 
 fn config(shopify: &str, twilio: &str, helpdesk: &str, db: &Path) -> String {
-    format!(
-        r#"[shopify]
-shop = "demo.myshopify.com"
-shop_name = "Demo Coffee"
-api_version = "2026-10"
-access_token = {{ value = "shpat_test_token" }}
-client_secrets = [{{ value = "{CLIENT_SECRET}" }}]
-tracking_link_key = {{ value = "test-link-key" }}
-api_base_url = "{shopify}"
-
-[storage]
-sqlite = {{ path = "{db}" }}
-
-[server]
-bind = "127.0.0.1:0"
-public_url = "https://shop.example/aftercare"
-
-[twilio]
-account_sid = "{ACCOUNT}"
-auth_token = {{ value = "twilio_auth_token" }}
-from = "+14155552345"
-channels = ["sms"]
-api_base_url = "{twilio}"
-
+    base_config(shopify, twilio, db, "")
+        + &format!(
+            r#"
 [tracking]
 # Only the shipping message: the delivery below produces the survey alone.
 milestones = ["shipped"]
@@ -101,9 +82,8 @@ detractor_tag = "unhappy-customer"
 
 [dashboard]
 key = {{ value = "dashboard-key" }}
-"#,
-        db = db.display()
-    )
+"#
+        )
 }
 
 /// Starts `feedback run --config` and returns the child and the address it listens on.

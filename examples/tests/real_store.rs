@@ -28,7 +28,8 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 use crate::support::{
-    ACCOUNT, BOUND, CLIENT_SECRET, GQL, KillOnDrop, cost, fixture, shopify_mock, wait_until,
+    ACCOUNT, BOUND, CLIENT_SECRET, GQL, KillOnDrop, base_config, cost, fixture, shopify_mock,
+    wait_until,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracking-links");
@@ -42,36 +43,7 @@ fn config(shopify: &str, twilio: &str, db: &Path) -> String {
 }
 
 fn config_with(shopify: &str, twilio: &str, db: &Path, shopify_extra: &str) -> String {
-    format!(
-        r#"[shopify]
-shop = "demo.myshopify.com"
-shop_name = "Demo Coffee"
-api_version = "2026-10"
-access_token = {{ value = "shpat_test_token" }}
-client_secrets = [{{ value = "{CLIENT_SECRET}" }}]
-tracking_link_key = {{ value = "test-link-key" }}
-api_base_url = "{shopify}"
-{shopify_extra}
-
-[storage]
-sqlite = {{ path = "{db}" }}
-
-[server]
-bind = "127.0.0.1:0"
-public_url = "https://shop.example/aftercare"
-
-[twilio]
-account_sid = "{ACCOUNT}"
-auth_token = {{ value = "twilio_auth_token" }}
-from = "+14155552345"
-channels = ["sms"]
-api_base_url = "{twilio}"
-
-[tracking]
-channels = ["sms"]
-"#,
-        db = db.display()
-    )
+    base_config(shopify, twilio, db, shopify_extra) + "\n[tracking]\nchannels = [\"sms\"]\n"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,6 +47,39 @@ pub fn twilio_created(to: &str) -> Value {
     })
 }
 
+/// The `[shopify]`, `[storage]`, `[server]` and `[twilio]` sections every real-store config
+/// shares: the mocks' URLs, an SQLite file, SMS from the test number; `shopify_extra` is added
+/// to `[shopify]`. Tests append their own `[tracking]`, `[survey]`... sections.
+pub fn base_config(shopify: &str, twilio: &str, db: &Path, shopify_extra: &str) -> String {
+    format!(
+        r#"[shopify]
+shop = "demo.myshopify.com"
+shop_name = "Demo Coffee"
+api_version = "2026-10"
+access_token = {{ value = "shpat_test_token" }}
+client_secrets = [{{ value = "{CLIENT_SECRET}" }}]
+tracking_link_key = {{ value = "test-link-key" }}
+api_base_url = "{shopify}"
+{shopify_extra}
+
+[storage]
+sqlite = {{ path = "{db}" }}
+
+[server]
+bind = "127.0.0.1:0"
+public_url = "https://shop.example/aftercare"
+
+[twilio]
+account_sid = "{ACCOUNT}"
+auth_token = {{ value = "twilio_auth_token" }}
+from = "+14155552345"
+channels = ["sms"]
+api_base_url = "{twilio}"
+"#,
+        db = db.display()
+    )
+}
+
 /// Kills the child when the test ends, however it ends.
 pub struct KillOnDrop(pub Child);
 
