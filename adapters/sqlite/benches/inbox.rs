@@ -1,5 +1,6 @@
 //! Inbox insert on SQLite (WAL, default durability): one verified 6.5 KB webhook per insert,
-//! each with a fresh de-duplication key, plus the cost of a duplicate.
+//! each with a fresh de-duplication key, plus the cost of a duplicate; alone, in bursts of
+//! 64, and under sustained load.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +52,30 @@ fn inbox(c: &mut Criterion) {
                     set.spawn(async move { s.insert(entry(format!("evt-{k}"))).await.unwrap() });
                 }
                 while set.join_next().await.is_some() {}
+            })
+        })
+    });
+    // Sustained load: webhooks keep arriving, 256 in flight at any time, so the callers'
+    // work (compression) overlaps the writer's commits as it does in a busy receiver.
+    // Reported per 64 webhooks, like the burst.
+    g.bench_function("insert_sustained_256_in_flight", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let window = std::sync::Arc::new(tokio::sync::Semaphore::new(256));
+                let start = std::time::Instant::now();
+                let mut set = tokio::task::JoinSet::new();
+                for _ in 0..iters * 64 {
+                    let permit = window.clone().acquire_owned().await.unwrap();
+                    let k = n.fetch_add(1, Ordering::Relaxed);
+                    let s = store.clone();
+                    set.spawn(async move {
+                        s.insert(entry(format!("evt-{k}"))).await.unwrap();
+                        drop(permit);
+                    });
+                    while set.try_join_next().is_some() {}
+                }
+                while set.join_next().await.is_some() {}
+                start.elapsed()
             })
         })
     });

@@ -21,6 +21,7 @@
 //! multi-statement transaction starts with its write, so concurrent workers in one or
 //! several processes never claim the same work and never deadlock on lock upgrades.
 
+mod codec;
 mod schema;
 mod store;
 mod writer;
@@ -115,7 +116,10 @@ impl SqliteStore {
                 Durability::PowerLoss => SqliteSynchronous::Full,
             })
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A group commit returns up to one row per webhook: the worker thread should
+            // not have to wait for the writer to read them.
+            .row_buffer_size(256);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts)

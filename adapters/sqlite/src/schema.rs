@@ -132,6 +132,10 @@ CREATE INDEX invitations_sent ON invitations (sent_at);
 CREATE INDEX snapshots_version ON snapshots (version);
 CREATE INDEX outbox_provider ON outbox (provider_message_id);
 "#,
+    // 4: inbox bodies may be stored compressed; `body_codec` says how (see codec.rs).
+    r#"
+ALTER TABLE inbox ADD COLUMN body_codec TEXT NOT NULL DEFAULT 'identity';
+"#,
 ];
 
 /// The latest schema version this build knows.

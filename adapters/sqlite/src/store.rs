@@ -52,12 +52,13 @@ fn parse_or<T>(what: &str, v: Option<T>, raw: &str) -> Result<T, Error> {
     v.ok_or_else(|| Error::decode(format!("stored {what}"), format!("unknown value `{raw}`")))
 }
 
-const INBOX_COLS: &str = "id, source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, status, attempts, next_attempt_at, last_error";
+const INBOX_COLS: &str = "id, source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, status, attempts, next_attempt_at, last_error";
 
 fn inbox_row(row: &SqliteRow) -> Result<InboxEntry, Error> {
     let meta: String = get(row, "meta")?;
     let status: String = get(row, "status")?;
     let attempts: i64 = get(row, "attempts")?;
+    let codec: String = get(row, "body_codec")?;
     Ok(InboxEntry {
         id: get(row, "id")?,
         source: get(row, "source")?,
@@ -67,7 +68,7 @@ fn inbox_row(row: &SqliteRow) -> Result<InboxEntry, Error> {
         occurred_at: opt_time(get(row, "occurred_at")?)?,
         meta: serde_json::from_str::<BTreeMap<String, String>>(&meta)
             .map_err(|e| Error::decode("stored inbox meta", e))?,
-        body: get(row, "body")?,
+        body: crate::codec::decode(get(row, "body")?, &codec)?,
         received_at: from_micros(get(row, "received_at")?)?,
         status: parse_or("inbox status", InboxStatus::parse(&status), &status)?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
@@ -780,6 +781,58 @@ impl SurveyStore for SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The inbox rows (of `shop`, or of no shop) whose body contains one of `needles`,
+    /// read a page at a time so no read transaction stays open for long.
+    async fn inbox_ids_mentioning(
+        &self,
+        shop: Option<&str>,
+        needles: &[&str],
+    ) -> Result<Vec<i64>, Error> {
+        const PAGE: i64 = 256;
+        let finders: Vec<memchr::memmem::Finder<'_>> = needles
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+            .collect();
+        let mut found = Vec::new();
+        if finders.is_empty() {
+            return Ok(found);
+        }
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, body, body_codec FROM inbox
+                 WHERE id > ?1 AND (?2 IS NULL OR shop = ?2 OR shop IS NULL)
+                 ORDER BY id LIMIT ?3",
+            )
+            .bind(after)
+            .bind(shop)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("search the inbox for a customer's addresses"))?;
+            for row in &rows {
+                let id: i64 = get(row, "id")?;
+                let stored: &[u8] = get(row, "body")?;
+                let codec: &str = get(row, "body_codec")?;
+                let body = crate::codec::decode_ref(stored, codec).map_err(|e| {
+                    Error::storage(
+                        "redact a customer",
+                        format!("inbox row {id} cannot be read ({e}); delete it by hand, then redact again"),
+                    )
+                })?;
+                if finders.iter().any(|f| f.find(&body).is_some()) {
+                    found.push(id);
+                }
+                after = id;
+            }
+            if (rows.len() as i64) < PAGE {
+                return Ok(found);
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Redactor for SqliteStore {
     async fn redact_customer(&self, req: &CustomerRedaction) -> Result<RedactionReport, Error> {
@@ -787,20 +840,28 @@ impl Redactor for SqliteStore {
         let shop = req.shop.as_ref().map(ShopId::as_str);
         let customer = req.customer_id.as_ref().map(CustomerId::as_str);
         let mut report = RedactionReport::default();
-        let mut tx = self.pool.begin().await.map_err(&err)?;
-        for addr in req
+        let addresses: Vec<&str> = req
             .addresses
             .iter()
             .map(|a| a.trim())
             .filter(|a| !a.is_empty())
-        {
-            let r = sqlx::query("DELETE FROM inbox WHERE (?1 IS NULL OR shop = ?1 OR shop IS NULL) AND instr(body, ?2) > 0")
-                .bind(shop)
-                .bind(addr.as_bytes())
-                .execute(&mut *tx)
-                .await
-                .map_err(&err)?;
-            report.inbox_deleted += r.rows_affected();
+            .collect();
+        // Bodies may be stored compressed, so they are searched here rather than in SQL,
+        // before the transaction (which starts with its first write, see the crate docs).
+        let inbox_ids = self.inbox_ids_mentioning(shop, &addresses).await?;
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        for chunk in inbox_ids.chunks(500) {
+            let sql = format!(
+                "DELETE FROM inbox WHERE id IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            report.inbox_deleted += q.execute(&mut *tx).await.map_err(&err)?.rows_affected();
+        }
+        for addr in addresses {
             let h = address_hash(addr);
             let r = sqlx::query("DELETE FROM outbox WHERE recipient_hash = ?")
                 .bind(&h)

@@ -6,15 +6,19 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aftercare::Error;
+
+use crate::codec::{self, Codec};
 use aftercare::store::{InboxInsert, NewInboxEntry};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-/// The most webhooks written in one statement (9 bound values each).
-const MAX_BATCH: usize = 128;
+/// The most webhooks written in one statement (10 bound values each).
+const MAX_BATCH: usize = 64;
 
 struct Job {
+    /// Its body is the stored form, encoded by `codec`.
     entry: NewInboxEntry,
+    codec: Codec,
     meta: String,
     reply: oneshot::Sender<Result<InboxInsert, Error>>,
 }
@@ -47,12 +51,21 @@ impl InboxWriter {
     pub(crate) async fn insert(
         &self,
         pool: &SqlitePool,
-        entry: NewInboxEntry,
+        mut entry: NewInboxEntry,
     ) -> Result<InboxInsert, Error> {
         let meta = serde_json::to_string(&entry.verified.meta)
             .map_err(|e| Error::decode("inbox meta", e))?;
+        // Compressed here, in the caller's task, so a burst's bodies are compressed on the
+        // callers' threads while the writer commits the previous batch.
+        let (stored, codec) = codec::encode(std::mem::take(&mut entry.body));
+        entry.body = stored;
         let (reply, rx) = oneshot::channel();
-        let mut job = Job { entry, meta, reply };
+        let mut job = Job {
+            entry,
+            codec,
+            meta,
+            reply,
+        };
         // A writer whose runtime has gone away is replaced once.
         for _ in 0..2 {
             match self.sender(pool).send(job).await {
@@ -102,7 +115,7 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
         match result {
             Ok(results) => {
                 for (job, r) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(r));
+                    let _ = job.reply.send(r);
                 }
             }
             Err(e) => {
@@ -118,20 +131,39 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn write(
-    pool: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::SqliteConnection,
     batch: &[Job],
-) -> Result<Vec<InboxInsert>, sqlx::Error> {
+) -> Result<Vec<Result<InboxInsert, Error>>, sqlx::Error> {
+    // Two statements sent together, so a batch costs one round trip to the connection's
+    // thread: the insert returns the rows it made (flag 1); then, only if it skipped some
+    // (`changes()` short of the batch), the ids the batch's keys have (flag 0). Each
+    // statement is atomic on its own; no explicit transaction is needed.
     let mut sql = String::from(
-        "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at) VALUES ",
+        "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, next_attempt_at) VALUES ",
     );
     for i in 0..batch.len() {
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
-    sql.push_str(" ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id, source, dedupe_key");
-    let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql);
+    // The lookup walks the batch's keys through the unique index (CROSS JOIN keeps that
+    // order); its LIMIT is 0, so it reads nothing at all, when the insert skipped no row.
+    sql.push_str(
+        " ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id, source, dedupe_key, 1;
+         SELECT inbox.id, inbox.source, inbox.dedupe_key, 0 FROM (VALUES ",
+    );
+    for i in 0..batch.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?, ?)");
+    }
+    sql.push_str(
+        ") AS k CROSS JOIN inbox ON inbox.source = k.column1 AND inbox.dedupe_key = k.column2
+         LIMIT CASE WHEN changes() < ? THEN -1 ELSE 0 END",
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(&sql);
     for j in batch {
         let v = &j.entry.verified;
         let received = j.entry.received_at.timestamp_micros();
@@ -143,25 +175,23 @@ async fn write(
             .bind(v.occurred_at.map(|t| t.timestamp_micros()))
             .bind(&j.meta)
             .bind(&j.entry.body)
+            .bind(j.codec.as_str())
             .bind(received)
             .bind(received);
     }
-    // One statement: atomic on its own, so no explicit transaction (and no extra round
-    // trips to the connection's thread). Duplicates are looked up afterwards: they exist.
-    let inserted = q.fetch_all(&mut *pool).await?;
-    let mut new_ids: HashMap<(&str, &str), i64> = HashMap::new();
-    for (id, source, key) in &inserted {
-        if let Some(j) = batch
-            .iter()
-            .find(|j| j.entry.source == *source && j.entry.verified.dedupe_key == *key)
-        {
-            new_ids.insert(
-                (
-                    j.entry.source.as_str(),
-                    j.entry.verified.dedupe_key.as_str(),
-                ),
-                *id,
-            );
+    for j in batch {
+        q = q.bind(&j.entry.source).bind(&j.entry.verified.dedupe_key);
+    }
+    q = q.bind(i64::try_from(batch.len()).unwrap_or(i64::MAX));
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut new_ids: HashMap<(&str, &str), i64> = HashMap::with_capacity(rows.len());
+    let mut old_ids: HashMap<(&str, &str), i64> = HashMap::new();
+    for (id, source, key, made) in &rows {
+        let k = (source.as_str(), key.as_str());
+        if *made == 1 {
+            new_ids.insert(k, *id);
+        } else {
+            old_ids.insert(k, *id);
         }
     }
     let mut results = Vec::with_capacity(batch.len());
@@ -171,17 +201,25 @@ async fn write(
             j.entry.source.as_str(),
             j.entry.verified.dedupe_key.as_str(),
         );
-        let r = match new_ids.get(&k) {
-            Some(id) if claimed.insert(k, ()).is_none() => InboxInsert::Inserted(*id),
-            Some(id) => InboxInsert::Duplicate(*id),
-            None => {
-                let id: i64 =
+        let r = match (new_ids.get(&k), old_ids.get(&k)) {
+            (Some(id), _) if claimed.insert(k, ()).is_none() => Ok(InboxInsert::Inserted(*id)),
+            (Some(id), _) | (None, Some(id)) => Ok(InboxInsert::Duplicate(*id)),
+            (None, None) => {
+                // Stored before, then deleted (retention, redaction) between the two
+                // statements: this copy is neither new nor a known duplicate.
+                let id: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM inbox WHERE source = ? AND dedupe_key = ?")
                         .bind(k.0)
                         .bind(k.1)
-                        .fetch_one(&mut *pool)
+                        .fetch_optional(&mut *conn)
                         .await?;
-                InboxInsert::Duplicate(id)
+                match id {
+                    Some(id) => Ok(InboxInsert::Duplicate(id)),
+                    None => Err(Error::storage(
+                        "insert into the inbox",
+                        "an earlier copy of this webhook was deleted while this one was being stored; answer with an error so the platform delivers it again",
+                    )),
+                }
             }
         };
         results.push(r);

@@ -3,5 +3,7 @@
 //! new file must be declared here, and `cargo test -p xtask` checks that it is).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod compression;
 mod conformance;
+mod group_commit;
 mod migrations;

@@ -2,9 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aftercare::model::{ChannelKind, CustomerId, Invitation, OrderId, ShopId, SurveyKind};
-use aftercare::store::{SurveyComment, SurveyStore};
+use aftercare::store::{Inbox, SurveyComment, SurveyStore};
 use aftercare_sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
+
+const BODY: &[u8] = include_bytes!("../../../sdk/benches/fixtures/shopify_order_fulfilled.json");
 
 fn at() -> DateTime<Utc> {
     "2026-03-01T10:00:00Z".parse().unwrap()
@@ -28,14 +30,24 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
     {
         let store = SqliteStore::open(&path).await.unwrap();
         store.save_invitation(&inv).await.unwrap();
-        // Back to what version 1 made: steps 2 and 3 only add a table and indexes.
+        // Back to what version 1 made: steps 2 to 4 only add a table, indexes and a column.
         sqlx::raw_sql(
-            "DROP TABLE survey_comments;
+            "ALTER TABLE inbox DROP COLUMN body_codec;
+             DROP TABLE survey_comments;
              DROP INDEX inbox_received; DROP INDEX outbox_created;
              DROP INDEX ledger_at; DROP INDEX invitations_sent;
              DROP INDEX snapshots_version; DROP INDEX outbox_provider;
              PRAGMA user_version = 1;",
         )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        // A webhook as version 1 stored it: the body's own bytes.
+        sqlx::query(
+            "INSERT INTO inbox (source, dedupe_key, meta, body, received_at, next_attempt_at)
+             VALUES ('shopify', 'evt-v1', '{}', ?, 0, 0)",
+        )
+        .bind(BODY)
         .execute(store.pool())
         .await
         .unwrap();
@@ -46,7 +58,16 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(version, 3, "steps 2 and 3 are applied once on open");
+    assert_eq!(version, 4, "steps 2 to 4 are applied once on open");
+    let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE dedupe_key = 'evt-v1'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let old = store.inbox_entry(id).await.unwrap().unwrap();
+    assert_eq!(
+        old.body, BODY,
+        "a body stored before compression is read as it is"
+    );
     assert_eq!(store.invitation("inv-1").await.unwrap(), Some(inv));
     store
         .add_comment("inv-1", "late reply", at() + chrono::Duration::days(20))
