@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod golden;
 mod oauth;
 mod privacy;
 mod properties;
