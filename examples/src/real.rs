@@ -339,7 +339,14 @@ impl EventHandler for Replies {
                 | ReportOutcome::AlreadyRecorded {
                     decision: Decision::Undelivered,
                     message,
-                } => self.3.on_undelivered(&message).await?,
+                } => {
+                    // Each flow re-sends only its own messages (tracking milestones, survey
+                    // invitations) and leaves the other's alone.
+                    self.3.on_undelivered(&message).await?;
+                    if let Some(feedback) = &self.1 {
+                        feedback.on_undelivered(&message).await?;
+                    }
+                }
                 _ => {}
             }
         }

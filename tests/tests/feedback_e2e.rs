@@ -843,3 +843,220 @@ async fn without_a_delivery_event_the_fallback_goes_after_shipping_and_is_answer
     assert_eq!(w.survey_sent(shipped.order, "reminder").len(), 1);
     assert!(w.survey_sent(shipped.order, "after_delivery").is_empty());
 }
+
+#[tokio::test]
+async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
+    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
+    use aftercare::model::DeliveryStatus;
+    use aftercare::store::Outbox;
+
+    let w = world(vec![
+        ChannelKind::Whatsapp,
+        ChannelKind::Sms,
+        ChannelKind::Email,
+    ])
+    .await;
+    let (shipped, delivered) = w.ship("tr-TR", CarrierScript::happy_path()).await;
+    let order = shipped.order;
+    w.advance(delivered + Duration::days(3) - w.clock.now() + Duration::minutes(1))
+        .await;
+    let channels = |w: &World| -> Vec<ChannelKind> {
+        w.survey_sent(order, "after_delivery")
+            .iter()
+            .map(|m| m.channel)
+            .collect()
+    };
+    assert_eq!(channels(&w), vec![ChannelKind::Whatsapp]);
+    let inv = format!("{order}-nps");
+    let reports = DeliveryReports::new(Arc::new(w.store.clone()));
+    // The provider accepted the message, then reports it failed (Meta's 131026: not
+    // deliverable to this number; the SMS carrier's 30003: unreachable handset).
+    let report = |key: String, code: &'static str| {
+        let store = w.store.clone();
+        let reports = &reports;
+        let at = w.clock.now();
+        async move {
+            let sent = store.outbox_by_key(&key).await.unwrap().unwrap();
+            let id = sent.receipt.unwrap().provider_message_id;
+            reports
+                .record(
+                    &id,
+                    &DeliveryStatus::Failed {
+                        code: Some(code.into()),
+                    },
+                    at,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let whatsapp_key = format!("survey:{inv}:after_delivery");
+    let ReportOutcome::Recorded { message, .. } = report(whatsapp_key.clone(), "131026").await
+    else {
+        panic!("the failure is recorded");
+    };
+    w.feedback.on_undelivered(&message).await.unwrap();
+    w.settle().await;
+    assert_eq!(
+        channels(&w),
+        vec![ChannelKind::Sms, ChannelKind::Whatsapp],
+        "the invitation goes by SMS instead"
+    );
+    let sms = &w.survey_sent(order, "after_delivery")[0];
+    let (_, phone) = customer_of(&w, &shipped);
+    assert_eq!(sms.to, phone);
+    assert!(
+        sms.text.contains("/s/"),
+        "the same survey, by link: {}",
+        sms.text
+    );
+
+    // The same report again changes nothing: one fallback per failure.
+    let again = report(whatsapp_key, "131026").await;
+    let ReportOutcome::AlreadyRecorded { message: same, .. } = again else {
+        panic!("a duplicate report is not written twice: {again:?}");
+    };
+    w.feedback.on_undelivered(&same).await.unwrap();
+    w.feedback.on_undelivered(&message).await.unwrap();
+    w.settle().await;
+    assert_eq!(channels(&w).len(), 2);
+    assert!(
+        w.ledger_has(
+            order,
+            Decision::Enqueued,
+            "fallback: whatsapp could not deliver survey"
+        )
+        .await
+    );
+
+    // The SMS fails too: email, the last channel; its bounce leaves nothing to try.
+    let ReportOutcome::Recorded { message, .. } =
+        report(format!("survey:{inv}:after_delivery:sms"), "30003").await
+    else {
+        panic!("the SMS failure is recorded");
+    };
+    w.feedback.on_undelivered(&message).await.unwrap();
+    w.settle().await;
+    assert_eq!(
+        channels(&w),
+        vec![ChannelKind::Email, ChannelKind::Sms, ChannelKind::Whatsapp]
+    );
+    let email = w.survey_sent(order, "after_delivery")[0].clone();
+    let ReportOutcome::Recorded { message, .. } =
+        report(format!("survey:{inv}:after_delivery:email"), "5.1.1").await
+    else {
+        panic!("the bounce is recorded");
+    };
+    w.feedback.on_undelivered(&message).await.unwrap();
+    w.settle().await;
+    assert_eq!(channels(&w).len(), 3, "no channel is tried twice");
+    assert!(
+        w.ledger_has(order, Decision::Skipped, "no other channel is left to try")
+            .await
+    );
+
+    // The emailed link answers the one survey.
+    let link = survey_link(&email.text);
+    let page = w
+        .http
+        .post(&link)
+        .form(&[("score", "9")])
+        .send()
+        .await
+        .unwrap();
+    assert!(page.status().is_success(), "{}", page.status());
+    w.settle().await;
+    assert_eq!(w.response(order).await.unwrap().score, 9);
+}
+
+#[tokio::test]
+async fn an_answered_survey_is_not_re_sent_when_its_invitation_fails_later() {
+    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
+    use aftercare::model::DeliveryStatus;
+    use aftercare::store::Outbox;
+
+    let w = world(vec![ChannelKind::Sms, ChannelKind::Email]).await;
+    let (shipped, delivered) = w.ship("ar-SA", CarrierScript::happy_path()).await;
+    let order = shipped.order;
+    w.advance(delivered + Duration::days(3) - w.clock.now() + Duration::minutes(1))
+        .await;
+    let (_, phone) = customer_of(&w, &shipped);
+    assert_eq!(w.survey_sent(order, "after_delivery")[0].to, phone);
+    assert_eq!(
+        w.reply(ChannelKind::Sms, &phone, "10", None).await,
+        Some(10)
+    );
+    // A late failure report (a second handset, a carrier glitch) for the answered survey.
+    let sent = w
+        .store
+        .outbox_by_key(&format!("survey:{order}-nps:after_delivery"))
+        .await
+        .unwrap()
+        .unwrap();
+    let reports = DeliveryReports::new(Arc::new(w.store.clone()));
+    let ReportOutcome::Recorded { message, .. } = reports
+        .record(
+            &sent.receipt.unwrap().provider_message_id,
+            &DeliveryStatus::Failed {
+                code: Some("30003".into()),
+            },
+            w.clock.now(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("the failure is recorded");
+    };
+    w.feedback.on_undelivered(&message).await.unwrap();
+    w.settle().await;
+    assert!(
+        w.survey_sent(order, "after_delivery")
+            .iter()
+            .all(|m| m.channel == ChannelKind::Sms),
+        "no email for a survey already answered"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_to_the_fallback_invitation_scores_the_survey() {
+    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
+    use aftercare::model::DeliveryStatus;
+    use aftercare::store::Outbox;
+
+    let w = world(vec![ChannelKind::Whatsapp, ChannelKind::Sms]).await;
+    let (shipped, delivered) = w.ship("ar-SA", CarrierScript::happy_path()).await;
+    let order = shipped.order;
+    w.advance(delivered + Duration::days(3) - w.clock.now() + Duration::minutes(1))
+        .await;
+    let sent = w
+        .store
+        .outbox_by_key(&format!("survey:{order}-nps:after_delivery"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent.message.channel, ChannelKind::Whatsapp);
+    let reports = DeliveryReports::new(Arc::new(w.store.clone()));
+    let ReportOutcome::Recorded { message, .. } = reports
+        .record(
+            &sent.receipt.unwrap().provider_message_id,
+            &DeliveryStatus::Failed {
+                code: Some("131026".into()),
+            },
+            w.clock.now(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("the failure is recorded");
+    };
+    w.feedback.on_undelivered(&message).await.unwrap();
+    w.settle().await;
+    let (_, phone) = customer_of(&w, &shipped);
+    assert_eq!(
+        w.reply(ChannelKind::Sms, &phone, "٩", None).await,
+        Some(9),
+        "the SMS reply answers the survey the WhatsApp invitation could not"
+    );
+    let r = w.response(order).await.unwrap();
+    assert_eq!((r.score, r.via.as_str()), (9, "sms_reply"));
+}

@@ -12,6 +12,9 @@
 //!   is open (deferred a day at a time until the survey would close), while an earlier
 //!   complaint from the customer is open, or within the cool-down since their last survey;
 //!   a reminder goes only if its own invitation went out and is unanswered.
+//! - **Undelivered invitations** ([`FeedbackFlow::on_undelivered`]): an invitation the
+//!   provider reports undelivered is sent once on the next survey channel not yet tried,
+//!   with the same link.
 //! - **Replies** ([`FeedbackFlow::on_reply`]): a reply to an SMS or WhatsApp invitation
 //!   becomes a score ([`crate::reply::parse_score`], or a button payload `score:N`);
 //!   anything else gets one polite re-ask; after the survey closed, nothing is scored: the
@@ -438,6 +441,156 @@ impl FeedbackFlow {
                 )
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Re-sends a survey invitation that the provider reported undelivered (see
+    /// [`DeliveryReports`](crate::flows::delivery::DeliveryReports)) on the next of the
+    /// survey's channels not tried yet, with the same survey link. Once per failed message:
+    /// its replacement names it in meta [`FALLBACK_OF`](crate::flows::tracking::meta::FALLBACK_OF),
+    /// so a report that comes twice changes nothing. The replacement goes through the
+    /// outbox like the invitation (consent, quiet hours and [`SurveyPolicy`] apply: an
+    /// answered or closed survey is not re-sent). Reminders, re-asks and thanks are not
+    /// re-sent, and a message that is not a survey invitation is left alone. Every outcome
+    /// is ledgered.
+    pub async fn on_undelivered(&self, failed: &OutboxEntry) -> Result<(), Error> {
+        use crate::flows::tracking::meta::FALLBACK_OF;
+        let m = &failed.message.meta;
+        let (Some(inv_id), Some(role)) = (m.get(meta::INVITATION), m.get(meta::ROLE)) else {
+            return Ok(());
+        };
+        if !matches!(role.as_str(), "after_delivery" | "after_shipping") {
+            return Ok(());
+        }
+        let order_id = failed
+            .message
+            .order_id
+            .clone()
+            .unwrap_or_else(|| OrderId::new(""));
+        let inv = match self.surveys.invitation(inv_id).await? {
+            Some(inv) => inv,
+            None => match m
+                .get(meta::PENDING_INVITATION)
+                .and_then(|j| serde_json::from_str::<Invitation>(j).ok())
+            {
+                Some(inv) if inv.id == *inv_id => inv,
+                _ => {
+                    return self
+                        .note(
+                            &order_id,
+                            Decision::Skipped,
+                            format!("no fallback for survey {inv_id}: it no longer exists"),
+                        )
+                        .await;
+                }
+            },
+        };
+        if self.surveys.response(inv_id).await?.is_some() {
+            return Ok(());
+        }
+        // The invitation's own key, then one key per channel it falls back to.
+        let base = format!("survey:{inv_id}:{role}");
+        let original = match self.outbox.outbox_by_key(&base).await? {
+            Some(e) => Some(e.message.channel),
+            None => None,
+        };
+        let mut left = Vec::new();
+        for &ch in &self.settings.channels {
+            if ch == failed.message.channel || Some(ch) == original {
+                continue;
+            }
+            match self.outbox.outbox_by_key(&format!("{base}:{ch}")).await? {
+                Some(e) if e.message.meta.get(FALLBACK_OF) == Some(&failed.key) => {
+                    return Ok(());
+                }
+                Some(_) => {}
+                None => left.push(ch),
+            }
+        }
+        if left.is_empty() {
+            return self
+                .note(
+                    &inv.order_id,
+                    Decision::Skipped,
+                    format!(
+                        "survey {inv_id} could not be delivered by {} and no other channel is left to try",
+                        failed.message.channel
+                    ),
+                )
+                .await;
+        }
+        let Some(order) = self.orders.order(&inv.order_id).await? else {
+            return self
+                .note(
+                    &inv.order_id,
+                    Decision::Skipped,
+                    format!(
+                        "no fallback for survey {inv_id}: order {} was not found in the shop",
+                        inv.order_id
+                    ),
+                )
+                .await;
+        };
+        let customer = match &order.customer_id {
+            Some(id) => self.customers.customer(id).await?,
+            None => None,
+        };
+        let (channel, to) = match super::reach::choose_channel(
+            self.consent.as_ref(),
+            &left,
+            Purpose::Feedback,
+            &order,
+            customer.as_ref(),
+        )
+        .await?
+        {
+            Ok(found) => found,
+            Err(why) => {
+                return self
+                    .note(
+                        &order.id,
+                        Decision::Skipped,
+                        format!("no fallback for survey {inv_id}: {why}"),
+                    )
+                    .await;
+            }
+        };
+        let first_name = customer
+            .as_ref()
+            .and_then(|c| c.first_name.clone())
+            .unwrap_or_default();
+        let zone = super::reach::time_zone(&order, customer.as_ref()).map(|z| z.name().to_owned());
+        let mut invite = self.compose(
+            &inv,
+            &order,
+            channel,
+            &to,
+            &first_name,
+            zone.as_deref(),
+            role,
+            kind_message(inv.kind),
+        )?;
+        invite.meta.insert(FALLBACK_OF.into(), failed.key.clone());
+        if let Some(pending) = m.get(meta::PENDING_INVITATION) {
+            invite
+                .meta
+                .insert(meta::PENDING_INVITATION.into(), pending.clone());
+        }
+        let now = self.clock.now();
+        self.outbox
+            .enqueue(
+                NewOutboxMessage::new(
+                    format!("{base}:{channel}"),
+                    invite,
+                    now,
+                    format!(
+                        "fallback: {} could not deliver survey {inv_id} ({})",
+                        failed.message.channel, failed.key
+                    ),
+                ),
+                now,
+            )
+            .await?;
         Ok(())
     }
 
