@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use aftercare::clock::{Clock, ManualClock};
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
+use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
 use aftercare::flows::feedback::{
     FeedbackFlow, FollowUp, FollowUpSettings, SurveyPolicy, SurveySettings, meta,
 };
@@ -20,8 +21,10 @@ use aftercare::http::WebhookRoutes;
 use aftercare::http::survey::SurveyPage;
 use aftercare::inbox::InboxProcessor;
 use aftercare::l10n::Catalogs;
-use aftercare::model::{ChannelKind, CustomerId, InboundMessage, OrderId, SurveyResponse};
-use aftercare::store::{Decision, Ledger, SurveyComment, SurveyStore};
+use aftercare::model::{
+    ChannelKind, CustomerId, DeliveryStatus, InboundMessage, OrderId, SurveyResponse,
+};
+use aftercare::store::{Decision, Ledger, Outbox, SurveyComment, SurveyStore};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
 use aftercare_sandbox::{
@@ -270,6 +273,22 @@ impl World {
             .unwrap()
             .iter()
             .any(|r| r.decision == decision && r.reason.contains(needle))
+    }
+
+    /// The provider reports the message sent under `key` failed with `code`, as its status
+    /// callback would.
+    async fn fail(&self, key: &str, code: &str) -> ReportOutcome {
+        let sent = self.store.outbox_by_key(key).await.unwrap().unwrap();
+        DeliveryReports::new(Arc::new(self.store.clone()))
+            .record(
+                &sent.receipt.unwrap().provider_message_id,
+                &DeliveryStatus::Failed {
+                    code: Some(code.into()),
+                },
+                self.clock.now(),
+            )
+            .await
+            .unwrap()
     }
 
     fn annotations(&self) -> Vec<Annotation> {
@@ -846,10 +865,6 @@ async fn without_a_delivery_event_the_fallback_goes_after_shipping_and_is_answer
 
 #[tokio::test]
 async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
-    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
-    use aftercare::model::DeliveryStatus;
-    use aftercare::store::Outbox;
-
     let w = world(vec![
         ChannelKind::Whatsapp,
         ChannelKind::Sms,
@@ -868,31 +883,10 @@ async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
     };
     assert_eq!(channels(&w), vec![ChannelKind::Whatsapp]);
     let inv = format!("{order}-nps");
-    let reports = DeliveryReports::new(Arc::new(w.store.clone()));
     // The provider accepted the message, then reports it failed (Meta's 131026: not
     // deliverable to this number; the SMS carrier's 30003: unreachable handset).
-    let report = |key: String, code: &'static str| {
-        let store = w.store.clone();
-        let reports = &reports;
-        let at = w.clock.now();
-        async move {
-            let sent = store.outbox_by_key(&key).await.unwrap().unwrap();
-            let id = sent.receipt.unwrap().provider_message_id;
-            reports
-                .record(
-                    &id,
-                    &DeliveryStatus::Failed {
-                        code: Some(code.into()),
-                    },
-                    at,
-                )
-                .await
-                .unwrap()
-        }
-    };
     let whatsapp_key = format!("survey:{inv}:after_delivery");
-    let ReportOutcome::Recorded { message, .. } = report(whatsapp_key.clone(), "131026").await
-    else {
+    let ReportOutcome::Recorded { message, .. } = w.fail(&whatsapp_key, "131026").await else {
         panic!("the failure is recorded");
     };
     w.feedback.on_undelivered(&message).await.unwrap();
@@ -912,7 +906,7 @@ async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
     );
 
     // The same report again changes nothing: one fallback per failure.
-    let again = report(whatsapp_key, "131026").await;
+    let again = w.fail(&whatsapp_key, "131026").await;
     let ReportOutcome::AlreadyRecorded { message: same, .. } = again else {
         panic!("a duplicate report is not written twice: {again:?}");
     };
@@ -930,8 +924,9 @@ async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
     );
 
     // The SMS fails too: email, the last channel; its bounce leaves nothing to try.
-    let ReportOutcome::Recorded { message, .. } =
-        report(format!("survey:{inv}:after_delivery:sms"), "30003").await
+    let ReportOutcome::Recorded { message, .. } = w
+        .fail(&format!("survey:{inv}:after_delivery:sms"), "30003")
+        .await
     else {
         panic!("the SMS failure is recorded");
     };
@@ -942,8 +937,9 @@ async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
         vec![ChannelKind::Email, ChannelKind::Sms, ChannelKind::Whatsapp]
     );
     let email = w.survey_sent(order, "after_delivery")[0].clone();
-    let ReportOutcome::Recorded { message, .. } =
-        report(format!("survey:{inv}:after_delivery:email"), "5.1.1").await
+    let ReportOutcome::Recorded { message, .. } = w
+        .fail(&format!("survey:{inv}:after_delivery:email"), "5.1.1")
+        .await
     else {
         panic!("the bounce is recorded");
     };
@@ -971,10 +967,6 @@ async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
 
 #[tokio::test]
 async fn an_answered_survey_is_not_re_sent_when_its_invitation_fails_later() {
-    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
-    use aftercare::model::DeliveryStatus;
-    use aftercare::store::Outbox;
-
     let w = world(vec![ChannelKind::Sms, ChannelKind::Email]).await;
     let (shipped, delivered) = w.ship("ar-SA", CarrierScript::happy_path()).await;
     let order = shipped.order;
@@ -987,23 +979,9 @@ async fn an_answered_survey_is_not_re_sent_when_its_invitation_fails_later() {
         Some(10)
     );
     // A late failure report (a second handset, a carrier glitch) for the answered survey.
-    let sent = w
-        .store
-        .outbox_by_key(&format!("survey:{order}-nps:after_delivery"))
+    let ReportOutcome::Recorded { message, .. } = w
+        .fail(&format!("survey:{order}-nps:after_delivery"), "30003")
         .await
-        .unwrap()
-        .unwrap();
-    let reports = DeliveryReports::new(Arc::new(w.store.clone()));
-    let ReportOutcome::Recorded { message, .. } = reports
-        .record(
-            &sent.receipt.unwrap().provider_message_id,
-            &DeliveryStatus::Failed {
-                code: Some("30003".into()),
-            },
-            w.clock.now(),
-        )
-        .await
-        .unwrap()
     else {
         panic!("the failure is recorded");
     };
@@ -1019,10 +997,6 @@ async fn an_answered_survey_is_not_re_sent_when_its_invitation_fails_later() {
 
 #[tokio::test]
 async fn a_reply_to_the_fallback_invitation_scores_the_survey() {
-    use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
-    use aftercare::model::DeliveryStatus;
-    use aftercare::store::Outbox;
-
     let w = world(vec![ChannelKind::Whatsapp, ChannelKind::Sms]).await;
     let (shipped, delivered) = w.ship("ar-SA", CarrierScript::happy_path()).await;
     let order = shipped.order;
@@ -1035,18 +1009,7 @@ async fn a_reply_to_the_fallback_invitation_scores_the_survey() {
         .unwrap()
         .unwrap();
     assert_eq!(sent.message.channel, ChannelKind::Whatsapp);
-    let reports = DeliveryReports::new(Arc::new(w.store.clone()));
-    let ReportOutcome::Recorded { message, .. } = reports
-        .record(
-            &sent.receipt.unwrap().provider_message_id,
-            &DeliveryStatus::Failed {
-                code: Some("131026".into()),
-            },
-            w.clock.now(),
-        )
-        .await
-        .unwrap()
-    else {
+    let ReportOutcome::Recorded { message, .. } = w.fail(&sent.key, "131026").await else {
         panic!("the failure is recorded");
     };
     w.feedback.on_undelivered(&message).await.unwrap();

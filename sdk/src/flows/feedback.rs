@@ -42,8 +42,8 @@ use crate::dispatch::{SendPolicy, Verdict};
 use crate::html::escape;
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::{
-    ChannelKind, InboundMessage, Invitation, Order, OrderId, OutboundMessage, PlatformEvent,
-    Purpose, Shipment, SurveyKind, SurveyResponse, TemplateRef,
+    ChannelKind, Customer, InboundMessage, Invitation, Order, OrderId, OutboundMessage,
+    PlatformEvent, Purpose, Shipment, SurveyKind, SurveyResponse, TemplateRef,
 };
 use crate::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
 use crate::store::{
@@ -225,6 +225,32 @@ impl FeedbackFlow {
         }
     }
 
+    /// The order's customer and the first of `channels` that may reach them for a survey;
+    /// `Err(why)` when none can.
+    async fn reach(
+        &self,
+        order: &Order,
+        channels: &[ChannelKind],
+    ) -> Result<Result<Reach, String>, Error> {
+        let customer = match &order.customer_id {
+            Some(id) => self.customers.customer(id).await?,
+            None => None,
+        };
+        Ok(super::reach::choose_channel(
+            self.consent.as_ref(),
+            channels,
+            Purpose::Feedback,
+            order,
+            customer.as_ref(),
+        )
+        .await?
+        .map(|(channel, to)| Reach {
+            customer,
+            channel,
+            to,
+        }))
+    }
+
     async fn note(&self, order: &OrderId, decision: Decision, reason: String) -> Result<(), Error> {
         let mut e = LedgerEntry::new(self.clock.now(), decision, reason);
         e.order_id = Some(order.clone());
@@ -332,20 +358,12 @@ impl FeedbackFlow {
                 )
                 .await;
         }
-        let customer = match &order.customer_id {
-            Some(id) => self.customers.customer(id).await?,
-            None => None,
-        };
-        let (channel, to) = match super::reach::choose_channel(
-            self.consent.as_ref(),
-            &self.settings.channels,
-            Purpose::Feedback,
-            &order,
-            customer.as_ref(),
-        )
-        .await?
-        {
-            Ok(found) => found,
+        let Reach {
+            customer,
+            channel,
+            to,
+        } = match self.reach(&order, &self.settings.channels).await? {
+            Ok(r) => r,
             Err(why) => {
                 return self
                     .note(
@@ -382,11 +400,7 @@ impl FeedbackFlow {
             None => (inv, true),
         };
         self.update_facts(shipment, Some(&order)).await?;
-        let first_name = customer
-            .as_ref()
-            .and_then(|c| c.first_name.clone())
-            .unwrap_or_default();
-        let zone = super::reach::time_zone(&order, customer.as_ref()).map(|z| z.name().to_owned());
+        let (first_name, zone) = greeting(&order, customer.as_ref());
         let mut invite = self.compose(
             &inv,
             &order,
@@ -531,20 +545,12 @@ impl FeedbackFlow {
                 )
                 .await;
         };
-        let customer = match &order.customer_id {
-            Some(id) => self.customers.customer(id).await?,
-            None => None,
-        };
-        let (channel, to) = match super::reach::choose_channel(
-            self.consent.as_ref(),
-            &left,
-            Purpose::Feedback,
-            &order,
-            customer.as_ref(),
-        )
-        .await?
-        {
-            Ok(found) => found,
+        let Reach {
+            customer,
+            channel,
+            to,
+        } = match self.reach(&order, &left).await? {
+            Ok(r) => r,
             Err(why) => {
                 return self
                     .note(
@@ -555,11 +561,7 @@ impl FeedbackFlow {
                     .await;
             }
         };
-        let first_name = customer
-            .as_ref()
-            .and_then(|c| c.first_name.clone())
-            .unwrap_or_default();
-        let zone = super::reach::time_zone(&order, customer.as_ref()).map(|z| z.name().to_owned());
+        let (first_name, zone) = greeting(&order, customer.as_ref());
         let mut invite = self.compose(
             &inv,
             &order,
@@ -810,6 +812,22 @@ impl FeedbackFlow {
             .await?;
         Ok(())
     }
+}
+
+/// Who a survey message goes to, and how.
+struct Reach {
+    customer: Option<Customer>,
+    channel: ChannelKind,
+    to: String,
+}
+
+/// The first name a message greets with, and the time zone its quiet hours follow.
+fn greeting(order: &Order, customer: Option<&Customer>) -> (String, Option<String>) {
+    let first_name = customer
+        .and_then(|c| c.first_name.clone())
+        .unwrap_or_default();
+    let zone = super::reach::time_zone(order, customer).map(|z| z.name().to_owned());
+    (first_name, zone)
 }
 
 fn kind_message(kind: SurveyKind) -> &'static str {
