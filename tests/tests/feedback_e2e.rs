@@ -951,6 +951,22 @@ async fn an_invitation_reported_undelivered_goes_by_the_next_channel_once() {
             .await
     );
 
+    // The one reminder follows the invitation: by email, when it was due (R days after the
+    // invitation); the reminders on the channels that failed are skipped, with the reason.
+    w.advance(Duration::days(3)).await;
+    let reminders = w.survey_sent(order, "reminder");
+    assert_eq!(
+        reminders.iter().map(|m| m.channel).collect::<Vec<_>>(),
+        vec![ChannelKind::Email],
+        "one reminder, on the channel the invitation reached"
+    );
+    for by in ["sent again by sms", "sent again by email"] {
+        assert!(
+            w.ledger_has(order, Decision::Skipped, by).await,
+            "the reminder on the failed channel is skipped: {by}"
+        );
+    }
+
     // The emailed link answers the one survey.
     let link = survey_link(&email.text);
     let page = w

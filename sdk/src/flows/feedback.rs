@@ -14,7 +14,7 @@
 //!   a reminder goes only if its own invitation went out and is unanswered.
 //! - **Undelivered invitations** ([`FeedbackFlow::on_undelivered`]): an invitation the
 //!   provider reports undelivered is sent once on the next survey channel not yet tried,
-//!   with the same link.
+//!   with the same link; its reminder, if not sent yet, follows it there.
 //! - **Replies** ([`FeedbackFlow::on_reply`]): a reply to an SMS or WhatsApp invitation
 //!   becomes a score ([`crate::reply::parse_score`], or a button payload `score:N`);
 //!   anything else gets one polite re-ask; after the survey closed, nothing is scored: the
@@ -464,9 +464,11 @@ impl FeedbackFlow {
     /// its replacement names it in meta [`FALLBACK_OF`](crate::flows::tracking::meta::FALLBACK_OF),
     /// so a report that comes twice changes nothing. The replacement goes through the
     /// outbox like the invitation (consent, quiet hours and [`SurveyPolicy`] apply: an
-    /// answered or closed survey is not re-sent). Reminders, re-asks and thanks are not
-    /// re-sent, and a message that is not a survey invitation is left alone. Every outcome
-    /// is ledgered.
+    /// answered or closed survey is not re-sent). A reminder not sent yet follows it to the
+    /// new channel, due when it was; the policy skips the reminders of invitations that were
+    /// re-sent, so one reminder at most still goes out. Reminders, re-asks and thanks are
+    /// not themselves re-sent, and a message that is not a survey invitation is left alone.
+    /// Every outcome is ledgered.
     pub async fn on_undelivered(&self, failed: &OutboxEntry) -> Result<(), Error> {
         use crate::flows::tracking::meta::FALLBACK_OF;
         let m = &failed.message.meta;
@@ -593,6 +595,40 @@ impl FeedbackFlow {
                 now,
             )
             .await?;
+        // A reminder not sent yet follows the invitation to its new channel, due when it
+        // was: the policy sends only the reminder of the last invitation sent (see
+        // `SurveyPolicy::superseded`), so at most one reminder still goes out.
+        let reminder_key = format!("survey:{inv_id}:reminder:{role}");
+        let waiting = match self.outbox.outbox_by_key(&reminder_key).await? {
+            Some(r) if r.status == OutboxStatus::Pending => Some(r),
+            _ => None,
+        };
+        if let Some(original) = waiting {
+            let mut reminder = self.compose(
+                &inv,
+                &order,
+                channel,
+                &to,
+                &first_name,
+                zone.as_deref(),
+                "reminder",
+                "survey-reminder",
+            )?;
+            reminder
+                .meta
+                .insert(meta::REMINDS.into(), format!("{role}:{channel}"));
+            self.outbox
+                .enqueue(
+                    NewOutboxMessage::new(
+                        format!("{reminder_key}:{channel}"),
+                        reminder,
+                        original.due_at.max(now),
+                        format!("the reminder for survey {inv_id} follows it to {channel}"),
+                    ),
+                    now,
+                )
+                .await?;
+        }
         Ok(())
     }
 
@@ -894,6 +930,30 @@ impl SurveyPolicy {
         )
     }
 
+    /// The channel an invitation message (key `invitation`, `variant` its role, with its
+    /// channel once it is itself a fallback) was re-sent by after it was reported
+    /// undelivered, if it was.
+    async fn superseded(
+        &self,
+        invitation: &str,
+        variant: &str,
+    ) -> Result<Option<ChannelKind>, Error> {
+        use crate::flows::tracking::meta::FALLBACK_OF;
+        let role = variant.split(':').next().unwrap_or(variant);
+        let base = invitation
+            .strip_suffix(variant)
+            .map(|prefix| format!("{prefix}{role}"))
+            .unwrap_or_else(|| invitation.to_owned());
+        for &ch in &self.settings.channels {
+            if let Some(e) = self.outbox.outbox_by_key(&format!("{base}:{ch}")).await?
+                && e.message.meta.get(FALLBACK_OF).map(String::as_str) == Some(invitation)
+            {
+                return Ok(Some(ch));
+            }
+        }
+        Ok(None)
+    }
+
     async fn shipment_state(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
         // Shipments are snapshotted by the tracking flow under their own ids; the order's
         // snapshot is not needed: scan the few shipments named in the ledger-free way, by
@@ -952,7 +1012,17 @@ impl SendPolicy for SurveyPolicy {
         match role.as_str() {
             "reminder" => {
                 let sent = match m.get(meta::REMINDS).map(String::as_str) {
-                    Some(variant) => self.sent(&format!("survey:{inv_id}:{variant}")).await?,
+                    Some(variant) => {
+                        let invitation = format!("survey:{inv_id}:{variant}");
+                        if let Some(by) = self.superseded(&invitation, variant).await? {
+                            return Ok(Verdict::Skip {
+                                reason: format!(
+                                    "survey {inv_id} could not be delivered there and was sent again by {by}: the reminder goes with it"
+                                ),
+                            });
+                        }
+                        self.sent(&invitation).await?
+                    }
                     None => self.sent(&delivery_key).await? || self.sent(&shipping_key).await?,
                 };
                 if !sent {
