@@ -59,15 +59,9 @@ pub(crate) fn encode(body: Vec<u8>) -> (Vec<u8>, Codec) {
 
 /// The body a row stored, from its bytes and its `body_codec`.
 pub(crate) fn decode(stored: Vec<u8>, codec: &str) -> Result<Vec<u8>, Error> {
-    match Codec::parse(codec) {
-        Some(Codec::Identity) => Ok(stored),
-        Some(Codec::Lz4) => decode_lz4(&stored).map(Cow::into_owned),
-        None => Err(Error::decode(
-            "stored inbox body",
-            format!(
-                "unknown body codec `{codec}`: written by a newer Aftercare? Upgrade to read it"
-            ),
-        )),
+    match decode_ref(&stored, codec)? {
+        Cow::Borrowed(_) => Ok(stored),
+        Cow::Owned(body) => Ok(body),
     }
 }
 

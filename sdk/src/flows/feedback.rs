@@ -430,19 +430,17 @@ impl FeedbackFlow {
             )
             .await?;
         if let Some(r) = self.settings.reminder_after_days {
-            let mut reminder = self.compose(
+            // One reminder per variant, each counted from its own invitation; the policy sends
+            // only the one whose invitation went out (at most one is ever sent).
+            let reminder = self.reminder(
                 &inv,
                 &order,
                 channel,
                 &to,
                 &first_name,
                 zone.as_deref(),
-                "reminder",
-                "survey-reminder",
+                role,
             )?;
-            // One reminder per variant, each counted from its own invitation; the policy sends
-            // only the one whose invitation went out (at most one is ever sent).
-            reminder.meta.insert(meta::REMINDS.into(), role.into());
             self.outbox
                 .enqueue(
                     NewOutboxMessage::new(
@@ -604,19 +602,15 @@ impl FeedbackFlow {
             _ => None,
         };
         if let Some(original) = waiting {
-            let mut reminder = self.compose(
+            let reminder = self.reminder(
                 &inv,
                 &order,
                 channel,
                 &to,
                 &first_name,
                 zone.as_deref(),
-                "reminder",
-                "survey-reminder",
+                &format!("{role}:{channel}"),
             )?;
-            reminder
-                .meta
-                .insert(meta::REMINDS.into(), format!("{role}:{channel}"));
             self.outbox
                 .enqueue(
                     NewOutboxMessage::new(
@@ -630,6 +624,33 @@ impl FeedbackFlow {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The reminder of the invitation message whose key ends in `reminds` (its role, then
+    /// its channel once it is a fallback).
+    #[allow(clippy::too_many_arguments)]
+    fn reminder(
+        &self,
+        inv: &Invitation,
+        order: &Order,
+        channel: ChannelKind,
+        to: &str,
+        first_name: &str,
+        zone: Option<&str>,
+        reminds: &str,
+    ) -> Result<OutboundMessage, Error> {
+        let mut m = self.compose(
+            inv,
+            order,
+            channel,
+            to,
+            first_name,
+            zone,
+            "reminder",
+            "survey-reminder",
+        )?;
+        m.meta.insert(meta::REMINDS.into(), reminds.into());
+        Ok(m)
     }
 
     #[allow(clippy::too_many_arguments)]
