@@ -17,14 +17,23 @@
 //! Webhooks arriving together are inserted together (group commit): one multi-row statement
 //! and one WAL commit for a burst. Inbox bodies (JSON) are stored LZ4-compressed when that
 //! saves at least an eighth, which halves what a 6.5 KB order writes; they are read back
-//! byte for byte. The WAL is checkpointed every ~40 MB (10,000 pages), so index pages that
-//! many commits touch are copied into the database once.
+//! byte for byte. The WAL is checkpointed every ~40 MB (10,000 pages), so pages that many
+//! commits touch are copied into the database once.
+//!
+//! De-duplication: the inbox has no unique index on its keys (platforms' random ids would
+//! put every webhook on its own index page). The writer keeps every stored key in memory
+//! (about 20–39 bytes per stored webhook, loaded at the first insert: ~31 ms for 100,000)
+//! and stays exact when other processes write the same file: an insert only happens if the
+//! inbox's `AUTOINCREMENT` mark is the one the writer knows, and a key found in memory is
+//! checked against its row. Rows added with SQL of your own are seen too, unless they are
+//! given an explicit id below the highest the inbox has had.
 //!
 //! Concurrency: every claim is a single `UPDATE ... RETURNING` statement and every
 //! multi-statement transaction starts with its write, so concurrent workers in one or
 //! several processes never claim the same work and never deadlock on lock upgrades.
 
 mod codec;
+mod keys;
 mod schema;
 mod store;
 mod writer;
@@ -123,9 +132,9 @@ impl SqliteStore {
             // A group commit returns up to one row per webhook: the worker thread should
             // not have to wait for the writer to read them.
             .row_buffer_size(256)
-            // Checkpoint every ~40 MB of WAL rather than 4 MB: an index page that many
-            // commits change (the de-duplication index takes random keys) is then copied into
-            // the database once instead of once per commit. The file is cut back to 64 MB.
+            // Checkpoint every ~40 MB of WAL rather than 4 MB: a page that many commits
+            // change (an index's last leaf, a row a status update touches) is then copied
+            // into the database once instead of once per commit. The file is cut back to 64 MB.
             .pragma("wal_autocheckpoint", "10000")
             .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()

@@ -136,6 +136,47 @@ CREATE INDEX outbox_provider ON outbox (provider_message_id);
     r#"
 ALTER TABLE inbox ADD COLUMN body_codec TEXT NOT NULL DEFAULT 'identity';
 "#,
+    // 5: the inbox loses its unique index on (source, dedupe_key): the writer de-duplicates
+    // against keys held in memory (see keys.rs), loaded through `inbox_ids`, an index in
+    // arrival order that new rows only append to. The table is rebuilt (SQLite cannot drop
+    // a table's UNIQUE constraint); ids and the AUTOINCREMENT high-water mark are kept.
+    r#"
+CREATE TABLE inbox_v5 (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    source          TEXT    NOT NULL,
+    dedupe_key      TEXT    NOT NULL,
+    topic           TEXT,
+    shop            TEXT,
+    occurred_at     INTEGER,
+    meta            TEXT    NOT NULL,
+    body            BLOB    NOT NULL,
+    received_at     INTEGER NOT NULL,
+    status          TEXT    NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    finished_at     INTEGER,
+    body_codec      TEXT    NOT NULL DEFAULT 'identity'
+);
+INSERT INTO inbox_v5 (id, source, dedupe_key, topic, shop, occurred_at, meta, body, received_at,
+                      status, attempts, next_attempt_at, last_error, finished_at, body_codec)
+    SELECT id, source, dedupe_key, topic, shop, occurred_at, meta, body, received_at,
+           status, attempts, next_attempt_at, last_error, finished_at, body_codec
+    FROM inbox ORDER BY id;
+CREATE TEMP TABLE inbox_mark AS SELECT seq FROM sqlite_sequence WHERE name = 'inbox';
+DROP TABLE inbox;
+ALTER TABLE inbox_v5 RENAME TO inbox;
+DELETE FROM sqlite_sequence WHERE name = 'inbox';
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'inbox', max(seq) FROM (SELECT seq FROM temp.inbox_mark
+                                   UNION ALL SELECT max(id) FROM inbox)
+    HAVING max(seq) IS NOT NULL;
+DROP TABLE temp.inbox_mark;
+CREATE INDEX inbox_due ON inbox (status, next_attempt_at);
+CREATE INDEX inbox_shop ON inbox (shop);
+CREATE INDEX inbox_received ON inbox (received_at);
+CREATE INDEX inbox_ids ON inbox (id, source, dedupe_key);
+"#,
 ];
 
 /// The latest schema version this build knows.

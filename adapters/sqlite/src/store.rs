@@ -849,18 +849,20 @@ impl Redactor for SqliteStore {
         // Bodies may be stored compressed, so they are searched here rather than in SQL,
         // before the transaction (which starts with its first write, see the crate docs).
         let inbox_ids = self.inbox_ids_mentioning(shop, &addresses).await?;
+        let mut inbox_gone: Vec<(i64, String, String)> = Vec::new();
         let mut tx = self.pool.begin().await.map_err(&err)?;
         for chunk in inbox_ids.chunks(500) {
             let sql = format!(
-                "DELETE FROM inbox WHERE id IN ({})",
+                "DELETE FROM inbox WHERE id IN ({}) RETURNING id, source, dedupe_key",
                 vec!["?"; chunk.len()].join(", ")
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query_as(&sql);
             for id in chunk {
                 q = q.bind(id);
             }
-            report.inbox_deleted += q.execute(&mut *tx).await.map_err(&err)?.rows_affected();
+            inbox_gone.extend(q.fetch_all(&mut *tx).await.map_err(&err)?);
         }
+        report.inbox_deleted = inbox_gone.len() as u64;
         for addr in addresses {
             let h = address_hash(addr);
             let r = sqlx::query("DELETE FROM outbox WHERE recipient_hash = ?")
@@ -951,6 +953,7 @@ impl Redactor for SqliteStore {
         .map_err(&err)?
         .rows_affected();
         tx.commit().await.map_err(&err)?;
+        self.writer.forget(&inbox_gone);
         Ok(report)
     }
 
@@ -959,12 +962,13 @@ impl Redactor for SqliteStore {
         let s = shop.as_str();
         let mut report = RedactionReport::default();
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        report.inbox_deleted = sqlx::query("DELETE FROM inbox WHERE shop = ?")
-            .bind(s)
-            .execute(&mut *tx)
-            .await
-            .map_err(&err)?
-            .rows_affected();
+        let inbox_gone: Vec<(i64, String, String)> =
+            sqlx::query_as("DELETE FROM inbox WHERE shop = ? RETURNING id, source, dedupe_key")
+                .bind(s)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(&err)?;
+        report.inbox_deleted = inbox_gone.len() as u64;
         report.outbox_deleted = sqlx::query("DELETE FROM outbox WHERE shop = ?")
             .bind(s)
             .execute(&mut *tx)
@@ -1000,6 +1004,7 @@ impl Redactor for SqliteStore {
             .map_err(&err)?
             .rows_affected();
         tx.commit().await.map_err(&err)?;
+        self.writer.forget(&inbox_gone);
         Ok(report)
     }
 
@@ -1033,14 +1038,22 @@ impl Redactor for SqliteStore {
             "DELETE FROM outbox WHERE created_at < ?1 AND status IN ('sent', 'skipped', 'dead', 'uncertain')",
         )
         .await?;
-        report.inbox_deleted =
-            run("DELETE FROM inbox WHERE received_at < ?1 AND status IN ('done', 'dead')").await?;
         report.snapshots_deleted = run(&format!(
             "DELETE FROM snapshots WHERE version < ?1 AND kind <> '{}'",
             aftercare::flows::feedback::FACTS_SNAPSHOT
         ))
         .await?;
+        let inbox_gone: Vec<(i64, String, String)> = sqlx::query_as(
+            "DELETE FROM inbox WHERE received_at < ?1 AND status IN ('done', 'dead')
+             RETURNING id, source, dedupe_key",
+        )
+        .bind(b)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(&err)?;
+        report.inbox_deleted = inbox_gone.len() as u64;
         tx.commit().await.map_err(&err)?;
+        self.writer.forget(&inbox_gone);
         Ok(report)
     }
 }

@@ -1,13 +1,19 @@
 //! Group commit for the inbox: webhooks that arrive together are inserted together, in one
 //! multi-row statement and one transaction, so a burst costs one WAL commit instead of one
 //! per webhook. A lone webhook is written at once (no waiting for company).
+//!
+//! De-duplication is done against the in-memory [`KeyMap`] (see `keys.rs` for why and for
+//! the two rules that keep it exact); a batch normally costs one round trip to the
+//! connection's thread, duplicates included.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use aftercare::Error;
 
 use crate::codec::{self, Codec};
+use crate::keys::{KeyMap, Mark};
 use aftercare::store::{InboxInsert, NewInboxEntry};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
@@ -27,6 +33,12 @@ struct Job {
 #[derive(Debug, Default)]
 pub(crate) struct InboxWriter {
     tx: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Kept here, not in the task, so a writer restarted on another runtime keeps it.
+    keys: Arc<Mutex<KeyMap>>,
+}
+
+fn lock(keys: &Mutex<KeyMap>) -> MutexGuard<'_, KeyMap> {
+    keys.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl InboxWriter {
@@ -38,9 +50,28 @@ impl InboxWriter {
             return tx.clone();
         }
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(run(pool.clone(), rx));
+        tokio::spawn(run(pool.clone(), rx, self.keys.clone()));
         *guard = Some(tx.clone());
         tx
+    }
+
+    /// Drops deleted rows, given as (id, source, key), from the key map. Call after the
+    /// deletion is committed.
+    pub(crate) fn forget(&self, rows: &[(i64, String, String)]) {
+        let mut map = lock(&self.keys);
+        let hash = map.hasher();
+        for (id, source, key) in rows {
+            map.forget(hash(source, key), *id);
+        }
+    }
+
+    /// A writer whose key map files keys by `hasher` (tests make keys collide).
+    #[cfg(test)]
+    pub(crate) fn with_hasher(hasher: fn(&str, &str) -> u64) -> Self {
+        Self {
+            tx: Mutex::default(),
+            keys: Arc::new(Mutex::new(KeyMap::with_hasher(hasher))),
+        }
     }
 
     /// Lets the writer task end (and give its connection back) once its queue is empty.
@@ -90,7 +121,7 @@ impl InboxWriter {
     }
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>, keys: Arc<Mutex<KeyMap>>) {
     // The writer keeps one connection for itself: no pool round trip per batch.
     let mut conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>> = None;
     while let Some(first) = rx.recv().await {
@@ -105,7 +136,7 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
             conn = pool.acquire().await.ok();
         }
         let result = match conn.as_mut() {
-            Some(c) => write(c, &batch).await,
+            Some(c) => write(c, &keys, &batch).await,
             None => Err(sqlx::Error::PoolClosed),
         };
         if result.is_err() {
@@ -130,41 +161,237 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// Rows read per statement while the key map catches up with the database.
+const LOAD_CHUNK: i64 = 4096;
+/// Rounds one batch may take (each after another writer added rows) before giving up.
+const MAX_ROUNDS: usize = 16;
+
+/// What one row of a batch's query says: made by the insert, an existing row read back to
+/// check a key, a row another writer added (read to catch up), or the high-water mark.
+const MADE: i64 = 1;
+const FOUND: i64 = 0;
+const ADDED: i64 = 2;
+const MARK: i64 = 3;
+
+type Row = (i64, String, String, i64);
+
+/// The statement that reads rows added after `id > ?` (one chunk) and the high-water mark
+/// in one snapshot, so the two agree.
+const CATCH_UP: &str = "SELECT * FROM (SELECT id, source, dedupe_key, 2 FROM inbox INDEXED BY inbox_ids WHERE id > ? ORDER BY id LIMIT ?)
+     UNION ALL SELECT seq, '', '', 3 FROM sqlite_sequence WHERE name = 'inbox'";
+
 async fn write(
     conn: &mut sqlx::SqliteConnection,
+    keys: &Mutex<KeyMap>,
     batch: &[Job],
 ) -> Result<Vec<Result<InboxInsert, Error>>, sqlx::Error> {
-    // Two statements sent together, so a batch costs one round trip to the connection's
-    // thread: the insert returns the rows it made (flag 1); then, only if it skipped some
-    // (`changes()` short of the batch), the ids the batch's keys have (flag 0). Each
-    // statement is atomic on its own; no explicit transaction is needed.
-    let mut sql = String::from(
-        "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, next_attempt_at) VALUES ",
-    );
-    for i in 0..batch.len() {
-        if i > 0 {
-            sql.push(',');
+    let hash = lock(keys).hasher();
+    let hashes: Vec<u64> = batch
+        .iter()
+        .map(|j| hash(&j.entry.source, &j.entry.verified.dedupe_key))
+        .collect();
+    let key_of = |i: usize| {
+        (
+            batch[i].entry.source.as_str(),
+            batch[i].entry.verified.dedupe_key.as_str(),
+        )
+    };
+    let mut answers: Vec<Option<Result<InboxInsert, Error>>> = batch.iter().map(|_| None).collect();
+    // Rows read back and found to carry another key (whose hash is the same).
+    let mut ruled_out: Vec<Vec<i64>> = batch.iter().map(|_| Vec::new()).collect();
+    for _ in 0..MAX_ROUNDS {
+        let loaded = lock(keys).mark();
+        let Some(mark) = loaded else {
+            catch_up(conn, keys, i64::MIN).await?;
+            continue;
+        };
+        // Each unanswered webhook is either new (the first of its key in the batch is
+        // inserted, the others answered as its duplicates) or may be stored already (its
+        // candidate rows are read back to check).
+        let mut insert: Vec<usize> = Vec::new();
+        let mut same_as: Vec<(usize, usize)> = Vec::new();
+        let mut check: Vec<(usize, Vec<i64>)> = Vec::new();
+        {
+            let map = lock(keys);
+            let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+            for i in (0..batch.len()).filter(|i| answers[*i].is_none()) {
+                let candidates: Vec<i64> = map
+                    .candidates(hashes[i])
+                    .iter()
+                    .filter(|id| !ruled_out[i].contains(id))
+                    .copied()
+                    .collect();
+                if !candidates.is_empty() {
+                    check.push((i, candidates));
+                    continue;
+                }
+                match first.entry(key_of(i)) {
+                    Entry::Occupied(o) => same_as.push((i, *o.get())),
+                    Entry::Vacant(v) => {
+                        v.insert(i);
+                        insert.push(i);
+                    }
+                }
+            }
         }
-        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    }
-    // The lookup walks the batch's keys through the unique index (CROSS JOIN keeps that
-    // order); its LIMIT is 0, so it reads nothing at all, when the insert skipped no row.
-    sql.push_str(
-        " ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id, source, dedupe_key, 1;
-         SELECT inbox.id, inbox.source, inbox.dedupe_key, 0 FROM (VALUES ",
-    );
-    for i in 0..batch.len() {
-        if i > 0 {
-            sql.push(',');
+        let rows = query(conn, batch, &insert, &check, mark).await?;
+
+        // The map is locked only in this block, never across an await.
+        let more_added = {
+            let mut made: HashMap<(&str, &str), i64> = HashMap::with_capacity(insert.len());
+            let mut found: HashMap<i64, (&str, &str)> = HashMap::new();
+            let mut added = 0_i64;
+            let mut last_added = i64::MIN;
+            let mut new_mark: Mark = None;
+            let mut more_added = None;
+            let mut map = lock(keys);
+            for (id, source, key, kind) in &rows {
+                match *kind {
+                    MADE => {
+                        made.insert((source.as_str(), key.as_str()), *id);
+                    }
+                    FOUND => {
+                        found.insert(*id, (source.as_str(), key.as_str()));
+                    }
+                    ADDED => {
+                        map.add(hash(source, key), *id);
+                        added += 1;
+                        last_added = *id;
+                    }
+                    MARK => new_mark = Some(*id),
+                    _ => {}
+                }
+            }
+            if !insert.is_empty() {
+                if made.is_empty() {
+                    // Another writer raised the mark: the rows it added are in the map now (or
+                    // partly, if there were many); classify the batch again.
+                    if added < LOAD_CHUNK {
+                        map.set_mark(new_mark);
+                    } else {
+                        more_added = Some(last_added);
+                    }
+                } else {
+                    let mut top = mark.unwrap_or(i64::MIN);
+                    for &i in &insert {
+                        let answer = match made.get(&key_of(i)) {
+                            Some(&id) => {
+                                map.add(hashes[i], id);
+                                top = top.max(id);
+                                Ok(InboxInsert::Inserted(id))
+                            }
+                            // Not expected: the insert either makes every row or none.
+                            None => Err(Error::storage(
+                                "insert into the inbox",
+                                "the insert did not return this webhook's row; answer with an error so the platform delivers it again",
+                            )),
+                        };
+                        answers[i] = Some(answer);
+                    }
+                    // Under the write lock the mark was `mark`, so the new rows took the next
+                    // ids and the highest of them is the new mark.
+                    map.set_mark(Some(top));
+                    for &(i, first) in &same_as {
+                        answers[i] = Some(match &answers[first] {
+                            Some(Ok(r)) => Ok(InboxInsert::Duplicate(r.id())),
+                            _ => Err(Error::storage(
+                                "insert into the inbox",
+                                "an identical webhook in the same batch was not stored; answer with an error so the platform delivers it again",
+                            )),
+                        });
+                    }
+                }
+            }
+            for (i, candidates) in &check {
+                let key = key_of(*i);
+                let hit = candidates
+                    .iter()
+                    .find(|id| found.get(id).is_some_and(|k| *k == key));
+                match hit {
+                    Some(&id) => answers[*i] = Some(Ok(InboxInsert::Duplicate(id))),
+                    None => {
+                        // Every candidate row is gone or carries another key: the gone
+                        // ones leave the map, the others are not asked about again, and
+                        // the webhook is stored in the next round.
+                        for id in candidates {
+                            if found.contains_key(id) {
+                                ruled_out[*i].push(*id);
+                            } else {
+                                map.forget(hashes[*i], *id);
+                            }
+                        }
+                    }
+                }
+            }
+            more_added
+        };
+        if let Some(from) = more_added {
+            catch_up(conn, keys, from).await?;
         }
-        sql.push_str("(?, ?)");
+        if answers.iter().all(Option::is_some) {
+            break;
+        }
     }
-    sql.push_str(
-        ") AS k CROSS JOIN inbox ON inbox.source = k.column1 AND inbox.dedupe_key = k.column2
-         LIMIT CASE WHEN changes() < ? THEN -1 ELSE 0 END",
-    );
-    let mut q = sqlx::query_as::<_, (i64, String, String, i64)>(&sql);
-    for j in batch {
+    Ok(answers
+        .into_iter()
+        .map(|a| {
+            a.unwrap_or_else(|| {
+                Err(Error::storage(
+                    "insert into the inbox",
+                    "other writers kept adding webhooks to this database while this one was being stored; answer with an error so the platform delivers it again",
+                ))
+            })
+        })
+        .collect())
+}
+
+/// One round trip: the guarded insert of the new webhooks, the read-back of rows that may
+/// carry the other webhooks' keys, and, only if the insert found the mark raised, the rows
+/// added since and the new mark.
+async fn query(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[Job],
+    insert: &[usize],
+    check: &[(usize, Vec<i64>)],
+    mark: Mark,
+) -> Result<Vec<Row>, sqlx::Error> {
+    let mut sql = String::new();
+    if !insert.is_empty() {
+        sql.push_str(
+            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, next_attempt_at) SELECT * FROM (VALUES ",
+        );
+        for n in 0..insert.len() {
+            if n > 0 {
+                sql.push(',');
+            }
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        }
+        // The condition is read after the statement took SQLite's write lock, so no other
+        // writer can add a row between the check and the insert.
+        sql.push_str(
+            ") WHERE (SELECT seq FROM sqlite_sequence WHERE name = 'inbox') IS ? RETURNING id, source, dedupe_key, 1;",
+        );
+    }
+    let candidates: Vec<i64> = check.iter().flat_map(|(_, c)| c.iter().copied()).collect();
+    if !candidates.is_empty() {
+        sql.push_str("SELECT id, source, dedupe_key, 0 FROM inbox WHERE id IN (");
+        for n in 0..candidates.len() {
+            if n > 0 {
+                sql.push(',');
+            }
+            sql.push('?');
+        }
+        sql.push_str(");");
+    }
+    if !insert.is_empty() {
+        // Reads nothing at all (LIMIT 0) when the insert made its rows.
+        sql.push_str("SELECT * FROM (");
+        sql.push_str(CATCH_UP);
+        sql.push_str(") LIMIT CASE WHEN changes() = 0 THEN -1 ELSE 0 END;");
+    }
+    let mut q = sqlx::query_as::<_, Row>(&sql);
+    for &i in insert {
+        let j = &batch[i];
         let v = &j.entry.verified;
         let received = j.entry.received_at.timestamp_micros();
         q = q
@@ -179,50 +406,133 @@ async fn write(
             .bind(received)
             .bind(received);
     }
-    for j in batch {
-        q = q.bind(&j.entry.source).bind(&j.entry.verified.dedupe_key);
+    if !insert.is_empty() {
+        q = q.bind(mark);
     }
-    q = q.bind(i64::try_from(batch.len()).unwrap_or(i64::MAX));
-    let rows = q.fetch_all(&mut *conn).await?;
-    let mut new_ids: HashMap<(&str, &str), i64> = HashMap::with_capacity(rows.len());
-    let mut old_ids: HashMap<(&str, &str), i64> = HashMap::new();
-    for (id, source, key, made) in &rows {
-        let k = (source.as_str(), key.as_str());
-        if *made == 1 {
-            new_ids.insert(k, *id);
-        } else {
-            old_ids.insert(k, *id);
+    for id in &candidates {
+        q = q.bind(id);
+    }
+    if !insert.is_empty() {
+        q = q.bind(mark.unwrap_or(i64::MIN)).bind(LOAD_CHUNK);
+    }
+    q.fetch_all(&mut *conn).await
+}
+
+/// Reads every row added after `from` into the map, then records the mark. A chunk comes
+/// back as one JSON array in one row: a row per key through sqlx costs about five times
+/// as much (two thread hand-offs and allocations per row).
+const LOAD: &str = "SELECT (SELECT json_group_array(json_array(id, source, dedupe_key)) FROM
+         (SELECT id, source, dedupe_key FROM inbox INDEXED BY inbox_ids WHERE id > ? ORDER BY id LIMIT ?)),
+     (SELECT seq FROM sqlite_sequence WHERE name = 'inbox')";
+
+async fn catch_up(
+    conn: &mut sqlx::SqliteConnection,
+    keys: &Mutex<KeyMap>,
+    mut from: i64,
+) -> Result<(), sqlx::Error> {
+    loop {
+        let (chunk, mark): (String, Mark) = sqlx::query_as(LOAD)
+            .bind(from)
+            .bind(LOAD_CHUNK)
+            .fetch_one(&mut *conn)
+            .await?;
+        let rows: Vec<(i64, String, String)> =
+            serde_json::from_str(&chunk).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let mut map = lock(keys);
+        let hash = map.hasher();
+        for (id, source, key) in &rows {
+            map.add(hash(source, key), *id);
+            from = from.max(*id);
+        }
+        if (rows.len() as i64) < LOAD_CHUNK {
+            map.set_mark(mark);
+            return Ok(());
         }
     }
-    let mut results = Vec::with_capacity(batch.len());
-    let mut claimed: HashMap<(&str, &str), ()> = HashMap::new();
-    for j in batch {
-        let k = (
-            j.entry.source.as_str(),
-            j.entry.verified.dedupe_key.as_str(),
-        );
-        let r = match (new_ids.get(&k), old_ids.get(&k)) {
-            (Some(id), _) if claimed.insert(k, ()).is_none() => Ok(InboxInsert::Inserted(*id)),
-            (Some(id), _) | (None, Some(id)) => Ok(InboxInsert::Duplicate(*id)),
-            (None, None) => {
-                // Stored before, then deleted (retention, redaction) between the two
-                // statements: this copy is neither new nor a known duplicate.
-                let id: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM inbox WHERE source = ? AND dedupe_key = ?")
-                        .bind(k.0)
-                        .bind(k.1)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                match id {
-                    Some(id) => Ok(InboxInsert::Duplicate(id)),
-                    None => Err(Error::storage(
-                        "insert into the inbox",
-                        "an earlier copy of this webhook was deleted while this one was being stored; answer with an error so the platform delivers it again",
-                    )),
-                }
-            }
-        };
-        results.push(r);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use aftercare::store::{Inbox, InboxInsert, NewInboxEntry};
+    use aftercare::webhook::VerifiedWebhook;
+
+    use super::InboxWriter;
+    use crate::SqliteStore;
+
+    fn entry(key: &str) -> NewInboxEntry {
+        let body = format!(r#"{{"id":"{key}"}}"#).into_bytes();
+        NewInboxEntry::new(
+            "shopify",
+            VerifiedWebhook::new(key),
+            body,
+            chrono::Utc::now(),
+        )
     }
-    Ok(results)
+
+    /// Every key hashes alike: each one found in the map must be checked against its row.
+    #[allow(clippy::unwrap_used)]
+    #[tokio::test]
+    async fn keys_whose_hashes_collide_are_told_apart_by_their_rows() {
+        let mut store = SqliteStore::open_temporary().await.unwrap();
+        store.writer = Arc::new(InboxWriter::with_hasher(|_, _| 7));
+        let mut ids = Vec::new();
+        for key in ["a", "b", "c"] {
+            match store.insert(entry(key)).await.unwrap() {
+                InboxInsert::Inserted(id) => ids.push(id),
+                other => panic!("{key} is new, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            store.insert(entry("b")).await.unwrap(),
+            InboxInsert::Duplicate(ids[1])
+        );
+        // A burst: two known keys, and a new one twice.
+        let mut set = tokio::task::JoinSet::new();
+        for key in ["a", "c", "d", "d"] {
+            let s = store.clone();
+            set.spawn(async move { (key, s.insert(entry(key)).await.unwrap()) });
+        }
+        let answers = set.join_all().await;
+        let d: Vec<&InboxInsert> = answers
+            .iter()
+            .filter(|(k, _)| *k == "d")
+            .map(|(_, a)| a)
+            .collect();
+        assert!(
+            matches!(
+                d.as_slice(),
+                [InboxInsert::Inserted(x), InboxInsert::Duplicate(y)] | [InboxInsert::Duplicate(y), InboxInsert::Inserted(x)] if x == y
+            ),
+            "{d:?}"
+        );
+        for (key, answer) in &answers {
+            match *key {
+                "a" => assert_eq!(*answer, InboxInsert::Duplicate(ids[0])),
+                "c" => assert_eq!(*answer, InboxInsert::Duplicate(ids[2])),
+                _ => {}
+            }
+        }
+        // A row deleted behind the store's back: its key is stored again, once.
+        sqlx::query("DELETE FROM inbox WHERE id = ?")
+            .bind(ids[1])
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let again = store.insert(entry("b")).await.unwrap();
+        assert!(
+            matches!(again, InboxInsert::Inserted(id) if id > ids[2]),
+            "{again:?}"
+        );
+        assert_eq!(
+            store.insert(entry("b")).await.unwrap(),
+            InboxInsert::Duplicate(again.id())
+        );
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(rows, 4, "a, b, c and d, once each");
+    }
 }

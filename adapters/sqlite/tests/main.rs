@@ -5,6 +5,7 @@
 
 mod compression;
 mod conformance;
+mod dedupe;
 mod group_commit;
 mod migrations;
 mod settings;

@@ -2,7 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aftercare::model::{ChannelKind, CustomerId, Invitation, OrderId, ShopId, SurveyKind};
-use aftercare::store::{Inbox, SurveyComment, SurveyStore};
+use aftercare::store::{Inbox, InboxInsert, NewInboxEntry, SurveyComment, SurveyStore};
+use aftercare::webhook::VerifiedWebhook;
 use aftercare_sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
 
@@ -30,11 +31,32 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
     {
         let store = SqliteStore::open(&path).await.unwrap();
         store.save_invitation(&inv).await.unwrap();
-        // Back to what version 1 made: steps 2 to 4 only add a table, indexes and a column.
+        // Back to what version 1 made: steps 2 to 4 only add a table, indexes and a
+        // column; step 5 rebuilt the inbox without its unique index, so the inbox is made
+        // here as version 1 made it.
         sqlx::raw_sql(
-            "ALTER TABLE inbox DROP COLUMN body_codec;
+            "DROP TABLE inbox;
+             CREATE TABLE inbox (
+                 id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                 source          TEXT    NOT NULL,
+                 dedupe_key      TEXT    NOT NULL,
+                 topic           TEXT,
+                 shop            TEXT,
+                 occurred_at     INTEGER,
+                 meta            TEXT    NOT NULL,
+                 body            BLOB    NOT NULL,
+                 received_at     INTEGER NOT NULL,
+                 status          TEXT    NOT NULL DEFAULT 'pending',
+                 attempts        INTEGER NOT NULL DEFAULT 0,
+                 next_attempt_at INTEGER NOT NULL,
+                 last_error      TEXT,
+                 finished_at     INTEGER,
+                 UNIQUE (source, dedupe_key)
+             );
+             CREATE INDEX inbox_due ON inbox (status, next_attempt_at);
+             CREATE INDEX inbox_shop ON inbox (shop);
              DROP TABLE survey_comments;
-             DROP INDEX inbox_received; DROP INDEX outbox_created;
+             DROP INDEX outbox_created;
              DROP INDEX ledger_at; DROP INDEX invitations_sent;
              DROP INDEX snapshots_version; DROP INDEX outbox_provider;
              PRAGMA user_version = 1;",
@@ -42,15 +64,23 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .execute(store.pool())
         .await
         .unwrap();
-        // A webhook as version 1 stored it: the body's own bytes.
-        sqlx::query(
-            "INSERT INTO inbox (source, dedupe_key, meta, body, received_at, next_attempt_at)
-             VALUES ('shopify', 'evt-v1', '{}', ?, 0, 0)",
-        )
-        .bind(BODY)
-        .execute(store.pool())
-        .await
-        .unwrap();
+        // Webhooks as version 1 stored them: the body's own bytes. The newest was deleted
+        // since, so the AUTOINCREMENT mark is above the highest id left.
+        for key in ["evt-v1", "evt-gone"] {
+            sqlx::query(
+                "INSERT INTO inbox (source, dedupe_key, meta, body, received_at, next_attempt_at)
+                 VALUES ('shopify', ?, '{}', ?, 0, 0)",
+            )
+            .bind(key)
+            .bind(BODY)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query("DELETE FROM inbox WHERE dedupe_key = 'evt-gone'")
+            .execute(store.pool())
+            .await
+            .unwrap();
         store.close().await;
     }
     let store = SqliteStore::open(&path).await.unwrap();
@@ -58,7 +88,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(version, 4, "steps 2 to 4 are applied once on open");
+    assert_eq!(version, 5, "steps 2 to 5 are applied once on open");
     let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE dedupe_key = 'evt-v1'")
         .fetch_one(store.pool())
         .await
@@ -67,6 +97,39 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
     assert_eq!(
         old.body, BODY,
         "a body stored before compression is read as it is"
+    );
+    // Step 5: no unique index is left on the inbox (an automatic index has no SQL), the
+    // old webhook is still recognised when it comes again, and ids are never reused.
+    let auto: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'inbox' AND type = 'index' AND sql IS NULL",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(auto, 0, "the UNIQUE constraint's index is gone");
+    let again = store
+        .insert(NewInboxEntry::new(
+            "shopify",
+            VerifiedWebhook::new("evt-v1"),
+            BODY.to_vec(),
+            at(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again, InboxInsert::Duplicate(id));
+    let fresh = store
+        .insert(NewInboxEntry::new(
+            "shopify",
+            VerifiedWebhook::new("evt-v5"),
+            BODY.to_vec(),
+            at(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh,
+        InboxInsert::Inserted(id + 2),
+        "the deleted webhook's id is not given again"
     );
     assert_eq!(store.invitation("inv-1").await.unwrap(), Some(inv));
     store
