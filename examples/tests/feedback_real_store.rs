@@ -7,7 +7,9 @@
 //! - the customer's SMS reply `2` (a signed Twilio inbound form) is recorded as the answer,
 //!   tags the order and the customer in Shopify (`tagsAdd`) and sends a signed Standard
 //!   Webhooks alert to the helpdesk;
-//! - `feedback report --config` reads the answer from the configured store.
+//! - `feedback report --config` reads the answer from the configured store;
+//! - an SMS invitation Twilio reports undelivered (a signed status callback, error 30003)
+//!   is sent once more by email, through a real SMTP server, with a link to the same survey.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -58,6 +60,42 @@ async fn helpdesk_mock() -> MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// A delivered parcel's fulfillment, as Shopify signs and posts it to the stack at `addr`.
+async fn post_delivered(http: &reqwest::Client, addr: &str) {
+    let now = chrono::Utc::now().to_rfc3339();
+    let mut payload = fixture("fulfillments_create.json");
+    payload["shipment_status"] = json!("delivered");
+    payload["status"] = json!("success");
+    payload["created_at"] = json!(now);
+    payload["updated_at"] = json!(now);
+    let body = serde_json::to_vec(&payload).unwrap();
+    let headers = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET)).sign_for_test(
+        "fulfillments/create",
+        "demo.myshopify.com",
+        "b54557e4-0101",
+        &body,
+    );
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/shopify"))
+        .body(body);
+    for (k, v) in headers.iter() {
+        req = req.header(k, v);
+    }
+    assert!(req.send().await.unwrap().status().is_success());
+}
+
+/// The survey link's token in a message text.
+fn survey_token(text: &str) -> String {
+    text.split("https://shop.example/aftercare/s/")
+        .nth(1)
+        .and_then(|r| {
+            r.split(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '\\' | '\''))
+                .next()
+        })
+        .unwrap_or_else(|| panic!("no survey link in {text}"))
+        .to_owned()
 }
 
 fn config(shopify: &str, twilio: &str, helpdesk: &str, db: &Path) -> String {
@@ -125,26 +163,7 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
     let http = reqwest::Client::new();
 
     // The carrier reports the parcel delivered, now: Shopify's signed fulfillment webhook.
-    let now = chrono::Utc::now().to_rfc3339();
-    let mut payload = fixture("fulfillments_create.json");
-    payload["shipment_status"] = json!("delivered");
-    payload["status"] = json!("success");
-    payload["created_at"] = json!(now);
-    payload["updated_at"] = json!(now);
-    let body = serde_json::to_vec(&payload).unwrap();
-    let headers = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET)).sign_for_test(
-        "fulfillments/create",
-        "demo.myshopify.com",
-        "b54557e4-0101",
-        &body,
-    );
-    let mut req = http
-        .post(format!("http://{addr}/webhooks/shopify"))
-        .body(body);
-    for (k, v) in headers.iter() {
-        req = req.header(k, v);
-    }
-    assert!(req.send().await.unwrap().status().is_success());
+    post_delivered(&http, &addr).await;
 
     // The invitation goes out through Twilio, at once (0 days after delivery).
     let store = SqliteStore::open(&db).await.unwrap();
@@ -171,12 +190,7 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
         "the survey link: {text}"
     );
     // The link opens the survey page the stack serves (the token is the link's last part).
-    let token = text
-        .split("https://shop.example/aftercare/s/")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_owned();
+    let token = survey_token(&text);
     let page = http
         .get(format!("http://{addr}/s/{token}"))
         .send()
@@ -359,4 +373,137 @@ async fn run_without_a_survey_section_says_what_to_add() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("no [survey] section"), "{e}");
     assert!(!db.exists(), "nothing was started");
+}
+
+#[tokio::test]
+async fn an_undelivered_sms_invitation_is_sent_again_by_email_to_the_same_survey() {
+    let smtp = crate::smtp_server::Server::start("plain", None, None);
+    let shopify = shopify_mock().await;
+    let twilio = twilio_mock().await;
+    let helpdesk = helpdesk_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aftercare.db");
+    let cfg = dir.path().join("shop.toml");
+    let text = config(&shopify.uri(), &twilio.uri(), &helpdesk.uri(), &db).replace(
+        "reminder_days = 0\nchannels = [\"sms\"]",
+        "reminder_days = 0\nchannels = [\"sms\", \"email\"]",
+    ) + &format!(
+        r#"
+[smtp]
+host = "127.0.0.1"
+port = {}
+tls = "none"
+from = "Demo Coffee <orders@shop.example>"
+"#,
+        smtp.port
+    );
+    assert!(text.contains(r#"channels = ["sms", "email"]"#), "{text}");
+    std::fs::write(&cfg, text).unwrap();
+    let (child, addr) = spawn_run(&cfg);
+    let http = reqwest::Client::new();
+    post_delivered(&http, &addr).await;
+
+    // The invitation goes by SMS first (the first survey channel).
+    let store = SqliteStore::open(&db).await.unwrap();
+    let invite_key = format!("survey:{INVITATION}:after_delivery");
+    wait_until("the SMS invitation to be sent", || async {
+        store
+            .outbox_by_key(&invite_key)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.status == OutboxStatus::Sent)
+    })
+    .await;
+    let calls = twilio.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 1);
+    let sms_token = survey_token(&form_field(&calls[0].body, "Body"));
+
+    // Twilio reports it undelivered (error 30003, unreachable handset) to the status
+    // callback, signed, as "Track the Message Status of Outbound Messages" shows; twice,
+    // as Twilio may retry.
+    let form = format!(
+        "AccountSid={ACCOUNT}&ApiVersion=2010-04-01&ErrorCode=30003&From=%2B14155552345&MessageSid=SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&MessageStatus=undelivered&SmsSid=SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&SmsStatus=undelivered&To=%2B905321234567"
+    );
+    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
+        "twilio_auth_token",
+        "https://shop.example/aftercare/webhooks/twilio",
+    );
+    for _ in 0..2 {
+        let r = http
+            .post(format!("http://{addr}/webhooks/twilio"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
+            .body(form.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    // The same invitation goes once more, by email, to the customer's address.
+    let email_key = format!("{invite_key}:email");
+    wait_until("the email invitation to be sent", || async {
+        store
+            .outbox_by_key(&email_key)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.status == OutboxStatus::Sent)
+    })
+    .await;
+    wait_until("the inbox to be processed", || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox WHERE status = 'pending'")
+            .fetch_one(store.pool())
+            .await
+            .is_ok_and(|n| n == 0)
+    })
+    .await;
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "one email however often Twilio reports");
+    let (summary, _raw) = &mails[0];
+    assert_eq!(
+        summary["rcpt_tos"],
+        json!(["ayse@example.com"]),
+        "{summary}"
+    );
+    // The email's link (a token of its own) opens the same survey the SMS pointed to.
+    let email_token = survey_token(&summary["parts"][0]["text"].to_string());
+    assert_ne!(email_token, sms_token);
+    for token in [&sms_token, &email_token] {
+        let page = http
+            .get(format!("http://{addr}/s/{token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(&format!(r#"<form method="post" action="/s/{token}""#)),
+            "{html}"
+        );
+    }
+    // Answering through the email's link scores the invitation the SMS carried.
+    let r = http
+        .post(format!("http://{addr}/s/{email_token}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("score=9")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let answer = store.response(INVITATION).await.unwrap().unwrap();
+    assert_eq!(answer.score, 9);
+    drop(child);
+    let email = store.outbox_by_key(&email_key).await.unwrap().unwrap();
+    assert_eq!(
+        email.message.meta.get("fallback_of").map(String::as_str),
+        Some(invite_key.as_str())
+    );
+    assert_eq!(
+        twilio.received_requests().await.unwrap().len(),
+        1,
+        "no second SMS"
+    );
+    store.close().await;
 }

@@ -5,6 +5,8 @@
 
 #[path = "../../adapters/postgres/tests/support/mod.rs"]
 mod pg;
+#[path = "../../adapters/smtp/tests/common/server.rs"]
+mod smtp_server;
 
 mod check_config;
 mod crash_safety;

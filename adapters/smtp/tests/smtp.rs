@@ -70,7 +70,7 @@ fn thai_tracking() -> OutboundMessage {
 #[tokio::test]
 async fn starttls_with_auth_delivers_arabic_multipart_and_thai_text() {
     let certs = certs();
-    let server = Server::start("starttls", Some(&certs), Some(("shop", "s3cret-pw")));
+    let server = Server::start("starttls", Some(certs.files()), Some(("shop", "s3cret-pw")));
     let channel = SmtpChannel::new(
         config(&server, Security::StartTlsRequired, Some(&certs)).credentials("shop", "s3cret-pw"),
     )
@@ -242,7 +242,7 @@ async fn an_unsubscribe_url_that_is_not_https_is_refused_before_connecting() {
 #[tokio::test]
 async fn implicit_tls_delivers() {
     let certs = certs();
-    let server = Server::start("tls", Some(&certs), Some(("shop", "pw")));
+    let server = Server::start("tls", Some(certs.files()), Some(("shop", "pw")));
     let channel = SmtpChannel::new(
         config(&server, Security::ImplicitTls, Some(&certs)).credentials("shop", "pw"),
     )
@@ -257,7 +257,7 @@ async fn implicit_tls_delivers() {
 #[tokio::test]
 async fn a_certificate_nobody_trusts_fails_transiently_and_sends_nothing() {
     let certs = certs();
-    let server = Server::start("tls", Some(&certs), None);
+    let server = Server::start("tls", Some(certs.files()), None);
     let channel = SmtpChannel::new(config(&server, Security::ImplicitTls, None)).unwrap();
     let err = channel.send(&arabic_feedback(), "k1").await.unwrap_err();
     assert!(matches!(err, SendError::Transient { .. }), "{err:?}");
@@ -267,7 +267,7 @@ async fn a_certificate_nobody_trusts_fails_transiently_and_sends_nothing() {
 #[tokio::test]
 async fn wrong_password_is_permanent_535() {
     let certs = certs();
-    let server = Server::start("starttls", Some(&certs), Some(("shop", "right")));
+    let server = Server::start("starttls", Some(certs.files()), Some(("shop", "right")));
     let channel = SmtpChannel::new(
         config(&server, Security::StartTlsRequired, Some(&certs)).credentials("shop", "wrong"),
     )
@@ -344,7 +344,7 @@ async fn starttls_required_against_a_server_without_it_is_permanent() {
 #[tokio::test]
 async fn opportunistic_starttls_upgrades_when_offered_and_never_sends_credentials_in_clear() {
     let certs = certs();
-    let tls_server = Server::start("starttls", Some(&certs), None);
+    let tls_server = Server::start("starttls", Some(certs.files()), None);
     let channel = SmtpChannel::new(config(
         &tls_server,
         Security::StartTlsOpportunistic,
