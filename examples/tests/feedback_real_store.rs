@@ -15,16 +15,16 @@
 use std::path::Path;
 use std::process::Command;
 
-use aftercare::store::{Outbox, OutboxStatus, SurveyStore};
+use aftercare::store::{Outbox, SurveyStore};
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
-use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{
-    ACCOUNT, CLIENT_SECRET, GQL, KillOnDrop, base_config, cost, fixture, wait_until,
+    ACCOUNT, GQL, KillOnDrop, base_config, cost, fixture, post_shopify, post_twilio,
+    wait_inbox_processed, wait_sent, wait_until,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_feedback");
@@ -70,20 +70,7 @@ async fn post_delivered(http: &reqwest::Client, addr: &str) {
     payload["status"] = json!("success");
     payload["created_at"] = json!(now);
     payload["updated_at"] = json!(now);
-    let body = serde_json::to_vec(&payload).unwrap();
-    let headers = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET)).sign_for_test(
-        "fulfillments/create",
-        "demo.myshopify.com",
-        "b54557e4-0101",
-        &body,
-    );
-    let mut req = http
-        .post(format!("http://{addr}/webhooks/shopify"))
-        .body(body);
-    for (k, v) in headers.iter() {
-        req = req.header(k, v);
-    }
-    assert!(req.send().await.unwrap().status().is_success());
+    post_shopify(http, addr, "fulfillments/create", "b54557e4-0101", &payload).await;
 }
 
 /// The survey link's token in a message text.
@@ -168,15 +155,7 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
     // The invitation goes out through Twilio, at once (0 days after delivery).
     let store = SqliteStore::open(&db).await.unwrap();
     let invite_key = format!("survey:{INVITATION}:after_delivery");
-    wait_until("the survey invitation to be sent", || async {
-        store
-            .outbox_by_key(&invite_key)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|e| e.status == OutboxStatus::Sent)
-    })
-    .await;
+    wait_sent(&store, &invite_key, "the survey invitation to be sent").await;
     let calls = twilio.received_requests().await.unwrap();
     assert_eq!(
         calls.len(),
@@ -206,19 +185,7 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
     let form = format!(
         "MessageSid=SMcccccccccccccccccccccccccccccccc&AccountSid={ACCOUNT}&From=%2B905321234567&To=%2B14155552345&Body=2"
     );
-    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
-        "twilio_auth_token",
-        "https://shop.example/aftercare/webhooks/twilio",
-    );
-    let r = http
-        .post(format!("http://{addr}/webhooks/twilio"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    post_twilio(&http, &addr, &form).await;
 
     wait_until("the answer to be recorded", || async {
         store.response(INVITATION).await.ok().flatten().is_some()
@@ -406,15 +373,7 @@ from = "Demo Coffee <orders@shop.example>"
     // The invitation goes by SMS first (the first survey channel).
     let store = SqliteStore::open(&db).await.unwrap();
     let invite_key = format!("survey:{INVITATION}:after_delivery");
-    wait_until("the SMS invitation to be sent", || async {
-        store
-            .outbox_by_key(&invite_key)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|e| e.status == OutboxStatus::Sent)
-    })
-    .await;
+    wait_sent(&store, &invite_key, "the SMS invitation to be sent").await;
     let calls = twilio.received_requests().await.unwrap();
     assert_eq!(calls.len(), 1);
     let sms_token = survey_token(&form_field(&calls[0].body, "Body"));
@@ -425,40 +384,14 @@ from = "Demo Coffee <orders@shop.example>"
     let form = format!(
         "AccountSid={ACCOUNT}&ApiVersion=2010-04-01&ErrorCode=30003&From=%2B14155552345&MessageSid=SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&MessageStatus=undelivered&SmsSid=SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&SmsStatus=undelivered&To=%2B905321234567"
     );
-    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
-        "twilio_auth_token",
-        "https://shop.example/aftercare/webhooks/twilio",
-    );
     for _ in 0..2 {
-        let r = http
-            .post(format!("http://{addr}/webhooks/twilio"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
-            .body(form.clone())
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
+        post_twilio(&http, &addr, &form).await;
     }
 
     // The same invitation goes once more, by email, to the customer's address.
     let email_key = format!("{invite_key}:email");
-    wait_until("the email invitation to be sent", || async {
-        store
-            .outbox_by_key(&email_key)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|e| e.status == OutboxStatus::Sent)
-    })
-    .await;
-    wait_until("the inbox to be processed", || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox WHERE status = 'pending'")
-            .fetch_one(store.pool())
-            .await
-            .is_ok_and(|n| n == 0)
-    })
-    .await;
+    wait_sent(&store, &email_key, "the email invitation to be sent").await;
+    wait_inbox_processed(&store).await;
     let mails = smtp.messages();
     assert_eq!(mails.len(), 1, "one email however often Twilio reports");
     let (summary, _raw) = &mails[0];

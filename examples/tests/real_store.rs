@@ -28,8 +28,8 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 use crate::support::{
-    ACCOUNT, BOUND, CLIENT_SECRET, GQL, KillOnDrop, base_config, cost, fixture, shopify_mock,
-    wait_until,
+    ACCOUNT, BOUND, CLIENT_SECRET, GQL, KillOnDrop, base_config, cost, fixture, post_shopify,
+    post_twilio, shopify_mock, wait_inbox_processed, wait_until,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracking-links");
@@ -140,13 +140,7 @@ async fn a_signed_fulfillment_webhook_sends_one_sms_with_the_tracking_link() {
     })
     .await;
     // Let the processor finish the rest of the inbox before stopping.
-    wait_until("the inbox to be processed", || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox WHERE status = 'pending'")
-            .fetch_one(store.pool())
-            .await
-            .is_ok_and(|n| n == 0)
-    })
-    .await;
+    wait_inbox_processed(&store).await;
     drop(child);
     let rows = store.ledger_for_key(key).await.unwrap();
     let delivered: Vec<_> = rows
@@ -535,19 +529,7 @@ async fn a_stop_reply_opts_the_customer_out_of_tracking_messages() {
     let form = format!(
         "MessageSid=SMbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb&AccountSid={ACCOUNT}&From=%2B905321234567&To=%2B14155552345&Body=STOP"
     );
-    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
-        "twilio_auth_token",
-        "https://shop.example/aftercare/webhooks/twilio",
-    );
-    let r = http
-        .post(format!("http://{addr}/webhooks/twilio"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
-        .body(form.clone())
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    post_twilio(&http, &addr, &form).await;
     let forged = http
         .post(format!("http://{addr}/webhooks/twilio"))
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -572,20 +554,14 @@ async fn a_stop_reply_opts_the_customer_out_of_tracking_messages() {
     // Then the parcel ships: no tracking SMS, and the ledger says why.
     let mut payload = fixture("fulfillments_create.json");
     payload["shipment_status"] = json!("in_transit");
-    let body = serde_json::to_vec(&payload).unwrap();
-    let headers = ShopifyWebhooks::new(Secret::from(CLIENT_SECRET)).sign_for_test(
+    post_shopify(
+        &http,
+        &addr,
         "fulfillments/create",
-        "demo.myshopify.com",
         "b54557e4-0002",
-        &body,
-    );
-    let mut req = http
-        .post(format!("http://{addr}/webhooks/shopify"))
-        .body(body);
-    for (k, v) in headers.iter() {
-        req = req.header(k, v);
-    }
-    assert!(req.send().await.unwrap().status().is_success());
+        &payload,
+    )
+    .await;
     let order = OrderId::new("820982911946154508");
     wait_until("the tracking flow's decision", || async {
         store

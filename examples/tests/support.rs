@@ -176,3 +176,69 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Posts `payload` to the stack at `addr` as Shopify would: signed with the configs' client
+/// secret, for topic `topic` and delivery id `webhook_id`; the stack must accept it.
+pub async fn post_shopify(
+    http: &reqwest::Client,
+    addr: &str,
+    topic: &str,
+    webhook_id: &str,
+    payload: &Value,
+) {
+    let body = serde_json::to_vec(payload).unwrap();
+    let headers =
+        aftercare_shopify::ShopifyWebhooks::new(aftercare::webhook::Secret::from(CLIENT_SECRET))
+            .sign_for_test(topic, "demo.myshopify.com", webhook_id, &body);
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/shopify"))
+        .body(body);
+    for (k, v) in headers.iter() {
+        req = req.header(k, v);
+    }
+    let status = req.send().await.unwrap().status();
+    assert!(status.is_success(), "{status}");
+}
+
+/// Posts a Twilio form (an inbound message or a status callback) to the stack at `addr`,
+/// signed with the configs' Auth Token for the public webhook URL; the stack must accept it.
+pub async fn post_twilio(http: &reqwest::Client, addr: &str, form: &str) {
+    let signer = aftercare_twilio::webhook::TwilioWebhook::new(
+        "twilio_auth_token",
+        "https://shop.example/aftercare/webhooks/twilio",
+    );
+    let r = http
+        .post(format!("http://{addr}/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signer.sign(form.as_bytes()))
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+/// Waits until the outbox message under `key` is sent.
+pub async fn wait_sent(store: &aftercare_sqlite::SqliteStore, key: &str, what: &str) {
+    use aftercare::store::{Outbox, OutboxStatus};
+    wait_until(what, || async {
+        store
+            .outbox_by_key(key)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.status == OutboxStatus::Sent)
+    })
+    .await;
+}
+
+/// Waits until the stack has processed every webhook it acknowledged.
+pub async fn wait_inbox_processed(store: &aftercare_sqlite::SqliteStore) {
+    wait_until("the inbox to be processed", || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox WHERE status = 'pending'")
+            .fetch_one(store.pool())
+            .await
+            .is_ok_and(|n| n == 0)
+    })
+    .await;
+}
