@@ -26,7 +26,8 @@
 //! and stays exact when other processes write the same file: an insert only happens if the
 //! inbox's `AUTOINCREMENT` mark is the one the writer knows, and a key found in memory is
 //! checked against its row. Rows added with SQL of your own are seen too, unless they are
-//! given an explicit id below the highest the inbox has had.
+//! given an explicit id below the highest the inbox has had; and `sqlite_sequence`, where
+//! SQLite keeps that highest id, must be left alone.
 //!
 //! Concurrency: every claim is a single `UPDATE ... RETURNING` statement and every
 //! multi-statement transaction starts with its write, so concurrent workers in one or
