@@ -535,4 +535,126 @@ mod tests {
             .unwrap();
         assert_eq!(rows, 4, "a, b, c and d, once each");
     }
+
+    /// Buckets few enough that distinct keys share hashes all the time.
+    fn three_buckets(_: &str, key: &str) -> u64 {
+        key.bytes().map(u64::from).sum::<u64>() % 3
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Store `store` receives these webhooks together (one burst).
+        Receive { store: usize, keys: Vec<u8> },
+        /// The row of a key is deleted through a store (it hears of it).
+        Redact { store: usize, key: u8 },
+        /// The row of a key is deleted by SQL of its own (no store hears of it).
+        DeleteBehind { key: u8 },
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            6 => (0..2usize, proptest::collection::vec(0..8u8, 1..6))
+                .prop_map(|(store, keys)| Op::Receive { store, keys }),
+            1 => (0..2usize, 0..8u8).prop_map(|(store, key)| Op::Redact { store, key }),
+            1 => (0..8u8).prop_map(|key| Op::DeleteBehind { key }),
+        ]
+    }
+
+    fn keyed(key: u8) -> NewInboxEntry {
+        let mut e = entry(&format!("k{key}"));
+        e.verified.shop = Some(format!("shop-{key}.myshopify.com"));
+        e
+    }
+
+    /// Against a model (the key → id of every stored row): two stores on one file whose
+    /// keys collide in three hashes, receiving bursts, deleting rows through a store and
+    /// behind the stores' backs. Every answer is the model's, and the file agrees.
+    #[allow(clippy::unwrap_used)]
+    #[test]
+    fn two_stores_with_colliding_keys_answer_as_the_model_does() {
+        use std::collections::HashMap;
+
+        use aftercare::model::ShopId;
+        use aftercare::store::Redactor;
+        use proptest::prelude::*;
+
+        let cases = ProptestConfig {
+            cases: 128,
+            ..ProptestConfig::default()
+        };
+        proptest!(cases, |(ops in proptest::collection::vec(op(), 1..40))| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("aftercare.db");
+                let mut stores = Vec::new();
+                for _ in 0..2 {
+                    let mut s = SqliteStore::open(&path).await.unwrap();
+                    s.writer = Arc::new(InboxWriter::with_hasher(three_buckets));
+                    stores.push(s);
+                }
+                let mut model: HashMap<u8, i64> = HashMap::new();
+                let mut top = 0_i64;
+                for op in ops {
+                    match op {
+                        Op::Receive { store, keys } => {
+                            let mut set = tokio::task::JoinSet::new();
+                            for key in keys.iter().copied() {
+                                let s = stores[store].clone();
+                                set.spawn(async move { (key, s.insert(keyed(key)).await.unwrap()) });
+                            }
+                            let answers = set.join_all().await;
+                            let before = top;
+                            let mut distinct = keys.clone();
+                            distinct.sort_unstable();
+                            distinct.dedup();
+                            for key in distinct {
+                                let mine: Vec<&InboxInsert> =
+                                    answers.iter().filter(|(k, _)| *k == key).map(|(_, a)| a).collect();
+                                let inserted = mine.iter().filter(|a| matches!(a, InboxInsert::Inserted(_))).count();
+                                match model.get(&key) {
+                                    Some(&id) => {
+                                        prop_assert!(mine.iter().all(|a| **a == InboxInsert::Duplicate(id)), "k{key}: {mine:?}, stored as {id}");
+                                    }
+                                    None => {
+                                        prop_assert_eq!(inserted, 1, "k{}: {:?}", key, mine);
+                                        let id = mine[0].id();
+                                        prop_assert!(mine.iter().all(|a| a.id() == id), "k{key}: {mine:?}");
+                                        prop_assert!(id > before, "ids are never reused: {id} after {before}");
+                                        top = top.max(id);
+                                        model.insert(key, id);
+                                    }
+                                }
+                            }
+                        }
+                        Op::Redact { store, key } => {
+                            let shop = ShopId::new(format!("shop-{key}.myshopify.com"));
+                            let report = stores[store].redact_shop(&shop).await.unwrap();
+                            prop_assert_eq!(report.inbox_deleted, u64::from(model.remove(&key).is_some()));
+                        }
+                        Op::DeleteBehind { key } => {
+                            let gone = sqlx::query("DELETE FROM inbox WHERE dedupe_key = ?")
+                                .bind(format!("k{key}"))
+                                .execute(stores[0].pool())
+                                .await
+                                .unwrap()
+                                .rows_affected();
+                            prop_assert_eq!(gone, u64::from(model.remove(&key).is_some()));
+                        }
+                    }
+                }
+                let rows: Vec<(String, i64)> = sqlx::query_as("SELECT dedupe_key, id FROM inbox")
+                    .fetch_all(stores[0].pool())
+                    .await
+                    .unwrap();
+                let stored: HashMap<u8, i64> = rows
+                    .into_iter()
+                    .map(|(k, id)| (k[1..].parse().unwrap(), id))
+                    .collect();
+                prop_assert_eq!(stored, model);
+                Ok(())
+            })?;
+        });
+    }
 }
