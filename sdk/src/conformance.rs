@@ -32,7 +32,7 @@ macro_rules! storage_conformance_tests {
             inbox_large_bodies_roundtrip, inbox_claim_is_a_lease,
             inbox_complete_and_retry, inbox_dead_letter_and_requeue, inbox_concurrent_claims_are_disjoint,
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
-            outbox_expired_sending_is_recovered, outbox_reschedule_and_finish, outbox_latest_sent_to, outbox_concurrent_claims_are_disjoint,
+            outbox_expired_sending_is_recovered, outbox_claims_oldest_due_first_across_expired_claims, outbox_reschedule_and_finish, outbox_latest_sent_to, outbox_concurrent_claims_are_disjoint,
             outbox_found_by_provider_id, ledger_keeps_delivery_decisions,
             ledger_records_in_order, consent_latest_and_most_specific, surveys_count_once,
             surveys_keep_late_comments, snapshots_never_go_backwards,
@@ -495,6 +495,26 @@ pub async fn outbox_expired_sending_is_recovered(s: Arc<dyn Store>) {
             .await
             .unwrap()
     );
+}
+
+pub async fn outbox_claims_oldest_due_first_across_expired_claims(s: Arc<dyn Store>) {
+    for (key, due) in [("k-a", 0), ("k-b", 10), ("k-c", 20), ("k-d", 30)] {
+        s.enqueue(
+            NewOutboxMessage::new(key, message("+1", "11"), t0() + secs(due), "r"),
+            t0(),
+        )
+        .await
+        .unwrap();
+    }
+    let keys = |v: &[Claimed]| v.iter().map(|c| c.entry.key.clone()).collect::<Vec<_>>();
+    let first = s.claim_due(t0() + secs(30), 1, LEASE).await.unwrap();
+    assert_eq!(keys(&first), vec!["k-a"]);
+    // k-a's claim has expired: it is due since t0, before k-b, and comes first.
+    let next = s.claim_due(t0() + secs(100), 2, LEASE).await.unwrap();
+    assert_eq!(keys(&next), vec!["k-a", "k-b"]);
+    assert!(next[0].recovered && !next[1].recovered);
+    let rest = s.claim_due(t0() + secs(100), 10, LEASE).await.unwrap();
+    assert_eq!(keys(&rest), vec!["k-c", "k-d"]);
 }
 
 pub async fn outbox_reschedule_and_finish(s: Arc<dyn Store>) {
