@@ -177,6 +177,12 @@ CREATE INDEX inbox_shop ON inbox (shop);
 CREATE INDEX inbox_received ON inbox (received_at);
 CREATE INDEX inbox_ids ON inbox (id, source, dedupe_key);
 "#,
+    // 6: listing by status (`outbox_in`, dead letters) reads an index in id order instead of
+    // sorting every row of that status.
+    r#"
+CREATE INDEX outbox_status ON outbox (status);
+CREATE INDEX inbox_dead ON inbox (id) WHERE status = 'dead';
+"#,
 ];
 
 /// The latest schema version this build knows.

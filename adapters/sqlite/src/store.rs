@@ -227,7 +227,7 @@ impl Inbox for SqliteStore {
 
     async fn dead_letters(&self, limit: u32) -> Result<Vec<InboxEntry>, Error> {
         sqlx::query(&format!(
-            "SELECT {INBOX_COLS} FROM inbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?"
+            "SELECT {INBOX_COLS} FROM inbox INDEXED BY inbox_dead WHERE status = 'dead' ORDER BY id DESC LIMIT ?"
         ))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -536,7 +536,7 @@ impl Outbox for SqliteStore {
 
     async fn outbox_in(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxEntry>, Error> {
         sqlx::query(&format!(
-            "SELECT {OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY id LIMIT ?"
+            "SELECT {OUTBOX_COLS} FROM outbox INDEXED BY outbox_status WHERE status = ? ORDER BY id LIMIT ?"
         ))
         .bind(status.as_str())
         .bind(i64::from(limit))

@@ -56,7 +56,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
              CREATE INDEX inbox_due ON inbox (status, next_attempt_at);
              CREATE INDEX inbox_shop ON inbox (shop);
              DROP TABLE survey_comments;
-             DROP INDEX outbox_created;
+             DROP INDEX outbox_created; DROP INDEX outbox_status;
              DROP INDEX ledger_at; DROP INDEX invitations_sent;
              DROP INDEX snapshots_version; DROP INDEX outbox_provider;
              PRAGMA user_version = 1;",
@@ -88,7 +88,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(version, 5, "steps 2 to 5 are applied once on open");
+    assert_eq!(version, 6, "steps 2 to 6 are applied once on open");
     let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE dedupe_key = 'evt-v1'")
         .fetch_one(store.pool())
         .await
