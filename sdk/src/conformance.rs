@@ -28,7 +28,7 @@ use crate::webhook::VerifiedWebhook;
 macro_rules! storage_conformance_tests {
     ($make:expr) => {
         $crate::storage_conformance_tests!(@each $make;
-            inbox_insert_dedupes, inbox_concurrent_inserts_dedupe, inbox_roundtrips_every_field,
+            inbox_insert_dedupes, inbox_concurrent_inserts_dedupe, inbox_burst_mixing_known_and_new_keys, inbox_roundtrips_every_field,
             inbox_large_bodies_roundtrip, inbox_claim_is_a_lease,
             inbox_complete_and_retry, inbox_dead_letter_and_requeue, inbox_concurrent_claims_are_disjoint,
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
@@ -152,6 +152,54 @@ pub async fn inbox_concurrent_inserts_dedupe(s: Arc<dyn Store>) {
         );
     }
     assert_eq!(s.claim(t0(), 100, LEASE).await.unwrap().len(), 20);
+}
+
+/// Webhooks arriving together are written together by group-committing stores: every
+/// caller still gets its own answer, new or duplicate, naming the right entry.
+pub async fn inbox_burst_mixing_known_and_new_keys(s: Arc<dyn Store>) {
+    // Ten webhooks stored earlier.
+    for i in 0..10 {
+        s.insert(webhook("shopify", &format!("old-{i}"), b"{}"))
+            .await
+            .unwrap();
+    }
+    // The burst: the ten again, 30 new ones, ten of those twice, and one key that exists
+    // under another source (a different webhook).
+    let mut keys: Vec<(&'static str, String)> = Vec::new();
+    keys.extend((0..10).map(|i| ("shopify", format!("old-{i}"))));
+    keys.extend((0..30).map(|i| ("shopify", format!("new-{i}"))));
+    keys.extend((0..10).map(|i| ("shopify", format!("new-{i}"))));
+    keys.push(("woocommerce", "old-0".to_string()));
+    let mut tasks = Vec::new();
+    for (source, key) in keys.clone() {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = s.insert(webhook(source, &key, b"{}")).await.unwrap();
+            (source, key, r)
+        }));
+    }
+    let mut inserted: std::collections::HashMap<(&str, String), usize> =
+        std::collections::HashMap::new();
+    for t in tasks {
+        let (source, key, r) = t.await.unwrap();
+        let entry = s.inbox_entry(r.id()).await.unwrap().unwrap();
+        assert_eq!(
+            (entry.source.as_str(), entry.dedupe_key.as_str()),
+            (source, key.as_str()),
+            "the answer names this webhook's entry"
+        );
+        if let InboxInsert::Inserted(_) = r {
+            assert!(
+                !key.starts_with("old-") || source == "woocommerce",
+                "{key} existed"
+            );
+            *inserted.entry((source, key)).or_default() += 1;
+        }
+    }
+    // Each new key inserted exactly once, whichever copy came first.
+    assert_eq!(inserted.len(), 31);
+    assert!(inserted.values().all(|n| *n == 1));
+    assert_eq!(s.claim(t0(), 100, LEASE).await.unwrap().len(), 41);
 }
 
 pub async fn inbox_roundtrips_every_field(s: Arc<dyn Store>) {

@@ -115,10 +115,17 @@ async fn insert_one(
 ) -> Result<InboxInsert, Error> {
     let err = |e| Error::storage("insert into the inbox", e);
     let v = &entry.verified;
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8)
-         ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id",
+    // One round trip, duplicate or not: the insert, and the existing row's id if it made
+    // none (read in the statement's snapshot).
+    let answer: Option<(i64, bool)> = sqlx::query_as(
+        "WITH ins AS (
+             INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8)
+             ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id)
+         SELECT id, true FROM ins
+         UNION ALL
+         SELECT id, false FROM inbox
+         WHERE source = $1 AND dedupe_key = $2 AND NOT EXISTS (SELECT 1 FROM ins)",
     )
     .bind(&entry.source)
     .bind(&v.dedupe_key)
@@ -131,11 +138,13 @@ async fn insert_one(
     .fetch_optional(pool)
     .await
     .map_err(err)?;
-    if let Some(id) = inserted {
-        return Ok(InboxInsert::Inserted(id));
+    match answer {
+        Some((id, true)) => return Ok(InboxInsert::Inserted(id)),
+        Some((id, false)) => return Ok(InboxInsert::Duplicate(id)),
+        None => {}
     }
-    // ON CONFLICT waited for a concurrent insert of the same key to commit; this new
-    // statement sees it.
+    // ON CONFLICT waited for a concurrent insert of the same key that committed after the
+    // statement's snapshot was taken; a new statement sees it.
     let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE source = $1 AND dedupe_key = $2")
         .bind(&entry.source)
         .bind(&v.dedupe_key)
@@ -163,7 +172,7 @@ async fn write(pool: &PgPool, batch: &[Job]) -> Result<Vec<InboxInsert>, sqlx::E
     rows.sort_by(|a, b| key(a).cmp(&key(b)));
 
     let mut sql = String::from(
-        "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at) VALUES ",
+        "WITH ins AS (INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, received_at, next_attempt_at) VALUES ",
     );
     for i in 0..rows.len() {
         let p = i * 8;
@@ -183,8 +192,21 @@ async fn write(pool: &PgPool, batch: &[Job]) -> Result<Vec<InboxInsert>, sqlx::E
             p + 8
         ));
     }
-    sql.push_str(" ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id, source, dedupe_key");
-    let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql);
+    // The ids of keys stored before come back in the same statement (its snapshot); that
+    // look-up reads nothing when the insert made every row.
+    let n = rows.len();
+    sql.push_str(&format!(
+        " ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id, source, dedupe_key)
+         SELECT id, source, dedupe_key, true FROM ins
+         UNION ALL
+         SELECT i.id, i.source, i.dedupe_key, false FROM inbox i
+         JOIN unnest(${}::text[], ${}::text[]) AS m(source, dedupe_key)
+           ON i.source = m.source AND i.dedupe_key = m.dedupe_key
+         WHERE (SELECT count(*) FROM ins) < {n}",
+        n * 8 + 1,
+        n * 8 + 2
+    ));
+    let mut q = sqlx::query_as::<_, (i64, String, String, bool)>(&sql);
     for j in &rows {
         let v = &j.entry.verified;
         q = q
@@ -197,37 +219,22 @@ async fn write(pool: &PgPool, batch: &[Job]) -> Result<Vec<InboxInsert>, sqlx::E
             .bind(&j.entry.body)
             .bind(j.entry.received_at);
     }
-    // One statement: atomic on its own, one commit.
-    let inserted = q.fetch_all(pool).await?;
-    let new_ids: HashMap<(String, String), i64> = inserted
-        .into_iter()
-        .map(|(id, s, k)| ((s, k), id))
-        .collect();
-
-    // Keys stored before (or by another instance meanwhile): look their ids up at once.
-    let missing: Vec<&&Job> = rows
+    let sources: Vec<&str> = rows.iter().map(|j| j.entry.source.as_str()).collect();
+    let keys: Vec<&str> = rows
         .iter()
-        .filter(|j| {
-            !new_ids.contains_key(&(j.entry.source.clone(), j.entry.verified.dedupe_key.clone()))
-        })
+        .map(|j| j.entry.verified.dedupe_key.as_str())
         .collect();
+    q = q.bind(&sources).bind(&keys);
+    // One statement: atomic on its own, one commit.
+    let answered = q.fetch_all(pool).await?;
+    let mut new_ids: HashMap<(String, String), i64> = HashMap::new();
     let mut old_ids: HashMap<(String, String), i64> = HashMap::new();
-    if !missing.is_empty() {
-        let sources: Vec<&str> = missing.iter().map(|j| j.entry.source.as_str()).collect();
-        let keys: Vec<&str> = missing
-            .iter()
-            .map(|j| j.entry.verified.dedupe_key.as_str())
-            .collect();
-        let found: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT i.id, i.source, i.dedupe_key FROM inbox i
-             JOIN unnest($1::text[], $2::text[]) AS m(source, dedupe_key)
-               ON i.source = m.source AND i.dedupe_key = m.dedupe_key",
-        )
-        .bind(&sources)
-        .bind(&keys)
-        .fetch_all(pool)
-        .await?;
-        old_ids = found.into_iter().map(|(id, s, k)| ((s, k), id)).collect();
+    for (id, s, k, made) in answered {
+        if made {
+            new_ids.insert((s, k), id);
+        } else {
+            old_ids.insert((s, k), id);
+        }
     }
 
     let mut claimed = HashSet::new();

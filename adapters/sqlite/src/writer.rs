@@ -430,6 +430,9 @@ async fn catch_up(
     keys: &Mutex<KeyMap>,
     mut from: i64,
 ) -> Result<(), sqlx::Error> {
+    let started = std::time::Instant::now();
+    let first_load = from == i64::MIN;
+    let mut read = 0_usize;
     loop {
         let (chunk, mark): (String, Mark) = sqlx::query_as(LOAD)
             .bind(from)
@@ -444,8 +447,16 @@ async fn catch_up(
             map.add(hash(source, key), *id);
             from = from.max(*id);
         }
+        read += rows.len();
         if (rows.len() as i64) < LOAD_CHUNK {
             map.set_mark(mark);
+            if first_load {
+                tracing::info!(
+                    keys = read,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "inbox de-duplication keys loaded into memory"
+                );
+            }
             return Ok(());
         }
     }

@@ -6,6 +6,5 @@
 mod compression;
 mod conformance;
 mod dedupe;
-mod group_commit;
 mod migrations;
 mod settings;
