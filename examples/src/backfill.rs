@@ -3,7 +3,7 @@
 //! Orders updated since a date are read through [`OrderSource::updated_since`], then their
 //! shipments. A dry run lists what the tracking flow would send (order, shipment,
 //! milestone, channel, recipient masked); `--send` hands each shipment to
-//! [`TrackingFlow::on_shipment`], so the outbox dedupes as usual and a running
+//! [`TrackingFlow::on_shipment`](aftercare::flows::tracking::TrackingFlow::on_shipment), so the outbox dedupes as usual and a running
 //! `tracking-links run` sends them.
 
 use std::io::IsTerminal as _;

@@ -1,7 +1,7 @@
 //! The storage traits: inbox, outbox and schedule, ledger, consent and survey answers.
 //!
 //! Backends (`aftercare-sqlite`, `aftercare-postgres`) implement every trait here and pass
-//! the conformance suite in [`crate::conformance`] (feature `conformance`) unchanged.
+//! the conformance suite in `aftercare::conformance` (feature `conformance`) unchanged.
 //!
 //! Two rules every backend keeps:
 //! - every outbox state change writes its ledger row in the same transaction, so no send,

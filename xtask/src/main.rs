@@ -1,7 +1,7 @@
 //! `cargo xtask`: chores for the Aftercare workspace.
 //!
-//! - `cargo xtask ci`: what CI runs — `cargo fmt --check`, `cargo clippy` with warnings as
-//!   errors, and the whole test suite (`cargo test --workspace --all-features`).
+//! - `cargo xtask ci`: what CI runs — `cargo fmt --check`, `cargo clippy` and `cargo doc`
+//!   with warnings as errors, and the whole test suite (`cargo test --workspace --all-features`).
 //! - `cargo xtask schemas [--check]`: writes the JSON Schemas of the public event and
 //!   configuration types to `schemas/` (or checks that they are up to date).
 //! - `cargo xtask bench [filter]`: runs the criterion benchmarks.
@@ -20,9 +20,15 @@ fn root() -> PathBuf {
 }
 
 fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_with(&[], args)
+}
+
+/// `cargo` with environment variables set for it.
+fn cargo_with(env: &[(&str, &str)], args: &[&str]) -> Result<(), String> {
     eprintln!("$ cargo {}", args.join(" "));
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .status()
         .map_err(|e| format!("could not run cargo: {e}"))?;
@@ -150,6 +156,10 @@ fn run() -> Result<(), String> {
                 "-D",
                 "warnings",
             ])?;
+            cargo_with(
+                &[("RUSTDOCFLAGS", "-D warnings")],
+                &["doc", "--workspace", "--no-deps", "--all-features"],
+            )?;
             schemas(true)?;
             test_layout()?;
             cargo(&["test", "--workspace", "--all-features"])
