@@ -102,6 +102,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     writer: std::sync::Arc<writer::InboxWriter>,
     _temp: Option<std::sync::Arc<tempfile::TempDir>>,
+    /// Writes by this store and its clones take turns here (see [`SqliteStore::writing`]).
+    write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -147,10 +149,12 @@ impl SqliteStore {
                 source,
             })?;
         schema::migrate(&pool).await?;
+        let write_lock = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         Ok(Self {
             pool,
-            writer: Default::default(),
+            writer: std::sync::Arc::new(writer::InboxWriter::new(write_lock.clone())),
             _temp: None,
+            write_lock,
         })
     }
 
@@ -161,6 +165,14 @@ impl SqliteStore {
         let mut s = Self::open(dir.path().join("aftercare.db")).await?;
         s._temp = Some(std::sync::Arc::new(dir));
         Ok(s)
+    }
+
+    /// Waits for this store's turn to write. SQLite has one writer at a time; a connection
+    /// that finds the database locked sleeps in SQLite's busy handler (1 ms, then longer),
+    /// so writes of one process queue here instead, in order, and only other processes
+    /// meet the busy handler.
+    pub(crate) async fn writing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.write_lock.lock().await
     }
 
     /// The connection pool, for queries of your own.

@@ -164,6 +164,7 @@ impl Inbox for SqliteStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<InboxEntry>, Error> {
+        let _w = self.writing().await;
         let rows = sqlx::query(&format!(
             "UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?1
              WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?2
@@ -182,6 +183,7 @@ impl Inbox for SqliteStore {
     }
 
     async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error> {
+        let _w = self.writing().await;
         sqlx::query(
             "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id = ?",
         )
@@ -194,6 +196,7 @@ impl Inbox for SqliteStore {
     }
 
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
+        let _w = self.writing().await;
         sqlx::query("UPDATE inbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'")
             .bind(micros(at))
             .bind(error)
@@ -205,6 +208,7 @@ impl Inbox for SqliteStore {
     }
 
     async fn dead_letter(&self, id: i64, reason: &str) -> Result<(), Error> {
+        let _w = self.writing().await;
         sqlx::query("UPDATE inbox SET status = 'dead', last_error = ? WHERE id = ?")
             .bind(reason)
             .bind(id)
@@ -239,6 +243,7 @@ impl Inbox for SqliteStore {
     }
 
     async fn requeue(&self, id: i64, at: DateTime<Utc>) -> Result<bool, Error> {
+        let _w = self.writing().await;
         let r = sqlx::query("UPDATE inbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status = 'dead'")
             .bind(micros(at))
             .bind(id)
@@ -256,6 +261,7 @@ const LEDGER_FROM_OUTBOX: &str =
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
+        let _w = self.writing().await;
         let m = &msg.message;
         let json = serde_json::to_string(m).map_err(|e| Error::decode("outbox message", e))?;
         let err = db("enqueue a message");
@@ -312,6 +318,7 @@ impl Outbox for SqliteStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<Claimed>, Error> {
+        let _w = self.writing().await;
         // Due messages and expired claims are read by two ordered index scans that stop at
         // the limit: one `OR` made SQLite collect and sort every due row on each claim,
         // which grew with the queue (a 100k backlog drained at 60% of the rate limit).
@@ -355,6 +362,7 @@ impl Outbox for SqliteStore {
         now: DateTime<Utc>,
         reason: &str,
     ) -> Result<bool, Error> {
+        let _w = self.writing().await;
         let err = db("record a sent message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
         let r = sqlx::query(
@@ -392,6 +400,7 @@ impl Outbox for SqliteStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
+        let _w = self.writing().await;
         let err = db("reschedule a message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
         let r = sqlx::query(
@@ -428,6 +437,7 @@ impl Outbox for SqliteStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
+        let _w = self.writing().await;
         let decision = match status {
             OutboxStatus::Skipped => Decision::Skipped,
             OutboxStatus::Uncertain => Decision::Uncertain,
@@ -554,6 +564,7 @@ const LEDGER_COLS: &str = "at, key, shop, order_id, customer_id, channel, decisi
 #[async_trait]
 impl Ledger for SqliteStore {
     async fn record(&self, e: LedgerEntry) -> Result<(), Error> {
+        let _w = self.writing().await;
         sqlx::query("INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(micros(e.at))
             .bind(&e.key)
@@ -599,6 +610,7 @@ impl Ledger for SqliteStore {
 #[async_trait]
 impl ConsentStore for SqliteStore {
     async fn set_consent(&self, r: ConsentRecord) -> Result<(), Error> {
+        let _w = self.writing().await;
         sqlx::query(
             "INSERT INTO consent (channel, address_hash, purpose, state, source, at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (channel, address_hash, purpose) DO UPDATE
@@ -657,6 +669,7 @@ impl ConsentStore for SqliteStore {
 #[async_trait]
 impl SurveyStore for SqliteStore {
     async fn save_invitation(&self, i: &Invitation) -> Result<bool, Error> {
+        let _w = self.writing().await;
         let r = sqlx::query(
             "INSERT INTO invitations (id, kind, shop, order_id, customer_id, channel, locale, sent_at, closes_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
@@ -688,6 +701,7 @@ impl SurveyStore for SqliteStore {
     }
 
     async fn record_response(&self, r: &SurveyResponse) -> Result<bool, Error> {
+        let _w = self.writing().await;
         let res = sqlx::query(
             "INSERT INTO responses (invitation_id, kind, order_id, customer_id, score, comment, via, answered_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (invitation_id) DO NOTHING",
@@ -755,6 +769,7 @@ impl SurveyStore for SqliteStore {
         text: &str,
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
+        let _w = self.writing().await;
         sqlx::query(
             "INSERT INTO survey_comments (invitation_id, at, text) VALUES (?, ?, ?)
              ON CONFLICT (invitation_id, at, text) DO NOTHING",
@@ -856,6 +871,7 @@ impl Redactor for SqliteStore {
         // before the transaction (which starts with its first write, see the crate docs).
         let inbox_ids = self.inbox_ids_mentioning(shop, &addresses).await?;
         let mut inbox_gone: Vec<(i64, String, String)> = Vec::new();
+        let _w = self.writing().await;
         let mut tx = self.pool.begin().await.map_err(&err)?;
         for chunk in inbox_ids.chunks(500) {
             let sql = format!(
@@ -964,6 +980,7 @@ impl Redactor for SqliteStore {
     }
 
     async fn redact_shop(&self, shop: &ShopId) -> Result<RedactionReport, Error> {
+        let _w = self.writing().await;
         let err = db("redact a shop");
         let s = shop.as_str();
         let mut report = RedactionReport::default();
@@ -1015,6 +1032,7 @@ impl Redactor for SqliteStore {
     }
 
     async fn expire(&self, before: DateTime<Utc>) -> Result<RedactionReport, Error> {
+        let _w = self.writing().await;
         let err = db("expire old data");
         let b = micros(before);
         let mut report = RedactionReport::default();
@@ -1067,6 +1085,7 @@ impl Redactor for SqliteStore {
 #[async_trait]
 impl SnapshotStore for SqliteStore {
     async fn put_if_newer(&self, snap: &Snapshot) -> Result<bool, Error> {
+        let _w = self.writing().await;
         let r = sqlx::query(
             "INSERT INTO snapshots (kind, id, shop, version, data) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (kind, id) DO UPDATE SET shop = excluded.shop, version = excluded.version, data = excluded.data

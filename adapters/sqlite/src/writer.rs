@@ -30,11 +30,13 @@ struct Job {
 }
 
 /// Hands inserts to a writer task on the current tokio runtime, starting one when needed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct InboxWriter {
     tx: Mutex<Option<mpsc::Sender<Job>>>,
     /// Kept here, not in the task, so a writer restarted on another runtime keeps it.
     keys: Arc<Mutex<KeyMap>>,
+    /// The store's turn to write (`SqliteStore::writing`), taken for each batch.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn lock(keys: &Mutex<KeyMap>) -> MutexGuard<'_, KeyMap> {
@@ -42,6 +44,14 @@ fn lock(keys: &Mutex<KeyMap>) -> MutexGuard<'_, KeyMap> {
 }
 
 impl InboxWriter {
+    pub(crate) fn new(write_lock: Arc<tokio::sync::Mutex<()>>) -> Self {
+        Self {
+            tx: Mutex::default(),
+            keys: Arc::default(),
+            write_lock,
+        }
+    }
+
     fn sender(&self, pool: &SqlitePool) -> mpsc::Sender<Job> {
         let mut guard = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = guard.as_ref()
@@ -50,7 +60,12 @@ impl InboxWriter {
             return tx.clone();
         }
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(run(pool.clone(), rx, self.keys.clone()));
+        tokio::spawn(run(
+            pool.clone(),
+            rx,
+            self.keys.clone(),
+            self.write_lock.clone(),
+        ));
         *guard = Some(tx.clone());
         tx
     }
@@ -67,10 +82,14 @@ impl InboxWriter {
 
     /// A writer whose key map files keys by `hasher` (tests make keys collide).
     #[cfg(test)]
-    pub(crate) fn with_hasher(hasher: fn(&str, &str) -> u64) -> Self {
+    pub(crate) fn with_hasher(
+        hasher: fn(&str, &str) -> u64,
+        write_lock: Arc<tokio::sync::Mutex<()>>,
+    ) -> Self {
         Self {
             tx: Mutex::default(),
             keys: Arc::new(Mutex::new(KeyMap::with_hasher(hasher))),
+            write_lock,
         }
     }
 
@@ -121,7 +140,12 @@ impl InboxWriter {
     }
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>, keys: Arc<Mutex<KeyMap>>) {
+async fn run(
+    pool: SqlitePool,
+    mut rx: mpsc::Receiver<Job>,
+    keys: Arc<Mutex<KeyMap>>,
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+) {
     // The writer keeps one connection for itself: no pool round trip per batch.
     let mut conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>> = None;
     while let Some(first) = rx.recv().await {
@@ -136,7 +160,10 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>, keys: Arc<Mutex<KeyM
             conn = pool.acquire().await.ok();
         }
         let result = match conn.as_mut() {
-            Some(c) => write(c, &keys, &batch).await,
+            Some(c) => {
+                let _turn = write_lock.lock().await;
+                write(c, &keys, &batch).await
+            }
             None => Err(sqlx::Error::PoolClosed),
         };
         if result.is_err() {
@@ -487,7 +514,7 @@ mod tests {
     #[tokio::test]
     async fn keys_whose_hashes_collide_are_told_apart_by_their_rows() {
         let mut store = SqliteStore::open_temporary().await.unwrap();
-        store.writer = Arc::new(InboxWriter::with_hasher(|_, _| 7));
+        store.writer = Arc::new(InboxWriter::with_hasher(|_, _| 7, store.write_lock.clone()));
         let mut ids = Vec::new();
         for key in ["a", "b", "c"] {
             match store.insert(entry(key)).await.unwrap() {
@@ -602,7 +629,7 @@ mod tests {
                 let mut stores = Vec::new();
                 for _ in 0..2 {
                     let mut s = SqliteStore::open(&path).await.unwrap();
-                    s.writer = Arc::new(InboxWriter::with_hasher(three_buckets));
+                    s.writer = Arc::new(InboxWriter::with_hasher(three_buckets, s.write_lock.clone()));
                     stores.push(s);
                 }
                 let mut model: HashMap<u8, i64> = HashMap::new();
