@@ -261,10 +261,10 @@ const LEDGER_FROM_OUTBOX: &str =
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
-        let _w = self.writing().await;
         let m = &msg.message;
         let json = serde_json::to_string(m).map_err(|e| Error::decode("outbox message", e))?;
         let err = db("enqueue a message");
+        let _w = self.writing().await;
         let mut tx = self.pool.begin().await.map_err(&err)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO outbox (key, shop, order_id, customer_id, channel, recipient_hash, message, due_at, created_at)
@@ -320,8 +320,8 @@ impl Outbox for SqliteStore {
     ) -> Result<Vec<Claimed>, Error> {
         let _w = self.writing().await;
         // Due messages and expired claims are read by two ordered index scans that stop at
-        // the limit: one `OR` made SQLite collect and sort every due row on each claim,
-        // which grew with the queue (a 100k backlog drained at 60% of the rate limit).
+        // the limit: one `OR` made SQLite collect and sort every due row on each claim, so
+        // each claim's time and memory grew with the queue.
         let rows = sqlx::query(&format!(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_until = ?1,
                     recovered = CASE WHEN status = 'sending' THEN 1 ELSE 0 END
