@@ -135,12 +135,25 @@ pub enum Rejection {
         /// Why.
         reason: String,
     },
+    /// The request is validly signed but names an account (shop, store, Twilio account,
+    /// WhatsApp number) other than the one this source is configured for. Headers outside
+    /// the signature are claims: a signed body replayed with another shop's header, or a
+    /// webhook meant for another installation, lands here.
+    #[error(
+        "the webhook names {what} `{claimed}`, but this source is configured for another; check the {what} configured for this source"
+    )]
+    WrongAccount {
+        /// What kind of account (`shop`, `account`, `phone number`...).
+        what: &'static str,
+        /// The value the request claims.
+        claimed: String,
+    },
 }
 
 impl Rejection {
     /// The HTTP status to answer with: 400 for a malformed request, 401 for an
     /// unauthenticated one (bad signature, stale timestamp), 413 for a body too large, 403
-    /// for a refused subscription handshake.
+    /// for a refused subscription handshake or a webhook for another account.
     pub fn status(&self) -> u16 {
         match self {
             Rejection::MissingHeader { .. }
@@ -148,7 +161,7 @@ impl Rejection {
             | Rejection::EmptyBody => 400,
             Rejection::Mismatch | Rejection::Stale { .. } => 401,
             Rejection::TooLarge { .. } => 413,
-            Rejection::HandshakeRefused { .. } => 403,
+            Rejection::HandshakeRefused { .. } | Rejection::WrongAccount { .. } => 403,
         }
     }
 
@@ -162,6 +175,7 @@ impl Rejection {
             Rejection::Stale { .. } => "stale",
             Rejection::TooLarge { .. } => "too_large",
             Rejection::HandshakeRefused { .. } => "handshake_refused",
+            Rejection::WrongAccount { .. } => "wrong_account",
         }
     }
 }
