@@ -402,11 +402,14 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dyn_clock.clone(),
         tracking_settings,
     ));
-    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)));
+    let shopify =
+        Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)).for_shop(sb.shop.domain()));
     // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue), so a
     // follow-up that fails is retried like a webhook.
     let handler = Chain::new()
-        .then(Arc::new(PrivacyHandler::new(shared.clone())))
+        .then(Arc::new(
+            PrivacyHandler::new(shared.clone()).clock(dyn_clock.clone()),
+        ))
         .then(tracking)
         .then(split)
         .then(follow_up.clone());

@@ -400,7 +400,8 @@ async fn serve<S: Store + 'static>(
         .iter()
         .map(|s| s.resolve())
         .collect::<Result<Vec<Secret>, _>>()?;
-    let webhooks = Arc::new(ShopifyWebhooks::with_secrets(secrets));
+    // Bound to the configured shop: a webhook naming another is refused before it is stored.
+    let webhooks = Arc::new(ShopifyWebhooks::with_secrets(secrets).for_shop(&cfg.shopify.shop));
     let tracking = Arc::new(tracking_flow(
         &cfg,
         shop.clone(),
@@ -460,7 +461,9 @@ async fn serve<S: Store + 'static>(
         tracking.clone(),
     );
     let mut handler = Chain::new()
-        .then(Arc::new(PrivacyHandler::new(store.clone())))
+        .then(Arc::new(
+            PrivacyHandler::new(store.clone()).clock(clock.clone()),
+        ))
         .then(tracking);
     if let Some(f) = &feedback {
         handler = handler.then(f.clone());

@@ -77,7 +77,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(opts.bind).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)));
+    let shopify =
+        Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)).for_shop(sb.shop.domain()));
     let mut settings = TrackingSettings::default();
     settings.public_url.clone_from(&base);
     settings.support_url = Some("https://example.com/support".into());
@@ -92,7 +93,9 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         settings,
     ));
     let handler = Chain::new()
-        .then(Arc::new(PrivacyHandler::new(Arc::new(store.clone()))))
+        .then(Arc::new(
+            PrivacyHandler::new(Arc::new(store.clone())).clock(dyn_clock.clone()),
+        ))
         .then(tracking.clone());
     let processor = InboxProcessor::new(
         Arc::new(store.clone()),

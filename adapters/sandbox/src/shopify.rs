@@ -326,6 +326,19 @@ pub fn customers_data_request(
     })
 }
 
+/// The `app/uninstalled` body: the Shop resource (trimmed as in the webhook reference's
+/// example payload, https://shopify.dev/docs/api/webhooks?reference=toml#list-of-topics-app/uninstalled).
+pub fn app_uninstalled(shop: &SandboxShop) -> Value {
+    json!({
+        "id": shop.shop_id(),
+        "name": shop.domain().split('.').next().unwrap_or_default(),
+        "domain": shop.domain(),
+        "myshopify_domain": shop.domain(),
+        "currency": shop.currency(),
+        "primary_locale": "en",
+    })
+}
+
 /// The `shop/redact` body.
 pub fn shop_redact(shop: &SandboxShop) -> Value {
     json!({ "shop_id": shop.shop_id(), "shop_domain": shop.domain() })

@@ -40,6 +40,8 @@ pub enum Topic {
     CustomersRedact,
     /// `shop/redact`.
     ShopRedact,
+    /// `app/uninstalled`.
+    AppUninstalled,
 }
 
 impl Topic {
@@ -58,6 +60,7 @@ impl Topic {
             Topic::CustomersDataRequest => "customers/data_request",
             Topic::CustomersRedact => "customers/redact",
             Topic::ShopRedact => "shop/redact",
+            Topic::AppUninstalled => "app/uninstalled",
         }
     }
 }
@@ -294,6 +297,11 @@ impl WebhookSender {
             Topic::CustomersDataRequest,
             &shopify::customers_data_request(shop, &c, &orders, request_id),
         ))
+    }
+
+    /// `app/uninstalled` (Shopify sends `shop/redact` 48 hours after it).
+    pub fn app_uninstalled(&self, shop: &SandboxShop) -> Delivery {
+        self.sign_json(shop, Topic::AppUninstalled, &shopify::app_uninstalled(shop))
     }
 
     /// `shop/redact`.

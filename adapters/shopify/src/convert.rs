@@ -1,7 +1,7 @@
 //! Conversions shared by webhook payloads and GraphQL responses: ids, money, tags, statuses,
 //! consent.
 
-use aftercare::model::{ChannelKind, Consent, ConsentState, Money, Purpose, ShipmentStatus};
+use aftercare::model::{ChannelKind, Consent, ConsentState, Purpose, ShipmentStatus};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::fmt;
@@ -52,72 +52,9 @@ pub(crate) fn trim(s: &str) -> &str {
     }
 }
 
-/// Minor-unit exponent of an ISO 4217 currency (2 unless listed).
-fn currency_exponent(code: &str) -> u32 {
-    // Every listed code has three letters; upper-cased on the stack, without allocating.
-    let upper = match code.as_bytes() {
-        &[a, b, c] => [
-            a.to_ascii_uppercase(),
-            b.to_ascii_uppercase(),
-            c.to_ascii_uppercase(),
-        ],
-        _ => return 2,
-    };
-    match &upper {
-        b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG" | b"RWF"
-        | b"UGX" | b"UYI" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
-        b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
-        b"CLF" | b"UYW" => 4,
-        _ => 2,
-    }
-}
-
-/// Parses a Shopify money string (`"135.49"`) into minor units of `currency`, exactly (no
-/// floating point). Extra fraction digits must be zeros (`"1000.00"` in JPY is 1000);
-/// anything else is `None`.
-///
-/// ```
-/// use aftercare_shopify::parse_money;
-/// assert_eq!(parse_money("135.49", "USD").unwrap().minor_units, 13549);
-/// assert_eq!(parse_money("1000.00", "JPY").unwrap().minor_units, 1000);
-/// assert_eq!(parse_money("1.5", "KWD").unwrap().minor_units, 1500);
-/// assert!(parse_money("1.234", "USD").is_none());
-/// ```
-pub fn parse_money(amount: &str, currency: &str) -> Option<Money> {
-    let exp = currency_exponent(currency);
-    let s = trim(amount);
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let exp_us = exp as usize;
-    let (kept, extra) = if frac.len() > exp_us {
-        frac.split_at(exp_us)
-    } else {
-        (frac, "")
-    };
-    if extra.bytes().any(|b| b != b'0') {
-        return None;
-    }
-    let mut units: i64 = 0;
-    for b in int.bytes().chain(kept.bytes()) {
-        units = units.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
-    }
-    for _ in kept.len()..exp_us {
-        units = units.checked_mul(10)?;
-    }
-    Some(Money::new(
-        if neg { -units } else { units },
-        currency.to_ascii_uppercase(),
-    ))
-}
+/// Parses a Shopify money string into minor units of its currency, exactly: the sdk's
+/// [`aftercare::money::parse_money`], shared by every platform adapter.
+pub use aftercare::money::parse_money;
 
 /// Splits Shopify's comma-separated tag string (`"vip, repeat-buyer"`).
 pub(crate) fn split_tags(tags: &str) -> Vec<String> {
@@ -218,19 +155,16 @@ pub(crate) fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<St
     d.deserialize_option(IdVisitor)
 }
 
-/// A list of ids (numbers or strings); `null` is empty.
-pub(crate) fn id_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+/// A list of ids (numbers or strings); `null` is `None`, like an absent field (with
+/// `#[serde(default)]`), so a decoder can require the list.
+pub(crate) fn id_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     struct Id(String);
     impl<'de> Deserialize<'de> for Id {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             id_string(d).map(Id)
         }
     }
-    Ok(Option::<Vec<Id>>::deserialize(d)?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| i.0)
-        .collect())
+    Ok(Option::<Vec<Id>>::deserialize(d)?.map(|v| v.into_iter().map(|i| i.0).collect()))
 }
 
 /// `null` → the type's default (for lists and strings Shopify sends as `null`).

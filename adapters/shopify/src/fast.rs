@@ -294,6 +294,7 @@ macro_rules! fast_struct {
 
 fast_struct!(OrderPayload<'de> {
     required: [id: Id],
+    admin_graphql_api_id: OptText,
     name: OptText,
     order_number: Plain<Option<u64>>,
     email: OptText,
@@ -338,6 +339,7 @@ fast_struct!(AddressPayload<'de> {
 
 fast_struct!(FulfillmentPayload<'de> {
     required: [id: Id],
+    admin_graphql_api_id: OptText,
     order_id: OptId,
     status: OptText,
     shipment_status: OptText,
@@ -364,6 +366,7 @@ fast_struct!(ConsentPayload<'de> {
 
 fast_struct!(CustomerPayload<'de> {
     required: [id: Id],
+    admin_graphql_api_id: OptText,
     email: OptText,
     phone: OptText,
     first_name: OptText,

@@ -23,6 +23,9 @@ pub struct OrderPayload<'a> {
     /// Order id.
     #[serde(deserialize_with = "id_string")]
     pub id: String,
+    /// `gid://shopify/Order/{id}`: the body's own statement of what it is.
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub admin_graphql_api_id: Option<Cow<'a, str>>,
     /// `#1042`.
     #[serde(default, borrow, deserialize_with = "opt_str")]
     pub name: Option<Cow<'a, str>>,
@@ -140,6 +143,9 @@ pub struct FulfillmentPayload<'a> {
     /// Fulfillment id.
     #[serde(deserialize_with = "id_string")]
     pub id: String,
+    /// `gid://shopify/Fulfillment/{id}`: the body's own statement of what it is.
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub admin_graphql_api_id: Option<Cow<'a, str>>,
     /// Its order.
     #[serde(default, deserialize_with = "opt_id_string")]
     pub order_id: Option<String>,
@@ -182,6 +188,9 @@ pub struct FulfillmentEventPayload<'a> {
     /// Event id.
     #[serde(default, deserialize_with = "opt_id_string")]
     pub id: Option<String>,
+    /// `gid://shopify/FulfillmentEvent/{id}`: the body's own statement of what it is.
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub admin_graphql_api_id: Option<Cow<'a, str>>,
     /// The fulfillment.
     #[serde(deserialize_with = "id_string")]
     pub fulfillment_id: String,
@@ -236,6 +245,9 @@ pub struct CustomerPayload<'a> {
     /// Customer id.
     #[serde(deserialize_with = "id_string")]
     pub id: String,
+    /// `gid://shopify/Customer/{id}`: the body's own statement of what it is.
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub admin_graphql_api_id: Option<Cow<'a, str>>,
     /// Email.
     #[serde(default, borrow, deserialize_with = "opt_str")]
     pub email: Option<Cow<'a, str>>,
@@ -291,12 +303,15 @@ pub struct PrivacyPayload {
     /// The customer.
     #[serde(default)]
     pub customer: Option<PrivacyCustomer>,
-    /// Orders to redact (`customers/redact`).
+    /// Orders to redact (`customers/redact`; `None` when the body has no such field).
     #[serde(default, deserialize_with = "id_list")]
-    pub orders_to_redact: Vec<String>,
-    /// Orders requested (`customers/data_request`).
+    pub orders_to_redact: Option<Vec<String>>,
+    /// Orders requested (`customers/data_request`; `None` when absent).
     #[serde(default, deserialize_with = "id_list")]
-    pub orders_requested: Vec<String>,
+    pub orders_requested: Option<Vec<String>>,
+    /// The request (`customers/data_request`: `{id}`), kept only to tell the topics apart.
+    #[serde(default)]
+    pub data_request: Option<serde_json::Value>,
 }
 
 /// Trimmed, `None` when empty.

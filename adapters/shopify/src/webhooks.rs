@@ -96,6 +96,8 @@ pub struct ShopifyWebhooks {
     classic: Verifier,
     events: Verifier,
     dedupe: DedupeKey,
+    /// The shops served (lower-cased `*.myshopify.com` domains); empty: any shop.
+    shops: Vec<String>,
 }
 
 impl ShopifyWebhooks {
@@ -114,7 +116,39 @@ impl ShopifyWebhooks {
             ),
             events: Verifier::with_secrets(Scheme::hmac_sha256_base64(EVENTS.hmac), secrets),
             dedupe: DedupeKey::default(),
+            shops: Vec::new(),
         }
+    }
+
+    /// Binds the source to the shop it serves (its `*.myshopify.com` domain). A webhook
+    /// whose `X-Shopify-Shop-Domain` names another shop is refused before it is stored
+    /// ([`Rejection::WrongAccount`], 403), and one whose body names another shop than its
+    /// header is dead-lettered when decoded.
+    ///
+    /// Without a binding any shop signed with the secret is accepted: an app installed on
+    /// several shops shares one secret, so a multi-shop deployment must bind every installed
+    /// shop ([`ShopifyWebhooks::for_shops`]) or check the shop itself.
+    pub fn for_shop(self, shop: impl Into<String>) -> Self {
+        self.for_shops([shop])
+    }
+
+    /// Binds the source to several shops (see [`ShopifyWebhooks::for_shop`]).
+    pub fn for_shops(mut self, shops: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.shops.extend(
+            shops
+                .into_iter()
+                .map(|s| s.into().trim().to_ascii_lowercase()),
+        );
+        self
+    }
+
+    /// Whether the source serves `shop` (always, when it is bound to none).
+    pub fn serves(&self, shop: &str) -> bool {
+        self.shops.is_empty()
+            || self
+                .shops
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(shop.trim()))
     }
 
     /// Chooses the de-duplication key.
@@ -181,6 +215,12 @@ impl WebhookSource for ShopifyWebhooks {
         // Required headers, checked after the HMAC like Shopify's library.
         let topic = required(request.headers, names.topic)?;
         let shop = required(request.headers, names.shop)?;
+        if !self.serves(shop) {
+            return Err(Rejection::WrongAccount {
+                what: "shop",
+                claimed: shop.to_owned(),
+            });
+        }
         let api_version = required(request.headers, names.api_version)?;
         let webhook_id = required(request.headers, names.webhook_id)?;
         // Events deliveries always carry `shopify-event-id` (required by Shopify's library);
@@ -213,6 +253,18 @@ impl WebhookSource for ShopifyWebhooks {
 
     fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
         let topic = entry.topic.as_deref().unwrap_or("");
+        // Entries are refused at `verify` for another shop; one stored before the binding
+        // (or by another path) is checked again here.
+        if let Some(shop) = entry.shop.as_deref()
+            && !self.serves(shop)
+        {
+            return Err(Error::decode(
+                format!("shopify {topic}"),
+                format_args!(
+                    "the webhook is for the shop `{shop}`, which this source does not serve"
+                ),
+            ));
+        }
         decode_topic(topic, entry.shop.as_deref(), &entry.body)
     }
 
@@ -234,12 +286,106 @@ where
     crate::fast::parse_fast(body).map_err(|e| Error::decode(format!("shopify {topic}"), e))
 }
 
+/// A body that is not what its topic says it is.
+fn wrong_shape(topic: &str, why: impl std::fmt::Display) -> Error {
+    Error::decode(
+        format!("shopify {topic}"),
+        format_args!(
+            "the body is not a `{topic}` payload: {why}; it was dead-lettered unread (a signed body replayed under another topic lands here)"
+        ),
+    )
+}
+
+/// Checks the body's own statement of its kind: `admin_graphql_api_id` must be
+/// `gid://shopify/{kind}/{id}`. Every REST-shaped resource payload Shopify sends carries it
+/// (the webhook reference's example payloads), so a body of another resource replayed under
+/// this topic (the HMAC covers the body, not `X-Shopify-Topic`) is refused here.
+fn check_gid(topic: &str, kind: &str, id: &str, stated: Option<&str>) -> Result<(), Error> {
+    let Some(stated) = stated else {
+        return Err(wrong_shape(
+            topic,
+            format_args!("it has no `admin_graphql_api_id` (expected `gid://shopify/{kind}/{id}`)"),
+        ));
+    };
+    let ok = stated
+        .strip_prefix("gid://shopify/")
+        .and_then(|rest| rest.strip_prefix(kind))
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|n| n == id);
+    if ok {
+        Ok(())
+    } else {
+        Err(wrong_shape(
+            topic,
+            format_args!(
+                "its `admin_graphql_api_id` is `{stated}`, not `gid://shopify/{kind}/{id}`"
+            ),
+        ))
+    }
+}
+
+/// Requires a field the topic's documented payload always has.
+fn require<T>(topic: &str, field: &str, value: Option<T>) -> Result<T, Error> {
+    value.ok_or_else(|| wrong_shape(topic, format_args!("the field `{field}` is missing")))
+}
+
+/// The shop a body names must be the shop the (unsigned) `X-Shopify-Shop-Domain` header
+/// names, when there is one.
+fn check_body_shop(topic: &str, header: Option<&str>, body: &str) -> Result<(), Error> {
+    match header {
+        Some(h) if !h.trim().eq_ignore_ascii_case(body.trim()) => Err(Error::decode(
+            format!("shopify {topic}"),
+            format_args!(
+                "the body names the shop `{body}` but the `X-Shopify-Shop-Domain` header says `{h}`; the header is not signed, so the webhook was dead-lettered unread"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A privacy payload with the fields every compliance webhook has (`shop_id`,
+/// `shop_domain`), its shop checked against the header; returns the shop.
+fn privacy_payload(
+    topic: &str,
+    header_shop: Option<&str>,
+    body: &[u8],
+) -> Result<(PrivacyPayload, aftercare::model::ShopId), Error> {
+    let p: PrivacyPayload = parse(topic, body)?;
+    require(topic, "shop_id", p.shop_id.as_deref())?;
+    let domain = require(
+        topic,
+        "shop_domain",
+        p.shop_domain.as_deref().filter(|d| !d.trim().is_empty()),
+    )?;
+    check_body_shop(topic, header_shop, domain)?;
+    let shop = domain.trim().to_owned().into();
+    Ok((p, shop))
+}
+
 /// Decodes a verified webhook body of `topic` from `shop` into events. An unknown topic is
-/// [`PlatformEvent::Unrecognized`]; a malformed body is [`Error::Decode`].
+/// [`PlatformEvent::Unrecognized`]; a malformed body is [`Error::Decode`], and so is a body
+/// that is not the payload its topic documents (wrong resource, a required field missing)
+/// or that names another shop than `shop` (the `X-Shopify-Shop-Domain` header): headers are
+/// not covered by Shopify's HMAC, so the topic and the shop are claims the body must bear
+/// out. What each topic requires:
+///
+/// | topic | required |
+/// |---|---|
+/// | `orders/*` | `id`, `order_number`, `admin_graphql_api_id` = `gid://shopify/Order/{id}` |
+/// | `fulfillments/*` | `id`, `order_id`, `status`, `admin_graphql_api_id` = `…/Fulfillment/{id}` |
+/// | `fulfillment_events/create` | `id`, `fulfillment_id`, `order_id`, `status`, `…/FulfillmentEvent/{id}` |
+/// | `customers/create`, `customers/update` | `id`, `admin_graphql_api_id` = `…/Customer/{id}` |
+/// | `app/uninstalled` | `id`, `myshopify_domain` (the shop) |
+/// | `customers/redact` | `shop_id`, `shop_domain`, `customer.id`, `orders_to_redact` |
+/// | `customers/data_request` | `shop_id`, `shop_domain`, `customer.id`, `orders_requested` |
+/// | `shop/redact` | `shop_id`, `shop_domain`, and no `customer`, `orders_to_redact`, `orders_requested` or `data_request` |
 ///
 /// ```
 /// let events = aftercare_shopify::decode_topic("products/create", Some("demo.myshopify.com"), b"{}").unwrap();
 /// assert_eq!(events[0].kind(), "unrecognized");
+/// // A fulfillment's body replayed as `shop/redact` erases nothing: it is refused.
+/// let fulfillment = br#"{"id":1,"order_id":2,"status":"success","admin_graphql_api_id":"gid://shopify/Fulfillment/1"}"#;
+/// assert!(aftercare_shopify::decode_topic("shop/redact", Some("demo.myshopify.com"), fulfillment).is_err());
 /// ```
 pub fn decode_topic(
     topic: &str,
@@ -248,14 +394,20 @@ pub fn decode_topic(
 ) -> Result<Vec<PlatformEvent>, Error> {
     let order = |body: &[u8]| -> Result<aftercare::model::Order, Error> {
         let p: OrderPayload<'_> = parse_fast(topic, body)?;
+        check_order(topic, &p)?;
         Ok(p.into_order(shop))
     };
-    let privacy_shop = |p: &PrivacyPayload| -> aftercare::model::ShopId {
-        shop.map(str::to_owned)
-            .or_else(|| p.shop_domain.clone())
-            .or_else(|| p.shop_id.clone())
-            .unwrap_or_default()
-            .into()
+    let fulfillment = |body| -> Result<aftercare::model::Shipment, Error> {
+        let f: FulfillmentPayload<'_> = parse_fast(topic, body)?;
+        check_gid(
+            topic,
+            "Fulfillment",
+            &f.id,
+            f.admin_graphql_api_id.as_deref(),
+        )?;
+        require(topic, "order_id", f.order_id.as_deref())?;
+        require(topic, "status", f.status.as_deref())?;
+        Ok(f.into_shipment(shop, None))
     };
     Ok(match topic {
         "orders/create" => vec![PlatformEvent::OrderCreated {
@@ -275,6 +427,7 @@ pub fn decode_topic(
         }],
         "orders/fulfilled" | "orders/partially_fulfilled" => {
             let mut p: OrderPayload<'_> = parse_fast(topic, body)?;
+            check_order(topic, &p)?;
             let fulfillments = std::mem::take(&mut p.fulfillments);
             let o = p.into_order(shop);
             let mut out = Vec::with_capacity(1 + fulfillments.len());
@@ -289,76 +442,106 @@ pub fn decode_topic(
             out.insert(0, PlatformEvent::OrderUpdated { order: o });
             out
         }
-        "fulfillments/create" => {
-            let f: FulfillmentPayload<'_> = parse_fast(topic, body)?;
-            vec![PlatformEvent::ShipmentCreated {
-                shipment: f.into_shipment(shop, None),
-            }]
-        }
-        "fulfillments/update" => {
-            let f: FulfillmentPayload<'_> = parse_fast(topic, body)?;
-            vec![PlatformEvent::ShipmentUpdated {
-                shipment: f.into_shipment(shop, None),
-            }]
-        }
+        "fulfillments/create" => vec![PlatformEvent::ShipmentCreated {
+            shipment: fulfillment(body)?,
+        }],
+        "fulfillments/update" => vec![PlatformEvent::ShipmentUpdated {
+            shipment: fulfillment(body)?,
+        }],
         "fulfillment_events/create" => {
             let e: FulfillmentEventPayload<'_> = parse(topic, body)?;
+            let id = require(topic, "id", e.id.as_deref())?;
+            check_gid(
+                topic,
+                "FulfillmentEvent",
+                id,
+                e.admin_graphql_api_id.as_deref(),
+            )?;
+            require(topic, "status", e.status.as_deref())?;
             vec![PlatformEvent::ShipmentUpdated {
                 shipment: e.to_shipment(shop),
             }]
         }
         "customers/create" | "customers/update" => {
             let c: CustomerPayload<'_> = parse_fast(topic, body)?;
+            check_gid(topic, "Customer", &c.id, c.admin_graphql_api_id.as_deref())?;
             vec![PlatformEvent::CustomerUpdated {
                 customer: c.to_customer(),
             }]
         }
         "app/uninstalled" => {
-            // The body is read only when the shop header is missing.
-            let from_body = || {
-                serde_json::from_slice::<serde_json::Value>(body)
-                    .ok()
-                    .and_then(|v| {
-                        v.get("myshopify_domain")
-                            .or_else(|| v.get("domain"))
-                            .and_then(|d| d.as_str().map(str::to_owned))
-                    })
-            };
-            let s = shop
-                .map(str::to_owned)
-                .or_else(from_body)
-                .unwrap_or_default();
-            vec![PlatformEvent::AppUninstalled { shop: s.into() }]
+            // The body is the Shop resource (`id`, `myshopify_domain`...).
+            #[derive(serde::Deserialize)]
+            struct ShopPayload {
+                #[serde(default, deserialize_with = "crate::convert::opt_id_string")]
+                id: Option<String>,
+                #[serde(default)]
+                myshopify_domain: Option<String>,
+            }
+            let p: ShopPayload = parse(topic, body)?;
+            require(topic, "id", p.id.as_deref())?;
+            let domain = require(
+                topic,
+                "myshopify_domain",
+                p.myshopify_domain
+                    .as_deref()
+                    .filter(|d| !d.trim().is_empty()),
+            )?;
+            check_body_shop(topic, shop, domain)?;
+            vec![PlatformEvent::AppUninstalled {
+                shop: domain.trim().to_owned().into(),
+            }]
         }
         "customers/data_request" => {
-            let p: PrivacyPayload = parse(topic, body)?;
-            let c = p.customer.clone().unwrap_or_default();
+            let (p, shop) = privacy_payload(topic, shop, body)?;
+            let c = require(topic, "customer", p.customer)?;
+            let id = require(topic, "customer.id", c.id)?;
+            let orders = require(topic, "orders_requested", p.orders_requested)?;
             vec![PlatformEvent::CustomerDataRequested {
-                shop: privacy_shop(&p),
-                customer_id: c.id.unwrap_or_default().into(),
+                shop,
+                customer_id: id.into(),
                 email: c.email,
-                orders: p.orders_requested.into_iter().map(Into::into).collect(),
+                orders: orders.into_iter().map(Into::into).collect(),
             }]
         }
         "customers/redact" => {
-            let p: PrivacyPayload = parse(topic, body)?;
-            let c = p.customer.clone().unwrap_or_default();
+            let (p, shop) = privacy_payload(topic, shop, body)?;
+            let c = require(topic, "customer", p.customer)?;
+            let id = require(topic, "customer.id", c.id)?;
+            let orders = require(topic, "orders_to_redact", p.orders_to_redact)?;
             vec![PlatformEvent::CustomerRedactRequested {
-                shop: privacy_shop(&p),
-                customer_id: c.id.unwrap_or_default().into(),
+                shop,
+                customer_id: id.into(),
                 email: c.email,
                 phone: c.phone,
-                orders: p.orders_to_redact.into_iter().map(Into::into).collect(),
+                orders: orders.into_iter().map(Into::into).collect(),
             }]
         }
         "shop/redact" => {
-            let p: PrivacyPayload = parse(topic, body)?;
-            vec![PlatformEvent::ShopRedactRequested {
-                shop: privacy_shop(&p),
-            }]
+            let (p, shop) = privacy_payload(topic, shop, body)?;
+            // The erasure of a whole shop: a customer's privacy payload (which has
+            // `shop_id` and `shop_domain` too) must never pass for one.
+            if p.customer.is_some()
+                || p.orders_to_redact.is_some()
+                || p.orders_requested.is_some()
+                || p.data_request.is_some()
+            {
+                return Err(wrong_shape(
+                    topic,
+                    "it names a customer or orders, as `customers/redact` and `customers/data_request` do",
+                ));
+            }
+            vec![PlatformEvent::ShopRedactRequested { shop }]
         }
         other => vec![PlatformEvent::Unrecognized {
             topic: other.to_owned(),
         }],
     })
+}
+
+/// What every `orders/*` payload has: `order_number`, and `admin_graphql_api_id` naming
+/// an order with the body's `id`.
+fn check_order(topic: &str, p: &OrderPayload<'_>) -> Result<(), Error> {
+    require(topic, "order_number", p.order_number)?;
+    check_gid(topic, "Order", &p.id, p.admin_graphql_api_id.as_deref())
 }

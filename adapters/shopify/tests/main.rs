@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod binding;
 mod golden;
 mod oauth;
 mod privacy;

@@ -202,8 +202,8 @@ async fn redact_webhooks_erase_what_they_name() {
             .is_some()
     );
 
-    // shop/redact: everything of the shop goes.
-    deliver(
+    // shop/redact before the shop uninstalled: held (retried later), nothing erased.
+    let held = deliver(
         &router,
         &src,
         "shop/redact",
@@ -211,8 +211,27 @@ async fn redact_webhooks_erase_what_they_name() {
         &fixture("tests/fixtures", "shop_redact.json"),
     )
     .await;
+    let held = held["id"].as_i64().unwrap();
     let r = processor.drain().await.unwrap();
-    assert_eq!(r.dead, 0);
+    assert_eq!((r.done, r.retried, r.dead), (0, 1, 0));
+    assert!(store.inbox_entry(janes_id).await.unwrap().is_some());
+    let why = store.inbox_entry(held).await.unwrap().unwrap().last_error;
+    assert!(why.unwrap().contains("shop erasure held"));
+
+    // The shop uninstalls; when the held erasure's retry falls due, it erases everything
+    // of the shop.
+    deliver(
+        &router,
+        &src,
+        "app/uninstalled",
+        "w-uninstall",
+        &fixture("tests/fixtures", "app_uninstalled.json"),
+    )
+    .await;
+    assert_eq!(processor.drain().await.unwrap().done, 1);
+    store.retry_at(held, Utc::now(), "due now").await.unwrap();
+    let r = processor.drain().await.unwrap();
+    assert_eq!((r.done, r.dead), (1, 0));
     assert!(store.inbox_entry(janes_id).await.unwrap().is_none());
     assert!(
         store
@@ -239,4 +258,119 @@ async fn redact_webhooks_erase_what_they_name() {
     )
     .await;
     assert_eq!(processor.drain().await.unwrap().done, 1);
+}
+
+/// The hole an outside review found: a validly signed body of one topic re-posted under
+/// `shop/redact`, `customers/redact` or `orders/cancelled` (the HMAC covers the body, not
+/// `X-Shopify-Topic`) erased the shop. Now each is dead-lettered with its reason and
+/// nothing changes, even after the shop uninstalled.
+#[tokio::test]
+async fn signed_bodies_replayed_under_destructive_topics_change_nothing() {
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let src = Arc::new(ShopifyWebhooks::new(Secret::from("app client secret")).for_shop(SHOP));
+    let router = WebhookRoutes::new(store.clone(), Arc::new(SystemClock))
+        .source("shopify", src.clone())
+        .into_router();
+    let processor = InboxProcessor::new(
+        store.clone(),
+        Arc::new(PrivacyHandler::new(store.clone())),
+        Arc::new(SystemClock),
+    )
+    .source("shopify", src.clone());
+    let order = deliver(
+        &router,
+        &src,
+        "orders/create",
+        "w-order",
+        &fixture("tests/fixtures", "orders_create.json"),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    // The uninstall is recorded, so only the body checks stand between a replay and an
+    // erasure of the shop.
+    deliver(
+        &router,
+        &src,
+        "app/uninstalled",
+        "w-uninstall",
+        &fixture("tests/fixtures", "app_uninstalled.json"),
+    )
+    .await;
+    assert!(
+        store
+            .put_if_newer(&snapshot("order", "820982911946154508"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(processor.drain().await.unwrap().done, 2);
+
+    let replays = [
+        ("shop/redact", "tests/fixtures", "fulfillments_create.json"),
+        ("shop/redact", "tests/fixtures", "customers_redact.json"),
+        ("shop/redact", "tests/fixtures", "orders_create.json"),
+        ("customers/redact", "tests/fixtures", "orders_create.json"),
+        ("customers/redact", "tests/fixtures", "shop_redact.json"),
+        (
+            "customers/redact",
+            "tests/fixtures",
+            "customers_data_request.json",
+        ),
+        (
+            "orders/cancelled",
+            "tests/fixtures",
+            "fulfillments_create.json",
+        ),
+        (
+            "orders/cancelled",
+            "tests/fixtures",
+            "customers_update.json",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (i, (topic, dir, file)) in replays.iter().enumerate() {
+        let v = deliver(
+            &router,
+            &src,
+            topic,
+            &format!("w-replay-{i}"),
+            &fixture(dir, file),
+        )
+        .await;
+        ids.push((topic, file, v["id"].as_i64().unwrap()));
+    }
+    let r = processor.drain().await.unwrap();
+    assert_eq!((r.done, r.dead), (0, replays.len() as u32));
+    for (topic, file, id) in ids {
+        let e = store.inbox_entry(id).await.unwrap().unwrap();
+        let why = e.last_error.unwrap_or_default();
+        assert!(
+            why.contains("is not a") || why.contains("missing") || why.contains("names a customer"),
+            "{file} as {topic}: {why}"
+        );
+    }
+    // Nothing of the shop was erased.
+    assert!(store.inbox_entry(order).await.unwrap().is_some());
+    assert!(
+        store
+            .snapshot("order", "820982911946154508")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A webhook of another shop signed with the same app secret is refused before storing.
+    let body = fixture("tests/fixtures", "shop_redact.json");
+    let headers = src.sign_for_test("shop/redact", "victim.myshopify.com", "w-x", &body);
+    let mut req = Request::post("/webhooks/shopify");
+    for (n, v) in headers.iter() {
+        req = req.header(n, v);
+    }
+    let resp = router
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(processor.drain().await.unwrap().done, 0);
 }

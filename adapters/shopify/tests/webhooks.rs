@@ -337,12 +337,12 @@ fn orders_create_doc_example() {
 
 #[test]
 fn minimal_order_tolerates_missing_fields() {
-    let ev = decode_topic("orders/updated", None, br#"{"id": 18446744073709551615, "line_items": null, "fulfillments": null, "tags": null, "customer": null}"#).unwrap();
+    let ev = decode_topic("orders/updated", None, br#"{"id": 18446744073709551615, "admin_graphql_api_id": "gid://shopify/Order/18446744073709551615", "order_number": 1001, "name": null, "line_items": null, "fulfillments": null, "tags": null, "customer": null}"#).unwrap();
     let PlatformEvent::OrderUpdated { order } = &ev[0] else {
         panic!()
     };
     assert_eq!(order.id.as_str(), "18446744073709551615");
-    assert_eq!(order.number, "18446744073709551615");
+    assert_eq!(order.number, "#1001");
     assert!(order.tags.is_empty() && order.line_items.is_empty() && order.total.is_none());
     // Malformed: no id.
     assert!(matches!(
@@ -452,18 +452,22 @@ fn privacy_and_app_topics() {
             shop: "demo.myshopify.com".into()
         }
     );
-    let ev = decode_topic(
-        "app/uninstalled",
-        shop,
-        br#"{"id":548380009,"name":"Super Toys","myshopify_domain":"jsmith.myshopify.com"}"#,
-    )
-    .unwrap();
+    let ev = decode_topic("app/uninstalled", shop, &fixture("app_uninstalled.json")).unwrap();
     assert_eq!(
         ev[0],
         PlatformEvent::AppUninstalled {
             shop: "demo.myshopify.com".into()
         }
     );
+    // The header and the body disagree on the shop: the header is not signed.
+    assert!(matches!(
+        decode_topic(
+            "app/uninstalled",
+            shop,
+            br#"{"id":548380009,"name":"Super Toys","myshopify_domain":"jsmith.myshopify.com"}"#,
+        ),
+        Err(aftercare::Error::Decode { .. })
+    ));
     let ev = decode_topic(
         "app/uninstalled",
         None,

@@ -25,10 +25,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::Error;
-use crate::clock::Clock;
+use crate::clock::{Clock, SystemClock};
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::PlatformEvent;
-use crate::store::{CustomerRedaction, InboxEntry, RedactionReport, Redactor};
+use crate::store::{
+    CustomerRedaction, Decision, InboxEntry, Ledger, LedgerEntry, RedactionReport, Redactor,
+    Snapshot, SnapshotStore,
+};
 
 /// The retention period used when none is configured, in days.
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
@@ -133,9 +136,33 @@ impl RetentionSweeper {
     }
 }
 
+/// The snapshot kind under which a shop's uninstallation is recorded (id: the shop).
+pub const SHOP_UNINSTALLED: &str = "shop_uninstalled";
+
 /// Handles the privacy events (`CustomerRedactRequested`, `ShopRedactRequested`) by erasing
-/// data through a [`Redactor`]; other events are ignored. Idempotent: erasing twice erases
-/// nothing more. Compose it with other handlers in your own [`EventHandler`].
+/// data through a [`Redactor`], and records `AppUninstalled`; other events are ignored.
+/// Idempotent: erasing twice erases nothing more. Compose it with other handlers in your
+/// own [`EventHandler`].
+///
+/// # When a shop is erased
+///
+/// Erasing a shop is the one event that destroys everything, so it is acted on only when
+/// it is consistent with what the store knows: the shop must have uninstalled the app
+/// first. Shopify sends `shop/redact` 48 hours after a shop uninstalls (its compliance
+/// webhooks page), and every platform with a shop-erasure event sends it after the
+/// uninstall. The rule:
+///
+/// - an `AppUninstalled` event records the uninstall (a snapshot of kind
+///   [`SHOP_UNINSTALLED`], id the shop);
+/// - a `ShopRedactRequested` for a shop with that record erases the shop's data;
+/// - one for a shop without it is **held**: a ledger row (decision `skipped`) says why,
+///   and the entry is retried with the inbox's backoff (the uninstall may still be on its
+///   way), then dead-lettered with the reason; an operator who knows better requeues it
+///   once the uninstall is recorded.
+///
+/// The event itself was decoded from a body that passed the source's checks (its shape and
+/// its shop bound to the configured one): an adapter never yields an erasure from a body
+/// that does not say so.
 ///
 /// `CustomerDataRequested` is logged for the merchant to answer: Aftercare keeps only what
 /// the export of the stores shows (messages, answers, consent), which the shop owner
@@ -143,6 +170,9 @@ impl RetentionSweeper {
 #[derive(Clone)]
 pub struct PrivacyHandler {
     redactor: Arc<dyn Redactor>,
+    snapshots: Arc<dyn SnapshotStore>,
+    ledger: Arc<dyn Ledger>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for PrivacyHandler {
@@ -152,9 +182,24 @@ impl std::fmt::Debug for PrivacyHandler {
 }
 
 impl PrivacyHandler {
-    /// A handler erasing through `redactor`.
-    pub fn new(redactor: Arc<dyn Redactor>) -> Self {
-        Self { redactor }
+    /// A handler erasing through `store`, which also keeps the uninstall records and the
+    /// ledger of refused erasures. Time comes from the system clock.
+    pub fn new<S>(store: Arc<S>) -> Self
+    where
+        S: Redactor + SnapshotStore + Ledger + 'static,
+    {
+        Self {
+            redactor: store.clone(),
+            snapshots: store.clone(),
+            ledger: store,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Takes the time from `clock` (tests, simulations).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Acts on one event; returns whether it was a privacy event.
@@ -177,7 +222,35 @@ impl PrivacyHandler {
                 tracing::info!(shop = %shop, ?report, "customer data redacted");
                 Ok(true)
             }
+            PlatformEvent::AppUninstalled { shop } => {
+                let now = self.clock.now();
+                let mark = Snapshot {
+                    kind: SHOP_UNINSTALLED.to_owned(),
+                    shop: Some(shop.clone()),
+                    id: shop.as_str().to_owned(),
+                    version: now,
+                    data: serde_json::json!({ "uninstalled_at": now }),
+                };
+                self.snapshots.put_if_newer(&mark).await?;
+                tracing::info!(shop = %shop, "app uninstalled; the shop's erasure will be accepted");
+                Ok(true)
+            }
             PlatformEvent::ShopRedactRequested { shop } => {
+                if self
+                    .snapshots
+                    .snapshot(SHOP_UNINSTALLED, shop.as_str())
+                    .await?
+                    .is_none()
+                {
+                    let reason = format!(
+                        "shop erasure held: no uninstall of `{shop}` is recorded, and a shop is erased only after it uninstalled the app; it is retried, then dead-lettered (requeue it once the uninstall is recorded)"
+                    );
+                    let mut row = LedgerEntry::new(self.clock.now(), Decision::Skipped, &reason);
+                    row.shop = Some(shop.clone());
+                    self.ledger.record(row).await?;
+                    tracing::warn!(shop = %shop, "shop erasure held: no uninstall recorded");
+                    return Err(HandlerError::Retry(reason));
+                }
                 let report = self.redactor.redact_shop(shop).await?;
                 tracing::info!(shop = %shop, ?report, "shop data redacted");
                 Ok(true)
@@ -240,6 +313,107 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2027-06-15T12:00:00Z".parse().unwrap()
+    }
+
+    /// Erases, keeps snapshots and ledger rows in memory.
+    #[derive(Default)]
+    struct Shops {
+        erased: Mutex<Vec<ShopId>>,
+        snapshots: Mutex<Vec<Snapshot>>,
+        ledger: Mutex<Vec<LedgerEntry>>,
+    }
+
+    #[async_trait]
+    impl Redactor for Shops {
+        async fn redact_customer(&self, _: &CustomerRedaction) -> Result<RedactionReport, Error> {
+            Ok(RedactionReport::default())
+        }
+        async fn redact_shop(&self, shop: &ShopId) -> Result<RedactionReport, Error> {
+            self.erased.lock().unwrap().push(shop.clone());
+            self.snapshots
+                .lock()
+                .unwrap()
+                .retain(|s| s.shop.as_ref() != Some(shop));
+            Ok(RedactionReport::default())
+        }
+        async fn expire(&self, _: DateTime<Utc>) -> Result<RedactionReport, Error> {
+            Ok(RedactionReport::default())
+        }
+    }
+
+    #[async_trait]
+    impl SnapshotStore for Shops {
+        async fn put_if_newer(&self, snapshot: &Snapshot) -> Result<bool, Error> {
+            let mut all = self.snapshots.lock().unwrap();
+            all.retain(|s| !(s.kind == snapshot.kind && s.id == snapshot.id));
+            all.push(snapshot.clone());
+            Ok(true)
+        }
+        async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
+            Ok(self
+                .snapshots
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|s| s.kind == kind && s.id == id)
+                .cloned())
+        }
+    }
+
+    #[async_trait]
+    impl Ledger for Shops {
+        async fn record(&self, entry: LedgerEntry) -> Result<(), Error> {
+            self.ledger.lock().unwrap().push(entry);
+            Ok(())
+        }
+        async fn ledger_for_order(
+            &self,
+            _: &crate::model::OrderId,
+        ) -> Result<Vec<LedgerEntry>, Error> {
+            Ok(Vec::new())
+        }
+        async fn ledger_for_key(&self, _: &str) -> Result<Vec<LedgerEntry>, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shop_is_erased_only_after_its_uninstall_is_recorded() {
+        let store = Arc::new(Shops::default());
+        let h = PrivacyHandler::new(store.clone()).clock(Arc::new(ManualClock::new(now())));
+        let shop: ShopId = "demo.myshopify.com".into();
+        let redact = PlatformEvent::ShopRedactRequested { shop: shop.clone() };
+
+        // No uninstall recorded: held, retried, ledgered; nothing erased.
+        let held = h.apply(&redact).await.unwrap_err();
+        assert!(
+            matches!(&held, HandlerError::Retry(why) if why.contains("no uninstall")),
+            "{held}"
+        );
+        assert!(store.erased.lock().unwrap().is_empty());
+        let rows = store.ledger.lock().unwrap().clone();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].decision, Decision::Skipped);
+        assert_eq!(rows[0].shop.as_ref(), Some(&shop));
+        assert!(rows[0].reason.starts_with("shop erasure held"));
+
+        // Another shop's uninstall does not open this one.
+        h.apply(&PlatformEvent::AppUninstalled {
+            shop: "other.myshopify.com".into(),
+        })
+        .await
+        .unwrap();
+        assert!(h.apply(&redact).await.is_err());
+        assert!(store.erased.lock().unwrap().is_empty());
+
+        // Once it uninstalled, the erasure goes through.
+        assert!(
+            h.apply(&PlatformEvent::AppUninstalled { shop: shop.clone() })
+                .await
+                .unwrap()
+        );
+        assert!(h.apply(&redact).await.unwrap());
+        assert_eq!(*store.erased.lock().unwrap(), vec![shop]);
     }
 
     #[test]

@@ -116,6 +116,58 @@ impl PlatformEvent {
         }
     }
 
+    /// The shop the event names, when it names one.
+    pub fn shop(&self) -> Option<&ShopId> {
+        match self {
+            PlatformEvent::OrderCreated { order }
+            | PlatformEvent::OrderPaid { order }
+            | PlatformEvent::OrderUpdated { order }
+            | PlatformEvent::OrderCancelled { order } => order.shop.as_ref(),
+            PlatformEvent::ShipmentCreated { shipment }
+            | PlatformEvent::ShipmentUpdated { shipment } => shipment.shop.as_ref(),
+            PlatformEvent::AppUninstalled { shop }
+            | PlatformEvent::CustomerDataRequested { shop, .. }
+            | PlatformEvent::CustomerRedactRequested { shop, .. }
+            | PlatformEvent::ShopRedactRequested { shop } => Some(shop),
+            PlatformEvent::CustomerUpdated { .. } | PlatformEvent::Unrecognized { .. } => None,
+        }
+    }
+
+    /// Fills in the shop of an order or shipment that names none.
+    fn default_shop(&mut self, shop: &ShopId) {
+        match self {
+            PlatformEvent::OrderCreated { order }
+            | PlatformEvent::OrderPaid { order }
+            | PlatformEvent::OrderUpdated { order }
+            | PlatformEvent::OrderCancelled { order } => {
+                order.shop.get_or_insert_with(|| shop.clone());
+            }
+            PlatformEvent::ShipmentCreated { shipment }
+            | PlatformEvent::ShipmentUpdated { shipment } => {
+                shipment.shop.get_or_insert_with(|| shop.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Binds the event to `shop`: an event naming another shop is refused (the text says
+    /// which), one naming none is given `shop` where it has a place for it.
+    pub fn bind_to_shop(&mut self, shop: &ShopId) -> Result<(), String> {
+        match self.shop() {
+            Some(s) if !s.as_str().trim().eq_ignore_ascii_case(shop.as_str().trim()) => {
+                Err(format!(
+                    "the `{}` event names the shop `{s}`, not `{shop}`",
+                    self.kind()
+                ))
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.default_shop(shop);
+                Ok(())
+            }
+        }
+    }
+
     /// The time the platform says this state is from (`updated_at`), when it says.
     /// Used so that an older event never overwrites a newer state.
     pub fn state_time(&self) -> Option<DateTime<Utc>> {
