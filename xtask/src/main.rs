@@ -5,6 +5,9 @@
 //! - `cargo xtask schemas [--check]`: writes the JSON Schemas of the public event and
 //!   configuration types to `schemas/` (or checks that they are up to date).
 //! - `cargo xtask bench [filter]`: runs the criterion benchmarks.
+//! - `cargo xtask fuzz [--seconds N] [--seed S] [--target NAME]`: the bounded mutation fuzzer
+//!   (`tests/src/fuzz.rs`) over every decoder and verifier that parses outside bytes; exits
+//!   non-zero on a panic and saves its input under `target/fuzz/findings/`.
 //! - `cargo xtask test-layout`: checks that every file under a crate's `tests/` is declared in
 //!   that crate's `tests/main.rs` (each crate builds its integration tests as one binary, so
 //!   an undeclared file would silently never run). Also a unit test of this crate.
@@ -162,7 +165,13 @@ fn run() -> Result<(), String> {
             )?;
             schemas(true)?;
             test_layout()?;
-            cargo(&["test", "--workspace", "--all-features"])
+            cargo(&["test", "--workspace", "--all-features"])?;
+            cargo(&["run", "-p", "aftercare-tests", "--bin", "fuzz", "--", "--seconds", "60"])
+        }
+        Some("fuzz") => {
+            let mut a = vec!["run", "-p", "aftercare-tests", "--bin", "fuzz", "--"];
+            a.extend(rest);
+            cargo(&a)
         }
         Some("schemas") => schemas(rest.contains(&"--check")),
         Some("test-layout") => test_layout(),
@@ -175,7 +184,7 @@ fn run() -> Result<(), String> {
             cargo(&a)
         }
         _ => Err(
-            "usage: cargo xtask <ci | schemas [--check] | test-layout | bench [criterion filter]>"
+            "usage: cargo xtask <ci | schemas [--check] | test-layout | bench [criterion filter] | fuzz [--seconds N] [--seed S] [--target NAME]>"
                 .into(),
         ),
     }
