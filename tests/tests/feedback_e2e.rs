@@ -155,9 +155,12 @@ async fn world(channels: Vec<ChannelKind>) -> World {
         dyn_clock.clone(),
         tracking_settings,
     ));
-    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(APP_SECRET)));
+    let shopify =
+        Arc::new(ShopifyWebhooks::new(Secret::from(APP_SECRET)).for_shop(sb.shop.domain()));
     let handler = Chain::new()
-        .then(Arc::new(PrivacyHandler::new(shared.clone())))
+        .then(Arc::new(
+            PrivacyHandler::new(shared.clone()).clock(dyn_clock.clone()),
+        ))
         .then(tracking)
         .then(feedback.clone());
     let processor = InboxProcessor::new(shared.clone(), Arc::new(handler), dyn_clock.clone())

@@ -40,7 +40,7 @@ async fn world(start: &str, quiet: bool) -> World {
     let clock = sb.clock.clone();
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let store = SqliteStore::open_temporary().await.unwrap();
-    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(SECRET)));
+    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from(SECRET)).for_shop(sb.shop.domain()));
     let flow = Arc::new(TrackingFlow::new(
         sb.shop.clone(),
         sb.shop.clone(),
