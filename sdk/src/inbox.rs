@@ -11,6 +11,7 @@ use crate::Error;
 use crate::backoff::RetryPolicy;
 use crate::clock::Clock;
 use crate::model::PlatformEvent;
+use crate::platform::thin::Hydrator;
 use crate::store::{Inbox, InboxEntry};
 use crate::webhook::WebhookSource;
 
@@ -64,6 +65,7 @@ pub struct ProcessReport {
 pub struct InboxProcessor {
     inbox: Arc<dyn Inbox>,
     sources: HashMap<String, Arc<dyn WebhookSource>>,
+    hydrators: HashMap<String, Arc<dyn Hydrator>>,
     handler: Arc<dyn EventHandler>,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
@@ -75,6 +77,7 @@ impl std::fmt::Debug for InboxProcessor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InboxProcessor")
             .field("sources", &self.sources.keys().collect::<Vec<_>>())
+            .field("hydrators", &self.hydrators.keys().collect::<Vec<_>>())
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -90,6 +93,7 @@ impl InboxProcessor {
         Self {
             inbox,
             sources: HashMap::new(),
+            hydrators: HashMap::new(),
             handler,
             clock,
             policy: RetryPolicy::default(),
@@ -101,6 +105,14 @@ impl InboxProcessor {
     /// Registers the source that decodes entries stored under `name`.
     pub fn source(mut self, name: impl Into<String>, source: Arc<dyn WebhookSource>) -> Self {
         self.sources.insert(name.into(), source);
+        self
+    }
+
+    /// Registers the [`Hydrator`] that builds the events of entries stored under `name`
+    /// (a platform whose webhooks carry only ids). It takes the place of the source's
+    /// `decode`; a retryable error from it retries the entry with the inbox's backoff.
+    pub fn hydrator(mut self, name: impl Into<String>, hydrator: Arc<dyn Hydrator>) -> Self {
+        self.hydrators.insert(name.into(), hydrator);
         self
     }
 
@@ -152,12 +164,16 @@ impl InboxProcessor {
     }
 
     async fn process(&self, entry: &InboxEntry) -> Result<(), HandlerError> {
-        let source = self.sources.get(&entry.source).ok_or_else(|| {
-            HandlerError::Poison(format!("no source named `{}` is registered", entry.source))
-        })?;
-        let events = source
-            .decode(entry)
-            .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        let events = if let Some(h) = self.hydrators.get(&entry.source) {
+            h.hydrate(entry).await.map_err(HandlerError::from)?
+        } else {
+            let source = self.sources.get(&entry.source).ok_or_else(|| {
+                HandlerError::Poison(format!("no source named `{}` is registered", entry.source))
+            })?;
+            source
+                .decode(entry)
+                .map_err(|e| HandlerError::Poison(e.to_string()))?
+        };
         self.handler.handle(entry, events).await
     }
 

@@ -44,6 +44,7 @@ pub mod html;
 pub mod inbox;
 pub mod l10n;
 pub mod model;
+pub mod money;
 pub mod optout;
 pub mod platform;
 pub mod ratelimit;
