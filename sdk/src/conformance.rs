@@ -1,5 +1,6 @@
 //! The storage conformance suite (feature `conformance`): every storage backend runs these
-//! checks unchanged, so they all keep the same promises.
+//! checks unchanged, so they all keep the same promises. The platform kit, which every
+//! shop-platform adapter runs, is [`platform`].
 //!
 //! In a backend's tests:
 //!
@@ -11,6 +12,8 @@
 //! and never sleep, so they are fast and deterministic.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+pub mod platform;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -45,11 +45,7 @@ fn next_link_start(s: &str) -> usize {
     for (i, b) in bytes.iter().enumerate() {
         match b {
             b'"' => in_quotes = !in_quotes,
-            b',' if !in_quotes => {
-                if s[i + 1..].trim_start().starts_with('<') {
-                    return i;
-                }
-            }
+            b',' if !in_quotes && s[i + 1..].trim_start().starts_with('<') => return i,
             _ => {}
         }
     }
