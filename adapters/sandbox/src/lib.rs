@@ -57,6 +57,7 @@ mod scenario;
 mod shop;
 pub mod shopify;
 mod webhook;
+pub mod woocommerce;
 
 pub use channel::{
     ConsoleChannel, Failure, RecordingChannel, SendAttempt, SendOutcome, SentMessage,
