@@ -480,10 +480,11 @@ async fn serve<S: Store + 'static>(
             "{}/webhooks/twilio",
             cfg.server.public_url.trim_end_matches('/')
         );
-        let source = Arc::new(aftercare_twilio::webhook::TwilioWebhook::new(
-            t.auth_token.resolve()?,
-            url,
-        ));
+        // Only this account's webhooks (`AccountSid`) are taken.
+        let source = Arc::new(
+            aftercare_twilio::webhook::TwilioWebhook::new(t.auth_token.resolve()?, url)
+                .account_sid(&t.account_sid),
+        );
         processor = processor.source("twilio", source.clone());
         routes = routes.source("twilio", source);
     }
