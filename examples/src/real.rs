@@ -483,18 +483,21 @@ async fn serve<S: Store + 'static>(
             "{}/webhooks/twilio",
             cfg.server.public_url.trim_end_matches('/')
         );
-        let source = Arc::new(aftercare_twilio::webhook::TwilioWebhook::new(
-            t.auth_token.resolve()?,
-            url,
-        ));
+        // Only this account's webhooks (`AccountSid`) are taken.
+        let source = Arc::new(
+            aftercare_twilio::webhook::TwilioWebhook::new(t.auth_token.resolve()?, url)
+                .account_sid(&t.account_sid),
+        );
         processor = processor.source("twilio", source.clone());
         routes = routes.source("twilio", source);
     }
     if let Some(w) = &cfg.whatsapp_cloud {
-        // Meta's GET verification handshake is answered on the same route as the POSTs.
+        // Meta's GET verification handshake is answered on the same route as the POSTs; only
+        // this number's webhooks (`phone_number_id`) are taken.
         let source = Arc::new(
             aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(w.app_secret.resolve()?)
-                .verify_token(w.verify_token.resolve()?),
+                .verify_token(w.verify_token.resolve()?)
+                .phone_number_id(&w.phone_number_id),
         );
         processor = processor.source("whatsapp", source.clone());
         routes = routes.source("whatsapp", source);

@@ -131,6 +131,19 @@ async fn a_signed_fulfillment_webhook_sends_one_sms_with_the_tracking_link() {
             .unwrap();
         assert!(r.status().is_success(), "{}", r.status());
     }
+    // A validly signed callback of another Twilio account is refused: the stack checks the
+    // configured `account_sid`.
+    let foreign = callback("SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "read")
+        .replace(ACCOUNT, "ACffffffffffffffffffffffffffffffff");
+    let r = http
+        .post(format!("http://{addr}/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signer.sign(foreign.as_bytes()))
+        .body(foreign)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
     let key = "tracking:820982911946154508:123456:shipped:sms";
     wait_until("the delivery report in the ledger", || async {
         store.ledger_for_key(key).await.is_ok_and(|rows| {
@@ -476,11 +489,24 @@ email_per_second = 2.0
     let unsigned = http
         .post(format!("http://{addr}/webhooks/whatsapp"))
         .header("X-Hub-Signature-256", format!("sha256={}", "0".repeat(64)))
-        .body(status)
+        .body(status.clone())
         .send()
         .await
         .unwrap();
     assert_eq!(unsigned.status().as_u16(), 401);
+    // A validly signed body for another phone number of the app is refused: the stack checks
+    // the configured `phone_number_id`.
+    let foreign = String::from_utf8(status.clone())
+        .unwrap()
+        .replace("106540352242922", "199999999999999")
+        .into_bytes();
+    let mut req = http
+        .post(format!("http://{addr}/webhooks/whatsapp"))
+        .body(foreign.clone());
+    for (k, v) in signer.sign(&foreign).iter() {
+        req = req.header(k, v);
+    }
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 403);
 
     // A tracking page with a forged token is refused, not served.
     let r = http

@@ -73,6 +73,8 @@ survey-csat-invite =
 
 survey-reask = عذرًا، لم نتمكن من فهم ردّك. يُرجى إرسال رقم فقط من { $score_min } إلى { $score_max }.
 
+survey-clarify = شكرًا لك! يحتوي ردّك على أكثر من رقم، لذا لا نعرف أيّ تقييم تقصد. يُرجى الرد برقم واحد فقط من { $score_min } إلى { $score_max }.
+
 survey-thanks =
     { $has_name ->
         [0] شكرًا لك على رأيك!

@@ -73,6 +73,8 @@ survey-csat-invite =
 
 survey-reask = Sorry, we didn't catch that. Please reply with just a number from { $score_min } to { $score_max }.
 
+survey-clarify = Thanks! Your reply has more than one number, so we can't tell which score you meant. Please reply with just one number from { $score_min } to { $score_max }.
+
 survey-thanks =
     { $has_name ->
         [0] Thank you for your feedback!

@@ -73,6 +73,8 @@ survey-csat-invite =
 
 survey-reask = Lo sentimos, no entendimos tu respuesta. Por favor, responde solo con un número del { $score_min } al { $score_max }.
 
+survey-clarify = ¡Gracias! Tu respuesta tiene más de un número, así que no sabemos qué puntuación quisiste dar. Por favor, responde con un solo número del { $score_min } al { $score_max }.
+
 survey-thanks =
     { $has_name ->
         [0] ¡Gracias por tu opinión!

@@ -74,6 +74,8 @@ survey-csat-invite =
 
 survey-reask = Desculpe, não entendemos sua resposta. Responda apenas com um número de { $score_min } a { $score_max }, por favor.
 
+survey-clarify = Obrigado! Sua resposta tem mais de um número, então não sabemos qual nota você quis dar. Responda com apenas um número de { $score_min } a { $score_max }, por favor.
+
 survey-thanks =
     { $has_name ->
         [0] Obrigado pela sua opinião!

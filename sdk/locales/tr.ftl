@@ -75,6 +75,8 @@ survey-csat-invite =
 
 survey-reask = Üzgünüz, yanıtınızı anlayamadık. Lütfen yalnızca { $score_min } ile { $score_max } arasında bir sayı gönderin.
 
+survey-clarify = Teşekkürler! Yanıtınızda birden fazla sayı var, bu yüzden hangi puanı kastettiğinizi bilemiyoruz. Lütfen { $score_min } ile { $score_max } arasında yalnızca tek bir sayı gönderin.
+
 survey-thanks =
     { $has_name ->
         [0] Geri bildiriminiz için teşekkürler!

@@ -6,6 +6,23 @@
 //! a space or a symbol: `"5, it was great!"` is 5 with the comment `"it was great!"`, while
 //! `"5a"`, `"55"` and `"I'd say 9"` are not scores (the flow re-asks once). Scores outside
 //! the survey's range are refused.
+//!
+//! **A reply holding a second number is not a score** ([`ReplyError::SeveralNumbers`]): which
+//! number is meant would be a guess, and a wrong score is worse than none (the flow asks once
+//! for one number and keeps the reply as a comment). What counts as a second number:
+//! - any digit, in any script, after the score: `"1 0"`, `"3 or 4"`, `"7-8"`, `"7/8"`,
+//!   `"٧-٨"`, `"๗ หรือ ๘"`, and also `"9, it took 2 days"` (digits in a comment are not told
+//!   apart from a second answer; the customer is asked once, and the text is kept);
+//! - a number word offered as an alternative or a range, after `or`, `to`, `o`, `ou`, `até`,
+//!   `hasta`, `veya`, `ya da`, `ile`, `أو`, `إلى`, `หรือ`, `ถึง` or a dash or slash:
+//!   `"three or four"`, `"7 to ten"`, `"สามหรือสี่"`. A number word inside a comment is not
+//!   (`"9, una maravilla"` is 9: `una` is also "a").
+//!
+//! One number stays one: `"10"` is ten (`"1 0"` is two), and a scale after the score is not a
+//! second answer when it is the survey's own maximum: `"9/10"`, `"9 out of 10"`, `"9 de 10"`,
+//! `"٩ من ١٠"` and `"๙ จาก ๑๐"` are 9 on an NPS survey, `"4/5"` is 4 on a CSAT one. Another
+//! scale (`"4/10"` on a 1-5 survey, `"7/8"`) is two numbers. A number repeated (`"10 10"`)
+//! counts as two as well: simple to explain, and asked about once.
 
 use crate::model::SurveyKind;
 
@@ -28,6 +45,10 @@ pub enum ReplyError {
     /// A number outside the survey's scale.
     #[error("{0} is outside the scale")]
     OutOfRange(u32),
+    /// The reply holds more than one number (`"3 or 4"`, `"1 0"`, `"7-8"`): which one is the
+    /// score would be a guess.
+    #[error("the reply holds more than one number")]
+    SeveralNumbers,
 }
 
 fn digit_value(c: char) -> Option<u32> {
@@ -233,6 +254,68 @@ fn leading_number(s: &str) -> Option<(u32, &str)> {
     Some((value, rest))
 }
 
+/// `s` without `prefix`, compared case-insensitively (`Out of`), if it starts with it.
+fn strip_prefix_folded<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let n = prefix.chars().count();
+    let head_len: usize = s.chars().take(n).map(char::len_utf8).sum();
+    (fold(&s[..head_len]) == prefix).then(|| &s[head_len..])
+}
+
+/// Words offering an alternative or a range ("three *or* four", "7 *to* ten"), folded. Words
+/// that also start ordinary comments ("a", "y", "and") are left out: "9, y una sonrisa".
+const ALTERNATIVES: &[&str] = &[
+    "or",
+    "to",
+    "o",
+    "ó",
+    "ou",
+    "até",
+    "hasta",
+    "veya",
+    "ya da",
+    "yahut",
+    "ile",
+    "أو",
+    "او",
+    "إلى",
+    "الى",
+    "หรือ",
+    "ถึง",
+];
+
+/// Whether what follows a score holds another number: any digit in any script, or a number
+/// word after an alternative ("or", "หรือ"...), or right after a dash or slash ("seven-eight";
+/// not "10 - one of the best", where the dash starts a comment).
+fn holds_another_number(rest: &str) -> bool {
+    if rest.chars().any(char::is_numeric) {
+        return true;
+    }
+    let t = rest.trim_start();
+    let tight = t
+        .strip_prefix(['-', '–', '—', '/', '~'])
+        .filter(|after| !after.starts_with(char::is_whitespace));
+    let mut candidate = tight;
+    if candidate.is_none() {
+        for alt in ALTERNATIVES {
+            if let Some(after) = strip_prefix_folded(t, alt)
+                && (alt.starts_with(is_thai) || after.starts_with(char::is_whitespace))
+            {
+                candidate = Some(after.trim_start());
+                break;
+            }
+        }
+    }
+    let Some(candidate) = candidate else {
+        return false;
+    };
+    let folded = fold(candidate);
+    WORDS.iter().any(|(w, _)| {
+        folded.strip_prefix(w).is_some_and(|after| {
+            w.starts_with(is_thai) || !after.starts_with(char::is_alphanumeric)
+        })
+    })
+}
+
 /// Reads a score from a reply to a survey of `kind`.
 ///
 /// ```
@@ -265,18 +348,23 @@ pub fn parse_score(text: &str, kind: SurveyKind) -> Result<ParsedReply, ReplyErr
         Some(c) if c.is_alphanumeric() && !is_thai(c) => return Err(ReplyError::NoScore),
         Some(_) => {}
     }
-    // "9/10", "9 / 10", "9 out of 10", "9 de 10", "9 üzerinden"... keep only the first number.
+    // "9/10", "9 / 10", "9 out of 10", "9 de 10", "٩ من ١٠"...: the scale, when it is the
+    // survey's own maximum, is not a second number.
+    let range = kind.range();
     let mut rest = rest.trim_start();
     for sep in ["/", "out of", "de", "من", "จาก"] {
-        if let Some(r) = rest.strip_prefix(sep) {
-            let r2 = r.trim_start();
-            if let Some((_, after)) = leading_number(r2) {
+        if let Some(r) = strip_prefix_folded(rest, sep)
+            && let Some((max, after)) = leading_number(r.trim_start())
+        {
+            if max == u32::from(*range.end()) {
                 rest = after;
-                break;
             }
+            break;
         }
     }
-    let range = kind.range();
+    if holds_another_number(rest) {
+        return Err(ReplyError::SeveralNumbers);
+    }
     let score = u8::try_from(n)
         .ok()
         .filter(|s| range.contains(s))

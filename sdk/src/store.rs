@@ -620,7 +620,8 @@ pub trait SurveyStore: Send + Sync {
         to: DateTime<Utc>,
     ) -> Result<Vec<SurveyResponse>, Error>;
 
-    /// Keeps a reply that came after the survey closed: a comment, never a score. Storing
+    /// Keeps a reply as a comment, never a score: one that came after the survey closed, or
+    /// one that cannot be scored without a guess (two numbers, "3 or 4"). Storing
     /// the same comment (same invitation, time and text) again changes nothing, so a reply
     /// processed twice is kept once.
     async fn add_comment(

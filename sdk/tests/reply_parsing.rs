@@ -91,3 +91,88 @@ fn rejected_replies() {
         assert_eq!(parse_score(text, *kind), Err(err.clone()), "{text:?}");
     }
 }
+
+/// Two numbers are not a score: which one is meant would be a guess. Each of these was read
+/// as its first number before.
+#[test]
+fn replies_holding_two_numbers_are_not_scores() {
+    let cases: &[(&str, SurveyKind)] = &[
+        ("1 0", Nps),
+        ("3 or 4", Nps),
+        ("7-8", Nps),
+        ("7 - 8", Nps),
+        ("7/8", Nps),
+        ("7–8", Nps),
+        ("8 o 9", Nps),
+        ("8 ou 9", Nps),
+        ("8 veya 9", Nps),
+        ("10 10", Nps),
+        ("4/10", Csat),
+        ("9/100", Nps),
+        ("9, it took 2 days", Nps),
+        // Arabic-Indic, Eastern Arabic-Indic and Thai digits.
+        ("٧-٨", Nps),
+        ("٣ أو ٤", Nps),
+        ("۷ ۸", Nps),
+        ("๗ หรือ ๘", Nps),
+        ("๗/๘", Nps),
+        // A number word offered as an alternative or a range.
+        ("three or four", Nps),
+        ("3 or four", Nps),
+        ("seven to ten", Nps),
+        ("seven-eight", Nps),
+        ("nueve o diez", Nps),
+        ("sete ou oito", Nps),
+        ("yedi veya sekiz", Nps),
+        ("سبعة أو ثمانية", Nps),
+        ("สามหรือสี่", Nps),
+        ("เจ็ด ถึง แปด", Nps),
+        // The separators of a scale do not hide a second number that is not the scale.
+        ("7 de 8", Nps),
+        ("3 out of 4", Csat),
+    ];
+    for (text, kind) in cases {
+        assert_eq!(
+            parse_score(text, *kind),
+            Err(ReplyError::SeveralNumbers),
+            "{text:?}"
+        );
+    }
+}
+
+/// One number stays one, and the survey's own scale after it is not a second answer.
+#[test]
+fn one_number_and_its_scale_are_a_score() {
+    let cases: &[(&str, SurveyKind, u8, Option<&str>)] = &[
+        ("10", Nps, 10, None),
+        ("١٠", Nps, 10, None),
+        ("๑๐", Nps, 10, None),
+        ("9/10", Nps, 9, None),
+        ("10/10!", Nps, 10, None),
+        ("9 Out Of 10", Nps, 9, None),
+        ("9 out of ten", Nps, 9, None),
+        ("4/5", Csat, 4, None),
+        ("4 out of 5, good", Csat, 4, Some("good")),
+        ("٩ من ١٠", Nps, 9, None),
+        ("๙ จาก ๑๐", Nps, 9, None),
+        ("9 de dez", Nps, 9, None),
+        // Number words inside a comment are not alternatives.
+        ("9, una maravilla", Nps, 9, Some("una maravilla")),
+        (
+            "10 - one of the best shops",
+            Nps,
+            10,
+            Some("one of the best shops"),
+        ),
+        ("nine or so", Nps, 9, Some("or so")),
+        ("9 on time", Nps, 9, Some("on time")),
+    ];
+    for (text, kind, score, comment) in cases {
+        let r = parse_score(text, *kind).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(
+            (r.score, r.comment.as_deref()),
+            (*score, *comment),
+            "{text:?}"
+        );
+    }
+}

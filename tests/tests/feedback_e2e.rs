@@ -541,6 +541,66 @@ async fn sms_replies_reask_once_score_arabic_digits_and_remind_once() {
     assert_eq!(w.response(order).await.unwrap().score, 9);
 }
 
+/// A reply holding two numbers is not a guess: neither is scored, the reply is kept as a
+/// comment, and the customer is asked once (per invitation), in their language, for one
+/// number; one number then scores.
+#[tokio::test]
+async fn replies_with_two_numbers_are_not_scored_asked_about_once_and_kept_as_comments() {
+    let w = world(vec![ChannelKind::Sms]).await;
+    let (shipped, delivered) = w.ship("tr-TR", CarrierScript::happy_path()).await;
+    let order = shipped.order;
+    let (_, phone) = customer_of(&w, &shipped);
+    w.advance(delivered + Duration::days(3) - w.clock.now() + Duration::minutes(1))
+        .await;
+    assert_eq!(w.survey_sent(order, "after_delivery").len(), 1);
+    let inv = format!("{order}-nps");
+
+    let first_at = w.clock.now();
+    assert_eq!(w.reply(ChannelKind::Sms, &phone, "1 0", None).await, None);
+    assert!(w.response(order).await.is_none(), "\"1 0\" is not scored");
+    let clarify = w.survey_sent(order, "clarify");
+    assert_eq!(clarify.len(), 1);
+    assert_eq!(clarify[0].to, phone);
+    assert!(
+        clarify[0].text.contains("birden fazla sayı") && clarify[0].text.contains("10"),
+        "asked in the customer's language for one number: {}",
+        clarify[0].text
+    );
+
+    w.advance(Duration::minutes(10)).await;
+    let second_at = w.clock.now();
+    assert_eq!(
+        w.reply(ChannelKind::Sms, &phone, "3 or 4", None).await,
+        None
+    );
+    assert!(
+        w.response(order).await.is_none(),
+        "\"3 or 4\" is not scored"
+    );
+    assert_eq!(
+        w.survey_sent(order, "clarify").len(),
+        1,
+        "asked once per invitation"
+    );
+    assert!(w.survey_sent(order, "reask").is_empty());
+    assert_eq!(
+        w.store.comments(&inv).await.unwrap(),
+        vec![
+            SurveyComment::new(first_at, "1 0"),
+            SurveyComment::new(second_at, "3 or 4")
+        ],
+        "both replies are kept as comments"
+    );
+    assert!(
+        w.ledger_has(order, Decision::Skipped, "more than one number")
+            .await
+    );
+
+    // One number is a score.
+    assert_eq!(w.reply(ChannelKind::Sms, &phone, "4", None).await, Some(4));
+    assert_eq!(w.response(order).await.unwrap().score, 4);
+}
+
 #[tokio::test]
 async fn whatsapp_button_payload_scores_and_late_reply_is_kept_as_a_comment() {
     let w = world(vec![ChannelKind::Whatsapp]).await;

@@ -6,10 +6,14 @@
 //!   through Twilio's Messages API, with Twilio's errors classified for the dispatcher
 //!   ([`errors`]): opt-outs (21610) are recorded, throttling is retried after `Retry-After`,
 //!   a timeout after the request was written is "may have been sent".
-//! - [`signature`]: `X-Twilio-Signature` validation (form and JSON bodies) and [`signature::sign`].
+//! - [`signature`]: `X-Twilio-Signature` validation (form and JSON bodies; HMAC-SHA1 with the
+//!   Auth Token, or the algorithm `X-Twilio-Webhooks-Signature-Settings` names, HMAC-SHA256,
+//!   with a SharedKey) and [`signature::sign`].
 //! - [`webhook`]: [`TwilioWebhook`](webhook::TwilioWebhook), the
 //!   [`WebhookSource`](aftercare::webhook::WebhookSource) for incoming messages and status
-//!   callbacks, and the typed decoders [`webhook::parse_inbound`] / [`webhook::parse_status`].
+//!   callbacks (refusing another account's, `AccountSid`, with 403; dead-lettering a body that
+//!   is not the kind it claims), and the typed decoders [`webhook::parse_inbound`] /
+//!   [`webhook::parse_status`].
 //! - [`rate`]: documented default sending rates.
 //!
 //! STOP keywords are not parsed here: an incoming "STOP" is an

@@ -1,4 +1,4 @@
-//! `X-Twilio-Signature`: HMAC-SHA1 over the full URL and the sorted POST parameters.
+//! `X-Twilio-Signature`: an HMAC over the full URL and the sorted POST parameters.
 //!
 //! The algorithm follows Twilio's helper libraries (twilio-python
 //! `twilio/request_validator.py`, twilio-node `src/webhooks/webhooks.ts`):
@@ -7,13 +7,22 @@
 //!    path and query).
 //! 2. Append every POST parameter sorted by name as `name` + `value`, no separators; a
 //!    repeated name contributes its sorted, de-duplicated values.
-//! 3. HMAC-SHA1 keyed with the Auth Token, base64.
+//! 3. HMAC of that string, base64: HMAC-SHA1 keyed with the Auth Token by default, or, when
+//!    a Webhooks Rule applies a Setting with a SharedKey, the Setting's algorithm (HMAC-SHA256)
+//!    keyed with the SharedKey's secret. Twilio then adds
+//!    `X-Twilio-Webhooks-Signature-Settings: key=<SharedKey>,algorithm=HMAC_SHA256`
+//!    ([`SIGNATURE_SETTINGS_HEADER`], read by [`SignatureSettings::parse`]); only the hash
+//!    changes (`https://www.twilio.com/docs/usage/webhooks/webhook-shared-keys`, twilio-node
+//!    `examples/WebhookSignatureValidation.md`).
 //!
 //! Twilio's own signing is not consistent about the default port, so the validators accept
 //! the URL with the default port (`:443` for https, `:80` otherwise) and without any port;
 //! twilio-node also retries with the query string re-encoded the way Node's legacy
-//! `querystring` did (so `'` and `%27` are equivalent). This module does the same, and
-//! nothing more: any other port, host or query is refused.
+//! `querystring` did (so `'` and `%27` are equivalent), and it parses the URL with `new URL()`,
+//! which lower-cases the scheme and the host: a URL configured as `HTTPS://Shop.Example/x` is
+//! also tried as `https://shop.example/x`. This module does the same, and nothing more: the
+//! path and the query are compared byte for byte (apart from that legacy re-encoding), and
+//! any other port, host or query is refused.
 //!
 //! For JSON bodies, Twilio adds `bodySHA256=<hex sha256 of the body>` to the URL and signs
 //! the URL alone; [`validate_json`] checks both the signature and the body hash.
@@ -25,10 +34,86 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
-type HmacSha1 = Hmac<Sha1>;
-
 /// The header carrying Twilio's signature.
 pub const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
+
+/// The header Twilio adds when a webhook is signed with a SharedKey instead of the Auth
+/// Token: `key=<SharedKey>,algorithm=HMAC_SHA256`.
+pub const SIGNATURE_SETTINGS_HEADER: &str = "X-Twilio-Webhooks-Signature-Settings";
+
+/// The HMAC a signature is made with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC-SHA1: the Auth Token's signatures, and Settings naming `HMAC_SHA1`.
+    #[default]
+    HmacSha1,
+    /// HMAC-SHA256: Settings naming `HMAC_SHA256`.
+    HmacSha256,
+}
+
+impl Algorithm {
+    /// The name Twilio uses in [`SIGNATURE_SETTINGS_HEADER`] (`HMAC_SHA1`, `HMAC_SHA256`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::HmacSha1 => "HMAC_SHA1",
+            Algorithm::HmacSha256 => "HMAC_SHA256",
+        }
+    }
+}
+
+/// What [`SIGNATURE_SETTINGS_HEADER`] announces: the SharedKey's name (not its secret) and
+/// the algorithm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignatureSettings {
+    /// The `key` entry: which SharedKey signed, as Twilio names it; `None` when absent.
+    pub key: Option<String>,
+    /// The `algorithm` entry.
+    pub algorithm: Algorithm,
+}
+
+impl SignatureSettings {
+    /// Reads the header's value: comma-separated `name=value` entries, `algorithm`
+    /// required and either `HMAC_SHA256` or `HMAC_SHA1` (in any case); other entries are
+    /// ignored. An algorithm missing or unknown is refused (twilio-node refuses the request
+    /// too), never guessed.
+    ///
+    /// ```
+    /// use aftercare_twilio::signature::{Algorithm, SignatureSettings};
+    /// let s = SignatureSettings::parse("key=KS123,algorithm=HMAC_SHA256").unwrap();
+    /// assert_eq!((s.key.as_deref(), s.algorithm), (Some("KS123"), Algorithm::HmacSha256));
+    /// assert!(SignatureSettings::parse("key=KS123,algorithm=HMAC_MD5").is_err());
+    /// ```
+    pub fn parse(value: &str) -> Result<Self, Rejection> {
+        let bad = || Rejection::BadEncoding {
+            header: SIGNATURE_SETTINGS_HEADER.into(),
+            expected: "`key=<SharedKey>,algorithm=HMAC_SHA256` (or HMAC_SHA1)",
+        };
+        let (mut key, mut algorithm) = (None, None);
+        for entry in value.split(',') {
+            let Some((name, v)) = entry.split_once('=') else {
+                continue;
+            };
+            let (name, v) = (name.trim(), v.trim());
+            if name.eq_ignore_ascii_case("key") && !v.is_empty() {
+                key = Some(v.to_owned());
+            } else if name.eq_ignore_ascii_case("algorithm") {
+                algorithm = Some(if v.eq_ignore_ascii_case("HMAC_SHA256") {
+                    Algorithm::HmacSha256
+                } else if v.eq_ignore_ascii_case("HMAC_SHA1") {
+                    Algorithm::HmacSha1
+                } else {
+                    return Err(bad());
+                });
+            }
+        }
+        Ok(Self {
+            key,
+            algorithm: algorithm.ok_or_else(bad)?,
+        })
+    }
+}
 
 /// The string Twilio signs: the URL, then each parameter name followed by its value, names
 /// sorted, repeated names with their values sorted and de-duplicated.
@@ -50,16 +135,44 @@ fn signing_string<N: AsRef<str>, V: AsRef<str>>(url: &str, params: &[(N, V)]) ->
     s
 }
 
-/// The MAC over `data`. HMAC accepts keys of any length, so this is never `None` in
-/// practice; callers treat `None` as a mismatch.
-fn mac(auth_token: &[u8], data: &[u8]) -> Option<HmacSha1> {
-    let mut m = HmacSha1::new_from_slice(auth_token).ok()?;
-    m.update(data);
-    Some(m)
+/// The MAC over `data` with `algorithm`. HMAC accepts keys of any length, so this is never
+/// empty in practice.
+fn mac(algorithm: Algorithm, key: &[u8], data: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+        match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+    match algorithm {
+        Algorithm::HmacSha1 => run::<Hmac<Sha1>>(key, data),
+        Algorithm::HmacSha256 => run::<Hmac<Sha256>>(key, data),
+    }
+}
+
+/// Whether `sig` is the MAC over `data`, compared in constant time (`Mac::verify_slice`).
+fn verify(algorithm: Algorithm, key: &[u8], data: &[u8], sig: &[u8]) -> bool {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8], sig: &[u8]) -> bool {
+        match <M as hmac::digest::KeyInit>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(data);
+                m.verify_slice(sig).is_ok()
+            }
+            Err(_) => false,
+        }
+    }
+    match algorithm {
+        Algorithm::HmacSha1 => run::<Hmac<Sha1>>(key, data, sig),
+        Algorithm::HmacSha256 => run::<Hmac<Sha256>>(key, data, sig),
+    }
 }
 
 /// Computes the `X-Twilio-Signature` value Twilio would send for a form-encoded request to
-/// `url` with `params`. For tests and for signing requests to your own endpoints.
+/// `url` with `params`, signed with the Auth Token (HMAC-SHA1). For tests and for signing
+/// requests to your own endpoints.
 ///
 /// ```
 /// // The vector from twilio-python's tests/unit/test_request_validator.py.
@@ -78,9 +191,18 @@ pub fn sign<N: AsRef<str>, V: AsRef<str>>(
     url: &str,
     params: &[(N, V)],
 ) -> String {
-    mac(auth_token, &signing_string(url, params))
-        .map(|m| B64.encode(m.finalize().into_bytes()))
-        .unwrap_or_default()
+    sign_with(Algorithm::HmacSha1, auth_token, url, params)
+}
+
+/// [`sign`] with another algorithm and key: a SharedKey's secret with the algorithm of its
+/// Webhook Setting.
+pub fn sign_with<N: AsRef<str>, V: AsRef<str>>(
+    algorithm: Algorithm,
+    key: &[u8],
+    url: &str,
+    params: &[(N, V)],
+) -> String {
+    B64.encode(mac(algorithm, key, &signing_string(url, params)))
 }
 
 /// Lowercase hex SHA-256 of a body, the value of the `bodySHA256` query parameter.
@@ -94,9 +216,10 @@ pub fn url_with_body_hash(url: &str, body: &[u8]) -> String {
     format!("{url}{sep}bodySHA256={}", body_sha256(body))
 }
 
-/// Validates a form-encoded request: `signature` is the `X-Twilio-Signature` value, `url`
-/// the full URL Twilio requested (as configured in Twilio), `params` every POST parameter
-/// received (not a fixed list: Twilio adds parameters without notice).
+/// Validates a form-encoded request signed with the Auth Token (HMAC-SHA1): `signature` is
+/// the `X-Twilio-Signature` value, `url` the full URL Twilio requested (as configured in
+/// Twilio), `params` every POST parameter received (not a fixed list: Twilio adds parameters
+/// without notice).
 ///
 /// Each candidate URL form is compared in constant time.
 pub fn validate_form<N: AsRef<str>, V: AsRef<str>>(
@@ -105,22 +228,48 @@ pub fn validate_form<N: AsRef<str>, V: AsRef<str>>(
     params: &[(N, V)],
     signature: &str,
 ) -> Result<(), Rejection> {
+    validate_form_with(Algorithm::HmacSha1, &[auth_token], url, params, signature)
+}
+
+/// [`validate_form`] with an algorithm and any of several keys (SharedKeys during a
+/// rotation). Every key and URL form is computed and compared, whatever the earlier ones
+/// gave.
+pub fn validate_form_with<N: AsRef<str>, V: AsRef<str>>(
+    algorithm: Algorithm,
+    keys: &[&Secret],
+    url: &str,
+    params: &[(N, V)],
+    signature: &str,
+) -> Result<(), Rejection> {
     let sig = decode_signature(signature)?;
     let mut ok = false;
     for candidate in url_candidates(url) {
-        // Every candidate is computed and compared, whatever the earlier ones gave.
-        if let Some(m) = mac(auth_token.expose(), &signing_string(&candidate, params)) {
-            ok |= m.verify_slice(&sig).is_ok();
+        let data = signing_string(&candidate, params);
+        for key in keys {
+            ok |= verify(algorithm, key.expose(), &data, &sig);
         }
     }
     if ok { Ok(()) } else { Err(Rejection::Mismatch) }
 }
 
-/// Validates a request with a JSON body: the signature over `url` (which must carry the
-/// `bodySHA256` query parameter) with no parameters, and the body's SHA-256 against that
-/// parameter. A URL without `bodySHA256` is refused, as in twilio-go's `ValidateBody`.
+/// Validates a request with a JSON body signed with the Auth Token: the signature over `url`
+/// (which must carry the `bodySHA256` query parameter) with no parameters, and the body's
+/// SHA-256 against that parameter. A URL without `bodySHA256` is refused, as in twilio-go's
+/// `ValidateBody`.
 pub fn validate_json(
     auth_token: &Secret,
+    url: &str,
+    body: &[u8],
+    signature: &str,
+) -> Result<(), Rejection> {
+    validate_json_with(Algorithm::HmacSha1, &[auth_token], url, body, signature)
+}
+
+/// [`validate_json`] with an algorithm and any of several keys. The body hash is SHA-256
+/// whatever the algorithm.
+pub fn validate_json_with(
+    algorithm: Algorithm,
+    keys: &[&Secret],
     url: &str,
     body: &[u8],
     signature: &str,
@@ -134,7 +283,7 @@ pub fn validate_json(
             .fold(0u8, |acc, (a, b)| acc | (a.to_ascii_lowercase() ^ b))
             == 0;
     let no_params: [(&str, &str); 0] = [];
-    let sig_ok = validate_form(auth_token, url, &no_params, signature).is_ok();
+    let sig_ok = validate_form_with(algorithm, keys, url, &no_params, signature).is_ok();
     if body_ok && sig_ok {
         Ok(())
     } else {
@@ -201,34 +350,55 @@ fn split(url: &str) -> Option<Split<'_>> {
     }
 }
 
-/// The URL forms a signature is accepted for: without any port, with the default port
-/// when none is given (kept as is when one is), and both again with the query re-encoded
-/// the legacy way. De-duplicated.
+/// The URL with its scheme and host lower-cased (userinfo, port, path, query and fragment
+/// kept byte for byte), as `new URL()` gives it to twilio-node; `None` when that changes
+/// nothing or the URL has no `://`.
+fn lowercase_scheme_and_host(url: &str) -> Option<String> {
+    let (scheme, after) = url.split_once("://")?;
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(end);
+    let host_start = authority.rfind('@').map_or(0, |i| i + 1);
+    let (userinfo, host) = authority.split_at(host_start);
+    let lowered = format!(
+        "{}://{userinfo}{}{rest}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    );
+    (lowered != url).then_some(lowered)
+}
+
+/// The URL forms a signature is accepted for: the URL as configured and with its scheme and
+/// host lower-cased; each without any port and with the default port when none is given
+/// (kept as is when one is); all again with the query re-encoded the legacy way.
+/// De-duplicated.
 pub(crate) fn url_candidates(url: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(4);
-    let port_forms = match split(url) {
-        Some(s) => {
-            let without = format!("{}{}", s.before_port, s.rest);
-            let with = match s.port {
-                Some(p) => format!("{}:{p}{}", s.before_port, s.rest),
-                None => {
-                    let default = if s.scheme.eq_ignore_ascii_case("https") {
-                        443
-                    } else {
-                        80
-                    };
-                    format!("{}:{default}{}", s.before_port, s.rest)
+    let mut out: Vec<String> = Vec::with_capacity(8);
+    let bases = std::iter::once(url.to_owned()).chain(lowercase_scheme_and_host(url));
+    for base in bases {
+        let port_forms = match split(&base) {
+            Some(s) => {
+                let without = format!("{}{}", s.before_port, s.rest);
+                let with = match s.port {
+                    Some(p) => format!("{}:{p}{}", s.before_port, s.rest),
+                    None => {
+                        let default = if s.scheme.eq_ignore_ascii_case("https") {
+                            443
+                        } else {
+                            80
+                        };
+                        format!("{}:{default}{}", s.before_port, s.rest)
+                    }
+                };
+                vec![without, with]
+            }
+            None => vec![base.clone()],
+        };
+        for f in port_forms {
+            let legacy = legacy_query(&f);
+            for c in [Some(f), legacy].into_iter().flatten() {
+                if !out.contains(&c) {
+                    out.push(c);
                 }
-            };
-            vec![without, with]
-        }
-        None => vec![url.to_owned()],
-    };
-    for f in port_forms {
-        let legacy = legacy_query(&f);
-        for c in [Some(f), legacy].into_iter().flatten() {
-            if !out.contains(&c) {
-                out.push(c);
             }
         }
     }
@@ -308,5 +478,21 @@ mod tests {
             url_candidates("https://a.example/?q=it%27s")
                 .contains(&"https://a.example/?q=it's".to_owned())
         );
+    }
+
+    #[test]
+    fn candidates_lower_case_scheme_and_host_only() {
+        let c = url_candidates("HTTPS://User:PW@Shop.Example/Hooks/T?Q=A");
+        assert_eq!(
+            c,
+            vec![
+                "HTTPS://User:PW@Shop.Example/Hooks/T?Q=A".to_owned(),
+                "HTTPS://User:PW@Shop.Example:443/Hooks/T?Q=A".to_owned(),
+                "https://User:PW@shop.example/Hooks/T?Q=A".to_owned(),
+                "https://User:PW@shop.example:443/Hooks/T?Q=A".to_owned(),
+            ]
+        );
+        // Already lower-case: nothing added.
+        assert_eq!(url_candidates("https://a.example/x").len(), 2);
     }
 }

@@ -6,5 +6,6 @@
 mod dispatch;
 mod router;
 mod send;
+mod shared_key;
 mod signature;
 mod webhooks;

@@ -101,3 +101,108 @@ async fn router_stores_verified_twilio_callbacks_once() {
         }
     );
 }
+
+const ACCOUNT: &str = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+
+async fn stored(store: &SqliteStore) -> usize {
+    let claimed = store
+        .claim(chrono::Utc::now(), 100, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    claimed.len()
+}
+
+/// `AccountSid` is inside the signed parameters, but a valid signature only says who signed:
+/// a request of another account (a webhook meant for another installation, a key shared
+/// between accounts) is refused with 403 before anything is stored.
+#[tokio::test]
+async fn a_validly_signed_request_of_another_account_is_refused_and_not_stored() {
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(TwilioWebhook::new("twilio-auth-token", PUBLIC_URL).account_sid(ACCOUNT));
+    let app = WebhookRoutes::new(store.clone(), Arc::new(SystemClock))
+        .source("twilio", source.clone())
+        .into_router();
+
+    let other = CALLBACK.replace(ACCOUNT, "ACYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY");
+    let sig = source.sign(other.as_bytes());
+    let (status, body) = json(app.clone().oneshot(post(Some(&sig), &other)).await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("wrong_account"))
+    );
+    let no_account = CALLBACK.replace(&format!("AccountSid={ACCOUNT}&"), "");
+    let sig = source.sign(no_account.as_bytes());
+    let (status, _) = json(
+        app.clone()
+            .oneshot(post(Some(&sig), &no_account))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "a body naming no account is not this account's"
+    );
+    assert_eq!(stored(&store).await, 0, "nothing stored");
+
+    // The configured account's callback is stored.
+    let sig = source.sign(CALLBACK.as_bytes());
+    let resp = app.oneshot(post(Some(&sig), CALLBACK)).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(stored(&store).await, 1);
+}
+
+/// A signed body that is not the kind it claims is dead-lettered with the reason, never
+/// handed on as an empty event: a status callback without `MessageStatus` (only the older
+/// `SmsStatus`), an incoming message without `Body` or `To`.
+#[tokio::test]
+async fn signed_bodies_that_are_not_what_they_claim_are_dead_lettered_with_the_reason() {
+    use aftercare::flows::Chain;
+    use aftercare::inbox::InboxProcessor;
+    use aftercare::store::InboxStatus;
+
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(TwilioWebhook::new("twilio-auth-token", PUBLIC_URL).account_sid(ACCOUNT));
+    let app = WebhookRoutes::new(store.clone(), Arc::new(SystemClock))
+        .source("twilio", source.clone())
+        .into_router();
+    let bodies = [
+        (
+            format!(
+                "AccountSid={ACCOUNT}&ApiVersion=2010-04-01&From=%2B15017122661&MessageSid=SM1&SmsSid=SM1&SmsStatus=delivered&To=%2B15558675310"
+            ),
+            "status callback: it has no `MessageStatus`",
+        ),
+        (
+            format!(
+                "AccountSid={ACCOUNT}&From=%2B15558675310&MessageSid=SM2&To=%2B15017122661&NumMedia=0"
+            ),
+            "incoming message: it has no `Body`",
+        ),
+        (
+            format!("AccountSid={ACCOUNT}&From=%2B15558675310&MessageSid=SM3&Body=hi"),
+            "incoming message: it has no `To`",
+        ),
+    ];
+    for (body, _) in &bodies {
+        let sig = source.sign(body.as_bytes());
+        let resp = app.clone().oneshot(post(Some(&sig), body)).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "signed, so stored: {body}");
+    }
+    let processor =
+        InboxProcessor::new(store.clone(), Arc::new(Chain::new()), Arc::new(SystemClock))
+            .source("twilio", source);
+    let report = processor.drain().await.unwrap();
+    assert_eq!((report.done, report.dead), (0, 3));
+    let dead = store.dead_letters(10).await.unwrap();
+    for (_, reason) in &bodies {
+        assert!(
+            dead.iter().any(|e| e.status == InboxStatus::Dead
+                && e.last_error.as_deref().is_some_and(|r| r.contains(reason))),
+            "{reason}: {:?}",
+            dead.iter()
+                .map(|e| e.last_error.clone())
+                .collect::<Vec<_>>()
+        );
+    }
+}

@@ -389,3 +389,36 @@ fn source_json_body_variant() {
     // Another body under the same signature is refused.
     assert_eq!(src.verify(&request(&h, b"{}")), Err(Rejection::Mismatch));
 }
+
+// ---- the configured URL's scheme and host are compared case-insensitively, as twilio-node
+// does (it parses the URL with `new URL()`, which lower-cases them); path and query are not.
+
+#[test]
+fn mixed_case_scheme_and_host_are_accepted() {
+    for url in [
+        "HTTPS://MyCompany.COM/myapp.php?foo=1&bar=2",
+        "https://MYCOMPANY.com/myapp.php?foo=1&bar=2",
+        "Https://mycompany.com:443/myapp.php?foo=1&bar=2",
+    ] {
+        assert!(ok(url, &PARAMS, EXPECTED), "{url}");
+    }
+    let src = TwilioWebhook::new(TOKEN, "HTTPS://MyCompany.COM/myapp.php?foo=1&bar=2");
+    let body = form_body(&PARAMS);
+    let h = RawHeaders::from_pairs([("X-Twilio-Signature", EXPECTED)]);
+    assert!(src.verify(&request(&h, &body)).is_ok());
+}
+
+#[test]
+fn path_and_query_stay_case_sensitive() {
+    for url in [
+        "https://mycompany.com/MyApp.php?foo=1&bar=2",
+        "https://mycompany.com/myapp.php?FOO=1&bar=2",
+        "HTTPS://MyCompany.COM/myapp.PHP?foo=1&bar=2",
+    ] {
+        assert_eq!(
+            validate_form(&token(), url, &PARAMS, EXPECTED),
+            Err(Rejection::Mismatch),
+            "{url}"
+        );
+    }
+}

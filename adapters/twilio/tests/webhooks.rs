@@ -159,3 +159,63 @@ fn source_decodes_to_unrecognized_topics_and_typed_events() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The kind a stored entry claims (its topic) must be what its body is; a body that is not
+/// does not decode (and is dead-lettered with the reason), it never becomes an empty event.
+#[test]
+fn bodies_must_be_the_kind_their_topic_claims() {
+    use aftercare::Error;
+    let src = TwilioWebhook::new("t", "https://x.example/t");
+    let decode_error = |topic: Option<&str>, body: &str| match src.decode(&entry(topic, body)) {
+        Err(Error::Decode { message, .. }) => message,
+        other => panic!("{body}: {other:?}"),
+    };
+    // A status callback without MessageStatus: SmsStatus alone is not enough.
+    assert!(
+        decode_error(
+            None,
+            "MessageSid=SM1&SmsSid=SM1&SmsStatus=delivered&From=%2B1&To=%2B2"
+        )
+        .contains("MessageStatus")
+    );
+    assert!(decode_error(Some(TOPIC_STATUS), "MessageSid=SM1&From=%2B1").contains("MessageStatus"));
+    // An incoming message needs MessageSid, From, To and Body.
+    assert!(
+        decode_error(
+            Some(TOPIC_INBOUND),
+            SMS_INBOUND.replace("&Body=Hello+%F0%9F%91%8B", "").as_str()
+        )
+        .contains("Body")
+    );
+    assert!(decode_error(Some(TOPIC_INBOUND), "MessageSid=SM1&From=%2B1&Body=hi").contains("To"));
+    assert!(
+        decode_error(Some(TOPIC_INBOUND), "SmsSid=SM1&From=%2B1&To=%2B2&Body=hi")
+            .contains("MessageSid")
+    );
+    // A status callback body stored as an incoming message is not one.
+    assert!(decode_error(Some(TOPIC_INBOUND), STATUS_UNDELIVERED).contains("Body"));
+    // An empty Body is a message with media only: it decodes.
+    let media = SMS_INBOUND.replace("Body=Hello+%F0%9F%91%8B", "Body=");
+    assert!(src.decode(&entry(Some(TOPIC_INBOUND), &media)).is_ok());
+    // A signed JSON request is not a messaging webhook.
+    assert!(decode_entry(&entry(Some(aftercare_twilio::webhook::TOPIC_JSON), "{}")).is_err());
+}
+
+#[test]
+fn a_stored_entry_of_another_account_does_not_decode() {
+    let src = TwilioWebhook::new("t", "https://x.example/t").account_sid("ACother");
+    let err = src
+        .decode(&entry(Some(TOPIC_STATUS), STATUS_UNDELIVERED))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
+        "{err}"
+    );
+    let ours = TwilioWebhook::new("t", "https://x.example/t")
+        .account_sid("ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX");
+    assert!(
+        ours.decode(&entry(Some(TOPIC_STATUS), STATUS_UNDELIVERED))
+            .is_ok()
+    );
+}

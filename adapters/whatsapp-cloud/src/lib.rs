@@ -8,8 +8,10 @@
 //!   [`errors`].
 //! - [`webhook`]: the GET verification handshake ([`webhook::verify_subscription`]; with the
 //!   `axum` feature, `verification_router`), [`webhook::WhatsAppCloudWebhook`] (the
-//!   [`WebhookSource`](aftercare::webhook::WebhookSource) checking `X-Hub-Signature-256`),
-//!   and [`webhook::parse_webhook`] for incoming messages and statuses.
+//!   [`WebhookSource`](aftercare::webhook::WebhookSource) checking `X-Hub-Signature-256`,
+//!   then the configured phone number id and business account: another's is refused with
+//!   403), and [`webhook::parse_webhook`] for incoming messages and statuses (a body that is
+//!   not what it claims does not decode).
 //! - [`rate`]: the documented default throughput.
 //!
 //! ```no_run

@@ -4,6 +4,27 @@
 //! Payload shapes follow
 //! `https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/text/`,
 //! `.../messages/button/`, `.../messages/interactive/` and `.../messages/status/`.
+//!
+//! **A body is what it claims, or it does not decode** ([`parse_webhook`]): `object` must be
+//! `whatsapp_business_account` (another object is an [`Error::Decode`]); each `entry` has its
+//! `id` (the WhatsApp Business Account) and `changes`, each change its `field` and `value`. A
+//! change of field `messages` must carry `value.metadata` with `phone_number_id` and
+//! `display_phone_number`, each message its `from`, `id`, `timestamp` and `type`, each status
+//! its `id`, `status` and `timestamp` (`recipient_id` may give way to a business-scoped user
+//! id, so it is not required). A change of another field (`account_update`,
+//! `message_template_status_update`...) is not read as messages: it is counted in
+//! [`WebhookBatch::other_fields`], and a body of such changes only decodes to
+//! [`PlatformEvent::Unrecognized`] (`whatsapp/other`).
+//!
+//! **Whose webhook it is.** Meta signs with the app's secret, and one app can serve several
+//! numbers and business accounts: with [`WhatsAppCloudWebhook::phone_number_id`] (and
+//! [`WhatsAppCloudWebhook::business_account_id`]) a body naming another phone number id (or
+//! business account) is refused *at verify*, after the signature, with
+//! [`Rejection::WrongAccount`] (403), and not stored: another business's customers' messages
+//! are personal data this installation has no use for, and the signature covers the body, so
+//! the check is a cheap parse of what was just verified. A POST mixing another number's
+//! changes with ours is refused whole (Meta retries it); give every number the app serves.
+//! An entry stored before the setting does not decode (dead-lettered with the reason).
 
 use aftercare::Error;
 use aftercare::model::{DeliveryStatus, InboundMessage, PlatformEvent};
@@ -121,28 +142,27 @@ fn form_pairs(input: &[u8]) -> Vec<(String, String)> {
 
 #[derive(Debug, Deserialize)]
 struct Payload {
-    #[serde(default)]
     object: String,
-    #[serde(default)]
     entry: Vec<Entry>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Entry {
-    #[serde(default)]
+    /// The WhatsApp Business Account id.
+    id: String,
     changes: Vec<Change>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Change {
-    #[serde(default)]
-    value: Option<ChangeValue>,
+    field: String,
+    value: serde_json::Value,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ChangeValue {
-    #[serde(default)]
-    metadata: Option<Metadata>,
+/// The `value` of a change of field `messages`.
+#[derive(Debug, Deserialize)]
+struct MessagesValue {
+    metadata: Metadata,
     #[serde(default)]
     messages: Vec<RawMessage>,
     #[serde(default)]
@@ -151,17 +171,16 @@ struct ChangeValue {
 
 #[derive(Debug, Deserialize)]
 struct Metadata {
-    #[serde(default)]
     display_phone_number: String,
+    phone_number_id: String,
 }
 
 #[derive(Debug, Deserialize)]
 struct RawMessage {
     from: String,
     id: String,
-    #[serde(default)]
-    timestamp: Option<String>,
-    #[serde(default, rename = "type")]
+    timestamp: String,
+    #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
     text: Option<TextBody>,
@@ -213,8 +232,7 @@ struct Context {
 struct RawStatus {
     id: String,
     status: String,
-    #[serde(default)]
-    timestamp: Option<String>,
+    timestamp: String,
     #[serde(default)]
     recipient_id: Option<String>,
     #[serde(default)]
@@ -266,6 +284,12 @@ pub struct WebhookBatch {
     pub messages: Vec<InboundMessage>,
     /// Statuses of messages we sent.
     pub statuses: Vec<StatusUpdate>,
+    /// The fields of the changes that are not `messages` (`account_update`...), not read.
+    pub other_fields: Vec<String>,
+    /// The WhatsApp Business Account ids of the entries.
+    pub business_account_ids: Vec<String>,
+    /// The phone number ids (`value.metadata.phone_number_id`) of the `messages` changes.
+    pub phone_number_ids: Vec<String>,
 }
 
 impl WebhookBatch {
@@ -319,21 +343,23 @@ fn status_of(s: &RawStatus) -> DeliveryStatus {
     }
 }
 
-/// Decodes a `whatsapp_business_account` webhook body.
+/// Decodes a `whatsapp_business_account` webhook body; what it requires is in the module
+/// docs: a body that is not what it claims is an [`Error::Decode`], never an empty batch.
 ///
 /// - `text` → its body; template quick-reply `button` → `button.text`, with `button.payload`
 ///   as `button_payload`; `interactive` `button_reply`/`list_reply` → `title`, with `id` as
 ///   `button_payload`; other types (media, location...) → empty text.
 /// - `from` (a `wa_id`) and our display number become E.164 with `+`; `context.id` becomes
 ///   `in_reply_to`; `timestamp` (Unix seconds) becomes `received_at`, or `received_at` when
-///   absent.
+///   it is not a number.
 /// - statuses `sent`/`delivered`/`read`/`failed` (with `errors[].code`); others are kept raw.
+/// - changes of other fields are listed in [`WebhookBatch::other_fields`], not read.
 pub fn parse_webhook(body: &[u8], received_at: DateTime<Utc>) -> Result<WebhookBatch, Error> {
-    let p: Payload = serde_json::from_slice(body)
-        .map_err(|e| Error::decode("a WhatsApp Cloud API webhook", e))?;
+    const WHAT: &str = "a WhatsApp Cloud API webhook";
+    let p: Payload = serde_json::from_slice(body).map_err(|e| Error::decode(WHAT, e))?;
     if p.object != "whatsapp_business_account" {
         return Err(Error::decode(
-            "a WhatsApp Cloud API webhook",
+            WHAT,
             format!(
                 "`object` is `{}`, not `whatsapp_business_account`",
                 p.object
@@ -341,53 +367,54 @@ pub fn parse_webhook(body: &[u8], received_at: DateTime<Utc>) -> Result<WebhookB
         ));
     }
     let mut batch = WebhookBatch::default();
-    for v in p
-        .entry
-        .into_iter()
-        .flat_map(|e| e.changes)
-        .filter_map(|c| c.value)
-    {
-        let ours = v
-            .metadata
-            .as_ref()
-            .map(|m| e164(&m.display_phone_number))
-            .unwrap_or_default();
-        for m in v.messages {
-            let (text, payload) = match m.kind.as_str() {
-                "text" => (m.text.map(|t| t.body).unwrap_or_default(), None),
-                "button" => {
-                    let b = m.button;
-                    (
-                        b.as_ref().and_then(|b| b.text.clone()).unwrap_or_default(),
-                        b.and_then(|b| b.payload),
-                    )
-                }
-                "interactive" => {
-                    let r = m.interactive.and_then(|i| i.button_reply.or(i.list_reply));
-                    match r {
-                        Some(r) => (r.title, Some(r.id)),
-                        None => (String::new(), None),
+    for entry in p.entry {
+        batch.business_account_ids.push(entry.id);
+        for change in entry.changes {
+            if change.field != "messages" {
+                batch.other_fields.push(change.field);
+                continue;
+            }
+            let v: MessagesValue = serde_json::from_value(change.value)
+                .map_err(|e| Error::decode("a WhatsApp Cloud API `messages` change", e))?;
+            let ours = e164(&v.metadata.display_phone_number);
+            batch.phone_number_ids.push(v.metadata.phone_number_id);
+            for m in v.messages {
+                let (text, payload) = match m.kind.as_str() {
+                    "text" => (m.text.map(|t| t.body).unwrap_or_default(), None),
+                    "button" => {
+                        let b = m.button;
+                        (
+                            b.as_ref().and_then(|b| b.text.clone()).unwrap_or_default(),
+                            b.and_then(|b| b.payload),
+                        )
                     }
-                }
-                _ => (String::new(), None),
-            };
-            batch.messages.push(crate::inbound_message(
-                &e164(&m.from),
-                &ours,
-                &text,
-                payload.as_deref(),
-                &m.id,
-                m.context.and_then(|c| c.id).as_deref(),
-                unix(m.timestamp.as_deref()).unwrap_or(received_at),
-            )?);
-        }
-        for s in v.statuses {
-            batch.statuses.push(StatusUpdate {
-                status: status_of(&s),
-                message_id: s.id,
-                recipient: s.recipient_id.as_deref().map(e164),
-                at: unix(s.timestamp.as_deref()),
-            });
+                    "interactive" => {
+                        let r = m.interactive.and_then(|i| i.button_reply.or(i.list_reply));
+                        match r {
+                            Some(r) => (r.title, Some(r.id)),
+                            None => (String::new(), None),
+                        }
+                    }
+                    _ => (String::new(), None),
+                };
+                batch.messages.push(crate::inbound_message(
+                    &e164(&m.from),
+                    &ours,
+                    &text,
+                    payload.as_deref(),
+                    &m.id,
+                    m.context.and_then(|c| c.id).as_deref(),
+                    unix(Some(&m.timestamp)).unwrap_or(received_at),
+                )?);
+            }
+            for s in v.statuses {
+                batch.statuses.push(StatusUpdate {
+                    status: status_of(&s),
+                    message_id: s.id,
+                    recipient: s.recipient_id.as_deref().map(e164),
+                    at: unix(Some(&s.timestamp)),
+                });
+            }
         }
     }
     Ok(batch)
@@ -416,6 +443,8 @@ pub fn decode_entry(entry: &InboxEntry) -> Result<WebhookBatch, Error> {
 pub struct WhatsAppCloudWebhook {
     verifier: Verifier,
     verify_token: Option<Secret>,
+    phone_number_ids: Vec<String>,
+    business_account_ids: Vec<String>,
 }
 
 impl WhatsAppCloudWebhook {
@@ -427,6 +456,8 @@ impl WhatsAppCloudWebhook {
                 app_secret.into(),
             ),
             verify_token: None,
+            phone_number_ids: Vec::new(),
+            business_account_ids: Vec::new(),
         }
     }
 
@@ -438,6 +469,8 @@ impl WhatsAppCloudWebhook {
                 secrets,
             ),
             verify_token: None,
+            phone_number_ids: Vec::new(),
+            business_account_ids: Vec::new(),
         }
     }
 
@@ -448,6 +481,43 @@ impl WhatsAppCloudWebhook {
     pub fn verify_token(mut self, verify_token: impl Into<Secret>) -> Self {
         self.verify_token = Some(verify_token.into());
         self
+    }
+
+    /// Takes only webhooks of this business phone number: a `messages` change whose
+    /// `value.metadata.phone_number_id` is another is refused with
+    /// [`Rejection::WrongAccount`] (403). Call it again for each number the app serves.
+    pub fn phone_number_id(mut self, id: impl Into<String>) -> Self {
+        self.phone_number_ids.push(id.into());
+        self
+    }
+
+    /// Takes only webhooks of this WhatsApp Business Account: an entry whose `id` is another
+    /// is refused with [`Rejection::WrongAccount`] (403). Call it again for each account.
+    pub fn business_account_id(mut self, id: impl Into<String>) -> Self {
+        self.business_account_ids.push(id.into());
+        self
+    }
+
+    /// The first phone number id or business account id of `batch` that is not configured.
+    fn other_account(&self, batch: &WebhookBatch) -> Option<Rejection> {
+        let foreign = |configured: &[String], claimed: &[String]| {
+            if configured.is_empty() {
+                return None;
+            }
+            claimed.iter().find(|c| !configured.contains(c)).cloned()
+        };
+        if let Some(claimed) = foreign(&self.business_account_ids, &batch.business_account_ids) {
+            return Some(Rejection::WrongAccount {
+                what: "WhatsApp Business Account",
+                claimed,
+            });
+        }
+        foreign(&self.phone_number_ids, &batch.phone_number_ids).map(|claimed| {
+            Rejection::WrongAccount {
+                what: "phone number id",
+                claimed,
+            }
+        })
     }
 
     /// The headers Meta would send with `body` (for tests).
@@ -469,10 +539,14 @@ impl WebhookSource for WhatsAppCloudWebhook {
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<VerifiedWebhook, Rejection> {
         self.verifier
             .verify(request.headers, request.body, request.received_at)?;
-        // Verified: now the body may be read, for the key and topic only. A body that does
-        // not decode is still stored (and dead-lettered by `decode`), keyed by its hash.
+        // Verified: now the body may be read, for whose it is, the key and the topic. A body
+        // that does not decode is still stored (and dead-lettered by `decode` with the
+        // reason), keyed by its hash.
         let (key, topic) = match parse_webhook(request.body, request.received_at) {
             Ok(b) => {
+                if let Some(refused) = self.other_account(&b) {
+                    return Err(refused);
+                }
                 let topic = if !b.messages.is_empty() {
                     TOPIC_MESSAGES
                 } else if !b.statuses.is_empty() {
@@ -494,8 +568,15 @@ impl WebhookSource for WhatsAppCloudWebhook {
     }
 
     fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
-        // Messaging is not a platform event: check the body decodes, then hand the topic on.
-        decode_entry(entry)?;
+        // Messaging is not a platform event: check the body decodes and is ours, then hand
+        // the topic on.
+        let batch = decode_entry(entry)?;
+        if let Some(Rejection::WrongAccount { what, claimed }) = self.other_account(&batch) {
+            return Err(Error::decode(
+                "a WhatsApp Cloud API webhook",
+                format!("it names {what} `{claimed}`, not one configured"),
+            ));
+        }
         Ok(vec![PlatformEvent::Unrecognized {
             topic: entry.topic.clone().unwrap_or_else(|| TOPIC_OTHER.into()),
         }])

@@ -145,3 +145,54 @@ async fn the_webhook_route_answers_metas_handshake_and_takes_posts_on_one_path()
     let (status, body) = json(app.clone().oneshot(post(&sig)).await.unwrap()).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("accepted")));
 }
+
+/// Meta signs with the app's secret, and one app can serve several numbers and business
+/// accounts: a signed body naming a phone number id (or a WhatsApp Business Account) that is
+/// not configured is refused with 403 and not stored.
+#[tokio::test]
+async fn a_signed_body_for_another_phone_number_or_business_account_is_refused_and_not_stored() {
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(
+        WhatsAppCloudWebhook::new("app-secret")
+            .phone_number_id("106540352242922")
+            .business_account_id("102290129340398"),
+    );
+    let app = WebhookRoutes::new(store.clone(), Arc::new(SystemClock))
+        .source("whatsapp", source.clone())
+        .into_router();
+    let signed = |body: &str| {
+        Request::post("/webhooks/whatsapp")
+            .header("content-type", "application/json")
+            .header(
+                "X-Hub-Signature-256",
+                source
+                    .sign(body.as_bytes())
+                    .get_str("X-Hub-Signature-256")
+                    .unwrap(),
+            )
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+
+    let other_number = PAYLOAD.replace("106540352242922", "199999999999999");
+    let (status, body) = json(app.clone().oneshot(signed(&other_number)).await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("wrong_account"))
+    );
+    assert!(body.to_string().contains("199999999999999"), "{body}");
+    let other_waba = PAYLOAD.replace("102290129340398", "188888888888888");
+    let (status, body) = json(app.clone().oneshot(signed(&other_waba)).await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("wrong_account"))
+    );
+    let claimed = store
+        .claim(chrono::Utc::now(), 10, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(claimed.is_empty(), "nothing stored");
+
+    let (status, body) = json(app.clone().oneshot(signed(PAYLOAD)).await.unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("accepted")));
+}

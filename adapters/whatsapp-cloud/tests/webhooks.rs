@@ -7,7 +7,8 @@ use aftercare::model::{ChannelKind, DeliveryStatus, PlatformEvent};
 use aftercare::store::{InboxEntry, InboxStatus};
 use aftercare::webhook::{RawHeaders, WebhookRequest, WebhookSource};
 use aftercare_whatsapp_cloud::webhook::{
-    StatusUpdate, TOPIC_MESSAGES, TOPIC_STATUSES, WhatsAppCloudWebhook, decode_entry, parse_webhook,
+    StatusUpdate, TOPIC_MESSAGES, TOPIC_OTHER, TOPIC_STATUSES, WhatsAppCloudWebhook, decode_entry,
+    parse_webhook,
 };
 use chrono::Utc;
 
@@ -239,4 +240,180 @@ fn source_keys_and_topics() {
     let mut broken = entry.clone();
     broken.body = b"{}".to_vec();
     assert!(src.decode(&broken).is_err());
+}
+
+fn stored(body: &[u8], topic: Option<String>) -> InboxEntry {
+    InboxEntry {
+        id: 1,
+        source: "whatsapp".into(),
+        dedupe_key: "k".into(),
+        topic,
+        shop: None,
+        occurred_at: None,
+        meta: Default::default(),
+        body: body.to_vec(),
+        received_at: Utc::now(),
+        status: InboxStatus::Pending,
+        attempts: 1,
+        next_attempt_at: Utc::now(),
+        last_error: None,
+    }
+}
+
+/// A change of another field is not read as messages, even when its value looks like one:
+/// it is counted, and the body decodes to `Unrecognized` (`whatsapp/other`), never to a
+/// message.
+#[test]
+fn changes_of_another_field_are_not_messages() {
+    let src = WhatsAppCloudWebhook::new("app-secret").phone_number_id("106540352242922");
+    let looks_like_messages = String::from_utf8(text_payload())
+        .unwrap()
+        .replace("\"field\":\"messages\"", "\"field\":\"smb_message_echoes\"");
+    // Meta's account_update reference shape.
+    let account_update = serde_json::to_vec(&serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "102290129340398", "time": 1739321024, "changes": [{
+            "value": { "phone_number": "15550783881", "event": "VERIFIED_ACCOUNT" },
+            "field": "account_update"
+        }]}]
+    }))
+    .unwrap();
+    for (body, field) in [
+        (looks_like_messages.into_bytes(), "smb_message_echoes"),
+        (account_update, "account_update"),
+    ] {
+        let b = parse_webhook(&body, Utc::now()).unwrap();
+        assert!(b.messages.is_empty() && b.statuses.is_empty(), "{field}");
+        assert_eq!(b.other_fields, vec![field.to_owned()]);
+        let h = src.sign(&body);
+        let v = src.verify(&request(&h, &body)).unwrap();
+        assert_eq!(v.topic.as_deref(), Some(TOPIC_OTHER));
+        assert_eq!(
+            src.decode(&stored(&body, v.topic)).unwrap(),
+            vec![PlatformEvent::Unrecognized {
+                topic: TOPIC_OTHER.into()
+            }]
+        );
+    }
+}
+
+/// A body that is not what it claims does not decode: the source dead-letters it with the
+/// reason instead of handing on an empty or default batch.
+#[test]
+fn bodies_missing_what_meta_always_sends_do_not_decode() {
+    let text: serde_json::Value = serde_json::from_slice(&text_payload()).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = text.clone();
+        f(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "no object",
+            edit(&|v| {
+                v.as_object_mut().unwrap().remove("object");
+            }),
+        ),
+        (
+            "another object",
+            edit(&|v| v["object"] = "instagram".into()),
+        ),
+        (
+            "no field",
+            edit(&|v| {
+                v["entry"][0]["changes"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("field");
+            }),
+        ),
+        (
+            "no entry id",
+            edit(&|v| {
+                v["entry"][0].as_object_mut().unwrap().remove("id");
+            }),
+        ),
+        (
+            "no metadata",
+            edit(&|v| {
+                change_value(v).as_object_mut().unwrap().remove("metadata");
+            }),
+        ),
+        (
+            "no phone_number_id",
+            edit(&|v| {
+                change_value(v)["metadata"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("phone_number_id");
+            }),
+        ),
+        (
+            "a message without timestamp",
+            edit(&|v| {
+                change_value(v)["messages"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("timestamp");
+            }),
+        ),
+        (
+            "a message without type",
+            edit(&|v| {
+                change_value(v)["messages"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("type");
+            }),
+        ),
+    ];
+    let src = WhatsAppCloudWebhook::new("app-secret");
+    for (what, body) in cases {
+        assert!(parse_webhook(&body, Utc::now()).is_err(), "{what}");
+        assert!(
+            matches!(
+                src.decode(&stored(&body, Some(TOPIC_MESSAGES.into()))),
+                Err(aftercare::Error::Decode { .. })
+            ),
+            "{what}"
+        );
+    }
+    let status = envelope(value_with_status(serde_json::json!({
+        "id": "wamid.A", "timestamp": "1750263774", "recipient_id": "16505551234"
+    })));
+    assert!(
+        parse_webhook(&status, Utc::now()).is_err(),
+        "a status without status"
+    );
+    let status = envelope(value_with_status(serde_json::json!({
+        "id": "wamid.A", "status": "delivered", "recipient_id": "16505551234"
+    })));
+    assert!(
+        parse_webhook(&status, Utc::now()).is_err(),
+        "a status without timestamp"
+    );
+}
+
+fn change_value(v: &mut serde_json::Value) -> &mut serde_json::Value {
+    &mut v["entry"][0]["changes"][0]["value"]
+}
+
+fn value_with_status(status: serde_json::Value) -> serde_json::Value {
+    value(serde_json::Value::Null, Some(serde_json::json!([status])))
+}
+
+/// An entry stored before the phone number was configured does not decode.
+#[test]
+fn a_stored_entry_for_another_phone_number_does_not_decode() {
+    let body = text_payload();
+    let ours = WhatsAppCloudWebhook::new("s").phone_number_id("106540352242922");
+    assert!(
+        ours.decode(&stored(&body, Some(TOPIC_MESSAGES.into())))
+            .is_ok()
+    );
+    let other = WhatsAppCloudWebhook::new("s").phone_number_id("199999999999999");
+    let err = other
+        .decode(&stored(&body, Some(TOPIC_MESSAGES.into())))
+        .unwrap_err();
+    assert!(err.to_string().contains("106540352242922"), "{err}");
 }

@@ -17,8 +17,11 @@
 //!   with the same link; its reminder, if not sent yet, follows it there.
 //! - **Replies** ([`FeedbackFlow::on_reply`]): a reply to an SMS or WhatsApp invitation
 //!   becomes a score ([`crate::reply::parse_score`], or a button payload `score:N`);
-//!   anything else gets one polite re-ask; after the survey closed, nothing is scored: the
-//!   reply's text is kept as a comment ([`crate::store::SurveyStore::add_comment`]).
+//!   anything else gets one polite re-ask; a reply holding two numbers ("3 or 4", "1 0") is
+//!   not scored either: it is kept as a comment and the customer is asked once, per
+//!   invitation, to answer with one number (`survey-clarify`); after the survey closed,
+//!   nothing is scored: the reply's text is kept as a comment
+//!   ([`crate::store::SurveyStore::add_comment`]).
 //! - **Follow-up** ([`FollowUp`]): a detractor (NPS 0-6, CSAT 1-2) alerts support by email
 //!   and/or a signed webhook and tags the order and customer in the shop; a promoter can get
 //!   a review request (a marketing message: it needs marketing consent, from the consent
@@ -57,7 +60,7 @@ use crate::webhook::{Rejection, VerifiedWebhook, WebhookRequest, WebhookSource};
 pub mod meta {
     /// The invitation a message belongs to.
     pub const INVITATION: &str = "survey_invitation";
-    /// `after_delivery`, `after_shipping`, `reminder`, `reask`, `thanks`.
+    /// `after_delivery`, `after_shipping`, `reminder`, `reask`, `clarify`, `thanks`.
     pub const ROLE: &str = "survey_role";
     /// On a reminder: the role of the invitation it follows (`after_delivery`,
     /// `after_shipping`).
@@ -464,8 +467,8 @@ impl FeedbackFlow {
     /// outbox like the invitation (consent, quiet hours and [`SurveyPolicy`] apply: an
     /// answered or closed survey is not re-sent). A reminder not sent yet follows it to the
     /// new channel, due when it was; the policy skips the reminders of invitations that were
-    /// re-sent, so one reminder at most still goes out. Reminders, re-asks and thanks are
-    /// not themselves re-sent, and a message that is not a survey invitation is left alone.
+    /// re-sent, so one reminder at most still goes out. Reminders, re-asks, clarifications and
+    /// thanks are not themselves re-sent, and a message that is not a survey invitation is left alone.
     /// Every outcome is ledgered.
     pub async fn on_undelivered(&self, failed: &OutboxEntry) -> Result<(), Error> {
         use crate::flows::tracking::meta::FALLBACK_OF;
@@ -816,6 +819,29 @@ impl FeedbackFlow {
                 }
                 Ok(Some(response.score))
             }
+            Err(crate::reply::ReplyError::SeveralNumbers) => {
+                // Two numbers ("3 or 4", "1 0"): not scored, since either would be a guess.
+                // The reply is kept as a comment (once, by its time), and the customer is
+                // asked once per invitation for one number.
+                let text = msg.text.trim();
+                if !text.is_empty() {
+                    self.surveys
+                        .add_comment(&inv.id, text, msg.received_at)
+                        .await?;
+                }
+                self.note(
+                    &inv.order_id,
+                    Decision::Skipped,
+                    format!(
+                        "reply to survey {} holds more than one number; not scored, kept as a comment, asked once for one number",
+                        inv.id
+                    ),
+                )
+                .await?;
+                self.reply_with(&inv, &last, msg, "clarify", "survey-clarify")
+                    .await?;
+                Ok(None)
+            }
             Err(_) => {
                 self.reply_with(&inv, &last, msg, "reask", "survey-reask")
                     .await?;
@@ -1006,7 +1032,7 @@ impl SendPolicy for SurveyPolicy {
         let (Some(inv_id), Some(role)) = (m.get(meta::INVITATION), m.get(meta::ROLE)) else {
             return Ok(Verdict::Send);
         };
-        if matches!(role.as_str(), "reask" | "thanks") {
+        if matches!(role.as_str(), "reask" | "clarify" | "thanks") {
             return Ok(Verdict::Send);
         }
         let (inv, pending) = match self.surveys.invitation(inv_id).await? {

@@ -49,7 +49,7 @@
 //! | `support-link` | `shop_name`, `url` |
 //! | `survey-nps-invite` | `first_name`, `shop_name`, `url` |
 //! | `survey-csat-invite` | `first_name`, `order_number`, `url` |
-//! | `survey-reask` | `score_min`, `score_max` (formatted numbers) |
+//! | `survey-reask`, `survey-clarify` | `score_min`, `score_max` (formatted numbers) |
 //! | `survey-thanks` | `first_name` |
 //! | `survey-closed` | none |
 //! | `optout-confirmed`, `optin-confirmed` | `shop_name` |

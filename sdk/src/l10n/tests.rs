@@ -49,6 +49,7 @@ fn every_locale_defines_exactly_the_english_messages() {
         "survey-nps-invite",
         "survey-csat-invite",
         "survey-reask",
+        "survey-clarify",
         "survey-thanks",
         "survey-closed",
         "optout-confirmed",
