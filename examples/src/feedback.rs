@@ -461,7 +461,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             .into_router(),
         )
         .merge(helpdesk_router);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        aftercare::http::ServeOptions::default(),
+    ));
     let hook_url = format!("{base}/webhooks/shopify");
     let http = reqwest::Client::new();
     println!(
