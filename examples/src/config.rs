@@ -454,7 +454,8 @@ pub struct FollowUpConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardConfig {
-    /// The key that opens it (`/dashboard?key=...`): any long random string.
+    /// The key that opens it (sign in at `/dashboard`, or send `Authorization: Bearer <key>`):
+    /// any long random string.
     pub key: SecretRef,
 }
 

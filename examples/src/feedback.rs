@@ -703,7 +703,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await?;
     print!("{}", report_table(&report));
     println!(
-        "\nDashboard: {base}/dashboard?key={DEMO_DASHBOARD_KEY}  (CSV and JSON at /dashboard/report.csv and /dashboard/report.json)"
+        "\nDashboard: {base}/dashboard  (sign in with the key `{DEMO_DASHBOARD_KEY}`; CSV and JSON at /dashboard/report.csv and /dashboard/report.json with `Authorization: Bearer {DEMO_DASHBOARD_KEY}`)"
     );
     println!(
         "Export later with: cargo run -p aftercare-examples --bin feedback -- report --db {} --csv report.csv --json report.json",

@@ -246,15 +246,15 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
 
     // The dashboard is served, behind its key.
     let r = http
-        .get(format!(
-            "http://{addr}/dashboard/report.json?key=dashboard-key"
-        ))
+        .get(format!("http://{addr}/dashboard/report.json"))
+        .bearer_auth("dashboard-key")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let r = http
-        .get(format!("http://{addr}/dashboard/report.json?key=wrong"))
+        .get(format!("http://{addr}/dashboard/report.json"))
+        .bearer_auth("wrong")
         .send()
         .await
         .unwrap();
@@ -312,15 +312,28 @@ async fn tracking_links_run_serves_surveys_too_when_configured() {
         "the survey route is served: {page:?}"
     );
     let r = http
-        .get(format!(
-            "http://{addr}/dashboard/report.json?key=dashboard-key"
-        ))
+        .get(format!("http://{addr}/dashboard/report.json"))
+        .bearer_auth("dashboard-key")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["responses"], 0, "{report}");
+    // The pages carry their security headers.
+    let r = http
+        .get(format!("http://{addr}/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401, "the sign-in form");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
 
     // `[server]` limits are applied: a connection that sends nothing is closed after the
     // configured second (5 s by default; never with `axum::serve`).

@@ -4,7 +4,8 @@
 //! limit, verifies the raw bytes, stores the webhook in the inbox (de-duplicated) and only
 //! then answers `200`. Processing happens later, from the inbox.
 //!
-//! Serve the routers with [`serve()`] (or [`serve_with_shutdown`]): unlike `axum::serve`, it times
+//! The pages ([`tracking`], [`survey`], [`dashboard`]) send the headers of [`headers`]. Serve
+//! the routers with [`serve()`] (or [`serve_with_shutdown`]): unlike `axum::serve`, it times
 //! out slow headers, slow bodies and idle connections and caps the connections served at
 //! once ([`ServeOptions`]).
 
@@ -223,6 +224,7 @@ async fn receive(
 }
 
 pub mod dashboard;
+pub mod headers;
 pub mod serve;
 /// HTML helpers (also available without the `axum` feature as [`crate::html`]).
 pub use crate::html;
