@@ -117,10 +117,58 @@ pub struct ServerConfig {
     /// The public base URL the server is reached at, for links in messages
     /// (`https://shop.example/aftercare`).
     pub public_url: String,
+    /// Seconds a request's head may take to arrive, from the connection's opening or the
+    /// previous response (10 when left out); a slower client is disconnected.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a request's whole body may take to arrive after its head (30 when left out);
+    /// a slower body is answered `408` and the connection closed.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Seconds a connection may stay silent while no request is being handled (5 when left
+    /// out): kept-alive connections between requests, clients that stopped reading.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub idle_timeout_secs: Option<u64>,
+    /// Connections served at once (512 when left out); more wait in the listen backlog until
+    /// one closes.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_connections: Option<usize>,
+    /// Seconds requests in progress get to finish when the server stops (10 when left out).
+    #[serde(default)]
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 fn default_bind() -> String {
     "127.0.0.1:8080".into()
+}
+
+impl ServerConfig {
+    /// The serving limits: the settings given, the defaults of
+    /// [`ServeOptions`](aftercare::http::ServeOptions) for the others.
+    pub fn serve_options(&self) -> aftercare::http::ServeOptions {
+        use std::time::Duration;
+        let mut o = aftercare::http::ServeOptions::default();
+        if let Some(s) = self.header_read_timeout_secs {
+            o = o.header_read_timeout(Duration::from_secs(s));
+        }
+        if let Some(s) = self.body_read_timeout_secs {
+            o = o.body_read_timeout(Duration::from_secs(s));
+        }
+        if let Some(s) = self.idle_timeout_secs {
+            o = o.idle_timeout(Duration::from_secs(s));
+        }
+        if let Some(n) = self.max_connections {
+            o = o.max_connections(n);
+        }
+        if let Some(s) = self.shutdown_grace_secs {
+            o = o.shutdown_grace(Duration::from_secs(s));
+        }
+        o
+    }
 }
 
 /// SMS and/or WhatsApp through Twilio.
@@ -406,7 +454,8 @@ pub struct FollowUpConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardConfig {
-    /// The key that opens it (`/dashboard?key=...`): any long random string.
+    /// The key that opens it (sign in at `/dashboard`, or send `Authorization: Bearer <key>`):
+    /// any long random string.
     pub key: SecretRef,
 }
 
@@ -1582,6 +1631,27 @@ mod tests {
         assert!(is_mailbox("Shop <orders@shop.example>"));
         assert!(!is_mailbox("orders.shop.example"));
         assert!(!is_mailbox("Shop <orders@shop>"));
+    }
+
+    #[test]
+    fn server_limits_default_to_the_sdk_defaults_and_follow_the_file() {
+        use std::time::Duration;
+        let base = "[shopify]\nshop = \"s.myshopify.com\"\naccess_token = { value = \"a\" }\nclient_secrets = [{ value = \"s\" }]\ntracking_link_key = { value = \"k\" }\n\n[server]\npublic_url = \"https://shop.example\"\n";
+        let cfg: TrackingLinksConfig = toml::from_str(base).unwrap();
+        assert_eq!(
+            cfg.server.serve_options(),
+            aftercare::http::ServeOptions::default()
+        );
+        let text = format!(
+            "{base}header_read_timeout_secs = 3\nbody_read_timeout_secs = 7\nidle_timeout_secs = 2\nmax_connections = 64\nshutdown_grace_secs = 0\n"
+        );
+        let cfg: TrackingLinksConfig = toml::from_str(&text).unwrap();
+        let o = cfg.server.serve_options();
+        assert_eq!(o.get_header_read_timeout(), Duration::from_secs(3));
+        assert_eq!(o.get_body_read_timeout(), Duration::from_secs(7));
+        assert_eq!(o.get_idle_timeout(), Duration::from_secs(2));
+        assert_eq!(o.get_max_connections(), 64);
+        assert_eq!(o.get_shutdown_grace(), Duration::ZERO);
     }
 
     #[test]

@@ -464,7 +464,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             .into_router(),
         )
         .merge(helpdesk_router);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        aftercare::http::ServeOptions::default(),
+    ));
     let hook_url = format!("{base}/webhooks/shopify");
     let http = reqwest::Client::new();
     println!(
@@ -702,7 +706,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await?;
     print!("{}", report_table(&report));
     println!(
-        "\nDashboard: {base}/dashboard?key={DEMO_DASHBOARD_KEY}  (CSV and JSON at /dashboard/report.csv and /dashboard/report.json)"
+        "\nDashboard: {base}/dashboard  (sign in with the key `{DEMO_DASHBOARD_KEY}`; CSV and JSON at /dashboard/report.csv and /dashboard/report.json with `Authorization: Bearer {DEMO_DASHBOARD_KEY}`)"
     );
     println!(
         "Export later with: cargo run -p aftercare-examples --bin feedback -- report --db {} --csv report.csv --json report.json",

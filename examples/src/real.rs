@@ -16,7 +16,7 @@
 //! key, as Twilio signs with the Auth Token); `GET`/`POST /webhooks/whatsapp` (Cloud API
 //! handshake and webhooks); `GET /t/{token}` (tracking page).
 
-use std::future::{Future, IntoFuture as _};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -585,11 +585,13 @@ async fn serve<S: Store + 'static>(
             let _ = rx.wait_for(|s| *s).await;
         }
     };
-    let server = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stopped())
-            .into_future(),
-    );
+    // Header, body and idle timeouts and a connection cap (`[server]`), unlike `axum::serve`.
+    let server = tokio::spawn(aftercare::http::serve_with_shutdown(
+        listener,
+        app,
+        cfg.server.serve_options(),
+        stopped(),
+    ));
     let processor = Arc::new(processor);
     let dispatcher = Arc::new(dispatcher);
     let p = processor.clone();

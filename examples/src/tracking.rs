@@ -123,7 +123,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 .support_url("https://example.com/support")
                 .into_router(),
         );
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        aftercare::http::ServeOptions::default(),
+    ));
     let hook_url = format!("{base}/webhooks/shopify");
     println!(
         "Aftercare tracking-links demo: sandbox shop, SQLite at {}, console channels, pages on {base}",

@@ -180,6 +180,34 @@ sms_per_second = 0.0
 }
 
 #[test]
+fn server_limits_must_be_at_least_one() {
+    let text = r#"[shopify]
+shop = "shop.myshopify.com"
+access_token = { value = "a" }
+client_secrets = [{ value = "s" }]
+tracking_link_key = { value = "k" }
+
+[server]
+public_url = "https://shop.example/aftercare"
+header_read_timeout_secs = 0
+idle_timeout_secs = 3
+max_connections = 0
+shutdown_grace_secs = 0
+"#;
+    let o = check(text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    for expected in [
+        ":9:28: server.header_read_timeout_secs: 0 is out of range (1 to ∞)",
+        ":11:19: server.max_connections: 0 is out of range (1 to ∞)",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+    // No grace period is allowed (stop at once), and the other settings are fine.
+    assert_eq!(e.matches(": server.").count(), 2, "{e}");
+}
+
+#[test]
 fn a_syntax_error_has_its_line_and_column() {
     let o = check("[shopify]\nshop = \"a.myshopify.com\nx = 1\n", &[]);
     assert_eq!(o.status.code(), Some(1));

@@ -50,7 +50,7 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         "carrier: Correios",
         "lateness: 1-2 days late",
         "product: Barista Espresso Machine",
-        "/dashboard?key=",
+        "/dashboard  (sign in with the key",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }

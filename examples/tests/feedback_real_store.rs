@@ -246,15 +246,15 @@ async fn a_delivery_brings_the_survey_and_a_detractor_reply_is_followed_up() {
 
     // The dashboard is served, behind its key.
     let r = http
-        .get(format!(
-            "http://{addr}/dashboard/report.json?key=dashboard-key"
-        ))
+        .get(format!("http://{addr}/dashboard/report.json"))
+        .bearer_auth("dashboard-key")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let r = http
-        .get(format!("http://{addr}/dashboard/report.json?key=wrong"))
+        .get(format!("http://{addr}/dashboard/report.json"))
+        .bearer_auth("wrong")
         .send()
         .await
         .unwrap();
@@ -290,7 +290,12 @@ async fn tracking_links_run_serves_surveys_too_when_configured() {
     let db = dir.path().join("aftercare.db");
     let cfg = dir.path().join("shop.toml");
     let unused = "http://127.0.0.1:9";
-    std::fs::write(&cfg, config(unused, unused, unused, &db)).unwrap();
+    let text = config(unused, unused, unused, &db).replace(
+        "public_url = \"https://shop.example/aftercare\"\n",
+        "public_url = \"https://shop.example/aftercare\"\nidle_timeout_secs = 1\nheader_read_timeout_secs = 1\n",
+    );
+    assert!(text.contains("idle_timeout_secs = 1"));
+    std::fs::write(&cfg, text).unwrap();
     let (_child, addr) = spawn(env!("CARGO_BIN_EXE_tracking-links"), "tracking-links", &cfg);
     let http = reqwest::Client::new();
     // The survey page refuses a forged token; the dashboard opens with its key only.
@@ -307,15 +312,52 @@ async fn tracking_links_run_serves_surveys_too_when_configured() {
         "the survey route is served: {page:?}"
     );
     let r = http
-        .get(format!(
-            "http://{addr}/dashboard/report.json?key=dashboard-key"
-        ))
+        .get(format!("http://{addr}/dashboard/report.json"))
+        .bearer_auth("dashboard-key")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["responses"], 0, "{report}");
+    // The pages carry their security headers.
+    let r = http
+        .get(format!("http://{addr}/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401, "the sign-in form");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+
+    // `[server]` limits are applied: a connection that sends nothing is closed after the
+    // configured second (5 s by default; never with `axum::serve`).
+    let (read, took) = tokio::task::spawn_blocking(move || {
+        use std::io::Read as _;
+        let mut silent = std::net::TcpStream::connect(&addr).unwrap();
+        let opened = std::time::Instant::now();
+        silent
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        let read = silent.read(&mut byte).map_err(|e| e.kind());
+        (read, opened.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(read, Ok(0) | Err(std::io::ErrorKind::ConnectionReset)),
+        "closed by the server, not timed out here: {read:?}"
+    );
+    assert!(
+        took < std::time::Duration::from_millis(3500),
+        "closed after {took:?}, idle_timeout_secs = 1"
+    );
 }
 
 #[tokio::test]

@@ -41,8 +41,45 @@ pub fn safe_url(url: &str) -> bool {
     u.starts_with("https://") || u.starts_with("http://")
 }
 
+/// The pages' one stylesheet, inline in every page's `<head>`. The pages' Content Security
+/// Policy allows exactly this text by its SHA-256 hash
+/// ([`content_security_policy`](crate::http::headers::content_security_policy) with the
+/// `axum` feature), so every style a page needs is here: no `style=` attribute, no other
+/// `<style>` element.
+pub const STYLE: &str = r#"
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans Arabic", "Noto Sans Thai", sans-serif; color: #1a1a1a; background: #f6f6f4; }
+main { max-width: 36rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.4rem; margin: .5rem 0 1rem; }
+h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+.card { background: #fff; border-radius: 12px; padding: 1rem; margin-bottom: 1rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
+dt { color: #555; }
+dd { margin: 0; font-weight: 600; }
+ol.timeline { list-style: none; margin: 0; padding: 0; }
+ol.timeline li { padding: .5rem 0; padding-inline-start: 1.25rem; border-inline-start: 3px solid #c8d3e0; position: relative; }
+ol.timeline li.current { border-inline-start-color: #0b57d0; font-weight: 600; }
+ol.timeline time { display: block; color: #555; font-size: .9rem; font-weight: normal; }
+a.button { display: inline-block; background: #0b57d0; color: #fff; padding: .75rem 1rem; border-radius: 8px; text-decoration: none; font-weight: 600; margin: .25rem 0; }
+button.button { border: 0; background: #0b57d0; color: #fff; padding: .75rem 1.25rem; border-radius: 8px; font-weight: 600; font-size: 1rem; }
+button.link { border: 0; background: none; color: #0b57d0; padding: 0; font: inherit; text-decoration: underline; cursor: pointer; }
+a { color: #0b57d0; }
+a:focus, button:focus { outline: 3px solid #e8a200; outline-offset: 2px; }
+.ltr { direction: ltr; unicode-bidi: isolate; }
+textarea, input.wide { width: 100%; font: inherit; padding: .5rem; }
+fieldset { border: 0; padding: 0; margin: 0; }
+.ends { display: flex; justify-content: space-between; width: 100%; font-size: .9rem; color: #444; padding: 0; }
+.points { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr); gap: .25rem; }
+.point input { position: absolute; opacity: 0; }
+.point span { display: block; text-align: center; padding: .6rem 0; border: 2px solid #8a99ab; border-radius: 8px; font-weight: 600; }
+.point input:checked + span { background: #0b57d0; color: #fff; border-color: #0b57d0; }
+.point input:focus-visible + span { outline: 3px solid #e8a200; outline-offset: 2px; }
+svg.chart { direction: ltr; }
+"#;
+
 /// The page shell: `lang` and `dir` on `<html>`, a mobile viewport, readable contrast, no
-/// JavaScript. `body` is already-escaped HTML.
+/// JavaScript, [`STYLE`] as the only stylesheet. `body` is already-escaped HTML.
 pub fn page(locale: &str, title: &str, body: &str) -> String {
     let dir = if is_rtl(locale) { "rtl" } else { "ltr" };
     format!(
@@ -53,26 +90,7 @@ pub fn page(locale: &str, title: &str, body: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{title}</title>
-<style>
-:root {{ color-scheme: light; }}
-* {{ box-sizing: border-box; }}
-body {{ margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans Arabic", "Noto Sans Thai", sans-serif; color: #1a1a1a; background: #f6f6f4; }}
-main {{ max-width: 36rem; margin: 0 auto; padding: 1rem; }}
-h1 {{ font-size: 1.4rem; margin: .5rem 0 1rem; }}
-h2 {{ font-size: 1.1rem; margin: 1.5rem 0 .5rem; }}
-.card {{ background: #fff; border-radius: 12px; padding: 1rem; margin-bottom: 1rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); }}
-dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }}
-dt {{ color: #555; }}
-dd {{ margin: 0; font-weight: 600; }}
-ol.timeline {{ list-style: none; margin: 0; padding: 0; }}
-ol.timeline li {{ padding: .5rem 0; padding-inline-start: 1.25rem; border-inline-start: 3px solid #c8d3e0; position: relative; }}
-ol.timeline li.current {{ border-inline-start-color: #0b57d0; font-weight: 600; }}
-ol.timeline time {{ display: block; color: #555; font-size: .9rem; font-weight: normal; }}
-a.button {{ display: inline-block; background: #0b57d0; color: #fff; padding: .75rem 1rem; border-radius: 8px; text-decoration: none; font-weight: 600; margin: .25rem 0; }}
-a {{ color: #0b57d0; }}
-a:focus, button:focus {{ outline: 3px solid #e8a200; outline-offset: 2px; }}
-.ltr {{ direction: ltr; unicode-bidi: isolate; }}
-</style>
+<style>{STYLE}</style>
 </head>
 <body>
 <main>

@@ -5,5 +5,7 @@
 
 mod reply_parsing;
 mod report_figures;
+#[cfg(feature = "axum")]
+mod serve;
 mod verify_fuzz;
 mod webhook_verify;

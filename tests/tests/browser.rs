@@ -1,6 +1,7 @@
 //! The pages in a real headless browser (Chromium from Debian's packages, installed by
 //! `.ci/run`): the tracking page, the survey page and the dashboard, in English and Arabic.
-//! Checks the DOM Chromium built and writes screenshots to `target/artifacts/`.
+//! Checks the DOM Chromium built, that Chromium reported no Content Security Policy
+//! violation (its console, logged to stderr), and writes screenshots to `target/artifacts/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -56,24 +57,43 @@ fn headless(profile: &Path) -> Command {
         "--disable-component-update",
         "--disable-sync",
         "--hide-scrollbars",
+        // Console messages, CSP violations among them, on stderr.
+        "--enable-logging=stderr",
+        "--v=0",
     ])
     .arg(format!("--user-data-dir={}", profile.display()));
     c
 }
 
-/// The DOM after Chromium parsed and laid out the page.
-fn dump_dom(url: &str) -> String {
+/// The DOM after Chromium parsed and laid out the page, and the Content Security Policy
+/// violations Chromium reported on its console.
+fn load(url: &str) -> (String, Vec<String>) {
     let profile = tempfile::tempdir().unwrap();
     let out = headless(profile.path())
         .args(["--virtual-time-budget=2000", "--dump-dom", url])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        csp_violations(&stderr),
+    )
+}
+
+fn csp_violations(console: &str) -> Vec<String> {
+    console
+        .lines()
+        .filter(|l| l.contains("Content Security Policy"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The DOM of a page that must load without a CSP violation.
+fn dump_dom(url: &str) -> String {
+    let (dom, violations) = load(url);
+    assert!(violations.is_empty(), "{url}: {violations:#?}");
+    dom
 }
 
 /// A phone-sized screenshot; returns its path.
@@ -87,11 +107,10 @@ fn screenshot(url: &str, name: &str) -> PathBuf {
         .arg(url)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    let violations = csp_violations(&stderr);
+    assert!(violations.is_empty(), "{url}: {violations:#?}");
     let png = std::fs::read(&path).unwrap();
     assert!(
         png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
@@ -168,11 +187,47 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
             .into_router(),
         )
         .merge(
-            Dashboard::new(Arc::new(Fixed), text.clone(), Secret::from("k"), "ar").into_router(),
+            // A browser signs in with a form; here the test server adds the key as a bearer
+            // token, as a script would send it.
+            Dashboard::new(Arc::new(Fixed), text.clone(), Secret::from("k"), "ar")
+                .into_router()
+                .layer(axum::middleware::map_request(
+                    |mut req: axum::extract::Request| async move {
+                        req.headers_mut()
+                            .insert("authorization", "Bearer k".parse().unwrap());
+                        req
+                    },
+                )),
+        )
+        .merge(
+            // The control: a page under the same headers with a style attribute, which the
+            // policy forbids, so the violation check is known to see violations.
+            aftercare::http::headers::page_headers(axum::Router::new().route(
+                "/csp-control",
+                axum::routing::get(|| async {
+                    axum::response::Html(
+                        "<!doctype html><html><body><p style=\"color:red\">x</p></body></html>",
+                    )
+                }),
+            )),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        aftercare::http::ServeOptions::default(),
+    ));
+
+    let control = format!("{base}/csp-control");
+    let (_, violations) = tokio::task::spawn_blocking(move || load(&control))
+        .await
+        .unwrap();
+    assert_eq!(
+        violations.len(),
+        1,
+        "the control's style attribute is refused"
+    );
 
     for (locale, shipped) in &orders {
         let id = OrderId::new(shipped.order.to_string());
@@ -277,7 +332,7 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
 
     // The dashboard, with its SVG charts, in Arabic (its configured language) and English.
     for (lang, dir) in [("ar", "rtl"), ("en", "ltr")] {
-        let url = format!("{base}/dashboard?key=k&lang={lang}");
+        let url = format!("{base}/dashboard?lang={lang}");
         let dom = tokio::task::spawn_blocking({
             let url = url.clone();
             move || dump_dom(&url)

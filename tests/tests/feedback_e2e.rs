@@ -182,7 +182,11 @@ async fn world(channels: Vec<ChannelKind>) -> World {
                 .on_answer(follow_up)
                 .into_router(),
         );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        aftercare::http::ServeOptions::default(),
+    ));
     World {
         sb,
         store,

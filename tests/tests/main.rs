@@ -8,6 +8,7 @@ mod dashboard;
 mod dispatch;
 mod feedback_e2e;
 mod follow_up;
+mod page_headers;
 mod schemas;
 mod survey_page;
 mod tracking_e2e;

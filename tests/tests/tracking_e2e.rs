@@ -75,7 +75,11 @@ async fn world(start: &str, quiet: bool) -> World {
         .into_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/webhooks/shopify", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        aftercare::http::ServeOptions::default(),
+    ));
     World {
         sb,
         flow,

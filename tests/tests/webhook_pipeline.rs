@@ -330,7 +330,11 @@ async fn an_acknowledged_webhook_survives_a_restart() {
         let app = routes(&store, Arc::new(SystemClock));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let server = tokio::spawn(aftercare::http::serve(
+            listener,
+            app,
+            aftercare::http::ServeOptions::default(),
+        ));
         let body = event("2024");
         let headers = source().verifier().sign(&body, chrono::Utc::now());
         let mut req = reqwest::Client::new()

@@ -56,7 +56,11 @@ async fn serve() -> (String, Arc<Mutex<Vec<Received>>>) {
         .with_state(app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        router,
+        aftercare::http::ServeOptions::default(),
+    ));
     (format!("http://{addr}/webhooks/shopify"), received)
 }
 

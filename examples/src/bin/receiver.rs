@@ -100,7 +100,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Aftercare webhook receiver on http://{addr}/webhooks/native, storing in {}",
         args.db.display()
     );
-    let server = tokio::spawn(async move { axum::serve(listener, routes.into_router()).await });
+    // The default limits of `aftercare::http::serve`: header, body and idle timeouts, at most
+    // 512 connections at once.
+    let server = tokio::spawn(aftercare::http::serve(
+        listener,
+        routes.into_router(),
+        aftercare::http::ServeOptions::default(),
+    ));
 
     let processor = Arc::new(
         InboxProcessor::new(Arc::new(store.clone()), Arc::new(Printer), clock.clone())

@@ -1,6 +1,21 @@
 //! A small dashboard: the NPS trend and the score distribution as server-rendered SVG
-//! charts, with the figures as tables too (for screen readers and for copying). Protected
-//! by a key (`Authorization: Bearer <key>` or `?key=<key>`), compared in constant time.
+//! charts, with the figures as tables too (for screen readers and for copying).
+//!
+//! **Access.** The dashboard is open to holders of its key, by either of:
+//! - `Authorization: Bearer <key>` (scripts, the JSON and CSV exports);
+//! - signing in: `/dashboard` without credentials answers `401` with a form that POSTs the
+//!   key to `/dashboard/login`, which sets a session cookie (`HttpOnly; Secure;
+//!   SameSite=Strict; Path=/dashboard`, 12 hours by default) and sends the browser back to
+//!   `/dashboard`. The cookie holds a signed, expiring token (a [`TokenSigner`] token with a
+//!   MAC key derived from the dashboard key), never the key: changing the key ends every
+//!   session. `POST /dashboard/logout` removes the cookie. The cookie is `Secure`: browsers
+//!   keep it only over HTTPS (and on `http://localhost`), so serve the dashboard behind TLS.
+//!
+//! Keys are compared in constant time, as SHA-256 digests so that not even the length of
+//! the key shows in the timing. The key is never logged. The old `?key=` query form is no
+//! longer accepted (URLs end up in proxy logs, browser history and `Referer` headers): such
+//! a request is refused like any other without credentials, and a warning without the
+//! key's value is logged.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,15 +23,20 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use hmac::{Hmac, Mac as _};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::html::{escape, page};
 use super::tracking::PageText;
 use crate::Error;
+use crate::clock::{Clock, SystemClock};
 use crate::report::Report;
+use crate::token::TokenSigner;
 use crate::webhook::Secret;
 
 /// Where the dashboard gets its figures.
@@ -26,61 +46,181 @@ pub trait ReportSource: Send + Sync {
     async fn report(&self) -> Result<Report, Error>;
 }
 
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "aftercare_dashboard";
+
 /// The dashboard's state.
 #[derive(Clone)]
 pub struct Dashboard {
     source: Arc<dyn ReportSource>,
     text: Arc<dyn PageText>,
-    key: Secret,
+    key_digest: [u8; 32],
+    open: bool,
+    sessions: TokenSigner,
+    session_lifetime: chrono::Duration,
+    clock: Arc<dyn Clock>,
     locale: String,
 }
 
 impl std::fmt::Debug for Dashboard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dashboard")
-            .field("key", &self.key)
+            .field("key", &"***")
+            .field("session_lifetime", &self.session_lifetime)
             .finish_non_exhaustive()
     }
 }
 
+/// A session token's claims: nothing but the token's own expiry and nonce.
+#[derive(Serialize, Deserialize)]
+struct Session {}
+
 impl Dashboard {
-    /// A dashboard reading `source`, open to holders of `key`, in `locale`.
+    /// A dashboard reading `source`, open to holders of `key`, in `locale`. An empty key
+    /// opens it to no one.
     pub fn new(
         source: Arc<dyn ReportSource>,
         text: Arc<dyn PageText>,
         key: Secret,
         locale: impl Into<String>,
     ) -> Self {
+        // The session MAC key is derived from the dashboard key, so the key itself is used
+        // for nothing but the comparison, and a new key ends every session.
+        let session_key = Hmac::<Sha256>::new_from_slice(key.expose())
+            .map(|mut m| {
+                m.update(b"aftercare-dashboard-session:v1");
+                m.finalize().into_bytes().to_vec()
+            })
+            .unwrap_or_default();
         Self {
             source,
             text,
-            key,
+            key_digest: Sha256::digest(key.expose()).into(),
+            open: !key.is_empty(),
+            sessions: TokenSigner::new(Secret::from_bytes(session_key), "dashboard-session"),
+            session_lifetime: chrono::Duration::hours(12),
+            clock: Arc::new(SystemClock),
             locale: locale.into(),
         }
     }
 
-    /// The router serving `/dashboard` (HTML; `?lang=` picks another language),
-    /// `/dashboard/report.json` and `/dashboard/report.csv`.
-    pub fn into_router(self) -> Router {
-        Router::new()
-            .route("/dashboard", get(show))
-            .route("/dashboard/report.json", get(json))
-            .route("/dashboard/report.csv", get(csv))
-            .with_state(Arc::new(self))
+    /// How long a sign-in lasts (12 hours by default).
+    pub fn session_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.session_lifetime =
+            chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(12));
+        self
     }
 
-    fn allowed(&self, headers: &HeaderMap, q: &HashMap<String, String>) -> bool {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::as_bytes)
-            .or_else(|| q.get("key").map(String::as_bytes));
-        match given {
-            Some(g) if !self.key.is_empty() => bool::from(g.ct_eq(self.key.expose())),
-            _ => false,
-        }
+    /// The clock sessions expire by (the system clock by default).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
+
+    /// The router serving `/dashboard` (HTML; `?lang=` picks another language),
+    /// `/dashboard/report.json`, `/dashboard/report.csv`, and `POST /dashboard/login` and
+    /// `/dashboard/logout`, with the pages' headers
+    /// ([`page_headers`](super::headers::page_headers)).
+    pub fn into_router(self) -> Router {
+        super::headers::page_headers(
+            Router::new()
+                .route("/dashboard", get(show))
+                .route("/dashboard/report.json", get(json))
+                .route("/dashboard/report.csv", get(csv))
+                .route("/dashboard/login", post(login))
+                .route("/dashboard/logout", post(logout))
+                .with_state(Arc::new(self)),
+        )
+    }
+
+    /// Whether `given` is the key: both sides hashed to 32 bytes, compared in constant time.
+    fn key_matches(&self, given: &[u8]) -> bool {
+        let given: [u8; 32] = Sha256::digest(given).into();
+        bool::from(given.ct_eq(&self.key_digest)) && self.open
+    }
+
+    fn access(&self, headers: &HeaderMap, q: &HashMap<String, String>) -> Access {
+        if let Some(auth) = headers.get(header::AUTHORIZATION) {
+            let bearer = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            return match bearer {
+                Some(k) if self.key_matches(k.as_bytes()) => Access::Key,
+                _ => Access::Denied,
+            };
+        }
+        let session = cookie(headers, SESSION_COOKIE)
+            .is_some_and(|v| self.sessions.verify::<Session>(v, self.clock.now()).is_ok());
+        if session {
+            return Access::Session;
+        }
+        if q.contains_key("key") {
+            tracing::warn!(
+                "a dashboard request carried the key in the query string (`?key=`), which is no longer accepted: send `Authorization: Bearer <key>` or sign in at /dashboard; the key may now be in access logs and browser history, consider changing it"
+            );
+        }
+        Access::Denied
+    }
+
+    fn locale(&self, q: &HashMap<String, String>) -> String {
+        q.get("lang")
+            .filter(|l| {
+                !l.is_empty()
+                    && l.len() <= 35
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+            .cloned()
+            .unwrap_or_else(|| self.locale.clone())
+    }
+
+    /// The sign-in page, with `status`.
+    fn login_page(&self, locale: &str, status: StatusCode, wrong: bool) -> Response {
+        let t = |id: &str| escape(&self.text.text(locale, id));
+        let mut b = format!("<h1>{}</h1>\n", t("dash-title"));
+        if wrong {
+            b.push_str(&format!(
+                "<p role=\"alert\" class=\"card\">{}</p>\n",
+                t("dash-login-wrong")
+            ));
+        }
+        b.push_str(&format!(
+            "<form method=\"post\" action=\"/dashboard/login\" class=\"card\">\n<p><label for=\"key\">{}</label><br><input class=\"wide\" id=\"key\" name=\"key\" type=\"password\" autocomplete=\"current-password\" required></p>\n<p><button type=\"submit\" class=\"button\">{}</button></p>\n</form>\n",
+            t("dash-login-key"),
+            t("dash-login-submit")
+        ));
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::WWW_AUTHENTICATE, "Bearer"),
+            ],
+            page(locale, &self.text.text(locale, "dash-login-title"), &b),
+        )
+            .into_response()
+    }
+}
+
+enum Access {
+    /// A valid bearer key.
+    Key,
+    /// A valid session cookie.
+    Session,
+    Denied,
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
 }
 
 fn denied() -> Response {
@@ -88,6 +228,59 @@ fn denied() -> Response {
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Bearer")],
         "a valid dashboard key is required",
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    key: String,
+}
+
+async fn login(
+    State(d): State<Arc<Dashboard>>,
+    Query(q): Query<HashMap<String, String>>,
+    axum::extract::Form(form): axum::extract::Form<LoginForm>,
+) -> Response {
+    let locale = d.locale(&q);
+    if !d.key_matches(form.key.as_bytes()) {
+        tracing::warn!("dashboard sign-in refused: wrong key");
+        return d.login_page(&locale, StatusCode::UNAUTHORIZED, true);
+    }
+    let token = d
+        .sessions
+        .sign(&Session {}, d.clock.now() + d.session_lifetime);
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/dashboard; Max-Age={}",
+        d.session_lifetime.num_seconds()
+    );
+    tracing::info!("dashboard sign-in");
+    let mut r = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, "/dashboard")],
+        "",
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn logout() -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/dashboard".to_owned()),
+            (
+                header::SET_COOKIE,
+                format!(
+                    "{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/dashboard; Max-Age=0"
+                ),
+            ),
+        ],
+        "",
     )
         .into_response()
 }
@@ -108,7 +301,7 @@ async fn json(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !d.allowed(&headers, &q) {
+    if let Access::Denied = d.access(&headers, &q) {
         return denied();
     }
     match load(&d).await {
@@ -122,7 +315,7 @@ async fn csv(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !d.allowed(&headers, &q) {
+    if let Access::Denied = d.access(&headers, &q) {
         return denied();
     }
     match load(&d).await {
@@ -151,7 +344,7 @@ pub fn trend_svg(report: &Report, title: &str) -> String {
     };
     let x = |i: usize| pad + step * i as f64;
     let mut s = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="trend-t" class="chart" style="direction:ltr">
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="trend-t" class="chart">
 <title id="trend-t">{}</title>
 <line x1="{pad}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#888" stroke-dasharray="4 4"/>
 <text x="4" y="{yt}" font-size="12">100</text><text x="4" y="{y0t}" font-size="12">0</text><text x="4" y="{yb}" font-size="12">-100</text>
@@ -196,7 +389,7 @@ pub fn distribution_svg(counts: &[u64], first_score: u8, nps: bool, title: &str)
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let bw = (w - 2.0 * pad) / counts.len().max(1) as f64;
     let mut s = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="dist-t" class="chart" style="direction:ltr">
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="dist-t" class="chart">
 <title id="dist-t">{}</title>
 "##,
         escape(title)
@@ -234,24 +427,20 @@ async fn show(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !d.allowed(&headers, &q) {
-        return denied();
+    // `?lang=ar` shows the page in another language than the configured one.
+    let lang = d.locale(&q);
+    let access = d.access(&headers, &q);
+    if let Access::Denied = access {
+        // A request with a (wrong) bearer key is a script's: it gets the plain refusal.
+        if headers.contains_key(header::AUTHORIZATION) {
+            return denied();
+        }
+        return d.login_page(&lang, StatusCode::UNAUTHORIZED, false);
     }
     let r = match load(&d).await {
         Ok(r) => r,
         Err(e) => return e,
     };
-    // `?lang=ar` shows the page in another language than the configured one.
-    let lang = q
-        .get("lang")
-        .filter(|l| {
-            !l.is_empty()
-                && l.len() <= 35
-                && l.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-        .cloned()
-        .unwrap_or_else(|| d.locale.clone());
     let l = &lang;
     let t = |id: &str| escape(&d.text.text(l, id));
     let mut b = format!(
@@ -321,6 +510,12 @@ async fn show(
             ));
         }
         b.push_str("</tbody></table></section>\n");
+    }
+    if let Access::Session = access {
+        b.push_str(&format!(
+            "<form method=\"post\" action=\"/dashboard/logout\"><p><button type=\"submit\" class=\"link\">{}</button></p></form>\n",
+            t("dash-logout")
+        ));
     }
     let title = d.text.text(l, "dash-title");
     (

@@ -3,6 +3,11 @@
 //! [`WebhookRoutes`] serves `POST /webhooks/{source}`: it reads at most the source's body
 //! limit, verifies the raw bytes, stores the webhook in the inbox (de-duplicated) and only
 //! then answers `200`. Processing happens later, from the inbox.
+//!
+//! The pages ([`tracking`], [`survey`], [`dashboard`]) send the headers of [`headers`]. Serve
+//! the routers with [`serve()`] (or [`serve_with_shutdown`]): unlike `axum::serve`, it times
+//! out slow headers, slow bodies and idle connections and caps the connections served at
+//! once ([`ServeOptions`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -219,7 +224,10 @@ async fn receive(
 }
 
 pub mod dashboard;
+pub mod headers;
+pub mod serve;
 /// HTML helpers (also available without the `axum` feature as [`crate::html`]).
 pub use crate::html;
+pub use serve::{ServeOptions, serve, serve_with_shutdown};
 pub mod survey;
 pub mod tracking;

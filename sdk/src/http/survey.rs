@@ -102,9 +102,11 @@ impl SurveyPage {
 
     /// The router serving `/s/{token}`.
     pub fn into_router(self) -> Router {
-        Router::new()
-            .route("/s/{token}", get(show).post(submit))
-            .with_state(Arc::new(self))
+        super::headers::page_headers(
+            Router::new()
+                .route("/s/{token}", get(show).post(submit))
+                .with_state(Arc::new(self)),
+        )
     }
 }
 
@@ -114,8 +116,6 @@ fn html(status: StatusCode, body: String) -> Response {
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         body,
     )
@@ -176,11 +176,10 @@ fn form(
         b.push_str(&format!("<p>{}</p>\n", t("survey-confirm-hint")));
     }
     b.push_str(&format!(
-        "<form method=\"post\" action=\"/s/{}\" class=\"card\">\n<fieldset class=\"scale\" aria-labelledby=\"q\">\n<legend class=\"ends\"><span>{}</span> <span>{}</span></legend>\n<div class=\"points\" style=\"--n:{}\">\n",
+        "<form method=\"post\" action=\"/s/{}\" class=\"card\">\n<fieldset class=\"scale\" aria-labelledby=\"q\">\n<legend class=\"ends\"><span>{}</span> <span>{}</span></legend>\n<div class=\"points\">\n",
         escape(token),
         t("survey-low-label"),
         t("survey-high-label"),
-        inv.kind.range().count()
     ));
     for s in inv.kind.range() {
         let checked = if chosen == Some(s) { " checked" } else { "" };
@@ -191,11 +190,10 @@ fn form(
     }
     b.push_str("</div>\n</fieldset>\n");
     b.push_str(&format!(
-        "<p><label for=\"comment\">{}</label><br><textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"2000\" style=\"width:100%\"></textarea></p>\n<p><button type=\"submit\" class=\"button\" style=\"border:0;background:#0b57d0;color:#fff;padding:.75rem 1.25rem;border-radius:8px;font-weight:600;font-size:1rem\">{}</button></p>\n</form>\n",
+        "<p><label for=\"comment\">{}</label><br><textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"2000\"></textarea></p>\n<p><button type=\"submit\" class=\"button\">{}</button></p>\n</form>\n",
         t("survey-comment-label"),
         t("survey-submit")
     ));
-    b.push_str("<style>.points{display:grid;grid-template-columns:repeat(var(--n),minmax(0,1fr));gap:.25rem}.point input{position:absolute;opacity:0}.point span{display:block;text-align:center;padding:.6rem 0;border:2px solid #8a99ab;border-radius:8px;font-weight:600}.point input:checked+span{background:#0b57d0;color:#fff;border-color:#0b57d0}.point input:focus-visible+span{outline:3px solid #e8a200;outline-offset:2px}.ends{display:flex;justify-content:space-between;width:100%;font-size:.9rem;color:#444;padding:0}fieldset{border:0;padding:0;margin:0}</style>\n");
     b
 }
 

@@ -95,9 +95,11 @@ impl TrackingPage {
 
     /// The router serving `/t/{token}`.
     pub fn into_router(self) -> Router {
-        Router::new()
-            .route("/t/{token}", get(show))
-            .with_state(Arc::new(self))
+        super::headers::page_headers(
+            Router::new()
+                .route("/t/{token}", get(show))
+                .with_state(Arc::new(self)),
+        )
     }
 }
 
@@ -107,8 +109,6 @@ fn html(status: StatusCode, body: String) -> Response {
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         body,
     )
