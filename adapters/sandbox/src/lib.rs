@@ -50,6 +50,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod bigcommerce;
 mod channel;
 pub mod numbers;
 mod sandbox;
