@@ -279,11 +279,10 @@ pub async fn cost_limited() -> (
 ) {
     let cost = 2.0 + f64::from(RATE_PAGE);
     let probe = Arc::new(Mutex::new(RateProbe {
-        arrivals: Vec::new(),
         // At most `max + restore·W` points are drawn in any window of length W.
         quota: ((RATE_MAX + RATE_RESTORE * RATE_WINDOW.as_secs_f64()) / cost).floor() as u32,
         window: RATE_WINDOW,
-        throttled: None,
+        ..Default::default()
     }));
     let stand_in = Arc::new(CostStandIn::new(
         RATE_MAX,
