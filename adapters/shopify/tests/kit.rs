@@ -20,8 +20,9 @@
 //! `M + R·W` points are drawn, so at most `⌊(M + R·W) / C⌋` requests of cost `C` are served.
 //! That bound is necessary, not sufficient: no single (quota, window) pair describes a
 //! bucket (a short window misses a too-high steady rate, a long one a too-large burst), so
-//! `cost_limits_are_honoured_point_by_point` below also checks that the stand-in, which
-//! enforces the bucket itself, refused nothing it did not mean to.
+//! the probe also names the bucket and each request's cost (`RateProbe::bucket`), which the
+//! kit checks point by point, and `cost_limits_are_honoured_point_by_point` below checks
+//! that the stand-in, which enforces the bucket itself, refused nothing it did not mean to.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,7 +30,7 @@ use std::time::Duration;
 
 use aftercare::backoff::RetryPolicy;
 use aftercare::conformance::platform::{
-    Fixture, KitOrder, PlatformKit, RateProbe, SignatureVector,
+    CostBucket, Fixture, KitOrder, PlatformKit, RateProbe, SignatureVector,
 };
 use aftercare::model::{Money, ShipmentStatus};
 use aftercare::platform::{OrderAnnotator, OrderSource};
@@ -217,7 +218,11 @@ impl Respond for CostStandIn {
         let dt = now.saturating_duration_since(s.at).as_secs_f64();
         s.available = (s.available + dt * s.rate).min(s.max);
         s.at = now;
-        self.probe.lock().unwrap().arrivals.push(now);
+        {
+            let mut p = self.probe.lock().unwrap();
+            p.arrivals.push(now);
+            p.costs.push(cost);
+        }
         // Shopify reports whole points.
         let reported = s.available.floor();
         let status = json!({"maximumAvailable": s.max, "currentlyAvailable": reported, "restoreRate": s.rate});
@@ -282,6 +287,11 @@ pub async fn cost_limited() -> (
         // At most `max + restore·W` points are drawn in any window of length W.
         quota: ((RATE_MAX + RATE_RESTORE * RATE_WINDOW.as_secs_f64()) / cost).floor() as u32,
         window: RATE_WINDOW,
+        // And the bucket itself, checked point by point.
+        bucket: Some(CostBucket {
+            size: RATE_MAX,
+            restore_per_sec: RATE_RESTORE,
+        }),
         ..Default::default()
     }));
     let stand_in = Arc::new(CostStandIn::new(
