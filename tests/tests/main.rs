@@ -4,11 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod catch_up_poll;
 mod dashboard;
 mod dispatch;
 mod feedback_e2e;
 mod follow_up;
+mod hydrate;
 mod page_headers;
+mod quota_gate;
 mod schemas;
 mod survey_page;
 mod tracking_e2e;

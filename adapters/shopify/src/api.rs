@@ -1,4 +1,8 @@
 //! The sdk's platform traits over the Admin GraphQL API.
+//!
+//! One file past 800 lines on purpose: each GraphQL document, the response shape it is read
+//! into and the trait method sending it sit together, so a field added to a query is added
+//! to its shape in the same place.
 
 use std::collections::VecDeque;
 
@@ -528,6 +532,18 @@ struct NoteData {
     order: Option<NoteOrder>,
 }
 
+/// Whether `note` already holds `line` as whole lines (a multi-line `line` as consecutive
+/// lines), ignoring trailing spaces and `\r`. An empty `line` is always held.
+fn note_has_line(note: &str, line: &str) -> bool {
+    let want: Vec<&str> = line.trim().lines().map(str::trim_end).collect();
+    if want.is_empty() {
+        return true;
+    }
+    let have: Vec<&str> = note.lines().map(str::trim).collect();
+    let want: Vec<&str> = want.iter().map(|l| l.trim()).collect();
+    have.windows(want.len()).any(|w| w == want.as_slice())
+}
+
 fn mutation_missing(op: &str) -> ShopifyError {
     ShopifyError::decode(
         format!("GraphQL `{op}` data"),
@@ -756,6 +772,12 @@ impl OrderAnnotator for ShopifyClient {
                 id: order.to_string(),
             });
         };
+        // Idempotent: a retried flow (the inbox processes an entry at least once) must not
+        // write the same line twice, so a line the note already holds is not appended.
+        if note_has_line(current.note.as_deref().unwrap_or(""), line) {
+            tracing::debug!(%order, "the order's note already holds the line; nothing written");
+            return Ok(());
+        }
         let note = match current.note.as_deref().map(str::trim_end) {
             Some(n) if !n.is_empty() => format!("{n}\n{line}"),
             _ => line.to_owned(),
@@ -803,5 +825,23 @@ impl OrderAnnotator for ShopifyClient {
             format!("set metafield {namespace}.{key} on order {order}"),
             &r.user_errors,
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note_has_line;
+
+    #[test]
+    fn a_note_holds_a_line_only_as_a_whole_line() {
+        let note = "Please leave at the front desk.\r\nNPS 3: late delivery  \nthanks";
+        assert!(note_has_line(note, "NPS 3: late delivery"));
+        assert!(note_has_line(note, " NPS 3: late delivery\n"));
+        assert!(note_has_line(note, "NPS 3: late delivery\nthanks"));
+        // Part of a line, or lines out of order, is not the line.
+        assert!(!note_has_line(note, "NPS 3"));
+        assert!(!note_has_line(note, "thanks\nNPS 3: late delivery"));
+        assert!(!note_has_line("", "NPS 3: late delivery"));
+        assert!(note_has_line("anything", "  "));
     }
 }

@@ -68,8 +68,18 @@ pub(crate) fn split_tags(tags: &str) -> Vec<String> {
 /// Maps a fulfillment's shipment status (`FulfillmentEventStatus` in GraphQL, lowercase
 /// `shipment_status` in webhooks) with [`ShipmentStatus::parse`]; `FULFILLED` and
 /// `MARKED_AS_FULFILLED` (GraphQL `displayStatus` when no carrier event exists yet) mean
-/// the merchant confirmed the fulfillment. Unknown values are kept raw.
-pub(crate) fn shipment_status(raw: &str) -> ShipmentStatus {
+/// the merchant confirmed the fulfillment. Unknown values are kept raw. The one mapping the
+/// webhook decoders and the GraphQL client share.
+///
+/// ```
+/// use aftercare::model::ShipmentStatus;
+/// use aftercare_shopify::shipment_status;
+/// assert_eq!(shipment_status("in_transit"), ShipmentStatus::InTransit);
+/// assert_eq!(shipment_status("CARRIER_PICKED_UP"), ShipmentStatus::PickedUp);
+/// assert_eq!(shipment_status("MARKED_AS_FULFILLED"), ShipmentStatus::Confirmed);
+/// assert_eq!(shipment_status("BY_DRONE"), ShipmentStatus::Unknown("BY_DRONE".into()));
+/// ```
+pub fn shipment_status(raw: &str) -> ShipmentStatus {
     let t = trim(raw);
     if ["fulfilled", "marked_as_fulfilled", "success", "open"]
         .iter()

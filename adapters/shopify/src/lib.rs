@@ -36,7 +36,7 @@ pub mod throttle;
 mod webhooks;
 
 pub use client::{DEFAULT_API_VERSION, RestPage, ShopifyClient, ShopifyConfig};
-pub use convert::{gid, numeric_id, parse_money};
+pub use convert::{gid, numeric_id, parse_money, shipment_status};
 pub use error::ShopifyError;
 pub use oauth::{AccessToken, Callback, OAuthApp, OAuthRejection};
 pub use subscriptions::{AFTERCARE_TOPICS, SubscriptionReport, topic_enum};

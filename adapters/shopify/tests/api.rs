@@ -308,6 +308,54 @@ async fn annotations_and_user_errors() {
     );
 }
 
+/// Appending a note is idempotent: the inbox processes an entry at least once, so a line
+/// the order's note already holds is not written again (the old code appended it twice).
+#[tokio::test]
+async fn a_note_line_already_present_is_not_written_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GQL_PATH))
+        .and(body_string_contains("AftercareOrderNote"))
+        .respond_with(ok(json!({"data": {"order": {"id": "gid://shopify/Order/1", "note": "Please leave at the front desk.\r\nNPS 9 (whatsapp)"}}, "extensions": cost()})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GQL_PATH))
+        .and(body_string_contains("AftercareOrderUpdate"))
+        .respond_with(ok(json!({"data": {"orderUpdate": {"order": {"id": "gid://shopify/Order/1"}, "userErrors": []}}, "extensions": cost()})))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    c.append_order_note(&OrderId::from("1"), "NPS 9 (whatsapp)")
+        .await
+        .unwrap();
+    let updates = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("AftercareOrderUpdate"))
+        .count();
+    assert_eq!(updates, 0, "the line was already in the note");
+    // A line that is only part of an existing line is new.
+    c.append_order_note(&OrderId::from("1"), "NPS 9")
+        .await
+        .unwrap();
+    let updates: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("AftercareOrderUpdate"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(
+        updates[0]["variables"]["input"]["note"],
+        "Please leave at the front desk.\r\nNPS 9 (whatsapp)\nNPS 9"
+    );
+}
+
 #[tokio::test]
 async fn throttled_200_waits_exactly_then_retries() {
     let server = MockServer::start().await;

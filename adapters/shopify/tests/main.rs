@@ -8,6 +8,7 @@ mod common;
 mod api;
 mod binding;
 mod golden;
+mod kit;
 mod oauth;
 mod privacy;
 mod properties;

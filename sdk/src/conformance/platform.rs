@@ -22,7 +22,8 @@
 //!   3-decimal currencies), [`every_status_maps`] (or to `Unknown(raw)`);
 //! - [`updated_since_pages_in_order_and_resumes`]: every page, in order, and after an API
 //!   error a second pass gets everything;
-//! - [`rate_limits_are_honoured`]: the quota is never exceeded and a `429`'s wait is obeyed;
+//! - [`rate_limits_are_honoured`]: the quota is never exceeded (per window, or point by
+//!   point for a cost bucket, [`RateProbe::bucket`]) and a `429`'s wait is obeyed;
 //! - [`annotations_are_idempotent`]: writing the same tag or note twice writes it once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -80,6 +81,17 @@ pub struct KitOrder {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A limit by cost rather than by count: a leaky bucket of `size` points refilling at
+/// `restore_per_sec` points per second, each request drawing its cost (Shopify's GraphQL
+/// Admin API).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CostBucket {
+    /// The bucket's size in points.
+    pub size: f64,
+    /// Points restored per second.
+    pub restore_per_sec: f64,
+}
+
 /// What the API stand-in of a rate-limit check saw.
 #[derive(Clone, Debug, Default)]
 pub struct RateProbe {
@@ -91,6 +103,15 @@ pub struct RateProbe {
     pub window: Duration,
     /// The wait a `429` asked for, and when it was answered.
     pub throttled: Option<(tokio::time::Instant, Duration)>,
+    /// For a platform limiting by cost: the bucket the stand-in enforces. A count per
+    /// window cannot describe a bucket (a short window misses a steady rate above the
+    /// restore rate, a long one a burst above the bucket), so the check is then the
+    /// bucket's own: from any arrival to any later one, the points asked for never exceed
+    /// `size + restore_per_sec × elapsed`.
+    pub bucket: Option<CostBucket>,
+    /// With `bucket`: the cost each arrival asked for (its requested cost, refused or not),
+    /// in the order of `arrivals`.
+    pub costs: Vec<f64>,
 }
 
 /// The adapter's side of the kit.
@@ -487,10 +508,45 @@ pub async fn rate_limits_are_honoured<K: PlatformKit>(kit: &K) {
         .count();
     assert!(n > 0, "the rate-limited stand-in served no orders");
     let p = probe.lock().unwrap().clone();
+    check_quota(&p);
+    let (at, wait) = p.throttled.expect("the stand-in answered a 429");
+    let next = p.arrivals.iter().find(|t| **t > at);
+    if let Some(next) = next {
+        assert!(
+            next.duration_since(at) >= wait,
+            "the request after a 429 came {:?} later, the platform asked for {wait:?}",
+            next.duration_since(at)
+        );
+    }
+}
+
+/// The quota part of [`rate_limits_are_honoured`]: no window holds more requests than the
+/// quota, and with a cost bucket no stretch of arrivals asks for more points than the
+/// bucket allows.
+fn check_quota(p: &RateProbe) {
     assert!(
         p.quota > 0 && !p.window.is_zero(),
         "the probe names its quota"
     );
+    if let Some(b) = p.bucket {
+        assert_eq!(
+            p.costs.len(),
+            p.arrivals.len(),
+            "the probe names the cost of every arrival"
+        );
+        for (i, start) in p.arrivals.iter().enumerate() {
+            let mut asked = 0.0;
+            for (t, cost) in p.arrivals[i..].iter().zip(&p.costs[i..]) {
+                asked += cost;
+                let allowed = b.size + b.restore_per_sec * t.duration_since(*start).as_secs_f64();
+                assert!(
+                    asked <= allowed + 1e-6,
+                    "{asked} points asked for within {:?}, the bucket allows {allowed}",
+                    t.duration_since(*start)
+                );
+            }
+        }
+    }
     // No window of the platform's length holds more requests than its quota.
     for (i, start) in p.arrivals.iter().enumerate() {
         let inside = p.arrivals[i..]
@@ -502,15 +558,6 @@ pub async fn rate_limits_are_honoured<K: PlatformKit>(kit: &K) {
             "{inside} requests within one {:?} window, quota {}",
             p.window,
             p.quota
-        );
-    }
-    let (at, wait) = p.throttled.expect("the stand-in answered a 429");
-    let next = p.arrivals.iter().find(|t| **t > at);
-    if let Some(next) = next {
-        assert!(
-            next.duration_since(at) >= wait,
-            "the request after a 429 came {:?} later, the platform asked for {wait:?}",
-            next.duration_since(at)
         );
     }
 }
@@ -534,4 +581,58 @@ pub async fn annotations_are_idempotent<K: PlatformKit>(kit: &K) {
         after_notes, 2,
         "the same note appended twice is written once"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shopify-like: 20 points restoring 40/s, requests of 4 points; the honest count bound
+    /// for a 1 s window is (20 + 40) / 4 = 15.
+    fn probe(arrivals: Vec<tokio::time::Instant>) -> RateProbe {
+        RateProbe {
+            costs: vec![4.0; arrivals.len()],
+            arrivals,
+            quota: 15,
+            window: Duration::from_secs(1),
+            throttled: None,
+            bucket: None,
+        }
+    }
+
+    #[test]
+    fn a_burst_above_the_bucket_passes_the_count_but_not_the_bucket() {
+        let t0 = tokio::time::Instant::now();
+        // 15 requests at once ask for 60 points from a bucket of 20: the platform refuses
+        // 10 of them, yet 15 is within the count bound of the window.
+        let mut p = probe(vec![t0; 15]);
+        check_quota(&p);
+        p.bucket = Some(CostBucket {
+            size: 20.0,
+            restore_per_sec: 40.0,
+        });
+        let r = std::panic::catch_unwind(|| check_quota(&p));
+        assert!(
+            r.is_err(),
+            "the bucket check lets a burst of 60 points through"
+        );
+    }
+
+    #[test]
+    fn requests_paced_to_the_bucket_pass() {
+        let t0 = tokio::time::Instant::now();
+        // Five at once (20 points), then one every 100 ms (4 points restored each time).
+        let mut at: Vec<_> = vec![t0; 5];
+        at.extend((1..=10).map(|i| t0 + Duration::from_millis(100 * i)));
+        let mut p = probe(at);
+        p.bucket = Some(CostBucket {
+            size: 20.0,
+            restore_per_sec: 40.0,
+        });
+        check_quota(&p);
+        // One more at the 1 s mark would ask for 4 points the bucket has not restored yet.
+        p.arrivals.push(t0 + Duration::from_millis(1000));
+        p.costs.push(4.0);
+        assert!(std::panic::catch_unwind(|| check_quota(&p)).is_err());
+    }
 }

@@ -138,9 +138,13 @@ struct GateState {
 /// Before each request call [`QuotaGate::acquire`]; after each response,
 /// [`QuotaGate::observe`] with what its headers said, or [`QuotaGate::throttled`] after a
 /// `429` with the wait the platform asked for. The gate lets a request through only while
-/// the count of requests left (the last announced figure, minus the requests let through
-/// since) is above `reserve`; otherwise it waits for the window's reset. Time is tokio's, so
-/// tests run it with a paused clock.
+/// the count of requests left (the lowest figure announced for the window, minus the
+/// requests let through since) is above `reserve`; otherwise it waits for the window's
+/// reset. Answers may arrive late and out of order (several requests in flight): a late
+/// one never raises the count nor moves the reset earlier, at the price of waiting, when
+/// an answer of the next window arrives before the known reset, until that window's reset.
+/// Time is tokio's, so tests run it with a paused clock (`tests/tests/quota_gate.rs` checks
+/// the promise on random sequences).
 #[derive(Debug, Default)]
 pub struct QuotaGate {
     state: Mutex<GateState>,
@@ -176,8 +180,12 @@ impl QuotaGate {
                         s.resets_at = None;
                     }
                     match s.remaining {
+                        // Nothing left: wait for the window's reset. When no answer said
+                        // when that is, try one request a second later (the platform
+                        // answers it, or answers a 429 with its wait); without this, a
+                        // figure of 0 with no reset time would block forever.
                         Some(left) if left <= self.reserve => {
-                            Some(s.resets_at.unwrap_or_else(|| now + Duration::from_secs(1)))
+                            Some(*s.resets_at.get_or_insert(now + Duration::from_secs(1)))
                         }
                         Some(left) => {
                             s.remaining = Some(left - 1);
@@ -194,24 +202,29 @@ impl QuotaGate {
         }
     }
 
-    /// Takes what a response's headers said. The lower of the announced figure and the
-    /// gate's own count wins, so responses arriving out of order never raise it.
+    /// Takes what a response's headers said.
+    ///
+    /// While the window the gate knows is open (its reset has not passed), every answer
+    /// counts against it: the lower of the announced figure and the gate's own count wins
+    /// and the reset time only moves later, so an answer arriving late or out of order (its
+    /// reset time, measured from its late arrival, looks later) never raises the count or
+    /// ends the window early. Once that reset has passed, the next answer with a reset time
+    /// opens the next window with its figures.
     pub fn observe(&self, quota: &Quota) {
         let mut s = match self.state.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
         let now = Instant::now();
-        if let Some(after) = quota.reset_after {
-            let at = now + after;
-            let new_window = s
-                .resets_at
-                .is_none_or(|r| at > r + Duration::from_millis(250));
-            s.resets_at = Some(at);
-            if new_window {
+        let open = s.resets_at.filter(|r| *r > now);
+        match (quota.reset_after, open) {
+            (Some(after), None) => {
+                s.resets_at = Some(now + after);
                 s.remaining = quota.remaining;
                 return;
             }
+            (Some(after), Some(r)) => s.resets_at = Some(r.max(now + after)),
+            (None, _) => {}
         }
         if let Some(left) = quota.remaining {
             s.remaining = Some(s.remaining.map_or(left, |mine| mine.min(left)));
@@ -227,7 +240,9 @@ impl QuotaGate {
         let until = Instant::now() + wait;
         s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
         s.remaining = Some(0);
-        s.resets_at = Some(until);
+        // Never earlier than a reset already known: a late `429` of an earlier window
+        // must not end the current one early.
+        s.resets_at = Some(s.resets_at.map_or(until, |r| r.max(until)));
     }
 }
 

@@ -6,9 +6,10 @@
 //! How it stays exact:
 //! - **A durable cursor.** The newest modification time seen is kept as a snapshot (kind
 //!   [`CURSOR_KIND`], id the poller's name), written only after a pass went through every
-//!   page, so a pass cut short by an API error is read again from the same point. Each
-//!   pass re-reads an overlap (default 5 minutes) before the cursor, for orders whose
-//!   modification time was written late.
+//!   page, so a pass cut short by an API error is read again from the same point (a
+//!   first pass, which starts from the clock, keeps its start as the cursor when it
+//!   fails). Each pass re-reads an overlap (default 5 minutes) before the cursor, for
+//!   orders whose modification time was written late.
 //! - **Through the inbox.** Each order version found becomes an inbox entry under the
 //!   poller's name with the key `order:{id}@{updated_at}`: stored once, acknowledged by the
 //!   store, processed with the inbox's retries by the same handlers as webhooks
@@ -165,7 +166,9 @@ impl CatchUpPoller {
     pub async fn poll_once(&self) -> Result<PollReport, Error> {
         let now = self.clock.now();
         let overlap = chrono::Duration::from_std(self.settings.overlap).unwrap_or_default();
-        let since = match self.cursor().await? {
+        let cursor = self.cursor().await?;
+        let first_pass = cursor.is_none();
+        let since = match cursor {
             Some(c) => c - overlap,
             None => {
                 now - chrono::Duration::from_std(self.settings.first_lookback).unwrap_or_default()
@@ -173,32 +176,49 @@ impl CatchUpPoller {
         };
         let mut report = PollReport::default();
         let mut newest: Option<DateTime<Utc>> = None;
-        let mut stream = self.orders.updated_since(since);
-        while let Some(order) = stream.next().await {
-            let order = order?;
-            report.seen += 1;
-            let version = order.updated_at.unwrap_or(now);
-            newest = Some(newest.map_or(version, |n| n.max(version)));
-            if self.store_order(order, version).await? {
-                report.stored += 1;
-            } else {
-                report.skipped += 1;
+        let read = async {
+            let mut stream = self.orders.updated_since(since);
+            while let Some(order) = stream.next().await {
+                let order = order?;
+                report.seen += 1;
+                let version = order.updated_at.unwrap_or(now);
+                newest = Some(newest.map_or(version, |n| n.max(version)));
+                if self.store_order(order, version).await? {
+                    report.stored += 1;
+                } else {
+                    report.skipped += 1;
+                }
             }
+            Ok::<(), Error>(())
         }
-        drop(stream);
+        .await;
+        if let Err(e) = read {
+            // A first pass starts from the clock: the next one, later, would start later
+            // and the orders this one did not reach could slip out of the look-back. Keep
+            // this pass's start as the cursor (less the overlap the next pass subtracts).
+            if first_pass {
+                self.put_cursor(since + overlap, now).await?;
+            }
+            return Err(e);
+        }
         if let Some(newest) = newest {
-            self.snapshots
-                .put_if_newer(&Snapshot {
-                    kind: CURSOR_KIND.into(),
-                    shop: None,
-                    id: self.name.clone(),
-                    version: newest,
-                    data: serde_json::json!({ "polled_at": now }),
-                })
-                .await?;
+            self.put_cursor(newest, now).await?;
         }
         tracing::info!(poller = %self.name, %since, ?report, "catch-up poll done");
         Ok(report)
+    }
+
+    async fn put_cursor(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+        self.snapshots
+            .put_if_newer(&Snapshot {
+                kind: CURSOR_KIND.into(),
+                shop: None,
+                id: self.name.clone(),
+                version: at,
+                data: serde_json::json!({ "polled_at": now }),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Stores one order version unless nothing in it is new; returns whether it stored.
