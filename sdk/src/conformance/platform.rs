@@ -112,6 +112,10 @@ pub struct RateProbe {
     /// With `bucket`: the cost each arrival asked for (its requested cost, refused or not),
     /// in the order of `arrivals`.
     pub costs: Vec<f64>,
+    /// For a fixed-window quota: when each of the stand-in's windows opened. The count is
+    /// then per window, as the platform counts (a client may use a whole quota just before
+    /// a reset and again just after it); empty: any stretch of `window` is checked.
+    pub window_starts: Vec<tokio::time::Instant>,
 }
 
 /// The adapter's side of the kit.
@@ -547,6 +551,26 @@ fn check_quota(p: &RateProbe) {
             }
         }
     }
+    if !p.window_starts.is_empty() {
+        // A fixed-window quota (BigCommerce's store-wide quota per 30 s): each window the
+        // stand-in opened holds at most the quota, counted as the platform counts.
+        let mut starts = p.window_starts.clone();
+        starts.sort();
+        for (i, start) in starts.iter().enumerate() {
+            let end = starts.get(i + 1);
+            let inside = p
+                .arrivals
+                .iter()
+                .filter(|t| *t >= start && end.is_none_or(|e| *t < e))
+                .count();
+            assert!(
+                inside <= p.quota as usize,
+                "{inside} requests in the platform's window opened at arrival {i}, quota {}",
+                p.quota
+            );
+        }
+        return;
+    }
     // No window of the platform's length holds more requests than its quota.
     for (i, start) in p.arrivals.iter().enumerate() {
         let inside = p.arrivals[i..]
@@ -597,7 +621,33 @@ mod tests {
             window: Duration::from_secs(1),
             throttled: None,
             bucket: None,
+            window_starts: Vec::new(),
         }
+    }
+
+    /// A fixed-window quota of 3: a whole quota just before a reset and another just after
+    /// is what the platform allows; 4 in one of its windows is not.
+    #[test]
+    fn fixed_windows_count_as_the_platform_counts() {
+        let t0 = tokio::time::Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut p = RateProbe {
+            arrivals: vec![ms(900), ms(950), ms(990), ms(1010), ms(1020), ms(1030)],
+            quota: 3,
+            window: Duration::from_secs(1),
+            window_starts: vec![ms(0), ms(1000)],
+            ..RateProbe::default()
+        };
+        check_quota(&p);
+        p.arrivals.push(ms(1040));
+        assert!(std::panic::catch_unwind(|| check_quota(&p)).is_err());
+        // Without the windows, the sliding check refuses the first set already.
+        let sliding = RateProbe {
+            window_starts: Vec::new(),
+            arrivals: vec![ms(900), ms(950), ms(990), ms(1010)],
+            ..p
+        };
+        assert!(std::panic::catch_unwind(|| check_quota(&sliding)).is_err());
     }
 
     #[test]
