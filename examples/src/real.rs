@@ -43,7 +43,7 @@ use aftercare::l10n::Catalogs;
 use aftercare::l10n::Localizer;
 use aftercare::model::ChannelKind;
 use aftercare::model::PlatformEvent;
-use aftercare::ratelimit::TokenBucket;
+use aftercare::ratelimit::SlidingWindow;
 use aftercare::store::Store;
 use aftercare::store::{Decision, InboxEntry};
 use aftercare::token::TokenSigner;
@@ -233,7 +233,7 @@ fn add_channels(
                 ));
             }
             d = d.channel(Arc::new(ch));
-            let limit: TokenBucket = match kind {
+            let limit: SlidingWindow = match kind {
                 ChannelKind::Whatsapp => rates
                     .whatsapp_per_second
                     .map(aftercare_twilio::rate::per_second)
@@ -283,7 +283,7 @@ fn add_channels(
         }
         d = d.channel(Arc::new(aftercare_smtp::SmtpChannel::new(c)?));
         if let Some(r) = rates.email_per_second {
-            d = d.rate_limit(ChannelKind::Email, Arc::new(TokenBucket::new(r, 1)));
+            d = d.rate_limit(ChannelKind::Email, Arc::new(SlidingWindow::per_second(r)));
         }
     }
     Ok(d)
