@@ -11,4 +11,5 @@ mod follow_up;
 mod schemas;
 mod survey_page;
 mod tracking_e2e;
+mod uncertain;
 mod webhook_pipeline;
