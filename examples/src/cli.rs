@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Subcommand;
 
+use aftercare::store::{Decision, LedgerEntry};
+
 use crate::config::{TrackingLinksConfig, check, schema_text};
 
 /// The real-store subcommands.
@@ -41,6 +43,20 @@ pub enum RealCommand {
     },
     /// Print the configuration file's JSON Schema.
     Schema,
+}
+
+/// The ledger rows counted by decision, in the order a message meets them, decisions that
+/// occur only: `4 enqueued, 1 uncertain, 1 reconciled, 3 sent`. Uncertain sends and how
+/// each was resolved (reconciled, resending, abandoned) count like any other decision.
+pub fn ledger_totals(rows: &[LedgerEntry]) -> String {
+    Decision::ALL
+        .iter()
+        .filter_map(|&d| {
+            let n = rows.iter().filter(|r| r.decision == d).count();
+            (n > 0).then(|| format!("{n} {}", d.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
@@ -143,7 +159,33 @@ impl RealCommand {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::parse_since;
+    use super::{ledger_totals, parse_since};
+    use aftercare::store::{Decision, LedgerEntry};
+
+    #[test]
+    fn totals_count_every_outcome_of_an_uncertain_send() {
+        let at = chrono::Utc::now();
+        let rows: Vec<LedgerEntry> = [
+            Decision::Enqueued,
+            Decision::Enqueued,
+            Decision::Enqueued,
+            Decision::Uncertain,
+            Decision::Uncertain,
+            Decision::Uncertain,
+            Decision::Reconciled,
+            Decision::Resending,
+            Decision::Sent,
+            Decision::Abandoned,
+        ]
+        .into_iter()
+        .map(|d| LedgerEntry::new(at, d, "r"))
+        .collect();
+        assert_eq!(
+            ledger_totals(&rows),
+            "3 enqueued, 1 sent, 3 uncertain, 1 reconciled, 1 resending, 1 abandoned"
+        );
+        assert_eq!(ledger_totals(&[]), "");
+    }
 
     #[test]
     fn since() {

@@ -24,7 +24,7 @@ use aftercare::clock::{Clock, SystemClock};
 use aftercare::config::StorageConfig;
 use aftercare::dispatch::Dispatcher;
 use aftercare::flows::Chain;
-use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
+use aftercare::flows::delivery::{DeliveryReport, DeliveryReports, ReportOutcome};
 use aftercare::flows::feedback::{
     ANSWER_SOURCE, AnswerQueue, AnswerSource, FeedbackFlow, FollowUp, FollowUpSettings,
     SurveyPolicy, SurveySettings,
@@ -43,10 +43,11 @@ use aftercare::l10n::Catalogs;
 use aftercare::l10n::Localizer;
 use aftercare::model::ChannelKind;
 use aftercare::model::PlatformEvent;
-use aftercare::ratelimit::TokenBucket;
+use aftercare::ratelimit::SlidingWindow;
 use aftercare::store::Store;
 use aftercare::store::{Decision, InboxEntry};
 use aftercare::token::TokenSigner;
+use aftercare::uncertain::UncertainResolver;
 use aftercare::webhook::Secret;
 use aftercare_postgres::PostgresStore;
 use aftercare_shopify::{ShopifyClient, ShopifyWebhooks};
@@ -233,7 +234,7 @@ fn add_channels(
                 ));
             }
             d = d.channel(Arc::new(ch));
-            let limit: TokenBucket = match kind {
+            let limit: SlidingWindow = match kind {
                 ChannelKind::Whatsapp => rates
                     .whatsapp_per_second
                     .map(aftercare_twilio::rate::per_second)
@@ -283,7 +284,7 @@ fn add_channels(
         }
         d = d.channel(Arc::new(aftercare_smtp::SmtpChannel::new(c)?));
         if let Some(r) = rates.email_per_second {
-            d = d.rate_limit(ChannelKind::Email, Arc::new(TokenBucket::new(r, 1)));
+            d = d.rate_limit(ChannelKind::Email, Arc::new(SlidingWindow::per_second(r)));
         }
     }
     Ok(d)
@@ -313,7 +314,19 @@ impl EventHandler for Replies {
             "twilio" => match aftercare_twilio::webhook::decode_entry(entry)? {
                 aftercare_twilio::webhook::TwilioEvent::Inbound(m) => (vec![m], Vec::new()),
                 aftercare_twilio::webhook::TwilioEvent::Status { sid, status, .. } => {
-                    (Vec::new(), vec![(sid, status, entry.received_at)])
+                    let mut report = DeliveryReport::new(sid, status, entry.received_at);
+                    // The recipient lets a report about a message whose send timed out
+                    // (uncertain, its SID never learnt) find it through a look-up.
+                    let form = aftercare_twilio::webhook::TwilioForm::parse(&entry.body);
+                    if let Some(to) = form.get("To").filter(|t| !t.is_empty()) {
+                        let kind = if to.starts_with("whatsapp:") {
+                            ChannelKind::Whatsapp
+                        } else {
+                            ChannelKind::Sms
+                        };
+                        report = report.recipient(kind, to);
+                    }
+                    (Vec::new(), vec![report])
                 }
                 _ => (Vec::new(), Vec::new()),
             },
@@ -322,14 +335,28 @@ impl EventHandler for Replies {
                 let reports = batch
                     .statuses
                     .into_iter()
-                    .map(|s| (s.message_id, s.status, s.at.unwrap_or(entry.received_at)))
+                    .map(|s| {
+                        let mut r = DeliveryReport::new(
+                            s.message_id,
+                            s.status,
+                            s.at.unwrap_or(entry.received_at),
+                        );
+                        // The outbox key the message was sent with (biz_opaque_callback_data).
+                        if let Some(key) = s.callback_data {
+                            r = r.key(key);
+                        }
+                        if let Some(to) = s.recipient {
+                            r = r.recipient(ChannelKind::Whatsapp, to);
+                        }
+                        r
+                    })
                     .collect();
                 (batch.messages, reports)
             }
             _ => (Vec::new(), Vec::new()),
         };
-        for (id, status, at) in &reports {
-            match self.2.record(id, status, *at).await? {
+        for report in &reports {
+            match self.2.record_report(report).await? {
                 // Also on a redelivery: the fallback is idempotent, and a crash may have
                 // come between the ledger row and the fallback.
                 ReportOutcome::Recorded {
@@ -448,6 +475,48 @@ async fn serve<S: Store + 'static>(
         ));
         follow_up = Some(f);
     }
+    let mut dispatcher = Dispatcher::new(store.clone(), clock.clone())
+        .consent_store(store.clone())
+        .policy(Arc::new(SupersededPolicy::new(store.clone())));
+    if let Some(q) = &cfg.tracking.quiet_hours {
+        let (Some(start), Some(end)) = (parse_hhmm(&q.start), parse_hhmm(&q.end)) else {
+            return Err("tracking.quiet_hours: times must be HH:MM".into());
+        };
+        let zone: chrono_tz::Tz = q.time_zone.parse().map_err(|_| {
+            format!(
+                "tracking.quiet_hours.time_zone: unknown zone {}",
+                q.time_zone
+            )
+        })?;
+        dispatcher = dispatcher.policy(Arc::new(QuietHoursPolicy::new(start, end, zone)));
+    }
+    if let Some(settings) = survey {
+        dispatcher = dispatcher.policy(Arc::new(SurveyPolicy::new(store.clone(), settings)));
+    }
+    let mut dispatcher = add_channels(&cfg, dispatcher, &clock)?;
+    if let Some(secret) = cfg
+        .follow_up
+        .as_ref()
+        .filter(|f| f.helpdesk_webhook_url.is_some())
+        .and_then(|f| f.helpdesk_webhook_secret.as_ref())
+    {
+        let secret = secret.resolve()?;
+        let secret = std::str::from_utf8(secret.expose())
+            .ok()
+            .and_then(|t| Secret::from_standard_webhooks(t).ok())
+            .ok_or("follow_up.helpdesk_webhook_secret: not a `whsec_` Standard Webhooks secret")?;
+        dispatcher = dispatcher.channel(Arc::new(aftercare_webhook_out::WebhookOut::new(secret)?));
+    }
+
+    // Messages left uncertain by a send that timed out are reconciled through the channels'
+    // look-ups, or resent / abandoned by purpose (the sdk's default policy), every minute;
+    // delivery reports that name one resolve it at once.
+    let mut resolver = UncertainResolver::new(store.clone(), clock.clone());
+    for ch in dispatcher.channels() {
+        resolver = resolver.channel(ch.clone());
+    }
+    let resolver = Arc::new(resolver);
+
     let replies = Replies(
         ReplyHandler::new(
             store.clone(),
@@ -457,7 +526,7 @@ async fn serve<S: Store + 'static>(
             replies,
         ),
         feedback.clone(),
-        DeliveryReports::new(store.clone()),
+        DeliveryReports::new(store.clone()).resolver(resolver.clone()),
         tracking.clone(),
     );
     let mut handler = Chain::new()
@@ -502,39 +571,6 @@ async fn serve<S: Store + 'static>(
         processor = processor.source("whatsapp", source.clone());
         routes = routes.source("whatsapp", source);
     }
-    let mut dispatcher = Dispatcher::new(store.clone(), clock.clone())
-        .consent_store(store.clone())
-        .policy(Arc::new(SupersededPolicy::new(store.clone())));
-    if let Some(q) = &cfg.tracking.quiet_hours {
-        let (Some(start), Some(end)) = (parse_hhmm(&q.start), parse_hhmm(&q.end)) else {
-            return Err("tracking.quiet_hours: times must be HH:MM".into());
-        };
-        let zone: chrono_tz::Tz = q.time_zone.parse().map_err(|_| {
-            format!(
-                "tracking.quiet_hours.time_zone: unknown zone {}",
-                q.time_zone
-            )
-        })?;
-        dispatcher = dispatcher.policy(Arc::new(QuietHoursPolicy::new(start, end, zone)));
-    }
-    if let Some(settings) = survey {
-        dispatcher = dispatcher.policy(Arc::new(SurveyPolicy::new(store.clone(), settings)));
-    }
-    let mut dispatcher = add_channels(&cfg, dispatcher, &clock)?;
-    if let Some(secret) = cfg
-        .follow_up
-        .as_ref()
-        .filter(|f| f.helpdesk_webhook_url.is_some())
-        .and_then(|f| f.helpdesk_webhook_secret.as_ref())
-    {
-        let secret = secret.resolve()?;
-        let secret = std::str::from_utf8(secret.expose())
-            .ok()
-            .and_then(|t| Secret::from_standard_webhooks(t).ok())
-            .ok_or("follow_up.helpdesk_webhook_secret: not a `whsec_` Standard Webhooks secret")?;
-        dispatcher = dispatcher.channel(Arc::new(aftercare_webhook_out::WebhookOut::new(secret)?));
-    }
-
     let links = TokenSigner::new(cfg.shopify.tracking_link_key.resolve()?, "tracking");
     let mut page = TrackingPage::new(shop.clone(), links, text.clone(), clock.clone())
         .content(cfg.content.clone())
@@ -614,12 +650,18 @@ async fn serve<S: Store + 'static>(
         let stop = stopped();
         tokio::spawn(async move { sweeper.run(Duration::from_secs(3600), stop).await })
     };
+    let uncertain_task = {
+        let stop = stopped();
+        let r = resolver.clone();
+        tokio::spawn(async move { r.run(Duration::from_secs(60), stop).await })
+    };
     shutdown.await;
     println!("{program}: stopping");
     let _ = stop_tx.send(true);
     let _ = proc_task.await;
     let _ = disp_task.await;
     let _ = retention_task.await;
+    let _ = uncertain_task.await;
     server.await??;
     Ok(())
 }

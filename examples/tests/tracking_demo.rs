@@ -47,4 +47,8 @@ fn the_demo_tells_the_whole_story() {
         text.contains("deferred") && text.contains("sent on whatsapp"),
         "{text}"
     );
+    assert!(
+        text.contains("totals: ") && text.contains(" sent"),
+        "{text}"
+    );
 }

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-use crate::model::{ChannelKind, OutboundMessage, Receipt};
+use crate::model::{ChannelKind, DeliveryStatus, OutboundMessage, Receipt};
 
 /// Why a send failed, classified so the dispatcher knows what it may do next.
 ///
@@ -67,6 +68,36 @@ impl SendError {
     }
 }
 
+/// A message the provider says it has, found by [`MessageChannel::find_sent`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentMessage {
+    /// The provider's id and when it took the message.
+    pub receipt: Receipt,
+    /// Where the message stands now, as the provider says.
+    pub status: DeliveryStatus,
+}
+
+impl SentMessage {
+    /// A message the provider has.
+    pub fn new(receipt: Receipt, status: DeliveryStatus) -> Self {
+        Self { receipt, status }
+    }
+}
+
+/// What asking the provider about a possibly-sent message found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lookup {
+    /// The provider has messages matching it, oldest first (never empty).
+    Found(Vec<SentMessage>),
+    /// The provider has no such message.
+    NotFound,
+    /// This channel cannot ask (the default): a late delivery report, or the uncertain
+    /// policy's resend-or-abandon rule, resolves the message instead.
+    Unsupported,
+}
+
 /// A way to deliver one message: email over SMTP, SMS or WhatsApp through a provider, or the
 /// sandbox's console. Adapters implement it; the [`Dispatcher`](crate::dispatch::Dispatcher)
 /// calls it at most once per attempt.
@@ -99,4 +130,17 @@ pub trait MessageChannel: Send + Sync + std::fmt::Debug {
         message: &OutboundMessage,
         idempotency_key: &str,
     ) -> Result<Receipt, SendError>;
+
+    /// Asks the provider whether it has `message`, sent at or after `since` (a send that
+    /// ended "may have been sent"). Matches are the same recipient, sender and content.
+    /// The default cannot ask: [`Lookup::Unsupported`]. Used by
+    /// [`UncertainResolver`](crate::uncertain::UncertainResolver).
+    async fn find_sent(
+        &self,
+        message: &OutboundMessage,
+        since: DateTime<Utc>,
+    ) -> Result<Lookup, SendError> {
+        let _ = (message, since);
+        Ok(Lookup::Unsupported)
+    }
 }

@@ -25,6 +25,9 @@ use crate::model::*;
 use crate::store::*;
 use crate::webhook::VerifiedWebhook;
 
+mod uncertain;
+pub use uncertain::*;
+
 /// Generates one `#[tokio::test]` per conformance check, each on a fresh store made by
 /// `$make` (an expression of a future yielding a store).
 #[macro_export]
@@ -40,7 +43,8 @@ macro_rules! storage_conformance_tests {
             ledger_records_in_order, consent_latest_and_most_specific, surveys_count_once,
             surveys_keep_late_comments, snapshots_never_go_backwards,
             redact_customer_removes_personal_data, redact_shop_removes_everything,
-            expire_keeps_only_recent_personal_data
+            expire_keeps_only_recent_personal_data,
+            outbox_uncertain_resolutions, outbox_uncertain_listed_by_since, expire_removes_abandoned_messages
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

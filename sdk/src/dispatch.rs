@@ -144,7 +144,8 @@ enum Outcome {
 /// - Transient failures are retried with exponential backoff and jitter, never sooner than
 ///   the provider's `Retry-After`; permanent ones are dead-lettered (an opt-out is also
 ///   stored in the consent store); "may have been sent" is recorded as uncertain, not
-///   retried.
+///   retried here: an [`UncertainResolver`](crate::uncertain::UncertainResolver) settles it
+///   (reconciled, resent once, or abandoned, by purpose).
 /// - A message found `sending` under an expired claim was in flight when a dispatcher
 ///   stopped: it is sent again and the ledger says so.
 pub struct Dispatcher {
@@ -191,6 +192,12 @@ impl Dispatcher {
     pub fn channel(mut self, channel: Arc<dyn MessageChannel>) -> Self {
         self.channels.insert(channel.kind(), channel);
         self
+    }
+
+    /// The channels added, e.g. to give an
+    /// [`UncertainResolver`](crate::uncertain::UncertainResolver) the same ones.
+    pub fn channels(&self) -> impl Iterator<Item = &Arc<dyn MessageChannel>> {
+        self.channels.values()
     }
 
     /// Paces a channel with a shared rate limit.

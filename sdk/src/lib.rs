@@ -53,6 +53,7 @@ pub mod report;
 pub mod store;
 pub mod token;
 pub mod tz;
+pub mod uncertain;
 pub mod webhook;
 
 #[cfg(feature = "axum")]

@@ -1,10 +1,29 @@
 //! Sending-rate limits shared by every task that sends through one provider account.
+//!
+//! [`SlidingWindow`] is strict: no window of its length ever holds more than its limit of
+//! permits, whatever the scheduler does. It keeps the instants of the last `limit` permits
+//! and grants a permit only when the oldest of them is at least a window old *at the moment
+//! of granting*; a waiter that wakes (late, early, or after a stall) checks again, it never
+//! goes on a slot reserved before it slept. A token bucket that reserves slots and sleeps
+//! (the earlier implementation, the "virtual scheduling" GCRA) lets every waiter whose slot
+//! passed during a stall go at once, and lets a full burst follow a burst at the edge of a
+//! window: 9 permits in one second against 5/s.
+//!
+//! Time comes from a [`Ticker`], not from the [`Clock`](crate::clock::Clock): a limiter needs
+//! a monotonic clock it can sleep on, while `Clock` is wall time (which may step backwards)
+//! with no way to wait. [`TokioTicker`] is the default (tokio's paused clock works in tests);
+//! [`ManualTicker`] moves only when told to, for property tests of schedules.
+//!
+//! What the limiter cannot see: the permit is granted before the request is made, so a task
+//! descheduled between its permit and its request can still send later than its permit, next
+//! to later ones. Pass a lower limit than the provider's if that margin matters.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::time::Instant;
 
 /// Something that paces sends. `acquire` waits until one more send is allowed.
 #[async_trait]
@@ -13,61 +32,467 @@ pub trait RateLimit: Send + Sync + std::fmt::Debug {
     async fn acquire(&self);
 }
 
-/// A token bucket: `rate` permits per second on average, bursts up to `burst`.
-/// Shared through an `Arc`, it paces every task together; waiters reserve their slot, so
-/// the rate holds however many tasks wait.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use aftercare::ratelimit::{RateLimit, TokenBucket};
-/// let bucket = TokenBucket::new(100.0, 1);
-/// bucket.acquire().await; // the first permit is immediate
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct TokenBucket {
-    interval: Duration,
-    burst: u32,
-    // The time at which the bucket will be full again, minus one interval per token used:
-    // the "virtual scheduling" form of the GCRA, which needs one number.
-    next_free: Mutex<Instant>,
+/// A monotonic time source a limiter reads and sleeps on.
+#[async_trait]
+pub trait Ticker: Send + Sync + std::fmt::Debug {
+    /// Time since the ticker's origin; never goes backwards.
+    fn now(&self) -> Duration;
+
+    /// Returns at `at` or later (a stalled scheduler may return much later).
+    async fn sleep_until(&self, at: Duration);
 }
 
-impl TokenBucket {
-    /// A bucket allowing `rate_per_sec` on average (must be positive; non-positive values
-    /// are treated as one per hour) and `burst` at once (at least one).
-    pub fn new(rate_per_sec: f64, burst: u32) -> Self {
-        let rate = if rate_per_sec.is_finite() && rate_per_sec > 0.0 {
-            rate_per_sec
-        } else {
-            1.0 / 3600.0
-        };
+/// Tokio's clock (`tokio::time::Instant`), from the moment the ticker was made.
+#[derive(Clone, Copy, Debug)]
+pub struct TokioTicker {
+    origin: tokio::time::Instant,
+}
+
+impl TokioTicker {
+    /// A ticker starting now.
+    pub fn new() -> Self {
         Self {
-            interval: Duration::from_secs_f64(1.0 / rate),
-            burst: burst.max(1),
-            next_free: Mutex::new(Instant::now()),
+            origin: tokio::time::Instant::now(),
         }
     }
+}
 
-    /// Reserves a slot and returns how long to wait for it.
-    fn reserve(&self) -> Duration {
-        let now = Instant::now();
-        let mut tat = self.next_free.lock().unwrap_or_else(|e| e.into_inner());
-        let burst_window = self.interval * (self.burst - 1);
-        // Theoretical arrival time of this request.
-        let t = (*tat).max(now);
-        let allowed_at = t.checked_sub(burst_window).unwrap_or(now);
-        *tat = t + self.interval;
-        allowed_at.saturating_duration_since(now)
+impl Default for TokioTicker {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 #[async_trait]
-impl RateLimit for TokenBucket {
-    async fn acquire(&self) {
-        let wait = self.reserve();
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+impl Ticker for TokioTicker {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    async fn sleep_until(&self, at: Duration) {
+        let deadline = self
+            .origin
+            .checked_add(at)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400 * 365));
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+/// A ticker that moves only when told to: for tests and simulations. Sleepers wake when
+/// [`ManualTicker::advance`] passes their deadline.
+///
+/// ```
+/// use std::time::Duration;
+/// use aftercare::ratelimit::{ManualTicker, Ticker};
+/// let t = ManualTicker::new();
+/// t.advance(Duration::from_millis(1500));
+/// assert_eq!(t.now(), Duration::from_millis(1500));
+/// ```
+#[derive(Debug, Default)]
+pub struct ManualTicker {
+    state: Mutex<(Duration, Vec<Waker>)>,
+}
+
+impl ManualTicker {
+    /// A ticker at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves time forward and wakes every sleeper (each checks its own deadline).
+    pub fn advance(&self, by: Duration) {
+        let wakers = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.0 = s.0.saturating_add(by);
+            std::mem::take(&mut s.1)
+        };
+        for w in wakers {
+            w.wake();
         }
+    }
+}
+
+#[async_trait]
+impl Ticker for ManualTicker {
+    fn now(&self) -> Duration {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    async fn sleep_until(&self, at: Duration) {
+        std::future::poll_fn(|cx| {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if s.0 >= at {
+                Poll::Ready(())
+            } else {
+                s.1.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
+/// How much earlier than its pace a permit may be granted by default: about two ticks of
+/// tokio's millisecond timer, so that a waiter woken late does not delay the ones after it.
+pub const DEFAULT_SLACK: Duration = Duration::from_millis(2);
+
+/// A strict rate limit: at most `limit` permits in any window of `window`, paced one every
+/// `window / limit` (up to `burst` at once). Shared through an `Arc`, it paces every task
+/// together; waiters take turns in arrival order.
+///
+/// - **Strict**: the instants of the last `limit` permits are kept; a permit is granted only
+///   if the oldest of them is at least `window` before now, checked when granting. No
+///   half-open window of length `window` holds more than `limit` permits.
+/// - **Paced**: permits are spread one every `window / limit`; with `burst` above one, that
+///   many may go at once after a pause. A waiter may be let through up to `slack` (default
+///   [`DEFAULT_SLACK`]) before its pace, so timer lateness does not eat into the rate; the
+///   window bound holds regardless.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use aftercare::ratelimit::{RateLimit, SlidingWindow};
+/// let limit = SlidingWindow::per_second(100.0); // 100 in any second, one every 10 ms
+/// limit.acquire().await; // the first permit is immediate
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SlidingWindow {
+    limit: u32,
+    window: Duration,
+    pace: Duration,
+    burst: u32,
+    slack: Duration,
+    ticker: std::sync::Arc<dyn Ticker>,
+    turn: tokio::sync::Mutex<()>,
+    state: Mutex<WindowState>,
+}
+
+#[derive(Debug, Default)]
+struct WindowState {
+    /// Instants of the last `limit` permits, oldest first.
+    granted: VecDeque<Duration>,
+    /// When the next permit is due by the pace ("theoretical arrival time").
+    next: Duration,
+}
+
+impl SlidingWindow {
+    /// At most `limit` permits (at least one) in any window of `window` (at least a
+    /// nanosecond), paced one every `window / limit`.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        let limit = limit.max(1);
+        let window = window.max(Duration::from_nanos(1));
+        Self {
+            limit,
+            window,
+            pace: window / limit,
+            burst: 1,
+            slack: DEFAULT_SLACK,
+            ticker: std::sync::Arc::new(TokioTicker::new()),
+            turn: tokio::sync::Mutex::new(()),
+            state: Mutex::new(WindowState::default()),
+        }
+    }
+
+    /// `rate` permits per second. A whole rate is enforced over one second; a fractional
+    /// rate over the fewest whole seconds (up to 60) in which it is whole (1.5/s: 3 in any
+    /// 2 s), else rounded down; a rate under one per second as one per `1/rate` seconds.
+    /// A rate that is not positive is treated as one per hour.
+    pub fn per_second(rate: f64) -> Self {
+        let (limit, window) = Self::window_for(rate);
+        Self::new(limit, window)
+    }
+
+    /// The `(limit, window)` [`SlidingWindow::per_second`] enforces for `rate`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aftercare::ratelimit::SlidingWindow;
+    /// assert_eq!(SlidingWindow::window_for(100.0), (100, Duration::from_secs(1)));
+    /// assert_eq!(SlidingWindow::window_for(1.5), (3, Duration::from_secs(2)));
+    /// assert_eq!(SlidingWindow::window_for(0.5), (1, Duration::from_secs(2)));
+    /// ```
+    pub fn window_for(rate: f64) -> (u32, Duration) {
+        if !(rate.is_finite() && rate > 0.0) {
+            return (1, Duration::from_secs(3600));
+        }
+        if rate < 1.0 {
+            return (1, Duration::from_secs_f64((1.0 / rate).min(1e9)));
+        }
+        let rate = rate.min(f64::from(u32::MAX) / 60.0);
+        for secs in 1..=60u32 {
+            let n = rate * f64::from(secs);
+            if (n - n.round()).abs() <= 1e-12 * n {
+                return (n.round() as u32, Duration::from_secs(u64::from(secs)));
+            }
+        }
+        (rate.floor() as u32, Duration::from_secs(1))
+    }
+
+    /// Lets up to `burst` permits (at most the limit) go at once after a pause.
+    pub fn burst(mut self, burst: u32) -> Self {
+        self.burst = burst.clamp(1, self.limit);
+        self
+    }
+
+    /// How early before its pace a permit may be granted (default [`DEFAULT_SLACK`]); the
+    /// window bound is never relaxed.
+    pub fn slack(mut self, slack: Duration) -> Self {
+        self.slack = slack;
+        self
+    }
+
+    /// Takes time from `ticker` instead of tokio's clock.
+    pub fn ticker(mut self, ticker: std::sync::Arc<dyn Ticker>) -> Self {
+        self.ticker = ticker;
+        self
+    }
+
+    /// The limit and its window.
+    pub fn limit(&self) -> (u32, Duration) {
+        (self.limit, self.window)
+    }
+
+    /// Grants a permit at `now`, or says when to look again.
+    fn try_grant(&self, s: &mut WindowState, now: Duration) -> Result<(), Duration> {
+        let mut ready = now;
+        if s.granted.len() >= self.limit as usize
+            && let Some(&oldest) = s.granted.front()
+        {
+            ready = ready.max(oldest.saturating_add(self.window));
+        }
+        let early = self
+            .pace
+            .saturating_mul(self.burst - 1)
+            .saturating_add(self.slack);
+        ready = ready.max(s.next.saturating_sub(early));
+        if ready > now {
+            return Err(ready);
+        }
+        s.granted.push_back(now);
+        while s.granted.len() > self.limit as usize {
+            s.granted.pop_front();
+        }
+        s.next = s.next.max(now).saturating_add(self.pace);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimit for SlidingWindow {
+    async fn acquire(&self) {
+        // One waiter at a time, in arrival order; the others wait for their turn.
+        let _turn = self.turn.lock().await;
+        loop {
+            let at = {
+                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                match self.try_grant(&mut s, self.ticker.now()) {
+                    Ok(()) => return,
+                    Err(at) => at,
+                }
+            };
+            self.ticker.sleep_until(at).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::Context;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One step of a schedule: the scheduler's freedom, made explicit.
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// `n` more tasks ask for a permit (each polled once, as a runtime would).
+        Acquire(usize),
+        /// Time passes and nobody runs: a stall, or a jump of the clock.
+        Advance(Duration),
+        /// The scheduler polls these waiters (indexes modulo the number waiting), in this
+        /// order; the others stay stalled.
+        Poll(Vec<usize>),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (1usize..8).prop_map(Step::Acquire),
+            prop_oneof![
+                (0u64..5_000).prop_map(Duration::from_micros),
+                (0u64..3_000).prop_map(Duration::from_millis),
+            ]
+            .prop_map(Step::Advance),
+            proptest::collection::vec(0usize..64, 0..12).prop_map(Step::Poll),
+        ]
+    }
+
+    type Waiter<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+    /// Runs a schedule against a limiter on a manual ticker; returns the grant instants.
+    /// After the schedule, time moves a quarter of the pace at a time until every waiter has
+    /// its permit.
+    fn run(limit: &SlidingWindow, ticker: &ManualTicker, steps: &[Step]) -> Vec<Duration> {
+        let tick = (limit.pace / 4).max(Duration::from_micros(100));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut waiting: Vec<Waiter<'_>> = Vec::new();
+        let mut granted = Vec::new();
+        let mut poll = |w: &mut Waiter<'_>, granted: &mut Vec<Duration>| {
+            let done = w.as_mut().poll(&mut cx).is_ready();
+            if done {
+                granted.push(ticker.now());
+            }
+            done
+        };
+        for s in steps {
+            match s {
+                Step::Acquire(n) => {
+                    for _ in 0..*n {
+                        let mut w: Waiter<'_> = Box::pin(limit.acquire());
+                        if !poll(&mut w, &mut granted) {
+                            waiting.push(w);
+                        }
+                    }
+                }
+                Step::Advance(d) => ticker.advance(*d),
+                Step::Poll(order) => {
+                    for i in order {
+                        if waiting.is_empty() {
+                            break;
+                        }
+                        let i = i % waiting.len();
+                        if poll(&mut waiting[i], &mut granted) {
+                            drop(waiting.remove(i));
+                        }
+                    }
+                }
+            }
+        }
+        // Then a scheduler that keeps up, until every waiter has its permit.
+        let mut rounds = 0;
+        while !waiting.is_empty() {
+            rounds += 1;
+            assert!(rounds < 100_000, "waiters starve: {} left", waiting.len());
+            ticker.advance(tick);
+            let mut i = 0;
+            while i < waiting.len() {
+                if poll(&mut waiting[i], &mut granted) {
+                    drop(waiting.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        granted
+    }
+
+    /// The most permits any half-open window of `window` holds.
+    fn busiest(granted: &[Duration], window: Duration) -> usize {
+        let mut g = granted.to_vec();
+        g.sort();
+        let mut most = 0;
+        let mut lo = 0;
+        for hi in 0..g.len() {
+            while g[hi] - g[lo] >= window {
+                lo += 1;
+            }
+            most = most.max(hi - lo + 1);
+        }
+        most
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Whatever the schedule (stalls, jumps, waiters polled in any order or not at
+        /// all), no window of the limit's length holds more than the limit, and every
+        /// waiter gets its permit.
+        #[test]
+        fn no_window_ever_holds_more_than_the_limit(
+            limit in 1u32..12,
+            window_ms in 1u64..1_500,
+            burst in 1u32..6,
+            slack_us in 0u64..5_000,
+            steps in proptest::collection::vec(step(), 1..60),
+        ) {
+            let ticker = Arc::new(ManualTicker::new());
+            let window = Duration::from_millis(window_ms);
+            let l = SlidingWindow::new(limit, window)
+                .burst(burst)
+                .slack(Duration::from_micros(slack_us))
+                .ticker(ticker.clone());
+            let granted = run(&l, &ticker, &steps);
+            let asked: usize = steps.iter().map(|s| if let Step::Acquire(n) = s { *n } else { 0 }).sum();
+            prop_assert_eq!(granted.len(), asked);
+            let most = busiest(&granted, window);
+            prop_assert!(most <= limit as usize, "{} permits in {:?} (limit {})", most, window, limit);
+        }
+
+        /// The same for the per-second constructor's windows (fractional rates included).
+        #[test]
+        fn per_second_rates_hold_over_their_window(
+            rate in prop_oneof![(0.2f64..3.0).boxed(), (1u32..200).prop_map(f64::from).boxed()],
+            steps in proptest::collection::vec(step(), 1..40),
+        ) {
+            let ticker = Arc::new(ManualTicker::new());
+            let l = SlidingWindow::per_second(rate).ticker(ticker.clone());
+            let (limit, window) = l.limit();
+            prop_assert!(f64::from(limit) / window.as_secs_f64() <= rate * (1.0 + 1e-9));
+            let granted = run(&l, &ticker, &steps);
+            prop_assert!(busiest(&granted, window) <= limit as usize);
+        }
+    }
+
+    #[test]
+    fn paced_one_at_a_time_and_on_time_with_a_coarse_scheduler() {
+        // Waiters are polled every 2.5 ms only (a coarse timer): permits still come one
+        // every 10 ms less the slack, and lateness does not add up.
+        let ticker = Arc::new(ManualTicker::new());
+        let l = SlidingWindow::per_second(100.0).ticker(ticker.clone());
+        let g = run(&l, &ticker, &[Step::Acquire(50)]);
+        for w in g.windows(2) {
+            assert!(w[1] - w[0] >= Duration::from_millis(8), "{g:?}");
+        }
+        let last = *g.last().unwrap();
+        assert!(last <= Duration::from_millis(490), "{last:?}");
+        // Without the slack every late wake-up delays all the permits after it.
+        let ticker = Arc::new(ManualTicker::new());
+        let l = SlidingWindow::per_second(100.0)
+            .slack(Duration::ZERO)
+            .ticker(ticker.clone());
+        let g = run(&l, &ticker, &[Step::Acquire(50)]);
+        assert!(*g.last().unwrap() >= Duration::from_millis(490));
+    }
+
+    #[test]
+    fn window_for_rates() {
+        assert_eq!(SlidingWindow::window_for(1.0), (1, Duration::from_secs(1)));
+        assert_eq!(
+            SlidingWindow::window_for(80.0),
+            (80, Duration::from_secs(1))
+        );
+        assert_eq!(SlidingWindow::window_for(2.5), (5, Duration::from_secs(2)));
+        assert_eq!(
+            SlidingWindow::window_for(1.0 / 3.0 + 1.0),
+            (4, Duration::from_secs(3))
+        );
+        // No whole multiple within a minute: rounded down over one second.
+        assert_eq!(
+            SlidingWindow::window_for(std::f64::consts::PI),
+            (3, Duration::from_secs(1))
+        );
+        assert_eq!(
+            SlidingWindow::window_for(0.0),
+            (1, Duration::from_secs(3600))
+        );
+        assert_eq!(
+            SlidingWindow::window_for(f64::NAN),
+            (1, Duration::from_secs(3600))
+        );
     }
 }

@@ -244,8 +244,12 @@ pub enum OutboxStatus {
     Skipped,
     /// Failed for good.
     Dead,
-    /// The request may have been sent; not retried automatically.
+    /// The request may have been sent; not retried automatically. Resolved later by
+    /// [`Outbox::resolve_uncertain`] (see [`crate::uncertain`]).
     Uncertain,
+    /// Was uncertain, and could not be confirmed: closed without sending again, with the
+    /// reason.
+    Abandoned,
 }
 
 impl OutboxStatus {
@@ -258,6 +262,7 @@ impl OutboxStatus {
             OutboxStatus::Skipped => "skipped",
             OutboxStatus::Dead => "dead",
             OutboxStatus::Uncertain => "uncertain",
+            OutboxStatus::Abandoned => "abandoned",
         }
     }
 
@@ -270,6 +275,7 @@ impl OutboxStatus {
             "skipped" => OutboxStatus::Skipped,
             "dead" => OutboxStatus::Dead,
             "uncertain" => OutboxStatus::Uncertain,
+            "abandoned" => OutboxStatus::Abandoned,
             _ => return None,
         })
     }
@@ -296,6 +302,38 @@ pub struct OutboxEntry {
     pub receipt: Option<Receipt>,
     /// The last failure or skip reason.
     pub last_error: Option<String>,
+}
+
+/// How an `uncertain` message is resolved ([`Outbox::resolve_uncertain`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resolution {
+    /// The provider has it after all: `sent`, with its receipt. Ledger row
+    /// [`Decision::Reconciled`].
+    Sent(Receipt),
+    /// Sent again: back to `pending`, due at this time. Ledger row [`Decision::Resending`].
+    /// The one exception to "at most once per key"; the ledger says so.
+    Resend(DateTime<Utc>),
+    /// Closed without sending again: `abandoned`. Ledger row [`Decision::Abandoned`].
+    Abandon,
+}
+
+/// An `uncertain` message, and since when ([`Outbox::uncertain_before`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UncertainEntry {
+    /// The message.
+    pub entry: OutboxEntry,
+    /// When it became uncertain: the time of its latest `uncertain` ledger row (its
+    /// `created_at` if there is none).
+    pub since: DateTime<Utc>,
+}
+
+impl UncertainEntry {
+    /// A message uncertain since `since`.
+    pub fn new(entry: OutboxEntry, since: DateTime<Utc>) -> Self {
+        Self { entry, since }
+    }
 }
 
 /// A claimed outbox message, with the token that proves the claim.
@@ -361,6 +399,24 @@ pub trait Outbox: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, Error>;
 
+    /// Messages `uncertain` since before `before` (strictly), longest uncertain first.
+    async fn uncertain_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UncertainEntry>, Error>;
+
+    /// Resolves an `uncertain` message as `resolution` says, writing its ledger row (with
+    /// `reason`) in the same transaction. Returns `false` (and changes nothing) if the
+    /// message is not uncertain (any more): resolutions racing each other, one wins.
+    async fn resolve_uncertain(
+        &self,
+        id: i64,
+        resolution: &Resolution,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error>;
+
     /// One message.
     async fn outbox_entry(&self, id: i64) -> Result<Option<OutboxEntry>, Error>;
 
@@ -412,9 +468,34 @@ pub enum Decision {
     Delivered,
     /// The provider reports it could not be delivered after accepting it.
     Undelivered,
+    /// Was uncertain; the provider's records (or a delivery report naming it) show it was
+    /// sent.
+    Reconciled,
+    /// Was uncertain and could not be confirmed; sent again because a duplicate is better
+    /// than silence for its purpose.
+    Resending,
+    /// Was uncertain and could not be confirmed; not sent again because a duplicate would be
+    /// worse than silence for its purpose.
+    Abandoned,
 }
 
 impl Decision {
+    /// Every decision, in the order a message meets them (for tallies).
+    pub const ALL: [Decision; 12] = [
+        Decision::Enqueued,
+        Decision::Deferred,
+        Decision::Retrying,
+        Decision::Sent,
+        Decision::Skipped,
+        Decision::DeadLettered,
+        Decision::Uncertain,
+        Decision::Reconciled,
+        Decision::Resending,
+        Decision::Abandoned,
+        Decision::Delivered,
+        Decision::Undelivered,
+    ];
+
     /// Stable text form used in storage.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -427,6 +508,9 @@ impl Decision {
             Decision::Uncertain => "uncertain",
             Decision::Delivered => "delivered",
             Decision::Undelivered => "undelivered",
+            Decision::Reconciled => "reconciled",
+            Decision::Resending => "resending",
+            Decision::Abandoned => "abandoned",
         }
     }
 
@@ -442,6 +526,9 @@ impl Decision {
             "uncertain" => Decision::Uncertain,
             "delivered" => Decision::Delivered,
             "undelivered" => Decision::Undelivered,
+            "reconciled" => Decision::Reconciled,
+            "resending" => Decision::Resending,
+            "abandoned" => Decision::Abandoned,
             _ => return None,
         })
     }
@@ -755,7 +842,7 @@ pub trait Redactor: Send + Sync {
     ///   invitations lose the customer id (by `sent_at`);
     /// - processed inbox entries (done or dead), with their bodies, are deleted (by
     ///   `received_at`); pending ones stay;
-    /// - finished outbox messages (sent, skipped, dead, uncertain) are deleted (by
+    /// - finished outbox messages (sent, skipped, dead, uncertain, abandoned) are deleted (by
     ///   `created_at`); pending and sending ones stay. Their ledger rows stay but lose the
     ///   customer id, as do all ledger rows older than `before`;
     /// - comments kept from late replies are deleted (by their time);

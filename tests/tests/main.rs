@@ -15,4 +15,5 @@ mod quota_gate;
 mod schemas;
 mod survey_page;
 mod tracking_e2e;
+mod uncertain;
 mod webhook_pipeline;

@@ -11,8 +11,8 @@ use aftercare::model::{
 use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
-    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Snapshot, SnapshotStore, SurveyComment,
-    SurveyStore, address_hash,
+    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Resolution, Snapshot, SnapshotStore,
+    SurveyComment, SurveyStore, UncertainEntry, address_hash,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -461,6 +461,100 @@ impl Outbox for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(db("finish a message"))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn uncertain_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UncertainEntry>, Error> {
+        // Uncertain messages are few (a timeout each); the time each became uncertain is
+        // its latest `uncertain` ledger row, found through `ledger_key`.
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM (
+                 SELECT {OUTBOX_COLS}, coalesce(
+                     (SELECT max(l.at) FROM ledger l WHERE l.key = outbox.key AND l.decision = 'uncertain'),
+                     outbox.created_at) AS uncertain_at
+                 FROM outbox WHERE outbox.status = 'uncertain') u
+             WHERE uncertain_at < $1 ORDER BY uncertain_at, id LIMIT $2"
+        ))
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("list uncertain messages"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(UncertainEntry::new(
+                    outbox_row(row)?,
+                    get(row, "uncertain_at")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn resolve_uncertain(
+        &self,
+        id: i64,
+        resolution: &Resolution,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        // As `transition_sql`, guarded by `status = 'uncertain'` instead of a claim: the
+        // update and its ledger row happen in one statement, both or neither.
+        let sql = |set: &str, first_free: usize| {
+            let n = first_free;
+            format!(
+                "WITH moved AS (
+                     UPDATE outbox SET {set}
+                     WHERE id = ${n} AND status = 'uncertain'
+                     RETURNING key, shop, order_id, customer_id, channel)
+                 INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
+                 SELECT ${}, key, shop, order_id, customer_id, channel, ${}, ${} FROM moved",
+                n + 1,
+                n + 2,
+                n + 3
+            )
+        };
+        let (statement, decision) = match resolution {
+            Resolution::Sent(_) => (
+                sql(
+                    "status = 'sent', provider_message_id = $1, accepted_at = $2, last_error = NULL",
+                    3,
+                ),
+                Decision::Reconciled,
+            ),
+            Resolution::Resend(_) => (
+                sql("status = 'pending', due_at = $1, last_error = $2", 3),
+                Decision::Resending,
+            ),
+            Resolution::Abandon => (
+                sql("status = 'abandoned', last_error = $1", 2),
+                Decision::Abandoned,
+            ),
+            other => {
+                return Err(Error::Config(format!(
+                    "this store does not know the resolution {other:?}"
+                )));
+            }
+        };
+        let q = sqlx::query(&statement);
+        let q = match resolution {
+            Resolution::Sent(receipt) => q
+                .bind(&receipt.provider_message_id)
+                .bind(receipt.accepted_at),
+            Resolution::Resend(due_at) => q.bind(*due_at).bind(reason),
+            _ => q.bind(reason),
+        };
+        let r = q
+            .bind(id)
+            .bind(now)
+            .bind(decision.as_str())
+            .bind(reason)
+            .execute(&self.pool)
+            .await
+            .map_err(db("resolve an uncertain message"))?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -958,10 +1052,10 @@ impl Redactor for PostgresStore {
         run("UPDATE ledger SET customer_id = NULL
              WHERE customer_id IS NOT NULL
                AND (at < $1 OR key IN (SELECT key FROM outbox WHERE created_at < $1
-                     AND status IN ('sent', 'skipped', 'dead', 'uncertain')))")
+                     AND status IN ('sent', 'skipped', 'dead', 'uncertain', 'abandoned')))")
         .await?;
         report.outbox_deleted = run(
-            "DELETE FROM outbox WHERE created_at < $1 AND status IN ('sent', 'skipped', 'dead', 'uncertain')",
+            "DELETE FROM outbox WHERE created_at < $1 AND status IN ('sent', 'skipped', 'dead', 'uncertain', 'abandoned')",
         )
         .await?;
         report.inbox_deleted =

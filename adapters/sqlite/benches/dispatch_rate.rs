@@ -13,7 +13,7 @@ use aftercare::channel::{MessageChannel, SendError};
 use aftercare::clock::SystemClock;
 use aftercare::dispatch::Dispatcher;
 use aftercare::model::{ChannelKind, OutboundMessage, Purpose, Receipt};
-use aftercare::ratelimit::TokenBucket;
+use aftercare::ratelimit::SlidingWindow;
 use aftercare::store::{NewOutboxMessage, Outbox};
 use aftercare_sqlite::SqliteStore;
 use async_trait::async_trait;
@@ -75,7 +75,7 @@ fn main() {
         let ch = Arc::new(Count::default());
         let d = Dispatcher::new(Arc::new(store.clone()), Arc::new(SystemClock))
             .channel(ch.clone())
-            .rate_limit(ChannelKind::Sms, Arc::new(TokenBucket::new(rate, 1)))
+            .rate_limit(ChannelKind::Sms, Arc::new(SlidingWindow::per_second(rate)))
             .batch(256, 16);
         let t = Instant::now();
         let mut peak = 0;

@@ -9,8 +9,8 @@ use aftercare::model::{
 use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
-    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Snapshot, SnapshotStore, SurveyComment,
-    SurveyStore, address_hash,
+    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Resolution, Snapshot, SnapshotStore,
+    SurveyComment, SurveyStore, UncertainEntry, address_hash,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -462,6 +462,94 @@ impl Outbox for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(&err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(LEDGER_FROM_OUTBOX)
+            .bind(micros(now))
+            .bind(decision.as_str())
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(true)
+    }
+
+    async fn uncertain_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UncertainEntry>, Error> {
+        // Uncertain messages are few (a timeout each); the time each became uncertain is
+        // its latest `uncertain` ledger row, found through `ledger_key`.
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM (
+                 SELECT {OUTBOX_COLS}, coalesce(
+                     (SELECT max(l.at) FROM ledger l WHERE l.key = outbox.key AND l.decision = 'uncertain'),
+                     created_at) AS uncertain_at
+                 FROM outbox INDEXED BY outbox_status WHERE status = 'uncertain')
+             WHERE uncertain_at < ? ORDER BY uncertain_at, id LIMIT ?"
+        ))
+        .bind(micros(before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("list uncertain messages"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(UncertainEntry::new(
+                    outbox_row(row)?,
+                    from_micros(get(row, "uncertain_at")?)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn resolve_uncertain(
+        &self,
+        id: i64,
+        resolution: &Resolution,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let _w = self.writing().await;
+        let err = db("resolve an uncertain message");
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        let (update, decision) = match resolution {
+            Resolution::Sent(receipt) => (
+                sqlx::query(
+                    "UPDATE outbox SET status = 'sent', provider_message_id = ?, accepted_at = ?, last_error = NULL
+                     WHERE id = ? AND status = 'uncertain'",
+                )
+                .bind(&receipt.provider_message_id)
+                .bind(micros(receipt.accepted_at)),
+                Decision::Reconciled,
+            ),
+            Resolution::Resend(due_at) => (
+                sqlx::query(
+                    "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?
+                     WHERE id = ? AND status = 'uncertain'",
+                )
+                .bind(micros(*due_at))
+                .bind(reason),
+                Decision::Resending,
+            ),
+            Resolution::Abandon => (
+                sqlx::query(
+                    "UPDATE outbox SET status = 'abandoned', last_error = ? WHERE id = ? AND status = 'uncertain'",
+                )
+                .bind(reason),
+                Decision::Abandoned,
+            ),
+            other => {
+                return Err(Error::Config(format!(
+                    "this store does not know the resolution {other:?}"
+                )));
+            }
+        };
+        let r = update.bind(id).execute(&mut *tx).await.map_err(&err)?;
         if r.rows_affected() != 1 {
             return Ok(false);
         }
@@ -1056,10 +1144,10 @@ impl Redactor for SqliteStore {
         run("UPDATE ledger SET customer_id = NULL
              WHERE customer_id IS NOT NULL
                AND (at < ?1 OR key IN (SELECT key FROM outbox WHERE created_at < ?1
-                     AND status IN ('sent', 'skipped', 'dead', 'uncertain')))")
+                     AND status IN ('sent', 'skipped', 'dead', 'uncertain', 'abandoned')))")
         .await?;
         report.outbox_deleted = run(
-            "DELETE FROM outbox WHERE created_at < ?1 AND status IN ('sent', 'skipped', 'dead', 'uncertain')",
+            "DELETE FROM outbox WHERE created_at < ?1 AND status IN ('sent', 'skipped', 'dead', 'uncertain', 'abandoned')",
         )
         .await?;
         report.snapshots_deleted = run(&format!(

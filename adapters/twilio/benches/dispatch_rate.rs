@@ -1,4 +1,4 @@
-//! Throughput of the dispatcher through a Twilio channel paced by a token bucket of N
+//! Throughput of the dispatcher through a Twilio channel paced by a strict limit of N
 //! messages per second, against a local mock of the Messages API. The goal is at least 95%
 //! of N; the achieved rate is printed for each sample batch.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aftercare::channel::{MessageChannel, SendError};
-use aftercare::model::{ChannelKind, OutboundMessage, Receipt};
+use aftercare::channel::{Lookup, MessageChannel, SendError, SentMessage};
+use aftercare::model::{ChannelKind, DeliveryStatus, OutboundMessage, Receipt};
 use aftercare::webhook::Secret;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -68,6 +68,12 @@ pub enum Sender {
 ///   the template maps to a ContentSid through [`TwilioChannel::content_sid`] (looked up as
 ///   `name:language` first, then `name`). Any other message is sent as `Body`.
 /// - The receipt is Twilio's `sid`.
+/// - A send that ended "may have been sent" can be looked up
+///   ([`MessageChannel::find_sent`]) in the account's message list:
+///   `GET {base}/2010-04-01/Accounts/{AccountSid}/Messages.json?To=..&From=..&DateSent>=YYYY-MM-DD`,
+///   following `next_page_uri`, matching outgoing messages with the same `body` created since
+///   the message was queued (less [`LOOKUP_SKEW`]). A message sent as a template
+///   (`ContentSid`) cannot be matched (Twilio stores the rendered text): unsupported.
 ///
 /// ```
 /// use aftercare_twilio::{TwilioChannel, Credentials, Sender};
@@ -109,6 +115,13 @@ impl std::fmt::Debug for TwilioChannel {
 
 /// The default timeout of a send request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How much earlier than the `since` it is given a look-up accepts a message's
+/// `date_created`: Twilio's clock and ours may differ a little.
+pub const LOOKUP_SKEW: Duration = Duration::from_secs(5 * 60);
+
+/// The most pages of 100 messages a look-up reads (one recipient, from one day on).
+pub const LOOKUP_MAX_PAGES: usize = 20;
 
 impl TwilioChannel {
     /// An SMS channel.
@@ -261,6 +274,111 @@ struct Created {
     date_created: Option<String>,
 }
 
+/// A page of the Messages list resource.
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    messages: Vec<Listed>,
+    #[serde(default)]
+    next_page_uri: Option<String>,
+}
+
+/// A message in the list.
+#[derive(Deserialize)]
+struct Listed {
+    sid: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    error_code: Option<serde_json::Value>,
+    #[serde(default)]
+    date_created: Option<String>,
+    #[serde(default)]
+    direction: Option<String>,
+    #[serde(default)]
+    messaging_service_sid: Option<String>,
+}
+
+fn rfc2822(d: Option<&str>) -> Option<DateTime<Utc>> {
+    d.and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// A listed message's status, as status callbacks name them
+/// (`https://www.twilio.com/docs/messaging/api/message-resource#message-status-values`).
+fn listed_status(m: &Listed) -> DeliveryStatus {
+    match m.status.as_deref().unwrap_or_default() {
+        "queued" | "accepted" | "scheduled" | "sending" => DeliveryStatus::Queued,
+        "sent" => DeliveryStatus::Sent,
+        "delivered" => DeliveryStatus::Delivered,
+        "read" => DeliveryStatus::Read,
+        "failed" | "undelivered" => DeliveryStatus::Failed {
+            code: match &m.error_code {
+                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            },
+        },
+        other => DeliveryStatus::Unknown(other.to_owned()),
+    }
+}
+
+impl TwilioChannel {
+    fn user_password(&self) -> (&str, String) {
+        let user = self
+            .credentials
+            .username
+            .as_deref()
+            .unwrap_or(&self.account_sid);
+        let password = String::from_utf8_lossy(self.credentials.secret.expose()).into_owned();
+        (user, password)
+    }
+
+    /// Reads one page of the message list.
+    async fn list_page(&self, url: &str, query: &[(&str, String)]) -> Result<Page, SendError> {
+        let (user, password) = self.user_password();
+        let response = self
+            .http
+            .get(url)
+            .query(query)
+            .basic_auth(user, Some(password))
+            .send()
+            .await
+            .map_err(|e| {
+                SendError::transient(
+                    None,
+                    format!("Twilio's message list could not be read: {e}"),
+                )
+            })?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, Utc::now()));
+        let body = response.bytes().await.map_err(|e| {
+            SendError::transient(
+                None,
+                format!("Twilio's message list could not be read: {e}"),
+            )
+        })?;
+        if !(200..300).contains(&status) {
+            return Err(match classify(status, retry_after, &body) {
+                e @ (SendError::Permanent { .. } | SendError::Transient { .. }) => e,
+                other => SendError::transient(retry_after, other.to_string()),
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            SendError::transient(
+                None,
+                format!("Twilio's message list is not readable (HTTP {status}): {e}"),
+            )
+        })
+    }
+}
+
 #[async_trait]
 impl MessageChannel for TwilioChannel {
     fn kind(&self) -> ChannelKind {
@@ -277,12 +395,7 @@ impl MessageChannel for TwilioChannel {
             "{}/2010-04-01/Accounts/{}/Messages.json",
             self.base_url, self.account_sid
         );
-        let user = self
-            .credentials
-            .username
-            .as_deref()
-            .unwrap_or(&self.account_sid);
-        let password = String::from_utf8_lossy(self.credentials.secret.expose());
+        let (user, password) = self.user_password();
         let response = self
             .http
             .post(&url)
@@ -317,5 +430,83 @@ impl MessageChannel for TwilioChannel {
         let err = classify(status, retry_after, &body);
         tracing::warn!(status, error = %err, kind = %self.kind, "Twilio refused a message");
         Err(err)
+    }
+
+    async fn find_sent(
+        &self,
+        message: &OutboundMessage,
+        since: DateTime<Utc>,
+    ) -> Result<Lookup, SendError> {
+        let form = self.form_fields(message)?;
+        let Some(text) = form.iter().find(|(k, _)| *k == "Body").map(|(_, v)| v) else {
+            // Sent by ContentSid: Twilio keeps the rendered template, nothing to compare.
+            return Ok(Lookup::Unsupported);
+        };
+        let mut query: Vec<(&str, String)> = vec![("To", self.address(&message.to))];
+        let service = match &self.sender {
+            Sender::Number(n) => {
+                query.push(("From", self.address(n)));
+                None
+            }
+            Sender::MessagingService(sid) => Some(sid.as_str()),
+        };
+        // `DateSent>=2026-03-01` in a URL is the parameter `DateSent>` (as Twilio's
+        // libraries send it); the filter has a day's precision, in GMT.
+        query.push(("DateSent>", since.format("%Y-%m-%d").to_string()));
+        query.push(("PageSize", "100".to_owned()));
+        let earliest = since - chrono::Duration::from_std(LOOKUP_SKEW).unwrap_or_default();
+        let mut url = format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.base_url, self.account_sid
+        );
+        let mut found = Vec::new();
+        let mut complete = false;
+        for page_no in 0..LOOKUP_MAX_PAGES {
+            let page = self
+                .list_page(&url, if page_no == 0 { &query } else { &[] })
+                .await?;
+            for m in &page.messages {
+                let created = rfc2822(m.date_created.as_deref());
+                let ours = m
+                    .direction
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("outbound"))
+                    && m.body.as_deref() == Some(text.as_str())
+                    && created.is_some_and(|c| c >= earliest)
+                    && service.is_none_or(|s| m.messaging_service_sid.as_deref() == Some(s));
+                if let (true, Some(at)) = (ours, created) {
+                    found.push(SentMessage::new(
+                        Receipt::new(m.sid.clone(), at),
+                        listed_status(m),
+                    ));
+                }
+            }
+            // Only Twilio's own relative page links are followed (never another host).
+            match page.next_page_uri.as_deref() {
+                None | Some("") => {
+                    complete = true;
+                    break;
+                }
+                Some(next) if next.starts_with('/') => url = format!("{}{next}", self.base_url),
+                Some(_) => break,
+            }
+        }
+        tracing::debug!(kind = %self.kind, matches = found.len(), complete, "looked a possibly-sent message up in Twilio's list");
+        if found.is_empty() {
+            return if complete {
+                Ok(Lookup::NotFound)
+            } else {
+                // Not every page was read: absence proves nothing.
+                Err(SendError::transient(
+                    None,
+                    format!(
+                        "Twilio's message list for this recipient has more than {LOOKUP_MAX_PAGES} pages since {}; not all were read",
+                        since.format("%Y-%m-%d")
+                    ),
+                ))
+            };
+        }
+        found.sort_by_key(|f| f.receipt.accepted_at);
+        Ok(Lookup::Found(found))
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod dispatch;
+mod lookup;
 mod router;
 mod send;
 mod shared_key;

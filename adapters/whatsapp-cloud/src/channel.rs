@@ -31,6 +31,15 @@ pub const WINDOW_META_KEY: &str = "whatsapp_window_open_until";
 /// The default timeout of a send request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest `biz_opaque_callback_data` Meta accepts (512 characters). A send carries the
+/// message's idempotency key there when it fits, and Meta echoes it in the message's status
+/// webhooks: a status can then name a message whose send timed out (left uncertain, its
+/// `wamid` never learnt). Source: Meta's messages reference as quoted by a partner
+/// (`https://docs.telepie.com/api-reference/campaigns/whatsapp/message-api/sending-custom-parameters`:
+/// "included in statuses object within webhook payloads... Maximum 512 characters"), and the
+/// facts file §2 (third-party).
+pub const CALLBACK_DATA_MAX: usize = 512;
+
 /// WhatsApp through the Cloud API: `POST {base}/{version}/{phone_number_id}/messages` with a
 /// Bearer token.
 ///
@@ -40,6 +49,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// - a message without one is sent as free-form text only while the window is open, which
 ///   the flow states in `meta[`[`WINDOW_META_KEY`]`]`; otherwise the send fails with
 ///   [`SendError::TemplateRequired`] without calling Meta.
+///
+/// Each send carries its idempotency key as `biz_opaque_callback_data` (when it is at most
+/// [`CALLBACK_DATA_MAX`] characters), which statuses echo back
+/// ([`StatusUpdate::callback_data`](crate::webhook::StatusUpdate::callback_data)).
 ///
 /// ```
 /// use aftercare_whatsapp_cloud::WhatsAppCloudChannel;
@@ -138,7 +151,7 @@ impl WhatsAppCloudChannel {
     }
 
     /// The JSON body sent for `message`, or why it cannot be sent (a text outside the
-    /// window).
+    /// window). A send adds `biz_opaque_callback_data`, the idempotency key.
     pub fn request_body(&self, message: &OutboundMessage) -> Result<Value, SendError> {
         let to = message.to.trim();
         let to = to.strip_prefix("whatsapp:").unwrap_or(to);
@@ -217,9 +230,12 @@ impl MessageChannel for WhatsAppCloudChannel {
     async fn send(
         &self,
         message: &OutboundMessage,
-        _idempotency_key: &str,
+        idempotency_key: &str,
     ) -> Result<Receipt, SendError> {
-        let body = self.request_body(message)?;
+        let mut body = self.request_body(message)?;
+        if !idempotency_key.is_empty() && idempotency_key.chars().count() <= CALLBACK_DATA_MAX {
+            body["biz_opaque_callback_data"] = Value::String(idempotency_key.to_owned());
+        }
         let url = format!(
             "{}/{}/{}/messages",
             self.base_url, self.version, self.phone_number_id

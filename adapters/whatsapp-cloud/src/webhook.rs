@@ -236,6 +236,8 @@ struct RawStatus {
     #[serde(default)]
     recipient_id: Option<String>,
     #[serde(default)]
+    biz_opaque_callback_data: Option<String>,
+    #[serde(default)]
     errors: Vec<RawError>,
 }
 
@@ -257,6 +259,9 @@ pub struct StatusUpdate {
     pub recipient: Option<String>,
     /// When Meta says it happened.
     pub at: Option<DateTime<Utc>>,
+    /// The `biz_opaque_callback_data` the message was sent with: the outbox key, for
+    /// messages sent by [`WhatsAppCloudChannel`](crate::WhatsAppCloudChannel).
+    pub callback_data: Option<String>,
 }
 
 impl StatusUpdate {
@@ -352,7 +357,8 @@ fn status_of(s: &RawStatus) -> DeliveryStatus {
 /// - `from` (a `wa_id`) and our display number become E.164 with `+`; `context.id` becomes
 ///   `in_reply_to`; `timestamp` (Unix seconds) becomes `received_at`, or `received_at` when
 ///   it is not a number.
-/// - statuses `sent`/`delivered`/`read`/`failed` (with `errors[].code`); others are kept raw.
+/// - statuses `sent`/`delivered`/`read`/`failed` (with `errors[].code`); others are kept raw;
+///   `biz_opaque_callback_data` becomes `callback_data`.
 /// - changes of other fields are listed in [`WebhookBatch::other_fields`], not read.
 pub fn parse_webhook(body: &[u8], received_at: DateTime<Utc>) -> Result<WebhookBatch, Error> {
     const WHAT: &str = "a WhatsApp Cloud API webhook";
@@ -413,6 +419,7 @@ pub fn parse_webhook(body: &[u8], received_at: DateTime<Utc>) -> Result<WebhookB
                     message_id: s.id,
                     recipient: s.recipient_id.as_deref().map(e164),
                     at: unix(Some(&s.timestamp)),
+                    callback_data: s.biz_opaque_callback_data.filter(|d| !d.is_empty()),
                 });
             }
         }

@@ -64,6 +64,7 @@ async fn text_inside_window() {
         .and(header("content-type", "application/json"))
         .and(body_json(serde_json::json!({
             "messaging_product": "whatsapp",
+            "biz_opaque_callback_data": "k",
             "recipient_type": "individual",
             "to": "+16505551234",
             "type": "text",
@@ -78,6 +79,28 @@ async fn text_inside_window() {
         .await
         .unwrap();
     assert_eq!(r.provider_message_id, WAMID);
+}
+
+/// The key rides along as `biz_opaque_callback_data` only when Meta takes it (512 at most).
+#[tokio::test]
+async fn a_key_too_long_for_the_callback_data_is_left_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_json(serde_json::json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "+16505551234",
+            "type": "text",
+            "text": { "preview_url": true, "body": "Thanks! How did we do? https://s.example/x" }
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(accepted()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    channel(&server)
+        .send(&text(Some("2026-03-01T20:00:00Z")), &"k".repeat(513))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -113,6 +136,7 @@ async fn template_is_always_sent_as_template() {
         .and(header("authorization", "Bearer EAAGtoken"))
         .and(body_json(serde_json::json!({
             "messaging_product": "whatsapp",
+            "biz_opaque_callback_data": "k",
             "recipient_type": "individual",
             "to": "+16505551234",
             "type": "template",

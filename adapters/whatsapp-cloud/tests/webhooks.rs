@@ -147,7 +147,10 @@ fn statuses() {
               "errors": [{ "code": 131047, "title": "Re-engagement message", "message": "Re-engagement message",
                            "error_data": { "details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number." },
                            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/" }] },
-            { "id": "wamid.C", "status": "played", "timestamp": "1750263777", "recipient_id": "16505551234" }
+            { "id": "wamid.C", "status": "played", "timestamp": "1750263777", "recipient_id": "16505551234" },
+            // As the messages reference shows it: the string the message was sent with.
+            { "id": "wamid.D", "status": "delivered", "timestamp": "1750263778", "recipient_id": "16505551234",
+              "biz_opaque_callback_data": "tracking:1001:1:shipped:whatsapp" }
         ])),
     ));
     let b = parse_webhook(&body, Utc::now()).unwrap();
@@ -169,7 +172,13 @@ fn statuses() {
                 }
             ),
             ("wamid.C", &DeliveryStatus::Unknown("played".into())),
+            ("wamid.D", &DeliveryStatus::Delivered),
         ]
+    );
+    assert_eq!(b.statuses[0].callback_data, None);
+    assert_eq!(
+        b.statuses[5].callback_data.as_deref(),
+        Some("tracking:1001:1:shipped:whatsapp")
     );
     assert_eq!(b.statuses[0].recipient.as_deref(), Some("+16505551234"));
     assert_eq!(b.statuses[3].at.unwrap().timestamp(), 1_750_263_776);

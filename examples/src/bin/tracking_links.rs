@@ -143,6 +143,7 @@ async fn ledger(order: &str, db: &std::path::Path) -> Result<(), String> {
     if rows.is_empty() {
         println!("No decisions recorded for order {order}.");
     }
+    let totals = aftercare_examples::cli::ledger_totals(&rows);
     for r in rows {
         println!(
             "{}  {:<13} {:<9} {}{}",
@@ -152,6 +153,9 @@ async fn ledger(order: &str, db: &std::path::Path) -> Result<(), String> {
             r.reason,
             r.key.map(|k| format!("  [{k}]")).unwrap_or_default()
         );
+    }
+    if !totals.is_empty() {
+        println!("totals: {totals}");
     }
     Ok(())
 }
