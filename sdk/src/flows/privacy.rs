@@ -11,7 +11,7 @@
 //! - survey answers keep kind and score (for statistics) but lose customer id and comment;
 //!   invitations lose the customer id; comments kept from late replies are deleted;
 //! - processed (done or dead) webhooks are deleted with their bodies;
-//! - finished outbox messages (sent, skipped, dead, uncertain) are deleted; their ledger
+//! - finished outbox messages (sent, skipped, dead, uncertain, abandoned) are deleted; their ledger
 //!   rows, like every ledger row older than the cutoff, stay without the customer id;
 //! - consent records stay: opt-outs are hashed and must stay honoured.
 //!
