@@ -6,5 +6,7 @@
 mod common;
 
 mod client;
+mod e2e;
 mod kit;
+mod poll;
 mod webhooks;

@@ -2,6 +2,7 @@
 //! stand-in of the WooCommerce REST API.
 
 pub mod woo;
+pub mod world;
 
 use std::time::Duration;
 
