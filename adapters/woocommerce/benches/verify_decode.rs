@@ -63,6 +63,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("decode (parse and convert)", |b| {
         b.iter(|| black_box(src.decode(black_box(&stored)).unwrap()));
     });
+    g.bench_function("decode: parse into the payload structs only", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::from_slice::<aftercare_woocommerce::payload::OrderPayload<'_>>(
+                    black_box(BODY),
+                )
+                .unwrap(),
+            )
+        });
+    });
     g.bench_function("serde_json skipping the body (IgnoredAny)", |b| {
         b.iter(|| {
             black_box(serde_json::from_slice::<serde::de::IgnoredAny>(black_box(BODY)).unwrap())

@@ -18,7 +18,7 @@ use crate::client::{Reply, WooClient};
 use crate::convert::{self, WooOrder};
 use crate::entities::wp_specialchars_decode;
 use crate::error::WooError;
-use crate::payload::{CustomerPayload, NotePayload, OrderPayload, TrackingItem};
+use crate::payload::{CustomerPayload, MetaOnly, NotePayload, OrderPayload, TrackingItem};
 
 /// The time of `modified_after` as WooCommerce's date query must get it with
 /// `dates_are_gmt=true`: `YYYY-MM-DDTHH:MM:SS` without an offset. (WordPress's
@@ -59,7 +59,7 @@ impl WooClient {
         let Some(r) = self.fetch(Method::GET, url, None, &op).await? else {
             return Ok(None);
         };
-        let p: OrderPayload =
+        let p: OrderPayload<'_> =
             serde_json::from_slice(&r.body).map_err(|e| decode_error(&format!("order {id}"), e))?;
         let shop = self.shop();
         convert::order(&format!("order {id}"), p, Some(&shop), &self.cfg.mapping)
@@ -104,7 +104,7 @@ impl WooClient {
                     retryable: r.status == 408,
                 });
             }
-            let raw: Vec<OrderPayload> =
+            let raw: Vec<OrderPayload<'_>> =
                 serde_json::from_slice(&r.body).map_err(|e| decode_error("order list", e))?;
             let full_page = raw.len() >= self.cfg.page_size as usize;
             let has_next = has_next_page(&r, st.page, full_page);
@@ -194,14 +194,13 @@ impl WooClient {
         Ok(order.tracking.clone())
     }
 
-    async fn meta_of(&self, path: &str, op: &str) -> Result<Option<Value>, WooError> {
+    /// The body of `path` (`orders/1`), `None` when it does not exist.
+    async fn body_of(&self, path: &str, op: &str) -> Result<Option<Vec<u8>>, WooError> {
         let url = self.api_url(path)?;
-        let Some(r) = self.fetch(Method::GET, url, None, op).await? else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&r.body)
-            .map(Some)
-            .map_err(|e| decode_error(op, e))
+        Ok(self
+            .fetch(Method::GET, url, None, op)
+            .await?
+            .map(|r| r.body))
     }
 
     /// Adds `tags` to the comma-separated list in meta `tags_meta` of `path` (`orders/1`,
@@ -216,19 +215,15 @@ impl WooClient {
             return Ok(());
         }
         let key = &self.cfg.mapping.tags_meta;
-        let resource = self.meta_of(path, op).await?.ok_or_else(|| WooError::Api {
+        let body = self.body_of(path, op).await?.ok_or_else(|| WooError::Api {
             operation: op.to_owned(),
             status: Some(404),
             message: format!("`{path}` does not exist"),
             retryable: false,
         })?;
-        let meta: Vec<crate::payload::MetaPayload> = resource
-            .get("meta_data")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
+        let meta = serde_json::from_slice::<MetaOnly<'_>>(&body)
             .map_err(|e| decode_error(op, e))?
-            .unwrap_or_default();
+            .meta_data;
         let mut current = convert::tags_from_meta(&meta, key);
         let before = current.len();
         for t in wanted {
@@ -358,7 +353,7 @@ impl CustomerDirectory for WooClient {
         let Some(r) = self.fetch(Method::GET, url, None, &op).await? else {
             return Ok(None);
         };
-        let p: CustomerPayload =
+        let p: CustomerPayload<'_> =
             serde_json::from_slice(&r.body).map_err(|e| decode_error(&op, e))?;
         convert::customer(&format!("customer {id}"), p, &self.cfg.mapping).map(Some)
     }
@@ -435,7 +430,7 @@ impl OrderAnnotator for WooClient {
         let path = format!("orders/{}", enc(order.as_str()));
         let meta_key = format!("{namespace}_{key}");
         let resource = self
-            .meta_of(&path, &op)
+            .body_of(&path, &op)
             .await?
             .ok_or_else(|| WooError::Api {
                 operation: op.clone(),
@@ -443,16 +438,11 @@ impl OrderAnnotator for WooClient {
                 message: format!("order {order} does not exist"),
                 retryable: false,
             })?;
-        let current = resource
-            .get("meta_data")
-            .and_then(Value::as_array)
-            .and_then(|m| {
-                m.iter()
-                    .find(|e| e.get("key").and_then(Value::as_str) == Some(meta_key.as_str()))
-            })
-            .and_then(|e| e.get("value"))
-            .and_then(Value::as_str);
-        if current == Some(value) {
+        let meta = serde_json::from_slice::<MetaOnly<'_>>(&resource)
+            .map_err(|e| decode_error(&op, e))?
+            .meta_data;
+        let current = convert::meta::<Value>(&meta, &meta_key);
+        if current.as_ref().and_then(Value::as_str) == Some(value) {
             return Ok(());
         }
         let body = json!({ "meta_data": [{ "key": meta_key, "value": value }] });

@@ -7,11 +7,13 @@
 use serde::de::{self, Deserializer, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// An order (`GET /wp-json/wc/v3/orders/{id}`, webhook topics `order.*`).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct OrderPayload {
+pub struct OrderPayload<'a> {
     /// `id`.
     #[serde(default, deserialize_with = "opt_id")]
     pub id: Option<String>,
@@ -19,30 +21,30 @@ pub struct OrderPayload {
     #[serde(default, deserialize_with = "opt_text")]
     pub number: Option<String>,
     /// `order_key` (`wc_order_…`): every order has one, no other resource does.
-    #[serde(default)]
-    pub order_key: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub order_key: Option<Cow<'a, str>>,
     /// `status`: `pending`, `processing`, `on-hold`, `completed`, `cancelled`, `refunded`,
     /// `failed`, `trash`, `checkout-draft`, or a plugin's own.
-    #[serde(default)]
-    pub status: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub status: Option<Cow<'a, str>>,
     /// `currency` (ISO 4217).
-    #[serde(default)]
-    pub currency: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub currency: Option<Cow<'a, str>>,
     /// `date_created_gmt` (`2017-03-22T19:28:02`, UTC without an offset).
-    #[serde(default)]
-    pub date_created_gmt: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub date_created_gmt: Option<Cow<'a, str>>,
     /// `date_modified_gmt`.
-    #[serde(default)]
-    pub date_modified_gmt: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub date_modified_gmt: Option<Cow<'a, str>>,
     /// `date_paid_gmt`: set when the payment completed.
-    #[serde(default)]
-    pub date_paid_gmt: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub date_paid_gmt: Option<Cow<'a, str>>,
     /// `date_paid` (site time), for payloads that lack the GMT field.
-    #[serde(default)]
-    pub date_paid: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub date_paid: Option<Cow<'a, str>>,
     /// `date_completed_gmt`.
-    #[serde(default)]
-    pub date_completed_gmt: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub date_completed_gmt: Option<Cow<'a, str>>,
     /// `total` (decimal text).
     #[serde(default, deserialize_with = "opt_text")]
     pub total: Option<String>,
@@ -50,116 +52,116 @@ pub struct OrderPayload {
     #[serde(default, deserialize_with = "opt_id")]
     pub customer_id: Option<String>,
     /// `billing`.
-    #[serde(default)]
-    pub billing: Option<AddressPayload>,
+    #[serde(borrow, default)]
+    pub billing: Option<AddressPayload<'a>>,
     /// `shipping`.
-    #[serde(default)]
-    pub shipping: Option<AddressPayload>,
+    #[serde(borrow, default)]
+    pub shipping: Option<AddressPayload<'a>>,
     /// `line_items`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub line_items: Vec<LineItemPayload>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub line_items: Vec<LineItemPayload<'a>>,
     /// `meta_data`: plugins' data (tracking items, WPML's language...).
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub meta_data: Vec<MetaPayload>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub meta_data: Vec<MetaPayload<'a>>,
     /// `lang`: the language field Polylang Pro adds to REST resources [3rd-party].
-    #[serde(default)]
-    pub lang: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub lang: Option<Cow<'a, str>>,
     /// `_links`: URLs of the resource on its site.
-    #[serde(default, rename = "_links")]
-    pub links: Option<LinksPayload>,
+    #[serde(borrow, default, rename = "_links")]
+    pub links: Option<LinksPayload<'a>>,
 }
 
 /// A customer (`GET /wp-json/wc/v3/customers/{id}`, webhook topics `customer.*`).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct CustomerPayload {
+pub struct CustomerPayload<'a> {
     /// `id`.
     #[serde(default, deserialize_with = "opt_id")]
     pub id: Option<String>,
     /// `email`.
-    #[serde(default)]
-    pub email: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub email: Option<Cow<'a, str>>,
     /// `first_name`.
-    #[serde(default)]
-    pub first_name: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub first_name: Option<Cow<'a, str>>,
     /// `last_name`.
-    #[serde(default)]
-    pub last_name: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub last_name: Option<Cow<'a, str>>,
     /// `role` (`customer`...).
-    #[serde(default)]
-    pub role: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub role: Option<Cow<'a, str>>,
     /// `username`.
-    #[serde(default)]
-    pub username: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub username: Option<Cow<'a, str>>,
     /// `date_modified_gmt`.
-    #[serde(default)]
-    pub date_modified_gmt: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub date_modified_gmt: Option<Cow<'a, str>>,
     /// `billing`.
-    #[serde(default)]
-    pub billing: Option<AddressPayload>,
+    #[serde(borrow, default)]
+    pub billing: Option<AddressPayload<'a>>,
     /// `meta_data`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub meta_data: Vec<MetaPayload>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub meta_data: Vec<MetaPayload<'a>>,
     /// `lang` (Polylang Pro) [3rd-party].
-    #[serde(default)]
-    pub lang: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub lang: Option<Cow<'a, str>>,
     /// An order's `order_key`, present only if this is an order's body.
     #[serde(default)]
     pub order_key: Option<IgnoredAny>,
     /// `_links`.
-    #[serde(default, rename = "_links")]
-    pub links: Option<LinksPayload>,
+    #[serde(borrow, default, rename = "_links")]
+    pub links: Option<LinksPayload<'a>>,
 }
 
 /// `billing` / `shipping`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct AddressPayload {
+pub struct AddressPayload<'a> {
     /// `first_name`.
-    #[serde(default)]
-    pub first_name: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub first_name: Option<Cow<'a, str>>,
     /// `last_name`.
-    #[serde(default)]
-    pub last_name: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub last_name: Option<Cow<'a, str>>,
     /// `company`.
-    #[serde(default)]
-    pub company: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub company: Option<Cow<'a, str>>,
     /// `address_1`.
-    #[serde(default)]
-    pub address_1: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub address_1: Option<Cow<'a, str>>,
     /// `address_2`.
-    #[serde(default)]
-    pub address_2: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub address_2: Option<Cow<'a, str>>,
     /// `city`.
-    #[serde(default)]
-    pub city: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub city: Option<Cow<'a, str>>,
     /// `state`.
-    #[serde(default)]
-    pub state: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub state: Option<Cow<'a, str>>,
     /// `postcode`.
-    #[serde(default)]
-    pub postcode: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub postcode: Option<Cow<'a, str>>,
     /// `country` (ISO 3166-1 alpha-2).
-    #[serde(default)]
-    pub country: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub country: Option<Cow<'a, str>>,
     /// `email` (billing only).
-    #[serde(default)]
-    pub email: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub email: Option<Cow<'a, str>>,
     /// `phone`.
-    #[serde(default)]
-    pub phone: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub phone: Option<Cow<'a, str>>,
 }
 
 /// One of `line_items`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct LineItemPayload {
+pub struct LineItemPayload<'a> {
     /// `id`.
     #[serde(default, deserialize_with = "opt_id")]
     pub id: Option<String>,
     /// `name`.
-    #[serde(default)]
-    pub name: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub name: Option<Cow<'a, str>>,
     /// `product_id`.
     #[serde(default, deserialize_with = "opt_id")]
     pub product_id: Option<String>,
@@ -170,44 +172,54 @@ pub struct LineItemPayload {
     #[serde(default)]
     pub quantity: Option<Value>,
     /// `sku`.
-    #[serde(default)]
-    pub sku: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub sku: Option<Cow<'a, str>>,
     /// `price`: the unit price, a JSON number.
     #[serde(default)]
     pub price: Option<Value>,
 }
 
-/// One of `meta_data`.
+/// One of `meta_data`. The value is kept as its raw JSON text and parsed only for the
+/// keys the adapter reads (plugins store large values there).
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct MetaPayload<'a> {
+    /// `key`.
+    #[serde(borrow, default)]
+    pub key: Cow<'a, str>,
+    /// `value`: any JSON, unparsed; `None` for `null`.
+    #[serde(borrow, default)]
+    pub value: Option<&'a RawValue>,
+}
+
+/// A resource's `meta_data` alone.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct MetaPayload {
-    /// `key`.
-    #[serde(default)]
-    pub key: String,
-    /// `value`: any JSON.
-    #[serde(default)]
-    pub value: Value,
+pub struct MetaOnly<'a> {
+    /// `meta_data`.
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub meta_data: Vec<MetaPayload<'a>>,
 }
 
 /// `_links`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct LinksPayload {
+pub struct LinksPayload<'a> {
     /// `self`.
-    #[serde(default, rename = "self", deserialize_with = "null_as_default")]
-    pub self_: Vec<HrefPayload>,
+    #[serde(borrow, default, rename = "self", deserialize_with = "null_as_default")]
+    pub self_: Vec<HrefPayload<'a>>,
     /// `collection`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub collection: Vec<HrefPayload>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub collection: Vec<HrefPayload<'a>>,
 }
 
 /// `{ "href": … }`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[non_exhaustive]
-pub struct HrefPayload {
+pub struct HrefPayload<'a> {
     /// `href`.
-    #[serde(default)]
-    pub href: Option<String>,
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    pub href: Option<Cow<'a, str>>,
 }
 
 /// A custom topic's body (`action.<hook>`): `{ "action": "<hook>", "arg": <first argument> }`
@@ -374,6 +386,34 @@ pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>
         }
         fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
             Ok(Some(v))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// Borrowed text where the JSON string has no escapes (serde's own `Option<Cow<str>>`
+/// always copies); `null` is `None`.
+pub(crate) fn opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
         }
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok(None)

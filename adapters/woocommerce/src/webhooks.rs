@@ -377,7 +377,7 @@ pub fn decode_topic(
     let what = topic;
     Ok(match topic {
         "order.created" | "order.updated" | "order.restored" => {
-            let p: OrderPayload = parse(topic, body)?;
+            let p: OrderPayload<'_> = parse(topic, body)?;
             convert::check_links(what, p.links.as_ref(), site)?;
             convert::order(what, p, Some(&shop), mapping)?.events(topic == "order.created", mapping)
         }
@@ -392,7 +392,7 @@ pub fn decode_topic(
             vec![PlatformEvent::OrderCancelled { order }]
         }
         "customer.created" | "customer.updated" => {
-            let p: CustomerPayload = parse(topic, body)?;
+            let p: CustomerPayload<'_> = parse(topic, body)?;
             convert::check_links(what, p.links.as_ref(), site)?;
             vec![PlatformEvent::CustomerUpdated {
                 customer: convert::customer(what, p, mapping)?,
