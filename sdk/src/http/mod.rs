@@ -2,9 +2,7 @@
 //!
 //! [`WebhookRoutes`] serves `POST /webhooks/{source}`: it reads at most the source's body
 //! limit, verifies the raw bytes, stores the webhook in the inbox (de-duplicated) and only
-//! then answers `200`. Processing happens later, from the inbox. A sender's check of the URL
-//! (WooCommerce's unsigned ping) is answered by [`WebhookSource::preflight`] without storing
-//! anything.
+//! then answers `200`. Processing happens later, from the inbox.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +21,9 @@ use crate::store::{Inbox, InboxInsert, NewInboxEntry};
 use crate::webhook::{RawHeaders, Rejection, WebhookRequest, WebhookSource};
 
 /// Builder of the webhook router.
+///
+/// A POST that is the sender's own check of the URL (WooCommerce's unsigned ping) is
+/// answered by the source's [`WebhookSource::preflight`] without storing anything.
 ///
 /// ```
 /// use std::sync::Arc;
