@@ -1,13 +1,15 @@
 //! The `wc/v3` REST client: authentication, timeouts, retries, pacing and paging.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aftercare::backoff::RetryPolicy;
 use aftercare::platform::limits::{QuotaGate, QuotaHeaders, retry_after};
-use aftercare::ratelimit::{RateLimit, TokenBucket};
+use aftercare::ratelimit::RateLimit;
 use aftercare::webhook::Secret;
+use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use reqwest::Method;
@@ -39,7 +41,7 @@ pub enum Auth {
 /// ```
 /// use aftercare_woocommerce::WooConfig;
 /// let cfg = WooConfig::new("https://shop.example/", "ck_key", "cs_secret").unwrap()
-///     .pace(2.0, 1)
+///     .pace(2, std::time::Duration::from_secs(1))
 ///     .page_size(50);
 /// // Neither the key nor the secret shows in Debug output.
 /// let dbg = format!("{cfg:?}");
@@ -56,7 +58,7 @@ pub struct WooConfig {
     connect_timeout: Duration,
     pub(crate) retry: RetryPolicy,
     max_throttled: u32,
-    pace: Option<(f64, u32)>,
+    pace: Option<Arc<dyn RateLimit>>,
     quota_headers: Option<QuotaHeaders>,
     pub(crate) page_size: u32,
     pub(crate) mapping: Mapping,
@@ -83,9 +85,9 @@ impl WooConfig {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::new(Duration::from_millis(500), Duration::from_secs(30), 4),
             max_throttled: 8,
-            // WooCommerce itself has no limit; shared hosts and WAFs do. Five requests a
-            // second, five at once, keeps a small host responsive.
-            pace: Some((5.0, 5)),
+            // WooCommerce itself has no limit; shared hosts and WAFs do. Five requests in
+            // any second keeps a small host responsive.
+            pace: Some(Arc::new(Pace::new(5, Duration::from_secs(1)))),
             quota_headers: None,
             page_size: 100,
             mapping: Mapping::default(),
@@ -129,10 +131,18 @@ impl WooConfig {
         self
     }
 
-    /// The client-side pace: `rate_per_sec` requests a second on average, `burst` at once
-    /// (default 5/s, burst 5), shared by every clone of the client.
-    pub fn pace(mut self, rate_per_sec: f64, burst: u32) -> Self {
-        self.pace = Some((rate_per_sec, burst));
+    /// The client-side pace: at most `limit` requests in any `window` (default 5 in any
+    /// second), shared by every clone of the client. Keep it below a host's limit: the host
+    /// counts arrivals, which network delays can bunch.
+    pub fn pace(mut self, limit: u32, window: Duration) -> Self {
+        self.pace = Some(Arc::new(Pace::new(limit, window)));
+        self
+    }
+
+    /// Paces requests with any of the sdk's limiters (shared with other clients if the
+    /// same `Arc` is given to them) instead of [`WooConfig::pace`].
+    pub fn rate_limit(mut self, limit: Arc<dyn RateLimit>) -> Self {
+        self.pace = Some(limit);
         self
     }
 
@@ -171,6 +181,55 @@ impl WooConfig {
     /// The site.
     pub fn site(&self) -> &Site {
         &self.site
+    }
+}
+
+/// At most `limit` requests in any `window`: the instants of the last `limit` requests are
+/// kept, and one more goes only when the oldest of them is a window old. (A token bucket
+/// allows a burst plus its refill within one window, which exceeds a count per window.)
+#[derive(Debug)]
+struct Pace {
+    limit: usize,
+    window: Duration,
+    sent: Mutex<VecDeque<tokio::time::Instant>>,
+}
+
+impl Pace {
+    fn new(limit: u32, window: Duration) -> Self {
+        let limit = usize::try_from(limit.max(1)).unwrap_or(1);
+        Self {
+            limit,
+            window,
+            sent: Mutex::new(VecDeque::with_capacity(limit)),
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimit for Pace {
+    async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+                let now = tokio::time::Instant::now();
+                while sent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                {
+                    sent.pop_front();
+                }
+                if sent.len() < self.limit {
+                    sent.push_back(now);
+                    None
+                } else {
+                    sent.front().map(|t| *t + self.window)
+                }
+            };
+            match wait {
+                None => return,
+                Some(at) => tokio::time::sleep_until(at).await,
+            }
+        }
     }
 }
 
@@ -238,7 +297,7 @@ pub struct WooClient {
     http: reqwest::Client,
     pub(crate) cfg: Arc<WooConfig>,
     root: Url,
-    pace: Option<Arc<TokenBucket>>,
+    pace: Option<Arc<dyn RateLimit>>,
     gate: Arc<QuotaGate>,
     /// Set once the Shipment Tracking route answered `rest_no_route`.
     pub(crate) no_tracking_route: Arc<AtomicBool>,
@@ -274,9 +333,7 @@ impl WooClient {
             .user_agent(concat!("aftercare-woocommerce/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| WooError::Config(format!("HTTP client: {e}")))?;
-        let pace = cfg
-            .pace
-            .map(|(rate, burst)| Arc::new(TokenBucket::new(rate, burst)));
+        let pace = cfg.pace.clone();
         Ok(Self {
             http,
             cfg: Arc::new(cfg),
@@ -486,5 +543,37 @@ impl WooClient {
 
     pub(crate) fn has_tracking_route(&self) -> bool {
         self.cfg.tracking_route && !self.no_tracking_route.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pace_never_lets_more_than_its_limit_into_any_window() {
+        let pace = Pace::new(5, Duration::from_secs(1));
+        let start = tokio::time::Instant::now();
+        let mut at = Vec::new();
+        for _ in 0..12 {
+            pace.acquire().await;
+            at.push(tokio::time::Instant::now() - start);
+        }
+        assert!(
+            at[..5].iter().all(|t| t.is_zero()),
+            "the first five at once: {at:?}"
+        );
+        for (i, t) in at.iter().enumerate() {
+            let inside = at[i..]
+                .iter()
+                .take_while(|u| **u - *t < Duration::from_secs(1))
+                .count();
+            assert!(inside <= 5, "{inside} within a second of {t:?}: {at:?}");
+        }
+        assert_eq!(
+            at[11],
+            Duration::from_secs(2),
+            "no longer than needed: {at:?}"
+        );
     }
 }

@@ -333,11 +333,12 @@ impl PlatformKit for WooKit {
         .await;
         let uri = self.keep(server);
         // WooCommerce announces no quota; a host that does is read through
-        // `quota_headers`, and the client's own pace stays below the host's limit (4/s for
-        // 5/s: a fixed-window count alone would allow 10 in a sliding second).
+        // `quota_headers` (a fixed-window count alone would allow 10 in a sliding second),
+        // and the client's own pace stays below the host's limit: 4 in any second for 5,
+        // as network delays can bunch arrivals.
         let cfg = config(&uri)
             .page_size(2)
-            .pace(4.0, 1)
+            .pace(4, Duration::from_secs(1))
             .quota_headers(QuotaHeaders::new(
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",
