@@ -507,6 +507,9 @@ pub(crate) fn order(
 /// Fills a Shipment Tracking URL template: `%1$s` the number, `%2$s` the postcode, `%3$s`
 /// the country. `None` when a placeholder is left or it is not an http(s) URL.
 fn fill_template(t: &str, number: &str, order: &Order) -> Option<String> {
+    if !t.contains('%') {
+        return (t.starts_with("https://") || t.starts_with("http://")).then(|| t.to_owned());
+    }
     let addr = order.shipping_address.as_ref();
     let url = t
         .replace("%1$s", number)
