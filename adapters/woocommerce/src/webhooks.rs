@@ -139,7 +139,9 @@ impl WooWebhooksBuilder {
 /// - **Verify** (on the request path, before anything is parsed): `X-WC-Webhook-Signature`
 ///   is the base64 HMAC-SHA256 of the raw body keyed with the webhook's secret after
 ///   `wp_specialchars_decode` (`WC_Webhook::generate_signature`), checked in constant time
-///   against every configured secret; then `X-WC-Webhook-Topic` is required and
+///   against every configured secret (SHA-256, WooCommerce's default; a site that changes
+///   it with the `woocommerce_webhook_hash_algorithm` filter is refused); then
+///   `X-WC-Webhook-Topic` is required and
 ///   `X-WC-Webhook-Source` must name the configured site, compared as a URL
 ///   ([`Rejection::WrongAccount`], 403, otherwise).
 /// - **The ping** WooCommerce POSTs when a webhook is saved (`webhook_id=<id>`, no signature
