@@ -27,6 +27,9 @@ use crate::webhook::{RawHeaders, Rejection, WebhookRequest, WebhookSource};
 
 /// Builder of the webhook router.
 ///
+/// A POST that is the sender's own check of the URL (WooCommerce's unsigned ping) is
+/// answered by the source's [`WebhookSource::preflight`] without storing anything.
+///
 /// ```
 /// use std::sync::Arc;
 /// use aftercare::http::WebhookRoutes;
@@ -191,6 +194,22 @@ async fn receive(
         body: &bytes,
         received_at,
     };
+    match source.preflight(&req) {
+        None => {}
+        Some(Ok(reply)) => {
+            tracing::info!(source = %name, "sender's URL check answered; nothing stored");
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                reply,
+            )
+                .into_response();
+        }
+        Some(Err(r)) => {
+            tracing::warn!(source = %name, reason = r.code(), "sender's URL check refused");
+            return reject(&r);
+        }
+    }
     let verified = match source.verify(&req) {
         Ok(v) => v,
         Err(r) => {
@@ -231,3 +250,107 @@ pub use crate::html;
 pub use serve::{ServeOptions, serve, serve_with_shutdown};
 pub mod survey;
 pub mod tracking;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use axum::http::Request;
+    use chrono::{DateTime, Utc};
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::Error;
+    use crate::clock::SystemClock;
+    use crate::model::PlatformEvent;
+    use crate::store::InboxEntry;
+    use crate::webhook::VerifiedWebhook;
+
+    /// Counts what reaches the inbox.
+    #[derive(Default)]
+    struct Counting(Mutex<Vec<NewInboxEntry>>);
+
+    #[async_trait]
+    impl Inbox for Counting {
+        async fn insert(&self, entry: NewInboxEntry) -> Result<InboxInsert, Error> {
+            let mut v = self.0.lock().unwrap();
+            v.push(entry);
+            Ok(InboxInsert::Inserted(v.len() as i64))
+        }
+        async fn claim(
+            &self,
+            _: DateTime<Utc>,
+            _: u32,
+            _: std::time::Duration,
+        ) -> Result<Vec<InboxEntry>, Error> {
+            Ok(Vec::new())
+        }
+        async fn complete(&self, _: i64, _: DateTime<Utc>) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn retry_at(&self, _: i64, _: DateTime<Utc>, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn dead_letter(&self, _: i64, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn inbox_entry(&self, _: i64) -> Result<Option<InboxEntry>, Error> {
+            Ok(None)
+        }
+        async fn dead_letters(&self, _: u32) -> Result<Vec<InboxEntry>, Error> {
+            Ok(Vec::new())
+        }
+        async fn requeue(&self, _: i64, _: DateTime<Utc>) -> Result<bool, Error> {
+            Ok(false)
+        }
+    }
+
+    /// Answers `ping` bodies itself, refuses `bad` ones, and accepts everything else.
+    struct Pinged;
+
+    impl WebhookSource for Pinged {
+        fn verify(&self, _: &WebhookRequest<'_>) -> Result<VerifiedWebhook, Rejection> {
+            Ok(VerifiedWebhook::new("k"))
+        }
+        fn decode(&self, _: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
+            Ok(Vec::new())
+        }
+        fn preflight(&self, r: &WebhookRequest<'_>) -> Option<Result<String, Rejection>> {
+            match r.body {
+                b"ping" => Some(Ok("pong".into())),
+                b"bad" => Some(Err(Rejection::Mismatch)),
+                _ => None,
+            }
+        }
+    }
+
+    async fn post(inbox: Arc<Counting>, body: &'static str) -> (StatusCode, String) {
+        let app = WebhookRoutes::new(inbox, Arc::new(SystemClock))
+            .source("s", Arc::new(Pinged))
+            .into_router();
+        let resp = app
+            .oneshot(Request::post("/webhooks/s").body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_preflight_answer_is_sent_and_nothing_is_stored() {
+        let inbox = Arc::new(Counting::default());
+        assert_eq!(
+            post(inbox.clone(), "ping").await,
+            (StatusCode::OK, "pong".to_owned())
+        );
+        assert!(inbox.0.lock().unwrap().is_empty(), "the ping was stored");
+        assert_eq!(post(inbox.clone(), "bad").await.0, StatusCode::UNAUTHORIZED);
+        assert!(inbox.0.lock().unwrap().is_empty());
+        // Anything else goes through verify and is stored.
+        assert_eq!(post(inbox.clone(), "{}").await.0, StatusCode::OK);
+        assert_eq!(inbox.0.lock().unwrap().len(), 1);
+    }
+}

@@ -112,4 +112,17 @@ pub trait WebhookSource: Send + Sync {
         let _ = query;
         None
     }
+
+    /// Answers a POST that is the sender's own check of the URL rather than a webhook to
+    /// store, before [`WebhookSource::verify`]: WooCommerce POSTs an unsigned
+    /// `webhook_id=<id>` when a webhook is saved and wants a `200`, and a source cannot
+    /// acknowledge it through `verify` without the router storing it. `Some(Ok(body))` is
+    /// answered `200` with `body` as plain text and nothing is stored; `Some(Err(_))` is
+    /// refused with the rejection's status. `None` (the default): the request is verified
+    /// and stored as usual. It runs on unverified bytes, so it must recognise only requests
+    /// that carry nothing to act on, and never parse more than it needs for that.
+    fn preflight(&self, request: &WebhookRequest<'_>) -> Option<Result<String, Rejection>> {
+        let _ = request;
+        None
+    }
 }
