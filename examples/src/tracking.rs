@@ -21,6 +21,8 @@ use aftercare::model::{ChannelKind, OrderId};
 use aftercare::store::{Decision, Ledger, Outbox, OutboxStatus};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::Secret;
+use aftercare::webhook::WebhookSource;
+use aftercare_sandbox::woocommerce::WooSender;
 use aftercare_sandbox::{CarrierScript, Delivery, Sandbox};
 use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
@@ -29,9 +31,37 @@ use chrono::NaiveTime;
 use aftercare::l10n::Catalogs;
 use aftercare::platform::OrderSource;
 
+/// The shop platform the sandbox plays in the demo.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[non_exhaustive]
+pub enum DemoPlatform {
+    /// Shopify: full webhooks, carrier events included.
+    #[default]
+    Shopify,
+    /// WooCommerce: `order.*` webhooks, tracking from the Shipment Tracking extension's
+    /// meta; no carrier events.
+    Woocommerce,
+}
+
+impl DemoPlatform {
+    /// The webhook source's name (`/webhooks/{name}`).
+    pub fn source_name(self) -> &'static str {
+        match self {
+            DemoPlatform::Shopify => "shopify",
+            DemoPlatform::Woocommerce => aftercare_woocommerce::SOURCE_NAME,
+        }
+    }
+}
+
+/// The demo store's WooCommerce site and webhook secret.
+pub const DEMO_WOO_SITE: &str = "https://sandbox-coffee.example/";
+const DEMO_WOO_SECRET: &str = "wc_aftercare_local_demo";
+
 /// Options of the demo.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
+    /// The platform the sandbox plays.
+    pub platform: DemoPlatform,
     /// The SQLite file (recreated).
     pub db: PathBuf,
     /// Where to serve the webhook endpoint and the tracking page.
@@ -77,8 +107,17 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(opts.bind).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let shopify =
-        Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)).for_shop(sb.shop.domain()));
+    let source: Arc<dyn WebhookSource> = match opts.platform {
+        DemoPlatform::Shopify => {
+            Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)).for_shop(sb.shop.domain()))
+        }
+        DemoPlatform::Woocommerce => Arc::new(aftercare_woocommerce::WooWebhooks::new(
+            DEMO_WOO_SITE,
+            Secret::from(DEMO_WOO_SECRET),
+        )?),
+    };
+    let woo = WooSender::new(Secret::from(DEMO_WOO_SECRET), DEMO_WOO_SITE);
+    let name = opts.platform.source_name();
     let mut settings = TrackingSettings::default();
     settings.public_url.clone_from(&base);
     settings.support_url = Some("https://example.com/support".into());
@@ -102,7 +141,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(handler),
         dyn_clock.clone(),
     )
-    .source("shopify", shopify.clone());
+    .source(name, source.clone());
     let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
         .consent_store(Arc::new(store.clone()))
         .policy(Arc::new(SupersededPolicy::new(Arc::new(store.clone()))))
@@ -115,7 +154,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dispatcher = dispatcher.channel(ch);
     }
     let app = WebhookRoutes::new(Arc::new(store.clone()), dyn_clock.clone())
-        .source("shopify", shopify)
+        .source(name, source)
         .into_router()
         .merge(
             TrackingPage::new(sb.shop.clone(), links, text.clone(), dyn_clock.clone())
@@ -128,16 +167,33 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         app,
         aftercare::http::ServeOptions::default(),
     ));
-    let hook_url = format!("{base}/webhooks/shopify");
+    let hook_url = format!("{base}/webhooks/{name}");
     println!(
-        "Aftercare tracking-links demo: sandbox shop, SQLite at {}, console channels, pages on {base}",
+        "Aftercare tracking-links demo: sandbox shop on {:?}, SQLite at {}, console channels, pages on {base}",
+        opts.platform,
         opts.db.display()
     );
+    if opts.platform == DemoPlatform::Woocommerce {
+        println!(
+            "   WooCommerce reports no carrier events: after \"shipped\", milestones need a carrier-tracking source."
+        );
+    }
 
+    // The sandbox tells its story in Shopify's terms; another platform's deliveries stand
+    // for them as that platform would send them (or not at all).
+    let platform = opts.platform;
     let deliver = |ds: Vec<Delivery>| {
         let sender = sb.sender.clone();
         let url = hook_url.clone();
+        let woo = woo.clone();
+        let shop = sb.shop.clone();
         async move {
+            let ds: Vec<Delivery> = match platform {
+                DemoPlatform::Shopify => ds,
+                DemoPlatform::Woocommerce => {
+                    ds.iter().filter_map(|d| woo.translate(&shop, d)).collect()
+                }
+            };
             let mut codes = Vec::new();
             for d in &ds {
                 codes.push(sender.post(&url, d).await?);
@@ -172,7 +228,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         let shipped = sb.ship(locale)?;
         let codes = deliver(shipped.deliveries.clone()).await?;
         println!(
-            "   shop → {} webhooks (orders/create, orders/paid, fulfillments/create, orders/fulfilled): HTTP {codes:?}",
+            "   shop → {} webhooks (order placed, paid, shipped): HTTP {codes:?}",
             codes.len()
         );
         settle().await?;
@@ -183,7 +239,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 "   {} carrier: {:?} → {} webhook(s), HTTP {codes:?}",
                 step.at.format("%a %d %b %H:%M UTC"),
                 step.milestone,
-                step.deliveries.len()
+                codes.len()
             );
             settle().await?;
         }

@@ -52,3 +52,40 @@ fn the_demo_tells_the_whole_story() {
         "{text}"
     );
 }
+
+/// The same story with the sandbox playing a WooCommerce store: WooCommerce-signed
+/// `order.*` webhooks through the WooCommerce adapter; each order's "shipped" message is
+/// sent once (WooCommerce reports no carrier events, so no later milestone is sent).
+#[test]
+fn the_demo_runs_as_a_woocommerce_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("woo.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
+        .args(["--platform", "woocommerce", "--bind", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "sandbox shop on Woocommerce",
+        "WooCommerce reports no carrier events",
+        "Good news, Emily! Your order #1001 has shipped",
+        "#1003 numaralı siparişiniz",
+        "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("HTTP [4") && !stdout.contains(", 4"),
+        "{stdout}"
+    );
+}

@@ -1,5 +1,5 @@
 //! A bounded random-mutation fuzzer, on stable Rust, for everything that parses outside
-//! bytes: every Shopify topic's decoder, Twilio's form and JSON webhooks, WhatsApp Cloud's
+//! bytes: every Shopify topic's decoder, WooCommerce's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
 //! webhooks and Aftercare's native events, each through its source's `verify` (with a valid
 //! signature over the mutated bytes, so the code behind the HMAC runs too) and `decode`.
 //!
@@ -94,6 +94,7 @@ fn json_files(dir: &str) -> Vec<Vec<u8>> {
 }
 
 const TWILIO_URL: &str = "https://example.com/webhooks/twilio";
+const WOO_SITE: &str = "https://shop.example/";
 const SECRET: &str = "fuzz-secret";
 
 /// The targets, with their seeds.
@@ -111,10 +112,12 @@ pub fn targets() -> Vec<Target> {
         aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(Secret::from(SECRET));
     let whatsapp_signer = whatsapp.clone();
 
+    let woo = aftercare_woocommerce::WooWebhooks::new(WOO_SITE, Secret::from(SECRET));
+
     let native = NativeSource::new(Secret::from(SECRET));
     let native_signer = native.clone();
 
-    vec![
+    let mut all = vec![
         Target {
             name: "shopify",
             seeds: shopify_seeds,
@@ -168,7 +171,29 @@ pub fn targets() -> Vec<Target> {
             source: Arc::new(native),
             sign: Box::new(move |_, body| native_signer.verifier().sign(body, Utc::now())),
         },
-    ]
+    ];
+    // The site is a constant URL, so the source always builds.
+    if let Ok(woo) = woo {
+        let woo_signer = woo.clone();
+        all.push(Target {
+            name: "woocommerce",
+            seeds: json_files("adapters/woocommerce/tests/fixtures"),
+            topics: vec![
+                "order.created",
+                "order.updated",
+                "order.deleted",
+                "order.restored",
+                "customer.created",
+                "customer.updated",
+                "customer.deleted",
+                "action.woocommerce_order_status_completed",
+                "product.updated",
+            ],
+            source: Arc::new(woo),
+            sign: Box::new(move |topic, body| woo_signer.sign_for_test(topic, body)),
+        });
+    }
+    all
 }
 
 /// Twilio's form posts: an inbound SMS, an inbound WhatsApp message, status callbacks

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tracking-links                       # the demo on embedded defaults
+//! tracking-links --platform woocommerce # the same shop as a WooCommerce store
 //! tracking-links ledger --order '#1001' --db aftercare-demo.db
 //! tracking-links dispatch --db aftercare.db --log sent.jsonl
 //! tracking-links --check-config shop.toml   # every mistake, with its line
@@ -38,6 +39,9 @@ struct Cli {
     /// Check a configuration file, report every mistake, and exit.
     #[arg(long, value_name = "FILE")]
     check_config: Option<PathBuf>,
+    /// The shop platform the demo's sandbox plays.
+    #[arg(long, value_enum, default_value_t)]
+    platform: aftercare_examples::tracking::DemoPlatform,
 }
 
 #[derive(Subcommand, Debug)]
@@ -105,6 +109,7 @@ async fn main() -> std::process::ExitCode {
         .await
         .map_err(|e| e.to_string()),
         None => aftercare_examples::tracking::run(aftercare_examples::tracking::DemoOptions {
+            platform: cli.platform,
             db: cli.db,
             bind: cli.bind,
             serve: cli.serve,
