@@ -1,1 +1,2 @@
+//! Placeholder, replaced by the hydration bench.
 fn main() {}

@@ -311,7 +311,7 @@ fn scope_covers(hook_scope: &str, scope: &str) -> bool {
 ///   stored for;
 /// - the hook that delivered it (its [`SCOPE_HEADER`], when present) covers the scope;
 /// - `data` has what the scope's documented payload always has (`type` of the right resource
-///   and its `id`; `orderId` for shipments; `status` for `statusUpdated`).
+///   and its `id`; `orderId` for shipments).
 ///
 /// Anything else is an [`Error::Decode`] (the entry is dead-lettered with the reason).
 pub fn parse_callback(
@@ -397,19 +397,12 @@ pub fn parse_callback(
                 "store/order/archived" => OrderChange::Archived,
                 _ => OrderChange::StatusUpdated,
             };
-            let new_status = match (change, d.status) {
-                (OrderChange::StatusUpdated, Some(StatusChange { new_status_id, .. })) => {
-                    Some(new_status_id)
-                }
-                (OrderChange::StatusUpdated, None) => {
-                    return Err(BigCommerceError::decode(
-                        what(),
-                        "`data.status` (`previous_status_id`, `new_status_id`) is missing",
-                    )
-                    .into());
-                }
-                _ => None,
-            };
+            // `data.status` is on the "Webhook Events" page but not in the "HTTPS Webhooks
+            // Overview" example of the same scope; the hydrator reads the current status from
+            // the API anyway, so it is optional (and must be well-formed when present).
+            let new_status = d
+                .status
+                .map(|StatusChange { new_status_id, .. }| new_status_id);
             Thin::Order {
                 change,
                 id: d.id,
