@@ -6,6 +6,8 @@
 mod common;
 
 mod api;
+mod e2e;
+mod hooks;
 mod hydrate;
 mod kit;
 mod webhooks;
