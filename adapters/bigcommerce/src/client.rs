@@ -49,7 +49,7 @@ impl BigCommerceConfig {
             page_size: 250,
             timeout: Duration::from_secs(30),
             quota_reserve: 0,
-            max_throttled: 20,
+            max_throttled: 10,
         }
     }
 
@@ -88,7 +88,8 @@ impl BigCommerceConfig {
         self
     }
 
-    /// How many `429`s one call waits out before it returns a retryable error (default 20).
+    /// How many `429`s one call waits out before it returns a retryable error (default 10;
+    /// each wait is BigCommerce's `X-Rate-Limit-Time-Reset-Ms`, at most a 30 s window).
     pub fn max_throttled(mut self, n: u32) -> Self {
         self.max_throttled = n;
         self
@@ -204,10 +205,19 @@ impl BigCommerceClient {
     ) -> Result<Response, BigCommerceError> {
         let mut url = self.url(path)?;
         if !query.is_empty() {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in query {
-                q.append_pair(k, v);
-            }
+            // Keys as the docs write them (`id:in`, `min_date_modified`): they are the
+            // adapter's own literals; values form-encoded (`+` of a time zone → `%2B`).
+            let q = query
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            url.set_query(Some(&q));
         }
         let operation = || format!("{method} /{}", path.trim_start_matches('/'));
         let retry_failures = method != Method::POST;

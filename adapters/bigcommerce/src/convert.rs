@@ -177,7 +177,8 @@ pub fn order(
     out.shipping_address = shipping.map(address);
     out.locale = o.customer_locale.clone();
     out.total = Some(total);
-    out.cancelled = o.status_id == 5 || o.is_deleted == Some(true);
+    // Cancelled or Declined ("marked as declined for lack of manual payment"), or archived.
+    out.cancelled = matches!(o.status_id, 5 | 6) || o.is_deleted == Some(true);
     out.created_at = o.date_created.as_deref().and_then(parse_date);
     out.updated_at = Some(updated_at);
     Ok(out)

@@ -128,7 +128,7 @@ impl Hydrator for BigCommerceHydrator {
                         convert::shipment_status(o.status_id),
                         convert::parse_date(&o.date_modified),
                     ),
-                    None => (convert::shipment_status(2), None),
+                    None => (aftercare::model::ShipmentStatus::InTransit, None),
                 };
                 let shipment = convert::shipment(&store, s, status, at);
                 Ok(vec![if created {

@@ -87,6 +87,7 @@ fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Id>, D::Error> {
 ///
 /// `created_at` is optional: the "HTTPS Webhooks Overview" example omits it.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct Callback {
     /// The event (`store/order/created`).
     pub scope: String,
@@ -120,6 +121,7 @@ pub fn store_of_producer(producer: &str) -> Option<&str> {
 /// `data` of order callbacks (`store/order/created|updated|archived|statusUpdated`):
 /// `{"type":"order","id":250}`, plus `status` for `statusUpdated`.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct OrderData {
     /// Always `order`.
     #[serde(rename = "type")]
@@ -133,6 +135,7 @@ pub struct OrderData {
 
 /// `data.status` of `store/order/statusUpdated`.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct StatusChange {
     /// The status before.
     pub previous_status_id: u32,
@@ -142,6 +145,7 @@ pub struct StatusChange {
 
 /// `data` of shipment callbacks: `{"type":"shipment","id":12,"orderId":251}`.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ShipmentData {
     /// Always `shipment`.
     #[serde(rename = "type")]
@@ -155,6 +159,7 @@ pub struct ShipmentData {
 
 /// `data` of customer callbacks: `{"type":"customer","id":32}`.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct CustomerData {
     /// Always `customer`.
     #[serde(rename = "type")]
@@ -165,6 +170,7 @@ pub struct CustomerData {
 
 /// `data` of `store/app/uninstalled`: `{"type":"store"}`.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct StoreData {
     /// Always `store`.
     #[serde(rename = "type")]
@@ -176,6 +182,7 @@ pub struct StoreData {
 /// An address on an order (`billingAddress_Base`, `shippingAddress_Base`, the shipment's
 /// `billing_address` / `shipping_address`).
 #[derive(Clone, Debug, Default, Deserialize)]
+#[non_exhaustive]
 pub struct ApiAddress {
     /// First name.
     #[serde(default, deserialize_with = "opt_text")]
@@ -211,6 +218,7 @@ pub struct ApiAddress {
 
 /// An order (`GET /v2/orders/{order_id}`, `order_Resp`).
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ApiOrder {
     /// The order id (also the number customers see).
     pub id: Id,
@@ -251,6 +259,7 @@ pub struct ApiOrder {
 
 /// An order line (`GET /v2/orders/{order_id}/products`, `orderProducts`).
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ApiOrderProduct {
     /// The line's id (referenced by shipments' `items[].order_product_id`).
     pub id: Id,
@@ -274,6 +283,7 @@ pub struct ApiOrderProduct {
 
 /// One line of a shipment.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ApiShipmentItem {
     /// The order line (`ApiOrderProduct::id`).
     pub order_product_id: Id,
@@ -281,6 +291,7 @@ pub struct ApiShipmentItem {
 
 /// A shipment (`GET /v2/orders/{order_id}/shipments`, `orderShipment`).
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ApiShipment {
     /// The shipment id.
     pub id: Id,
@@ -317,6 +328,7 @@ pub struct ApiShipment {
 
 /// A customer (`GET /v3/customers`, `customer_Full`).
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ApiCustomer {
     /// The customer id.
     pub id: Id,
@@ -342,6 +354,7 @@ pub struct ApiCustomer {
 
 /// `{"data": [...], "meta": {...}}`: a v3 collection.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct Collection<T> {
     /// The items.
     pub data: Vec<T>,
@@ -349,6 +362,7 @@ pub struct Collection<T> {
 
 /// `{"data": {...}, "meta": {...}}`: a v3 single resource.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct Single<T> {
     /// The item.
     pub data: T,
@@ -356,6 +370,7 @@ pub struct Single<T> {
 
 /// An order or customer metafield (`orders.v3.yml` `Metafield`).
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ApiMetafield {
     /// Its id.
     pub id: Id,
@@ -370,6 +385,7 @@ pub struct ApiMetafield {
 
 /// A webhook subscription (`webhooks.v3.yml` `webhook_Full`).
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct ApiHook {
     /// Its id.
     pub id: Id,

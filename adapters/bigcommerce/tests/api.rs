@@ -373,3 +373,26 @@ async fn a_metafield_created_by_someone_else_meanwhile_is_updated() {
     assert_eq!(s.metafields.len(), 1);
     assert_eq!(s.metafields[0].4, "3", "the 409 led to an update of theirs");
 }
+
+#[tokio::test]
+async fn the_documented_order_list_reads() {
+    let server = MockServer::start().await;
+    get_ok(
+        &server,
+        "v2/orders",
+        crate::common::json_fixture("api_orders.json"),
+    )
+    .await;
+    let c = client(&server);
+    let got: Vec<_> = c
+        .updated_since(t("2018-01-01T00:00:00Z"))
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let o = got[0].as_ref().unwrap();
+    assert_eq!(o.id.as_str(), "100");
+    assert_eq!(o.total.as_ref().unwrap().minor_units, 36195);
+    assert_eq!(o.updated_at, Some(t("2018-12-05T20:16:55Z")));
+    assert_eq!(o.locale.as_deref(), Some("en"));
+    assert!(o.line_items.is_empty(), "lists carry no lines");
+}

@@ -191,3 +191,21 @@ async fn a_destination_bigcommerce_cannot_deliver_to_is_refused_before_any_reque
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[test]
+fn the_documented_hook_reads() {
+    let v = crate::common::json_fixture("api_hook.json");
+    let h: aftercare_bigcommerce::payload::Single<aftercare_bigcommerce::payload::ApiHook> =
+        serde_json::from_value(v).unwrap();
+    assert_eq!(h.data.id.as_str(), "18048287");
+    assert_eq!(h.data.scope, "store/order/created");
+    assert_eq!(h.data.is_active, Some(true));
+    assert_eq!(
+        h.data
+            .headers
+            .unwrap()
+            .get("custom-key")
+            .map(String::as_str),
+        Some("developer-defined value")
+    );
+}

@@ -118,6 +118,7 @@ async fn a_status_that_speaks_of_parcels_brings_the_shipments_with_it() {
         (8, Some(ShipmentStatus::ReadyForPickup)),
         (10, Some(ShipmentStatus::Delivered)),
         (5, Some(ShipmentStatus::Cancelled)),
+        (6, Some(ShipmentStatus::Cancelled)),
         (11, None),
         (14, None),
     ] {
@@ -136,7 +137,7 @@ async fn a_status_that_speaks_of_parcels_brings_the_shipments_with_it() {
         )
         .await
         .unwrap();
-        let first = if status == 5 {
+        let first = if matches!(status, 5 | 6) {
             "order_cancelled"
         } else {
             "order_updated"
