@@ -223,6 +223,16 @@ fn bench(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // The CPU part of hydration: the three responses parsed into the payload types.
+    g.bench_function("parse_order_products_shipments_responses", |bn| {
+        use aftercare_bigcommerce::payload::{ApiOrder, ApiOrderProduct, ApiShipment};
+        bn.iter(|| {
+            let o: ApiOrder = serde_json::from_slice(&b.order).unwrap();
+            let p: Vec<ApiOrderProduct> = serde_json::from_slice(&b.products).unwrap();
+            let s: Vec<ApiShipment> = serde_json::from_slice(&b.shipments).unwrap();
+            (o, p, s)
+        })
+    });
     g.bench_function("verify_and_hydrate_order_created_3_requests_axum", |bn| {
         bn.to_async(&rt).iter(|| async {
             let e = entry_of(&src, &order_headers, &order_body, now);
