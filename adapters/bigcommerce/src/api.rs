@@ -269,7 +269,8 @@ impl OrderSource for BigCommerceClient {
 
     /// `GET /v2/orders/{id}` (for its status and modification time) and
     /// `GET /v2/orders/{id}/shipments`. BigCommerce shipments have no status: the order's
-    /// status says where they are ([`convert::shipment_status`]).
+    /// status says where they are ([`map_status`](crate::map_status); a shipment of an order
+    /// whose status says nothing of parcels is in transit).
     async fn shipments(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
         if seg(order.as_str()).is_none() {
             return Ok(Vec::new());
