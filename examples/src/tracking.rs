@@ -22,6 +22,7 @@ use aftercare::store::{Decision, Ledger, Outbox, OutboxStatus};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::Secret;
 use aftercare::webhook::WebhookSource;
+use aftercare_sandbox::bigcommerce::BigCommerceSender;
 use aftercare_sandbox::woocommerce::WooSender;
 use aftercare_sandbox::{CarrierScript, Delivery, Sandbox};
 use aftercare_shopify::ShopifyWebhooks;
@@ -41,14 +42,27 @@ pub enum DemoPlatform {
     /// WooCommerce: `order.*` webhooks, tracking from the Shipment Tracking extension's
     /// meta; no carrier events.
     Woocommerce,
+    /// BigCommerce: thin webhooks (ids only) hydrated from the store's API, which the
+    /// sandbox serves on the demo's own address; no carrier events.
+    Bigcommerce,
 }
 
 impl DemoPlatform {
+    /// The platform's name as people write it.
+    pub fn title(self) -> &'static str {
+        match self {
+            DemoPlatform::Shopify => "Shopify",
+            DemoPlatform::Woocommerce => "WooCommerce",
+            DemoPlatform::Bigcommerce => "BigCommerce",
+        }
+    }
+
     /// The webhook source's name (`/webhooks/{name}`).
     pub fn source_name(self) -> &'static str {
         match self {
             DemoPlatform::Shopify => "shopify",
             DemoPlatform::Woocommerce => aftercare_woocommerce::SOURCE_NAME,
+            DemoPlatform::Bigcommerce => "bigcommerce",
         }
     }
 }
@@ -56,6 +70,10 @@ impl DemoPlatform {
 /// The demo store's WooCommerce site and webhook secret.
 pub const DEMO_WOO_SITE: &str = "https://sandbox-coffee.example/";
 const DEMO_WOO_SECRET: &str = "wc_aftercare_local_demo";
+/// The demo store's BigCommerce store hash, app client secret and API token.
+pub const DEMO_BC_STORE: &str = "sbx4c0ffee";
+const DEMO_BC_SECRET: &str = "bc_aftercare_local_demo_client_secret";
+const DEMO_BC_TOKEN: &str = "bc_aftercare_local_demo_token";
 
 /// Options of the demo.
 #[derive(Clone, Debug)]
@@ -115,8 +133,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             DEMO_WOO_SITE,
             Secret::from(DEMO_WOO_SECRET),
         )?),
+        DemoPlatform::Bigcommerce => Arc::new(aftercare_bigcommerce::BigCommerceWebhooks::new(
+            Secret::from(DEMO_BC_SECRET),
+            DEMO_BC_STORE,
+        )),
     };
     let woo = WooSender::new(Secret::from(DEMO_WOO_SECRET), DEMO_WOO_SITE);
+    let bc = BigCommerceSender::new(DEMO_BC_SECRET, DEMO_BC_STORE);
     let name = opts.platform.source_name();
     let mut settings = TrackingSettings::default();
     settings.public_url.clone_from(&base);
@@ -142,6 +165,20 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dyn_clock.clone(),
     )
     .source(name, source.clone());
+    // BigCommerce's webhooks carry ids only: the hydrator reads the store's API (served by
+    // the sandbox below, on this same address) from the inbox, with its retries.
+    let processor = if opts.platform == DemoPlatform::Bigcommerce {
+        let api = aftercare_bigcommerce::BigCommerceConfig::new(DEMO_BC_STORE, DEMO_BC_TOKEN)
+            .base_url(url::Url::parse(&format!("{base}/"))?);
+        processor.hydrator(
+            name,
+            Arc::new(aftercare_bigcommerce::BigCommerceHydrator::new(
+                aftercare_bigcommerce::BigCommerceClient::new(api)?,
+            )),
+        )
+    } else {
+        processor
+    };
     let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
         .consent_store(Arc::new(store.clone()))
         .policy(Arc::new(SupersededPolicy::new(Arc::new(store.clone()))))
@@ -161,7 +198,12 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 .content(demo_content())
                 .support_url("https://example.com/support")
                 .into_router(),
-        );
+        )
+        .merge(aftercare_sandbox::bigcommerce::api_router(
+            sb.shop.clone(),
+            DEMO_BC_STORE,
+            DEMO_BC_TOKEN,
+        ));
     let server = tokio::spawn(aftercare::http::serve(
         listener,
         app,
@@ -169,13 +211,14 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     ));
     let hook_url = format!("{base}/webhooks/{name}");
     println!(
-        "Aftercare tracking-links demo: sandbox shop on {:?}, SQLite at {}, console channels, pages on {base}",
-        opts.platform,
+        "Aftercare tracking-links demo: sandbox shop on {}, SQLite at {}, console channels, pages on {base}",
+        opts.platform.title(),
         opts.db.display()
     );
-    if opts.platform == DemoPlatform::Woocommerce {
+    if opts.platform != DemoPlatform::Shopify {
         println!(
-            "   WooCommerce reports no carrier events: after \"shipped\", milestones need a carrier-tracking source."
+            "   {} reports no carrier events: after \"shipped\", milestones need a carrier-tracking source.",
+            opts.platform.title()
         );
     }
 
@@ -186,12 +229,16 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         let sender = sb.sender.clone();
         let url = hook_url.clone();
         let woo = woo.clone();
+        let bc = bc.clone();
         let shop = sb.shop.clone();
         async move {
             let ds: Vec<Delivery> = match platform {
                 DemoPlatform::Shopify => ds,
                 DemoPlatform::Woocommerce => {
                     ds.iter().filter_map(|d| woo.translate(&shop, d)).collect()
+                }
+                DemoPlatform::Bigcommerce => {
+                    ds.iter().flat_map(|d| bc.translate(&shop, d)).collect()
                 }
             };
             let mut codes = Vec::new();

@@ -73,7 +73,7 @@ fn the_demo_runs_as_a_woocommerce_store() {
         String::from_utf8_lossy(&out.stderr)
     );
     for expected in [
-        "sandbox shop on Woocommerce",
+        "sandbox shop on WooCommerce",
         "WooCommerce reports no carrier events",
         "Good news, Emily! Your order #1001 has shipped",
         "#1003 numaralı siparişiniz",
@@ -88,4 +88,43 @@ fn the_demo_runs_as_a_woocommerce_store() {
         !stdout.contains("HTTP [4") && !stdout.contains(", 4"),
         "{stdout}"
     );
+}
+
+/// The same story as a BigCommerce store: thin Standard Webhooks callbacks, hydrated from
+/// the store's API (served by the sandbox on the demo's address) through the BigCommerce
+/// adapter; each order's "shipped" message is sent once, naming the carrier.
+#[test]
+fn the_demo_runs_as_a_bigcommerce_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bc.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
+        .args(["--platform", "bigcommerce", "--bind", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    for expected in [
+        "sandbox shop on BigCommerce",
+        "BigCommerce reports no carrier events",
+        "Good news, Emily! Your order #1001 has shipped with UPS",
+        "#1003 numaralı siparişiniz",
+        "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    // Every callback was accepted: signed in time, for this store.
+    assert!(
+        !stdout.contains("HTTP [4") && !stdout.contains(", 4"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("webhook rejected"), "{stderr}");
 }

@@ -1,5 +1,5 @@
 //! A bounded random-mutation fuzzer, on stable Rust, for everything that parses outside
-//! bytes: every Shopify topic's decoder, WooCommerce's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
+//! bytes: every Shopify topic's decoder, WooCommerce's and BigCommerce's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
 //! webhooks and Aftercare's native events, each through its source's `verify` (with a valid
 //! signature over the mutated bytes, so the code behind the HMAC runs too) and `decode`.
 //!
@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use aftercare::store::{InboxEntry, InboxStatus};
 use aftercare::webhook::{
-    NativeSource, RawHeaders, Secret, VerifiedWebhook, WebhookRequest, WebhookSource,
+    NativeSource, RawHeaders, Scheme, Secret, VerifiedWebhook, Verifier, WebhookRequest,
+    WebhookSource,
 };
 use chrono::Utc;
 use rand::rngs::StdRng;
@@ -172,6 +173,15 @@ pub fn targets() -> Vec<Target> {
             sign: Box::new(move |_, body| native_signer.verifier().sign(body, Utc::now())),
         },
     ];
+    let bc = aftercare_bigcommerce::BigCommerceWebhooks::new(Secret::from(SECRET), "abc123");
+    let bc_signer = Verifier::new(Scheme::StandardWebhooks, Secret::from(SECRET));
+    all.push(Target {
+        name: "bigcommerce",
+        seeds: json_files("adapters/bigcommerce/tests/fixtures"),
+        topics: vec![""],
+        source: Arc::new(bc),
+        sign: Box::new(move |_, body| bc_signer.sign(body, Utc::now())),
+    });
     // The site is a constant URL, so the source always builds.
     if let Ok(woo) = woo {
         let woo_signer = woo.clone();

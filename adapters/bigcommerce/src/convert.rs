@@ -206,7 +206,8 @@ fn is_link(s: &str) -> bool {
 /// shipment's creation).
 ///
 /// Carrier: the provider's display name, else the AfterShip slug (`tracking_carrier`), else
-/// the provider code (`shipping_provider`). Tracking links: the custom `tracking_link` first,
+/// the provider code (`shipping_provider`), a slug or code the sdk's carrier list knows read
+/// as that carrier's name (`ups` → `UPS`). Tracking links: the custom `tracking_link` first,
 /// then `generated_tracking_link`.
 pub fn shipment(
     store_hash: &str,
@@ -217,10 +218,15 @@ pub fn shipment(
     let created = s.date_created.as_deref().and_then(parse_date);
     let mut out = Shipment::new(s.id.0, s.order_id.0, status);
     out.shop = Some(store_hash.into());
+    // A slug or provider code the sdk knows (`ups`, `usps`, `royalmail`) reads as the
+    // carrier's name in messages.
+    let named = |code: String| {
+        aftercare::carrier::by_code(&code.to_ascii_lowercase()).map_or(code, |c| c.name.to_owned())
+    };
     out.carrier = s
         .shipping_provider_display_name
-        .or(s.tracking_carrier)
-        .or(s.shipping_provider);
+        .or(s.tracking_carrier.filter(|c| !c.is_empty()).map(named))
+        .or(s.shipping_provider.filter(|c| !c.is_empty()).map(named));
     out.tracking_numbers = s.tracking_number.into_iter().collect();
     for link in [s.tracking_link, s.generated_tracking_link]
         .into_iter()

@@ -231,11 +231,12 @@ impl BigCommerceSender {
         }
     }
 
-    /// The BigCommerce deliveries standing for a sandbox delivery; none where BigCommerce
-    /// sends nothing (carrier events; privacy topics).
+    /// The BigCommerce deliveries standing for a sandbox delivery, signed now (the shop's
+    /// clock: Standard Webhooks signs the sending time, checked within 5 minutes); none where
+    /// BigCommerce sends nothing (carrier events; privacy topics).
     pub fn translate(&self, shop: &SandboxShop, d: &Delivery) -> Vec<Delivery> {
         let json = d.json();
-        let at = d.triggered_at;
+        let at = shop.now();
         let order = |id: Option<u64>, scope: &str| {
             id.map(|id| self.sign(d.topic, scope, json!({"type": "order", "id": id}), at))
         };
@@ -284,7 +285,6 @@ impl BigCommerceSender {
                 )),
                 _ => None,
             };
-        let _ = shop;
         out.into_iter().collect()
     }
 }

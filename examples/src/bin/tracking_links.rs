@@ -3,6 +3,7 @@
 //! ```text
 //! tracking-links                       # the demo on embedded defaults
 //! tracking-links --platform woocommerce # the same shop as a WooCommerce store
+//! tracking-links --platform bigcommerce # ... as a BigCommerce store (thin webhooks, its API)
 //! tracking-links ledger --order '#1001' --db aftercare-demo.db
 //! tracking-links dispatch --db aftercare.db --log sent.jsonl
 //! tracking-links --check-config shop.toml   # every mistake, with its line

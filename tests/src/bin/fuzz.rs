@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         .collect();
     if targets.is_empty() {
         eprintln!(
-            "no such target; targets: shopify, twilio-form, twilio-json, whatsapp-cloud, woocommerce, native"
+            "no such target; targets: shopify, twilio-form, twilio-json, whatsapp-cloud, woocommerce, bigcommerce, native"
         );
         return ExitCode::from(2);
     }
