@@ -327,7 +327,7 @@ pub fn customers_data_request(
 }
 
 /// The `app/uninstalled` body: the Shop resource (trimmed as in the webhook reference's
-/// example payload, https://shopify.dev/docs/api/webhooks?reference=toml#list-of-topics-app/uninstalled).
+/// example payload, <https://shopify.dev/docs/api/webhooks?reference=toml#list-of-topics-app/uninstalled>).
 pub fn app_uninstalled(shop: &SandboxShop) -> Value {
     json!({
         "id": shop.shop_id(),
