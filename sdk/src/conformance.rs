@@ -10,6 +10,8 @@
 //!
 //! Each check panics with a message naming the broken promise. They use fixed times in 2026
 //! and never sleep, so they are fast and deterministic.
+//!
+//! One long file: the suite is one list, named in the macro, that every backend runs whole.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -35,6 +37,8 @@ macro_rules! storage_conformance_tests {
     ($make:expr) => {
         $crate::storage_conformance_tests!(@each $make;
             inbox_insert_dedupes, inbox_concurrent_inserts_dedupe, inbox_burst_mixing_known_and_new_keys, inbox_roundtrips_every_field,
+            inbox_same_content_under_a_new_key_is_a_duplicate, inbox_same_content_after_the_window_is_stored,
+            inbox_concurrent_inserts_of_one_content_store_it_once, inbox_content_deleted_can_be_stored_again,
             inbox_large_bodies_roundtrip, inbox_claim_is_a_lease,
             inbox_complete_and_retry, inbox_dead_letter_and_requeue, inbox_concurrent_claims_are_disjoint,
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
@@ -75,6 +79,17 @@ fn webhook(source: &str, key: &str, body: &[u8]) -> NewInboxEntry {
     v.topic = Some("orders/fulfilled".into());
     v.shop = Some("demo.myshopify.com".into());
     NewInboxEntry::new(source, v, body.to_vec(), t0())
+}
+
+/// A body of its own for webhook `key`: distinct webhooks have distinct bodies (the inbox
+/// takes the same body under the same source and topic for the same webhook).
+fn body_of(key: &str) -> Vec<u8> {
+    format!(r#"{{"id":"{key}"}}"#).into_bytes()
+}
+
+/// Webhook `key` with a body of its own.
+fn keyed(source: &str, key: &str) -> NewInboxEntry {
+    webhook(source, key, &body_of(key))
 }
 
 fn message(to: &str, order: &str) -> OutboundMessage {
@@ -132,7 +147,7 @@ pub async fn inbox_concurrent_inserts_dedupe(s: Arc<dyn Store>) {
         tasks.push(tokio::spawn(async move {
             (
                 i % 20,
-                s.insert(webhook("shopify", &format!("burst-{}", i % 20), b"{}"))
+                s.insert(keyed("shopify", &format!("burst-{}", i % 20)))
                     .await
                     .unwrap(),
             )
@@ -166,7 +181,7 @@ pub async fn inbox_concurrent_inserts_dedupe(s: Arc<dyn Store>) {
 pub async fn inbox_burst_mixing_known_and_new_keys(s: Arc<dyn Store>) {
     // Ten webhooks stored earlier.
     for i in 0..10 {
-        s.insert(webhook("shopify", &format!("old-{i}"), b"{}"))
+        s.insert(keyed("shopify", &format!("old-{i}")))
             .await
             .unwrap();
     }
@@ -181,7 +196,7 @@ pub async fn inbox_burst_mixing_known_and_new_keys(s: Arc<dyn Store>) {
     for (source, key) in keys.clone() {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            let r = s.insert(webhook(source, &key, b"{}")).await.unwrap();
+            let r = s.insert(keyed(source, &key)).await.unwrap();
             (source, key, r)
         }));
     }
@@ -207,6 +222,249 @@ pub async fn inbox_burst_mixing_known_and_new_keys(s: Arc<dyn Store>) {
     assert_eq!(inserted.len(), 31);
     assert!(inserted.values().all(|n| *n == 1));
     assert_eq!(s.claim(t0(), 100, LEASE).await.unwrap().len(), 41);
+}
+
+/// A signed body posted again under a fresh de-duplication id (an unsigned header) is the
+/// same webhook: same source, topic and body within the content window.
+pub async fn inbox_same_content_under_a_new_key_is_a_duplicate(s: Arc<dyn Store>) {
+    let body = br#"{"id":820982911946154508,"fulfillment_status":"fulfilled"}"#;
+    let a = s.insert(webhook("shopify", "evt-1", body)).await.unwrap();
+    assert!(matches!(a, InboxInsert::Inserted(_)), "{a:?}");
+    let mut replay = webhook("shopify", "evt-2", body);
+    replay.received_at = t0() + secs(3600);
+    replay
+        .verified
+        .meta
+        .insert("api_version".into(), "2026-01".into());
+    assert_eq!(
+        s.insert(replay).await.unwrap(),
+        InboxInsert::Duplicate(a.id()),
+        "the same body and topic under a new key within the window is a duplicate"
+    );
+    let mut late = webhook("shopify", "evt-3", body);
+    late.received_at = t0() + secs(72 * 3600);
+    assert_eq!(
+        s.insert(late).await.unwrap(),
+        InboxInsert::Duplicate(a.id()),
+        "the default window is 72 hours, its end included"
+    );
+    let e = s.inbox_entry(a.id()).await.unwrap().unwrap();
+    assert_eq!(
+        (e.dedupe_key.as_str(), e.received_at, e.meta.len()),
+        ("evt-1", t0(), 0),
+        "a duplicate changes nothing"
+    );
+    // Key de-duplication stays as it was: forever, whatever the body.
+    let mut same_key = webhook("shopify", "evt-1", b"{\"other\":1}");
+    same_key.received_at = t0() + chrono::Duration::days(100);
+    assert_eq!(
+        s.insert(same_key).await.unwrap(),
+        InboxInsert::Duplicate(a.id())
+    );
+
+    // Another topic, another source, or a body differing in one byte: another webhook.
+    let mut other_topic = webhook("shopify", "evt-4", body);
+    other_topic.verified.topic = Some("orders/paid".into());
+    let b = s.insert(other_topic).await.unwrap();
+    assert!(
+        matches!(b, InboxInsert::Inserted(id) if id != a.id()),
+        "same body under another topic is stored: {b:?}"
+    );
+    let mut no_topic = webhook("shopify", "evt-5", body);
+    no_topic.verified.topic = None;
+    let c = s.insert(no_topic).await.unwrap();
+    assert!(matches!(c, InboxInsert::Inserted(_)), "{c:?}");
+    let d = s
+        .insert(webhook("woocommerce", "evt-6", body))
+        .await
+        .unwrap();
+    assert!(matches!(d, InboxInsert::Inserted(_)), "{d:?}");
+    let mut changed = body.to_vec();
+    changed.push(b' ');
+    let e = s
+        .insert(webhook("shopify", "evt-7", &changed))
+        .await
+        .unwrap();
+    assert!(matches!(e, InboxInsert::Inserted(_)), "{e:?}");
+    // And each of those is now a duplicate of its own row.
+    let mut again = webhook("shopify", "evt-8", body);
+    again.verified.topic = Some("orders/paid".into());
+    assert_eq!(
+        s.insert(again).await.unwrap(),
+        InboxInsert::Duplicate(b.id())
+    );
+    let mut again = webhook("shopify", "evt-9", body);
+    again.verified.topic = None;
+    assert_eq!(
+        s.insert(again).await.unwrap(),
+        InboxInsert::Duplicate(c.id())
+    );
+
+    let claimed = s.claim(t0() + secs(1), 100, LEASE).await.unwrap();
+    let mut keys: Vec<&str> = claimed.iter().map(|e| e.dedupe_key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["evt-1", "evt-4", "evt-5", "evt-6", "evt-7"],
+        "each webhook is processed once"
+    );
+}
+
+/// The content window: past it, the same content is stored again (and later copies are
+/// duplicates of that newer row); a webhook's window is its own.
+pub async fn inbox_same_content_after_the_window_is_stored(s: Arc<dyn Store>) {
+    let body = br#"{"id":1,"topic":"window"}"#;
+    let a = s
+        .insert(webhook("shopify", "w-1", body))
+        .await
+        .unwrap()
+        .id();
+    let mut past = webhook("shopify", "w-2", body);
+    past.received_at = t0() + secs(72 * 3600 + 1);
+    let b = s.insert(past).await.unwrap();
+    assert!(
+        matches!(b, InboxInsert::Inserted(id) if id > a),
+        "the same body after the window is stored: {b:?}"
+    );
+    let mut next = webhook("shopify", "w-3", body);
+    next.received_at = t0() + secs(73 * 3600);
+    assert_eq!(
+        s.insert(next).await.unwrap(),
+        InboxInsert::Duplicate(b.id()),
+        "a copy names the latest row of its content"
+    );
+
+    // A window of one hour, set on the webhook.
+    let hour = Duration::from_secs(3600);
+    let body = br#"{"id":2,"topic":"window"}"#;
+    let c = s
+        .insert(webhook("shopify", "h-1", body).with_content_window(hour))
+        .await
+        .unwrap()
+        .id();
+    let mut inside = webhook("shopify", "h-2", body).with_content_window(hour);
+    inside.received_at = t0() + secs(3600);
+    assert_eq!(s.insert(inside).await.unwrap(), InboxInsert::Duplicate(c));
+    let mut outside = webhook("shopify", "h-3", body).with_content_window(hour);
+    outside.received_at = t0() + secs(3601);
+    let d = s.insert(outside).await.unwrap();
+    assert!(
+        matches!(d, InboxInsert::Inserted(id) if id > c),
+        "one hour and a second later, the one-hour window is over: {d:?}"
+    );
+    // A copy that arrived earlier than the stored row (another instance's clock) is a
+    // duplicate too.
+    let mut earlier = webhook("shopify", "h-4", body).with_content_window(hour);
+    earlier.received_at = t0() + secs(3000);
+    assert_eq!(
+        s.insert(earlier).await.unwrap(),
+        InboxInsert::Duplicate(d.id())
+    );
+
+    let claimed = s.claim(t0() + secs(80 * 3600), 100, LEASE).await.unwrap();
+    let mut keys: Vec<&str> = claimed.iter().map(|e| e.dedupe_key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["h-1", "h-3", "w-1", "w-2"]);
+}
+
+/// The same body arriving at once under many keys (a replay racing the original, or one
+/// event delivered to several subscriptions) is stored exactly once.
+pub async fn inbox_concurrent_inserts_of_one_content_store_it_once(s: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let s = s.clone();
+        // Six bodies, each under ten keys, each key twice.
+        tasks.push(tokio::spawn(async move {
+            let body = format!(r#"{{"order":{}}}"#, i % 6);
+            let key = format!("race-{}", i % 30);
+            (
+                i % 6,
+                s.insert(webhook("shopify", &key, body.as_bytes()))
+                    .await
+                    .unwrap(),
+            )
+        }));
+    }
+    let mut by_body: std::collections::HashMap<i32, Vec<InboxInsert>> =
+        std::collections::HashMap::new();
+    for t in tasks {
+        let (b, r) = t.await.unwrap();
+        by_body.entry(b).or_default().push(r);
+    }
+    assert_eq!(by_body.len(), 6);
+    for (b, rs) in by_body {
+        let inserted = rs
+            .iter()
+            .filter(|r| matches!(r, InboxInsert::Inserted(_)))
+            .count();
+        assert_eq!(inserted, 1, "body {b}: stored once: {rs:?}");
+        let ids: HashSet<i64> = rs.iter().map(|r| r.id()).collect();
+        assert_eq!(ids.len(), 1, "body {b}: every copy names one entry: {rs:?}");
+    }
+    assert_eq!(s.claim(t0(), 100, LEASE).await.unwrap().len(), 6);
+}
+
+/// Content whose row was deleted (retention, customer or shop redaction) no longer makes a
+/// copy a duplicate.
+pub async fn inbox_content_deleted_can_be_stored_again(s: Arc<dyn Store>) {
+    // Retention: a processed entry older than the cutoff goes.
+    let body = br#"{"id":10}"#;
+    let a = s
+        .insert(webhook("shopify", "x-1", body))
+        .await
+        .unwrap()
+        .id();
+    s.complete(a, t0()).await.unwrap();
+    assert_eq!(s.expire(t0() + secs(1)).await.unwrap().inbox_deleted, 1);
+    let mut copy = webhook("shopify", "x-2", body);
+    copy.received_at = t0() + secs(60);
+    let b = s.insert(copy).await.unwrap();
+    assert!(
+        matches!(b, InboxInsert::Inserted(id) if id > a),
+        "retention deleted the first: {b:?}"
+    );
+
+    // Customer redaction.
+    let body = br#"{"email":"jane.doe@example.com","id":11}"#;
+    let c = s
+        .insert(webhook("shopify", "y-1", body))
+        .await
+        .unwrap()
+        .id();
+    let report = s
+        .redact_customer(&CustomerRedaction::new(
+            Some(ShopId::new("demo.myshopify.com")),
+            None,
+            vec!["jane.doe@example.com".into()],
+            vec![],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(report.inbox_deleted, 1);
+    let d = s.insert(webhook("shopify", "y-2", body)).await.unwrap();
+    assert!(
+        matches!(d, InboxInsert::Inserted(id) if id > c),
+        "redaction deleted the first: {d:?}"
+    );
+    assert_eq!(
+        s.insert(webhook("shopify", "y-3", body)).await.unwrap(),
+        InboxInsert::Duplicate(d.id()),
+        "and the new row counts"
+    );
+
+    // Shop redaction.
+    let body = br#"{"id":12}"#;
+    let mut w = webhook("shopify", "z-1", body);
+    w.verified.shop = Some("gone.myshopify.com".into());
+    let e = s.insert(w).await.unwrap().id();
+    s.redact_shop(&ShopId::new("gone.myshopify.com"))
+        .await
+        .unwrap();
+    let f = s.insert(webhook("shopify", "z-2", body)).await.unwrap();
+    assert!(
+        matches!(f, InboxInsert::Inserted(id) if id > e),
+        "shop redaction deleted the first: {f:?}"
+    );
 }
 
 pub async fn inbox_roundtrips_every_field(s: Arc<dyn Store>) {
@@ -264,16 +522,8 @@ pub async fn inbox_claim_is_a_lease(s: Arc<dyn Store>) {
 }
 
 pub async fn inbox_complete_and_retry(s: Arc<dyn Store>) {
-    let a = s
-        .insert(webhook("shopify", "evt-a", b"{}"))
-        .await
-        .unwrap()
-        .id();
-    let b = s
-        .insert(webhook("shopify", "evt-b", b"{}"))
-        .await
-        .unwrap()
-        .id();
+    let a = s.insert(keyed("shopify", "evt-a")).await.unwrap().id();
+    let b = s.insert(keyed("shopify", "evt-b")).await.unwrap().id();
     assert_eq!(s.claim(t0(), 10, LEASE).await.unwrap().len(), 2);
     s.complete(a, t0()).await.unwrap();
     s.retry_at(b, t0() + secs(600), "platform API returned 503")
@@ -337,7 +587,7 @@ pub async fn inbox_dead_letter_and_requeue(s: Arc<dyn Store>) {
 
 pub async fn inbox_concurrent_claims_are_disjoint(s: Arc<dyn Store>) {
     for i in 0..40 {
-        s.insert(webhook("shopify", &format!("evt-c{i}"), b"{}"))
+        s.insert(keyed("shopify", &format!("evt-c{i}")))
             .await
             .unwrap();
     }
@@ -1285,12 +1535,8 @@ pub async fn redact_customer_removes_personal_data(s: Arc<dyn Store>) {
 }
 
 pub async fn redact_shop_removes_everything(s: Arc<dyn Store>) {
-    let a = s
-        .insert(webhook("shopify", "e-1", b"{}"))
-        .await
-        .unwrap()
-        .id();
-    let mut other = webhook("shopify", "e-2", b"{}");
+    let a = s.insert(keyed("shopify", "e-1")).await.unwrap().id();
+    let mut other = keyed("shopify", "e-2");
     other.verified.shop = Some("other.myshopify.com".into());
     let b = s.insert(other).await.unwrap().id();
     let m = s
@@ -1437,7 +1683,8 @@ pub async fn expire_keeps_only_recent_personal_data(s: Arc<dyn Store>) {
         ("old-pending", old, "pending"),
         ("new-done", new, "done"),
     ] {
-        let mut w = webhook("shopify", key, br#"{"email":"jane.doe@example.com"}"#);
+        let body = format!(r#"{{"email":"jane.doe@example.com","id":"{key}"}}"#);
+        let mut w = webhook("shopify", key, body.as_bytes());
         w.received_at = at;
         let id = s.insert(w).await.unwrap().id();
         match end {

@@ -8,6 +8,9 @@
 //!   deferral or skip is ever without its reason;
 //! - claims are leases: work claimed by a process that then dies is claimed again once the
 //!   lease runs out, and a change made under an expired claim is refused.
+//!
+//! One file past 800 lines: the traits are one contract, which a backend's author reads
+//! whole.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -26,6 +29,42 @@ use crate::webhook::VerifiedWebhook;
 
 // ---------------------------------------------------------------- inbox
 
+/// How long a stored webhook's content makes a later copy of it a duplicate, whatever id
+/// that copy carries: 72 hours, longer than the platforms' documented retry periods
+/// (Shopify: 8 attempts over 4 hours; BigCommerce and Wix: about 48 hours; Zid: 3 days).
+/// See [`NewInboxEntry::content_window`].
+pub const DEFAULT_CONTENT_WINDOW: Duration = Duration::from_secs(72 * 3600);
+
+/// The content key of a webhook: SHA-256 over its source's name, its topic and its raw
+/// body, each delimited so that no two different triples share an input. What a signature
+/// covers is the body; this key is how the inbox recognises the same signed body posted
+/// again under a fresh, unsigned de-duplication id (see [`Inbox::insert`]).
+///
+/// ```
+/// use aftercare::store::content_key;
+/// let a = content_key("shopify", Some("orders/paid"), b"{}");
+/// assert_eq!(a, content_key("shopify", Some("orders/paid"), b"{}"));
+/// assert_ne!(a, content_key("shopify", Some("orders/fulfilled"), b"{}"));
+/// assert_ne!(a, content_key("shopify", None, b"{}"));
+/// assert_ne!(a, content_key("woocommerce", Some("orders/paid"), b"{}"));
+/// ```
+pub fn content_key(source: &str, topic: Option<&str>, body: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"aftercare inbox content v1\0");
+    h.update((source.len() as u64).to_be_bytes());
+    h.update(source.as_bytes());
+    match topic {
+        None => h.update([0]),
+        Some(t) => {
+            h.update([1]);
+            h.update((t.len() as u64).to_be_bytes());
+            h.update(t.as_bytes());
+        }
+    }
+    h.update(body);
+    h.finalize().into()
+}
+
 /// A verified webhook to store.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -38,10 +77,14 @@ pub struct NewInboxEntry {
     pub body: Vec<u8>,
     /// When it arrived.
     pub received_at: DateTime<Utc>,
+    /// A webhook stored no earlier than this long before `received_at` with the same
+    /// [`content_key`] (source, topic and body) makes this one a duplicate, whatever its
+    /// de-duplication key. [`DEFAULT_CONTENT_WINDOW`] unless set.
+    pub content_window: Duration,
 }
 
 impl NewInboxEntry {
-    /// A new entry.
+    /// A new entry, with the [`DEFAULT_CONTENT_WINDOW`].
     pub fn new(
         source: impl Into<String>,
         verified: VerifiedWebhook,
@@ -53,7 +96,29 @@ impl NewInboxEntry {
             verified,
             body,
             received_at,
+            content_window: DEFAULT_CONTENT_WINDOW,
         }
+    }
+
+    /// The same entry with another content window.
+    pub fn with_content_window(mut self, window: Duration) -> Self {
+        self.content_window = window;
+        self
+    }
+
+    /// Its [`content_key`], from its source, topic and body as they are now.
+    pub fn content_key(&self) -> [u8; 32] {
+        content_key(&self.source, self.verified.topic.as_deref(), &self.body)
+    }
+
+    /// The earliest arrival time of a stored webhook with the same content that makes this
+    /// one a duplicate: `received_at - content_window`, not earlier than 1970 (a window
+    /// longer than that reaches every webhook).
+    pub fn content_since(&self) -> DateTime<Utc> {
+        chrono::Duration::from_std(self.content_window)
+            .ok()
+            .and_then(|d| self.received_at.checked_sub_signed(d))
+            .map_or(DateTime::UNIX_EPOCH, |t| t.max(DateTime::UNIX_EPOCH))
     }
 }
 
@@ -62,7 +127,8 @@ impl NewInboxEntry {
 pub enum InboxInsert {
     /// Stored for the first time, with this id.
     Inserted(i64),
-    /// Already stored under the same source and key, with this id; nothing changed.
+    /// Already stored, with this id (same source and key, or same content within the
+    /// window: see [`Inbox::insert`]); nothing changed.
     Duplicate(i64),
 }
 
@@ -143,7 +209,23 @@ pub struct InboxEntry {
 /// Verified webhooks, stored before they are acknowledged, de-duplicated, processed later.
 #[async_trait]
 pub trait Inbox: Send + Sync {
-    /// Stores a webhook unless one with the same source and de-duplication key exists.
+    /// Stores a webhook unless it is a duplicate, and then answers with the stored one's id.
+    /// Two rules, both kept by every backend exactly, also when several processes insert
+    /// at once:
+    ///
+    /// - **Same source and de-duplication key**, forever (as long as the row exists).
+    /// - **Same content** ([`NewInboxEntry::content_key`]: source, topic and raw body) as a
+    ///   stored webhook received at or after [`NewInboxEntry::content_since`]. The
+    ///   de-duplication key comes from an unsigned header (Shopify's
+    ///   `X-Shopify-Webhook-Id`): without this rule a validly signed body posted again
+    ///   under a fresh id would be stored, and processed, again.
+    ///
+    /// A duplicate by key is answered with that key's row; one by content with the latest
+    /// stored webhook of that content (the first rule wins when both apply).
+    ///
+    /// A stored webhook deleted (retention, redaction) no longer makes anything a
+    /// duplicate. Webhooks stored before a backend learnt the content rule have no content
+    /// key and count for the first rule only.
     async fn insert(&self, entry: NewInboxEntry) -> Result<InboxInsert, Error>;
 
     /// Claims up to `limit` pending entries due at `now`, oldest first: each claim counts as

@@ -356,3 +356,102 @@ async fn an_acknowledged_webhook_survives_a_restart() {
     assert_eq!(p.drain().await.unwrap().done, 1);
     assert_eq!(*handler.seen.lock().unwrap(), vec!["2024".to_owned()]);
 }
+
+/// Counts the inbox entries a handler is given, and the events in them.
+#[derive(Default)]
+struct Counter {
+    entries: Mutex<Vec<String>>,
+    events: AtomicU32,
+}
+
+#[async_trait]
+impl EventHandler for Counter {
+    async fn handle(
+        &self,
+        entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
+        self.entries.lock().unwrap().push(entry.dedupe_key.clone());
+        self.events.fetch_add(events.len() as u32, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Shopify signs the body only; `X-Shopify-Webhook-Id` (and `X-Shopify-Event-Id`), the
+/// de-duplication key, is an unsigned header. A captured, validly signed body posted again
+/// under fresh ids is acknowledged as a duplicate and processed once.
+#[tokio::test]
+async fn a_signed_shopify_body_replayed_under_fresh_ids_is_processed_once() {
+    use aftercare_shopify::ShopifyWebhooks;
+
+    const BODY: &[u8] = include_bytes!("../../sdk/benches/fixtures/shopify_order_fulfilled.json");
+    let store = SqliteStore::open_temporary().await.unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let shopify = Arc::new(ShopifyWebhooks::new(Secret::from("shpss_replay")));
+    let router = WebhookRoutes::new(Arc::new(store.clone()), clock.clone())
+        .source("shopify", shopify.clone())
+        .into_router();
+    let post = |webhook_id: &str, event_id: Option<&str>, topic: &str| {
+        let mut headers = shopify.sign_for_test(topic, "demo.myshopify.com", webhook_id, BODY);
+        if let Some(e) = event_id {
+            headers.insert("X-Shopify-Event-Id", e);
+        }
+        let mut req = Request::post("/webhooks/shopify").header("content-type", "application/json");
+        for (n, v) in headers.iter() {
+            req = req.header(n, v);
+        }
+        req.body(Body::from(BODY.to_vec())).unwrap()
+    };
+    let (s1, j1) = status_of(
+        &router,
+        post(
+            "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+            None,
+            "orders/fulfilled",
+        ),
+    )
+    .await;
+    let (s2, j2) = status_of(
+        &router,
+        post(
+            "0f3c9a2e-7d41-4c55-9b1e-2f6a8d9c4b71",
+            None,
+            "orders/fulfilled",
+        ),
+    )
+    .await;
+    let (s3, j3) = status_of(
+        &router,
+        post(
+            "5d2e8f10-3a6b-4c7d-8e9f-a0b1c2d3e4f5",
+            Some("98880550-7158-44d4-b7cd-2c97c8a091b5"),
+            "orders/fulfilled",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s1, s2, s3),
+        (StatusCode::OK, StatusCode::OK, StatusCode::OK)
+    );
+    assert_eq!(j1["status"], "accepted");
+    assert_eq!(
+        (j2["status"].as_str(), j3["status"].as_str()),
+        (Some("duplicate"), Some("duplicate")),
+        "the replays are acknowledged, so the sender stops"
+    );
+    assert_eq!((&j2["id"], &j3["id"]), (&j1["id"], &j1["id"]));
+
+    let handler = Arc::new(Counter::default());
+    let p = InboxProcessor::new(Arc::new(store.clone()), handler.clone(), clock)
+        .source("shopify", shopify.clone());
+    assert_eq!(p.drain().await.unwrap().done, 1);
+    assert_eq!(
+        *handler.entries.lock().unwrap(),
+        vec!["b54557e4-bdd9-4b37-8a5f-bf7d70bcd043".to_owned()],
+        "the handler sees the order once"
+    );
+    assert!(
+        handler.events.load(Ordering::SeqCst) > 0,
+        "the order was decoded into events"
+    );
+}

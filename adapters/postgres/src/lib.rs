@@ -42,8 +42,13 @@
 //! - **Claims**: `WITH due AS MATERIALIZED (SELECT id ... FOR UPDATE SKIP LOCKED LIMIT n)
 //!   UPDATE ... FROM due RETURNING ...`, one statement per claim.
 //! - **Group commit**: webhooks arriving together are inserted together, in one multi-row
-//!   `INSERT ... ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id` and one commit;
-//!   a lone webhook is written at once.
+//!   `INSERT ... ON CONFLICT DO NOTHING RETURNING id` and one commit; a lone webhook is
+//!   written at once.
+//! - **De-duplication** by key (unique `(source, dedupe_key)`) and by content (unique
+//!   `content_key`: source, topic and body, see [`aftercare::store::Inbox::insert`]): one
+//!   row at most holds a content key, and gives it up, in the statement storing a new copy,
+//!   once it is older than that copy's window. Instances inserting the same content at
+//!   once wait on the unique index for each other, so it is stored once.
 //! - **Redaction** looks for addresses inside stored webhook bodies with
 //!   `position(address IN body)`: a sequential scan of the inbox, fine for the occasional
 //!   privacy request; outbox and consent rows are matched by address hash.

@@ -144,6 +144,15 @@ CREATE INDEX invitations_sent ON invitations (sent_at);
 CREATE INDEX snapshots_version ON snapshots (version);
 CREATE INDEX outbox_provider ON outbox (provider_message_id);
 "#,
+    // 4: the inbox also de-duplicates by content (source, topic, body: `content_key`, see
+    // `aftercare::store::content_key`) within a window of arrival times. At most one row
+    // holds a content key (the unique index makes concurrent inserts of one content wait
+    // for each other); a holder older than a new copy's window gives it up (set to NULL) in
+    // the statement that stores the copy. Rows stored before have none.
+    r#"
+ALTER TABLE inbox ADD COLUMN content_key BYTEA;
+CREATE UNIQUE INDEX inbox_content ON inbox (content_key);
+"#,
 ];
 
 /// The latest schema version this build knows.

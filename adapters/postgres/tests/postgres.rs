@@ -148,7 +148,7 @@ async fn instances_starting_together_migrate_once() {
             .fetch_all(stores[0].pool())
             .await
             .unwrap();
-    assert_eq!(versions, vec![1, 2, 3], "each version is applied once");
+    assert_eq!(versions, vec![1, 2, 3, 4], "each version is applied once");
     let tables: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'
          AND table_name IN ('inbox', 'outbox', 'ledger', 'consent', 'invitations', 'responses', 'snapshots')",
@@ -271,7 +271,7 @@ async fn a_newer_schema_is_refused() {
             err,
             ConnectError::TooNew {
                 found: 99,
-                known: 3
+                known: 4
             }
         ),
         "{err}"
@@ -375,6 +375,56 @@ async fn two_instances_share_the_inbox() {
     );
 }
 
+/// The same bodies posted at once to two instances under different keys (a replay racing
+/// the original): each is stored once, and both instances name the same row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_racing_with_the_same_bodies_under_fresh_keys_store_each_once() {
+    use aftercare::store::{Inbox as _, InboxInsert, NewInboxEntry};
+    use aftercare::webhook::VerifiedWebhook;
+    let (a, b) = two_stores().await;
+    let now = Utc::now();
+    let send = |store: PostgresStore, prefix: &'static str| {
+        tokio::spawn(async move {
+            let mut set = tokio::task::JoinSet::new();
+            for i in 0..200 {
+                let s = store.clone();
+                set.spawn(async move {
+                    let mut v = VerifiedWebhook::new(format!("{prefix}-{i}"));
+                    v.topic = Some("orders/paid".into());
+                    let body = format!(r#"{{"order":{i}}}"#).into_bytes();
+                    (
+                        i,
+                        s.insert(NewInboxEntry::new("shopify", v, body, now))
+                            .await
+                            .unwrap(),
+                    )
+                });
+            }
+            let mut answers = set.join_all().await;
+            answers.sort_by_key(|(i, _)| *i);
+            answers
+        })
+    };
+    let (from_a, from_b) = tokio::join!(send(a.clone(), "a"), send(b.clone(), "b"));
+    let (from_a, from_b) = (from_a.unwrap(), from_b.unwrap());
+    for ((i, x), (_, y)) in from_a.iter().zip(&from_b) {
+        assert_eq!(x.id(), y.id(), "order {i}: both instances name one row");
+        let inserted = [x, y]
+            .iter()
+            .filter(|r| matches!(r, InboxInsert::Inserted(_)))
+            .count();
+        assert_eq!(
+            inserted, 1,
+            "order {i}: stored by one instance: {x:?} {y:?}"
+        );
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_in_every_script_round_trip_and_nul_is_refused() {
     let store = support::fresh_store().await;
@@ -439,8 +489,8 @@ async fn one_refused_webhook_does_not_fail_the_burst_it_arrived_in() {
             v.meta.insert("x".into(), "a\u{0}b".into());
         }
         tasks.push(tokio::spawn(async move {
-            s.insert(NewInboxEntry::new("shopify", v, b"{}".to_vec(), now))
-                .await
+            let body = format!(r#"{{"id":{i}}}"#).into_bytes();
+            s.insert(NewInboxEntry::new("shopify", v, body, now)).await
         }));
     }
     let mut results = Vec::new();

@@ -3,9 +3,11 @@
 //! Platforms name their webhooks with random ids (Shopify's are UUIDs). A unique index on
 //! such keys puts every new webhook on its own random page of the index, and that page is
 //! written to the WAL, and later into the database, once per webhook: about half of what an
-//! insert cost. The inbox therefore has no unique index on its keys. The writer holds every
-//! stored key in memory instead, as a 64-bit hash mapped to the row id(s) carrying it, and
-//! keeps that map exact with two rules:
+//! insert cost. The inbox therefore has no unique index on its keys, nor on its content
+//! keys (SHA-256 of source, topic and body: random too). The writer holds both of every
+//! stored row in memory instead, each as a 64-bit hash mapped to the row id(s) carrying it
+//! (one map for both: a key's hash that meets a content key's is one more row to check),
+//! and keeps that map exact with two rules:
 //!
 //! - **Nothing stored is missing from the map.** The map is loaded from the database before
 //!   the first insert and records the inbox's `AUTOINCREMENT` high-water mark
@@ -14,13 +16,17 @@
 //!   SQLite's write lock); otherwise the map first reads the rows added since, and the batch
 //!   is classified again. Another process or another [`SqliteStore`] on the same file is
 //!   therefore seen before it can cause a duplicate.
-//! - **What the map holds is checked before it is believed.** A key found in the map is a
-//!   duplicate only if its row still exists with that exact source and key (rows may have
-//!   been deleted by retention or redaction, and two keys may share a hash). A stale entry is
-//!   dropped and the webhook is stored.
+//! - **What the map holds is checked before it is believed.** A row found in the map makes
+//!   a webhook a duplicate only if it still exists with that exact source and key, or with
+//!   that exact content key and an arrival inside the webhook's content window (rows may
+//!   have been deleted by retention or redaction, two keys may share a hash, and a row's
+//!   content stops counting once it is older than the window). A row gone is dropped from
+//!   the map; one that exists but does not match is not asked about again for that
+//!   webhook, which is then stored.
 //!
-//! Memory: one entry per stored webhook, 17 bytes a slot in a hash table kept between
-//! 44% and 87% full: 20 to 39 bytes per webhook, 2.2 MB for 100,000.
+//! Memory: two entries per stored webhook (rows stored before content keys existed have
+//! one), 17 bytes a slot in a hash table kept between 44% and 87% full: 40 to 78 bytes per
+//! webhook, 4.4 MB for 100,000.
 //!
 //! [`SqliteStore`]: crate::SqliteStore
 
@@ -35,11 +41,21 @@ pub(crate) fn hash(source: &str, key: &str) -> u64 {
     h.finish()
 }
 
-/// Every stored (source, key), by hash; see the module docs.
+/// The hash a content key is filed under: its first eight bytes (already a SHA-256, so as
+/// spread as a hash can be), big-endian, folded by the map's `fold` (tests make them
+/// collide). `None` for a value that is not a content key.
+pub(crate) fn content_prefix(content: &[u8]) -> Option<u64> {
+    let first: [u8; 8] = content.get(..8)?.try_into().ok()?;
+    Some(u64::from_be_bytes(first))
+}
+
+/// Every stored (source, key) and content key, by hash; see the module docs.
 #[derive(Debug)]
 pub(crate) struct KeyMap {
     /// [`hash`]; tests put a colliding one in its place.
     hasher: fn(&str, &str) -> u64,
+    /// Applied to [`content_prefix`]: the identity; tests put a colliding one in its place.
+    fold: fn(u64) -> u64,
     /// A hash with one row: nearly every hash (16 bytes and a control byte a slot).
     one: HashMap<u64, i64>,
     /// A hash shared by several rows (distinct keys whose hashes collide).
@@ -53,15 +69,16 @@ pub(crate) type Mark = Option<i64>;
 
 impl Default for KeyMap {
     fn default() -> Self {
-        Self::with_hasher(hash)
+        Self::with_hashers(hash, |p| p)
     }
 }
 
 impl KeyMap {
-    /// An empty map filing keys by `hasher`.
-    pub(crate) fn with_hasher(hasher: fn(&str, &str) -> u64) -> Self {
+    /// An empty map filing keys by `hasher` and content keys by `fold` of their prefix.
+    pub(crate) fn with_hashers(hasher: fn(&str, &str) -> u64, fold: fn(u64) -> u64) -> Self {
         Self {
             hasher,
+            fold,
             one: HashMap::new(),
             many: HashMap::new(),
             mark: None,
@@ -71,6 +88,11 @@ impl KeyMap {
     /// The hash this map files (source, key) under.
     pub(crate) fn hasher(&self) -> fn(&str, &str) -> u64 {
         self.hasher
+    }
+
+    /// The hash this map files a content key under, from its [`content_prefix`].
+    pub(crate) fn fold(&self) -> fn(u64) -> u64 {
+        self.fold
     }
 
     /// The high-water mark the map is complete up to, once loaded.
@@ -174,6 +196,17 @@ mod tests {
         // A late report of an older row's deletion must not drop the newer row.
         m.forget(5, 4);
         assert_eq!(m.candidates(5), &[10]);
+    }
+
+    #[test]
+    fn a_content_key_is_filed_under_its_first_eight_bytes() {
+        let key = aftercare::store::content_key("shopify", Some("orders/paid"), b"{}");
+        let prefix = content_prefix(&key).unwrap_or_default();
+        assert_eq!(prefix.to_be_bytes(), key[..8]);
+        // As the loader reads it back from SQLite: `hex(substr(content_key, 1, 8))`.
+        let hex: String = key[..8].iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(u64::from_str_radix(&hex, 16).ok(), Some(prefix));
+        assert_eq!(content_prefix(&key[..7]), None, "not a content key");
     }
 
     #[test]

@@ -20,12 +20,13 @@
 //! byte for byte. The WAL is checkpointed every ~40 MB (10,000 pages), so pages that many
 //! commits touch are copied into the database once.
 //!
-//! De-duplication: the inbox has no unique index on its keys (platforms' random ids would
-//! put every webhook on its own index page). The writer keeps every stored key in memory
-//! (about 20–39 bytes per stored webhook, loaded at the first insert: ~31 ms for 100,000)
-//! and stays exact when other processes write the same file: an insert only happens if the
-//! inbox's `AUTOINCREMENT` mark is the one the writer knows, and a key found in memory is
-//! checked against its row. Rows added with SQL of your own are seen too, unless they are
+//! De-duplication, by key and by content within a window (see
+//! [`aftercare::store::Inbox::insert`]): the inbox has no unique index on its keys or
+//! content keys (random values would put every webhook on its own index page). The writer
+//! keeps every stored key and content key in memory (about 40–78 bytes per stored webhook,
+//! loaded at the first insert) and stays exact when other processes write the same file: an
+//! insert only happens if the inbox's `AUTOINCREMENT` mark is the one the writer knows, and
+//! a row found in memory is checked against its key, or its content key and arrival time. Rows added with SQL of your own are seen too, unless they are
 //! given an explicit id below the highest the inbox has had; and `sqlite_sequence`, where
 //! SQLite keeps that highest id, must be left alone.
 //!

@@ -183,6 +183,15 @@ CREATE INDEX inbox_ids ON inbox (id, source, dedupe_key);
 CREATE INDEX outbox_status ON outbox (status);
 CREATE INDEX inbox_dead ON inbox (id) WHERE status = 'dead';
 "#,
+    // 7: the inbox also de-duplicates by content (source, topic, body: `content_key`, see
+    // `aftercare::store::content_key`) within a window of arrival times. Rows stored before
+    // have none. `inbox_ids` is rebuilt to cover the key and the arrival time too, so the
+    // writer loads and checks them without reading a row past its body.
+    r#"
+ALTER TABLE inbox ADD COLUMN content_key BLOB;
+DROP INDEX inbox_ids;
+CREATE INDEX inbox_ids ON inbox (id, source, dedupe_key, content_key, received_at);
+"#,
 ];
 
 /// The latest schema version this build knows.

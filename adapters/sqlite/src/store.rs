@@ -958,12 +958,12 @@ impl Redactor for SqliteStore {
         // Bodies may be stored compressed, so they are searched here rather than in SQL,
         // before the transaction (which starts with its first write, see the crate docs).
         let inbox_ids = self.inbox_ids_mentioning(shop, &addresses).await?;
-        let mut inbox_gone: Vec<(i64, String, String)> = Vec::new();
+        let mut inbox_gone: Vec<crate::writer::Deleted> = Vec::new();
         let _w = self.writing().await;
         let mut tx = self.pool.begin().await.map_err(&err)?;
         for chunk in inbox_ids.chunks(500) {
             let sql = format!(
-                "DELETE FROM inbox WHERE id IN ({}) RETURNING id, source, dedupe_key",
+                "DELETE FROM inbox WHERE id IN ({}) RETURNING id, source, dedupe_key, content_key",
                 vec!["?"; chunk.len()].join(", ")
             );
             let mut q = sqlx::query_as(&sql);
@@ -1073,12 +1073,13 @@ impl Redactor for SqliteStore {
         let s = shop.as_str();
         let mut report = RedactionReport::default();
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        let inbox_gone: Vec<(i64, String, String)> =
-            sqlx::query_as("DELETE FROM inbox WHERE shop = ? RETURNING id, source, dedupe_key")
-                .bind(s)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(&err)?;
+        let inbox_gone: Vec<crate::writer::Deleted> = sqlx::query_as(
+            "DELETE FROM inbox WHERE shop = ? RETURNING id, source, dedupe_key, content_key",
+        )
+        .bind(s)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(&err)?;
         report.inbox_deleted = inbox_gone.len() as u64;
         report.outbox_deleted = sqlx::query("DELETE FROM outbox WHERE shop = ?")
             .bind(s)
@@ -1155,9 +1156,9 @@ impl Redactor for SqliteStore {
             aftercare::flows::feedback::FACTS_SNAPSHOT
         ))
         .await?;
-        let inbox_gone: Vec<(i64, String, String)> = sqlx::query_as(
+        let inbox_gone: Vec<crate::writer::Deleted> = sqlx::query_as(
             "DELETE FROM inbox WHERE received_at < ?1 AND status IN ('done', 'dead')
-             RETURNING id, source, dedupe_key",
+             RETURNING id, source, dedupe_key, content_key",
         )
         .bind(b)
         .fetch_all(&mut *tx)

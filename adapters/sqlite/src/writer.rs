@@ -2,23 +2,26 @@
 //! multi-row statement and one transaction, so a burst costs one WAL commit instead of one
 //! per webhook. A lone webhook is written at once (no waiting for company).
 //!
-//! De-duplication is done against the in-memory [`KeyMap`] (see `keys.rs` for why and for
-//! the two rules that keep it exact); a batch normally costs one round trip to the
-//! connection's thread, duplicates included.
+//! De-duplication, by key and by content (`aftercare::store::Inbox::insert`), is done
+//! against the in-memory [`KeyMap`] (see `keys.rs` for why and for the two rules that keep
+//! it exact); a batch normally costs one round trip to the connection's thread, duplicates
+//! included.
+//!
+//! One file past 800 lines: the batch logic and the model-based tests that check it (two
+//! stores, colliding hashes, deletions, the content window) are read together.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use aftercare::Error;
 
 use crate::codec::{self, Codec};
-use crate::keys::{KeyMap, Mark};
+use crate::keys::{KeyMap, Mark, content_prefix};
 use aftercare::store::{InboxInsert, NewInboxEntry};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-/// The most webhooks written in one statement (10 bound values each).
+/// The most webhooks written in one statement (11 bound values each).
 const MAX_BATCH: usize = 64;
 
 struct Job {
@@ -26,6 +29,10 @@ struct Job {
     entry: NewInboxEntry,
     codec: Codec,
     meta: String,
+    /// `entry.content_key()`, taken from the body as received.
+    content: [u8; 32],
+    /// `entry.content_since()`, in microseconds as `received_at` is stored.
+    since: i64,
     reply: oneshot::Sender<Result<InboxInsert, Error>>,
 }
 
@@ -70,25 +77,30 @@ impl InboxWriter {
         tx
     }
 
-    /// Drops deleted rows, given as (id, source, key), from the key map. Call after the
-    /// deletion is committed.
-    pub(crate) fn forget(&self, rows: &[(i64, String, String)]) {
+    /// Drops deleted rows, given as (id, source, key, content key), from the key map. Call
+    /// after the deletion is committed.
+    pub(crate) fn forget(&self, rows: &[Deleted]) {
         let mut map = lock(&self.keys);
-        let hash = map.hasher();
-        for (id, source, key) in rows {
+        let (hash, fold) = (map.hasher(), map.fold());
+        for (id, source, key, content) in rows {
             map.forget(hash(source, key), *id);
+            if let Some(p) = content.as_deref().and_then(content_prefix) {
+                map.forget(fold(p), *id);
+            }
         }
     }
 
-    /// A writer whose key map files keys by `hasher` (tests make keys collide).
+    /// A writer whose key map files keys by `hasher` and content keys by `fold` of their
+    /// prefix (tests make them collide).
     #[cfg(test)]
-    pub(crate) fn with_hasher(
+    pub(crate) fn with_hashers(
         hasher: fn(&str, &str) -> u64,
+        fold: fn(u64) -> u64,
         write_lock: Arc<tokio::sync::Mutex<()>>,
     ) -> Self {
         Self {
             tx: Mutex::default(),
-            keys: Arc::new(Mutex::new(KeyMap::with_hasher(hasher))),
+            keys: Arc::new(Mutex::new(KeyMap::with_hashers(hasher, fold))),
             write_lock,
         }
     }
@@ -105,7 +117,9 @@ impl InboxWriter {
     ) -> Result<InboxInsert, Error> {
         let meta = serde_json::to_string(&entry.verified.meta)
             .map_err(|e| Error::decode("inbox meta", e))?;
-        // Compressed here, in the caller's task, so a burst's bodies are compressed on the
+        let content = entry.content_key();
+        let since = entry.content_since().timestamp_micros();
+        // Hashed and compressed here, in the caller's task, so a burst's bodies are compressed on the
         // callers' threads while the writer commits the previous batch.
         let (stored, codec) = codec::encode(std::mem::take(&mut entry.body));
         entry.body = stored;
@@ -114,6 +128,8 @@ impl InboxWriter {
             entry,
             codec,
             meta,
+            content,
+            since,
             reply,
         };
         // A writer whose runtime has gone away is replaced once.
@@ -188,6 +204,9 @@ async fn run(
     }
 }
 
+/// A deleted inbox row, as the deleting statement returns it: id, source, key, content key.
+pub(crate) type Deleted = (i64, String, String, Option<Vec<u8>>);
+
 /// Rows read per statement while the key map catches up with the database.
 const LOAD_CHUNK: i64 = 4096;
 /// Rounds one batch may take (each after another writer added rows) before giving up.
@@ -200,22 +219,38 @@ const FOUND: i64 = 0;
 const ADDED: i64 = 2;
 const MARK: i64 = 3;
 
-type Row = (i64, String, String, i64);
+/// id, source, key, content key, `received_at` (both only where needed), what it is.
+type Row = (i64, String, String, Option<Vec<u8>>, Option<i64>, i64);
 
 /// The statement that reads rows added after `id > ?` (one chunk) and the high-water mark
 /// in one snapshot, so the two agree.
-const CATCH_UP: &str = "SELECT * FROM (SELECT id, source, dedupe_key, 2 FROM inbox INDEXED BY inbox_ids WHERE id > ? ORDER BY id LIMIT ?)
-     UNION ALL SELECT seq, '', '', 3 FROM sqlite_sequence WHERE name = 'inbox'";
+const CATCH_UP: &str = "SELECT * FROM (SELECT id, source, dedupe_key, content_key, NULL, 2 FROM inbox INDEXED BY inbox_ids WHERE id > ? ORDER BY id LIMIT ?)
+     UNION ALL SELECT seq, '', '', NULL, NULL, 3 FROM sqlite_sequence WHERE name = 'inbox'";
+
+/// A row read back to check a webhook against it.
+struct Found<'a> {
+    source: &'a str,
+    key: &'a str,
+    content: Option<&'a [u8]>,
+    received: Option<i64>,
+}
 
 async fn write(
     conn: &mut sqlx::SqliteConnection,
     keys: &Mutex<KeyMap>,
     batch: &[Job],
 ) -> Result<Vec<Result<InboxInsert, Error>>, sqlx::Error> {
-    let hash = lock(keys).hasher();
+    let (hash, fold) = {
+        let map = lock(keys);
+        (map.hasher(), map.fold())
+    };
     let hashes: Vec<u64> = batch
         .iter()
         .map(|j| hash(&j.entry.source, &j.entry.verified.dedupe_key))
+        .collect();
+    let content_hashes: Vec<u64> = batch
+        .iter()
+        .map(|j| content_prefix(&j.content).map_or(0, fold))
         .collect();
     let key_of = |i: usize| {
         (
@@ -224,7 +259,7 @@ async fn write(
         )
     };
     let mut answers: Vec<Option<Result<InboxInsert, Error>>> = batch.iter().map(|_| None).collect();
-    // Rows read back and found to carry another key (whose hash is the same).
+    // Rows read back and found to carry neither the key nor the content (in the window).
     let mut ruled_out: Vec<Vec<i64>> = batch.iter().map(|_| Vec::new()).collect();
     for _ in 0..MAX_ROUNDS {
         let loaded = lock(keys).mark();
@@ -232,33 +267,43 @@ async fn write(
             catch_up(conn, keys, i64::MIN).await?;
             continue;
         };
-        // Each unanswered webhook is either new (the first of its key in the batch is
-        // inserted, the others answered as its duplicates) or may be stored already (its
-        // candidate rows are read back to check).
+        // Each unanswered webhook is either new (the first of its key, or of its content
+        // within its window, in the batch is inserted, the others answered as its
+        // duplicates) or may be stored already (its candidate rows are read back to check).
         let mut insert: Vec<usize> = Vec::new();
         let mut same_as: Vec<(usize, usize)> = Vec::new();
         let mut check: Vec<(usize, Vec<i64>)> = Vec::new();
         {
             let map = lock(keys);
             let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+            let mut first_content: HashMap<&[u8; 32], usize> = HashMap::new();
             for i in (0..batch.len()).filter(|i| answers[*i].is_none()) {
-                let candidates: Vec<i64> = map
+                let mut candidates: Vec<i64> = map
                     .candidates(hashes[i])
                     .iter()
+                    .chain(map.candidates(content_hashes[i]))
                     .filter(|id| !ruled_out[i].contains(id))
                     .copied()
                     .collect();
                 if !candidates.is_empty() {
+                    candidates.sort_unstable();
+                    candidates.dedup();
                     check.push((i, candidates));
                     continue;
                 }
-                match first.entry(key_of(i)) {
-                    Entry::Occupied(o) => same_as.push((i, *o.get())),
-                    Entry::Vacant(v) => {
-                        v.insert(i);
-                        insert.push(i);
-                    }
+                if let Some(&f) = first.get(&key_of(i)) {
+                    same_as.push((i, f));
+                    continue;
                 }
+                if let Some(&f) = first_content.get(&batch[i].content)
+                    && batch[f].entry.received_at.timestamp_micros() >= batch[i].since
+                {
+                    same_as.push((i, f));
+                    continue;
+                }
+                first.insert(key_of(i), i);
+                first_content.insert(&batch[i].content, i);
+                insert.push(i);
             }
         }
         let rows = query(conn, batch, &insert, &check, mark).await?;
@@ -266,22 +311,33 @@ async fn write(
         // The map is locked only in this block, never across an await.
         let more_added = {
             let mut made: HashMap<(&str, &str), i64> = HashMap::with_capacity(insert.len());
-            let mut found: HashMap<i64, (&str, &str)> = HashMap::new();
+            let mut found: HashMap<i64, Found<'_>> = HashMap::new();
             let mut added = 0_i64;
             let mut last_added = i64::MIN;
             let mut new_mark: Mark = None;
             let mut more_added = None;
             let mut map = lock(keys);
-            for (id, source, key, kind) in &rows {
+            for (id, source, key, content, received, kind) in &rows {
                 match *kind {
                     MADE => {
                         made.insert((source.as_str(), key.as_str()), *id);
                     }
                     FOUND => {
-                        found.insert(*id, (source.as_str(), key.as_str()));
+                        found.insert(
+                            *id,
+                            Found {
+                                source: source.as_str(),
+                                key: key.as_str(),
+                                content: content.as_deref(),
+                                received: *received,
+                            },
+                        );
                     }
                     ADDED => {
                         map.add(hash(source, key), *id);
+                        if let Some(p) = content.as_deref().and_then(content_prefix) {
+                            map.add(fold(p), *id);
+                        }
                         added += 1;
                         last_added = *id;
                     }
@@ -304,6 +360,7 @@ async fn write(
                         let answer = match made.get(&key_of(i)) {
                             Some(&id) => {
                                 map.add(hashes[i], id);
+                                map.add(content_hashes[i], id);
                                 top = top.max(id);
                                 Ok(InboxInsert::Inserted(id))
                             }
@@ -320,7 +377,12 @@ async fn write(
                     map.set_mark(Some(top));
                     for &(i, first) in &same_as {
                         answers[i] = Some(match &answers[first] {
-                            Some(Ok(r)) => Ok(InboxInsert::Duplicate(r.id())),
+                            Some(Ok(r)) => {
+                                if key_of(i) != key_of(first) {
+                                    replayed(&batch[i], r.id());
+                                }
+                                Ok(InboxInsert::Duplicate(r.id()))
+                            }
                             _ => Err(Error::storage(
                                 "insert into the inbox",
                                 "an identical webhook in the same batch was not stored; answer with an error so the platform delivers it again",
@@ -330,22 +392,40 @@ async fn write(
                 }
             }
             for (i, candidates) in &check {
-                let key = key_of(*i);
-                let hit = candidates
-                    .iter()
-                    .find(|id| found.get(id).is_some_and(|k| *k == key));
-                match hit {
-                    Some(&id) => answers[*i] = Some(Ok(InboxInsert::Duplicate(id))),
-                    None => {
-                        // Every candidate row is gone or carries another key: the gone
-                        // ones leave the map, the others are not asked about again, and
-                        // the webhook is stored in the next round.
-                        for id in candidates {
-                            if found.contains_key(id) {
-                                ruled_out[*i].push(*id);
-                            } else {
-                                map.forget(hashes[*i], *id);
-                            }
+                let (source, key) = key_of(*i);
+                let job = &batch[*i];
+                let by_key = candidates.iter().copied().find(|id| {
+                    found
+                        .get(id)
+                        .is_some_and(|f| f.source == source && f.key == key)
+                });
+                let by_content = || {
+                    candidates
+                        .iter()
+                        .copied()
+                        .filter(|id| {
+                            found.get(id).is_some_and(|f| {
+                                f.content == Some(&job.content[..])
+                                    && f.received.is_some_and(|r| r >= job.since)
+                            })
+                        })
+                        .max()
+                };
+                if let Some(id) = by_key {
+                    answers[*i] = Some(Ok(InboxInsert::Duplicate(id)));
+                } else if let Some(id) = by_content() {
+                    replayed(job, id);
+                    answers[*i] = Some(Ok(InboxInsert::Duplicate(id)));
+                } else {
+                    // Every candidate row is gone or matches neither way: the gone ones
+                    // leave the map, the others are not asked about again, and the webhook
+                    // is stored in the next round.
+                    for id in candidates {
+                        if found.contains_key(id) {
+                            ruled_out[*i].push(*id);
+                        } else {
+                            map.forget(hashes[*i], *id);
+                            map.forget(content_hashes[*i], *id);
                         }
                     }
                 }
@@ -372,9 +452,20 @@ async fn write(
         .collect())
 }
 
+/// Logs a webhook answered as a duplicate by its content under another key.
+fn replayed(job: &Job, id: i64) {
+    tracing::info!(
+        source = %job.entry.source,
+        dedupe_key = %job.entry.verified.dedupe_key,
+        topic = job.entry.verified.topic.as_deref().unwrap_or("-"),
+        existing = id,
+        "same source, topic and body as a webhook stored within the content window, under another key: a duplicate, not stored"
+    );
+}
+
 /// One round trip: the guarded insert of the new webhooks, the read-back of rows that may
-/// carry the other webhooks' keys, and, only if the insert found the mark raised, the rows
-/// added since and the new mark.
+/// carry the other webhooks' keys or contents, and, only if the insert found the mark
+/// raised, the rows added since and the new mark.
 async fn query(
     conn: &mut sqlx::SqliteConnection,
     batch: &[Job],
@@ -385,23 +476,24 @@ async fn query(
     let mut sql = String::new();
     if !insert.is_empty() {
         sql.push_str(
-            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, next_attempt_at) SELECT * FROM (VALUES ",
+            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, next_attempt_at, content_key) SELECT * FROM (VALUES ",
         );
         for n in 0..insert.len() {
             if n > 0 {
                 sql.push(',');
             }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         }
         // The condition is read after the statement took SQLite's write lock, so no other
         // writer can add a row between the check and the insert.
         sql.push_str(
-            ") WHERE (SELECT seq FROM sqlite_sequence WHERE name = 'inbox') IS ? RETURNING id, source, dedupe_key, 1;",
+            ") WHERE (SELECT seq FROM sqlite_sequence WHERE name = 'inbox') IS ? RETURNING id, source, dedupe_key, NULL, NULL, 1;",
         );
     }
     let candidates: Vec<i64> = check.iter().flat_map(|(_, c)| c.iter().copied()).collect();
     if !candidates.is_empty() {
-        sql.push_str("SELECT id, source, dedupe_key, 0 FROM inbox WHERE id IN (");
+        // From the index, which covers these columns: the row itself has them after its body.
+        sql.push_str("SELECT id, source, dedupe_key, content_key, received_at, 0 FROM inbox INDEXED BY inbox_ids WHERE id IN (");
         for n in 0..candidates.len() {
             if n > 0 {
                 sql.push(',');
@@ -431,7 +523,8 @@ async fn query(
             .bind(&j.entry.body)
             .bind(j.codec.as_str())
             .bind(received)
-            .bind(received);
+            .bind(received)
+            .bind(&j.content[..]);
     }
     if !insert.is_empty() {
         q = q.bind(mark);
@@ -447,9 +540,10 @@ async fn query(
 
 /// Reads every row added after `from` into the map, then records the mark. A chunk comes
 /// back as one JSON array in one row: a row per key through sqlx costs about five times
-/// as much (two thread hand-offs and allocations per row).
-const LOAD: &str = "SELECT (SELECT json_group_array(json_array(id, source, dedupe_key)) FROM
-         (SELECT id, source, dedupe_key FROM inbox INDEXED BY inbox_ids WHERE id > ? ORDER BY id LIMIT ?)),
+/// as much (two thread hand-offs and allocations per row). Of a content key, only the
+/// first eight bytes, in hex, are read: all the map files it under.
+const LOAD: &str = "SELECT (SELECT json_group_array(json_array(id, source, dedupe_key, hex(substr(content_key, 1, 8)))) FROM
+         (SELECT id, source, dedupe_key, content_key FROM inbox INDEXED BY inbox_ids WHERE id > ? ORDER BY id LIMIT ?)),
      (SELECT seq FROM sqlite_sequence WHERE name = 'inbox')";
 
 async fn catch_up(
@@ -466,12 +560,18 @@ async fn catch_up(
             .bind(LOAD_CHUNK)
             .fetch_one(&mut *conn)
             .await?;
-        let rows: Vec<(i64, String, String)> =
+        let rows: Vec<(i64, String, String, String)> =
             serde_json::from_str(&chunk).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         let mut map = lock(keys);
-        let hash = map.hasher();
-        for (id, source, key) in &rows {
+        let (hash, fold) = (map.hasher(), map.fold());
+        for (id, source, key, prefix) in &rows {
             map.add(hash(source, key), *id);
+            // Empty for a row stored before content keys.
+            if prefix.len() == 16
+                && let Ok(p) = u64::from_str_radix(prefix, 16)
+            {
+                map.add(fold(p), *id);
+            }
             from = from.max(*id);
         }
         read += rows.len();
@@ -499,8 +599,8 @@ mod tests {
     use super::InboxWriter;
     use crate::SqliteStore;
 
-    fn entry(key: &str) -> NewInboxEntry {
-        let body = format!(r#"{{"id":"{key}"}}"#).into_bytes();
+    fn with_body(key: &str, body_of: &str) -> NewInboxEntry {
+        let body = format!(r#"{{"id":"{body_of}"}}"#).into_bytes();
         NewInboxEntry::new(
             "shopify",
             VerifiedWebhook::new(key),
@@ -509,12 +609,21 @@ mod tests {
         )
     }
 
-    /// Every key hashes alike: each one found in the map must be checked against its row.
+    fn entry(key: &str) -> NewInboxEntry {
+        with_body(key, key)
+    }
+
+    /// Every key and every content key hashes alike: each row found in the map must be
+    /// checked against its row.
     #[allow(clippy::unwrap_used)]
     #[tokio::test]
     async fn keys_whose_hashes_collide_are_told_apart_by_their_rows() {
         let mut store = SqliteStore::open_temporary().await.unwrap();
-        store.writer = Arc::new(InboxWriter::with_hasher(|_, _| 7, store.write_lock.clone()));
+        store.writer = Arc::new(InboxWriter::with_hashers(
+            |_, _| 7,
+            |_| 7,
+            store.write_lock.clone(),
+        ));
         let mut ids = Vec::new();
         for key in ["a", "b", "c"] {
             match store.insert(entry(key)).await.unwrap() {
@@ -526,52 +635,70 @@ mod tests {
             store.insert(entry("b")).await.unwrap(),
             InboxInsert::Duplicate(ids[1])
         );
-        // A burst: two known keys, and a new one twice.
+        // b's body under a fresh key: the same content.
+        assert_eq!(
+            store.insert(with_body("b2", "b")).await.unwrap(),
+            InboxInsert::Duplicate(ids[1])
+        );
+        // A burst: two known keys, a new one twice, a's body under a fresh key, and a new
+        // body under two fresh keys.
         let mut set = tokio::task::JoinSet::new();
-        for key in ["a", "c", "d", "d"] {
+        for (key, body) in [
+            ("a", "a"),
+            ("c", "c"),
+            ("d", "d"),
+            ("d", "d"),
+            ("a2", "a"),
+            ("e1", "e"),
+            ("e2", "e"),
+        ] {
             let s = store.clone();
-            set.spawn(async move { (key, s.insert(entry(key)).await.unwrap()) });
+            set.spawn(async move { (key, s.insert(with_body(key, body)).await.unwrap()) });
         }
         let answers = set.join_all().await;
-        let d: Vec<&InboxInsert> = answers
-            .iter()
-            .filter(|(k, _)| *k == "d")
-            .map(|(_, a)| a)
-            .collect();
-        assert!(
-            matches!(
-                d.as_slice(),
-                [InboxInsert::Inserted(x), InboxInsert::Duplicate(y)] | [InboxInsert::Duplicate(y), InboxInsert::Inserted(x)] if x == y
-            ),
-            "{d:?}"
-        );
+        for pair in [["d", "d"], ["e1", "e2"]] {
+            let mine: Vec<&InboxInsert> = answers
+                .iter()
+                .filter(|(k, _)| pair.contains(k))
+                .map(|(_, a)| a)
+                .collect();
+            assert!(
+                matches!(
+                    mine.as_slice(),
+                    [InboxInsert::Inserted(x), InboxInsert::Duplicate(y)] | [InboxInsert::Duplicate(y), InboxInsert::Inserted(x)] if x == y
+                ),
+                "{pair:?}: {mine:?}"
+            );
+        }
         for (key, answer) in &answers {
             match *key {
-                "a" => assert_eq!(*answer, InboxInsert::Duplicate(ids[0])),
+                "a" | "a2" => assert_eq!(*answer, InboxInsert::Duplicate(ids[0]), "{key}"),
                 "c" => assert_eq!(*answer, InboxInsert::Duplicate(ids[2])),
                 _ => {}
             }
         }
-        // A row deleted behind the store's back: its key is stored again, once.
+        // A row deleted behind the store's back: its key, and its content, are stored
+        // again, once.
         sqlx::query("DELETE FROM inbox WHERE id = ?")
             .bind(ids[1])
             .execute(store.pool())
             .await
             .unwrap();
-        let again = store.insert(entry("b")).await.unwrap();
+        let again = store.insert(with_body("b3", "b")).await.unwrap();
         assert!(
             matches!(again, InboxInsert::Inserted(id) if id > ids[2]),
             "{again:?}"
         );
         assert_eq!(
             store.insert(entry("b")).await.unwrap(),
-            InboxInsert::Duplicate(again.id())
+            InboxInsert::Duplicate(again.id()),
+            "b's body is stored (under b3)"
         );
         let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
             .fetch_one(store.pool())
             .await
             .unwrap();
-        assert_eq!(rows, 4, "a, b, c and d, once each");
+        assert_eq!(rows, 5, "a, b3, c, d and e, once each");
     }
 
     /// Buckets few enough that distinct keys share hashes all the time.
@@ -587,6 +714,8 @@ mod tests {
         Redact { store: usize, key: u8 },
         /// The row of a key is deleted by SQL of its own (no store hears of it).
         DeleteBehind { key: u8 },
+        /// The clock moves on this many hours (the content window is one hour).
+        Advance { hours: i64 },
     }
 
     fn op() -> impl proptest::strategy::Strategy<Value = Op> {
@@ -596,18 +725,30 @@ mod tests {
                 .prop_map(|(store, keys)| Op::Receive { store, keys }),
             1 => (0..2usize, 0..8u8).prop_map(|(store, key)| Op::Redact { store, key }),
             1 => (0..8u8).prop_map(|key| Op::DeleteBehind { key }),
+            1 => (0..3i64).prop_map(|hours| Op::Advance { hours }),
         ]
     }
 
-    fn keyed(key: u8) -> NewInboxEntry {
-        let mut e = entry(&format!("k{key}"));
-        e.verified.shop = Some(format!("shop-{key}.myshopify.com"));
-        e
+    fn base() -> chrono::DateTime<chrono::Utc> {
+        "2026-03-01T10:00:00Z".parse().unwrap_or_default()
     }
 
-    /// Against a model (the key → id of every stored row): two stores on one file whose
-    /// keys collide in three hashes, receiving bursts, deleting rows through a store and
-    /// behind the stores' backs. Every answer is the model's, and the file agrees.
+    /// Webhook `key`, whose body is content number `key % contents` (keys sharing it are
+    /// the same body under fresh ids), received `hours` after the start.
+    fn keyed(key: u8, contents: u8, hours: i64) -> NewInboxEntry {
+        let mut v = VerifiedWebhook::new(format!("k{key}"));
+        v.shop = Some(format!("shop-{key}.myshopify.com"));
+        v.topic = Some("orders/paid".into());
+        let body = format!(r#"{{"content":{}}}"#, key % contents).into_bytes();
+        NewInboxEntry::new("shopify", v, body, base() + chrono::Duration::hours(hours))
+            .with_content_window(std::time::Duration::from_secs(3600))
+    }
+
+    /// Against a model (the key → id of every stored row, and the rows of each content
+    /// with their arrival): two stores on one file whose keys, and content keys, collide
+    /// in three hashes, receiving bursts in which keys may share a body, deleting rows
+    /// through a store and behind the stores' backs, while time passes the content window.
+    /// Every answer is the model's, and the file agrees.
     #[allow(clippy::unwrap_used)]
     #[test]
     fn two_stores_with_colliding_keys_answer_as_the_model_does() {
@@ -621,7 +762,7 @@ mod tests {
             cases: 128,
             ..ProptestConfig::default()
         };
-        proptest!(cases, |(ops in proptest::collection::vec(op(), 1..40))| {
+        proptest!(cases, |(contents in 1..=8u8, ops in proptest::collection::vec(op(), 1..40))| {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let dir = tempfile::tempdir().unwrap();
@@ -629,10 +770,13 @@ mod tests {
                 let mut stores = Vec::new();
                 for _ in 0..2 {
                     let mut s = SqliteStore::open(&path).await.unwrap();
-                    s.writer = Arc::new(InboxWriter::with_hasher(three_buckets, s.write_lock.clone()));
+                    s.writer = Arc::new(InboxWriter::with_hashers(three_buckets, |p| p % 3, s.write_lock.clone()));
                     stores.push(s);
                 }
+                // key → id, and content → (id, hour received) of the stored rows.
                 let mut model: HashMap<u8, i64> = HashMap::new();
+                let mut by_content: HashMap<u8, Vec<(i64, i64)>> = HashMap::new();
+                let mut hours = 0_i64;
                 let mut top = 0_i64;
                 for op in ops {
                     match op {
@@ -640,46 +784,76 @@ mod tests {
                             let mut set = tokio::task::JoinSet::new();
                             for key in keys.iter().copied() {
                                 let s = stores[store].clone();
-                                set.spawn(async move { (key, s.insert(keyed(key)).await.unwrap()) });
+                                set.spawn(async move { (key, s.insert(keyed(key, contents, hours)).await.unwrap()) });
                             }
                             let answers = set.join_all().await;
                             let before = top;
-                            let mut distinct = keys.clone();
-                            distinct.sort_unstable();
-                            distinct.dedup();
-                            for key in distinct {
-                                let mine: Vec<&InboxInsert> =
-                                    answers.iter().filter(|(k, _)| *k == key).map(|(_, a)| a).collect();
-                                let inserted = mine.iter().filter(|a| matches!(a, InboxInsert::Inserted(_))).count();
-                                match model.get(&key) {
-                                    Some(&id) => {
-                                        prop_assert!(mine.iter().all(|a| **a == InboxInsert::Duplicate(id)), "k{key}: {mine:?}, stored as {id}");
-                                    }
-                                    None => {
-                                        prop_assert_eq!(inserted, 1, "k{}: {:?}", key, mine);
-                                        let id = mine[0].id();
-                                        prop_assert!(mine.iter().all(|a| a.id() == id), "k{key}: {mine:?}");
-                                        prop_assert!(id > before, "ids are never reused: {id} after {before}");
-                                        top = top.max(id);
-                                        model.insert(key, id);
-                                    }
+                            // The latest row of a content still inside the window.
+                            let live = |by_content: &HashMap<u8, Vec<(i64, i64)>>, c: u8| {
+                                by_content.get(&c).and_then(|rows| {
+                                    rows.iter().filter(|(_, at)| *at >= hours - 1).map(|(id, _)| *id).max()
+                                })
+                            };
+                            let mut new_contents: Vec<u8> = Vec::new();
+                            for (key, answer) in &answers {
+                                let c = key % contents;
+                                if let Some(&id) = model.get(key) {
+                                    prop_assert_eq!(*answer, InboxInsert::Duplicate(id), "k{} is stored", key);
+                                } else if let Some(id) = live(&by_content, c) {
+                                    prop_assert_eq!(*answer, InboxInsert::Duplicate(id), "k{}'s body is stored", key);
+                                } else {
+                                    new_contents.push(c);
                                 }
+                            }
+                            new_contents.sort_unstable();
+                            new_contents.dedup();
+                            // Each new body is stored once, under one of the keys that
+                            // carried it; every other copy names that row.
+                            for c in new_contents {
+                                let mine: Vec<(u8, InboxInsert)> = answers
+                                    .iter()
+                                    .filter(|(k, _)| k % contents == c && !model.contains_key(k))
+                                    .map(|(k, a)| (*k, *a))
+                                    .collect();
+                                let stored: Vec<(u8, i64)> = mine
+                                    .iter()
+                                    .filter_map(|(k, a)| match a {
+                                        InboxInsert::Inserted(id) => Some((*k, *id)),
+                                        InboxInsert::Duplicate(_) => None,
+                                    })
+                                    .collect();
+                                prop_assert_eq!(stored.len(), 1, "content {}: {:?}", c, mine);
+                                let (key, id) = stored[0];
+                                prop_assert!(mine.iter().all(|(_, a)| a.id() == id), "content {c}: {mine:?}");
+                                prop_assert!(id > before, "ids are never reused: {id} after {before}");
+                                top = top.max(id);
+                                model.insert(key, id);
+                                by_content.entry(c).or_default().push((id, hours));
                             }
                         }
                         Op::Redact { store, key } => {
                             let shop = ShopId::new(format!("shop-{key}.myshopify.com"));
                             let report = stores[store].redact_shop(&shop).await.unwrap();
-                            prop_assert_eq!(report.inbox_deleted, u64::from(model.remove(&key).is_some()));
+                            let gone = model.remove(&key);
+                            if let Some(id) = gone {
+                                by_content.values_mut().for_each(|rows| rows.retain(|(r, _)| *r != id));
+                            }
+                            prop_assert_eq!(report.inbox_deleted, u64::from(gone.is_some()));
                         }
                         Op::DeleteBehind { key } => {
-                            let gone = sqlx::query("DELETE FROM inbox WHERE dedupe_key = ?")
+                            let deleted = sqlx::query("DELETE FROM inbox WHERE dedupe_key = ?")
                                 .bind(format!("k{key}"))
                                 .execute(stores[0].pool())
                                 .await
                                 .unwrap()
                                 .rows_affected();
-                            prop_assert_eq!(gone, u64::from(model.remove(&key).is_some()));
+                            let gone = model.remove(&key);
+                            if let Some(id) = gone {
+                                by_content.values_mut().for_each(|rows| rows.retain(|(r, _)| *r != id));
+                            }
+                            prop_assert_eq!(deleted, u64::from(gone.is_some()));
                         }
+                        Op::Advance { hours: h } => hours += h,
                     }
                 }
                 let rows: Vec<(String, i64)> = sqlx::query_as("SELECT dedupe_key, id FROM inbox")

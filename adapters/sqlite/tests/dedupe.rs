@@ -1,6 +1,6 @@
-//! De-duplication without a unique index: the writer's in-memory keys stay exact when other
-//! stores (other processes) write to the same file, when rows are deleted, across restarts
-//! and past one load chunk (4096 rows).
+//! De-duplication without a unique index: the writer's in-memory keys (and content keys)
+//! stay exact when other stores (other processes) write to the same file, when rows are
+//! deleted, across restarts and past one load chunk (4096 rows).
 
 use std::collections::HashMap;
 
@@ -11,9 +11,14 @@ use aftercare_sqlite::SqliteStore;
 use chrono::{Duration, Utc};
 
 fn entry(key: &str) -> NewInboxEntry {
+    replay(key, key)
+}
+
+/// Webhook `key` carrying the body of webhook `body_of` (the same body under a fresh id).
+fn replay(key: &str, body_of: &str) -> NewInboxEntry {
     let mut v = VerifiedWebhook::new(key);
     v.shop = Some("dedupe.myshopify.com".into());
-    let body = format!(r#"{{"id":"{key}"}}"#).into_bytes();
+    let body = format!(r#"{{"id":"{body_of}"}}"#).into_bytes();
     NewInboxEntry::new("shopify", v, body, Utc::now())
 }
 
@@ -102,6 +107,52 @@ async fn two_stores_racing_with_the_same_webhooks_store_each_once() {
 }
 
 #[tokio::test]
+async fn two_stores_racing_with_the_same_bodies_under_fresh_keys_store_each_once() {
+    let (_dir, a, b) = two_stores().await;
+    insert(&a, "warm-a").await;
+    insert(&b, "warm-b").await;
+    let bodies: Vec<String> = (0..300).map(|i| format!("body-{i}")).collect();
+    let send = |store: SqliteStore, prefix: &'static str| {
+        let bodies = bodies.clone();
+        async move {
+            let mut out = Vec::new();
+            for chunk in bodies.chunks(64) {
+                let mut set = tokio::task::JoinSet::new();
+                for (n, body) in chunk.iter().enumerate() {
+                    let s = store.clone();
+                    let key = format!("{prefix}-{body}");
+                    let body = body.clone();
+                    set.spawn(async move { (n, s.insert(replay(&key, &body)).await.unwrap()) });
+                }
+                let mut answers = set.join_all().await;
+                answers.sort_by_key(|(n, _)| *n);
+                out.extend(answers.into_iter().map(|(_, a)| a));
+            }
+            out
+        }
+    };
+    let (from_a, from_b) = tokio::join!(send(a.clone(), "a"), send(b.clone(), "b"));
+    for (i, body) in bodies.iter().enumerate() {
+        let (x, y) = (&from_a[i], &from_b[i]);
+        assert_eq!(
+            x.id(),
+            y.id(),
+            "{body}: both stores answer with the same row"
+        );
+        let inserted = [x, y]
+            .iter()
+            .filter(|r| matches!(r, InboxInsert::Inserted(_)))
+            .count();
+        assert_eq!(inserted, 1, "{body}: exactly one store inserted it");
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 302, "each body once, and the two warm-ups");
+}
+
+#[tokio::test]
 async fn a_webhook_deleted_by_another_store_is_stored_again_when_it_comes_back() {
     let (_dir, a, b) = two_stores().await;
     let first = insert(&a, "k").await.id();
@@ -164,6 +215,14 @@ async fn keys_are_loaded_again_after_a_restart_past_one_load_chunk() {
             InboxInsert::Duplicate(ids[key]),
             "{key}"
         );
+        assert_eq!(
+            store
+                .insert(replay(&format!("re-{key}"), key))
+                .await
+                .unwrap(),
+            InboxInsert::Duplicate(ids[key]),
+            "{key}'s body under a fresh key"
+        );
     }
     let top = ids.values().max().copied().unwrap();
     assert_eq!(insert(&store, "new").await, InboxInsert::Inserted(top + 1));
@@ -177,12 +236,13 @@ async fn a_store_catches_up_with_more_than_a_chunk_added_by_another() {
     let from_b = insert_all(&b, &keys).await;
     // A's next batch finds the mark raised by 4500 rows: more than one chunk to read.
     let mut set = tokio::task::JoinSet::new();
-    for key in ["b-0", "b-4200", "b-4499", "fresh"] {
+    for key in ["b-0", "b-4200", "b-4499", "fresh", "x-4300"] {
         let a = a.clone();
-        set.spawn(async move { (key, a.insert(entry(key)).await.unwrap()) });
+        let body = key.replace("x-", "b-");
+        set.spawn(async move { (key, a.insert(replay(key, &body)).await.unwrap()) });
     }
     for (key, answer) in set.join_all().await {
-        match key.strip_prefix("b-") {
+        match key.strip_prefix("b-").or(key.strip_prefix("x-")) {
             Some(n) => {
                 let n: usize = n.parse().unwrap();
                 assert_eq!(answer, InboxInsert::Duplicate(from_b[n].id()), "{key}");

@@ -88,7 +88,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(version, 6, "steps 2 to 6 are applied once on open");
+    assert_eq!(version, 7, "steps 2 to 7 are applied once on open");
     let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE dedupe_key = 'evt-v1'")
         .fetch_one(store.pool())
         .await
@@ -129,7 +129,27 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
     assert_eq!(
         fresh,
         InboxInsert::Inserted(id + 2),
-        "the deleted webhook's id is not given again"
+        "the deleted webhook's id is not given again (and a row stored before step 7 has no content key)"
+    );
+    // Step 7: rows stored since carry their content key; the same body under another key
+    // is a duplicate, also after a restart (the key map is loaded from the file).
+    let replay = || {
+        NewInboxEntry::new(
+            "shopify",
+            VerifiedWebhook::new("evt-v7"),
+            BODY.to_vec(),
+            at() + chrono::Duration::hours(1),
+        )
+    };
+    assert_eq!(
+        store.insert(replay()).await.unwrap(),
+        InboxInsert::Duplicate(id + 2)
+    );
+    store.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(
+        store.insert(replay()).await.unwrap(),
+        InboxInsert::Duplicate(id + 2)
     );
     assert_eq!(store.invitation("inv-1").await.unwrap(), Some(inv));
     store

@@ -1,8 +1,9 @@
 //! The HTTP surface (feature `axum`): routers an integrator mounts in their own app.
 //!
 //! [`WebhookRoutes`] serves `POST /webhooks/{source}`: it reads at most the source's body
-//! limit, verifies the raw bytes, stores the webhook in the inbox (de-duplicated) and only
-//! then answers `200`. Processing happens later, from the inbox.
+//! limit, verifies the raw bytes, stores the webhook in the inbox (de-duplicated by its key,
+//! and by its content over [`WebhookRoutes::content_window`]) and only then answers `200`.
+//! Processing happens later, from the inbox.
 //!
 //! The pages ([`tracking`], [`survey`], [`dashboard`]) send the headers of [`headers`]. Serve
 //! the routers with [`serve()`] (or [`serve_with_shutdown`]): unlike `axum::serve`, it times
@@ -11,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -22,7 +24,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
-use crate::store::{Inbox, InboxInsert, NewInboxEntry};
+use crate::store::{DEFAULT_CONTENT_WINDOW, Inbox, InboxInsert, NewInboxEntry};
 use crate::webhook::{RawHeaders, Rejection, WebhookRequest, WebhookSource};
 
 /// Builder of the webhook router.
@@ -46,6 +48,7 @@ pub struct WebhookRoutes {
     clock: Arc<dyn Clock>,
     sources: HashMap<String, Arc<dyn WebhookSource>>,
     stored: Arc<Notify>,
+    content_window: Duration,
 }
 
 impl std::fmt::Debug for WebhookRoutes {
@@ -64,7 +67,17 @@ impl WebhookRoutes {
             clock,
             sources: HashMap::new(),
             stored: Arc::new(Notify::new()),
+            content_window: DEFAULT_CONTENT_WINDOW,
         }
+    }
+
+    /// How long a stored webhook's content (source, topic and raw body) makes the same
+    /// content a duplicate when it is posted again under another de-duplication id (see
+    /// [`Inbox::insert`]). [`DEFAULT_CONTENT_WINDOW`] (72 hours)
+    /// unless set; keep it at least as long as the platforms' retry period.
+    pub fn content_window(mut self, window: Duration) -> Self {
+        self.content_window = window;
+        self
     }
 
     /// Serves a source at `/webhooks/{name}`.
@@ -219,7 +232,9 @@ async fn receive(
     };
     let topic = verified.topic.clone();
     let ack = source.acknowledgement();
-    let entry = NewInboxEntry::new(name.clone(), verified, bytes.to_vec(), received_at);
+    let dedupe_key = verified.dedupe_key.clone();
+    let entry = NewInboxEntry::new(name.clone(), verified, bytes.to_vec(), received_at)
+        .with_content_window(routes.content_window);
     match routes.inbox.insert(entry).await {
         Ok(InboxInsert::Inserted(id)) => {
             tracing::info!(source = %name, id, topic = topic.as_deref().unwrap_or("-"), "webhook stored");
@@ -227,7 +242,7 @@ async fn receive(
             acknowledge(ack, "accepted", id)
         }
         Ok(InboxInsert::Duplicate(id)) => {
-            tracing::info!(source = %name, id, "duplicate webhook acknowledged");
+            tracing::info!(source = %name, id, dedupe_key = %dedupe_key, topic = topic.as_deref().unwrap_or("-"), "duplicate webhook acknowledged (same key, or same content within the window); nothing stored");
             acknowledge(ack, "duplicate", id)
         }
         Err(e) => {
