@@ -31,6 +31,9 @@ struct Cli {
     /// Where the demo serves webhooks, the survey page and the dashboard.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: std::net::SocketAddr,
+    /// The shop platform the sandbox plays (its webhooks, through its adapter).
+    #[arg(long, value_enum, default_value_t)]
+    platform: aftercare_examples::platform::DemoPlatform,
     /// Keep serving the survey pages and the dashboard after the story, until Ctrl-C.
     #[arg(long)]
     serve: bool,
@@ -105,6 +108,7 @@ async fn main() -> ExitCode {
         Some(Command::Run { config }) => return run(&config).await,
         None => {
             aftercare_examples::feedback::run(aftercare_examples::feedback::DemoOptions {
+                platform: cli.platform,
                 db: cli.db,
                 bind: cli.bind,
                 serve: cli.serve,
