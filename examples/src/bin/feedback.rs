@@ -59,8 +59,9 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Serve a real Shopify store from a configuration file with a `[survey]` section:
-    /// tracking messages, surveys, follow-ups, the survey page and the dashboard, until Ctrl-C.
+    /// Serve a real store (Shopify, WooCommerce or BigCommerce) from a configuration file
+    /// with a `[survey]` section: tracking messages, surveys, follow-ups, the survey page and
+    /// the dashboard, until Ctrl-C.
     Run {
         /// The TOML file.
         #[arg(long)]
