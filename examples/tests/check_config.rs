@@ -580,3 +580,13 @@ tracking_link_key = {{ value = "k" }}
     let e = stderr(&check(&woo_site, &[]));
     assert!(e.contains(":5:8: woocommerce.site:"), "{e}");
 }
+
+#[test]
+fn an_optional_section_with_missing_fields_names_them() {
+    // `[twilio]` may be left out, but once there its fields are needed: each is named (not
+    // "expected a table, found a table").
+    let text = format!("{BASE}\n[smtp]\nhost = \"smtp.example\"\n");
+    let e = stderr(&check(&text, &[]));
+    assert!(e.contains("smtp: missing field `from`"), "{e}");
+    assert!(!e.contains("found a table"), "{e}");
+}
