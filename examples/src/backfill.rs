@@ -75,7 +75,7 @@ async fn backfill<S: FlowStore + 'static>(
 ) -> Result<BackfillReport, BoxError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let shop = Arc::new(shopify_client(cfg)?);
-    let flow = tracking_flow(cfg, shop.clone(), store.clone(), clock)?;
+    let flow = tracking_flow(cfg, shop.clone(), shop.clone(), store.clone(), clock)?;
     let bar = if std::io::stdout().is_terminal() {
         ProgressBar::new_spinner()
     } else {

@@ -20,7 +20,8 @@ pub enum RealCommand {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Serve a real Shopify store from a configuration file, until Ctrl-C.
+    /// Serve a real store (Shopify, WooCommerce or BigCommerce) from a configuration file,
+    /// until Ctrl-C.
     Run {
         /// The TOML file.
         #[arg(long)]

@@ -36,12 +36,23 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingLinksConfig {
-    /// The Shopify store and app.
-    pub shopify: ShopifyConfig,
+    /// Which platform the shop runs on (`[shop] platform`, `shopify` when left out); its
+    /// section (`[shopify]`, `[woocommerce]` or `[bigcommerce]`) must be present.
+    #[serde(default)]
+    pub shop: ShopConfig,
+    /// The Shopify store and app (`platform = "shopify"`).
+    #[serde(default)]
+    pub shopify: Option<ShopifyConfig>,
+    /// The WooCommerce site (`platform = "woocommerce"`).
+    #[serde(default)]
+    pub woocommerce: Option<WooCommerceConfig>,
+    /// The BigCommerce store and app (`platform = "bigcommerce"`).
+    #[serde(default)]
+    pub bigcommerce: Option<BigCommerceStoreConfig>,
     /// Where state is kept (`sqlite = { path = "..." }` or `postgres = { url = ... }`).
     #[serde(default)]
     pub storage: StorageConfig,
-    /// The HTTP server: webhooks at `/webhooks/shopify`, tracking pages at `/t/{token}`.
+    /// The HTTP server: webhooks at `/webhooks/{platform}`, tracking pages at `/t/{token}`.
     pub server: ServerConfig,
     /// SMS and/or WhatsApp through Twilio.
     #[serde(default)]
@@ -75,6 +86,103 @@ pub struct TrackingLinksConfig {
     /// lose the person and the comment (scores stay), finished messages and webhooks go.
     #[serde(default)]
     pub retention: aftercare::config::RetentionConfig,
+}
+
+/// The shop platform.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Platform {
+    /// Shopify (`[shopify]`).
+    #[default]
+    Shopify,
+    /// WooCommerce (`[woocommerce]`).
+    Woocommerce,
+    /// BigCommerce (`[bigcommerce]`).
+    Bigcommerce,
+}
+
+impl Platform {
+    /// The platform's section and webhook source name (`/webhooks/{name}`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Shopify => "shopify",
+            Platform::Woocommerce => "woocommerce",
+            Platform::Bigcommerce => "bigcommerce",
+        }
+    }
+}
+
+/// `[shop]`: which platform the shop runs on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopConfig {
+    /// `shopify` (the default), `woocommerce` or `bigcommerce`.
+    #[serde(default)]
+    pub platform: Platform,
+}
+
+/// A WooCommerce site: its REST API key, webhook secrets and catch-up polling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WooCommerceConfig {
+    /// The site's home URL (`https://shop.example/`); webhooks naming another are refused.
+    pub site: String,
+    /// The shop's name as customers know it (in messages and pages); the site if unset.
+    #[serde(default)]
+    pub shop_name: Option<String>,
+    /// REST API consumer key (`ck_...`; *WooCommerce → Settings → Advanced → REST API*,
+    /// read/write for the order notes and tags).
+    pub consumer_key: SecretRef,
+    /// REST API consumer secret (`cs_...`).
+    pub consumer_secret: SecretRef,
+    /// The webhooks' secrets (each WooCommerce webhook has its own; old and new during a
+    /// rotation).
+    pub webhook_secrets: Vec<SecretRef>,
+    /// The key that signs tracking-page links (any long random string).
+    pub tracking_link_key: SecretRef,
+    /// Catch-up polling of orders modified since the last poll (WooCommerce never retries a
+    /// failed webhook and disables one after five failures): on unless `false`.
+    #[serde(default = "yes")]
+    pub catch_up: bool,
+    /// Seconds between catch-up polls (300 by default).
+    #[serde(default = "default_poll_secs")]
+    #[schemars(range(min = 10))]
+    pub poll_interval_secs: u64,
+    /// Sends REST API requests to this base URL instead of the site (a proxy or a test
+    /// double).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_poll_secs() -> u64 {
+    300
+}
+
+/// A BigCommerce store and app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BigCommerceStoreConfig {
+    /// The store hash (`abc123` in `https://api.bigcommerce.com/stores/abc123/`); callbacks
+    /// from another store are refused.
+    pub store_hash: String,
+    /// The shop's name as customers know it (in messages and pages); the store hash if unset.
+    #[serde(default)]
+    pub shop_name: Option<String>,
+    /// The API account's access token (`X-Auth-Token`).
+    pub access_token: SecretRef,
+    /// The app's client secrets that sign callbacks, the current one first.
+    pub client_secrets: Vec<SecretRef>,
+    /// The key that signs tracking-page links (any long random string).
+    pub tracking_link_key: SecretRef,
+    /// Sends API requests to this base URL instead of `https://api.bigcommerce.com` (a
+    /// proxy or a test double).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
 }
 
 /// The Shopify store and app.
@@ -758,12 +866,17 @@ impl<'s> Walker<'s> {
                     }
                     // A branch that failed only deeper down (the value has the right shape)
                     // says more than one of the wrong shape.
+                    // A missing field is deep too: the value is a table of the right kind.
                     let here = path_text(path);
-                    let shallow = found.iter().all(|p| p.path == here);
+                    let is_shallow = |ps: &[Problem]| {
+                        ps.iter()
+                            .all(|p| p.path == here && !p.message.starts_with("missing field"))
+                    };
+                    let shallow = is_shallow(&found);
                     let better = match &best {
                         None => true,
                         Some(prev) => {
-                            let prev_shallow = prev.iter().all(|p| p.path == here);
+                            let prev_shallow = is_shallow(prev);
                             (prev_shallow && !shallow)
                                 || (prev_shallow == shallow && found.len() < prev.len())
                         }
@@ -773,8 +886,12 @@ impl<'s> Walker<'s> {
                     }
                 }
                 let here = path_text(path);
+                let deep = |b: &[Problem]| {
+                    !b.iter()
+                        .all(|p| p.path == here && !p.message.starts_with("missing field"))
+                };
                 match best {
-                    Some(b) if !b.iter().all(|p| p.path == here) => self.problems.extend(b),
+                    Some(b) if deep(&b) => self.problems.extend(b),
                     _ => {
                         let msg = format!("expected {}, found {}", self.expected(s), found(node));
                         self.problem(node.span(), path, msg);
@@ -961,6 +1078,8 @@ pub fn check(text: &str) -> Result<TrackingLinksConfig, Vec<Problem>> {
                 let (l, c) = line_col(text, r.start);
                 (Some(l), Some(c))
             }
+            // A missing section of a file without `[shop]` points at the start.
+            None if message.starts_with("missing section") => (Some(1), Some(1)),
             None => (None, None),
         };
         problems.push(Problem {
@@ -1123,7 +1242,10 @@ pub fn is_mailbox(s: &str) -> bool {
 /// Each section deserialized on its own, so one broken section does not hide the meaning
 /// checks of the others: `None` / `Err(())` is a broken section (already reported).
 struct Parts {
-    shopify: Option<ShopifyConfig>,
+    shop: Option<ShopConfig>,
+    shopify: Result<Option<ShopifyConfig>, ()>,
+    woocommerce: Result<Option<WooCommerceConfig>, ()>,
+    bigcommerce: Result<Option<BigCommerceStoreConfig>, ()>,
     storage: Option<StorageConfig>,
     server: Option<ServerConfig>,
     twilio: Result<Option<TwilioConfig>, ()>,
@@ -1150,7 +1272,10 @@ impl Parts {
             r.ok().map(Option::unwrap_or_default)
         }
         Parts {
-            shopify: section(t, "shopify").ok().flatten(),
+            shop: or_default(section(t, "shop")),
+            shopify: section(t, "shopify"),
+            woocommerce: section(t, "woocommerce"),
+            bigcommerce: section(t, "bigcommerce"),
             storage: or_default(section(t, "storage")),
             server: section(t, "server").ok().flatten(),
             twilio: section(t, "twilio"),
@@ -1381,9 +1506,102 @@ fn semantic_feedback(
     }
 }
 
+fn semantic_woocommerce(w: &WooCommerceConfig, report: &mut dyn FnMut(&str, String)) {
+    if let Err(e) = aftercare_woocommerce::WooConfig::new(&w.site, "-", "-") {
+        report("woocommerce.site", e.to_string());
+    }
+    secret_ok(&w.consumer_key, "woocommerce.consumer_key", report);
+    secret_ok(&w.consumer_secret, "woocommerce.consumer_secret", report);
+    if w.webhook_secrets.is_empty() {
+        report(
+            "woocommerce.webhook_secrets",
+            "at least one webhook secret is needed to verify webhooks".into(),
+        );
+    }
+    for (i, s) in w.webhook_secrets.iter().enumerate() {
+        secret_ok(s, &format!("woocommerce.webhook_secrets[{i}]"), report);
+    }
+    secret_ok(
+        &w.tracking_link_key,
+        "woocommerce.tracking_link_key",
+        report,
+    );
+    if w.poll_interval_secs < 10 {
+        report(
+            "woocommerce.poll_interval_secs",
+            "poll at most every 10 seconds".into(),
+        );
+    }
+    if let Some(u) = &w.api_base_url
+        && let Err(e) = http_url(u)
+    {
+        report("woocommerce.api_base_url", e);
+    }
+}
+
+fn semantic_bigcommerce(b: &BigCommerceStoreConfig, report: &mut dyn FnMut(&str, String)) {
+    if b.store_hash.is_empty() || !b.store_hash.chars().all(|c| c.is_ascii_alphanumeric()) {
+        report(
+            "bigcommerce.store_hash",
+            format!(
+                "`{}` is not a store hash; use the letters and digits after /stores/ in the API path",
+                b.store_hash
+            ),
+        );
+    }
+    secret_ok(&b.access_token, "bigcommerce.access_token", report);
+    if b.client_secrets.is_empty() {
+        report(
+            "bigcommerce.client_secrets",
+            "at least one client secret is needed to verify callbacks".into(),
+        );
+    }
+    for (i, s) in b.client_secrets.iter().enumerate() {
+        secret_ok(s, &format!("bigcommerce.client_secrets[{i}]"), report);
+    }
+    secret_ok(
+        &b.tracking_link_key,
+        "bigcommerce.tracking_link_key",
+        report,
+    );
+    if let Some(u) = &b.api_base_url
+        && let Err(e) = http_url(u)
+    {
+        report("bigcommerce.api_base_url", e);
+    }
+}
+
 fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
-    if let Some(shopify) = &p.shopify {
+    if let Ok(Some(shopify)) = &p.shopify {
         semantic_shopify(shopify, report);
+    }
+    if let Ok(Some(w)) = &p.woocommerce {
+        semantic_woocommerce(w, report);
+    }
+    if let Ok(Some(b)) = &p.bigcommerce {
+        semantic_bigcommerce(b, report);
+    }
+    // The chosen platform's section must be there (a broken one is reported already).
+    if let Some(shop) = &p.shop {
+        let present = match shop.platform {
+            Platform::Shopify => !matches!(p.shopify, Ok(None)),
+            Platform::Woocommerce => !matches!(p.woocommerce, Ok(None)),
+            Platform::Bigcommerce => !matches!(p.bigcommerce, Ok(None)),
+        };
+        if !present {
+            let name = shop.platform.name();
+            report(
+                "shop.platform",
+                format!(
+                    "missing section [{name}]: the shop runs on {name}{}; add its section (see examples/tracking-links.example.toml)",
+                    if shop.platform == Platform::Shopify {
+                        " (the default platform)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
     }
     // Storage.
     match &p.storage {

@@ -34,8 +34,10 @@ use aftercare::store::{
 use aftercare::token::TokenSigner;
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
 use aftercare_sandbox::{Annotation, CarrierScript, Delivery, Sandbox, SimAddress, SimCustomer};
-use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
+
+pub use crate::platform::DemoPlatform;
+use crate::platform::DemoShop;
 use aftercare_webhook_out::WebhookOut;
 use async_trait::async_trait;
 use axum::Router;
@@ -202,6 +204,8 @@ pub fn report_table(r: &Report) -> String {
 /// Options of the demo.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
+    /// The platform the sandbox plays.
+    pub platform: DemoPlatform,
     /// The SQLite file (recreated).
     pub db: PathBuf,
     /// Where to serve the webhook endpoint, the survey page and the dashboard.
@@ -218,6 +222,8 @@ const DEMO_LINK_KEY: &str = "aftercare-demo-link-key";
 pub const DEMO_DASHBOARD_KEY: &str = "demo-dashboard-key";
 /// The demo helpdesk's Standard Webhooks secret.
 const DEMO_HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Days after shipping the demo asks on a platform without delivery events.
+const FALLBACK_DAYS: u32 = 7;
 const SUPPORT_EMAIL: &str = "support@sandbox-coffee.example";
 const REVIEW_URL: &str = "https://reviews.example/sandbox-coffee";
 const DETRACTOR_TAG: &str = "unhappy-customer";
@@ -349,6 +355,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let base = format!("http://{addr}");
     let survey_tokens = TokenSigner::new(Secret::from(DEMO_SURVEY_KEY), "survey");
     let mut survey = SurveySettings::default();
+    if !opts.platform.reports_carrier_events() {
+        // No delivery event will come: the shop asks a week after shipping (the fallback).
+        survey.days_after_shipping = FALLBACK_DAYS;
+    }
     survey.channels = vec![ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email];
     survey.public_url.clone_from(&base);
     let mut tracking_settings = TrackingSettings::default();
@@ -402,8 +412,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dyn_clock.clone(),
         tracking_settings,
     ));
-    let shopify =
-        Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)).for_shop(sb.shop.domain()));
+    let demo = DemoShop::new(opts.platform, DEMO_APP_SECRET, sb.shop.domain())?;
+    let name = demo.name();
     // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue), so a
     // follow-up that fails is retried like a webhook.
     let handler = Chain::new()
@@ -414,8 +424,9 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         .then(split)
         .then(follow_up.clone());
     let processor = InboxProcessor::new(shared.clone(), Arc::new(handler), dyn_clock.clone())
-        .source("shopify", shopify.clone())
+        .source(name, demo.source())
         .source(ANSWER_SOURCE, Arc::new(AnswerSource));
+    let processor = demo.hydrate(processor, &base)?;
     let helpdesk_secret = Secret::from_standard_webhooks(DEMO_HELPDESK_SECRET)
         .map_err(|e| format!("the demo helpdesk secret: {e}"))?;
     let mut dispatcher = Dispatcher::new(shared.clone(), dyn_clock.clone())
@@ -439,7 +450,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             helpdesk_secret,
         )));
     let app = WebhookRoutes::new(shared.clone(), dyn_clock.clone())
-        .source("shopify", shopify)
+        .source(name, demo.source())
         .into_router()
         .merge(
             SurveyPage::new(
@@ -463,18 +474,26 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             )
             .into_router(),
         )
-        .merge(helpdesk_router);
+        .merge(helpdesk_router)
+        .merge(demo.api_router(sb.shop.clone()));
     let server = tokio::spawn(aftercare::http::serve(
         listener,
         app,
         aftercare::http::ServeOptions::default(),
     ));
-    let hook_url = format!("{base}/webhooks/shopify");
+    let hook_url = format!("{base}/webhooks/{name}");
     let http = reqwest::Client::new();
     println!(
-        "Aftercare feedback demo: sandbox shop, SQLite at {}, console channels, pages on {base}",
+        "Aftercare feedback demo: sandbox shop on {}, SQLite at {}, console channels, pages on {base}",
+        opts.platform.title(),
         opts.db.display()
     );
+    if !opts.platform.reports_carrier_events() {
+        println!(
+            "   {} reports no carrier events: no survey after delivery; each survey is the fallback invitation, {FALLBACK_DAYS} days after shipping.",
+            opts.platform.title()
+        );
+    }
 
     let settle = || async {
         processor.drain().await?;
@@ -484,6 +503,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let post_all = |ds: Vec<Delivery>| {
         let sender = sb.sender.clone();
         let url = hook_url.clone();
+        let ds = demo.translate(&sb.shop, ds);
         async move {
             for d in &ds {
                 let code = sender.post(&url, d).await?;
@@ -595,25 +615,55 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             post_all(step.deliveries.clone()).await?;
             settle().await?;
         }
-        println!(
-            "   {} carrier: delivered; the survey is due in 3 days",
-            clock.now().format("%a %d %b %H:%M UTC")
-        );
-        for _ in 0..4 {
-            clock.advance(chrono::Duration::days(1));
-            settle().await?;
-        }
         let order = OrderId::new(shipped.order.to_string());
         let id = invitation_id(&order, Split::kind_for(&order));
+        let role = if opts.platform.reports_carrier_events() {
+            println!(
+                "   {} carrier: delivered; the survey is due in 3 days",
+                clock.now().format("%a %d %b %H:%M UTC")
+            );
+            for _ in 0..4 {
+                clock.advance(chrono::Duration::days(1));
+                settle().await?;
+            }
+            "after_delivery"
+        } else {
+            println!(
+                "   {} carrier: delivered, but {} sends no delivery event; the fallback invitation is due {FALLBACK_DAYS} days after shipping",
+                clock.now().format("%a %d %b %H:%M UTC"),
+                opts.platform.title()
+            );
+            // Day by day until the fallback goes out (or is skipped), so answers come
+            // before the reminder as on Shopify.
+            for _ in 0..=FALLBACK_DAYS {
+                clock.advance(chrono::Duration::days(1));
+                settle().await?;
+                if store
+                    .outbox_by_key(&format!("survey:{id}:after_shipping"))
+                    .await?
+                    .is_some_and(|e| e.status == OutboxStatus::Sent)
+                {
+                    println!(
+                        "   {}: the fallback invitation went out",
+                        clock.now().format("%a %d %b %H:%M UTC")
+                    );
+                    break;
+                }
+            }
+            "after_shipping"
+        };
         let invitation = store.invitation(&id).await?;
         let invited = store
-            .outbox_by_key(&format!("survey:{id}:after_delivery"))
+            .outbox_by_key(&format!("survey:{id}:{role}"))
             .await?
             .filter(|e| e.status == OutboxStatus::Sent);
         let (Some(inv), Some(_)) = (invitation, invited) else {
             for r in store.ledger_for_order(&order).await? {
                 if r.decision == Decision::Skipped
-                    && r.key.as_deref().is_some_and(|k| k.starts_with("survey:"))
+                    && r.key.as_deref().is_some_and(|k| {
+                        // A reminder goes only with its invitation: the invitation's line says why.
+                        k.starts_with("survey:") && !k.contains(":reminder")
+                    })
                     && !r.reason.contains("already queued")
                 {
                     println!("   not surveyed: {}", r.reason);

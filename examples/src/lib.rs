@@ -4,6 +4,7 @@ pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod feedback;
+pub mod platform;
 pub mod real;
 pub mod tracking;
 pub mod worker;

@@ -1,6 +1,8 @@
 //! The real-store mode of `tracking-links` (`run --config`): the stack built from a
-//! [`TrackingLinksConfig`] — the Shopify Admin API as order source and customer directory,
-//! Shopify webhooks at `/webhooks/shopify`, the configured Twilio / WhatsApp Cloud / SMTP
+//! [`TrackingLinksConfig`] — the shop platform `[shop] platform` names ([`ShopStack`]: its
+//! API as order source, customer directory and annotator, its webhooks at
+//! `/webhooks/{shopify|woocommerce|bigcommerce}` bound to the configured shop, site or
+//! store, BigCommerce's hydrator, WooCommerce's catch-up poller), the configured Twilio / WhatsApp Cloud / SMTP
 //! channels, SQLite or PostgreSQL, the privacy and tracking flows and customers' replies
 //! (STOP...) in a chain, the inbox processor and the dispatcher (consent, superseded
 //! milestones, quiet hours, rate limits) and the tracking page — served until Ctrl-C.
@@ -11,7 +13,7 @@
 //! signed helpdesk webhook, tags in Shopify, review requests), and the survey page
 //! (`/s/{token}`) and, with `[dashboard]`, the dashboard (`/dashboard`) are served.
 //!
-//! Routes: `POST /webhooks/shopify`; `POST /webhooks/twilio` (incoming SMS/WhatsApp through
+//! Routes: `POST /webhooks/{platform}`; `POST /webhooks/twilio` (incoming SMS/WhatsApp through
 //! Twilio, signature checked against `{public_url}/webhooks/twilio`; only without an API
 //! key, as Twilio signs with the Auth Token); `GET`/`POST /webhooks/whatsapp` (Cloud API
 //! handshake and webhooks); `GET /t/{token}` (tracking page).
@@ -43,24 +45,203 @@ use aftercare::l10n::Catalogs;
 use aftercare::l10n::Localizer;
 use aftercare::model::ChannelKind;
 use aftercare::model::PlatformEvent;
+use aftercare::platform::poll::{CatchUpPoller, PollSettings};
+use aftercare::platform::thin::Hydrator;
+use aftercare::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
 use aftercare::ratelimit::SlidingWindow;
 use aftercare::store::Store;
 use aftercare::store::{Decision, InboxEntry};
+use aftercare::store::{Inbox, SnapshotStore};
 use aftercare::token::TokenSigner;
 use aftercare::uncertain::UncertainResolver;
 use aftercare::webhook::Secret;
+use aftercare::webhook::WebhookSource;
 use aftercare_postgres::PostgresStore;
 use aftercare_shopify::{ShopifyClient, ShopifyWebhooks};
 use aftercare_sqlite::SqliteStore;
 
-use crate::config::{TlsMode, TrackingLinksConfig, parse_hhmm};
+use crate::config::{Platform, ShopifyConfig, TlsMode, TrackingLinksConfig, parse_hhmm};
 
 /// What went wrong building or running the stack.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+fn missing_section(cfg: &TrackingLinksConfig) -> BoxError {
+    let name = cfg.shop.platform.name();
+    format!("the shop runs on {name} but the configuration has no [{name}] section").into()
+}
+
+/// The `[shopify]` section (an error on another platform or without it).
+pub fn shopify_section(cfg: &TrackingLinksConfig) -> Result<&ShopifyConfig, BoxError> {
+    match (&cfg.shop.platform, &cfg.shopify) {
+        (Platform::Shopify, Some(s)) => Ok(s),
+        (Platform::Shopify, None) => Err(missing_section(cfg)),
+        (p, _) => Err(format!("this needs a Shopify store; the shop runs on {}", p.name()).into()),
+    }
+}
+
+/// The key signing tracking links, from the chosen platform's section.
+pub fn tracking_link_key(cfg: &TrackingLinksConfig) -> Result<Secret, BoxError> {
+    let key = match cfg.shop.platform {
+        Platform::Shopify => cfg.shopify.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Woocommerce => cfg.woocommerce.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| &s.tracking_link_key),
+    };
+    Ok(key.ok_or_else(|| missing_section(cfg))?.resolve()?)
+}
+
+/// The shop's domain, site or store hash (empty without its section).
+pub fn shop_address(cfg: &TrackingLinksConfig) -> String {
+    match cfg.shop.platform {
+        Platform::Shopify => cfg.shopify.as_ref().map(|s| s.shop.clone()),
+        Platform::Woocommerce => cfg.woocommerce.as_ref().map(|s| s.site.clone()),
+        Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| s.store_hash.clone()),
+    }
+    .unwrap_or_default()
+}
+
+/// The chosen platform's stack: its API client as order source, customer directory and
+/// annotator, and its webhook source bound to the configured shop, site or store.
+#[non_exhaustive]
+pub struct ShopStack {
+    /// The webhook source's name (`/webhooks/{name}`).
+    pub name: &'static str,
+    /// Where orders and shipments are read.
+    pub orders: Arc<dyn OrderSource>,
+    /// Where customers are read.
+    pub customers: Arc<dyn CustomerDirectory>,
+    /// Where notes and tags are written back.
+    pub annotator: Arc<dyn OrderAnnotator>,
+    /// The webhook source.
+    pub source: Arc<dyn WebhookSource>,
+    hydrator: Option<Arc<dyn Hydrator>>,
+    woo: Option<aftercare_woocommerce::WooShop>,
+}
+
+impl ShopStack {
+    /// The stack `[shop] platform` names.
+    pub fn from_config(cfg: &TrackingLinksConfig) -> Result<Self, BoxError> {
+        let resolve_all = |refs: &[aftercare::config::SecretRef]| {
+            refs.iter()
+                .map(|s| s.resolve())
+                .collect::<Result<Vec<Secret>, _>>()
+        };
+        match cfg.shop.platform {
+            Platform::Woocommerce => {
+                let w = cfg
+                    .woocommerce
+                    .as_ref()
+                    .ok_or_else(|| missing_section(cfg))?;
+                let mut api = aftercare_woocommerce::WooConfig::new(
+                    &w.site,
+                    w.consumer_key.resolve()?,
+                    w.consumer_secret.resolve()?,
+                )?;
+                if let Some(u) = &w.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_woocommerce::WooClient::new(api)?;
+                // Bound to the configured site: a webhook from another is refused.
+                let hooks = aftercare_woocommerce::WooWebhooks::builder(w.site.clone())
+                    .secrets(resolve_all(&w.webhook_secrets)?)
+                    .build()?;
+                let mut shop = aftercare_woocommerce::WooShop::new(hooks, client.clone())?;
+                shop = if w.catch_up {
+                    shop.poll_settings(
+                        PollSettings::default().interval(Duration::from_secs(w.poll_interval_secs)),
+                    )
+                } else {
+                    shop.without_catch_up()
+                };
+                let client = Arc::new(client);
+                Ok(Self {
+                    name: aftercare_woocommerce::SOURCE_NAME,
+                    orders: client.clone(),
+                    customers: client.clone(),
+                    annotator: client,
+                    source: shop.webhooks(),
+                    hydrator: None,
+                    woo: Some(shop),
+                })
+            }
+            Platform::Bigcommerce => {
+                let b = cfg
+                    .bigcommerce
+                    .as_ref()
+                    .ok_or_else(|| missing_section(cfg))?;
+                let mut api = aftercare_bigcommerce::BigCommerceConfig::new(
+                    b.store_hash.clone(),
+                    b.access_token.resolve()?,
+                );
+                if let Some(u) = &b.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_bigcommerce::BigCommerceClient::new(api)?;
+                // Bound to the configured store: a callback from another is refused.
+                let source = Arc::new(aftercare_bigcommerce::BigCommerceWebhooks::with_secrets(
+                    resolve_all(&b.client_secrets)?,
+                    b.store_hash.clone(),
+                ));
+                let hydrator = Arc::new(aftercare_bigcommerce::BigCommerceHydrator::new(
+                    client.clone(),
+                ));
+                let client = Arc::new(client);
+                Ok(Self {
+                    name: "bigcommerce",
+                    orders: client.clone(),
+                    customers: client.clone(),
+                    annotator: client,
+                    source,
+                    hydrator: Some(hydrator),
+                    woo: None,
+                })
+            }
+            Platform::Shopify => {
+                let s = shopify_section(cfg)?;
+                let client = Arc::new(shopify_client(cfg)?);
+                // Bound to the configured shop: a webhook naming another is refused before
+                // it is stored.
+                let source = Arc::new(
+                    ShopifyWebhooks::with_secrets(resolve_all(&s.client_secrets)?)
+                        .for_shop(&s.shop),
+                );
+                Ok(Self {
+                    name: "shopify",
+                    orders: client.clone(),
+                    customers: client.clone(),
+                    annotator: client,
+                    source,
+                    hydrator: None,
+                    woo: None,
+                })
+            }
+        }
+    }
+
+    /// Registers the source (and BigCommerce's hydrator, WooCommerce's hydrator and
+    /// catch-up entries) with the processor.
+    pub fn processor(&self, processor: InboxProcessor) -> InboxProcessor {
+        if let Some(w) = &self.woo {
+            return w.processor(processor);
+        }
+        let processor = processor.source(self.name, self.source.clone());
+        match &self.hydrator {
+            Some(h) => processor.hydrator(self.name, h.clone()),
+            None => processor,
+        }
+    }
+
+    /// WooCommerce's catch-up poller (on unless `catch_up = false`); `None` elsewhere.
+    pub fn catch_up<S>(&self, store: Arc<S>, clock: Arc<dyn Clock>) -> Option<CatchUpPoller>
+    where
+        S: Inbox + SnapshotStore + 'static,
+    {
+        self.woo.as_ref()?.catch_up(store, clock)
+    }
+}
+
 /// The Shopify Admin API client the configuration describes.
 pub fn shopify_client(cfg: &TrackingLinksConfig) -> Result<ShopifyClient, BoxError> {
-    let s = &cfg.shopify;
+    let s = shopify_section(cfg)?;
     let mut c = aftercare_shopify::ShopifyConfig::new(s.shop.clone(), s.access_token.resolve()?);
     if let Some(v) = &s.api_version {
         c = c.api_version(v.clone());
@@ -127,30 +308,33 @@ pub fn follow_up_settings(cfg: &TrackingLinksConfig) -> FollowUpSettings {
 pub fn survey_tokens(cfg: &TrackingLinksConfig) -> Result<TokenSigner, BoxError> {
     let key = match cfg.survey.as_ref().and_then(|s| s.link_key.as_ref()) {
         Some(k) => k.resolve()?,
-        None => cfg.shopify.tracking_link_key.resolve()?,
+        None => tracking_link_key(cfg)?,
     };
     Ok(TokenSigner::new(key, "survey"))
 }
 
 /// The shop's name as customers know it.
 pub fn shop_name(cfg: &TrackingLinksConfig) -> String {
-    cfg.shopify
-        .shop_name
-        .clone()
-        .unwrap_or_else(|| cfg.shopify.shop.clone())
+    let name = match cfg.shop.platform {
+        Platform::Shopify => cfg.shopify.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Woocommerce => cfg.woocommerce.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Bigcommerce => cfg.bigcommerce.as_ref().and_then(|s| s.shop_name.clone()),
+    };
+    name.unwrap_or_else(|| shop_address(cfg))
 }
 
 /// The tracking flow over the shop and a store.
 pub fn tracking_flow<S: FlowStore + 'static>(
     cfg: &TrackingLinksConfig,
-    shop: Arc<ShopifyClient>,
+    orders: Arc<dyn OrderSource>,
+    customers: Arc<dyn CustomerDirectory>,
     store: Arc<S>,
     clock: Arc<dyn Clock>,
 ) -> Result<TrackingFlow, BoxError> {
-    let links = TokenSigner::new(cfg.shopify.tracking_link_key.resolve()?, "tracking");
+    let links = TokenSigner::new(tracking_link_key(cfg)?, "tracking");
     Ok(TrackingFlow::new(
-        shop.clone(),
-        shop,
+        orders,
+        customers,
         store,
         Arc::new(Catalogs::new(shop_name(cfg))),
         cfg.content.clone(),
@@ -420,18 +604,11 @@ async fn serve<S: Store + 'static>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BoxError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let shop = Arc::new(shopify_client(&cfg)?);
-    let secrets = cfg
-        .shopify
-        .client_secrets
-        .iter()
-        .map(|s| s.resolve())
-        .collect::<Result<Vec<Secret>, _>>()?;
-    // Bound to the configured shop: a webhook naming another is refused before it is stored.
-    let webhooks = Arc::new(ShopifyWebhooks::with_secrets(secrets).for_shop(&cfg.shopify.shop));
+    let shop = ShopStack::from_config(&cfg)?;
     let tracking = Arc::new(tracking_flow(
         &cfg,
-        shop.clone(),
+        shop.orders.clone(),
+        shop.customers.clone(),
         store.clone(),
         clock.clone(),
     )?);
@@ -450,21 +627,21 @@ async fn serve<S: Store + 'static>(
     let mut feedback: Option<Arc<FeedbackFlow>> = None;
     let mut follow_up: Option<Arc<FollowUp>> = None;
     if let Some(settings) = &survey {
-        // The Shopify client writes tags back and reads customers' marketing consent.
+        // The platform's client writes tags back and reads customers' marketing consent.
         let f = Arc::new(
             FollowUp::new(
                 store.clone(),
-                shop.clone(),
+                shop.annotator.clone(),
                 text.clone(),
                 clock.clone(),
                 follow_up_settings(&cfg),
             )
-            .customers(shop.clone()),
+            .customers(shop.customers.clone()),
         );
         feedback = Some(Arc::new(
             FeedbackFlow::new(
-                shop.clone(),
-                shop.clone(),
+                shop.orders.clone(),
+                shop.customers.clone(),
                 store.clone(),
                 text.clone(),
                 survey_tokens(&cfg)?,
@@ -542,10 +719,12 @@ async fn serve<S: Store + 'static>(
         handler = handler.then(f.clone());
     }
     let handler = handler.then(Arc::new(replies));
-    let mut processor = InboxProcessor::new(store.clone(), Arc::new(handler), clock.clone())
-        .source("shopify", webhooks.clone())
-        .source(ANSWER_SOURCE, Arc::new(AnswerSource));
-    let mut routes = WebhookRoutes::new(store.clone(), clock.clone()).source("shopify", webhooks);
+    let mut processor = shop.processor(
+        InboxProcessor::new(store.clone(), Arc::new(handler), clock.clone())
+            .source(ANSWER_SOURCE, Arc::new(AnswerSource)),
+    );
+    let mut routes =
+        WebhookRoutes::new(store.clone(), clock.clone()).source(shop.name, shop.source.clone());
     // Twilio signs its webhooks with the account's Auth Token (not an API key's secret).
     if let Some(t) = cfg.twilio.as_ref().filter(|t| t.api_key_sid.is_none()) {
         let url = format!(
@@ -571,8 +750,8 @@ async fn serve<S: Store + 'static>(
         processor = processor.source("whatsapp", source.clone());
         routes = routes.source("whatsapp", source);
     }
-    let links = TokenSigner::new(cfg.shopify.tracking_link_key.resolve()?, "tracking");
-    let mut page = TrackingPage::new(shop.clone(), links, text.clone(), clock.clone())
+    let links = TokenSigner::new(tracking_link_key(&cfg)?, "tracking");
+    let mut page = TrackingPage::new(shop.orders.clone(), links, text.clone(), clock.clone())
         .content(cfg.content.clone())
         .default_locale(cfg.tracking.default_locale.clone());
     if let Some(s) = &cfg.tracking.support_url {
@@ -604,8 +783,10 @@ async fn serve<S: Store + 'static>(
     let listener = tokio::net::TcpListener::bind(&cfg.server.bind).await?;
     let addr = listener.local_addr()?;
     println!(
-        "{program}: serving {} on http://{addr} (webhooks at /webhooks/shopify, public URL {}{})",
-        cfg.shopify.shop,
+        "{program}: serving {} ({}) on http://{addr} (webhooks at /webhooks/{}, public URL {}{})",
+        shop_address(&cfg),
+        cfg.shop.platform.name(),
+        shop.name,
         cfg.server.public_url,
         if cfg.survey.is_some() {
             ", surveys at /s/{token}"
@@ -650,6 +831,11 @@ async fn serve<S: Store + 'static>(
         let stop = stopped();
         tokio::spawn(async move { sweeper.run(Duration::from_secs(3600), stop).await })
     };
+    // WooCommerce: orders the webhooks missed are found by catch-up polling (on by default).
+    let poll_task = shop.catch_up(store.clone(), clock.clone()).map(|poller| {
+        let stop = stopped();
+        tokio::spawn(async move { poller.run(stop).await })
+    });
     let uncertain_task = {
         let stop = stopped();
         let r = resolver.clone();
@@ -662,6 +848,9 @@ async fn serve<S: Store + 'static>(
     let _ = disp_task.await;
     let _ = retention_task.await;
     let _ = uncertain_task.await;
+    if let Some(t) = poll_task {
+        let _ = t.await;
+    }
     server.await??;
     Ok(())
 }

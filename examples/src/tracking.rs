@@ -21,59 +21,15 @@ use aftercare::model::{ChannelKind, OrderId};
 use aftercare::store::{Decision, Ledger, Outbox, OutboxStatus};
 use aftercare::token::TokenSigner;
 use aftercare::webhook::Secret;
-use aftercare::webhook::WebhookSource;
-use aftercare_sandbox::bigcommerce::BigCommerceSender;
-use aftercare_sandbox::woocommerce::WooSender;
 use aftercare_sandbox::{CarrierScript, Delivery, Sandbox};
-use aftercare_shopify::ShopifyWebhooks;
 use aftercare_sqlite::SqliteStore;
 use chrono::NaiveTime;
 
 use aftercare::l10n::Catalogs;
 use aftercare::platform::OrderSource;
 
-/// The shop platform the sandbox plays in the demo.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-#[non_exhaustive]
-pub enum DemoPlatform {
-    /// Shopify: full webhooks, carrier events included.
-    #[default]
-    Shopify,
-    /// WooCommerce: `order.*` webhooks, tracking from the Shipment Tracking extension's
-    /// meta; no carrier events.
-    Woocommerce,
-    /// BigCommerce: thin webhooks (ids only) hydrated from the store's API, which the
-    /// sandbox serves on the demo's own address; no carrier events.
-    Bigcommerce,
-}
-
-impl DemoPlatform {
-    /// The platform's name as people write it.
-    pub fn title(self) -> &'static str {
-        match self {
-            DemoPlatform::Shopify => "Shopify",
-            DemoPlatform::Woocommerce => "WooCommerce",
-            DemoPlatform::Bigcommerce => "BigCommerce",
-        }
-    }
-
-    /// The webhook source's name (`/webhooks/{name}`).
-    pub fn source_name(self) -> &'static str {
-        match self {
-            DemoPlatform::Shopify => "shopify",
-            DemoPlatform::Woocommerce => aftercare_woocommerce::SOURCE_NAME,
-            DemoPlatform::Bigcommerce => "bigcommerce",
-        }
-    }
-}
-
-/// The demo store's WooCommerce site and webhook secret.
-pub const DEMO_WOO_SITE: &str = "https://sandbox-coffee.example/";
-const DEMO_WOO_SECRET: &str = "wc_aftercare_local_demo";
-/// The demo store's BigCommerce store hash, app client secret and API token.
-pub const DEMO_BC_STORE: &str = "sbx4c0ffee";
-const DEMO_BC_SECRET: &str = "bc_aftercare_local_demo_client_secret";
-const DEMO_BC_TOKEN: &str = "bc_aftercare_local_demo_token";
+use crate::platform::DemoShop;
+pub use crate::platform::{DEMO_BC_STORE, DEMO_WOO_SITE, DemoPlatform};
 
 /// Options of the demo.
 #[derive(Clone, Debug)]
@@ -125,21 +81,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(opts.bind).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let source: Arc<dyn WebhookSource> = match opts.platform {
-        DemoPlatform::Shopify => {
-            Arc::new(ShopifyWebhooks::new(Secret::from(DEMO_APP_SECRET)).for_shop(sb.shop.domain()))
-        }
-        DemoPlatform::Woocommerce => Arc::new(aftercare_woocommerce::WooWebhooks::new(
-            DEMO_WOO_SITE,
-            Secret::from(DEMO_WOO_SECRET),
-        )?),
-        DemoPlatform::Bigcommerce => Arc::new(aftercare_bigcommerce::BigCommerceWebhooks::new(
-            Secret::from(DEMO_BC_SECRET),
-            DEMO_BC_STORE,
-        )),
-    };
-    let woo = WooSender::new(Secret::from(DEMO_WOO_SECRET), DEMO_WOO_SITE);
-    let bc = BigCommerceSender::new(DEMO_BC_SECRET, DEMO_BC_STORE);
+    let demo = DemoShop::new(opts.platform, DEMO_APP_SECRET, sb.shop.domain())?;
+    let source = demo.source();
     let name = opts.platform.source_name();
     let mut settings = TrackingSettings::default();
     settings.public_url.clone_from(&base);
@@ -165,20 +108,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dyn_clock.clone(),
     )
     .source(name, source.clone());
-    // BigCommerce's webhooks carry ids only: the hydrator reads the store's API (served by
-    // the sandbox below, on this same address) from the inbox, with its retries.
-    let processor = if opts.platform == DemoPlatform::Bigcommerce {
-        let api = aftercare_bigcommerce::BigCommerceConfig::new(DEMO_BC_STORE, DEMO_BC_TOKEN)
-            .base_url(url::Url::parse(&format!("{base}/"))?);
-        processor.hydrator(
-            name,
-            Arc::new(aftercare_bigcommerce::BigCommerceHydrator::new(
-                aftercare_bigcommerce::BigCommerceClient::new(api)?,
-            )),
-        )
-    } else {
-        processor
-    };
+    let processor = demo.hydrate(processor, &base)?;
     let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
         .consent_store(Arc::new(store.clone()))
         .policy(Arc::new(SupersededPolicy::new(Arc::new(store.clone()))))
@@ -199,11 +129,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 .support_url("https://example.com/support")
                 .into_router(),
         )
-        .merge(aftercare_sandbox::bigcommerce::api_router(
-            sb.shop.clone(),
-            DEMO_BC_STORE,
-            DEMO_BC_TOKEN,
-        ));
+        .merge(demo.api_router(sb.shop.clone()));
     let server = tokio::spawn(aftercare::http::serve(
         listener,
         app,
@@ -215,7 +141,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         opts.platform.title(),
         opts.db.display()
     );
-    if opts.platform != DemoPlatform::Shopify {
+    if !opts.platform.reports_carrier_events() {
         println!(
             "   {} reports no carrier events: after \"shipped\", milestones need a carrier-tracking source.",
             opts.platform.title()
@@ -224,23 +150,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
 
     // The sandbox tells its story in Shopify's terms; another platform's deliveries stand
     // for them as that platform would send them (or not at all).
-    let platform = opts.platform;
     let deliver = |ds: Vec<Delivery>| {
         let sender = sb.sender.clone();
         let url = hook_url.clone();
-        let woo = woo.clone();
-        let bc = bc.clone();
-        let shop = sb.shop.clone();
+        let ds = demo.translate(&sb.shop, ds);
         async move {
-            let ds: Vec<Delivery> = match platform {
-                DemoPlatform::Shopify => ds,
-                DemoPlatform::Woocommerce => {
-                    ds.iter().filter_map(|d| woo.translate(&shop, d)).collect()
-                }
-                DemoPlatform::Bigcommerce => {
-                    ds.iter().flat_map(|d| bc.translate(&shop, d)).collect()
-                }
-            };
             let mut codes = Vec::new();
             for d in &ds {
                 codes.push(sender.post(&url, d).await?);

@@ -448,3 +448,145 @@ fn the_retention_period_is_checked() {
         stderr(&o)
     );
 }
+
+/// Everything but the shop: the server and one channel.
+const REST: &str = r#"
+[server]
+public_url = "https://shop.example/aftercare"
+
+[twilio]
+account_sid = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+auth_token = { value = "x" }
+from = "+14155550100"
+
+[tracking]
+channels = ["sms"]
+"#;
+
+#[test]
+fn a_woocommerce_and_a_bigcommerce_shop_pass() {
+    let woo = format!(
+        r#"[shop]
+platform = "woocommerce"
+
+[woocommerce]
+site = "https://shop.example/"
+consumer_key = {{ env = "WOO_CONSUMER_KEY" }}
+consumer_secret = {{ env = "WOO_CONSUMER_SECRET" }}
+webhook_secrets = [{{ env = "WOO_WEBHOOK_SECRET" }}]
+tracking_link_key = {{ value = "k" }}
+poll_interval_secs = 120
+{REST}"#
+    );
+    let env = [
+        ("WOO_CONSUMER_KEY", "ck_x"),
+        ("WOO_CONSUMER_SECRET", "cs_x"),
+        ("WOO_WEBHOOK_SECRET", "w"),
+    ];
+    let o = check(&woo, &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same file without the variables names each.
+    let o = check(&woo, &env[..1]);
+    let e = stderr(&o);
+    assert!(
+        e.contains(":7:19: woocommerce.consumer_secret: the environment variable `WOO_CONSUMER_SECRET` is not set"),
+        "{e}"
+    );
+    assert!(e.contains("2 problems"), "{e}");
+
+    let bc = format!(
+        r#"[shop]
+platform = "bigcommerce"
+
+[bigcommerce]
+store_hash = "abc123"
+access_token = {{ value = "t" }}
+client_secrets = [{{ value = "s" }}]
+tracking_link_key = {{ value = "k" }}
+{REST}"#
+    );
+    let o = check(&bc, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn the_chosen_platform_needs_its_section() {
+    // A `[shopify]` section does not serve a WooCommerce shop: the missing section is
+    // reported on the line that chose the platform.
+    let text = format!(
+        r#"[shop]
+platform = "woocommerce"
+
+[shopify]
+shop = "shop.myshopify.com"
+access_token = {{ value = "a" }}
+client_secrets = [{{ value = "s" }}]
+tracking_link_key = {{ value = "k" }}
+{REST}"#
+    );
+    let o = check(&text, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains(":2:12: shop.platform: missing section [woocommerce]"),
+        "{e}"
+    );
+    assert!(e.contains("1 problem"), "{e}");
+    // Without `[shop]` the platform is Shopify, whose section is then needed.
+    let o = check(REST, &[]);
+    let e = stderr(&o);
+    assert!(
+        e.contains(":1:1: shop.platform: missing section [shopify]"),
+        "{e}"
+    );
+    // Sections are checked for their meaning, and an unknown platform is refused.
+    let text = format!(
+        r#"[shop]
+platform = "bigcommerce"
+
+[bigcommerce]
+store_hash = "stores/abc"
+access_token = {{ value = "t" }}
+client_secrets = []
+tracking_link_key = {{ value = "k" }}
+{REST}"#
+    );
+    let e = stderr(&check(&text, &[]));
+    assert!(
+        e.contains(":5:14: bigcommerce.store_hash: `stores/abc` is not a store hash"),
+        "{e}"
+    );
+    assert!(
+        e.contains(":7:18: bigcommerce.client_secrets: at least one client secret"),
+        "{e}"
+    );
+    let e = stderr(&check(
+        &format!("[shop]\nplatform = \"magento\"\n{REST}"),
+        &[],
+    ));
+    assert!(e.contains(":2:12: shop.platform:"), "{e}");
+    let woo_site = format!(
+        r#"[shop]
+platform = "woocommerce"
+
+[woocommerce]
+site = "shop.example"
+consumer_key = {{ value = "a" }}
+consumer_secret = {{ value = "b" }}
+webhook_secrets = [{{ value = "c" }}]
+tracking_link_key = {{ value = "k" }}
+{REST}"#
+    );
+    let e = stderr(&check(&woo_site, &[]));
+    assert!(e.contains(":5:8: woocommerce.site:"), "{e}");
+}
+
+#[test]
+fn an_optional_section_with_missing_fields_names_them() {
+    // `[twilio]` may be left out, but once there its fields are needed: each is named (not
+    // "expected a table, found a table").
+    let text = format!("{BASE}\n[smtp]\nhost = \"smtp.example\"\n");
+    let e = stderr(&check(&text, &[]));
+    assert!(e.contains("smtp: missing field `from`"), "{e}");
+    assert!(!e.contains("found a table"), "{e}");
+}

@@ -96,3 +96,64 @@ fn the_demo_tells_the_story_and_the_report_exports() {
     assert!(!ok);
     assert!(err.contains("run the demo first"), "{err}");
 }
+
+/// The story with the sandbox playing WooCommerce or BigCommerce: neither reports carrier
+/// events, so no survey follows a delivery; every invitation is the after-shipping fallback,
+/// and the answers, follow-ups and report are the same as on Shopify.
+fn the_demo_runs_on(platform: &str, title: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        &["--platform", platform, "--bind", "127.0.0.1:0"],
+        dir.path(),
+    );
+    assert!(ok, "the demo exits 0; stderr: {err}\nstdout: {out}");
+    for expected in [
+        format!("sandbox shop on {title}"),
+        format!(
+            "{title} reports no carrier events: no survey after delivery; each survey is the fallback invitation, 7 days after shipping."
+        ),
+        format!("carrier: delivered, but {title} sends no delivery event"),
+        // The invitations, in the customers' languages.
+        "مرحبًا \u{2068}نورة\u{2069}!".into(),
+        "Subject: Sandbox Coffee Co. siparişinizi nasıl buldunuz?".into(),
+        "สวัสดีคุณสมชาย".into(),
+        "Subject: Como foi sua compra em Sandbox Coffee Co.?".into(),
+        "¡Hola, María!".into(),
+        "Hi again, Emily!".into(),
+        // The answers.
+        "sms ← reply “٩ شكراً”: score 9".into(),
+        "whatsapp ← reply “แปด”: score 8".into(),
+        "survey page ← POST score=2: HTTP 200 OK".into(),
+        "survey page ← POST score=5: HTTP 200 OK".into(),
+        "whatsapp ← reply “tres, la cafetera llegó rota”: score 3".into(),
+        "whatsapp ← reply “๑๐ ชอบมาก”: score 10".into(),
+        "helpdesk ← signed webhook verified: survey.detractor".into(),
+        "support alerts: 2, review requests: 1, reminders: 1, re-asks: 1".into(),
+        "not surveyed: the customer was surveyed on 2026-04-03 (90-day cool-down)".into(),
+        "Invitations sent: 7   answers: 6   response rate: 85.7%".into(),
+        "overall                               25.0 ± 81.3 (n=4)       50.0% ± 69.3 (n=2)".into(),
+        // No delivery was ever reported.
+        "lateness: not delivered               25.0 ± 81.3 (n=4)       50.0% ± 69.3 (n=2)".into(),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in:\n{out}");
+    }
+    assert_eq!(
+        out.matches("the fallback invitation went out").count(),
+        7,
+        "{out}"
+    );
+    assert!(!out.contains("the survey is due in 3 days"), "{out}");
+    assert!(!out.contains("erased?"), "{out}");
+    // Every webhook was accepted (the demo stops on any other answer than 200).
+    assert!(!err.contains("webhook rejected"), "{err}");
+}
+
+#[test]
+fn the_demo_runs_as_a_woocommerce_store() {
+    the_demo_runs_on("woocommerce", "WooCommerce");
+}
+
+#[test]
+fn the_demo_runs_as_a_bigcommerce_store() {
+    the_demo_runs_on("bigcommerce", "BigCommerce");
+}

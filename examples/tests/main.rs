@@ -13,5 +13,6 @@ mod crash_safety;
 mod feedback_demo;
 mod feedback_real_store;
 mod real_store;
+mod real_store_woo;
 mod support;
 mod tracking_demo;

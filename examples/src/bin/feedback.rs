@@ -31,6 +31,9 @@ struct Cli {
     /// Where the demo serves webhooks, the survey page and the dashboard.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: std::net::SocketAddr,
+    /// The shop platform the sandbox plays (its webhooks, through its adapter).
+    #[arg(long, value_enum, default_value_t)]
+    platform: aftercare_examples::platform::DemoPlatform,
     /// Keep serving the survey pages and the dashboard after the story, until Ctrl-C.
     #[arg(long)]
     serve: bool,
@@ -56,8 +59,9 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Serve a real Shopify store from a configuration file with a `[survey]` section:
-    /// tracking messages, surveys, follow-ups, the survey page and the dashboard, until Ctrl-C.
+    /// Serve a real store (Shopify, WooCommerce or BigCommerce) from a configuration file
+    /// with a `[survey]` section: tracking messages, surveys, follow-ups, the survey page and
+    /// the dashboard, until Ctrl-C.
     Run {
         /// The TOML file.
         #[arg(long)]
@@ -105,6 +109,7 @@ async fn main() -> ExitCode {
         Some(Command::Run { config }) => return run(&config).await,
         None => {
             aftercare_examples::feedback::run(aftercare_examples::feedback::DemoOptions {
+                platform: cli.platform,
                 db: cli.db,
                 bind: cli.bind,
                 serve: cli.serve,
