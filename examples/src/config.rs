@@ -3,6 +3,10 @@
 //! `[dashboard]`): one TOML file, its JSON Schema at `schemas/tracking-links-config.json`, and
 //! [`check`] — every mistake in a file, each with its line and column.
 //!
+//! One file (past 800 lines): the configuration types and their checker share one schema —
+//! each section's struct, its JSON Schema attributes and its line-and-column checks must change
+//! together, and splitting them by section would scatter one contract over many files.
+//!
 //! Secrets are [`SecretRef`]s: `{ env = "NAME" }` (the variable holding it) or
 //! `{ value = "..." }` (written in the file, for local trials only).
 //!

@@ -7,6 +7,10 @@
 //! (STOP...) in a chain, the inbox processor and the dispatcher (consent, superseded
 //! milestones, quiet hours, rate limits) and the tracking page — served until Ctrl-C.
 //!
+//! One file (past 800 lines): it is the reference integration's wiring, read top to bottom as
+//! one story (platform stack, channels, store, flows, routes, tasks); each piece it wires lives
+//! in its own crate or module.
+//!
 //! With a `[survey]` section the same stack also asks customers how it went: the feedback
 //! flow runs in the chain after tracking, the survey policy on the dispatcher, replies that
 //! are not keywords are scored, answers are followed up (`[follow_up]`: support email,

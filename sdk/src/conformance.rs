@@ -2,6 +2,11 @@
 //! checks unchanged, so they all keep the same promises. The platform kit, which every
 //! shop-platform adapter runs, is [`platform`].
 //!
+//! One file (past 800 lines) for the storage checks: they are one list that every backend runs
+//! through one macro, and reading them together is how a backend author sees every promise;
+//! the platform kit (`conformance/platform.rs`) and uncertain-message checks
+//! (`conformance/uncertain.rs`) are separate.
+//!
 //! In a backend's tests:
 //!
 //! ```ignore
