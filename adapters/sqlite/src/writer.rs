@@ -123,8 +123,8 @@ impl InboxWriter {
             .map_err(|e| Error::decode("inbox meta", e))?;
         let content = entry.content_key();
         let since = entry.content_since().timestamp_micros();
-        // Hashed and compressed here, in the caller's task, so a burst's bodies are compressed on the
-        // callers' threads while the writer commits the previous batch.
+        // Hashed and compressed here, in the caller's task, so a burst's bodies are hashed and
+        // compressed on the callers' threads while the writer commits the previous batch.
         let (stored, codec) = codec::encode(std::mem::take(&mut entry.body));
         entry.body = stored;
         let (reply, rx) = oneshot::channel();
