@@ -1,8 +1,5 @@
 //! The storage traits: inbox, outbox and schedule, ledger, consent and survey answers.
 //!
-//! One file (past 800 lines): the storage traits and their value types are the one contract
-//! both backends and the conformance suite implement; kept together so it reads as one.
-//!
 //! Backends (`aftercare-sqlite`, `aftercare-postgres`) implement every trait here and pass
 //! the conformance suite in `aftercare::conformance` (feature `conformance`) unchanged.
 //!

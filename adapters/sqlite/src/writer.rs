@@ -2,10 +2,6 @@
 //! multi-row statement and one transaction, so a burst costs one WAL commit instead of one
 //! per webhook. A lone webhook is written at once (no waiting for company).
 //!
-//! One file (past 800 lines): the group-commit loop, its guarded multi-row statement and the
-//! read-back that classifies duplicates are one algorithm whose invariants (see `keys.rs`) hold
-//! only together.
-//!
 //! De-duplication, by key and by content (`aftercare::store::Inbox::insert`), is done
 //! against the in-memory [`KeyMap`] (see `keys.rs` for why and for the two rules that keep
 //! it exact); a batch normally costs one round trip to the connection's thread, duplicates
