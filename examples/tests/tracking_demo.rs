@@ -53,40 +53,53 @@ fn the_demo_tells_the_whole_story() {
     );
 }
 
+/// Runs the demo as `platform` on a fresh database; returns stdout and stderr, having
+/// checked that it succeeded and that every webhook was accepted.
+fn run_as(platform: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
+        .args(["--platform", platform, "--bind", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    // Every webhook was accepted: signed in time, for this shop.
+    assert!(
+        !stdout.contains("HTTP [4") && !stdout.contains(", 4"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("webhook rejected"), "{stderr}");
+    (stdout, stderr)
+}
+
+fn assert_tells(stdout: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(stdout.contains(e), "missing {e:?} in:\n{stdout}");
+    }
+}
+
 /// The same story with the sandbox playing a WooCommerce store: WooCommerce-signed
 /// `order.*` webhooks through the WooCommerce adapter; each order's "shipped" message is
 /// sent once (WooCommerce reports no carrier events, so no later milestone is sent).
 #[test]
 fn the_demo_runs_as_a_woocommerce_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("woo.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
-        .args(["--platform", "woocommerce", "--bind", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for expected in [
-        "sandbox shop on WooCommerce",
-        "WooCommerce reports no carrier events",
-        "Good news, Emily! Your order #1001 has shipped",
-        "#1003 numaralı siparişiniz",
-        "3 messages sent (WhatsApp 3, SMS 0, email 0)",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
-    assert!(
-        !stdout.contains("HTTP [4") && !stdout.contains(", 4"),
-        "{stdout}"
+    let (stdout, _) = run_as("woocommerce");
+    assert_tells(
+        &stdout,
+        &[
+            "sandbox shop on WooCommerce",
+            "WooCommerce reports no carrier events",
+            "Good news, Emily! Your order #1001 has shipped",
+            "#1003 numaralı siparişiniz",
+            "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+        ],
     );
 }
 
@@ -95,36 +108,15 @@ fn the_demo_runs_as_a_woocommerce_store() {
 /// adapter; each order's "shipped" message is sent once, naming the carrier.
 #[test]
 fn the_demo_runs_as_a_bigcommerce_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bc.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
-        .args(["--platform", "bigcommerce", "--bind", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{stderr}",
-        out.status
+    let (stdout, _) = run_as("bigcommerce");
+    assert_tells(
+        &stdout,
+        &[
+            "sandbox shop on BigCommerce",
+            "BigCommerce reports no carrier events",
+            "Good news, Emily! Your order #1001 has shipped with UPS",
+            "#1003 numaralı siparişiniz",
+            "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+        ],
     );
-    for expected in [
-        "sandbox shop on BigCommerce",
-        "BigCommerce reports no carrier events",
-        "Good news, Emily! Your order #1001 has shipped with UPS",
-        "#1003 numaralı siparişiniz",
-        "3 messages sent (WhatsApp 3, SMS 0, email 0)",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
-    // Every callback was accepted: signed in time, for this store.
-    assert!(
-        !stdout.contains("HTTP [4") && !stdout.contains(", 4"),
-        "{stdout}"
-    );
-    assert!(!stderr.contains("webhook rejected"), "{stderr}");
 }
