@@ -714,6 +714,10 @@ async fn serve<S: Store + 'static>(
         .then(Arc::new(
             PrivacyHandler::new(store.clone()).clock(clock.clone()),
         ))
+        // Order versions webhooks brought, so the catch-up poller does not store them again.
+        .then(Arc::new(aftercare::platform::poll::OrderVersions::new(
+            store.clone(),
+        )))
         .then(tracking);
     if let Some(f) = &feedback {
         handler = handler.then(f.clone());

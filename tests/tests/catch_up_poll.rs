@@ -389,3 +389,64 @@ async fn a_failed_first_pass_keeps_its_starting_point() {
         "every order the failed pass should have read"
     );
 }
+
+/// De-duplicated against webhooks by resource id and modification time: an order a webhook
+/// brought (recorded by `OrderVersions` in the handler chain) at the version the platform
+/// lists is not stored again; a newer version of it is.
+#[tokio::test]
+async fn an_order_version_a_webhook_already_brought_is_not_stored_again() {
+    use aftercare::platform::poll::OrderVersions;
+    let s = setup();
+    let store = Arc::new(SqliteStore::open(&s.path).await.unwrap());
+    s.shop.put("1003", "2026-11-02T11:00:00Z");
+    s.shop.put("1004", "2026-11-02T11:10:00Z");
+
+    // A webhook brought order 1003 at 11:00 (and 1004 at an older state, 10:00).
+    let mut webhook_order = Order::new("1003", "#1003");
+    webhook_order.updated_at = Some(t("2026-11-02T11:00:00Z"));
+    let mut older = Order::new("1004", "#1004");
+    older.updated_at = Some(t("2026-11-02T10:00:00Z"));
+    let versions = OrderVersions::new(store.clone());
+    let entry = InboxEntry {
+        id: 0,
+        source: "webhooks".into(),
+        dedupe_key: "w".into(),
+        topic: None,
+        shop: None,
+        occurred_at: None,
+        meta: Default::default(),
+        body: Vec::new(),
+        received_at: aftercare::clock::Clock::now(s.clock.as_ref()),
+        status: InboxStatus::Done,
+        attempts: 1,
+        next_attempt_at: aftercare::clock::Clock::now(s.clock.as_ref()),
+        last_error: None,
+    };
+    versions
+        .handle(
+            &entry,
+            vec![
+                PlatformEvent::OrderUpdated {
+                    order: webhook_order,
+                },
+                PlatformEvent::OrderPaid { order: older },
+            ],
+        )
+        .await
+        .unwrap();
+
+    let r = poller(&s, store.clone()).poll_once().await.unwrap();
+    assert_eq!((r.seen, r.stored, r.skipped), (2, 1, 1));
+    let keys: Vec<String> = polled(&store)
+        .await
+        .into_iter()
+        .map(|e| e.dedupe_key)
+        .collect();
+    assert_eq!(keys, ["order:1004@2026-11-02T11:10:00.000000Z"]);
+
+    // The order changes again on the platform and its webhook is lost: the poller has it.
+    s.shop.put("1003", "2026-11-02T12:30:00Z");
+    s.clock.advance(Duration::minutes(45));
+    let r = poller(&s, store.clone()).poll_once().await.unwrap();
+    assert_eq!(r.stored, 1);
+}

@@ -17,8 +17,9 @@
 //! - **De-duplicated against webhooks** by resource id and modification time: a shipment
 //!   whose stored snapshot (kind `shipment`, written by the tracking and feedback flows when
 //!   a webhook brought it) is at least as new is left out, and an order with nothing new
-//!   and whose version webhooks already brought (snapshot kind [`SEEN_KIND`], written by
-//!   the poller for what it stored) is skipped.
+//!   whose version a webhook already brought (snapshot kind [`ORDER_VERSION_KIND`], written by
+//!   [`OrderVersions`] in the handler chain) or an earlier pass stored (kind [`SEEN_KIND`]) is
+//!   skipped.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,9 @@ use crate::webhook::{Rejection, VerifiedWebhook, WebhookRequest, WebhookSource};
 pub const CURSOR_KIND: &str = "poll_cursor";
 /// The snapshot kind of an order version the poller stored (id: `{poller}:{order id}`).
 pub const SEEN_KIND: &str = "poll_seen";
+/// The snapshot kind of an order version that events (webhooks, or a poll) brought and
+/// [`OrderVersions`] recorded (id: the order id).
+pub const ORDER_VERSION_KIND: &str = "order_version";
 /// The topic of the entries a poller stores.
 pub const POLL_TOPIC: &str = "poll/order";
 
@@ -244,6 +248,18 @@ impl CatchUpPoller {
             new_shipments += 1;
             events.push(PlatformEvent::ShipmentUpdated { shipment });
         }
+        // Nothing new in its shipments, and the order at this version (or newer) was already
+        // handled from a webhook: nothing to store.
+        if new_shipments == 0
+            && self
+                .snapshots
+                .snapshot(ORDER_VERSION_KIND, order.id.as_str())
+                .await?
+                .is_some_and(|s| s.version >= version)
+        {
+            self.mark_seen(order.shop.clone(), seen_id, version).await?;
+            return Ok(false);
+        }
         let shop = order.shop.clone();
         let order_id = order.id.clone();
         events.insert(0, PlatformEvent::OrderUpdated { order });
@@ -266,6 +282,17 @@ impl CatchUpPoller {
                 self.clock.now(),
             ))
             .await?;
+        self.mark_seen(shop, seen_id, version).await?;
+        Ok(matches!(inserted, InboxInsert::Inserted(_)))
+    }
+
+    /// Records that this poller handled the order at `version`.
+    async fn mark_seen(
+        &self,
+        shop: Option<crate::model::ShopId>,
+        seen_id: String,
+        version: DateTime<Utc>,
+    ) -> Result<(), Error> {
         self.snapshots
             .put_if_newer(&Snapshot {
                 kind: SEEN_KIND.into(),
@@ -275,7 +302,7 @@ impl CatchUpPoller {
                 data: serde_json::json!({}),
             })
             .await?;
-        Ok(matches!(inserted, InboxInsert::Inserted(_)))
+        Ok(())
     }
 
     /// Polls at once, then every interval, until `shutdown` resolves. A failed pass is
@@ -291,6 +318,61 @@ impl CatchUpPoller {
                 _ = tokio::time::sleep(self.settings.interval) => {}
             }
         }
+    }
+}
+
+/// Records the version of every order event it handles (snapshot kind
+/// [`ORDER_VERSION_KIND`], the order's `updated_at`), so a [`CatchUpPoller`] skips an order a
+/// webhook already brought at that version. Put it in the handler chain beside the flows;
+/// an order event without `updated_at` is not recorded (the poller then stores it, and the
+/// handlers, which are idempotent, see it again).
+#[derive(Clone)]
+pub struct OrderVersions {
+    snapshots: Arc<dyn SnapshotStore>,
+}
+
+impl std::fmt::Debug for OrderVersions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OrderVersions")
+    }
+}
+
+impl OrderVersions {
+    /// Records into `snapshots`.
+    pub fn new(snapshots: Arc<dyn SnapshotStore>) -> Self {
+        Self { snapshots }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::inbox::EventHandler for OrderVersions {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), crate::inbox::HandlerError> {
+        for e in &events {
+            let order = match e {
+                PlatformEvent::OrderCreated { order }
+                | PlatformEvent::OrderPaid { order }
+                | PlatformEvent::OrderUpdated { order }
+                | PlatformEvent::OrderCancelled { order } => order,
+                _ => continue,
+            };
+            let Some(version) = order.updated_at else {
+                continue;
+            };
+            self.snapshots
+                .put_if_newer(&Snapshot {
+                    kind: ORDER_VERSION_KIND.into(),
+                    shop: order.shop.clone(),
+                    id: order.id.as_str().to_owned(),
+                    version,
+                    data: serde_json::json!({}),
+                })
+                .await?;
+        }
+        Ok(())
     }
 }
 
