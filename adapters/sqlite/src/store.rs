@@ -258,6 +258,24 @@ const LEDGER_FROM_OUTBOX: &str =
     "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
      SELECT ?, key, shop, order_id, customer_id, channel, ?, ? FROM outbox WHERE id = ?";
 
+/// Writes the ledger row of an outbox transition, in the transition's own transaction.
+async fn ledger_from_outbox(
+    conn: &mut sqlx::SqliteConnection,
+    now: DateTime<Utc>,
+    decision: &str,
+    reason: &str,
+    id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(LEDGER_FROM_OUTBOX)
+        .bind(micros(now))
+        .bind(decision)
+        .bind(reason)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
@@ -300,12 +318,7 @@ impl Outbox for SqliteStore {
                 )
             }
         };
-        sqlx::query(LEDGER_FROM_OUTBOX)
-            .bind(micros(now))
-            .bind(decision.as_str())
-            .bind(reason)
-            .bind(result.id())
-            .execute(&mut *tx)
+        ledger_from_outbox(&mut tx, now, decision.as_str(), &reason, result.id())
             .await
             .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
@@ -379,12 +392,7 @@ impl Outbox for SqliteStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(LEDGER_FROM_OUTBOX)
-            .bind(micros(now))
-            .bind(Decision::Sent.as_str())
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
+        ledger_from_outbox(&mut tx, now, Decision::Sent.as_str(), reason, id)
             .await
             .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
@@ -417,12 +425,7 @@ impl Outbox for SqliteStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(LEDGER_FROM_OUTBOX)
-            .bind(micros(now))
-            .bind(decision.as_str())
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
+        ledger_from_outbox(&mut tx, now, decision.as_str(), reason, id)
             .await
             .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
@@ -465,12 +468,7 @@ impl Outbox for SqliteStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(LEDGER_FROM_OUTBOX)
-            .bind(micros(now))
-            .bind(decision.as_str())
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
+        ledger_from_outbox(&mut tx, now, decision.as_str(), reason, id)
             .await
             .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
@@ -553,12 +551,7 @@ impl Outbox for SqliteStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(LEDGER_FROM_OUTBOX)
-            .bind(micros(now))
-            .bind(decision.as_str())
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
+        ledger_from_outbox(&mut tx, now, decision.as_str(), reason, id)
             .await
             .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
