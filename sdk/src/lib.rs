@@ -62,6 +62,9 @@ pub mod webhook;
 #[cfg(feature = "axum")]
 pub mod http;
 
+#[cfg(feature = "axum")]
+pub mod stack;
+
 #[cfg(feature = "schemars")]
 pub mod schema;
 

@@ -13,11 +13,14 @@
 //!   non-zero on a panic and saves its input under `target/fuzz/findings/`.
 //! - `cargo xtask publish-ready`: every publishable crate has its README, licence files and
 //!   docs.rs metadata (also a unit test of this crate, so the test suite checks it).
+//! - `cargo xtask layers`: the sdk's layers import downwards only (flows never name the
+//!   HTTP surface); also a unit test of this crate.
 //! - `cargo xtask test-layout`: checks that every file under a crate's `tests/` is declared in
 //!   that crate's `tests/main.rs` (each crate builds its integration tests as one binary, so
 //!   an undeclared file would silently never run). Also a unit test of this crate.
 
 mod deps;
+mod layers;
 mod publish;
 
 use std::path::{Path, PathBuf};
@@ -174,6 +177,7 @@ fn run() -> Result<(), String> {
             schemas(true)?;
             test_layout()?;
             publish::check(&root())?;
+            layers::check(&root())?;
             deps::ensure()?;
             cargo(&["test", "--workspace", "--all-features"])?;
             cargo(&["run", "-p", "aftercare-tests", "--bin", "fuzz", "--", "--seconds", "60"])
@@ -192,6 +196,7 @@ fn run() -> Result<(), String> {
         Some("schemas") => schemas(rest.contains(&"--check")),
         Some("test-layout") => test_layout(),
         Some("publish-ready") => publish::check(&root()),
+        Some("layers") => layers::check(&root()),
         Some("bench") => {
             let mut a = vec!["bench", "--workspace", "--all-features"];
             if !rest.is_empty() {
@@ -201,7 +206,7 @@ fn run() -> Result<(), String> {
             cargo(&a)
         }
         _ => Err(
-            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | bench [criterion filter] | fuzz [--seconds N] [--seed S] [--target NAME]>"
+            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | fuzz [--seconds N] [--seed S] [--target NAME]>"
                 .into(),
         ),
     }

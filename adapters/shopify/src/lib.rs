@@ -47,3 +47,8 @@ pub use webhooks::{DedupeKey, ShopifyWebhooks, decode_topic};
 /// Re-exported: its types appear in this crate's public signatures, so an integration can
 /// use the very version this crate was built with.
 pub use url;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
