@@ -1,7 +1,7 @@
 //! The names an integration uses most, in one import: `use aftercare::prelude::*;`.
 //!
 //! The traits a stack is made of (a platform's sources, a channel, the store), the model's
-//! everyday types, the error, and [`async_trait`] for implementing the traits (the attribute, re-exported). Types of
+//! everyday types, the error, and [`async_trait`](macro@crate::async_trait) for implementing the traits (the attribute, re-exported). Types of
 //! other crates that appear in the sdk's public signatures are re-exported at the crate
 //! root ([`crate::chrono`], [`crate::chrono_tz`], [`crate::futures`], and with the `axum`
 //! feature [`crate::axum`]), so an integration can use the very versions the sdk was built

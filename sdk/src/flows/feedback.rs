@@ -1471,9 +1471,9 @@ pub fn is_promoter(kind: SurveyKind, score: u8) -> bool {
 
 /// What happens when a survey answer arrives (the survey page calls it; the flow decides).
 ///
-/// [`AnswerQueue`](crate::flows::feedback::AnswerQueue) makes it durable: the answer's
+/// [`AnswerQueue`] makes it durable: the answer's
 /// follow-up is stored in the inbox *before* the answer is recorded and runs from there, with
-/// the inbox's retries and dead letters. [`FollowUp`](crate::flows::feedback::FollowUp) as a
+/// the inbox's retries and dead letters. [`FollowUp`] as a
 /// hook acts at once, after recording: simpler, but a follow-up that fails (the shop's API
 /// down while tagging) is only logged.
 #[async_trait]
