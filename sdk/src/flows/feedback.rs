@@ -1545,7 +1545,7 @@ struct QueuedAnswer {
 /// Makes the survey page's follow-up durable: before an answer is recorded, an inbox entry
 /// (source [`ANSWER_SOURCE`], de-duplicated per invitation) is stored; the inbox processor
 /// then runs [`FollowUp`] on it, with retries, backoff and dead letters like any webhook, and
-/// it survives a crash. Wire it with [`SurveyPage::on_answer`](crate::http::survey::SurveyPage::on_answer),
+/// it survives a crash. Wire it with `SurveyPage::on_answer` (feature `axum`),
 /// register [`AnswerSource`] on the processor and put the [`FollowUp`] in its handler chain.
 ///
 /// ```
