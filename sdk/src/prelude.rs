@@ -4,7 +4,7 @@
 //! everyday types, the error, and [`async_trait`](macro@crate::async_trait) for implementing the traits (the attribute, re-exported). Types of
 //! other crates that appear in the sdk's public signatures are re-exported at the crate
 //! root ([`crate::chrono`], [`crate::chrono_tz`], [`crate::futures`], and with the `axum`
-//! feature [`crate::axum`]), so an integration can use the very versions the sdk was built
+//! feature `aftercare::axum`), so an integration can use the very versions the sdk was built
 //! with instead of matching them in its own manifest.
 
 pub use crate::Error;
