@@ -8,9 +8,8 @@
 //!
 //! | `shipping_status` | [`ShipmentStatus`] | why |
 //! |---|---|---|
-//! | `unpacked` | `Confirmed` | paid or open, not packed yet |
-//! | `unshipped` | `LabelCreated` | packed (`next_action: waiting_shipment`), not with the carrier |
-//! | `packed` | `LabelCreated` | the newer API's name for the same state |
+//! | `unpacked`, `unshipped` | `Confirmed` | not with the carrier yet (the docs' new, unpaid example order is `unshipped`) |
+//! | `packed` | `LabelCreated` | packed (`order/packed`), not with the carrier |
 //! | `shipped` | `InTransit` | handed to the carrier (`order/fulfilled`) |
 //! | `delivered` | `Delivered` | newer API versions |
 //! | an order `status` of `cancelled` | `Cancelled` | |
@@ -34,8 +33,8 @@ pub const SHIPPING_STATUSES: &[&str] = &["unpacked", "unshipped", "packed", "shi
 /// The shipment status of a `shipping_status` (the table in the module docs).
 pub fn map_status(raw: &str) -> ShipmentStatus {
     match raw.trim().to_ascii_lowercase().as_str() {
-        "unpacked" => ShipmentStatus::Confirmed,
-        "unshipped" | "packed" => ShipmentStatus::LabelCreated,
+        "unpacked" | "unshipped" => ShipmentStatus::Confirmed,
+        "packed" => ShipmentStatus::LabelCreated,
         "shipped" => ShipmentStatus::InTransit,
         "delivered" => ShipmentStatus::Delivered,
         "cancelled" => ShipmentStatus::Cancelled,
@@ -194,10 +193,8 @@ pub fn shipment_of(o: &ApiOrder, store: &str) -> Option<Shipment> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let parcel = matches!(
-        raw.as_str(),
-        "shipped" | "unshipped" | "packed" | "delivered"
-    ) || tracking.is_some()
+    let parcel = matches!(raw.as_str(), "shipped" | "packed" | "delivered")
+        || tracking.is_some()
         || url.is_some();
     if !parcel {
         return None;
