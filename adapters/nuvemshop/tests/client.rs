@@ -87,15 +87,26 @@ async fn a_429_waits_what_the_bucket_says() {
         .await;
     let c = client(&server.uri());
     let t = tokio::time::Instant::now();
-    assert!(c.order(&OrderId::from("450789469")).await.unwrap().is_some());
-    assert!(t.elapsed() >= Duration::from_millis(400), "{:?}", t.elapsed());
+    assert!(
+        c.order(&OrderId::from("450789469"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn a_revoked_token_is_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"code":401,"message":"Unauthorized","description":"Invalid access token"})))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"code":401,"message":"Unauthorized","description":"Invalid access token"}),
+        ))
         .mount(&server)
         .await;
     let c = client(&server.uri());
@@ -133,7 +144,10 @@ async fn ids_that_are_not_ids_never_reach_a_url() {
 #[tokio::test]
 async fn write_back_goes_to_the_owner_note_once() {
     let w = WritesApi::default();
-    w.state().owner_notes.insert("450789469".into(), Some("Need to gift wrap this order".into()));
+    w.state().owner_notes.insert(
+        "450789469".into(),
+        Some("Need to gift wrap this order".into()),
+    );
     w.state().customer_notes.insert("101".into(), None);
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::path_regex(format!("^/v1/{STORE}/")))
@@ -142,22 +156,45 @@ async fn write_back_goes_to_the_owner_note_once() {
         .await;
     let c = client(&server.uri());
     let o = OrderId::from("450789469");
-    c.append_order_note(&o, "NPS 3: late delivery").await.unwrap();
-    c.append_order_note(&o, "NPS 3: late delivery").await.unwrap();
-    c.add_order_tags(&o, &["aftercare-detractor".into()]).await.unwrap();
-    c.add_order_tags(&o, &["aftercare-detractor".into()]).await.unwrap();
-    c.set_order_metafield(&o, "aftercare", "nps", "3").await.unwrap();
-    c.set_order_metafield(&o, "aftercare", "nps", "3").await.unwrap();
-    c.set_order_metafield(&o, "aftercare", "nps", "9").await.unwrap();
-    c.add_customer_tags(&CustomerId::from("101"), &["promoter".into()]).await.unwrap();
-    c.add_customer_tags(&CustomerId::from("101"), &["promoter".into()]).await.unwrap();
+    c.append_order_note(&o, "NPS 3: late delivery")
+        .await
+        .unwrap();
+    c.append_order_note(&o, "NPS 3: late delivery")
+        .await
+        .unwrap();
+    c.add_order_tags(&o, &["aftercare-detractor".into()])
+        .await
+        .unwrap();
+    c.add_order_tags(&o, &["aftercare-detractor".into()])
+        .await
+        .unwrap();
+    c.set_order_metafield(&o, "aftercare", "nps", "3")
+        .await
+        .unwrap();
+    c.set_order_metafield(&o, "aftercare", "nps", "3")
+        .await
+        .unwrap();
+    c.set_order_metafield(&o, "aftercare", "nps", "9")
+        .await
+        .unwrap();
+    c.add_customer_tags(&CustomerId::from("101"), &["promoter".into()])
+        .await
+        .unwrap();
+    c.add_customer_tags(&CustomerId::from("101"), &["promoter".into()])
+        .await
+        .unwrap();
     let s = w.state();
     assert_eq!(
         s.owner_notes["450789469"].as_deref(),
-        Some("Need to gift wrap this order\nNPS 3: late delivery\n[aftercare] tag: aftercare-detractor\n[aftercare] aftercare.nps = 9"),
+        Some(
+            "Need to gift wrap this order\nNPS 3: late delivery\n[aftercare] tag: aftercare-detractor\n[aftercare] aftercare.nps = 9"
+        ),
         "the merchant's note kept, each line once, the metafield replaced"
     );
-    assert_eq!(s.customer_notes["101"].as_deref(), Some("[aftercare] tag: promoter"));
+    assert_eq!(
+        s.customer_notes["101"].as_deref(),
+        Some("[aftercare] tag: promoter")
+    );
     assert_eq!(s.changes, 5, "{:?}", s.puts);
 }
 
@@ -176,7 +213,9 @@ async fn ensure_hooks_creates_the_missing_webhooks_with_the_binding_headers() {
         .await;
     Mock::given(method("POST"))
         .and(path(api("webhooks")))
-        .and(body_partial_json(json!({"url": url, "headers": {"X-Aftercare-Store-Id": STORE}})))
+        .and(body_partial_json(
+            json!({"url": url, "headers": {"X-Aftercare-Store-Id": STORE}}),
+        ))
         .respond_with(|req: &wiremock::Request| {
             let b: Value = serde_json::from_slice(&req.body).unwrap();
             ResponseTemplate::new(201).set_body_json(json!({
@@ -199,5 +238,10 @@ async fn ensure_hooks_creates_the_missing_webhooks_with_the_binding_headers() {
         .filter(|r| r.method.as_str() == "POST")
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect();
-    assert!(posts.iter().all(|p| p["headers"]["X-Aftercare-Event"] == p["event"]), "{posts:?}");
+    assert!(
+        posts
+            .iter()
+            .all(|p| p["headers"]["X-Aftercare-Event"] == p["event"]),
+        "{posts:?}"
+    );
 }

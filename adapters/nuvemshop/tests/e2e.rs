@@ -90,12 +90,18 @@ async fn one_message(order: Value) -> String {
         .source(SOURCE_NAME, shop.webhooks())
         .into_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhooks/{SOURCE_NAME}", listener.local_addr().unwrap());
+    let url = format!(
+        "http://{}/webhooks/{SOURCE_NAME}",
+        listener.local_addr().unwrap()
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     // Nuvemshop posts `order/fulfilled` for order 450789470 (resources/webhook.md).
-    let body = format!(r#"{{"store_id":{STORE},"event":"order/fulfilled","id":450789470}}"#).into_bytes();
-    let headers = shop.webhooks().sign_delivery_for_test(STORE, "order/fulfilled", &body);
+    let body =
+        format!(r#"{{"store_id":{STORE},"event":"order/fulfilled","id":450789470}}"#).into_bytes();
+    let headers = shop
+        .webhooks()
+        .sign_delivery_for_test(STORE, "order/fulfilled", &body);
     let http = reqwest::Client::new();
     let post = |headers: &aftercare::webhook::RawHeaders, body: &[u8]| {
         let mut req = http.post(&url).body(body.to_vec());
@@ -104,11 +110,16 @@ async fn one_message(order: Value) -> String {
         }
         req.send()
     };
-    assert_eq!(post(&headers, &body).await.unwrap().status(), 200, "acknowledged at once");
+    assert_eq!(
+        post(&headers, &body).await.unwrap().status(),
+        200,
+        "acknowledged at once"
+    );
     // Nuvemshop retries with the same bytes: stored once.
     assert_eq!(post(&headers, &body).await.unwrap().status(), 200);
     // A forged copy (another order, the old signature) is refused before the inbox.
-    let forged = format!(r#"{{"store_id":{STORE},"event":"order/fulfilled","id":450789469}}"#).into_bytes();
+    let forged =
+        format!(r#"{{"store_id":{STORE},"event":"order/fulfilled","id":450789469}}"#).into_bytes();
     assert_eq!(post(&headers, &forged).await.unwrap().status(), 401);
     // Another store's notification, well signed (the app's secret is shared by all its
     // stores), is refused as another account's.
@@ -133,24 +144,49 @@ async fn one_message(order: Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nuvemshop_order_shipped_is_told_in_portuguese() {
-    let text = one_message(fulfilled("pt", "BRL", "158.90", "Correios", "BR123456789BR")).await;
+    let text = one_message(fulfilled(
+        "pt",
+        "BRL",
+        "158.90",
+        "Correios",
+        "BR123456789BR",
+    ))
+    .await;
     assert!(text.contains("Boa notícia, Ana!"), "{text}");
-    assert!(text.contains("Seu pedido #101 foi enviado com Correios"), "{text}");
+    assert!(
+        text.contains("Seu pedido #101 foi enviado com Correios"),
+        "{text}"
+    );
     assert!(text.contains("Código de rastreio: BR123456789BR"), "{text}");
     assert!(
-        text.lines().any(|l| l == "https://rastreio.example/BR123456789BR"),
+        text.lines()
+            .any(|l| l == "https://rastreio.example/BR123456789BR"),
         "the tracking link on its own line: {text}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiendanube_order_shipped_is_told_in_spanish() {
-    let text = one_message(fulfilled("es", "ARS", "25999.00", "Correo Argentino", "CA987654321AR")).await;
+    let text = one_message(fulfilled(
+        "es",
+        "ARS",
+        "25999.00",
+        "Correo Argentino",
+        "CA987654321AR",
+    ))
+    .await;
     assert!(text.contains("¡Buenas noticias, Ana!"), "{text}");
-    assert!(text.contains("Tu pedido #101 ya fue enviado con Correo Argentino"), "{text}");
-    assert!(text.contains("Número de seguimiento: CA987654321AR"), "{text}");
     assert!(
-        text.lines().any(|l| l == "https://rastreio.example/CA987654321AR"),
+        text.contains("Tu pedido #101 ya fue enviado con Correo Argentino"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Número de seguimiento: CA987654321AR"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == "https://rastreio.example/CA987654321AR"),
         "{text}"
     );
 }

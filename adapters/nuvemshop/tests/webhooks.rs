@@ -6,7 +6,9 @@ use std::sync::Arc;
 use aftercare::model::PlatformEvent;
 use aftercare::platform::thin::Hydrator;
 use aftercare::store::{InboxEntry, InboxStatus};
-use aftercare::webhook::{RawHeaders, Rejection, Secret, VerifiedWebhook, WebhookRequest, WebhookSource};
+use aftercare::webhook::{
+    RawHeaders, Rejection, Secret, VerifiedWebhook, WebhookRequest, WebhookSource,
+};
 use aftercare_nuvemshop::{NuvemshopHydrator, NuvemshopWebhooks, PrivacyTopic};
 use chrono::Utc;
 use hmac::{Hmac, Mac};
@@ -22,7 +24,11 @@ fn hex_sig(body: &[u8]) -> String {
     hex::encode(m.finalize().into_bytes())
 }
 
-fn verify(src: &NuvemshopWebhooks, headers: &RawHeaders, body: &[u8]) -> Result<VerifiedWebhook, Rejection> {
+fn verify(
+    src: &NuvemshopWebhooks,
+    headers: &RawHeaders,
+    body: &[u8],
+) -> Result<VerifiedWebhook, Rejection> {
     src.verify(&WebhookRequest {
         headers,
         body,
@@ -84,21 +90,39 @@ fn the_hook_headers_are_bound_to_the_signed_body() {
     assert!(matches!(verify(&src, &h, &body), Err(Rejection::Mismatch)));
     // Headers of another store.
     let h = src.sign_delivery_for_test("456", "order/created", &body);
-    assert!(matches!(verify(&src, &h, &body), Err(Rejection::WrongAccount { .. })));
+    assert!(matches!(
+        verify(&src, &h, &body),
+        Err(Rejection::WrongAccount { .. })
+    ));
     // A body of another store, served by the same source: headers and body disagree.
     let two = source().add_store("456");
     let other = br#"{"store_id":456,"event":"order/created","id":1}"#;
     let h = two.sign_delivery_for_test(STORE, "order/created", other);
-    assert!(matches!(verify(&two, &h, other), Err(Rejection::WrongAccount { .. })));
+    assert!(matches!(
+        verify(&two, &h, other),
+        Err(Rejection::WrongAccount { .. })
+    ));
 }
 
 #[test]
 fn the_lgpd_topics_are_received_on_their_own_routes() {
     let base = source();
     let cases = [
-        (PrivacyTopic::StoreRedact, "store_redact.json", "shop_redact_requested"),
-        (PrivacyTopic::CustomersRedact, "customers_redact.json", "customer_redact_requested"),
-        (PrivacyTopic::CustomersDataRequest, "customers_data_request.json", "customer_data_requested"),
+        (
+            PrivacyTopic::StoreRedact,
+            "store_redact.json",
+            "shop_redact_requested",
+        ),
+        (
+            PrivacyTopic::CustomersRedact,
+            "customers_redact.json",
+            "customer_redact_requested",
+        ),
+        (
+            PrivacyTopic::CustomersDataRequest,
+            "customers_data_request.json",
+            "customer_data_requested",
+        ),
     ];
     for (topic, file, kind) in cases {
         let src = base.clone().privacy(topic);
@@ -107,9 +131,17 @@ fn the_lgpd_topics_are_received_on_their_own_routes() {
         let v = verify(&src, &h, &body).unwrap();
         assert_eq!(v.topic.as_deref(), Some(topic.as_str()));
         let events = src.decode(&entry(v, &body)).unwrap();
-        assert_eq!(events.iter().map(PlatformEvent::kind).collect::<Vec<_>>(), vec![kind]);
+        assert_eq!(
+            events.iter().map(PlatformEvent::kind).collect::<Vec<_>>(),
+            vec![kind]
+        );
         match &events[0] {
-            PlatformEvent::CustomerRedactRequested { customer_id, email, orders, .. } => {
+            PlatformEvent::CustomerRedactRequested {
+                customer_id,
+                email,
+                orders,
+                ..
+            } => {
                 assert_eq!(customer_id.as_str(), "101");
                 assert_eq!(email.as_deref(), Some("john.doe@example.com"));
                 assert_eq!(orders[0].as_str(), "450789469");
@@ -132,7 +164,10 @@ fn the_lgpd_topics_are_received_on_their_own_routes() {
     let src = base.privacy(PrivacyTopic::StoreRedact);
     let other = br#"{"store_id":456}"#;
     let h = src.sign_for_test(other);
-    assert!(matches!(verify(&src, &h, other), Err(Rejection::WrongAccount { .. })));
+    assert!(matches!(
+        verify(&src, &h, other),
+        Err(Rejection::WrongAccount { .. })
+    ));
 }
 
 #[test]
@@ -150,7 +185,10 @@ fn order_notifications_need_the_hydrator_and_the_app_must_be_ours() {
     ));
     let other_app = NuvemshopWebhooks::new(Secret::from(SECRET), "9999", STORE);
     let v = verify(&other_app, &other_app.sign_for_test(&body), &body).unwrap();
-    assert!(other_app.decode(&entry(v, &body)).is_err(), "app/uninstalled of app {APP_ID} is not ours");
+    assert!(
+        other_app.decode(&entry(v, &body)).is_err(),
+        "app/uninstalled of app {APP_ID} is not ours"
+    );
 }
 
 #[tokio::test]
@@ -165,9 +203,13 @@ async fn app_resumed_ends_the_clients_pause() {
     assert!(c.is_paused());
     let src = Arc::new(source());
     let h = NuvemshopHydrator::new(src.clone(), c.clone());
-    let body = format!(r#"{{"store_id":{STORE},"event":"app/resumed","id":{APP_ID}}}"#).into_bytes();
+    let body =
+        format!(r#"{{"store_id":{STORE},"event":"app/resumed","id":{APP_ID}}}"#).into_bytes();
     let v = verify(&src, &src.sign_for_test(&body), &body).unwrap();
     let events = h.hydrate(&entry(v, &body)).await.unwrap();
-    assert!(matches!(events.as_slice(), [PlatformEvent::Unrecognized { .. }]));
+    assert!(matches!(
+        events.as_slice(),
+        [PlatformEvent::Unrecognized { .. }]
+    ));
     assert!(!c.is_paused());
 }
