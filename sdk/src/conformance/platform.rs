@@ -140,15 +140,17 @@ pub trait PlatformKit: Send + Sync {
     async fn hydrator(&self) -> Option<Arc<dyn Hydrator>> {
         None
     }
-    /// `body` addressed to `topic` the way a sender could post it, for
-    /// [`bodies_under_foreign_topics_are_refused`]. Where the topic travels in a header
-    /// (Shopify, WooCommerce, BigCommerce's hook headers) [`PlatformKit::sign`] carries it and
-    /// the body is unchanged: the default. Where it travels only inside the body (Nuvemshop's
-    /// signed `event`, ikas's unsigned envelope `scope`), `sign` cannot express it, so the
-    /// kit rewrites that field here: the check then still asks whether a decoder accepts one
-    /// resource's data under another resource's topic.
-    fn address(&self, topic: &str, body: &[u8]) -> Vec<u8> {
-        let _ = topic;
+    /// `body` addressed to `topic` and `shop` the way a sender could post it, for
+    /// [`bodies_under_foreign_topics_are_refused`] and [`another_shops_webhook_is_refused`].
+    /// Where the topic and the shop travel in headers (Shopify, WooCommerce, BigCommerce's
+    /// hook headers, Nuvemshop's) [`PlatformKit::sign`] carries them and the body is
+    /// unchanged: the default. Where they travel only in an unsigned part of the body (ikas's
+    /// envelope `scope` and `merchantId` around its signed `data`), `sign` cannot express
+    /// them, so the kit rewrites those fields here: the checks then still ask whether a
+    /// decoder accepts one resource's data under another resource's topic, and whether a
+    /// delivery naming another shop is refused.
+    fn address(&self, topic: &str, shop: &str, body: &[u8]) -> Vec<u8> {
+        let _ = (topic, shop);
         body.to_vec()
     }
     /// Bodies that are malformed or of no resource at all, with the topic they are posted
@@ -335,7 +337,7 @@ pub async fn bodies_under_foreign_topics_are_refused<K: PlatformKit>(kit: &K) {
     let fixtures = kit.fixtures();
     for a in &fixtures {
         for b in fixtures.iter().filter(|b| b.resource != a.resource) {
-            let body = kit.address(&b.topic, &a.body);
+            let body = kit.address(&b.topic, &kit.shop(), &a.body);
             if let Ok(events) = deliver(kit, h.as_ref(), &b.topic, &kit.shop(), &body).await {
                 panic!(
                     "a {} body posted under {} (a {} topic) decoded into {events:?}",
@@ -353,10 +355,11 @@ pub async fn another_shops_webhook_is_refused<K: PlatformKit>(kit: &K) {
     // The headers name another shop.
     let f = kit.fixtures().into_iter().next().expect("a fixture");
     let source = kit.source();
-    let headers = kit.sign(&f.topic, &other, &f.body);
+    let body = kit.address(&f.topic, &other, &f.body);
+    let headers = kit.sign(&f.topic, &other, &body);
     let verified = source.verify(&WebhookRequest {
         headers: &headers,
-        body: &f.body,
+        body: &body,
         received_at: Utc::now(),
     });
     match verified {
@@ -364,8 +367,8 @@ pub async fn another_shops_webhook_is_refused<K: PlatformKit>(kit: &K) {
         Err(r) => panic!("another shop's webhook refused for the wrong reason: {r}"),
         Ok(v) => {
             let decoded = match &h {
-                Some(h) => h.hydrate(&entry(v, &f.body)).await,
-                None => source.decode(&entry(v, &f.body)),
+                Some(h) => h.hydrate(&entry(v, &body)).await,
+                None => source.decode(&entry(v, &body)),
             };
             assert!(
                 decoded.is_err(),
