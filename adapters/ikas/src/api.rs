@@ -7,8 +7,7 @@
 //! `PaginationInput {page, limit}`) and the `listOrder` answer `{count, data, hasNext,
 //! limit, page}`.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use aftercare::Error;
 use aftercare::model::{Customer, CustomerId, Order, OrderId, Shipment};
@@ -75,12 +74,6 @@ struct CustomerPage {
     data: Vec<IkasCustomer>,
 }
 
-/// The timeline entries this process wrote (by `sourceId`).
-fn written() -> &'static Mutex<HashSet<String>> {
-    static W: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
-    W.get_or_init(|| Mutex::new(HashSet::new()))
-}
-
 impl IkasClient {
     /// An order as the API gives it; `None` when there is none.
     pub async fn fetch_order(&self, id: &str) -> Result<Option<IkasOrder>, IkasError> {
@@ -106,7 +99,12 @@ impl IkasClient {
             )[7..31]
         );
         let key = format!("{}:{source_id}", self.merchant_id());
-        if written().lock().map(|w| w.contains(&key)).unwrap_or(false) {
+        if self
+            .written
+            .lock()
+            .map(|w| w.contains(&key))
+            .unwrap_or(false)
+        {
             return Ok(());
         }
         let _: serde_json::Value = self
@@ -117,7 +115,7 @@ impl IkasClient {
                 true,
             )
             .await?;
-        if let Ok(mut w) = written().lock() {
+        if let Ok(mut w) = self.written.lock() {
             w.insert(key);
         }
         Ok(())
@@ -213,7 +211,7 @@ impl CustomerDirectory for IkasClient {
 }
 
 /// Write-back as order timeline entries (`addOrderTimelineEntry`), each written once per
-/// process (a deterministic `sourceId`; the flows' ledger keeps a decision from being
+/// client (and its clones) (a deterministic `sourceId`; the flows' ledger keeps a decision from being
 /// repeated across restarts):
 ///
 /// | call | entry |

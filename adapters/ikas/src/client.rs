@@ -195,6 +195,7 @@ pub struct IkasClient {
     pace: Arc<SlidingWindow>,
     gate: Arc<QuotaGate>,
     token: Arc<tokio::sync::Mutex<Option<CachedToken>>>,
+    pub(crate) written: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl IkasClient {
@@ -220,6 +221,7 @@ impl IkasClient {
             cfg: Arc::new(cfg),
             url,
             token: Arc::new(tokio::sync::Mutex::new(None)),
+            written: Arc::default(),
         })
     }
 
