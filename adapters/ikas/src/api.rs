@@ -7,7 +7,7 @@
 //! `PaginationInput {page, limit}`) and the `listOrder` answer `{count, data, hasNext,
 //! limit, page}`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use aftercare::Error;
 use aftercare::model::{Customer, CustomerId, Order, OrderId, Shipment};
@@ -254,7 +254,3 @@ impl OrderAnnotator for IkasClient {
             .await?)
     }
 }
-
-/// Keeps `Arc` in use for clones shared across tasks (documentation aid).
-#[allow(dead_code)]
-type Shared = Arc<IkasClient>;

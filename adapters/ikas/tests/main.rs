@@ -4,4 +4,7 @@
 
 mod common;
 
+mod client;
+mod e2e;
 mod kit;
+mod webhooks;
