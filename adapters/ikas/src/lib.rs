@@ -15,6 +15,8 @@
 //! - ikas sends no package (shipment) webhook: tracking changes arrive as
 //!   `store/order/updated`, and [`IkasShop`] runs the sdk's catch-up poller by default.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod client;
 mod convert;
@@ -32,3 +34,12 @@ pub use shop::{IkasShop, POLLER_NAME, SOURCE_NAME};
 pub use webhooks::{
     CUSTOMER_SCOPES, IkasWebhooks, META_AUTHORIZED_APP, META_DELIVERY_ID, ORDER_SCOPES,
 };
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,7 +1,7 @@
 //! The sdk's platform conformance kit on ikas: a signature vector computed as the official
 //! client checks it, envelopes of the documented entities, the merchant binding, string
 //! ids, money, statuses, `listOrder` paging, the pace and idempotent write-back. ikas's
-//! topic and merchant travel in the unsigned envelope, so the kit's `address` rewrites them
+//! topic and merchant travel in the unsigned envelope, so the kit's `body_as` rewrites them
 //! there, and `tamper` changes the signed `data` (JSON ignores a trailing space).
 
 use std::sync::{Arc, Mutex};
@@ -148,11 +148,15 @@ impl PlatformKit for IkasKit {
         RawHeaders::new()
     }
 
-    fn address(&self, topic: &str, shop: &str, body: &[u8]) -> Vec<u8> {
+    /// The scope and the merchant travel in the unsigned envelope: a delivery under another
+    /// topic or for another merchant rewrites them there (the signature over `data` holds).
+    fn body_as(&self, topic: &str, shop: Option<&str>, body: &[u8]) -> Vec<u8> {
         match serde_json::from_slice::<Value>(body) {
             Ok(mut v) if v.is_object() => {
                 v["scope"] = json!(topic);
-                v["merchantId"] = json!(shop);
+                if let Some(shop) = shop {
+                    v["merchantId"] = json!(shop);
+                }
                 serde_json::to_vec(&v).unwrap()
             }
             _ => body.to_vec(),

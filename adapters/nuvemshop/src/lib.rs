@@ -29,6 +29,8 @@
 //! # let _ = shop; Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod client;
 mod convert;
@@ -52,3 +54,12 @@ pub use webhooks::{
     EVENT_HEADER, NuvemshopWebhooks, ORDER_EVENTS, PrivacyTopic, SIGNATURE_HEADER, STORE_HEADER,
     Thin, parse_notification,
 };
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

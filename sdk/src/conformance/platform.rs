@@ -8,7 +8,8 @@
 //! ```
 //!
 //! What it checks (each check panics with a message naming the broken promise):
-//! - [`official_vectors`]: the platform's published signature vectors verify, and a
+//! - [`official_vectors`]: the platform's published signature vectors verify (a kit without
+//!   any says why, [`PlatformKit::no_published_vectors`]), and a
 //!   tampered copy of each does not;
 //! - [`documented_payloads_decode`]: each documented example payload (the fixture names its
 //!   documentation page), signed as the platform signs, verifies and decodes (or is
@@ -130,37 +131,47 @@ pub trait PlatformKit: Send + Sync {
     /// Signs `body` under `topic` as the platform would for `shop`: every header of a real
     /// delivery.
     fn sign(&self, topic: &str, shop: &str, body: &[u8]) -> RawHeaders;
+    /// The body as the platform delivers `body` under `topic` (and, when `shop` is given,
+    /// for that shop; otherwise the body keeps the shop it names). A platform that names the
+    /// topic or the shop only inside the signed body (Salla's `{"event", "merchant",
+    /// "data"}` envelope) puts them there, so that "this body under that topic" or "for
+    /// that shop" is a delivery the platform could make; the default returns `body`
+    /// unchanged (the headers of [`PlatformKit::sign`] carry them).
+    fn body_as(&self, topic: &str, shop: Option<&str>, body: &[u8]) -> Vec<u8> {
+        let _ = (topic, shop);
+        body.to_vec()
+    }
+    /// A tampered copy of a vector's body, for [`official_vectors`]: by default one more
+    /// byte at its end. Where the signature covers only a part of the body (ikas signs the
+    /// `data` string inside its JSON envelope, and JSON ignores a trailing space), the kit
+    /// changes a byte of the signed part instead.
+    fn tamper(&self, body: &[u8]) -> Vec<u8> {
+        let mut t = body.to_vec();
+        t.push(b' ');
+        t
+    }
+    /// Whether the platform's authentication covers the body (a signature). `false` for a
+    /// platform that authenticates only the sender (Zid's HTTP Basic credentials): a
+    /// tampered body cannot be detected there, so [`official_vectors`] checks instead that
+    /// the vector's request without its authentication headers is refused.
+    fn signs_body(&self) -> bool {
+        true
+    }
     /// The platform's published signature vectors (empty only if it publishes none: say so
-    /// in the adapter's docs).
+    /// in the adapter's docs and in [`PlatformKit::no_published_vectors`]).
     fn vectors(&self) -> Vec<SignatureVector>;
+    /// Why the platform has no published signature vector, when [`PlatformKit::vectors`] is
+    /// empty (an asymmetric scheme whose vendor publishes no key pair with a signature, e.g.
+    /// Adobe Commerce's RSA webhooks). `None` (the default): vectors are required.
+    fn no_published_vectors(&self) -> Option<&'static str> {
+        None
+    }
     /// The documented example payloads.
     fn fixtures(&self) -> Vec<Fixture>;
     /// Starts the API stand-in for the fixtures (thin webhooks are hydrated from it) and
     /// returns the hydrator using it, for platforms whose webhooks carry only ids.
     async fn hydrator(&self) -> Option<Arc<dyn Hydrator>> {
         None
-    }
-    /// A tampered copy of a vector's body, for [`official_vectors`]: by default one more
-    /// byte at its end. Where the signature covers only a part of the body (ikas signs the
-    /// `data` string inside its JSON envelope, and JSON ignores trailing whitespace), the
-    /// kit changes a byte of the signed part instead.
-    fn tamper(&self, body: &[u8]) -> Vec<u8> {
-        let mut t = body.to_vec();
-        t.push(b' ');
-        t
-    }
-    /// `body` addressed to `topic` and `shop` the way a sender could post it, for
-    /// [`bodies_under_foreign_topics_are_refused`] and [`another_shops_webhook_is_refused`].
-    /// Where the topic and the shop travel in headers (Shopify, WooCommerce, BigCommerce's
-    /// hook headers, Nuvemshop's) [`PlatformKit::sign`] carries them and the body is
-    /// unchanged: the default. Where they travel only in an unsigned part of the body (ikas's
-    /// envelope `scope` and `merchantId` around its signed `data`), `sign` cannot express
-    /// them, so the kit rewrites those fields here: the checks then still ask whether a
-    /// decoder accepts one resource's data under another resource's topic, and whether a
-    /// delivery naming another shop is refused.
-    fn address(&self, topic: &str, shop: &str, body: &[u8]) -> Vec<u8> {
-        let _ = (topic, shop);
-        body.to_vec()
     }
     /// Bodies that are malformed or of no resource at all, with the topic they are posted
     /// under.
@@ -255,6 +266,7 @@ async fn deliver(
     body: &[u8],
 ) -> Result<Vec<PlatformEvent>, String> {
     let source = kit.source();
+    let body = &kit.body_as(topic, None, body)[..];
     let headers = kit.sign(topic, shop, body);
     let v = source
         .verify(&WebhookRequest {
@@ -273,6 +285,15 @@ async fn deliver(
 
 pub async fn official_vectors<K: PlatformKit>(kit: &K) {
     let vectors = kit.vectors();
+    if vectors.is_empty()
+        && let Some(why) = kit.no_published_vectors()
+    {
+        assert!(
+            !why.trim().is_empty(),
+            "a kit without vectors says why the platform publishes none"
+        );
+        return;
+    }
     assert!(
         !vectors.is_empty(),
         "the kit needs the platform's published signature vectors"
@@ -285,6 +306,20 @@ pub async fn official_vectors<K: PlatformKit>(kit: &K) {
         };
         if let Err(r) = v.source.verify(&req) {
             panic!("the vector of {} does not verify: {r}", v.source_doc);
+        }
+        if !kit.signs_body() {
+            let none = RawHeaders::default();
+            let req = WebhookRequest {
+                headers: &none,
+                body: &v.body,
+                received_at: v.at,
+            };
+            assert!(
+                v.source.verify(&req).is_err(),
+                "the vector of {} verifies without its authentication",
+                v.source_doc
+            );
+            continue;
         }
         let tampered = kit.tamper(&v.body);
         let req = WebhookRequest {
@@ -345,8 +380,7 @@ pub async fn bodies_under_foreign_topics_are_refused<K: PlatformKit>(kit: &K) {
     let fixtures = kit.fixtures();
     for a in &fixtures {
         for b in fixtures.iter().filter(|b| b.resource != a.resource) {
-            let body = kit.address(&b.topic, &kit.shop(), &a.body);
-            if let Ok(events) = deliver(kit, h.as_ref(), &b.topic, &kit.shop(), &body).await {
+            if let Ok(events) = deliver(kit, h.as_ref(), &b.topic, &kit.shop(), &a.body).await {
                 panic!(
                     "a {} body posted under {} (a {} topic) decoded into {events:?}",
                     a.resource, b.topic, b.resource
@@ -361,13 +395,13 @@ pub async fn another_shops_webhook_is_refused<K: PlatformKit>(kit: &K) {
     let other = kit.other_shop();
     assert_ne!(other, kit.shop());
     // The headers name another shop.
-    let f = kit.fixtures().into_iter().next().expect("a fixture");
+    let mut f = kit.fixtures().into_iter().next().expect("a fixture");
+    f.body = kit.body_as(&f.topic, Some(&other), &f.body);
     let source = kit.source();
-    let body = kit.address(&f.topic, &other, &f.body);
-    let headers = kit.sign(&f.topic, &other, &body);
+    let headers = kit.sign(&f.topic, &other, &f.body);
     let verified = source.verify(&WebhookRequest {
         headers: &headers,
-        body: &body,
+        body: &f.body,
         received_at: Utc::now(),
     });
     match verified {
@@ -375,8 +409,8 @@ pub async fn another_shops_webhook_is_refused<K: PlatformKit>(kit: &K) {
         Err(r) => panic!("another shop's webhook refused for the wrong reason: {r}"),
         Ok(v) => {
             let decoded = match &h {
-                Some(h) => h.hydrate(&entry(v, &body)).await,
-                None => source.decode(&entry(v, &body)),
+                Some(h) => h.hydrate(&entry(v, &f.body)).await,
+                None => source.decode(&entry(v, &f.body)),
             };
             assert!(
                 decoded.is_err(),
