@@ -83,6 +83,21 @@ impl IkasWebhooks {
         }
     }
 
+    /// A source accepting several secrets, the current one first (during a rotation).
+    pub fn with_secrets(
+        client_secrets: impl IntoIterator<Item = Secret>,
+        merchant_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            verifier: Verifier::with_secrets(
+                Scheme::hmac_sha256_hex(SIGNATURE_FIELD),
+                client_secrets,
+            ),
+            merchants: vec![merchant_id.into()],
+            locale: "tr".into(),
+        }
+    }
+
     /// Serves one more merchant.
     pub fn add_merchant(mut self, merchant_id: impl Into<String>) -> Self {
         self.merchants.push(merchant_id.into());

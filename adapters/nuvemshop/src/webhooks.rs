@@ -99,6 +99,23 @@ impl NuvemshopWebhooks {
         }
     }
 
+    /// A source accepting several secrets, the current one first (during a rotation).
+    pub fn with_secrets(
+        app_secrets: impl IntoIterator<Item = Secret>,
+        app_id: impl Into<String>,
+        store_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            verifier: Verifier::with_secrets(
+                Scheme::hmac_sha256_hex(SIGNATURE_HEADER),
+                app_secrets,
+            ),
+            app_id: app_id.into(),
+            stores: vec![store_id.into()],
+            privacy: None,
+        }
+    }
+
     /// The same source for one LGPD topic's URL: bodies without `event` are that topic.
     pub fn privacy(mut self, topic: PrivacyTopic) -> Self {
         self.privacy = Some(topic);
