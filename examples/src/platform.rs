@@ -8,6 +8,7 @@ use std::sync::Arc;
 use aftercare::inbox::InboxProcessor;
 use aftercare::webhook::{Secret, WebhookSource};
 use aftercare_sandbox::bigcommerce::BigCommerceSender;
+use aftercare_sandbox::ikas::IkasSender;
 use aftercare_sandbox::woocommerce::WooSender;
 use aftercare_sandbox::{Delivery, SandboxShop};
 use aftercare_shopify::ShopifyWebhooks;
@@ -25,6 +26,9 @@ pub enum DemoPlatform {
     /// BigCommerce: thin webhooks (ids only) hydrated from the store's API, which the
     /// sandbox serves on the demo's own address; no carrier events.
     Bigcommerce,
+    /// ikas: full orders in a signed envelope (`store/order/*`), packages and tracking on the
+    /// order; no shipment webhook and no carrier events.
+    Ikas,
 }
 
 impl DemoPlatform {
@@ -34,6 +38,7 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "Shopify",
             DemoPlatform::Woocommerce => "WooCommerce",
             DemoPlatform::Bigcommerce => "BigCommerce",
+            DemoPlatform::Ikas => "ikas",
         }
     }
 
@@ -43,6 +48,7 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "shopify",
             DemoPlatform::Woocommerce => aftercare_woocommerce::SOURCE_NAME,
             DemoPlatform::Bigcommerce => "bigcommerce",
+            DemoPlatform::Ikas => aftercare_ikas::SOURCE_NAME,
         }
     }
 
@@ -59,6 +65,9 @@ const DEMO_WOO_SECRET: &str = "wc_aftercare_local_demo";
 pub const DEMO_BC_STORE: &str = "sbx4c0ffee";
 const DEMO_BC_SECRET: &str = "bc_aftercare_local_demo_client_secret";
 const DEMO_BC_TOKEN: &str = "bc_aftercare_local_demo_token";
+/// The demo store's ikas merchant id and app client secret.
+pub const DEMO_IKAS_MERCHANT: &str = "sandbox-coffee-merchant";
+const DEMO_IKAS_SECRET: &str = "ikas_aftercare_local_demo_client_secret";
 
 /// One demo's platform: its webhook source and the translation of the sandbox's deliveries.
 #[derive(Clone)]
@@ -67,6 +76,7 @@ pub struct DemoShop {
     source: Arc<dyn WebhookSource>,
     woo: WooSender,
     bc: BigCommerceSender,
+    ikas: IkasSender,
 }
 
 impl DemoShop {
@@ -89,12 +99,17 @@ impl DemoShop {
                 Secret::from(DEMO_BC_SECRET),
                 DEMO_BC_STORE,
             )),
+            DemoPlatform::Ikas => Arc::new(aftercare_ikas::IkasWebhooks::new(
+                Secret::from(DEMO_IKAS_SECRET),
+                DEMO_IKAS_MERCHANT,
+            )),
         };
         Ok(Self {
             platform,
             source,
             woo: WooSender::new(Secret::from(DEMO_WOO_SECRET), DEMO_WOO_SITE),
             bc: BigCommerceSender::new(DEMO_BC_SECRET, DEMO_BC_STORE),
+            ikas: IkasSender::new(DEMO_IKAS_SECRET, DEMO_IKAS_MERCHANT),
         })
     }
 
@@ -114,7 +129,7 @@ impl DemoShop {
     }
 
     /// The sandbox's deliveries (Shopify's terms) as this platform would send them, or not
-    /// at all (WooCommerce and BigCommerce send no carrier events).
+    /// at all (WooCommerce, BigCommerce and ikas send no carrier events).
     pub fn translate(&self, shop: &SandboxShop, ds: Vec<Delivery>) -> Vec<Delivery> {
         match self.platform {
             DemoPlatform::Shopify => ds,
@@ -125,6 +140,10 @@ impl DemoShop {
             DemoPlatform::Bigcommerce => {
                 ds.iter().flat_map(|d| self.bc.translate(shop, d)).collect()
             }
+            DemoPlatform::Ikas => ds
+                .iter()
+                .filter_map(|d| self.ikas.translate(shop, d))
+                .collect(),
         }
     }
 

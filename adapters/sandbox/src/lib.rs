@@ -53,6 +53,7 @@
 
 pub mod bigcommerce;
 mod channel;
+pub mod ikas;
 pub mod numbers;
 mod sandbox;
 mod scenario;
