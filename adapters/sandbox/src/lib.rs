@@ -55,6 +55,7 @@ pub mod bigcommerce;
 mod channel;
 pub mod ikas;
 pub mod numbers;
+pub mod nuvemshop;
 mod sandbox;
 mod scenario;
 mod shop;
