@@ -4,4 +4,7 @@
 
 mod common;
 
+mod e2e;
 mod kit;
+mod token;
+mod webhooks;
