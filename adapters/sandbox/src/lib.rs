@@ -53,12 +53,14 @@
 pub mod bigcommerce;
 mod channel;
 pub mod numbers;
+pub mod salla;
 mod sandbox;
 mod scenario;
 mod shop;
 pub mod shopify;
 mod webhook;
 pub mod woocommerce;
+pub mod zid;
 
 pub use channel::{
     ConsoleChannel, Failure, RecordingChannel, SendAttempt, SendOutcome, SentMessage,
