@@ -8,7 +8,9 @@ use std::sync::Arc;
 use aftercare::inbox::InboxProcessor;
 use aftercare::webhook::{Secret, WebhookSource};
 use aftercare_sandbox::bigcommerce::BigCommerceSender;
+use aftercare_sandbox::salla::SallaSender;
 use aftercare_sandbox::woocommerce::WooSender;
+use aftercare_sandbox::zid::ZidSender;
 use aftercare_sandbox::{Delivery, SandboxShop};
 use aftercare_shopify::ShopifyWebhooks;
 
@@ -25,6 +27,11 @@ pub enum DemoPlatform {
     /// BigCommerce: thin webhooks (ids only) hydrated from the store's API, which the
     /// sandbox serves on the demo's own address; no carrier events.
     Bigcommerce,
+    /// Salla: signed envelopes with full orders and their shipments; no carrier events
+    /// (a shipment's progress is an `order.updated`).
+    Salla,
+    /// Zid: the order itself with Basic credentials; shipping as order statuses.
+    Zid,
 }
 
 impl DemoPlatform {
@@ -34,6 +41,8 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "Shopify",
             DemoPlatform::Woocommerce => "WooCommerce",
             DemoPlatform::Bigcommerce => "BigCommerce",
+            DemoPlatform::Salla => "Salla",
+            DemoPlatform::Zid => "Zid",
         }
     }
 
@@ -43,12 +52,14 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "shopify",
             DemoPlatform::Woocommerce => aftercare_woocommerce::SOURCE_NAME,
             DemoPlatform::Bigcommerce => "bigcommerce",
+            DemoPlatform::Salla => aftercare_salla::SOURCE_NAME,
+            DemoPlatform::Zid => aftercare_zid::SOURCE_NAME,
         }
     }
 
     /// Whether the platform reports the carrier's progress (delivered, exceptions).
     pub fn reports_carrier_events(self) -> bool {
-        self == DemoPlatform::Shopify
+        matches!(self, DemoPlatform::Shopify | DemoPlatform::Salla)
     }
 }
 
@@ -59,6 +70,13 @@ const DEMO_WOO_SECRET: &str = "wc_aftercare_local_demo";
 pub const DEMO_BC_STORE: &str = "sbx4c0ffee";
 const DEMO_BC_SECRET: &str = "bc_aftercare_local_demo_client_secret";
 const DEMO_BC_TOKEN: &str = "bc_aftercare_local_demo_token";
+/// The demo store's Salla merchant id and webhook secret.
+pub const DEMO_SALLA_MERCHANT: u64 = 1_234_509_876;
+const DEMO_SALLA_SECRET: &str = "salla_aftercare_local_demo";
+/// The demo store's Zid store id and webhook credentials.
+pub const DEMO_ZID_STORE: u64 = 251_073;
+const DEMO_ZID_USER: &str = "aftercare";
+const DEMO_ZID_PASSWORD: &str = "zid_aftercare_local_demo";
 
 /// One demo's platform: its webhook source and the translation of the sandbox's deliveries.
 #[derive(Clone)]
@@ -67,6 +85,8 @@ pub struct DemoShop {
     source: Arc<dyn WebhookSource>,
     woo: WooSender,
     bc: BigCommerceSender,
+    salla: SallaSender,
+    zid: ZidSender,
 }
 
 impl DemoShop {
@@ -89,12 +109,27 @@ impl DemoShop {
                 Secret::from(DEMO_BC_SECRET),
                 DEMO_BC_STORE,
             )),
+            DemoPlatform::Salla => Arc::new(
+                aftercare_salla::SallaWebhooks::builder(DEMO_SALLA_MERCHANT.to_string())
+                    .signature(Secret::from(DEMO_SALLA_SECRET))
+                    .build()?,
+            ),
+            DemoPlatform::Zid => Arc::new(
+                aftercare_zid::ZidWebhooks::builder(DEMO_ZID_STORE.to_string())
+                    .credentials(aftercare_zid::BasicCredentials::new(
+                        DEMO_ZID_USER,
+                        Secret::from(DEMO_ZID_PASSWORD),
+                    )?)
+                    .build()?,
+            ),
         };
         Ok(Self {
             platform,
             source,
             woo: WooSender::new(Secret::from(DEMO_WOO_SECRET), DEMO_WOO_SITE),
             bc: BigCommerceSender::new(DEMO_BC_SECRET, DEMO_BC_STORE),
+            salla: SallaSender::new(Secret::from(DEMO_SALLA_SECRET), DEMO_SALLA_MERCHANT),
+            zid: ZidSender::new(DEMO_ZID_STORE, DEMO_ZID_USER, DEMO_ZID_PASSWORD),
         })
     }
 
@@ -125,6 +160,14 @@ impl DemoShop {
             DemoPlatform::Bigcommerce => {
                 ds.iter().flat_map(|d| self.bc.translate(shop, d)).collect()
             }
+            DemoPlatform::Salla => ds
+                .iter()
+                .filter_map(|d| self.salla.translate(shop, d))
+                .collect(),
+            DemoPlatform::Zid => ds
+                .iter()
+                .filter_map(|d| self.zid.translate(shop, d))
+                .collect(),
         }
     }
 

@@ -5,7 +5,7 @@
 //!
 //! One folder, one role per file: this file holds the file's shape and the shared sections;
 //! each platform's section and its checks live in a file of its own (`shopify.rs`,
-//! `woocommerce.rs`, `bigcommerce.rs`: a new platform adds one); `check.rs` reads a file
+//! `woocommerce.rs`, `bigcommerce.rs`, `salla.rs`, `zid.rs`: a new platform adds one); `check.rs` reads a file
 //! and reports every problem with its line and column; `semantic.rs` holds the rules across
 //! sections.
 //!
@@ -40,28 +40,34 @@ use serde_json::Value;
 
 mod bigcommerce;
 mod check;
+mod salla;
 mod semantic;
 mod shopify;
 #[cfg(test)]
 mod tests;
 mod woocommerce;
+mod zid;
 
 pub use bigcommerce::BigCommerceStoreConfig;
 use bigcommerce::*;
 use check::*;
 pub use check::{Problem, check, is_e164, is_mailbox};
+pub use salla::SallaConfig;
+use salla::*;
 use semantic::*;
 pub use shopify::ShopifyConfig;
 use shopify::*;
 pub use woocommerce::WooCommerceConfig;
 use woocommerce::*;
+pub use zid::ZidConfig;
+use zid::*;
 
 /// The whole file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingLinksConfig {
     /// Which platform the shop runs on (`[shop] platform`, `shopify` when left out); its
-    /// section (`[shopify]`, `[woocommerce]` or `[bigcommerce]`) must be present.
+    /// section (`[shopify]`, `[woocommerce]`, `[bigcommerce]`, `[salla]` or `[zid]`) must be present.
     #[serde(default)]
     pub shop: ShopConfig,
     /// The Shopify store and app (`platform = "shopify"`).
@@ -73,6 +79,12 @@ pub struct TrackingLinksConfig {
     /// The BigCommerce store and app (`platform = "bigcommerce"`).
     #[serde(default)]
     pub bigcommerce: Option<BigCommerceStoreConfig>,
+    /// The Salla store and app (`platform = "salla"`).
+    #[serde(default)]
+    pub salla: Option<SallaConfig>,
+    /// The Zid store and app (`platform = "zid"`).
+    #[serde(default)]
+    pub zid: Option<ZidConfig>,
     /// Where state is kept (`sqlite = { path = "..." }` or `postgres = { url = ... }`).
     #[serde(default)]
     pub storage: StorageConfig,
@@ -124,6 +136,10 @@ pub enum Platform {
     Woocommerce,
     /// BigCommerce (`[bigcommerce]`).
     Bigcommerce,
+    /// Salla (`[salla]`).
+    Salla,
+    /// Zid (`[zid]`).
+    Zid,
 }
 
 impl Platform {
@@ -133,6 +149,8 @@ impl Platform {
             Platform::Shopify => "shopify",
             Platform::Woocommerce => "woocommerce",
             Platform::Bigcommerce => "bigcommerce",
+            Platform::Salla => "salla",
+            Platform::Zid => "zid",
         }
     }
 }
@@ -141,7 +159,7 @@ impl Platform {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
-    /// `shopify` (the default), `woocommerce` or `bigcommerce`.
+    /// `shopify` (the default), `woocommerce`, `bigcommerce`, `salla` or `zid`.
     #[serde(default)]
     pub platform: Platform,
 }

@@ -180,12 +180,20 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     if let Ok(Some(b)) = &p.bigcommerce {
         semantic_bigcommerce(b, report);
     }
+    if let Ok(Some(s)) = &p.salla {
+        semantic_salla(s, report);
+    }
+    if let Ok(Some(z)) = &p.zid {
+        semantic_zid(z, report);
+    }
     // The chosen platform's section must be there (a broken one is reported already).
     if let Some(shop) = &p.shop {
         let present = match shop.platform {
             Platform::Shopify => !matches!(p.shopify, Ok(None)),
             Platform::Woocommerce => !matches!(p.woocommerce, Ok(None)),
             Platform::Bigcommerce => !matches!(p.bigcommerce, Ok(None)),
+            Platform::Salla => !matches!(p.salla, Ok(None)),
+            Platform::Zid => !matches!(p.zid, Ok(None)),
         };
         if !present {
             let name = shop.platform.name();
