@@ -43,3 +43,7 @@ pub use webhooks::{
 /// The source name the reference binaries register Salla webhooks under
 /// (`/webhooks/salla`).
 pub const SOURCE_NAME: &str = "salla";
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;

@@ -55,3 +55,7 @@ where
 {
     CatchUpPoller::new(POLLER_NAME, Arc::new(api.clone()), store, clock)
 }
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! What it checks (each check panics with a message naming the broken promise):
-//! - [`official_vectors`]: the platform's published signature vectors verify, and a
+//! - [`official_vectors`]: the platform's published signature vectors verify (a kit without
+//!   any says why, [`PlatformKit::no_published_vectors`]), and a
 //!   tampered copy of each does not;
 //! - [`documented_payloads_decode`]: each documented example payload (the fixture names its
 //!   documentation page), signed as the platform signs, verifies and decodes (or is
@@ -148,8 +149,14 @@ pub trait PlatformKit: Send + Sync {
         true
     }
     /// The platform's published signature vectors (empty only if it publishes none: say so
-    /// in the adapter's docs).
+    /// in the adapter's docs and in [`PlatformKit::no_published_vectors`]).
     fn vectors(&self) -> Vec<SignatureVector>;
+    /// Why the platform has no published signature vector, when [`PlatformKit::vectors`] is
+    /// empty (an asymmetric scheme whose vendor publishes no key pair with a signature, e.g.
+    /// Adobe Commerce's RSA webhooks). `None` (the default): vectors are required.
+    fn no_published_vectors(&self) -> Option<&'static str> {
+        None
+    }
     /// The documented example payloads.
     fn fixtures(&self) -> Vec<Fixture>;
     /// Starts the API stand-in for the fixtures (thin webhooks are hydrated from it) and
@@ -269,6 +276,15 @@ async fn deliver(
 
 pub async fn official_vectors<K: PlatformKit>(kit: &K) {
     let vectors = kit.vectors();
+    if vectors.is_empty()
+        && let Some(why) = kit.no_published_vectors()
+    {
+        assert!(
+            !why.trim().is_empty(),
+            "a kit without vectors says why the platform publishes none"
+        );
+        return;
+    }
     assert!(
         !vectors.is_empty(),
         "the kit needs the platform's published signature vectors"
