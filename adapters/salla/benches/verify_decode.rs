@@ -23,11 +23,7 @@ fn bench(c: &mut Criterion) {
     let _ = ShopId::from("1234509876");
     c.bench_function("salla verify+decode order.created", |b| {
         b.iter(|| {
-            let req = WebhookRequest {
-                headers: &headers,
-                body: &body,
-                received_at: chrono::Utc::now(),
-            };
+            let req = WebhookRequest::new(&headers, &body, chrono::Utc::now());
             let v = src.verify(&req).unwrap_or_else(|e| panic!("{e}"));
             let now = chrono::Utc::now();
             let entry = InboxEntry {

@@ -158,7 +158,7 @@ impl SallaWebhooksBuilder {
 /// let src = SallaWebhooks::builder("1234509876").signature(Secret::from("s3cret")).build().unwrap();
 /// let body = br#"{"event":"app.installed","merchant":1234509876,"created_at":"2022-12-31 12:31:25","data":{}}"#;
 /// let headers = src.sign_for_test(body);
-/// let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 /// let v = src.verify(&req).unwrap();
 /// assert_eq!(v.topic.as_deref(), Some("app.installed"));
 /// assert!(v.dedupe_key.starts_with("sha256:"));

@@ -123,11 +123,11 @@ async fn a_revoked_app_stops_cleanly_with_a_clear_reason() {
 fn entry(body: &[u8]) -> InboxEntry {
     let src = source();
     let v = src
-        .verify(&WebhookRequest {
-            headers: &src.sign_for_test(body),
+        .verify(&WebhookRequest::new(
+            &src.sign_for_test(body),
             body,
-            received_at: chrono::Utc::now(),
-        })
+            chrono::Utc::now(),
+        ))
         .unwrap();
     let now = chrono::Utc::now();
     InboxEntry {

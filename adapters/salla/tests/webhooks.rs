@@ -10,21 +10,17 @@ use serde_json::json;
 use crate::common::{MERCHANT, SECRET, fixture, source};
 
 fn verify(src: &SallaWebhooks, headers: &RawHeaders, body: &[u8]) -> Result<String, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: chrono::Utc::now(),
-    })
-    .map(|v| v.dedupe_key)
+    src.verify(&WebhookRequest::new(headers, body, chrono::Utc::now()))
+        .map(|v| v.dedupe_key)
 }
 
 fn decode(src: &SallaWebhooks, body: &[u8]) -> Result<Vec<PlatformEvent>, aftercare::Error> {
     let v = src
-        .verify(&WebhookRequest {
-            headers: &src.sign_for_test(body),
+        .verify(&WebhookRequest::new(
+            &src.sign_for_test(body),
             body,
-            received_at: chrono::Utc::now(),
-        })
+            chrono::Utc::now(),
+        ))
         .unwrap();
     let now = chrono::Utc::now();
     src.decode(&InboxEntry {

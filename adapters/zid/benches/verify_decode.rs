@@ -24,11 +24,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let now = chrono::Utc::now();
             let v = src
-                .verify(&WebhookRequest {
-                    headers: &headers,
-                    body: &body,
-                    received_at: now,
-                })
+                .verify(&WebhookRequest::new(&headers, &body, now))
                 .unwrap_or_else(|e| panic!("{e}"));
             src.decode(&InboxEntry {
                 id: 1,

@@ -11,21 +11,17 @@ use crate::common::zid::{State, start};
 use crate::common::{MANAGER, REFRESH, STORE, api, credentials, fixture, fixture_json, source};
 
 fn verify(src: &ZidWebhooks, headers: &RawHeaders, body: &[u8]) -> Result<String, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: chrono::Utc::now(),
-    })
-    .map(|v| v.dedupe_key)
+    src.verify(&WebhookRequest::new(headers, body, chrono::Utc::now()))
+        .map(|v| v.dedupe_key)
 }
 
 fn decode(src: &ZidWebhooks, body: &[u8]) -> Result<Vec<PlatformEvent>, aftercare::Error> {
     let v = src
-        .verify(&WebhookRequest {
-            headers: &src.sign_for_test(),
+        .verify(&WebhookRequest::new(
+            &src.sign_for_test(),
             body,
-            received_at: chrono::Utc::now(),
-        })
+            chrono::Utc::now(),
+        ))
         .unwrap();
     let now = chrono::Utc::now();
     src.decode(&InboxEntry {
