@@ -10,7 +10,9 @@ use aftercare::webhook::{Secret, WebhookSource};
 use aftercare_sandbox::bigcommerce::BigCommerceSender;
 use aftercare_sandbox::ikas::IkasSender;
 use aftercare_sandbox::nuvemshop::NuvemshopSender;
+use aftercare_sandbox::salla::SallaSender;
 use aftercare_sandbox::woocommerce::WooSender;
+use aftercare_sandbox::zid::ZidSender;
 use aftercare_sandbox::{Delivery, SandboxShop};
 use aftercare_shopify::ShopifyWebhooks;
 
@@ -33,6 +35,11 @@ pub enum DemoPlatform {
     /// ikas: full orders in a signed envelope (`store/order/*`), packages and tracking on the
     /// order; no shipment webhook and no carrier events.
     Ikas,
+    /// Salla: signed envelopes with full orders and their shipments; no carrier events
+    /// (a shipment's progress is an `order.updated`).
+    Salla,
+    /// Zid: the order itself with Basic credentials; shipping as order statuses.
+    Zid,
 }
 
 impl DemoPlatform {
@@ -44,6 +51,8 @@ impl DemoPlatform {
             DemoPlatform::Bigcommerce => "BigCommerce",
             DemoPlatform::Nuvemshop => "Nuvemshop",
             DemoPlatform::Ikas => "ikas",
+            DemoPlatform::Salla => "Salla",
+            DemoPlatform::Zid => "Zid",
         }
     }
 
@@ -55,12 +64,14 @@ impl DemoPlatform {
             DemoPlatform::Bigcommerce => "bigcommerce",
             DemoPlatform::Nuvemshop => aftercare_nuvemshop::SOURCE_NAME,
             DemoPlatform::Ikas => aftercare_ikas::SOURCE_NAME,
+            DemoPlatform::Salla => aftercare_salla::SOURCE_NAME,
+            DemoPlatform::Zid => aftercare_zid::SOURCE_NAME,
         }
     }
 
     /// Whether the platform reports the carrier's progress (delivered, exceptions).
     pub fn reports_carrier_events(self) -> bool {
-        self == DemoPlatform::Shopify
+        matches!(self, DemoPlatform::Shopify | DemoPlatform::Salla)
     }
 }
 
@@ -79,6 +90,13 @@ const DEMO_NUVEM_TOKEN: &str = "nuvem_aftercare_local_demo_token";
 /// The demo store's ikas merchant id and app client secret.
 pub const DEMO_IKAS_MERCHANT: &str = "sandbox-coffee-merchant";
 const DEMO_IKAS_SECRET: &str = "ikas_aftercare_local_demo_client_secret";
+/// The demo store's Salla merchant id and webhook secret.
+pub const DEMO_SALLA_MERCHANT: u64 = 1_234_509_876;
+const DEMO_SALLA_SECRET: &str = "salla_aftercare_local_demo";
+/// The demo store's Zid store id and webhook credentials.
+pub const DEMO_ZID_STORE: u64 = 251_073;
+const DEMO_ZID_USER: &str = "aftercare";
+const DEMO_ZID_PASSWORD: &str = "zid_aftercare_local_demo";
 
 /// One demo's platform: its webhook source and the translation of the sandbox's deliveries.
 #[derive(Clone)]
@@ -89,6 +107,8 @@ pub struct DemoShop {
     bc: BigCommerceSender,
     ikas: IkasSender,
     nuvem: NuvemshopSender,
+    salla: SallaSender,
+    zid: ZidSender,
 }
 
 impl DemoShop {
@@ -120,6 +140,19 @@ impl DemoShop {
                 Secret::from(DEMO_IKAS_SECRET),
                 DEMO_IKAS_MERCHANT,
             )),
+            DemoPlatform::Salla => Arc::new(
+                aftercare_salla::SallaWebhooks::builder(DEMO_SALLA_MERCHANT.to_string())
+                    .signature(Secret::from(DEMO_SALLA_SECRET))
+                    .build()?,
+            ),
+            DemoPlatform::Zid => Arc::new(
+                aftercare_zid::ZidWebhooks::builder(DEMO_ZID_STORE.to_string())
+                    .credentials(aftercare_zid::BasicCredentials::new(
+                        DEMO_ZID_USER,
+                        Secret::from(DEMO_ZID_PASSWORD),
+                    )?)
+                    .build()?,
+            ),
         };
         Ok(Self {
             platform,
@@ -128,6 +161,8 @@ impl DemoShop {
             bc: BigCommerceSender::new(DEMO_BC_SECRET, DEMO_BC_STORE),
             ikas: IkasSender::new(DEMO_IKAS_SECRET, DEMO_IKAS_MERCHANT),
             nuvem: NuvemshopSender::new(DEMO_NUVEM_SECRET, DEMO_NUVEM_STORE),
+            salla: SallaSender::new(Secret::from(DEMO_SALLA_SECRET), DEMO_SALLA_MERCHANT),
+            zid: ZidSender::new(DEMO_ZID_STORE, DEMO_ZID_USER, DEMO_ZID_PASSWORD),
         })
     }
 
@@ -162,6 +197,14 @@ impl DemoShop {
             DemoPlatform::Ikas => ds
                 .iter()
                 .filter_map(|d| self.ikas.translate(shop, d))
+                .collect(),
+            DemoPlatform::Salla => ds
+                .iter()
+                .filter_map(|d| self.salla.translate(shop, d))
+                .collect(),
+            DemoPlatform::Zid => ds
+                .iter()
+                .filter_map(|d| self.zid.translate(shop, d))
                 .collect(),
         }
     }

@@ -91,6 +91,8 @@ pub fn tracking_link_key(cfg: &TrackingLinksConfig) -> Result<Secret, BoxError> 
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| &s.tracking_link_key),
         Platform::Nuvemshop => cfg.nuvemshop.as_ref().map(|s| &s.tracking_link_key),
         Platform::Ikas => cfg.ikas.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Salla => cfg.salla.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Zid => cfg.zid.as_ref().map(|s| &s.tracking_link_key),
     };
     Ok(key.ok_or_else(|| missing_section(cfg))?.resolve()?)
 }
@@ -103,6 +105,8 @@ pub fn shop_address(cfg: &TrackingLinksConfig) -> String {
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| s.store_hash.clone()),
         Platform::Nuvemshop => cfg.nuvemshop.as_ref().map(|s| s.store_id.clone()),
         Platform::Ikas => cfg.ikas.as_ref().map(|s| s.store_name.clone()),
+        Platform::Salla => cfg.salla.as_ref().map(|s| s.merchant.clone()),
+        Platform::Zid => cfg.zid.as_ref().map(|s| s.store_id.clone()),
     }
     .unwrap_or_default()
 }
@@ -125,6 +129,13 @@ pub struct ShopStack {
     woo: Option<aftercare_woocommerce::WooShop>,
     nuvemshop: Option<aftercare_nuvemshop::NuvemshopShop>,
     ikas: Option<aftercare_ikas::IkasShop>,
+    /// Salla / Zid: the store's token holder, and a first grant from configuration.
+    tokens: Option<(
+        Arc<aftercare::platform::token::TokenHolder>,
+        Option<aftercare::platform::token::TokenSet>,
+    )>,
+    /// Zid's API and catch-up settings (on unless `catch_up = false`).
+    zid_poll: Option<(aftercare_zid::ZidApi, PollSettings)>,
 }
 
 impl ShopStack {
@@ -173,6 +184,8 @@ impl ShopStack {
                     woo: Some(shop),
                     nuvemshop: None,
                     ikas: None,
+                    tokens: None,
+                    zid_poll: None,
                 })
             }
             Platform::Bigcommerce => {
@@ -207,6 +220,8 @@ impl ShopStack {
                     woo: None,
                     nuvemshop: None,
                     ikas: None,
+                    tokens: None,
+                    zid_poll: None,
                 })
             }
             Platform::Nuvemshop => {
@@ -245,6 +260,8 @@ impl ShopStack {
                     woo: None,
                     nuvemshop: Some(shop),
                     ikas: None,
+                    tokens: None,
+                    zid_poll: None,
                 })
             }
             Platform::Ikas => {
@@ -289,6 +306,8 @@ impl ShopStack {
                     woo: None,
                     nuvemshop: None,
                     ikas: Some(shop),
+                    tokens: None,
+                    zid_poll: None,
                 })
             }
             Platform::Shopify => {
@@ -310,9 +329,159 @@ impl ShopStack {
                     woo: None,
                     nuvemshop: None,
                     ikas: None,
+                    tokens: None,
+                    zid_poll: None,
                 })
             }
+            Platform::Salla | Platform::Zid => Err(format!(
+                "{} keeps the store's OAuth tokens in the store: use ShopStack::with_store",
+                cfg.shop.platform.name()
+            )
+            .into()),
         }
+    }
+
+    /// The stack `[shop] platform` names, keeping Salla's and Zid's OAuth tokens sealed in
+    /// `snapshots` (kind `platform_token`).
+    pub fn with_store(
+        cfg: &TrackingLinksConfig,
+        snapshots: Arc<dyn SnapshotStore>,
+    ) -> Result<Self, BoxError> {
+        use aftercare::platform::token::{SnapshotTokens, TokenCipher, TokenHolder, TokenSet};
+        let cipher = |key: &aftercare::config::SecretRef| -> Result<TokenCipher, BoxError> {
+            Ok(TokenCipher::from_base64(&String::from_utf8_lossy(
+                key.resolve()?.expose(),
+            ))?)
+        };
+        let tokens = Arc::new(SnapshotTokens::new(snapshots));
+        match cfg.shop.platform {
+            Platform::Salla => {
+                let c = cfg.salla.as_ref().ok_or_else(|| missing_section(cfg))?;
+                let refresher = aftercare_salla::SallaRefresher::new(
+                    c.client_id.clone(),
+                    c.client_secret.resolve()?,
+                )?;
+                let holder = Arc::new(
+                    TokenHolder::new(
+                        format!("salla:{}", c.merchant),
+                        tokens,
+                        cipher(&c.token_key)?,
+                        Arc::new(refresher),
+                    )
+                    .shop(c.merchant.as_str().into()),
+                );
+                let mut api = aftercare_salla::SallaConfig::new();
+                if let Some(u) = &c.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_salla::SallaClient::new(api, holder.clone())?;
+                let mut hooks = aftercare_salla::SallaWebhooks::builder(c.merchant.clone())
+                    .default_locale(c.default_locale.clone());
+                for s in &c.webhook_secrets {
+                    hooks = hooks.signature(s.resolve()?);
+                }
+                for t in &c.webhook_tokens {
+                    hooks = hooks.token(t.resolve()?);
+                }
+                if c.allow_unauthenticated_webhooks {
+                    hooks = hooks.unauthenticated();
+                }
+                let source = Arc::new(hooks.build()?);
+                // app.store.authorize stores the tokens; app.uninstalled stops the client.
+                let hydrator = Arc::new(aftercare_salla::SallaHydrator::new(
+                    source.clone(),
+                    holder.clone(),
+                ));
+                let api = Arc::new(aftercare_salla::SallaApi::new(
+                    client,
+                    c.merchant.as_str().into(),
+                    c.default_locale.clone(),
+                ));
+                Ok(Self {
+                    name: aftercare_salla::SOURCE_NAME,
+                    orders: api.clone(),
+                    customers: api.clone(),
+                    annotator: api,
+                    source,
+                    hydrator: Some(hydrator),
+                    woo: None,
+                    tokens: Some((holder, None)),
+                    zid_poll: None,
+                    nuvemshop: None,
+                    ikas: None,
+                })
+            }
+            Platform::Zid => {
+                let z = cfg.zid.as_ref().ok_or_else(|| missing_section(cfg))?;
+                let refresher = aftercare_zid::ZidRefresher::new(
+                    z.client_id.clone(),
+                    z.client_secret.resolve()?,
+                )?;
+                let holder = Arc::new(
+                    TokenHolder::new(
+                        format!("zid:{}", z.store_id),
+                        tokens,
+                        cipher(&z.token_key)?,
+                        Arc::new(refresher),
+                    )
+                    .shop(z.store_id.as_str().into()),
+                );
+                let text = |r: &aftercare::config::SecretRef| -> Result<String, BoxError> {
+                    Ok(String::from_utf8_lossy(r.resolve()?.expose()).into_owned())
+                };
+                let first =
+                    TokenSet::new(text(&z.manager_token)?, Some(text(&z.refresh_token)?), None);
+                let mut api = aftercare_zid::ZidConfig::new(z.partner_token.resolve()?);
+                if let Some(u) = &z.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_zid::ZidClient::new(api, holder.clone())?;
+                let mut hooks = aftercare_zid::ZidWebhooks::builder(z.store_id.clone())
+                    .default_locale(z.default_locale.clone());
+                for p in &z.webhook_passwords {
+                    hooks = hooks.credentials(aftercare_zid::BasicCredentials::new(
+                        &z.webhook_username,
+                        p.resolve()?,
+                    )?);
+                }
+                let api = aftercare_zid::ZidApi::new(
+                    client,
+                    z.store_id.as_str().into(),
+                    z.default_locale.clone(),
+                );
+                let poll = z.catch_up.then(|| {
+                    (
+                        api.clone(),
+                        PollSettings::default().interval(Duration::from_secs(z.poll_interval_secs)),
+                    )
+                });
+                let api = Arc::new(api);
+                Ok(Self {
+                    // The secret path segment: `/webhooks/zid-…` (one per process).
+                    name: Box::leak(z.source_name.clone().into_boxed_str()),
+                    orders: api.clone(),
+                    customers: api.clone(),
+                    annotator: api,
+                    source: Arc::new(hooks.build()?),
+                    hydrator: None,
+                    woo: None,
+                    tokens: Some((holder, Some(first))),
+                    zid_poll: poll,
+                    nuvemshop: None,
+                    ikas: None,
+                })
+            }
+            _ => Self::from_config(cfg),
+        }
+    }
+
+    /// Stores a first grant from configuration (Zid) unless the store already keeps
+    /// tokens; nothing to do on other platforms.
+    pub async fn prepare(&self) -> Result<(), BoxError> {
+        if let Some((holder, Some(first))) = &self.tokens {
+            holder.install_if_absent(first.clone()).await?;
+        }
+        Ok(())
     }
 
     /// Registers the source (and BigCommerce's hydrator, WooCommerce's hydrator and
@@ -327,14 +496,20 @@ impl ShopStack {
         if let Some(k) = &self.ikas {
             return k.processor(processor);
         }
-        let processor = processor.source(self.name, self.source.clone());
+        let mut processor = processor.source(self.name, self.source.clone());
+        if self.zid_poll.is_some() {
+            processor = processor.source(
+                aftercare_zid::POLLER_NAME,
+                Arc::new(aftercare::platform::poll::PolledSource),
+            );
+        }
         match &self.hydrator {
             Some(h) => processor.hydrator(self.name, h.clone()),
             None => processor,
         }
     }
 
-    /// The catch-up poller of WooCommerce, Nuvemshop or ikas (on unless `catch_up =
+    /// The catch-up poller of WooCommerce, Nuvemshop, ikas or Zid (on unless `catch_up =
     /// false`); `None` elsewhere.
     pub fn catch_up<S>(&self, store: Arc<S>, clock: Arc<dyn Clock>) -> Option<CatchUpPoller>
     where
@@ -345,6 +520,11 @@ impl ShopStack {
         }
         if let Some(k) = &self.ikas {
             return k.catch_up(store, clock);
+        }
+        if let Some((api, settings)) = &self.zid_poll {
+            return Some(
+                aftercare_zid::catch_up_poller(api, store, clock).settings(settings.clone()),
+            );
         }
         self.woo.as_ref()?.catch_up(store, clock)
     }
@@ -432,6 +612,8 @@ pub fn shop_name(cfg: &TrackingLinksConfig) -> String {
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Nuvemshop => cfg.nuvemshop.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Ikas => cfg.ikas.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Salla => cfg.salla.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Zid => cfg.zid.as_ref().and_then(|s| s.shop_name.clone()),
     };
     name.unwrap_or_else(|| shop_address(cfg))
 }
@@ -717,7 +899,8 @@ async fn serve<S: Store + 'static>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BoxError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let shop = ShopStack::from_config(&cfg)?;
+    let shop = ShopStack::with_store(&cfg, store.clone())?;
+    shop.prepare().await?;
     let tracking = Arc::new(tracking_flow(
         &cfg,
         shop.orders.clone(),

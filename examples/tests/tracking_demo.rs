@@ -156,3 +156,38 @@ fn the_demo_runs_as_a_nuvemshop_store() {
         ],
     );
 }
+
+/// The same story as a Salla store: signed `{event, merchant, data}` envelopes with full
+/// orders and shipments through the Salla adapter; the Saudi customer's messages are in
+/// Arabic, and Salla's shipment statuses (`delivering`, `delivered`) bring the later
+/// milestones.
+#[test]
+fn the_demo_runs_as_a_salla_store() {
+    let (stdout, _) = run_as("salla");
+    assert_tells(
+        &stdout,
+        &[
+            "sandbox shop on Salla",
+            "تم شحن طلبك",
+            "تم توصيل طلبك",
+            "Good news, Emily! Your order #1001 has shipped",
+        ],
+    );
+}
+
+/// The same story as a Zid store: the order itself, authenticated by Basic credentials,
+/// through the Zid adapter; order statuses (`indelivery`, `delivered`) are the milestones,
+/// in Arabic for the Saudi customer.
+#[test]
+fn the_demo_runs_as_a_zid_store() {
+    let (stdout, _) = run_as("zid");
+    assert_tells(
+        &stdout,
+        &[
+            "sandbox shop on Zid",
+            "تم شحن طلبك",
+            "تم توصيل طلبك",
+            "6 messages sent (WhatsApp 6, SMS 0, email 0)",
+        ],
+    );
+}

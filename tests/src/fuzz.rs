@@ -1,5 +1,6 @@
 //! A bounded random-mutation fuzzer, on stable Rust, for everything that parses outside
-//! bytes: every Shopify topic's decoder, WooCommerce's, BigCommerce's, Nuvemshop's and ikas's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
+//! bytes: every Shopify topic's decoder, WooCommerce's, BigCommerce's, Nuvemshop's, ikas's,
+//! Salla's and Zid's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
 //! webhooks and Aftercare's native events, each through its source's `verify` (with a valid
 //! signature over the mutated bytes, so the code behind the HMAC runs too) and `decode`.
 //!
@@ -217,6 +218,38 @@ pub fn targets() -> Vec<Target> {
         source: Arc::new(ikas),
         sign: Box::new(|_, _| RawHeaders::new()),
     });
+    // Salla: the topic is the envelope's `event`, so the seeds carry theirs; signed with
+    // the Signature strategy.
+    if let Ok(salla) = aftercare_salla::SallaWebhooks::builder("1234509876")
+        .signature(Secret::from(SECRET))
+        .build()
+    {
+        let salla_signer = salla.clone();
+        all.push(Target {
+            name: "salla",
+            seeds: json_files("adapters/salla/tests/fixtures"),
+            topics: vec![""],
+            source: Arc::new(salla),
+            sign: Box::new(move |_, body| salla_signer.sign_for_test(body)),
+        });
+    }
+    // Zid: the body is the order itself, authenticated by Basic credentials.
+    if let Ok(zid) =
+        aftercare_zid::BasicCredentials::new("fuzz", Secret::from(SECRET)).and_then(|c| {
+            aftercare_zid::ZidWebhooks::builder("251073")
+                .credentials(c)
+                .build()
+        })
+    {
+        let zid_signer = zid.clone();
+        all.push(Target {
+            name: "zid",
+            seeds: json_files("adapters/zid/tests/fixtures"),
+            topics: vec!["order", "other"],
+            source: Arc::new(zid),
+            sign: Box::new(move |_, _| zid_signer.sign_for_test()),
+        });
+    }
     // The site is a constant URL, so the source always builds.
     if let Ok(woo) = woo {
         let woo_signer = woo.clone();

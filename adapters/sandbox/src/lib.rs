@@ -56,12 +56,14 @@ mod channel;
 pub mod ikas;
 pub mod numbers;
 pub mod nuvemshop;
+pub mod salla;
 mod sandbox;
 mod scenario;
 mod shop;
 pub mod shopify;
 mod webhook;
 pub mod woocommerce;
+pub mod zid;
 
 pub use channel::{
     ConsoleChannel, Failure, RecordingChannel, SendAttempt, SendOutcome, SentMessage,

@@ -5,7 +5,7 @@
 //!
 //! One folder, one role per file: this file holds the file's shape and the shared sections;
 //! each platform's section and its checks live in a file of its own (`shopify.rs`,
-//! `woocommerce.rs`, `bigcommerce.rs`: a new platform adds one); `check.rs` reads a file
+//! `woocommerce.rs`, `bigcommerce.rs`, `salla.rs`, `zid.rs`: a new platform adds one); `check.rs` reads a file
 //! and reports every problem with its line and column; `semantic.rs` holds the rules across
 //! sections.
 //!
@@ -42,11 +42,13 @@ mod bigcommerce;
 mod check;
 mod ikas;
 mod nuvemshop;
+mod salla;
 mod semantic;
 mod shopify;
 #[cfg(test)]
 mod tests;
 mod woocommerce;
+mod zid;
 
 pub use bigcommerce::BigCommerceStoreConfig;
 use bigcommerce::*;
@@ -56,19 +58,23 @@ pub use ikas::IkasStoreConfig;
 use ikas::*;
 pub use nuvemshop::NuvemshopStoreConfig;
 use nuvemshop::*;
+pub use salla::SallaConfig;
+use salla::*;
 use semantic::*;
 pub use shopify::ShopifyConfig;
 use shopify::*;
 pub use woocommerce::WooCommerceConfig;
 use woocommerce::*;
+pub use zid::ZidConfig;
+use zid::*;
 
 /// The whole file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingLinksConfig {
     /// Which platform the shop runs on (`[shop] platform`, `shopify` when left out); its
-    /// section (`[shopify]`, `[woocommerce]`, `[bigcommerce]`, `[nuvemshop]` or `[ikas]`)
-    /// must be present.
+    /// section (`[shopify]`, `[woocommerce]`, `[bigcommerce]`, `[nuvemshop]`, `[ikas]`,
+    /// `[salla]` or `[zid]`) must be present.
     #[serde(default)]
     pub shop: ShopConfig,
     /// The Shopify store and app (`platform = "shopify"`).
@@ -86,6 +92,12 @@ pub struct TrackingLinksConfig {
     /// The ikas store and app (`platform = "ikas"`).
     #[serde(default)]
     pub ikas: Option<IkasStoreConfig>,
+    /// The Salla store and app (`platform = "salla"`).
+    #[serde(default)]
+    pub salla: Option<SallaConfig>,
+    /// The Zid store and app (`platform = "zid"`).
+    #[serde(default)]
+    pub zid: Option<ZidConfig>,
     /// Where state is kept (`sqlite = { path = "..." }` or `postgres = { url = ... }`).
     #[serde(default)]
     pub storage: StorageConfig,
@@ -141,6 +153,10 @@ pub enum Platform {
     Nuvemshop,
     /// ikas (`[ikas]`).
     Ikas,
+    /// Salla (`[salla]`).
+    Salla,
+    /// Zid (`[zid]`).
+    Zid,
 }
 
 impl Platform {
@@ -152,6 +168,8 @@ impl Platform {
             Platform::Bigcommerce => "bigcommerce",
             Platform::Nuvemshop => "nuvemshop",
             Platform::Ikas => "ikas",
+            Platform::Salla => "salla",
+            Platform::Zid => "zid",
         }
     }
 }
@@ -160,7 +178,8 @@ impl Platform {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
-    /// `shopify` (the default), `woocommerce`, `bigcommerce`, `nuvemshop` or `ikas`.
+    /// `shopify` (the default), `woocommerce`, `bigcommerce`, `nuvemshop`, `ikas`, `salla`
+    /// or `zid`.
     #[serde(default)]
     pub platform: Platform,
 }

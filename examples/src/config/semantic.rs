@@ -186,6 +186,12 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     if let Ok(Some(k)) = &p.ikas {
         semantic_ikas(k, report);
     }
+    if let Ok(Some(s)) = &p.salla {
+        semantic_salla(s, report);
+    }
+    if let Ok(Some(z)) = &p.zid {
+        semantic_zid(z, report);
+    }
     // The chosen platform's section must be there (a broken one is reported already).
     if let Some(shop) = &p.shop {
         let present = match shop.platform {
@@ -194,6 +200,8 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
             Platform::Bigcommerce => !matches!(p.bigcommerce, Ok(None)),
             Platform::Nuvemshop => !matches!(p.nuvemshop, Ok(None)),
             Platform::Ikas => !matches!(p.ikas, Ok(None)),
+            Platform::Salla => !matches!(p.salla, Ok(None)),
+            Platform::Zid => !matches!(p.zid, Ok(None)),
         };
         if !present {
             let name = shop.platform.name();

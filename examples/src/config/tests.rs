@@ -75,3 +75,60 @@ fn nuvemshop_and_ikas_sections_are_read_and_checked() {
         "{problems:?}"
     );
 }
+#[test]
+fn salla_needs_exactly_one_webhook_strategy_and_a_32_byte_token_key() {
+    let text = |extra: &str, key: &str| {
+        format!(
+            "merchant = \"1234509876\"\nclient_id = \"c\"\nclient_secret = {{ value = \"s\" }}\ntoken_key = {{ value = \"{key}\" }}\ntracking_link_key = {{ value = \"k\" }}\n{extra}"
+        )
+    };
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let problems = |t: String| {
+        let s: SallaConfig = toml::from_str(&t).unwrap();
+        let mut out = Vec::new();
+        semantic_salla(&s, &mut |path, m| out.push(format!("{path}: {m}")));
+        out
+    };
+    assert!(problems(text("webhook_secrets = [{ value = \"w\" }]", key)).is_empty());
+    let none = problems(text("", key));
+    assert!(
+        none.iter().any(|p| p.starts_with("salla.webhook_secrets")),
+        "{none:?}"
+    );
+    let both = problems(text(
+        "webhook_secrets = [{ value = \"w\" }]\nallow_unauthenticated_webhooks = true",
+        key,
+    ));
+    assert!(
+        both.iter().any(|p| p.starts_with("salla.webhook_secrets")),
+        "{both:?}"
+    );
+    let short = problems(text("webhook_tokens = [{ value = \"t\" }]", "c2hvcnQ="));
+    assert!(
+        short.iter().any(|p| p.starts_with("salla.token_key")),
+        "{short:?}"
+    );
+}
+
+#[test]
+fn zid_needs_a_secret_webhook_path() {
+    let text = |name: &str| {
+        format!(
+            "store_id = \"251073\"\nsource_name = \"{name}\"\nwebhook_username = \"aftercare\"\nwebhook_passwords = [{{ value = \"p\" }}]\npartner_token = {{ value = \"a\" }}\nmanager_token = {{ value = \"m\" }}\nrefresh_token = {{ value = \"r\" }}\nclient_id = \"c\"\nclient_secret = {{ value = \"s\" }}\ntoken_key = {{ value = \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\" }}\ntracking_link_key = {{ value = \"k\" }}\n"
+        )
+    };
+    let problems = |t: String| {
+        let z: ZidConfig = toml::from_str(&t).unwrap();
+        let mut out = Vec::new();
+        semantic_zid(&z, &mut |path, m| out.push(format!("{path}: {m}")));
+        out
+    };
+    assert!(problems(text("zid-Q7f3a9c0b1d2e4f5a")).is_empty());
+    for guessable in ["zid", "zid-webhooks", "zid-1234567890abcde!"] {
+        let p = problems(text(guessable));
+        assert!(
+            p.iter().any(|p| p.starts_with("zid.source_name")),
+            "{guessable}: {p:?}"
+        );
+    }
+}

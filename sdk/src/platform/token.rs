@@ -417,6 +417,22 @@ impl TokenHolder {
         self.persist_unsaved(&mut state).await
     }
 
+    /// Stores `tokens` only when nothing is stored yet (a first grant from configuration);
+    /// tokens already stored — refreshed since, or revoked — are kept. Returns whether it
+    /// stored them.
+    pub async fn install_if_absent(&self, tokens: TokenSet) -> Result<bool, Error> {
+        let mut state = self.state.lock().await;
+        if matches!(*state, State::Unloaded) {
+            *state = self.load().await?;
+        }
+        if !matches!(*state, State::Empty) {
+            return Ok(false);
+        }
+        *state = State::Unsaved(tokens);
+        self.persist_unsaved(&mut state).await?;
+        Ok(true)
+    }
+
     /// Marks the tokens revoked (the app was uninstalled): from now on every call fails with
     /// `reason`, without calling the platform.
     pub async fn revoke(&self, reason: &str) -> Result<(), Error> {
@@ -774,6 +790,19 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(again.access_token().await.unwrap().expose(), "fresh");
+    }
+
+    #[tokio::test]
+    async fn a_configured_first_grant_never_overwrites_stored_tokens() {
+        let store = Arc::new(MemoryTokens::new());
+        let cipher = TokenCipher::generate();
+        let first = TokenHolder::new("shop:1", store.clone(), cipher.clone(), Counting::new());
+        assert!(first.install_if_absent(expired()).await.unwrap());
+        // Refreshed since: a restart with the same configuration keeps the new set.
+        first.access_token().await.unwrap();
+        let again = TokenHolder::new("shop:1", store, cipher, Counting::new());
+        assert!(!again.install_if_absent(expired()).await.unwrap());
+        assert_eq!(again.access_token().await.unwrap().expose(), "access-1");
     }
 
     #[tokio::test]

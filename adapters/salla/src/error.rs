@@ -1,0 +1,58 @@
+/// What went wrong talking to Salla. Converts into [`aftercare::Error`] for the sdk's
+/// traits (`Platform { retryable, .. }`, `Decode`, `Config`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SallaError {
+    /// The API answered with an error, or could not be reached.
+    #[error("Salla failed while trying to {operation}{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Api {
+        /// What was being done (`fetch order 42`).
+        operation: String,
+        /// HTTP status, when there was a response.
+        status: Option<u16>,
+        /// Salla's own error text, or the transport's.
+        message: String,
+        /// Whether trying again later may succeed (5xx, 429, timeouts, network).
+        retryable: bool,
+    },
+    /// A payload could not be decoded, or is not what it claims to be.
+    #[error("could not decode {what}: {message}")]
+    Decode {
+        /// What was being decoded (`salla order.created`).
+        what: String,
+        /// Why.
+        message: String,
+    },
+    /// The adapter is configured wrongly.
+    #[error("Salla adapter configuration error: {0}")]
+    Config(String),
+}
+
+impl SallaError {
+    pub(crate) fn decode(what: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        SallaError::Decode {
+            what: what.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl From<SallaError> for aftercare::Error {
+    fn from(e: SallaError) -> Self {
+        match e {
+            SallaError::Api {
+                operation,
+                status,
+                message,
+                retryable,
+            } => aftercare::Error::Platform {
+                operation,
+                status,
+                message,
+                retryable,
+            },
+            SallaError::Decode { what, message } => aftercare::Error::Decode { what, message },
+            SallaError::Config(m) => aftercare::Error::Config(m),
+        }
+    }
+}
