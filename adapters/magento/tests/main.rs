@@ -6,3 +6,5 @@
 mod common;
 
 mod kit;
+mod oauth;
+mod webhooks;

@@ -32,16 +32,17 @@ pub fn fixture_json(name: &str) -> serde_json::Value {
     serde_json::from_slice(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// The store's key pair (generated once per test binary, as *Regenerate key pair* does).
+/// The store's key pair (generated once per test binary, as *Regenerate key pair* does;
+/// 1024 bits rather than Commerce's 2048 because key generation is slow in debug builds).
 pub fn store_key() -> &'static TestSigner {
     static KEY: OnceLock<TestSigner> = OnceLock::new();
-    KEY.get_or_init(|| TestSigner::generate(2048).unwrap())
+    KEY.get_or_init(|| TestSigner::generate(1024).unwrap())
 }
 
 /// Another instance's key pair.
 pub fn other_key() -> &'static TestSigner {
     static KEY: OnceLock<TestSigner> = OnceLock::new();
-    KEY.get_or_init(|| TestSigner::generate(2048).unwrap())
+    KEY.get_or_init(|| TestSigner::generate(1024).unwrap())
 }
 
 /// The webhook source bound to [`STORE`] with its public key.
