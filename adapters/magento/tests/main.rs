@@ -5,6 +5,8 @@
 
 mod common;
 
+mod client;
+mod e2e;
 mod kit;
 mod oauth;
 mod webhooks;

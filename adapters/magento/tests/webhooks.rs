@@ -177,7 +177,7 @@ fn the_same_state_twice_has_one_key_and_a_new_state_another() {
 fn a_track_decodes_into_its_shipment_and_an_order_gets_its_store_views_locale() {
     let src = CommerceWebhooks::builder(STORE)
         .public_key(store_key().public_pem())
-        .locales(StoreLocales::new().store("2", "de_DE"))
+        .locales(StoreLocales::new().store("2", "es_ES"))
         .build()
         .unwrap();
     let decode = |file: &str| {
@@ -212,7 +212,7 @@ fn a_track_decodes_into_its_shipment_and_an_order_gets_its_store_views_locale() 
         ] => {
             assert_eq!(order.id.as_str(), "42");
             assert_eq!(order.number, "000000042");
-            assert_eq!(order.locale.as_deref(), Some("de-DE"));
+            assert_eq!(order.locale.as_deref(), Some("es-ES"));
             assert_eq!(order.total.as_ref().unwrap().minor_units, 3639);
             assert_eq!(order.email.as_deref(), Some("jdoe@example.com"));
         }

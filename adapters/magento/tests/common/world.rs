@@ -35,7 +35,7 @@ pub struct World {
     pub email: Arc<RecordingChannel>,
 }
 
-/// A store whose API serves order 42 (store view 2, `de_DE`), its shipment 3 with UPS track
+/// A store whose API serves order 42 (store view 2, `es_ES`), its shipment 3 with UPS track
 /// 7 when `shipped`, and customer 3; the clock just after the fixtures' times.
 pub async fn world(shipped: bool) -> World {
     let mut orders = BTreeMap::new();
