@@ -8,6 +8,7 @@ use std::sync::Arc;
 use aftercare::inbox::InboxProcessor;
 use aftercare::webhook::{Secret, WebhookSource};
 use aftercare_sandbox::bigcommerce::BigCommerceSender;
+use aftercare_sandbox::magento::MagentoSender;
 use aftercare_sandbox::woocommerce::WooSender;
 use aftercare_sandbox::{Delivery, SandboxShop};
 use aftercare_shopify::ShopifyWebhooks;
@@ -25,6 +26,9 @@ pub enum DemoPlatform {
     /// BigCommerce: thin webhooks (ids only) hydrated from the store's API, which the
     /// sandbox serves on the demo's own address; no carrier events.
     Bigcommerce,
+    /// Adobe Commerce (Magento 2): RSA-signed Adobe Commerce webhooks (observer events:
+    /// orders, shipment tracks); no carrier events.
+    Magento,
 }
 
 impl DemoPlatform {
@@ -34,6 +38,7 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "Shopify",
             DemoPlatform::Woocommerce => "WooCommerce",
             DemoPlatform::Bigcommerce => "BigCommerce",
+            DemoPlatform::Magento => "Adobe Commerce",
         }
     }
 
@@ -43,6 +48,7 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "shopify",
             DemoPlatform::Woocommerce => aftercare_woocommerce::SOURCE_NAME,
             DemoPlatform::Bigcommerce => "bigcommerce",
+            DemoPlatform::Magento => aftercare_magento::SOURCE_NAME,
         }
     }
 
@@ -59,6 +65,9 @@ const DEMO_WOO_SECRET: &str = "wc_aftercare_local_demo";
 pub const DEMO_BC_STORE: &str = "sbx4c0ffee";
 const DEMO_BC_SECRET: &str = "bc_aftercare_local_demo_client_secret";
 const DEMO_BC_TOKEN: &str = "bc_aftercare_local_demo_token";
+/// The demo store's Adobe Commerce base URL (its webhooks are signed with a key pair the
+/// demo generates, as the Admin's *Regenerate key pair* does).
+pub const DEMO_MAGENTO_STORE: &str = "https://sandbox-coffee.example/";
 
 /// One demo's platform: its webhook source and the translation of the sandbox's deliveries.
 #[derive(Clone)]
@@ -67,6 +76,7 @@ pub struct DemoShop {
     source: Arc<dyn WebhookSource>,
     woo: WooSender,
     bc: BigCommerceSender,
+    magento: Option<MagentoSender>,
 }
 
 impl DemoShop {
@@ -77,6 +87,12 @@ impl DemoShop {
         shopify_secret: &str,
         shop_domain: &str,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        // A 1024-bit demo key: generated at start, quick in a debug build (Commerce's own
+        // are 2048 bits).
+        let magento = match platform {
+            DemoPlatform::Magento => Some(MagentoSender::generate(1024)?),
+            _ => None,
+        };
         let source: Arc<dyn WebhookSource> = match platform {
             DemoPlatform::Shopify => {
                 Arc::new(ShopifyWebhooks::new(Secret::from(shopify_secret)).for_shop(shop_domain))
@@ -89,12 +105,23 @@ impl DemoShop {
                 Secret::from(DEMO_BC_SECRET),
                 DEMO_BC_STORE,
             )),
+            DemoPlatform::Magento => Arc::new(
+                aftercare_magento::CommerceWebhooks::builder(DEMO_MAGENTO_STORE)
+                    .public_key(
+                        magento
+                            .as_ref()
+                            .map(MagentoSender::public_pem)
+                            .unwrap_or_default(),
+                    )
+                    .build()?,
+            ),
         };
         Ok(Self {
             platform,
             source,
             woo: WooSender::new(Secret::from(DEMO_WOO_SECRET), DEMO_WOO_SITE),
             bc: BigCommerceSender::new(DEMO_BC_SECRET, DEMO_BC_STORE),
+            magento,
         })
     }
 
@@ -114,7 +141,7 @@ impl DemoShop {
     }
 
     /// The sandbox's deliveries (Shopify's terms) as this platform would send them, or not
-    /// at all (WooCommerce and BigCommerce send no carrier events).
+    /// at all (WooCommerce, BigCommerce and Adobe Commerce send no carrier events).
     pub fn translate(&self, shop: &SandboxShop, ds: Vec<Delivery>) -> Vec<Delivery> {
         match self.platform {
             DemoPlatform::Shopify => ds,
@@ -125,6 +152,10 @@ impl DemoShop {
             DemoPlatform::Bigcommerce => {
                 ds.iter().flat_map(|d| self.bc.translate(shop, d)).collect()
             }
+            DemoPlatform::Magento => match &self.magento {
+                Some(m) => ds.iter().filter_map(|d| m.translate(shop, d)).collect(),
+                None => Vec::new(),
+            },
         }
     }
 

@@ -1,7 +1,7 @@
 //! The real-store mode of `tracking-links` (`run --config`): the stack built from a
 //! [`TrackingLinksConfig`] — the shop platform `[shop] platform` names ([`ShopStack`]: its
 //! API as order source, customer directory and annotator, its webhooks at
-//! `/webhooks/{shopify|woocommerce|bigcommerce}` bound to the configured shop, site or
+//! `/webhooks/{shopify|woocommerce|bigcommerce|magento}` bound to the configured shop, site or
 //! store, BigCommerce's hydrator, WooCommerce's catch-up poller), the configured Twilio / WhatsApp Cloud / SMTP
 //! channels, SQLite or PostgreSQL, the privacy and tracking flows and customers' replies
 //! (STOP...) in a chain, the inbox processor and the dispatcher (consent, superseded
@@ -89,6 +89,7 @@ pub fn tracking_link_key(cfg: &TrackingLinksConfig) -> Result<Secret, BoxError> 
         Platform::Shopify => cfg.shopify.as_ref().map(|s| &s.tracking_link_key),
         Platform::Woocommerce => cfg.woocommerce.as_ref().map(|s| &s.tracking_link_key),
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Magento => cfg.magento.as_ref().map(|s| &s.tracking_link_key),
     };
     Ok(key.ok_or_else(|| missing_section(cfg))?.resolve()?)
 }
@@ -99,6 +100,7 @@ pub fn shop_address(cfg: &TrackingLinksConfig) -> String {
         Platform::Shopify => cfg.shopify.as_ref().map(|s| s.shop.clone()),
         Platform::Woocommerce => cfg.woocommerce.as_ref().map(|s| s.site.clone()),
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| s.store_hash.clone()),
+        Platform::Magento => cfg.magento.as_ref().map(|s| s.base_url.clone()),
     }
     .unwrap_or_default()
 }
@@ -119,6 +121,7 @@ pub struct ShopStack {
     pub source: Arc<dyn WebhookSource>,
     hydrator: Option<Arc<dyn Hydrator>>,
     woo: Option<aftercare_woocommerce::WooShop>,
+    magento: Option<aftercare_magento::MagentoShop>,
 }
 
 impl ShopStack {
@@ -165,6 +168,7 @@ impl ShopStack {
                     source: shop.webhooks(),
                     hydrator: None,
                     woo: Some(shop),
+                    magento: None,
                 })
             }
             Platform::Bigcommerce => {
@@ -197,6 +201,52 @@ impl ShopStack {
                     source,
                     hydrator: Some(hydrator),
                     woo: None,
+                    magento: None,
+                })
+            }
+            Platform::Magento => {
+                let m = cfg.magento.as_ref().ok_or_else(|| missing_section(cfg))?;
+                let mut api = aftercare_magento::MagentoConfig::new(&m.base_url, m.auth()?)?;
+                if let Some(code) = &m.store_code {
+                    api = api.store_code(code.clone());
+                }
+                if let Some(u) = &m.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_magento::MagentoClient::new(api)?;
+                let mut shop = aftercare_magento::MagentoShop::new(client.clone());
+                // Bound to the store's own key pair: another instance's webhook does not verify.
+                let source: Arc<dyn WebhookSource> = if m.webhook_public_keys.is_empty() {
+                    // No webhooks configured: `/webhooks/magento` refuses every request.
+                    Arc::new(aftercare::platform::poll::PolledSource)
+                } else {
+                    let mut b = aftercare_magento::CommerceWebhooks::builder(m.base_url.clone());
+                    for k in &m.webhook_public_keys {
+                        b = b.public_key(k.clone());
+                    }
+                    shop = shop.webhooks(b.build()?)?;
+                    shop.commerce_webhooks()
+                        .map(|w| w as Arc<dyn WebhookSource>)
+                        .ok_or("the webhook source was not kept")?
+                };
+                // Catch-up polling is Magento's main source (Open Source sends no webhooks).
+                shop = if m.catch_up {
+                    shop.poll_settings(
+                        PollSettings::default().interval(Duration::from_secs(m.poll_interval_secs)),
+                    )
+                } else {
+                    shop.without_catch_up()
+                };
+                let client = Arc::new(client);
+                Ok(Self {
+                    name: aftercare_magento::SOURCE_NAME,
+                    orders: client.clone(),
+                    customers: client.clone(),
+                    annotator: client,
+                    source,
+                    hydrator: None,
+                    woo: None,
+                    magento: Some(shop),
                 })
             }
             Platform::Shopify => {
@@ -216,6 +266,7 @@ impl ShopStack {
                     source,
                     hydrator: None,
                     woo: None,
+                    magento: None,
                 })
             }
         }
@@ -227,6 +278,15 @@ impl ShopStack {
         if let Some(w) = &self.woo {
             return w.processor(processor);
         }
+        if let Some(m) = &self.magento {
+            // The poller's entries, and the webhook source when keys are configured.
+            let p = m.processor(processor);
+            return if m.commerce_webhooks().is_some() {
+                p
+            } else {
+                p.source(self.name, self.source.clone())
+            };
+        }
         let processor = processor.source(self.name, self.source.clone());
         match &self.hydrator {
             Some(h) => processor.hydrator(self.name, h.clone()),
@@ -234,11 +294,15 @@ impl ShopStack {
         }
     }
 
-    /// WooCommerce's catch-up poller (on unless `catch_up = false`); `None` elsewhere.
+    /// WooCommerce's or Magento's catch-up poller (on unless `catch_up = false`); `None`
+    /// elsewhere.
     pub fn catch_up<S>(&self, store: Arc<S>, clock: Arc<dyn Clock>) -> Option<CatchUpPoller>
     where
         S: Inbox + SnapshotStore + 'static,
     {
+        if let Some(m) = &self.magento {
+            return m.catch_up(store, clock);
+        }
         self.woo.as_ref()?.catch_up(store, clock)
     }
 }
@@ -323,6 +387,7 @@ pub fn shop_name(cfg: &TrackingLinksConfig) -> String {
         Platform::Shopify => cfg.shopify.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Woocommerce => cfg.woocommerce.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Magento => cfg.magento.as_ref().and_then(|s| s.shop_name.clone()),
     };
     name.unwrap_or_else(|| shop_address(cfg))
 }
@@ -839,7 +904,8 @@ async fn serve<S: Store + 'static>(
         let stop = stopped();
         tokio::spawn(async move { sweeper.run(Duration::from_secs(3600), stop).await })
     };
-    // WooCommerce: orders the webhooks missed are found by catch-up polling (on by default).
+    // WooCommerce and Magento: orders the webhooks missed (or, on Magento Open Source, all
+    // of them) are found by catch-up polling (on by default).
     let poll_task = shop.catch_up(store.clone(), clock.clone()).map(|poller| {
         let stop = stopped();
         tokio::spawn(async move { poller.run(stop).await })

@@ -444,6 +444,7 @@ impl OrderAnnotator for MagentoClient {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

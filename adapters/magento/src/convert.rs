@@ -11,7 +11,7 @@
 //! | paid | `total_paid` ≥ `grand_total` (> 0) and the order not `canceled` |
 //! | cancelled | `state` = `canceled` |
 //! | locale | the order's `store_id` through the store views' locales (`general/locale/code`, from `GET /V1/store/storeConfigs` or configured); unknown otherwise |
-//! | shipment | a Magento shipment: id `entity_id`, its tracks' `track_number`s, the carrier from the first track (`carrier_code`, or `title` for `custom`), status in transit (Magento creates a shipment when goods leave; core has no delivery status) |
+//! | shipment | a Magento shipment: id `entity_id`, its tracks' `track_number`s, the carrier from the first track (its `title`, else `carrier_code` unless `custom`), status in transit (Magento creates a shipment when goods leave; core has no delivery status) |
 //! | shipment version | the newest `updated_at` (or `created_at`) of the shipment and its tracks |
 //! | a track alone (`sales_order_shipment_track_save_after`) | its shipment (`parent_id`) with that track, version the track's `updated_at` |
 //! | customer | `id` (REST) or `entity_id` (observer data), `email`, `website_id`; newsletter consent from `extension_attributes.is_subscribed` when present |
@@ -256,11 +256,16 @@ pub fn order(
     Ok(MagentoOrder { order: o, paid })
 }
 
+/// The carrier as customers know it: the track's `title` (what the Admin shows, `United
+/// Parcel Service`), else its `carrier_code` unless that is `custom`.
 fn carrier_of(t: &TrackPayload) -> Option<String> {
-    match t.carrier_code.as_deref().map(str::trim) {
-        Some("custom") | None | Some("") => t.title.clone().filter(|s| !s.trim().is_empty()),
-        Some(code) => Some(code.to_owned()),
-    }
+    let title = t.title.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let code = t
+        .carrier_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && *c != "custom");
+    title.or(code).map(str::to_owned)
 }
 
 fn newest(times: impl IntoIterator<Item = Option<DateTime<Utc>>>) -> Option<DateTime<Utc>> {
@@ -365,6 +370,7 @@ pub fn customer(what: &str, p: CustomerPayload, locales: &StoreLocales) -> Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

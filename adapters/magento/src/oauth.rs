@@ -233,6 +233,7 @@ impl OAuth1 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -195,7 +195,7 @@ fn a_track_decodes_into_its_shipment_and_an_order_gets_its_store_views_locale() 
             assert_eq!(s.id.as_str(), "3");
             assert_eq!(s.order_id.as_str(), "42");
             assert_eq!(s.tracking_numbers, ["1Z5R89390357567127"]);
-            assert_eq!(s.carrier.as_deref(), Some("ups"));
+            assert_eq!(s.carrier.as_deref(), Some("United Parcel Service"));
             assert_eq!(s.status, ShipmentStatus::InTransit);
             assert_eq!(
                 s.updated_at.unwrap().to_rfc3339(),

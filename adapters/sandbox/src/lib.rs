@@ -52,6 +52,7 @@
 
 pub mod bigcommerce;
 mod channel;
+pub mod magento;
 pub mod numbers;
 mod sandbox;
 mod scenario;

@@ -40,6 +40,7 @@ use serde_json::Value;
 
 mod bigcommerce;
 mod check;
+mod magento;
 mod semantic;
 mod shopify;
 #[cfg(test)]
@@ -50,6 +51,8 @@ pub use bigcommerce::BigCommerceStoreConfig;
 use bigcommerce::*;
 use check::*;
 pub use check::{Problem, check, is_e164, is_mailbox};
+pub use magento::MagentoStoreConfig;
+use magento::*;
 use semantic::*;
 pub use shopify::ShopifyConfig;
 use shopify::*;
@@ -61,7 +64,7 @@ use woocommerce::*;
 #[serde(deny_unknown_fields)]
 pub struct TrackingLinksConfig {
     /// Which platform the shop runs on (`[shop] platform`, `shopify` when left out); its
-    /// section (`[shopify]`, `[woocommerce]` or `[bigcommerce]`) must be present.
+    /// section (`[shopify]`, `[woocommerce]`, `[bigcommerce]` or `[magento]`) must be present.
     #[serde(default)]
     pub shop: ShopConfig,
     /// The Shopify store and app (`platform = "shopify"`).
@@ -73,6 +76,9 @@ pub struct TrackingLinksConfig {
     /// The BigCommerce store and app (`platform = "bigcommerce"`).
     #[serde(default)]
     pub bigcommerce: Option<BigCommerceStoreConfig>,
+    /// The Magento 2 / Adobe Commerce store (`platform = "magento"`).
+    #[serde(default)]
+    pub magento: Option<MagentoStoreConfig>,
     /// Where state is kept (`sqlite = { path = "..." }` or `postgres = { url = ... }`).
     #[serde(default)]
     pub storage: StorageConfig,
@@ -124,6 +130,8 @@ pub enum Platform {
     Woocommerce,
     /// BigCommerce (`[bigcommerce]`).
     Bigcommerce,
+    /// Magento 2 / Adobe Commerce (`[magento]`).
+    Magento,
 }
 
 impl Platform {
@@ -133,6 +141,7 @@ impl Platform {
             Platform::Shopify => "shopify",
             Platform::Woocommerce => "woocommerce",
             Platform::Bigcommerce => "bigcommerce",
+            Platform::Magento => "magento",
         }
     }
 }
@@ -141,7 +150,7 @@ impl Platform {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
-    /// `shopify` (the default), `woocommerce` or `bigcommerce`.
+    /// `shopify` (the default), `woocommerce`, `bigcommerce` or `magento`.
     #[serde(default)]
     pub platform: Platform,
 }

@@ -180,12 +180,16 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     if let Ok(Some(b)) = &p.bigcommerce {
         semantic_bigcommerce(b, report);
     }
+    if let Ok(Some(m)) = &p.magento {
+        semantic_magento(m, report);
+    }
     // The chosen platform's section must be there (a broken one is reported already).
     if let Some(shop) = &p.shop {
         let present = match shop.platform {
             Platform::Shopify => !matches!(p.shopify, Ok(None)),
             Platform::Woocommerce => !matches!(p.woocommerce, Ok(None)),
             Platform::Bigcommerce => !matches!(p.bigcommerce, Ok(None)),
+            Platform::Magento => !matches!(p.magento, Ok(None)),
         };
         if !present {
             let name = shop.platform.name();
