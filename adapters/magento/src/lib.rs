@@ -35,6 +35,8 @@
 //! assert!(header.contains(r#"oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D""#), "{header}");
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod client;
 pub mod convert;
@@ -61,3 +63,12 @@ pub use oauth::OAuth1;
 pub use shop::{IO_EVENTS_SOURCE_NAME, MagentoShop, POLLER_NAME, SOURCE_NAME, catch_up_poller};
 pub use store::StoreUrl;
 pub use webhooks::{CommerceWebhooks, CommerceWebhooksBuilder, SIGNATURE_HEADER};
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -96,22 +96,28 @@ impl PlatformKit for MagentoKit {
     }
 
     /// Commerce's event name is in the signed body (`eventName`), with the object under the
-    /// event's key (`data.order`, `data.track`…): both are rewritten.
-    fn body_under_topic(&self, topic: &str, raw: &[u8]) -> Vec<u8> {
+    /// event's key (`data.order`, `data.track`…): both are written for `topic`. The body
+    /// names no store (its key pair does), so `shop` changes nothing.
+    fn body_as(&self, topic: &str, _shop: Option<&str>, raw: &[u8]) -> Vec<u8> {
         let Ok(mut v) = serde_json::from_slice::<Value>(raw) else {
             return raw.to_vec();
         };
-        let from = v["eventName"]
-            .as_str()
+        let Some(obj) = v.as_object_mut() else {
+            return raw.to_vec();
+        };
+        let from = obj
+            .get("eventName")
+            .and_then(Value::as_str)
             .and_then(resource_of)
             .map(|(_, k)| k);
         let to = resource_of(topic).map(|(_, k)| k);
-        if let (Some(from), Some(to), Some(data)) = (from, to, v["data"].as_object_mut())
-            && let Some(obj) = data.remove(from)
+        if let (Some(from), Some(to), Some(data)) =
+            (from, to, obj.get_mut("data").and_then(Value::as_object_mut))
+            && let Some(o) = data.remove(from)
         {
-            data.insert(to.to_owned(), obj);
+            data.insert(to.to_owned(), o);
         }
-        v["eventName"] = json!(topic);
+        obj.insert("eventName".into(), json!(topic));
         body(&v)
     }
 
