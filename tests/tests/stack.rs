@@ -93,3 +93,49 @@ async fn a_flow_builder_names_the_missing_part() {
             .is_ok()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_says_why_a_preferred_channel_was_passed_over() {
+    use aftercare::model::{ChannelKind, OrderId};
+    use aftercare::store::{Decision, Ledger};
+    // Daytime in Istanbul when the order ships.
+    let sb = Sandbox::quiet(Secret::from("s"), "2026-03-01T12:00:00Z".parse().unwrap());
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(
+        aftercare_shopify::ShopifyWebhooks::new(Secret::from("s")).for_shop(sb.shop.domain()),
+    );
+    let stack = Stack::builder(store.clone())
+        .platform(PlatformParts::new("shopify", source, sb.shop.clone()))
+        .channel(sb.channel(ChannelKind::Sms).clone())
+        .channel(sb.channel(ChannelKind::Email).clone())
+        .shop_name("Shop")
+        .public_url("https://shop.example")
+        .link_key(Secret::from("k"))
+        .clock(sb.clock.clone())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks/shopify", listener.local_addr().unwrap());
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        stack.router(),
+        aftercare::http::ServeOptions::default(),
+    ));
+    // The Turkish customer answered STOP to SMS.
+    let shipped = sb.ship("tr-TR").unwrap();
+    for d in &shipped.deliveries {
+        assert_eq!(sb.sender.post(&url, d).await.unwrap(), 200);
+    }
+    stack.processor().drain().await.unwrap();
+    let ledger = store
+        .ledger_for_order(&OrderId::new(shipped.order.to_string()))
+        .await
+        .unwrap();
+    assert!(
+        ledger.iter().any(|e| e.decision == Decision::Enqueued
+            && e.reason
+                .contains("on email because sms: the customer opted out")),
+        "{:?}",
+        ledger.iter().map(|e| &e.reason).collect::<Vec<_>>()
+    );
+}

@@ -90,7 +90,8 @@ pub struct SurveySettings {
     pub cooldown_days: u32,
     /// Days a detractor answer counts as an open complaint.
     pub complaint_days: u32,
-    /// Channel preference.
+    /// Channel preference, first reachable wins (what each channel needs:
+    /// [`TrackingSettings::channels`](crate::flows::tracking::TrackingSettings::channels)).
     pub channels: Vec<ChannelKind>,
     /// Locale when the customer's is unknown.
     pub default_locale: String,
@@ -247,10 +248,11 @@ impl FeedbackFlow {
             customer.as_ref(),
         )
         .await?
-        .map(|(channel, to)| Reach {
+        .map(|chosen| Reach {
             customer,
-            channel,
-            to,
+            channel: chosen.channel,
+            to: chosen.address.clone(),
+            chosen,
         }))
     }
 
@@ -365,6 +367,7 @@ impl FeedbackFlow {
             customer,
             channel,
             to,
+            chosen,
         } = match self.reach(&order, &self.settings.channels).await? {
             Ok(r) => r,
             Err(why) => {
@@ -427,7 +430,7 @@ impl FeedbackFlow {
                     format!("survey:{}:{role}", inv.id),
                     invite,
                     due,
-                    format!("survey {} scheduled {role}", inv.id),
+                    chosen.explain(format!("survey {} scheduled {role}", inv.id)),
                 ),
                 now,
             )
@@ -552,6 +555,7 @@ impl FeedbackFlow {
             customer,
             channel,
             to,
+            chosen,
         } = match self.reach(&order, &left).await? {
             Ok(r) => r,
             Err(why) => {
@@ -588,10 +592,10 @@ impl FeedbackFlow {
                     format!("{base}:{channel}"),
                     invite,
                     now,
-                    format!(
+                    chosen.explain(format!(
                         "fallback: {} could not deliver survey {inv_id} ({})",
                         failed.message.channel, failed.key
-                    ),
+                    )),
                 ),
                 now,
             )
@@ -902,6 +906,7 @@ struct Reach {
     customer: Option<Customer>,
     channel: ChannelKind,
     to: String,
+    chosen: super::reach::Chosen,
 }
 
 /// The first name a message greets with, and the time zone its quiet hours follow.
