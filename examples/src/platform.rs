@@ -9,6 +9,7 @@ use aftercare::inbox::InboxProcessor;
 use aftercare::webhook::{Secret, WebhookSource};
 use aftercare_sandbox::bigcommerce::BigCommerceSender;
 use aftercare_sandbox::ikas::IkasSender;
+use aftercare_sandbox::magento::MagentoSender;
 use aftercare_sandbox::nuvemshop::NuvemshopSender;
 use aftercare_sandbox::salla::SallaSender;
 use aftercare_sandbox::woocommerce::WooSender;
@@ -40,6 +41,9 @@ pub enum DemoPlatform {
     Salla,
     /// Zid: the order itself with Basic credentials; shipping as order statuses.
     Zid,
+    /// Adobe Commerce (Magento 2): RSA-signed Adobe Commerce webhooks (observer events:
+    /// orders, shipment tracks); no carrier events.
+    Magento,
 }
 
 impl DemoPlatform {
@@ -53,6 +57,7 @@ impl DemoPlatform {
             DemoPlatform::Ikas => "ikas",
             DemoPlatform::Salla => "Salla",
             DemoPlatform::Zid => "Zid",
+            DemoPlatform::Magento => "Adobe Commerce",
         }
     }
 
@@ -66,6 +71,7 @@ impl DemoPlatform {
             DemoPlatform::Ikas => aftercare_ikas::SOURCE_NAME,
             DemoPlatform::Salla => aftercare_salla::SOURCE_NAME,
             DemoPlatform::Zid => aftercare_zid::SOURCE_NAME,
+            DemoPlatform::Magento => aftercare_magento::SOURCE_NAME,
         }
     }
 
@@ -97,6 +103,9 @@ const DEMO_SALLA_SECRET: &str = "salla_aftercare_local_demo";
 pub const DEMO_ZID_STORE: u64 = 251_073;
 const DEMO_ZID_USER: &str = "aftercare";
 const DEMO_ZID_PASSWORD: &str = "zid_aftercare_local_demo";
+/// The demo store's Adobe Commerce base URL (its webhooks are signed with a key pair the
+/// demo generates, as the Admin's *Regenerate key pair* does).
+pub const DEMO_MAGENTO_STORE: &str = "https://sandbox-coffee.example/";
 
 /// One demo's platform: its webhook source and the translation of the sandbox's deliveries.
 #[derive(Clone)]
@@ -109,6 +118,7 @@ pub struct DemoShop {
     nuvem: NuvemshopSender,
     salla: SallaSender,
     zid: ZidSender,
+    magento: Option<MagentoSender>,
 }
 
 impl DemoShop {
@@ -119,6 +129,12 @@ impl DemoShop {
         shopify_secret: &str,
         shop_domain: &str,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        // A 1024-bit demo key: generated at start, quick in a debug build (Commerce's own
+        // are 2048 bits).
+        let magento = match platform {
+            DemoPlatform::Magento => Some(MagentoSender::generate(1024)?),
+            _ => None,
+        };
         let source: Arc<dyn WebhookSource> = match platform {
             DemoPlatform::Shopify => {
                 Arc::new(ShopifyWebhooks::new(Secret::from(shopify_secret)).for_shop(shop_domain))
@@ -153,6 +169,16 @@ impl DemoShop {
                     )?)
                     .build()?,
             ),
+            DemoPlatform::Magento => Arc::new(
+                aftercare_magento::CommerceWebhooks::builder(DEMO_MAGENTO_STORE)
+                    .public_key(
+                        magento
+                            .as_ref()
+                            .map(MagentoSender::public_pem)
+                            .unwrap_or_default(),
+                    )
+                    .build()?,
+            ),
         };
         Ok(Self {
             platform,
@@ -163,6 +189,7 @@ impl DemoShop {
             nuvem: NuvemshopSender::new(DEMO_NUVEM_SECRET, DEMO_NUVEM_STORE),
             salla: SallaSender::new(Secret::from(DEMO_SALLA_SECRET), DEMO_SALLA_MERCHANT),
             zid: ZidSender::new(DEMO_ZID_STORE, DEMO_ZID_USER, DEMO_ZID_PASSWORD),
+            magento,
         })
     }
 
@@ -182,7 +209,7 @@ impl DemoShop {
     }
 
     /// The sandbox's deliveries (Shopify's terms) as this platform would send them, or not
-    /// at all (WooCommerce, BigCommerce and ikas send no carrier events).
+    /// at all (WooCommerce, BigCommerce, ikas and Adobe Commerce send no carrier events).
     pub fn translate(&self, shop: &SandboxShop, ds: Vec<Delivery>) -> Vec<Delivery> {
         match self.platform {
             DemoPlatform::Shopify => ds,
@@ -206,6 +233,10 @@ impl DemoShop {
                 .iter()
                 .filter_map(|d| self.zid.translate(shop, d))
                 .collect(),
+            DemoPlatform::Magento => match &self.magento {
+                Some(m) => ds.iter().filter_map(|d| m.translate(shop, d)).collect(),
+                None => Vec::new(),
+            },
         }
     }
 

@@ -1,7 +1,7 @@
 //! The real-store mode of `tracking-links` (`run --config`): the stack built from a
 //! [`TrackingLinksConfig`] — the shop platform `[shop] platform` names ([`ShopStack`]: its
 //! API as order source, customer directory and annotator, its webhooks at
-//! `/webhooks/{shopify|woocommerce|bigcommerce}` bound to the configured shop, site or
+//! `/webhooks/{platform}` bound to the configured shop, site or
 //! store, BigCommerce's hydrator, WooCommerce's catch-up poller), the configured Twilio / WhatsApp Cloud / SMTP
 //! channels, SQLite or PostgreSQL, the privacy and tracking flows and customers' replies
 //! (STOP...) in a chain, the inbox processor and the dispatcher (consent, superseded
@@ -93,6 +93,7 @@ pub fn tracking_link_key(cfg: &TrackingLinksConfig) -> Result<Secret, BoxError> 
         Platform::Ikas => cfg.ikas.as_ref().map(|s| &s.tracking_link_key),
         Platform::Salla => cfg.salla.as_ref().map(|s| &s.tracking_link_key),
         Platform::Zid => cfg.zid.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Magento => cfg.magento.as_ref().map(|s| &s.tracking_link_key),
     };
     Ok(key.ok_or_else(|| missing_section(cfg))?.resolve()?)
 }
@@ -107,6 +108,7 @@ pub fn shop_address(cfg: &TrackingLinksConfig) -> String {
         Platform::Ikas => cfg.ikas.as_ref().map(|s| s.store_name.clone()),
         Platform::Salla => cfg.salla.as_ref().map(|s| s.merchant.clone()),
         Platform::Zid => cfg.zid.as_ref().map(|s| s.store_id.clone()),
+        Platform::Magento => cfg.magento.as_ref().map(|s| s.base_url.clone()),
     }
     .unwrap_or_default()
 }
@@ -136,6 +138,8 @@ pub struct ShopStack {
     )>,
     /// Zid's API and catch-up settings (on unless `catch_up = false`).
     zid_poll: Option<(aftercare_zid::ZidApi, PollSettings)>,
+    /// Magento's shop (catch-up poller, Adobe Commerce webhooks when keys are configured).
+    magento: Option<aftercare_magento::MagentoShop>,
 }
 
 impl ShopStack {
@@ -186,6 +190,7 @@ impl ShopStack {
                     ikas: None,
                     tokens: None,
                     zid_poll: None,
+                    magento: None,
                 })
             }
             Platform::Bigcommerce => {
@@ -222,6 +227,7 @@ impl ShopStack {
                     ikas: None,
                     tokens: None,
                     zid_poll: None,
+                    magento: None,
                 })
             }
             Platform::Nuvemshop => {
@@ -262,6 +268,7 @@ impl ShopStack {
                     ikas: None,
                     tokens: None,
                     zid_poll: None,
+                    magento: None,
                 })
             }
             Platform::Ikas => {
@@ -308,6 +315,56 @@ impl ShopStack {
                     ikas: Some(shop),
                     tokens: None,
                     zid_poll: None,
+                    magento: None,
+                })
+            }
+            Platform::Magento => {
+                let m = cfg.magento.as_ref().ok_or_else(|| missing_section(cfg))?;
+                let mut api = aftercare_magento::MagentoConfig::new(&m.base_url, m.auth()?)?;
+                if let Some(code) = &m.store_code {
+                    api = api.store_code(code.clone());
+                }
+                if let Some(u) = &m.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_magento::MagentoClient::new(api)?;
+                let mut shop = aftercare_magento::MagentoShop::new(client.clone());
+                // Bound to the store's own key pair: another instance's webhook does not verify.
+                let source: Arc<dyn WebhookSource> = if m.webhook_public_keys.is_empty() {
+                    // No webhooks configured: `/webhooks/magento` refuses every request.
+                    Arc::new(aftercare::platform::poll::PolledSource)
+                } else {
+                    let mut b = aftercare_magento::CommerceWebhooks::builder(m.base_url.clone());
+                    for k in &m.webhook_public_keys {
+                        b = b.public_key(k.clone());
+                    }
+                    shop = shop.webhooks(b.build()?)?;
+                    shop.commerce_webhooks()
+                        .map(|w| w as Arc<dyn WebhookSource>)
+                        .ok_or("the webhook source was not kept")?
+                };
+                // Catch-up polling is Magento's main source (Open Source sends no webhooks).
+                shop = if m.catch_up {
+                    shop.poll_settings(
+                        PollSettings::default().interval(Duration::from_secs(m.poll_interval_secs)),
+                    )
+                } else {
+                    shop.without_catch_up()
+                };
+                let client = Arc::new(client);
+                Ok(Self {
+                    name: aftercare_magento::SOURCE_NAME,
+                    orders: client.clone(),
+                    customers: client.clone(),
+                    annotator: client,
+                    source,
+                    hydrator: None,
+                    woo: None,
+                    nuvemshop: None,
+                    ikas: None,
+                    tokens: None,
+                    zid_poll: None,
+                    magento: Some(shop),
                 })
             }
             Platform::Shopify => {
@@ -331,6 +388,7 @@ impl ShopStack {
                     ikas: None,
                     tokens: None,
                     zid_poll: None,
+                    magento: None,
                 })
             }
             Platform::Salla | Platform::Zid => Err(format!(
@@ -407,6 +465,7 @@ impl ShopStack {
                     woo: None,
                     tokens: Some((holder, None)),
                     zid_poll: None,
+                    magento: None,
                     nuvemshop: None,
                     ikas: None,
                 })
@@ -467,6 +526,7 @@ impl ShopStack {
                     woo: None,
                     tokens: Some((holder, Some(first))),
                     zid_poll: poll,
+                    magento: None,
                     nuvemshop: None,
                     ikas: None,
                 })
@@ -490,6 +550,15 @@ impl ShopStack {
         if let Some(w) = &self.woo {
             return w.processor(processor);
         }
+        if let Some(m) = &self.magento {
+            // The poller's entries, and the webhook source when keys are configured.
+            let p = m.processor(processor);
+            return if m.commerce_webhooks().is_some() {
+                p
+            } else {
+                p.source(self.name, self.source.clone())
+            };
+        }
         if let Some(n) = &self.nuvemshop {
             return n.processor(processor);
         }
@@ -509,12 +578,15 @@ impl ShopStack {
         }
     }
 
-    /// The catch-up poller of WooCommerce, Nuvemshop, ikas or Zid (on unless `catch_up =
-    /// false`); `None` elsewhere.
+    /// The catch-up poller of WooCommerce, Nuvemshop, ikas, Zid or Magento (on unless
+    /// `catch_up = false`); `None` elsewhere.
     pub fn catch_up<S>(&self, store: Arc<S>, clock: Arc<dyn Clock>) -> Option<CatchUpPoller>
     where
         S: Inbox + SnapshotStore + 'static,
     {
+        if let Some(m) = &self.magento {
+            return m.catch_up(store, clock);
+        }
         if let Some(n) = &self.nuvemshop {
             return n.catch_up(store, clock);
         }
@@ -614,6 +686,7 @@ pub fn shop_name(cfg: &TrackingLinksConfig) -> String {
         Platform::Ikas => cfg.ikas.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Salla => cfg.salla.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Zid => cfg.zid.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Magento => cfg.magento.as_ref().and_then(|s| s.shop_name.clone()),
     };
     name.unwrap_or_else(|| shop_address(cfg))
 }
@@ -1131,7 +1204,8 @@ async fn serve<S: Store + 'static>(
         let stop = stopped();
         tokio::spawn(async move { sweeper.run(Duration::from_secs(3600), stop).await })
     };
-    // WooCommerce: orders the webhooks missed are found by catch-up polling (on by default).
+    // WooCommerce, Nuvemshop, ikas, Zid and Magento: orders the webhooks missed (or, on
+    // Magento Open Source, all of them) are found by catch-up polling (on by default).
     let poll_task = shop.catch_up(store.clone(), clock.clone()).map(|poller| {
         let stop = stopped();
         tokio::spawn(async move { poller.run(stop).await })

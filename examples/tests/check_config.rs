@@ -510,6 +510,39 @@ tracking_link_key = {{ value = "k" }}
 }
 
 #[test]
+fn a_magento_store_passes_and_its_credentials_are_checked() {
+    let magento = format!(
+        r#"[shop]
+platform = "magento"
+
+[magento]
+base_url = "https://shop.example/"
+consumer_key = {{ value = "ck" }}
+consumer_secret = {{ value = "cs" }}
+access_token = {{ value = "at" }}
+access_token_secret = {{ env = "MAGENTO_TOKEN_SECRET" }}
+tracking_link_key = {{ value = "k" }}
+{REST}"#
+    );
+    let o = check(&magento, &[("MAGENTO_TOKEN_SECRET", "ts")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // One of the integration's four credentials missing; a webhook key that is no key;
+    // polling off with no webhook key.
+    let broken = magento
+        .replace("access_token = {{ value = \"at\" }}\n", "")
+        .replace("access_token = { value = \"at\" }\n", "")
+        .replace(
+            "tracking_link_key",
+            "webhook_public_keys = [\"not a key\"]\ncatch_up = false\ntracking_link_key",
+        );
+    let o = check(&broken, &[("MAGENTO_TOKEN_SECRET", "ts")]);
+    let e = stderr(&o);
+    assert!(!o.status.success(), "{e}");
+    assert!(e.contains("magento.access_token:"), "{e}");
+    assert!(e.contains("magento.webhook_public_keys[0]:"), "{e}");
+}
+
+#[test]
 fn the_chosen_platform_needs_its_section() {
     // A `[shopify]` section does not serve a WooCommerce shop: the missing section is
     // reported on the line that chose the platform.

@@ -157,3 +157,8 @@ fn the_demo_runs_as_a_woocommerce_store() {
 fn the_demo_runs_as_a_bigcommerce_store() {
     the_demo_runs_on("bigcommerce", "BigCommerce");
 }
+
+#[test]
+fn the_demo_runs_as_a_magento_store() {
+    the_demo_runs_on("magento", "Adobe Commerce");
+}

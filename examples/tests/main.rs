@@ -14,6 +14,7 @@ mod feedback_demo;
 mod feedback_real_store;
 mod new_integrator;
 mod real_store;
+mod real_store_magento;
 mod real_store_woo;
 mod support;
 mod tracking_demo;

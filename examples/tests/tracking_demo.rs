@@ -103,6 +103,24 @@ fn the_demo_runs_as_a_woocommerce_store() {
     );
 }
 
+/// The same story as an Adobe Commerce (Magento) store: RSA-signed Adobe Commerce webhooks
+/// (observer events) through the Magento adapter; each order's "shipped" message is sent
+/// once, naming the carrier from the shipment track.
+#[test]
+fn the_demo_runs_as_a_magento_store() {
+    let (stdout, _) = run_as("magento");
+    assert_tells(
+        &stdout,
+        &[
+            "sandbox shop on Adobe Commerce",
+            "Adobe Commerce reports no carrier events",
+            "Good news, Emily! Your order #1001 has shipped with UPS",
+            "#1003 numaralı siparişiniz",
+            "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+        ],
+    );
+}
+
 /// The same story as a BigCommerce store: thin Standard Webhooks callbacks, hydrated from
 /// the store's API (served by the sandbox on the demo's address) through the BigCommerce
 /// adapter; each order's "shipped" message is sent once, naming the carrier.

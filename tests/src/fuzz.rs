@@ -1,6 +1,8 @@
 //! A bounded random-mutation fuzzer, on stable Rust, for everything that parses outside
 //! bytes: every Shopify topic's decoder, WooCommerce's, BigCommerce's, Nuvemshop's, ikas's,
 //! Salla's and Zid's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
+//! bytes: every Shopify topic's decoder, WooCommerce's, BigCommerce's and Adobe Commerce's
+//! (Magento) webhooks and Adobe I/O Events, Twilio's form and JSON webhooks, WhatsApp Cloud's
 //! webhooks and Aftercare's native events, each through its source's `verify` (with a valid
 //! signature over the mutated bytes, so the code behind the HMAC runs too) and `decode`.
 //!
@@ -94,6 +96,16 @@ fn json_files(dir: &str) -> Vec<Vec<u8>> {
         .filter_map(|p| std::fs::read(p).ok())
         .collect()
 }
+
+/// The named files of a folder of the workspace (those that exist).
+fn files(dir: &str, names: &[&str]) -> Vec<Vec<u8>> {
+    names
+        .iter()
+        .filter_map(|n| std::fs::read(root().join(dir).join(n)).ok())
+        .collect()
+}
+
+const MAGENTO_FIXTURES: &str = "adapters/magento/tests/fixtures";
 
 const TWILIO_URL: &str = "https://example.com/webhooks/twilio";
 const WOO_SITE: &str = "https://shop.example/";
@@ -270,6 +282,44 @@ pub fn targets() -> Vec<Target> {
             source: Arc::new(woo),
             sign: Box::new(move |topic, body| woo_signer.sign_for_test(topic, body)),
         });
+    }
+    // Adobe Commerce webhooks and I/O Events: RSA signatures with a key pair made here (the
+    // topic is inside the signed body, so the target names none).
+    if let Ok(key) = aftercare_magento::TestSigner::generate(1024) {
+        let commerce = aftercare_magento::CommerceWebhooks::builder(WOO_SITE)
+            .public_key(key.public_pem())
+            .build();
+        let io = aftercare_magento::IoEvents::builder(WOO_SITE, "4e2b7c1d9a8f4e0b8c6d5a4b3c2d1e0f")
+            .public_key(key.public_pem())
+            .build();
+        if let (Ok(commerce), Ok(io)) = (commerce, io) {
+            let k = key.clone();
+            all.push(Target {
+                name: "magento",
+                // The webhook bodies only: an RSA signature per input is slow in a debug
+                // build, and the REST fixtures are not webhooks.
+                seeds: files(
+                    MAGENTO_FIXTURES,
+                    &[
+                        "webhook_order_save_after.json",
+                        "webhook_track_save_after.json",
+                        "webhook_customer_save_after.json",
+                    ],
+                ),
+                topics: vec![""],
+                source: Arc::new(commerce),
+                sign: Box::new(move |_, body| {
+                    aftercare_magento::CommerceWebhooks::sign_with(&k, body)
+                }),
+            });
+            all.push(Target {
+                name: "magento-io-events",
+                seeds: files(MAGENTO_FIXTURES, &["io_event_track_save_after.json"]),
+                topics: vec![""],
+                source: Arc::new(io),
+                sign: Box::new(move |_, body| aftercare_magento::IoEvents::sign_with(&key, body)),
+            });
+        }
     }
     all
 }

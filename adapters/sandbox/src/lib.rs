@@ -21,6 +21,8 @@
 //!   fails on demand. [`ConsoleChannel`] is the same, printing to stdout.
 //! - [`Sandbox`] wires it all together on one clock: [`Sandbox::ship`] places, pays and
 //!   ships a demo order and returns the webhooks sent on the way.
+//! - [`woocommerce`], [`bigcommerce`], [`magento`]: the same story as those platforms send
+//!   it (Adobe Commerce webhooks RSA-signed with a generated key pair), for the demos.
 //! - [`numbers`]: tracking numbers with valid check digits per carrier.
 //!
 //! ```
@@ -54,6 +56,7 @@
 pub mod bigcommerce;
 mod channel;
 pub mod ikas;
+pub mod magento;
 pub mod numbers;
 pub mod nuvemshop;
 pub mod salla;

@@ -41,6 +41,7 @@ use serde_json::Value;
 mod bigcommerce;
 mod check;
 mod ikas;
+mod magento;
 mod nuvemshop;
 mod salla;
 mod semantic;
@@ -56,6 +57,8 @@ use check::*;
 pub use check::{Problem, check, is_e164, is_mailbox};
 pub use ikas::IkasStoreConfig;
 use ikas::*;
+pub use magento::MagentoStoreConfig;
+use magento::*;
 pub use nuvemshop::NuvemshopStoreConfig;
 use nuvemshop::*;
 pub use salla::SallaConfig;
@@ -74,7 +77,7 @@ use zid::*;
 pub struct TrackingLinksConfig {
     /// Which platform the shop runs on (`[shop] platform`, `shopify` when left out); its
     /// section (`[shopify]`, `[woocommerce]`, `[bigcommerce]`, `[nuvemshop]`, `[ikas]`,
-    /// `[salla]` or `[zid]`) must be present.
+    /// `[salla]`, `[zid]` or `[magento]`) must be present.
     #[serde(default)]
     pub shop: ShopConfig,
     /// The Shopify store and app (`platform = "shopify"`).
@@ -98,6 +101,9 @@ pub struct TrackingLinksConfig {
     /// The Zid store and app (`platform = "zid"`).
     #[serde(default)]
     pub zid: Option<ZidConfig>,
+    /// The Magento 2 / Adobe Commerce store (`platform = "magento"`).
+    #[serde(default)]
+    pub magento: Option<MagentoStoreConfig>,
     /// Where state is kept (`sqlite = { path = "..." }` or `postgres = { url = ... }`).
     #[serde(default)]
     pub storage: StorageConfig,
@@ -157,6 +163,8 @@ pub enum Platform {
     Salla,
     /// Zid (`[zid]`).
     Zid,
+    /// Magento 2 / Adobe Commerce (`[magento]`).
+    Magento,
 }
 
 impl Platform {
@@ -170,6 +178,7 @@ impl Platform {
             Platform::Ikas => "ikas",
             Platform::Salla => "salla",
             Platform::Zid => "zid",
+            Platform::Magento => "magento",
         }
     }
 }
@@ -178,8 +187,8 @@ impl Platform {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
-    /// `shopify` (the default), `woocommerce`, `bigcommerce`, `nuvemshop`, `ikas`, `salla`
-    /// or `zid`.
+    /// `shopify` (the default), `woocommerce`, `bigcommerce`, `nuvemshop`, `ikas`, `salla`,
+    /// `zid` or `magento`.
     #[serde(default)]
     pub platform: Platform,
 }

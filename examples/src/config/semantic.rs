@@ -192,6 +192,9 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     if let Ok(Some(z)) = &p.zid {
         semantic_zid(z, report);
     }
+    if let Ok(Some(m)) = &p.magento {
+        semantic_magento(m, report);
+    }
     // The chosen platform's section must be there (a broken one is reported already).
     if let Some(shop) = &p.shop {
         let present = match shop.platform {
@@ -202,6 +205,7 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
             Platform::Ikas => !matches!(p.ikas, Ok(None)),
             Platform::Salla => !matches!(p.salla, Ok(None)),
             Platform::Zid => !matches!(p.zid, Ok(None)),
+            Platform::Magento => !matches!(p.magento, Ok(None)),
         };
         if !present {
             let name = shop.platform.name();

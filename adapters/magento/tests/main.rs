@@ -1,0 +1,12 @@
+//! Integration tests of `aftercare-magento`, built as one test binary: every file of this
+//! folder is a module declared below (one binary per crate keeps link time and disk use
+//! down; a new file must be declared here, and `cargo xtask test-layout` checks it).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod client;
+mod e2e;
+mod kit;
+mod oauth;
+mod webhooks;
