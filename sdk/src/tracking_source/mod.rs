@@ -27,9 +27,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{OrderId, Shipment, ShipmentId, ShopId};
+use crate::model::{OrderId, Shipment, ShipmentId, ShipmentStatus, ShopId};
 
-pub use registrar::{TrackingSourceSettings, TrackingSources};
+pub use registrar::{ACTIVE_KIND, QUOTA_KIND, TrackingSourceSettings, TrackingSources};
 
 /// What a source is asked to track.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +125,26 @@ pub trait TrackingSource: Send + Sync {
 
     /// Stops tracking a number (delivered, or too old). A source without such a call, or a
     /// tracking already gone, is a success.
-    async fn stop(&self, registration: &Registration) -> Result<(), SourceError>;
+    async fn stop(&self, registration: &Registration, why: &StopReason) -> Result<(), SourceError>;
+}
+
+/// Why tracking stops.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The shipment reached this final status (delivered, returned, cancelled).
+    Final(ShipmentStatus),
+    /// It was tracked longer than [`TrackingSourceSettings::max_age`].
+    TooOld,
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Final(s) => write!(f, "the shipment is {}", s.as_str()),
+            StopReason::TooOld => f.write_str("tracked longer than the configured maximum"),
+        }
+    }
 }
 
 /// A shipment registered with a source, as recorded (snapshot kind `tracking-registration`,

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 
 use super::merge::{apply, merge};
 use super::{
-    REGISTRATION_KIND, Registration, SourceError, TrackingRequest, TrackingSource, registration_id,
+    REGISTRATION_KIND, Registration, SourceError, StopReason, TrackingRequest, TrackingSource,
+    registration_id,
 };
 use crate::Error;
 use crate::clock::Clock;
@@ -272,18 +273,18 @@ impl TrackingSources {
 
     /// Stops tracking at the source (once) and records why; a failure is logged and left for
     /// the next update or sweep.
-    async fn stop(&self, mut reg: Registration, reason: &str) -> Result<(), Error> {
+    async fn stop(&self, mut reg: Registration, reason: StopReason) -> Result<(), Error> {
         if reg.stopped.is_some() {
             return Ok(());
         }
         let Some(source) = self.source.as_ref().filter(|s| s.name() == reg.source) else {
             return Ok(());
         };
-        if let Err(e) = source.stop(&reg).await {
+        if let Err(e) = source.stop(&reg, &reason).await {
             tracing::warn!(source = %reg.source, error = %e, "could not stop tracking; will try again");
             return Ok(());
         }
-        reg.stopped = Some((self.clock.now(), reason.to_owned()));
+        reg.stopped = Some((self.clock.now(), reason.to_string()));
         self.save(&reg, reg.request.shop.as_ref()).await?;
         let mut active = self.active(&reg.source).await?;
         active.retain(|n| n != &reg.request.tracking_number);
@@ -311,8 +312,7 @@ impl TrackingSources {
                 && reg.stopped.is_none()
                 && self.expired(&reg)
             {
-                self.stop(reg, "tracked longer than the configured maximum")
-                    .await?;
+                self.stop(reg, StopReason::TooOld).await?;
                 stopped += 1;
             }
         }
@@ -378,9 +378,9 @@ impl EventHandler for TrackingSources {
                     match self.merge_update(&update).await? {
                         Some((merged, reg)) => {
                             if merged.status.is_final() {
-                                to_stop.push((reg, "the shipment reached a final status"));
+                                to_stop.push((reg, StopReason::Final(merged.status.clone())));
                             } else if self.expired(&reg) {
-                                to_stop.push((reg, "tracked longer than the configured maximum"));
+                                to_stop.push((reg, StopReason::TooOld));
                             }
                             out.push(PlatformEvent::ShipmentUpdated { shipment: merged });
                         }
@@ -411,7 +411,8 @@ impl EventHandler for TrackingSources {
                         .registration(source.name(), &req.tracking_number)
                         .await?
                 {
-                    self.stop(reg, "the shop reports a final status").await?;
+                    self.stop(reg, StopReason::Final(shipment.status.clone()))
+                        .await?;
                 }
                 continue;
             }
