@@ -15,5 +15,6 @@ mod quota_gate;
 mod schemas;
 mod survey_page;
 mod tracking_e2e;
+mod tracking_sources;
 mod uncertain;
 mod webhook_pipeline;

@@ -22,6 +22,8 @@
 //! - [`Sandbox`] wires it all together on one clock: [`Sandbox::ship`] places, pays and
 //!   ships a demo order and returns the webhooks sent on the way.
 //! - [`numbers`]: tracking numbers with valid check digits per carrier.
+//! - [`tracking`]: AfterShip playing the carrier-tracking source (signed webhooks, and its
+//!   create-tracking API with feature `api`).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -57,6 +59,7 @@ mod sandbox;
 mod scenario;
 mod shop;
 pub mod shopify;
+pub mod tracking;
 mod webhook;
 pub mod woocommerce;
 

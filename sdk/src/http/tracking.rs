@@ -180,11 +180,18 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
     };
     let shipments = p.orders.shipments(&order.id).await.unwrap_or_default();
     let mut shipment: Option<Shipment> = shipments.into_iter().find(|s| s.id.0 == claims.s);
-    if let (Some(store), Some(s)) = (&p.snapshots, shipment.as_mut()) {
+    // The stored history (a tracking source's events, estimate, pickup point) over the
+    // platform's record; alone when the platform does not list the shipment.
+    if let Some(store) = &p.snapshots {
         match store.snapshot("shipment", &claims.s).await {
             Ok(Some(snap)) => {
-                if let Ok(stored) = serde_json::from_value::<Shipment>(snap.data) {
-                    *s = crate::tracking_source::merge::merge(Some(&stored), s);
+                if let Ok(stored) = serde_json::from_value::<Shipment>(snap.data)
+                    && stored.order_id == order.id
+                {
+                    shipment = Some(match shipment {
+                        Some(s) => crate::tracking_source::merge::merge(Some(&stored), &s),
+                        None => stored,
+                    });
                 }
             }
             Ok(None) => {}
