@@ -98,3 +98,118 @@ impl DemoTracking {
         self.registry.registered().len()
     }
 }
+
+/// The tracking source of a real store, from `[tracking_source]`.
+pub struct RealTracking {
+    /// The webhook source's name (`/webhooks/{name}`).
+    pub name: &'static str,
+    /// Its webhooks.
+    pub hooks: Arc<dyn WebhookSource>,
+    source: Arc<dyn aftercare::tracking_source::TrackingSource>,
+    register: bool,
+    settings: aftercare::tracking_source::TrackingSourceSettings,
+}
+
+impl RealTracking {
+    /// The client and webhooks the section names.
+    pub fn from_config(
+        c: &crate::config::TrackingSourceConfig,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        use crate::config::{SeventeenTrackSign, TrackingService};
+        let key = c.api_key.resolve()?;
+        let secrets = c
+            .webhook_secrets
+            .iter()
+            .map(|s| s.resolve())
+            .collect::<Result<Vec<_>, _>>()?;
+        let first = secrets
+            .first()
+            .cloned()
+            .ok_or("[tracking_source] webhook_secrets is empty")?;
+        let base = c.api_base_url.as_deref();
+        let (hooks, source): (
+            Arc<dyn WebhookSource>,
+            Arc<dyn aftercare::tracking_source::TrackingSource>,
+        ) = match c.service {
+            TrackingService::Aftership => {
+                let mut cfg = AfterShipConfig::new(key);
+                if let Some(b) = base {
+                    cfg = cfg.base_url(b)?;
+                }
+                (
+                    Arc::new(AfterShipWebhooks::with_secrets(secrets)),
+                    Arc::new(AfterShipClient::new(cfg)?),
+                )
+            }
+            TrackingService::Easypost => {
+                let mut cfg = aftercare_easypost::EasyPostConfig::new(key);
+                if let Some(b) = base {
+                    cfg = cfg.base_url(b)?;
+                }
+                (
+                    Arc::new(aftercare_easypost::EasyPostWebhooks::with_secrets(&secrets)),
+                    Arc::new(aftercare_easypost::EasyPostClient::new(cfg)?),
+                )
+            }
+            TrackingService::SeventeenTrack => {
+                let mut cfg = aftercare_17track::SeventeenTrackConfig::new(key);
+                if let Some(b) = base {
+                    cfg = cfg.base_url(b)?;
+                }
+                let scheme = match c.sign_scheme.unwrap_or_default() {
+                    SeventeenTrackSign::HmacSha256Hex => {
+                        aftercare_17track::SignScheme::HmacSha256Hex
+                    }
+                    _ => aftercare_17track::SignScheme::Sha256BodySlashKey,
+                };
+                let mut hooks =
+                    aftercare_17track::SeventeenTrackWebhooks::new(first).scheme(scheme);
+                for s in secrets.into_iter().skip(1) {
+                    hooks = hooks.also_key(s);
+                }
+                (
+                    Arc::new(hooks),
+                    Arc::new(aftercare_17track::SeventeenTrackClient::new(cfg)?),
+                )
+            }
+            TrackingService::Shippo => {
+                let mut cfg = aftercare_shippo::ShippoConfig::new(key);
+                if let Some(b) = base {
+                    cfg = cfg.base_url(b)?;
+                }
+                let mut hooks = aftercare_shippo::ShippoWebhooks::new(first);
+                for s in secrets.into_iter().skip(1) {
+                    hooks = hooks.also_token(s);
+                }
+                (
+                    Arc::new(hooks),
+                    Arc::new(aftercare_shippo::ShippoClient::new(cfg)?),
+                )
+            }
+        };
+        let mut settings = aftercare::tracking_source::TrackingSourceSettings::default();
+        settings.max_age = chrono::Duration::days(i64::from(c.stop_after_days));
+        Ok(Self {
+            name: c.service.name(),
+            hooks,
+            source,
+            register: c.register,
+            settings,
+        })
+    }
+
+    /// `inner` (the flows) behind the registration policy and the merge.
+    pub fn wrap<S: SnapshotStore + Ledger + 'static>(
+        &self,
+        store: Arc<S>,
+        clock: Arc<dyn Clock>,
+        inner: Arc<dyn EventHandler>,
+    ) -> Arc<TrackingSources> {
+        let s = TrackingSources::new(store, clock, inner).settings(self.settings.clone());
+        Arc::new(if self.register {
+            s.register_with(self.source.clone())
+        } else {
+            s
+        })
+    }
+}

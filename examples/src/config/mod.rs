@@ -44,6 +44,7 @@ mod semantic;
 mod shopify;
 #[cfg(test)]
 mod tests;
+mod tracking_source;
 mod woocommerce;
 
 pub use bigcommerce::BigCommerceStoreConfig;
@@ -53,6 +54,8 @@ pub use check::{Problem, check, is_e164, is_mailbox};
 use semantic::*;
 pub use shopify::ShopifyConfig;
 use shopify::*;
+use tracking_source::*;
+pub use tracking_source::{SeventeenTrackSign, TrackingService, TrackingSourceConfig};
 pub use woocommerce::WooCommerceConfig;
 use woocommerce::*;
 
@@ -73,6 +76,11 @@ pub struct TrackingLinksConfig {
     /// The BigCommerce store and app (`platform = "bigcommerce"`).
     #[serde(default)]
     pub bigcommerce: Option<BigCommerceStoreConfig>,
+    /// A carrier-tracking service (AfterShip, EasyPost, 17TRACK, Shippo): shipments are
+    /// registered with it and its webhooks tell the carrier's steps; left out, only the
+    /// platform reports them.
+    #[serde(default)]
+    pub tracking_source: Option<TrackingSourceConfig>,
     /// Where state is kept (`sqlite = { path = "..." }` or `postgres = { url = ... }`).
     #[serde(default)]
     pub storage: StorageConfig,

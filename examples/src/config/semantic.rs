@@ -180,6 +180,9 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     if let Ok(Some(b)) = &p.bigcommerce {
         semantic_bigcommerce(b, report);
     }
+    if let Ok(Some(t)) = &p.tracking_source {
+        semantic_tracking_source(t, report);
+    }
     // The chosen platform's section must be there (a broken one is reported already).
     if let Some(shop) = &p.shop {
         let present = match shop.platform {
