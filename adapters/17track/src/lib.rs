@@ -13,6 +13,8 @@
 //!   [`TrackingUpdate`](aftercare::model::TrackingUpdate) with `status`/`sub_status` mapped
 //!   ([`status::map`]) and kept verbatim, the providers' events, the estimate.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod error;
 pub mod status;

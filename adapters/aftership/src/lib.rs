@@ -22,6 +22,8 @@
 //! assert!(hooks.verify(&req).is_err());
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod error;
 mod payload;

@@ -14,6 +14,8 @@
 //!   `status_detail`, both kept verbatim; the tracking details' messages and places; the
 //!   estimate).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod error;
 mod payload;

@@ -13,6 +13,8 @@
 //!   ([`status::map`]: `status` with `substatus.code`, both verbatim; the history's
 //!   details and places; the ETA).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod error;
 pub mod status;
