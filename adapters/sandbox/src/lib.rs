@@ -55,7 +55,9 @@
 
 pub mod bigcommerce;
 mod channel;
+pub mod ikas;
 pub mod numbers;
+pub mod nuvemshop;
 mod sandbox;
 mod scenario;
 mod shop;
