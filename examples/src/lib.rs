@@ -7,4 +7,5 @@ pub mod feedback;
 pub mod platform;
 pub mod real;
 pub mod tracking;
+pub mod tracking_source;
 pub mod worker;

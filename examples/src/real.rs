@@ -1091,13 +1091,31 @@ async fn serve<S: Store + 'static>(
         // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue).
         handler = handler.then(f.clone());
     }
-    let handler = handler.then(Arc::new(replies));
+    let handler: Arc<dyn aftercare::inbox::EventHandler> =
+        Arc::new(handler.then(Arc::new(replies)));
+    // A carrier-tracking source: shipments registered with it, its updates merged first.
+    let tracker = cfg
+        .tracking_source
+        .as_ref()
+        .map(crate::tracking_source::RealTracking::from_config)
+        .transpose()?;
+    let sources = tracker
+        .as_ref()
+        .map(|t| t.wrap(store.clone(), clock.clone(), handler.clone()));
+    let handler: Arc<dyn aftercare::inbox::EventHandler> = match &sources {
+        Some(s) => s.clone(),
+        None => handler,
+    };
     let mut processor = shop.processor(
-        InboxProcessor::new(store.clone(), Arc::new(handler), clock.clone())
+        InboxProcessor::new(store.clone(), handler, clock.clone())
             .source(ANSWER_SOURCE, Arc::new(AnswerSource)),
     );
     let mut routes =
         WebhookRoutes::new(store.clone(), clock.clone()).source(shop.name, shop.source.clone());
+    if let Some(t) = &tracker {
+        processor = processor.source(t.name, t.hooks.clone());
+        routes = routes.source(t.name, t.hooks.clone());
+    }
     // Twilio signs its webhooks with the account's Auth Token (not an API key's secret).
     if let Some(t) = cfg.twilio.as_ref().filter(|t| t.api_key_sid.is_none()) {
         let url = format!(
@@ -1125,6 +1143,7 @@ async fn serve<S: Store + 'static>(
     }
     let links = TokenSigner::new(tracking_link_key(&cfg)?, "tracking");
     let mut page = TrackingPage::new(shop.orders.clone(), links, text.clone(), clock.clone())
+        .shipments_from(store.clone())
         .content(cfg.content.clone())
         .default_locale(cfg.tracking.default_locale.clone());
     if let Some(s) = &cfg.tracking.support_url {
@@ -1204,6 +1223,21 @@ async fn serve<S: Store + 'static>(
         let stop = stopped();
         tokio::spawn(async move { sweeper.run(Duration::from_secs(3600), stop).await })
     };
+    // Tracking stops for numbers followed longer than `[tracking_source] stop_after_days`.
+    if let Some(sources) = sources {
+        let stop = stopped();
+        tokio::spawn(async move {
+            let sweep = async {
+                loop {
+                    if let Err(e) = sources.sweep().await {
+                        tracing::warn!(error = %e, "tracking-source sweep failed; next in an hour");
+                    }
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
+            };
+            tokio::select! { () = sweep => {}, () = stop => {} }
+        });
+    }
     // WooCommerce, Nuvemshop, ikas, Zid and Magento: orders the webhooks missed (or, on
     // Magento Open Source, all of them) are found by catch-up polling (on by default).
     let poll_task = shop.catch_up(store.clone(), clock.clone()).map(|poller| {

@@ -42,6 +42,8 @@ pub struct DemoOptions {
     pub bind: SocketAddr,
     /// Keep serving the tracking page after the story, until Ctrl-C.
     pub serve: bool,
+    /// A carrier-tracking source the sandbox plays (its webhooks tell the carrier's steps).
+    pub tracking_source: Option<crate::tracking_source::DemoTrackingSource>,
 }
 
 /// The demo's app secret: the sandbox signs with it, the Shopify source verifies with it.
@@ -97,17 +99,26 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dyn_clock.clone(),
         settings,
     ));
-    let handler = Chain::new()
-        .then(Arc::new(
-            PrivacyHandler::new(Arc::new(store.clone())).clock(dyn_clock.clone()),
-        ))
-        .then(tracking.clone());
-    let processor = InboxProcessor::new(
-        Arc::new(store.clone()),
-        Arc::new(handler),
-        dyn_clock.clone(),
-    )
-    .source(name, source.clone());
+    let handler: Arc<dyn aftercare::inbox::EventHandler> = Arc::new(
+        Chain::new()
+            .then(Arc::new(
+                PrivacyHandler::new(Arc::new(store.clone())).clock(dyn_clock.clone()),
+            ))
+            .then(tracking.clone()),
+    );
+    let tracker = opts
+        .tracking_source
+        .map(|k| crate::tracking_source::DemoTracking::new(k, &base))
+        .transpose()?;
+    let handler = match &tracker {
+        Some(t) => t.wrap(Arc::new(store.clone()), dyn_clock.clone(), handler),
+        None => handler,
+    };
+    let mut processor = InboxProcessor::new(Arc::new(store.clone()), handler, dyn_clock.clone())
+        .source(name, source.clone());
+    if let Some(t) = &tracker {
+        processor = processor.source(t.name(), t.source());
+    }
     let processor = demo.hydrate(processor, &base)?;
     let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
         .consent_store(Arc::new(store.clone()))
@@ -120,11 +131,17 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     for ch in sb.channels() {
         dispatcher = dispatcher.channel(ch);
     }
-    let app = WebhookRoutes::new(Arc::new(store.clone()), dyn_clock.clone())
-        .source(name, source)
+    let mut routes =
+        WebhookRoutes::new(Arc::new(store.clone()), dyn_clock.clone()).source(name, source);
+    if let Some(t) = &tracker {
+        routes = routes.source(t.name(), t.source());
+    }
+    let app = routes
         .into_router()
+        .merge(tracker.as_ref().map(|t| t.api_router()).unwrap_or_default())
         .merge(
             TrackingPage::new(sb.shop.clone(), links, text.clone(), dyn_clock.clone())
+                .shipments_from(Arc::new(store.clone()))
                 .content(demo_content())
                 .support_url("https://example.com/support")
                 .into_router(),
@@ -141,7 +158,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         opts.platform.title(),
         opts.db.display()
     );
-    if !opts.platform.reports_carrier_events() {
+    if let Some(t) = &tracker {
+        println!(
+            "   Tracking source: the sandbox plays {} (its API on {base}, its signed webhooks to {base}/webhooks/{}).",
+            t.name(),
+            t.name()
+        );
+    } else if !opts.platform.reports_carrier_events() {
         println!(
             "   {} reports no carrier events: after \"shipped\", milestones need a carrier-tracking source.",
             opts.platform.title()
@@ -150,14 +173,27 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
 
     // The sandbox tells its story in Shopify's terms; another platform's deliveries stand
     // for them as that platform would send them (or not at all).
+    // With a tracking source, it tells the carrier's steps as well (its own webhooks).
     let deliver = |ds: Vec<Delivery>| {
         let sender = sb.sender.clone();
         let url = hook_url.clone();
+        let source_url = tracker
+            .as_ref()
+            .map(|t| format!("{base}/webhooks/{}", t.name()));
+        let from_source = tracker
+            .as_ref()
+            .map(|t| t.translate(&sb.shop, &ds))
+            .unwrap_or_default();
         let ds = demo.translate(&sb.shop, ds);
         async move {
             let mut codes = Vec::new();
             for d in &ds {
                 codes.push(sender.post(&url, d).await?);
+            }
+            if let Some(u) = &source_url {
+                for d in &from_source {
+                    codes.push(sender.post(u, d).await?);
+                }
             }
             Ok::<_, aftercare_sandbox::SandboxError>(codes)
         }
@@ -212,6 +248,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         orders.push((shipped.order.to_string(), locale.to_owned()));
     }
 
+    if let Some(t) = &tracker {
+        say(&format!(
+            "{} tracked {} shipment(s), registered once each",
+            t.name(),
+            t.registered()
+        ));
+    }
     say("What the ledger says");
     for (order, locale) in &orders {
         let rows = store.ledger_for_order(&OrderId::new(order.clone())).await?;

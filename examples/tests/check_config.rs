@@ -623,3 +623,51 @@ fn an_optional_section_with_missing_fields_names_them() {
     assert!(e.contains("smtp: missing field `from`"), "{e}");
     assert!(!e.contains("found a table"), "{e}");
 }
+
+/// `[tracking_source]`: a right section passes; its mistakes are each reported with their
+/// place.
+#[test]
+fn a_tracking_source_section_is_checked() {
+    let good = format!(
+        r#"[shop]
+platform = "woocommerce"
+
+[woocommerce]
+site = "https://shop.example/"
+consumer_key = {{ value = "ck_x" }}
+consumer_secret = {{ value = "cs_x" }}
+webhook_secrets = [{{ value = "w" }}]
+tracking_link_key = {{ value = "k" }}
+
+[tracking_source]
+service = "aftership"
+api_key = {{ env = "AFTERSHIP_API_KEY" }}
+webhook_secrets = [{{ env = "AFTERSHIP_WEBHOOK_SECRET" }}]
+stop_after_days = 45
+{REST}"#
+    );
+    let env = [
+        ("AFTERSHIP_API_KEY", "asat_x"),
+        ("AFTERSHIP_WEBHOOK_SECRET", "s"),
+    ];
+    let o = check(&good, &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bad = good
+        .replace(
+            "webhook_secrets = [{ env = \"AFTERSHIP_WEBHOOK_SECRET\" }]",
+            "webhook_secrets = []\nsign_scheme = \"hmac_sha256_hex\"",
+        )
+        .replace("stop_after_days = 45", "stop_after_days = 0");
+    let e = stderr(&check(&bad, &env));
+    assert!(
+        e.contains("tracking_source.webhook_secrets: at least one is needed"),
+        "{e}"
+    );
+    assert!(
+        e.contains("tracking_source.sign_scheme: only 17TRACK"),
+        "{e}"
+    );
+    assert!(e.contains("tracking_source.stop_after_days"), "{e}");
+    let unknown = good.replace("service = \"aftership\"", "service = \"pigeon\"");
+    assert!(!check(&unknown, &env).status.success());
+}

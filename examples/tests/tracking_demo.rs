@@ -56,10 +56,16 @@ fn the_demo_tells_the_whole_story() {
 /// Runs the demo as `platform` on a fresh database; returns stdout and stderr, having
 /// checked that it succeeded and that every webhook was accepted.
 fn run_as(platform: &str) -> (String, String) {
+    run_with(&["--platform", platform])
+}
+
+/// [`run_as`] with any arguments.
+fn run_with(args: &[&str]) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
     let out = Command::new(env!("CARGO_BIN_EXE_tracking-links"))
-        .args(["--platform", platform, "--bind", "127.0.0.1:0", "--db"])
+        .args(args)
+        .args(["--bind", "127.0.0.1:0", "--db"])
         .arg(&db)
         .output()
         .unwrap();
@@ -135,6 +141,32 @@ fn the_demo_runs_as_a_bigcommerce_store() {
             "Good news, Emily! Your order #1001 has shipped with UPS",
             "#1003 numaralı siparişiniz",
             "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+        ],
+    );
+}
+
+/// A WooCommerce store with AfterShip as its tracking source: every shipment is registered
+/// with the sandbox's AfterShip once, and AfterShip's signed webhooks tell the carrier's
+/// steps, so the WooCommerce store gets the whole story (the same 10 messages as the Shopify
+/// store), the carrier's words included; a milestone both report is one message.
+#[test]
+fn the_demo_runs_as_a_woocommerce_store_with_aftership() {
+    let (stdout, _) = run_with(&[
+        "--platform",
+        "woocommerce",
+        "--tracking-source",
+        "aftership",
+    ]);
+    assert_tells(
+        &stdout,
+        &[
+            "Tracking source: the sandbox plays aftership",
+            "Your order #1001 is out for delivery",
+            "Your order #1001 has been delivered",
+            "Kargo firmasının notu: Delayed: severe weather in the area",
+            "aftership tracked 3 shipment(s), registered once each",
+            "(reported by aftership)",
+            "10 messages sent (WhatsApp 10, SMS 0, email 0)",
         ],
     );
 }

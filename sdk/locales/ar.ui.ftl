@@ -75,3 +75,8 @@ dash-login-key = مفتاح لوحة المعلومات
 dash-login-submit = تسجيل الدخول
 dash-login-wrong = هذا المفتاح غير صحيح.
 dash-logout = تسجيل الخروج
+
+# The carrier's own text and the pickup point (tracking sources).
+carrier-note = تحديث شركة الشحن: { $carrier_note }
+pickup-point = نقطة الاستلام: { $pickup_point }
+page-pickup-point = نقطة الاستلام

@@ -75,3 +75,8 @@ dash-login-key = Dashboard key
 dash-login-submit = Sign in
 dash-login-wrong = That key is not right.
 dash-logout = Sign out
+
+# The carrier's own text and the pickup point (tracking sources).
+carrier-note = The carrier says: { $carrier_note }
+pickup-point = Pickup point: { $pickup_point }
+page-pickup-point = Pickup point

@@ -75,3 +75,8 @@ dash-login-key = Clave del panel
 dash-login-submit = Iniciar sesión
 dash-login-wrong = Esa clave no es correcta.
 dash-logout = Cerrar sesión
+
+# The carrier's own text and the pickup point (tracking sources).
+carrier-note = El transportista informa: { $carrier_note }
+pickup-point = Punto de recogida: { $pickup_point }
+page-pickup-point = Punto de recogida

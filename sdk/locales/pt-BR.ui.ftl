@@ -75,3 +75,8 @@ dash-login-key = Chave do painel
 dash-login-submit = Entrar
 dash-login-wrong = Essa chave não está correta.
 dash-logout = Sair
+
+# The carrier's own text and the pickup point (tracking sources).
+carrier-note = A transportadora informa: { $carrier_note }
+pickup-point = Ponto de retirada: { $pickup_point }
+page-pickup-point = Ponto de retirada

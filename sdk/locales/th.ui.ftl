@@ -75,3 +75,8 @@ dash-login-key = รหัสแดชบอร์ด
 dash-login-submit = ลงชื่อเข้าใช้
 dash-login-wrong = รหัสนี้ไม่ถูกต้อง
 dash-logout = ออกจากระบบ
+
+# The carrier's own text and the pickup point (tracking sources).
+carrier-note = ข้อความจากผู้ให้บริการขนส่ง: { $carrier_note }
+pickup-point = จุดรับพัสดุ: { $pickup_point }
+page-pickup-point = จุดรับพัสดุ

@@ -75,3 +75,8 @@ dash-login-key = Pano anahtarı
 dash-login-submit = Giriş yap
 dash-login-wrong = Bu anahtar doğru değil.
 dash-logout = Çıkış yap
+
+# The carrier's own text and the pickup point (tracking sources).
+carrier-note = Kargo firmasının notu: { $carrier_note }
+pickup-point = Teslim alma noktası: { $pickup_point }
+page-pickup-point = Teslim alma noktası

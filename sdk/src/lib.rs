@@ -55,6 +55,7 @@ pub mod reply;
 pub mod report;
 pub mod store;
 pub mod token;
+pub mod tracking_source;
 pub mod tz;
 pub mod uncertain;
 pub mod webhook;

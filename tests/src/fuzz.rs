@@ -1,8 +1,8 @@
 //! A bounded random-mutation fuzzer, on stable Rust, for everything that parses outside
-//! bytes: every Shopify topic's decoder, WooCommerce's, BigCommerce's, Nuvemshop's, ikas's,
-//! Salla's and Zid's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
-//! bytes: every Shopify topic's decoder, WooCommerce's, BigCommerce's and Adobe Commerce's
-//! (Magento) webhooks and Adobe I/O Events, Twilio's form and JSON webhooks, WhatsApp Cloud's
+//! bytes: every Shopify topic's decoder; WooCommerce's, BigCommerce's, Adobe Commerce's
+//! (Magento) and Adobe I/O Events', Nuvemshop's, ikas's, Salla's and Zid's webhooks; the
+//! tracking sources' (AfterShip, EasyPost, 17TRACK, Shippo); Twilio's form and JSON webhooks,
+//! WhatsApp Cloud's
 //! webhooks and Aftercare's native events, each through its source's `verify` (with a valid
 //! signature over the mutated bytes, so the code behind the HMAC runs too) and `decode`.
 //!
@@ -194,6 +194,62 @@ pub fn targets() -> Vec<Target> {
         topics: vec![""],
         source: Arc::new(bc),
         sign: Box::new(move |_, body| bc_signer.sign(body, Utc::now())),
+    });
+    // The carrier-tracking sources, each signed as it signs.
+    let aftership_signer = Verifier::new(
+        Scheme::hmac_sha256_base64(aftercare_aftership::SIGNATURE_HEADER),
+        Secret::from(SECRET),
+    );
+    all.push(Target {
+        name: "aftership",
+        seeds: json_files("adapters/aftership/tests/fixtures"),
+        topics: vec![""],
+        source: Arc::new(aftercare_aftership::AfterShipWebhooks::new(Secret::from(
+            SECRET,
+        ))),
+        sign: Box::new(move |_, body| aftership_signer.sign(body, Utc::now())),
+    });
+    let easypost_signer = Verifier::new(
+        Scheme::hmac_sha256_hex_prefixed(
+            aftercare_easypost::SIGNATURE_HEADER,
+            aftercare_easypost::SIGNATURE_PREFIX,
+        ),
+        Secret::from(aftercare_easypost::normalize_secret(SECRET).as_str()),
+    );
+    all.push(Target {
+        name: "easypost",
+        seeds: json_files("adapters/easypost/tests/fixtures"),
+        topics: vec![""],
+        source: Arc::new(aftercare_easypost::EasyPostWebhooks::new(&Secret::from(
+            SECRET,
+        ))),
+        sign: Box::new(move |_, body| easypost_signer.sign(body, Utc::now())),
+    });
+    let seventeen = aftercare_17track::SeventeenTrackWebhooks::new(Secret::from(SECRET));
+    let seventeen_signer = seventeen.clone();
+    all.push(Target {
+        name: "17track",
+        seeds: json_files("adapters/17track/tests/fixtures"),
+        topics: vec![""],
+        source: Arc::new(seventeen),
+        sign: Box::new(move |_, body| {
+            RawHeaders::from_pairs([(
+                aftercare_17track::SIGN_HEADER,
+                seventeen_signer.sign(&Secret::from(SECRET), body),
+            )])
+        }),
+    });
+    all.push(Target {
+        name: "shippo",
+        seeds: json_files("adapters/shippo/tests/fixtures"),
+        topics: vec![""],
+        source: Arc::new(aftercare_shippo::ShippoWebhooks::new(Secret::from(SECRET))),
+        sign: Box::new(move |_, _| {
+            RawHeaders::from_pairs([(
+                aftercare::webhook::QUERY_PSEUDO_HEADER,
+                format!("token={SECRET}"),
+            )])
+        }),
     });
     // Nuvemshop: the topic and the store travel in the signed body.
     let nuvem = aftercare_nuvemshop::NuvemshopWebhooks::new(Secret::from(SECRET), "4815", "123");

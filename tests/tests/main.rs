@@ -16,5 +16,6 @@ mod schemas;
 mod stack;
 mod survey_page;
 mod tracking_e2e;
+mod tracking_sources;
 mod uncertain;
 mod webhook_pipeline;

@@ -24,6 +24,8 @@
 //! - [`woocommerce`], [`bigcommerce`], [`magento`]: the same story as those platforms send
 //!   it (Adobe Commerce webhooks RSA-signed with a generated key pair), for the demos.
 //! - [`numbers`]: tracking numbers with valid check digits per carrier.
+//! - [`tracking`]: AfterShip playing the carrier-tracking source (signed webhooks, and its
+//!   create-tracking API with feature `api`).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -64,6 +66,7 @@ mod sandbox;
 mod scenario;
 mod shop;
 pub mod shopify;
+pub mod tracking;
 mod webhook;
 pub mod woocommerce;
 pub mod zid;

@@ -4,6 +4,7 @@
 //! tracking-links                       # the demo on embedded defaults
 //! tracking-links --platform woocommerce # the same shop as a WooCommerce store
 //! tracking-links --platform bigcommerce # ... as a BigCommerce store (thin webhooks, its API)
+//! tracking-links --platform woocommerce --tracking-source aftership # carrier steps from AfterShip
 //! tracking-links ledger --order '#1001' --db aftercare-demo.db
 //! tracking-links dispatch --db aftercare.db --log sent.jsonl
 //! tracking-links --check-config shop.toml   # every mistake, with its line
@@ -43,6 +44,10 @@ struct Cli {
     /// The shop platform the demo's sandbox plays.
     #[arg(long, value_enum, default_value_t)]
     platform: aftercare_examples::tracking::DemoPlatform,
+    /// A carrier-tracking source the sandbox plays too: the shop's shipments are registered
+    /// with it and its signed webhooks tell the carrier's steps.
+    #[arg(long, value_enum)]
+    tracking_source: Option<aftercare_examples::tracking_source::DemoTrackingSource>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +119,7 @@ async fn main() -> std::process::ExitCode {
             db: cli.db,
             bind: cli.bind,
             serve: cli.serve,
+            tracking_source: cli.tracking_source,
         })
         .await
         .map_err(|e| e.to_string()),

@@ -678,6 +678,7 @@ pub(super) struct Parts {
     pub(super) survey: Result<Option<SurveyConfig>, ()>,
     pub(super) follow_up: Result<Option<FollowUpConfig>, ()>,
     pub(super) dashboard: Result<Option<DashboardConfig>, ()>,
+    pub(super) tracking_source: Result<Option<TrackingSourceConfig>, ()>,
 }
 
 pub(super) fn section<T: serde::de::DeserializeOwned>(
@@ -716,6 +717,7 @@ impl Parts {
             survey: section(t, "survey"),
             follow_up: section(t, "follow_up"),
             dashboard: section(t, "dashboard"),
+            tracking_source: section(t, "tracking_source"),
         }
     }
 }

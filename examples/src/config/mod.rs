@@ -48,6 +48,7 @@ mod semantic;
 mod shopify;
 #[cfg(test)]
 mod tests;
+mod tracking_source;
 mod woocommerce;
 mod zid;
 
@@ -66,6 +67,8 @@ use salla::*;
 use semantic::*;
 pub use shopify::ShopifyConfig;
 use shopify::*;
+use tracking_source::*;
+pub use tracking_source::{SeventeenTrackSign, TrackingService, TrackingSourceConfig};
 pub use woocommerce::WooCommerceConfig;
 use woocommerce::*;
 pub use zid::ZidConfig;
@@ -89,6 +92,11 @@ pub struct TrackingLinksConfig {
     /// The BigCommerce store and app (`platform = "bigcommerce"`).
     #[serde(default)]
     pub bigcommerce: Option<BigCommerceStoreConfig>,
+    /// A carrier-tracking service (AfterShip, EasyPost, 17TRACK, Shippo): shipments are
+    /// registered with it and its webhooks tell the carrier's steps; left out, only the
+    /// platform reports them.
+    #[serde(default)]
+    pub tracking_source: Option<TrackingSourceConfig>,
     /// The Nuvemshop / Tiendanube store and app (`platform = "nuvemshop"`).
     #[serde(default)]
     pub nuvemshop: Option<NuvemshopStoreConfig>,

@@ -180,6 +180,9 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     if let Ok(Some(b)) = &p.bigcommerce {
         semantic_bigcommerce(b, report);
     }
+    if let Ok(Some(t)) = &p.tracking_source {
+        semantic_tracking_source(t, report);
+    }
     if let Ok(Some(n)) = &p.nuvemshop {
         semantic_nuvemshop(n, report);
     }

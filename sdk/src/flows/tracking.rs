@@ -281,6 +281,8 @@ pub mod meta {
     pub const STATE_AT: &str = "state_at";
     /// The key of the message this one replaces after the provider could not deliver it.
     pub const FALLBACK_OF: &str = "fallback_of";
+    /// Who reported the milestone: a tracking source's name, or `platform`.
+    pub const REPORTED_BY: &str = "reported_by";
 }
 
 /// The tracking flow: an [`EventHandler`] for shipment events.
@@ -450,7 +452,15 @@ impl TrackingFlow {
             Some(id) => self.customers.customer(id).await?,
             None => None,
         };
-        let reason = format!("shipment {} reached {}", shipment.id, milestone.as_str());
+        let reason = format!(
+            "shipment {} reached {} (reported by {})",
+            shipment.id,
+            milestone.as_str(),
+            shipment
+                .status_source
+                .as_deref()
+                .unwrap_or("the shop platform")
+        );
         self.enqueue_milestone(
             shipment,
             milestone,
@@ -653,6 +663,20 @@ impl TrackingFlow {
         if let Some(eta) = shipment.estimated_delivery {
             args.insert("estimated_delivery".to_owned(), eta.to_rfc3339());
         }
+        // The carrier's own words where they help (a weather delay, "customer not home"),
+        // and where to collect the parcel.
+        if matches!(
+            milestone,
+            Milestone::Delayed | Milestone::Exception | Milestone::AttemptedDelivery
+        ) && let Some(note) = shipment.carrier_message()
+        {
+            args.insert("carrier_note".to_owned(), note.to_owned());
+        }
+        if milestone == Milestone::ReadyForPickup
+            && let Some(point) = &shipment.pickup_point
+        {
+            args.insert("pickup_point".to_owned(), point.clone());
+        }
         let rendered = self.renderer.render(&RenderRequest {
             locale: locale.clone(),
             channel,
@@ -672,6 +696,13 @@ impl TrackingFlow {
         msg.meta
             .insert(meta::MILESTONE.into(), milestone.as_str().into());
         msg.meta.insert(meta::STATE_AT.into(), version.to_rfc3339());
+        msg.meta.insert(
+            meta::REPORTED_BY.into(),
+            shipment
+                .status_source
+                .clone()
+                .unwrap_or_else(|| "platform".into()),
+        );
         if let Some(z) = zone {
             msg.meta.insert(meta::TIME_ZONE.into(), z.name().into());
         }

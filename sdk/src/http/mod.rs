@@ -159,6 +159,7 @@ async fn handshake(
 async fn receive(
     State(routes): State<Arc<WebhookRoutes>>,
     Path(name): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -200,7 +201,12 @@ async fn receive(
                 .into_response();
         }
     };
-    let raw = RawHeaders::from(&headers);
+    let mut raw = RawHeaders::from(&headers);
+    // The URL's query for senders that authenticate by a token in the URL (Shippo); a
+    // header name with `:` cannot arrive over HTTP/1, so it cannot be forged.
+    if let Some(q) = query {
+        raw.insert(crate::webhook::QUERY_PSEUDO_HEADER, q);
+    }
     let received_at = routes.clock.now();
     let req = WebhookRequest {
         headers: &raw,

@@ -16,6 +16,7 @@ use crate::content::ContentMap;
 use crate::flows::tracking::TrackingClaims;
 use crate::model::{OrderId, Shipment, ShipmentStatus};
 use crate::platform::OrderSource;
+use crate::store::SnapshotStore;
 use crate::token::{TokenError, TokenSigner};
 
 /// Text for the pages, per locale. The sdk's catalogs implement it.
@@ -47,6 +48,7 @@ pub struct TrackingPage {
     content: ContentMap,
     support_url: Option<String>,
     default_locale: String,
+    snapshots: Option<Arc<dyn SnapshotStore>>,
 }
 
 impl std::fmt::Debug for TrackingPage {
@@ -72,7 +74,15 @@ impl TrackingPage {
             content: ContentMap::default(),
             support_url: None,
             default_locale: "en".into(),
+            snapshots: None,
         }
+    }
+
+    /// Shows the shipment as the flows last stored it, merged with the platform's: the events
+    /// of a carrier-tracking source (its text and places), its estimate and pickup point.
+    pub fn shipments_from(mut self, snapshots: Arc<dyn SnapshotStore>) -> Self {
+        self.snapshots = Some(snapshots);
+        self
     }
 
     /// Tutorials to show per product.
@@ -169,7 +179,28 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
         }
     };
     let shipments = p.orders.shipments(&order.id).await.unwrap_or_default();
-    let shipment: Option<&Shipment> = shipments.iter().find(|s| s.id.0 == claims.s);
+    let mut shipment: Option<Shipment> = shipments.into_iter().find(|s| s.id.0 == claims.s);
+    // The stored history (a tracking source's events, estimate, pickup point) over the
+    // platform's record; alone when the platform does not list the shipment.
+    if let Some(store) = &p.snapshots {
+        match store.snapshot("shipment", &claims.s).await {
+            Ok(Some(snap)) => {
+                if let Ok(stored) = serde_json::from_value::<Shipment>(snap.data)
+                    && stored.order_id == order.id
+                {
+                    shipment = Some(match shipment {
+                        Some(s) => crate::tracking_source::merge::merge(Some(&stored), &s),
+                        None => stored,
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "tracking page could not read the shipment's history")
+            }
+        }
+    }
+    let shipment = shipment.as_ref();
     let locale = order.locale.clone().unwrap_or(loc);
     // Times in the customer's zone when it can be told, else UTC; always labelled.
     let zone = crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
@@ -210,6 +241,17 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                 escape(&p.text.datetime(&locale, eta, zone))
             ));
         }
+        if let Some(point) = s
+            .pickup_point
+            .as_deref()
+            .filter(|_| s.status == ShipmentStatus::ReadyForPickup)
+        {
+            b.push_str(&format!(
+                "<dt>{}</dt><dd>{}</dd>\n",
+                t("page-pickup-point"),
+                escape(point)
+            ));
+        }
         b.push_str("</dl>\n");
         if let Some(url) = s.tracking_urls.iter().find(|u| safe_url(u)) {
             b.push_str(&format!(
@@ -233,6 +275,10 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
         }
         for (i, e) in events.iter().enumerate() {
             let mut line = t(status_id(&e.status));
+            // The carrier's own words (a weather delay, "customer not home").
+            if let Some(m) = e.message.as_deref().filter(|m| !m.trim().is_empty()) {
+                line.push_str(&format!(" · <q>{}</q>", escape(m)));
+            }
             if let Some(loc) = &e.location {
                 line.push_str(&format!(" · {}", escape(loc)));
             }

@@ -109,6 +109,15 @@ impl Catalogs {
         let html = format == Format::Html;
         let (locale, main) = self.one(format, &req.locale, &req.message_id, args)?;
         let mut parts = vec![main];
+        // The carrier's own text and the pickup point (set by the tracking flow where useful).
+        for (key, id) in [
+            ("carrier_note", "carrier-note"),
+            ("pickup_point", "pickup-point"),
+        ] {
+            if req.args.get(key).is_some_and(|v| !v.trim().is_empty()) {
+                parts.push(self.one(format, &req.locale, id, args)?.1);
+            }
+        }
         if !req.tutorials.is_empty() {
             let (_, intro) = self.one(format, &req.locale, "tutorials-intro", args)?;
             let mut block = intro;

@@ -21,6 +21,8 @@ fn full_args() -> Args {
         .text("kind", "NPS")
         .text("score", "3")
         .text("comment", "The box arrived damaged")
+        .text("carrier_note", "Delayed by severe weather")
+        .text("pickup_point", "Kiosk 4, Main St 1")
 }
 
 #[test]

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Customer, CustomerId, Order, OrderId, Shipment, ShopId};
+use super::{Customer, CustomerId, Order, OrderId, Shipment, ShopId, TrackingUpdate};
 
 /// What happened on a shop platform, decoded from a verified webhook by a
 /// [`WebhookSource`](crate::webhook::WebhookSource).
@@ -50,6 +50,13 @@ pub enum PlatformEvent {
     ShipmentUpdated {
         /// The shipment.
         shipment: Shipment,
+    },
+    /// A carrier-tracking source reported on a tracking number; the
+    /// [`TrackingSources`](crate::tracking_source::TrackingSources) handler merges it into
+    /// the registered shipment's history.
+    TrackingUpdated {
+        /// What the source says.
+        update: TrackingUpdate,
     },
     /// A customer's record (contact, locale, consent) changed.
     CustomerUpdated {
@@ -107,6 +114,7 @@ impl PlatformEvent {
             PlatformEvent::OrderCancelled { .. } => "order_cancelled",
             PlatformEvent::ShipmentCreated { .. } => "shipment_created",
             PlatformEvent::ShipmentUpdated { .. } => "shipment_updated",
+            PlatformEvent::TrackingUpdated { .. } => "tracking_updated",
             PlatformEvent::CustomerUpdated { .. } => "customer_updated",
             PlatformEvent::AppUninstalled { .. } => "app_uninstalled",
             PlatformEvent::CustomerDataRequested { .. } => "customer_data_requested",
@@ -129,7 +137,9 @@ impl PlatformEvent {
             | PlatformEvent::CustomerDataRequested { shop, .. }
             | PlatformEvent::CustomerRedactRequested { shop, .. }
             | PlatformEvent::ShopRedactRequested { shop } => Some(shop),
-            PlatformEvent::CustomerUpdated { .. } | PlatformEvent::Unrecognized { .. } => None,
+            PlatformEvent::CustomerUpdated { .. }
+            | PlatformEvent::TrackingUpdated { .. }
+            | PlatformEvent::Unrecognized { .. } => None,
         }
     }
 
@@ -179,6 +189,7 @@ impl PlatformEvent {
             PlatformEvent::ShipmentCreated { shipment }
             | PlatformEvent::ShipmentUpdated { shipment } => shipment.updated_at,
             PlatformEvent::CustomerUpdated { customer } => customer.updated_at,
+            PlatformEvent::TrackingUpdated { update } => Some(update.happened_at),
             _ => None,
         }
     }

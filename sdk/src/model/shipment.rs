@@ -141,6 +141,16 @@ pub struct ShipmentEvent {
     pub message: Option<String>,
     /// Where, as free text (city, country).
     pub location: Option<String>,
+    /// Who reported it: a carrier-tracking source's name (`aftership`); `None` for the shop
+    /// platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The reporter's own status text, verbatim (`AttemptFail`, `out_for_delivery`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_status: Option<String>,
+    /// The reporter's own sub-status, verbatim (`Exception_017`, `weather_delay`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_sub_status: Option<String>,
 }
 
 impl ShipmentEvent {
@@ -151,7 +161,18 @@ impl ShipmentEvent {
             happened_at,
             message: None,
             location: None,
+            source: None,
+            raw_status: None,
+            raw_sub_status: None,
         }
+    }
+
+    /// The same event: reported status, time, carrier text and place (the reporter aside).
+    pub fn same_as(&self, other: &ShipmentEvent) -> bool {
+        self.status == other.status
+            && self.happened_at == other.happened_at
+            && self.message == other.message
+            && self.location == other.location
     }
 }
 
@@ -184,6 +205,14 @@ pub struct Shipment {
     pub created_at: Option<DateTime<Utc>>,
     /// When it last changed; used to order out-of-order deliveries.
     pub updated_at: Option<DateTime<Utc>>,
+    /// Who reported the current status: a carrier-tracking source's name (`aftership`);
+    /// `None` for the shop platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_source: Option<String>,
+    /// Where the parcel waits when it is ready for pickup (name and address as the carrier
+    /// gives them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_point: Option<String>,
 }
 
 impl Shipment {
@@ -206,6 +235,77 @@ impl Shipment {
             line_item_ids: Vec::new(),
             created_at: None,
             updated_at: None,
+            status_source: None,
+            pickup_point: None,
+        }
+    }
+
+    /// The carrier's text of the latest event at the current status (a weather delay,
+    /// "customer not home"), when it gave one.
+    pub fn carrier_message(&self) -> Option<&str> {
+        self.events
+            .iter()
+            .filter(|e| e.status == self.status)
+            .max_by_key(|e| e.happened_at)
+            .and_then(|e| e.message.as_deref())
+            .filter(|m| !m.trim().is_empty())
+    }
+}
+
+/// What a carrier-tracking source (AfterShip, EasyPost, 17TRACK, Shippo) says about one
+/// tracking number, decoded from its webhook: the status mapped into [`ShipmentStatus`] with
+/// the source's own values kept verbatim (an unknown one stays
+/// [`ShipmentStatus::Unknown`] with its text, never dropped), the carrier's events, the
+/// estimate and the pickup point.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct TrackingUpdate {
+    /// The source's name (`aftership`, `easypost`, `17track`, `shippo`).
+    pub source: String,
+    /// The tracking number.
+    pub tracking_number: String,
+    /// The carrier as the source names it (`ups`, `FedEx`, `100003`), when it says.
+    pub carrier: Option<String>,
+    /// The status, mapped.
+    pub status: ShipmentStatus,
+    /// The source's status, verbatim (`AttemptFail`).
+    pub raw_status: String,
+    /// The source's sub-status, verbatim (`AttemptFail_001`, `status_detail`).
+    pub raw_sub_status: Option<String>,
+    /// When the source says the current status was reached (its latest checkpoint).
+    pub happened_at: DateTime<Utc>,
+    /// The carrier's events as the source knows them, oldest first.
+    pub events: Vec<ShipmentEvent>,
+    /// The estimated delivery, when the source gives one.
+    pub estimated_delivery: Option<DateTime<Utc>>,
+    /// Where the parcel waits, for `ready_for_pickup`.
+    pub pickup_point: Option<String>,
+    /// The source's id for the tracking (`trk_…`), when it gives one.
+    pub reference: Option<String>,
+}
+
+impl TrackingUpdate {
+    /// An update with its source, number, mapped and raw status and time; the rest empty.
+    pub fn new(
+        source: impl Into<String>,
+        tracking_number: impl Into<String>,
+        status: ShipmentStatus,
+        raw_status: impl Into<String>,
+        happened_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            source: source.into(),
+            tracking_number: tracking_number.into(),
+            carrier: None,
+            status,
+            raw_status: raw_status.into(),
+            raw_sub_status: None,
+            happened_at,
+            events: Vec::new(),
+            estimated_delivery: None,
+            pickup_point: None,
+            reference: None,
         }
     }
 }

@@ -27,6 +27,12 @@ use crate::Error;
 use crate::model::PlatformEvent;
 use crate::store::InboxEntry;
 
+/// The pseudo-header under which [`WebhookRoutes`](crate::http::WebhookRoutes) passes the
+/// request URL's raw query string to [`WebhookSource::verify`], for senders that
+/// authenticate with a token in the URL (Shippo's `?token=`). A real header cannot carry this
+/// name (`:` is not allowed in HTTP/1 header names).
+pub const QUERY_PSEUDO_HEADER: &str = ":query";
+
 /// A raw webhook request as it arrived: headers and the exact body bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct WebhookRequest<'a> {

@@ -1,0 +1,4 @@
+//! The 17TRACK adapter's integration tests: one binary, one module per file.
+
+mod client;
+mod webhooks;

@@ -1,0 +1,4 @@
+//! The AfterShip adapter's integration tests: one binary, one module per file.
+
+mod client;
+mod webhooks;
