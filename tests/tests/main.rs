@@ -9,6 +9,7 @@ mod dashboard;
 mod dispatch;
 mod feedback_e2e;
 mod follow_up;
+mod helpdesk_e2e;
 mod hydrate;
 mod page_headers;
 mod quota_gate;

@@ -6,6 +6,7 @@ pub mod feedback;
 pub mod privacy;
 pub mod reach;
 pub mod replies;
+pub mod tickets;
 pub mod tracking;
 
 use std::sync::Arc;
