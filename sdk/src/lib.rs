@@ -39,6 +39,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod dispatch;
+pub mod email_reply;
 mod error;
 pub mod flows;
 pub mod helpdesk;

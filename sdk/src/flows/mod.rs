@@ -2,6 +2,7 @@
 //! decide.
 
 pub mod delivery;
+pub mod email;
 pub mod feedback;
 pub mod privacy;
 pub mod reach;
