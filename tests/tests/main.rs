@@ -7,6 +7,7 @@ mod browser;
 mod catch_up_poll;
 mod dashboard;
 mod dispatch;
+mod email_e2e;
 mod feedback_e2e;
 mod follow_up;
 mod helpdesk_e2e;
