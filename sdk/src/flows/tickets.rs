@@ -116,6 +116,27 @@ pub struct Incident {
     pub at: DateTime<Utc>,
 }
 
+impl Incident {
+    /// An incident about an order (no shop, no customer id).
+    pub fn new(
+        key: impl Into<String>,
+        order: OrderContext,
+        requester: Requester,
+        kind: IncidentKind,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            shop: None,
+            order,
+            customer_id: None,
+            requester,
+            kind,
+            at,
+        }
+    }
+}
+
 /// What [`TicketFlow::report`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
