@@ -673,6 +673,8 @@ pub(super) struct Parts {
     pub(super) survey: Result<Option<SurveyConfig>, ()>,
     pub(super) follow_up: Result<Option<FollowUpConfig>, ()>,
     pub(super) dashboard: Result<Option<DashboardConfig>, ()>,
+    pub(super) helpdesk: Result<Option<HelpdeskConfig>, ()>,
+    pub(super) email: Result<Option<EmailConfig>, ()>,
 }
 
 pub(super) fn section<T: serde::de::DeserializeOwned>(
@@ -706,6 +708,8 @@ impl Parts {
             survey: section(t, "survey"),
             follow_up: section(t, "follow_up"),
             dashboard: section(t, "dashboard"),
+            helpdesk: section(t, "helpdesk"),
+            email: section(t, "email"),
         }
     }
 }
