@@ -17,6 +17,8 @@
 //! Freshdesk emails the requester when a ticket is created unless the "New ticket created"
 //! requester notification is off: turn it off if tickets should stay internal.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod http;
 
 use std::time::Duration;

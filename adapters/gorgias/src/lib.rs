@@ -16,6 +16,8 @@
 //! The `external_id` filter on the ticket list and the tags request body are not on a
 //! reference page the project could read ([unverified] in the facts file).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod http;
 
 use std::time::Duration;

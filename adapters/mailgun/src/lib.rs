@@ -19,6 +19,8 @@
 //! Answers: a refused signature is `401`; Mailgun retries any code except `200` and `406`
 //! for hours, so a storage failure (`503`) is retried.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::time::Duration;
 
 use aftercare::Error;
@@ -179,7 +181,9 @@ impl WebhookSource for MailgunEvents {
 
     fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
         decode_events(&entry.body)?;
-        Ok(Vec::new())
+        Ok(vec![PlatformEvent::Unrecognized {
+            topic: "events".into(),
+        }])
     }
 }
 
@@ -274,7 +278,9 @@ impl WebhookSource for MailgunInbound {
 
     fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
         decode_inbound(entry)?;
-        Ok(Vec::new())
+        Ok(vec![PlatformEvent::Unrecognized {
+            topic: "inbound".into(),
+        }])
     }
 }
 

@@ -147,7 +147,9 @@ impl WebhookSource for SendGridEvents {
     /// Checks the body decodes; the events themselves are read with [`decode_events`].
     fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
         decode_events(&entry.body)?;
-        Ok(Vec::new())
+        Ok(vec![PlatformEvent::Unrecognized {
+            topic: "events".into(),
+        }])
     }
 }
 

@@ -91,7 +91,9 @@ impl WebhookSource for SendGridInbound {
 
     fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
         decode_entry(entry)?;
-        Ok(Vec::new())
+        Ok(vec![PlatformEvent::Unrecognized {
+            topic: "inbound".into(),
+        }])
     }
 }
 

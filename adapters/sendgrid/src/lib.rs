@@ -19,6 +19,8 @@
 //! Answers for SendGrid's retries: a refused signature is `401`, a storage failure `503`
 //! (SendGrid retries 5xx; for Inbound Parse, a 4xx drops the email for good).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod events;
 pub mod inbound;
 pub mod send;

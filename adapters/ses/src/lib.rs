@@ -26,6 +26,8 @@
 //! is stored like any message; [`SesEvents::confirm`] visits its `SubscribeURL` (an Amazon
 //! host only).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -401,7 +403,9 @@ impl WebhookSource for SesEvents {
 
     fn decode(&self, entry: &InboxEntry) -> Result<Vec<PlatformEvent>, Error> {
         decode_events(&entry.body)?;
-        Ok(Vec::new())
+        Ok(vec![PlatformEvent::Unrecognized {
+            topic: entry.topic.clone().unwrap_or_else(|| "Notification".into()),
+        }])
     }
 }
 

@@ -19,6 +19,8 @@
 //!   looks it up by external id on its next run.
 //! - A `closed` ticket cannot be updated (`422`): [`HelpdeskError::Closed`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::time::Duration;
 
 use aftercare::helpdesk::{
