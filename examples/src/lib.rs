@@ -3,6 +3,7 @@
 pub mod backfill;
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod feedback;
 pub mod platform;
 pub mod real;

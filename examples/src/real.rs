@@ -839,6 +839,13 @@ fn add_channels(
             d = d.rate_limit(ChannelKind::Email, Arc::new(SlidingWindow::per_second(r)));
         }
     }
+    // `[email] send = true`: the provider's API instead of SMTP.
+    if let Some(ch) = crate::desk::email_channel(cfg)? {
+        d = d.channel(ch);
+        if let Some(r) = rates.email_per_second {
+            d = d.rate_limit(ChannelKind::Email, Arc::new(SlidingWindow::per_second(r)));
+        }
+    }
     Ok(d)
 }
 
@@ -995,18 +1002,28 @@ async fn serve<S: Store + 'static>(
     let survey = survey_settings(&cfg);
     let mut feedback: Option<Arc<FeedbackFlow>> = None;
     let mut follow_up: Option<Arc<FollowUp>> = None;
+    // `[helpdesk]`: one ticket per order for detractors and help requests.
+    let tickets = crate::desk::helpdesk(&cfg)?.map(|desk| {
+        Arc::new(aftercare::flows::tickets::TicketFlow::new(
+            desk,
+            store.clone(),
+            clock.clone(),
+        ))
+    });
     if let Some(settings) = &survey {
         // The platform's client writes tags back and reads customers' marketing consent.
-        let f = Arc::new(
-            FollowUp::new(
-                store.clone(),
-                shop.annotator.clone(),
-                text.clone(),
-                clock.clone(),
-                follow_up_settings(&cfg),
-            )
-            .customers(shop.customers.clone()),
-        );
+        let mut f = FollowUp::new(
+            store.clone(),
+            shop.annotator.clone(),
+            text.clone(),
+            clock.clone(),
+            follow_up_settings(&cfg),
+        )
+        .customers(shop.customers.clone());
+        if let Some(t) = &tickets {
+            f = f.tickets(t.clone());
+        }
+        let f = Arc::new(f);
         feedback = Some(Arc::new(
             FeedbackFlow::new(
                 shop.orders.clone(),
@@ -1083,7 +1100,7 @@ async fn serve<S: Store + 'static>(
         .then(Arc::new(aftercare::platform::poll::OrderVersions::new(
             store.clone(),
         )))
-        .then(tracking);
+        .then(tracking.clone());
     if let Some(f) = &feedback {
         handler = handler.then(f.clone());
     }
@@ -1091,8 +1108,31 @@ async fn serve<S: Store + 'static>(
         // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue).
         handler = handler.then(f.clone());
     }
-    let handler: Arc<dyn aftercare::inbox::EventHandler> =
-        Arc::new(handler.then(Arc::new(replies)));
+    let mut handler = handler.then(Arc::new(replies));
+    if cfg.email.is_some() {
+        // `[email]`: delivery events (bounces fall back to the next channel) and replies.
+        handler = handler.then(Arc::new(crate::desk::EmailHandler {
+            events: aftercare::flows::email::EmailEvents::new(store.clone())
+                .record_opens(cfg.email.as_ref().is_some_and(|e| e.record_opens)),
+            replies: ReplyHandler::new(
+                store.clone(),
+                store.clone(),
+                Arc::new(Localizer::new()),
+                clock.clone(),
+                ReplyConfig::new(
+                    shop_name(&cfg),
+                    cfg.tracking
+                        .support_url
+                        .clone()
+                        .unwrap_or_else(|| cfg.server.public_url.clone()),
+                ),
+            ),
+            tracking: tracking.clone(),
+            feedback: feedback.clone(),
+            tickets: tickets.clone(),
+        }));
+    }
+    let handler: Arc<dyn aftercare::inbox::EventHandler> = Arc::new(handler);
     // A carrier-tracking source: shipments registered with it, its updates merged first.
     let tracker = cfg
         .tracking_source
@@ -1140,6 +1180,10 @@ async fn serve<S: Store + 'static>(
         );
         processor = processor.source("whatsapp", source.clone());
         routes = routes.source("whatsapp", source);
+    }
+    for (name, source) in crate::desk::email_sources(&cfg)? {
+        processor = processor.source(name, source.clone());
+        routes = routes.source(name, source);
     }
     let links = TokenSigner::new(tracking_link_key(&cfg)?, "tracking");
     let mut page = TrackingPage::new(shop.orders.clone(), links, text.clone(), clock.clone())

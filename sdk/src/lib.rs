@@ -14,6 +14,7 @@
 //! - [`platform`] holds [`OrderSource`](platform::OrderSource),
 //!   [`CustomerDirectory`](platform::CustomerDirectory) and [`OrderAnnotator`](platform::OrderAnnotator).
 //! - [`channel`]: [`MessageChannel`](channel::MessageChannel) and its classified errors.
+//! - [`helpdesk`]: the [`Helpdesk`](helpdesk::Helpdesk) trait support desks implement.
 //! - [`store`]: inbox, outbox, ledger, consent, surveys, redaction.
 //! - [`inbox`]: processing stored webhooks with retries and dead letters.
 //! - [`dispatch`]: sending due messages at most once per key.
@@ -40,8 +41,10 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod dispatch;
+pub mod email_reply;
 mod error;
 pub mod flows;
+pub mod helpdesk;
 pub mod html;
 pub mod inbox;
 pub mod l10n;

@@ -559,11 +559,16 @@ pub enum Decision {
     /// Was uncertain and could not be confirmed; not sent again because a duplicate would be
     /// worse than silence for its purpose.
     Abandoned,
+    /// The mailbox provider refused the email after the provider accepted it (a hard or
+    /// soft bounce; the reason says which).
+    Bounced,
+    /// The recipient marked the email as spam (a feedback-loop complaint).
+    Complained,
 }
 
 impl Decision {
     /// Every decision, in the order a message meets them (for tallies).
-    pub const ALL: [Decision; 12] = [
+    pub const ALL: [Decision; 14] = [
         Decision::Enqueued,
         Decision::Deferred,
         Decision::Retrying,
@@ -576,6 +581,8 @@ impl Decision {
         Decision::Abandoned,
         Decision::Delivered,
         Decision::Undelivered,
+        Decision::Bounced,
+        Decision::Complained,
     ];
 
     /// Stable text form used in storage.
@@ -593,6 +600,8 @@ impl Decision {
             Decision::Reconciled => "reconciled",
             Decision::Resending => "resending",
             Decision::Abandoned => "abandoned",
+            Decision::Bounced => "bounced",
+            Decision::Complained => "complained",
         }
     }
 
@@ -611,6 +620,8 @@ impl Decision {
             "reconciled" => Decision::Reconciled,
             "resending" => Decision::Resending,
             "abandoned" => Decision::Abandoned,
+            "bounced" => Decision::Bounced,
+            "complained" => Decision::Complained,
             _ => return None,
         })
     }

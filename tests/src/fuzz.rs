@@ -318,6 +318,7 @@ pub fn targets() -> Vec<Target> {
             sign: Box::new(move |_, _| zid_signer.sign_for_test()),
         });
     }
+    all.extend(email_targets());
     // The site is a constant URL, so the source always builds.
     if let Ok(woo) = woo {
         let woo_signer = woo.clone();
@@ -378,6 +379,116 @@ pub fn targets() -> Vec<Target> {
         }
     }
     all
+}
+
+/// The email providers' sources: SendGrid's events (ECDSA-signed over the mutated bytes)
+/// and Inbound Parse (Basic credentials, so every mutation reaches the multipart decoder);
+/// Mailgun and SES, whose signatures sit inside the body, run their verify on the mutated
+/// bytes and their decoders on them as if stored.
+fn email_targets() -> Vec<Target> {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::EncodePublicKey as _;
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+    let mut out = Vec::new();
+    if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&[7; 32])
+        && let Ok(der) = key.verifying_key().to_public_key_der()
+        && let Ok(public) = aftercare_sendgrid::EventWebhookKey::parse(&B64.encode(der.as_bytes()))
+    {
+        out.push(Target {
+            name: "sendgrid-events",
+            seeds: vec![
+                b"[{\"email\":\"hello@world.com\",\"event\":\"dropped\",\"reason\":\"Bounced Address\",\"sg_event_id\":\"ZHJvcC0x\",\"sg_message_id\":\"LRzXl_NHStOGhQ4kofSm_A.filter\",\"timestamp\":1600112492}]\r\n".to_vec(),
+                br#"[{"email":"a@example.com","timestamp":1700000001,"event":"bounce","type":"blocked","reason":"421","sg_event_id":"e2","sg_message_id":"m2.f","aftercare_key":"k"}]"#.to_vec(),
+            ],
+            topics: vec![""],
+            source: Arc::new(aftercare_sendgrid::SendGridEvents::new(public)),
+            sign: Box::new(move |_, body| {
+                let ts = Utc::now().timestamp().to_string();
+                let mut msg = ts.clone().into_bytes();
+                msg.extend_from_slice(body);
+                let sig: p256::ecdsa::Signature = key.sign(&msg);
+                RawHeaders::from_pairs([
+                    (aftercare_sendgrid::events::SIGNATURE_HEADER, B64.encode(sig.to_der().as_bytes())),
+                    (aftercare_sendgrid::events::TIMESTAMP_HEADER, ts),
+                ])
+            }),
+        });
+    }
+    out.push(Target {
+        name: "sendgrid-inbound",
+        seeds: vec![b"--xYzZY\r\nContent-Disposition: form-data; name=\"from\"\r\n\r\nLayla <layla@example.com>\r\n--xYzZY\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n9\r\n\r\nOn Sun, 7 Dec 2026, Shop <s@x.com> wrote:\r\n> 0 1 2\r\n--xYzZY\r\nContent-Disposition: form-data; name=\"envelope\"\r\n\r\n{\"to\":[\"r@p.x\"],\"from\":\"layla@example.com\"}\r\n--xYzZY--\r\n".to_vec()],
+        topics: vec![""],
+        source: Arc::new(aftercare_sendgrid::SendGridInbound::new("sendgrid", Secret::from(SECRET))),
+        sign: Box::new(move |_, _| {
+            RawHeaders::from_pairs([
+                ("Authorization", format!("Basic {}", B64.encode(format!("sendgrid:{SECRET}")))),
+                ("Content-Type", "multipart/form-data; boundary=xYzZY".to_owned()),
+            ])
+        }),
+    });
+    if let (Ok(events), Ok(inbound)) = (
+        aftercare_mailgun::MailgunEvents::new(Secret::from(SECRET)),
+        aftercare_mailgun::MailgunInbound::new(Secret::from(SECRET)),
+    ) {
+        // Signed now: the timestamp is inside the window when the run starts.
+        let now = Utc::now().timestamp().to_string();
+        let sig = aftercare_mailgun::sign(&Secret::from(SECRET), &now, "tok");
+        out.push(Target {
+            name: "mailgun-events",
+            seeds: vec![format!(r#"{{"signature":{{"timestamp":"{now}","token":"tok","signature":"{sig}"}},"event-data":{{"event":"failed","severity":"permanent","reason":"bounce","recipient":"a@b.c","timestamp":1700000000.5,"user-variables":{{"aftercare_key":"k"}},"delivery-status":{{"code":550,"message":"no"}},"message":{{"headers":{{"message-id":"m@x"}}}}}}}}"#).into_bytes()],
+            topics: vec![""],
+            source: Arc::new(events),
+            sign: Box::new(|_, _| RawHeaders::new()),
+        });
+        out.push(Target {
+            name: "mailgun-inbound",
+            seeds: vec![format!("sender=a%40b.c&recipient=r%40m.x&body-plain=10%0D%0A%0D%0AOn+x+wrote%3A%0D%0A%3E+0&timestamp={now}&token=tok&signature={sig}").into_bytes()],
+            topics: vec![""],
+            source: Arc::new(inbound),
+            sign: Box::new(|_, _| {
+                RawHeaders::from_pairs([("Content-Type", "application/x-www-form-urlencoded")])
+            }),
+        });
+    }
+    let ses_event = r#"{"eventType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":"r@example.com","diagnosticCode":"550"}],"timestamp":"2026-12-07T02:00:00Z"},"mail":{"timestamp":"2026-12-07T01:59:59Z","messageId":"m1","destination":["r@example.com"],"tags":{"aftercare_key":["k"]}}}"#;
+    let cert_url = "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-x.pem";
+    let mut envelope = serde_json::json!({
+        "Type": "Notification", "MessageId": "22b80b92", "TopicArn": "arn:aws:sns:us-west-2:123456789012:ses",
+        "Message": ses_event, "Timestamp": Utc::now().to_rfc3339(), "SignatureVersion": "2",
+        "SigningCertURL": cert_url
+    });
+    // Signed with the SES adapter's test key, whose certificate is pinned below.
+    if let (Ok(key), Some(text)) = (
+        <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_pem(include_str!(
+            "../../adapters/ses/tests/fixtures/test-signing-key.pem"
+        )),
+        aftercare_ses::string_to_sign(&envelope),
+    ) {
+        use sha2::Digest as _;
+        if let Ok(sig) = key.sign(
+            rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+            &sha2::Sha256::digest(text.as_bytes()),
+        ) {
+            envelope["Signature"] = serde_json::json!(B64.encode(sig));
+        }
+    }
+    let certs = aftercare_ses::SnsCertificates::new().pinned_only();
+    let _ = certs.pin(
+        cert_url,
+        include_str!("../../adapters/ses/tests/fixtures/test-signing-cert.pem"),
+    );
+    out.push(Target {
+        name: "ses-sns",
+        seeds: vec![envelope.to_string().into_bytes()],
+        topics: vec![""],
+        source: Arc::new(aftercare_ses::SesEvents::new(
+            Arc::new(certs),
+            vec!["arn:aws:sns:us-west-2:123456789012:ses".into()],
+        )),
+        sign: Box::new(|_, _| RawHeaders::new()),
+    });
+    out
 }
 
 /// Twilio's form posts: an inbound SMS, an inbound WhatsApp message, status callbacks

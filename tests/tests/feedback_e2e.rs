@@ -44,7 +44,7 @@ const REVIEW: &str = "https://reviews.example/sandbox-coffee";
 /// What the local helpdesk received: every verified delivery (webhook-id, JSON), and the
 /// number of rejected ones.
 #[derive(Default)]
-struct Helpdesk {
+pub(crate) struct Helpdesk {
     received: Mutex<Vec<(String, serde_json::Value)>>,
     rejected: Mutex<u32>,
 }
@@ -83,20 +83,20 @@ async fn helpdesk_server(helpdesk: Arc<Helpdesk>) -> String {
     format!("http://{addr}/hooks/aftercare")
 }
 
-struct World {
-    sb: Sandbox,
-    store: SqliteStore,
-    clock: Arc<ManualClock>,
-    hook_url: String,
-    processor: InboxProcessor,
-    dispatcher: Dispatcher,
-    feedback: Arc<FeedbackFlow>,
-    helpdesk: Arc<Helpdesk>,
-    helpdesk_url: String,
-    http: reqwest::Client,
+pub(crate) struct World {
+    pub(crate) sb: Sandbox,
+    pub(crate) store: SqliteStore,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) hook_url: String,
+    pub(crate) processor: InboxProcessor,
+    pub(crate) dispatcher: Dispatcher,
+    pub(crate) feedback: Arc<FeedbackFlow>,
+    pub(crate) helpdesk: Arc<Helpdesk>,
+    pub(crate) helpdesk_url: String,
+    pub(crate) http: reqwest::Client,
 }
 
-async fn world(channels: Vec<ChannelKind>) -> World {
+pub(crate) async fn world(channels: Vec<ChannelKind>) -> World {
     let store = SqliteStore::open_temporary().await.unwrap();
     let sb = Sandbox::quiet(
         Secret::from(APP_SECRET),
@@ -202,7 +202,7 @@ async fn world(channels: Vec<ChannelKind>) -> World {
 }
 
 impl World {
-    async fn settle(&self) {
+    pub(crate) async fn settle(&self) {
         self.processor.drain().await.unwrap();
         self.dispatcher.drain().await.unwrap();
     }
@@ -214,7 +214,7 @@ impl World {
         }
     }
 
-    async fn advance(&self, by: Duration) {
+    pub(crate) async fn advance(&self, by: Duration) {
         self.clock.advance(by);
         self.settle().await;
     }
@@ -235,7 +235,11 @@ impl World {
 
     /// Ships an order for the customer with `locale` and plays `script`; returns the order
     /// and the time of the last step (the delivery, on a delivering script).
-    async fn ship(&self, locale: &str, script: CarrierScript) -> (Shipped, DateTime<Utc>) {
+    pub(crate) async fn ship(
+        &self,
+        locale: &str,
+        script: CarrierScript,
+    ) -> (Shipped, DateTime<Utc>) {
         let shipped = self.sb.ship(locale).unwrap();
         self.post(&shipped.deliveries).await;
         self.settle().await;
@@ -244,7 +248,7 @@ impl World {
     }
 
     /// Survey messages of a role sent on any channel, for an order.
-    fn survey_sent(&self, order: u64, role: &str) -> Vec<SentMessage> {
+    pub(crate) fn survey_sent(&self, order: u64, role: &str) -> Vec<SentMessage> {
         [ChannelKind::Email, ChannelKind::Sms, ChannelKind::Whatsapp]
             .into_iter()
             .flat_map(|k| self.sb.channel(k).sent())
@@ -255,7 +259,7 @@ impl World {
             .collect()
     }
 
-    async fn response(&self, order: u64) -> Option<SurveyResponse> {
+    pub(crate) async fn response(&self, order: u64) -> Option<SurveyResponse> {
         self.store.response(&format!("{order}-nps")).await.unwrap()
     }
 
@@ -320,7 +324,7 @@ fn survey_link(text: &str) -> String {
     link
 }
 
-fn customer_of(w: &World, shipped: &Shipped) -> (String, String) {
+pub(crate) fn customer_of(w: &World, shipped: &Shipped) -> (String, String) {
     let c = w.sb.shop.customer_record(shipped.customer).unwrap();
     (c.email.unwrap(), c.phone.unwrap())
 }

@@ -679,6 +679,8 @@ pub(super) struct Parts {
     pub(super) follow_up: Result<Option<FollowUpConfig>, ()>,
     pub(super) dashboard: Result<Option<DashboardConfig>, ()>,
     pub(super) tracking_source: Result<Option<TrackingSourceConfig>, ()>,
+    pub(super) helpdesk: Result<Option<HelpdeskConfig>, ()>,
+    pub(super) email: Result<Option<EmailConfig>, ()>,
 }
 
 pub(super) fn section<T: serde::de::DeserializeOwned>(
@@ -718,6 +720,8 @@ impl Parts {
             follow_up: section(t, "follow_up"),
             dashboard: section(t, "dashboard"),
             tracking_source: section(t, "tracking_source"),
+            helpdesk: section(t, "helpdesk"),
+            email: section(t, "email"),
         }
     }
 }

@@ -40,6 +40,8 @@ use serde_json::Value;
 
 mod bigcommerce;
 mod check;
+mod email;
+mod helpdesk;
 mod ikas;
 mod magento;
 mod nuvemshop;
@@ -56,6 +58,10 @@ pub use bigcommerce::BigCommerceStoreConfig;
 use bigcommerce::*;
 use check::*;
 pub use check::{Problem, check, is_e164, is_mailbox};
+use email::*;
+pub use email::{EmailConfig, EmailProvider, PinnedCertificate};
+use helpdesk::*;
+pub use helpdesk::{HelpdeskConfig, HelpdeskProvider};
 pub use ikas::IkasStoreConfig;
 use ikas::*;
 pub use magento::MagentoStoreConfig;
@@ -145,6 +151,12 @@ pub struct TrackingLinksConfig {
     /// The scores dashboard at `/dashboard` (needs `[survey]`).
     #[serde(default)]
     pub dashboard: Option<DashboardConfig>,
+    /// A support desk for follow-up tickets (needs `[survey]`).
+    #[serde(default)]
+    pub helpdesk: Option<HelpdeskConfig>,
+    /// An email provider's events, inbound replies and send API.
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
     /// How long personal data is kept (`[retention] days`, 365 by default): older answers
     /// lose the person and the comment (scores stay), finished messages and webhooks go.
     #[serde(default)]

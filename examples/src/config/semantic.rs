@@ -171,6 +171,12 @@ pub(super) fn semantic_feedback(
 }
 
 pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
+    if let Ok(Some(h)) = &p.helpdesk {
+        semantic_helpdesk(h, matches!(p.survey, Ok(Some(_))), report);
+    }
+    if let Ok(Some(e)) = &p.email {
+        semantic_email(e, matches!(p.smtp, Ok(Some(_))), report);
+    }
     if let Ok(Some(shopify)) = &p.shopify {
         semantic_shopify(shopify, report);
     }

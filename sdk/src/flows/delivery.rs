@@ -175,6 +175,18 @@ impl DeliveryReports {
                     None => "the provider could not deliver it".to_owned(),
                 },
             )),
+            DeliveryStatus::Bounced { permanent, code } => Some((
+                Decision::Bounced,
+                format!(
+                    "the recipient's mail server refused it: {} bounce{}",
+                    if *permanent { "hard" } else { "soft" },
+                    code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default()
+                ),
+            )),
+            DeliveryStatus::Complained => Some((
+                Decision::Complained,
+                "the recipient reported it as spam".to_owned(),
+            )),
             _ => None,
         }
     }
@@ -202,6 +214,9 @@ impl DeliveryReports {
         let mut found = self.outbox.outbox_by_provider_id(pid).await?;
         if found.is_none() {
             found = self.resolve_named(report).await?;
+        }
+        if found.is_none() {
+            found = self.sent_by_key(report).await?;
         }
         if found.is_none()
             && let (Some(resolver), Some((channel, to))) = (&self.resolver, &report.recipient)
@@ -244,6 +259,20 @@ impl DeliveryReports {
         })
     }
 
+    /// A sent message the report names by its key (an email provider echoes the key given
+    /// as a custom argument), when the report's recipient is the message's: for messages
+    /// whose provider id was not learnt (sent by SMTP through the provider's relay).
+    async fn sent_by_key(&self, report: &DeliveryReport) -> Result<Option<OutboxEntry>, Error> {
+        let (Some(key), Some((channel, to))) = (&report.key, &report.recipient) else {
+            return Ok(None);
+        };
+        Ok(self.outbox.outbox_by_key(key).await?.filter(|m| {
+            m.status == OutboxStatus::Sent
+                && m.message.channel == *channel
+                && m.message.to.trim().eq_ignore_ascii_case(to.trim())
+        }))
+    }
+
     /// An uncertain message the report names by its key becomes `sent` with the report's
     /// provider id: the provider has it.
     async fn resolve_named(&self, report: &DeliveryReport) -> Result<Option<OutboxEntry>, Error> {
@@ -283,5 +312,7 @@ fn status_word(s: &DeliveryStatus) -> &str {
         DeliveryStatus::Read => "read",
         DeliveryStatus::Failed { .. } => "failed",
         DeliveryStatus::Unknown(raw) => raw.as_str(),
+        DeliveryStatus::Bounced { .. } => "bounced",
+        DeliveryStatus::Complained => "complained",
     }
 }

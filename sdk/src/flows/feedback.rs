@@ -773,6 +773,9 @@ impl FeedbackFlow {
                 self.surveys
                     .add_comment(&inv.id, text, msg.received_at)
                     .await?;
+                if let Some(t) = self.follow_up.as_ref().and_then(|f| f.tickets.as_ref()) {
+                    t.on_comment(&inv, text, msg.received_at).await?;
+                }
             }
             self.note(
                 &inv.order_id,
@@ -1202,6 +1205,7 @@ pub struct FollowUp {
     clock: Arc<dyn Clock>,
     settings: FollowUpSettings,
     customers: Option<Arc<dyn CustomerDirectory>>,
+    tickets: Option<Arc<super::tickets::TicketFlow>>,
 }
 
 impl std::fmt::Debug for FollowUp {
@@ -1232,7 +1236,15 @@ impl FollowUp {
             clock,
             settings,
             customers: None,
+            tickets: None,
         }
+    }
+
+    /// Opens a support-desk ticket for each detractor (one per order; see
+    /// [`TicketFlow`](super::tickets::TicketFlow)), and notes later replies on it.
+    pub fn tickets(mut self, tickets: Arc<super::tickets::TicketFlow>) -> Self {
+        self.tickets = Some(tickets);
+        self
     }
 
     /// Reads the platform's consent from `customers` when the consent store has no record
@@ -1355,6 +1367,9 @@ impl FollowUp {
                         now,
                     )
                     .await?;
+            }
+            if let Some(t) = &self.tickets {
+                t.on_detractor(r).await?;
             }
             let key = format!("followup:{}", r.invitation_id);
             let tagged = self

@@ -3,10 +3,12 @@
 
 pub mod build;
 pub mod delivery;
+pub mod email;
 pub mod feedback;
 pub mod privacy;
 pub mod reach;
 pub mod replies;
+pub mod tickets;
 pub mod tracking;
 
 use std::sync::Arc;

@@ -186,6 +186,16 @@ pub enum DeliveryStatus {
     },
     /// A status no mapping knows, kept raw.
     Unknown(String),
+    /// The receiving mail server refused it: `permanent` for a hard bounce (the address does
+    /// not exist), else a soft one the provider gave up retrying.
+    Bounced {
+        /// Hard (`true`) or soft.
+        permanent: bool,
+        /// The provider's or server's code or reason.
+        code: Option<String>,
+    },
+    /// The recipient reported it as spam.
+    Complained,
 }
 
 /// A message a customer sent us (a reply).

@@ -148,6 +148,13 @@ pub enum Rejection {
         /// The value the request claims.
         claimed: String,
     },
+    /// The request cannot be checked yet (the key to check it with is being fetched): `503`,
+    /// so the sender retries, and nothing is stored meanwhile.
+    #[error("the webhook cannot be verified yet: {reason}; the sender's retry will be")]
+    TryLater {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Rejection {
@@ -162,6 +169,7 @@ impl Rejection {
             Rejection::Mismatch | Rejection::Stale { .. } => 401,
             Rejection::TooLarge { .. } => 413,
             Rejection::HandshakeRefused { .. } | Rejection::WrongAccount { .. } => 403,
+            Rejection::TryLater { .. } => 503,
         }
     }
 
@@ -176,6 +184,7 @@ impl Rejection {
             Rejection::TooLarge { .. } => "too_large",
             Rejection::HandshakeRefused { .. } => "handshake_refused",
             Rejection::WrongAccount { .. } => "wrong_account",
+            Rejection::TryLater { .. } => "try_later",
         }
     }
 }
