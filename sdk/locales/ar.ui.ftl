@@ -21,7 +21,10 @@ survey-ces-invite =
 review-request =
     شكرًا على تقييمك الرائع! هل تشاركنا إياه في مراجعة قصيرة؟ سيساعد ذلك عملاء آخرين:
     { $url }
-support-detractor-alert = عميل غير راضٍ: الطلب { $order_number } حصل على { $kind } { $score }. التعليق: { $comment }
+support-detractor-alert = عميل غير راضٍ: الطلب { $order_number } حصل على { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}التعليق: { $comment }
+    }
 email-subject-update = تحديث بخصوص طلبك { $order_number }
 email-subject-alert = عميل غير راضٍ بخصوص الطلب { $order_number }
 tutorials-intro = ابدأ باستخدام مشترياتك:

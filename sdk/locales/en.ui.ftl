@@ -21,7 +21,10 @@ survey-ces-invite =
 review-request =
     Thank you for the great rating! Would you share it in a short review? It helps other customers:
     { $url }
-support-detractor-alert = Unhappy customer: order { $order_number } got { $kind } { $score }. Comment: { $comment }
+support-detractor-alert = Unhappy customer: order { $order_number } got { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Comment: { $comment }
+    }
 email-subject-update = An update on your order { $order_number }
 email-subject-alert = Unhappy customer on order { $order_number }
 tutorials-intro = Getting started with your purchase:

@@ -6,7 +6,13 @@ tracking-shipped =
     { $has_name ->
         [0] ¡Buenas noticias!
        *[other] ¡Buenas noticias, { $first_name }!
-    } Tu pedido { $order_number } ya fue enviado con { $carrier }. Número de seguimiento: { $tracking_number }.
+    } { $has_carrier ->
+        [0] Tu pedido { $order_number } ya fue enviado.
+       *[other] Tu pedido { $order_number } ya fue enviado con { $carrier }.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}Número de seguimiento: { $tracking_number }.
+    }
     Sigue tu paquete aquí:
     { $tracking_url }
 
@@ -28,21 +34,30 @@ tracking-attempted =
     { $has_name ->
         [0] Hola.
        *[other] Hola, { $first_name }.
-    } { $carrier } intentó entregar tu pedido { $order_number }, pero no fue posible. Consulta los siguientes pasos o elige una nueva fecha de entrega:
+    } { $has_carrier ->
+        [0] La empresa de transporte intentó entregar tu pedido { $order_number }, pero no fue posible.
+       *[other] { $carrier } intentó entregar tu pedido { $order_number }, pero no fue posible.
+    } Consulta los siguientes pasos o elige una nueva fecha de entrega:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] Hola.
        *[other] Hola, { $first_name }.
-    } Hay un problema con la entrega de tu pedido { $order_number } ({ $carrier }). Ya nos estamos ocupando. Detalles:
+    } Hay un problema con la entrega de tu pedido { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Ya nos estamos ocupando. Detalles:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] Hola.
        *[other] Hola, { $first_name }.
-    } Tu pedido { $order_number } viene con retraso. La nueva fecha estimada de entrega es el { $eta }. ¡Disculpa la espera!
+    } Tu pedido { $order_number } viene con retraso. { $has_eta ->
+        [0] Todavía no tenemos una nueva fecha de entrega; te avisaremos.
+       *[other] La nueva fecha estimada de entrega es el { $eta }.
+    } ¡Disculpa la espera!
     Síguelo aquí:
     { $tracking_url }
 

@@ -21,7 +21,10 @@ survey-ces-invite =
 review-request =
     ¡Gracias por tu excelente calificación! ¿La compartirías en una reseña breve? Ayuda a otros clientes:
     { $url }
-support-detractor-alert = Cliente insatisfecho: el pedido { $order_number } recibió { $kind } { $score }. Comentario: { $comment }
+support-detractor-alert = Cliente insatisfecho: el pedido { $order_number } recibió { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Comentario: { $comment }
+    }
 email-subject-update = Novedades sobre tu pedido { $order_number }
 email-subject-alert = Cliente insatisfecho en el pedido { $order_number }
 tutorials-intro = Primeros pasos con tu compra:

@@ -7,7 +7,13 @@ tracking-shipped =
     { $has_name ->
         [0] Boa notícia!
        *[other] Boa notícia, { $first_name }!
-    } Seu pedido { $order_number } foi enviado com { $carrier }. Código de rastreio: { $tracking_number }.
+    } { $has_carrier ->
+        [0] Seu pedido { $order_number } foi enviado.
+       *[other] Seu pedido { $order_number } foi enviado com { $carrier }.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}Código de rastreio: { $tracking_number }.
+    }
     Acompanhe a entrega:
     { $tracking_url }
 
@@ -29,21 +35,30 @@ tracking-attempted =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Houve uma tentativa de entrega do seu pedido { $order_number } ({ $carrier }), mas não foi possível entregar. Veja os próximos passos ou reagende a entrega:
+    } Houve uma tentativa de entrega do seu pedido { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }, mas não foi possível entregar. Veja os próximos passos ou reagende a entrega:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Houve um problema na entrega do seu pedido { $order_number } ({ $carrier }). Já estamos cuidando disso. Detalhes:
+    } Houve um problema na entrega do seu pedido { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Já estamos cuidando disso. Detalhes:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Seu pedido { $order_number } está atrasado. A nova previsão de entrega é { $eta }. Desculpe pela espera!
+    } Seu pedido { $order_number } está atrasado. { $has_eta ->
+        [0] Ainda não temos uma nova previsão de entrega; avisaremos você.
+       *[other] A nova previsão de entrega é { $eta }.
+    } Desculpe pela espera!
     Acompanhe aqui:
     { $tracking_url }
 

@@ -21,7 +21,10 @@ survey-ces-invite =
 review-request =
     Obrigado pela ótima nota! Você poderia compartilhá-la em uma avaliação curta? Isso ajuda outros clientes:
     { $url }
-support-detractor-alert = Cliente insatisfeito: o pedido { $order_number } recebeu { $kind } { $score }. Comentário: { $comment }
+support-detractor-alert = Cliente insatisfeito: o pedido { $order_number } recebeu { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Comentário: { $comment }
+    }
 email-subject-update = Novidades sobre o seu pedido { $order_number }
 email-subject-alert = Cliente insatisfeito no pedido { $order_number }
 tutorials-intro = Primeiros passos com a sua compra:

@@ -7,7 +7,13 @@ tracking-shipped =
     { $has_name ->
         [0] ข่าวดี!
        *[other] ข่าวดีคุณ{ $first_name }!
-    } คำสั่งซื้อ { $order_number } ของคุณจัดส่งแล้วผ่าน { $carrier } หมายเลขพัสดุ: { $tracking_number }
+    } คำสั่งซื้อ { $order_number } ของคุณจัดส่งแล้ว{ $has_carrier ->
+        [0] {""}
+       *[other] ผ่าน { $carrier }
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}หมายเลขพัสดุ: { $tracking_number }
+    }
     ติดตามพัสดุได้ที่:
     { $tracking_url }
 
@@ -29,21 +35,30 @@ tracking-attempted =
     { $has_name ->
         [0] สวัสดี
        *[other] สวัสดีคุณ{ $first_name }
-    } { $carrier } พยายามนำส่งคำสั่งซื้อ { $order_number } ของคุณแต่ไม่สำเร็จ ดูขั้นตอนถัดไปหรือเลือกเวลาจัดส่งใหม่ได้ที่:
+    } { $has_carrier ->
+        [0] บริษัทขนส่งพยายามนำส่งคำสั่งซื้อ { $order_number } ของคุณแต่ไม่สำเร็จ
+       *[other] { $carrier } พยายามนำส่งคำสั่งซื้อ { $order_number } ของคุณแต่ไม่สำเร็จ
+    } ดูขั้นตอนถัดไปหรือเลือกเวลาจัดส่งใหม่ได้ที่:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] สวัสดี
        *[other] สวัสดีคุณ{ $first_name }
-    } การจัดส่งคำสั่งซื้อ { $order_number } ของคุณ ({ $carrier }) พบปัญหา เรากำลังดูแลให้อยู่ ดูรายละเอียดได้ที่:
+    } การจัดส่งคำสั่งซื้อ { $order_number } ของคุณ{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    } พบปัญหา เรากำลังดูแลให้อยู่ ดูรายละเอียดได้ที่:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] สวัสดี
        *[other] สวัสดีคุณ{ $first_name }
-    } คำสั่งซื้อ { $order_number } ของคุณล่าช้ากว่ากำหนด วันที่คาดว่าจะได้รับใหม่คือ { $eta } ขออภัยที่ทำให้รอ
+    } คำสั่งซื้อ { $order_number } ของคุณล่าช้ากว่ากำหนด { $has_eta ->
+        [0] เรายังไม่มีวันที่จัดส่งใหม่ และจะแจ้งให้ทราบโดยเร็ว
+       *[other] วันที่คาดว่าจะได้รับใหม่คือ { $eta }
+    } ขออภัยที่ทำให้รอ
     ติดตามพัสดุได้ที่:
     { $tracking_url }
 

@@ -21,7 +21,10 @@ survey-ces-invite =
 review-request =
     ขอบคุณสำหรับคะแนนที่ดี! ช่วยเขียนรีวิวสั้น ๆ ได้ไหมคะ? จะช่วยลูกค้าคนอื่น ๆ ได้มาก:
     { $url }
-support-detractor-alert = ลูกค้าไม่พอใจ: คำสั่งซื้อ { $order_number } ได้ { $kind } { $score } ความคิดเห็น: { $comment }
+support-detractor-alert = ลูกค้าไม่พอใจ: คำสั่งซื้อ { $order_number } ได้ { $kind } { $score }{ $has_comment ->
+        [0] {""}
+       *[other] {" "}ความคิดเห็น: { $comment }
+    }
 email-subject-update = อัปเดตคำสั่งซื้อ { $order_number } ของคุณ
 email-subject-alert = ลูกค้าไม่พอใจในคำสั่งซื้อ { $order_number }
 tutorials-intro = เริ่มต้นใช้งานสินค้าของคุณ:

@@ -8,7 +8,13 @@ tracking-shipped =
     { $has_name ->
         [0] Müjde!
        *[other] Müjde, { $first_name }!
-    } { $order_number } numaralı siparişiniz { $carrier } ile kargoya verildi. Takip numarası: { $tracking_number }.
+    } { $has_carrier ->
+        [0] { $order_number } numaralı siparişiniz kargoya verildi.
+       *[other] { $order_number } numaralı siparişiniz { $carrier } ile kargoya verildi.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}Takip numarası: { $tracking_number }.
+    }
     Kargonuzu buradan takip edebilirsiniz:
     { $tracking_url }
 
@@ -30,21 +36,30 @@ tracking-attempted =
     { $has_name ->
         [0] Merhaba,
        *[other] Merhaba { $first_name },
-    } { $order_number } numaralı siparişiniz için teslimat denendi ancak teslim edilemedi ({ $carrier }). Sonraki adımları görmek veya yeni bir teslimat zamanı seçmek için:
+    } { $order_number } numaralı siparişiniz için teslimat denendi ancak teslim edilemedi{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Sonraki adımları görmek veya yeni bir teslimat zamanı seçmek için:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] Merhaba,
        *[other] Merhaba { $first_name },
-    } { $order_number } numaralı siparişinizin teslimatında bir sorun oluştu ({ $carrier }). Konuyla ilgileniyoruz. Ayrıntılar:
+    } { $order_number } numaralı siparişinizin teslimatında bir sorun oluştu{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Konuyla ilgileniyoruz. Ayrıntılar:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] Merhaba,
        *[other] Merhaba { $first_name },
-    } { $order_number } numaralı siparişiniz gecikiyor. Yeni tahmini teslimat tarihi: { $eta }. Beklettiğimiz için özür dileriz!
+    } { $order_number } numaralı siparişiniz gecikiyor. { $has_eta ->
+        [0] Yeni teslimat tarihi henüz belli değil, sizi bilgilendireceğiz.
+       *[other] Yeni tahmini teslimat tarihi: { $eta }.
+    } Beklettiğimiz için özür dileriz!
     Buradan takip edebilirsiniz:
     { $tracking_url }
 

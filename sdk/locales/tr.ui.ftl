@@ -21,7 +21,10 @@ survey-ces-invite =
 review-request =
     Güzel puanınız için teşekkürler! Kısa bir yorumla paylaşır mısınız? Diğer müşterilere yardımcı olur:
     { $url }
-support-detractor-alert = Memnun olmayan müşteri: { $order_number } numaralı sipariş { $kind } { $score } aldı. Yorum: { $comment }
+support-detractor-alert = Memnun olmayan müşteri: { $order_number } numaralı sipariş { $kind } { $score } aldı.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Yorum: { $comment }
+    }
 email-subject-update = { $order_number } numaralı siparişinizle ilgili güncelleme
 email-subject-alert = { $order_number } numaralı siparişte memnun olmayan müşteri
 tutorials-intro = Ürününüzü kullanmaya başlayın:

@@ -75,13 +75,19 @@ impl Catalogs {
                 _ => a.text(k, v.clone()),
             };
         }
-        // Placeables a message may use but a caller may not know: empty rather than an error.
-        for k in ["first_name", "carrier", "eta", "comment", "kind", "score"] {
+        a
+    }
+
+    /// Arguments for a catalog (often a shop's own wording) that uses an optional value
+    /// without a `has_…` selector: the missing ones as blank text rather than no message.
+    fn filled(args: &Args) -> Args {
+        let mut a = args.clone();
+        for k in ["kind", "score"] {
             if a.get(k).is_none() {
                 a = a.text(k, "");
             }
         }
-        for k in ["order_number", "tracking_number"] {
+        for k in ["order_number"] {
             if a.get(k).is_none() {
                 a = a.ltr(k, "");
             }
@@ -96,7 +102,20 @@ impl Catalogs {
         id: &str,
         args: &Args,
     ) -> Result<(String, String), Error> {
-        let r = self.localizer.render_as(format, locale, id, args)?;
+        let r = match self.localizer.render_as(format, locale, id, args) {
+            Ok(r) => r,
+            Err(Error::Config(why)) => {
+                tracing::warn!(
+                    message = id,
+                    locale,
+                    %why,
+                    "a catalog uses an argument this message does not have without a `has_…` selector; rendered with it blank"
+                );
+                self.localizer
+                    .render_lenient(format, locale, id, &Self::filled(args))?
+            }
+            Err(e) => return Err(e),
+        };
         Ok((r.locale_used, r.text))
     }
 

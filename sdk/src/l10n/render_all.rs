@@ -1,0 +1,221 @@
+//! Renders every built-in message in every locale on every channel with every combination
+//! of optional data missing, and refuses what a customer would see as a gap: an empty
+//! placeable, a doubled space, a space before punctuation, empty brackets, an empty or
+//! unbalanced isolate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use super::{BUILTIN_LOCALES, Catalogs, OPTIONAL_ARGS, bidi};
+use crate::flows::tracking::{RenderRequest, Renderer};
+use crate::model::ChannelKind;
+
+/// Everything a flow can pass, with realistic values.
+fn full() -> BTreeMap<String, String> {
+    [
+        ("first_name", "Emily"),
+        ("order_number", "#1001"),
+        ("carrier", "Aramex"),
+        ("tracking_number", "AX12345678"),
+        ("tracking_url", "https://shop.example/t/q8Zr2LxW5eKp"),
+        ("estimated_delivery", "2026-03-13T22:00:00Z"),
+        ("support_url", "https://shop.example/pages/contact"),
+        ("survey_url", "https://shop.example/s/Fq3kP0aZ"),
+        ("product_title", "Cafetière 8 Cup"),
+        ("score_min", "0"),
+        ("score_max", "10"),
+        ("kind", "NPS"),
+        ("score", "3"),
+        ("comment", "The box arrived damaged"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// The request keys behind each optional message argument.
+const OPTIONAL_KEYS: [&str; 5] = [
+    "first_name",
+    "carrier",
+    "tracking_number",
+    "estimated_delivery",
+    "comment",
+];
+
+/// What is wrong with a rendered plain text, if anything.
+pub(super) fn plain_defects(text: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    let checks: [(&str, &'static str); 10] = [
+        ("  ", "doubled space"),
+        (" .", "space before a full stop"),
+        (" ,", "space before a comma"),
+        (" ،", "space before an Arabic comma"),
+        (" !", "space before an exclamation mark"),
+        (" :", "space before a colon"),
+        ("()", "empty brackets"),
+        ("( )", "empty brackets"),
+        ("{", "unrendered placeable"),
+        (": .", "empty value before a full stop"),
+    ];
+    for (needle, what) in checks {
+        if text.contains(needle) {
+            found.push(what);
+        }
+    }
+    let openers = text
+        .chars()
+        .filter(|c| matches!(*c, bidi::LRI | bidi::RLI | bidi::FSI))
+        .count();
+    if openers != text.chars().filter(|c| *c == bidi::PDI).count() {
+        found.push("unbalanced isolates");
+    }
+    for open in [bidi::LRI, bidi::RLI, bidi::FSI] {
+        if text.contains(&format!("{open}{}", bidi::PDI)) {
+            found.push("empty isolate");
+        }
+    }
+    if text.lines().any(|l| {
+        l != l.trim() || (!l.is_empty() && l.trim_matches(bidi::is_bidi_control).is_empty())
+    }) {
+        found.push("a line with leading/trailing space or only isolates");
+    }
+    found
+}
+
+/// What is wrong with rendered HTML, if anything.
+fn html_defects(html: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    for (needle, what) in [
+        ("<bdi></bdi>", "empty placeable"),
+        ("<bdi dir=\"ltr\"></bdi>", "empty placeable"),
+        ("  ", "doubled space"),
+        (" .", "space before a full stop"),
+        ("()", "empty brackets"),
+        ("{", "unrendered placeable"),
+        ("<p></p>", "empty paragraph"),
+    ] {
+        if html.contains(needle) {
+            found.push(what);
+        }
+    }
+    found
+}
+
+#[test]
+fn every_message_locale_and_channel_reads_whole_with_any_optional_data_missing() {
+    let catalogs = Catalogs::new("Dukkan");
+    let ids = catalogs.localizer().message_ids("en");
+    assert!(ids.len() > 40, "{ids:?}");
+    let mut failures = Vec::new();
+    let mut rendered = 0usize;
+    for locale in BUILTIN_LOCALES {
+        for id in &ids {
+            for channel in [ChannelKind::Sms, ChannelKind::Whatsapp, ChannelKind::Email] {
+                for mask in 0u32..(1 << OPTIONAL_KEYS.len()) {
+                    let mut args = full();
+                    for (bit, key) in OPTIONAL_KEYS.iter().enumerate() {
+                        if mask & (1 << bit) != 0 {
+                            // Half the time absent, half the time blank: both happen.
+                            if bit % 2 == 0 {
+                                args.remove(*key);
+                            } else {
+                                args.insert((*key).to_owned(), "  ".to_owned());
+                            }
+                        }
+                    }
+                    let req = RenderRequest::new(locale, channel, id.as_str(), args);
+                    let r = catalogs.render(&req).unwrap();
+                    rendered += 1;
+                    let mut defects = plain_defects(&r.text);
+                    if let Some(s) = &r.subject {
+                        defects.extend(plain_defects(s));
+                    }
+                    if let Some(h) = &r.html {
+                        defects.extend(html_defects(h));
+                    }
+                    if !defects.is_empty() {
+                        failures.push(format!(
+                            "{locale} {id} {channel} missing {:?}: {defects:?}\n{}",
+                            OPTIONAL_KEYS
+                                .iter()
+                                .enumerate()
+                                .filter(|(b, _)| mask & (1 << b) != 0)
+                                .map(|(_, k)| *k)
+                                .collect::<Vec<_>>(),
+                            r.text
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(rendered > 10_000, "{rendered}");
+    assert!(
+        failures.is_empty(),
+        "{} of {rendered} renderings have gaps, e.g.:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    );
+}
+
+/// The strict localizer itself refuses a built-in wording that uses a missing optional
+/// argument: every built-in message has a `has_…` wording for each one.
+#[test]
+fn no_builtin_wording_uses_a_missing_optional_argument() {
+    use super::{Args, Format, Localizer};
+    let l = Localizer::new();
+    for locale in BUILTIN_LOCALES {
+        for id in l.message_ids("en") {
+            for mask in 0u32..(1 << OPTIONAL_ARGS.len()) {
+                let mut args = Args::new()
+                    .ltr("order_number", "#1001")
+                    .url("tracking_url", "https://shop.example/t/q8Zr2LxW5eKp")
+                    .url("url", "https://shop.example/s/Fq3kP0aZ")
+                    .text("shop_name", "Dukkan")
+                    .text("product_title", "Cafetière 8 Cup")
+                    .text("score_min", "0")
+                    .text("score_max", "10")
+                    .text("kind", "NPS")
+                    .text("score", "3");
+                for (bit, name) in OPTIONAL_ARGS.iter().enumerate() {
+                    if mask & (1 << bit) == 0 {
+                        args = args.text(name, "x");
+                    }
+                }
+                for format in [Format::Sms, Format::Html] {
+                    if let Err(e) = l.render_as(format, locale, &id, &args) {
+                        panic!("{locale} {id} mask {mask:b}: {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_shops_own_wording_without_selectors_still_renders() {
+    let mut l = super::Localizer::new();
+    l.add_catalog(
+        "en",
+        "tracking-delayed = Late! New date: { $eta }.\n    { $tracking_url }\n",
+    )
+    .unwrap();
+    let c = Catalogs::with_localizer(l, "Dukkan");
+    let mut args = full();
+    args.remove("estimated_delivery");
+    let r = c
+        .render(&RenderRequest::new(
+            "en",
+            ChannelKind::Sms,
+            "tracking-delayed",
+            args,
+        ))
+        .unwrap();
+    assert!(r.text.starts_with("Late! New date: ."), "{}", r.text);
+}
