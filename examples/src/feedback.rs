@@ -361,6 +361,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     }
     survey.channels = vec![ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email];
     survey.public_url.clone_from(&base);
+    survey.short_links = true;
     let mut tracking_settings = TrackingSettings::default();
     tracking_settings.public_url.clone_from(&base);
     // Only the delivery message, so the story stays readable.
@@ -463,6 +464,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 shared.clone(),
                 dyn_clock.clone(),
             )))
+            .short_links(shared.clone())
             .into_router(),
         )
         .merge(

@@ -87,6 +87,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = TrackingSettings::default();
     settings.public_url.clone_from(&base);
     settings.support_url = Some("https://example.com/support".into());
+    settings.short_links = true;
     let tracking: Arc<TrackingFlow> = Arc::new(TrackingFlow::new(
         sb.shop.clone(),
         sb.shop.clone(),
@@ -127,6 +128,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             TrackingPage::new(sb.shop.clone(), links, text.clone(), dyn_clock.clone())
                 .content(demo_content())
                 .support_url("https://example.com/support")
+                .short_links(Arc::new(store.clone()))
                 .into_router(),
         )
         .merge(demo.api_router(sb.shop.clone()));

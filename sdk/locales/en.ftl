@@ -76,14 +76,20 @@ survey-nps-invite =
     { $has_name ->
         [0] Hi!
        *[other] Hi { $first_name }!
-    } How likely are you to recommend { $shop_name } to a friend? Reply with a number from 0 (not at all likely) to 10 (extremely likely), or answer here:
+    } How likely are you to recommend { $shop_name } to a friend? { $replies ->
+        [0] Tap a score from 0 to 10 here:
+       *[other] Reply 0 (not likely) to 10 (very likely), or tap here:
+    }
     { $url }
 
 survey-csat-invite =
     { $has_name ->
         [0] Hi!
        *[other] Hi { $first_name }!
-    } How satisfied are you with your order { $order_number }? Reply with a number from 1 (very dissatisfied) to 5 (very satisfied), or answer here:
+    } How satisfied are you with your order { $order_number }? { $replies ->
+        [0] Tap a score from 1 to 5 here:
+       *[other] Reply 1 (very dissatisfied) to 5 (very satisfied), or tap here:
+    }
     { $url }
 
 survey-reask = Sorry, we didn't catch that. Please reply with just a number from { $score_min } to { $score_max }.

@@ -16,7 +16,10 @@ survey-ces-invite =
     { $has_name ->
         [0] Hi!
        *[other] Hi { $first_name }!
-    } How easy was it to get your order { $order_number }? Reply with a number from 1 (very difficult) to 7 (very easy), or answer here:
+    } How easy was it to get your order { $order_number }? { $replies ->
+        [0] Tap a score from 1 to 7 here:
+       *[other] Reply 1 (very difficult) to 7 (very easy), or tap here:
+    }
     { $url }
 review-request =
     Thank you for the great rating! Would you share it in a short review? It helps other customers:

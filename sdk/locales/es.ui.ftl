@@ -10,13 +10,16 @@ survey-reminder =
     { $has_name ->
         [0] ¡Hola de nuevo!
        *[other] ¡Hola de nuevo, { $first_name }!
-    } Todavía nos encantaría saber qué tal fue tu pedido { $order_number }. Solo toma unos segundos:
+    } ¿Qué tal fue tu pedido { $order_number }? Cuéntanos en unos segundos:
     { $url }
 survey-ces-invite =
     { $has_name ->
         [0] ¡Hola!
        *[other] ¡Hola, { $first_name }!
-    } ¿Qué tan fácil fue recibir tu pedido { $order_number }? Responde con un número del 1 (muy difícil) al 7 (muy fácil) o contesta aquí:
+    } ¿Qué tan fácil fue recibir tu pedido { $order_number }? { $replies ->
+        [0] Elige del 1 al 7 aquí:
+       *[other] Responde del 1 (muy difícil) al 7 (muy fácil) o toca aquí:
+    }
     { $url }
 review-request =
     ¡Gracias por tu excelente calificación! ¿La compartirías en una reseña breve? Ayuda a otros clientes:

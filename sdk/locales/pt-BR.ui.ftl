@@ -16,7 +16,10 @@ survey-ces-invite =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Foi fácil receber o seu pedido { $order_number }? Responda com um número de 1 (muito difícil) a 7 (muito fácil) ou responda aqui:
+    } Foi fácil receber o seu pedido { $order_number }? { $replies ->
+        [0] Escolha de 1 a 7 no link:
+       *[other] Responda de 1 (muito difícil) a 7 (muito fácil) ou use o link:
+    }
     { $url }
 review-request =
     Obrigado pela ótima nota! Você poderia compartilhá-la em uma avaliação curta? Isso ajuda outros clientes:

@@ -36,10 +36,10 @@ tracking-attempted =
     { $has_name ->
         [0] Merhaba,
        *[other] Merhaba { $first_name },
-    } { $order_number } numaralı siparişiniz için teslimat denendi ancak teslim edilemedi{ $has_carrier ->
+    } { $order_number } numaralı siparişiniz teslim edilemedi{ $has_carrier ->
         [0] {""}
        *[other] {" "}({ $carrier })
-    }. Sonraki adımları görmek veya yeni bir teslimat zamanı seçmek için:
+    }. Sonraki adımlar ve yeni teslimat zamanı için:
     { $tracking_url }
 
 tracking-exception =
@@ -59,7 +59,7 @@ tracking-delayed =
     } { $order_number } numaralı siparişiniz gecikiyor. { $has_eta ->
         [0] Yeni teslimat tarihi henüz belli değil, sizi bilgilendireceğiz.
        *[other] Yeni tahmini teslimat tarihi: { $eta }.
-    } Beklettiğimiz için özür dileriz!
+    } Özür dileriz!
     Buradan takip edebilirsiniz:
     { $tracking_url }
 
@@ -78,14 +78,20 @@ survey-nps-invite =
     { $has_name ->
         [0] Merhaba!
        *[other] Merhaba { $first_name }!
-    } { $shop_name } mağazasını bir arkadaşınıza önerme olasılığınız nedir? 0 (hiç olası değil) ile 10 (kesinlikle öneririm) arasında bir sayıyla yanıt verin ya da buradan cevaplayın:
+    } { $shop_name } mağazasını bir arkadaşınıza ne kadar önerirsiniz? { $replies ->
+        [0] 0 ile 10 arasında puanınızı buradan verin:
+       *[other] 0 (hiç) ile 10 (kesinlikle) arası bir sayıyla yanıtlayın ya da dokunun:
+    }
     { $url }
 
 survey-csat-invite =
     { $has_name ->
         [0] Merhaba!
        *[other] Merhaba { $first_name }!
-    } { $order_number } numaralı siparişinizden ne kadar memnun kaldınız? 1 (hiç memnun değilim) ile 5 (çok memnunum) arasında bir sayıyla yanıt verin ya da buradan cevaplayın:
+    } { $order_number } numaralı siparişinizden ne kadar memnunsunuz? { $replies ->
+        [0] 1 ile 5 arasında puanınızı buradan verin:
+       *[other] 1 (hiç) ile 5 (çok) arası bir sayıyla yanıtlayın ya da dokunun:
+    }
     { $url }
 
 survey-reask = Üzgünüz, yanıtınızı anlayamadık. Lütfen yalnızca { $score_min } ile { $score_max } arasında bir sayı gönderin.
@@ -112,6 +118,6 @@ email-subject-shipped = { $order_number } numaralı siparişiniz yola çıktı
 
 email-subject-survey = { $shop_name } siparişinizi nasıl buldunuz?
 
-stop-hint = Abonelikten çıkmak için DUR veya STOP yazın.
+stop-hint = Çıkmak için DUR veya STOP yazın.
 
 quiet-footer = Bu mesajı { $shop_name } üzerinden sipariş verdiğiniz için alıyorsunuz.

@@ -10,13 +10,16 @@ survey-reminder =
     { $has_name ->
         [0] Tekrar merhaba!
        *[other] Tekrar merhaba { $first_name }!
-    } { $order_number } numaralı siparişinizle ilgili görüşünüzü hâlâ merak ediyoruz. Yalnızca birkaç saniye sürer:
+    } { $order_number } numaralı siparişiniz nasıldı? Birkaç saniyenizi alır:
     { $url }
 survey-ces-invite =
     { $has_name ->
         [0] Merhaba!
        *[other] Merhaba { $first_name }!
-    } { $order_number } numaralı siparişinizi almak ne kadar kolaydı? 1 (çok zor) ile 7 (çok kolay) arasında bir sayıyla yanıtlayın ya da buradan cevaplayın:
+    } { $order_number } numaralı siparişinizi almak ne kadar kolaydı? { $replies ->
+        [0] 1 ile 7 arasında puanınızı buradan verin:
+       *[other] 1 (çok zor) ile 7 (çok kolay) arası bir sayıyla yanıtlayın ya da dokunun:
+    }
     { $url }
 review-request =
     Güzel puanınız için teşekkürler! Kısa bir yorumla paylaşır mısınız? Diğer müşterilere yardımcı olur:

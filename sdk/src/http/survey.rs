@@ -69,6 +69,7 @@ pub struct SurveyPage {
     text: Arc<dyn PageText>,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn AnswerHook>>,
+    links: Option<crate::links::ShortLinks>,
 }
 
 impl std::fmt::Debug for SurveyPage {
@@ -91,12 +92,19 @@ impl SurveyPage {
             text,
             clock,
             hook: None,
+            links: None,
         }
     }
 
     /// Runs `hook` after each new answer.
     pub fn on_answer(mut self, hook: Arc<dyn AnswerHook>) -> Self {
         self.hook = Some(hook);
+        self
+    }
+
+    /// Resolves short link ids ([`crate::links`]) from this store, the flow's.
+    pub fn short_links(mut self, store: Arc<dyn crate::store::SnapshotStore>) -> Self {
+        self.links = Some(crate::links::ShortLinks::new(store));
         self
     }
 
@@ -131,6 +139,21 @@ fn message(p: &SurveyPage, status: StatusCode, locale: &str, id: &str) -> Respon
 }
 
 async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, Response> {
+    let resolved;
+    let token = match &p.links {
+        Some(links) => {
+            resolved = links
+                .resolve("survey", token)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "survey page could not resolve a short link");
+                    message(p, StatusCode::SERVICE_UNAVAILABLE, "en", "page-unavailable")
+                })?
+                .unwrap_or_else(|| token.to_owned());
+            resolved.as_str()
+        }
+        None => token,
+    };
     let claims: SurveyClaims = p.tokens.verify(token, p.clock.now()).map_err(|e| match e {
         TokenError::Expired(_) => message(p, StatusCode::GONE, "en", "survey-closed"),
         _ => message(p, StatusCode::NOT_FOUND, "en", "page-link-invalid"),

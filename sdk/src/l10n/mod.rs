@@ -48,8 +48,8 @@
 //! | `tracking-delayed` | `first_name`, `order_number`, `eta` (a formatted date), `tracking_url` |
 //! | `content-tutorial` | `first_name`, `product_title`, `url` |
 //! | `support-link` | `shop_name`, `url` |
-//! | `survey-nps-invite` | `first_name`, `shop_name`, `url` |
-//! | `survey-csat-invite` | `first_name`, `order_number`, `url` |
+//! | `survey-nps-invite` | `first_name`, `shop_name`, `url`, `replies` (a flag) |
+//! | `survey-csat-invite`, `survey-ces-invite` | `first_name`, `order_number`, `url`, `replies` |
 //! | `survey-reask`, `survey-clarify` | `score_min`, `score_max` (formatted numbers) |
 //! | `survey-thanks` | `first_name` |
 //! | `survey-closed` | none |
@@ -83,7 +83,7 @@
 
 pub mod bidi;
 mod catalogs;
-pub use catalogs::Catalogs;
+pub use catalogs::{Catalogs, StopHint};
 pub mod format;
 
 use std::collections::HashMap;
@@ -218,6 +218,8 @@ pub enum Arg {
     Ltr(String),
     /// A link, emitted byte for byte.
     Url(String),
+    /// A yes/no a wording selects on (`[0]` no, `*[other]` yes), never shown itself.
+    Flag(bool),
 }
 
 /// The arguments of a message, by name.
@@ -249,6 +251,11 @@ impl Args {
     /// Adds a URL.
     pub fn url(self, name: &str, value: impl Into<String>) -> Self {
         self.with(name, Arg::Url(value.into()))
+    }
+
+    /// Adds a yes/no for a selector (`replies`: whether replies on this channel are read).
+    pub fn flag(self, name: &str, value: bool) -> Self {
+        self.with(name, Arg::Flag(value))
     }
 
     /// An argument by name.
@@ -489,7 +496,13 @@ impl Localizer {
                     FluentValue::from(i64::from(present(name))),
                 );
             }
+            // Without the channel's word, a wording never promises that replies are read.
+            fargs.set("replies", FluentValue::from(0));
             for (i, (name, arg)) in args.iter().enumerate() {
+                if let Arg::Flag(on) = arg {
+                    fargs.set(name.to_owned(), FluentValue::from(i64::from(*on)));
+                    continue;
+                }
                 // A blank optional value is absent: its `has_…` selector is 0 and a message
                 // that still used it would fail to render instead of showing an empty slot.
                 if OPTIONAL_ARGS.contains(&name) && !present(name) {
@@ -557,6 +570,7 @@ impl Localizer {
 fn plain_value(arg: &Arg, dir: Dir) -> String {
     match arg {
         Arg::Url(u) => u.clone(),
+        Arg::Flag(_) => String::new(),
         Arg::Text(t) => {
             let t = bidi::strip_controls(t);
             if dir == Dir::Rtl || bidi::has_rtl(&t) {
@@ -578,6 +592,7 @@ fn plain_value(arg: &Arg, dir: Dir) -> String {
 
 fn html_value(arg: &Arg) -> String {
     match arg {
+        Arg::Flag(_) => String::new(),
         Arg::Text(t) => format!("<bdi>{}</bdi>", bidi::escape_html(&bidi::strip_controls(t))),
         Arg::Ltr(t) => format!(
             "<bdi dir=\"ltr\">{}</bdi>",

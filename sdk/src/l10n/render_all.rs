@@ -219,3 +219,96 @@ fn a_shops_own_wording_without_selectors_still_renders() {
         .unwrap();
     assert!(r.text.starts_with("Late! New date: ."), "{}", r.text);
 }
+
+/// Realistic data per locale: a local name, carrier, tracking number and a short link.
+fn realistic(locale: &str) -> BTreeMap<String, String> {
+    let (name, carrier, number) = match locale {
+        "ar" => ("عبدالرحمن", "Aramex", "34567891234"),
+        "tr" => ("Ayşegül", "Yurtiçi Kargo", "310123456789"),
+        "th" => ("สมศักดิ์", "Kerry Express", "KEXTH0123456789012"),
+        "es" => ("María José", "Correos Express", "PQ4F6P0702345680108005Y"),
+        "pt-BR" => ("João Pedro", "Correios", "AA123456785BR"),
+        _ => ("Christopher", "UPS", "1Z999AA10123456784"),
+    };
+    [
+        ("first_name", name),
+        ("order_number", "#100234"),
+        ("carrier", carrier),
+        ("tracking_number", number),
+        (
+            "tracking_url",
+            "https://shop.example.com/t/q8Zr2LxW5eKpT3vN0aYd1w",
+        ),
+        ("estimated_delivery", "2026-03-13T22:00:00Z"),
+        ("time_zone", "Europe/Istanbul"),
+        ("support_url", "https://shop.example.com/pages/contact"),
+        (
+            "survey_url",
+            "https://shop.example.com/s/Fq3kP0aZ8nWm2Lr5Tx7Yc9",
+        ),
+        ("product_title", "Espresso Machine Pro 2"),
+        ("score_min", "0"),
+        ("score_max", "10"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// The messages sent by SMS to customers, with their tutorials (two guides) where a
+/// tracking message would carry them.
+const CUSTOMER_SMS: [&str; 13] = [
+    "tracking-shipped",
+    "tracking-out-for-delivery",
+    "tracking-delivered",
+    "tracking-attempted",
+    "tracking-exception",
+    "tracking-delayed",
+    "tracking-ready-for-pickup",
+    "survey-nps-invite",
+    "survey-csat-invite",
+    "survey-ces-invite",
+    "survey-reminder",
+    "survey-thanks",
+    "review-request",
+];
+
+#[test]
+fn every_customer_sms_fits_its_segment_budget_in_every_locale() {
+    use crate::sms::{Encoding, segments};
+    let catalogs = Catalogs::new("Dukkan Home");
+    let mut over = Vec::new();
+    let mut table = String::new();
+    for locale in BUILTIN_LOCALES {
+        for id in CUSTOMER_SMS {
+            let mut req = RenderRequest::new(locale, ChannelKind::Sms, id, realistic(locale));
+            req.tutorials = vec![
+                (
+                    "Espresso Machine Pro 2: first use".to_owned(),
+                    "https://shop.example.com/guides/espresso-first-use".to_owned(),
+                ),
+                (
+                    "Descaling".to_owned(),
+                    "https://shop.example.com/guides/descaling".to_owned(),
+                ),
+            ];
+            let text = catalogs.render(&req).unwrap().text;
+            let s = segments(&text);
+            let budget = match s.encoding {
+                Encoding::Gsm7 => 2,
+                _ => 3,
+            };
+            table.push_str(&format!(
+                "{locale:6} {id:26} {:5} {:4} units {} segments\n",
+                s.encoding.as_str(),
+                s.units,
+                s.segments
+            ));
+            if s.segments > budget {
+                over.push(format!("{locale} {id}: {s:?}\n{text}"));
+            }
+        }
+    }
+    println!("{table}");
+    assert!(over.is_empty(), "{}\n{}", table, over.join("\n---\n"));
+}
