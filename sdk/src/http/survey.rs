@@ -173,6 +173,15 @@ async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, R
     }
 }
 
+/// The kind's name in catalog ids: each kind has its own question and scale ends.
+fn kind_name(kind: SurveyKind) -> &'static str {
+    match kind {
+        SurveyKind::Nps => "nps",
+        SurveyKind::Csat => "csat",
+        SurveyKind::Ces => "ces",
+    }
+}
+
 fn question_id(kind: SurveyKind) -> &'static str {
     match kind {
         SurveyKind::Nps => "survey-nps-question",
@@ -201,8 +210,8 @@ fn form(
     b.push_str(&format!(
         "<form method=\"post\" action=\"/s/{}\" class=\"card\">\n<fieldset class=\"scale\" aria-labelledby=\"q\">\n<legend class=\"ends\"><span>{}</span> <span>{}</span></legend>\n<div class=\"points\">\n",
         escape(token),
-        t("survey-low-label"),
-        t("survey-high-label"),
+        t(&format!("survey-{}-low", kind_name(inv.kind))),
+        t(&format!("survey-{}-high", kind_name(inv.kind))),
     ));
     for s in inv.kind.range() {
         let checked = if chosen == Some(s) { " checked" } else { "" };

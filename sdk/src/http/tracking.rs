@@ -229,7 +229,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                 "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>\n",
                 t("page-estimated-delivery"),
                 eta.to_rfc3339(),
-                escape(&p.text.datetime(&locale, eta, zone))
+                crate::html::escape_isolated(&p.text.datetime(&locale, eta, zone))
             ));
         }
         b.push_str("</dl>\n");
@@ -274,7 +274,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                     ""
                 },
                 e.happened_at.to_rfc3339(),
-                escape(&p.text.datetime(&locale, e.happened_at, zone))
+                crate::html::escape_isolated(&p.text.datetime(&locale, e.happened_at, zone))
             ));
         }
         b.push_str("</ol>\n</section>\n");

@@ -278,11 +278,18 @@ impl crate::http::tracking::PageText for Catalogs {
     }
 
     fn datetime(&self, locale: &str, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+        // A zone written as an offset ("+03") is neutral characters: in a right-to-left
+        // page it would read "(03+)" unless isolated as left-to-right.
+        let abbr = format!("({})", at.with_timezone(&zone).format("%Z"));
+        let abbr = if super::direction(locale) == super::Dir::Rtl {
+            super::bidi::isolate(super::bidi::LRI, &abbr)
+        } else {
+            abbr
+        };
         format!(
-            "{} {} ({})",
+            "{} {} {abbr}",
             format_date(locale, at, zone),
             super::format::format_time(locale, at, zone),
-            at.with_timezone(&zone).format("%Z")
         )
     }
 }

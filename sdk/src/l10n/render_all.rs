@@ -312,3 +312,50 @@ fn every_customer_sms_fits_its_segment_budget_in_every_locale() {
     println!("{table}");
     assert!(over.is_empty(), "{}\n{}", table, over.join("\n---\n"));
 }
+
+/// The text as displayed, left to right on the screen, by the Unicode Bidirectional
+/// Algorithm (UAX #9) in a right-to-left paragraph; one line at a time.
+fn visual_rtl(text: &str) -> String {
+    use unicode_bidi::{BidiInfo, Level};
+    text.lines()
+        .map(|line| {
+            let info = BidiInfo::new(line, Some(Level::rtl()));
+            let Some(para) = info.paragraphs.first() else {
+                return String::new();
+            };
+            info.reorder_line(para, para.range.clone())
+                .chars()
+                .filter(|c| !bidi::is_bidi_control(*c))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn arabic_mixed_runs_display_in_reading_order() {
+    // The visual order check itself: an offset without isolation is displayed "03+".
+    assert!(visual_rtl("٢٠٢٦ (+03)").contains("03+"));
+    #[cfg(feature = "axum")]
+    {
+        use crate::http::tracking::PageText as _;
+        let c = Catalogs::new("Dukkan");
+        let at: chrono::DateTime<chrono::Utc> = "2026-03-13T22:00:00Z".parse().unwrap();
+        let shown = visual_rtl(&c.datetime("ar", at, chrono_tz::Europe::Istanbul));
+        assert!(shown.contains("(+03)"), "the zone reads (+03): {shown}");
+        assert!(!shown.contains("03+"), "{shown}");
+        // Left-to-right pages are left alone.
+        let en = c.datetime("en", at, chrono_tz::Europe::Istanbul);
+        assert!(en.ends_with("(+03)") && !en.contains(bidi::LRI), "{en}");
+    }
+    // Order and tracking numbers keep their order inside Arabic sentences on every
+    // plain-text channel.
+    let catalogs = Catalogs::new("Dukkan Home");
+    for channel in [ChannelKind::Sms, ChannelKind::Whatsapp, ChannelKind::Email] {
+        let req = RenderRequest::new("ar", channel, "tracking-shipped", realistic("ar"));
+        let shown = visual_rtl(&catalogs.render(&req).unwrap().text);
+        for run in ["#100234", "34567891234", "Aramex"] {
+            assert!(shown.contains(run), "{channel} {run}: {shown}");
+        }
+    }
+}
