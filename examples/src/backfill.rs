@@ -151,7 +151,8 @@ async fn backfill<S: FlowStore + 'static>(
             )
             .await?
             {
-                Ok((channel, to)) => {
+                Ok(chosen) => {
+                    let (channel, to) = (chosen.channel, chosen.address);
                     // The flow's idempotency key: a message already in the outbox is not
                     // sent again.
                     let key = format!("tracking:{}:{}:{}:{channel}", order.id, s.id, m.as_str());

@@ -12,6 +12,7 @@ mod check_config;
 mod crash_safety;
 mod feedback_demo;
 mod feedback_real_store;
+mod new_integrator;
 mod real_store;
 mod real_store_woo;
 mod support;

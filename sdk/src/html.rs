@@ -65,7 +65,7 @@ pub fn escape_isolated(s: &str) -> String {
 
 /// The pages' one stylesheet, inline in every page's `<head>`. The pages' Content Security
 /// Policy allows exactly this text by its SHA-256 hash
-/// ([`content_security_policy`](crate::http::headers::content_security_policy) with the
+/// (`http::headers::content_security_policy` with the
 /// `axum` feature), so every style a page needs is here: no `style=` attribute, no other
 /// `<style>` element.
 pub const STYLE: &str = r#"

@@ -31,6 +31,8 @@
 //! assert_eq!(headers.get_str("webhook-signature"), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod backoff;
 pub mod carrier;
 pub mod channel;
@@ -48,6 +50,7 @@ pub mod model;
 pub mod money;
 pub mod optout;
 pub mod platform;
+pub mod prelude;
 pub mod ratelimit;
 pub mod reply;
 pub mod report;
@@ -61,6 +64,9 @@ pub mod webhook;
 #[cfg(feature = "axum")]
 pub mod http;
 
+#[cfg(feature = "axum")]
+pub mod stack;
+
 #[cfg(feature = "schemars")]
 pub mod schema;
 
@@ -68,3 +74,13 @@ pub mod schema;
 pub mod conformance;
 
 pub use error::{BoxError, Error};
+
+// Crates whose types appear in the public API, re-exported so an integration uses the same
+// versions (see "Semver policy" in ARCHITECTURE.md: a major upgrade of one of these is a
+// breaking change of this crate).
+pub use ::async_trait::async_trait;
+#[cfg(feature = "axum")]
+pub use axum;
+pub use chrono;
+pub use chrono_tz;
+pub use futures;

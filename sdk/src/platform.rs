@@ -1,14 +1,16 @@
 //! The traits a shop-platform adapter implements: read orders, customers and shipments, and
 //! write back to the shop; and what every platform adapter shares: [`links`] (`Link`
 //! header paging), [`limits`] (quota headers, `Retry-After`, a gate that never exceeds a
-//! quota), [`thin`] (webhooks that carry only ids, hydrated from the inbox) and [`poll`]
-//! (catch-up polling for webhooks that never arrive). Money parsing is in
+//! quota), [`thin`] (webhooks that carry only ids, hydrated from the inbox), [`poll`]
+//! (catch-up polling for webhooks that never arrive) and [`token`] (an app's OAuth tokens
+//! per store: sealed at rest, refreshed once under concurrency, revocation as a stop). Money parsing is in
 //! [`crate::money`]. `docs/adding-a-platform.md` walks through adding a platform.
 
 pub mod limits;
 pub mod links;
 pub mod poll;
 pub mod thin;
+pub mod token;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -13,6 +13,7 @@ mod hydrate;
 mod page_headers;
 mod quota_gate;
 mod schemas;
+mod stack;
 mod survey_page;
 mod tracking_e2e;
 mod uncertain;

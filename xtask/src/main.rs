@@ -1,5 +1,8 @@
 //! `cargo xtask`: chores for the Aftercare workspace.
 //!
+//! - `cargo xtask test [cargo test args]`: README's test command. Installs the Debian
+//!   packages the suite needs when run as root on Debian (otherwise stops at once with the
+//!   exact command to run), then runs `cargo test --workspace --all-features`.
 //! - `cargo xtask ci`: what CI runs — `cargo fmt --check`, `cargo clippy` and `cargo doc`
 //!   with warnings as errors, and the whole test suite (`cargo test --workspace --all-features`).
 //! - `cargo xtask schemas [--check]`: writes the JSON Schemas of the public event and
@@ -8,9 +11,17 @@
 //! - `cargo xtask fuzz [--seconds N] [--seed S] [--target NAME]`: the bounded mutation fuzzer
 //!   (`tests/src/fuzz.rs`) over every decoder and verifier that parses outside bytes; exits
 //!   non-zero on a panic and saves its input under `target/fuzz/findings/`.
+//! - `cargo xtask publish-ready`: every publishable crate has its README, licence files and
+//!   docs.rs metadata (also a unit test of this crate, so the test suite checks it).
+//! - `cargo xtask layers`: the sdk's layers import downwards only (flows never name the
+//!   HTTP surface); also a unit test of this crate.
 //! - `cargo xtask test-layout`: checks that every file under a crate's `tests/` is declared in
 //!   that crate's `tests/main.rs` (each crate builds its integration tests as one binary, so
 //!   an undeclared file would silently never run). Also a unit test of this crate.
+
+mod deps;
+mod layers;
+mod publish;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -165,8 +176,17 @@ fn run() -> Result<(), String> {
             )?;
             schemas(true)?;
             test_layout()?;
+            publish::check(&root())?;
+            layers::check(&root())?;
+            deps::ensure()?;
             cargo(&["test", "--workspace", "--all-features"])?;
             cargo(&["run", "-p", "aftercare-tests", "--bin", "fuzz", "--", "--seconds", "60"])
+        }
+        Some("test") => {
+            deps::ensure()?;
+            let mut a = vec!["test", "--workspace", "--all-features"];
+            a.extend(rest);
+            cargo(&a)
         }
         Some("fuzz") => {
             let mut a = vec!["run", "-p", "aftercare-tests", "--bin", "fuzz", "--"];
@@ -175,6 +195,8 @@ fn run() -> Result<(), String> {
         }
         Some("schemas") => schemas(rest.contains(&"--check")),
         Some("test-layout") => test_layout(),
+        Some("publish-ready") => publish::check(&root()),
+        Some("layers") => layers::check(&root()),
         Some("bench") => {
             let mut a = vec!["bench", "--workspace", "--all-features"];
             if !rest.is_empty() {
@@ -184,7 +206,7 @@ fn run() -> Result<(), String> {
             cargo(&a)
         }
         _ => Err(
-            "usage: cargo xtask <ci | schemas [--check] | test-layout | bench [criterion filter] | fuzz [--seconds N] [--seed S] [--target NAME]>"
+            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | fuzz [--seconds N] [--seed S] [--target NAME]>"
                 .into(),
         ),
     }

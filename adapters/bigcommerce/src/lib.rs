@@ -32,6 +32,8 @@
 //! # let _ = (source, hydrator); Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod client;
 mod convert;
@@ -51,3 +53,12 @@ pub use webhooks::{
     BigCommerceWebhooks, META_HASH, META_HOOK_SCOPE, OrderChange, SCOPE_HEADER, STORE_HEADER, Thin,
     parse_callback,
 };
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

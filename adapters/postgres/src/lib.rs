@@ -57,6 +57,8 @@
 //!   nothing and returns `false`.
 //! - **TLS**: rustls (`sslmode=require` or `verify-full` in the URL).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod schema;
 mod store;
 mod writer;

@@ -48,6 +48,7 @@
 //! assert_eq!(statuses, ["label_printed", "carrier_picked_up", "in_transit", "out_for_delivery", "delivered"]);
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![recursion_limit = "256"]
 
 pub mod bigcommerce;

@@ -24,6 +24,8 @@
 //! assert_eq!(events[0].kind(), "order_updated");
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod client;
 mod convert;
@@ -41,3 +43,12 @@ pub use error::ShopifyError;
 pub use oauth::{AccessToken, Callback, OAuthApp, OAuthRejection};
 pub use subscriptions::{AFTERCARE_TOPICS, SubscriptionReport, topic_enum};
 pub use webhooks::{DedupeKey, ShopifyWebhooks, decode_topic};
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -34,6 +34,8 @@
 //! multi-statement transaction starts with its write, so concurrent workers in one or
 //! several processes never claim the same work and never deadlock on lock upgrades.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod codec;
 mod keys;
 mod schema;

@@ -38,6 +38,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod channel;
 pub mod errors;
 pub mod rate;
@@ -89,3 +91,7 @@ pub(crate) fn inbound_message(
     }))
     .map_err(|e| aftercare::Error::decode("an incoming message", e))
 }
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use reqwest;

@@ -15,6 +15,8 @@
 //! # let _ = channel;
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::time::Duration;
 
 use aftercare::channel::{MessageChannel, SendError};

@@ -31,6 +31,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod channel;
 pub mod errors;
 pub mod rate;
@@ -123,3 +125,7 @@ pub fn verification_router(path: &str, verify_token: aftercare::webhook::Secret)
         .route(path, axum::routing::get(handshake))
         .with_state(Arc::new(verify_token))
 }
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use reqwest;

@@ -28,6 +28,8 @@
 //! assert!(matches!(src.preflight(&req), Some(Ok(_))));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod client;
 pub mod convert;
@@ -50,3 +52,12 @@ pub use webhooks::{
     DELIVERY_ID_HEADER, EVENT_HEADER, RESOURCE_HEADER, SIGNATURE_HEADER, SOURCE_HEADER,
     TOPIC_HEADER, WEBHOOK_ID_HEADER, WooWebhooks, WooWebhooksBuilder, decode_topic, is_order_hook,
 };
+
+/// Re-exported: its types appear in this crate's public signatures, so an integration can
+/// use the very version this crate was built with.
+pub use url;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -90,7 +90,8 @@ pub struct SurveySettings {
     pub cooldown_days: u32,
     /// Days a detractor answer counts as an open complaint.
     pub complaint_days: u32,
-    /// Channel preference.
+    /// Channel preference, first reachable wins (what each channel needs:
+    /// [`TrackingSettings::channels`](crate::flows::tracking::TrackingSettings::channels)).
     pub channels: Vec<ChannelKind>,
     /// Locale when the customer's is unknown.
     pub default_locale: String,
@@ -277,10 +278,11 @@ impl FeedbackFlow {
             customer.as_ref(),
         )
         .await?
-        .map(|(channel, to)| Reach {
+        .map(|chosen| Reach {
             customer,
-            channel,
-            to,
+            channel: chosen.channel,
+            to: chosen.address.clone(),
+            chosen,
         }))
     }
 
@@ -395,6 +397,7 @@ impl FeedbackFlow {
             customer,
             channel,
             to,
+            chosen,
         } = match self.reach(&order, &self.settings.channels).await? {
             Ok(r) => r,
             Err(why) => {
@@ -459,7 +462,7 @@ impl FeedbackFlow {
                     format!("survey:{}:{role}", inv.id),
                     invite,
                     due,
-                    format!("survey {} scheduled {role}", inv.id),
+                    chosen.explain(format!("survey {} scheduled {role}", inv.id)),
                 ),
                 now,
             )
@@ -586,6 +589,7 @@ impl FeedbackFlow {
             customer,
             channel,
             to,
+            chosen,
         } = match self.reach(&order, &left).await? {
             Ok(r) => r,
             Err(why) => {
@@ -624,10 +628,10 @@ impl FeedbackFlow {
                     format!("{base}:{channel}"),
                     invite,
                     now,
-                    format!(
+                    chosen.explain(format!(
                         "fallback: {} could not deliver survey {inv_id} ({})",
                         failed.message.channel, failed.key
-                    ),
+                    )),
                 ),
                 now,
             )
@@ -942,6 +946,7 @@ struct Reach {
     customer: Option<Customer>,
     channel: ChannelKind,
     to: String,
+    chosen: super::reach::Chosen,
 }
 
 /// The first name a message greets with, and the time zone its quiet hours follow.
@@ -1509,11 +1514,33 @@ pub fn is_promoter(kind: SurveyKind, score: u8) -> bool {
     }
 }
 
+/// What happens when a survey answer arrives (the survey page calls it; the flow decides).
+///
+/// [`AnswerQueue`] makes it durable: the answer's
+/// follow-up is stored in the inbox *before* the answer is recorded and runs from there, with
+/// the inbox's retries and dead letters. [`FollowUp`] as a
+/// hook acts at once, after recording: simpler, but a follow-up that fails (the shop's API
+/// down while tagging) is only logged.
+#[async_trait]
+pub trait AnswerHook: Send + Sync {
+    /// Runs before an answer is recorded. An error stops the answer from being recorded:
+    /// the page answers 503 and the customer can send it again.
+    async fn before_record(
+        &self,
+        _response: &SurveyResponse,
+        _invitation: &Invitation,
+    ) -> Result<(), crate::Error> {
+        Ok(())
+    }
+
+    /// A first, final answer was recorded.
+    async fn answered(&self, response: &SurveyResponse);
+}
+
 /// As a survey page hook, acts at once after an answer is recorded; a failure is logged,
 /// not retried. [`AnswerQueue`] is the durable alternative.
-#[cfg(feature = "axum")]
 #[async_trait]
-impl crate::http::survey::AnswerHook for FollowUp {
+impl AnswerHook for FollowUp {
     async fn answered(&self, response: &SurveyResponse) {
         if let Err(e) = self.act(response).await {
             tracing::error!(error = %e, invitation = %response.invitation_id, "follow-up failed");
@@ -1563,7 +1590,7 @@ struct QueuedAnswer {
 /// Makes the survey page's follow-up durable: before an answer is recorded, an inbox entry
 /// (source [`ANSWER_SOURCE`], de-duplicated per invitation) is stored; the inbox processor
 /// then runs [`FollowUp`] on it, with retries, backoff and dead letters like any webhook, and
-/// it survives a crash. Wire it with [`SurveyPage::on_answer`](crate::http::survey::SurveyPage::on_answer),
+/// it survives a crash. Wire it with `SurveyPage::on_answer` (feature `axum`),
 /// register [`AnswerSource`] on the processor and put the [`FollowUp`] in its handler chain.
 ///
 /// ```
@@ -1608,9 +1635,8 @@ impl AnswerQueue {
     }
 }
 
-#[cfg(feature = "axum")]
 #[async_trait]
-impl crate::http::survey::AnswerHook for AnswerQueue {
+impl AnswerHook for AnswerQueue {
     async fn before_record(
         &self,
         _response: &SurveyResponse,

@@ -1,6 +1,7 @@
 //! The flows: business rules written against the traits only. Adapters translate; flows
 //! decide.
 
+pub mod build;
 pub mod delivery;
 pub mod feedback;
 pub mod privacy;

@@ -4,9 +4,39 @@ use crate::Error;
 use crate::model::{ChannelKind, ConsentState, Customer, Order, Purpose};
 use crate::store::ConsentStore;
 
+/// The channel chosen to reach a customer, and why each channel before it in the preference
+/// order was passed over (for the ledger: a "WhatsApp first" shop sees why a message went
+/// out as SMS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Chosen {
+    /// The channel.
+    pub channel: ChannelKind,
+    /// The customer's address on it.
+    pub address: String,
+    /// Per channel passed over: `"whatsapp: no WhatsApp opt-in recorded"`.
+    pub passed_over: Vec<String>,
+}
+
+impl Chosen {
+    /// `reason`, followed by why earlier channels were passed over (if any were).
+    pub fn explain(&self, reason: impl Into<String>) -> String {
+        let reason = reason.into();
+        if self.passed_over.is_empty() {
+            reason
+        } else {
+            format!(
+                "{reason}; on {} because {}",
+                self.channel,
+                self.passed_over.join("; ")
+            )
+        }
+    }
+}
+
 /// The first channel in preference order that has an address and is allowed for `purpose`:
-/// `Ok(Ok((channel, address)))`, or `Ok(Err(why))` naming, per channel, why it could not be
-/// used (for the ledger).
+/// `Ok(Ok(chosen))` with why earlier channels were passed over, or `Ok(Err(why))` naming, per
+/// channel, why it could not be used (for the ledger).
 ///
 /// Consent recorded in the consent store (replies, provider opt-outs) wins over the
 /// platform's; a refusal rules a channel out; WhatsApp also needs an explicit opt-in, as
@@ -17,7 +47,7 @@ pub async fn choose_channel(
     purpose: Purpose,
     order: &Order,
     customer: Option<&Customer>,
-) -> Result<Result<(ChannelKind, String), String>, Error> {
+) -> Result<Result<Chosen, String>, Error> {
     let email = customer
         .and_then(|c| c.email.clone())
         .or_else(|| order.email.clone());
@@ -52,7 +82,11 @@ pub async fn choose_channel(
             why.push(format!("{ch}: no WhatsApp opt-in recorded"));
             continue;
         }
-        return Ok(Ok((ch, addr)));
+        return Ok(Ok(Chosen {
+            channel: ch,
+            address: addr,
+            passed_over: why,
+        }));
     }
     Ok(Err(format!(
         "no channel can reach the customer for {} messages ({})",

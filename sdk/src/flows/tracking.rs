@@ -215,7 +215,11 @@ pub trait Renderer: Send + Sync {
 pub struct TrackingSettings {
     /// Milestones that produce a message.
     pub milestones: Vec<Milestone>,
-    /// Channel preference, first reachable wins.
+    /// Channel preference, first reachable wins. What each needs: email an address; SMS a
+    /// phone number; WhatsApp a phone number **and a recorded opt-in** (consent granted for
+    /// the purpose, from the platform or a reply), as WhatsApp's business policy requires. A
+    /// refusal (STOP, an unsubscribe) rules a channel out. The ledger row of each message
+    /// says why the channels before the one used were passed over.
     pub channels: Vec<ChannelKind>,
     /// Locale when the customer's is unknown.
     pub default_locale: String,
@@ -634,7 +638,7 @@ impl TrackingFlow {
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let order_id = order.id.as_str();
-        let (channel, to) = match super::reach::choose_channel(
+        let (channel, to, reason) = match super::reach::choose_channel(
             self.consent.as_ref(),
             channels,
             Purpose::Transactional,
@@ -643,7 +647,7 @@ impl TrackingFlow {
         )
         .await?
         {
-            Ok(found) => found,
+            Ok(found) => (found.channel, found.address.clone(), found.explain(reason)),
             Err(why) => return self.skip(order_id, None, why).await,
         };
         let locale = super::reach::locale(order, customer, &self.settings.default_locale);

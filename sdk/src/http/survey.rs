@@ -21,7 +21,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -32,34 +31,15 @@ use serde::Deserialize;
 use super::html::{escape, page};
 use super::tracking::PageText;
 use crate::clock::Clock;
-use crate::model::{Invitation, SurveyKind, SurveyResponse};
+use crate::model::{SurveyKind, SurveyResponse};
 use crate::store::SurveyStore;
 use crate::token::{TokenError, TokenSigner};
 
 pub use crate::flows::feedback::SurveyClaims;
 
-/// The survey page's follow-up of an answer.
-///
-/// [`AnswerQueue`](crate::flows::feedback::AnswerQueue) makes it durable: the answer's
-/// follow-up is stored in the inbox *before* the answer is recorded and runs from there, with
-/// the inbox's retries and dead letters. [`FollowUp`](crate::flows::feedback::FollowUp) as a
-/// hook acts at once, after recording: simpler, but a follow-up that fails (the shop's API
-/// down while tagging) is only logged.
-#[async_trait]
-pub trait AnswerHook: Send + Sync {
-    /// Runs before an answer is recorded. An error stops the answer from being recorded:
-    /// the page answers 503 and the customer can send it again.
-    async fn before_record(
-        &self,
-        _response: &SurveyResponse,
-        _invitation: &Invitation,
-    ) -> Result<(), crate::Error> {
-        Ok(())
-    }
-
-    /// A first, final answer was recorded.
-    async fn answered(&self, response: &SurveyResponse);
-}
+/// The survey page's follow-up of an answer: defined by the flow (the page calls it, the
+/// flow decides), re-exported here.
+pub use crate::flows::feedback::AnswerHook;
 
 /// The survey page's state.
 #[derive(Clone)]
