@@ -229,7 +229,7 @@ const REVIEW_URL: &str = "https://reviews.example/sandbox-coffee";
 const DETRACTOR_TAG: &str = "unhappy-customer";
 
 fn say(line: &str) {
-    println!("\n\x1b[1m── {line}\x1b[0m");
+    println!("{}", crate::cli::heading(line));
 }
 
 /// The report over the whole store, for the dashboard.

@@ -62,7 +62,7 @@ pub fn demo_content() -> ContentMap {
 }
 
 fn say(line: &str) {
-    println!("\n\x1b[1m── {line}\x1b[0m");
+    println!("{}", crate::cli::heading(line));
 }
 
 /// Runs the story.
