@@ -8,6 +8,8 @@ use std::sync::Arc;
 use aftercare::inbox::InboxProcessor;
 use aftercare::webhook::{Secret, WebhookSource};
 use aftercare_sandbox::bigcommerce::BigCommerceSender;
+use aftercare_sandbox::ikas::IkasSender;
+use aftercare_sandbox::nuvemshop::NuvemshopSender;
 use aftercare_sandbox::woocommerce::WooSender;
 use aftercare_sandbox::{Delivery, SandboxShop};
 use aftercare_shopify::ShopifyWebhooks;
@@ -25,6 +27,12 @@ pub enum DemoPlatform {
     /// BigCommerce: thin webhooks (ids only) hydrated from the store's API, which the
     /// sandbox serves on the demo's own address; no carrier events.
     Bigcommerce,
+    /// Nuvemshop / Tiendanube: thin notifications (ids only) hydrated from the store's API,
+    /// which the sandbox serves on the demo's own address; no carrier events.
+    Nuvemshop,
+    /// ikas: full orders in a signed envelope (`store/order/*`), packages and tracking on the
+    /// order; no shipment webhook and no carrier events.
+    Ikas,
 }
 
 impl DemoPlatform {
@@ -34,6 +42,8 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "Shopify",
             DemoPlatform::Woocommerce => "WooCommerce",
             DemoPlatform::Bigcommerce => "BigCommerce",
+            DemoPlatform::Nuvemshop => "Nuvemshop",
+            DemoPlatform::Ikas => "ikas",
         }
     }
 
@@ -43,6 +53,8 @@ impl DemoPlatform {
             DemoPlatform::Shopify => "shopify",
             DemoPlatform::Woocommerce => aftercare_woocommerce::SOURCE_NAME,
             DemoPlatform::Bigcommerce => "bigcommerce",
+            DemoPlatform::Nuvemshop => aftercare_nuvemshop::SOURCE_NAME,
+            DemoPlatform::Ikas => aftercare_ikas::SOURCE_NAME,
         }
     }
 
@@ -59,6 +71,14 @@ const DEMO_WOO_SECRET: &str = "wc_aftercare_local_demo";
 pub const DEMO_BC_STORE: &str = "sbx4c0ffee";
 const DEMO_BC_SECRET: &str = "bc_aftercare_local_demo_client_secret";
 const DEMO_BC_TOKEN: &str = "bc_aftercare_local_demo_token";
+/// The demo store's Nuvemshop store id, app id, app secret and API token.
+pub const DEMO_NUVEM_STORE: &str = "424242";
+const DEMO_NUVEM_APP: &str = "4815";
+const DEMO_NUVEM_SECRET: &str = "nuvem_aftercare_local_demo_app_secret";
+const DEMO_NUVEM_TOKEN: &str = "nuvem_aftercare_local_demo_token";
+/// The demo store's ikas merchant id and app client secret.
+pub const DEMO_IKAS_MERCHANT: &str = "sandbox-coffee-merchant";
+const DEMO_IKAS_SECRET: &str = "ikas_aftercare_local_demo_client_secret";
 
 /// One demo's platform: its webhook source and the translation of the sandbox's deliveries.
 #[derive(Clone)]
@@ -67,6 +87,8 @@ pub struct DemoShop {
     source: Arc<dyn WebhookSource>,
     woo: WooSender,
     bc: BigCommerceSender,
+    ikas: IkasSender,
+    nuvem: NuvemshopSender,
 }
 
 impl DemoShop {
@@ -89,12 +111,23 @@ impl DemoShop {
                 Secret::from(DEMO_BC_SECRET),
                 DEMO_BC_STORE,
             )),
+            DemoPlatform::Nuvemshop => Arc::new(aftercare_nuvemshop::NuvemshopWebhooks::new(
+                Secret::from(DEMO_NUVEM_SECRET),
+                DEMO_NUVEM_APP,
+                DEMO_NUVEM_STORE,
+            )),
+            DemoPlatform::Ikas => Arc::new(aftercare_ikas::IkasWebhooks::new(
+                Secret::from(DEMO_IKAS_SECRET),
+                DEMO_IKAS_MERCHANT,
+            )),
         };
         Ok(Self {
             platform,
             source,
             woo: WooSender::new(Secret::from(DEMO_WOO_SECRET), DEMO_WOO_SITE),
             bc: BigCommerceSender::new(DEMO_BC_SECRET, DEMO_BC_STORE),
+            ikas: IkasSender::new(DEMO_IKAS_SECRET, DEMO_IKAS_MERCHANT),
+            nuvem: NuvemshopSender::new(DEMO_NUVEM_SECRET, DEMO_NUVEM_STORE),
         })
     }
 
@@ -114,7 +147,7 @@ impl DemoShop {
     }
 
     /// The sandbox's deliveries (Shopify's terms) as this platform would send them, or not
-    /// at all (WooCommerce and BigCommerce send no carrier events).
+    /// at all (WooCommerce, BigCommerce and ikas send no carrier events).
     pub fn translate(&self, shop: &SandboxShop, ds: Vec<Delivery>) -> Vec<Delivery> {
         match self.platform {
             DemoPlatform::Shopify => ds,
@@ -125,6 +158,11 @@ impl DemoShop {
             DemoPlatform::Bigcommerce => {
                 ds.iter().flat_map(|d| self.bc.translate(shop, d)).collect()
             }
+            DemoPlatform::Nuvemshop => ds.iter().filter_map(|d| self.nuvem.translate(d)).collect(),
+            DemoPlatform::Ikas => ds
+                .iter()
+                .filter_map(|d| self.ikas.translate(shop, d))
+                .collect(),
         }
     }
 
@@ -136,6 +174,26 @@ impl DemoShop {
         processor: InboxProcessor,
         base: &str,
     ) -> Result<InboxProcessor, Box<dyn std::error::Error>> {
+        if self.platform == DemoPlatform::Nuvemshop {
+            let api = aftercare_nuvemshop::NuvemshopConfig::new(
+                DEMO_NUVEM_STORE,
+                Secret::from(DEMO_NUVEM_TOKEN),
+                "Aftercare demo (demo@example.com)",
+            )
+            .base_url(url::Url::parse(&format!("{base}/v1/"))?);
+            let source = Arc::new(aftercare_nuvemshop::NuvemshopWebhooks::new(
+                Secret::from(DEMO_NUVEM_SECRET),
+                DEMO_NUVEM_APP,
+                DEMO_NUVEM_STORE,
+            ));
+            return Ok(processor.hydrator(
+                self.name(),
+                Arc::new(aftercare_nuvemshop::NuvemshopHydrator::new(
+                    source,
+                    aftercare_nuvemshop::NuvemshopClient::new(api)?,
+                )),
+            ));
+        }
         if self.platform != DemoPlatform::Bigcommerce {
             return Ok(processor);
         }
@@ -152,6 +210,11 @@ impl DemoShop {
     /// The sandbox's BigCommerce store API (merged into the demo's app on every platform;
     /// only BigCommerce's hydrator calls it).
     pub fn api_router(&self, shop: Arc<SandboxShop>) -> axum::Router {
-        aftercare_sandbox::bigcommerce::api_router(shop, DEMO_BC_STORE, DEMO_BC_TOKEN)
+        aftercare_sandbox::bigcommerce::api_router(shop.clone(), DEMO_BC_STORE, DEMO_BC_TOKEN)
+            .merge(aftercare_sandbox::nuvemshop::api_router(
+                shop,
+                DEMO_NUVEM_STORE,
+                DEMO_NUVEM_TOKEN,
+            ))
     }
 }

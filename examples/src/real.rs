@@ -89,6 +89,8 @@ pub fn tracking_link_key(cfg: &TrackingLinksConfig) -> Result<Secret, BoxError> 
         Platform::Shopify => cfg.shopify.as_ref().map(|s| &s.tracking_link_key),
         Platform::Woocommerce => cfg.woocommerce.as_ref().map(|s| &s.tracking_link_key),
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Nuvemshop => cfg.nuvemshop.as_ref().map(|s| &s.tracking_link_key),
+        Platform::Ikas => cfg.ikas.as_ref().map(|s| &s.tracking_link_key),
     };
     Ok(key.ok_or_else(|| missing_section(cfg))?.resolve()?)
 }
@@ -99,6 +101,8 @@ pub fn shop_address(cfg: &TrackingLinksConfig) -> String {
         Platform::Shopify => cfg.shopify.as_ref().map(|s| s.shop.clone()),
         Platform::Woocommerce => cfg.woocommerce.as_ref().map(|s| s.site.clone()),
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().map(|s| s.store_hash.clone()),
+        Platform::Nuvemshop => cfg.nuvemshop.as_ref().map(|s| s.store_id.clone()),
+        Platform::Ikas => cfg.ikas.as_ref().map(|s| s.store_name.clone()),
     }
     .unwrap_or_default()
 }
@@ -119,6 +123,8 @@ pub struct ShopStack {
     pub source: Arc<dyn WebhookSource>,
     hydrator: Option<Arc<dyn Hydrator>>,
     woo: Option<aftercare_woocommerce::WooShop>,
+    nuvemshop: Option<aftercare_nuvemshop::NuvemshopShop>,
+    ikas: Option<aftercare_ikas::IkasShop>,
 }
 
 impl ShopStack {
@@ -165,6 +171,8 @@ impl ShopStack {
                     source: shop.webhooks(),
                     hydrator: None,
                     woo: Some(shop),
+                    nuvemshop: None,
+                    ikas: None,
                 })
             }
             Platform::Bigcommerce => {
@@ -197,6 +205,90 @@ impl ShopStack {
                     source,
                     hydrator: Some(hydrator),
                     woo: None,
+                    nuvemshop: None,
+                    ikas: None,
+                })
+            }
+            Platform::Nuvemshop => {
+                let n = cfg.nuvemshop.as_ref().ok_or_else(|| missing_section(cfg))?;
+                let mut api = aftercare_nuvemshop::NuvemshopConfig::new(
+                    n.store_id.clone(),
+                    n.access_token.resolve()?,
+                    n.user_agent.clone(),
+                );
+                if let Some(u) = &n.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_nuvemshop::NuvemshopClient::new(api)?;
+                // Bound to the configured store and app: another's notification is refused.
+                let hooks = aftercare_nuvemshop::NuvemshopWebhooks::with_secrets(
+                    resolve_all(&n.app_secrets)?,
+                    n.app_id.clone(),
+                    n.store_id.clone(),
+                );
+                let mut shop = aftercare_nuvemshop::NuvemshopShop::new(hooks, client.clone())?;
+                shop = if n.catch_up {
+                    shop.poll_settings(
+                        PollSettings::default().interval(Duration::from_secs(n.poll_interval_secs)),
+                    )
+                } else {
+                    shop.without_catch_up()
+                };
+                let client = Arc::new(client);
+                Ok(Self {
+                    name: aftercare_nuvemshop::SOURCE_NAME,
+                    orders: client.clone(),
+                    customers: client.clone(),
+                    annotator: client,
+                    source: shop.webhooks(),
+                    hydrator: None,
+                    woo: None,
+                    nuvemshop: Some(shop),
+                    ikas: None,
+                })
+            }
+            Platform::Ikas => {
+                let k = cfg.ikas.as_ref().ok_or_else(|| missing_section(cfg))?;
+                let secrets = resolve_all(&k.client_secrets)?;
+                let first = secrets
+                    .first()
+                    .cloned()
+                    .ok_or("[ikas] client_secrets is empty")?;
+                let auth = aftercare_ikas::IkasAuth::client_credentials(
+                    &k.store_name,
+                    k.client_id.clone(),
+                    first,
+                )?;
+                let locale = k.locale.clone().unwrap_or_else(|| "tr".into());
+                let mut api = aftercare_ikas::IkasConfig::new(k.merchant_id.clone(), auth)
+                    .locale(locale.clone());
+                if let Some(u) = &k.graphql_url {
+                    api = api.graphql_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_ikas::IkasClient::new(api)?;
+                // Bound to the configured merchant: another's webhook is refused.
+                let hooks =
+                    aftercare_ikas::IkasWebhooks::with_secrets(secrets, k.merchant_id.clone())
+                        .locale(locale);
+                let mut shop = aftercare_ikas::IkasShop::new(hooks, client.clone())?;
+                shop = if k.catch_up {
+                    shop.poll_settings(
+                        PollSettings::default().interval(Duration::from_secs(k.poll_interval_secs)),
+                    )
+                } else {
+                    shop.without_catch_up()
+                };
+                let client = Arc::new(client);
+                Ok(Self {
+                    name: aftercare_ikas::SOURCE_NAME,
+                    orders: client.clone(),
+                    customers: client.clone(),
+                    annotator: client,
+                    source: shop.webhooks(),
+                    hydrator: None,
+                    woo: None,
+                    nuvemshop: None,
+                    ikas: Some(shop),
                 })
             }
             Platform::Shopify => {
@@ -216,6 +308,8 @@ impl ShopStack {
                     source,
                     hydrator: None,
                     woo: None,
+                    nuvemshop: None,
+                    ikas: None,
                 })
             }
         }
@@ -227,6 +321,12 @@ impl ShopStack {
         if let Some(w) = &self.woo {
             return w.processor(processor);
         }
+        if let Some(n) = &self.nuvemshop {
+            return n.processor(processor);
+        }
+        if let Some(k) = &self.ikas {
+            return k.processor(processor);
+        }
         let processor = processor.source(self.name, self.source.clone());
         match &self.hydrator {
             Some(h) => processor.hydrator(self.name, h.clone()),
@@ -234,11 +334,18 @@ impl ShopStack {
         }
     }
 
-    /// WooCommerce's catch-up poller (on unless `catch_up = false`); `None` elsewhere.
+    /// The catch-up poller of WooCommerce, Nuvemshop or ikas (on unless `catch_up =
+    /// false`); `None` elsewhere.
     pub fn catch_up<S>(&self, store: Arc<S>, clock: Arc<dyn Clock>) -> Option<CatchUpPoller>
     where
         S: Inbox + SnapshotStore + 'static,
     {
+        if let Some(n) = &self.nuvemshop {
+            return n.catch_up(store, clock);
+        }
+        if let Some(k) = &self.ikas {
+            return k.catch_up(store, clock);
+        }
         self.woo.as_ref()?.catch_up(store, clock)
     }
 }
@@ -326,6 +433,8 @@ pub fn shop_name(cfg: &TrackingLinksConfig) -> String {
         Platform::Shopify => cfg.shopify.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Woocommerce => cfg.woocommerce.as_ref().and_then(|s| s.shop_name.clone()),
         Platform::Bigcommerce => cfg.bigcommerce.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Nuvemshop => cfg.nuvemshop.as_ref().and_then(|s| s.shop_name.clone()),
+        Platform::Ikas => cfg.ikas.as_ref().and_then(|s| s.shop_name.clone()),
     };
     name.unwrap_or_else(|| shop_address(cfg))
 }

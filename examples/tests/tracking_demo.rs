@@ -124,3 +124,39 @@ fn the_demo_runs_as_a_bigcommerce_store() {
         ],
     );
 }
+
+/// The same story as an ikas store: full orders in ikas's envelope, signed over the `data`
+/// string, through the ikas adapter; each order's "shipped" message is sent once, in the
+/// customer's language (Turkish for the tr-TR customer).
+#[test]
+fn the_demo_runs_as_an_ikas_store() {
+    let (stdout, _) = run_as("ikas");
+    assert_tells(
+        &stdout,
+        &[
+            "sandbox shop on ikas",
+            "ikas reports no carrier events",
+            "Good news, Emily! Your order #1001 has shipped with UPS",
+            "Müjde, Ayşe! #1003 numaralı siparişiniz Yurtiçi Kargo ile kargoya verildi",
+            "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+        ],
+    );
+}
+
+/// The same story as a Nuvemshop store: thin notifications signed with
+/// `X-Linkedstore-HMAC-SHA256`, hydrated from the store's API (served by the sandbox on the
+/// demo's address) through the Nuvemshop adapter; each order's "shipped" message once.
+#[test]
+fn the_demo_runs_as_a_nuvemshop_store() {
+    let (stdout, _) = run_as("nuvemshop");
+    assert_tells(
+        &stdout,
+        &[
+            "sandbox shop on Nuvemshop",
+            "Nuvemshop reports no carrier events",
+            "Good news, Emily! Your order #1001 has shipped with UPS",
+            "#1003 numaralı siparişiniz",
+            "3 messages sent (WhatsApp 3, SMS 0, email 0)",
+        ],
+    );
+}

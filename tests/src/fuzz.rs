@@ -1,5 +1,5 @@
 //! A bounded random-mutation fuzzer, on stable Rust, for everything that parses outside
-//! bytes: every Shopify topic's decoder, WooCommerce's and BigCommerce's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
+//! bytes: every Shopify topic's decoder, WooCommerce's, BigCommerce's, Nuvemshop's and ikas's webhooks, Twilio's form and JSON webhooks, WhatsApp Cloud's
 //! webhooks and Aftercare's native events, each through its source's `verify` (with a valid
 //! signature over the mutated bytes, so the code behind the HMAC runs too) and `decode`.
 //!
@@ -181,6 +181,41 @@ pub fn targets() -> Vec<Target> {
         topics: vec![""],
         source: Arc::new(bc),
         sign: Box::new(move |_, body| bc_signer.sign(body, Utc::now())),
+    });
+    // Nuvemshop: the topic and the store travel in the signed body.
+    let nuvem = aftercare_nuvemshop::NuvemshopWebhooks::new(Secret::from(SECRET), "4815", "123");
+    let nuvem_signer = nuvem.clone();
+    all.push(Target {
+        name: "nuvemshop",
+        seeds: json_files("adapters/nuvemshop/tests/fixtures"),
+        topics: vec![""],
+        source: Arc::new(nuvem),
+        sign: Box::new(move |_, body| nuvem_signer.sign_for_test(body)),
+    });
+    // ikas: the signature is a field of the body (over its `data` string), so mutations of
+    // the envelope's claims verify and reach the decoder; mutations of `data` test the
+    // parse before the signature.
+    let ikas = aftercare_ikas::IkasWebhooks::new(Secret::from(SECRET), "m-1");
+    let ikas_seeds = json_files("adapters/ikas/tests/fixtures")
+        .into_iter()
+        .zip([
+            "store/customer/updated",
+            "store/order/created",
+            "store/order/updated",
+        ])
+        .map(|(data, scope)| {
+            let text = serde_json::from_slice::<serde_json::Value>(&data)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            ikas.envelope_for_test("wh-1", scope, "m-1", &text)
+        })
+        .collect();
+    all.push(Target {
+        name: "ikas",
+        seeds: ikas_seeds,
+        topics: vec![""],
+        source: Arc::new(ikas),
+        sign: Box::new(|_, _| RawHeaders::new()),
     });
     // The site is a constant URL, so the source always builds.
     if let Ok(woo) = woo {

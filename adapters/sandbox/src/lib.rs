@@ -53,7 +53,9 @@
 
 pub mod bigcommerce;
 mod channel;
+pub mod ikas;
 pub mod numbers;
+pub mod nuvemshop;
 mod sandbox;
 mod scenario;
 mod shop;

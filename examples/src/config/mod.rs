@@ -40,6 +40,8 @@ use serde_json::Value;
 
 mod bigcommerce;
 mod check;
+mod ikas;
+mod nuvemshop;
 mod semantic;
 mod shopify;
 #[cfg(test)]
@@ -50,6 +52,10 @@ pub use bigcommerce::BigCommerceStoreConfig;
 use bigcommerce::*;
 use check::*;
 pub use check::{Problem, check, is_e164, is_mailbox};
+pub use ikas::IkasStoreConfig;
+use ikas::*;
+pub use nuvemshop::NuvemshopStoreConfig;
+use nuvemshop::*;
 use semantic::*;
 pub use shopify::ShopifyConfig;
 use shopify::*;
@@ -61,7 +67,8 @@ use woocommerce::*;
 #[serde(deny_unknown_fields)]
 pub struct TrackingLinksConfig {
     /// Which platform the shop runs on (`[shop] platform`, `shopify` when left out); its
-    /// section (`[shopify]`, `[woocommerce]` or `[bigcommerce]`) must be present.
+    /// section (`[shopify]`, `[woocommerce]`, `[bigcommerce]`, `[nuvemshop]` or `[ikas]`)
+    /// must be present.
     #[serde(default)]
     pub shop: ShopConfig,
     /// The Shopify store and app (`platform = "shopify"`).
@@ -73,6 +80,12 @@ pub struct TrackingLinksConfig {
     /// The BigCommerce store and app (`platform = "bigcommerce"`).
     #[serde(default)]
     pub bigcommerce: Option<BigCommerceStoreConfig>,
+    /// The Nuvemshop / Tiendanube store and app (`platform = "nuvemshop"`).
+    #[serde(default)]
+    pub nuvemshop: Option<NuvemshopStoreConfig>,
+    /// The ikas store and app (`platform = "ikas"`).
+    #[serde(default)]
+    pub ikas: Option<IkasStoreConfig>,
     /// Where state is kept (`sqlite = { path = "..." }` or `postgres = { url = ... }`).
     #[serde(default)]
     pub storage: StorageConfig,
@@ -124,6 +137,10 @@ pub enum Platform {
     Woocommerce,
     /// BigCommerce (`[bigcommerce]`).
     Bigcommerce,
+    /// Nuvemshop / Tiendanube (`[nuvemshop]`).
+    Nuvemshop,
+    /// ikas (`[ikas]`).
+    Ikas,
 }
 
 impl Platform {
@@ -133,6 +150,8 @@ impl Platform {
             Platform::Shopify => "shopify",
             Platform::Woocommerce => "woocommerce",
             Platform::Bigcommerce => "bigcommerce",
+            Platform::Nuvemshop => "nuvemshop",
+            Platform::Ikas => "ikas",
         }
     }
 }
@@ -141,7 +160,7 @@ impl Platform {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopConfig {
-    /// `shopify` (the default), `woocommerce` or `bigcommerce`.
+    /// `shopify` (the default), `woocommerce`, `bigcommerce`, `nuvemshop` or `ikas`.
     #[serde(default)]
     pub platform: Platform,
 }

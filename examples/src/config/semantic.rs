@@ -180,12 +180,20 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
     if let Ok(Some(b)) = &p.bigcommerce {
         semantic_bigcommerce(b, report);
     }
+    if let Ok(Some(n)) = &p.nuvemshop {
+        semantic_nuvemshop(n, report);
+    }
+    if let Ok(Some(k)) = &p.ikas {
+        semantic_ikas(k, report);
+    }
     // The chosen platform's section must be there (a broken one is reported already).
     if let Some(shop) = &p.shop {
         let present = match shop.platform {
             Platform::Shopify => !matches!(p.shopify, Ok(None)),
             Platform::Woocommerce => !matches!(p.woocommerce, Ok(None)),
             Platform::Bigcommerce => !matches!(p.bigcommerce, Ok(None)),
+            Platform::Nuvemshop => !matches!(p.nuvemshop, Ok(None)),
+            Platform::Ikas => !matches!(p.ikas, Ok(None)),
         };
         if !present {
             let name = shop.platform.name();

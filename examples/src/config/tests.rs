@@ -46,3 +46,32 @@ fn line_and_column() {
     assert_eq!(line_col("a\nbc\nd", 3), (2, 2));
     assert_eq!(line_col("abc", 0), (1, 1));
 }
+
+#[test]
+fn nuvemshop_and_ikas_sections_are_read_and_checked() {
+    let server = "\n[server]\npublic_url = \"https://shop.example\"\n";
+    let nuvem = format!(
+        "[shop]\nplatform = \"nuvemshop\"\n[nuvemshop]\nstore_id = \"123\"\napp_id = \"4815\"\naccess_token = {{ value = \"a\" }}\nuser_agent = \" \"\napp_secrets = [{{ value = \"s\" }}]\ntracking_link_key = {{ value = \"k\" }}\n{server}"
+    );
+    let cfg: TrackingLinksConfig = toml::from_str(&nuvem).unwrap();
+    assert_eq!(cfg.shop.platform, Platform::Nuvemshop);
+    assert!(
+        cfg.nuvemshop.as_ref().unwrap().catch_up,
+        "catch-up is on by default"
+    );
+    let problems = check(&nuvem).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.to_string().contains("nuvemshop.user_agent")),
+        "{problems:?}"
+    );
+    let ikas = format!("[shop]\nplatform = \"ikas\"\n{server}");
+    let problems = check(&ikas).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.to_string().contains("missing section [ikas]")),
+        "{problems:?}"
+    );
+}

@@ -56,17 +56,44 @@ impl Default for Parts {
     }
 }
 
+/// The shared parts, each required one present.
+struct Required {
+    orders: Arc<dyn OrderSource>,
+    customers: Arc<dyn CustomerDirectory>,
+    renderer: Arc<dyn Renderer>,
+    tokens: TokenSigner,
+    clock: Arc<dyn Clock>,
+}
+
 impl Parts {
-    fn renderer(&self, flow: &str) -> Result<Arc<dyn Renderer>, Error> {
-        match (&self.renderer, &self.shop_name) {
-            (Some(r), _) => Ok(r.clone()),
-            (None, Some(name)) => Ok(Arc::new(Catalogs::new(name.clone()))),
-            (None, None) => Err(missing(
-                flow,
-                "renderer",
-                "call .shop_name(\"...\") for the built-in catalogs, or .renderer(...)",
-            )),
-        }
+    /// The parts, or which required one `flow` lacks; links signed for `purpose`.
+    fn require(self, flow: &str, purpose: &str) -> Result<Required, Error> {
+        let renderer: Arc<dyn Renderer> = match (self.renderer, self.shop_name) {
+            (Some(r), _) => r,
+            (None, Some(name)) => Arc::new(Catalogs::new(name)),
+            (None, None) => {
+                return Err(missing(
+                    flow,
+                    "renderer",
+                    "call .shop_name(\"...\") for the built-in catalogs, or .renderer(...)",
+                ));
+            }
+        };
+        Ok(Required {
+            orders: self
+                .orders
+                .ok_or_else(|| missing(flow, "order source", "call .orders(...)"))?,
+            customers: self
+                .customers
+                .ok_or_else(|| missing(flow, "customer directory", "call .customers(...)"))?,
+            renderer,
+            tokens: TokenSigner::new(
+                self.key
+                    .ok_or_else(|| missing(flow, "link key", "call .link_key(...)"))?,
+                purpose,
+            ),
+            clock: self.clock,
+        })
     }
 }
 
@@ -188,27 +215,16 @@ impl TrackingFlowBuilder {
 
     /// Builds the flow, or says which required part is missing.
     pub fn build(self) -> Result<TrackingFlow, Error> {
-        const FLOW: &str = "TrackingFlow::builder";
-        let renderer = self.parts.renderer(FLOW)?;
-        let p = self.parts;
-        let parts = TrackingParts {
-            orders: p
-                .orders
-                .ok_or_else(|| missing(FLOW, "order source", "call .orders(...)"))?,
-            customers: p
-                .customers
-                .ok_or_else(|| missing(FLOW, "customer directory", "call .customers(...)"))?,
-            renderer,
+        let r = self.parts.require("TrackingFlow::builder", "tracking")?;
+        Ok((self.make)(TrackingParts {
+            orders: r.orders,
+            customers: r.customers,
+            renderer: r.renderer,
             content: self.content,
-            tokens: TokenSigner::new(
-                p.key
-                    .ok_or_else(|| missing(FLOW, "link key", "call .link_key(...)"))?,
-                "tracking",
-            ),
-            clock: p.clock,
+            tokens: r.tokens,
+            clock: r.clock,
             settings: self.settings,
-        };
-        Ok((self.make)(parts))
+        }))
     }
 }
 
@@ -275,26 +291,15 @@ impl FeedbackFlowBuilder {
 
     /// Builds the flow, or says which required part is missing.
     pub fn build(self) -> Result<FeedbackFlow, Error> {
-        const FLOW: &str = "FeedbackFlow::builder";
-        let renderer = self.parts.renderer(FLOW)?;
-        let p = self.parts;
-        let parts = FeedbackParts {
-            orders: p
-                .orders
-                .ok_or_else(|| missing(FLOW, "order source", "call .orders(...)"))?,
-            customers: p
-                .customers
-                .ok_or_else(|| missing(FLOW, "customer directory", "call .customers(...)"))?,
-            renderer,
-            tokens: TokenSigner::new(
-                p.key
-                    .ok_or_else(|| missing(FLOW, "link key", "call .link_key(...)"))?,
-                "survey",
-            ),
-            clock: p.clock,
+        let r = self.parts.require("FeedbackFlow::builder", "survey")?;
+        Ok((self.make)(FeedbackParts {
+            orders: r.orders,
+            customers: r.customers,
+            renderer: r.renderer,
+            tokens: r.tokens,
+            clock: r.clock,
             settings: self.settings,
-        };
-        Ok((self.make)(parts))
+        }))
     }
 }
 

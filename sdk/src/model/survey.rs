@@ -81,6 +81,44 @@ pub struct Invitation {
     pub closes_at: DateTime<Utc>,
 }
 
+impl Invitation {
+    /// An invitation sent at `sent_at`, open until `closes_at`; no shop or customer yet
+    /// (see [`Invitation::shop`] and [`Invitation::customer`]).
+    pub fn new(
+        id: impl Into<String>,
+        kind: SurveyKind,
+        order_id: OrderId,
+        channel: ChannelKind,
+        locale: impl Into<String>,
+        sent_at: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            shop: None,
+            order_id,
+            customer_id: None,
+            channel,
+            locale: locale.into(),
+            sent_at,
+            closes_at,
+        }
+    }
+
+    /// Sets the shop.
+    pub fn shop(mut self, shop: ShopId) -> Self {
+        self.shop = Some(shop);
+        self
+    }
+
+    /// Sets the customer asked.
+    pub fn customer(mut self, customer: CustomerId) -> Self {
+        self.customer_id = Some(customer);
+        self
+    }
+}
+
 /// One answer to an invitation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -101,6 +139,42 @@ pub struct SurveyResponse {
     pub via: String,
     /// When.
     pub answered_at: DateTime<Utc>,
+}
+
+impl SurveyResponse {
+    /// An answer with no customer or comment yet (see [`SurveyResponse::customer`] and
+    /// [`SurveyResponse::comment`]).
+    pub fn new(
+        invitation_id: impl Into<String>,
+        kind: SurveyKind,
+        order_id: OrderId,
+        score: u8,
+        via: impl Into<String>,
+        answered_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            invitation_id: invitation_id.into(),
+            kind,
+            order_id,
+            customer_id: None,
+            score,
+            comment: None,
+            via: via.into(),
+            answered_at,
+        }
+    }
+
+    /// Sets the customer who answered.
+    pub fn customer(mut self, customer: CustomerId) -> Self {
+        self.customer_id = Some(customer);
+        self
+    }
+
+    /// Sets the "why".
+    pub fn comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
 }
 
 /// A Net Promoter Score over a set of answers, with its margin of error.

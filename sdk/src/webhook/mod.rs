@@ -38,6 +38,17 @@ pub struct WebhookRequest<'a> {
     pub received_at: DateTime<Utc>,
 }
 
+impl<'a> WebhookRequest<'a> {
+    /// A request: its headers, its exact body, when it arrived.
+    pub fn new(headers: &'a RawHeaders, body: &'a [u8], received_at: DateTime<Utc>) -> Self {
+        Self {
+            headers,
+            body,
+            received_at,
+        }
+    }
+}
+
 /// What a source learnt from a verified request, stored with the body in the inbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1,0 +1,10 @@
+//! Integration tests of `aftercare-nuvemshop`, built as one test binary: every file of this
+//! folder is a module declared below (`cargo xtask test-layout` checks it).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod client;
+mod e2e;
+mod kit;
+mod webhooks;
