@@ -46,6 +46,23 @@ pub enum RealCommand {
     Schema,
 }
 
+/// Whether output may carry terminal styling: only on a terminal, and never when
+/// `NO_COLOR` is set to anything non-empty (no-color.org).
+pub fn color_allowed(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// A story heading for the demos: bold on a terminal, plain text otherwise.
+pub fn heading(line: &str) -> String {
+    use std::io::IsTerminal as _;
+    let no_color = std::env::var_os("NO_COLOR");
+    if color_allowed(std::io::stdout().is_terminal(), no_color.as_deref()) {
+        format!("\n\x1b[1m── {line}\x1b[0m")
+    } else {
+        format!("\n── {line}")
+    }
+}
+
 /// The ledger rows counted by decision, in the order a message meets them, decisions that
 /// occur only: `4 enqueued, 1 uncertain, 1 reconciled, 3 sent`. Uncertain sends and how
 /// each was resolved (reconciled, resending, abandoned) count like any other decision.
@@ -162,6 +179,15 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::{ledger_totals, parse_since};
     use aftercare::store::{Decision, LedgerEntry};
+
+    #[test]
+    fn styling_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(super::color_allowed(true, None));
+        assert!(super::color_allowed(true, Some(OsStr::new(""))));
+        assert!(!super::color_allowed(true, Some(OsStr::new("1"))));
+        assert!(!super::color_allowed(false, None));
+    }
 
     #[test]
     fn totals_count_every_outcome_of_an_uncertain_send() {

@@ -229,7 +229,7 @@ const REVIEW_URL: &str = "https://reviews.example/sandbox-coffee";
 const DETRACTOR_TAG: &str = "unhappy-customer";
 
 fn say(line: &str) {
-    println!("\n\x1b[1m── {line}\x1b[0m");
+    println!("{}", crate::cli::heading(line));
 }
 
 /// The report over the whole store, for the dashboard.
@@ -361,6 +361,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     }
     survey.channels = vec![ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email];
     survey.public_url.clone_from(&base);
+    survey.short_links = true;
     let mut tracking_settings = TrackingSettings::default();
     tracking_settings.public_url.clone_from(&base);
     // Only the delivery message, so the story stays readable.
@@ -463,6 +464,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 shared.clone(),
                 dyn_clock.clone(),
             )))
+            .short_links(shared.clone())
             .into_router(),
         )
         .merge(

@@ -630,6 +630,8 @@ pub fn tracking_settings(cfg: &TrackingLinksConfig) -> TrackingSettings {
     s.link_ttl = chrono::Duration::days(i64::from(t.link_ttl_days));
     s.whatsapp_template_prefix
         .clone_from(&t.whatsapp_template_prefix);
+    // SMS and WhatsApp carry short links; the pages below resolve them from the store.
+    s.short_links = true;
     s
 }
 
@@ -650,6 +652,7 @@ pub fn survey_settings(cfg: &TrackingLinksConfig) -> Option<SurveySettings> {
         .unwrap_or_else(|| cfg.tracking.channels.clone());
     s.default_locale.clone_from(&cfg.tracking.default_locale);
     s.public_url.clone_from(&cfg.server.public_url);
+    s.short_links = true;
     Some(s)
 }
 
@@ -1189,7 +1192,8 @@ async fn serve<S: Store + 'static>(
     let mut page = TrackingPage::new(shop.orders.clone(), links, text.clone(), clock.clone())
         .shipments_from(store.clone())
         .content(cfg.content.clone())
-        .default_locale(cfg.tracking.default_locale.clone());
+        .default_locale(cfg.tracking.default_locale.clone())
+        .short_links(store.clone());
     if let Some(s) = &cfg.tracking.support_url {
         page = page.support_url(s.clone());
     }
@@ -1203,7 +1207,8 @@ async fn serve<S: Store + 'static>(
             text.clone(),
             clock.clone(),
         )
-        .on_answer(Arc::new(AnswerQueue::new(store.clone(), clock.clone())));
+        .on_answer(Arc::new(AnswerQueue::new(store.clone(), clock.clone())))
+        .short_links(store.clone());
         app = app.merge(survey_page.into_router());
         if let Some(d) = &cfg.dashboard {
             let dashboard = Dashboard::new(

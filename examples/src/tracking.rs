@@ -64,7 +64,7 @@ pub fn demo_content() -> ContentMap {
 }
 
 fn say(line: &str) {
-    println!("\n\x1b[1m── {line}\x1b[0m");
+    println!("{}", crate::cli::heading(line));
 }
 
 /// Runs the story.
@@ -89,6 +89,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = TrackingSettings::default();
     settings.public_url.clone_from(&base);
     settings.support_url = Some("https://example.com/support".into());
+    settings.short_links = true;
     let tracking: Arc<TrackingFlow> = Arc::new(TrackingFlow::new(
         sb.shop.clone(),
         sb.shop.clone(),
@@ -144,6 +145,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 .shipments_from(Arc::new(store.clone()))
                 .content(demo_content())
                 .support_url("https://example.com/support")
+                .short_links(Arc::new(store.clone()))
                 .into_router(),
         )
         .merge(demo.api_router(sb.shop.clone()));

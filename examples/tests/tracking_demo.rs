@@ -20,6 +20,10 @@ fn the_demo_tells_the_whole_story() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(
+        !stdout.contains('\x1b'),
+        "no escape codes when the output is not a terminal:\n{stdout}"
+    );
     for expected in [
         "Good news, Emily! Your order #1001 has shipped with UPS",
         "أخبار سارّة يا",

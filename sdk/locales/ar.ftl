@@ -6,7 +6,13 @@ tracking-shipped =
     { $has_name ->
         [0] أخبار سارّة!
        *[other] أخبار سارّة يا { $first_name }!
-    } تم شحن طلبك { $order_number } مع { $carrier }. رقم التتبع: { $tracking_number }.
+    } { $has_carrier ->
+        [0] تم شحن طلبك { $order_number }.
+       *[other] تم شحن طلبك { $order_number } مع { $carrier }.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}رقم التتبع: { $tracking_number }.
+    }
     تتبّع شحنتك من هنا:
     { $tracking_url }
 
@@ -28,21 +34,30 @@ tracking-attempted =
     { $has_name ->
         [0] مرحبًا،
        *[other] مرحبًا { $first_name }،
-    } حاولت { $carrier } توصيل طلبك { $order_number } لكنها لم تتمكن من ذلك. اطّلع على الخطوات التالية أو اختر موعدًا جديدًا للتوصيل:
+    } { $has_carrier ->
+        [0] حاولت شركة الشحن توصيل طلبك { $order_number } لكنها لم تتمكن من ذلك.
+       *[other] حاولت { $carrier } توصيل طلبك { $order_number } لكنها لم تتمكن من ذلك.
+    } اطّلع على الخطوات التالية أو اختر موعدًا جديدًا للتوصيل:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] مرحبًا،
        *[other] مرحبًا { $first_name }،
-    } حدثت مشكلة في توصيل طلبك { $order_number } ({ $carrier }). نحن نتابعها الآن. التفاصيل:
+    } حدثت مشكلة في توصيل طلبك { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. نحن نتابعها الآن. التفاصيل:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] مرحبًا،
        *[other] مرحبًا { $first_name }،
-    } تأخّر طلبك { $order_number } عن موعده. الموعد المتوقع الجديد للتوصيل هو { $eta }. نعتذر عن الانتظار!
+    } تأخّر طلبك { $order_number } عن موعده. { $has_eta ->
+        [0] لا يتوفر موعد جديد للتوصيل بعد، وسنُبلغك به.
+       *[other] الموعد المتوقع الجديد للتوصيل هو { $eta }.
+    } نعتذر عن الانتظار!
     تتبّعه من هنا:
     { $tracking_url }
 
@@ -61,14 +76,20 @@ survey-nps-invite =
     { $has_name ->
         [0] مرحبًا!
        *[other] مرحبًا { $first_name }!
-    } ما مدى احتمال أن ترشّح { $shop_name } لأحد أصدقائك؟ أرسل رقمًا من ٠ (غير محتمل إطلاقًا) إلى ١٠ (محتمل جدًا)، أو أجب من هنا:
+    } ما مدى احتمال أن ترشّح { $shop_name } لأحد أصدقائك؟ { $replies ->
+        [0] اختر تقييمًا من ٠ إلى ١٠ من هنا:
+       *[other] أرسل رقمًا من ٠ (غير محتمل) إلى ١٠ (محتمل جدًا)، أو أجب من هنا:
+    }
     { $url }
 
 survey-csat-invite =
     { $has_name ->
         [0] مرحبًا!
        *[other] مرحبًا { $first_name }!
-    } ما مدى رضاك عن طلبك { $order_number }؟ أرسل رقمًا من ١ (غير راضٍ إطلاقًا) إلى ٥ (راضٍ جدًا)، أو أجب من هنا:
+    } ما مدى رضاك عن طلبك { $order_number }؟ { $replies ->
+        [0] اختر تقييمًا من ١ إلى ٥ من هنا:
+       *[other] أرسل رقمًا من ١ (غير راضٍ إطلاقًا) إلى ٥ (راضٍ جدًا)، أو أجب من هنا:
+    }
     { $url }
 
 survey-reask = عذرًا، لم نتمكن من فهم ردّك. يُرجى إرسال رقم فقط من { $score_min } إلى { $score_max }.

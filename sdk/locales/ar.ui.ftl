@@ -16,12 +16,18 @@ survey-ces-invite =
     { $has_name ->
         [0] مرحبًا!
        *[other] مرحبًا { $first_name }!
-    } ما مدى سهولة حصولك على طلبك { $order_number }؟ أرسل رقمًا من 1 (صعب جدًا) إلى 7 (سهل جدًا)، أو أجب من هنا:
+    } ما مدى سهولة حصولك على طلبك { $order_number }؟ { $replies ->
+        [0] اختر تقييمًا من ١ إلى ٧ من هنا:
+       *[other] أرسل رقمًا من ١ (صعب جدًا) إلى ٧ (سهل جدًا)، أو أجب من هنا:
+    }
     { $url }
 review-request =
     شكرًا على تقييمك الرائع! هل تشاركنا إياه في مراجعة قصيرة؟ سيساعد ذلك عملاء آخرين:
     { $url }
-support-detractor-alert = عميل غير راضٍ: الطلب { $order_number } حصل على { $kind } { $score }. التعليق: { $comment }
+support-detractor-alert = عميل غير راضٍ: الطلب { $order_number } حصل على { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}التعليق: { $comment }
+    }
 email-subject-update = تحديث بخصوص طلبك { $order_number }
 email-subject-alert = عميل غير راضٍ بخصوص الطلب { $order_number }
 tutorials-intro = ابدأ باستخدام مشترياتك:
@@ -51,11 +57,15 @@ status-exception = مشكلة في التوصيل
 status-returned = أُعيدت إلى المرسل
 status-cancelled = أُلغيت
 status-unknown = تحديث الحالة
-survey-nps-question = ما مدى احتمال أن توصي بنا لصديق؟
-survey-csat-question = ما مدى رضاك عن طلبك؟
-survey-ces-question = ما مدى سهولة حصولك على طلبك؟
-survey-low-label = غير محتمل إطلاقًا
-survey-high-label = محتمل جدًا
+survey-nps-question = ما مدى احتمال أن ترشّح { $shop_name } لأحد أصدقائك؟
+survey-csat-question = ما مدى رضاك عن طلبك من { $shop_name }؟
+survey-ces-question = ما مدى سهولة حصولك على طلبك من { $shop_name }؟
+survey-nps-low = غير محتمل إطلاقًا
+survey-nps-high = محتمل جدًا
+survey-csat-low = غير راضٍ إطلاقًا
+survey-csat-high = راضٍ جدًا
+survey-ces-low = صعب جدًا
+survey-ces-high = سهل جدًا
 survey-comment-label = ما السبب الرئيسي لتقييمك؟ (اختياري)
 survey-submit = إرسال
 survey-confirm-hint = تم اختيار تقييمك. اضغط «إرسال» لتأكيده.
@@ -80,3 +90,11 @@ dash-logout = تسجيل الخروج
 carrier-note = تحديث شركة الشحن: { $carrier_note }
 pickup-point = نقطة الاستلام: { $pickup_point }
 page-pickup-point = نقطة الاستلام
+dash-too-few = عدد الإجابات غير كافٍ لحساب النتيجة
+dash-csat-distribution = إجابات CSAT (١–٥)
+dash-group = المجموعة
+dash-lateness-on-time = في الموعد
+dash-lateness-1-2 = متأخر ١–٢ يوم
+dash-lateness-3-plus = متأخر ٣ أيام أو أكثر
+dash-unknown = غير معروف
+dash-download = تنزيل الإجابات:

@@ -6,7 +6,13 @@ tracking-shipped =
     { $has_name ->
         [0] Good news!
        *[other] Good news, { $first_name }!
-    } Your order { $order_number } has shipped with { $carrier }. Tracking number: { $tracking_number }.
+    } { $has_carrier ->
+        [0] Your order { $order_number } has shipped.
+       *[other] Your order { $order_number } has shipped with { $carrier }.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}Tracking number: { $tracking_number }.
+    }
     Track your parcel:
     { $tracking_url }
 
@@ -28,21 +34,30 @@ tracking-attempted =
     { $has_name ->
         [0] Hi,
        *[other] Hi { $first_name },
-    } { $carrier } tried to deliver your order { $order_number } but couldn't. See the next steps or choose a new delivery time:
+    } { $has_carrier ->
+        [0] The carrier tried to deliver your order { $order_number } but couldn't.
+       *[other] { $carrier } tried to deliver your order { $order_number } but couldn't.
+    } See the next steps or choose a new delivery time:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] Hi,
        *[other] Hi { $first_name },
-    } there's a problem with the delivery of your order { $order_number } ({ $carrier }). We're on it. Details:
+    } there's a problem with the delivery of your order { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. We're on it. Details:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] Hi,
        *[other] Hi { $first_name },
-    } your order { $order_number } is running late. The new estimated delivery date is { $eta }. Sorry for the wait!
+    } your order { $order_number } is running late. { $has_eta ->
+        [0] We don't have a new delivery date yet and will let you know.
+       *[other] The new estimated delivery date is { $eta }.
+    } Sorry for the wait!
     Track it here:
     { $tracking_url }
 
@@ -61,14 +76,20 @@ survey-nps-invite =
     { $has_name ->
         [0] Hi!
        *[other] Hi { $first_name }!
-    } How likely are you to recommend { $shop_name } to a friend? Reply with a number from 0 (not at all likely) to 10 (extremely likely), or answer here:
+    } How likely are you to recommend { $shop_name } to a friend? { $replies ->
+        [0] Tap a score from 0 to 10 here:
+       *[other] Reply 0 (not likely) to 10 (very likely), or tap here:
+    }
     { $url }
 
 survey-csat-invite =
     { $has_name ->
         [0] Hi!
        *[other] Hi { $first_name }!
-    } How satisfied are you with your order { $order_number }? Reply with a number from 1 (very dissatisfied) to 5 (very satisfied), or answer here:
+    } How satisfied are you with your order { $order_number }? { $replies ->
+        [0] Tap a score from 1 to 5 here:
+       *[other] Reply 1 (very dissatisfied) to 5 (very satisfied), or tap here:
+    }
     { $url }
 
 survey-reask = Sorry, we didn't catch that. Please reply with just a number from { $score_min } to { $score_max }.

@@ -16,12 +16,18 @@ survey-ces-invite =
     { $has_name ->
         [0] Hi!
        *[other] Hi { $first_name }!
-    } How easy was it to get your order { $order_number }? Reply with a number from 1 (very difficult) to 7 (very easy), or answer here:
+    } How easy was it to get your order { $order_number }? { $replies ->
+        [0] Tap a score from 1 to 7 here:
+       *[other] Reply 1 (very difficult) to 7 (very easy), or tap here:
+    }
     { $url }
 review-request =
     Thank you for the great rating! Would you share it in a short review? It helps other customers:
     { $url }
-support-detractor-alert = Unhappy customer: order { $order_number } got { $kind } { $score }. Comment: { $comment }
+support-detractor-alert = Unhappy customer: order { $order_number } got { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Comment: { $comment }
+    }
 email-subject-update = An update on your order { $order_number }
 email-subject-alert = Unhappy customer on order { $order_number }
 tutorials-intro = Getting started with your purchase:
@@ -51,11 +57,15 @@ status-exception = Delivery problem
 status-returned = Returned to sender
 status-cancelled = Cancelled
 status-unknown = Status update
-survey-nps-question = How likely are you to recommend us to a friend?
-survey-csat-question = How satisfied are you with your order?
-survey-ces-question = How easy was it to get your order?
-survey-low-label = Not at all likely
-survey-high-label = Extremely likely
+survey-nps-question = How likely are you to recommend { $shop_name } to a friend?
+survey-csat-question = How satisfied are you with your order from { $shop_name }?
+survey-ces-question = How easy was it to get your order from { $shop_name }?
+survey-nps-low = Not at all likely
+survey-nps-high = Extremely likely
+survey-csat-low = Very dissatisfied
+survey-csat-high = Very satisfied
+survey-ces-low = Very difficult
+survey-ces-high = Very easy
 survey-comment-label = What is the main reason for your score? (optional)
 survey-submit = Send
 survey-confirm-hint = Your score is selected. Tap Send to confirm it.
@@ -80,3 +90,11 @@ dash-logout = Sign out
 carrier-note = The carrier says: { $carrier_note }
 pickup-point = Pickup point: { $pickup_point }
 page-pickup-point = Pickup point
+dash-too-few = Too few answers to score
+dash-csat-distribution = CSAT answers (1–5)
+dash-group = Group
+dash-lateness-on-time = On time
+dash-lateness-1-2 = 1–2 days late
+dash-lateness-3-plus = 3 or more days late
+dash-unknown = Unknown
+dash-download = Download the answers:

@@ -6,8 +6,14 @@ tracking-shipped =
     { $has_name ->
         [0] ¡Buenas noticias!
        *[other] ¡Buenas noticias, { $first_name }!
-    } Tu pedido { $order_number } ya fue enviado con { $carrier }. Número de seguimiento: { $tracking_number }.
-    Sigue tu paquete aquí:
+    } { $has_carrier ->
+        [0] Tu pedido { $order_number } ya fue enviado.
+       *[other] Tu pedido { $order_number } ya fue enviado con { $carrier }.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}Número de seguimiento: { $tracking_number }.
+    }
+    Síguelo aquí:
     { $tracking_url }
 
 tracking-out-for-delivery =
@@ -28,21 +34,30 @@ tracking-attempted =
     { $has_name ->
         [0] Hola.
        *[other] Hola, { $first_name }.
-    } { $carrier } intentó entregar tu pedido { $order_number }, pero no fue posible. Consulta los siguientes pasos o elige una nueva fecha de entrega:
+    } { $has_carrier ->
+        [0] La empresa de transporte intentó entregar tu pedido { $order_number }, pero no fue posible.
+       *[other] { $carrier } intentó entregar tu pedido { $order_number }, pero no fue posible.
+    } Mira los próximos pasos o elige otra fecha:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] Hola.
        *[other] Hola, { $first_name }.
-    } Hay un problema con la entrega de tu pedido { $order_number } ({ $carrier }). Ya nos estamos ocupando. Detalles:
+    } Hay un problema con la entrega de tu pedido { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Ya nos estamos ocupando. Detalles:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] Hola.
        *[other] Hola, { $first_name }.
-    } Tu pedido { $order_number } viene con retraso. La nueva fecha estimada de entrega es el { $eta }. ¡Disculpa la espera!
+    } Tu pedido { $order_number } viene con retraso. { $has_eta ->
+        [0] Todavía no tenemos una nueva fecha de entrega; te avisaremos.
+       *[other] La nueva fecha estimada es el { $eta }.
+    } ¡Disculpa la espera!
     Síguelo aquí:
     { $tracking_url }
 
@@ -61,14 +76,20 @@ survey-nps-invite =
     { $has_name ->
         [0] ¡Hola!
        *[other] ¡Hola, { $first_name }!
-    } ¿Qué probabilidad hay de que recomiendes { $shop_name } a un amigo? Responde con un número del 0 (nada probable) al 10 (muy probable) o contesta aquí:
+    } ¿Qué probabilidad hay de que recomiendes { $shop_name } a un amigo? { $replies ->
+        [0] Elige del 0 al 10 aquí:
+       *[other] Responde del 0 (nada probable) al 10 (muy probable) o toca aquí:
+    }
     { $url }
 
 survey-csat-invite =
     { $has_name ->
         [0] ¡Hola!
        *[other] ¡Hola, { $first_name }!
-    } ¿Cuál es tu nivel de satisfacción con tu pedido { $order_number }? Responde con un número del 1 (muy insatisfecho) al 5 (muy satisfecho) o contesta aquí:
+    } ¿Qué tan satisfecho estás con tu pedido { $order_number }? { $replies ->
+        [0] Elige del 1 al 5 aquí:
+       *[other] Responde del 1 (nada) al 5 (mucho) o toca aquí:
+    }
     { $url }
 
 survey-reask = Lo sentimos, no entendimos tu respuesta. Por favor, responde solo con un número del { $score_min } al { $score_max }.

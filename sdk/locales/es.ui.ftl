@@ -10,18 +10,24 @@ survey-reminder =
     { $has_name ->
         [0] ¡Hola de nuevo!
        *[other] ¡Hola de nuevo, { $first_name }!
-    } Todavía nos encantaría saber qué tal fue tu pedido { $order_number }. Solo toma unos segundos:
+    } ¿Qué tal fue tu pedido { $order_number }? Cuéntanos en unos segundos:
     { $url }
 survey-ces-invite =
     { $has_name ->
         [0] ¡Hola!
        *[other] ¡Hola, { $first_name }!
-    } ¿Qué tan fácil fue recibir tu pedido { $order_number }? Responde con un número del 1 (muy difícil) al 7 (muy fácil) o contesta aquí:
+    } ¿Qué tan fácil fue recibir tu pedido { $order_number }? { $replies ->
+        [0] Elige del 1 al 7 aquí:
+       *[other] Responde del 1 (muy difícil) al 7 (muy fácil) o toca aquí:
+    }
     { $url }
 review-request =
     ¡Gracias por tu excelente calificación! ¿La compartirías en una reseña breve? Ayuda a otros clientes:
     { $url }
-support-detractor-alert = Cliente insatisfecho: el pedido { $order_number } recibió { $kind } { $score }. Comentario: { $comment }
+support-detractor-alert = Cliente insatisfecho: el pedido { $order_number } recibió { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Comentario: { $comment }
+    }
 email-subject-update = Novedades sobre tu pedido { $order_number }
 email-subject-alert = Cliente insatisfecho en el pedido { $order_number }
 tutorials-intro = Primeros pasos con tu compra:
@@ -51,11 +57,15 @@ status-exception = Problema con la entrega
 status-returned = Devuelto al remitente
 status-cancelled = Cancelado
 status-unknown = Actualización de estado
-survey-nps-question = ¿Qué probabilidad hay de que nos recomiendes a un amigo?
-survey-csat-question = ¿Qué tan satisfecho estás con tu pedido?
-survey-ces-question = ¿Qué tan fácil fue recibir tu pedido?
-survey-low-label = Nada probable
-survey-high-label = Muy probable
+survey-nps-question = ¿Qué probabilidad hay de que recomiendes { $shop_name } a un amigo?
+survey-csat-question = ¿Qué tan satisfecho estás con tu pedido de { $shop_name }?
+survey-ces-question = ¿Qué tan fácil fue recibir tu pedido de { $shop_name }?
+survey-nps-low = Nada probable
+survey-nps-high = Muy probable
+survey-csat-low = Muy insatisfecho
+survey-csat-high = Muy satisfecho
+survey-ces-low = Muy difícil
+survey-ces-high = Muy fácil
 survey-comment-label = ¿Cuál es el motivo principal de tu puntuación? (opcional)
 survey-submit = Enviar
 survey-confirm-hint = Tu puntuación está seleccionada. Toca Enviar para confirmarla.
@@ -80,3 +90,11 @@ dash-logout = Cerrar sesión
 carrier-note = El transportista informa: { $carrier_note }
 pickup-point = Punto de recogida: { $pickup_point }
 page-pickup-point = Punto de recogida
+dash-too-few = Muy pocas respuestas para calcular la puntuación
+dash-csat-distribution = Respuestas CSAT (1–5)
+dash-group = Grupo
+dash-lateness-on-time = A tiempo
+dash-lateness-1-2 = 1–2 días de retraso
+dash-lateness-3-plus = 3 o más días de retraso
+dash-unknown = Desconocido
+dash-download = Descargar las respuestas:

@@ -7,7 +7,13 @@ tracking-shipped =
     { $has_name ->
         [0] Boa notícia!
        *[other] Boa notícia, { $first_name }!
-    } Seu pedido { $order_number } foi enviado com { $carrier }. Código de rastreio: { $tracking_number }.
+    } { $has_carrier ->
+        [0] Seu pedido { $order_number } foi enviado.
+       *[other] Seu pedido { $order_number } foi enviado com { $carrier }.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}Código de rastreio: { $tracking_number }.
+    }
     Acompanhe a entrega:
     { $tracking_url }
 
@@ -29,21 +35,30 @@ tracking-attempted =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Houve uma tentativa de entrega do seu pedido { $order_number } ({ $carrier }), mas não foi possível entregar. Veja os próximos passos ou reagende a entrega:
+    } Houve uma tentativa de entrega do seu pedido { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }, sem sucesso. Veja os próximos passos ou reagende:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Houve um problema na entrega do seu pedido { $order_number } ({ $carrier }). Já estamos cuidando disso. Detalhes:
+    } Houve um problema na entrega do seu pedido { $order_number }{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Já estamos cuidando disso. Detalhes:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Seu pedido { $order_number } está atrasado. A nova previsão de entrega é { $eta }. Desculpe pela espera!
+    } Seu pedido { $order_number } está atrasado. { $has_eta ->
+        [0] Ainda não temos uma nova previsão de entrega; avisaremos você.
+       *[other] A nova previsão de entrega é { $eta }.
+    } Desculpe pela espera!
     Acompanhe aqui:
     { $tracking_url }
 
@@ -62,14 +77,20 @@ survey-nps-invite =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Qual a probabilidade de você recomendar { $shop_name } a um amigo? Responda com um número de 0 (nada provável) a 10 (muito provável) ou use o link:
+    } Qual a chance de você recomendar { $shop_name } a um amigo? { $replies ->
+        [0] Escolha de 0 a 10 no link:
+       *[other] Responda de 0 (nada provável) a 10 (muito provável) ou use o link:
+    }
     { $url }
 
 survey-csat-invite =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Qual é o seu nível de satisfação com o pedido { $order_number }? Responda com um número de 1 (muito insatisfeito) a 5 (muito satisfeito) ou use o link:
+    } Você ficou satisfeito com o pedido { $order_number }? { $replies ->
+        [0] Escolha de 1 a 5 no link:
+       *[other] Responda de 1 (nada) a 5 (muito) ou use o link:
+    }
     { $url }
 
 survey-reask = Desculpe, não entendemos sua resposta. Responda apenas com um número de { $score_min } a { $score_max }, por favor.
@@ -96,6 +117,6 @@ email-subject-shipped = Seu pedido { $order_number } está a caminho
 
 email-subject-survey = Como foi sua compra em { $shop_name }?
 
-stop-hint = Para não receber mais mensagens, responda PARAR ou STOP.
+stop-hint = Para sair, responda PARAR ou STOP.
 
 quiet-footer = Você está recebendo esta mensagem porque fez um pedido em { $shop_name }.

@@ -16,12 +16,18 @@ survey-ces-invite =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Foi fácil receber o seu pedido { $order_number }? Responda com um número de 1 (muito difícil) a 7 (muito fácil) ou responda aqui:
+    } Foi fácil receber o seu pedido { $order_number }? { $replies ->
+        [0] Escolha de 1 a 7 no link:
+       *[other] Responda de 1 (muito difícil) a 7 (muito fácil) ou use o link:
+    }
     { $url }
 review-request =
     Obrigado pela ótima nota! Você poderia compartilhá-la em uma avaliação curta? Isso ajuda outros clientes:
     { $url }
-support-detractor-alert = Cliente insatisfeito: o pedido { $order_number } recebeu { $kind } { $score }. Comentário: { $comment }
+support-detractor-alert = Cliente insatisfeito: o pedido { $order_number } recebeu { $kind } { $score }.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Comentário: { $comment }
+    }
 email-subject-update = Novidades sobre o seu pedido { $order_number }
 email-subject-alert = Cliente insatisfeito no pedido { $order_number }
 tutorials-intro = Primeiros passos com a sua compra:
@@ -51,11 +57,15 @@ status-exception = Problema na entrega
 status-returned = Devolvido ao remetente
 status-cancelled = Cancelado
 status-unknown = Atualização de status
-survey-nps-question = Qual a probabilidade de você nos recomendar a um amigo?
-survey-csat-question = Qual o seu nível de satisfação com o pedido?
-survey-ces-question = Foi fácil receber o seu pedido?
-survey-low-label = Nada provável
-survey-high-label = Extremamente provável
+survey-nps-question = Qual a chance de você recomendar { $shop_name } a um amigo?
+survey-csat-question = Você ficou satisfeito com o seu pedido de { $shop_name }?
+survey-ces-question = Foi fácil receber o seu pedido de { $shop_name }?
+survey-nps-low = Nada provável
+survey-nps-high = Muito provável
+survey-csat-low = Muito insatisfeito
+survey-csat-high = Muito satisfeito
+survey-ces-low = Muito difícil
+survey-ces-high = Muito fácil
 survey-comment-label = Qual o principal motivo da sua nota? (opcional)
 survey-submit = Enviar
 survey-confirm-hint = Sua nota está selecionada. Toque em Enviar para confirmar.
@@ -80,3 +90,11 @@ dash-logout = Sair
 carrier-note = A transportadora informa: { $carrier_note }
 pickup-point = Ponto de retirada: { $pickup_point }
 page-pickup-point = Ponto de retirada
+dash-too-few = Poucas respostas para calcular a nota
+dash-csat-distribution = Respostas CSAT (1–5)
+dash-group = Grupo
+dash-lateness-on-time = No prazo
+dash-lateness-1-2 = 1–2 dias de atraso
+dash-lateness-3-plus = 3 ou mais dias de atraso
+dash-unknown = Desconhecido
+dash-download = Baixar as respostas:

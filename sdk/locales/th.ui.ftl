@@ -10,18 +10,24 @@ survey-reminder =
     { $has_name ->
         [0] สวัสดีอีกครั้งค่ะ
        *[other] สวัสดีอีกครั้งค่ะ คุณ{ $first_name }
-    } เรายังอยากทราบความคิดเห็นของคุณเกี่ยวกับคำสั่งซื้อ { $order_number } ใช้เวลาเพียงไม่กี่วินาที:
+    } คำสั่งซื้อ { $order_number } เป็นอย่างไรบ้าง บอกเราได้ในไม่กี่วินาที:
     { $url }
 survey-ces-invite =
     { $has_name ->
         [0] สวัสดีค่ะ
        *[other] สวัสดีค่ะ คุณ{ $first_name }
-    } การรับคำสั่งซื้อ { $order_number } ง่ายแค่ไหน? ตอบกลับด้วยตัวเลข 1 (ยากมาก) ถึง 7 (ง่ายมาก) หรือตอบที่นี่:
+    } การรับคำสั่งซื้อ { $order_number } ง่ายแค่ไหน { $replies ->
+        [0] ให้คะแนน 1 ถึง 7 ได้ที่:
+       *[other] ตอบกลับเป็นตัวเลข 1 (ยากมาก) ถึง 7 (ง่ายมาก) หรือตอบได้ที่:
+    }
     { $url }
 review-request =
     ขอบคุณสำหรับคะแนนที่ดี! ช่วยเขียนรีวิวสั้น ๆ ได้ไหมคะ? จะช่วยลูกค้าคนอื่น ๆ ได้มาก:
     { $url }
-support-detractor-alert = ลูกค้าไม่พอใจ: คำสั่งซื้อ { $order_number } ได้ { $kind } { $score } ความคิดเห็น: { $comment }
+support-detractor-alert = ลูกค้าไม่พอใจ: คำสั่งซื้อ { $order_number } ได้ { $kind } { $score }{ $has_comment ->
+        [0] {""}
+       *[other] {" "}ความคิดเห็น: { $comment }
+    }
 email-subject-update = อัปเดตคำสั่งซื้อ { $order_number } ของคุณ
 email-subject-alert = ลูกค้าไม่พอใจในคำสั่งซื้อ { $order_number }
 tutorials-intro = เริ่มต้นใช้งานสินค้าของคุณ:
@@ -51,11 +57,15 @@ status-exception = มีปัญหาในการจัดส่ง
 status-returned = ตีกลับไปยังผู้ส่ง
 status-cancelled = ยกเลิกแล้ว
 status-unknown = อัปเดตสถานะ
-survey-nps-question = คุณมีแนวโน้มจะแนะนำเราให้เพื่อนมากน้อยแค่ไหน?
-survey-csat-question = คุณพอใจกับคำสั่งซื้อของคุณมากน้อยแค่ไหน?
-survey-ces-question = การรับคำสั่งซื้อของคุณง่ายแค่ไหน?
-survey-low-label = ไม่แนะนำเลย
-survey-high-label = แนะนำอย่างยิ่ง
+survey-nps-question = คุณมีแนวโน้มจะแนะนำ { $shop_name } ให้เพื่อนมากน้อยแค่ไหน
+survey-csat-question = คุณพึงพอใจกับคำสั่งซื้อจาก { $shop_name } มากน้อยแค่ไหน
+survey-ces-question = การรับคำสั่งซื้อจาก { $shop_name } ง่ายแค่ไหน
+survey-nps-low = ไม่แนะนำเลย
+survey-nps-high = แนะนำแน่นอน
+survey-csat-low = ไม่พอใจมาก
+survey-csat-high = พอใจมาก
+survey-ces-low = ยากมาก
+survey-ces-high = ง่ายมาก
 survey-comment-label = เหตุผลหลักของคะแนนนี้คืออะไร? (ไม่บังคับ)
 survey-submit = ส่ง
 survey-confirm-hint = เลือกคะแนนแล้ว แตะ "ส่ง" เพื่อยืนยัน
@@ -80,3 +90,11 @@ dash-logout = ออกจากระบบ
 carrier-note = ข้อความจากผู้ให้บริการขนส่ง: { $carrier_note }
 pickup-point = จุดรับพัสดุ: { $pickup_point }
 page-pickup-point = จุดรับพัสดุ
+dash-too-few = คำตอบยังน้อยเกินไปที่จะคำนวณคะแนน
+dash-csat-distribution = คำตอบ CSAT (1–5)
+dash-group = กลุ่ม
+dash-lateness-on-time = ตรงเวลา
+dash-lateness-1-2 = ล่าช้า 1–2 วัน
+dash-lateness-3-plus = ล่าช้า 3 วันขึ้นไป
+dash-unknown = ไม่ทราบ
+dash-download = ดาวน์โหลดคำตอบ:

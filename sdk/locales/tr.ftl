@@ -8,7 +8,13 @@ tracking-shipped =
     { $has_name ->
         [0] Müjde!
        *[other] Müjde, { $first_name }!
-    } { $order_number } numaralı siparişiniz { $carrier } ile kargoya verildi. Takip numarası: { $tracking_number }.
+    } { $has_carrier ->
+        [0] { $order_number } numaralı siparişiniz kargoya verildi.
+       *[other] { $order_number } numaralı siparişiniz { $carrier } ile kargoya verildi.
+    }{ $has_tracking_number ->
+        [0] {""}
+       *[other] {" "}Takip numarası: { $tracking_number }.
+    }
     Kargonuzu buradan takip edebilirsiniz:
     { $tracking_url }
 
@@ -30,21 +36,30 @@ tracking-attempted =
     { $has_name ->
         [0] Merhaba,
        *[other] Merhaba { $first_name },
-    } { $order_number } numaralı siparişiniz için teslimat denendi ancak teslim edilemedi ({ $carrier }). Sonraki adımları görmek veya yeni bir teslimat zamanı seçmek için:
+    } { $order_number } numaralı siparişiniz teslim edilemedi{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Sonraki adımlar ve yeni teslimat zamanı için:
     { $tracking_url }
 
 tracking-exception =
     { $has_name ->
         [0] Merhaba,
        *[other] Merhaba { $first_name },
-    } { $order_number } numaralı siparişinizin teslimatında bir sorun oluştu ({ $carrier }). Konuyla ilgileniyoruz. Ayrıntılar:
+    } { $order_number } numaralı siparişinizin teslimatında bir sorun oluştu{ $has_carrier ->
+        [0] {""}
+       *[other] {" "}({ $carrier })
+    }. Konuyla ilgileniyoruz. Ayrıntılar:
     { $tracking_url }
 
 tracking-delayed =
     { $has_name ->
         [0] Merhaba,
        *[other] Merhaba { $first_name },
-    } { $order_number } numaralı siparişiniz gecikiyor. Yeni tahmini teslimat tarihi: { $eta }. Beklettiğimiz için özür dileriz!
+    } { $order_number } numaralı siparişiniz gecikiyor. { $has_eta ->
+        [0] Yeni teslimat tarihi henüz belli değil, sizi bilgilendireceğiz.
+       *[other] Yeni tahmini teslimat tarihi: { $eta }.
+    } Özür dileriz!
     Buradan takip edebilirsiniz:
     { $tracking_url }
 
@@ -63,14 +78,20 @@ survey-nps-invite =
     { $has_name ->
         [0] Merhaba!
        *[other] Merhaba { $first_name }!
-    } { $shop_name } mağazasını bir arkadaşınıza önerme olasılığınız nedir? 0 (hiç olası değil) ile 10 (kesinlikle öneririm) arasında bir sayıyla yanıt verin ya da buradan cevaplayın:
+    } { $shop_name } mağazasını bir arkadaşınıza ne kadar önerirsiniz? { $replies ->
+        [0] 0 ile 10 arasında puanınızı buradan verin:
+       *[other] 0 (hiç) ile 10 (kesinlikle) arası bir sayıyla yanıtlayın ya da dokunun:
+    }
     { $url }
 
 survey-csat-invite =
     { $has_name ->
         [0] Merhaba!
        *[other] Merhaba { $first_name }!
-    } { $order_number } numaralı siparişinizden ne kadar memnun kaldınız? 1 (hiç memnun değilim) ile 5 (çok memnunum) arasında bir sayıyla yanıt verin ya da buradan cevaplayın:
+    } { $order_number } numaralı siparişinizden ne kadar memnunsunuz? { $replies ->
+        [0] 1 ile 5 arasında puanınızı buradan verin:
+       *[other] 1 (hiç) ile 5 (çok) arası bir sayıyla yanıtlayın ya da dokunun:
+    }
     { $url }
 
 survey-reask = Üzgünüz, yanıtınızı anlayamadık. Lütfen yalnızca { $score_min } ile { $score_max } arasında bir sayı gönderin.
@@ -97,6 +118,6 @@ email-subject-shipped = { $order_number } numaralı siparişiniz yola çıktı
 
 email-subject-survey = { $shop_name } siparişinizi nasıl buldunuz?
 
-stop-hint = Abonelikten çıkmak için DUR veya STOP yazın.
+stop-hint = Çıkmak için DUR veya STOP yazın.
 
 quiet-footer = Bu mesajı { $shop_name } üzerinden sipariş verdiğiniz için alıyorsunuz.

@@ -10,18 +10,24 @@ survey-reminder =
     { $has_name ->
         [0] Tekrar merhaba!
        *[other] Tekrar merhaba { $first_name }!
-    } { $order_number } numaralı siparişinizle ilgili görüşünüzü hâlâ merak ediyoruz. Yalnızca birkaç saniye sürer:
+    } { $order_number } numaralı siparişiniz nasıldı? Birkaç saniyenizi alır:
     { $url }
 survey-ces-invite =
     { $has_name ->
         [0] Merhaba!
        *[other] Merhaba { $first_name }!
-    } { $order_number } numaralı siparişinizi almak ne kadar kolaydı? 1 (çok zor) ile 7 (çok kolay) arasında bir sayıyla yanıtlayın ya da buradan cevaplayın:
+    } { $order_number } numaralı siparişinizi almak ne kadar kolaydı? { $replies ->
+        [0] 1 ile 7 arasında puanınızı buradan verin:
+       *[other] 1 (çok zor) ile 7 (çok kolay) arası bir sayıyla yanıtlayın ya da dokunun:
+    }
     { $url }
 review-request =
     Güzel puanınız için teşekkürler! Kısa bir yorumla paylaşır mısınız? Diğer müşterilere yardımcı olur:
     { $url }
-support-detractor-alert = Memnun olmayan müşteri: { $order_number } numaralı sipariş { $kind } { $score } aldı. Yorum: { $comment }
+support-detractor-alert = Memnun olmayan müşteri: { $order_number } numaralı sipariş { $kind } { $score } aldı.{ $has_comment ->
+        [0] {""}
+       *[other] {" "}Yorum: { $comment }
+    }
 email-subject-update = { $order_number } numaralı siparişinizle ilgili güncelleme
 email-subject-alert = { $order_number } numaralı siparişte memnun olmayan müşteri
 tutorials-intro = Ürününüzü kullanmaya başlayın:
@@ -51,11 +57,15 @@ status-exception = Teslimat sorunu
 status-returned = Göndericiye iade edildi
 status-cancelled = İptal edildi
 status-unknown = Durum güncellemesi
-survey-nps-question = Bizi bir arkadaşınıza tavsiye etme olasılığınız nedir?
-survey-csat-question = Siparişinizden ne kadar memnunsunuz?
-survey-ces-question = Siparişinizi almak ne kadar kolaydı?
-survey-low-label = Hiç olası değil
-survey-high-label = Kesinlikle
+survey-nps-question = { $shop_name } mağazasını bir arkadaşınıza önerme olasılığınız nedir?
+survey-csat-question = { $shop_name } siparişinizden ne kadar memnunsunuz?
+survey-ces-question = { $shop_name } siparişinizi almak ne kadar kolaydı?
+survey-nps-low = Hiç olası değil
+survey-nps-high = Kesinlikle öneririm
+survey-csat-low = Hiç memnun değilim
+survey-csat-high = Çok memnunum
+survey-ces-low = Çok zor
+survey-ces-high = Çok kolay
 survey-comment-label = Puanınızın ana nedeni nedir? (isteğe bağlı)
 survey-submit = Gönder
 survey-confirm-hint = Puanınız seçildi. Onaylamak için Gönder'e dokunun.
@@ -80,3 +90,11 @@ dash-logout = Çıkış yap
 carrier-note = Kargo firmasının notu: { $carrier_note }
 pickup-point = Teslim alma noktası: { $pickup_point }
 page-pickup-point = Teslim alma noktası
+dash-too-few = Puan için yanıt sayısı çok az
+dash-csat-distribution = CSAT yanıtları (1–5)
+dash-group = Grup
+dash-lateness-on-time = Zamanında
+dash-lateness-1-2 = 1–2 gün gecikmeli
+dash-lateness-3-plus = 3 gün veya daha fazla gecikmeli
+dash-unknown = Bilinmiyor
+dash-download = Yanıtları indirin:

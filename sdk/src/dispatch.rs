@@ -152,6 +152,7 @@ pub struct Dispatcher {
     outbox: Arc<dyn Outbox>,
     channels: HashMap<ChannelKind, Arc<dyn MessageChannel>>,
     limits: HashMap<ChannelKind, Arc<dyn RateLimit>>,
+    by_segment: std::collections::HashSet<ChannelKind>,
     policies: Vec<Arc<dyn SendPolicy>>,
     consent: Option<Arc<dyn ConsentStore>>,
     clock: Arc<dyn Clock>,
@@ -178,6 +179,7 @@ impl Dispatcher {
             outbox,
             channels: HashMap::new(),
             limits: HashMap::new(),
+            by_segment: Default::default(),
             policies: Vec::new(),
             consent: None,
             clock,
@@ -200,8 +202,17 @@ impl Dispatcher {
         self.channels.values()
     }
 
-    /// Paces a channel with a shared rate limit.
+    /// Paces a channel with a shared rate limit, one permit per message.
     pub fn rate_limit(mut self, kind: ChannelKind, limit: Arc<dyn RateLimit>) -> Self {
+        self.by_segment.remove(&kind);
+        self.limits.insert(kind, limit);
+        self
+    }
+
+    /// Paces SMS with a shared rate limit counting segments, for providers whose limits
+    /// are per segment (an SMS of 3 segments takes 3 permits; see [`crate::sms`]).
+    pub fn rate_limit_by_segment(mut self, kind: ChannelKind, limit: Arc<dyn RateLimit>) -> Self {
+        self.by_segment.insert(kind);
         self.limits.insert(kind, limit);
         self
     }
@@ -326,14 +337,24 @@ impl Dispatcher {
             let reason = format!("no {kind} channel is configured; add one to the dispatcher");
             return self.finish(id, attempt, OutboxStatus::Dead, &reason).await;
         };
+        // What an SMS costs (a template-less text): written to the ledger, and paced by
+        // segment where the provider limits segments.
+        let cost = (kind == ChannelKind::Sms && entry.message.template.is_none())
+            .then(|| crate::sms::segments(&entry.message.text));
         if let Some(limit) = self.limits.get(&kind) {
-            limit.acquire().await;
+            let permits = match cost {
+                Some(c) if self.by_segment.contains(&kind) => c.segments,
+                _ => 1,
+            };
+            limit
+                .acquire_n(u32::try_from(permits).unwrap_or(u32::MAX))
+                .await;
         }
         let result = channel.send(&entry.message, &entry.key).await;
         let now = self.clock.now();
         match result {
             Ok(receipt) => {
-                let reason = if recovered {
+                let mut reason = if recovered {
                     format!(
                         "sent on {kind} as {} after a restart: the earlier attempt was in flight when the dispatcher stopped, so the customer may get it twice",
                         receipt.provider_message_id
@@ -341,6 +362,14 @@ impl Dispatcher {
                 } else {
                     format!("sent on {kind} as {}", receipt.provider_message_id)
                 };
+                if let Some(c) = cost {
+                    reason.push_str(&format!(
+                        " ({} segment{}, {})",
+                        c.segments,
+                        if c.segments == 1 { "" } else { "s" },
+                        c.encoding.as_str()
+                    ));
+                }
                 let ok = self
                     .outbox
                     .mark_sent(id, attempt, &receipt, now, &reason)

@@ -41,6 +41,28 @@ pub fn safe_url(url: &str) -> bool {
     u.starts_with("https://") || u.starts_with("http://")
 }
 
+/// Escapes plain text for HTML and turns its bidi isolates (LRI, RLI, FSI … PDI, as the
+/// catalogs put around left-to-right runs in right-to-left text) into `<bdi>` elements,
+/// which browsers honour more reliably than the control characters. Unbalanced isolates
+/// are dropped.
+pub fn escape_isolated(s: &str) -> String {
+    use crate::l10n::bidi::{FSI, LRI, PDI, RLI};
+    let balanced = s.chars().filter(|c| matches!(*c, LRI | RLI | FSI)).count()
+        == s.chars().filter(|c| *c == PDI).count();
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in escape(s).chars() {
+        match c {
+            LRI if balanced => out.push_str("<bdi dir=\"ltr\">"),
+            RLI if balanced => out.push_str("<bdi dir=\"rtl\">"),
+            FSI if balanced => out.push_str("<bdi>"),
+            PDI if balanced => out.push_str("</bdi>"),
+            LRI | RLI | FSI | PDI => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The pages' one stylesheet, inline in every page's `<head>`. The pages' Content Security
 /// Policy allows exactly this text by its SHA-256 hash
 /// (`http::headers::content_security_policy` with the
@@ -69,10 +91,10 @@ a:focus, button:focus { outline: 3px solid #e8a200; outline-offset: 2px; }
 .ltr { direction: ltr; unicode-bidi: isolate; }
 textarea, input.wide { width: 100%; font: inherit; padding: .5rem; }
 fieldset { border: 0; padding: 0; margin: 0; }
-.ends { display: flex; justify-content: space-between; width: 100%; font-size: .9rem; color: #444; padding: 0; }
-.points { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr); gap: .25rem; }
+.ends { display: flex; justify-content: space-between; gap: 1rem; width: 100%; font-size: .9rem; color: #444; padding: 0; margin-bottom: .5rem; }
+.points { display: grid; grid-template-columns: repeat(auto-fit, minmax(44px, 1fr)); gap: .375rem; }
 .point input { position: absolute; opacity: 0; }
-.point span { display: block; text-align: center; padding: .6rem 0; border: 2px solid #8a99ab; border-radius: 8px; font-weight: 600; }
+.point span { display: flex; align-items: center; justify-content: center; min-width: 44px; min-height: 44px; border: 2px solid #5f6b7a; border-radius: 8px; font-weight: 600; background: #fff; color: #1a1a1a; }
 .point input:checked + span { background: #0b57d0; color: #fff; border-color: #0b57d0; }
 .point input:focus-visible + span { outline: 3px solid #e8a200; outline-offset: 2px; }
 svg.chart { direction: ltr; }

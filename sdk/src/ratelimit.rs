@@ -30,6 +30,14 @@ use async_trait::async_trait;
 pub trait RateLimit: Send + Sync + std::fmt::Debug {
     /// Waits for a permit.
     async fn acquire(&self);
+
+    /// Waits for `n` permits (an SMS of `n` segments where the provider counts segments);
+    /// at least one.
+    async fn acquire_n(&self, n: u32) {
+        for _ in 0..n.max(1) {
+            self.acquire().await;
+        }
+    }
 }
 
 /// A monotonic time source a limiter reads and sleeps on.

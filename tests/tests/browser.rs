@@ -96,13 +96,20 @@ fn dump_dom(url: &str) -> String {
     dom
 }
 
-/// A phone-sized screenshot; returns its path.
+/// Screenshots at phone (390 px) and desktop (1280 px) width; returns the phone one's path.
 fn screenshot(url: &str, name: &str) -> PathBuf {
+    let stem = name.trim_end_matches(".png");
+    screenshot_at(url, &format!("{stem}-1280.png"), 1280);
+    screenshot_at(url, &format!("{stem}-390.png"), 390)
+}
+
+fn screenshot_at(url: &str, name: &str, width: u32) -> PathBuf {
     let profile = tempfile::tempdir().unwrap();
     let path = artifacts().join(name);
     let _ = std::fs::remove_file(&path);
     let out = headless(profile.path())
-        .args(["--window-size=412,1400", "--virtual-time-budget=2000"])
+        .arg(format!("--window-size={width},1400"))
+        .arg("--virtual-time-budget=2000")
         .arg(format!("--screenshot={}", path.display()))
         .arg(url)
         .output()
@@ -166,7 +173,7 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
     let store = SqliteStore::open_temporary().await.unwrap();
 
     let mut orders = Vec::new();
-    for locale in ["en-US", "ar-SA"] {
+    for locale in ["en-US", "ar-SA", "tr-TR", "th-TH"] {
         let shipped = sb.ship(locale).unwrap();
         sb.scenario(shipped.fulfillment, CarrierScript::happy_path())
             .run_to_end()
@@ -264,10 +271,11 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
             dom.contains(&shipment.tracking_numbers[0]),
             "{locale}: the tracking number"
         );
-        let delivered = if rtl {
-            "تم التوصيل"
-        } else {
-            "Delivered"
+        let delivered = match *locale {
+            "ar-SA" => "تم التوصيل",
+            "tr-TR" => "Teslim edildi",
+            "th-TH" => "จัดส่งสำเร็จ",
+            _ => "Delivered",
         };
         assert!(
             dom.contains(delivered),
@@ -277,6 +285,12 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
             dom.contains(r#"aria-current="step""#),
             "{locale}: the current step is marked for screen readers"
         );
+        if rtl {
+            assert!(
+                dom.contains(r#"<bdi dir="ltr">(+03)</bdi>"#),
+                "{locale}: the zone offset isolated left to right, read (+03) not (03+)"
+            );
+        }
         let shot = tokio::task::spawn_blocking({
             let name = format!("tracking-{locale}.png");
             move || screenshot(&url, &name)
@@ -287,10 +301,20 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
     }
 
     // The survey page, one-click preselected, in both directions.
-    for (i, locale) in ["en", "ar"].iter().enumerate() {
+    for (i, (locale, kind)) in [
+        ("en", SurveyKind::Nps),
+        ("ar", SurveyKind::Nps),
+        ("tr", SurveyKind::Nps),
+        ("th", SurveyKind::Nps),
+        ("en", SurveyKind::Csat),
+        ("ar", SurveyKind::Ces),
+    ]
+    .iter()
+    .enumerate()
+    {
         let inv = Invitation {
             id: format!("inv-{i}"),
-            kind: SurveyKind::Nps,
+            kind: *kind,
             shop: None,
             order_id: OrderId::new("1001"),
             customer_id: Some(CustomerId::new("c")),
@@ -313,17 +337,44 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
         } else {
             r#"dir="ltr""#
         }));
-        assert_eq!(dom.matches(r#"type="radio""#).count(), 11);
-        assert!(
-            dom.contains(r#"value="8" required="" checked="""#),
-            "one-click score preselected: {dom:.2000}"
+        // Each kind its own scale, question (with the shop's name) and end labels.
+        let (points, low, high) = match (kind, *locale) {
+            (SurveyKind::Nps, "en") => (11, "Not at all likely", "Extremely likely"),
+            (SurveyKind::Csat, _) => (5, "Very dissatisfied", "Very satisfied"),
+            (SurveyKind::Ces, _) => (7, "صعب جدًا", "سهل جدًا"),
+            _ => (11, "", ""),
+        };
+        assert_eq!(
+            dom.matches(r#"type="radio""#).count(),
+            points,
+            "{locale} {kind:?}"
         );
-        if *locale == "ar" {
+        assert!(
+            dom.contains(low) && dom.contains(high),
+            "{locale} {kind:?}: {dom:.3000}"
+        );
+        if *kind != SurveyKind::Nps {
+            assert!(
+                !dom.contains("Not at all likely") && !dom.contains("غير محتمل إطلاقًا"),
+                "{kind:?} does not show the NPS labels"
+            );
+        }
+        assert!(
+            dom.contains("Sandbox Coffee Co."),
+            "the shop's name in the question"
+        );
+        if points >= 8 {
+            assert!(
+                dom.contains(r#"value="8" required="" checked="""#),
+                "one-click score preselected: {dom:.2000}"
+            );
+        }
+        if *locale == "ar" && *kind == SurveyKind::Nps {
             assert!(dom.contains("٨"), "Arabic-Indic digits on the scale");
-            assert!(dom.contains("ما مدى احتمال أن توصي بنا لصديق؟"));
+            assert!(dom.contains("ما مدى احتمال أن ترشّح"));
         }
         tokio::task::spawn_blocking({
-            let name = format!("survey-{locale}.png");
+            let name = format!("survey-{locale}-{}.png", inv.kind.as_str());
             move || screenshot(&url, &name)
         })
         .await

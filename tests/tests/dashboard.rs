@@ -347,8 +347,36 @@ async fn charts_tables_and_exports() {
         html.contains("<title>10: 1</title>") && html.contains("<title>3: 1</title>"),
         "bars per score"
     );
+    // Three answers are too few for a score (issue #15, item 9): the count is shown instead.
     assert!(
-        html.contains(r#"NPS</dt><dd><bdi dir="ltr">33 ± "#),
+        html.contains("NPS</dt><dd>dash-too-few <small><bdi dir=\"ltr\">(n = 3)</bdi></small>"),
+        "{html}"
+    );
+    assert!(!html.contains(" ± "), "no score from 3 answers: {html}");
+    assert!(
+        html.contains("<small><bdi dir=\"ltr\">(3 / 6)</bdi></small>"),
+        "a ratio keeps its order in Arabic"
+    );
+    assert!(
+        html.contains("href=\"/dashboard/report.csv\"")
+            && html.contains("href=\"/dashboard/report.json\""),
+        "the exports are linked"
+    );
+    assert!(
+        html.matches("<thead>").count() >= 2,
+        "breakdown tables have headers: {html}"
+    );
+    let scored = Dashboard::new(Arc::new(Fixed), Arc::new(Ids), Secret::from(KEY), "ar")
+        .clock(clock())
+        .min_answers(3)
+        .into_router();
+    let req = Request::get("/dashboard")
+        .header("authorization", format!("Bearer {KEY}"))
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, scored) = send(&scored, req).await;
+    assert!(
+        scored.contains(r#"NPS</dt><dd><bdi dir="ltr">33 ± "#),
         "2 promoters, 1 detractor of 3: NPS 33"
     );
     assert!(html.contains("50%"), "3 answers of 6 invitations");

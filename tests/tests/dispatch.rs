@@ -467,3 +467,58 @@ async fn delivery_reports_land_in_the_ledger_once_against_their_message() {
         )]
     );
 }
+
+/// Counts the permits a send takes.
+#[derive(Debug, Default)]
+struct CountingLimit(std::sync::atomic::AtomicU32);
+
+#[async_trait]
+impl aftercare::ratelimit::RateLimit for CountingLimit {
+    async fn acquire(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Issue #15, item 3: what an SMS costs is in the ledger, and a provider limiting by
+/// segment is paced by segment.
+#[tokio::test]
+async fn sms_segments_are_ledgered_and_paced_where_the_provider_counts_segments() {
+    // 150 UTF-16 units with one Turkish letter: UCS-2, 3 segments (67 + 67 + 16).
+    let text = format!("Siparişiniz {}", "x".repeat(138));
+    assert_eq!(aftercare::sms::segments(&text).segments, 3);
+    for by_segment in [false, true] {
+        let store = SqliteStore::open_temporary().await.unwrap();
+        let clock = Arc::new(ManualClock::new("2026-05-01T12:00:00Z".parse().unwrap()));
+        let limit = Arc::new(CountingLimit::default());
+        let mut d = Dispatcher::new(Arc::new(store.clone()), clock.clone())
+            .channel(Scripted::with(vec![]))
+            .consent_store(Arc::new(store.clone()));
+        d = if by_segment {
+            d.rate_limit_by_segment(ChannelKind::Sms, limit.clone())
+        } else {
+            d.rate_limit(ChannelKind::Sms, limit.clone())
+        };
+        let mut m = msg("9", "+905321234567");
+        m.text = text.clone();
+        store
+            .enqueue(
+                NewOutboxMessage::new("k9", m, clock.now(), "test"),
+                clock.now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(d.drain().await.unwrap().sent, 1);
+        assert_eq!(
+            limit.0.load(std::sync::atomic::Ordering::SeqCst),
+            if by_segment { 3 } else { 1 }
+        );
+        let sent = decisions(&store, "9").await.pop().unwrap();
+        assert_eq!(
+            sent,
+            (
+                Decision::Sent,
+                "sent on sms as SM1 (3 segments, ucs2)".into()
+            )
+        );
+    }
+}

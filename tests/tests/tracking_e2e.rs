@@ -171,7 +171,11 @@ async fn duplicates_and_out_of_order_milestones_produce_exactly_the_right_messag
         "Arabic text: {}",
         texts[0]
     );
-    assert!(texts[0].contains("https://"), "a tracking link");
+    assert!(
+        texts[0].lines().any(|l| l.contains("/t/")),
+        "the shop's tracking page link: {}",
+        texts[0]
+    );
     let ledger = w.ledger(shipped.order).await;
     assert!(
         ledger
@@ -446,4 +450,160 @@ async fn a_milestone_reported_undelivered_falls_back_to_the_next_channel_once() 
         ),
         "{ledger:#?}"
     );
+}
+
+/// The state of the order's (only) shipment as the shop reports it.
+async fn shop_shipment(w: &World, order: u64) -> aftercare::model::Shipment {
+    use aftercare::platform::OrderSource as _;
+    w.sb.shop
+        .shipments(&OrderId::new(order.to_string()))
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+/// Issue #15, item 2: a "delayed" webhook that leaves the estimate out must not lose the
+/// date an earlier state had (the page shows it), and the date is the customer's day
+/// (Istanbul, UTC+3), as on the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delay_message_keeps_the_known_estimate_in_the_customers_time_zone() {
+    use aftercare::model::ShipmentStatus;
+    let w = world("2026-03-02T09:00:00Z", false).await;
+    let shipped = w.sb.ship("tr-TR").unwrap();
+    w.deliver(&shipped.deliveries).await;
+    let base = shop_shipment(&w, shipped.order).await;
+    // In transit with an estimate: 22:00 UTC on 13 March is 01:00 on 14 March in Istanbul.
+    let mut moving = base.clone();
+    moving.status = ShipmentStatus::InTransit;
+    moving.estimated_delivery = Some("2026-03-13T22:00:00Z".parse().unwrap());
+    let at = base.updated_at.or(base.created_at).unwrap();
+    moving.updated_at = Some(at + chrono::Duration::hours(1));
+    w.flow.on_shipment(&moving).await.unwrap();
+    // Delayed, from a webhook that carries no estimate and no carrier.
+    let mut late = base.clone();
+    late.status = ShipmentStatus::Delayed;
+    late.estimated_delivery = None;
+    late.carrier = None;
+    late.updated_at = Some(at + chrono::Duration::hours(2));
+    w.flow.on_shipment(&late).await.unwrap();
+    w.dispatcher.drain().await.unwrap();
+    let delayed: Vec<String> = ChannelKind::ALL
+        .iter()
+        .flat_map(|k| w.sb.channel(*k).sent())
+        .filter(|m| m.message.meta.get("milestone").map(String::as_str) == Some("delayed"))
+        .map(|m| m.text.clone())
+        .collect();
+    assert_eq!(
+        delayed.len(),
+        1,
+        "{delayed:?} {:?}",
+        w.ledger(shipped.order).await
+    );
+    assert!(
+        delayed[0].contains("14 Mart 2026"),
+        "the estimate, in Istanbul's day: {}",
+        delayed[0]
+    );
+    assert!(!delayed[0].contains(": ."), "{}", delayed[0]);
+}
+
+/// Issue #15, item 4: every channel links to the shop's tracking page, even when the
+/// carrier's link is known; the page shows that carrier link. With `short_links`, SMS and
+/// WhatsApp carry a 16-character id the page resolves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_link_to_the_shops_tracking_page_which_shows_the_carrier_link() {
+    use aftercare::flows::tracking::MessageLink;
+    use aftercare::http::tracking::TrackingPage;
+    for (short, link) in [
+        (false, MessageLink::TrackingPage),
+        (true, MessageLink::TrackingPage),
+        (false, MessageLink::Carrier),
+    ] {
+        let w = world("2026-03-02T09:00:00Z", false).await;
+        let mut settings = TrackingSettings::default();
+        settings.public_url = "https://shop.example.com".into();
+        settings.short_links = short;
+        settings.message_link = link;
+        let signer = TokenSigner::new(Secret::from("k"), "tracking");
+        let clock: Arc<dyn Clock> = w.clock.clone();
+        let flow = TrackingFlow::new(
+            w.sb.shop.clone(),
+            w.sb.shop.clone(),
+            Arc::new(w.store.clone()),
+            Arc::new(Catalogs::new("E2E Shop")),
+            Default::default(),
+            signer.clone(),
+            clock.clone(),
+            settings,
+        );
+        let shipped = w.sb.ship("es-MX").unwrap();
+        w.deliver(&shipped.deliveries).await;
+        let mut s = shop_shipment(&w, shipped.order).await;
+        let carrier_link = aftercare::carrier::tracking_link(
+            s.tracking_urls.first().map(String::as_str),
+            s.carrier.as_deref(),
+            s.tracking_numbers.first().map_or("", String::as_str),
+        )
+        .url
+        .expect("the sandbox's carriers have links");
+        s.status = aftercare::model::ShipmentStatus::OutForDelivery;
+        s.updated_at = Some(s.updated_at.or(s.created_at).unwrap() + chrono::Duration::hours(1));
+        flow.on_shipment(&s).await.unwrap();
+        w.dispatcher.drain().await.unwrap();
+        let sent: Vec<_> = ChannelKind::ALL
+            .iter()
+            .flat_map(|k| w.sb.channel(*k).sent())
+            .filter(|m| {
+                m.message.meta.get("milestone").map(String::as_str) == Some("out_for_delivery")
+            })
+            .collect();
+        assert_eq!(sent.len(), 1);
+        let text = &sent[0].text;
+        let url = text
+            .lines()
+            .find(|l| l.starts_with("https://"))
+            .unwrap_or_else(|| panic!("a link on its own line: {text}"))
+            .to_owned();
+        if link == MessageLink::Carrier {
+            assert_eq!(url, carrier_link, "the carrier's page");
+            continue;
+        }
+        assert!(
+            url.starts_with("https://shop.example.com/t/"),
+            "{:?} links the shop's page: {text}",
+            sent[0].message.channel
+        );
+        let segment = url.rsplit('/').next().unwrap();
+        if short && sent[0].message.channel != ChannelKind::Email {
+            assert_eq!(segment.len(), 16, "a short id: {url}");
+        }
+        let page = TrackingPage::new(
+            w.sb.shop.clone(),
+            signer,
+            Arc::new(Catalogs::new("E2E Shop")),
+            clock,
+        )
+        .short_links(Arc::new(w.store.clone()))
+        .into_router();
+        let res = tower::ServiceExt::oneshot(
+            page,
+            axum::http::Request::get(format!("/t/{segment}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 200);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains(&format!(
+                "href=\"{}\"",
+                aftercare::html::escape(&carrier_link)
+            )),
+            "the page shows the carrier's link: {body}"
+        );
+    }
 }

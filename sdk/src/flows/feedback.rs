@@ -97,6 +97,11 @@ pub struct SurveySettings {
     pub default_locale: String,
     /// Aftercare's public base URL, for the survey links.
     pub public_url: String,
+    /// SMS and WhatsApp invitations carry a 16-character short link id instead of the
+    /// signed token ([`crate::links`]); the survey page must be given the same store
+    /// ([`SurveyPage::short_links`](crate::http::survey::SurveyPage::short_links)).
+    #[serde(default)]
+    pub short_links: bool,
 }
 
 impl Default for SurveySettings {
@@ -112,6 +117,7 @@ impl Default for SurveySettings {
             channels: vec![ChannelKind::Email, ChannelKind::Whatsapp, ChannelKind::Sms],
             default_locale: "en".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            short_links: false,
         }
     }
 }
@@ -227,6 +233,30 @@ impl FeedbackFlow {
             Some(s) => format!("{base}?score={s}"),
             None => base,
         }
+    }
+
+    /// The survey link a message on `channel` carries: a short link on SMS and WhatsApp
+    /// when [`SurveySettings::short_links`] is on ([`crate::links`]), else the full one.
+    async fn message_survey_url(
+        &self,
+        inv: &Invitation,
+        order: &Order,
+        channel: ChannelKind,
+    ) -> Result<String, Error> {
+        let url = self.survey_url(inv, None);
+        if !(self.settings.short_links
+            && matches!(channel, ChannelKind::Sms | ChannelKind::Whatsapp))
+        {
+            return Ok(url);
+        }
+        let token = url.rsplit('/').next().unwrap_or_default();
+        let id = crate::links::ShortLinks::new(self.snapshots.clone())
+            .shorten("survey", token, order.shop.clone(), self.clock.now())
+            .await?;
+        Ok(format!(
+            "{}/s/{id}",
+            self.settings.public_url.trim_end_matches('/')
+        ))
     }
 
     /// The order's customer and the first of `channels` that may reach them for a survey;
@@ -407,16 +437,18 @@ impl FeedbackFlow {
         };
         self.update_facts(shipment, Some(&order)).await?;
         let (first_name, zone) = greeting(&order, customer.as_ref());
-        let mut invite = self.compose(
-            &inv,
-            &order,
-            channel,
-            &to,
-            &first_name,
-            zone.as_deref(),
-            role,
-            kind_message(kind),
-        )?;
+        let mut invite = self
+            .compose(
+                &inv,
+                &order,
+                channel,
+                &to,
+                &first_name,
+                zone.as_deref(),
+                role,
+                kind_message(kind),
+            )
+            .await?;
         if pending {
             invite.meta.insert(
                 meta::PENDING_INVITATION.into(),
@@ -438,15 +470,17 @@ impl FeedbackFlow {
         if let Some(r) = self.settings.reminder_after_days {
             // One reminder per variant, each counted from its own invitation; the policy sends
             // only the one whose invitation went out (at most one is ever sent).
-            let reminder = self.reminder(
-                &inv,
-                &order,
-                channel,
-                &to,
-                &first_name,
-                zone.as_deref(),
-                role,
-            )?;
+            let reminder = self
+                .reminder(
+                    &inv,
+                    &order,
+                    channel,
+                    &to,
+                    &first_name,
+                    zone.as_deref(),
+                    role,
+                )
+                .await?;
             self.outbox
                 .enqueue(
                     NewOutboxMessage::new(
@@ -569,16 +603,18 @@ impl FeedbackFlow {
             }
         };
         let (first_name, zone) = greeting(&order, customer.as_ref());
-        let mut invite = self.compose(
-            &inv,
-            &order,
-            channel,
-            &to,
-            &first_name,
-            zone.as_deref(),
-            role,
-            kind_message(inv.kind),
-        )?;
+        let mut invite = self
+            .compose(
+                &inv,
+                &order,
+                channel,
+                &to,
+                &first_name,
+                zone.as_deref(),
+                role,
+                kind_message(inv.kind),
+            )
+            .await?;
         invite.meta.insert(FALLBACK_OF.into(), failed.key.clone());
         if let Some(pending) = m.get(meta::PENDING_INVITATION) {
             invite
@@ -609,15 +645,17 @@ impl FeedbackFlow {
             _ => None,
         };
         if let Some(original) = waiting {
-            let reminder = self.reminder(
-                &inv,
-                &order,
-                channel,
-                &to,
-                &first_name,
-                zone.as_deref(),
-                &format!("{role}:{channel}"),
-            )?;
+            let reminder = self
+                .reminder(
+                    &inv,
+                    &order,
+                    channel,
+                    &to,
+                    &first_name,
+                    zone.as_deref(),
+                    &format!("{role}:{channel}"),
+                )
+                .await?;
             self.outbox
                 .enqueue(
                     NewOutboxMessage::new(
@@ -636,7 +674,7 @@ impl FeedbackFlow {
     /// The reminder of the invitation message whose key ends in `reminds` (its role, then
     /// its channel once it is a fallback).
     #[allow(clippy::too_many_arguments)]
-    fn reminder(
+    async fn reminder(
         &self,
         inv: &Invitation,
         order: &Order,
@@ -646,22 +684,24 @@ impl FeedbackFlow {
         zone: Option<&str>,
         reminds: &str,
     ) -> Result<OutboundMessage, Error> {
-        let mut m = self.compose(
-            inv,
-            order,
-            channel,
-            to,
-            first_name,
-            zone,
-            "reminder",
-            "survey-reminder",
-        )?;
+        let mut m = self
+            .compose(
+                inv,
+                order,
+                channel,
+                to,
+                first_name,
+                zone,
+                "reminder",
+                "survey-reminder",
+            )
+            .await?;
         m.meta.insert(meta::REMINDS.into(), reminds.into());
         Ok(m)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn compose(
+    async fn compose(
         &self,
         inv: &Invitation,
         order: &Order,
@@ -672,7 +712,7 @@ impl FeedbackFlow {
         role: &str,
         message_id: &str,
     ) -> Result<OutboundMessage, Error> {
-        let url = self.survey_url(inv, None);
+        let url = self.message_survey_url(inv, order, channel).await?;
         let mut args = BTreeMap::new();
         args.insert("first_name".to_owned(), first_name.to_owned());
         args.insert("order_number".to_owned(), order.number.clone());

@@ -231,6 +231,28 @@ pub struct TrackingSettings {
     pub link_ttl: chrono::Duration,
     /// WhatsApp messages go as approved templates named `{prefix}{milestone}`.
     pub whatsapp_template_prefix: String,
+    /// Which link messages carry: the shop's tracking page (the default; it shows the
+    /// carrier's link too) or the carrier's own page when one is known.
+    pub message_link: MessageLink,
+    /// SMS and WhatsApp texts carry a 16-character short link id instead of the signed
+    /// token ([`crate::links`]); the tracking page must then be given the same store
+    /// ([`TrackingPage::short_links`](crate::http::tracking::TrackingPage::short_links)).
+    /// Off by default; the reference binaries turn it on.
+    pub short_links: bool,
+}
+
+/// Which link tracking messages carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MessageLink {
+    /// The shop's tracking page, on every channel.
+    #[default]
+    TrackingPage,
+    /// The carrier's page when one is known (platform URL, named or detected carrier),
+    /// else the shop's tracking page. The tracking page shows the same link.
+    Carrier,
 }
 
 impl Default for TrackingSettings {
@@ -243,6 +265,8 @@ impl Default for TrackingSettings {
             support_url: None,
             link_ttl: chrono::Duration::days(60),
             whatsapp_template_prefix: "aftercare_".into(),
+            message_link: MessageLink::default(),
+            short_links: false,
         }
     }
 }
@@ -373,12 +397,22 @@ impl TrackingFlow {
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
         let now = self.clock.now();
         let version = shipment.updated_at.or(shipment.created_at).unwrap_or(now);
-        let previous = self
+        let before = self
             .snapshots
             .snapshot("shipment", &shipment.id.0)
             .await?
-            .and_then(|s| serde_json::from_value::<Shipment>(s.data).ok())
-            .and_then(|s| Milestone::for_shipment(&s));
+            .and_then(|s| serde_json::from_value::<Shipment>(s.data).ok());
+        let previous = before.as_ref().and_then(Milestone::for_shipment);
+        // A webhook often carries only what changed: what an earlier state knew (the
+        // estimate, the carrier, its link) is kept, so the message says the best known.
+        let merged;
+        let shipment = match &before {
+            Some(b) => {
+                merged = fill_missing(shipment, b);
+                &merged
+            }
+            None => shipment,
+        };
         let stored = self
             .snapshots
             .put_if_newer(&Snapshot {
@@ -452,6 +486,26 @@ impl TrackingFlow {
             Some(id) => self.customers.customer(id).await?,
             None => None,
         };
+        // The platform may know more than the webhook said (the page shows it): merged in,
+        // asked only when something is missing.
+        let incomplete = shipment.estimated_delivery.is_none()
+            || shipment.carrier.is_none()
+            || shipment.tracking_numbers.is_empty();
+        let known = if incomplete {
+            self.orders.shipments(&order.id).await
+        } else {
+            Ok(Vec::new())
+        };
+        let merged = match known {
+            Ok(list) => match list.iter().find(|s| s.id == shipment.id) {
+                Some(known) => fill_missing(shipment, known),
+                None => shipment.clone(),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, order = order_id, "could not read the order's shipments; the message uses the webhook's");
+                shipment.clone()
+            }
+        };
         let reason = format!(
             "shipment {} reached {} (reported by {})",
             shipment.id,
@@ -462,7 +516,7 @@ impl TrackingFlow {
                 .unwrap_or("the shop platform")
         );
         self.enqueue_milestone(
-            shipment,
+            &merged,
             milestone,
             version,
             &order,
@@ -609,20 +663,32 @@ impl TrackingFlow {
         let locale = super::reach::locale(order, customer, &self.settings.default_locale);
         let zone = super::reach::time_zone(order, customer);
 
-        let page = self.page_url(order, shipment);
+        let mut page = self.page_url(order, shipment);
+        if self.settings.short_links && matches!(channel, ChannelKind::Sms | ChannelKind::Whatsapp)
+        {
+            let token = page.rsplit('/').next().unwrap_or_default().to_owned();
+            let id = crate::links::ShortLinks::new(self.snapshots.clone())
+                .shorten("tracking", &token, order.shop.clone(), now)
+                .await?;
+            page = format!("{}/t/{id}", self.settings.public_url.trim_end_matches('/'));
+        }
         let number = shipment
             .tracking_numbers
             .first()
             .cloned()
             .unwrap_or_default();
-        // The platform's URL, else the carrier's (named or uniquely detected), else our page.
-        let link = crate::carrier::tracking_link(
+        // Every channel links to the shop's tracking page (which shows the carrier's link,
+        // the guides and support), unless the shop prefers the carrier's page.
+        let carrier_link = crate::carrier::tracking_link(
             shipment.tracking_urls.first().map(String::as_str),
             shipment.carrier.as_deref(),
             &number,
         )
-        .url
-        .unwrap_or_else(|| page.clone());
+        .url;
+        let link = match (self.settings.message_link, carrier_link) {
+            (MessageLink::Carrier, Some(url)) => url,
+            _ => page.clone(),
+        };
         let items: Vec<_> = if shipment.line_item_ids.is_empty() {
             order.line_items.clone()
         } else {
@@ -676,6 +742,10 @@ impl TrackingFlow {
             && let Some(point) = &shipment.pickup_point
         {
             args.insert("pickup_point".to_owned(), point.clone());
+        }
+        // Dates in the customer's zone, as the tracking page shows them.
+        if let Some(z) = zone {
+            args.insert("time_zone".to_owned(), z.name().to_owned());
         }
         let rendered = self.renderer.render(&RenderRequest {
             locale: locale.clone(),
@@ -734,6 +804,28 @@ impl TrackingFlow {
             .await?;
         Ok(())
     }
+}
+
+/// `fresh` with what it leaves out (carrier, tracking numbers and links, estimate, line
+/// items) taken from `known`, a state of the same shipment.
+pub fn fill_missing(fresh: &Shipment, known: &Shipment) -> Shipment {
+    let mut s = fresh.clone();
+    if s.carrier.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        s.carrier = known.carrier.clone();
+    }
+    if s.tracking_numbers.iter().all(|n| n.trim().is_empty()) {
+        s.tracking_numbers = known.tracking_numbers.clone();
+    }
+    if s.tracking_urls.is_empty() {
+        s.tracking_urls = known.tracking_urls.clone();
+    }
+    if s.estimated_delivery.is_none() {
+        s.estimated_delivery = known.estimated_delivery;
+    }
+    if s.line_item_ids.is_empty() {
+        s.line_item_ids = known.line_item_ids.clone();
+    }
+    s
 }
 
 #[async_trait]

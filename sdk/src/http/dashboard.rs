@@ -60,6 +60,7 @@ pub struct Dashboard {
     session_lifetime: chrono::Duration,
     clock: Arc<dyn Clock>,
     locale: String,
+    min_answers: u64,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -69,6 +70,21 @@ impl std::fmt::Debug for Dashboard {
             .field("session_lifetime", &self.session_lifetime)
             .finish_non_exhaustive()
     }
+}
+
+/// Answers a group needs before the dashboard shows its score.
+pub const DEFAULT_MIN_ANSWERS: u64 = 10;
+
+/// The catalog id of a breakdown value the dashboard translates (lateness buckets,
+/// unknown), or `None` for a value shown as given (a carrier or product name).
+fn group_label_id(value: &str) -> Option<&'static str> {
+    Some(match value {
+        "on time" => "dash-lateness-on-time",
+        "1-2 days late" => "dash-lateness-1-2",
+        "3+ days late" => "dash-lateness-3-plus",
+        "unknown" | "" => "dash-unknown",
+        _ => return None,
+    })
 }
 
 /// A session token's claims: nothing but the token's own expiry and nonce.
@@ -101,7 +117,16 @@ impl Dashboard {
             session_lifetime: chrono::Duration::hours(12),
             clock: Arc::new(SystemClock),
             locale: locale.into(),
+            min_answers: DEFAULT_MIN_ANSWERS,
         }
+    }
+
+    /// Below this many answers a score is shown as "too few answers" with the count, not
+    /// as a number whose margin of error makes it meaningless (default
+    /// [`DEFAULT_MIN_ANSWERS`]).
+    pub fn min_answers(mut self, n: u64) -> Self {
+        self.min_answers = n.max(1);
+        self
     }
 
     /// How long a sign-in lasts (12 hours by default).
@@ -347,7 +372,7 @@ pub fn trend_svg(report: &Report, title: &str) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="trend-t" class="chart">
 <title id="trend-t">{}</title>
 <line x1="{pad}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#888" stroke-dasharray="4 4"/>
-<text x="4" y="{yt}" font-size="12">100</text><text x="4" y="{y0t}" font-size="12">0</text><text x="4" y="{yb}" font-size="12">-100</text>
+<text x="4" y="{yt}" font-size="20">100</text><text x="4" y="{y0t}" font-size="20">0</text><text x="4" y="{yb}" font-size="20">-100</text>
 "##,
         escape(title),
         y0 = y(0.0),
@@ -369,7 +394,7 @@ pub fn trend_svg(report: &Report, title: &str) -> String {
     }
     for (i, (week, v)) in points.iter().enumerate() {
         s.push_str(&format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#0b57d0\"><title>{}: {v:.0}</title></circle>\n<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#0b57d0\"><title>{}: {v:.0}</title></circle>\n<text x=\"{:.1}\" y=\"{}\" font-size=\"18\" text-anchor=\"middle\">{}</text>\n",
             x(i),
             y(*v),
             escape(week),
@@ -408,7 +433,7 @@ pub fn distribution_svg(counts: &[u64], first_score: u8, nps: bool, title: &str)
         };
         let bx = pad + bw * i as f64;
         s.push_str(&format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{score}: {c}</title></rect>\n<text x=\"{:.1}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{score}</text>\n<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{c}</text>\n",
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{score}: {c}</title></rect>\n<text x=\"{:.1}\" y=\"{}\" font-size=\"20\" text-anchor=\"middle\">{score}</text>\n<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"18\" text-anchor=\"middle\">{c}</text>\n",
             bx + 2.0,
             h - pad - bh,
             bw - 4.0,
@@ -447,24 +472,41 @@ async fn show(
         "<h1>{}</h1>\n<section class=\"card\"><dl>\n",
         t("dash-title")
     );
+    let too_few = |n: u64| {
+        format!(
+            "{} <small><bdi dir=\"ltr\">(n = {n})</bdi></small>",
+            t("dash-too-few")
+        )
+    };
     if let Some(n) = &r.overall.nps {
-        b.push_str(&format!(
-            "<dt>NPS</dt><dd><bdi dir=\"ltr\">{:.0} ± {:.0}</bdi> <small>(n = {})</small></dd>\n",
-            n.nps, n.margin_of_error, n.responses
-        ));
+        let v = if n.responses < d.min_answers {
+            too_few(n.responses)
+        } else {
+            format!(
+                "<bdi dir=\"ltr\">{:.0} ± {:.0}</bdi> <small><bdi dir=\"ltr\">(n = {})</bdi></small>",
+                n.nps, n.margin_of_error, n.responses
+            )
+        };
+        b.push_str(&format!("<dt>NPS</dt><dd>{v}</dd>\n"));
     }
     if let Some(c) = &r.overall.csat {
-        b.push_str(&format!(
-            "<dt>CSAT</dt><dd><bdi dir=\"ltr\">{:.0}% ± {:.0}</bdi> <small>(n = {})</small></dd>\n",
-            c.csat, c.margin_of_error, c.responses
-        ));
+        let v = if c.responses < d.min_answers {
+            too_few(c.responses)
+        } else {
+            format!(
+                "<bdi dir=\"ltr\">{:.0}% ± {:.0}</bdi> <small><bdi dir=\"ltr\">(n = {})</bdi></small>",
+                c.csat, c.margin_of_error, c.responses
+            )
+        };
+        b.push_str(&format!("<dt>CSAT</dt><dd>{v}</dd>\n"));
     }
     b.push_str(&format!(
-        "<dt>{}</dt><dd><bdi dir=\"ltr\">{:.0}%</bdi> <small>({} / {})</small></dd>\n</dl></section>\n",
+        "<dt>{}</dt><dd><bdi dir=\"ltr\">{:.0}%</bdi> <small><bdi dir=\"ltr\">({} / {})</bdi></small></dd>\n</dl>\n<p>{} <a href=\"/dashboard/report.csv\">CSV</a> · <a href=\"/dashboard/report.json\">JSON</a></p></section>\n",
         t("dash-response-rate"),
         r.response_rate,
         r.responses,
-        r.invitations
+        r.invitations,
+        t("dash-download")
     ));
     b.push_str(&format!(
         "<section class=\"card\"><h2>{}</h2>\n{}\n",
@@ -474,10 +516,14 @@ async fn show(
     b.push_str(&format!("<table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">NPS</th><th scope=\"col\">{}</th></tr></thead><tbody>\n", t("dash-week"), t("dash-responses")));
     for (w, g) in &r.weekly {
         if let Some(n) = &g.nps {
+            let score = if n.responses < d.min_answers {
+                t("dash-too-few")
+            } else {
+                format!("<bdi dir=\"ltr\">{:.0}</bdi>", n.nps)
+            };
             b.push_str(&format!(
-                "<tr><td><bdi dir=\"ltr\">{}</bdi></td><td><bdi dir=\"ltr\">{:.0}</bdi></td><td><bdi dir=\"ltr\">{}</bdi></td></tr>\n",
+                "<tr><td><bdi dir=\"ltr\">{}</bdi></td><td>{score}</td><td><bdi dir=\"ltr\">{}</bdi></td></tr>\n",
                 escape(w),
-                n.nps,
                 n.responses
             ));
         }
@@ -493,20 +539,39 @@ async fn show(
             &d.text.text(l, "dash-distribution")
         )
     ));
+    if r.csat_distribution.iter().any(|c| *c > 0) {
+        b.push_str(&format!(
+            "<section class=\"card\"><h2>{}</h2>\n{}\n</section>\n",
+            t("dash-csat-distribution"),
+            distribution_svg(
+                &r.csat_distribution,
+                1,
+                false,
+                &d.text.text(l, "dash-csat-distribution")
+            )
+        ));
+    }
     for (dim, m) in &r.breakdowns {
         b.push_str(&format!(
-            "<section class=\"card\"><h2>{}</h2><table><tbody>\n",
-            escape(&d.text.text(l, &format!("dash-by-{dim}")))
+            "<section class=\"card\"><h2>{}</h2><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">NPS</th><th scope=\"col\">{}</th></tr></thead><tbody>\n",
+            escape(&d.text.text(l, &format!("dash-by-{dim}"))),
+            t("dash-group"),
+            t("dash-responses")
         ));
-        for (k, g) in m {
-            let nps = g
-                .nps
-                .as_ref()
-                .map(|n| format!("{:.0} (n = {})", n.nps, n.responses))
-                .unwrap_or_default();
+        // Groups without NPS answers have nothing to show in this table.
+        for (k, n) in m.iter().filter_map(|(k, g)| g.nps.as_ref().map(|n| (k, n))) {
+            let label = group_label_id(k).map_or_else(|| escape(k), t);
+            let score = if n.responses < d.min_answers {
+                t("dash-too-few")
+            } else {
+                format!(
+                    "<bdi dir=\"ltr\">{:.0} ± {:.0}</bdi>",
+                    n.nps, n.margin_of_error
+                )
+            };
             b.push_str(&format!(
-                "<tr><th scope=\"row\">{}</th><td><bdi dir=\"ltr\">{nps}</bdi></td></tr>\n",
-                escape(k)
+                "<tr><th scope=\"row\">{label}</th><td>{score}</td><td><bdi dir=\"ltr\">{}</bdi></td></tr>\n",
+                n.responses
             ));
         }
         b.push_str("</tbody></table></section>\n");

@@ -49,6 +49,7 @@ pub struct SurveyPage {
     text: Arc<dyn PageText>,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn AnswerHook>>,
+    links: Option<crate::links::ShortLinks>,
 }
 
 impl std::fmt::Debug for SurveyPage {
@@ -71,12 +72,19 @@ impl SurveyPage {
             text,
             clock,
             hook: None,
+            links: None,
         }
     }
 
     /// Runs `hook` after each new answer.
     pub fn on_answer(mut self, hook: Arc<dyn AnswerHook>) -> Self {
         self.hook = Some(hook);
+        self
+    }
+
+    /// Resolves short link ids ([`crate::links`]) from this store, the flow's.
+    pub fn short_links(mut self, store: Arc<dyn crate::store::SnapshotStore>) -> Self {
+        self.links = Some(crate::links::ShortLinks::new(store));
         self
     }
 
@@ -111,6 +119,21 @@ fn message(p: &SurveyPage, status: StatusCode, locale: &str, id: &str) -> Respon
 }
 
 async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, Response> {
+    let resolved;
+    let token = match &p.links {
+        Some(links) => {
+            resolved = links
+                .resolve("survey", token)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "survey page could not resolve a short link");
+                    message(p, StatusCode::SERVICE_UNAVAILABLE, "en", "page-unavailable")
+                })?
+                .unwrap_or_else(|| token.to_owned());
+            resolved.as_str()
+        }
+        None => token,
+    };
     let claims: SurveyClaims = p.tokens.verify(token, p.clock.now()).map_err(|e| match e {
         TokenError::Expired(_) => message(p, StatusCode::GONE, "en", "survey-closed"),
         _ => message(p, StatusCode::NOT_FOUND, "en", "page-link-invalid"),
@@ -127,6 +150,15 @@ async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, R
                 "page-unavailable",
             ))
         }
+    }
+}
+
+/// The kind's name in catalog ids: each kind has its own question and scale ends.
+fn kind_name(kind: SurveyKind) -> &'static str {
+    match kind {
+        SurveyKind::Nps => "nps",
+        SurveyKind::Csat => "csat",
+        SurveyKind::Ces => "ces",
     }
 }
 
@@ -158,8 +190,8 @@ fn form(
     b.push_str(&format!(
         "<form method=\"post\" action=\"/s/{}\" class=\"card\">\n<fieldset class=\"scale\" aria-labelledby=\"q\">\n<legend class=\"ends\"><span>{}</span> <span>{}</span></legend>\n<div class=\"points\">\n",
         escape(token),
-        t("survey-low-label"),
-        t("survey-high-label"),
+        t(&format!("survey-{}-low", kind_name(inv.kind))),
+        t(&format!("survey-{}-high", kind_name(inv.kind))),
     ));
     for s in inv.kind.range() {
         let checked = if chosen == Some(s) { " checked" } else { "" };

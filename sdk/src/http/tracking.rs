@@ -49,6 +49,7 @@ pub struct TrackingPage {
     support_url: Option<String>,
     default_locale: String,
     snapshots: Option<Arc<dyn SnapshotStore>>,
+    links: Option<crate::links::ShortLinks>,
 }
 
 impl std::fmt::Debug for TrackingPage {
@@ -75,6 +76,7 @@ impl TrackingPage {
             support_url: None,
             default_locale: "en".into(),
             snapshots: None,
+            links: None,
         }
     }
 
@@ -100,6 +102,12 @@ impl TrackingPage {
     /// The locale when the order has none.
     pub fn default_locale(mut self, locale: impl Into<String>) -> Self {
         self.default_locale = locale.into();
+        self
+    }
+
+    /// Resolves short link ids ([`crate::links`]) from this store, the flow's.
+    pub fn short_links(mut self, store: std::sync::Arc<dyn crate::store::SnapshotStore>) -> Self {
+        self.links = Some(crate::links::ShortLinks::new(store));
         self
     }
 
@@ -146,6 +154,20 @@ fn status_id(s: &ShipmentStatus) -> &'static str {
 async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> Response {
     let now = p.clock.now();
     let loc = p.default_locale.clone();
+    let token = match &p.links {
+        Some(links) => match links.resolve("tracking", &token).await {
+            Ok(t) => t.unwrap_or(token),
+            Err(e) => {
+                tracing::error!(error = %e, "tracking page could not resolve a short link");
+                let msg = p.text.text(&loc, "page-unavailable");
+                return html(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
+                );
+            }
+        },
+        None => token,
+    };
     let claims: TrackingClaims = match p.tokens.verify(&token, now) {
         Ok(c) => c,
         Err(e) => {
@@ -238,7 +260,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                 "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>\n",
                 t("page-estimated-delivery"),
                 eta.to_rfc3339(),
-                escape(&p.text.datetime(&locale, eta, zone))
+                crate::html::escape_isolated(&p.text.datetime(&locale, eta, zone))
             ));
         }
         if let Some(point) = s
@@ -253,7 +275,15 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
             ));
         }
         b.push_str("</dl>\n");
-        if let Some(url) = s.tracking_urls.iter().find(|u| safe_url(u)) {
+        // The same carrier link a message would carry (platform URL, else the named or
+        // uniquely detected carrier's), so the page never has less than the message had.
+        let carrier_link = crate::carrier::tracking_link(
+            s.tracking_urls.first().map(String::as_str),
+            s.carrier.as_deref(),
+            s.tracking_numbers.first().map_or("", String::as_str),
+        )
+        .url;
+        if let Some(url) = carrier_link.as_deref().filter(|u| safe_url(u)) {
             b.push_str(&format!(
                 "<p><a class=\"button\" href=\"{}\" rel=\"noopener noreferrer\">{}</a></p>\n",
                 escape(url),
@@ -290,7 +320,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                     ""
                 },
                 e.happened_at.to_rfc3339(),
-                escape(&p.text.datetime(&locale, e.happened_at, zone))
+                crate::html::escape_isolated(&p.text.datetime(&locale, e.happened_at, zone))
             ));
         }
         b.push_str("</ol>\n</section>\n");

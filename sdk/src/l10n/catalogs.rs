@@ -12,8 +12,10 @@ use crate::model::ChannelKind;
 /// Messages and page text in the customer's language, from the built-in catalogs (or your
 /// own, added to the [`Localizer`]).
 ///
-/// A tracking message is the milestone's text, then the tutorials of the products bought,
-/// then the support link; SMS adds the opt-out hint. Email gets a subject and an HTML part.
+/// An SMS or WhatsApp text is the message alone, with its link (the shop's tracking page,
+/// which carries the guides and the support link; see [`crate::sms`] for what it costs);
+/// the opt-out hint is added where the shop turns it on ([`StopHint`]). An email is the message, then the
+/// tutorials of the products bought, then the support link, with a subject and an HTML part.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -32,6 +34,38 @@ use crate::model::ChannelKind;
 pub struct Catalogs {
     localizer: Localizer,
     shop_name: String,
+    stop_hint: StopHint,
+    replies_read: Vec<ChannelKind>,
+}
+
+/// Which SMS end with the opt-out hint ("Reply STOP to opt out.").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopHint {
+    /// Every SMS.
+    Always,
+    /// Survey invitations, reminders and review requests (messages the customer did not
+    /// ask for); order updates go without it.
+    Feedback,
+    /// None: the default. Opt-out keywords are always honoured (`flows::replies`), `HELP`
+    /// answers with them, and the hint costs a segment in most languages; a shop whose
+    /// rules require it in every message (US A2P programmes) turns it on.
+    #[default]
+    Never,
+}
+
+impl StopHint {
+    fn applies_to(self, message_id: &str) -> bool {
+        match self {
+            StopHint::Always => true,
+            StopHint::Never => false,
+            StopHint::Feedback => {
+                message_id == "review-request"
+                    || message_id == "survey-reminder"
+                    || (message_id.starts_with("survey-") && message_id.ends_with("-invite"))
+            }
+        }
+    }
 }
 
 impl Catalogs {
@@ -40,7 +74,26 @@ impl Catalogs {
         Self {
             localizer: Localizer::new(),
             shop_name: shop_name.into(),
+            stop_hint: StopHint::default(),
+            replies_read: vec![ChannelKind::Sms, ChannelKind::Whatsapp],
         }
+    }
+
+    /// Whether replies on `channel` are read (scored from the text): only then does a survey
+    /// invitation on it say "reply with a number". On for SMS and WhatsApp, off for email
+    /// until email replies are read.
+    pub fn with_replies_read(mut self, channel: ChannelKind, read: bool) -> Self {
+        self.replies_read.retain(|c| *c != channel);
+        if read {
+            self.replies_read.push(channel);
+        }
+        self
+    }
+
+    /// Which SMS end with the opt-out hint ([`StopHint::Never`] by default).
+    pub fn with_stop_hint(mut self, stop_hint: StopHint) -> Self {
+        self.stop_hint = stop_hint;
+        self
     }
 
     /// Your own localizer (added or replaced wording).
@@ -48,6 +101,8 @@ impl Catalogs {
         Self {
             localizer,
             shop_name: shop_name.into(),
+            stop_hint: StopHint::default(),
+            replies_read: vec![ChannelKind::Sms, ChannelKind::Whatsapp],
         }
     }
 
@@ -57,7 +112,15 @@ impl Catalogs {
     }
 
     fn args(&self, req: &RenderRequest) -> Args {
-        let mut a = Args::new().text("shop_name", self.shop_name.clone());
+        let mut a = Args::new()
+            .text("shop_name", self.shop_name.clone())
+            .flag("replies", self.replies_read.contains(&req.channel));
+        // Dates in the customer's zone (the flows pass it), like the pages.
+        let zone = req
+            .args
+            .get("time_zone")
+            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(chrono_tz::UTC);
         for (k, v) in &req.args {
             a = match k.as_str() {
                 "order_number" | "tracking_number" => a.ltr(k, v.clone()),
@@ -65,9 +128,10 @@ impl Catalogs {
                 "review_url" => a.url("url", v.clone()),
                 k if k.ends_with("_url") => a.url(k, v.clone()),
                 "estimated_delivery" => match v.parse::<DateTime<Utc>>() {
-                    Ok(t) => a.text("eta", format_date(&req.locale, t, chrono_tz::UTC)),
+                    Ok(t) => a.text("eta", format_date(&req.locale, t, zone)),
                     Err(_) => a,
                 },
+                "time_zone" => a,
                 "score_min" | "score_max" | "score" => match v.parse::<i64>() {
                     Ok(n) => a.text(k, format_integer(&req.locale, n)),
                     Err(_) => a.text(k, v.clone()),
@@ -75,13 +139,19 @@ impl Catalogs {
                 _ => a.text(k, v.clone()),
             };
         }
-        // Placeables a message may use but a caller may not know: empty rather than an error.
-        for k in ["first_name", "carrier", "eta", "comment", "kind", "score"] {
+        a
+    }
+
+    /// Arguments for a catalog (often a shop's own wording) that uses an optional value
+    /// without a `has_…` selector: the missing ones as blank text rather than no message.
+    fn filled(args: &Args) -> Args {
+        let mut a = args.clone();
+        for k in ["kind", "score"] {
             if a.get(k).is_none() {
                 a = a.text(k, "");
             }
         }
-        for k in ["order_number", "tracking_number"] {
+        for k in ["order_number"] {
             if a.get(k).is_none() {
                 a = a.ltr(k, "");
             }
@@ -96,7 +166,20 @@ impl Catalogs {
         id: &str,
         args: &Args,
     ) -> Result<(String, String), Error> {
-        let r = self.localizer.render_as(format, locale, id, args)?;
+        let r = match self.localizer.render_as(format, locale, id, args) {
+            Ok(r) => r,
+            Err(Error::Config(why)) => {
+                tracing::warn!(
+                    message = id,
+                    locale,
+                    %why,
+                    "a catalog uses an argument this message does not have without a `has_…` selector; rendered with it blank"
+                );
+                self.localizer
+                    .render_lenient(format, locale, id, &Self::filled(args))?
+            }
+            Err(e) => return Err(e),
+        };
         Ok((r.locale_used, r.text))
     }
 
@@ -118,7 +201,11 @@ impl Catalogs {
                 parts.push(self.one(format, &req.locale, id, args)?.1);
             }
         }
-        if !req.tutorials.is_empty() {
+        // SMS and WhatsApp session texts carry only the message and its link (the shop's
+        // tracking page, which shows the guides and the support link): every character
+        // inlined there is paid per segment. Email has room for them.
+        let rich = matches!(format, Format::EmailText | Format::Html);
+        if rich && !req.tutorials.is_empty() {
             let (_, intro) = self.one(format, &req.locale, "tutorials-intro", args)?;
             let mut block = intro;
             for (title, url) in &req.tutorials {
@@ -134,11 +221,11 @@ impl Catalogs {
             }
             parts.push(block);
         }
-        if let Some(support) = req.args.get("support_url") {
+        if let Some(support) = req.args.get("support_url").filter(|_| rich) {
             let a = args.clone().url("url", support.clone());
             parts.push(self.one(format, &req.locale, "support-link", &a)?.1);
         }
-        if format == Format::Sms {
+        if format == Format::Sms && self.stop_hint.applies_to(&req.message_id) {
             parts.push(self.one(format, &req.locale, "stop-hint", args)?.1);
         }
         let sep = if html { "\n" } else { "\n\n" };
@@ -200,11 +287,18 @@ impl crate::http::tracking::PageText for Catalogs {
     }
 
     fn datetime(&self, locale: &str, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+        // A zone written as an offset ("+03") is neutral characters: in a right-to-left
+        // page it would read "(03+)" unless isolated as left-to-right.
+        let abbr = format!("({})", at.with_timezone(&zone).format("%Z"));
+        let abbr = if super::direction(locale) == super::Dir::Rtl {
+            super::bidi::isolate(super::bidi::LRI, &abbr)
+        } else {
+            abbr
+        };
         format!(
-            "{} {} ({})",
+            "{} {} {abbr}",
             format_date(locale, at, zone),
             super::format::format_time(locale, at, zone),
-            at.with_timezone(&zone).format("%Z")
         )
     }
 }

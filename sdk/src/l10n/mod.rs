@@ -33,8 +33,9 @@
 //! - [`Arg::Ltr`]: identifiers that are always left-to-right (order numbers, tracking numbers).
 //! - [`Arg::Url`]: a link. Refused if it contains whitespace, control or bidi characters.
 //!
-//! `first_name` may be left out or blank: every greeting has a variant without a name
-//! (selected by `has_name`, which the localizer sets itself).
+//! `first_name`, `carrier`, `tracking_number`, `eta` and `comment` may be left out or blank
+//! ([`OPTIONAL_ARGS`]): every message has a wording without each of them, selected by
+//! `has_first_name` (or `has_name`), `has_carrier`, … which the localizer sets itself.
 //!
 //! The built-in messages and their arguments:
 //!
@@ -47,8 +48,8 @@
 //! | `tracking-delayed` | `first_name`, `order_number`, `eta` (a formatted date), `tracking_url` |
 //! | `content-tutorial` | `first_name`, `product_title`, `url` |
 //! | `support-link` | `shop_name`, `url` |
-//! | `survey-nps-invite` | `first_name`, `shop_name`, `url` |
-//! | `survey-csat-invite` | `first_name`, `order_number`, `url` |
+//! | `survey-nps-invite` | `first_name`, `shop_name`, `url`, `replies` (a flag) |
+//! | `survey-csat-invite`, `survey-ces-invite` | `first_name`, `order_number`, `url`, `replies` |
 //! | `survey-reask`, `survey-clarify` | `score_min`, `score_max` (formatted numbers) |
 //! | `survey-thanks` | `first_name` |
 //! | `survey-closed` | none |
@@ -82,7 +83,7 @@
 
 pub mod bidi;
 mod catalogs;
-pub use catalogs::Catalogs;
+pub use catalogs::{Catalogs, StopHint};
 pub mod format;
 
 use std::collections::HashMap;
@@ -147,6 +148,14 @@ const CATALOGS: [(&str, &str); 6] = [
     ),
 ];
 
+/// Arguments a message may have to do without. For each, the localizer sets a selector
+/// `has_<name>` (`0` when the argument is missing or blank, `1` otherwise; `has_name` is the
+/// older spelling of `has_first_name`), and every built-in message has a wording for each
+/// of them being absent, so nothing renders as an empty slot (a test renders every
+/// combination). A missing or blank optional argument is not passed to Fluent at all: a
+/// wording that still uses it fails to render rather than leaving a gap.
+pub const OPTIONAL_ARGS: [&str; 5] = ["first_name", "carrier", "tracking_number", "eta", "comment"];
+
 /// Which way a text runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dir {
@@ -209,6 +218,8 @@ pub enum Arg {
     Ltr(String),
     /// A link, emitted byte for byte.
     Url(String),
+    /// A yes/no a wording selects on (`[0]` no, `*[other]` yes), never shown itself.
+    Flag(bool),
 }
 
 /// The arguments of a message, by name.
@@ -240,6 +251,11 @@ impl Args {
     /// Adds a URL.
     pub fn url(self, name: &str, value: impl Into<String>) -> Self {
         self.with(name, Arg::Url(value.into()))
+    }
+
+    /// Adds a yes/no for a selector (`replies`: whether replies on this channel are read).
+    pub fn flag(self, name: &str, value: bool) -> Self {
+        self.with(name, Arg::Flag(value))
     }
 
     /// An argument by name.
@@ -424,6 +440,30 @@ impl Localizer {
         message_id: &str,
         args: &Args,
     ) -> Result<Rendered, Error> {
+        self.render_inner(format, locale, message_id, args, false)
+    }
+
+    /// Like [`Localizer::render_as`], but a missing optional argument that a wording uses
+    /// without its `has_…` selector renders blank instead of failing (for shops' own
+    /// catalogs written before the selectors existed).
+    pub(crate) fn render_lenient(
+        &self,
+        format: Format,
+        locale: &str,
+        message_id: &str,
+        args: &Args,
+    ) -> Result<Rendered, Error> {
+        self.render_inner(format, locale, message_id, args, true)
+    }
+
+    fn render_inner(
+        &self,
+        format: Format,
+        locale: &str,
+        message_id: &str,
+        args: &Args,
+        lenient: bool,
+    ) -> Result<Rendered, Error> {
         for (name, arg) in args.iter() {
             if let Arg::Url(u) = arg
                 && (u.is_empty()
@@ -445,9 +485,29 @@ impl Localizer {
             let dir = direction(loc);
             let html = format == Format::Html;
             let mut fargs = FluentArgs::new();
-            let has_name = matches!(args.get("first_name"), Some(Arg::Text(n) | Arg::Ltr(n)) if !n.trim().is_empty());
-            fargs.set("has_name", FluentValue::from(i64::from(has_name)));
+            let present = |name: &str| matches!(args.get(name), Some(Arg::Text(n) | Arg::Ltr(n) | Arg::Url(n)) if !n.trim().is_empty());
+            fargs.set(
+                "has_name",
+                FluentValue::from(i64::from(present("first_name"))),
+            );
+            for name in OPTIONAL_ARGS {
+                fargs.set(
+                    format!("has_{name}"),
+                    FluentValue::from(i64::from(present(name))),
+                );
+            }
+            // Without the channel's word, a wording never promises that replies are read.
+            fargs.set("replies", FluentValue::from(0));
             for (i, (name, arg)) in args.iter().enumerate() {
+                if let Arg::Flag(on) = arg {
+                    fargs.set(name.to_owned(), FluentValue::from(i64::from(*on)));
+                    continue;
+                }
+                // A blank optional value is absent: its `has_…` selector is 0 and a message
+                // that still used it would fail to render instead of showing an empty slot.
+                if OPTIONAL_ARGS.contains(&name) && !present(name) {
+                    continue;
+                }
                 let value = if html {
                     format!("\u{E000}{i}\u{E001}")
                 } else {
@@ -455,8 +515,12 @@ impl Localizer {
                 };
                 fargs.set(name.to_owned(), FluentValue::from(value));
             }
-            if !has_name {
-                fargs.set("first_name", FluentValue::from(""));
+            if lenient {
+                for name in OPTIONAL_ARGS {
+                    if !present(name) {
+                        fargs.set(name, FluentValue::from(""));
+                    }
+                }
             }
             let mut errors = Vec::new();
             let text = bundle
@@ -506,6 +570,7 @@ impl Localizer {
 fn plain_value(arg: &Arg, dir: Dir) -> String {
     match arg {
         Arg::Url(u) => u.clone(),
+        Arg::Flag(_) => String::new(),
         Arg::Text(t) => {
             let t = bidi::strip_controls(t);
             if dir == Dir::Rtl || bidi::has_rtl(&t) {
@@ -527,6 +592,7 @@ fn plain_value(arg: &Arg, dir: Dir) -> String {
 
 fn html_value(arg: &Arg) -> String {
     match arg {
+        Arg::Flag(_) => String::new(),
         Arg::Text(t) => format!("<bdi>{}</bdi>", bidi::escape_html(&bidi::strip_controls(t))),
         Arg::Ltr(t) => format!(
             "<bdi dir=\"ltr\">{}</bdi>",
@@ -568,5 +634,7 @@ fn finish_html(template: &str, args: &Args, locale: &str, dir: Dir) -> String {
     )
 }
 
+#[cfg(test)]
+mod render_all;
 #[cfg(test)]
 mod tests;

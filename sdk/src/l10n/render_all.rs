@@ -1,0 +1,366 @@
+//! Renders every built-in message in every locale on every channel with every combination
+//! of optional data missing, and refuses what a customer would see as a gap: an empty
+//! placeable, a doubled space, a space before punctuation, empty brackets, an empty or
+//! unbalanced isolate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use super::{BUILTIN_LOCALES, Catalogs, OPTIONAL_ARGS, bidi};
+use crate::flows::tracking::{RenderRequest, Renderer};
+use crate::model::ChannelKind;
+
+/// Everything a flow can pass, with realistic values.
+fn full() -> BTreeMap<String, String> {
+    [
+        ("first_name", "Emily"),
+        ("order_number", "#1001"),
+        ("carrier", "Aramex"),
+        ("tracking_number", "AX12345678"),
+        ("tracking_url", "https://shop.example/t/q8Zr2LxW5eKp"),
+        ("estimated_delivery", "2026-03-13T22:00:00Z"),
+        ("support_url", "https://shop.example/pages/contact"),
+        ("survey_url", "https://shop.example/s/Fq3kP0aZ"),
+        ("product_title", "Cafetière 8 Cup"),
+        ("score_min", "0"),
+        ("score_max", "10"),
+        ("kind", "NPS"),
+        ("score", "3"),
+        ("comment", "The box arrived damaged"),
+        // Fragments the tracking flow adds only when a tracking source gave them.
+        ("carrier_note", "Weather delay at the Riyadh hub"),
+        ("pickup_point", "Aramex Service Point, King Fahd Rd 12"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// The request keys behind each optional message argument.
+const OPTIONAL_KEYS: [&str; 5] = [
+    "first_name",
+    "carrier",
+    "tracking_number",
+    "estimated_delivery",
+    "comment",
+];
+
+/// What is wrong with a rendered plain text, if anything.
+pub(super) fn plain_defects(text: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    let checks: [(&str, &'static str); 10] = [
+        ("  ", "doubled space"),
+        (" .", "space before a full stop"),
+        (" ,", "space before a comma"),
+        (" ،", "space before an Arabic comma"),
+        (" !", "space before an exclamation mark"),
+        (" :", "space before a colon"),
+        ("()", "empty brackets"),
+        ("( )", "empty brackets"),
+        ("{", "unrendered placeable"),
+        (": .", "empty value before a full stop"),
+    ];
+    for (needle, what) in checks {
+        if text.contains(needle) {
+            found.push(what);
+        }
+    }
+    let openers = text
+        .chars()
+        .filter(|c| matches!(*c, bidi::LRI | bidi::RLI | bidi::FSI))
+        .count();
+    if openers != text.chars().filter(|c| *c == bidi::PDI).count() {
+        found.push("unbalanced isolates");
+    }
+    for open in [bidi::LRI, bidi::RLI, bidi::FSI] {
+        if text.contains(&format!("{open}{}", bidi::PDI)) {
+            found.push("empty isolate");
+        }
+    }
+    if text.lines().any(|l| {
+        l != l.trim() || (!l.is_empty() && l.trim_matches(bidi::is_bidi_control).is_empty())
+    }) {
+        found.push("a line with leading/trailing space or only isolates");
+    }
+    found
+}
+
+/// What is wrong with rendered HTML, if anything.
+fn html_defects(html: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    for (needle, what) in [
+        ("<bdi></bdi>", "empty placeable"),
+        ("<bdi dir=\"ltr\"></bdi>", "empty placeable"),
+        ("  ", "doubled space"),
+        (" .", "space before a full stop"),
+        ("()", "empty brackets"),
+        ("{", "unrendered placeable"),
+        ("<p></p>", "empty paragraph"),
+    ] {
+        if html.contains(needle) {
+            found.push(what);
+        }
+    }
+    found
+}
+
+#[test]
+fn every_message_locale_and_channel_reads_whole_with_any_optional_data_missing() {
+    let catalogs = Catalogs::new("Dukkan");
+    let ids = catalogs.localizer().message_ids("en");
+    assert!(ids.len() > 40, "{ids:?}");
+    let mut failures = Vec::new();
+    let mut rendered = 0usize;
+    for locale in BUILTIN_LOCALES {
+        for id in &ids {
+            for channel in [ChannelKind::Sms, ChannelKind::Whatsapp, ChannelKind::Email] {
+                for mask in 0u32..(1 << OPTIONAL_KEYS.len()) {
+                    let mut args = full();
+                    for (bit, key) in OPTIONAL_KEYS.iter().enumerate() {
+                        if mask & (1 << bit) != 0 {
+                            // Half the time absent, half the time blank: both happen.
+                            if bit % 2 == 0 {
+                                args.remove(*key);
+                            } else {
+                                args.insert((*key).to_owned(), "  ".to_owned());
+                            }
+                        }
+                    }
+                    let req = RenderRequest::new(locale, channel, id.as_str(), args);
+                    let r = catalogs.render(&req).unwrap();
+                    rendered += 1;
+                    let mut defects = plain_defects(&r.text);
+                    if let Some(s) = &r.subject {
+                        defects.extend(plain_defects(s));
+                    }
+                    if let Some(h) = &r.html {
+                        defects.extend(html_defects(h));
+                    }
+                    if !defects.is_empty() {
+                        failures.push(format!(
+                            "{locale} {id} {channel} missing {:?}: {defects:?}\n{}",
+                            OPTIONAL_KEYS
+                                .iter()
+                                .enumerate()
+                                .filter(|(b, _)| mask & (1 << b) != 0)
+                                .map(|(_, k)| *k)
+                                .collect::<Vec<_>>(),
+                            r.text
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(rendered > 10_000, "{rendered}");
+    assert!(
+        failures.is_empty(),
+        "{} of {rendered} renderings have gaps, e.g.:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    );
+}
+
+/// The strict localizer itself refuses a built-in wording that uses a missing optional
+/// argument: every built-in message has a `has_…` wording for each one.
+#[test]
+fn no_builtin_wording_uses_a_missing_optional_argument() {
+    use super::{Args, Format, Localizer};
+    let l = Localizer::new();
+    for locale in BUILTIN_LOCALES {
+        for id in l.message_ids("en") {
+            for mask in 0u32..(1 << OPTIONAL_ARGS.len()) {
+                let mut args = Args::new()
+                    .ltr("order_number", "#1001")
+                    .url("tracking_url", "https://shop.example/t/q8Zr2LxW5eKp")
+                    .url("url", "https://shop.example/s/Fq3kP0aZ")
+                    .text("shop_name", "Dukkan")
+                    .text("product_title", "Cafetière 8 Cup")
+                    .text("score_min", "0")
+                    .text("score_max", "10")
+                    .text("kind", "NPS")
+                    .text("score", "3")
+                    .text("carrier_note", "Weather delay")
+                    .text("pickup_point", "Service Point 12");
+                for (bit, name) in OPTIONAL_ARGS.iter().enumerate() {
+                    if mask & (1 << bit) == 0 {
+                        args = args.text(name, "x");
+                    }
+                }
+                for format in [Format::Sms, Format::Html] {
+                    if let Err(e) = l.render_as(format, locale, &id, &args) {
+                        panic!("{locale} {id} mask {mask:b}: {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_shops_own_wording_without_selectors_still_renders() {
+    let mut l = super::Localizer::new();
+    l.add_catalog(
+        "en",
+        "tracking-delayed = Late! New date: { $eta }.\n    { $tracking_url }\n",
+    )
+    .unwrap();
+    let c = Catalogs::with_localizer(l, "Dukkan");
+    let mut args = full();
+    args.remove("estimated_delivery");
+    let r = c
+        .render(&RenderRequest::new(
+            "en",
+            ChannelKind::Sms,
+            "tracking-delayed",
+            args,
+        ))
+        .unwrap();
+    assert!(r.text.starts_with("Late! New date: ."), "{}", r.text);
+}
+
+/// Realistic data per locale: a local name, carrier, tracking number and a short link.
+fn realistic(locale: &str) -> BTreeMap<String, String> {
+    let (name, carrier, number) = match locale {
+        "ar" => ("عبدالرحمن", "Aramex", "34567891234"),
+        "tr" => ("Ayşegül", "Yurtiçi Kargo", "310123456789"),
+        "th" => ("สมศักดิ์", "Kerry Express", "KEXTH0123456789012"),
+        "es" => ("María José", "Correos Express", "PQ4F6P0702345680108005Y"),
+        "pt-BR" => ("João Pedro", "Correios", "AA123456785BR"),
+        _ => ("Christopher", "UPS", "1Z999AA10123456784"),
+    };
+    [
+        ("first_name", name),
+        ("order_number", "#100234"),
+        ("carrier", carrier),
+        ("tracking_number", number),
+        (
+            "tracking_url",
+            "https://shop.example.com/t/q8Zr2LxW5eKpT3vN0aYd1w",
+        ),
+        ("estimated_delivery", "2026-03-13T22:00:00Z"),
+        ("time_zone", "Europe/Istanbul"),
+        ("support_url", "https://shop.example.com/pages/contact"),
+        (
+            "survey_url",
+            "https://shop.example.com/s/Fq3kP0aZ8nWm2Lr5Tx7Yc9",
+        ),
+        ("product_title", "Espresso Machine Pro 2"),
+        ("score_min", "0"),
+        ("score_max", "10"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// The messages sent by SMS to customers, with their tutorials (two guides) where a
+/// tracking message would carry them.
+const CUSTOMER_SMS: [&str; 13] = [
+    "tracking-shipped",
+    "tracking-out-for-delivery",
+    "tracking-delivered",
+    "tracking-attempted",
+    "tracking-exception",
+    "tracking-delayed",
+    "tracking-ready-for-pickup",
+    "survey-nps-invite",
+    "survey-csat-invite",
+    "survey-ces-invite",
+    "survey-reminder",
+    "survey-thanks",
+    "review-request",
+];
+
+#[test]
+fn every_customer_sms_fits_its_segment_budget_in_every_locale() {
+    use crate::sms::{Encoding, segments};
+    let catalogs = Catalogs::new("Dukkan Home");
+    let mut over = Vec::new();
+    let mut table = String::new();
+    for locale in BUILTIN_LOCALES {
+        for id in CUSTOMER_SMS {
+            let mut req = RenderRequest::new(locale, ChannelKind::Sms, id, realistic(locale));
+            req.tutorials = vec![
+                (
+                    "Espresso Machine Pro 2: first use".to_owned(),
+                    "https://shop.example.com/guides/espresso-first-use".to_owned(),
+                ),
+                (
+                    "Descaling".to_owned(),
+                    "https://shop.example.com/guides/descaling".to_owned(),
+                ),
+            ];
+            let text = catalogs.render(&req).unwrap().text;
+            let s = segments(&text);
+            let budget = match s.encoding {
+                Encoding::Gsm7 => 2,
+                _ => 3,
+            };
+            table.push_str(&format!(
+                "{locale:6} {id:26} {:5} {:4} units {} segments\n",
+                s.encoding.as_str(),
+                s.units,
+                s.segments
+            ));
+            if s.segments > budget {
+                over.push(format!("{locale} {id}: {s:?}\n{text}"));
+            }
+        }
+    }
+    println!("{table}");
+    assert!(over.is_empty(), "{}\n{}", table, over.join("\n---\n"));
+}
+
+/// The text as displayed, left to right on the screen, by the Unicode Bidirectional
+/// Algorithm (UAX #9) in a right-to-left paragraph; one line at a time.
+fn visual_rtl(text: &str) -> String {
+    use unicode_bidi::{BidiInfo, Level};
+    text.lines()
+        .map(|line| {
+            let info = BidiInfo::new(line, Some(Level::rtl()));
+            let Some(para) = info.paragraphs.first() else {
+                return String::new();
+            };
+            info.reorder_line(para, para.range.clone())
+                .chars()
+                .filter(|c| !bidi::is_bidi_control(*c))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn arabic_mixed_runs_display_in_reading_order() {
+    // The visual order check itself: an offset without isolation is displayed "03+".
+    assert!(visual_rtl("٢٠٢٦ (+03)").contains("03+"));
+    #[cfg(feature = "axum")]
+    {
+        use crate::http::tracking::PageText as _;
+        let c = Catalogs::new("Dukkan");
+        let at: chrono::DateTime<chrono::Utc> = "2026-03-13T22:00:00Z".parse().unwrap();
+        let shown = visual_rtl(&c.datetime("ar", at, chrono_tz::Europe::Istanbul));
+        assert!(shown.contains("(+03)"), "the zone reads (+03): {shown}");
+        assert!(!shown.contains("03+"), "{shown}");
+        // Left-to-right pages are left alone.
+        let en = c.datetime("en", at, chrono_tz::Europe::Istanbul);
+        assert!(en.ends_with("(+03)") && !en.contains(bidi::LRI), "{en}");
+    }
+    // Order and tracking numbers keep their order inside Arabic sentences on every
+    // plain-text channel.
+    let catalogs = Catalogs::new("Dukkan Home");
+    for channel in [ChannelKind::Sms, ChannelKind::Whatsapp, ChannelKind::Email] {
+        let req = RenderRequest::new("ar", channel, "tracking-shipped", realistic("ar"));
+        let shown = visual_rtl(&catalogs.render(&req).unwrap().text);
+        for run in ["#100234", "34567891234", "Aramex"] {
+            assert!(shown.contains(run), "{channel} {run}: {shown}");
+        }
+    }
+}
