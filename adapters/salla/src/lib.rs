@@ -20,6 +20,7 @@
 //!   [`CustomerDirectory`](aftercare::platform::CustomerDirectory) and an idempotent
 //!   [`OrderAnnotator`](aftercare::platform::OrderAnnotator) (order histories and tags).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 mod api;
 mod client;
 pub mod convert;

@@ -16,6 +16,7 @@
 //!   `delivered`...) as shipment milestones ([`map_status`]); comments as write-back;
 //!   webhook subscription ([`ZidApi::subscribe`]).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 mod api;
 mod client;
 pub mod convert;
