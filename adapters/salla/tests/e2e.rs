@@ -123,9 +123,11 @@ async fn a_signed_order_webhook_sends_one_tracking_message_in_arabic() {
         "Arabic text: {}",
         m.text
     );
+    // Every channel links to the shop's own tracking page (it shows the carrier's link).
     assert!(
         m.text
-            .contains("https://www.smsaexpress.com/trackingdetails?tracknumbers=290019834751"),
+            .lines()
+            .any(|l| l.starts_with("http") && l.contains("/t/")),
         "{}",
         m.text
     );

@@ -103,9 +103,11 @@ async fn a_basic_authenticated_order_webhook_sends_one_tracking_message_in_arabi
         "Arabic text: {}",
         m.text
     );
+    // Every channel links to the shop's own tracking page (it shows the carrier's link).
     assert!(
         m.text
-            .contains("https://www.aramex.com/track/results?ShipmentNumber=35468712345"),
+            .lines()
+            .any(|l| l.starts_with("http") && l.contains("/t/")),
         "{}",
         m.text
     );
