@@ -14,7 +14,7 @@
 //!   `Retry-after` is waited out; `X-Gorgias-Account-Api-Call-Limit` is logged.
 //!
 //! The `external_id` filter on the ticket list and the tags request body are not on a
-//! reference page the project could read ([unverified] in the facts file).
+//! reference page the project could read (marked \[unverified\] in the facts file).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -1,7 +1,7 @@
 //! Email through the v3 Mail Send API (docs: twilio.com/docs/sendgrid/api-reference/mail-send/mail-send):
 //! `POST /v3/mail/send` with `Authorization: Bearer <API key>`; `202 Accepted` with an
 //! `X-Message-Id` header, which becomes the receipt: the events' `sg_message_id` starts with
-//! it. The outbox key goes along as the custom argument [`KEY_ARG`](crate::events::KEY_ARG)
+//! it. The outbox key goes along as the custom argument [`KEY_ARG`]
 //! (no personal data: keys hold ids only), so events find the message even without the id.
 
 use std::time::Duration;

@@ -22,7 +22,7 @@ mod client;
 pub mod convert;
 mod error;
 pub mod payload;
-mod webhooks;
+pub mod webhooks;
 
 use std::sync::Arc;
 

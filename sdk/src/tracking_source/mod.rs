@@ -6,7 +6,7 @@
 //! - The adapter's [`WebhookSource`](crate::webhook::WebhookSource) verifies the source's
 //!   webhooks like any other (raw bytes, constant time, then the inbox) and decodes them into
 //!   [`PlatformEvent::TrackingUpdated`](crate::model::PlatformEvent::TrackingUpdated): the
-//!   source's status mapped into [`ShipmentStatus`](crate::model::ShipmentStatus), its own
+//!   source's status mapped into [`ShipmentStatus`], its own
 //!   status and sub-status kept verbatim, the carrier's event text, place, estimate and
 //!   pickup point.
 //! - [`TrackingSources`]: the [`EventHandler`](crate::inbox::EventHandler) in front of the
