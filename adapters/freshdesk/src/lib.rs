@@ -19,8 +19,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod http;
-
 use std::time::Duration;
 
 use aftercare::helpdesk::{Helpdesk, HelpdeskError, NewTicket, Note, Ticket, TicketStatus};
@@ -28,7 +26,7 @@ use aftercare::webhook::Secret;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::http::{Http, Repeat};
+use aftercare_desk_http::{Http, Repeat};
 
 /// What went wrong setting up the Freshdesk adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

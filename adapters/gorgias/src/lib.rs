@@ -18,8 +18,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod http;
-
 use std::time::Duration;
 
 use aftercare::helpdesk::{Helpdesk, HelpdeskError, NewTicket, Note, Ticket, TicketStatus};
@@ -27,7 +25,7 @@ use aftercare::webhook::Secret;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::http::{Http, Repeat};
+use aftercare_desk_http::{Http, Repeat};
 
 /// What went wrong setting up the Gorgias adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

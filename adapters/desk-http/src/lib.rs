@@ -1,6 +1,12 @@
-//! JSON over HTTP with the desk's rate limit: `429` waited out per `Retry-After` (up to
-//! `max_wait`, `attempts` tries), `5xx` and network errors repeated only for requests that
-//! may be repeated.
+//! # aftercare-desk-http
+//!
+//! JSON over HTTP with a helpdesk's rate limit, shared by the Basic-auth helpdesk adapters
+//! (Freshdesk, Gorgias) so neither copies the other: `429` waited out per `Retry-After` (up
+//! to `max_wait`, `attempts` tries), `5xx` and network errors repeated only for requests
+//! that may be repeated ([`Repeat`]), `404` as `None`, other answers refused with their
+//! status and the start of their text.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::time::Duration;
 
@@ -10,18 +16,27 @@ use serde_json::Value;
 
 /// Whether a request may be repeated after a failure that may have reached the desk.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Repeat {
+pub enum Repeat {
+    /// A read, or a write the desk de-duplicates: repeated after a 5xx or a network error.
     Safe,
+    /// A create that might have been made: repeated only after a `429` (nothing was done).
     OnlyThrottled,
 }
 
+/// A desk's HTTP client: Basic credentials (the password is an API key, never printed),
+/// the longest `Retry-After` waited out, and the tries per request.
 #[derive(Clone)]
-pub(crate) struct Http {
-    pub(crate) client: reqwest::Client,
-    pub(crate) user: String,
-    pub(crate) password: String,
-    pub(crate) max_wait: Duration,
-    pub(crate) attempts: u32,
+pub struct Http {
+    /// The HTTP client (with its timeout).
+    pub client: reqwest::Client,
+    /// The Basic user (an email or an API key, as the desk documents).
+    pub user: String,
+    /// The Basic password (an API key or `X`, as the desk documents).
+    pub password: String,
+    /// The longest `Retry-After` waited out before giving up.
+    pub max_wait: Duration,
+    /// Tries per request.
+    pub attempts: u32,
 }
 
 impl std::fmt::Debug for Http {
@@ -34,7 +49,9 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    pub(crate) async fn call(
+    /// Sends `body` (if any) as JSON with `method` to `url`: the answer's JSON, `None` for a
+    /// `404`, or the error classified for the ticket flow.
+    pub async fn call(
         &self,
         method: reqwest::Method,
         url: url::Url,
