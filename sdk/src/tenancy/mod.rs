@@ -20,13 +20,16 @@
 
 mod fair;
 mod keyring;
+mod lifecycle;
 mod registry;
 #[cfg(feature = "axum")]
 mod router;
 mod scope;
+mod store;
 
 pub use fair::{FairDispatcher, RoundReport};
 pub use keyring::{KEYS_ENV, Keyring};
+pub use lifecycle::Lifecycle;
 pub use registry::{MemoryRegistry, ShopRecord, ShopRegistry, ShopStatus, ShopStores, SingleShop};
 #[cfg(feature = "axum")]
 pub use router::{BuildShopRouter, ShopRoutes};
@@ -34,3 +37,4 @@ pub use scope::{
     ACCESS_TOKEN, DASHBOARD_KEY, DEFAULT_ERASE_AFTER, Installed, LINK_KEY, ShopInstall, ShopScope,
     Tenancy, WEBHOOK_SECRET,
 };
+pub use store::ShopStore;

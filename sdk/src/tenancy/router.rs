@@ -70,7 +70,7 @@ impl ShopRoutes {
 async fn route(
     State(routes): State<ShopRoutes>,
     Path((shop, rest)): Path<(String, String)>,
-    mut req: Request<Body>,
+    req: Request<Body>,
 ) -> Response {
     let shop = ShopId::new(shop);
     let scope = match routes.tenancy.scope(&shop).await {
@@ -99,10 +99,25 @@ async fn route(
         Some(q) => format!("/{rest}?{q}"),
         None => format!("/{rest}"),
     };
-    match inner.parse::<Uri>() {
-        Ok(uri) => *req.uri_mut() = uri,
-        Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+    let Ok(uri) = inner.parse::<Uri>() else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    // A new request for the shop's router: the outer route's path parameters (kept in the
+    // request's extensions) must not reach the inner router's extractors; the peer
+    // address is carried over.
+    let (parts, body) = req.into_parts();
+    let mut inner_req = Request::new(body);
+    *inner_req.method_mut() = parts.method;
+    *inner_req.uri_mut() = uri;
+    *inner_req.version_mut() = parts.version;
+    *inner_req.headers_mut() = parts.headers;
+    if let Some(peer) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        inner_req.extensions_mut().insert(*peer);
     }
+    let req = inner_req;
     let span = tracing::info_span!("shop_request", shop = %shop);
     match router.oneshot(req).instrument(span).await {
         Ok(r) => r,

@@ -10,15 +10,16 @@ use rand::RngCore as _;
 
 use super::keyring::Keyring;
 use super::registry::{ShopRecord, ShopRegistry, ShopStatus, ShopStores};
+use super::store::ShopStore;
 use crate::Error;
 use crate::model::ShopId;
-use crate::store::Store;
 use crate::token::TokenSigner;
 use crate::webhook::Secret;
 
 /// Secret name: the platform's access token for the shop.
 pub const ACCESS_TOKEN: &str = "access_token";
-/// Secret name: the key the shop's webhooks are signed with (where it is per shop).
+/// Secret name: the key the shop's webhooks are signed with where the key is per shop
+/// (generated at install when not given: Aftercare's native events, per-shop senders).
 pub const WEBHOOK_SECRET: &str = "webhook_secret";
 /// Secret name: the key the shop's tracking and survey links are signed with (generated).
 pub const LINK_KEY: &str = "link_key";
@@ -88,7 +89,7 @@ impl ShopInstall {
 #[derive(Clone)]
 pub struct ShopScope {
     shop: ShopId,
-    store: Arc<dyn Store>,
+    store: Arc<ShopStore>,
     secrets: Arc<BTreeMap<String, Secret>>,
     settings: Arc<serde_json::Value>,
 }
@@ -109,7 +110,7 @@ impl ShopScope {
     }
 
     /// The shop's store (and no other shop's).
-    pub fn store(&self) -> Arc<dyn Store> {
+    pub fn store(&self) -> Arc<ShopStore> {
         self.store.clone()
     }
 
@@ -233,6 +234,9 @@ impl Tenancy {
             return Err(Error::Config("a shop id cannot be empty".into()));
         }
         secrets.entry(LINK_KEY.into()).or_insert_with(random_secret);
+        secrets
+            .entry(WEBHOOK_SECRET.into())
+            .or_insert_with(random_secret);
         secrets.entry(DASHBOARD_KEY.into()).or_insert_with(|| {
             let mut k = [0u8; 24];
             rand::rngs::OsRng.fill_bytes(&mut k);
@@ -299,7 +303,7 @@ impl Tenancy {
         }
         let scope = ShopScope {
             shop: shop.clone(),
-            store: self.stores.open(shop).await?,
+            store: Arc::new(ShopStore::new(shop.clone(), self.stores.open(shop).await?)),
             secrets: Arc::new(secrets),
             settings: Arc::new(record.settings.clone()),
         };
