@@ -15,10 +15,13 @@
 //!   shop's backlog cannot starve the others.
 //! - With the `axum` feature, [`ShopRoutes`] serves `/shops/{shop}/...` from each shop's
 //!   own router.
+//! - [`ShopHealth`] and [`prometheus`]: per-shop dead letters, dead, uncertain and waiting
+//!   messages and token presence, as figures and as Prometheus text.
 //! - Uninstall stops the shop's work at once and schedules the erasure
 //!   ([`DEFAULT_ERASE_AFTER`], 48 hours); [`Tenancy::erase_due`] runs it.
 
 mod fair;
+mod health;
 mod keyring;
 mod lifecycle;
 mod registry;
@@ -28,6 +31,7 @@ mod scope;
 mod store;
 
 pub use fair::{FairDispatcher, RoundReport};
+pub use health::{HEALTH_CAP, ShopHealth, prometheus};
 pub use keyring::{KEYS_ENV, Keyring};
 pub use lifecycle::Lifecycle;
 pub use registry::{MemoryRegistry, ShopRecord, ShopRegistry, ShopStatus, ShopStores, SingleShop};
