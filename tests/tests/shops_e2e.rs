@@ -448,13 +448,20 @@ async fn two_shops_install_receive_send_uninstall_and_erase_without_crossing() {
     // Per-shop health shows it on shop b only.
     let health_a = aftercare::tenancy::ShopHealth::of(&a).await.unwrap();
     let health_b = aftercare::tenancy::ShopHealth::of(&b).await.unwrap();
-    assert_eq!((health_a.webhook_dead_letters, health_b.webhook_dead_letters), (0, 1));
+    assert_eq!(
+        (health_a.webhook_dead_letters, health_b.webhook_dead_letters),
+        (0, 1)
+    );
     let text = aftercare::tenancy::prometheus(&[
         (a.shop().clone(), health_a),
         (b.shop().clone(), health_b),
     ]);
-    assert!(text.contains(&format!("aftercare_shop_webhook_dead_letters{{shop=\"{SHOP_B}\"}} 1")));
-    assert!(text.contains(&format!("aftercare_shop_webhook_dead_letters{{shop=\"{SHOP_A}\"}} 0")));
+    assert!(text.contains(&format!(
+        "aftercare_shop_webhook_dead_letters{{shop=\"{SHOP_B}\"}} 1"
+    )));
+    assert!(text.contains(&format!(
+        "aftercare_shop_webhook_dead_letters{{shop=\"{SHOP_A}\"}} 0"
+    )));
     assert!(w.tenancy.scope(&ShopId::new(SHOP_B)).await.is_ok());
     assert!(w.tenancy.scope(&ShopId::new(SHOP_A)).await.is_ok());
     let a_mail = sa.email.sent();

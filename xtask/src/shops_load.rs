@@ -14,13 +14,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     if !dev {
         a.push("--release");
     }
-    a.extend([
-        "-p",
-        "aftercare-tests",
-        "--bin",
-        "shops_load",
-        "--",
-    ]);
+    a.extend(["-p", "aftercare-tests", "--bin", "shops_load", "--"]);
     a.extend(args);
     let status = Command::new(cargo)
         .args(&a)

@@ -95,7 +95,12 @@ pub fn prometheus(shops: &[(ShopId, ShopHealth)]) -> String {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} gauge");
         for (shop, h) in shops {
-            let _ = writeln!(out, "{name}{{shop=\"{}\"}} {}", label(shop.as_str()), get(h));
+            let _ = writeln!(
+                out,
+                "{name}{{shop=\"{}\"}} {}",
+                label(shop.as_str()),
+                get(h)
+            );
         }
     }
     out
@@ -121,7 +126,9 @@ mod tests {
         assert!(text.contains("aftercare_shop_webhook_dead_letters{shop=\"a.myshopify.com\"} 2\n"));
         assert!(text.contains("aftercare_shop_messages_pending{shop=\"a.myshopify.com\"} 7\n"));
         assert!(text.contains("aftercare_shop_access_token_present{shop=\"a.myshopify.com\"} 1\n"));
-        assert!(text.contains("aftercare_shop_access_token_present{shop=\"we\\\"ird\\\\\\nshop\"} 0\n"));
+        assert!(
+            text.contains("aftercare_shop_access_token_present{shop=\"we\\\"ird\\\\\\nshop\"} 0\n")
+        );
         // Every sample line is `name{labels} value`: one line per shop and family.
         let samples = text.lines().filter(|l| !l.starts_with('#')).count();
         assert_eq!(samples, 10);

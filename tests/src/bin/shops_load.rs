@@ -82,8 +82,8 @@ struct Enqueue {
 #[async_trait]
 impl EventHandler for Enqueue {
     async fn handle(&self, entry: &InboxEntry, _: Vec<PlatformEvent>) -> Result<(), HandlerError> {
-        let body: serde_json::Value = serde_json::from_slice(&entry.body)
-            .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&entry.body).map_err(|e| HandlerError::Poison(e.to_string()))?;
         let posted = body["posted_us"].as_i64().unwrap_or(0).to_string();
         let mut m = OutboundMessage::new(
             ChannelKind::Email,
@@ -95,7 +95,12 @@ impl EventHandler for Enqueue {
         let now = Utc::now();
         self.outbox
             .enqueue(
-                NewOutboxMessage::new(format!("{}:{}", self.shop, entry.dedupe_key), m, now, "load"),
+                NewOutboxMessage::new(
+                    format!("{}:{}", self.shop, entry.dedupe_key),
+                    m,
+                    now,
+                    "load",
+                ),
                 now,
             )
             .await?;
@@ -121,14 +126,10 @@ struct Instance {
     fair: Arc<FairDispatcher>,
 }
 
-async fn instance(
-    tenancy: Arc<Tenancy>,
-    shops: &[ShopId],
-    provider: Arc<Provider>,
-) -> Instance {
+async fn instance(tenancy: Arc<Tenancy>, shops: &[ShopId], provider: Arc<Provider>) -> Instance {
     let fair = Arc::new(
         FairDispatcher::new()
-            .idle_poll(Duration::from_secs(2))
+            .idle_poll(Duration::from_secs(30))
             .parallel(8),
     );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -156,7 +157,7 @@ async fn instance(
         let (fair, shop) = (fair.clone(), shop.clone());
         tokio::spawn(async move {
             loop {
-                let _ = tokio::time::timeout(Duration::from_secs(5), notify.notified()).await;
+                let _ = tokio::time::timeout(Duration::from_secs(60), notify.notified()).await;
                 match processor.drain().await {
                     Ok(r) if r.done > 0 => fair.wake(&shop),
                     Ok(_) => {}
@@ -189,7 +190,8 @@ async fn instance(
     ));
     let f = fair.clone();
     tokio::spawn(async move {
-        f.run(Duration::from_millis(10), std::future::pending()).await;
+        f.run(Duration::from_millis(10), std::future::pending())
+            .await;
     });
     Instance { base, fair }
 }
@@ -197,7 +199,10 @@ async fn instance(
 fn native(scope: &ShopScope) -> Arc<NativeSource> {
     Arc::new(NativeSource::with_verifier(Verifier::new(
         Scheme::StandardWebhooks,
-        scope.secret(WEBHOOK_SECRET).cloned().unwrap_or_else(|| "".into()),
+        scope
+            .secret(WEBHOOK_SECRET)
+            .cloned()
+            .unwrap_or_else(|| "".into()),
     )))
 }
 
@@ -326,11 +331,29 @@ async fn main() -> ExitCode {
     );
     let finished = sent.len() >= total;
     println!("## shops-load");
-    println!("shops {n_shops}, instances {n_instances}, webhooks {total} (big shop backlog {big}, {orders} per shop)");
-    println!("install: {install_s:.1} s ({:.0} shops/s)", n_shops as f64 / install_s);
-    println!("webhooks acknowledged: {:.0}/s; ack p50 {:.1} ms, p99 {:.1} ms", total as f64 / post_s, percentile(&acks, 0.5), percentile(&acks, 0.99));
-    println!("messages sent: {} of {total} in {all_s:.1} s ({:.0}/s)", sent.len(), sent.len() as f64 / all_s);
-    println!("end to end (posted -> sent): p50 {:.0} ms, p99 {:.0} ms", percentile(&e2e, 0.5), percentile(&e2e, 0.99));
+    println!(
+        "shops {n_shops}, instances {n_instances}, webhooks {total} (big shop backlog {big}, {orders} per shop)"
+    );
+    println!(
+        "install: {install_s:.1} s ({:.0} shops/s)",
+        n_shops as f64 / install_s
+    );
+    println!(
+        "webhooks acknowledged: {:.0}/s; ack p50 {:.1} ms, p99 {:.1} ms",
+        total as f64 / post_s,
+        percentile(&acks, 0.5),
+        percentile(&acks, 0.99)
+    );
+    println!(
+        "messages sent: {} of {total} in {all_s:.1} s ({:.0}/s)",
+        sent.len(),
+        sent.len() as f64 / all_s
+    );
+    println!(
+        "end to end (posted -> sent): p50 {:.0} ms, p99 {:.0} ms",
+        percentile(&e2e, 0.5),
+        percentile(&e2e, 0.99)
+    );
     println!(
         "fairness (small shops' slowest message): median {:.0} ms, max {:.0} ms, max/median {:.2}; big shop's slowest {:.0} ms",
         percentile(&small, 0.5),
