@@ -59,6 +59,7 @@ pub mod reply;
 pub mod report;
 pub mod sms;
 pub mod store;
+pub mod tenancy;
 pub mod token;
 pub mod tracking_source;
 pub mod tz;

@@ -15,6 +15,8 @@ mod hydrate;
 mod page_headers;
 mod quota_gate;
 mod schemas;
+mod shops_e2e;
+mod shops_fair;
 mod stack;
 mod survey_page;
 mod tracking_e2e;

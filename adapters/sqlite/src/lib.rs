@@ -39,8 +39,11 @@
 mod codec;
 mod keys;
 mod schema;
+mod shops;
 mod store;
 mod writer;
+
+pub use shops::{SqliteRegistry, SqliteShops};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
