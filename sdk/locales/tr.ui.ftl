@@ -18,7 +18,7 @@ survey-ces-invite =
        *[other] Merhaba { $first_name }!
     } { $order_number } numaralı siparişinizi almak ne kadar kolaydı? { $replies ->
         [0] 1 ile 7 arasında puanınızı buradan verin:
-       *[other] 1 (çok zor) ile 7 (çok kolay) arası bir sayıyla yanıtlayın ya da dokunun:
+       *[other] 1 (çok zor) ile 7 (çok kolay) arası yazın veya dokunun:
     }
     { $url }
 review-request =

@@ -14,7 +14,8 @@ use crate::model::ChannelKind;
 ///
 /// An SMS or WhatsApp text is the message alone, with its link (the shop's tracking page,
 /// which carries the guides and the support link; see [`crate::sms`] for what it costs);
-/// the opt-out hint is added where the shop turns it on ([`StopHint`]). An email is the message, then the
+/// unsolicited ones (survey invitations, reminders, review requests) end with the opt-out
+/// hint by default ([`StopHint`]). An email is the message, then the
 /// tutorials of the products bought, then the support link, with a subject and an HTML part.
 ///
 /// ```
@@ -39,18 +40,22 @@ pub struct Catalogs {
 }
 
 /// Which SMS end with the opt-out hint ("Reply STOP to opt out.").
+///
+/// Safe by default: [`StopHint::Feedback`], so every message the customer did not ask for
+/// (survey invitations, reminders, review requests) says how to stop; order updates, which
+/// the customer expects, stay short. Every SMS of every locale still fits its segment
+/// budget with the hint (`l10n::render_all` holds them to it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StopHint {
-    /// Every SMS.
+    /// Every SMS: for shops whose rules require it in every message (US A2P programmes).
     Always,
     /// Survey invitations, reminders and review requests (messages the customer did not
-    /// ask for); order updates go without it.
-    Feedback,
-    /// None: the default. Opt-out keywords are always honoured (`flows::replies`), `HELP`
-    /// answers with them, and the hint costs a segment in most languages; a shop whose
-    /// rules require it in every message (US A2P programmes) turns it on.
+    /// ask for); order updates go without it. The default.
     #[default]
+    Feedback,
+    /// None. Opt-out keywords are still always honoured (`flows::replies`) and `HELP`
+    /// answers with them; turn the hint off only where the shop's rules allow it.
     Never,
 }
 
@@ -90,7 +95,7 @@ impl Catalogs {
         self
     }
 
-    /// Which SMS end with the opt-out hint ([`StopHint::Never`] by default).
+    /// Which SMS end with the opt-out hint ([`StopHint::Feedback`] by default).
     pub fn with_stop_hint(mut self, stop_hint: StopHint) -> Self {
         self.stop_hint = stop_hint;
         self
@@ -226,7 +231,15 @@ impl Catalogs {
             parts.push(self.one(format, &req.locale, "support-link", &a)?.1);
         }
         if format == Format::Sms && self.stop_hint.applies_to(&req.message_id) {
-            parts.push(self.one(format, &req.locale, "stop-hint", args)?.1);
+            // On the line under the link: a blank line would cost a unit for nothing.
+            let hint = self.one(format, &req.locale, "stop-hint", args)?.1;
+            match parts.last_mut() {
+                Some(last) => {
+                    last.push('\n');
+                    last.push_str(&hint);
+                }
+                None => parts.push(hint),
+            }
         }
         let sep = if html { "\n" } else { "\n\n" };
         let body = if html {

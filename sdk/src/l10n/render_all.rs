@@ -364,3 +364,34 @@ fn arabic_mixed_runs_display_in_reading_order() {
         }
     }
 }
+
+#[test]
+fn unsolicited_sms_say_how_to_stop_by_default() {
+    // Safe by default: survey invitations, reminders and review requests carry the opt-out
+    // hint without the shop turning it on; order updates stay short.
+    let catalogs = Catalogs::new("Dukkan Home");
+    for locale in BUILTIN_LOCALES {
+        let hint = catalogs
+            .localizer()
+            .render_as(
+                super::Format::Sms,
+                locale,
+                "stop-hint",
+                &super::Args::new().text("shop_name", "Dukkan Home"),
+            )
+            .unwrap()
+            .text;
+        for id in CUSTOMER_SMS {
+            let req = RenderRequest::new(locale, ChannelKind::Sms, id, realistic(locale));
+            let text = catalogs.render(&req).unwrap().text;
+            let unsolicited = id == "review-request"
+                || id == "survey-reminder"
+                || (id.starts_with("survey-") && id.ends_with("-invite"));
+            assert_eq!(
+                text.ends_with(&hint),
+                unsolicited,
+                "{locale} {id}: the hint belongs on unsolicited messages only\n{text}"
+            );
+        }
+    }
+}
