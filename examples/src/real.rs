@@ -45,7 +45,6 @@ use aftercare::http::dashboard::Dashboard;
 use aftercare::http::survey::SurveyPage;
 use aftercare::http::tracking::TrackingPage;
 use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
-use aftercare::l10n::Catalogs;
 use aftercare::l10n::Localizer;
 use aftercare::model::ChannelKind;
 use aftercare::model::PlatformEvent;
@@ -707,7 +706,7 @@ pub fn tracking_flow<S: FlowStore + 'static>(
         orders,
         customers,
         store,
-        Arc::new(Catalogs::new(shop_name(cfg))),
+        Arc::new(crate::config::catalogs(cfg, shop_name(cfg))),
         cfg.content.clone(),
         links,
         clock,
@@ -1001,7 +1000,7 @@ async fn serve<S: Store + 'static>(
     replies
         .default_locale
         .clone_from(&cfg.tracking.default_locale);
-    let text = Arc::new(Catalogs::new(shop_name(&cfg)));
+    let text = Arc::new(crate::config::catalogs(&cfg, shop_name(&cfg)));
     let survey = survey_settings(&cfg);
     let mut feedback: Option<Arc<FeedbackFlow>> = None;
     let mut follow_up: Option<Arc<FollowUp>> = None;

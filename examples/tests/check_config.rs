@@ -755,3 +755,47 @@ stop_after_days = 45
     let unknown = good.replace("service = \"aftership\"", "service = \"pigeon\"");
     assert!(!check(&unknown, &env).status.success());
 }
+
+#[test]
+fn branding_is_checked_an_unreadable_accent_refused_with_a_readable_shade() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
+    )
+    .unwrap();
+    assert!(
+        text.contains("[branding]"),
+        "the reference file shows the section"
+    );
+    let bad = text
+        .replacen(
+            "accent_colour = \"#7a1f5c\"",
+            "accent_colour = \"#ffd700\"",
+            1,
+        )
+        .replacen(
+            "logo_url = \"https://cdn.example.com/shop-logo.png\"",
+            "logo_url = \"http://cdn.example.com/shop-logo.png\"",
+            1,
+        )
+        .replacen("shop_url = ", "shop_ulr = ", 1);
+    let o = check(&bad, EXAMPLE_ENV);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    for expected in [
+        "branding.accent_colour: `#ffd700` has a contrast of 1.40:1 with white; text needs at least 4.5:1 (the nearest readable shade is `#",
+        "or set `adjust_accent = true`",
+        "branding.logo_url: `http://cdn.example.com/shop-logo.png` must be an https:// URL",
+        "branding.shop_ulr: unknown field `shop_ulr`; did you mean `shop_url`?",
+        "3 problems",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+    // Darkened on request instead.
+    let adjusted = text.replacen(
+        "accent_colour = \"#7a1f5c\"",
+        "accent_colour = \"#ffd700\"\nadjust_accent = true",
+        1,
+    );
+    let o = check(&adjusted, EXAMPLE_ENV);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

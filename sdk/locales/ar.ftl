@@ -119,3 +119,8 @@ email-subject-survey = ما رأيك في طلبك من { $shop_name }؟
 stop-hint = للإلغاء أرسل STOP
 
 quiet-footer = تصلك هذه الرسالة لأنك طلبت من { $shop_name }.
+
+email-footer-stop = { $replies ->
+        [0] لا تريد هذه الرسائل؟ أخبر { $shop_name } وسنتوقف.
+       *[other] لا تريد هذه الرسائل؟ أرسل «إيقاف» ردًا عليها.
+    }

@@ -119,3 +119,8 @@ email-subject-survey = ¿Qué tal tu compra en { $shop_name }?
 stop-hint = Para salir, responde BAJA.
 
 quiet-footer = Recibes este mensaje porque hiciste un pedido en { $shop_name }.
+
+email-footer-stop = { $replies ->
+        [0] ¿No quieres recibir estos correos? Avísale a { $shop_name } y dejaremos de enviarlos.
+       *[other] ¿No quieres recibir estos correos? Responde BAJA.
+    }

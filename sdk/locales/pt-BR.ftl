@@ -120,3 +120,8 @@ email-subject-survey = Como foi sua compra em { $shop_name }?
 stop-hint = Para sair, responda SAIR.
 
 quiet-footer = Você está recebendo esta mensagem porque fez um pedido em { $shop_name }.
+
+email-footer-stop = { $replies ->
+        [0] Não quer mais estes e-mails? Avise a { $shop_name } e paramos.
+       *[other] Não quer mais estes e-mails? Responda SAIR.
+    }

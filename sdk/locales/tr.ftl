@@ -121,3 +121,8 @@ email-subject-survey = { $shop_name } siparişinizi nasıl buldunuz?
 stop-hint = Çıkmak için DUR yazın.
 
 quiet-footer = Bu mesajı { $shop_name } üzerinden sipariş verdiğiniz için alıyorsunuz.
+
+email-footer-stop = { $replies ->
+        [0] Bu e-postaları almak istemiyor musunuz? { $shop_name } mağazasına bildirin, gönderimi durduralım.
+       *[other] Bu e-postaları almak istemiyor musunuz? DUR yazarak yanıtlayın.
+    }

@@ -744,6 +744,7 @@ pub(super) struct Parts {
     pub(super) helpdesk: Result<Option<HelpdeskConfig>, ()>,
     pub(super) email: Result<Option<EmailConfig>, ()>,
     pub(super) retention: Option<aftercare::config::RetentionConfig>,
+    pub(super) branding: Result<Option<BrandingConfig>, ()>,
 }
 
 pub(super) fn section<T: serde::de::DeserializeOwned>(
@@ -786,6 +787,7 @@ impl Parts {
             helpdesk: section(t, "helpdesk"),
             email: section(t, "email"),
             retention: or_default(section(t, "retention")),
+            branding: section(t, "branding"),
         }
     }
 }

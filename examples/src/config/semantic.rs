@@ -186,6 +186,9 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
             ),
         );
     }
+    if let Ok(Some(b)) = &p.branding {
+        semantic_branding(b, report);
+    }
     if let Ok(Some(h)) = &p.helpdesk {
         semantic_helpdesk(h, matches!(p.survey, Ok(Some(_))), report);
     }

@@ -37,6 +37,7 @@ pub struct Catalogs {
     shop_name: String,
     stop_hint: StopHint,
     replies_read: Vec<ChannelKind>,
+    branding: Option<crate::branding::Branding>,
 }
 
 /// Which SMS end with the opt-out hint ("Reply STOP to opt out.").
@@ -81,6 +82,7 @@ impl Catalogs {
             shop_name: shop_name.into(),
             stop_hint: StopHint::default(),
             replies_read: vec![ChannelKind::Sms, ChannelKind::Whatsapp],
+            branding: None,
         }
     }
 
@@ -108,7 +110,22 @@ impl Catalogs {
             shop_name: shop_name.into(),
             stop_hint: StopHint::default(),
             replies_read: vec![ChannelKind::Sms, ChannelKind::Whatsapp],
+            branding: None,
         }
+    }
+
+    /// The shop's branding on the pages (logo, accent colour, support and shop links) and in
+    /// emails (its name and logo above, its support link below); the shop's name becomes
+    /// the branding's.
+    pub fn with_branding(mut self, branding: crate::branding::Branding) -> Self {
+        self.shop_name = branding.name().to_owned();
+        self.branding = Some(branding);
+        self
+    }
+
+    /// The branding, if any.
+    pub fn branding(&self) -> Option<&crate::branding::Branding> {
+        self.branding.as_ref()
     }
 
     /// The localizer.
@@ -226,8 +243,13 @@ impl Catalogs {
             }
             parts.push(block);
         }
-        if let Some(support) = req.args.get("support_url").filter(|_| rich) {
-            let a = args.clone().url("url", support.clone());
+        let support = req
+            .args
+            .get("support_url")
+            .cloned()
+            .or_else(|| self.branding.as_ref().and_then(|b| b.support_url_only()));
+        if let Some(support) = support.filter(|_| rich) {
+            let a = args.clone().url("url", support);
             parts.push(self.one(format, &req.locale, "support-link", &a)?.1);
         }
         if format == Format::Sms && self.stop_hint.applies_to(&req.message_id) {
@@ -242,13 +264,45 @@ impl Catalogs {
             }
         }
         let sep = if html { "\n" } else { "\n\n" };
-        let body = if html {
-            parts
-                .iter()
-                .map(|p| format!("<p>{p}</p>"))
-                .collect::<Vec<_>>()
-                .join(sep)
+        // An email says why it came and how to stop (the last paragraph; a flow adds its
+        // own blocks before it, [`super::EMAIL_FOOTER_MARK`]).
+        let footer = if rich {
+            let why = self.one(format, &req.locale, "quiet-footer", args)?.1;
+            let stop = self.one(format, &req.locale, "email-footer-stop", args)?.1;
+            Some((why, stop))
         } else {
+            None
+        };
+        let body = if html {
+            let mut out = String::new();
+            if let Some(b) = &self.branding
+                && let Some(logo) = b.logo()
+            {
+                out.push_str(&format!(
+                    "<div><img src=\"{}\" alt=\"{}\" height=\"48\"></div>\n",
+                    crate::html::escape(logo),
+                    crate::html::escape(b.name())
+                ));
+            }
+            out.push_str(
+                &parts
+                    .iter()
+                    // Each part is a block already (`<div dir lang>`): never inside a `<p>`.
+                    .map(|p| format!("<div style=\"margin:0 0 16px\">{p}</div>"))
+                    .collect::<Vec<_>>()
+                    .join(sep),
+            );
+            if let Some((why, stop)) = footer {
+                out.push_str(&format!(
+                    "\n{}<div style=\"color:#555;font-size:13px;margin-top:24px\">{why}{stop}</div>",
+                    super::EMAIL_FOOTER_MARK
+                ));
+            }
+            out
+        } else {
+            if let Some((why, stop)) = footer {
+                parts.push(format!("--\n{why}\n{stop}"));
+            }
             parts.join(sep)
         };
         Ok((locale, body))
@@ -297,6 +351,10 @@ impl crate::http::tracking::PageText for Catalogs {
             .render_as(Format::EmailText, locale, id, &args)
             .map(|r| r.text)
             .unwrap_or_else(|_| id.to_owned())
+    }
+
+    fn branding(&self) -> Option<&crate::branding::Branding> {
+        self.branding.as_ref()
     }
 
     fn datetime(&self, locale: &str, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
