@@ -127,7 +127,11 @@ pub fn branded_page(
         // The name is written next to it: the image itself says nothing more.
         content.push_str(&format!("<img src=\"{}\" alt=\"\">", escape(logo)));
     }
-    content.push_str(&format!("<span>{}</span></header>\n", escape(b.name())));
+    // The name keeps its own direction inside a page of the other (a Latin name in Arabic).
+    content.push_str(&format!(
+        "<span><bdi>{}</bdi></span></header>\n",
+        escape(b.name())
+    ));
     content.push_str(body);
     if let Some(support) = b.support_link() {
         content.push_str(&format!(

@@ -129,7 +129,10 @@ async fn the_survey_page_wears_the_shops_branding() {
         html.contains("<img src=\"https://cdn.dukkan.example/logo.png\""),
         "{html}"
     );
-    assert!(html.contains("<span>Dukkan Home</span>"), "{html}");
+    assert!(
+        html.contains("<span><bdi>Dukkan Home</bdi></span>"),
+        "{html}"
+    );
     assert!(html.contains("#7a1f5c"), "{html}");
     assert!(
         html.contains("href=\"https://dukkan.example/help\""),

@@ -416,6 +416,38 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
     }
 }
 
+/// Answers of every kind, so the dashboard shows all its charts at once.
+struct AllKinds;
+#[async_trait]
+impl ReportSource for AllKinds {
+    async fn report(&self) -> Result<Report, aftercare::Error> {
+        let facts: Vec<Fact> = (0..30u8)
+            .map(|i| {
+                let (kind, score) = match i % 3 {
+                    0 => (SurveyKind::Nps, (i * 7 + 3) % 11),
+                    1 => (SurveyKind::Csat, 1 + i % 5),
+                    _ => (SurveyKind::Ces, 1 + i % 7),
+                };
+                let mut f = Fact::new(SurveyResponse {
+                    invitation_id: format!("k{i}"),
+                    kind,
+                    order_id: OrderId::new(format!("{i}")),
+                    customer_id: None,
+                    score,
+                    comment: None,
+                    via: "web".into(),
+                    answered_at: format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
+                        .parse()
+                        .unwrap(),
+                });
+                f.dims.insert("lateness".into(), "on time".into());
+                f
+            })
+            .collect();
+        Ok(Report::build(&facts, 40))
+    }
+}
+
 /// The axe-core audit (WCAG 2.x A and AA, and axe's best practices) of `urls` in Chromium
 /// at `width` px, through the DevTools protocol (`tests/axe_audit.py`): the pages' policy
 /// still allows no script. Returns the violations per page.
@@ -472,7 +504,7 @@ async fn every_page_passes_the_accessibility_audit_in_every_locale() {
             .into_router(),
         )
         .merge(
-            Dashboard::new(Arc::new(Fixed), text.clone(), Secret::from("k"), "en")
+            Dashboard::new(Arc::new(AllKinds), text.clone(), Secret::from("k"), "en")
                 .into_router()
                 .layer(axum::middleware::map_request(
                     |mut req: axum::extract::Request| async move {

@@ -404,8 +404,8 @@ pub(crate) fn error_page(
     let msg = text.text(locale, id);
     let mut body = format!(
         "<h1>{}</h1>\n<p>{}</p>\n",
-        crate::html::escape(&msg),
-        crate::html::escape(&text.text(locale, "page-error-help"))
+        crate::html::escape_isolated(&msg),
+        crate::html::escape_isolated(&text.text(locale, "page-error-help"))
     );
     // The footer carries the branding's support link; a page-level one is shown here.
     let footer_link = text.branding().and_then(|b| b.support_link());

@@ -121,9 +121,9 @@ fn message(p: &SurveyPage, status: StatusCode, locale: &str, id: &str) -> Respon
 /// The page after an answer (or for one already given): thanks, a link back to the shop,
 /// and for a promoter the shop's review page when it has one.
 fn thanks(p: &SurveyPage, locale: &str, id: &str, promoter: bool) -> Response {
-    let t = |id: &str| escape(&p.text.text(locale, id));
+    let t = |id: &str| crate::html::escape_isolated(&p.text.text(locale, id));
     let msg = p.text.text(locale, id);
-    let mut b = format!("<h1>{}</h1>\n", escape(&msg));
+    let mut b = format!("<h1>{}</h1>\n", crate::html::escape_isolated(&msg));
     if let Some(review) = p
         .text
         .branding()
@@ -223,7 +223,7 @@ fn form(
     error: Option<&str>,
 ) -> String {
     let l = &inv.locale;
-    let t = |id: &str| escape(&p.text.text(l, id));
+    let t = |id: &str| crate::html::escape_isolated(&p.text.text(l, id));
     let mut b = String::new();
     b.push_str(&format!("<h1 id=\"q\">{}</h1>\n", t(question_id(inv.kind))));
     if let Some(e) = error {

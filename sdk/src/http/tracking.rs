@@ -228,7 +228,7 @@ async fn show(
     // Times in the customer's zone when it can be told, else UTC; always labelled.
     let zone = crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
         .unwrap_or(chrono_tz::UTC);
-    let t = |id: &str| escape(&p.text.text(&locale, id));
+    let t = |id: &str| crate::html::escape_isolated(&p.text.text(&locale, id));
     let mut b = String::new();
     b.push_str(&format!(
         "<h1>{} <bdi class=\"ltr\">{}</bdi></h1>\n",
