@@ -222,6 +222,10 @@ const DEMO_LINK_KEY: &str = "aftercare-demo-link-key";
 pub const DEMO_DASHBOARD_KEY: &str = "demo-dashboard-key";
 /// The demo helpdesk's Standard Webhooks secret.
 const DEMO_HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The story's clock moves on in quarter days, so a message held back by quiet hours
+/// goes out soon after the customer's morning begins, whatever their zone.
+const STEP: chrono::Duration = chrono::Duration::hours(6);
+const STEPS_PER_DAY: u32 = 4;
 /// Days a demo survey stays open: longer than the story, so every printed link works.
 const DEMO_OPEN_DAYS: u32 = 120;
 /// Days after shipping the demo asks on a platform without delivery events.
@@ -638,8 +642,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 "   {} carrier: delivered; the survey is due in 3 days",
                 clock.now().format("%a %d %b %H:%M UTC")
             );
-            for _ in 0..4 {
-                clock.advance(chrono::Duration::days(1));
+            for _ in 0..4 * STEPS_PER_DAY {
+                clock.advance(STEP);
                 settle().await?;
             }
             "after_delivery"
@@ -651,8 +655,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             );
             // Day by day until the fallback goes out (or is skipped), so answers come
             // before the reminder as on Shopify.
-            for _ in 0..=FALLBACK_DAYS {
-                clock.advance(chrono::Duration::days(1));
+            for _ in 0..=FALLBACK_DAYS * STEPS_PER_DAY {
+                clock.advance(STEP);
                 settle().await?;
                 if store
                     .outbox_by_key(&format!("survey:{id}:after_shipping"))
@@ -743,8 +747,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         }
         settle().await?;
         // Let reminders fall due (or be skipped once answered).
-        for _ in 0..4 {
-            clock.advance(chrono::Duration::days(1));
+        for _ in 0..4 * STEPS_PER_DAY {
+            clock.advance(STEP);
             settle().await?;
         }
     }
