@@ -92,9 +92,15 @@ pickup-point = Pickup point: { $pickup_point }
 page-pickup-point = Pickup point
 dash-too-few = Too few answers to score
 dash-csat-distribution = CSAT answers (1–5)
+dash-ces-distribution = CES answers (1–7)
 dash-group = Group
 dash-lateness-on-time = On time
 dash-lateness-1-2 = 1–2 days late
 dash-lateness-3-plus = 3 or more days late
 dash-unknown = Unknown
 dash-download = Download the answers:
+
+page-error-help = { $shop_name } is happy to help with your order.
+page-back-to-shop = Back to { $shop_name }
+survey-review-prompt = Glad you liked it! Would you tell others in a review?
+survey-review-link = Write a review

@@ -92,9 +92,15 @@ pickup-point = Ponto de retirada: { $pickup_point }
 page-pickup-point = Ponto de retirada
 dash-too-few = Poucas respostas para calcular a nota
 dash-csat-distribution = Respostas CSAT (1–5)
+dash-ces-distribution = Respostas CES (1–7)
 dash-group = Grupo
 dash-lateness-on-time = No prazo
 dash-lateness-1-2 = 1–2 dias de atraso
 dash-lateness-3-plus = 3 ou mais dias de atraso
 dash-unknown = Desconhecido
 dash-download = Baixar as respostas:
+
+page-error-help = A { $shop_name } tem prazer em ajudar com o seu pedido.
+page-back-to-shop = Voltar para { $shop_name }
+survey-review-prompt = Que bom que você gostou! Pode contar para outras pessoas em uma avaliação?
+survey-review-link = Escrever uma avaliação

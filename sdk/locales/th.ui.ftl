@@ -92,9 +92,15 @@ pickup-point = จุดรับพัสดุ: { $pickup_point }
 page-pickup-point = จุดรับพัสดุ
 dash-too-few = คำตอบยังน้อยเกินไปที่จะคำนวณคะแนน
 dash-csat-distribution = คำตอบ CSAT (1–5)
+dash-ces-distribution = คำตอบ CES (1–7)
 dash-group = กลุ่ม
 dash-lateness-on-time = ตรงเวลา
 dash-lateness-1-2 = ล่าช้า 1–2 วัน
 dash-lateness-3-plus = ล่าช้า 3 วันขึ้นไป
 dash-unknown = ไม่ทราบ
 dash-download = ดาวน์โหลดคำตอบ:
+
+page-error-help = { $shop_name } ยินดีช่วยเหลือเกี่ยวกับคำสั่งซื้อของคุณ
+page-back-to-shop = กลับไปที่ { $shop_name }
+survey-review-prompt = ดีใจที่คุณชอบ! ช่วยเล่าให้คนอื่นฟังในรีวิวได้ไหม
+survey-review-link = เขียนรีวิว

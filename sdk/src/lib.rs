@@ -35,6 +35,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backoff;
+pub mod branding;
 pub mod carrier;
 pub mod channel;
 pub mod clock;

@@ -3,6 +3,7 @@
 //! new file must be declared here, and `cargo test -p xtask` checks that it is).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod branded_pages;
 mod browser;
 mod catch_up_poll;
 mod dashboard;
