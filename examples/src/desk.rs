@@ -84,6 +84,24 @@ pub fn email_sources(cfg: &TrackingLinksConfig) -> Result<Vec<NamedSource>, BoxE
                 Arc::new(aftercare_mailgun::MailgunInbound::new(key)?),
             ));
         }
+        EmailProvider::Postmark => {
+            let p = e
+                .webhook_password
+                .as_ref()
+                .ok_or("email.webhook_password is missing")?
+                .resolve()?;
+            out.push((
+                "postmark",
+                Arc::new(aftercare_postmark::PostmarkEvents::new(
+                    "postmark",
+                    p.clone(),
+                )?),
+            ));
+            out.push((
+                "postmark-inbound",
+                Arc::new(aftercare_postmark::PostmarkInbound::new("postmark", p)?),
+            ));
+        }
         EmailProvider::Ses => {
             let certs = aftercare_ses::SnsCertificates::new();
             for c in &e.sns_certificates {
@@ -110,6 +128,19 @@ pub fn email_channel(
     };
     let key = e.api_key.as_ref().ok_or("email.api_key is missing")?;
     let from = e.from.clone().ok_or("email.from is missing")?;
+    if e.provider == EmailProvider::Postmark {
+        let mut ch = aftercare_postmark::PostmarkChannel::new(key.resolve()?, from)?;
+        if let Some(u) = &e.api_base_url {
+            ch = ch.base_url(u.clone());
+        }
+        if let Some(r) = &e.reply_to {
+            ch = ch.reply_to(r.clone());
+        }
+        if let Some(s) = &e.message_stream {
+            ch = ch.stream(s.clone());
+        }
+        return Ok(Some(Arc::new(ch)));
+    }
     let mut ch = aftercare_sendgrid::SendGridChannel::new(key.resolve()?, from)?;
     if let Some(u) = &e.api_base_url {
         ch = ch.base_url(u.clone());
@@ -144,6 +175,12 @@ impl EventHandler for EmailHandler {
             "sendgrid" => aftercare_sendgrid::events::decode_events(&entry.body)?,
             "mailgun" => aftercare_mailgun::decode_events(&entry.body)?,
             "ses" => aftercare_ses::decode_events(&entry.body)?,
+            "postmark" => aftercare_postmark::events::decode_events(&entry.body)?,
+            "postmark-inbound" => {
+                return self
+                    .reply(&aftercare_postmark::inbound::decode_entry(entry)?)
+                    .await;
+            }
             "sendgrid-inbound" => {
                 return self
                     .reply(&aftercare_sendgrid::inbound::decode_entry(entry)?)
