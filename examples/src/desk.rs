@@ -174,7 +174,17 @@ impl EventHandler for EmailHandler {
         let events = match entry.source.as_str() {
             "sendgrid" => aftercare_sendgrid::events::decode_events(&entry.body)?,
             "mailgun" => aftercare_mailgun::decode_events(&entry.body)?,
-            "ses" => aftercare_ses::decode_events(&entry.body)?,
+            "ses" => {
+                // A subscription (un)confirmation, verified like any SNS message: confirmed
+                // on an Amazon SNS host only, or reported.
+                if !matches!(
+                    aftercare_ses::SnsSubscriptions::new().handle(entry).await?,
+                    aftercare_ses::SubscriptionOutcome::NotASubscriptionMessage
+                ) {
+                    return Ok(());
+                }
+                aftercare_ses::decode_events(&entry.body)?
+            }
             "postmark" => aftercare_postmark::events::decode_events(&entry.body)?,
             "postmark-inbound" => {
                 return self
