@@ -163,6 +163,12 @@ impl FeedbackFlow {
                     .await?;
                     return Ok(None);
                 }
+                // Any other text about an order that has a ticket goes on that ticket too.
+                if let Some(t) = self.tickets()
+                    && !msg.text.trim().is_empty()
+                {
+                    t.on_comment(&inv, msg.text.trim(), msg.received_at).await?;
+                }
                 self.reply_with(&inv, &last, msg, "reask", "survey-reask")
                     .await?;
                 Ok(None)
