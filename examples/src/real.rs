@@ -863,6 +863,8 @@ struct Replies(
     Option<Arc<FeedbackFlow>>,
     DeliveryReports,
     Arc<TrackingFlow>,
+    // `[helpdesk]`: a "HELP" reply opens (or notes) the order's ticket.
+    Option<Arc<aftercare::flows::tickets::TicketFlow>>,
 );
 
 #[async_trait::async_trait]
@@ -945,6 +947,11 @@ impl EventHandler for Replies {
                 && let Some(feedback) = &self.1
             {
                 feedback.on_reply(m).await?;
+            }
+            if matches!(action, ReplyAction::Help { .. })
+                && let Some(t) = &self.4
+            {
+                t.on_help(m).await?;
             }
         }
         Ok(())
@@ -1094,6 +1101,7 @@ async fn serve<S: Store + 'static>(
         feedback.clone(),
         DeliveryReports::new(store.clone()).resolver(resolver.clone()),
         tracking.clone(),
+        tickets.clone(),
     );
     let mut handler = Chain::new()
         .then(Arc::new(

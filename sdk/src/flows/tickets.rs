@@ -102,6 +102,12 @@ pub enum IncidentKind {
         /// The reply.
         text: String,
     },
+    /// A later reply while the survey is open (a second answer, other text), about an
+    /// order that has a ticket.
+    Reply {
+        /// The reply.
+        text: String,
+    },
 }
 
 /// One incident for the desk.
@@ -231,8 +237,9 @@ impl TicketFlow {
         .await
     }
 
-    /// A reply after the survey closed: a note on the order's ticket when it has one (a
-    /// ticket is not opened for a comment alone). Keyed by the reply's time.
+    /// A reply after the survey closed, or a later reply while it is open: a note on the
+    /// order's ticket when it has one (a ticket is not opened for a comment alone). Keyed
+    /// by the reply's time.
     pub async fn on_comment(
         &self,
         inv: &Invitation,
@@ -250,8 +257,14 @@ impl TicketFlow {
             order,
             customer_id: inv.customer_id.clone(),
             requester,
-            kind: IncidentKind::Comment {
-                text: text.to_owned(),
+            kind: if at > inv.closes_at {
+                IncidentKind::Comment {
+                    text: text.to_owned(),
+                }
+            } else {
+                IncidentKind::Reply {
+                    text: text.to_owned(),
+                }
             },
             at,
         })
@@ -411,7 +424,9 @@ impl TicketFlow {
             } => format!("{survey} {score}/{max} on order {number}"),
             IncidentKind::LateDelivery { .. } => format!("Late delivery of order {number}"),
             IncidentKind::Help { .. } => format!("Help request about order {number}"),
-            IncidentKind::Comment { .. } => format!("Customer comment on order {number}"),
+            IncidentKind::Comment { .. } | IncidentKind::Reply { .. } => {
+                format!("Customer comment on order {number}")
+            }
         };
         let mut all = tags;
         all.extend(self.settings.tags.iter().cloned());
@@ -424,7 +439,10 @@ impl TicketFlow {
                 requester: i.requester.clone(),
                 tags: all,
                 order: i.order.clone(),
-                urgent: !matches!(i.kind, IncidentKind::Comment { .. }),
+                urgent: !matches!(
+                    i.kind,
+                    IncidentKind::Comment { .. } | IncidentKind::Reply { .. }
+                ),
             })
             .await?;
         self.remember(i.shop.as_ref(), external, &t.id).await?;
@@ -474,7 +492,7 @@ impl TicketFlow {
             IncidentKind::Detractor { .. } => t.push(self.settings.detractor_tag.clone()),
             IncidentKind::LateDelivery { .. } => t.push(self.settings.late_tag.clone()),
             IncidentKind::Help { .. } => t.push(self.settings.help_tag.clone()),
-            IncidentKind::Comment { .. } => {}
+            IncidentKind::Comment { .. } | IncidentKind::Reply { .. } => {}
         }
         if is_late(&i.order, i.at) && !t.contains(&self.settings.late_tag) {
             t.push(self.settings.late_tag.clone());
@@ -511,6 +529,9 @@ impl TicketFlow {
             }
             IncidentKind::Comment { text } => {
                 s.push_str(&format!("Reply after the survey closed: {}\n", text.trim()));
+            }
+            IncidentKind::Reply { text } => {
+                s.push_str(&format!("Later reply: {}\n", text.trim()));
             }
         }
         let o = &i.order;
@@ -711,6 +732,7 @@ fn describe(kind: &IncidentKind) -> String {
         IncidentKind::LateDelivery { .. } => "a late-delivery complaint".into(),
         IncidentKind::Help { channel, .. } => format!("a help request by {channel}"),
         IncidentKind::Comment { .. } => "a reply after the survey closed".into(),
+        IncidentKind::Reply { .. } => "a later reply".into(),
     }
 }
 
