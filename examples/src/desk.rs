@@ -75,6 +75,24 @@ pub fn email_sources(cfg: &TrackingLinksConfig) -> Result<Vec<NamedSource>, BoxE
                 Arc::new(aftercare_mailgun::MailgunInbound::new(key)?),
             ));
         }
+        EmailProvider::Postmark => {
+            let p = e
+                .webhook_password
+                .as_ref()
+                .ok_or("email.webhook_password is missing")?
+                .resolve()?;
+            out.push((
+                "postmark",
+                Arc::new(aftercare_postmark::PostmarkEvents::new(
+                    "postmark",
+                    p.clone(),
+                )?),
+            ));
+            out.push((
+                "postmark-inbound",
+                Arc::new(aftercare_postmark::PostmarkInbound::new("postmark", p)?),
+            ));
+        }
         EmailProvider::Ses => {
             let certs = aftercare_ses::SnsCertificates::new();
             for c in &e.sns_certificates {
@@ -101,6 +119,19 @@ pub fn email_channel(
     };
     let key = e.api_key.as_ref().ok_or("email.api_key is missing")?;
     let from = e.from.clone().ok_or("email.from is missing")?;
+    if e.provider == EmailProvider::Postmark {
+        let mut ch = aftercare_postmark::PostmarkChannel::new(key.resolve()?, from)?;
+        if let Some(u) = &e.api_base_url {
+            ch = ch.base_url(u.clone());
+        }
+        if let Some(r) = &e.reply_to {
+            ch = ch.reply_to(r.clone());
+        }
+        if let Some(s) = &e.message_stream {
+            ch = ch.stream(s.clone());
+        }
+        return Ok(Some(Arc::new(ch)));
+    }
     let mut ch = aftercare_sendgrid::SendGridChannel::new(key.resolve()?, from)?;
     if let Some(u) = &e.api_base_url {
         ch = ch.base_url(u.clone());
@@ -109,4 +140,23 @@ pub fn email_channel(
         ch = ch.reply_to(r.clone());
     }
     Ok(Some(Arc::new(ch)))
+}
+
+/// Acts on SNS subscription messages stored by the `ses` source (verified like any SNS
+/// message): a `SubscriptionConfirmation` is confirmed on an Amazon SNS host only, an
+/// `UnsubscribeConfirmation` reported; notifications are left to the email decoder.
+pub struct SnsSubscriptionHandler(pub aftercare_ses::SnsSubscriptions);
+
+#[async_trait::async_trait]
+impl aftercare::inbox::EventHandler for SnsSubscriptionHandler {
+    async fn handle(
+        &self,
+        entry: &aftercare::store::InboxEntry,
+        _: Vec<aftercare::model::PlatformEvent>,
+    ) -> Result<(), aftercare::inbox::HandlerError> {
+        if entry.source == "ses" {
+            self.0.handle(entry).await?;
+        }
+        Ok(())
+    }
 }

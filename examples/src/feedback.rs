@@ -33,7 +33,9 @@ use aftercare::store::{
 };
 use aftercare::token::TokenSigner;
 use aftercare::webhook::{RawHeaders, Scheme, Secret, Verifier};
-use aftercare_sandbox::{Annotation, CarrierScript, Delivery, Sandbox, SimAddress, SimCustomer};
+use aftercare_sandbox::{
+    Annotation, CarrierScript, Delivery, Sandbox, SandboxHelpdesk, SimAddress, SimCustomer,
+};
 use aftercare_sqlite::SqliteStore;
 
 pub use crate::platform::DemoPlatform;
@@ -380,6 +382,14 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     fu.webhook_url = Some(format!("{base}/demo/helpdesk"));
     fu.detractor_tag = Some(DETRACTOR_TAG.into());
     fu.review_url = Some(REVIEW_URL.into());
+    // The support desk, in memory: detractors and late-delivery complaints open one ticket
+    // per order there (no account needed), later replies are notes on it.
+    let desk = SandboxHelpdesk::console();
+    let tickets = Arc::new(aftercare::flows::tickets::TicketFlow::new(
+        Arc::new(desk.clone()),
+        shared.clone(),
+        dyn_clock.clone(),
+    ));
     let follow_up = Arc::new(
         FollowUp::new(
             shared.clone(),
@@ -388,7 +398,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             dyn_clock.clone(),
             fu,
         )
-        .customers(sb.shop.clone()),
+        .customers(sb.shop.clone())
+        .tickets(tickets),
     );
     let flow = |settings: SurveySettings| {
         Arc::new(
@@ -599,8 +610,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         (
             "es-MX",
             CarrierScript::failed_attempt_then_redelivery(),
-            Answer::Replies(&["tres, la cafetera llegó rota"]),
-            "es-MX by WhatsApp, a failed attempt, answers in Spanish words",
+            Answer::Replies(&["tres, la cafetera llegó rota", "y la caja venía abierta"]),
+            "es-MX by WhatsApp, a failed attempt, answers in Spanish words, then writes again",
         ),
         (
             "en-US",
@@ -726,7 +737,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 println!("   survey page ← POST score={score}: HTTP {status}");
             }
             Answer::Replies(texts) => {
-                for t in texts {
+                for (i, t) in texts.iter().enumerate() {
+                    if i > 0 {
+                        // The customer writes again a little later.
+                        clock.advance(chrono::Duration::minutes(2));
+                    }
                     let msg =
                         InboundMessage::new(inv.channel, &phone, "+15550100", *t, clock.now());
                     let action = replies.handle(&msg, Some(&inv.locale)).await?;
@@ -772,6 +787,29 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         count_role(&store, "reminder").await?,
         count_role(&store, "reask").await?,
     );
+
+    let open = desk.tickets();
+    println!("   helpdesk (sandbox): {} ticket(s)", open.len());
+    for t in &open {
+        let tags: Vec<&str> = t
+            .tags
+            .iter()
+            .map(String::as_str)
+            .filter(|x| !x.starts_with("aftercare_"))
+            .collect();
+        println!(
+            "     #{} “{}” for {} ({}), tags {}, {} note(s)",
+            t.id,
+            t.subject,
+            t.requester.as_deref().unwrap_or("?"),
+            t.locale.as_deref().unwrap_or("?"),
+            tags.join(", "),
+            t.notes.len()
+        );
+        for line in t.notes[0].lines() {
+            println!("       {line}");
+        }
+    }
 
     say("Report");
     let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await?;

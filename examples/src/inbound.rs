@@ -67,6 +67,10 @@ pub fn email(entry: &InboxEntry) -> Result<ChannelUpdate, HandlerError> {
         "mailgun-inbound" => {
             ChannelUpdate::messages(vec![aftercare_mailgun::decode_inbound(entry)?])
         }
+        "postmark" => ChannelUpdate::email(aftercare_postmark::events::decode_events(&entry.body)?),
+        "postmark-inbound" => {
+            ChannelUpdate::messages(vec![aftercare_postmark::inbound::decode_entry(entry)?])
+        }
         _ => ChannelUpdate::none(),
     })
 }

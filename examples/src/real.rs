@@ -972,6 +972,16 @@ async fn serve<S: Store + 'static>(
     for (name, source) in crate::desk::email_sources(&cfg)? {
         b = b.channel_source(name, source, Arc::new(crate::inbound::email));
     }
+    if cfg
+        .email
+        .as_ref()
+        .is_some_and(|e| e.provider == crate::config::EmailProvider::Ses)
+    {
+        // SNS subscription confirmations: confirmed on an Amazon SNS host only.
+        b = b.handler(Arc::new(crate::desk::SnsSubscriptionHandler(
+            aftercare_ses::SnsSubscriptions::new(),
+        )));
+    }
     // A carrier-tracking source: shipments registered with it, its updates merged first.
     let sweeper = Arc::new(std::sync::OnceLock::new());
     if let Some(t) = cfg

@@ -41,6 +41,14 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         "helpdesk ← signed webhook verified: survey.detractor",
         "tagged unhappy-customer",
         "support alerts: 2, review requests: 1, reminders: 1, re-asks: 1",
+        // The detractors' tickets in the sandbox helpdesk, with the order's facts; the
+        // second message of the same customer is a note on the same ticket.
+        "helpdesk (sandbox) ← ticket #1 opened: “CSAT 2/5 on order #1002” for ayse.yilmaz@example.com.tr, tags detractor, late_delivery",
+        "helpdesk (sandbox) ← ticket #2 opened: “NPS 3/10 on order #1005”",
+        "helpdesk (sandbox) ← note on ticket #2: Later reply: y la caja venía abierta",
+        "whatsapp ← reply “y la caja venía abierta”: no score",
+        "helpdesk (sandbox): 2 ticket(s)",
+        "Delivery: 2 day(s) late (estimated 2026-03-16, delivered 2026-03-18)",
         "not surveyed: the customer was surveyed on 2026-04-01 (90-day cool-down)",
         // The report.
         "Invitations sent: 7   answers: 6   response rate: 85.7%",
@@ -129,6 +137,8 @@ fn the_demo_runs_on(platform: &str, title: &str) {
         "whatsapp ← reply “๑๐ ชอบมาก”: score 10".into(),
         "helpdesk ← signed webhook verified: survey.detractor".into(),
         "support alerts: 2, review requests: 1, reminders: 1, re-asks: 1".into(),
+        "helpdesk (sandbox) ← note on ticket #2: Later reply: y la caja venía abierta".into(),
+        "helpdesk (sandbox): 2 ticket(s)".into(),
         "not surveyed: the customer was surveyed on 2026-04-03 (90-day cool-down)".into(),
         "Invitations sent: 7   answers: 6   response rate: 85.7%".into(),
         "overall                               25.0 ± 81.3 (n=4)       50.0% ± 69.3 (n=2)".into(),

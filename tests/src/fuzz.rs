@@ -451,6 +451,36 @@ fn email_targets() -> Vec<Target> {
             }),
         });
     }
+    // Postmark: Basic credentials, so every mutation reaches the JSON decoders.
+    if let (Ok(events), Ok(inbound)) = (
+        aftercare_postmark::PostmarkEvents::new("postmark", Secret::from(SECRET)),
+        aftercare_postmark::PostmarkInbound::new("postmark", Secret::from(SECRET)),
+    ) {
+        let auth = move |_: &str, _: &[u8]| {
+            RawHeaders::from_pairs([(
+                "Authorization",
+                format!("Basic {}", B64.encode(format!("postmark:{SECRET}"))),
+            )])
+        };
+        out.push(Target {
+            name: "postmark-events",
+            seeds: vec![
+                br#"{"RecordType":"Bounce","Type":"HardBounce","TypeCode":1,"MessageID":"883953f4","Email":"john@example.com","BouncedAt":"2019-11-05T16:33:54.9070259Z","Inactive":true,"Metadata":{"aftercare_key":"k"}}"#.to_vec(),
+                br#"{"RecordType":"Delivery","MessageID":"883953f4","Recipient":"john@example.com","DeliveredAt":"2019-11-05T16:33:54Z","Details":"ok"}"#.to_vec(),
+                br#"{"RecordType":"SubscriptionChange","MessageID":"0","Recipient":"a@b.c","ChangedAt":"2020-02-01T10:53:34Z","SuppressSending":true}"#.to_vec(),
+            ],
+            topics: vec![""],
+            source: Arc::new(events),
+            sign: Box::new(auth),
+        });
+        out.push(Target {
+            name: "postmark-inbound",
+            seeds: vec![r#"{"From":"layla@example.com","FromFull":{"Email":"layla@example.com","Name":"L"},"OriginalRecipient":"x+inv1@inbound.postmarkapp.com","Subject":"Re: x","MessageID":"73e6d360","TextBody":"٩\r\n\r\nOn Sun, Shop wrote:\r\n> 0 1 2","StrippedTextReply":"","Headers":[{"Name":"Message-ID","Value":"<a@b>"}]}"#.as_bytes().to_vec()],
+            topics: vec![""],
+            source: Arc::new(inbound),
+            sign: Box::new(auth),
+        });
+    }
     let ses_event = r#"{"eventType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":"r@example.com","diagnosticCode":"550"}],"timestamp":"2026-12-07T02:00:00Z"},"mail":{"timestamp":"2026-12-07T01:59:59Z","messageId":"m1","destination":["r@example.com"],"tags":{"aftercare_key":["k"]}}}"#;
     let cert_url = "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-x.pem";
     let mut envelope = serde_json::json!({

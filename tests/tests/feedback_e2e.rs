@@ -94,6 +94,9 @@ pub(crate) struct World {
     pub(crate) helpdesk: Arc<Helpdesk>,
     pub(crate) helpdesk_url: String,
     pub(crate) http: reqwest::Client,
+    /// The support desk follow-up tickets go to (in memory).
+    pub(crate) desk: aftercare_sandbox::SandboxHelpdesk,
+    pub(crate) tickets: Arc<aftercare::flows::tickets::TicketFlow>,
 }
 
 pub(crate) async fn world(channels: Vec<ChannelKind>) -> World {
@@ -123,6 +126,12 @@ pub(crate) async fn world(channels: Vec<ChannelKind>) -> World {
     fu.webhook_url = Some(helpdesk_url.clone());
     fu.detractor_tag = Some(TAG.into());
     fu.review_url = Some(REVIEW.into());
+    let desk = aftercare_sandbox::SandboxHelpdesk::new();
+    let tickets = Arc::new(aftercare::flows::tickets::TicketFlow::new(
+        Arc::new(desk.clone()),
+        shared.clone(),
+        dyn_clock.clone(),
+    ));
     let follow_up = Arc::new(
         FollowUp::new(
             shared.clone(),
@@ -131,7 +140,8 @@ pub(crate) async fn world(channels: Vec<ChannelKind>) -> World {
             dyn_clock.clone(),
             fu,
         )
-        .customers(sb.shop.clone()),
+        .customers(sb.shop.clone())
+        .tickets(tickets.clone()),
     );
     let feedback = Arc::new(
         FeedbackFlow::new(
@@ -198,6 +208,8 @@ pub(crate) async fn world(channels: Vec<ChannelKind>) -> World {
         helpdesk,
         helpdesk_url,
         http: reqwest::Client::new(),
+        desk,
+        tickets,
     }
 }
 
@@ -263,7 +275,7 @@ impl World {
         self.store.response(&format!("{order}-nps")).await.unwrap()
     }
 
-    async fn reply(
+    pub(crate) async fn reply(
         &self,
         channel: ChannelKind,
         from: &str,

@@ -13,6 +13,7 @@ mod feedback_e2e;
 mod follow_up;
 mod helpdesk_e2e;
 mod hydrate;
+mod late_complaint_e2e;
 mod page_headers;
 mod quota_gate;
 mod schemas;

@@ -5,10 +5,22 @@
 //! to `max_wait`, `attempts` tries), `5xx` and network errors repeated only for requests
 //! that may be repeated ([`Repeat`]), `404` as `None`, other answers refused with their
 //! status and the start of their text.
+//!
+//! Calls are also **paced** by the desk's budget headers ([`Pace`], shared by every clone of
+//! a client): Freshdesk's `X-RateLimit-Total` / `X-RateLimit-Remaining` (per account per
+//! minute; `X-RateLimit-Used-CurrentRequest` is logged) and Gorgias'
+//! `X-Gorgias-Account-Api-Call-Limit: used/limit`. Near the end of the budget, calls are
+//! spaced at the plan's sustainable rate (window ÷ total); with nothing left, or after a
+//! `429`, no call is made until the window (or `Retry-After`) has passed — a wait longer
+//! than `max_wait` is returned at once as [`HelpdeskError::RateLimited`] for the inbox to
+//! retry, instead of spending a call that the desk counts even when it refuses it. The
+//! merchant's own automations (Freshdesk webhooks count against the same budget) keep the
+//! reserve.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aftercare::helpdesk::HelpdeskError;
 use aftercare::platform::limits::retry_after;
@@ -21,6 +33,108 @@ pub enum Repeat {
     Safe,
     /// A create that might have been made: repeated only after a `429` (nothing was done).
     OnlyThrottled,
+}
+
+/// Paces a desk's calls by its rate-limit headers (see the [crate](crate) documentation).
+/// Clones share one budget.
+#[derive(Clone, Debug)]
+pub struct Pace {
+    window: Duration,
+    state: Arc<Mutex<PaceState>>,
+}
+
+#[derive(Debug, Default)]
+struct PaceState {
+    not_before: Option<Instant>,
+    remaining: Option<u64>,
+    total: Option<u64>,
+}
+
+impl Pace {
+    /// A budget renewed every `window` (Freshdesk: a minute; Gorgias: 20 seconds).
+    pub fn new(window: Duration) -> Self {
+        Self {
+            window,
+            state: Arc::default(),
+        }
+    }
+
+    /// The last budget seen: `(remaining, total)`.
+    pub fn budget(&self) -> Option<(u64, u64)> {
+        let s = self.state.lock().ok()?;
+        Some((s.remaining?, s.total?))
+    }
+
+    /// How long to wait before the next call, if at all.
+    pub fn wait(&self, now: Instant) -> Option<Duration> {
+        let s = self.state.lock().ok()?;
+        s.not_before
+            .and_then(|t| t.checked_duration_since(now))
+            .filter(|d| !d.is_zero())
+    }
+
+    /// Learns from an answer's headers.
+    pub fn observe(&self, headers: &reqwest::header::HeaderMap, now: Instant) {
+        let num = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let (remaining, total) = match (num("x-ratelimit-remaining"), num("x-ratelimit-total")) {
+            (Some(r), Some(t)) => (r, t),
+            _ => {
+                // Gorgias: `used/limit` in the current window.
+                let Some((used, limit)) = headers
+                    .get("x-gorgias-account-api-call-limit")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split_once('/'))
+                    .and_then(|(u, l)| {
+                        Some((u.trim().parse::<u64>().ok()?, l.trim().parse::<u64>().ok()?))
+                    })
+                else {
+                    return;
+                };
+                (limit.saturating_sub(used), limit)
+            }
+        };
+        if total == 0 {
+            return;
+        }
+        tracing::debug!(
+            remaining,
+            total,
+            cost = num("x-ratelimit-used-currentrequest"),
+            "helpdesk rate budget"
+        );
+        // Keep a tenth of the budget (one call at least) for everyone else on the account.
+        let reserve = (total / 10).max(1);
+        let next = if remaining == 0 {
+            Some(now + self.window)
+        } else if remaining <= reserve {
+            Some(now + self.window / u32::try_from(total).unwrap_or(u32::MAX))
+        } else {
+            None
+        };
+        if let Ok(mut s) = self.state.lock() {
+            s.remaining = Some(remaining);
+            s.total = Some(total);
+            // A later `429` wait is not shortened by a budget header.
+            s.not_before = match (s.not_before, next) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (Some(a), None) if a > now => Some(a),
+                (_, n) => n,
+            };
+        }
+    }
+
+    /// Learns from a `429`: no call before `wait` (its `Retry-After`) has passed; the
+    /// desk's own word replaces any estimate from the budget headers.
+    pub fn retry_after(&self, wait: Duration, now: Instant) {
+        if let Ok(mut s) = self.state.lock() {
+            s.not_before = Some(now + wait);
+        }
+    }
 }
 
 /// A desk's HTTP client: Basic credentials (the password is an API key, never printed),
@@ -37,6 +151,8 @@ pub struct Http {
     pub max_wait: Duration,
     /// Tries per request.
     pub attempts: u32,
+    /// The desk's budget, paced by its headers.
+    pub pace: Pace,
 }
 
 impl std::fmt::Debug for Http {
@@ -60,6 +176,16 @@ impl Http {
     ) -> Result<Option<Value>, HelpdeskError> {
         let mut last = HelpdeskError::Transient("no attempt made".into());
         for attempt in 1..=self.attempts.max(1) {
+            if let Some(wait) = self.pace.wait(Instant::now()) {
+                if wait > self.max_wait {
+                    // Not spent on a call the desk would refuse (and count).
+                    return Err(HelpdeskError::RateLimited {
+                        retry_after_secs: Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+                    });
+                }
+                tracing::debug!(?wait, "pacing the helpdesk's rate budget");
+                tokio::time::sleep(wait).await;
+            }
             let mut req = self
                 .client
                 .request(method.clone(), url.clone())
@@ -80,6 +206,9 @@ impl Http {
                 }
             };
             let status = resp.status().as_u16();
+            if status != 429 {
+                self.pace.observe(resp.headers(), Instant::now());
+            }
             if status == 429 {
                 let wait = resp
                     .headers()
@@ -90,9 +219,21 @@ impl Http {
                 last = HelpdeskError::RateLimited {
                     retry_after_secs: wait.map(|w| w.as_secs()),
                 };
-                let wait = wait.unwrap_or(Duration::from_secs(1));
+                let now = Instant::now();
+                let wait = match wait {
+                    // The desk's own word: it replaces what the budget headers suggest.
+                    Some(w) => {
+                        self.pace.retry_after(w, now);
+                        w
+                    }
+                    None => {
+                        self.pace.observe(resp.headers(), now);
+                        self.pace.retry_after(Duration::from_secs(1), now);
+                        self.pace.wait(now).unwrap_or(Duration::from_secs(1))
+                    }
+                };
                 if wait <= self.max_wait && attempt < self.attempts {
-                    tokio::time::sleep(wait).await;
+                    // The pace holds the next attempt until `Retry-After` has passed.
                     continue;
                 }
                 return Err(last);

@@ -12,7 +12,10 @@
 //! - `POST /api/v2/tickets/{id}/notes` with `"private": true` adds the internal note; tags
 //!   are merged (`PUT /api/v2/tickets/{id}` with the ticket's tags plus the new ones, since a
 //!   `tags` update replaces the set);
-//! - `429` with `Retry-After` is waited out; `X-RateLimit-Remaining` is logged.
+//! - rate limits (per account per minute): calls are paced by `X-RateLimit-Total` /
+//!   `X-RateLimit-Remaining` (spaced out near the end of the budget, held back when it is
+//!   spent) and a `429`'s `Retry-After` is waited out, through `aftercare-desk-http`'s
+//!   [`Pace`](aftercare_desk_http::Pace), shared by clones of the desk.
 //!
 //! Freshdesk emails the requester when a ticket is created unless the "New ticket created"
 //! requester notification is off: turn it off if tickets should stay internal.
@@ -56,6 +59,8 @@ pub struct FreshdeskConfig {
     pub attempts: u32,
     /// Request timeout (default 20 s).
     pub timeout: Duration,
+    /// The window Freshdesk's budget renews in (default a minute, as its plans count).
+    pub rate_window: Duration,
 }
 
 impl FreshdeskConfig {
@@ -73,6 +78,7 @@ impl FreshdeskConfig {
             max_wait: Duration::from_secs(60),
             attempts: 3,
             timeout: Duration::from_secs(20),
+            rate_window: Duration::from_secs(60),
         }
     }
 }
@@ -105,6 +111,7 @@ impl FreshdeskDesk {
                 password: "X".into(),
                 max_wait: cfg.max_wait,
                 attempts: cfg.attempts,
+                pace: aftercare_desk_http::Pace::new(cfg.rate_window),
             },
         })
     }

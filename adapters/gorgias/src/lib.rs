@@ -109,6 +109,8 @@ impl GorgiasDesk {
                 password: String::from_utf8_lossy(cfg.api_key.expose()).into_owned(),
                 max_wait: cfg.max_wait,
                 attempts: cfg.attempts,
+                // `X-Gorgias-Account-Api-Call-Limit` counts a 20-second window.
+                pace: aftercare_desk_http::Pace::new(Duration::from_secs(20)),
             },
         })
     }

@@ -23,6 +23,8 @@
 //!   ships a demo order and returns the webhooks sent on the way.
 //! - [`woocommerce`], [`bigcommerce`], [`magento`]: the same story as those platforms send
 //!   it (Adobe Commerce webhooks RSA-signed with a generated key pair), for the demos.
+//! - [`SandboxHelpdesk`]: a support desk in memory (tickets, internal notes, tags; a closed
+//!   ticket refuses updates; `429` on demand) for the ticket flow without a desk account.
 //! - [`numbers`]: tracking numbers with valid check digits per carrier.
 //! - [`tracking`]: AfterShip playing the carrier-tracking source (signed webhooks, and its
 //!   create-tracking API with feature `api`).
@@ -57,6 +59,7 @@
 
 pub mod bigcommerce;
 mod channel;
+mod helpdesk;
 pub mod ikas;
 pub mod magento;
 pub mod numbers;
@@ -74,6 +77,7 @@ pub mod zid;
 pub use channel::{
     ConsoleChannel, Failure, RecordingChannel, SendAttempt, SendOutcome, SentMessage,
 };
+pub use helpdesk::{SandboxHelpdesk, SandboxTicket};
 pub use sandbox::{Sandbox, Shipped};
 pub use scenario::{CarrierScript, DeliveryPlan, Milestone, Scenario, Step, StepResult};
 pub use shop::{

@@ -6,6 +6,7 @@
 mod common;
 
 mod channel;
+mod helpdesk;
 mod http;
 mod sandbox;
 mod scenario;

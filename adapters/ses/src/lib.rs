@@ -22,9 +22,16 @@
 //! [`decode_events`] turns a stored notification into [`EmailEvent`]s: `Bounce`
 //! (`bounceType` `Permanent` = hard, `Transient`/`Undetermined` = soft, one per bounced
 //! recipient), `Complaint`, `Delivery`, `Open`, read from `eventType` (configuration-set
-//! publishing) or `notificationType` (identity notifications). A subscription confirmation
-//! is stored like any message; [`SesEvents::confirm`] visits its `SubscribeURL` (an Amazon
-//! host only).
+//! publishing) or `notificationType` (identity notifications).
+//!
+//! Subscription messages are verified exactly as notifications (signature, certificate
+//! URL, topic allow-list) and stored like them; [`SnsSubscriptions::handle`] then acts on
+//! them: a `SubscriptionConfirmation` is confirmed by a GET of its `SubscribeURL` **only
+//! when that URL is `https` on an Amazon SNS host** (`sns.<region>.amazonaws.com`, or
+//! `.amazonaws.com.cn`; [`subscribe_url_allowed`]) — anything else is refused and nothing
+//! is fetched; an `UnsubscribeConfirmation` (the subscription was deleted) is logged as a
+//! warning and never re-subscribed. Tests route the confirmation GET to a stand-in with
+//! [`SnsSubscriptions::route_to`], after the same host check.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -79,9 +86,12 @@ pub fn cert_url_allowed(raw: &str) -> bool {
     if u.port().is_some() || !u.path().ends_with(".pem") || u.query().is_some() {
         return false;
     }
-    let Some(host) = u.host_str() else {
-        return false;
-    };
+    u.host_str().is_some_and(is_sns_host)
+}
+
+/// Whether `host` is an Amazon SNS endpoint: `sns.<region>.amazonaws.com` or
+/// `sns.<region>.amazonaws.com.cn` (region of letters, digits and dashes, three at least).
+pub fn is_sns_host(host: &str) -> bool {
     let rest = host
         .strip_suffix(".amazonaws.com")
         .or_else(|| host.strip_suffix(".amazonaws.com.cn"));
@@ -92,6 +102,134 @@ pub fn cert_url_allowed(raw: &str) -> bool {
         && region
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// Whether a `SubscribeURL` may be visited: `https`, no user or port, an Amazon SNS host
+/// ([`is_sns_host`]).
+pub fn subscribe_url_allowed(raw: &str) -> bool {
+    let Ok(u) = url::Url::parse(raw) else {
+        return false;
+    };
+    u.scheme() == "https"
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.port().is_none()
+        && u.host_str().is_some_and(is_sns_host)
+}
+
+/// What [`SnsSubscriptions::handle`] did with a stored SNS message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SubscriptionOutcome {
+    /// The subscription to this topic was confirmed.
+    Confirmed {
+        /// The topic ARN.
+        topic: String,
+    },
+    /// The subscription to this topic was deleted (logged; not re-subscribed).
+    Unsubscribed {
+        /// The topic ARN.
+        topic: String,
+    },
+    /// A notification: nothing to do here.
+    NotASubscriptionMessage,
+}
+
+/// Acts on verified, stored SNS subscription messages (see the [crate](crate) docs).
+#[derive(Clone, Debug)]
+pub struct SnsSubscriptions {
+    http: reqwest::Client,
+    route_to: Option<url::Url>,
+}
+
+impl Default for SnsSubscriptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SnsSubscriptions {
+    /// Confirms through Amazon (no redirects followed, 10 s timeout).
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            route_to: None,
+        }
+    }
+
+    /// Sends the confirmation GET to `base` (keeping the `SubscribeURL`'s path and query)
+    /// instead of Amazon: for tests against a stand-in. The `SubscribeURL` is checked
+    /// against Amazon's hosts first all the same, so this cannot make a message's own URL
+    /// acceptable.
+    pub fn route_to(mut self, base: url::Url) -> Self {
+        self.route_to = Some(base);
+        self
+    }
+
+    /// Confirms a `SubscriptionConfirmation`, logs an `UnsubscribeConfirmation`, ignores a
+    /// `Notification`. A `SubscribeURL` off Amazon's SNS hosts is a non-retryable error
+    /// and nothing is fetched; a `5xx` or network failure is retryable, a `4xx` (an expired
+    /// token: SNS's tokens last three days) is not.
+    pub async fn handle(&self, entry: &InboxEntry) -> Result<SubscriptionOutcome, Error> {
+        let what = "an SNS subscription message";
+        let m: Value = serde_json::from_slice(&entry.body).map_err(|e| Error::decode(what, e))?;
+        let topic = m["TopicArn"].as_str().unwrap_or_default().to_owned();
+        match m["Type"].as_str() {
+            Some("SubscriptionConfirmation") => {}
+            Some("UnsubscribeConfirmation") => {
+                tracing::warn!(
+                    topic = %topic,
+                    "the SNS subscription was deleted: SES events from this topic stop until it is subscribed again (not done automatically)"
+                );
+                return Ok(SubscriptionOutcome::Unsubscribed { topic });
+            }
+            _ => return Ok(SubscriptionOutcome::NotASubscriptionMessage),
+        }
+        let raw = m["SubscribeURL"]
+            .as_str()
+            .or(m["SubscribeUrl"].as_str())
+            .ok_or_else(|| Error::decode(what, "it has no SubscribeURL"))?;
+        if !subscribe_url_allowed(raw) {
+            tracing::warn!(topic = %topic, "SNS SubscribeURL refused: not an https Amazon SNS host");
+            return Err(Error::decode(
+                what,
+                "its SubscribeURL is not an https URL on an Amazon SNS host (sns.<region>.amazonaws.com)",
+            ));
+        }
+        let mut target = url::Url::parse(raw).map_err(|e| Error::decode(what, e))?;
+        if let Some(base) = &self.route_to {
+            let mut t = base.clone();
+            t.set_path(target.path());
+            t.set_query(target.query());
+            target = t;
+        }
+        let platform = |status: Option<u16>, message: String, retryable: bool| Error::Platform {
+            operation: "confirm the SNS subscription".into(),
+            status,
+            message,
+            retryable,
+        };
+        let resp = self
+            .http
+            .get(target)
+            .send()
+            .await
+            .map_err(|e| platform(None, e.to_string(), true))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(platform(
+                Some(status),
+                format!("SNS answered HTTP {status}"),
+                status >= 500 || status == 429,
+            ));
+        }
+        tracing::info!(topic = %topic, "SNS subscription confirmed");
+        Ok(SubscriptionOutcome::Confirmed { topic })
+    }
 }
 
 /// SNS signing certificates' keys, by URL: pinned, or fetched once and cached.
@@ -277,39 +415,12 @@ impl SesEvents {
 
     /// Confirms a verified, stored `SubscriptionConfirmation` by visiting its
     /// `SubscribeURL` (an `https://sns.<region>.amazonaws.com` URL only). Returns whether
-    /// one was confirmed.
+    /// one was confirmed. See [`SnsSubscriptions::handle`].
     pub async fn confirm(&self, entry: &InboxEntry) -> Result<bool, Error> {
-        let m: Value =
-            serde_json::from_slice(&entry.body).map_err(|e| Error::decode("an SNS message", e))?;
-        if m["Type"].as_str() != Some("SubscriptionConfirmation") {
-            return Ok(false);
-        }
-        let Some(url) = m["SubscribeURL"].as_str() else {
-            return Ok(false);
-        };
-        let host_ok = url::Url::parse(url).ok().is_some_and(|u| {
-            u.scheme() == "https"
-                && u.host_str()
-                    .is_some_and(|h| cert_url_allowed(&format!("https://{h}/x.pem")))
-        });
-        if !host_ok {
-            return Err(Error::decode(
-                "an SNS subscription confirmation",
-                "its SubscribeURL is not on an Amazon SNS host",
-            ));
-        }
-        self.certs
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| Error::Platform {
-                operation: "confirm the SNS subscription".into(),
-                status: None,
-                message: e.to_string(),
-                retryable: true,
-            })?;
-        Ok(true)
+        Ok(matches!(
+            SnsSubscriptions::new().handle(entry).await?,
+            SubscriptionOutcome::Confirmed { .. }
+        ))
     }
 }
 

@@ -18,10 +18,10 @@ use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-const CERT: &str = include_str!("fixtures/test-signing-cert.pem");
-const KEY: &str = include_str!("fixtures/test-signing-key.pem");
-const CERT_URL: &str = "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
-const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:ses-events";
+pub const CERT: &str = include_str!("fixtures/test-signing-cert.pem");
+pub const KEY: &str = include_str!("fixtures/test-signing-key.pem");
+pub const CERT_URL: &str = "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
+pub const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:ses-events";
 
 fn bounce_event() -> String {
     json!({
@@ -69,7 +69,7 @@ fn envelope(version: &str, message: &str) -> Value {
     m
 }
 
-fn sign(m: &mut Value) {
+pub fn sign(m: &mut Value) {
     let key = RsaPrivateKey::from_pkcs8_pem(KEY).unwrap();
     let text = string_to_sign(m).unwrap();
     let sig = if m["SignatureVersion"] == "1" {
@@ -87,13 +87,16 @@ fn sign(m: &mut Value) {
     m["Signature"] = json!(B64.encode(sig));
 }
 
-fn source() -> SesEvents {
+pub fn source() -> SesEvents {
     let certs = SnsCertificates::new().pinned_only();
     certs.pin(CERT_URL, CERT).unwrap();
     SesEvents::new(Arc::new(certs), vec![TOPIC.into()])
 }
 
-fn verify(src: &SesEvents, m: &Value) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
+pub fn verify(
+    src: &SesEvents,
+    m: &Value,
+) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
     let h = RawHeaders::from_pairs([
         ("x-amz-sns-message-type", "Notification"),
         ("Content-Type", "text/plain; charset=UTF-8"),

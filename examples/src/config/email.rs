@@ -14,6 +14,10 @@ pub enum EmailProvider {
     Mailgun,
     /// Amazon SES events through an SNS subscription at `/webhooks/ses`.
     Ses,
+    /// Postmark: outbound webhooks at `/webhooks/postmark`, the inbound webhook at
+    /// `/webhooks/postmark-inbound` (both behind Basic credentials in the URL: Postmark does
+    /// not sign webhooks), the Email API.
+    Postmark,
 }
 
 /// An SNS signing certificate pinned by URL (no fetch at run time).
@@ -30,7 +34,7 @@ pub struct PinnedCertificate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailConfig {
-    /// `sendgrid`, `mailgun` or `ses`.
+    /// `sendgrid`, `mailgun`, `ses` or `postmark`.
     pub provider: EmailProvider,
     /// SendGrid: the Event Webhook verification key (base64 DER or PEM). Mailgun: the HTTP
     /// webhook signing key (not the API key).
@@ -41,10 +45,19 @@ pub struct EmailConfig {
     /// replies are not taken.
     #[serde(default)]
     pub inbound_password: Option<SecretRef>,
-    /// Send email through the provider's API instead of `[smtp]` (SendGrid).
+    /// Postmark: the password of the Basic credentials in both webhook URLs
+    /// (`https://postmark:<password>@…/webhooks/postmark` and `…/webhooks/postmark-inbound`);
+    /// 24 characters at least. Postmark signs nothing: this password is the webhooks' only
+    /// protection (with its IP list in a firewall).
+    #[serde(default)]
+    pub webhook_password: Option<SecretRef>,
+    /// Postmark: the message stream to send on (default `outbound`).
+    #[serde(default)]
+    pub message_stream: Option<String>,
+    /// Send email through the provider's API instead of `[smtp]` (SendGrid, Postmark).
     #[serde(default)]
     pub send: bool,
-    /// The API key (for `send`).
+    /// The API key (for `send`; Postmark: the server token).
     #[serde(default)]
     pub api_key: Option<SecretRef>,
     /// The sender (for `send`).
@@ -97,6 +110,31 @@ pub(super) fn semantic_email(
                 }
             }
         },
+        EmailProvider::Postmark => {
+            if e.events_key.is_some() {
+                report(
+                    "email.events_key",
+                    "Postmark does not sign webhooks: set email.webhook_password (the Basic credentials in the webhook URLs) instead".into(),
+                );
+            }
+            match &e.webhook_password {
+                None => report(
+                    "email.webhook_password",
+                    "Postmark does not sign webhooks; the password in the webhook URLs is their protection and is needed".into(),
+                ),
+                Some(p) => {
+                    secret_ok(p, "email.webhook_password", report);
+                    if let Ok(s) = p.resolve()
+                        && s.expose().len() < 24
+                    {
+                        report(
+                            "email.webhook_password",
+                            "use a random password of 24 characters at least: it is the webhooks' only protection".into(),
+                        );
+                    }
+                }
+            }
+        }
         EmailProvider::Ses => {
             if e.sns_topics.is_empty() {
                 report(
@@ -130,11 +168,26 @@ pub(super) fn semantic_email(
         }
         secret_ok(p, "email.inbound_password", report);
     }
+    if e.webhook_password.is_some() && e.provider != EmailProvider::Postmark {
+        report(
+            "email.webhook_password",
+            "only Postmark's webhooks use this password".into(),
+        );
+    }
+    if e.message_stream.is_some() && e.provider != EmailProvider::Postmark {
+        report(
+            "email.message_stream",
+            "message streams are Postmark's".into(),
+        );
+    }
     if e.send {
-        if e.provider != EmailProvider::Sendgrid {
+        if !matches!(
+            e.provider,
+            EmailProvider::Sendgrid | EmailProvider::Postmark
+        ) {
             report(
                 "email.send",
-                "sending through the API is available with SendGrid; use [smtp] for this provider"
+                "sending through the API is available with SendGrid and Postmark; use [smtp] for this provider"
                     .into(),
             );
         }
@@ -197,6 +250,36 @@ mod tests {
         for path in ["email.events_key:", "email.api_key:", "email.from:"] {
             assert!(p.iter().any(|l| l.starts_with(path)), "{path} in {p:?}");
         }
+    }
+
+    #[test]
+    fn a_postmark_section_is_accepted_and_its_mistakes_reported() {
+        let ok = format!(
+            "{BASE}\n[email]\nprovider = \"postmark\"\nwebhook_password = {{ value = \"0123456789abcdef0123456789\" }}\nsend = true\napi_key = {{ value = \"server-token\" }}\nfrom = \"shop@shop.example\"\nmessage_stream = \"outbound\"\n"
+        );
+        let p = problems(&ok);
+        assert!(p.iter().all(|l| !l.starts_with("email")), "{p:?}");
+        let missing = format!("{BASE}\n[email]\nprovider = \"postmark\"\n");
+        let p = problems(&missing);
+        assert!(
+            p.iter().any(|l| l.starts_with("email.webhook_password:")),
+            "{p:?}"
+        );
+        let weak = format!(
+            "{BASE}\n[email]\nprovider = \"postmark\"\nwebhook_password = {{ value = \"short\" }}\nevents_key = {{ value = \"k\" }}\n"
+        );
+        let p = problems(&weak);
+        for path in ["email.webhook_password:", "email.events_key:"] {
+            assert!(p.iter().any(|l| l.starts_with(path)), "{path} in {p:?}");
+        }
+        let elsewhere = format!(
+            "{BASE}\n[email]\nprovider = \"mailgun\"\nevents_key = {{ value = \"k\" }}\nwebhook_password = {{ value = \"0123456789abcdef0123456789\" }}\n"
+        );
+        let p = problems(&elsewhere);
+        assert!(
+            p.iter().any(|l| l.starts_with("email.webhook_password:")),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -15,6 +15,14 @@
 //!    longer update (Zendesk `closed`) gets a new ticket with the same external id.
 //!
 //! A desk failure is an [`Error`] the inbox retries (`429`, `5xx`) or dead-letters (refused).
+//!
+//! A **late-delivery complaint** is a survey reply that reads like one ([`is_late_complaint`]:
+//! "late", "still waiting", "never arrived", in the six languages) about an order that was
+//! delivered after its first estimate, or is past it and not delivered:
+//! [`TicketFlow::on_late_complaint`] opens the order's ticket with the lateness, or notes the
+//! complaint on the ticket the order already has (also after the survey closed). Each reply
+//! is one incident (`late:{invitation}:{time}`): the same reply processed twice is written
+//! once, a second reply is a second note.
 
 use std::sync::Arc;
 
@@ -91,6 +99,12 @@ pub enum IncidentKind {
     },
     /// A reply after the survey closed (kept as a comment).
     Comment {
+        /// The reply.
+        text: String,
+    },
+    /// A later reply while the survey is open (a second answer, other text), about an
+    /// order that has a ticket.
+    Reply {
         /// The reply.
         text: String,
     },
@@ -223,8 +237,9 @@ impl TicketFlow {
         .await
     }
 
-    /// A reply after the survey closed: a note on the order's ticket when it has one (a
-    /// ticket is not opened for a comment alone). Keyed by the reply's time.
+    /// A reply after the survey closed, or a later reply while it is open: a note on the
+    /// order's ticket when it has one (a ticket is not opened for a comment alone). Keyed
+    /// by the reply's time.
     pub async fn on_comment(
         &self,
         inv: &Invitation,
@@ -242,10 +257,55 @@ impl TicketFlow {
             order,
             customer_id: inv.customer_id.clone(),
             requester,
-            kind: IncidentKind::Comment {
-                text: text.to_owned(),
+            kind: if at > inv.closes_at {
+                IncidentKind::Comment {
+                    text: text.to_owned(),
+                }
+            } else {
+                IncidentKind::Reply {
+                    text: text.to_owned(),
+                }
             },
             at,
+        })
+        .await
+        .map(Some)
+    }
+
+    /// A reply about an invitation's order that reads as a late-delivery complaint
+    /// ([`is_late_complaint`]) while the order is late: opens the order's ticket, or notes
+    /// the complaint on the one it has (open, solved or after the survey closed; a ticket
+    /// the desk can no longer update gets a new one with the same external id). `None`
+    /// when the text is no complaint or the order was not late (the caller goes on as with
+    /// any reply).
+    pub async fn on_late_complaint(
+        &self,
+        inv: &Invitation,
+        msg: &InboundMessage,
+    ) -> Result<Option<TicketOutcome>, Error> {
+        if !is_late_complaint(&msg.text) {
+            return Ok(None);
+        }
+        let (mut requester, order) = self.context(inv).await?;
+        if !is_late(&order, self.clock.now()) {
+            return Ok(None);
+        }
+        if requester.email.is_none() && requester.phone.is_none() {
+            requester = Requester {
+                locale: requester.locale,
+                ..requester_for(msg.channel, &msg.from)
+            };
+        }
+        self.report(&Incident {
+            key: format!("late:{}:{}", inv.id, msg.received_at.timestamp_millis()),
+            shop: inv.shop.clone(),
+            order,
+            customer_id: inv.customer_id.clone(),
+            requester,
+            kind: IncidentKind::LateDelivery {
+                text: Some(msg.text.trim().to_owned()).filter(|t| !t.is_empty()),
+            },
+            at: msg.received_at,
         })
         .await
         .map(Some)
@@ -364,7 +424,9 @@ impl TicketFlow {
             } => format!("{survey} {score}/{max} on order {number}"),
             IncidentKind::LateDelivery { .. } => format!("Late delivery of order {number}"),
             IncidentKind::Help { .. } => format!("Help request about order {number}"),
-            IncidentKind::Comment { .. } => format!("Customer comment on order {number}"),
+            IncidentKind::Comment { .. } | IncidentKind::Reply { .. } => {
+                format!("Customer comment on order {number}")
+            }
         };
         let mut all = tags;
         all.extend(self.settings.tags.iter().cloned());
@@ -377,7 +439,10 @@ impl TicketFlow {
                 requester: i.requester.clone(),
                 tags: all,
                 order: i.order.clone(),
-                urgent: !matches!(i.kind, IncidentKind::Comment { .. }),
+                urgent: !matches!(
+                    i.kind,
+                    IncidentKind::Comment { .. } | IncidentKind::Reply { .. }
+                ),
             })
             .await?;
         self.remember(i.shop.as_ref(), external, &t.id).await?;
@@ -427,9 +492,9 @@ impl TicketFlow {
             IncidentKind::Detractor { .. } => t.push(self.settings.detractor_tag.clone()),
             IncidentKind::LateDelivery { .. } => t.push(self.settings.late_tag.clone()),
             IncidentKind::Help { .. } => t.push(self.settings.help_tag.clone()),
-            IncidentKind::Comment { .. } => {}
+            IncidentKind::Comment { .. } | IncidentKind::Reply { .. } => {}
         }
-        if i.order.days_late().is_some() && !t.contains(&self.settings.late_tag) {
+        if is_late(&i.order, i.at) && !t.contains(&self.settings.late_tag) {
             t.push(self.settings.late_tag.clone());
         }
         t
@@ -465,6 +530,9 @@ impl TicketFlow {
             IncidentKind::Comment { text } => {
                 s.push_str(&format!("Reply after the survey closed: {}\n", text.trim()));
             }
+            IncidentKind::Reply { text } => {
+                s.push_str(&format!("Later reply: {}\n", text.trim()));
+            }
         }
         let o = &i.order;
         s.push_str(&format!(
@@ -490,6 +558,11 @@ impl TicketFlow {
             (_, _, Some(at)) => {
                 s.push_str(&format!("Delivered: {}\n", at.format("%Y-%m-%d")));
             }
+            (_, Some(est), None) if est < i.at => s.push_str(&format!(
+                "Delivery: not delivered yet, {} day(s) after the estimate ({})\n",
+                (i.at - est).num_hours().div_euclid(24) + 1,
+                est.format("%Y-%m-%d")
+            )),
             _ => {}
         }
         if let Some(l) = &i.requester.locale {
@@ -544,6 +617,104 @@ impl TicketFlow {
     }
 }
 
+/// Whether an order is late at `now`: delivered after its first estimate, or past it and
+/// not delivered.
+fn is_late(o: &OrderContext, now: DateTime<Utc>) -> bool {
+    o.days_late().is_some()
+        || (o.delivered_at.is_none() && o.estimated_delivery.is_some_and(|est| est < now))
+}
+
+/// Whether a reply reads as a complaint that a delivery is late or has not come, in the six
+/// languages of the message catalogs: English, Spanish, Portuguese, Turkish, Arabic, Thai.
+/// Words are matched whole in scripts with spaces (`late` is not in `chocolate`), phrases
+/// and Arabic/Thai stems as text. Deliberately narrow: a miss leaves the reply to the
+/// survey's usual handling (re-ask, comment), a false match opens a ticket for a human.
+pub fn is_late_complaint(text: &str) -> bool {
+    const WORDS: &[&str] = &[
+        // English
+        "late",
+        "delay",
+        "delayed",
+        "delays",
+        "overdue",
+        // Spanish
+        "tarde",
+        "retraso",
+        "retrasado",
+        "retrasada",
+        "demora",
+        "demoró",
+        "demorado",
+        // Portuguese
+        "atraso",
+        "atrasado",
+        "atrasada",
+        "atrasou",
+        "demorou",
+        // Turkish
+        "geç",
+        "gecikme",
+        "gecikti",
+        "gecikmeli",
+        "gelmedi",
+    ];
+    const PHRASES: &[&str] = &[
+        "still waiting",
+        "never arrived",
+        "never came",
+        "hasn't arrived",
+        "has not arrived",
+        "not arrived",
+        "didn't arrive",
+        "did not arrive",
+        "took too long",
+        "where is my order",
+        "where's my order",
+        "where is my package",
+        "todavía no llega",
+        "aún no llega",
+        "no ha llegado",
+        "no llegó",
+        "ainda não chegou",
+        "não chegou",
+        "nunca chegou",
+        "hâlâ bekliyorum",
+        "hala bekliyorum",
+        "ulaşmadı",
+        // Arabic: late, delay, did not arrive, has not arrived yet
+        "تأخر",
+        "متأخر",
+        "تأخير",
+        "لم يصل",
+        "ما وصل",
+        "لم تصل",
+        "ما وصلت",
+        // Thai: late, slow, not received yet
+        "ล่าช้า",
+        "ส่งช้า",
+        "มาช้า",
+        "ยังไม่ได้รับ",
+        "ยังไม่ได้ของ",
+        "ยังไม่มา",
+    ];
+    let lower = text.to_lowercase();
+    let normal: String = lower
+        .chars()
+        .map(|c| if c == '\u{2019}' { '\'' } else { c })
+        .collect();
+    let spaced: String = normal
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if PHRASES.iter().any(|p| spaced.contains(p)) {
+        return true;
+    }
+    spaced
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .any(|w| WORDS.contains(&w))
+}
+
 fn requester_for(channel: ChannelKind, address: &str) -> Requester {
     let mut r = Requester::default();
     match channel {
@@ -561,6 +732,7 @@ fn describe(kind: &IncidentKind) -> String {
         IncidentKind::LateDelivery { .. } => "a late-delivery complaint".into(),
         IncidentKind::Help { channel, .. } => format!("a help request by {channel}"),
         IncidentKind::Comment { .. } => "a reply after the survey closed".into(),
+        IncidentKind::Reply { .. } => "a later reply".into(),
     }
 }
 
@@ -569,4 +741,59 @@ fn ticket_in(reason: &str) -> Option<String> {
     let rest = reason.split("ticket ").nth(1)?;
     let id: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
     (!id.is_empty() && id != "?").then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_complaints_are_read_in_the_six_languages() {
+        for t in [
+            "It came a week late!",
+            "Still waiting for my package",
+            "where’s my order??",
+            "Llegó tarde, muy mal",
+            "todavía no llega",
+            "O pedido atrasou muito",
+            "ainda não chegou",
+            "Kargo çok geç geldi",
+            "hâlâ bekliyorum",
+            "الطلب تأخر كثيرا",
+            "لم يصل الطلب حتى الآن",
+            "ของมาช้ามาก ส่งช้า",
+            "ยังไม่ได้รับของเลย",
+        ] {
+            assert!(is_late_complaint(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn other_replies_are_not_late_complaints() {
+        for t in [
+            "9",
+            "Great service, thanks",
+            "The chocolate was lovely",
+            "please translate the template",
+            "geçen hafta aldım, güzel",
+            "ممتاز",
+            "ดีมาก",
+            "",
+        ] {
+            assert!(!is_late_complaint(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn an_order_is_late_after_its_estimate_delivered_or_not() {
+        let est: DateTime<Utc> = "2026-05-01T12:00:00Z".parse().unwrap_or_default();
+        let mut o = OrderContext::new("1");
+        o.estimated_delivery = Some(est);
+        assert!(!is_late(&o, est - chrono::Duration::hours(1)));
+        assert!(is_late(&o, est + chrono::Duration::hours(1)));
+        o.delivered_at = Some(est - chrono::Duration::hours(2));
+        assert!(!is_late(&o, est + chrono::Duration::days(3)));
+        o.delivered_at = Some(est + chrono::Duration::hours(30));
+        assert!(is_late(&o, est + chrono::Duration::days(3)));
+    }
 }

@@ -33,6 +33,20 @@ impl FeedbackFlow {
             if let Some(f) = &self.follow_up {
                 f.act(&stored).await?;
             }
+            // A later message (not this one again, retried by the inbox) is a second
+            // answer: kept as a comment and added to the order's ticket, never a new one
+            // (a ticket is opened only for a late-delivery complaint).
+            let text = msg.text.trim();
+            if msg.received_at > stored.answered_at && !text.is_empty() {
+                self.surveys
+                    .add_comment(&inv.id, text, msg.received_at)
+                    .await?;
+                if let Some(t) = self.tickets()
+                    && t.on_late_complaint(&inv, msg).await?.is_none()
+                {
+                    t.on_comment(&inv, text, msg.received_at).await?;
+                }
+            }
             return Ok(None);
         }
         if now > inv.closes_at {
@@ -43,7 +57,9 @@ impl FeedbackFlow {
                 self.surveys
                     .add_comment(&inv.id, text, msg.received_at)
                     .await?;
-                if let Some(t) = self.follow_up.as_ref().and_then(|f| f.tickets.as_ref()) {
+                if let Some(t) = self.tickets()
+                    && t.on_late_complaint(&inv, msg).await?.is_none()
+                {
                     t.on_comment(&inv, text, msg.received_at).await?;
                 }
             }
@@ -94,6 +110,14 @@ impl FeedbackFlow {
                         f.act(&response).await?;
                     }
                 }
+                // A good score with a late-delivery complaint in its comment ("8, but it
+                // came a week late"): the detractor path does not open a ticket, this does.
+                if !inv.kind.is_detractor(response.score)
+                    && response.comment.is_some()
+                    && let Some(t) = self.tickets()
+                {
+                    t.on_late_complaint(&inv, msg).await?;
+                }
                 Ok(Some(response.score))
             }
             Err(crate::reply::ReplyError::SeveralNumbers) => {
@@ -120,11 +144,40 @@ impl FeedbackFlow {
                 Ok(None)
             }
             Err(_) => {
+                // A late-delivery complaint instead of a score: a ticket for support, the
+                // text kept as a comment, and no "please answer with a number".
+                if let Some(t) = self.tickets()
+                    && t.on_late_complaint(&inv, msg).await?.is_some()
+                {
+                    self.surveys
+                        .add_comment(&inv.id, msg.text.trim(), msg.received_at)
+                        .await?;
+                    self.note(
+                        &inv.order_id,
+                        Decision::Skipped,
+                        format!(
+                            "reply to survey {} is a late-delivery complaint; not scored, kept as a comment, sent to the helpdesk",
+                            inv.id
+                        ),
+                    )
+                    .await?;
+                    return Ok(None);
+                }
+                // Any other text about an order that has a ticket goes on that ticket too.
+                if let Some(t) = self.tickets()
+                    && !msg.text.trim().is_empty()
+                {
+                    t.on_comment(&inv, msg.text.trim(), msg.received_at).await?;
+                }
                 self.reply_with(&inv, &last, msg, "reask", "survey-reask")
                     .await?;
                 Ok(None)
             }
         }
+    }
+
+    fn tickets(&self) -> Option<&Arc<crate::flows::tickets::TicketFlow>> {
+        self.follow_up.as_ref().and_then(|f| f.tickets.as_ref())
     }
 
     async fn reply_with(
