@@ -241,6 +241,15 @@ pub trait Inbox: Send + Sync {
     /// Marks an entry processed.
     async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error>;
 
+    /// Marks several entries processed. The default calls [`Inbox::complete`] for each;
+    /// stores override it to do it in one statement (one commit for a processor's batch).
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        for id in ids {
+            self.complete(*id, now).await?;
+        }
+        Ok(())
+    }
+
     /// Leaves an entry pending, to be claimed again at `at`, with the failure recorded.
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error>;
 

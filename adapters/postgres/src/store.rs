@@ -201,6 +201,21 @@ impl Inbox for PostgresStore {
         Ok(())
     }
 
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = $1, last_error = NULL WHERE id = ANY($2)",
+        )
+        .bind(now)
+        .bind(ids)
+        .execute(&self.pool)
+        .await
+        .map_err(db("complete inbox entries"))?;
+        Ok(())
+    }
+
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
         sqlx::query("UPDATE inbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3 AND status = 'pending'")
             .bind(at)

@@ -195,6 +195,25 @@ impl Inbox for SqliteStore {
         Ok(())
     }
 
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // One statement and one commit for a processor's batch; the ids travel as one JSON
+        // array (no limit on bound values).
+        let list = serde_json::to_string(ids).map_err(|e| Error::decode("inbox ids", e))?;
+        let _w = self.writing().await;
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(micros(now))
+        .bind(list)
+        .execute(&self.pool)
+        .await
+        .map_err(db("complete inbox entries"))?;
+        Ok(())
+    }
+
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
         let _w = self.writing().await;
         sqlx::query("UPDATE inbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'")
