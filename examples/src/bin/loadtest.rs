@@ -69,6 +69,8 @@ struct Args {
 }
 
 const SECRET: &str = "aftercare-loadtest-client-secret";
+/// Driven before each measured phase; its webhooks are checked, not timed.
+const WARM_UP: Duration = Duration::from_secs(1);
 
 fn main() -> Result<(), BoxError> {
     let args = Args::parse();
@@ -136,7 +138,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     std::fs::create_dir_all(&work)?;
     let load_before = loadavg();
     let started = chrono::Utc::now();
-    let mut rows: Vec<(String, Phase, Option<Processing>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let pg = if args.postgres {
         match pg::Server::start(&work) {
             Ok(s) => Some(s),
@@ -148,15 +150,46 @@ async fn run(args: Args) -> Result<(), BoxError> {
     } else {
         None
     };
+    let result = rounds(&args, &exe, &receiver, &work, pg.as_ref(), &mut rows).await;
+    if let Some(pg) = &pg {
+        pg.stop();
+    }
+    result?;
+    let load_after = loadavg();
+    print_report(&args, &rows, &load_before, &load_after, started);
+    let _ = std::fs::remove_dir_all(&work);
+    let failures: u64 = rows
+        .iter()
+        .filter_map(|(_, _, p)| p.as_ref())
+        .map(|p| {
+            p.missing + p.duplicated + p.not_done + p.processed_twice + u64::from(!p.clean_stop)
+        })
+        .sum();
+    if failures > 0 {
+        return Err(format!("{failures} check(s) failed: see the table").into());
+    }
+    Ok(())
+}
+
+type Row = (String, Phase, Option<Processing>);
+
+async fn rounds(
+    args: &Args,
+    exe: &Path,
+    receiver: &Path,
+    work: &Path,
+    pg: Option<&pg::Server>,
+    rows: &mut Vec<Row>,
+) -> Result<(), BoxError> {
     for round in 0..args.rounds {
         eprintln!("round {}: baseline", round + 1);
         let addr = free_addr()?;
-        let mut child = Command::new(&exe)
+        let mut child = Command::new(exe)
             .arg("--serve-baseline")
             .arg(addr.to_string())
             .stdout(Stdio::null())
             .spawn()?;
-        let phase = drive_server(&args, addr, &child, "base", round).await;
+        let phase = drive_server(args, addr, &child, "base", round).await;
         stop(&mut child);
         rows.push((
             "baseline (axum, verify + parse, not stored)".into(),
@@ -171,9 +204,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 work.join(format!("r{round}.db"))
             ),
         )];
-        if let Some(pg) = &pg {
+        if let Some(pg) = pg {
             let db = format!("r{round}");
-            pg.create_db(&db)?;
+            pg.create_db(&db).await?;
             stores.push((
                 "PostgreSQL",
                 format!("postgres = {{ url = {{ value = {:?} }} }}", pg.url(&db)),
@@ -182,29 +215,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
         for (kind, storage) in stores {
             eprintln!("round {}: receiver on {kind}", round + 1);
             let (phase, processing) =
-                drive_receiver(&args, &receiver, &work, round, kind, &storage, pg.as_ref()).await?;
+                drive_receiver(args, receiver, work, round, kind, &storage, pg).await?;
             rows.push((
                 format!("receiver, {kind} inbox (durable, processing beside)"),
                 phase,
                 Some(processing),
             ));
         }
-    }
-    let load_after = loadavg();
-    print_report(&args, &rows, &load_before, &load_after, started);
-    if let Some(pg) = pg {
-        pg.stop();
-    }
-    let _ = std::fs::remove_dir_all(&work);
-    let failures: u64 = rows
-        .iter()
-        .filter_map(|(_, _, p)| p.as_ref())
-        .map(|p| {
-            p.missing + p.duplicated + p.not_done + p.processed_twice + u64::from(!p.clean_stop)
-        })
-        .sum();
-    if failures > 0 {
-        return Err(format!("{failures} check(s) failed: see the table").into());
     }
     Ok(())
 }
@@ -242,8 +259,8 @@ async fn drive_receiver(
     };
     let ingest_end = Instant::now();
     let db = match pg {
-        Some(pg) => Db::Postgres(pg.url(&format!("r{round}"))),
-        None => Db::Sqlite(work.join(format!("r{round}.db"))),
+        Some(pg) if kind == "PostgreSQL" => Db::Postgres(pg.url(&format!("r{round}"))),
+        _ => Db::Sqlite(work.join(format!("r{round}.db"))),
     };
     // Processing: what was done by the end of ingest, then the backlog's drain.
     let (done_at_end, total) = db.progress().await?;
@@ -266,7 +283,8 @@ async fn drive_receiver(
     Ok((
         Phase { ..phase },
         Processing {
-            during: done_at_end as f64 / phase.elapsed.as_secs_f64(),
+            // Ingest ran for the warm-up second and the measured phase.
+            during: done_at_end as f64 / (phase.elapsed + WARM_UP).as_secs_f64(),
             backlog,
             drain_rate: drained
                 .filter(|(n, _)| *n > 0)
@@ -652,7 +670,8 @@ fn print_report(
             _ => "1".into(),
         };
         let written = match ph.written {
-            Some(w) if proc_.is_some() && ph.ok > 0 => {
+            // PostgreSQL writes in its own processes, not measured here.
+            Some(w) if proc_.is_some() && ph.ok > 0 && !name.contains("PostgreSQL") => {
                 format!("{:.1} KB", w as f64 / ph.ok as f64 / 1000.0)
             }
             _ => "–".into(),
@@ -760,6 +779,7 @@ mod pg {
         bin: PathBuf,
         data: PathBuf,
         socket: PathBuf,
+        user: Vec<String>,
     }
 
     fn bin_dir() -> Option<PathBuf> {
@@ -778,16 +798,63 @@ mod pg {
         })
     }
 
+    /// `runuser -u postgres --` as root (PostgreSQL refuses to run as root), else nothing.
+    fn as_user(dir: &Path) -> Result<Vec<String>, BoxError> {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        if !root {
+            return Ok(Vec::new());
+        }
+        let id = |flag: &str| -> Result<u32, BoxError> {
+            let out = Command::new("id").args([flag, "postgres"]).output()?;
+            Ok(String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .map_err(
+                    |_| "running as root, and there is no `postgres` user to run the server as",
+                )?)
+        };
+        std::os::unix::fs::chown(dir, Some(id("-u")?), Some(id("-g")?))?;
+        Ok(["runuser", "-u", "postgres", "--"]
+            .map(String::from)
+            .to_vec())
+    }
+
+    fn command(prefix: &[String], program: &Path) -> Command {
+        match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(program);
+                c
+            }
+            None => Command::new(program),
+        }
+    }
+
     impl Server {
         pub(super) fn start(work: &Path) -> Result<Self, BoxError> {
             let bin = bin_dir().ok_or(
                 "no PostgreSQL binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql",
             )?;
-            let data = work.join("pgdata");
-            let socket = work.join("pgsock");
-            std::fs::create_dir_all(&socket)?;
-            let ok = Command::new(bin.join("initdb"))
-                .args(["-A", "trust", "-U", "postgres", "-D"])
+            let dir = work.join("pg");
+            std::fs::create_dir_all(&dir)?;
+            let user = as_user(&dir)?;
+            let data = dir.join("data");
+            let socket = dir.clone();
+            let ok = command(&user, &bin.join("initdb"))
+                .args([
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "-D",
+                ])
                 .arg(&data)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -796,15 +863,16 @@ mod pg {
             if !ok {
                 return Err("initdb failed".into());
             }
+            // fsync on (the default): acknowledgements are durable as on SQLite.
             let opts = format!(
                 "-k {} -c listen_addresses='' -c max_connections=200",
                 socket.display()
             );
-            let ok = Command::new(bin.join("pg_ctl"))
+            let ok = command(&user, &bin.join("pg_ctl"))
                 .args(["-w", "-D"])
                 .arg(&data)
                 .args(["-o", &opts, "-l"])
-                .arg(work.join("pg.log"))
+                .arg(dir.join("pg.log"))
                 .arg("start")
                 .stdout(Stdio::null())
                 .status()?
@@ -812,7 +880,12 @@ mod pg {
             if !ok {
                 return Err("pg_ctl start failed".into());
             }
-            Ok(Self { bin, data, socket })
+            Ok(Self {
+                bin,
+                data,
+                socket,
+                user,
+            })
         }
 
         pub(super) fn url(&self, db: &str) -> String {
@@ -822,22 +895,17 @@ mod pg {
             )
         }
 
-        pub(super) fn create_db(&self, db: &str) -> Result<(), BoxError> {
-            let ok = Command::new(self.bin.join("createdb"))
-                .args(["-U", "postgres", "-h"])
-                .arg(&self.socket)
-                .arg(db)
-                .status()?
-                .success();
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("createdb {db} failed").into())
-            }
+        pub(super) async fn create_db(&self, db: &str) -> Result<(), BoxError> {
+            let mut c =
+                <sqlx::PgConnection as sqlx::Connection>::connect(&self.url("postgres")).await?;
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&mut c)
+                .await?;
+            Ok(())
         }
 
         pub(super) fn stop(&self) {
-            let _ = Command::new(self.bin.join("pg_ctl"))
+            let _ = command(&self.user, &self.bin.join("pg_ctl"))
                 .args(["-w", "-m", "fast", "-D"])
                 .arg(&self.data)
                 .arg("stop")
