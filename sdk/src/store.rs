@@ -447,6 +447,21 @@ pub trait Outbox: Send + Sync {
     /// (`enqueued`, or `skipped` as a duplicate).
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error>;
 
+    /// Enqueues several messages, answering for each as [`Outbox::enqueue`] does, in order.
+    /// The default calls `enqueue` for each; stores override it to write a batch in one
+    /// transaction (all or none of it).
+    async fn enqueue_many(
+        &self,
+        msgs: Vec<NewOutboxMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueue>, Error> {
+        let mut out = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            out.push(self.enqueue(m, now).await?);
+        }
+        Ok(out)
+    }
+
     /// Claims up to `limit` messages due at `now` (and messages whose earlier claim expired
     /// while `sending`, flagged [`Claimed::recovered`]), marking them `sending` until
     /// `now + lease`.

@@ -140,3 +140,55 @@ pub async fn inbox_processor_runs_orders_concurrently_in_order(s: Arc<dyn Store>
         );
     }
 }
+
+pub async fn outbox_enqueue_many_answers_each_and_ledgers(s: Arc<dyn Store>) {
+    let first = s
+        .enqueue(
+            NewOutboxMessage::new("em-0", super::message("+15550100", "1"), t0(), "r"),
+            t0(),
+        )
+        .await
+        .unwrap();
+    // Past one store transaction's worth (512 on SQLite and PostgreSQL).
+    let mut batch: Vec<NewOutboxMessage> = (1..=600)
+        .map(|i| {
+            NewOutboxMessage::new(
+                format!("em-{i}"),
+                super::message("+15550100", &i.to_string()),
+                t0(),
+                "batch",
+            )
+        })
+        .collect();
+    // A key already queued, and a key twice in the batch.
+    batch.insert(
+        10,
+        NewOutboxMessage::new("em-0", super::message("+15550100", "1"), t0(), "again"),
+    );
+    batch.push(NewOutboxMessage::new(
+        "em-5",
+        super::message("+15550100", "5"),
+        t0(),
+        "again",
+    ));
+    let answers = s.enqueue_many(batch, t0()).await.unwrap();
+    assert_eq!(answers.len(), 602);
+    assert_eq!(answers[10], Enqueue::Duplicate(first.id()));
+    let fifth = s.outbox_by_key("em-5").await.unwrap().unwrap();
+    assert_eq!(answers[601], Enqueue::Duplicate(fifth.id));
+    let new: Vec<i64> = answers
+        .iter()
+        .filter_map(|a| match a {
+            Enqueue::New(id) => Some(*id),
+            Enqueue::Duplicate(_) => None,
+        })
+        .collect();
+    assert_eq!(new.len(), 600, "every new key queued once");
+    let rows = s.ledger_for_key("em-5").await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.decision).collect::<Vec<_>>(),
+        vec![Decision::Enqueued, Decision::Skipped]
+    );
+    let due = s.claim_due(t0(), 1000, LEASE).await.unwrap();
+    assert_eq!(due.len(), 601);
+}
