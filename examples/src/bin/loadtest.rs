@@ -542,6 +542,9 @@ enum Db {
     Postgres(String),
 }
 
+/// An inbox row: key, status, attempts, lag from receipt to done in µs.
+type StoredRow = (String, String, i64, Option<i64>);
+
 struct Check {
     missing: u64,
     duplicated: u64,
@@ -570,8 +573,7 @@ impl Db {
     /// Every acknowledged id: stored once, done, claimed once; and the lag from receipt to
     /// done of every entry.
     async fn check(&self, acked: &[String]) -> Result<Check, BoxError> {
-        // key, status, attempts, lag in µs
-        let rows: Vec<(String, String, i64, Option<i64>)> = match self {
+        let rows: Vec<StoredRow> = match self {
             Db::Sqlite(path) => {
                 let mut c = sqlite(path).await?;
                 sqlx::query_as("SELECT dedupe_key, status, attempts, finished_at - received_at FROM inbox WHERE source = 'shopify'")
@@ -585,7 +587,7 @@ impl Db {
                     .await?
             }
         };
-        let mut by_key: HashMap<&str, Vec<&(String, String, i64, Option<i64>)>> = HashMap::new();
+        let mut by_key: HashMap<&str, Vec<&StoredRow>> = HashMap::new();
         let mut lag = Histogram::<u64>::new(3)?;
         for r in &rows {
             by_key.entry(r.0.as_str()).or_default().push(r);
