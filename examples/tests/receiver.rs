@@ -63,7 +63,10 @@ async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
             .next()
             .expect("the receiver printed its routes")
             .unwrap();
-        if let Some(u) = line.split_whitespace().find(|w| w.ends_with("/webhooks/shopify")) {
+        if let Some(u) = line
+            .split_whitespace()
+            .find(|w| w.ends_with("/webhooks/shopify"))
+        {
             break u.to_owned();
         }
     };
@@ -77,12 +80,20 @@ async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
         .header("X-Shopify-Topic", "orders/fulfilled")
         .header("X-Shopify-Shop-Domain", "receiver-test.myshopify.com")
         .header("X-Shopify-API-Version", "2025-07")
-        .header("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
+        .header(
+            "X-Shopify-Webhook-Id",
+            "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        )
         .body(BODY)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
 
     // Processed: the entry is done.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
@@ -113,7 +124,10 @@ async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < until, "the receiver did not stop on SIGTERM");
+        assert!(
+            Instant::now() < until,
+            "the receiver did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let err = std::fs::read_to_string(&stderr).unwrap();

@@ -175,8 +175,9 @@ async fn receive<S: Store + 'static>(
         // The shop's platform, as `tracking-links` mounts it.
         let shop = ShopStack::with_store(cfg, store.clone())?;
         shop.prepare().await?;
-        routes = routes.source(shop.name, shop.source.clone());
-        processor = shop.processor(processor);
+        let parts = shop.parts(store.clone(), clock.clone());
+        routes = routes.source(parts.name(), parts.source());
+        processor = parts.register(processor);
         paths.push(shop.name);
     }
     let stored = routes.stored_signal();
