@@ -37,6 +37,10 @@ channels = ["email"]
 
 [storage]
 sqlite = {{ path = {db:?} }}
+
+[server]
+bind = "127.0.0.1:0"
+public_url = "http://127.0.0.1"
 "#
     )
 }
