@@ -75,6 +75,7 @@ use crate::inbox::{EventHandler, InboxProcessor};
 use crate::l10n::Catalogs;
 use crate::l10n::Localizer;
 use crate::model::ChannelKind;
+use crate::platform::known::KnownOrders;
 use crate::platform::poll::{CatchUpPoller, OrderVersions, PollSettings, PolledSource};
 use crate::platform::thin::Hydrator;
 use crate::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
@@ -735,8 +736,9 @@ impl<S: Store + 'static> StackBuilder<S> {
         }
 
         // Pages.
+        // The page reads what webhooks carried first and caches what it fetches.
         let mut page = TrackingPage::new(
-            platform.orders.clone(),
+            Arc::new(KnownOrders::new(platform.orders.clone(), store.clone())),
             TokenSigner::new(key.clone(), "tracking"),
             text.clone(),
             clock.clone(),
