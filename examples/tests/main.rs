@@ -17,5 +17,6 @@ mod new_integrator;
 mod real_store;
 mod real_store_magento;
 mod real_store_woo;
+mod receiver;
 mod support;
 mod tracking_demo;

@@ -1,5 +1,13 @@
 //! Processing stored webhooks: claim from the inbox, decode, hand to a handler, retry with
 //! backoff, dead-letter what keeps failing.
+//!
+//! A batch is processed concurrently across orders and in order within one: entries are
+//! decoded first and grouped by the order their events name; up to
+//! [`InboxProcessor::concurrency`] groups run at once, each group's entries one after the
+//! other in the inbox's order. An entry whose events name no order (an app uninstalled, a
+//! redaction request, a customer update) and an entry a [`Hydrator`] builds are barriers:
+//! everything claimed before it finishes first, and it runs alone. Completed entries are
+//! marked done together at the end of the batch ([`Inbox::complete_many`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,6 +79,7 @@ pub struct InboxProcessor {
     policy: RetryPolicy,
     batch: u32,
     lease: Duration,
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for InboxProcessor {
@@ -97,8 +106,9 @@ impl InboxProcessor {
             handler,
             clock,
             policy: RetryPolicy::default(),
-            batch: 32,
+            batch: 128,
             lease: Duration::from_secs(5 * 60),
+            concurrency: 16,
         }
     }
 
@@ -128,51 +138,137 @@ impl InboxProcessor {
         self
     }
 
+    /// Sets how many entries one claim takes (default 128, at least 1).
+    pub fn batch_size(mut self, entries: u32) -> Self {
+        self.batch = entries.max(1);
+        self
+    }
+
+    /// Sets how many orders of a batch are processed at once (default 16, at least 1);
+    /// entries of one order are always processed one after the other, oldest first. `1`
+    /// processes a batch strictly in the inbox's order.
+    pub fn concurrency(mut self, orders: usize) -> Self {
+        self.concurrency = orders.max(1);
+        self
+    }
+
     /// Claims and processes one batch of due entries.
     pub async fn run_once(&self) -> Result<ProcessReport, Error> {
+        use futures::StreamExt as _;
+
         let now = self.clock.now();
         let entries = self.inbox.claim(now, self.batch, self.lease).await?;
         let mut report = ProcessReport::default();
-        for entry in entries {
-            match self.process(&entry).await {
-                Ok(()) => {
-                    self.inbox.complete(entry.id, self.clock.now()).await?;
-                    report.done += 1;
-                }
-                Err(HandlerError::Retry(why)) if self.policy.may_retry(entry.attempts) => {
-                    let delay = self.policy.delay(entry.attempts, None);
-                    let at = self.clock.now()
-                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                    tracing::warn!(id = entry.id, attempts = entry.attempts, %why, "inbox entry failed; will retry");
-                    self.inbox.retry_at(entry.id, at, &why).await?;
-                    report.retried += 1;
-                }
-                Err(e) => {
-                    let reason = match e {
-                        HandlerError::Retry(why) => {
-                            format!("gave up after {} attempts: {why}", entry.attempts)
-                        }
-                        HandlerError::Poison(why) => why,
-                    };
-                    tracing::error!(id = entry.id, %reason, "inbox entry dead-lettered");
-                    self.inbox.dead_letter(entry.id, &reason).await?;
-                    report.dead += 1;
+        let mut done: Vec<i64> = Vec::with_capacity(entries.len());
+        let mut first_error: Option<Error> = None;
+        for segment in segments(entries.into_iter().map(|e| self.prepare(e)).collect()) {
+            let results: Vec<Vec<(InboxEntry, Result<(), HandlerError>)>> =
+                futures::stream::iter(segment.into_iter().map(|group| async move {
+                    let mut out = Vec::with_capacity(group.len());
+                    for p in group {
+                        let r = self.handle(&p.entry, p.events).await;
+                        out.push((p.entry, r));
+                    }
+                    out
+                }))
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            for (entry, result) in results.into_iter().flatten() {
+                if let Err(e) = self.settle(&entry, result, &mut report, &mut done).await {
+                    first_error.get_or_insert(e);
                 }
             }
         }
-        Ok(report)
+        if !done.is_empty() {
+            done.sort_unstable();
+            self.inbox.complete_many(&done, self.clock.now()).await?;
+            report.done += done.len() as u32;
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
     }
 
-    async fn process(&self, entry: &InboxEntry) -> Result<(), HandlerError> {
-        let events = if let Some(h) = self.hydrators.get(&entry.source) {
-            h.hydrate(entry).await.map_err(HandlerError::from)?
-        } else {
-            let source = self.sources.get(&entry.source).ok_or_else(|| {
-                HandlerError::Poison(format!("no source named `{}` is registered", entry.source))
-            })?;
-            source
-                .decode(entry)
-                .map_err(|e| HandlerError::Poison(e.to_string()))?
+    /// Records what became of one entry (done ones are collected to complete together).
+    async fn settle(
+        &self,
+        entry: &InboxEntry,
+        result: Result<(), HandlerError>,
+        report: &mut ProcessReport,
+        done: &mut Vec<i64>,
+    ) -> Result<(), Error> {
+        match result {
+            Ok(()) => done.push(entry.id),
+            Err(HandlerError::Retry(why)) if self.policy.may_retry(entry.attempts) => {
+                let delay = self.policy.delay(entry.attempts, None);
+                let at = self.clock.now()
+                    + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                tracing::warn!(id = entry.id, attempts = entry.attempts, %why, "inbox entry failed; will retry");
+                self.inbox.retry_at(entry.id, at, &why).await?;
+                report.retried += 1;
+            }
+            Err(e) => {
+                let reason = match e {
+                    HandlerError::Retry(why) => {
+                        format!("gave up after {} attempts: {why}", entry.attempts)
+                    }
+                    HandlerError::Poison(why) => why,
+                };
+                tracing::error!(id = entry.id, %reason, "inbox entry dead-lettered");
+                self.inbox.dead_letter(entry.id, &reason).await?;
+                report.dead += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes an entry (not one a hydrator builds: that is left to [`Self::handle`]) and
+    /// finds the order it belongs to.
+    fn prepare(&self, entry: InboxEntry) -> Prepared {
+        if self.hydrators.contains_key(&entry.source) {
+            return Prepared {
+                entry,
+                events: None,
+                order: None,
+            };
+        }
+        let events = match self.sources.get(&entry.source) {
+            None => Err(HandlerError::Poison(format!(
+                "no source named `{}` is registered",
+                entry.source
+            ))),
+            Some(source) => source
+                .decode(&entry)
+                .map_err(|e| HandlerError::Poison(e.to_string())),
+        };
+        let order = events.as_ref().ok().and_then(|ev| order_key(ev));
+        Prepared {
+            entry,
+            events: Some(events),
+            order,
+        }
+    }
+
+    /// Hands an entry's events (hydrating them first where a hydrator is registered) to
+    /// the handler.
+    async fn handle(
+        &self,
+        entry: &InboxEntry,
+        events: Option<Result<Vec<PlatformEvent>, HandlerError>>,
+    ) -> Result<(), HandlerError> {
+        let events = match events {
+            Some(decoded) => decoded?,
+            None => match self.hydrators.get(&entry.source) {
+                Some(h) => h.hydrate(entry).await.map_err(HandlerError::from)?,
+                None => {
+                    return Err(HandlerError::Poison(format!(
+                        "no source named `{}` is registered",
+                        entry.source
+                    )));
+                }
+            },
         };
         self.handler.handle(entry, events).await
     }
@@ -210,4 +306,72 @@ impl InboxProcessor {
             }
         }
     }
+}
+
+/// An entry ready to hand to the handler: its decoded events (`None` when a hydrator builds
+/// them), and the order they belong to.
+struct Prepared {
+    entry: InboxEntry,
+    events: Option<Result<Vec<PlatformEvent>, HandlerError>>,
+    order: Option<(String, String)>,
+}
+
+/// The order every event of an entry names, as (shop, order id); `None` when they name
+/// none or several.
+fn order_key(events: &[PlatformEvent]) -> Option<(String, String)> {
+    let mut key: Option<(String, String)> = None;
+    for e in events {
+        let (shop, order) = match e {
+            PlatformEvent::OrderCreated { order }
+            | PlatformEvent::OrderPaid { order }
+            | PlatformEvent::OrderUpdated { order }
+            | PlatformEvent::OrderCancelled { order } => (order.shop.as_ref(), &order.id),
+            PlatformEvent::ShipmentCreated { shipment }
+            | PlatformEvent::ShipmentUpdated { shipment } => {
+                (shipment.shop.as_ref(), &shipment.order_id)
+            }
+            _ => return None,
+        };
+        let this = (
+            shop.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            order.as_str().to_owned(),
+        );
+        match &key {
+            None => key = Some(this),
+            Some(k) if *k == this => {}
+            Some(_) => return None,
+        }
+    }
+    key
+}
+
+/// Splits a batch (in the inbox's order) into segments run one after the other: a segment
+/// is either groups of keyed entries (one group per order, each in the inbox's order) run
+/// concurrently, or a single unkeyed entry, run alone.
+fn segments(batch: Vec<Prepared>) -> Vec<Vec<Vec<Prepared>>> {
+    let mut out: Vec<Vec<Vec<Prepared>>> = Vec::new();
+    let mut groups: Vec<Vec<Prepared>> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for p in batch {
+        match p.order.clone() {
+            Some(key) => match index.get(&key) {
+                Some(&i) => groups[i].push(p),
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push(vec![p]);
+                }
+            },
+            None => {
+                if !groups.is_empty() {
+                    out.push(std::mem::take(&mut groups));
+                    index.clear();
+                }
+                out.push(vec![vec![p]]);
+            }
+        }
+    }
+    if !groups.is_empty() {
+        out.push(groups);
+    }
+    out
 }

@@ -169,6 +169,34 @@ impl PlatformParts {
         self.catch_up = Some((name.into(), settings));
         self
     }
+
+    /// The webhook source's name (`/webhooks/{name}`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The webhook source.
+    pub fn source(&self) -> Arc<dyn WebhookSource> {
+        self.source.clone()
+    }
+
+    /// Registers with a processor of your own what [`Stack`] registers with its own: the
+    /// webhook source, the hydrator, and the sources of the catch-up pollers' entries (the
+    /// pollers themselves are not run). For a process that only receives and processes,
+    /// such as the reference `receiver`.
+    pub fn register(&self, mut processor: InboxProcessor) -> InboxProcessor {
+        processor = processor.source(self.name.clone(), self.source.clone());
+        if let Some(h) = &self.hydrator {
+            processor = processor.hydrator(self.name.clone(), h.clone());
+        }
+        for poller in &self.pollers {
+            processor = processor.source(poller.name().to_owned(), Arc::new(PolledSource));
+        }
+        if let Some((name, _)) = &self.catch_up {
+            processor = processor.source(name.clone(), Arc::new(PolledSource));
+        }
+        processor
+    }
 }
 
 /// A channel and the rate limit it is paced by, if any.

@@ -241,6 +241,15 @@ pub trait Inbox: Send + Sync {
     /// Marks an entry processed.
     async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error>;
 
+    /// Marks several entries processed. The default calls [`Inbox::complete`] for each;
+    /// stores override it to do it in one statement (one commit for a processor's batch).
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        for id in ids {
+            self.complete(*id, now).await?;
+        }
+        Ok(())
+    }
+
     /// Leaves an entry pending, to be claimed again at `at`, with the failure recorded.
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error>;
 
@@ -437,6 +446,21 @@ pub trait Outbox: Send + Sync {
     /// Enqueues a message unless its key is taken; writes the ledger row either way
     /// (`enqueued`, or `skipped` as a duplicate).
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error>;
+
+    /// Enqueues several messages, answering for each as [`Outbox::enqueue`] does, in order.
+    /// The default calls `enqueue` for each; stores override it to write a batch in one
+    /// transaction (all or none of it).
+    async fn enqueue_many(
+        &self,
+        msgs: Vec<NewOutboxMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueue>, Error> {
+        let mut out = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            out.push(self.enqueue(m, now).await?);
+        }
+        Ok(out)
+    }
 
     /// Claims up to `limit` messages due at `now` (and messages whose earlier claim expired
     /// while `sending`, flagged [`Claimed::recovered`]), marking them `sending` until

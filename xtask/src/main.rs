@@ -8,6 +8,10 @@
 //! - `cargo xtask schemas [--check]`: writes the JSON Schemas of the public event and
 //!   configuration types to `schemas/` (or checks that they are up to date).
 //! - `cargo xtask bench [filter]`: runs the criterion benchmarks.
+//! - `cargo xtask loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres]`: the
+//!   load harness (`examples/src/bin/loadtest.rs`): durable ingest through the `receiver`
+//!   against a non-durable axum baseline on loopback, processing lag, and the checks that
+//!   every acknowledged webhook is stored and processed once; prints a Markdown table.
 //! - `cargo xtask fuzz [--seconds N] [--seed S] [--target NAME]`: the bounded mutation fuzzer
 //!   (`tests/src/fuzz.rs`) over every decoder and verifier that parses outside bytes; exits
 //!   non-zero on a panic and saves its input under `target/fuzz/findings/`.
@@ -199,6 +203,31 @@ fn run() -> Result<(), String> {
         Some("publish-ready") => publish::check(&root()),
         Some("layers") => layers::check(&root()),
         Some("shops-load") => shops_load::run(&rest),
+        Some("loadtest") => {
+            // The harness starts the `receiver` binary next to it: both built optimised.
+            cargo(&[
+                "build",
+                "--release",
+                "-p",
+                "aftercare-examples",
+                "--bin",
+                "receiver",
+                "--bin",
+                "loadtest",
+            ])?;
+            let mut a = vec![
+                "run",
+                "--release",
+                "-q",
+                "-p",
+                "aftercare-examples",
+                "--bin",
+                "loadtest",
+                "--",
+            ];
+            a.extend(rest);
+            cargo(&a)
+        }
         Some("bench") => {
             let mut a = vec!["bench", "--workspace", "--all-features"];
             if !rest.is_empty() {
@@ -208,7 +237,7 @@ fn run() -> Result<(), String> {
             cargo(&a)
         }
         _ => Err(
-            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | shops-load [--dev] [--shops N] [--orders N] [--big N] [--instances N] [--seconds N] | fuzz [--seconds N] [--seed S] [--target NAME]>"
+            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres] | shops-load [--dev] [--shops N] [--orders N] [--big N] [--instances N] [--seconds N] | fuzz [--seconds N] [--seed S] [--target NAME]>"
                 .into(),
         ),
     }

@@ -201,6 +201,21 @@ impl Inbox for PostgresStore {
         Ok(())
     }
 
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = $1, last_error = NULL WHERE id = ANY($2)",
+        )
+        .bind(now)
+        .bind(ids)
+        .execute(&self.pool)
+        .await
+        .map_err(db("complete inbox entries"))?;
+        Ok(())
+    }
+
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
         sqlx::query("UPDATE inbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3 AND status = 'pending'")
             .bind(at)
@@ -280,57 +295,30 @@ fn transition_sql(set: &str, first_free: usize) -> String {
 #[async_trait]
 impl Outbox for PostgresStore {
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
-        let m = &msg.message;
-        let json = serde_json::to_string(m).map_err(|e| Error::decode("outbox message", e))?;
         let err = db("enqueue a message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO outbox (key, shop, order_id, customer_id, channel, recipient_hash, message, due_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) ON CONFLICT (key) DO NOTHING RETURNING id",
-        )
-        .bind(&msg.key)
-        .bind(m.shop.as_ref().map(ShopId::as_str))
-        .bind(m.order_id.as_ref().map(OrderId::as_str))
-        .bind(m.customer_id.as_ref().map(CustomerId::as_str))
-        .bind(m.channel.as_str())
-        .bind(address_hash(&m.to))
-        .bind(json)
-        .bind(msg.due_at)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(&err)?;
-        let (result, decision, reason) = match inserted {
-            Some(id) => (Enqueue::New(id), Decision::Enqueued, msg.reason.clone()),
-            None => {
-                let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE key = $1")
-                    .bind(&msg.key)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(&err)?;
-                (
-                    Enqueue::Duplicate(id),
-                    Decision::Skipped,
-                    format!(
-                        "already queued under the same key; not sent twice ({})",
-                        msg.reason
-                    ),
-                )
-            }
-        };
-        sqlx::query(
-            "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
-             SELECT $1, key, shop, order_id, customer_id, channel, $2, $3 FROM outbox WHERE id = $4",
-        )
-        .bind(now)
-        .bind(decision.as_str())
-        .bind(reason)
-        .bind(result.id())
-        .execute(&mut *tx)
-        .await
-        .map_err(&err)?;
+        let result = enqueue_in(&mut tx, &msg, now).await.map_err(&err)?;
         tx.commit().await.map_err(&err)?;
         Ok(result)
+    }
+
+    async fn enqueue_many(
+        &self,
+        msgs: Vec<NewOutboxMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueue>, Error> {
+        let err = db("enqueue messages");
+        let mut out = Vec::with_capacity(msgs.len());
+        // Transactions of up to 512 messages: one commit each, and the write lock is given
+        // up between them so webhooks are not held up behind a large batch.
+        for chunk in msgs.chunks(512) {
+            let mut tx = self.pool.begin().await.map_err(&err)?;
+            for m in chunk {
+                out.push(enqueue_in(&mut tx, m, now).await.map_err(&err)?);
+            }
+            tx.commit().await.map_err(&err)?;
+        }
+        Ok(out)
     }
 
     async fn claim_due(
@@ -1109,4 +1097,59 @@ impl SnapshotStore for PostgresStore {
             data: serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
         }))
     }
+}
+
+/// One message's insert (or duplicate look-up) and ledger row, inside the caller's
+/// transaction.
+async fn enqueue_in(
+    conn: &mut sqlx::PgConnection,
+    msg: &NewOutboxMessage,
+    now: DateTime<Utc>,
+) -> Result<Enqueue, sqlx::Error> {
+    let m = &msg.message;
+    let json = serde_json::to_string(m).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO outbox (key, shop, order_id, customer_id, channel, recipient_hash, message, due_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) ON CONFLICT (key) DO NOTHING RETURNING id",
+    )
+    .bind(&msg.key)
+    .bind(m.shop.as_ref().map(ShopId::as_str))
+    .bind(m.order_id.as_ref().map(OrderId::as_str))
+    .bind(m.customer_id.as_ref().map(CustomerId::as_str))
+    .bind(m.channel.as_str())
+    .bind(address_hash(&m.to))
+    .bind(json)
+    .bind(msg.due_at)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+    ?;
+    let (result, decision, reason) = match inserted {
+        Some(id) => (Enqueue::New(id), Decision::Enqueued, msg.reason.clone()),
+        None => {
+            let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE key = $1")
+                .bind(&msg.key)
+                .fetch_one(&mut *conn)
+                .await?;
+            (
+                Enqueue::Duplicate(id),
+                Decision::Skipped,
+                format!(
+                    "already queued under the same key; not sent twice ({})",
+                    msg.reason
+                ),
+            )
+        }
+    };
+    sqlx::query(
+        "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
+         SELECT $1, key, shop, order_id, customer_id, channel, $2, $3 FROM outbox WHERE id = $4",
+    )
+    .bind(now)
+    .bind(decision.as_str())
+    .bind(reason)
+    .bind(result.id())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result)
 }

@@ -64,11 +64,17 @@ fn main() {
         let start_rss = rss_kib("VmRSS:");
         let now = chrono::Utc::now();
         let t = Instant::now();
-        for i in 0..n {
-            let m = OutboundMessage::new(ChannelKind::Sms, format!("+1555{i:07}"), Purpose::Transactional, "Your order has shipped: https://t.example/abc");
-            store.enqueue(NewOutboxMessage::new(format!("bench:{i}"), m, now, "bench"), now).await.unwrap();
-            if i % 20_000 == 0 && i > 0 {
-                println!("queued {i:>7}: VmRSS {} KiB", rss_kib("VmRSS:"));
+        // In batches of 1,000 (`Outbox::enqueue_many`: one transaction per 512 messages).
+        for start in (0..n).step_by(1000) {
+            let batch = (start..(start + 1000).min(n))
+                .map(|i| {
+                    let m = OutboundMessage::new(ChannelKind::Sms, format!("+1555{i:07}"), Purpose::Transactional, "Your order has shipped: https://t.example/abc");
+                    NewOutboxMessage::new(format!("bench:{i}"), m, now, "bench")
+                })
+                .collect();
+            store.enqueue_many(batch, now).await.unwrap();
+            if start % 20_000 == 0 && start > 0 {
+                println!("queued {start:>7}: VmRSS {} KiB", rss_kib("VmRSS:"));
             }
         }
         println!("queued {n} messages in {:.1} s; VmRSS {} KiB (start {} KiB)", t.elapsed().as_secs_f64(), rss_kib("VmRSS:"), start_rss);

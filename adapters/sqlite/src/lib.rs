@@ -17,8 +17,16 @@
 //! Webhooks arriving together are inserted together (group commit): one multi-row statement
 //! and one WAL commit for a burst. Inbox bodies (JSON) are stored LZ4-compressed when that
 //! saves at least an eighth, which halves what a 6.5 KB order writes; they are read back
-//! byte for byte. The WAL is checkpointed every ~40 MB (10,000 pages), so pages that many
-//! commits touch are copied into the database once.
+//! byte for byte.
+//!
+//! Checkpoints never hold up a commit: SQLite's automatic checkpoint (which runs inside the
+//! commit that crosses the threshold, fsyncs included, while every later insert waits) is
+//! off, and a task of the store runs a `PASSIVE` checkpoint on a connection of its own
+//! every 250 ms. A passive checkpoint takes no write lock, so inserts commit while it copies
+//! pages and fsyncs. The WAL stays bounded: when a passive checkpoint leaves more than
+//! ~64 MB (16,384 pages) behind, the task runs a `RESTART` checkpoint, which waits for the
+//! writer between two commits. Durability is unchanged (see above): a commit is in the WAL
+//! when it is acknowledged, whichever connection later copies it into the database.
 //!
 //! De-duplication, by key and by content within a window (see
 //! [`aftercare::store::Inbox::insert`]): the inbox has no unique index on its keys or
@@ -36,6 +44,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod checkpoint;
 mod codec;
 mod keys;
 mod schema;
@@ -110,6 +119,24 @@ pub struct SqliteStore {
     _temp: Option<std::sync::Arc<tempfile::TempDir>>,
     /// Writes by this store and its clones take turns here (see [`SqliteStore::writing`]).
     write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Checkpoints the WAL off the writer's path; stops with the last clone.
+    checkpointer: std::sync::Arc<checkpoint::Checkpointer>,
+}
+
+/// The checkpointer's connection: the same file and durability, autocheckpoint off.
+fn opts_for_checkpoints(
+    path: &Path,
+    durability: Durability,
+) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match durability {
+            Durability::Process => SqliteSynchronous::Normal,
+            Durability::PowerLoss => SqliteSynchronous::Full,
+        })
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("wal_autocheckpoint", "0"))
 }
 
 impl SqliteStore {
@@ -141,10 +168,9 @@ impl SqliteStore {
             // A group commit returns up to one row per webhook: the worker thread should
             // not have to wait for the writer to read them.
             .row_buffer_size(256)
-            // Checkpoint every ~40 MB of WAL rather than 4 MB: a page that many commits
-            // change (an index's last leaf, a row a status update touches) is then copied
-            // into the database once instead of once per commit. The file is cut back to 64 MB.
-            .pragma("wal_autocheckpoint", "10000")
+            // No checkpoint inside a commit: the store's checkpointer runs them on its own
+            // connection (`checkpoint.rs`). The file is cut back to 64 MB when reset.
+            .pragma("wal_autocheckpoint", "0")
             .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -156,11 +182,18 @@ impl SqliteStore {
             })?;
         schema::migrate(&pool).await?;
         let write_lock = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+        let checkpointer = std::sync::Arc::new(checkpoint::Checkpointer::start(
+            opts_for_checkpoints(&path, durability).map_err(|source| OpenError::Open {
+                path: path.clone(),
+                source,
+            })?,
+        ));
         Ok(Self {
             pool,
             writer: std::sync::Arc::new(writer::InboxWriter::new(write_lock.clone())),
             _temp: None,
             write_lock,
+            checkpointer,
         })
     }
 
@@ -189,6 +222,7 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.writer.shutdown();
+        self.checkpointer.stop().await;
         self.pool.close().await;
     }
 }

@@ -195,6 +195,25 @@ impl Inbox for SqliteStore {
         Ok(())
     }
 
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // One statement and one commit for a processor's batch; the ids travel as one JSON
+        // array (no limit on bound values).
+        let list = serde_json::to_string(ids).map_err(|e| Error::decode("inbox ids", e))?;
+        let _w = self.writing().await;
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(micros(now))
+        .bind(list)
+        .execute(&self.pool)
+        .await
+        .map_err(db("complete inbox entries"))?;
+        Ok(())
+    }
+
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
         let _w = self.writing().await;
         sqlx::query("UPDATE inbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'")
@@ -279,50 +298,32 @@ async fn ledger_from_outbox(
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
-        let m = &msg.message;
-        let json = serde_json::to_string(m).map_err(|e| Error::decode("outbox message", e))?;
         let err = db("enqueue a message");
         let _w = self.writing().await;
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO outbox (key, shop, order_id, customer_id, channel, recipient_hash, message, due_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id",
-        )
-        .bind(&msg.key)
-        .bind(m.shop.as_ref().map(ShopId::as_str))
-        .bind(m.order_id.as_ref().map(OrderId::as_str))
-        .bind(m.customer_id.as_ref().map(CustomerId::as_str))
-        .bind(m.channel.as_str())
-        .bind(address_hash(&m.to))
-        .bind(json)
-        .bind(micros(msg.due_at))
-        .bind(micros(now))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(&err)?;
-        let (result, decision, reason) = match inserted {
-            Some(id) => (Enqueue::New(id), Decision::Enqueued, msg.reason.clone()),
-            None => {
-                let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE key = ?")
-                    .bind(&msg.key)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(&err)?;
-                (
-                    Enqueue::Duplicate(id),
-                    Decision::Skipped,
-                    format!(
-                        "already queued under the same key; not sent twice ({})",
-                        msg.reason
-                    ),
-                )
-            }
-        };
-        ledger_from_outbox(&mut tx, now, decision.as_str(), &reason, result.id())
-            .await
-            .map_err(&err)?;
+        let result = enqueue_in(&mut tx, &msg, now).await.map_err(&err)?;
         tx.commit().await.map_err(&err)?;
         Ok(result)
+    }
+
+    async fn enqueue_many(
+        &self,
+        msgs: Vec<NewOutboxMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueue>, Error> {
+        let err = db("enqueue messages");
+        let mut out = Vec::with_capacity(msgs.len());
+        // Transactions of up to 512 messages: one commit each, and the write lock is given
+        // up between them so webhooks are not held up behind a large batch.
+        for chunk in msgs.chunks(512) {
+            let _w = self.writing().await;
+            let mut tx = self.pool.begin().await.map_err(&err)?;
+            for m in chunk {
+                out.push(enqueue_in(&mut tx, m, now).await.map_err(&err)?);
+            }
+            tx.commit().await.map_err(&err)?;
+        }
+        Ok(out)
     }
 
     async fn claim_due(
@@ -1205,4 +1206,50 @@ impl SnapshotStore for SqliteStore {
             data: serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
         }))
     }
+}
+
+/// One message's insert (or duplicate look-up) and ledger row, inside the caller's
+/// transaction.
+async fn enqueue_in(
+    conn: &mut sqlx::SqliteConnection,
+    msg: &NewOutboxMessage,
+    now: DateTime<Utc>,
+) -> Result<Enqueue, sqlx::Error> {
+    let m = &msg.message;
+    let json = serde_json::to_string(m).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO outbox (key, shop, order_id, customer_id, channel, recipient_hash, message, due_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id",
+    )
+    .bind(&msg.key)
+    .bind(m.shop.as_ref().map(ShopId::as_str))
+    .bind(m.order_id.as_ref().map(OrderId::as_str))
+    .bind(m.customer_id.as_ref().map(CustomerId::as_str))
+    .bind(m.channel.as_str())
+    .bind(address_hash(&m.to))
+    .bind(json)
+    .bind(micros(msg.due_at))
+    .bind(micros(now))
+    .fetch_optional(&mut *conn)
+    .await
+    ?;
+    let (result, decision, reason) = match inserted {
+        Some(id) => (Enqueue::New(id), Decision::Enqueued, msg.reason.clone()),
+        None => {
+            let id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE key = ?")
+                .bind(&msg.key)
+                .fetch_one(&mut *conn)
+                .await?;
+            (
+                Enqueue::Duplicate(id),
+                Decision::Skipped,
+                format!(
+                    "already queued under the same key; not sent twice ({})",
+                    msg.reason
+                ),
+            )
+        }
+    };
+    ledger_from_outbox(&mut *conn, now, decision.as_str(), &reason, result.id()).await?;
+    Ok(result)
 }

@@ -1,10 +1,17 @@
-//! The webhook receiver on embedded defaults: SQLite, Aftercare's own event format signed
-//! with Standard Webhooks, and a console printout of every event it accepts.
+//! The webhook receiver: Aftercare's own event format signed with Standard Webhooks, every
+//! platform a configuration file sets up (Shopify, WooCommerce, ...; the same file as
+//! `tracking-links`), SQLite or PostgreSQL, and a console printout of every event it
+//! processes.
 //!
 //! ```text
 //! cargo run -p aftercare-examples --bin receiver -- --demo   # sends itself signed webhooks, then exits
 //! cargo run -p aftercare-examples --bin receiver             # serves until Ctrl-C
+//! cargo run -p aftercare-examples --bin receiver -- --config shop.toml  # + the shop's platform
 //! ```
+//!
+//! With `--config`, the shop's webhook route is mounted as `tracking-links` mounts it
+//! (`/webhooks/shopify` for `[shop] platform = "shopify"`, signed with `client_secrets`),
+//! and the store is the file's `[storage]`; the handler only prints.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,11 +23,14 @@ use aftercare::http::WebhookRoutes;
 use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
 use aftercare::model::{LineItem, Order, PlatformEvent, Shipment, ShipmentStatus};
 use aftercare::store::InboxEntry;
+use aftercare::store::Store;
 use aftercare::webhook::{NativeSource, Secret};
+use aftercare_examples::config::TrackingLinksConfig;
+use aftercare_examples::real::{ShopStack, StoreHandle};
 use aftercare_sqlite::SqliteStore;
 use clap::Parser;
 
-/// Receives signed webhooks, stores them in SQLite before acknowledging, and prints what it
+/// Receives signed webhooks, stores them before acknowledging, and prints what it
 /// processes.
 #[derive(Parser, Debug)]
 #[command(
@@ -28,12 +38,19 @@ use clap::Parser;
     about = "Receive signed webhooks, store each before acknowledging it, and print what is processed"
 )]
 struct Args {
-    /// SQLite file (created if missing).
+    /// SQLite file (created if missing); with `--config`, the file's `[storage]` is used.
     #[arg(long, default_value = "aftercare-receiver.db")]
     db: PathBuf,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
+    /// The reference integration's configuration (`tracking-links.example.toml`): mounts the
+    /// shop platform's webhook route beside the native one, on the file's storage.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not print each processed event (for load tests).
+    #[arg(long)]
+    quiet: bool,
     /// Send a few signed webhooks (and a forged, a replayed and a duplicate one) to this
     /// server over HTTP, print what happens, and exit.
     #[arg(long)]
@@ -42,7 +59,9 @@ struct Args {
 
 const DEMO_SECRET: &str = "aftercare-local-demo-secret";
 
-struct Printer;
+struct Printer {
+    quiet: bool,
+}
 
 #[async_trait::async_trait]
 impl EventHandler for Printer {
@@ -51,6 +70,9 @@ impl EventHandler for Printer {
         entry: &InboxEntry,
         events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError> {
+        if self.quiet {
+            return Ok(());
+        }
         for e in events {
             let what = match &e {
                 PlatformEvent::OrderCreated { order } => format!(
@@ -74,14 +96,64 @@ impl EventHandler for Printer {
     }
 }
 
+type BoxError = aftercare_examples::real::BoxError;
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), BoxError> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
     let args = Args::parse();
+    match &args.config {
+        Some(file) => {
+            let cfg = aftercare_examples::cli::load(file)
+                .map_err(|_| format!("{}: not a valid configuration", file.display()))?;
+            let cfg = Arc::new(cfg);
+            aftercare_examples::real::with_store(&cfg.clone(), move |store| async move {
+                match store {
+                    StoreHandle::Sqlite(s) => receive(args, Some(&cfg), s).await,
+                    StoreHandle::Postgres(s) => receive(args, Some(&cfg), s).await,
+                }
+            })
+            .await
+        }
+        None => {
+            let store = Arc::new(SqliteStore::open(&args.db).await?);
+            let r = receive(args, None, store.clone()).await;
+            store.close().await;
+            r
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn receive<S: Store + 'static>(
+    args: Args,
+    cfg: Option<&TrackingLinksConfig>,
+    store: Arc<S>,
+) -> Result<(), BoxError> {
     let secret = match std::env::var("AFTERCARE_WEBHOOK_SECRET") {
         Ok(s) => Secret::from(s),
         Err(_) => {
@@ -92,34 +164,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let source = Arc::new(NativeSource::new(secret));
-    let store = SqliteStore::open(&args.db).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let routes =
-        WebhookRoutes::new(Arc::new(store.clone()), clock.clone()).source("native", source.clone());
+    let mut routes =
+        WebhookRoutes::new(store.clone(), clock.clone()).source("native", source.clone());
+    let mut processor = InboxProcessor::new(
+        store.clone(),
+        Arc::new(Printer { quiet: args.quiet }),
+        clock.clone(),
+    )
+    .source("native", source.clone());
+    let mut paths = vec!["native"];
+    if let Some(cfg) = cfg {
+        // The shop's platform, as `tracking-links` mounts it.
+        let shop = ShopStack::with_store(cfg, store.clone())?;
+        shop.prepare().await?;
+        let parts = shop.parts(store.clone(), clock.clone());
+        routes = routes.source(parts.name(), parts.source());
+        processor = parts.register(processor);
+        paths.push(shop.name);
+    }
     let stored = routes.stored_signal();
     let listener = aftercare_examples::cli::listen(args.bind, "--bind").await?;
     let addr = listener.local_addr()?;
-    println!(
-        "Aftercare webhook receiver on http://{addr}/webhooks/native, storing in {}",
-        args.db.display()
-    );
+    for p in &paths {
+        println!("Aftercare webhook receiver on http://{addr}/webhooks/{p}");
+    }
     // The default limits of `aftercare::http::serve`: header, body and idle timeouts, at most
-    // 512 connections at once.
-    let server = tokio::spawn(aftercare::http::serve(
+    // 512 connections at once; it stops accepting when `stopping` is set.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(aftercare::http::serve_with_shutdown(
         listener,
         routes.into_router(),
         aftercare::http::ServeOptions::default(),
+        async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        },
     ));
-
-    let processor = Arc::new(
-        InboxProcessor::new(Arc::new(store.clone()), Arc::new(Printer), clock.clone())
-            .source("native", source.clone()),
-    );
+    let processor = Arc::new(processor);
 
     if args.demo {
         demo(addr, &source, &processor).await?;
-        server.abort();
-        store.close().await;
+        let _ = stop_tx.send(true);
+        let _ = server.await;
         return Ok(());
     }
 
@@ -127,21 +214,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Send events in Aftercare's schema (schemas/platform-event.json) signed with Standard Webhooks. Ctrl-C stops."
     );
     let p = processor.clone();
+    let mut worker_stop = stop_rx.clone();
+    // One batch at a time: a stop lets the batch in hand finish (its entries completed),
+    // then the worker ends before the store is closed.
     let worker = tokio::spawn(async move {
-        loop {
-            if let Err(e) = p.drain().await {
-                eprintln!("processing failed: {e}");
-            }
-            tokio::select! {
-                _ = stored.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        while !*worker_stop.borrow() {
+            let busy = match p.run_once().await {
+                Ok(r) => r.done + r.retried + r.dead > 0,
+                Err(e) => {
+                    eprintln!("processing failed: {e}");
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    _ = stored.notified() => {}
+                    _ = worker_stop.changed() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
             }
         }
     });
-    tokio::signal::ctrl_c().await?;
-    worker.abort();
-    server.abort();
-    store.close().await;
+    stop_signal().await;
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    let _ = worker.await;
     Ok(())
 }
 
@@ -149,7 +246,7 @@ async fn demo(
     addr: SocketAddr,
     source: &NativeSource,
     processor: &InboxProcessor,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), BoxError> {
     let url = format!("http://{addr}/webhooks/native");
     let client = reqwest::Client::new();
     let now = chrono::Utc::now();
