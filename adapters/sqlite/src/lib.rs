@@ -38,6 +38,7 @@
 
 mod codec;
 mod keys;
+mod retention;
 mod schema;
 mod store;
 mod writer;

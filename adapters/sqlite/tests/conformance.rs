@@ -6,3 +6,11 @@ aftercare::storage_conformance_tests!(async {
         .await
         .expect("a temporary SQLite database opens")
 });
+
+mod retention {
+    aftercare::retention_conformance_tests!(async {
+        aftercare_sqlite::SqliteStore::open_temporary()
+            .await
+            .expect("a temporary SQLite database opens")
+    });
+}

@@ -108,6 +108,27 @@ pub struct CustomerFacts {
     pub first_experience: BTreeMap<String, String>,
 }
 
+impl CustomerFacts {
+    /// A customer with `orders` orders, no second order and no experience yet.
+    pub fn new(
+        customer_id: impl Into<CustomerId>,
+        first_order_id: impl Into<OrderId>,
+        first_order_at: DateTime<Utc>,
+        last_order_at: DateTime<Utc>,
+        orders: u64,
+    ) -> Self {
+        Self {
+            customer_id: customer_id.into(),
+            first_order_id: first_order_id.into(),
+            first_order_at,
+            second_order_at: None,
+            last_order_at,
+            orders,
+            first_experience: BTreeMap::new(),
+        }
+    }
+}
+
 /// Incrementally kept retention facts. Every method is idempotent: an order recorded twice
 /// counts once, an experience set twice is the same experience.
 #[async_trait]
