@@ -59,6 +59,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod retention;
 mod schema;
 mod store;
 mod writer;

@@ -5,3 +5,9 @@
 use crate::support;
 
 aftercare::storage_conformance_tests!(async { support::fresh_store().await });
+
+mod retention {
+    use crate::support;
+
+    aftercare::retention_conformance_tests!(async { support::fresh_store().await });
+}

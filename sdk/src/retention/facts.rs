@@ -398,3 +398,9 @@ mod tests {
         }
     }
 }
+
+/// The in-memory reference passes the same conformance checks as the SQL stores.
+#[cfg(all(test, feature = "conformance"))]
+mod conformance {
+    crate::retention_conformance_tests!(async { super::MemoryRetention::new() });
+}
