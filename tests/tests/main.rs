@@ -14,6 +14,7 @@ mod helpdesk_e2e;
 mod hydrate;
 mod page_headers;
 mod quota_gate;
+mod recovery;
 mod schemas;
 mod stack;
 mod survey_page;

@@ -77,8 +77,8 @@ pub use channel::{
 pub use sandbox::{Sandbox, Shipped};
 pub use scenario::{CarrierScript, DeliveryPlan, Milestone, Scenario, Step, StepResult};
 pub use shop::{
-    Annotation, FulfillmentSpec, SandboxShop, SimAddress, SimCustomer, SimEvent, SimFulfillment,
-    SimLineItem, SimOrder, SimProduct,
+    Annotation, FulfillmentSpec, SandboxDiscounts, SandboxShop, SimAddress, SimCustomer, SimEvent,
+    SimFulfillment, SimLineItem, SimOrder, SimProduct,
 };
 pub use webhook::{Delivery, SHOPIFY_API_VERSION, Topic, WebhookSender};
 

@@ -7,6 +7,7 @@ pub mod email;
 pub mod feedback;
 pub mod privacy;
 pub mod reach;
+pub mod recovery;
 pub mod replies;
 pub mod tickets;
 pub mod tracking;
