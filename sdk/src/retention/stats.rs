@@ -176,6 +176,7 @@ pub fn histogram_median(histogram: &std::collections::BTreeMap<i64, u64>) -> Opt
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn r4(x: f64) -> String {
