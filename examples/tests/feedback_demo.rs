@@ -74,7 +74,7 @@ fn the_demo_tells_the_story_and_the_report_exports() {
     let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
     assert!(
         csv.starts_with(
-            "group,key,responses,nps,nps_margin,csat,csat_margin\noverall,,6,25.0,81.3,50.0,69.3\n"
+            "group,key,responses,nps,nps_margin,csat,csat_margin,ces,ces_margin\noverall,,6,25.0,81.3,50.0,69.3,,\n"
         ),
         "{csv}"
     );

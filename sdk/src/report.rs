@@ -1,5 +1,6 @@
-//! Satisfaction reports: NPS and CSAT with their margins of error, response rate, weekly
-//! trend, and breakdowns by any dimension (product, carrier, delivery lateness).
+//! Satisfaction reports: NPS, CSAT and CES with their margins of error, response rate,
+//! weekly trend, and breakdowns by any dimension (product, carrier, delivery lateness).
+//! Retention (repeat purchase, churn, cohorts) is in [`retention`](crate::retention).
 
 use std::collections::BTreeMap;
 
@@ -53,6 +54,52 @@ impl CsatSummary {
     }
 }
 
+/// CES (customer effort, 1-7 where 7 is easiest) over a set of answers: the share who
+/// found it easy (5, 6 or 7), with the 95% margin of error of that proportion
+/// (`1.96 × sqrt(p(1−p)/n)`, as for CSAT), and the mean score.
+///
+/// ```
+/// use aftercare::report::CesSummary;
+/// let s = CesSummary::from_scores([7, 6, 5, 4, 1, 9]).unwrap();
+/// assert_eq!((s.responses, s.easy), (5, 3));
+/// assert!((s.ces - 60.0).abs() < 1e-9);
+/// assert!((s.mean - 4.6).abs() < 1e-9);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CesSummary {
+    /// Answers.
+    pub responses: u64,
+    /// Answers of 5, 6 or 7.
+    pub easy: u64,
+    /// Percentage who found it easy.
+    pub ces: f64,
+    /// Half-width of the 95% confidence interval, in percentage points.
+    pub margin_of_error: f64,
+    /// Mean score.
+    pub mean: f64,
+}
+
+impl CesSummary {
+    /// Summarises CES answers (1-7; others ignored); `None` when there are none.
+    pub fn from_scores(scores: impl IntoIterator<Item = u8>) -> Option<Self> {
+        let valid: Vec<u8> = scores.into_iter().filter(|s| (1..=7).contains(s)).collect();
+        let n = valid.len() as u64;
+        if n == 0 {
+            return None;
+        }
+        let easy = valid.iter().filter(|s| **s >= 5).count() as u64;
+        let p = easy as f64 / n as f64;
+        Some(Self {
+            responses: n,
+            easy,
+            ces: p * 100.0,
+            margin_of_error: 1.96 * (p * (1.0 - p) / n as f64).sqrt() * 100.0,
+            mean: valid.iter().map(|s| f64::from(*s)).sum::<f64>() / n as f64,
+        })
+    }
+}
+
 /// One answer with the facts it is broken down by.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -100,6 +147,9 @@ pub struct GroupScores {
     pub nps: Option<NpsSummary>,
     /// CSAT, if any CSAT answers.
     pub csat: Option<CsatSummary>,
+    /// CES, if any CES answers.
+    #[serde(default)]
+    pub ces: Option<CesSummary>,
 }
 
 impl GroupScores {
@@ -111,8 +161,11 @@ impl GroupScores {
                     .map(|r| r.score),
             ),
             csat: CsatSummary::from_scores(
-                rs.filter(|r| r.kind == SurveyKind::Csat).map(|r| r.score),
+                rs.clone()
+                    .filter(|r| r.kind == SurveyKind::Csat)
+                    .map(|r| r.score),
             ),
+            ces: CesSummary::from_scores(rs.filter(|r| r.kind == SurveyKind::Ces).map(|r| r.score)),
         }
     }
 }
@@ -137,6 +190,9 @@ pub struct Report {
     pub nps_distribution: [u64; 11],
     /// How many CSAT answers gave each score 1-5 (index 0 is score 1).
     pub csat_distribution: [u64; 5],
+    /// How many CES answers gave each score 1-7 (index 0 is score 1).
+    #[serde(default)]
+    pub ces_distribution: [u64; 7],
     /// Repeat purchases of respondents against non-respondents, when computed
     /// ([`Report::with_repeat_purchase`]).
     #[serde(default)]
@@ -251,12 +307,16 @@ impl Report {
         }
         let mut nps_distribution = [0u64; 11];
         let mut csat_distribution = [0u64; 5];
+        let mut ces_distribution = [0u64; 7];
         for f in facts {
             let r = &f.response;
             match r.kind {
                 SurveyKind::Nps if r.score <= 10 => nps_distribution[usize::from(r.score)] += 1,
                 SurveyKind::Csat if (1..=5).contains(&r.score) => {
                     csat_distribution[usize::from(r.score - 1)] += 1
+                }
+                SurveyKind::Ces if (1..=7).contains(&r.score) => {
+                    ces_distribution[usize::from(r.score - 1)] += 1
                 }
                 _ => {}
             }
@@ -266,6 +326,7 @@ impl Report {
             responses,
             nps_distribution,
             csat_distribution,
+            ces_distribution,
             repeat_purchase: None,
             response_rate: if invitations == 0 {
                 0.0
@@ -294,7 +355,8 @@ impl Report {
 
 impl Report {
     /// The report as CSV: one row per group (`overall`, `week`, and each breakdown value),
-    /// with responses, NPS and its margin, CSAT and its margin.
+    /// with responses, NPS and its margin, CSAT and its margin, CES (percent easy) and its
+    /// margin.
     pub fn to_csv(&self) -> String {
         fn f(x: Option<f64>) -> String {
             x.map(|v| format!("{v:.1}")).unwrap_or_default()
@@ -308,9 +370,10 @@ impl Report {
         }
         fn row(out: &mut String, group: &str, key: &str, g: &GroupScores) {
             let n = g.nps.as_ref().map_or(0, |n| n.responses)
-                + g.csat.as_ref().map_or(0, |c| c.responses);
+                + g.csat.as_ref().map_or(0, |c| c.responses)
+                + g.ces.as_ref().map_or(0, |c| c.responses);
             out.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{}\n",
                 q(group),
                 q(key),
                 n,
@@ -318,9 +381,12 @@ impl Report {
                 f(g.nps.as_ref().map(|n| n.margin_of_error)),
                 f(g.csat.as_ref().map(|c| c.csat)),
                 f(g.csat.as_ref().map(|c| c.margin_of_error)),
+                f(g.ces.as_ref().map(|c| c.ces)),
+                f(g.ces.as_ref().map(|c| c.margin_of_error)),
             ));
         }
-        let mut out = String::from("group,key,responses,nps,nps_margin,csat,csat_margin\n");
+        let mut out =
+            String::from("group,key,responses,nps,nps_margin,csat,csat_margin,ces,ces_margin\n");
         row(&mut out, "overall", "", &self.overall);
         for (w, g) in &self.weekly {
             row(&mut out, "week", w, g);

@@ -164,3 +164,32 @@ fn repeat_purchase_of_respondents_and_non_respondents() {
     assert_eq!(r.non_respondents_rate(), Some(50.0));
     assert_eq!(RepeatPurchase::count(&[], &orders).respondents_rate(), None);
 }
+
+/// CES is reported like CSAT: 6 answers 7, 6, 5, 5, 3, 1 → easy (5-7) 4 of 6 = 66.7 %;
+/// MoE = 1.96 × sqrt(0.6667 × 0.3333 / 6) × 100 = 37.72; mean 27/6 = 4.5; distribution per
+/// score; in the CSV's last two columns. (Before, CES answers were counted in `responses` and
+/// reported nowhere.)
+#[test]
+fn ces_hand_computed() {
+    let facts: Vec<Fact> = [7u8, 6, 5, 5, 3, 1]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Fact::new(resp(i, SurveyKind::Ces, *s, "2026-03-02T10:00:00Z")))
+        .collect();
+    let r = Report::build(&facts, 6);
+    let ces = r.overall.ces.as_ref().expect("CES is reported");
+    assert_eq!((ces.responses, ces.easy), (6, 4));
+    assert!((ces.ces - 66.666_666).abs() < 1e-3, "{}", ces.ces);
+    assert!(
+        (ces.margin_of_error - 37.72).abs() < 0.01,
+        "{}",
+        ces.margin_of_error
+    );
+    assert!((ces.mean - 4.5).abs() < 1e-9);
+    assert_eq!(r.ces_distribution, [1, 0, 1, 0, 2, 1, 1]);
+    assert!(
+        r.to_csv().contains("overall,,6,,,,,66.7,37.7\n"),
+        "{}",
+        r.to_csv()
+    );
+}

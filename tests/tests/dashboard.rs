@@ -388,7 +388,7 @@ async fn charts_tables_and_exports() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "group,key,responses,nps,nps_margin,csat,csat_margin"
+        "group,key,responses,nps,nps_margin,csat,csat_margin,ces,ces_margin"
     );
     assert!(lines[1].starts_with("overall,,3,33.3,"), "{}", lines[1]);
     assert!(

@@ -836,7 +836,7 @@ async fn report_from_the_store_matches_hand_computed_figures() {
     let csv = report.to_csv();
     assert!(
         csv.starts_with(
-            "group,key,responses,nps,nps_margin,csat,csat_margin\noverall,,4,25.0,81.3,,\n"
+            "group,key,responses,nps,nps_margin,csat,csat_margin,ces,ces_margin\noverall,,4,25.0,81.3,,,,\n"
         ),
         "{csv}"
     );
