@@ -260,3 +260,33 @@ impl RetentionStore for SqliteStore {
             .collect())
     }
 }
+
+/// Erases a customer's retention rows (their orders and their customer row), or a whole
+/// shop's (`customer` `None`), inside a redaction's transaction. The interval histogram
+/// holds no person (counts of days) and stays.
+pub(crate) async fn redact(
+    tx: &mut sqlx::SqliteConnection,
+    shop: Option<&str>,
+    customer: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    for table in ["retention_orders", "retention_customers"] {
+        let sql = match customer {
+            Some(_) => {
+                format!("DELETE FROM {table} WHERE customer_id = ?1 AND (?2 IS NULL OR shop = ?2)")
+            }
+            None => format!("DELETE FROM {table} WHERE shop = ?2 AND ?1 IS NULL"),
+        };
+        sqlx::query(&sql)
+            .bind(customer)
+            .bind(shop)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if customer.is_none() {
+        sqlx::query("DELETE FROM retention_intervals WHERE shop = ?")
+            .bind(shop)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -209,3 +209,49 @@ pub async fn retention_incremental_equals_recompute(s: Arc<dyn RetentionStore>) 
         "the incremental customers equal a recomputation"
     );
 }
+
+/// Redaction reaches the retention rows: a customer's erasure removes their orders and
+/// customer row (others stay); a shop's erasure removes the shop's rows and histogram. Run
+/// it on a store that is both a [`RetentionStore`] and a [`Redactor`](crate::store::Redactor).
+pub async fn retention_rows_are_redacted<S>(s: Arc<S>)
+where
+    S: RetentionStore + crate::store::Redactor,
+{
+    use crate::model::CustomerId;
+    use crate::store::CustomerRedaction;
+    for (id, c, d) in [("o1", "c1", 0), ("o2", "c1", 9), ("o3", "c2", 1)] {
+        s.record_order(&OrderFact::new(shop(), id, c, day(d)))
+            .await
+            .unwrap();
+    }
+    s.redact_customer(&CustomerRedaction::new(
+        shop(),
+        Some(CustomerId::from("c1")),
+        vec![],
+        vec![],
+    ))
+    .await
+    .unwrap();
+    let left = s.retention_customers(shop().as_ref()).await.unwrap();
+    assert_eq!(left.len(), 1, "the erased customer is gone");
+    assert_eq!(left[0].customer_id.as_str(), "c2");
+    assert!(
+        s.experience(shop().as_ref(), &OrderId::from("o1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.redact_shop(&ShopId::from("shop-1")).await.unwrap();
+    assert!(
+        s.retention_customers(shop().as_ref())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.interval_histogram(shop().as_ref())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
