@@ -15,6 +15,7 @@ mod hydrate;
 mod page_headers;
 mod quota_gate;
 mod recovery;
+mod retention_dashboard;
 mod schemas;
 mod stack;
 mod survey_page;
