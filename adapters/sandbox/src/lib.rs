@@ -57,6 +57,7 @@
 
 pub mod bigcommerce;
 mod channel;
+pub mod history;
 pub mod ikas;
 pub mod magento;
 pub mod numbers;
