@@ -800,7 +800,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     print!("{}", retention_table(&retention));
     println!(
-        "\nDashboard: {base}/dashboard and {base}/dashboard/retention  (sign in with the key `{DEMO_DASHBOARD_KEY}`; CSV and JSON at /dashboard/report.csv and /dashboard/report.json with `Authorization: Bearer {DEMO_DASHBOARD_KEY}`)"
+        "\nDashboard: {base}/dashboard  (sign in with the key `{DEMO_DASHBOARD_KEY}`; CSV and JSON at /dashboard/report.csv and /dashboard/report.json with `Authorization: Bearer {DEMO_DASHBOARD_KEY}`)"
+    );
+    println!(
+        "Retention: {base}/dashboard/retention (CSV and JSON at /dashboard/retention.csv and .json)"
     );
     println!(
         "Export later with: cargo run -p aftercare-examples --bin feedback -- report --db {} --csv report.csv --json report.json",
