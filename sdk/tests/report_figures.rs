@@ -193,3 +193,28 @@ fn ces_hand_computed() {
         r.to_csv()
     );
 }
+
+/// Comments are searchable (case-insensitive, beyond ASCII) and exported as CSV with
+/// formulas neutralised.
+#[test]
+fn comments_search_and_export() {
+    use aftercare::report::{comments_csv, search_comments};
+    let mut a = resp(1, SurveyKind::Nps, 3, "2026-03-02T10:00:00Z");
+    a.comment = Some("Kutu HASARLI geldi".into());
+    let mut b = resp(2, SurveyKind::Csat, 2, "2026-03-03T10:00:00Z");
+    b.comment = Some("=HYPERLINK(\"http://x\",\"late, again\")".into());
+    let c = resp(3, SurveyKind::Nps, 9, "2026-03-04T10:00:00Z");
+    let all = [a, b, c];
+    assert_eq!(search_comments(&all, "kutu hasar").len(), 1);
+    assert_eq!(search_comments(&all, "broken").len(), 0);
+    let every = search_comments(&all, " ");
+    assert_eq!(every.len(), 2, "only commented answers");
+    assert_eq!(every[0].invitation_id, "inv-2", "newest first");
+    let csv = comments_csv(&every);
+    assert_eq!(
+        csv,
+        "answered_at,kind,score,order_id,via,comment\n\
+         2026-03-03T10:00:00+00:00,csat,2,2,email,\"'=HYPERLINK(\"\"http://x\"\",\"\"late, again\"\")\"\n\
+         2026-03-02T10:00:00+00:00,nps,3,1,email,Kutu HASARLI geldi\n"
+    );
+}

@@ -46,7 +46,9 @@ async fn main() {
     let answers = env("AFTERCARE_BENCH_ANSWERS", 100_000);
     let customers = (orders / 5).max(1);
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("bench.db")).await.unwrap();
+    let store = SqliteStore::open(dir.path().join("bench.db"))
+        .await
+        .unwrap();
     let pool = store.pool();
     let base: DateTime<Utc> = BASE.parse().unwrap();
     let base_us = base.timestamp_micros();
@@ -162,8 +164,14 @@ async fn main() {
     }
     let per_order = t.elapsed() / sample.len() as u32;
     let (want_c, want_h) = recompute(&sample, &Default::default());
-    assert_eq!(small.interval_histogram(shop.as_ref()).await.unwrap(), want_h);
-    assert_eq!(small.retention_customers(shop.as_ref()).await.unwrap(), want_c);
+    assert_eq!(
+        small.interval_histogram(shop.as_ref()).await.unwrap(),
+        want_h
+    );
+    assert_eq!(
+        small.retention_customers(shop.as_ref()).await.unwrap(),
+        want_c
+    );
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("retention report bench: {orders} orders, {n_customers} customers, {answers} answers");
