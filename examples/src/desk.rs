@@ -4,20 +4,11 @@
 
 use std::sync::Arc;
 
+use crate::config::{EmailProvider, HelpdeskProvider, TrackingLinksConfig};
 use aftercare::BoxError;
 use aftercare::channel::MessageChannel;
-use aftercare::flows::email::EmailEvents;
-use aftercare::flows::feedback::FeedbackFlow;
-use aftercare::flows::replies::{ReplyAction, ReplyHandler};
-use aftercare::flows::tickets::TicketFlow;
-use aftercare::flows::tracking::TrackingFlow;
 use aftercare::helpdesk::Helpdesk;
-use aftercare::inbox::{EventHandler, HandlerError};
-use aftercare::model::{InboundMessage, PlatformEvent};
-use aftercare::store::InboxEntry;
 use aftercare::webhook::WebhookSource;
-
-use crate::config::{EmailProvider, HelpdeskProvider, TrackingLinksConfig};
 
 /// The configured desk, if any.
 pub fn helpdesk(cfg: &TrackingLinksConfig) -> Result<Option<Arc<dyn Helpdesk>>, BoxError> {
@@ -118,69 +109,4 @@ pub fn email_channel(
         ch = ch.reply_to(r.clone());
     }
     Ok(Some(Arc::new(ch)))
-}
-
-/// Acts on what the email sources stored: delivery events to the ledger and the consent
-/// store, with the next channel for bounced tracking messages and invitations; replies to
-/// the keyword handler (STOP, HELP — a help request also goes to the desk), then to the
-/// survey.
-pub struct EmailHandler {
-    /// Events into the ledger and the consent store.
-    pub events: EmailEvents,
-    /// Keyword replies.
-    pub replies: ReplyHandler,
-    /// Tracking messages' fallback.
-    pub tracking: Arc<TrackingFlow>,
-    /// Surveys: fallback of invitations, replies as answers.
-    pub feedback: Option<Arc<FeedbackFlow>>,
-    /// Help requests as tickets.
-    pub tickets: Option<Arc<TicketFlow>>,
-}
-
-#[async_trait::async_trait]
-impl EventHandler for EmailHandler {
-    async fn handle(&self, entry: &InboxEntry, _: Vec<PlatformEvent>) -> Result<(), HandlerError> {
-        let events = match entry.source.as_str() {
-            "sendgrid" => aftercare_sendgrid::events::decode_events(&entry.body)?,
-            "mailgun" => aftercare_mailgun::decode_events(&entry.body)?,
-            "ses" => aftercare_ses::decode_events(&entry.body)?,
-            "sendgrid-inbound" => {
-                return self
-                    .reply(&aftercare_sendgrid::inbound::decode_entry(entry)?)
-                    .await;
-            }
-            "mailgun-inbound" => {
-                return self.reply(&aftercare_mailgun::decode_inbound(entry)?).await;
-            }
-            _ => return Ok(()),
-        };
-        for e in &events {
-            if let Some(m) = self.events.record(e).await?.fallback {
-                self.tracking.on_undelivered(&m).await?;
-                if let Some(f) = &self.feedback {
-                    f.on_undelivered(&m).await?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl EmailHandler {
-    async fn reply(&self, m: &InboundMessage) -> Result<(), HandlerError> {
-        match self.replies.handle(m, None).await? {
-            ReplyAction::NotAKeyword => {
-                if let Some(f) = &self.feedback {
-                    f.on_reply(m).await?;
-                }
-            }
-            ReplyAction::Help { .. } => {
-                if let Some(t) = &self.tickets {
-                    t.on_help(m).await?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod desk;
 pub mod feedback;
+pub mod inbound;
 pub mod platform;
 pub mod real;
 pub mod tracking;

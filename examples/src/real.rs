@@ -26,38 +26,25 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aftercare::channel::MessageChannel;
 use aftercare::clock::{Clock, SystemClock};
 use aftercare::config::StorageConfig;
-use aftercare::dispatch::Dispatcher;
-use aftercare::flows::Chain;
-use aftercare::flows::delivery::{DeliveryReport, DeliveryReports, ReportOutcome};
-use aftercare::flows::feedback::{
-    ANSWER_SOURCE, AnswerQueue, AnswerSource, FeedbackFlow, FollowUp, FollowUpSettings,
-    SurveyPolicy, SurveySettings,
-};
-use aftercare::flows::privacy::PrivacyHandler;
-use aftercare::flows::replies::{ReplyAction, ReplyConfig, ReplyHandler};
-use aftercare::flows::tracking::{
-    FlowStore, QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings,
-};
-use aftercare::http::WebhookRoutes;
+use aftercare::flows::feedback::{FollowUpSettings, SurveySettings};
+use aftercare::flows::replies::ReplyConfig;
+use aftercare::flows::tickets::TicketSettings;
+use aftercare::flows::tracking::{FlowStore, TrackingFlow, TrackingSettings};
 use aftercare::http::dashboard::Dashboard;
-use aftercare::http::survey::SurveyPage;
-use aftercare::http::tracking::TrackingPage;
-use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
 use aftercare::l10n::Catalogs;
-use aftercare::l10n::Localizer;
 use aftercare::model::ChannelKind;
-use aftercare::model::PlatformEvent;
 use aftercare::platform::poll::{CatchUpPoller, PollSettings};
 use aftercare::platform::thin::Hydrator;
 use aftercare::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
+use aftercare::ratelimit::RateLimit;
 use aftercare::ratelimit::SlidingWindow;
+use aftercare::stack::{PlatformParts, Stack};
 use aftercare::store::Store;
-use aftercare::store::{Decision, InboxEntry};
 use aftercare::store::{Inbox, SnapshotStore};
 use aftercare::token::TokenSigner;
-use aftercare::uncertain::UncertainResolver;
 use aftercare::webhook::Secret;
 use aftercare::webhook::WebhookSource;
 use aftercare_postgres::PostgresStore;
@@ -544,38 +531,32 @@ impl ShopStack {
         Ok(())
     }
 
-    /// Registers the source (and BigCommerce's hydrator, WooCommerce's hydrator and
-    /// catch-up entries) with the processor.
-    pub fn processor(&self, processor: InboxProcessor) -> InboxProcessor {
-        if let Some(w) = &self.woo {
-            return w.processor(processor);
+    /// The platform's parts for [`Stack::builder`]: its webhook source under its name, its
+    /// API, BigCommerce's, Salla's, WooCommerce's or Nuvemshop's hydrator of thin webhooks,
+    /// and the catch-up poller where the platform has one.
+    pub fn parts<S>(&self, store: Arc<S>, clock: Arc<dyn Clock>) -> PlatformParts
+    where
+        S: Inbox + SnapshotStore + 'static,
+    {
+        let mut parts = PlatformParts::from_parts(
+            self.name,
+            self.source.clone(),
+            self.orders.clone(),
+            self.customers.clone(),
+        )
+        .annotator(self.annotator.clone());
+        let hydrator: Option<Arc<dyn Hydrator>> = match (&self.woo, &self.nuvemshop) {
+            (Some(w), _) => Some(Arc::new(w.hydrator())),
+            (_, Some(n)) => Some(Arc::new(n.hydrator())),
+            _ => self.hydrator.clone(),
+        };
+        if let Some(h) = hydrator {
+            parts = parts.hydrator(h);
         }
-        if let Some(m) = &self.magento {
-            // The poller's entries, and the webhook source when keys are configured.
-            let p = m.processor(processor);
-            return if m.commerce_webhooks().is_some() {
-                p
-            } else {
-                p.source(self.name, self.source.clone())
-            };
+        if let Some(p) = self.catch_up(store, clock) {
+            parts = parts.poller(p);
         }
-        if let Some(n) = &self.nuvemshop {
-            return n.processor(processor);
-        }
-        if let Some(k) = &self.ikas {
-            return k.processor(processor);
-        }
-        let mut processor = processor.source(self.name, self.source.clone());
-        if self.zid_poll.is_some() {
-            processor = processor.source(
-                aftercare_zid::POLLER_NAME,
-                Arc::new(aftercare::platform::poll::PolledSource),
-            );
-        }
-        match &self.hydrator {
-            Some(h) => processor.hydrator(self.name, h.clone()),
-            None => processor,
-        }
+        parts
     }
 
     /// The catch-up poller of WooCommerce, Nuvemshop, ikas, Zid or Magento (on unless
@@ -671,12 +652,16 @@ pub fn follow_up_settings(cfg: &TrackingLinksConfig) -> FollowUpSettings {
 
 /// The key signing survey links: `survey.link_key`, else the tracking-link key (tokens are
 /// bound to their purpose).
+pub fn survey_key(cfg: &TrackingLinksConfig) -> Result<Secret, BoxError> {
+    match cfg.survey.as_ref().and_then(|s| s.link_key.as_ref()) {
+        Some(k) => Ok(k.resolve()?),
+        None => tracking_link_key(cfg),
+    }
+}
+
+/// The signer of survey links ([`survey_key`], purpose `survey`).
 pub fn survey_tokens(cfg: &TrackingLinksConfig) -> Result<TokenSigner, BoxError> {
-    let key = match cfg.survey.as_ref().and_then(|s| s.link_key.as_ref()) {
-        Some(k) => k.resolve()?,
-        None => tracking_link_key(cfg)?,
-    };
-    Ok(TokenSigner::new(key, "survey"))
+    Ok(TokenSigner::new(survey_key(cfg)?, "survey"))
 }
 
 /// The shop's name as customers know it.
@@ -749,13 +734,22 @@ pub enum StoreHandle {
     Postgres(Arc<PostgresStore>),
 }
 
-/// Builds the dispatcher's channels and their rate limits.
-fn add_channels(
+/// A customer channel and the rate limit it is paced by, if any.
+pub type PacedChannel = (Arc<dyn MessageChannel>, Option<Arc<dyn RateLimit>>);
+
+/// The configured customer channels, in the order they are configured, each with its rate
+/// limit (the provider's documented default unless `[rate_limits]` says otherwise).
+pub fn channels(
     cfg: &TrackingLinksConfig,
-    mut d: Dispatcher,
     clock: &Arc<dyn Clock>,
-) -> Result<Dispatcher, BoxError> {
+) -> Result<Vec<PacedChannel>, BoxError> {
+    let mut d: Vec<PacedChannel> = Vec::new();
     let rates = &cfg.rate_limits;
+    let email_limit = || {
+        rates
+            .email_per_second
+            .map(|r| Arc::new(SlidingWindow::per_second(r)) as Arc<dyn RateLimit>)
+    };
     if let Some(t) = &cfg.twilio {
         let secret = t.auth_token.resolve()?;
         let creds = match &t.api_key_sid {
@@ -788,7 +782,6 @@ fn add_channels(
                     cfg.server.public_url.trim_end_matches('/')
                 ));
             }
-            d = d.channel(Arc::new(ch));
             let limit: SlidingWindow = match kind {
                 ChannelKind::Whatsapp => rates
                     .whatsapp_per_second
@@ -799,7 +792,7 @@ fn add_channels(
                     .map(aftercare_twilio::rate::per_second)
                     .unwrap_or_else(aftercare_twilio::rate::us_long_code),
             };
-            d = d.rate_limit(kind, Arc::new(limit));
+            d.push((Arc::new(ch), Some(Arc::new(limit))));
         }
     }
     if let Some(w) = &cfg.whatsapp_cloud {
@@ -814,12 +807,11 @@ fn add_channels(
         if let Some(u) = &w.api_base_url {
             ch = ch.base_url(u.clone());
         }
-        d = d.channel(Arc::new(ch));
         let limit = rates
             .whatsapp_per_second
             .map(aftercare_whatsapp_cloud::rate::per_second)
             .unwrap_or_else(aftercare_whatsapp_cloud::rate::cloud_api_default);
-        d = d.rate_limit(ChannelKind::Whatsapp, Arc::new(limit));
+        d.push((Arc::new(ch), Some(Arc::new(limit))));
     }
     if let Some(m) = &cfg.smtp {
         let security = match m.tls {
@@ -837,118 +829,16 @@ fn add_channels(
         if let Some(r) = &m.reply_to {
             c = c.reply_to(r.clone());
         }
-        d = d.channel(Arc::new(aftercare_smtp::SmtpChannel::new(c)?));
-        if let Some(r) = rates.email_per_second {
-            d = d.rate_limit(ChannelKind::Email, Arc::new(SlidingWindow::per_second(r)));
-        }
+        d.push((
+            Arc::new(aftercare_smtp::SmtpChannel::new(c)?),
+            email_limit(),
+        ));
     }
     // `[email] send = true`: the provider's API instead of SMTP.
     if let Some(ch) = crate::desk::email_channel(cfg)? {
-        d = d.channel(ch);
-        if let Some(r) = rates.email_per_second {
-            d = d.rate_limit(ChannelKind::Email, Arc::new(SlidingWindow::per_second(r)));
-        }
+        d.push((ch, email_limit()));
     }
     Ok(d)
-}
-
-/// Replies from customers (STOP, START, HELP... in SMS and WhatsApp webhooks) handed to the
-/// sdk's [`ReplyHandler`]: an opt-out is recorded in the consent store, which the tracking
-/// flow and the dispatcher consult, and confirmed. A reply that is no keyword goes to the
-/// feedback flow, when surveys run, as a possible answer. Delivery reports (Twilio status
-/// callbacks, WhatsApp statuses) go to the ledger through [`DeliveryReports`], and a tracking
-/// message reported undelivered falls back to the customer's next channel.
-struct Replies(
-    ReplyHandler,
-    Option<Arc<FeedbackFlow>>,
-    DeliveryReports,
-    Arc<TrackingFlow>,
-);
-
-#[async_trait::async_trait]
-impl EventHandler for Replies {
-    async fn handle(
-        &self,
-        entry: &InboxEntry,
-        _events: Vec<PlatformEvent>,
-    ) -> Result<(), HandlerError> {
-        let (messages, reports) = match entry.source.as_str() {
-            "twilio" => match aftercare_twilio::webhook::decode_entry(entry)? {
-                aftercare_twilio::webhook::TwilioEvent::Inbound(m) => (vec![m], Vec::new()),
-                aftercare_twilio::webhook::TwilioEvent::Status { sid, status, .. } => {
-                    let mut report = DeliveryReport::new(sid, status, entry.received_at);
-                    // The recipient lets a report about a message whose send timed out
-                    // (uncertain, its SID never learnt) find it through a look-up.
-                    let form = aftercare_twilio::webhook::TwilioForm::parse(&entry.body);
-                    if let Some(to) = form.get("To").filter(|t| !t.is_empty()) {
-                        let kind = if to.starts_with("whatsapp:") {
-                            ChannelKind::Whatsapp
-                        } else {
-                            ChannelKind::Sms
-                        };
-                        report = report.recipient(kind, to);
-                    }
-                    (Vec::new(), vec![report])
-                }
-                _ => (Vec::new(), Vec::new()),
-            },
-            "whatsapp" => {
-                let batch = aftercare_whatsapp_cloud::webhook::decode_entry(entry)?;
-                let reports = batch
-                    .statuses
-                    .into_iter()
-                    .map(|s| {
-                        let mut r = DeliveryReport::new(
-                            s.message_id,
-                            s.status,
-                            s.at.unwrap_or(entry.received_at),
-                        );
-                        // The outbox key the message was sent with (biz_opaque_callback_data).
-                        if let Some(key) = s.callback_data {
-                            r = r.key(key);
-                        }
-                        if let Some(to) = s.recipient {
-                            r = r.recipient(ChannelKind::Whatsapp, to);
-                        }
-                        r
-                    })
-                    .collect();
-                (batch.messages, reports)
-            }
-            _ => (Vec::new(), Vec::new()),
-        };
-        for report in &reports {
-            match self.2.record_report(report).await? {
-                // Also on a redelivery: the fallback is idempotent, and a crash may have
-                // come between the ledger row and the fallback.
-                ReportOutcome::Recorded {
-                    decision: Decision::Undelivered,
-                    message,
-                }
-                | ReportOutcome::AlreadyRecorded {
-                    decision: Decision::Undelivered,
-                    message,
-                } => {
-                    // Each flow re-sends only its own messages (tracking milestones, survey
-                    // invitations) and leaves the other's alone.
-                    self.3.on_undelivered(&message).await?;
-                    if let Some(feedback) = &self.1 {
-                        feedback.on_undelivered(&message).await?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        for m in &messages {
-            let action = self.0.handle(m, None).await?;
-            if action == ReplyAction::NotAKeyword
-                && let Some(feedback) = &self.1
-            {
-                feedback.on_reply(m).await?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Serves the configured stack until `shutdown` resolves (Ctrl-C in the binary).
@@ -984,82 +874,40 @@ async fn serve<S: Store + 'static>(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let shop = ShopStack::with_store(&cfg, store.clone())?;
     shop.prepare().await?;
-    let tracking = Arc::new(tracking_flow(
-        &cfg,
-        shop.orders.clone(),
-        shop.customers.clone(),
-        store.clone(),
-        clock.clone(),
-    )?);
-    let mut replies = ReplyConfig::new(
-        shop_name(&cfg),
-        cfg.tracking
-            .support_url
-            .clone()
-            .unwrap_or_else(|| cfg.server.public_url.clone()),
-    );
-    replies
-        .default_locale
-        .clone_from(&cfg.tracking.default_locale);
-    let text = Arc::new(Catalogs::new(shop_name(&cfg)));
-    let survey = survey_settings(&cfg);
-    let mut feedback: Option<Arc<FeedbackFlow>> = None;
-    let mut follow_up: Option<Arc<FollowUp>> = None;
-    // `[helpdesk]`: one ticket per order for detractors and help requests.
-    let tickets = crate::desk::helpdesk(&cfg)?.map(|desk| {
-        Arc::new(aftercare::flows::tickets::TicketFlow::new(
-            desk,
-            store.clone(),
-            clock.clone(),
-        ))
-    });
-    if let Some(settings) = &survey {
-        // The platform's client writes tags back and reads customers' marketing consent.
-        let mut f = FollowUp::new(
-            store.clone(),
-            shop.annotator.clone(),
-            text.clone(),
-            clock.clone(),
-            follow_up_settings(&cfg),
+    let help_url = cfg
+        .tracking
+        .support_url
+        .clone()
+        .unwrap_or_else(|| cfg.server.public_url.clone());
+    // The sdk's builder: consent and opt-outs, quiet hours and the superseded check are on
+    // unless this code names the one it turns off; each source is registered once.
+    let mut b = Stack::builder(store.clone())
+        .clock(clock.clone())
+        .platform(shop.parts(store.clone(), clock.clone()))
+        .shop_name(shop_name(&cfg))
+        .public_url(cfg.server.public_url.clone())
+        .link_key(tracking_link_key(&cfg)?)
+        .content(cfg.content.clone())
+        .tracking(tracking_settings(&cfg))
+        .channel_order(cfg.tracking.channels.clone())
+        .retention_days(Some(cfg.retention.days))
+        .serve_options(cfg.server.serve_options())
+        .replies(
+            ReplyConfig::new(shop_name(&cfg), help_url)
+                .default_locale(cfg.tracking.default_locale.clone()),
         )
-        .customers(shop.customers.clone());
-        if let Some(t) = &tickets {
-            f = f.tickets(t.clone());
-        }
-        let f = Arc::new(f);
-        feedback = Some(Arc::new(
-            FeedbackFlow::new(
-                shop.orders.clone(),
-                shop.customers.clone(),
-                store.clone(),
-                text.clone(),
-                survey_tokens(&cfg)?,
-                clock.clone(),
-                settings.clone(),
-            )
-            .follow_up(f.clone()),
-        ));
-        follow_up = Some(f);
-    }
-    let mut dispatcher = Dispatcher::new(store.clone(), clock.clone())
-        .consent_store(store.clone())
-        .policy(Arc::new(SupersededPolicy::new(store.clone())));
-    if let Some(q) = &cfg.tracking.quiet_hours {
-        let (Some(start), Some(end)) = (parse_hhmm(&q.start), parse_hhmm(&q.end)) else {
-            return Err("tracking.quiet_hours: times must be HH:MM".into());
+        .record_email_opens(cfg.email.as_ref().is_some_and(|e| e.record_opens));
+    b = match quiet_hours(&cfg)? {
+        Some((start, end, zone)) => b.quiet_hours(start, end).fallback_time_zone(zone),
+        None => b.without_quiet_hours(),
+    };
+    for (channel, limit) in channels(&cfg, &clock)? {
+        b = match limit {
+            Some(l) => b.channel_with_limit(channel, l),
+            None => b.channel(channel),
         };
-        let zone: chrono_tz::Tz = q.time_zone.parse().map_err(|_| {
-            format!(
-                "tracking.quiet_hours.time_zone: unknown zone {}",
-                q.time_zone
-            )
-        })?;
-        dispatcher = dispatcher.policy(Arc::new(QuietHoursPolicy::new(start, end, zone)));
     }
-    if let Some(settings) = survey {
-        dispatcher = dispatcher.policy(Arc::new(SurveyPolicy::new(store.clone(), settings)));
-    }
-    let mut dispatcher = add_channels(&cfg, dispatcher, &clock)?;
+    // Detractor alerts to a helpdesk webhook go to staff, never to customers.
     if let Some(secret) = cfg
         .follow_up
         .as_ref()
@@ -1071,157 +919,85 @@ async fn serve<S: Store + 'static>(
             .ok()
             .and_then(|t| Secret::from_standard_webhooks(t).ok())
             .ok_or("follow_up.helpdesk_webhook_secret: not a `whsec_` Standard Webhooks secret")?;
-        dispatcher = dispatcher.channel(Arc::new(aftercare_webhook_out::WebhookOut::new(secret)?));
+        b = b.internal_channel(Arc::new(aftercare_webhook_out::WebhookOut::new(secret)?));
     }
-
-    // Messages left uncertain by a send that timed out are reconciled through the channels'
-    // look-ups, or resent / abandoned by purpose (the sdk's default policy), every minute;
-    // delivery reports that name one resolve it at once.
-    let mut resolver = UncertainResolver::new(store.clone(), clock.clone());
-    for ch in dispatcher.channels() {
-        resolver = resolver.channel(ch.clone());
+    if let Some(settings) = survey_settings(&cfg) {
+        // Answers are followed up (`[follow_up]`: support email, helpdesk webhook, tags in
+        // the shop, review requests); the follow-up is stored before the answer is recorded
+        // and runs from the inbox, retried like a webhook when the shop's API fails.
+        b = b
+            .survey(settings)
+            .survey_key(survey_key(&cfg)?)
+            .follow_up(follow_up_settings(&cfg));
+        if let Some(d) = &cfg.dashboard {
+            let dashboard = Dashboard::new(
+                Arc::new(crate::feedback::StoreReport(store.clone())),
+                Arc::new(Catalogs::new(shop_name(&cfg))),
+                d.key.resolve()?,
+                cfg.tracking.default_locale.clone(),
+            );
+            b = b.routes(dashboard.into_router());
+        }
     }
-    let resolver = Arc::new(resolver);
-
-    let replies = Replies(
-        ReplyHandler::new(
-            store.clone(),
-            store.clone(),
-            Arc::new(Localizer::new()),
-            clock.clone(),
-            replies,
-        ),
-        feedback.clone(),
-        DeliveryReports::new(store.clone()).resolver(resolver.clone()),
-        tracking.clone(),
-    );
-    let mut handler = Chain::new()
-        .then(Arc::new(
-            PrivacyHandler::new(store.clone()).clock(clock.clone()),
-        ))
-        // Order versions webhooks brought, so the catch-up poller does not store them again.
-        .then(Arc::new(aftercare::platform::poll::OrderVersions::new(
-            store.clone(),
-        )))
-        .then(tracking.clone());
-    if let Some(f) = &feedback {
-        handler = handler.then(f.clone());
+    // `[helpdesk]`: one ticket per order for detractors and help requests.
+    if let Some(desk) = crate::desk::helpdesk(&cfg)? {
+        b = b.helpdesk(desk, TicketSettings::default());
     }
-    if let Some(f) = &follow_up {
-        // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue).
-        handler = handler.then(f.clone());
-    }
-    let mut handler = handler.then(Arc::new(replies));
-    if cfg.email.is_some() {
-        // `[email]`: delivery events (bounces fall back to the next channel) and replies.
-        handler = handler.then(Arc::new(crate::desk::EmailHandler {
-            events: aftercare::flows::email::EmailEvents::new(store.clone())
-                .record_opens(cfg.email.as_ref().is_some_and(|e| e.record_opens)),
-            replies: ReplyHandler::new(
-                store.clone(),
-                store.clone(),
-                Arc::new(Localizer::new()),
-                clock.clone(),
-                ReplyConfig::new(
-                    shop_name(&cfg),
-                    cfg.tracking
-                        .support_url
-                        .clone()
-                        .unwrap_or_else(|| cfg.server.public_url.clone()),
-                ),
-            ),
-            tracking: tracking.clone(),
-            feedback: feedback.clone(),
-            tickets: tickets.clone(),
-        }));
-    }
-    let handler: Arc<dyn aftercare::inbox::EventHandler> = Arc::new(handler);
-    // A carrier-tracking source: shipments registered with it, its updates merged first.
-    let tracker = cfg
-        .tracking_source
-        .as_ref()
-        .map(crate::tracking_source::RealTracking::from_config)
-        .transpose()?;
-    let sources = tracker
-        .as_ref()
-        .map(|t| t.wrap(store.clone(), clock.clone(), handler.clone()));
-    let handler: Arc<dyn aftercare::inbox::EventHandler> = match &sources {
-        Some(s) => s.clone(),
-        None => handler,
-    };
-    let mut processor = shop.processor(
-        InboxProcessor::new(store.clone(), handler, clock.clone())
-            .source(ANSWER_SOURCE, Arc::new(AnswerSource)),
-    );
-    let mut routes =
-        WebhookRoutes::new(store.clone(), clock.clone()).source(shop.name, shop.source.clone());
-    if let Some(t) = &tracker {
-        processor = processor.source(t.name, t.hooks.clone());
-        routes = routes.source(t.name, t.hooks.clone());
-    }
-    // Twilio signs its webhooks with the account's Auth Token (not an API key's secret).
+    // Twilio signs its webhooks with the account's Auth Token (not an API key's secret), so
+    // its replies and status callbacks are taken only without an API key; only this
+    // account's webhooks (`AccountSid`) are taken.
     if let Some(t) = cfg.twilio.as_ref().filter(|t| t.api_key_sid.is_none()) {
         let url = format!(
             "{}/webhooks/twilio",
             cfg.server.public_url.trim_end_matches('/')
         );
-        // Only this account's webhooks (`AccountSid`) are taken.
-        let source = Arc::new(
-            aftercare_twilio::webhook::TwilioWebhook::new(t.auth_token.resolve()?, url)
-                .account_sid(&t.account_sid),
-        );
-        processor = processor.source("twilio", source.clone());
-        routes = routes.source("twilio", source);
+        let source = aftercare_twilio::webhook::TwilioWebhook::new(t.auth_token.resolve()?, url)
+            .account_sid(&t.account_sid);
+        b = b.channel_source("twilio", Arc::new(source), Arc::new(crate::inbound::twilio));
     }
     if let Some(w) = &cfg.whatsapp_cloud {
         // Meta's GET verification handshake is answered on the same route as the POSTs; only
         // this number's webhooks (`phone_number_id`) are taken.
-        let source = Arc::new(
+        let source =
             aftercare_whatsapp_cloud::webhook::WhatsAppCloudWebhook::new(w.app_secret.resolve()?)
                 .verify_token(w.verify_token.resolve()?)
-                .phone_number_id(&w.phone_number_id),
+                .phone_number_id(&w.phone_number_id);
+        b = b.channel_source(
+            "whatsapp",
+            Arc::new(source),
+            Arc::new(crate::inbound::whatsapp),
         );
-        processor = processor.source("whatsapp", source.clone());
-        routes = routes.source("whatsapp", source);
     }
+    // `[email]`: delivery events (bounces fall back to the next channel) and replies.
     for (name, source) in crate::desk::email_sources(&cfg)? {
-        processor = processor.source(name, source.clone());
-        routes = routes.source(name, source);
+        b = b.channel_source(name, source, Arc::new(crate::inbound::email));
     }
-    let links = TokenSigner::new(tracking_link_key(&cfg)?, "tracking");
-    let mut page = TrackingPage::new(shop.orders.clone(), links, text.clone(), clock.clone())
-        .shipments_from(store.clone())
-        .content(cfg.content.clone())
-        .default_locale(cfg.tracking.default_locale.clone())
-        .short_links(store.clone());
-    if let Some(s) = &cfg.tracking.support_url {
-        page = page.support_url(s.clone());
+    // A carrier-tracking source: shipments registered with it, its updates merged first.
+    let sweeper = Arc::new(std::sync::OnceLock::new());
+    if let Some(t) = cfg
+        .tracking_source
+        .as_ref()
+        .map(crate::tracking_source::RealTracking::from_config)
+        .transpose()?
+    {
+        b = b.source(t.name, t.hooks.clone());
+        let (cell, store, clock) = (sweeper.clone(), store.clone(), clock.clone());
+        b = b.wrap_handler(move |inner| {
+            let sources = t.wrap(store, clock, inner);
+            let _ = cell.set(sources.clone());
+            sources
+        });
     }
-    let mut app = routes.into_router().merge(page.into_router());
-    if follow_up.is_some() {
-        // The follow-up is stored before the answer is recorded and runs from the inbox,
-        // retried like a webhook when the shop's API fails.
-        let survey_page = SurveyPage::new(
-            store.clone(),
-            survey_tokens(&cfg)?,
-            text.clone(),
-            clock.clone(),
-        )
-        .on_answer(Arc::new(AnswerQueue::new(store.clone(), clock.clone())))
-        .short_links(store.clone());
-        app = app.merge(survey_page.into_router());
-        if let Some(d) = &cfg.dashboard {
-            let dashboard = Dashboard::new(
-                Arc::new(crate::feedback::StoreReport(store.clone())),
-                text.clone(),
-                d.key.resolve()?,
-                cfg.tracking.default_locale.clone(),
-            );
-            app = app.merge(dashboard.into_router());
-        }
-    }
+    let stack = b.build()?;
 
-    let listener = tokio::net::TcpListener::bind(&cfg.server.bind).await?;
+    let listener = tokio::net::TcpListener::bind(&cfg.server.bind)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e} (change `[server] bind`)",
+                cfg.server.bind
+            )
+        })?;
     let addr = listener.local_addr()?;
     println!(
         "{program}: serving {} ({}) on http://{addr} (webhooks at /webhooks/{}, public URL {}{})",
@@ -1235,46 +1011,10 @@ async fn serve<S: Store + 'static>(
             ""
         }
     );
-
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    };
-    // Header, body and idle timeouts and a connection cap (`[server]`), unlike `axum::serve`.
-    let server = tokio::spawn(aftercare::http::serve_with_shutdown(
-        listener,
-        app,
-        cfg.server.serve_options(),
-        stopped(),
-    ));
-    let processor = Arc::new(processor);
-    let dispatcher = Arc::new(dispatcher);
-    let p = processor.clone();
-    let proc_task = {
-        let stop = stopped();
-        tokio::spawn(async move { p.run(Duration::from_millis(200), stop).await })
-    };
-    let d = dispatcher.clone();
-    let disp_task = {
-        let stop = stopped();
-        tokio::spawn(async move { d.run(Duration::from_millis(500), stop).await })
-    };
-    // Personal data older than the retention period (`[retention] days`) is erased hourly.
-    let sweeper = aftercare::flows::privacy::RetentionSweeper::new(
-        store.clone(),
-        clock.clone(),
-        aftercare::flows::privacy::RetentionPolicy::days(cfg.retention.days),
-    );
-    let retention_task = {
-        let stop = stopped();
-        tokio::spawn(async move { sweeper.run(Duration::from_secs(3600), stop).await })
-    };
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     // Tracking stops for numbers followed longer than `[tracking_source] stop_after_days`.
-    if let Some(sources) = sources {
-        let stop = stopped();
+    let sweep_task = sweeper.get().cloned().map(|sources| {
+        let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let sweep = async {
                 loop {
@@ -1284,32 +1024,41 @@ async fn serve<S: Store + 'static>(
                     tokio::time::sleep(Duration::from_secs(3600)).await;
                 }
             };
-            tokio::select! { () = sweep => {}, () = stop => {} }
-        });
-    }
-    // WooCommerce, Nuvemshop, ikas, Zid and Magento: orders the webhooks missed (or, on
-    // Magento Open Source, all of them) are found by catch-up polling (on by default).
-    let poll_task = shop.catch_up(store.clone(), clock.clone()).map(|poller| {
-        let stop = stopped();
-        tokio::spawn(async move { poller.run(stop).await })
+            tokio::select! { () = sweep => {}, _ = stop.wait_for(|s| *s) => {} }
+        })
     });
-    let uncertain_task = {
-        let stop = stopped();
-        let r = resolver.clone();
-        tokio::spawn(async move { r.run(Duration::from_secs(60), stop).await })
+    let stopping = async move {
+        shutdown.await;
+        println!("{program}: stopping");
+        let _ = stop_tx.send(true);
+        let _ = stop_rx.wait_for(|s| *s).await;
     };
-    shutdown.await;
-    println!("{program}: stopping");
-    let _ = stop_tx.send(true);
-    let _ = proc_task.await;
-    let _ = disp_task.await;
-    let _ = retention_task.await;
-    let _ = uncertain_task.await;
-    if let Some(t) = poll_task {
+    stack.run(listener, stopping).await?;
+    if let Some(t) = sweep_task {
         let _ = t.await;
     }
-    server.await??;
     Ok(())
+}
+
+/// Quiet hours: `[tracking.quiet_hours]`, or 21:00 to 08:00 in the customer's zone (UTC
+/// when unknown) without the section; `None` only with `off = true`.
+pub fn quiet_hours(
+    cfg: &TrackingLinksConfig,
+) -> Result<Option<(chrono::NaiveTime, chrono::NaiveTime, chrono_tz::Tz)>, BoxError> {
+    let q = cfg.tracking.quiet_hours.clone().unwrap_or_default();
+    if q.off {
+        return Ok(None);
+    }
+    let (Some(start), Some(end)) = (parse_hhmm(&q.start), parse_hhmm(&q.end)) else {
+        return Err("tracking.quiet_hours: times must be HH:MM".into());
+    };
+    let zone: chrono_tz::Tz = q.time_zone.parse().map_err(|_| {
+        format!(
+            "tracking.quiet_hours.time_zone: unknown zone {}",
+            q.time_zone
+        )
+    })?;
+    Ok(Some((start, end, zone)))
 }
 
 #[cfg(test)]
@@ -1330,6 +1079,33 @@ public_url = "https://shop.example/aftercare"
 channels = ["sms", "email"]
 default_locale = "tr"
 "#;
+
+    #[test]
+    fn quiet_hours_are_on_without_a_section_and_off_only_when_said() {
+        let cfg: TrackingLinksConfig = toml::from_str(BASE).unwrap();
+        let (start, end, zone) = quiet_hours(&cfg).unwrap().unwrap();
+        assert_eq!(
+            (start.to_string(), end.to_string()),
+            ("21:00:00".into(), "08:00:00".into())
+        );
+        assert_eq!(zone, chrono_tz::Tz::UTC);
+        let zoned = BASE.replace(
+            "default_locale = \"tr\"",
+            "default_locale = \"tr\"\nquiet_hours = { time_zone = \"Europe/Istanbul\" }",
+        );
+        let cfg: TrackingLinksConfig = toml::from_str(&zoned).unwrap();
+        let (start, _, zone) = quiet_hours(&cfg).unwrap().unwrap();
+        assert_eq!(
+            (start.to_string(), zone),
+            ("21:00:00".into(), chrono_tz::Europe::Istanbul)
+        );
+        let off = BASE.replace(
+            "default_locale = \"tr\"",
+            "default_locale = \"tr\"\nquiet_hours = { off = true }",
+        );
+        let cfg: TrackingLinksConfig = toml::from_str(&off).unwrap();
+        assert!(quiet_hours(&cfg).unwrap().is_none());
+    }
 
     #[test]
     fn no_survey_section_no_settings() {

@@ -43,7 +43,8 @@ fn config(shopify: &str, twilio: &str, db: &Path) -> String {
 }
 
 fn config_with(shopify: &str, twilio: &str, db: &Path, shopify_extra: &str) -> String {
-    base_config(shopify, twilio, db, shopify_extra) + "\n[tracking]\nchannels = [\"sms\"]\n"
+    base_config(shopify, twilio, db, shopify_extra)
+        + "\n[tracking]\nchannels = [\"sms\"]\nquiet_hours = { off = true }\n"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -106,6 +106,8 @@ channels = ["sms"]
 api_base_url = "{twilio}"
 
 [tracking]
+# These tests check what is sent, at any hour; quiet hours are on unless turned off.
+quiet_hours = {{ off = true }}
 channels = ["sms"]
 "#,
         db = db.display()

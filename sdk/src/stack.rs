@@ -55,18 +55,25 @@ use crate::clock::{Clock, SystemClock};
 use crate::content::ContentMap;
 use crate::dispatch::Dispatcher;
 use crate::flows::Chain;
+use crate::flows::delivery::DeliveryReports;
+use crate::flows::email::EmailEvents;
 use crate::flows::feedback::{
     ANSWER_SOURCE, AnswerQueue, AnswerSource, FeedbackFlow, FollowUp, FollowUpSettings,
     SurveyPolicy, SurveySettings,
 };
+use crate::flows::inbound::{ChannelDecoder, InboundHandler};
 use crate::flows::privacy::{PrivacyHandler, RetentionPolicy, RetentionSweeper};
+use crate::flows::replies::{ReplyConfig, ReplyHandler};
+use crate::flows::tickets::{TicketFlow, TicketSettings};
 use crate::flows::tracking::{QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings};
+use crate::helpdesk::Helpdesk;
 use crate::http::WebhookRoutes;
 use crate::http::serve::{ServeOptions, serve_with_shutdown};
 use crate::http::survey::SurveyPage;
 use crate::http::tracking::TrackingPage;
 use crate::inbox::{EventHandler, InboxProcessor};
 use crate::l10n::Catalogs;
+use crate::l10n::Localizer;
 use crate::model::ChannelKind;
 use crate::platform::poll::{CatchUpPoller, OrderVersions, PollSettings, PolledSource};
 use crate::platform::thin::Hydrator;
@@ -86,6 +93,7 @@ pub struct PlatformParts {
     annotator: Option<Arc<dyn OrderAnnotator>>,
     hydrator: Option<Arc<dyn Hydrator>>,
     catch_up: Option<(String, PollSettings)>,
+    pollers: Vec<CatchUpPoller>,
 }
 
 impl std::fmt::Debug for PlatformParts {
@@ -112,7 +120,34 @@ impl PlatformParts {
             annotator: None,
             hydrator: None,
             catch_up: None,
+            pollers: Vec::new(),
         }
+    }
+
+    /// Like [`PlatformParts::new`], when orders and customers are read by different parts.
+    pub fn from_parts(
+        name: impl Into<String>,
+        source: Arc<dyn WebhookSource>,
+        orders: Arc<dyn OrderSource>,
+        customers: Arc<dyn CustomerDirectory>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            source,
+            orders,
+            customers,
+            annotator: None,
+            hydrator: None,
+            catch_up: None,
+            pollers: Vec::new(),
+        }
+    }
+
+    /// A catch-up poller built by the platform's adapter (its inbox source, under the
+    /// poller's name, is registered with the processor; the stack runs it).
+    pub fn poller(mut self, poller: CatchUpPoller) -> Self {
+        self.pollers.push(poller);
+        self
     }
 
     /// Writes follow-ups back to the shop (tags, notes) through `annotator`.
@@ -159,7 +194,23 @@ pub struct StackBuilder<S> {
     superseded_check: bool,
     retention_days: Option<u32>,
     serve: ServeOptions,
+    channel_sources: Vec<ChannelSource>,
+    internal_channels: Vec<Arc<dyn MessageChannel>>,
+    helpdesk: Option<(Arc<dyn Helpdesk>, TicketSettings)>,
+    replies: Option<ReplyConfig>,
+    survey_key: Option<Secret>,
+    record_opens: bool,
+    wrap: Option<WrapHandler>,
+    routes: Vec<Router>,
+    channel_order: Option<Vec<ChannelKind>>,
 }
+
+/// A channel's webhook source: its name, verifier and decoder.
+type ChannelSource = (String, Arc<dyn WebhookSource>, Arc<dyn ChannelDecoder>);
+
+/// Wraps the inbox's whole handler (e.g. a carrier-tracking source that merges its updates
+/// first).
+type WrapHandler = Box<dyn FnOnce(Arc<dyn EventHandler>) -> Arc<dyn EventHandler> + Send>;
 
 impl<S> std::fmt::Debug for StackBuilder<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -207,6 +258,15 @@ impl Stack {
             superseded_check: true,
             retention_days: Some(365),
             serve: ServeOptions::default(),
+            channel_sources: Vec::new(),
+            internal_channels: Vec::new(),
+            helpdesk: None,
+            replies: None,
+            survey_key: None,
+            record_opens: false,
+            wrap: None,
+            routes: Vec::new(),
+            channel_order: None,
         }
     }
 }
@@ -338,6 +398,79 @@ impl<S: Store + 'static> StackBuilder<S> {
         self
     }
 
+    /// A messaging or email provider's webhooks (replies, delivery reports, email events):
+    /// verified by `source` at `/webhooks/{name}`, read by `decoder`, and routed to the flows
+    /// ([`InboundHandler`]: opt-out keywords first, then survey answers and help requests;
+    /// undelivered messages fall back to the next channel).
+    pub fn channel_source(
+        mut self,
+        name: impl Into<String>,
+        source: Arc<dyn WebhookSource>,
+        decoder: Arc<dyn ChannelDecoder>,
+    ) -> Self {
+        self.channel_sources.push((name.into(), source, decoder));
+        self
+    }
+
+    /// A channel that carries messages to the shop's staff, never to customers (a signed
+    /// helpdesk webhook): the dispatcher sends on it, customers' channel order ignores it.
+    pub fn internal_channel(mut self, channel: Arc<dyn MessageChannel>) -> Self {
+        self.internal_channels.push(channel);
+        self
+    }
+
+    /// A helpdesk: detractors' answers and help requests open one ticket per order
+    /// ([`TicketFlow`]); later replies are notes on it.
+    pub fn helpdesk(mut self, desk: Arc<dyn Helpdesk>, settings: TicketSettings) -> Self {
+        self.helpdesk = Some((desk, settings));
+        self
+    }
+
+    /// How keyword replies are answered (default: the shop's name, the support URL or the
+    /// public URL as the help link, the tracking settings' default locale).
+    pub fn replies(mut self, config: ReplyConfig) -> Self {
+        self.replies = Some(config);
+        self
+    }
+
+    /// A key of its own for survey links (default: the link key, under another purpose).
+    pub fn survey_key(mut self, key: Secret) -> Self {
+        self.survey_key = Some(key);
+        self
+    }
+
+    /// Writes email opens to the ledger (off by default: opens are unreliable and private).
+    pub fn record_email_opens(mut self, yes: bool) -> Self {
+        self.record_opens = yes;
+        self
+    }
+
+    /// Wraps the inbox's whole handler chain (privacy, flows, replies) in `wrap`: for a
+    /// handler that must see every event first (a carrier-tracking source registering
+    /// shipments and merging its updates).
+    pub fn wrap_handler(
+        mut self,
+        wrap: impl FnOnce(Arc<dyn EventHandler>) -> Arc<dyn EventHandler> + Send + 'static,
+    ) -> Self {
+        self.wrap = Some(Box::new(wrap));
+        self
+    }
+
+    /// Routes of the integration's own (a dashboard, an admin page), merged into
+    /// [`Stack::router`] and served with the server's timeouts.
+    pub fn routes(mut self, router: Router) -> Self {
+        self.routes.push(router);
+        self
+    }
+
+    /// The customers' channel preference order (the first they can and may be reached on
+    /// wins), when it differs from the order the channels were added in. Survey settings
+    /// keep their own `channels` then.
+    pub fn channel_order(mut self, order: Vec<ChannelKind>) -> Self {
+        self.channel_order = Some(order);
+        self
+    }
+
     /// The clock ([`SystemClock`] by default).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -366,7 +499,16 @@ impl<S: Store + 'static> StackBuilder<S> {
             return Err(need("no channel", "add at least one with .channel(...)"));
         }
         let mut names: Vec<&str> = vec![platform.name.as_str()];
-        for (n, _) in &self.sources {
+        let channel_names = self.channel_sources.iter().map(|(n, _, _)| n);
+        let poller_names = platform.pollers.iter().map(|p| p.name().to_owned());
+        let poller_names: Vec<String> = poller_names.collect();
+        for n in self
+            .sources
+            .iter()
+            .map(|(n, _)| n)
+            .chain(channel_names)
+            .chain(&poller_names)
+        {
             if names.contains(&n.as_str()) {
                 return Err(need(
                     &format!("two webhook sources are named `{n}`"),
@@ -375,10 +517,17 @@ impl<S: Store + 'static> StackBuilder<S> {
             }
             names.push(n);
         }
-        let order: Vec<ChannelKind> = self.channels.iter().map(|(c, _)| c.kind()).collect();
+        let own_order = self.channel_order.is_some();
+        let order: Vec<ChannelKind> = self
+            .channel_order
+            .clone()
+            .unwrap_or_else(|| self.channels.iter().map(|(c, _)| c.kind()).collect());
         let store = self.store;
         let clock = self.clock;
-        let text = Arc::new(Catalogs::new(shop_name));
+        let text = Arc::new(Catalogs::new(shop_name.clone()));
+        let tickets = self.helpdesk.map(|(desk, settings)| {
+            Arc::new(TicketFlow::new(desk, store.clone(), clock.clone()).settings(settings))
+        });
 
         let mut tracking_settings = self.tracking;
         tracking_settings.public_url.clone_from(&public_url);
@@ -401,12 +550,14 @@ impl<S: Store + 'static> StackBuilder<S> {
         let mut follow_up = None;
         if let Some(mut s) = self.survey.clone() {
             s.public_url.clone_from(&public_url);
-            s.channels.clone_from(&order);
+            if !own_order || s.channels.is_empty() {
+                s.channels.clone_from(&order);
+            }
             let mut flow = FeedbackFlow::builder(store.clone())
                 .orders(platform.orders.clone())
                 .customers(platform.customers.clone())
                 .renderer(text.clone())
-                .link_key(key.clone())
+                .link_key(self.survey_key.clone().unwrap_or_else(|| key.clone()))
                 .clock(clock.clone())
                 .settings(s)
                 .build()?;
@@ -417,16 +568,18 @@ impl<S: Store + 'static> StackBuilder<S> {
                         "call .annotator(...) on the PlatformParts",
                     )
                 })?;
-                let f = Arc::new(
-                    FollowUp::new(
-                        store.clone(),
-                        annotator,
-                        text.clone(),
-                        clock.clone(),
-                        settings,
-                    )
-                    .customers(platform.customers.clone()),
-                );
+                let mut f = FollowUp::new(
+                    store.clone(),
+                    annotator,
+                    text.clone(),
+                    clock.clone(),
+                    settings,
+                )
+                .customers(platform.customers.clone());
+                if let Some(t) = &tickets {
+                    f = f.tickets(t.clone());
+                }
+                let f = Arc::new(f);
                 flow = flow.follow_up(f.clone());
                 follow_up = Some(f);
             }
@@ -464,6 +617,11 @@ impl<S: Store + 'static> StackBuilder<S> {
             }
             resolver = resolver.channel(channel.clone());
         }
+        for channel in &self.internal_channels {
+            dispatcher = dispatcher.channel(channel.clone());
+            resolver = resolver.channel(channel.clone());
+        }
+        let resolver = Arc::new(resolver);
 
         // The inbox: privacy first, then what webhooks teach, then the flows.
         let mut chain = Chain::new()
@@ -481,7 +639,41 @@ impl<S: Store + 'static> StackBuilder<S> {
         for h in self.handlers {
             chain = chain.then(h);
         }
-        let mut processor = InboxProcessor::new(store.clone(), Arc::new(chain), clock.clone())
+        // What channels send back: opt-outs first, then answers, help requests, fallbacks.
+        let replies = self.replies.unwrap_or_else(|| {
+            ReplyConfig::new(
+                shop_name.clone(),
+                support_url.clone().unwrap_or_else(|| public_url.clone()),
+            )
+            .default_locale(default_locale.clone())
+        });
+        let mut inbound = InboundHandler::new(
+            ReplyHandler::new(
+                store.clone(),
+                store.clone(),
+                Arc::new(Localizer::new()),
+                clock.clone(),
+                replies,
+            ),
+            DeliveryReports::new(store.clone()).resolver(resolver.clone()),
+            EmailEvents::new(store.clone()).record_opens(self.record_opens),
+            tracking.clone(),
+        );
+        if let Some(f) = &feedback {
+            inbound = inbound.feedback(f.clone());
+        }
+        if let Some(t) = &tickets {
+            inbound = inbound.tickets(t.clone());
+        }
+        for (name, _, decoder) in &self.channel_sources {
+            inbound = inbound.decoder(name.clone(), decoder.clone());
+        }
+        chain = chain.then(Arc::new(inbound));
+        let mut handler: Arc<dyn EventHandler> = Arc::new(chain);
+        if let Some(wrap) = self.wrap {
+            handler = wrap(handler);
+        }
+        let mut processor = InboxProcessor::new(store.clone(), handler, clock.clone())
             .source(platform.name.clone(), platform.source.clone());
         let mut routes = WebhookRoutes::new(store.clone(), clock.clone())
             .source(platform.name.clone(), platform.source.clone());
@@ -492,7 +684,15 @@ impl<S: Store + 'static> StackBuilder<S> {
             processor = processor.source(name.clone(), source.clone());
             routes = routes.source(name.clone(), source.clone());
         }
+        for (name, source, _) in &self.channel_sources {
+            processor = processor.source(name.clone(), source.clone());
+            routes = routes.source(name.clone(), source.clone());
+        }
         let mut pollers = Vec::new();
+        for poller in platform.pollers {
+            processor = processor.source(poller.name().to_owned(), Arc::new(PolledSource));
+            pollers.push(poller);
+        }
         if let Some((name, settings)) = &platform.catch_up {
             processor = processor.source(name.clone(), Arc::new(PolledSource));
             pollers.push(
@@ -514,7 +714,11 @@ impl<S: Store + 'static> StackBuilder<S> {
             clock.clone(),
         )
         .content(self.content)
-        .default_locale(default_locale);
+        .default_locale(default_locale)
+        // The page shows the best known state (carrier-tracking updates merged) and resolves
+        // the short links SMS carry.
+        .shipments_from(store.clone())
+        .short_links(store.clone());
         if let Some(s) = support_url {
             page = page.support_url(s);
         }
@@ -523,10 +727,11 @@ impl<S: Store + 'static> StackBuilder<S> {
             processor = processor.source(ANSWER_SOURCE, Arc::new(AnswerSource));
             let mut survey_page = SurveyPage::new(
                 store.clone(),
-                TokenSigner::new(key, "survey"),
+                TokenSigner::new(self.survey_key.clone().unwrap_or(key), "survey"),
                 text.clone(),
                 clock.clone(),
-            );
+            )
+            .short_links(store.clone());
             if follow_up.is_some() {
                 // The follow-up is stored before the answer is recorded and runs from the
                 // inbox, retried like a webhook when the shop's API fails.
@@ -534,6 +739,9 @@ impl<S: Store + 'static> StackBuilder<S> {
                     survey_page.on_answer(Arc::new(AnswerQueue::new(store.clone(), clock.clone())));
             }
             router = router.merge(survey_page.into_router());
+        }
+        for r in self.routes {
+            router = router.merge(r);
         }
         let retention = self.retention_days.map(|days| {
             RetentionSweeper::new(store.clone(), clock.clone(), RetentionPolicy::days(days))
@@ -558,7 +766,7 @@ pub struct Stack {
     router: Router,
     processor: InboxProcessor,
     dispatcher: Dispatcher,
-    resolver: UncertainResolver,
+    resolver: Arc<UncertainResolver>,
     retention: Option<RetentionSweeper>,
     pollers: Vec<CatchUpPoller>,
     tracking: Arc<TrackingFlow>,

@@ -376,7 +376,8 @@ pub struct TrackingConfig {
     /// Channel preference order: the first the customer can and may be reached on wins.
     #[serde(default = "all_channels")]
     pub channels: Vec<ChannelKind>,
-    /// No message between these local times.
+    /// No message between these local times: 21:00 to 08:00 in the customer's zone (UTC
+    /// when unknown) unless this section says otherwise or turns them `off`.
     #[serde(default)]
     pub quiet_hours: Option<QuietHours>,
     /// Locale when the customer's is unknown.
@@ -423,17 +424,42 @@ impl Default for TrackingConfig {
     }
 }
 
-/// Quiet hours, in the customer's time zone when known.
+/// Quiet hours, in the customer's time zone when known. On by default (21:00 to 08:00, UTC
+/// for customers whose zone is unknown); `off = true` is the only way to turn them off.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
-    /// Start, `HH:MM` local time (`21:00`).
+    /// Start, `HH:MM` local time (`21:00` by default).
+    #[serde(default = "default_quiet_start")]
     pub start: String,
-    /// End, `HH:MM` local time (`08:00`).
+    /// End, `HH:MM` local time (`08:00` by default).
+    #[serde(default = "default_quiet_end")]
     pub end: String,
-    /// IANA time zone used when the customer's is unknown.
+    /// IANA time zone used when the customer's is unknown (the shop's, ideally; `UTC` by
+    /// default).
     #[serde(default = "default_zone")]
     pub time_zone: String,
+    /// Sends at any hour: quiet hours off.
+    #[serde(default)]
+    pub off: bool,
+}
+
+impl Default for QuietHours {
+    fn default() -> Self {
+        Self {
+            start: default_quiet_start(),
+            end: default_quiet_end(),
+            time_zone: default_zone(),
+            off: false,
+        }
+    }
+}
+
+fn default_quiet_start() -> String {
+    "21:00".into()
+}
+fn default_quiet_end() -> String {
+    "08:00".into()
 }
 
 fn default_zone() -> String {

@@ -5,6 +5,7 @@ pub mod build;
 pub mod delivery;
 pub mod email;
 pub mod feedback;
+pub mod inbound;
 pub mod privacy;
 pub mod reach;
 pub mod recovery;
