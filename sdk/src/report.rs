@@ -431,7 +431,7 @@ pub fn search_comments<'a>(
                 .is_some_and(|c| !c.trim().is_empty() && c.to_lowercase().contains(&q))
         })
         .collect();
-    out.sort_by(|a, b| b.answered_at.cmp(&a.answered_at));
+    out.sort_by_key(|r| std::cmp::Reverse(r.answered_at));
     out
 }
 
