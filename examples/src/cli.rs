@@ -77,6 +77,75 @@ pub fn ledger_totals(rows: &[LedgerEntry]) -> String {
         .join(", ")
 }
 
+/// The ledger rows as lines for a person: times with their zone (UTC), and a run of rows
+/// that say the same thing (decision, channel, reason) collapsed into one line with a count,
+/// `14 × already queued`, its first and last time, and its message key when they share one.
+pub fn ledger_lines(rows: &[LedgerEntry]) -> Vec<String> {
+    const TIME: &str = "%Y-%m-%d %H:%M:%S";
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let first = &rows[i];
+        let same = |r: &LedgerEntry| {
+            r.decision == first.decision && r.channel == first.channel && r.reason == first.reason
+        };
+        let run = rows[i..].iter().take_while(|r| same(r)).count();
+        let group = &rows[i..i + run];
+        let last = &group[run - 1];
+        let when = if run > 1 && last.at != first.at {
+            let end = if last.at.date_naive() == first.at.date_naive() {
+                last.at.format("%H:%M:%S").to_string()
+            } else {
+                last.at.format(TIME).to_string()
+            };
+            format!("{} to {end} UTC", first.at.format(TIME))
+        } else {
+            format!("{} UTC", first.at.format(TIME))
+        };
+        let count = if run > 1 {
+            format!("{run} × ")
+        } else {
+            String::new()
+        };
+        let keys: std::collections::BTreeSet<&str> =
+            group.iter().filter_map(|r| r.key.as_deref()).collect();
+        let key = match keys.len() {
+            0 => String::new(),
+            1 => format!("  [{}]", keys.iter().next().copied().unwrap_or_default()),
+            n => format!("  [{n} messages]"),
+        };
+        out.push(format!(
+            "{when}  {:<13} {:<9} {count}{}{key}",
+            first.decision.as_str(),
+            first.channel.map(|c| c.as_str()).unwrap_or("-"),
+            first.reason,
+        ));
+        i += run;
+    }
+    out
+}
+
+/// Binds a listening socket; when the address is taken, the error names the address and
+/// the flag (or setting) that changes it.
+pub async fn listen(
+    addr: std::net::SocketAddr,
+    how_to_change: &str,
+) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "{addr} is already in use (another server, or an earlier run still going): \
+                     stop it, or pick another address with {how_to_change}"
+                ),
+            )
+        } else {
+            std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
+        }
+    })
+}
+
 /// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
 pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -177,7 +246,7 @@ impl RealCommand {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::{ledger_totals, parse_since};
+    use super::{ledger_lines, ledger_totals, parse_since};
     use aftercare::store::{Decision, LedgerEntry};
 
     #[test]
@@ -212,6 +281,56 @@ mod tests {
             "3 enqueued, 1 sent, 3 uncertain, 1 reconciled, 1 resending, 1 abandoned"
         );
         assert_eq!(ledger_totals(&[]), "");
+    }
+
+    #[test]
+    fn ledger_lines_collapse_repeats_and_name_the_zone() {
+        let at: chrono::DateTime<chrono::Utc> = "2026-03-13T10:00:00Z".parse().unwrap();
+        let mut rows = Vec::new();
+        let mut e = LedgerEntry::new(at, Decision::Enqueued, "tracking-shipped");
+        e.key = Some("k1".into());
+        rows.push(e);
+        for i in 0..14 {
+            let mut e = LedgerEntry::new(
+                at + chrono::Duration::seconds(i * 30),
+                Decision::Skipped,
+                "already queued",
+            );
+            e.key = Some("k1".into());
+            rows.push(e);
+        }
+        rows.push(LedgerEntry::new(at, Decision::Sent, "sent"));
+        let lines = ledger_lines(&rows);
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("2026-03-13 10:00:00 UTC  enqueued"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with("2026-03-13 10:00:00 to 10:06:30 UTC  skipped"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].contains("14 × already queued  [k1]"),
+            "{}",
+            lines[1]
+        );
+        assert!(!lines[2].contains('×'), "{}", lines[2]);
+        assert!(ledger_lines(&[]).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_taken_address_is_named_with_the_flag_to_change_it() {
+        let first = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = first.local_addr().unwrap();
+        let e = super::listen(addr, "--bind").await.unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&addr.to_string()) && msg.contains("--bind"),
+            "{msg}"
+        );
     }
 
     #[test]

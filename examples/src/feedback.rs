@@ -18,7 +18,7 @@ use aftercare::flows::feedback::{
 };
 use aftercare::flows::privacy::PrivacyHandler;
 use aftercare::flows::replies::{ReplyAction, ReplyConfig, ReplyHandler};
-use aftercare::flows::tracking::{Milestone, TrackingFlow, TrackingSettings};
+use aftercare::flows::tracking::{Milestone, QuietHoursPolicy, TrackingFlow, TrackingSettings};
 use aftercare::http::WebhookRoutes;
 use aftercare::http::dashboard::{Dashboard, ReportSource};
 use aftercare::http::retention::{RetentionSource as _, StoreRetention};
@@ -228,6 +228,12 @@ const DEMO_HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const DEMO_SHOP: &str = "sandbox-demo.myshopify.com";
 /// The simulated history: seed, customers, months.
 const HISTORY: (u64, u32, u32) = (18, 360, 8);
+/// The story's clock moves on in quarter days, so a message held back by quiet hours
+/// goes out soon after the customer's morning begins, whatever their zone.
+const STEP: chrono::Duration = chrono::Duration::hours(6);
+const STEPS_PER_DAY: u32 = 4;
+/// Days a demo survey stays open: longer than the story, so every printed link works.
+const DEMO_OPEN_DAYS: u32 = 120;
 /// Days after shipping the demo asks on a platform without delivery events.
 const FALLBACK_DAYS: u32 = 7;
 const SUPPORT_EMAIL: &str = "support@sandbox-coffee.example";
@@ -356,7 +362,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let text = Arc::new(Catalogs::new("Sandbox Coffee Co."));
 
-    let listener = tokio::net::TcpListener::bind(opts.bind).await?;
+    let listener = crate::cli::listen(opts.bind, "--bind").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     let survey_tokens = TokenSigner::new(Secret::from(DEMO_SURVEY_KEY), "survey");
@@ -368,6 +374,9 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     survey.channels = vec![ChannelKind::Whatsapp, ChannelKind::Sms, ChannelKind::Email];
     survey.public_url.clone_from(&base);
     survey.short_links = true;
+    // The story moves the demo's clock on by about ten weeks; the links it prints stay open
+    // until the end, so with --serve every one of them still answers.
+    survey.open_days = DEMO_OPEN_DAYS;
     let mut tracking_settings = TrackingSettings::default();
     tracking_settings.public_url.clone_from(&base);
     // Only the delivery message, so the story stays readable.
@@ -438,8 +447,16 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let processor = demo.hydrate(processor, &base)?;
     let helpdesk_secret = Secret::from_standard_webhooks(DEMO_HELPDESK_SECRET)
         .map_err(|e| format!("the demo helpdesk secret: {e}"))?;
+    // Quiet hours as the `Stack` builder has them by default: nothing arrives at night in
+    // the customer's zone (21:00 to 08:00); a message due then waits for the morning.
+    let (quiet_start, quiet_end) = aftercare::stack::DEFAULT_QUIET_HOURS;
     let mut dispatcher = Dispatcher::new(shared.clone(), dyn_clock.clone())
         .consent_store(shared.clone())
+        .policy(Arc::new(QuietHoursPolicy::new(
+            quiet_start,
+            quiet_end,
+            chrono_tz::UTC,
+        )))
         .policy(Arc::new(SurveyPolicy::new(shared.clone(), survey)))
         .channel(Arc::new(WebhookOut::new(helpdesk_secret.clone())?));
     for ch in sb.channels() {
@@ -642,6 +659,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
 
+    let mut invitations = Vec::new();
     for (locale, script, answer, label) in story {
         say(label);
         let shipped = sb.ship(locale)?;
@@ -661,8 +679,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 "   {} carrier: delivered; the survey is due in 3 days",
                 clock.now().format("%a %d %b %H:%M UTC")
             );
-            for _ in 0..4 {
-                clock.advance(chrono::Duration::days(1));
+            for _ in 0..4 * STEPS_PER_DAY {
+                clock.advance(STEP);
                 settle().await?;
             }
             "after_delivery"
@@ -674,8 +692,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             );
             // Day by day until the fallback goes out (or is skipped), so answers come
             // before the reminder as on Shopify.
-            for _ in 0..=FALLBACK_DAYS {
-                clock.advance(chrono::Duration::days(1));
+            for _ in 0..=FALLBACK_DAYS * STEPS_PER_DAY {
+                clock.advance(STEP);
                 settle().await?;
                 if store
                     .outbox_by_key(&format!("survey:{id}:after_shipping"))
@@ -711,6 +729,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             continue;
         };
         let link = feedback.survey_url(&inv, None);
+        invitations.push(inv.clone());
         let phone = sb
             .shop
             .customer_record(shipped.customer)
@@ -765,8 +784,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         }
         settle().await?;
         // Let reminders fall due (or be skipped once answered).
-        for _ in 0..4 {
-            clock.advance(chrono::Duration::days(1));
+        for _ in 0..4 * STEPS_PER_DAY {
+            clock.advance(STEP);
             settle().await?;
         }
     }
@@ -810,6 +829,23 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         opts.db.display()
     );
     if opts.serve {
+        // Links that work now (the story's clock is weeks on from the first message).
+        println!("Survey pages to try:");
+        for inv in &invitations {
+            let state = if clock.now() > inv.closes_at {
+                "closed"
+            } else if store.response(&inv.id).await?.is_some() {
+                "answered"
+            } else {
+                "open"
+            };
+            println!(
+                "   {} {:<6} {state:<8} {}",
+                inv.kind.as_str(),
+                inv.locale,
+                feedback.survey_url(inv, None)
+            );
+        }
         println!("Serving the survey pages and the dashboard until Ctrl-C.");
         tokio::signal::ctrl_c().await?;
     } else {

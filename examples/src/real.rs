@@ -34,7 +34,6 @@ use aftercare::flows::replies::ReplyConfig;
 use aftercare::flows::tickets::TicketSettings;
 use aftercare::flows::tracking::{FlowStore, TrackingFlow, TrackingSettings};
 use aftercare::http::dashboard::Dashboard;
-use aftercare::l10n::Catalogs;
 use aftercare::model::ChannelKind;
 use aftercare::platform::poll::{CatchUpPoller, PollSettings};
 use aftercare::platform::thin::Hydrator;
@@ -692,7 +691,7 @@ pub fn tracking_flow<S: FlowStore + 'static>(
         orders,
         customers,
         store,
-        Arc::new(Catalogs::new(shop_name(cfg))),
+        Arc::new(crate::config::catalogs(cfg, shop_name(cfg))),
         cfg.content.clone(),
         links,
         clock,
@@ -885,6 +884,7 @@ async fn serve<S: Store + 'static>(
         .clock(clock.clone())
         .platform(shop.parts(store.clone(), clock.clone()))
         .shop_name(shop_name(&cfg))
+        .catalogs(crate::config::catalogs(&cfg, shop_name(&cfg)))
         .public_url(cfg.server.public_url.clone())
         .link_key(tracking_link_key(&cfg)?)
         .content(cfg.content.clone())
@@ -932,7 +932,7 @@ async fn serve<S: Store + 'static>(
         if let Some(d) = &cfg.dashboard {
             let dashboard = Dashboard::new(
                 Arc::new(crate::feedback::StoreReport(store.clone())),
-                Arc::new(Catalogs::new(shop_name(&cfg))),
+                Arc::new(crate::config::catalogs(&cfg, shop_name(&cfg))),
                 d.key.resolve()?,
                 cfg.tracking.default_locale.clone(),
             );

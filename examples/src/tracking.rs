@@ -80,7 +80,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     let text = Arc::new(Catalogs::new("Sandbox Coffee Co."));
     let links = TokenSigner::new(Secret::from(DEMO_LINK_KEY), "tracking");
 
-    let listener = tokio::net::TcpListener::bind(opts.bind).await?;
+    let listener = crate::cli::listen(opts.bind, "--bind").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     let demo = DemoShop::new(opts.platform, DEMO_APP_SECRET, sb.shop.domain())?;

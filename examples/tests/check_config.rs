@@ -106,10 +106,10 @@ quiet_hours = { start = "9pm", end = "08:00" }
         ":2:8: shopify.shop: `myshop.com` is not a shop domain",
         ":3:16: shopify.access_token: the environment variable `AFTERCARE_TEST_UNSET_VARIABLE` is not set",
         ":6:1: shopify.colour: unknown field `colour`",
-        ":9:19: storage.sqlite.path: expected a string, found an integer",
+        ":9:19: storage.sqlite.path: `5` is an integer: put it in quotes",
         ":12:14: server.public_url: `ftp://shop.example` must be an http(s) URL",
         ":18:20: twilio.channels[1]: expected `email` or `sms` or `whatsapp` or `webhook`, found `pigeon`",
-        ":22:8: smtp.port: expected an integer, found `587`",
+        ":22:8: smtp.port: `\"587\"` is a string: remove the quotes (expected an integer, `587`)",
         ":27:25: tracking.quiet_hours.start: `9pm` is not a time; write it `HH:MM`",
         "8 problems",
     ] {
@@ -414,6 +414,90 @@ key = {{ value = "dash" }}
 }
 
 #[test]
+fn a_misspelt_key_gets_the_nearest_one_and_a_number_for_text_is_explained() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
+    )
+    .unwrap();
+    let bad = text
+        .replacen("cooldown_days = 90", "cooldwn_days = 90", 1)
+        .replacen(
+            "[smtp]\nhost = \"smtp.example.com\"",
+            "[smtp]\nhost = 25",
+            1,
+        );
+    assert_ne!(bad, text);
+    let o = check(&bad, EXAMPLE_ENV);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "survey.cooldwn_days: unknown field `cooldwn_days`; did you mean `cooldown_days`?"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("smtp.host: `25` is an integer: put it in quotes"),
+        "{e}"
+    );
+    // Every problem at once, not the first only.
+    assert!(e.contains("2 problems"), "{e}");
+}
+
+#[test]
+fn retention_must_outlast_the_survey_cool_down() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
+    )
+    .unwrap();
+    let bad = text.replace("[retention]\ndays = 365", "[retention]\ndays = 60");
+    assert_ne!(bad, text);
+    let o = check(&bad, EXAMPLE_ENV);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("retention.days: 60 days is not longer than the survey cool-down (survey.cooldown_days = 90)"),
+        "{e}"
+    );
+    assert!(e.contains("1 problem"), "{e}");
+}
+
+#[test]
+fn the_feedback_binary_has_the_check_config_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.toml");
+    std::fs::write(&file, "[shopify]\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_feedback"))
+        .args(["check-config", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("missing field `server`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn every_binary_describes_itself_in_its_help() {
+    for (bin, words) in [
+        (env!("CARGO_BIN_EXE_tracking-links"), "tracking links"),
+        (env!("CARGO_BIN_EXE_feedback"), "NPS, CSAT and CES"),
+        (env!("CARGO_BIN_EXE_receiver"), "Receive signed webhooks"),
+    ] {
+        let o = Command::new(bin).arg("--help").output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(words), "{bin}: {out}");
+        assert!(
+            !out.contains("reference integration"),
+            "{bin} says the crate's description: {out}"
+        );
+    }
+}
+
+#[test]
 fn the_feedback_binary_checks_the_same_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("shop.toml");
@@ -670,4 +754,48 @@ stop_after_days = 45
     assert!(e.contains("tracking_source.stop_after_days"), "{e}");
     let unknown = good.replace("service = \"aftership\"", "service = \"pigeon\"");
     assert!(!check(&unknown, &env).status.success());
+}
+
+#[test]
+fn branding_is_checked_an_unreadable_accent_refused_with_a_readable_shade() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tracking-links.example.toml"),
+    )
+    .unwrap();
+    assert!(
+        text.contains("[branding]"),
+        "the reference file shows the section"
+    );
+    let bad = text
+        .replacen(
+            "accent_colour = \"#7a1f5c\"",
+            "accent_colour = \"#ffd700\"",
+            1,
+        )
+        .replacen(
+            "logo_url = \"https://cdn.example.com/shop-logo.png\"",
+            "logo_url = \"http://cdn.example.com/shop-logo.png\"",
+            1,
+        )
+        .replacen("shop_url = ", "shop_ulr = ", 1);
+    let o = check(&bad, EXAMPLE_ENV);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    for expected in [
+        "branding.accent_colour: `#ffd700` has a contrast of 1.40:1 with white; text needs at least 4.5:1 (the nearest readable shade is `#",
+        "or set `adjust_accent = true`",
+        "branding.logo_url: `http://cdn.example.com/shop-logo.png` must be an https:// URL",
+        "branding.shop_ulr: unknown field `shop_ulr`; did you mean `shop_url`?",
+        "3 problems",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+    // Darkened on request instead.
+    let adjusted = text.replacen(
+        "accent_colour = \"#7a1f5c\"",
+        "accent_colour = \"#ffd700\"\nadjust_accent = true",
+        1,
+    );
+    let o = check(&adjusted, EXAMPLE_ENV);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -176,3 +176,108 @@ fn the_demo_runs_as_a_bigcommerce_store() {
 fn the_demo_runs_as_a_magento_store() {
     the_demo_runs_on("magento", "Adobe Commerce");
 }
+
+/// Quiet hours are on in the demo as in the `Stack` builder: no message reaches a customer
+/// between 21:00 and 08:00 in their own zone (before, invitations went out at 03:05, 06:01
+/// and 23:03 local time).
+#[test]
+fn the_demo_sends_nothing_to_customers_at_night() {
+    use aftercare::model::ChannelKind;
+    use aftercare::store::{Outbox, OutboxStatus};
+    use chrono::Timelike as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(&["--bind", "127.0.0.1:0"], dir.path());
+    assert!(ok, "stderr: {err}\nstdout: {out}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sent = rt.block_on(async {
+        let store =
+            aftercare_sqlite::SqliteStore::open(dir.path().join("aftercare-feedback-demo.db"))
+                .await
+                .unwrap();
+        let sent = store.outbox_in(OutboxStatus::Sent, 10_000).await.unwrap();
+        store.close().await;
+        sent
+    });
+    let mut checked = 0;
+    let mut night = Vec::new();
+    for e in sent {
+        if e.message.channel == ChannelKind::Webhook {
+            continue;
+        }
+        // Staff alerts carry no customer zone: they are quiet in the fallback zone (UTC).
+        let zone: chrono_tz::Tz = e
+            .message
+            .meta
+            .get("time_zone")
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let at = e
+            .receipt
+            .as_ref()
+            .expect("a sent message has a receipt")
+            .accepted_at;
+        let local = at.with_timezone(&zone);
+        checked += 1;
+        if local.hour() >= 21 || local.hour() < 8 {
+            night.push(format!("{} {} at {local}", e.key, zone.name()));
+        }
+    }
+    assert!(checked >= 14, "only {checked} messages sent");
+    assert!(night.is_empty(), "sent at night:\n{}", night.join("\n"));
+}
+
+/// With `--serve`, every survey link the demo prints at the end answers (none is 410
+/// Gone): the survey window covers the story's clock.
+#[test]
+fn the_links_printed_in_serve_mode_answer() {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_feedback"))
+        .args(["--serve", "--bind", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let mut links = Vec::new();
+    let mut listing = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line.starts_with("Serving the survey pages") {
+            break;
+        }
+        if line.starts_with("Survey pages to try:") {
+            listing = true;
+            continue;
+        }
+        if listing {
+            assert!(!line.contains(" closed "), "a closed link printed: {line}");
+            links.push(line.split_whitespace().last().unwrap().to_owned());
+        }
+    }
+    assert_eq!(links.len(), 7, "{links:?}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        for link in &links {
+            let status = http.get(link).send().await.unwrap().status();
+            assert_eq!(status, reqwest::StatusCode::OK, "{link}");
+        }
+    });
+}

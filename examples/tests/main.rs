@@ -10,6 +10,7 @@ mod smtp_server;
 
 mod check_config;
 mod crash_safety;
+mod custom_channel;
 mod feedback_demo;
 mod feedback_real_store;
 mod new_integrator;

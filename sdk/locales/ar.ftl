@@ -78,7 +78,7 @@ survey-nps-invite =
        *[other] مرحبًا { $first_name }!
     } ما مدى احتمال أن ترشّح { $shop_name } لأحد أصدقائك؟ { $replies ->
         [0] اختر تقييمًا من ٠ إلى ١٠ من هنا:
-       *[other] أرسل رقمًا من ٠ (غير محتمل) إلى ١٠ (محتمل جدًا)، أو أجب من هنا:
+       *[other] أرسل رقمًا من ٠ (غير محتمل) إلى ١٠ (محتمل جدًا) أو أجب هنا:
     }
     { $url }
 
@@ -116,6 +116,11 @@ email-subject-shipped = طلبك { $order_number } في الطريق إليك
 
 email-subject-survey = ما رأيك في طلبك من { $shop_name }؟
 
-stop-hint = لإلغاء الاشتراك أرسل «إيقاف» أو STOP.
+stop-hint = للإلغاء أرسل STOP
 
 quiet-footer = تصلك هذه الرسالة لأنك طلبت من { $shop_name }.
+
+email-footer-stop = { $replies ->
+        [0] لا تريد هذه الرسائل؟ أخبر { $shop_name } وسنتوقف.
+       *[other] لا تريد هذه الرسائل؟ أرسل «إيقاف» ردًا عليها.
+    }

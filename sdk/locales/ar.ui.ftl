@@ -92,6 +92,7 @@ pickup-point = نقطة الاستلام: { $pickup_point }
 page-pickup-point = نقطة الاستلام
 dash-too-few = عدد الإجابات غير كافٍ لحساب النتيجة
 dash-csat-distribution = إجابات CSAT (١–٥)
+dash-ces-distribution = إجابات CES (١–٧)
 dash-group = المجموعة
 dash-lateness-on-time = في الموعد
 dash-lateness-1-2 = متأخر ١–٢ يوم
@@ -108,3 +109,8 @@ recovery-apology-code =
         [0] نعتذر
        *[other] نعتذر يا { $first_name }
     } لأن طلبك { $order_number } لم يصل كما ينبغي. اعتذارًا منّا، إليك خصم { $discount } على طلبك القادم بالرمز { $code }.
+
+page-error-help = يسعد { $shop_name } مساعدتك في طلبك.
+page-back-to-shop = العودة إلى { $shop_name }
+survey-review-prompt = يسعدنا أن الطلب أعجبك! هل تشارك رأيك في تقييم؟
+survey-review-link = اكتب تقييمًا

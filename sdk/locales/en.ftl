@@ -119,3 +119,8 @@ email-subject-survey = How was your order from { $shop_name }?
 stop-hint = Reply STOP to opt out.
 
 quiet-footer = You're receiving this message because you placed an order with { $shop_name }.
+
+email-footer-stop = { $replies ->
+        [0] Don't want these emails? Tell { $shop_name } and we'll stop.
+       *[other] Don't want these emails? Reply STOP.
+    }

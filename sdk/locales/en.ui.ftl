@@ -92,6 +92,7 @@ pickup-point = Pickup point: { $pickup_point }
 page-pickup-point = Pickup point
 dash-too-few = Too few answers to score
 dash-csat-distribution = CSAT answers (1–5)
+dash-ces-distribution = CES answers (1–7)
 dash-group = Group
 dash-lateness-on-time = On time
 dash-lateness-1-2 = 1–2 days late
@@ -108,3 +109,8 @@ recovery-apology-code =
         [0] We're sorry
        *[other] { $first_name }, we're sorry
     } that your order { $order_number } did not arrive as it should. As an apology, here is { $discount } off your next order with the code { $code }.
+
+page-error-help = { $shop_name } is happy to help with your order.
+page-back-to-shop = Back to { $shop_name }
+survey-review-prompt = Glad you liked it! Would you tell others in a review?
+survey-review-link = Write a review

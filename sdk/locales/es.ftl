@@ -76,7 +76,7 @@ survey-nps-invite =
     { $has_name ->
         [0] ¡Hola!
        *[other] ¡Hola, { $first_name }!
-    } ¿Qué probabilidad hay de que recomiendes { $shop_name } a un amigo? { $replies ->
+    } ¿Recomendarías { $shop_name } a un amigo? { $replies ->
         [0] Elige del 0 al 10 aquí:
        *[other] Responde del 0 (nada probable) al 10 (muy probable) o toca aquí:
     }
@@ -116,6 +116,11 @@ email-subject-shipped = Tu pedido { $order_number } está en camino
 
 email-subject-survey = ¿Qué tal tu compra en { $shop_name }?
 
-stop-hint = Para darte de baja, responde BAJA o STOP.
+stop-hint = Para salir, responde BAJA.
 
 quiet-footer = Recibes este mensaje porque hiciste un pedido en { $shop_name }.
+
+email-footer-stop = { $replies ->
+        [0] ¿No quieres recibir estos correos? Avísale a { $shop_name } y dejaremos de enviarlos.
+       *[other] ¿No quieres recibir estos correos? Responde BAJA.
+    }

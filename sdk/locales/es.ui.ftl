@@ -92,6 +92,7 @@ pickup-point = Punto de recogida: { $pickup_point }
 page-pickup-point = Punto de recogida
 dash-too-few = Muy pocas respuestas para calcular la puntuación
 dash-csat-distribution = Respuestas CSAT (1–5)
+dash-ces-distribution = Respuestas CES (1–7)
 dash-group = Grupo
 dash-lateness-on-time = A tiempo
 dash-lateness-1-2 = 1–2 días de retraso
@@ -108,3 +109,8 @@ recovery-apology-code =
         [0] Lo sentimos:
        *[other] { $first_name }, lo sentimos:
     } tu pedido { $order_number } no llegó como debía. Como disculpa, tienes un { $discount } de descuento en tu próximo pedido con el código { $code }.
+
+page-error-help = En { $shop_name } te ayudamos con gusto con tu pedido.
+page-back-to-shop = Volver a { $shop_name }
+survey-review-prompt = ¡Nos alegra que te haya gustado! ¿Lo contarías en una reseña?
+survey-review-link = Escribir una reseña

@@ -77,7 +77,7 @@ survey-nps-invite =
     { $has_name ->
         [0] Olá!
        *[other] Olá, { $first_name }!
-    } Qual a chance de você recomendar { $shop_name } a um amigo? { $replies ->
+    } Você recomendaria { $shop_name } a um amigo? { $replies ->
         [0] Escolha de 0 a 10 no link:
        *[other] Responda de 0 (nada provável) a 10 (muito provável) ou use o link:
     }
@@ -117,6 +117,11 @@ email-subject-shipped = Seu pedido { $order_number } está a caminho
 
 email-subject-survey = Como foi sua compra em { $shop_name }?
 
-stop-hint = Para sair, responda PARAR ou STOP.
+stop-hint = Para sair, responda SAIR.
 
 quiet-footer = Você está recebendo esta mensagem porque fez um pedido em { $shop_name }.
+
+email-footer-stop = { $replies ->
+        [0] Não quer mais estes e-mails? Avise a { $shop_name } e paramos.
+       *[other] Não quer mais estes e-mails? Responda SAIR.
+    }

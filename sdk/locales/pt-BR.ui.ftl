@@ -92,6 +92,7 @@ pickup-point = Ponto de retirada: { $pickup_point }
 page-pickup-point = Ponto de retirada
 dash-too-few = Poucas respostas para calcular a nota
 dash-csat-distribution = Respostas CSAT (1–5)
+dash-ces-distribution = Respostas CES (1–7)
 dash-group = Grupo
 dash-lateness-on-time = No prazo
 dash-lateness-1-2 = 1–2 dias de atraso
@@ -108,3 +109,8 @@ recovery-apology-code =
         [0] Sentimos muito:
        *[other] { $first_name }, sentimos muito:
     } o seu pedido { $order_number } não chegou como deveria. Como desculpas, você tem { $discount } de desconto no próximo pedido com o código { $code }.
+
+page-error-help = A { $shop_name } tem prazer em ajudar com o seu pedido.
+page-back-to-shop = Voltar para { $shop_name }
+survey-review-prompt = Que bom que você gostou! Pode contar para outras pessoas em uma avaliação?
+survey-review-link = Escrever uma avaliação

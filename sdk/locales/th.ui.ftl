@@ -92,6 +92,7 @@ pickup-point = จุดรับพัสดุ: { $pickup_point }
 page-pickup-point = จุดรับพัสดุ
 dash-too-few = คำตอบยังน้อยเกินไปที่จะคำนวณคะแนน
 dash-csat-distribution = คำตอบ CSAT (1–5)
+dash-ces-distribution = คำตอบ CES (1–7)
 dash-group = กลุ่ม
 dash-lateness-on-time = ตรงเวลา
 dash-lateness-1-2 = ล่าช้า 1–2 วัน
@@ -108,3 +109,8 @@ recovery-apology-code =
         [0] ขออภัย
        *[other] ขออภัยคุณ{ $first_name }
     } ที่คำสั่งซื้อ { $order_number } ไม่ได้มาถึงอย่างที่ควรเป็น เพื่อเป็นการขอโทษ รับส่วนลด { $discount } สำหรับคำสั่งซื้อถัดไปด้วยโค้ด { $code }
+
+page-error-help = { $shop_name } ยินดีช่วยเหลือเกี่ยวกับคำสั่งซื้อของคุณ
+page-back-to-shop = กลับไปที่ { $shop_name }
+survey-review-prompt = ดีใจที่คุณชอบ! ช่วยเล่าให้คนอื่นฟังในรีวิวได้ไหม
+survey-review-link = เขียนรีวิว

@@ -78,9 +78,9 @@ survey-nps-invite =
     { $has_name ->
         [0] Merhaba!
        *[other] Merhaba { $first_name }!
-    } { $shop_name } mağazasını bir arkadaşınıza ne kadar önerirsiniz? { $replies ->
+    } { $shop_name } mağazasını arkadaşınıza ne kadar önerirsiniz? { $replies ->
         [0] 0 ile 10 arasında puanınızı buradan verin:
-       *[other] 0 (hiç) ile 10 (kesinlikle) arası bir sayıyla yanıtlayın ya da dokunun:
+       *[other] 0 (hiç) ile 10 (kesinlikle) arası yazın veya dokunun:
     }
     { $url }
 
@@ -90,7 +90,7 @@ survey-csat-invite =
        *[other] Merhaba { $first_name }!
     } { $order_number } numaralı siparişinizden ne kadar memnunsunuz? { $replies ->
         [0] 1 ile 5 arasında puanınızı buradan verin:
-       *[other] 1 (hiç) ile 5 (çok) arası bir sayıyla yanıtlayın ya da dokunun:
+       *[other] 1 (hiç) ile 5 (çok) arası yazın veya dokunun:
     }
     { $url }
 
@@ -118,6 +118,11 @@ email-subject-shipped = { $order_number } numaralı siparişiniz yola çıktı
 
 email-subject-survey = { $shop_name } siparişinizi nasıl buldunuz?
 
-stop-hint = Çıkmak için DUR veya STOP yazın.
+stop-hint = Çıkmak için DUR yazın.
 
 quiet-footer = Bu mesajı { $shop_name } üzerinden sipariş verdiğiniz için alıyorsunuz.
+
+email-footer-stop = { $replies ->
+        [0] Bu e-postaları almak istemiyor musunuz? { $shop_name } mağazasına bildirin, gönderimi durduralım.
+       *[other] Bu e-postaları almak istemiyor musunuz? DUR yazarak yanıtlayın.
+    }

@@ -18,7 +18,7 @@ survey-ces-invite =
        *[other] Merhaba { $first_name }!
     } { $order_number } numaralı siparişinizi almak ne kadar kolaydı? { $replies ->
         [0] 1 ile 7 arasında puanınızı buradan verin:
-       *[other] 1 (çok zor) ile 7 (çok kolay) arası bir sayıyla yanıtlayın ya da dokunun:
+       *[other] 1 (çok zor) ile 7 (çok kolay) arası yazın veya dokunun:
     }
     { $url }
 review-request =
@@ -92,6 +92,7 @@ pickup-point = Teslim alma noktası: { $pickup_point }
 page-pickup-point = Teslim alma noktası
 dash-too-few = Puan için yanıt sayısı çok az
 dash-csat-distribution = CSAT yanıtları (1–5)
+dash-ces-distribution = CES yanıtları (1–7)
 dash-group = Grup
 dash-lateness-on-time = Zamanında
 dash-lateness-1-2 = 1–2 gün gecikmeli
@@ -108,3 +109,8 @@ recovery-apology-code =
         [0] Özür dileriz,
        *[other] { $first_name }, özür dileriz,
     } { $order_number } numaralı siparişiniz olması gerektiği gibi ulaşmadı. Özrümüzün bir ifadesi olarak { $code } koduyla bir sonraki siparişinizde { $discount } indirim sizi bekliyor.
+
+page-error-help = { $shop_name } siparişinizle ilgili yardımcı olmaktan memnuniyet duyar.
+page-back-to-shop = { $shop_name } mağazasına dön
+survey-review-prompt = Beğenmenize sevindik! Bir değerlendirmeyle başkalarına da anlatır mısınız?
+survey-review-link = Değerlendirme yazın

@@ -98,11 +98,53 @@ fieldset { border: 0; padding: 0; margin: 0; }
 .point input:checked + span { background: #0b57d0; color: #fff; border-color: #0b57d0; }
 .point input:focus-visible + span { outline: 3px solid #e8a200; outline-offset: 2px; }
 svg.chart { direction: ltr; }
+header.brand { display: flex; align-items: center; gap: .75rem; padding: .5rem 0 0; font-weight: 600; }
+header.brand img { max-height: 48px; max-width: 160px; }
+footer.brand { margin-top: 1.5rem; padding-top: .75rem; border-top: 1px solid #d5d5d0; font-size: .95rem; }
 "#;
 
 /// The page shell: `lang` and `dir` on `<html>`, a mobile viewport, readable contrast, no
 /// JavaScript, [`STYLE`] as the only stylesheet. `body` is already-escaped HTML.
 pub fn page(locale: &str, title: &str, body: &str) -> String {
+    branded_page(locale, title, body, None, "")
+}
+
+/// [`page`] in the shop's colours: its logo and name above the content, its support link
+/// (labelled `support_label`, plain text) below, its accent colour as a second stylesheet
+/// ([`Branding::style`](crate::branding::Branding::style)).
+pub fn branded_page(
+    locale: &str,
+    title: &str,
+    body: &str,
+    branding: Option<&crate::branding::Branding>,
+    support_label: &str,
+) -> String {
+    let Some(b) = branding else {
+        return shell(locale, title, body, "");
+    };
+    let mut content = String::from("<header class=\"brand\">");
+    if let Some(logo) = b.logo() {
+        // The name is written next to it: the image itself says nothing more.
+        content.push_str(&format!("<img src=\"{}\" alt=\"\">", escape(logo)));
+    }
+    // The name keeps its own direction inside a page of the other (a Latin name in Arabic).
+    content.push_str(&format!(
+        "<span><bdi>{}</bdi></span></header>\n",
+        escape(b.name())
+    ));
+    content.push_str(body);
+    if let Some(support) = b.support_link() {
+        content.push_str(&format!(
+            "\n<footer class=\"brand\"><a href=\"{}\">{}</a></footer>",
+            escape(&support),
+            escape(support_label)
+        ));
+    }
+    let style = format!("<style>{}</style>\n", b.style());
+    shell(locale, title, &content, &style)
+}
+
+fn shell(locale: &str, title: &str, body: &str, extra_style: &str) -> String {
     let dir = if is_rtl(locale) { "rtl" } else { "ltr" };
     format!(
         r#"<!doctype html>
@@ -113,7 +155,7 @@ pub fn page(locale: &str, title: &str, body: &str) -> String {
 <meta name="robots" content="noindex">
 <title>{title}</title>
 <style>{STYLE}</style>
-</head>
+{extra_style}</head>
 <body>
 <main>
 {body}

@@ -35,6 +35,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backoff;
+pub mod branding;
 pub mod carrier;
 pub mod channel;
 pub mod clock;
@@ -60,6 +61,7 @@ pub mod report;
 pub mod retention;
 pub mod sms;
 pub mod store;
+pub mod tenancy;
 pub mod token;
 pub mod tracking_source;
 pub mod tz;

@@ -7,6 +7,7 @@
 //! [`crate::money`]. `docs/adding-a-platform.md` walks through adding a platform.
 
 pub mod discount;
+pub mod known;
 pub mod limits;
 pub mod links;
 pub mod poll;

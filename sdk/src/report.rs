@@ -1,6 +1,5 @@
-//! Satisfaction reports: NPS, CSAT and CES with their margins of error, response rate,
-//! weekly trend, and breakdowns by any dimension (product, carrier, delivery lateness).
-//! Retention (repeat purchase, churn, cohorts) is in [`retention`](crate::retention).
+//! Satisfaction reports: NPS, CSAT and CES with their margins of error, response rate, weekly
+//! trend, and breakdowns by any dimension (product, carrier, delivery lateness).
 
 use std::collections::BTreeMap;
 
@@ -54,16 +53,15 @@ impl CsatSummary {
     }
 }
 
-/// CES (customer effort, 1-7 where 7 is easiest) over a set of answers: the share who
-/// found it easy (5, 6 or 7), with the 95% margin of error of that proportion
-/// (`1.96 × sqrt(p(1−p)/n)`, as for CSAT), and the mean score.
+/// CES over a set of answers (the 1-7 customer effort scale, 7 = very easy): the share of
+/// 5-7 answers ("easy"), its 95% margin of error, and the mean.
 ///
 /// ```
 /// use aftercare::report::CesSummary;
-/// let s = CesSummary::from_scores([7, 6, 5, 4, 1, 9]).unwrap();
-/// assert_eq!((s.responses, s.easy), (5, 3));
-/// assert!((s.ces - 60.0).abs() < 1e-9);
-/// assert!((s.mean - 4.6).abs() < 1e-9);
+/// let s = CesSummary::from_scores([7, 6, 5, 2]).unwrap();
+/// assert_eq!(s.easy, 3);
+/// assert!((s.ces - 75.0).abs() < 1e-9);
+/// assert!((s.mean - 5.0).abs() < 1e-9);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -190,7 +188,7 @@ pub struct Report {
     pub nps_distribution: [u64; 11],
     /// How many CSAT answers gave each score 1-5 (index 0 is score 1).
     pub csat_distribution: [u64; 5],
-    /// How many CES answers gave each score 1-7 (index 0 is score 1).
+    /// CES answers per score, 1 to 7.
     #[serde(default)]
     pub ces_distribution: [u64; 7],
     /// Repeat purchases of respondents against non-respondents, when computed
@@ -355,8 +353,7 @@ impl Report {
 
 impl Report {
     /// The report as CSV: one row per group (`overall`, `week`, and each breakdown value),
-    /// with responses, NPS and its margin, CSAT and its margin, CES (percent easy) and its
-    /// margin.
+    /// with responses, NPS, CSAT and CES (% easy), each with its margin.
     pub fn to_csv(&self) -> String {
         fn f(x: Option<f64>) -> String {
             x.map(|v| format!("{v:.1}")).unwrap_or_default()

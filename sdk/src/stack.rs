@@ -75,6 +75,7 @@ use crate::inbox::{EventHandler, InboxProcessor};
 use crate::l10n::Catalogs;
 use crate::l10n::Localizer;
 use crate::model::ChannelKind;
+use crate::platform::known::KnownOrders;
 use crate::platform::poll::{CatchUpPoller, OrderVersions, PollSettings, PolledSource};
 use crate::platform::thin::Hydrator;
 use crate::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
@@ -182,6 +183,7 @@ pub struct StackBuilder<S> {
     sources: Vec<(String, Arc<dyn WebhookSource>)>,
     handlers: Vec<Arc<dyn EventHandler>>,
     shop_name: Option<String>,
+    catalogs: Option<Catalogs>,
     public_url: Option<String>,
     link_key: Option<Secret>,
     content: ContentMap,
@@ -246,6 +248,7 @@ impl Stack {
             sources: Vec::new(),
             handlers: Vec::new(),
             shop_name: None,
+            catalogs: None,
             public_url: None,
             link_key: None,
             content: ContentMap::default(),
@@ -312,6 +315,14 @@ impl<S: Store + 'static> StackBuilder<S> {
     /// The shop's name as customers know it (required: it is in every message and page).
     pub fn shop_name(mut self, name: impl Into<String>) -> Self {
         self.shop_name = Some(name.into());
+        self
+    }
+
+    /// The messages' and pages' text: the built-in catalogs with the shop's branding
+    /// (`Catalogs::with_branding`), its stop-hint and reply settings, or its own wording.
+    /// By default the built-in catalogs for [`shop_name`](Self::shop_name).
+    pub fn catalogs(mut self, catalogs: Catalogs) -> Self {
+        self.catalogs = Some(catalogs);
         self
     }
 
@@ -524,7 +535,10 @@ impl<S: Store + 'static> StackBuilder<S> {
             .unwrap_or_else(|| self.channels.iter().map(|(c, _)| c.kind()).collect());
         let store = self.store;
         let clock = self.clock;
-        let text = Arc::new(Catalogs::new(shop_name.clone()));
+        let text = Arc::new(
+            self.catalogs
+                .unwrap_or_else(|| Catalogs::new(shop_name.clone())),
+        );
         let tickets = self.helpdesk.map(|(desk, settings)| {
             Arc::new(TicketFlow::new(desk, store.clone(), clock.clone()).settings(settings))
         });
@@ -707,8 +721,9 @@ impl<S: Store + 'static> StackBuilder<S> {
         }
 
         // Pages.
+        // The page reads what webhooks carried first and caches what it fetches.
         let mut page = TrackingPage::new(
-            platform.orders.clone(),
+            Arc::new(KnownOrders::new(platform.orders.clone(), store.clone())),
             TokenSigner::new(key.clone(), "tracking"),
             text.clone(),
             clock.clone(),

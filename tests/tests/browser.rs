@@ -167,7 +167,15 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
         "2026-03-02T06:00:00Z".parse().unwrap(),
     );
     let clock: Arc<dyn Clock> = sb.clock.clone();
-    let text = Arc::new(Catalogs::new("Sandbox Coffee Co."));
+    // In the shop's branding, as the README's screenshots show the pages.
+    let text = Arc::new(
+        Catalogs::new("Sandbox Coffee Co.").with_branding(
+            aftercare::branding::Branding::new("Sandbox Coffee Co.")
+                .accent(aftercare::branding::Accent::new("#7a1f5c").unwrap())
+                .support_url("https://example.com/support")
+                .shop_url("https://example.com"),
+        ),
+    );
     let links = TokenSigner::new(Secret::from("links"), "tracking");
     let surveys = TokenSigner::new(Secret::from("links"), "survey");
     let store = SqliteStore::open_temporary().await.unwrap();
@@ -406,4 +414,205 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
             .await
             .unwrap();
     }
+}
+
+/// Answers of every kind, so the dashboard shows all its charts at once.
+struct AllKinds;
+#[async_trait]
+impl ReportSource for AllKinds {
+    async fn report(&self) -> Result<Report, aftercare::Error> {
+        let facts: Vec<Fact> = (0..30u8)
+            .map(|i| {
+                let (kind, score) = match i % 3 {
+                    0 => (SurveyKind::Nps, (i * 7 + 3) % 11),
+                    1 => (SurveyKind::Csat, 1 + i % 5),
+                    _ => (SurveyKind::Ces, 1 + i % 7),
+                };
+                let mut f = Fact::new(SurveyResponse {
+                    invitation_id: format!("k{i}"),
+                    kind,
+                    order_id: OrderId::new(format!("{i}")),
+                    customer_id: None,
+                    score,
+                    comment: None,
+                    via: "web".into(),
+                    answered_at: format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
+                        .parse()
+                        .unwrap(),
+                });
+                f.dims.insert("lateness".into(), "on time".into());
+                f
+            })
+            .collect();
+        Ok(Report::build(&facts, 40))
+    }
+}
+
+/// The axe-core audit (WCAG 2.x A and AA, and axe's best practices) of `urls` in Chromium
+/// at `width` px, through the DevTools protocol (`tests/axe_audit.py`): the pages' policy
+/// still allows no script. Returns the violations per page.
+fn axe(urls: &[String], width: u32) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(root.join("axe_audit.py"))
+        .arg(chromium())
+        .arg(root.join("vendor/axe-core/axe.min.js"))
+        .arg(width.to_string())
+        .args(urls)
+        .output()
+        .expect("python3 runs the audit (a package `cargo xtask test` installs)");
+    assert!(
+        out.status.success(),
+        "the audit failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every page a customer or a merchant sees passes the accessibility audit in every
+/// locale: tracking, survey of each kind, thank-you, closed and invalid links, dashboard;
+/// in the shop's branding (its accent colour) at phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_the_accessibility_audit_in_every_locale() {
+    use aftercare::branding::{Accent, Branding};
+    let sb = Sandbox::quiet(
+        Secret::from("shpss_browser"),
+        "2026-03-02T06:00:00Z".parse().unwrap(),
+    );
+    let clock: Arc<dyn Clock> = sb.clock.clone();
+    let text = Arc::new(
+        Catalogs::new("Sandbox Coffee Co.").with_branding(
+            Branding::new("Sandbox Coffee Co.")
+                .accent(Accent::new("#7a1f5c").unwrap())
+                .support_url("https://example.com/support")
+                .shop_url("https://example.com"),
+        ),
+    );
+    let links = TokenSigner::new(Secret::from("links"), "tracking");
+    let surveys = TokenSigner::new(Secret::from("links"), "survey");
+    let store = SqliteStore::open_temporary().await.unwrap();
+    let app = TrackingPage::new(sb.shop.clone(), links.clone(), text.clone(), clock.clone())
+        .content(aftercare_examples::tracking::demo_content())
+        .into_router()
+        .merge(
+            SurveyPage::new(
+                Arc::new(store.clone()),
+                surveys.clone(),
+                text.clone(),
+                clock.clone(),
+            )
+            .into_router(),
+        )
+        .merge(
+            Dashboard::new(Arc::new(AllKinds), text.clone(), Secret::from("k"), "en")
+                .into_router()
+                .layer(axum::middleware::map_request(
+                    |mut req: axum::extract::Request| async move {
+                        req.headers_mut()
+                            .insert("authorization", "Bearer k".parse().unwrap());
+                        req
+                    },
+                )),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        aftercare::http::ServeOptions::default(),
+    ));
+
+    let mut urls = Vec::new();
+    for (n, locale) in ["en-US", "ar-SA", "tr-TR", "th-TH", "pt-BR", "es-MX"]
+        .into_iter()
+        .enumerate()
+    {
+        let shipped = sb.ship(locale).unwrap();
+        sb.scenario(shipped.fulfillment, CarrierScript::happy_path())
+            .run_to_end()
+            .unwrap();
+        let id = OrderId::new(shipped.order.to_string());
+        let shipment = sb.shop.shipments(&id).await.unwrap().remove(0);
+        let token = links.sign(
+            &TrackingClaims {
+                o: id.0.clone(),
+                s: shipment.id.0.clone(),
+            },
+            clock.now() + chrono::Duration::days(30),
+        );
+        urls.push(format!("{base}/t/{token}"));
+        let lang = locale.split('-').next().unwrap();
+        let lang = if lang == "pt" { "pt-BR" } else { lang };
+        for kind in [SurveyKind::Nps, SurveyKind::Csat, SurveyKind::Ces] {
+            let inv = Invitation {
+                id: format!("a11y-{n}-{}", kind.as_str()),
+                kind,
+                shop: None,
+                order_id: id.clone(),
+                customer_id: Some(CustomerId::new("c")),
+                channel: ChannelKind::Email,
+                locale: lang.into(),
+                sent_at: clock.now(),
+                closes_at: clock.now() + chrono::Duration::days(14),
+            };
+            store.save_invitation(&inv).await.unwrap();
+            let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
+            urls.push(format!("{base}/s/{token}?score=4"));
+        }
+        // Thank-you: an answered invitation.
+        let inv = Invitation {
+            id: format!("a11y-{n}-answered"),
+            kind: SurveyKind::Nps,
+            shop: None,
+            order_id: id.clone(),
+            customer_id: Some(CustomerId::new("c")),
+            channel: ChannelKind::Email,
+            locale: lang.into(),
+            sent_at: clock.now(),
+            closes_at: clock.now() + chrono::Duration::days(14),
+        };
+        store.save_invitation(&inv).await.unwrap();
+        store
+            .record_response(&SurveyResponse {
+                invitation_id: inv.id.clone(),
+                kind: SurveyKind::Nps,
+                order_id: id.clone(),
+                customer_id: None,
+                score: 10,
+                comment: None,
+                via: "web".into(),
+                answered_at: clock.now(),
+            })
+            .await
+            .unwrap();
+        let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
+        urls.push(format!("{base}/s/{token}"));
+        // Closed: the invitation's window is over.
+        let inv = Invitation {
+            id: format!("a11y-{n}-closed"),
+            closes_at: clock.now() - chrono::Duration::days(1),
+            ..inv
+        };
+        store.save_invitation(&inv).await.unwrap();
+        let token = surveys.sign(
+            &SurveyClaims { i: inv.id.clone() },
+            clock.now() + chrono::Duration::days(1),
+        );
+        urls.push(format!("{base}/s/{token}"));
+        urls.push(format!("{base}/dashboard?lang={lang}"));
+    }
+    // An invalid link (the browser's language decides; Chromium's is English).
+    urls.push(format!("{base}/t/not-a-token"));
+    let pages = urls.len();
+    let found = tokio::task::spawn_blocking(move || axe(&urls, 390))
+        .await
+        .unwrap();
+    let found = found.as_object().unwrap();
+    assert_eq!(found.len(), pages, "every page audited");
+    let failing: Vec<String> = found
+        .iter()
+        .filter(|(_, v)| !v.as_array().unwrap().is_empty())
+        .map(|(url, v)| format!("{url}\n{}", serde_json::to_string_pretty(v).unwrap()))
+        .collect();
+    assert!(failing.is_empty(), "{}", failing.join("\n\n"));
 }

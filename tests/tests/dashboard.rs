@@ -396,3 +396,73 @@ async fn charts_tables_and_exports() {
         "values with commas are quoted: {csv}"
     );
 }
+
+/// CES answers have their own score and chart (1-7), beside NPS and CSAT, and their own
+/// columns in the CSV export.
+#[tokio::test]
+async fn ces_gets_its_own_score_chart_and_columns() {
+    struct Mixed;
+    #[async_trait]
+    impl ReportSource for Mixed {
+        async fn report(&self) -> Result<Report, aftercare::Error> {
+            let answers = [
+                (SurveyKind::Nps, 9u8),
+                (SurveyKind::Csat, 4),
+                (SurveyKind::Ces, 7),
+                (SurveyKind::Ces, 6),
+                (SurveyKind::Ces, 2),
+            ];
+            let facts: Vec<Fact> = answers
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, score))| {
+                    Fact::new(SurveyResponse {
+                        invitation_id: format!("i{i}"),
+                        kind: *kind,
+                        order_id: OrderId::new(format!("{i}")),
+                        customer_id: None,
+                        score: *score,
+                        comment: None,
+                        via: "web".into(),
+                        answered_at: "2026-03-02T10:00:00Z".parse().unwrap(),
+                    })
+                })
+                .collect();
+            Ok(Report::build(&facts, 5))
+        }
+    }
+    let router = Dashboard::new(Arc::new(Mixed), Arc::new(Ids), Secret::from(KEY), "en")
+        .clock(clock())
+        .min_answers(3)
+        .into_router();
+    let req = |uri: &str| {
+        Request::get(uri)
+            .header("authorization", format!("Bearer {KEY}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, _, html) = send(&router, req("/dashboard")).await;
+    assert!(html.contains("dash-ces-distribution"), "{html}");
+    // NPS, CSAT and CES distributions and the trend: four charts, each its own title id.
+    assert_eq!(html.matches("<svg").count(), 4, "{html}");
+    assert!(html.contains(r#"aria-labelledby="dist-7-t""#), "{html}");
+    // 2 of 3 found it easy (5-7).
+    assert!(
+        html.contains(r#"CES</dt><dd><bdi dir="ltr">67% ± "#),
+        "{html}"
+    );
+    let (_, _, csv) = send(&router, req("/dashboard/report.csv")).await;
+    assert!(
+        csv.starts_with(
+            "group,key,responses,nps,nps_margin,csat,csat_margin,ces,ces_margin\noverall,,5,"
+        ),
+        "{csv}"
+    );
+    assert!(csv.lines().nth(1).unwrap().contains(",66.7,"), "{csv}");
+    let (_, _, json) = send(&router, req("/dashboard/report.json")).await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["ces_distribution"],
+        serde_json::json!([0, 1, 0, 0, 0, 1, 1])
+    );
+}

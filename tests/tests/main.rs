@@ -3,6 +3,7 @@
 //! new file must be declared here, and `cargo test -p xtask` checks that it is).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod branded_pages;
 mod browser;
 mod catch_up_poll;
 mod dashboard;
@@ -17,6 +18,8 @@ mod quota_gate;
 mod recovery;
 mod retention_dashboard;
 mod schemas;
+mod shops_e2e;
+mod shops_fair;
 mod stack;
 mod survey_page;
 mod tracking_e2e;

@@ -11,7 +11,10 @@ use std::process::Command;
 
 /// The Debian packages the tests need, with what needs each.
 pub const PACKAGES: &[(&str, &str)] = &[
-    ("python3", "the SMTP test server"),
+    (
+        "python3",
+        "the SMTP test server, and the accessibility audit's DevTools client (tests/axe_audit.py)",
+    ),
     (
         "python3-aiosmtpd",
         "the SMTP test server (adapters/smtp tests)",

@@ -22,6 +22,7 @@
 mod deps;
 mod layers;
 mod publish;
+mod shops_load;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -197,6 +198,7 @@ fn run() -> Result<(), String> {
         Some("test-layout") => test_layout(),
         Some("publish-ready") => publish::check(&root()),
         Some("layers") => layers::check(&root()),
+        Some("shops-load") => shops_load::run(&rest),
         Some("bench") => {
             let mut a = vec!["bench", "--workspace", "--all-features"];
             if !rest.is_empty() {
@@ -206,7 +208,7 @@ fn run() -> Result<(), String> {
             cargo(&a)
         }
         _ => Err(
-            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | fuzz [--seconds N] [--seed S] [--target NAME]>"
+            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | shops-load [--dev] [--shops N] [--orders N] [--big N] [--instances N] [--seconds N] | fuzz [--seconds N] [--seed S] [--target NAME]>"
                 .into(),
         ),
     }

@@ -55,14 +55,20 @@
 //! - **Ledger**: every outbox transition and its ledger row are one statement (a
 //!   data-modifying CTE), so both happen or neither; a transition under a lost claim changes
 //!   nothing and returns `false`.
+//! - **Many shops**: [`PostgresShops`] keeps a schema per shop on one shared pool (the
+//!   schema set per call, an empty one outside any shop's call) and a shared registry of shop
+//!   records ([`PostgresRegistry`]), for `aftercare::tenancy`.
 //! - **TLS**: rustls (`sslmode=require` or `verify-full` in the URL).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod retention;
 mod schema;
+mod shops;
 mod store;
 mod writer;
+
+pub use shops::{PostgresRegistry, PostgresShops, ShopSchemaStore};
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

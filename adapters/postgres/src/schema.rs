@@ -205,6 +205,11 @@ fn lock_key(schema: Option<&str>) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
 }
 
+/// The advisory lock key for preparing the shop registry `prefix` (see `crate::shops`).
+pub(crate) fn registry_lock_key(prefix: &str) -> i64 {
+    lock_key(Some(&format!("registry:{prefix}")))
+}
+
 fn statements(sql: &'static str) -> Vec<&'static str> {
     sql.split(';')
         .map(str::trim)

@@ -54,7 +54,9 @@ impl InboxWriter {
             return tx.clone();
         }
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(run(pool.clone(), rx));
+        // A shop's store (`crate::shops`) names its schema in a task-local that the pool's
+        // hooks read: the writer task keeps the schema of the store that started it.
+        crate::shops::spawn_in_current_schema(run(pool.clone(), rx));
         *guard = Some(tx.clone());
         tx
     }

@@ -7,3 +7,4 @@ mod support;
 
 mod conformance;
 mod postgres;
+mod shops;

@@ -83,9 +83,19 @@ impl Sandbox {
         Self::build(secret, start, false)
     }
 
+    /// One of many simulated shops: the demo world at `domain` (`*.myshopify.com`), its
+    /// webhooks signed with `secret`, channels that only record.
+    pub fn shop_at(domain: &str, secret: Secret, start: DateTime<Utc>) -> Self {
+        Self::build_at(domain, secret, start, false)
+    }
+
     fn build(secret: Secret, start: DateTime<Utc>, print: bool) -> Self {
+        Self::build_at("sandbox-demo.myshopify.com", secret, start, print)
+    }
+
+    fn build_at(domain: &str, secret: Secret, start: DateTime<Utc>, print: bool) -> Self {
         let clock = Arc::new(ManualClock::new(start));
-        let shop = Arc::new(SandboxShop::demo(clock.clone()));
+        let shop = Arc::new(SandboxShop::demo_at(domain, clock.clone()));
         let channel = |kind| {
             Arc::new(
                 RecordingChannel::new(kind)

@@ -37,6 +37,9 @@ pub enum ShopifyError {
     /// The client is configured wrongly (bad shop domain, bad base URL).
     #[error("Shopify adapter configuration error: {0}")]
     Config(String),
+    /// Recording the shop (install, uninstall, erasure) failed in the store.
+    #[error("could not record the shop: {0}")]
+    Store(#[source] aftercare::Error),
 }
 
 impl ShopifyError {
@@ -85,6 +88,7 @@ impl From<ShopifyError> for aftercare::Error {
             ShopifyError::Decode { what, message } => aftercare::Error::Decode { what, message },
             ShopifyError::OAuth(r) => aftercare::Error::Config(r.to_string()),
             ShopifyError::Config(m) => aftercare::Error::Config(m),
+            ShopifyError::Store(e) => e,
         }
     }
 }

@@ -53,6 +53,10 @@ pub enum OAuthRejection {
     /// `shop` is not a `{name}.myshopify.com` domain.
     #[error("`{0}` is not a myshopify.com shop domain")]
     BadShop(String),
+    /// The callback's `state` is missing or is not the nonce this browser was given when
+    /// the install began (a forged or replayed callback, or another browser's).
+    #[error("the callback's `state` does not match the install that began in this browser")]
+    StateMismatch,
 }
 
 /// A verified OAuth callback.

@@ -40,8 +40,11 @@ mod codec;
 mod keys;
 mod retention;
 mod schema;
+mod shops;
 mod store;
 mod writer;
+
+pub use shops::{SqliteRegistry, SqliteShops};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;

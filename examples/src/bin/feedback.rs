@@ -5,6 +5,7 @@
 //! feedback --serve                               # ... and keep the pages up until Ctrl-C
 //! feedback report --db aftercare-feedback-demo.db --csv report.csv --json report.json
 //! feedback --check-config shop.toml              # every mistake, with its line
+//! feedback check-config --config shop.toml       # the same
 //! feedback run --config shop.toml                # the real store with [survey], until Ctrl-C
 //! feedback report --config shop.toml --csv report.csv   # the report from its store
 //! ```
@@ -20,7 +21,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(
     version,
-    about = "Ask customers how it went after delivery, act on the answers, report NPS and CSAT"
+    about = "Ask customers how it went after delivery, act on the answers, report NPS, CSAT and CES"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -58,6 +59,13 @@ enum Command {
         /// Write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+    /// Check a configuration file and report every mistake, each with its line and column
+    /// (the same as `--check-config FILE`).
+    CheckConfig {
+        /// The TOML file.
+        #[arg(long)]
+        config: PathBuf,
     },
     /// Serve a real store (Shopify, WooCommerce or BigCommerce) from a configuration file
     /// with a `[survey]` section: tracking messages, surveys, follow-ups, the survey page and
@@ -107,6 +115,9 @@ async fn main() -> ExitCode {
             (None, None) => Err("give --db or --config".into()),
         },
         Some(Command::Run { config }) => return run(&config).await,
+        Some(Command::CheckConfig { config }) => {
+            return aftercare_examples::cli::check_config(&config);
+        }
         None => {
             aftercare_examples::feedback::run(aftercare_examples::feedback::DemoOptions {
                 platform: cli.platform,

@@ -23,7 +23,10 @@ use clap::Parser;
 /// Receives signed webhooks, stores them in SQLite before acknowledging, and prints what it
 /// processes.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(
+    version,
+    about = "Receive signed webhooks, store each before acknowledging it, and print what is processed"
+)]
 struct Args {
     /// SQLite file (created if missing).
     #[arg(long, default_value = "aftercare-receiver.db")]
@@ -94,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let routes =
         WebhookRoutes::new(Arc::new(store.clone()), clock.clone()).source("native", source.clone());
     let stored = routes.stored_signal();
-    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    let listener = aftercare_examples::cli::listen(args.bind, "--bind").await?;
     let addr = listener.local_addr()?;
     println!(
         "Aftercare webhook receiver on http://{addr}/webhooks/native, storing in {}",

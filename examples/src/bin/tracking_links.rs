@@ -113,6 +113,7 @@ async fn main() -> std::process::ExitCode {
             concurrency,
         )
         .await
+        .map(|summary| println!("dispatch: {summary}; each appended to {}", log.display()))
         .map_err(|e| e.to_string()),
         None => aftercare_examples::tracking::run(aftercare_examples::tracking::DemoOptions {
             platform: cli.platform,
@@ -134,6 +135,13 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn ledger(order: &str, db: &std::path::Path) -> Result<(), String> {
+    // Opening a missing file would create an empty database and report "nothing recorded".
+    if !db.is_file() {
+        return Err(format!(
+            "{}: no such database (the demo writes aftercare-demo.db; name another with --db)",
+            db.display()
+        ));
+    }
     let store = SqliteStore::open(db).await.map_err(|e| e.to_string())?;
     // An order number (`#1001`) is resolved to the platform's id.
     let order = match aftercare::store::SnapshotStore::snapshot(&store, "order-number", order)
@@ -156,15 +164,8 @@ async fn ledger(order: &str, db: &std::path::Path) -> Result<(), String> {
         println!("No decisions recorded for order {order}.");
     }
     let totals = aftercare_examples::cli::ledger_totals(&rows);
-    for r in rows {
-        println!(
-            "{}  {:<13} {:<9} {}{}",
-            r.at.format("%Y-%m-%d %H:%M:%S"),
-            r.decision.as_str(),
-            r.channel.map(|c| c.as_str()).unwrap_or("-"),
-            r.reason,
-            r.key.map(|k| format!("  [{k}]")).unwrap_or_default()
-        );
+    for line in aftercare_examples::cli::ledger_lines(&rows) {
+        println!("{line}");
     }
     if !totals.is_empty() {
         println!("totals: {totals}");

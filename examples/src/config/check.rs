@@ -351,7 +351,10 @@ impl<'s> Walker<'s> {
             _ => false,
         };
         let Some(t) = types.iter().copied().find(|t| matches(t)) else {
-            let msg = format!("expected {}, found {}", self.expected(s), found(node));
+            let msg = match type_hint(node, &types) {
+                Some(hint) => hint,
+                None => format!("expected {}, found {}", self.expected(s), found(node)),
+            };
             self.problem(node.span(), path, msg);
             return;
         };
@@ -401,8 +404,15 @@ impl<'s> Walker<'s> {
                         let known: Vec<Value> = props
                             .map(|p| p.keys().map(|k| Value::String(k.clone())).collect())
                             .unwrap_or_default();
-                        let msg =
-                            format!("unknown field `{k}`; expected one of {}", quoted(&known));
+                        let msg = match nearest(k, props.map(|p| p.keys()).into_iter().flatten()) {
+                            Some(near) => format!(
+                                "unknown field `{k}`; did you mean `{near}`? (expected one of {})",
+                                quoted(&known)
+                            ),
+                            None => {
+                                format!("unknown field `{k}`; expected one of {}", quoted(&known))
+                            }
+                        };
                         self.problem(kspan.clone().or_else(|| child.span()), path, msg);
                     }
                 }
@@ -419,6 +429,58 @@ impl<'s> Walker<'s> {
             }
         }
     }
+}
+
+/// A type mistake explained with its fix, where there is an obvious one: a number, boolean
+/// or time written in quotes, or a number where text is expected.
+fn type_hint(node: Node<'_>, expected: &[&str]) -> Option<String> {
+    let v = node.value()?;
+    if let Some(text) = v.as_str() {
+        let t = text.trim();
+        let fits = |ty: &str| match ty {
+            "integer" => t.parse::<i64>().is_ok(),
+            "number" => t.parse::<f64>().is_ok(),
+            "boolean" => t == "true" || t == "false",
+            _ => false,
+        };
+        let ty = expected.iter().copied().find(|ty| fits(ty))?;
+        let what = match ty {
+            "boolean" => "a boolean",
+            "number" => "a number",
+            _ => "an integer",
+        };
+        return Some(format!(
+            "`\"{text}\"` is a string: remove the quotes (expected {what}, `{t}`)"
+        ));
+    }
+    if expected == ["string"] && (v.is_integer() || v.is_float() || v.is_bool()) {
+        let shown = v.to_string();
+        let shown = shown.trim();
+        return Some(format!(
+            "`{shown}` is {}: put it in quotes (expected a string, `\"{shown}\"`)",
+            node.type_name()
+        ));
+    }
+    None
+}
+
+/// The known key nearest to a misspelt one, if one is near enough to be what was meant.
+pub(super) fn nearest<'k>(
+    key: &str,
+    known: impl IntoIterator<Item = &'k String>,
+) -> Option<&'k str> {
+    let key = key.to_ascii_lowercase();
+    known
+        .into_iter()
+        .map(|k| {
+            (
+                strsim::normalized_damerau_levenshtein(&key, &k.to_ascii_lowercase()),
+                k,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.as_str())
 }
 
 /// What a node is, in words: a string shows its text.
@@ -681,6 +743,8 @@ pub(super) struct Parts {
     pub(super) tracking_source: Result<Option<TrackingSourceConfig>, ()>,
     pub(super) helpdesk: Result<Option<HelpdeskConfig>, ()>,
     pub(super) email: Result<Option<EmailConfig>, ()>,
+    pub(super) retention: Option<aftercare::config::RetentionConfig>,
+    pub(super) branding: Result<Option<BrandingConfig>, ()>,
 }
 
 pub(super) fn section<T: serde::de::DeserializeOwned>(
@@ -722,6 +786,8 @@ impl Parts {
             tracking_source: section(t, "tracking_source"),
             helpdesk: section(t, "helpdesk"),
             email: section(t, "email"),
+            retention: or_default(section(t, "retention")),
+            branding: section(t, "branding"),
         }
     }
 }

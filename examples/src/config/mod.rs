@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod bigcommerce;
+mod branding;
 mod check;
 mod email;
 mod helpdesk;
@@ -56,6 +57,8 @@ mod zid;
 
 pub use bigcommerce::BigCommerceStoreConfig;
 use bigcommerce::*;
+use branding::*;
+pub use branding::{BrandingConfig, catalogs};
 use check::*;
 pub use check::{Problem, check, is_e164, is_mailbox};
 use email::*;
@@ -161,6 +164,10 @@ pub struct TrackingLinksConfig {
     /// lose the person and the comment (scores stay), finished messages and webhooks go.
     #[serde(default)]
     pub retention: aftercare::config::RetentionConfig,
+    /// How the shop looks on its pages and in emails: logo, accent colour, support and
+    /// shop links.
+    #[serde(default)]
+    pub branding: Option<BrandingConfig>,
 }
 
 /// The shop platform.

@@ -171,6 +171,24 @@ pub(super) fn semantic_feedback(
 }
 
 pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
+    // Retention shorter than the survey cool-down would forget a customer's last survey
+    // before the cool-down ends, and ask them again too soon.
+    if let (Ok(Some(s)), Some(r)) = (&p.survey, &p.retention)
+        && r.days <= s.cooldown_days
+    {
+        report(
+            "retention.days",
+            format!(
+                "{} days is not longer than the survey cool-down (survey.cooldown_days = {}): \
+                 a customer's last survey would be erased before the cool-down ends and they \
+                 would be asked again too soon; keep data longer than the cool-down",
+                r.days, s.cooldown_days
+            ),
+        );
+    }
+    if let Ok(Some(b)) = &p.branding {
+        semantic_branding(b, report);
+    }
     if let Ok(Some(h)) = &p.helpdesk {
         semantic_helpdesk(h, matches!(p.survey, Ok(Some(_))), report);
     }

@@ -24,6 +24,7 @@ use crate::model::{
     ChannelKind, Customer, Order, OrderId, OutboundMessage, PlatformEvent, Purpose, Shipment,
     ShipmentId, ShipmentStatus, TemplateRef,
 };
+use crate::platform::known::{self, KnownCustomers, KnownOrders};
 use crate::platform::{CustomerDirectory, OrderSource};
 use crate::store::{
     ConsentStore, Decision, InboxEntry, Ledger, LedgerEntry, NewOutboxMessage, Outbox, OutboxEntry,
@@ -336,6 +337,9 @@ impl std::fmt::Debug for TrackingFlow {
 pub trait FlowStore: Outbox + Ledger + ConsentStore + SnapshotStore {}
 impl<T: Outbox + Ledger + ConsentStore + SnapshotStore> FlowStore for T {}
 
+/// How long after a shipment's time an order the platform does not know is waited for.
+const FRESH_ORDER: chrono::Duration = chrono::Duration::hours(1);
+
 impl TrackingFlow {
     /// A flow over a shop's orders and customers, a store and a renderer. `tokens` signs
     /// the tracking-page links (purpose `tracking`).
@@ -350,13 +354,17 @@ impl TrackingFlow {
         clock: Arc<dyn Clock>,
         settings: TrackingSettings,
     ) -> Self {
+        // What webhooks carried is read first; the platform is asked only for what is
+        // missing (`platform::known`), so a tracking message needs no API token when the
+        // order's webhook had the order.
+        let snapshots: Arc<dyn SnapshotStore> = store.clone();
         Self {
-            orders,
-            customers,
+            orders: Arc::new(KnownOrders::new(orders, snapshots.clone())),
+            customers: Arc::new(KnownCustomers::new(customers, snapshots.clone())),
             outbox: store.clone(),
             ledger: store.clone(),
-            consent: store.clone(),
-            snapshots: store,
+            consent: store,
+            snapshots,
             renderer,
             content,
             tokens,
@@ -378,6 +386,23 @@ impl TrackingFlow {
             "{}/t/{token}",
             self.settings.public_url.trim_end_matches('/')
         )
+    }
+
+    /// The order's customer: from a webhook, else the platform. A refusal that retrying
+    /// cannot cure (no API token, no access to customer data) leaves the message to what the
+    /// order says (its email, phone, locale and address); a transient failure is retried.
+    async fn customer_of(&self, order: &Order) -> Result<Option<Customer>, Error> {
+        let Some(id) = &order.customer_id else {
+            return Ok(None);
+        };
+        match self.customers.customer(id).await {
+            Ok(c) => Ok(c),
+            Err(e) if e.is_retryable() => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, order = %order.id, "the customer record could not be read; the message uses the order's contact details");
+                Ok(None)
+            }
+        }
     }
 
     async fn skip(
@@ -459,6 +484,17 @@ impl TrackingFlow {
                 .await;
         }
         let Some(order) = self.orders.order(&shipment.order_id).await? else {
+            // A new order's shipment can arrive before the platform's API serves the order
+            // (replication lag, or webhooks in another order): retried with the inbox's
+            // backoff while the shipment is fresh, skipped for good after.
+            if now.signed_duration_since(version) < FRESH_ORDER {
+                return Err(Error::Platform {
+                    operation: format!("read order {order_id}"),
+                    status: Some(404),
+                    message: "the shop does not know this order yet; retried while the shipment is under an hour old".into(),
+                    retryable: true,
+                });
+            }
             return self
                 .skip(
                     order_id,
@@ -482,10 +518,7 @@ impl TrackingFlow {
                 data: serde_json::Value::String(order.id.0.clone()),
             })
             .await?;
-        let customer = match &order.customer_id {
-            Some(id) => self.customers.customer(id).await?,
-            None => None,
-        };
+        let customer = self.customer_of(&order).await?;
         // The platform may know more than the webhook said (the page shows it): merged in,
         // asked only when something is missing.
         let incomplete = shipment.estimated_delivery.is_none()
@@ -602,10 +635,7 @@ impl TrackingFlow {
                 )
                 .await;
         };
-        let customer = match &order.customer_id {
-            Some(id) => self.customers.customer(id).await?,
-            None => None,
-        };
+        let customer = self.customer_of(&order).await?;
         let version = meta
             .get(meta::STATE_AT)
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -835,11 +865,22 @@ impl EventHandler for TrackingFlow {
         _entry: &InboxEntry,
         events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError> {
+        let now = self.clock.now();
         for e in events {
             match e {
                 PlatformEvent::ShipmentCreated { shipment }
                 | PlatformEvent::ShipmentUpdated { shipment } => {
                     self.on_shipment(&shipment).await?;
+                }
+                // Kept so the flows and the page need not ask the platform again.
+                PlatformEvent::OrderCreated { order }
+                | PlatformEvent::OrderPaid { order }
+                | PlatformEvent::OrderUpdated { order }
+                | PlatformEvent::OrderCancelled { order } => {
+                    known::remember_order(self.snapshots.as_ref(), &order, now).await?;
+                }
+                PlatformEvent::CustomerUpdated { customer } => {
+                    known::remember_customer(self.snapshots.as_ref(), &customer, now).await?;
                 }
                 _ => {}
             }
@@ -898,6 +939,10 @@ impl QuietHoursPolicy {
 #[async_trait]
 impl SendPolicy for QuietHoursPolicy {
     async fn check(&self, entry: &OutboxEntry, now: DateTime<Utc>) -> Result<Verdict, Error> {
+        // A signed webhook goes to a system (a helpdesk), not to a person's phone.
+        if entry.message.channel == ChannelKind::Webhook {
+            return Ok(Verdict::Send);
+        }
         let zone = entry
             .message
             .meta

@@ -425,9 +425,11 @@ pub fn distribution_svg(counts: &[u64], first_score: u8, nps: bool, title: &str)
     let (w, h, pad) = (640.0, 220.0, 30.0);
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let bw = (w - 2.0 * pad) / counts.len().max(1) as f64;
+    // One id per scale: a page may show the NPS, CSAT and CES charts together.
+    let id = format!("dist-{}-t", counts.len());
     let mut s = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="dist-t" class="chart">
-<title id="dist-t">{}</title>
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}" class="chart">
+<title id="{id}">{}</title>
 "##,
         escape(title)
     );
@@ -512,6 +514,17 @@ async fn show(
         };
         b.push_str(&format!("<dt>CSAT</dt><dd>{v}</dd>\n"));
     }
+    if let Some(c) = &r.overall.ces {
+        let v = if c.responses < d.min_answers {
+            too_few(c.responses)
+        } else {
+            format!(
+                "<bdi dir=\"ltr\">{:.0}% ± {:.0}</bdi> <small><bdi dir=\"ltr\">(n = {})</bdi></small>",
+                c.ces, c.margin_of_error, c.responses
+            )
+        };
+        b.push_str(&format!("<dt>CES</dt><dd>{v}</dd>\n"));
+    }
     b.push_str(&format!(
         "<dt>{}</dt><dd><bdi dir=\"ltr\">{:.0}%</bdi> <small><bdi dir=\"ltr\">({} / {})</bdi></small></dd>\n</dl>\n<p>{} <a href=\"/dashboard/report.csv\">CSV</a> · <a href=\"/dashboard/report.json\">JSON</a></p></section>\n",
         t("dash-response-rate"),
@@ -560,6 +573,18 @@ async fn show(
                 1,
                 false,
                 &d.text.text(l, "dash-csat-distribution")
+            )
+        ));
+    }
+    if r.ces_distribution.iter().any(|c| *c > 0) {
+        b.push_str(&format!(
+            "<section class=\"card\"><h2>{}</h2>\n{}\n</section>\n",
+            t("dash-ces-distribution"),
+            distribution_svg(
+                &r.ces_distribution,
+                1,
+                false,
+                &d.text.text(l, "dash-ces-distribution")
             )
         ));
     }

@@ -40,9 +40,49 @@ pub fn content_security_policy() -> &'static str {
     &CSP
 }
 
+/// The `Content-Security-Policy` of pages in the shop's colours
+/// ([`html::branded_page`](crate::html::branded_page)): the accent stylesheet allowed by
+/// its hash too, and, with a logo, images from `https:` (nothing else is loaded; no
+/// script ever).
+///
+/// ```
+/// use aftercare::branding::Branding;
+/// let b = Branding::new("Dukkan").logo_url("https://cdn.dukkan.example/logo.png");
+/// let csp = aftercare::http::headers::content_security_policy_for(Some(&b));
+/// assert!(csp.contains("img-src https:"));
+/// assert!(!csp.contains("script-src"));
+/// assert_eq!(
+///     aftercare::http::headers::content_security_policy_for(None),
+///     aftercare::http::headers::content_security_policy()
+/// );
+/// ```
+pub fn content_security_policy_for(branding: Option<&crate::branding::Branding>) -> String {
+    let Some(b) = branding else {
+        return content_security_policy().to_owned();
+    };
+    let hash =
+        |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()));
+    let img = if b.logo().is_some() {
+        " img-src https:;"
+    } else {
+        ""
+    };
+    format!(
+        "default-src 'none'; style-src 'sha256-{}' 'sha256-{}';{img} form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        hash(crate::html::STYLE),
+        hash(&b.style())
+    )
+}
+
 /// `router` with the pages' headers on every response it gives (error pages included).
 pub fn page_headers(router: Router) -> Router {
-    let csp = HeaderValue::from_str(content_security_policy())
+    page_headers_for(router, None)
+}
+
+/// [`page_headers`] for pages in the shop's colours
+/// ([`content_security_policy_for`]).
+pub fn page_headers_for(router: Router, branding: Option<&crate::branding::Branding>) -> Router {
+    let csp = HeaderValue::from_str(&content_security_policy_for(branding))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     router
         .layer(SetResponseHeaderLayer::overriding(

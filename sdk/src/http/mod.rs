@@ -376,3 +376,110 @@ mod tests {
         assert_eq!(inbox.0.lock().unwrap().len(), 1);
     }
 }
+
+/// A page in the shop's colours ([`crate::html::branded_page`]) with `text`'s support label.
+pub(crate) fn shell(
+    text: &dyn tracking::PageText,
+    locale: &str,
+    title: &str,
+    body: &str,
+) -> String {
+    crate::html::branded_page(
+        locale,
+        title,
+        body,
+        text.branding(),
+        &text.text(locale, "page-support"),
+    )
+}
+
+/// An error page (a link that is wrong, expired or closed; a store that is down) in the
+/// customer's language: what happened, the shop that will help, and its support link
+/// (`support`, else the branding's).
+pub(crate) fn error_page(
+    text: &dyn tracking::PageText,
+    locale: &str,
+    id: &str,
+    support: Option<&str>,
+) -> String {
+    let msg = text.text(locale, id);
+    let mut body = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        crate::html::escape_isolated(&msg),
+        crate::html::escape_isolated(&text.text(locale, "page-error-help"))
+    );
+    // The footer carries the branding's support link; a page-level one is shown here.
+    let footer_link = text.branding().and_then(|b| b.support_link());
+    if let Some(s) = support
+        .filter(|s| crate::html::safe_url(s))
+        .filter(|s| footer_link.as_deref() != Some(*s))
+    {
+        body.push_str(&format!(
+            "<p><a class=\"button\" href=\"{}\">{}</a></p>\n",
+            crate::html::escape(s),
+            crate::html::escape(&text.text(locale, "page-support"))
+        ));
+    }
+    shell(text, locale, &msg, &body)
+}
+
+/// The customer's language for a page that knows no order yet (an invalid or expired
+/// link): the first of the browser's `Accept-Language` choices the built-in catalogs
+/// have (by primary language, `pt` → `pt-BR`), else `fallback`.
+pub(crate) fn accepted_locale(headers: &HeaderMap, fallback: &str) -> String {
+    let Some(value) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return fallback.to_owned();
+    };
+    let mut choices: Vec<(f32, usize, &str)> = value
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut it = part.split(';');
+            let tag = it.next()?.trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q > 0.0 && !tag.is_empty()).then_some((q, i, tag))
+        })
+        .collect();
+    choices.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, _, tag) in choices {
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if let Some(l) = crate::l10n::BUILTIN_LOCALES
+            .iter()
+            .find(|l| l.split('-').next() == Some(primary.as_str()))
+        {
+            return (*l).to_owned();
+        }
+    }
+    fallback.to_owned()
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::accepted_locale;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    #[test]
+    fn the_browsers_language_picks_the_error_pages_locale() {
+        let mut h = HeaderMap::new();
+        assert_eq!(accepted_locale(&h, "en"), "en");
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de-DE, tr;q=0.8, ar;q=0.9"),
+        );
+        assert_eq!(accepted_locale(&h, "en"), "ar");
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("pt-PT"));
+        assert_eq!(accepted_locale(&h, "en"), "pt-BR");
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("de, fr"));
+        assert_eq!(accepted_locale(&h, "es"), "es");
+    }
+}

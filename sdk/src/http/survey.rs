@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::html::{escape, page};
+use super::html::escape;
 use super::tracking::PageText;
 use crate::clock::Clock;
 use crate::model::{SurveyKind, SurveyResponse};
@@ -90,10 +90,12 @@ impl SurveyPage {
 
     /// The router serving `/s/{token}`.
     pub fn into_router(self) -> Router {
-        super::headers::page_headers(
+        let branding = self.text.branding().cloned();
+        super::headers::page_headers_for(
             Router::new()
                 .route("/s/{token}", get(show).post(submit))
                 .with_state(Arc::new(self)),
+            branding.as_ref(),
         )
     }
 }
@@ -110,15 +112,58 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
+/// A page that is not the form: closed, invalid, unavailable (the shop named, its support
+/// link offered).
 fn message(p: &SurveyPage, status: StatusCode, locale: &str, id: &str) -> Response {
+    html(status, super::error_page(p.text.as_ref(), locale, id, None))
+}
+
+/// The page after an answer (or for one already given): thanks, a link back to the shop,
+/// and for a promoter the shop's review page when it has one.
+fn thanks(p: &SurveyPage, locale: &str, id: &str, promoter: bool) -> Response {
+    let t = |id: &str| crate::html::escape_isolated(&p.text.text(locale, id));
     let msg = p.text.text(locale, id);
+    let mut b = format!("<h1>{}</h1>\n", crate::html::escape_isolated(&msg));
+    if let Some(review) = p
+        .text
+        .branding()
+        .and_then(|b| b.review())
+        .filter(|_| promoter)
+    {
+        b.push_str(&format!(
+            "<p>{}</p>\n<p><a class=\"button\" href=\"{}\">{}</a></p>\n",
+            t("survey-review-prompt"),
+            escape(review),
+            t("survey-review-link")
+        ));
+    }
+    if let Some(shop) = p.text.branding().and_then(|b| b.shop()) {
+        b.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>\n",
+            escape(shop),
+            t("page-back-to-shop")
+        ));
+    }
     html(
-        status,
-        page(locale, &msg, &format!("<h1>{}</h1>", escape(&msg))),
+        StatusCode::OK,
+        super::shell(p.text.as_ref(), locale, &msg, &b),
     )
 }
 
-async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, Response> {
+/// Whether a score is a promoter's: 9-10 of NPS, 5 of CSAT, 6-7 of CES.
+fn promoter(kind: SurveyKind, score: u8) -> bool {
+    match kind {
+        SurveyKind::Nps => score >= 9,
+        SurveyKind::Csat => score >= 5,
+        SurveyKind::Ces => score >= 6,
+    }
+}
+
+async fn load(
+    p: &SurveyPage,
+    token: &str,
+    loc: &str,
+) -> Result<crate::model::Invitation, Response> {
     let resolved;
     let token = match &p.links {
         Some(links) => {
@@ -127,7 +172,7 @@ async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, R
                 .await
                 .map_err(|e| {
                     tracing::error!(error = %e, "survey page could not resolve a short link");
-                    message(p, StatusCode::SERVICE_UNAVAILABLE, "en", "page-unavailable")
+                    message(p, StatusCode::SERVICE_UNAVAILABLE, loc, "page-unavailable")
                 })?
                 .unwrap_or_else(|| token.to_owned());
             resolved.as_str()
@@ -135,18 +180,18 @@ async fn load(p: &SurveyPage, token: &str) -> Result<crate::model::Invitation, R
         None => token,
     };
     let claims: SurveyClaims = p.tokens.verify(token, p.clock.now()).map_err(|e| match e {
-        TokenError::Expired(_) => message(p, StatusCode::GONE, "en", "survey-closed"),
-        _ => message(p, StatusCode::NOT_FOUND, "en", "page-link-invalid"),
+        TokenError::Expired(_) => message(p, StatusCode::GONE, loc, "survey-closed"),
+        _ => message(p, StatusCode::NOT_FOUND, loc, "page-link-invalid"),
     })?;
     match p.store.invitation(&claims.i).await {
         Ok(Some(inv)) => Ok(inv),
-        Ok(None) => Err(message(p, StatusCode::NOT_FOUND, "en", "page-link-invalid")),
+        Ok(None) => Err(message(p, StatusCode::NOT_FOUND, loc, "page-link-invalid")),
         Err(e) => {
             tracing::error!(error = %e, "survey page could not load the invitation");
             Err(message(
                 p,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "en",
+                loc,
                 "page-unavailable",
             ))
         }
@@ -178,7 +223,7 @@ fn form(
     error: Option<&str>,
 ) -> String {
     let l = &inv.locale;
-    let t = |id: &str| escape(&p.text.text(l, id));
+    let t = |id: &str| crate::html::escape_isolated(&p.text.text(l, id));
     let mut b = String::new();
     b.push_str(&format!("<h1 id=\"q\">{}</h1>\n", t(question_id(inv.kind))));
     if let Some(e) = error {
@@ -213,8 +258,10 @@ async fn show(
     State(p): State<Arc<SurveyPage>>,
     Path(token): Path<String>,
     Query(q): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
-    let inv = match load(&p, &token).await {
+    let loc = super::accepted_locale(&headers, "en");
+    let inv = match load(&p, &token, &loc).await {
         Ok(i) => i,
         Err(r) => return r,
     };
@@ -222,7 +269,7 @@ async fn show(
         return message(&p, StatusCode::GONE, &inv.locale, "survey-closed");
     }
     if answered(&p, &inv).await {
-        return message(&p, StatusCode::OK, &inv.locale, "survey-already-answered");
+        return thanks(&p, &inv.locale, "survey-already-answered", false);
     }
     let chosen = q
         .get("score")
@@ -231,7 +278,12 @@ async fn show(
     let title = p.text.text(&inv.locale, question_id(inv.kind));
     html(
         StatusCode::OK,
-        page(&inv.locale, &title, &form(&p, &token, &inv, chosen, None)),
+        super::shell(
+            p.text.as_ref(),
+            &inv.locale,
+            &title,
+            &form(&p, &token, &inv, chosen, None),
+        ),
     )
 }
 
@@ -248,9 +300,11 @@ struct Answer {
 async fn submit(
     State(p): State<Arc<SurveyPage>>,
     Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
     axum::extract::Form(a): axum::extract::Form<Answer>,
 ) -> Response {
-    let inv = match load(&p, &token).await {
+    let loc = super::accepted_locale(&headers, "en");
+    let inv = match load(&p, &token, &loc).await {
         Ok(i) => i,
         Err(r) => return r,
     };
@@ -267,7 +321,8 @@ async fn submit(
         let title = p.text.text(&inv.locale, question_id(inv.kind));
         return html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            page(
+            super::shell(
+                p.text.as_ref(),
                 &inv.locale,
                 &title,
                 &form(&p, &token, &inv, None, Some("survey-pick-a-score")),
@@ -304,9 +359,9 @@ async fn submit(
             if let Some(h) = &p.hook {
                 h.answered(&response).await;
             }
-            message(&p, StatusCode::OK, &inv.locale, "survey-thanks")
+            thanks(&p, &inv.locale, "survey-thanks", promoter(inv.kind, score))
         }
-        Ok(false) => message(&p, StatusCode::OK, &inv.locale, "survey-already-answered"),
+        Ok(false) => thanks(&p, &inv.locale, "survey-already-answered", false),
         Err(e) => {
             tracing::error!(error = %e, "survey answer could not be stored");
             message(

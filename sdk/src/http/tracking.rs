@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::html::{escape, page, safe_url};
+use super::html::{escape, safe_url};
 use crate::clock::Clock;
 use crate::content::ContentMap;
 use crate::flows::tracking::TrackingClaims;
@@ -35,6 +35,10 @@ pub trait PageText: Send + Sync {
         at.with_timezone(&zone)
             .format("%Y-%m-%d %H:%M %Z")
             .to_string()
+    }
+    /// The shop's branding for the pages, if it has one.
+    fn branding(&self) -> Option<&crate::branding::Branding> {
+        None
     }
 }
 
@@ -113,10 +117,12 @@ impl TrackingPage {
 
     /// The router serving `/t/{token}`.
     pub fn into_router(self) -> Router {
-        super::headers::page_headers(
+        let branding = self.text.branding().cloned();
+        super::headers::page_headers_for(
             Router::new()
                 .route("/t/{token}", get(show))
                 .with_state(Arc::new(self)),
+            branding.as_ref(),
         )
     }
 }
@@ -151,19 +157,26 @@ fn status_id(s: &ShipmentStatus) -> &'static str {
     }
 }
 
-async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> Response {
+async fn show(
+    State(p): State<Arc<TrackingPage>>,
+    Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let now = p.clock.now();
-    let loc = p.default_locale.clone();
+    // Until the order is known, the browser's language (among the built-in ones).
+    let loc = super::accepted_locale(&headers, &p.default_locale);
+    let fail = |status: StatusCode, locale: &str, id: &str| {
+        html(
+            status,
+            super::error_page(p.text.as_ref(), locale, id, p.support_url.as_deref()),
+        )
+    };
     let token = match &p.links {
         Some(links) => match links.resolve("tracking", &token).await {
             Ok(t) => t.unwrap_or(token),
             Err(e) => {
                 tracing::error!(error = %e, "tracking page could not resolve a short link");
-                let msg = p.text.text(&loc, "page-unavailable");
-                return html(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
-                );
+                return fail(StatusCode::SERVICE_UNAVAILABLE, &loc, "page-unavailable");
             }
         },
         None => token,
@@ -175,29 +188,17 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
                 TokenError::Expired(_) => (StatusCode::GONE, "page-link-expired"),
                 _ => (StatusCode::NOT_FOUND, "page-link-invalid"),
             };
-            let msg = p.text.text(&loc, id);
-            return html(
-                status,
-                page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
-            );
+            return fail(status, &loc, id);
         }
     };
     let order = match p.orders.order(&OrderId::new(claims.o.clone())).await {
         Ok(Some(o)) => o,
         Ok(None) => {
-            let msg = p.text.text(&loc, "page-link-invalid");
-            return html(
-                StatusCode::NOT_FOUND,
-                page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
-            );
+            return fail(StatusCode::NOT_FOUND, &loc, "page-link-invalid");
         }
         Err(e) => {
             tracing::error!(error = %e, "tracking page could not load the order");
-            let msg = p.text.text(&loc, "page-unavailable");
-            return html(
-                StatusCode::SERVICE_UNAVAILABLE,
-                page(&loc, &msg, &format!("<h1>{}</h1>", escape(&msg))),
-            );
+            return fail(StatusCode::SERVICE_UNAVAILABLE, &loc, "page-unavailable");
         }
     };
     let shipments = p.orders.shipments(&order.id).await.unwrap_or_default();
@@ -227,7 +228,7 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
     // Times in the customer's zone when it can be told, else UTC; always labelled.
     let zone = crate::tz::infer(order.shipping_address.as_ref(), order.phone.as_deref())
         .unwrap_or(chrono_tz::UTC);
-    let t = |id: &str| escape(&p.text.text(&locale, id));
+    let t = |id: &str| crate::html::escape_isolated(&p.text.text(&locale, id));
     let mut b = String::new();
     b.push_str(&format!(
         "<h1>{} <bdi class=\"ltr\">{}</bdi></h1>\n",
@@ -351,7 +352,14 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
         b.push_str("</ul>\n");
     }
     b.push_str("</section>\n");
-    if let Some(s) = p.support_url.as_deref().filter(|u| safe_url(u)) {
+    // The footer carries the branding's support link; another one is shown here.
+    let footer_link = p.text.branding().and_then(|b| b.support_link());
+    if let Some(s) = p
+        .support_url
+        .as_deref()
+        .filter(|u| safe_url(u))
+        .filter(|u| footer_link.as_deref() != Some(*u))
+    {
         b.push_str(&format!(
             "<p><a class=\"button\" href=\"{}\">{}</a></p>\n",
             escape(s),
@@ -359,5 +367,8 @@ async fn show(State(p): State<Arc<TrackingPage>>, Path(token): Path<String>) -> 
         ));
     }
     let title = format!("{} {}", p.text.text(&locale, "page-order"), order.number);
-    html(StatusCode::OK, page(&locale, &title, &b))
+    html(
+        StatusCode::OK,
+        super::shell(p.text.as_ref(), &locale, &title, &b),
+    )
 }

@@ -14,7 +14,8 @@ use crate::model::ChannelKind;
 ///
 /// An SMS or WhatsApp text is the message alone, with its link (the shop's tracking page,
 /// which carries the guides and the support link; see [`crate::sms`] for what it costs);
-/// the opt-out hint is added where the shop turns it on ([`StopHint`]). An email is the message, then the
+/// unsolicited ones (survey invitations, reminders, review requests) end with the opt-out
+/// hint by default ([`StopHint`]). An email is the message, then the
 /// tutorials of the products bought, then the support link, with a subject and an HTML part.
 ///
 /// ```
@@ -36,21 +37,26 @@ pub struct Catalogs {
     shop_name: String,
     stop_hint: StopHint,
     replies_read: Vec<ChannelKind>,
+    branding: Option<crate::branding::Branding>,
 }
 
 /// Which SMS end with the opt-out hint ("Reply STOP to opt out.").
+///
+/// Safe by default: [`StopHint::Feedback`], so every message the customer did not ask for
+/// (survey invitations, reminders, review requests) says how to stop; order updates, which
+/// the customer expects, stay short. Every SMS of every locale still fits its segment
+/// budget with the hint (`l10n::render_all` holds them to it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StopHint {
-    /// Every SMS.
+    /// Every SMS: for shops whose rules require it in every message (US A2P programmes).
     Always,
     /// Survey invitations, reminders and review requests (messages the customer did not
-    /// ask for); order updates go without it.
-    Feedback,
-    /// None: the default. Opt-out keywords are always honoured (`flows::replies`), `HELP`
-    /// answers with them, and the hint costs a segment in most languages; a shop whose
-    /// rules require it in every message (US A2P programmes) turns it on.
+    /// ask for); order updates go without it. The default.
     #[default]
+    Feedback,
+    /// None. Opt-out keywords are still always honoured (`flows::replies`) and `HELP`
+    /// answers with them; turn the hint off only where the shop's rules allow it.
     Never,
 }
 
@@ -76,6 +82,7 @@ impl Catalogs {
             shop_name: shop_name.into(),
             stop_hint: StopHint::default(),
             replies_read: vec![ChannelKind::Sms, ChannelKind::Whatsapp],
+            branding: None,
         }
     }
 
@@ -90,7 +97,7 @@ impl Catalogs {
         self
     }
 
-    /// Which SMS end with the opt-out hint ([`StopHint::Never`] by default).
+    /// Which SMS end with the opt-out hint ([`StopHint::Feedback`] by default).
     pub fn with_stop_hint(mut self, stop_hint: StopHint) -> Self {
         self.stop_hint = stop_hint;
         self
@@ -103,7 +110,22 @@ impl Catalogs {
             shop_name: shop_name.into(),
             stop_hint: StopHint::default(),
             replies_read: vec![ChannelKind::Sms, ChannelKind::Whatsapp],
+            branding: None,
         }
+    }
+
+    /// The shop's branding on the pages (logo, accent colour, support and shop links) and in
+    /// emails (its name and logo above, its support link below); the shop's name becomes
+    /// the branding's.
+    pub fn with_branding(mut self, branding: crate::branding::Branding) -> Self {
+        self.shop_name = branding.name().to_owned();
+        self.branding = Some(branding);
+        self
+    }
+
+    /// The branding, if any.
+    pub fn branding(&self) -> Option<&crate::branding::Branding> {
+        self.branding.as_ref()
     }
 
     /// The localizer.
@@ -221,21 +243,66 @@ impl Catalogs {
             }
             parts.push(block);
         }
-        if let Some(support) = req.args.get("support_url").filter(|_| rich) {
-            let a = args.clone().url("url", support.clone());
+        let support = req
+            .args
+            .get("support_url")
+            .cloned()
+            .or_else(|| self.branding.as_ref().and_then(|b| b.support_url_only()));
+        if let Some(support) = support.filter(|_| rich) {
+            let a = args.clone().url("url", support);
             parts.push(self.one(format, &req.locale, "support-link", &a)?.1);
         }
         if format == Format::Sms && self.stop_hint.applies_to(&req.message_id) {
-            parts.push(self.one(format, &req.locale, "stop-hint", args)?.1);
+            // On the line under the link: a blank line would cost a unit for nothing.
+            let hint = self.one(format, &req.locale, "stop-hint", args)?.1;
+            match parts.last_mut() {
+                Some(last) => {
+                    last.push('\n');
+                    last.push_str(&hint);
+                }
+                None => parts.push(hint),
+            }
         }
         let sep = if html { "\n" } else { "\n\n" };
-        let body = if html {
-            parts
-                .iter()
-                .map(|p| format!("<p>{p}</p>"))
-                .collect::<Vec<_>>()
-                .join(sep)
+        // An email says why it came and how to stop (the last paragraph; a flow adds its
+        // own blocks before it, [`super::EMAIL_FOOTER_MARK`]).
+        let footer = if rich {
+            let why = self.one(format, &req.locale, "quiet-footer", args)?.1;
+            let stop = self.one(format, &req.locale, "email-footer-stop", args)?.1;
+            Some((why, stop))
         } else {
+            None
+        };
+        let body = if html {
+            let mut out = String::new();
+            if let Some(b) = &self.branding
+                && let Some(logo) = b.logo()
+            {
+                out.push_str(&format!(
+                    "<div><img src=\"{}\" alt=\"{}\" height=\"48\"></div>\n",
+                    crate::html::escape(logo),
+                    crate::html::escape(b.name())
+                ));
+            }
+            out.push_str(
+                &parts
+                    .iter()
+                    // Each part is a block already (`<div dir lang>`): never inside a `<p>`.
+                    .map(|p| format!("<div style=\"margin:0 0 16px\">{p}</div>"))
+                    .collect::<Vec<_>>()
+                    .join(sep),
+            );
+            if let Some((why, stop)) = footer {
+                out.push_str(&format!(
+                    "\n{}<div style=\"color:#555;font-size:13px;margin-top:24px\">{why}{stop}</div>",
+                    super::EMAIL_FOOTER_MARK
+                ));
+            }
+            out
+        } else {
+            if let Some((why, stop)) = footer {
+                parts.push(format!("--\n{why}\n{stop}"));
+            }
             parts.join(sep)
         };
         Ok((locale, body))
@@ -284,6 +351,10 @@ impl crate::http::tracking::PageText for Catalogs {
             .render_as(Format::EmailText, locale, id, &args)
             .map(|r| r.text)
             .unwrap_or_else(|_| id.to_owned())
+    }
+
+    fn branding(&self) -> Option<&crate::branding::Branding> {
+        self.branding.as_ref()
     }
 
     fn datetime(&self, locale: &str, at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {

@@ -94,6 +94,11 @@ use unic_langid::LanguageIdentifier;
 
 use crate::Error;
 
+/// Where an email's HTML part ends and its footer (why the customer receives it, how to
+/// stop) begins: a flow that adds a block of its own (a survey's score buttons) puts it
+/// before this mark, so the footer stays last.
+pub const EMAIL_FOOTER_MARK: &str = "<!-- aftercare:footer -->";
+
 /// The built-in catalogs, in the order language fallback prefers them.
 pub const BUILTIN_LOCALES: [&str; 6] = ["en", "ar", "tr", "th", "pt-BR", "es"];
 

@@ -373,3 +373,144 @@ fn arabic_mixed_runs_display_in_reading_order() {
         }
     }
 }
+
+#[test]
+fn unsolicited_sms_say_how_to_stop_by_default() {
+    // Safe by default: survey invitations, reminders and review requests carry the opt-out
+    // hint without the shop turning it on; order updates stay short.
+    let catalogs = Catalogs::new("Dukkan Home");
+    for locale in BUILTIN_LOCALES {
+        let hint = catalogs
+            .localizer()
+            .render_as(
+                super::Format::Sms,
+                locale,
+                "stop-hint",
+                &super::Args::new().text("shop_name", "Dukkan Home"),
+            )
+            .unwrap()
+            .text;
+        for id in CUSTOMER_SMS {
+            let req = RenderRequest::new(locale, ChannelKind::Sms, id, realistic(locale));
+            let text = catalogs.render(&req).unwrap().text;
+            let unsolicited = id == "review-request"
+                || id == "survey-reminder"
+                || (id.starts_with("survey-") && id.ends_with("-invite"));
+            assert_eq!(
+                text.ends_with(&hint),
+                unsolicited,
+                "{locale} {id}: the hint belongs on unsolicited messages only\n{text}"
+            );
+        }
+    }
+}
+
+/// The tag structure of an HTML fragment: balanced, and no block inside a `<p>` (a parser
+/// would close the paragraph early: "no `<div>` in `<p>`"). Returns what is wrong.
+pub(crate) fn html_structure_defects(html: &str) -> Vec<String> {
+    const VOID: [&str; 6] = ["br", "img", "hr", "meta", "input", "link"];
+    const BLOCK: [&str; 16] = [
+        "div", "p", "ul", "ol", "li", "table", "h1", "h2", "h3", "h4", "section", "header",
+        "footer", "form", "fieldset", "dl",
+    ];
+    let mut defects = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        if let Some(after) = rest.strip_prefix("!--") {
+            rest = after.find("-->").map_or("", |e| &after[e + 3..]);
+            continue;
+        }
+        let Some(end) = rest.find('>') else {
+            defects.push("an unterminated tag".to_owned());
+            break;
+        };
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() || VOID.contains(&name.as_str()) {
+            continue;
+        }
+        if closing {
+            match stack.pop() {
+                Some(open) if open == name => {}
+                other => defects.push(format!("</{name}> closes {other:?}")),
+            }
+        } else {
+            if BLOCK.contains(&name.as_str()) && stack.iter().any(|t| t == "p") {
+                defects.push(format!("<{name}> inside <p>"));
+            }
+            stack.push(name);
+        }
+    }
+    if !stack.is_empty() {
+        defects.push(format!("unclosed {stack:?}"));
+    }
+    defects
+}
+
+#[test]
+fn the_structure_check_finds_a_div_in_a_p() {
+    assert!(html_structure_defects("<p>a</p><div>b<br></div><!-- x -->").is_empty());
+    assert_eq!(
+        html_structure_defects("<p><div dir=\"ltr\">a</div></p>"),
+        vec!["<div> inside <p>".to_owned()]
+    );
+    assert!(!html_structure_defects("<p>a").is_empty());
+}
+
+#[test]
+fn every_email_is_valid_html_with_its_footer_in_every_locale() {
+    let branding = crate::branding::Branding::new("Dukkan Home")
+        .logo_url("https://cdn.dukkan.example/logo.png")
+        .support_url("https://dukkan.example/help");
+    for catalogs in [
+        Catalogs::new("Dukkan Home"),
+        Catalogs::new("Dukkan Home").with_branding(branding),
+    ] {
+        let ids = catalogs.localizer().message_ids("en");
+        for locale in BUILTIN_LOCALES {
+            let why = catalogs
+                .localizer()
+                .render_as(
+                    super::Format::EmailText,
+                    locale,
+                    "quiet-footer",
+                    &super::Args::new().text("shop_name", "Dukkan Home"),
+                )
+                .unwrap()
+                .text;
+            for id in ids.iter().filter(|id| {
+                id.starts_with("tracking-") || id.starts_with("survey-") || *id == "review-request"
+            }) {
+                let mut req =
+                    RenderRequest::new(locale, ChannelKind::Email, id.as_str(), realistic(locale));
+                req.tutorials = vec![(
+                    "Espresso Machine Pro 2: first use".to_owned(),
+                    "https://shop.example.com/guides/espresso-first-use".to_owned(),
+                )];
+                let r = catalogs.render(&req).unwrap();
+                let html = r.html.unwrap();
+                let defects = html_structure_defects(&html);
+                assert!(defects.is_empty(), "{locale} {id}: {defects:?}\n{html}");
+                // Why it came and how to stop, last, in both parts.
+                let (_, footer) = html
+                    .split_once(super::EMAIL_FOOTER_MARK)
+                    .unwrap_or_else(|| panic!("{locale} {id}: no footer\n{html}"));
+                assert!(footer.contains("Dukkan Home"), "{locale} {id}: {footer}");
+                assert!(
+                    r.text.trim_end().contains(why.trim()),
+                    "{locale} {id}: the text part lacks why it came\n{}",
+                    r.text
+                );
+            }
+        }
+    }
+}

@@ -143,7 +143,7 @@ impl TokenCipher {
     }
 
     /// `base64(nonce ‖ ciphertext)` of `plain`, bound to `aad`.
-    fn seal(&self, aad: &str, plain: &[u8]) -> Result<String, Error> {
+    pub(crate) fn seal(&self, aad: &str, plain: &[u8]) -> Result<String, Error> {
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.key));
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -162,7 +162,7 @@ impl TokenCipher {
     }
 
     /// Opens what [`seal`](Self::seal) made with the same key and `aad`.
-    fn open(&self, aad: &str, sealed: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) fn open(&self, aad: &str, sealed: &str) -> Result<Vec<u8>, Error> {
         let wrong = || {
             Error::Config(format!(
                 "the stored token for `{aad}` does not open with the configured token \

@@ -103,7 +103,12 @@ impl SandboxShop {
     /// A shop with a catalog and one customer per demo locale (`ar-SA`, `tr-TR`, `th-TH`,
     /// `pt-BR`, `es-MX`, `en-US`), each with a preferred carrier of their country.
     pub fn demo(clock: Arc<ManualClock>) -> Self {
-        let shop = Self::new("sandbox-demo.myshopify.com", clock);
+        Self::demo_at("sandbox-demo.myshopify.com", clock)
+    }
+
+    /// The demo shop at another domain: one of many simulated shops.
+    pub fn demo_at(domain: &str, clock: Arc<ManualClock>) -> Self {
+        let shop = Self::new(domain, clock);
         for p in demo_catalog() {
             shop.add_product(p);
         }

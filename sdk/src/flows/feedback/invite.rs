@@ -568,7 +568,16 @@ impl FeedbackFlow {
         let mut m = OutboundMessage::new(channel, to, Purpose::Feedback, r.text);
         m.locale = r.locale.clone();
         m.subject = r.subject;
-        m.html = r.html.map(|h| format!("{h}\n{}", self.scoreboard(inv)));
+        // The score buttons under the question, before the footer (why, how to stop).
+        m.html = r.html.map(|h| {
+            let board = self.scoreboard(inv);
+            match h.split_once(crate::l10n::EMAIL_FOOTER_MARK) {
+                Some((body, footer)) => {
+                    format!("{body}{board}\n{}{footer}", crate::l10n::EMAIL_FOOTER_MARK)
+                }
+                None => format!("{h}\n{board}"),
+            }
+        });
         m.shop = order.shop.clone();
         m.order_id = Some(order.id.clone());
         m.customer_id = order.customer_id.clone();

@@ -1,0 +1,294 @@
+//! What webhooks already said, read before the platform's API.
+//!
+//! A shop platform's order webhooks carry the whole order (Shopify's `orders/*`, WooCommerce's
+//! `order.*`...), so the flows should not need an Admin API token to send a tracking link.
+//! The tracking flow keeps every order and customer its events bring as snapshots
+//! ([`ORDER_SNAPSHOT`], [`CUSTOMER_SNAPSHOT`]; erased with the customer like every snapshot
+//! naming them), and [`KnownOrders`] / [`KnownCustomers`] answer from them first; only what is
+//! missing is fetched, and what is fetched is cached for a bounded time ([`CacheSettings`]),
+//! so a tracking page viewed ten times asks the platform once.
+//!
+//! | data | first | then |
+//! |---|---|---|
+//! | an order | its snapshot (the newest version a webhook carried) | the API, cached |
+//! | an order's shipments | the API, cached (the page merges the stored history over it) | — |
+//! | a customer | its snapshot | the API, cached |
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+
+use super::{CustomerDirectory, OrderSource};
+use crate::Error;
+use crate::model::{Customer, CustomerId, Order, OrderId, Shipment};
+use crate::store::{Snapshot, SnapshotStore};
+
+/// The snapshot kind of orders as their webhooks carried them.
+pub const ORDER_SNAPSHOT: &str = "order";
+/// The snapshot kind of customers as their webhooks carried them.
+pub const CUSTOMER_SNAPSHOT: &str = "customer";
+
+/// Keeps `order` (the newest version wins; an older webhook arriving late changes nothing).
+pub async fn remember_order(
+    snapshots: &dyn SnapshotStore,
+    order: &Order,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let data = serde_json::to_value(order).map_err(|e| Error::decode("order", e))?;
+    snapshots
+        .put_if_newer(&Snapshot {
+            kind: ORDER_SNAPSHOT.into(),
+            shop: order.shop.clone(),
+            id: order.id.0.clone(),
+            version: order.updated_at.or(order.created_at).unwrap_or(now),
+            data,
+        })
+        .await
+}
+
+/// Keeps `customer` (the newest version wins).
+pub async fn remember_customer(
+    snapshots: &dyn SnapshotStore,
+    customer: &Customer,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let data = serde_json::to_value(customer).map_err(|e| Error::decode("customer", e))?;
+    snapshots
+        .put_if_newer(&Snapshot {
+            kind: CUSTOMER_SNAPSHOT.into(),
+            shop: None,
+            id: customer.id.0.clone(),
+            version: customer.updated_at.unwrap_or(now),
+            data,
+        })
+        .await
+}
+
+/// How long fetched data is reused, and how much is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheSettings {
+    /// How long a fetched order, shipment list or customer is reused (60 s by default: a
+    /// page refreshed by the customer, or several messages about one order, ask once).
+    pub ttl: Duration,
+    /// At most this many entries per kind (4,096 by default); the oldest go first.
+    pub capacity: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(60),
+            capacity: 4096,
+        }
+    }
+}
+
+impl CacheSettings {
+    /// No reuse: every miss asks the platform.
+    pub fn off() -> Self {
+        Self {
+            ttl: Duration::ZERO,
+            capacity: 0,
+        }
+    }
+
+    /// Reuses fetched data for `ttl`.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Keeps at most `capacity` entries per kind.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+}
+
+/// A small time-bounded, size-bounded map. Written here rather than taken from a cache
+/// crate: three call sites, a few dozen lines, and no background task to own.
+struct Ttl<K, V> {
+    settings: CacheSettings,
+    map: Mutex<HashMap<K, (Instant, V)>>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Ttl<K, V> {
+    fn new(settings: CacheSettings) -> Self {
+        Self {
+            settings,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, k: &K) -> Option<V> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(k)
+            .filter(|(at, _)| at.elapsed() < self.settings.ttl)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, k: K, v: V) {
+        if self.settings.capacity == 0 || self.settings.ttl.is_zero() {
+            return;
+        }
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= self.settings.capacity && !map.contains_key(&k) {
+            let ttl = self.settings.ttl;
+            map.retain(|_, (at, _)| at.elapsed() < ttl);
+            if map.len() >= self.settings.capacity
+                && let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+            {
+                map.remove(&oldest);
+            }
+        }
+        map.insert(k, (Instant::now(), v));
+    }
+}
+
+/// Orders from their snapshots first, else from the platform (cached).
+pub struct KnownOrders {
+    snapshots: Arc<dyn SnapshotStore>,
+    api: Arc<dyn OrderSource>,
+    orders: Ttl<OrderId, Order>,
+    shipments: Ttl<OrderId, Vec<Shipment>>,
+}
+
+impl std::fmt::Debug for KnownOrders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownOrders")
+            .field("cache", &self.orders.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KnownOrders {
+    /// Over `api`, reading `snapshots` first.
+    pub fn new(api: Arc<dyn OrderSource>, snapshots: Arc<dyn SnapshotStore>) -> Self {
+        Self::with_cache(api, snapshots, CacheSettings::default())
+    }
+
+    /// With cache settings of its own.
+    pub fn with_cache(
+        api: Arc<dyn OrderSource>,
+        snapshots: Arc<dyn SnapshotStore>,
+        cache: CacheSettings,
+    ) -> Self {
+        Self {
+            snapshots,
+            api,
+            orders: Ttl::new(cache),
+            shipments: Ttl::new(cache),
+        }
+    }
+}
+
+#[async_trait]
+impl OrderSource for KnownOrders {
+    async fn order(&self, id: &OrderId) -> Result<Option<Order>, Error> {
+        if let Some(s) = self.snapshots.snapshot(ORDER_SNAPSHOT, &id.0).await?
+            && let Ok(order) = serde_json::from_value::<Order>(s.data)
+        {
+            return Ok(Some(order));
+        }
+        if let Some(o) = self.orders.get(id) {
+            return Ok(Some(o));
+        }
+        let fetched = self.api.order(id).await?;
+        if let Some(o) = &fetched {
+            self.orders.put(id.clone(), o.clone());
+        }
+        Ok(fetched)
+    }
+
+    fn updated_since(&self, since: DateTime<Utc>) -> BoxStream<'_, Result<Order, Error>> {
+        self.api.updated_since(since)
+    }
+
+    async fn shipments(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
+        if let Some(list) = self.shipments.get(order) {
+            return Ok(list);
+        }
+        let list = self.api.shipments(order).await?;
+        self.shipments.put(order.clone(), list.clone());
+        Ok(list)
+    }
+}
+
+/// Customers from their snapshots first, else from the platform (cached).
+pub struct KnownCustomers {
+    snapshots: Arc<dyn SnapshotStore>,
+    api: Arc<dyn CustomerDirectory>,
+    cache: Ttl<CustomerId, Customer>,
+}
+
+impl std::fmt::Debug for KnownCustomers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownCustomers")
+            .field("cache", &self.cache.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KnownCustomers {
+    /// Over `api`, reading `snapshots` first.
+    pub fn new(api: Arc<dyn CustomerDirectory>, snapshots: Arc<dyn SnapshotStore>) -> Self {
+        Self {
+            snapshots,
+            api,
+            cache: Ttl::new(CacheSettings::default()),
+        }
+    }
+}
+
+#[async_trait]
+impl CustomerDirectory for KnownCustomers {
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, Error> {
+        if let Some(s) = self.snapshots.snapshot(CUSTOMER_SNAPSHOT, &id.0).await?
+            && let Ok(c) = serde_json::from_value::<Customer>(s.data)
+        {
+            return Ok(Some(c));
+        }
+        if let Some(c) = self.cache.get(id) {
+            return Ok(Some(c));
+        }
+        let fetched = self.api.customer(id).await?;
+        if let Some(c) = &fetched {
+            self.cache.put(id.clone(), c.clone());
+        }
+        Ok(fetched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_forgets_after_its_ttl_and_keeps_its_size() {
+        let c: Ttl<u32, u32> = Ttl::new(CacheSettings::default().capacity(2));
+        c.put(1, 10);
+        c.put(2, 20);
+        c.put(3, 30);
+        let kept = [1, 2, 3].iter().filter(|k| c.get(k).is_some()).count();
+        assert_eq!(kept, 2, "capacity 2 keeps two");
+        assert_eq!(c.get(&3), Some(30), "the newest is kept");
+        let short: Ttl<u32, u32> =
+            Ttl::new(CacheSettings::default().ttl(Duration::from_millis(20)));
+        short.put(1, 10);
+        assert_eq!(short.get(&1), Some(10));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(short.get(&1), None, "expired");
+        let off: Ttl<u32, u32> = Ttl::new(CacheSettings::off());
+        off.put(1, 10);
+        assert_eq!(off.get(&1), None);
+    }
+}

@@ -1,0 +1,214 @@
+//! Fair dispatch across shops: round-robin with a quantum (deficit round-robin where every
+//! message costs one), over the shops with due work.
+//!
+//! Each shop has its own [`Dispatcher`] over its own outbox; its batch size is the shop's
+//! quantum, the most it sends in one turn. A round gives every busy shop one turn before any
+//! shop gets a second, so a shop with a 100k-message backlog sends `quantum` messages per
+//! round like everyone else, and a small shop's message waits at most one round — never
+//! behind the whole backlog, as it would first-come-first-served. A shop found with nothing
+//! due is not asked again for `idle_poll` unless [`FairDispatcher::wake`] says it has work
+//! (the in-memory "shops with due work" index).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use tracing::Instrument as _;
+
+use crate::Error;
+use crate::dispatch::{DispatchReport, Dispatcher};
+use crate::model::ShopId;
+
+struct Slot {
+    dispatcher: Arc<Dispatcher>,
+    idle_until: Option<Instant>,
+}
+
+/// Per-shop dispatchers served in fair rounds.
+pub struct FairDispatcher {
+    shops: Mutex<(Vec<ShopId>, HashMap<ShopId, Slot>)>,
+    cursor: Mutex<usize>,
+    idle_poll: Duration,
+    parallel: usize,
+}
+
+impl std::fmt::Debug for FairDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FairDispatcher")
+            .field("idle_poll", &self.idle_poll)
+            .field("parallel", &self.parallel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for FairDispatcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What one round did, per shop that sent anything, and in total.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct RoundReport {
+    /// Shops that had a turn (were not idle).
+    pub turns: usize,
+    /// Messages handled (sent, rescheduled, skipped, dead, uncertain, lost) per shop.
+    pub handled: HashMap<ShopId, u32>,
+}
+
+impl RoundReport {
+    /// Messages handled in the round.
+    pub fn total(&self) -> u32 {
+        self.handled.values().sum()
+    }
+}
+
+fn handled(r: &DispatchReport) -> u32 {
+    r.sent + r.rescheduled + r.skipped + r.dead + r.uncertain + r.lost
+}
+
+impl FairDispatcher {
+    /// No shops yet; idle shops polled every second, 4 shops' turns at once.
+    pub fn new() -> Self {
+        Self {
+            shops: Mutex::new((Vec::new(), HashMap::new())),
+            cursor: Mutex::new(0),
+            idle_poll: Duration::from_secs(1),
+            parallel: 4,
+        }
+    }
+
+    /// How long a shop found idle is left alone unless woken.
+    pub fn idle_poll(mut self, every: Duration) -> Self {
+        self.idle_poll = every;
+        self
+    }
+
+    /// How many shops' turns run at once (each turn is one shop's batch).
+    pub fn parallel(mut self, n: usize) -> Self {
+        self.parallel = n.max(1);
+        self
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<ShopId>, HashMap<ShopId, Slot>)> {
+        self.shops.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds (or replaces) a shop's dispatcher; its batch size is the shop's quantum.
+    pub fn add(&self, shop: ShopId, dispatcher: Dispatcher) {
+        let mut g = self.lock();
+        if !g.1.contains_key(&shop) {
+            g.0.push(shop.clone());
+        }
+        g.1.insert(
+            shop,
+            Slot {
+                dispatcher: Arc::new(dispatcher),
+                idle_until: None,
+            },
+        );
+    }
+
+    /// Removes a shop (uninstalled): it gets no more turns.
+    pub fn remove(&self, shop: &ShopId) {
+        let mut g = self.lock();
+        g.0.retain(|s| s != shop);
+        g.1.remove(shop);
+    }
+
+    /// Says `shop` has work due (a message enqueued), so its next turn is not skipped.
+    pub fn wake(&self, shop: &ShopId) {
+        if let Some(slot) = self.lock().1.get_mut(shop) {
+            slot.idle_until = None;
+        }
+    }
+
+    /// The shops, in the order their turns come.
+    pub fn shops(&self) -> Vec<ShopId> {
+        self.lock().0.clone()
+    }
+
+    /// One round: every shop not known idle gets one turn (one batch), starting after the
+    /// shop that started the previous round, so no shop is always first.
+    pub async fn round(&self) -> Result<RoundReport, Error> {
+        let now = Instant::now();
+        let turns: Vec<(ShopId, Arc<Dispatcher>)> = {
+            let g = self.lock();
+            let n = g.0.len();
+            let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+            let start = if n == 0 { 0 } else { *cursor % n };
+            *cursor = start + 1;
+            (0..n)
+                .map(|i| &g.0[(start + i) % n])
+                .filter_map(|s| {
+                    let slot = g.1.get(s)?;
+                    match slot.idle_until {
+                        Some(t) if t > now => None,
+                        _ => Some((s.clone(), slot.dispatcher.clone())),
+                    }
+                })
+                .collect()
+        };
+        let outcomes: Vec<(ShopId, Result<DispatchReport, Error>)> = futures::stream::iter(turns)
+            .map(|(shop, d)| async move {
+                let span = tracing::info_span!("dispatch_turn", shop = %shop);
+                let r = d.run_once().instrument(span).await;
+                (shop, r)
+            })
+            .buffered(self.parallel)
+            .collect()
+            .await;
+        let mut report = RoundReport {
+            turns: outcomes.len(),
+            ..Default::default()
+        };
+        let mut first_error = None;
+        let mut g = self.lock();
+        for (shop, r) in outcomes {
+            match r {
+                Ok(r) => {
+                    let n = handled(&r);
+                    if let Some(slot) = g.1.get_mut(&shop) {
+                        slot.idle_until = (n == 0).then(|| now + self.idle_poll);
+                    }
+                    if n > 0 {
+                        report.handled.insert(shop, n);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(shop = %shop, error = %e, "dispatch turn failed");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        drop(g);
+        match (first_error, report.total()) {
+            (Some(e), 0) => Err(e),
+            _ => Ok(report),
+        }
+    }
+
+    /// Runs rounds until `shutdown` resolves, sleeping `interval` when a round found nothing.
+    pub async fn run(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let idle = match self.round().await {
+                Ok(r) => r.total() == 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "dispatch round failed; backing off");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = &mut shutdown => return,
+                    _ = tokio::time::sleep(interval) => {}
+                }
+            } else if futures::poll!(&mut shutdown).is_ready() {
+                return;
+            }
+        }
+    }
+}
