@@ -21,6 +21,7 @@ use aftercare::flows::replies::{ReplyAction, ReplyConfig, ReplyHandler};
 use aftercare::flows::tracking::{Milestone, QuietHoursPolicy, TrackingFlow, TrackingSettings};
 use aftercare::http::WebhookRoutes;
 use aftercare::http::dashboard::{Dashboard, ReportSource};
+use aftercare::http::retention::{RetentionSource as _, StoreRetention};
 use aftercare::http::survey::SurveyPage;
 use aftercare::inbox::{EventHandler, HandlerError, InboxProcessor};
 use aftercare::l10n::{Catalogs, Localizer};
@@ -28,6 +29,7 @@ use aftercare::model::{
     ChannelKind, Consent, ConsentState, InboundMessage, OrderId, PlatformEvent, Purpose, SurveyKind,
 };
 use aftercare::report::{Fact, GroupScores, Report, lateness_bucket};
+use aftercare::retention::{RetentionRecorder, RetentionReport, RetentionSettings};
 use aftercare::store::{
     Decision, InboxEntry, Ledger, Outbox, OutboxStatus, SnapshotStore, SurveyStore,
 };
@@ -224,6 +226,10 @@ const DEMO_LINK_KEY: &str = "aftercare-demo-link-key";
 pub const DEMO_DASHBOARD_KEY: &str = "demo-dashboard-key";
 /// The demo helpdesk's Standard Webhooks secret.
 const DEMO_HELPDESK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The sandbox shop's domain (every demo order is this shop's).
+pub const DEMO_SHOP: &str = "sandbox-demo.myshopify.com";
+/// The simulated history: seed, customers, months.
+const HISTORY: (u64, u32, u32) = (18, 360, 8);
 /// The story's clock moves on in quarter days, so a message held back by quiet hours
 /// goes out soon after the customer's morning begins, whatever their zone.
 const STEP: chrono::Duration = chrono::Duration::hours(6);
@@ -399,7 +405,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             fu,
         )
         .customers(sb.shop.clone())
-        .tickets(tickets),
+        .tickets(tickets)
+        .retention(RetentionRecorder::new(shared.clone())),
     );
     let flow = |settings: SurveySettings| {
         Arc::new(
@@ -443,7 +450,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         ))
         .then(tracking)
         .then(split)
-        .then(follow_up.clone());
+        .then(follow_up.clone())
+        .then(Arc::new(RetentionRecorder::new(shared.clone())));
     let processor = InboxProcessor::new(shared.clone(), Arc::new(handler), dyn_clock.clone())
         .source(name, demo.source())
         .source(ANSWER_SOURCE, Arc::new(AnswerSource));
@@ -502,6 +510,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 Secret::from(DEMO_DASHBOARD_KEY),
                 "en",
             )
+            .with_retention(Arc::new(retention_source(
+                shared.clone(),
+                dyn_clock.clone(),
+            )))
             .into_router(),
         )
         .merge(helpdesk_router)
@@ -524,6 +536,31 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
             opts.platform.title()
         );
     }
+
+    say("History");
+    let history = aftercare_sandbox::history::SimHistory::generate(
+        sb.shop.domain(),
+        HISTORY.0,
+        HISTORY.1,
+        HISTORY.2,
+        start,
+    );
+    let recorder = RetentionRecorder::new(shared.clone());
+    let backfilled = recorder
+        .backfill(&history, start - chrono::Duration::days(400))
+        .await?;
+    for a in history.answers() {
+        recorder
+            .record_answer(Some(&sb.shop.domain().into()), a)
+            .await?;
+    }
+    println!(
+        "   backfilled {backfilled} orders of {} customers over {} months (seed {}) and {} past NPS answers",
+        HISTORY.1,
+        HISTORY.2,
+        HISTORY.0,
+        history.answers().len()
+    );
 
     let settle = || async {
         processor.drain().await?;
@@ -814,8 +851,16 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     say("Report");
     let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await?;
     print!("{}", report_table(&report));
+    say("Retention");
+    let retention = retention_source(shared.clone(), dyn_clock.clone())
+        .retention()
+        .await?;
+    print!("{}", retention_table(&retention));
     println!(
         "\nDashboard: {base}/dashboard  (sign in with the key `{DEMO_DASHBOARD_KEY}`; CSV and JSON at /dashboard/report.csv and /dashboard/report.json with `Authorization: Bearer {DEMO_DASHBOARD_KEY}`)"
+    );
+    println!(
+        "Retention: {base}/dashboard/retention (CSV and JSON at /dashboard/retention.csv and .json)"
     );
     println!(
         "Export later with: cargo run -p aftercare-examples --bin feedback -- report --db {} --csv report.csv --json report.json",
@@ -878,8 +923,100 @@ pub async fn report_command(
     }
     let store = SqliteStore::open(db).await?;
     let report = load_report(&store, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).await;
+    let shared = Arc::new(store.clone());
+    let last = last_order_time(&shared).await;
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(last));
+    let retention = retention_source(shared, clock).retention().await;
     store.close().await;
-    write_report(&report?, csv, json)
+    write_report(&report?, csv, json)?;
+    say("Retention");
+    let retention = retention?;
+    print!("{}", retention_table(&retention));
+    if let Some(p) = csv {
+        let p = p.with_extension("retention.csv");
+        std::fs::write(&p, retention.to_csv())
+            .map_err(|e| format!("could not write {}: {e}", p.display()))?;
+        println!("Retention CSV written to {}", p.display());
+    }
+    if let Some(p) = json {
+        let p = p.with_extension("retention.json");
+        std::fs::write(&p, serde_json::to_string_pretty(&retention)?)
+            .map_err(|e| format!("could not write {}: {e}", p.display()))?;
+        println!("Retention JSON written to {}", p.display());
+    }
+    Ok(())
+}
+
+/// The demo shop's retention report from a store, as of the clock.
+pub fn retention_source(store: Arc<SqliteStore>, clock: Arc<dyn Clock>) -> StoreRetention {
+    StoreRetention::new(
+        store,
+        Some(DEMO_SHOP.into()),
+        RetentionSettings::default(),
+        clock,
+    )
+}
+
+/// The latest first or last order time the retention store knows for the demo shop (the
+/// report of a finished demo is as of its end, not of today); now when there is none.
+async fn last_order_time(store: &Arc<SqliteStore>) -> DateTime<Utc> {
+    use aftercare::retention::RetentionStore as _;
+    store
+        .retention_customers(Some(&DEMO_SHOP.into()))
+        .await
+        .ok()
+        .and_then(|cs| cs.iter().map(|c| c.last_order_at).max())
+        .unwrap_or_else(Utc::now)
+}
+
+/// The retention report as text: the headline figures, the comparisons in words, the
+/// cohort curves.
+pub fn retention_table(r: &RetentionReport) -> String {
+    let mut out = format!(
+        "   customers {}, {} ordered twice or more\n   re-ordered within {} days: {}\n",
+        r.customers,
+        r.repeat_customers,
+        r.settings.repeat_window_days,
+        r.repeat_rate.describe()
+    );
+    if let Some(d) = r.median_days_to_second {
+        out.push_str(&format!("   median time to a second order: {d:.0} days\n"));
+    }
+    if let Some(c) = &r.churn {
+        out.push_str(&format!(
+            "   churned (no order for {:.0} days = {}× the median interval of {:.0} days): {}\n",
+            c.threshold_days,
+            r.settings.churn_multiple,
+            c.median_interval_days,
+            c.rate.describe()
+        ));
+    }
+    if let Some(m) = r.breakdowns.get("lateness") {
+        out.push_str("   repeat rate by lateness of the first delivery:\n");
+        for (k, f) in m {
+            out.push_str(&format!("     {k:<14} {}\n", f.describe()));
+        }
+    }
+    for c in &r.comparisons {
+        if c.difference.is_some() {
+            out.push_str(&format!("   • {}\n", c.statement));
+        }
+    }
+    out.push_str("   cohorts (share with a second order within 1..6 months):\n");
+    for c in &r.cohorts {
+        let pts: Vec<String> = c
+            .curve
+            .iter()
+            .map(|p| p.map_or_else(|| "   -".to_owned(), |p| format!("{:>3.0}%", p.p * 100.0)))
+            .collect();
+        out.push_str(&format!(
+            "     {} n={:<4} {}\n",
+            c.month,
+            c.customers,
+            pts.join(" ")
+        ));
+    }
+    out
 }
 
 /// `report --config FILE`: the report from the store the real-store configuration names

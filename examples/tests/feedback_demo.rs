@@ -59,6 +59,11 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         "lateness: 1-2 days late",
         "product: Barista Espresso Machine",
         "/dashboard  (sign in with the key",
+        // The simulated history and the retention report (deterministic seed).
+        "backfilled 540 orders of 360 customers over 8 months (seed 18)",
+        "── Retention",
+        "Customers whose first delivery was 3+ days late re-ordered within 90 days less often than customers whose first delivery was on time",
+        "/dashboard/retention",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
@@ -89,6 +94,15 @@ fn the_demo_tells_the_story_and_the_report_exports() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(json["responses"], 6);
+    let retention = std::fs::read_to_string(dir.path().join("r.retention.csv")).unwrap();
+    assert!(
+        retention.starts_with("section,key,value,n,successes,rate,low,high\nrepeat,,,"),
+        "{retention}"
+    );
+    assert!(
+        retention.contains("\nlateness,,3+ days late,"),
+        "{retention}"
+    );
     assert_eq!(json["invitations"], 7);
     assert_eq!(
         json["nps_distribution"],

@@ -99,6 +99,16 @@ dash-lateness-1-2 = متأخر ١–٢ يوم
 dash-lateness-3-plus = متأخر ٣ أيام أو أكثر
 dash-unknown = غير معروف
 dash-download = تنزيل الإجابات:
+recovery-apology =
+    { $has_name ->
+        [0] نعتذر
+       *[other] نعتذر يا { $first_name }
+    } لأن طلبك { $order_number } لم يصل كما ينبغي. نحن نتابع الأمر وسنصلحه.
+recovery-apology-code =
+    { $has_name ->
+        [0] نعتذر
+       *[other] نعتذر يا { $first_name }
+    } لأن طلبك { $order_number } لم يصل كما ينبغي. اعتذارًا منّا، إليك خصم { $discount } على طلبك القادم بالرمز { $code }.
 
 page-error-help = يسعد { $shop_name } مساعدتك في طلبك.
 page-back-to-shop = العودة إلى { $shop_name }

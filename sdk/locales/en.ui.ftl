@@ -99,6 +99,16 @@ dash-lateness-1-2 = 1–2 days late
 dash-lateness-3-plus = 3 or more days late
 dash-unknown = Unknown
 dash-download = Download the answers:
+recovery-apology =
+    { $has_name ->
+        [0] We're sorry
+       *[other] { $first_name }, we're sorry
+    } that your order { $order_number } did not arrive as it should. We are on it, and we will make it right.
+recovery-apology-code =
+    { $has_name ->
+        [0] We're sorry
+       *[other] { $first_name }, we're sorry
+    } that your order { $order_number } did not arrive as it should. As an apology, here is { $discount } off your next order with the code { $code }.
 
 page-error-help = { $shop_name } is happy to help with your order.
 page-back-to-shop = Back to { $shop_name }

@@ -99,6 +99,16 @@ dash-lateness-1-2 = 1–2 días de retraso
 dash-lateness-3-plus = 3 o más días de retraso
 dash-unknown = Desconocido
 dash-download = Descargar las respuestas:
+recovery-apology =
+    { $has_name ->
+        [0] Lo sentimos:
+       *[other] { $first_name }, lo sentimos:
+    } tu pedido { $order_number } no llegó como debía. Ya nos estamos ocupando y lo vamos a resolver.
+recovery-apology-code =
+    { $has_name ->
+        [0] Lo sentimos:
+       *[other] { $first_name }, lo sentimos:
+    } tu pedido { $order_number } no llegó como debía. Como disculpa, tienes un { $discount } de descuento en tu próximo pedido con el código { $code }.
 
 page-error-help = En { $shop_name } te ayudamos con gusto con tu pedido.
 page-back-to-shop = Volver a { $shop_name }

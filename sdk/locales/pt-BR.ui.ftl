@@ -99,6 +99,16 @@ dash-lateness-1-2 = 1–2 dias de atraso
 dash-lateness-3-plus = 3 ou mais dias de atraso
 dash-unknown = Desconhecido
 dash-download = Baixar as respostas:
+recovery-apology =
+    { $has_name ->
+        [0] Sentimos muito:
+       *[other] { $first_name }, sentimos muito:
+    } o seu pedido { $order_number } não chegou como deveria. Já estamos cuidando disso e vamos resolver.
+recovery-apology-code =
+    { $has_name ->
+        [0] Sentimos muito:
+       *[other] { $first_name }, sentimos muito:
+    } o seu pedido { $order_number } não chegou como deveria. Como desculpas, você tem { $discount } de desconto no próximo pedido com o código { $code }.
 
 page-error-help = A { $shop_name } tem prazer em ajudar com o seu pedido.
 page-back-to-shop = Voltar para { $shop_name }

@@ -99,6 +99,16 @@ dash-lateness-1-2 = ล่าช้า 1–2 วัน
 dash-lateness-3-plus = ล่าช้า 3 วันขึ้นไป
 dash-unknown = ไม่ทราบ
 dash-download = ดาวน์โหลดคำตอบ:
+recovery-apology =
+    { $has_name ->
+        [0] ขออภัย
+       *[other] ขออภัยคุณ{ $first_name }
+    } ที่คำสั่งซื้อ { $order_number } ไม่ได้มาถึงอย่างที่ควรเป็น เรากำลังดำเนินการแก้ไขให้เรียบร้อย
+recovery-apology-code =
+    { $has_name ->
+        [0] ขออภัย
+       *[other] ขออภัยคุณ{ $first_name }
+    } ที่คำสั่งซื้อ { $order_number } ไม่ได้มาถึงอย่างที่ควรเป็น เพื่อเป็นการขอโทษ รับส่วนลด { $discount } สำหรับคำสั่งซื้อถัดไปด้วยโค้ด { $code }
 
 page-error-help = { $shop_name } ยินดีช่วยเหลือเกี่ยวกับคำสั่งซื้อของคุณ
 page-back-to-shop = กลับไปที่ { $shop_name }

@@ -99,6 +99,16 @@ dash-lateness-1-2 = 1–2 gün gecikmeli
 dash-lateness-3-plus = 3 gün veya daha fazla gecikmeli
 dash-unknown = Bilinmiyor
 dash-download = Yanıtları indirin:
+recovery-apology =
+    { $has_name ->
+        [0] Özür dileriz,
+       *[other] { $first_name }, özür dileriz,
+    } { $order_number } numaralı siparişiniz olması gerektiği gibi ulaşmadı. Konuyla ilgileniyoruz ve telafi edeceğiz.
+recovery-apology-code =
+    { $has_name ->
+        [0] Özür dileriz,
+       *[other] { $first_name }, özür dileriz,
+    } { $order_number } numaralı siparişiniz olması gerektiği gibi ulaşmadı. Özrümüzün bir ifadesi olarak { $code } koduyla bir sonraki siparişinizde { $discount } indirim sizi bekliyor.
 
 page-error-help = { $shop_name } siparişinizle ilgili yardımcı olmaktan memnuniyet duyar.
 page-back-to-shop = { $shop_name } mağazasına dön

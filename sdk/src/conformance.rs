@@ -21,6 +21,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 pub mod platform;
+pub mod retention;
 
 use std::collections::HashSet;
 use std::sync::Arc;

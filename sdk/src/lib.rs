@@ -58,6 +58,7 @@ pub mod prelude;
 pub mod ratelimit;
 pub mod reply;
 pub mod report;
+pub mod retention;
 pub mod sms;
 pub mod store;
 pub mod tenancy;

@@ -6,6 +6,7 @@
 //! per store: sealed at rest, refreshed once under concurrency, revocation as a stop). Money parsing is in
 //! [`crate::money`]. `docs/adding-a-platform.md` walks through adding a platform.
 
+pub mod discount;
 pub mod known;
 pub mod limits;
 pub mod links;

@@ -402,3 +402,64 @@ pub fn week_start(t: DateTime<Utc>) -> NaiveDate {
     let d = t.date_naive();
     d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
+
+/// The answers with a comment containing `query` (case-insensitive, Unicode-aware; every
+/// commented answer when `query` is blank), newest first.
+///
+/// ```
+/// use aftercare::model::{OrderId, SurveyKind, SurveyResponse};
+/// use aftercare::report::search_comments;
+/// let mut r = SurveyResponse::new("i1", SurveyKind::Nps, OrderId::from("1"), 3, "web", "2026-03-02T10:00:00Z".parse().unwrap());
+/// r.comment = Some("La caja llegó ROTA".into());
+/// let all = [r];
+/// assert_eq!(search_comments(&all, "rota").len(), 1);
+/// assert!(search_comments(&all, "late").is_empty());
+/// ```
+pub fn search_comments<'a>(
+    responses: &'a [SurveyResponse],
+    query: &str,
+) -> Vec<&'a SurveyResponse> {
+    let q = query.trim().to_lowercase();
+    let mut out: Vec<&SurveyResponse> = responses
+        .iter()
+        .filter(|r| {
+            r.comment
+                .as_deref()
+                .is_some_and(|c| !c.trim().is_empty() && c.to_lowercase().contains(&q))
+        })
+        .collect();
+    out.sort_by_key(|r| std::cmp::Reverse(r.answered_at));
+    out
+}
+
+/// Commented answers as CSV (`answered_at,kind,score,order_id,via,comment`). A comment is
+/// the customer's text: one starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
+/// prefixed with `'` so that a spreadsheet shows it rather than running it as a formula
+/// (CSV injection).
+pub fn comments_csv(responses: &[&SurveyResponse]) -> String {
+    fn cell(s: &str) -> String {
+        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{s}")
+        } else {
+            s.to_owned()
+        };
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    }
+    let mut out = String::from("answered_at,kind,score,order_id,via,comment\n");
+    for r in responses {
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            r.answered_at.to_rfc3339(),
+            r.kind.as_str(),
+            r.score,
+            cell(r.order_id.as_str()),
+            cell(&r.via),
+            cell(r.comment.as_deref().unwrap_or_default())
+        ));
+    }
+    out
+}

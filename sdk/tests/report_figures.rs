@@ -164,3 +164,57 @@ fn repeat_purchase_of_respondents_and_non_respondents() {
     assert_eq!(r.non_respondents_rate(), Some(50.0));
     assert_eq!(RepeatPurchase::count(&[], &orders).respondents_rate(), None);
 }
+
+/// CES is reported like CSAT: 6 answers 7, 6, 5, 5, 3, 1 → easy (5-7) 4 of 6 = 66.7 %;
+/// MoE = 1.96 × sqrt(0.6667 × 0.3333 / 6) × 100 = 37.72; mean 27/6 = 4.5; distribution per
+/// score; in the CSV's last two columns. (Before, CES answers were counted in `responses` and
+/// reported nowhere.)
+#[test]
+fn ces_hand_computed() {
+    let facts: Vec<Fact> = [7u8, 6, 5, 5, 3, 1]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Fact::new(resp(i, SurveyKind::Ces, *s, "2026-03-02T10:00:00Z")))
+        .collect();
+    let r = Report::build(&facts, 6);
+    let ces = r.overall.ces.as_ref().expect("CES is reported");
+    assert_eq!((ces.responses, ces.easy), (6, 4));
+    assert!((ces.ces - 66.666_666).abs() < 1e-3, "{}", ces.ces);
+    assert!(
+        (ces.margin_of_error - 37.72).abs() < 0.01,
+        "{}",
+        ces.margin_of_error
+    );
+    assert!((ces.mean - 4.5).abs() < 1e-9);
+    assert_eq!(r.ces_distribution, [1, 0, 1, 0, 2, 1, 1]);
+    assert!(
+        r.to_csv().contains("overall,,6,,,,,66.7,37.7\n"),
+        "{}",
+        r.to_csv()
+    );
+}
+
+/// Comments are searchable (case-insensitive, beyond ASCII) and exported as CSV with
+/// formulas neutralised.
+#[test]
+fn comments_search_and_export() {
+    use aftercare::report::{comments_csv, search_comments};
+    let mut a = resp(1, SurveyKind::Nps, 3, "2026-03-02T10:00:00Z");
+    a.comment = Some("Kutu HASARLI geldi".into());
+    let mut b = resp(2, SurveyKind::Csat, 2, "2026-03-03T10:00:00Z");
+    b.comment = Some("=HYPERLINK(\"http://x\",\"late, again\")".into());
+    let c = resp(3, SurveyKind::Nps, 9, "2026-03-04T10:00:00Z");
+    let all = [a, b, c];
+    assert_eq!(search_comments(&all, "kutu hasar").len(), 1);
+    assert_eq!(search_comments(&all, "broken").len(), 0);
+    let every = search_comments(&all, " ");
+    assert_eq!(every.len(), 2, "only commented answers");
+    assert_eq!(every[0].invitation_id, "inv-2", "newest first");
+    let csv = comments_csv(&every);
+    assert_eq!(
+        csv,
+        "answered_at,kind,score,order_id,via,comment\n\
+         2026-03-03T10:00:00+00:00,csat,2,2,email,\"'=HYPERLINK(\"\"http://x\"\",\"\"late, again\"\")\"\n\
+         2026-03-02T10:00:00+00:00,nps,3,1,email,Kutu HASARLI geldi\n"
+    );
+}

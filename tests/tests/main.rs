@@ -16,6 +16,8 @@ mod hydrate;
 mod late_complaint_e2e;
 mod page_headers;
 mod quota_gate;
+mod recovery;
+mod retention_dashboard;
 mod schemas;
 mod shops_e2e;
 mod shops_fair;

@@ -62,6 +62,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod retention;
 mod schema;
 mod shops;
 mod store;

@@ -153,6 +153,39 @@ CREATE INDEX outbox_provider ON outbox (provider_message_id);
 ALTER TABLE inbox ADD COLUMN content_key BYTEA;
 CREATE UNIQUE INDEX inbox_content ON inbox (content_key);
 "#,
+    // 5: retention facts, kept incrementally (`aftercare::retention`): every order with its
+    // customer, time and delivery/survey experience; per customer the first, second and
+    // last order; per shop the histogram of inter-purchase intervals in whole days. `shop`
+    // is '' for orders without one. An order's row may exist before the order is known
+    // (an experience recorded first): its customer and time are then NULL.
+    r#"
+CREATE TABLE retention_orders (
+    shop        TEXT        NOT NULL,
+    order_id    TEXT        NOT NULL,
+    customer_id TEXT,
+    created_at  TIMESTAMPTZ,
+    experience  JSONB       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (shop, order_id)
+);
+CREATE INDEX retention_orders_customer
+    ON retention_orders (shop, customer_id, created_at, order_id) WHERE customer_id IS NOT NULL;
+CREATE TABLE retention_customers (
+    shop            TEXT        NOT NULL,
+    customer_id     TEXT        NOT NULL,
+    first_order_id  TEXT        NOT NULL,
+    first_order_at  TIMESTAMPTZ NOT NULL,
+    second_order_at TIMESTAMPTZ,
+    last_order_at   TIMESTAMPTZ NOT NULL,
+    orders          BIGINT      NOT NULL,
+    PRIMARY KEY (shop, customer_id)
+);
+CREATE TABLE retention_intervals (
+    shop  TEXT   NOT NULL,
+    days  BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (shop, days)
+)
+"#,
 ];
 
 /// The latest schema version this build knows.

@@ -985,6 +985,11 @@ impl Redactor for PostgresStore {
                 .await
                 .map_err(&err)?
                 .rows_affected();
+        if let Some(c) = customer {
+            crate::retention::redact(&mut tx, shop, Some(c))
+                .await
+                .map_err(&err)?;
+        }
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }
@@ -1013,6 +1018,9 @@ impl Redactor for PostgresStore {
         .await?;
         run("DELETE FROM invitations WHERE shop = $1").await?;
         report.snapshots_deleted = run("DELETE FROM snapshots WHERE shop = $1").await?;
+        crate::retention::redact(&mut tx, Some(s), None)
+            .await
+            .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }

@@ -5,3 +5,16 @@
 use crate::support;
 
 aftercare::storage_conformance_tests!(async { support::fresh_store().await });
+
+mod retention {
+    use crate::support;
+
+    aftercare::retention_conformance_tests!(async { support::fresh_store().await });
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retention_rows_are_redacted() {
+        let store = support::fresh_store().await;
+        aftercare::conformance::retention::retention_rows_are_redacted(std::sync::Arc::new(store))
+            .await;
+    }
+}

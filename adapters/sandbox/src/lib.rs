@@ -60,6 +60,7 @@
 pub mod bigcommerce;
 mod channel;
 mod helpdesk;
+pub mod history;
 pub mod ikas;
 pub mod magento;
 pub mod numbers;
@@ -81,8 +82,8 @@ pub use helpdesk::{SandboxHelpdesk, SandboxTicket};
 pub use sandbox::{Sandbox, Shipped};
 pub use scenario::{CarrierScript, DeliveryPlan, Milestone, Scenario, Step, StepResult};
 pub use shop::{
-    Annotation, FulfillmentSpec, SandboxShop, SimAddress, SimCustomer, SimEvent, SimFulfillment,
-    SimLineItem, SimOrder, SimProduct,
+    Annotation, FulfillmentSpec, SandboxDiscounts, SandboxShop, SimAddress, SimCustomer, SimEvent,
+    SimFulfillment, SimLineItem, SimOrder, SimProduct,
 };
 pub use webhook::{Delivery, SHOPIFY_API_VERSION, Topic, WebhookSender};
 

@@ -29,6 +29,7 @@
 mod api;
 mod client;
 mod convert;
+mod discount;
 mod error;
 mod fast;
 pub mod install;

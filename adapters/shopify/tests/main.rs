@@ -7,6 +7,7 @@ mod common;
 
 mod api;
 mod binding;
+mod discount;
 mod golden;
 mod kit;
 mod oauth;

@@ -47,6 +47,7 @@
 mod checkpoint;
 mod codec;
 mod keys;
+mod retention;
 mod schema;
 mod shops;
 mod store;

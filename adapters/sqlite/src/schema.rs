@@ -192,6 +192,39 @@ ALTER TABLE inbox ADD COLUMN content_key BLOB;
 DROP INDEX inbox_ids;
 CREATE INDEX inbox_ids ON inbox (id, source, dedupe_key, content_key, received_at);
 "#,
+    // 8: retention facts, kept incrementally (`aftercare::retention`): every order with its
+    // customer, time and delivery/survey experience; per customer the first, second and
+    // last order; per shop the histogram of inter-purchase intervals in whole days. `shop`
+    // is '' for orders without one. An order's row may exist before the order is known
+    // (an experience recorded first): its customer and time are then NULL.
+    r#"
+CREATE TABLE retention_orders (
+    shop        TEXT    NOT NULL,
+    order_id    TEXT    NOT NULL,
+    customer_id TEXT,
+    created_at  INTEGER,
+    experience  TEXT    NOT NULL DEFAULT '{}',
+    PRIMARY KEY (shop, order_id)
+) WITHOUT ROWID;
+CREATE INDEX retention_orders_customer
+    ON retention_orders (shop, customer_id, created_at, order_id) WHERE customer_id IS NOT NULL;
+CREATE TABLE retention_customers (
+    shop            TEXT    NOT NULL,
+    customer_id     TEXT    NOT NULL,
+    first_order_id  TEXT    NOT NULL,
+    first_order_at  INTEGER NOT NULL,
+    second_order_at INTEGER,
+    last_order_at   INTEGER NOT NULL,
+    orders          INTEGER NOT NULL,
+    PRIMARY KEY (shop, customer_id)
+) WITHOUT ROWID;
+CREATE TABLE retention_intervals (
+    shop  TEXT    NOT NULL,
+    days  INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (shop, days)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The latest schema version this build knows.

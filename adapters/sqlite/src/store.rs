@@ -1056,6 +1056,11 @@ impl Redactor for SqliteStore {
         .await
         .map_err(&err)?
         .rows_affected();
+        if let Some(c) = customer {
+            crate::retention::redact(&mut tx, shop, Some(c))
+                .await
+                .map_err(&err)?;
+        }
         tx.commit().await.map_err(&err)?;
         self.writer.forget(&inbox_gone);
         Ok(report)
@@ -1109,6 +1114,9 @@ impl Redactor for SqliteStore {
             .await
             .map_err(&err)?
             .rows_affected();
+        crate::retention::redact(&mut tx, Some(s), None)
+            .await
+            .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
         self.writer.forget(&inbox_gone);
         Ok(report)

@@ -56,6 +56,8 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
              CREATE INDEX inbox_due ON inbox (status, next_attempt_at);
              CREATE INDEX inbox_shop ON inbox (shop);
              DROP TABLE survey_comments;
+             DROP TABLE retention_orders; DROP TABLE retention_customers;
+             DROP TABLE retention_intervals;
              DROP INDEX outbox_created; DROP INDEX outbox_status;
              DROP INDEX ledger_at; DROP INDEX invitations_sent;
              DROP INDEX snapshots_version; DROP INDEX outbox_provider;
@@ -88,7 +90,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(version, 7, "steps 2 to 7 are applied once on open");
+    assert_eq!(version, 8, "steps 2 to 8 are applied once on open");
     let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE dedupe_key = 'evt-v1'")
         .fetch_one(store.pool())
         .await

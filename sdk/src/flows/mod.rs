@@ -8,6 +8,7 @@ pub mod feedback;
 pub mod inbound;
 pub mod privacy;
 pub mod reach;
+pub mod recovery;
 pub mod replies;
 pub mod tickets;
 pub mod tracking;

@@ -61,6 +61,7 @@ pub struct Dashboard {
     clock: Arc<dyn Clock>,
     locale: String,
     min_answers: u64,
+    pub(super) retention: Option<Arc<dyn super::retention::RetentionSource>>,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -118,7 +119,15 @@ impl Dashboard {
             clock: Arc::new(SystemClock),
             locale: locale.into(),
             min_answers: DEFAULT_MIN_ANSWERS,
+            retention: None,
         }
+    }
+
+    /// Adds the retention pages (`/dashboard/retention`, `.json`, `.csv`; see
+    /// [`retention`](super::retention)) reading `source`.
+    pub fn with_retention(mut self, source: Arc<dyn super::retention::RetentionSource>) -> Self {
+        self.retention = Some(source);
+        self
     }
 
     /// Below this many answers a score is shown as "too few answers" with the count, not
@@ -152,6 +161,9 @@ impl Dashboard {
                 .route("/dashboard", get(show))
                 .route("/dashboard/report.json", get(json))
                 .route("/dashboard/report.csv", get(csv))
+                .route("/dashboard/retention", get(super::retention::show))
+                .route("/dashboard/retention.json", get(super::retention::json))
+                .route("/dashboard/retention.csv", get(super::retention::csv))
                 .route("/dashboard/login", post(login))
                 .route("/dashboard/logout", post(logout))
                 .with_state(Arc::new(self)),
@@ -164,7 +176,7 @@ impl Dashboard {
         bool::from(given.ct_eq(&self.key_digest)) && self.open
     }
 
-    fn access(&self, headers: &HeaderMap, q: &HashMap<String, String>) -> Access {
+    pub(super) fn access(&self, headers: &HeaderMap, q: &HashMap<String, String>) -> Access {
         if let Some(auth) = headers.get(header::AUTHORIZATION) {
             let bearer = auth
                 .to_str()
@@ -228,7 +240,7 @@ impl Dashboard {
     }
 }
 
-enum Access {
+pub(super) enum Access {
     /// A valid bearer key.
     Key,
     /// A valid session cookie.
@@ -248,7 +260,7 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, v)| v.trim())
 }
 
-fn denied() -> Response {
+pub(super) fn denied() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Bearer")],

@@ -265,6 +265,7 @@ async fn receive(
 
 pub mod dashboard;
 pub mod headers;
+pub mod retention;
 pub mod serve;
 /// HTML helpers (also available without the `axum` feature as [`crate::html`]).
 pub use crate::html;

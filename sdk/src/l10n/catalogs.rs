@@ -145,7 +145,7 @@ impl Catalogs {
             .unwrap_or(chrono_tz::UTC);
         for (k, v) in &req.args {
             a = match k.as_str() {
-                "order_number" | "tracking_number" => a.ltr(k, v.clone()),
+                "order_number" | "tracking_number" | "code" => a.ltr(k, v.clone()),
                 "survey_url" => a.url("url", v.clone()),
                 "review_url" => a.url("url", v.clone()),
                 k if k.ends_with("_url") => a.url(k, v.clone()),

@@ -31,6 +31,9 @@ fn full() -> BTreeMap<String, String> {
         // Fragments the tracking flow adds only when a tracking source gave them.
         ("carrier_note", "Weather delay at the Riyadh hub"),
         ("pickup_point", "Aramex Service Point, King Fahd Rd 12"),
+        // The recovery flow's discount code.
+        ("code", "SORRY-7KQ2M9XD"),
+        ("discount", "15%"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -187,7 +190,9 @@ fn no_builtin_wording_uses_a_missing_optional_argument() {
                     .text("kind", "NPS")
                     .text("score", "3")
                     .text("carrier_note", "Weather delay")
-                    .text("pickup_point", "Service Point 12");
+                    .text("pickup_point", "Service Point 12")
+                    .ltr("code", "SORRY-7KQ2M9XD")
+                    .text("discount", "15%");
                 for (bit, name) in OPTIONAL_ARGS.iter().enumerate() {
                     if mask & (1 << bit) == 0 {
                         args = args.text(name, "x");
@@ -254,6 +259,8 @@ fn realistic(locale: &str) -> BTreeMap<String, String> {
         ("product_title", "Espresso Machine Pro 2"),
         ("score_min", "0"),
         ("score_max", "10"),
+        ("code", "SORRY-7KQ2M9XD"),
+        ("discount", "15%"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -262,7 +269,7 @@ fn realistic(locale: &str) -> BTreeMap<String, String> {
 
 /// The messages sent by SMS to customers, with their tutorials (two guides) where a
 /// tracking message would carry them.
-const CUSTOMER_SMS: [&str; 13] = [
+const CUSTOMER_SMS: [&str; 15] = [
     "tracking-shipped",
     "tracking-out-for-delivery",
     "tracking-delivered",
@@ -276,6 +283,8 @@ const CUSTOMER_SMS: [&str; 13] = [
     "survey-reminder",
     "survey-thanks",
     "review-request",
+    "recovery-apology",
+    "recovery-apology-code",
 ];
 
 #[test]

@@ -23,6 +23,8 @@ fn full_args() -> Args {
         .text("comment", "The box arrived damaged")
         .text("carrier_note", "Delayed by severe weather")
         .text("pickup_point", "Kiosk 4, Main St 1")
+        .ltr("code", "SORRY-7KQ2M9XD")
+        .text("discount", "15%")
 }
 
 #[test]

@@ -22,9 +22,11 @@ use crate::SandboxError;
 use crate::scenario::Milestone;
 
 mod demo;
+mod discounts;
 mod records;
 
 pub(crate) use demo::{demo_catalog, demo_customers};
+pub use discounts::SandboxDiscounts;
 pub use records::*;
 
 #[derive(Debug)]

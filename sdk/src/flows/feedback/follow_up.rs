@@ -48,6 +48,8 @@ pub struct FollowUp {
     pub(super) settings: FollowUpSettings,
     pub(super) customers: Option<Arc<dyn CustomerDirectory>>,
     pub(super) tickets: Option<Arc<crate::flows::tickets::TicketFlow>>,
+    pub(super) recovery: Option<Arc<crate::flows::recovery::RecoveryFlow>>,
+    pub(super) retention: Option<crate::retention::RetentionRecorder>,
 }
 
 impl std::fmt::Debug for FollowUp {
@@ -79,7 +81,22 @@ impl FollowUp {
             settings,
             customers: None,
             tickets: None,
+            recovery: None,
+            retention: None,
         }
+    }
+
+    /// Acts on detractors' answers with service recovery (see
+    /// [`RecoveryFlow`](crate::flows::recovery::RecoveryFlow); once per order).
+    pub fn recovery(mut self, recovery: Arc<crate::flows::recovery::RecoveryFlow>) -> Self {
+        self.recovery = Some(recovery);
+        self
+    }
+
+    /// Records each answer (NPS group, CSAT, CES) on its order for the retention report.
+    pub fn retention(mut self, recorder: crate::retention::RetentionRecorder) -> Self {
+        self.retention = Some(recorder);
+        self
     }
 
     /// Opens a support-desk ticket for each detractor (one per order; see
@@ -125,6 +142,12 @@ impl FollowUp {
         let now = self.clock.now();
         let inv = self.surveys.invitation(&r.invitation_id).await?;
         let shop = inv.as_ref().and_then(|i| i.shop.clone());
+        if let Some(rec) = &self.retention {
+            rec.record_answer(shop.as_ref(), r).await?;
+        }
+        if let Some(recovery) = &self.recovery {
+            recovery.on_answer(shop.as_ref(), r).await?;
+        }
         if r.kind.is_detractor(r.score) {
             let locale = self
                 .settings

@@ -1,0 +1,285 @@
+//! [`RetentionStore`] on PostgreSQL: three tables (schema step 5), each order recorded in
+//! one transaction that holds an advisory lock on its shop and customer, places the order
+//! between the customer's neighbours (index `retention_orders_customer`), moves the
+//! interval histogram and rewrites the customer's row — a handful of indexed look-ups per
+//! order, never a scan. A report reads one row per customer and the histogram.
+
+use std::collections::BTreeMap;
+
+use aftercare::Error;
+use aftercare::model::{OrderId, ShopId};
+use aftercare::retention::facts::{CustomerFacts, OrderFact, RetentionStore, interval_days};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use crate::PostgresStore;
+
+fn db(op: &'static str) -> impl Fn(sqlx::Error) -> Error {
+    move |e| Error::storage(op, e)
+}
+
+fn shop_key(shop: Option<&ShopId>) -> &str {
+    shop.map_or("", ShopId::as_str)
+}
+
+fn dims(v: serde_json::Value) -> Result<BTreeMap<String, String>, Error> {
+    serde_json::from_value(v).map_err(|e| Error::decode("stored retention experience", e))
+}
+
+async fn bump(
+    tx: &mut sqlx::PgConnection,
+    shop: &str,
+    days: i64,
+    delta: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO retention_intervals (shop, days, count) VALUES ($1, $2, $3)
+         ON CONFLICT (shop, days) DO UPDATE SET count = retention_intervals.count + $3",
+    )
+    .bind(shop)
+    .bind(days)
+    .bind(delta)
+    .execute(&mut *tx)
+    .await?;
+    if delta < 0 {
+        sqlx::query("DELETE FROM retention_intervals WHERE shop = $1 AND days = $2 AND count <= 0")
+            .bind(shop)
+            .bind(days)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl RetentionStore for PostgresStore {
+    async fn record_order(&self, o: &OrderFact) -> Result<bool, Error> {
+        let err = db("record an order for retention");
+        let shop = shop_key(o.shop.as_ref());
+        let customer = o.customer_id.as_str();
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        // One customer's orders are placed one at a time.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(length($1)::text || ':' || $1 || $2, 18))")
+            .bind(shop)
+            .bind(customer)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        let new = sqlx::query(
+            "INSERT INTO retention_orders (shop, order_id, customer_id, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (shop, order_id) DO UPDATE
+                SET customer_id = excluded.customer_id, created_at = excluded.created_at
+                WHERE retention_orders.customer_id IS NULL",
+        )
+        .bind(shop)
+        .bind(o.order_id.as_str())
+        .bind(customer)
+        .bind(o.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?
+        .rows_affected()
+            == 1;
+        if !new {
+            tx.rollback().await.map_err(&err)?;
+            return Ok(false);
+        }
+        let neighbour = |sql: &'static str| {
+            sqlx::query_scalar::<_, DateTime<Utc>>(sql)
+                .bind(shop)
+                .bind(customer)
+                .bind(o.created_at)
+                .bind(o.order_id.as_str())
+        };
+        let prev = neighbour(
+            "SELECT created_at FROM retention_orders
+             WHERE shop = $1 AND customer_id = $2 AND (created_at, order_id) < ($3, $4 COLLATE \"C\")
+             ORDER BY created_at DESC, order_id COLLATE \"C\" DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(&err)?;
+        let next = neighbour(
+            "SELECT created_at FROM retention_orders
+             WHERE shop = $1 AND customer_id = $2 AND (created_at, order_id) > ($3, $4 COLLATE \"C\")
+             ORDER BY created_at, order_id COLLATE \"C\" LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(&err)?;
+        if let (Some(p), Some(n)) = (prev, next) {
+            bump(&mut tx, shop, interval_days(p, n), -1)
+                .await
+                .map_err(&err)?;
+        }
+        if let Some(p) = prev {
+            bump(&mut tx, shop, interval_days(p, o.created_at), 1)
+                .await
+                .map_err(&err)?;
+        }
+        if let Some(n) = next {
+            bump(&mut tx, shop, interval_days(o.created_at, n), 1)
+                .await
+                .map_err(&err)?;
+        }
+        let firsts = sqlx::query(
+            "SELECT order_id, created_at FROM retention_orders
+             WHERE shop = $1 AND customer_id = $2
+             ORDER BY created_at, order_id COLLATE \"C\" LIMIT 2",
+        )
+        .bind(shop)
+        .bind(customer)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(&err)?;
+        let first = firsts
+            .first()
+            .ok_or_else(|| Error::decode("retention orders", "the order just stored is missing"))?;
+        let first_id: String = first.try_get("order_id").map_err(&err)?;
+        let first_at: DateTime<Utc> = first.try_get("created_at").map_err(&err)?;
+        let second_at: Option<DateTime<Utc>> = match firsts.get(1) {
+            Some(r) => Some(r.try_get("created_at").map_err(&err)?),
+            None => None,
+        };
+        sqlx::query(
+            "INSERT INTO retention_customers
+                (shop, customer_id, first_order_id, first_order_at, second_order_at, last_order_at, orders)
+             VALUES ($1, $2, $3, $4, $5, $6, 1)
+             ON CONFLICT (shop, customer_id) DO UPDATE SET
+                first_order_id = excluded.first_order_id,
+                first_order_at = excluded.first_order_at,
+                second_order_at = excluded.second_order_at,
+                last_order_at = greatest(retention_customers.last_order_at, excluded.last_order_at),
+                orders = retention_customers.orders + 1",
+        )
+        .bind(shop)
+        .bind(customer)
+        .bind(first_id)
+        .bind(first_at)
+        .bind(second_at)
+        .bind(o.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(true)
+    }
+
+    async fn set_experience(
+        &self,
+        shop: Option<&ShopId>,
+        order: &OrderId,
+        d: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let json = serde_json::to_value(d).map_err(|e| Error::decode("experience", e))?;
+        sqlx::query(
+            "INSERT INTO retention_orders (shop, order_id, experience) VALUES ($1, $2, $3)
+             ON CONFLICT (shop, order_id) DO UPDATE
+                SET experience = retention_orders.experience || excluded.experience",
+        )
+        .bind(shop_key(shop))
+        .bind(order.as_str())
+        .bind(json)
+        .execute(&self.pool)
+        .await
+        .map_err(db("record an order's experience"))?;
+        Ok(())
+    }
+
+    async fn experience(
+        &self,
+        shop: Option<&ShopId>,
+        order: &OrderId,
+    ) -> Result<BTreeMap<String, String>, Error> {
+        let v: Option<serde_json::Value> = sqlx::query_scalar(
+            "SELECT experience FROM retention_orders WHERE shop = $1 AND order_id = $2",
+        )
+        .bind(shop_key(shop))
+        .bind(order.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("read an order's experience"))?;
+        v.map_or(Ok(BTreeMap::new()), dims)
+    }
+
+    async fn retention_customers(
+        &self,
+        shop: Option<&ShopId>,
+    ) -> Result<Vec<CustomerFacts>, Error> {
+        let err = db("read retention customers");
+        let rows = sqlx::query(
+            "SELECT c.customer_id, c.first_order_id, c.first_order_at, c.second_order_at,
+                    c.last_order_at, c.orders, o.experience
+             FROM retention_customers c
+             LEFT JOIN retention_orders o ON o.shop = c.shop AND o.order_id = c.first_order_id
+             WHERE c.shop = $1 ORDER BY c.customer_id COLLATE \"C\"",
+        )
+        .bind(shop_key(shop))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(&err)?;
+        rows.iter()
+            .map(|r| {
+                let customer: String = r.try_get("customer_id").map_err(&err)?;
+                let first: String = r.try_get("first_order_id").map_err(&err)?;
+                let orders: i64 = r.try_get("orders").map_err(&err)?;
+                let mut c = CustomerFacts::new(
+                    customer,
+                    first,
+                    r.try_get("first_order_at").map_err(&err)?,
+                    r.try_get("last_order_at").map_err(&err)?,
+                    u64::try_from(orders).unwrap_or(0),
+                );
+                c.second_order_at = r.try_get("second_order_at").map_err(&err)?;
+                let exp: Option<serde_json::Value> = r.try_get("experience").map_err(&err)?;
+                c.first_experience = exp.map_or(Ok(BTreeMap::new()), dims)?;
+                Ok(c)
+            })
+            .collect()
+    }
+
+    async fn interval_histogram(&self, shop: Option<&ShopId>) -> Result<BTreeMap<i64, u64>, Error> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT days, count FROM retention_intervals WHERE shop = $1 AND count > 0",
+        )
+        .bind(shop_key(shop))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read the interval histogram"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(d, n)| (d, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// Erases a customer's retention rows (their orders and their customer row), or a whole
+/// shop's (`customer` `None`), inside a redaction's transaction. The interval histogram
+/// holds no person (counts of days) and stays for a customer; a shop's goes.
+pub(crate) async fn redact(
+    tx: &mut sqlx::PgConnection,
+    shop: Option<&str>,
+    customer: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    for table in ["retention_orders", "retention_customers"] {
+        let sql = match customer {
+            Some(_) => format!(
+                "DELETE FROM {table} WHERE customer_id = $1 AND ($2::text IS NULL OR shop = $2)"
+            ),
+            None => format!("DELETE FROM {table} WHERE shop = $2 AND $1::text IS NULL"),
+        };
+        sqlx::query(&sql)
+            .bind(customer)
+            .bind(shop)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if customer.is_none() {
+        sqlx::query("DELETE FROM retention_intervals WHERE shop = $1")
+            .bind(shop)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
