@@ -44,7 +44,7 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
-    /// The reference integration's configuration (`tracking-links.example.toml`): mounts the
+    /// A `tracking-links` configuration file (`tracking-links.example.toml`): mounts the
     /// shop platform's webhook route beside the native one, on the file's storage.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
