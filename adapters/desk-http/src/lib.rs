@@ -35,7 +35,7 @@ pub enum Repeat {
     OnlyThrottled,
 }
 
-/// Paces a desk's calls by its rate-limit headers (see the [crate](crate) documentation).
+/// Paces a desk's calls by its rate-limit headers (see the [crate] documentation).
 /// Clones share one budget.
 #[derive(Clone, Debug)]
 pub struct Pace {

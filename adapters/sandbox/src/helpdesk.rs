@@ -40,7 +40,7 @@ struct Desk {
     calls: u32,
 }
 
-/// A support desk in memory (see the [module](self) documentation). Clones share the desk.
+/// A support desk in memory (tickets, private notes, merged tags; a closed ticket refuses changes; a 429 on demand). Clones share the desk.
 #[derive(Clone, Debug, Default)]
 pub struct SandboxHelpdesk {
     desk: Arc<Mutex<Desk>>,

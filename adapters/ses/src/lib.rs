@@ -135,7 +135,7 @@ pub enum SubscriptionOutcome {
     NotASubscriptionMessage,
 }
 
-/// Acts on verified, stored SNS subscription messages (see the [crate](crate) docs).
+/// Acts on verified, stored SNS subscription messages (see the [crate] docs).
 #[derive(Clone, Debug)]
 pub struct SnsSubscriptions {
     http: reqwest::Client,

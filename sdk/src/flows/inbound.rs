@@ -88,7 +88,7 @@ impl ChannelUpdate {
 /// Reads a stored webhook of a channel's source (the body was verified when it arrived).
 pub trait ChannelDecoder: Send + Sync {
     /// What the entry says. A body that cannot be read is a permanent failure
-    /// ([`HandlerError::Permanent`]): the entry is dead-lettered with the reason.
+    /// ([`HandlerError::Poison`]): the entry is dead-lettered with the reason.
     fn decode(&self, entry: &InboxEntry) -> Result<ChannelUpdate, HandlerError>;
 }
 

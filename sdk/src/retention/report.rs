@@ -20,7 +20,7 @@
 //!   Kaplan-Meier because each point is then a count a shop can check by hand; the price
 //!   is that a young cohort's curve is shorter.
 //! - Every proportion carries its 95 % Wilson interval, every comparison Newcombe's hybrid
-//!   score interval (see [`stats`](super::stats)); below `min_customers` a figure is
+//!   score interval (see [`super::stats`]); below `min_customers` a figure is
 //!   [`Figure::TooFew`].
 
 use std::collections::BTreeMap;
