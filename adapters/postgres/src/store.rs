@@ -1061,6 +1061,15 @@ impl Redactor for PostgresStore {
             aftercare::flows::feedback::FACTS_SNAPSHOT
         ))
         .await?;
+        // Retention facts of customers with no order within the whole period: their orders,
+        // then their row (the interval histogram holds no ids and stays).
+        run("DELETE FROM retention_orders AS o
+             WHERE (o.customer_id IS NULL AND o.created_at < $1)
+                OR EXISTS (SELECT 1 FROM retention_customers c
+                           WHERE c.shop = o.shop AND c.customer_id = o.customer_id
+                             AND c.last_order_at < $1)")
+        .await?;
+        run("DELETE FROM retention_customers WHERE last_order_at < $1").await?;
         tx.commit().await.map_err(&err)?;
         Ok(report)
     }

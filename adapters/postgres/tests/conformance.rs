@@ -17,4 +17,13 @@ mod retention {
         aftercare::conformance::retention::retention_rows_are_redacted(std::sync::Arc::new(store))
             .await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retention_rows_expire_with_the_period() {
+        let store = support::fresh_store().await;
+        aftercare::conformance::retention::retention_rows_expire_with_the_period(
+            std::sync::Arc::new(store),
+        )
+        .await;
+    }
 }

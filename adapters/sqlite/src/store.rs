@@ -1158,6 +1158,15 @@ impl Redactor for SqliteStore {
             aftercare::flows::feedback::FACTS_SNAPSHOT
         ))
         .await?;
+        // Retention facts of customers with no order within the whole period: their orders,
+        // then their row (the interval histogram holds no ids and stays).
+        run("DELETE FROM retention_orders AS o
+             WHERE (o.customer_id IS NULL AND o.created_at < ?1)
+                OR EXISTS (SELECT 1 FROM retention_customers c
+                           WHERE c.shop = o.shop AND c.customer_id = o.customer_id
+                             AND c.last_order_at < ?1)")
+        .await?;
+        run("DELETE FROM retention_customers WHERE last_order_at < ?1").await?;
         let inbox_gone: Vec<crate::writer::Deleted> = sqlx::query_as(
             "DELETE FROM inbox WHERE received_at < ?1 AND status IN ('done', 'dead')
              RETURNING id, source, dedupe_key, content_key",

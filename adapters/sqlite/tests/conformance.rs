@@ -22,4 +22,15 @@ mod retention {
         aftercare::conformance::retention::retention_rows_are_redacted(std::sync::Arc::new(store))
             .await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retention_rows_expire_with_the_period() {
+        let store = aftercare_sqlite::SqliteStore::open_temporary()
+            .await
+            .expect("a temporary SQLite database opens");
+        aftercare::conformance::retention::retention_rows_expire_with_the_period(
+            std::sync::Arc::new(store),
+        )
+        .await;
+    }
 }

@@ -255,3 +255,47 @@ where
             .is_empty()
     );
 }
+
+/// The retention period reaches the retention rows: [`Redactor::expire`] removes the orders
+/// and the customer row of a customer whose last order is older than the cut-off (no order
+/// within the whole period), and keeps a customer who ordered since, with all their orders.
+/// The interval histogram holds no ids and stays.
+///
+/// [`Redactor::expire`]: crate::store::Redactor::expire
+pub async fn retention_rows_expire_with_the_period<S>(s: Arc<S>)
+where
+    S: RetentionStore + crate::store::Redactor,
+{
+    for (id, c, d) in [
+        ("o1", "c1", 0),
+        ("o2", "c1", 9),
+        ("o3", "c2", 1),
+        ("o4", "c2", 400),
+    ] {
+        s.record_order(&OrderFact::new(shop(), id, c, day(d)))
+            .await
+            .unwrap();
+    }
+    s.expire(day(365)).await.unwrap();
+    let left = s.retention_customers(shop().as_ref()).await.unwrap();
+    assert_eq!(left.len(), 1, "c1 ordered last on day 9: expired; {left:?}");
+    assert_eq!(left[0].customer_id.as_str(), "c2");
+    assert!(
+        s.experience(shop().as_ref(), &OrderId::from("o2"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the expired customer's orders are gone"
+    );
+    assert_eq!(
+        left[0].orders, 2,
+        "a customer who ordered since keeps every order"
+    );
+    assert!(
+        !s.interval_histogram(shop().as_ref())
+            .await
+            .unwrap()
+            .is_empty(),
+        "the histogram has no ids and stays"
+    );
+}
