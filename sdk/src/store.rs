@@ -374,6 +374,7 @@ impl OutboxStatus {
 
 /// A stored outbox message.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OutboxEntry {
     /// Storage id.
     pub id: i64,
@@ -393,6 +394,32 @@ pub struct OutboxEntry {
     pub receipt: Option<Receipt>,
     /// The last failure or skip reason.
     pub last_error: Option<String>,
+}
+
+impl OutboxEntry {
+    /// A stored message without a receipt or error yet (set those fields after).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: i64,
+        key: impl Into<String>,
+        message: OutboundMessage,
+        status: OutboxStatus,
+        due_at: DateTime<Utc>,
+        attempts: u32,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            key: key.into(),
+            message,
+            status,
+            due_at,
+            attempts,
+            created_at,
+            receipt: None,
+            last_error: None,
+        }
+    }
 }
 
 /// How an `uncertain` message is resolved ([`Outbox::resolve_uncertain`]).
@@ -429,6 +456,7 @@ impl UncertainEntry {
 
 /// A claimed outbox message, with the token that proves the claim.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Claimed {
     /// The message.
     pub entry: OutboxEntry,
@@ -438,6 +466,18 @@ pub struct Claimed {
     /// The message was still `sending` under an expired claim: its request was in flight
     /// when a dispatcher crashed, so it may have been sent already.
     pub recovered: bool,
+}
+
+impl Claimed {
+    /// `entry` claimed for its attempt `attempt`; `recovered` when it was taken over from
+    /// an expired claim while `sending`.
+    pub fn new(entry: OutboxEntry, attempt: u32, recovered: bool) -> Self {
+        Self {
+            entry,
+            attempt,
+            recovered,
+        }
+    }
 }
 
 /// Messages waiting to be sent, each at most once per key.
@@ -863,6 +903,7 @@ impl SurveyComment {
 
 /// The latest known state of an order, shipment or customer, as JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// What it is (`order`, `shipment`, `customer`).
     pub kind: String,
@@ -874,6 +915,25 @@ pub struct Snapshot {
     pub version: DateTime<Utc>,
     /// The state, serialized (`Order`, `Shipment`, `Customer` as JSON).
     pub data: serde_json::Value,
+}
+
+impl Snapshot {
+    /// A state of `kind` `id`, from `version`.
+    pub fn new(
+        kind: impl Into<String>,
+        shop: Option<ShopId>,
+        id: impl Into<String>,
+        version: DateTime<Utc>,
+        data: serde_json::Value,
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            shop,
+            id: id.into(),
+            version,
+            data,
+        }
+    }
 }
 
 /// Latest-state storage that never goes backwards: webhooks arrive out of order, so a

@@ -226,12 +226,14 @@ async fn a_shipment_a_webhook_already_brought_is_left_out() {
     s.shop.ship("1002", "7101", "2026-11-02T10:00:00Z"); // a webhook brought this state
     s.shop.ship("1002", "7102", "2026-11-02T10:40:00Z"); // a webhook brought an older state
     s.shop.ship("1002", "7103", "2026-11-02T10:50:00Z"); // no webhook
-    let snap = |id: &str, v: &str| Snapshot {
-        kind: "shipment".into(),
-        shop: Some("demo.myshopify.com".into()),
-        id: id.into(),
-        version: t(v),
-        data: serde_json::json!({}),
+    let snap = |id: &str, v: &str| {
+        Snapshot::new(
+            "shipment",
+            Some("demo.myshopify.com".into()),
+            id,
+            t(v),
+            serde_json::json!({}),
+        )
     };
     store
         .put_if_newer(&snap("7101", "2026-11-02T10:00:00Z"))

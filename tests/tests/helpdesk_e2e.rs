@@ -182,13 +182,13 @@ async fn seed(store: &SqliteStore, inv: &Invitation, clock: &ManualClock) {
     facts.estimated_delivery = Some(est);
     facts.delivered_at = Some(est + chrono::Duration::hours(50));
     store
-        .put_if_newer(&Snapshot {
-            kind: FACTS_SNAPSHOT.into(),
-            shop: inv.shop.clone(),
-            id: inv.id.clone(),
-            version: clock.now(),
-            data: serde_json::to_value(&facts).unwrap(),
-        })
+        .put_if_newer(&Snapshot::new(
+            FACTS_SNAPSHOT,
+            inv.shop.clone(),
+            inv.id.clone(),
+            clock.now(),
+            serde_json::to_value(&facts).unwrap(),
+        ))
         .await
         .unwrap();
 }

@@ -83,21 +83,22 @@ fn outbox_row(row: &PgRow) -> Result<OutboxEntry, Error> {
     let status: String = get(row, "status")?;
     let pid: Option<String> = get(row, "provider_message_id")?;
     let accepted: Option<DateTime<Utc>> = get(row, "accepted_at")?;
-    Ok(OutboxEntry {
-        id: get(row, "id")?,
-        key: get(row, "key")?,
-        message: serde_json::from_str::<OutboundMessage>(&message)
+    let mut e = OutboxEntry::new(
+        get(row, "id")?,
+        get::<String>(row, "key")?,
+        serde_json::from_str::<OutboundMessage>(&message)
             .map_err(|e| Error::decode("stored outbox message", e))?,
-        status: parse_or("outbox status", OutboxStatus::parse(&status), &status)?,
-        due_at: get(row, "due_at")?,
-        attempts: count(get(row, "attempts")?),
-        created_at: get(row, "created_at")?,
-        receipt: match (pid, accepted) {
-            (Some(p), Some(at)) => Some(Receipt::new(p, at)),
-            _ => None,
-        },
-        last_error: get(row, "last_error")?,
-    })
+        parse_or("outbox status", OutboxStatus::parse(&status), &status)?,
+        get(row, "due_at")?,
+        count(get(row, "attempts")?),
+        get(row, "created_at")?,
+    );
+    e.receipt = match (pid, accepted) {
+        (Some(p), Some(at)) => Some(Receipt::new(p, at)),
+        _ => None,
+    };
+    e.last_error = get(row, "last_error")?;
+    Ok(e)
 }
 
 const LEDGER_COLS: &str = "at, key, shop, order_id, customer_id, channel, decision, reason";
@@ -355,11 +356,8 @@ impl Outbox for PostgresStore {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let entry = outbox_row(row)?;
-            out.push(Claimed {
-                attempt: entry.attempts,
-                recovered: get(row, "recovered")?,
-                entry,
-            });
+            let attempt = entry.attempts;
+            out.push(Claimed::new(entry, attempt, get(row, "recovered")?));
         }
         out.sort_by_key(|c| (c.entry.due_at, c.entry.id));
         Ok(out)
@@ -1106,13 +1104,13 @@ impl SnapshotStore for PostgresStore {
             return Ok(None);
         };
         let data: String = get(&row, "data")?;
-        Ok(Some(Snapshot {
-            kind: get(&row, "kind")?,
-            shop: get::<Option<String>>(&row, "shop")?.map(ShopId::new),
-            id: get(&row, "id")?,
-            version: get(&row, "version")?,
-            data: serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
-        }))
+        Ok(Some(Snapshot::new(
+            get::<String>(&row, "kind")?,
+            get::<Option<String>>(&row, "shop")?.map(ShopId::new),
+            get::<String>(&row, "id")?,
+            get(&row, "version")?,
+            serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
+        )))
     }
 }
 

@@ -50,13 +50,7 @@ async fn deliver(
 }
 
 fn snapshot(kind: &str, id: &str) -> Snapshot {
-    Snapshot {
-        kind: kind.into(),
-        shop: Some(SHOP.into()),
-        id: id.into(),
-        version: Utc::now(),
-        data: json!({"id": id}),
-    }
+    Snapshot::new(kind, Some(SHOP.into()), id, Utc::now(), json!({"id": id}))
 }
 
 #[tokio::test]

@@ -85,21 +85,22 @@ fn outbox_row(row: &SqliteRow) -> Result<OutboxEntry, Error> {
     let attempts: i64 = get(row, "attempts")?;
     let pid: Option<String> = get(row, "provider_message_id")?;
     let accepted = opt_time(get(row, "accepted_at")?)?;
-    Ok(OutboxEntry {
-        id: get(row, "id")?,
-        key: get(row, "key")?,
-        message: serde_json::from_str::<OutboundMessage>(&message)
+    let mut e = OutboxEntry::new(
+        get(row, "id")?,
+        get::<String>(row, "key")?,
+        serde_json::from_str::<OutboundMessage>(&message)
             .map_err(|e| Error::decode("stored outbox message", e))?,
-        status: parse_or("outbox status", OutboxStatus::parse(&status), &status)?,
-        due_at: from_micros(get(row, "due_at")?)?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        created_at: from_micros(get(row, "created_at")?)?,
-        receipt: match (pid, accepted) {
-            (Some(p), Some(at)) => Some(Receipt::new(p, at)),
-            _ => None,
-        },
-        last_error: get(row, "last_error")?,
-    })
+        parse_or("outbox status", OutboxStatus::parse(&status), &status)?,
+        from_micros(get(row, "due_at")?)?,
+        u32::try_from(attempts).unwrap_or(u32::MAX),
+        from_micros(get(row, "created_at")?)?,
+    );
+    e.receipt = match (pid, accepted) {
+        (Some(p), Some(at)) => Some(Receipt::new(p, at)),
+        _ => None,
+    };
+    e.last_error = get(row, "last_error")?;
+    Ok(e)
 }
 
 fn ledger_row(row: &SqliteRow) -> Result<LedgerEntry, Error> {
@@ -358,11 +359,8 @@ impl Outbox for SqliteStore {
         for row in &rows {
             let entry = outbox_row(row)?;
             let recovered: i64 = get(row, "recovered")?;
-            out.push(Claimed {
-                attempt: entry.attempts,
-                recovered: recovered != 0,
-                entry,
-            });
+            let attempt = entry.attempts;
+            out.push(Claimed::new(entry, attempt, recovered != 0));
         }
         out.sort_by_key(|c| (c.entry.due_at, c.entry.id));
         Ok(out)
@@ -1215,13 +1213,13 @@ impl SnapshotStore for SqliteStore {
             return Ok(None);
         };
         let data: String = get(&row, "data")?;
-        Ok(Some(Snapshot {
-            kind: get(&row, "kind")?,
-            shop: get::<Option<String>>(&row, "shop")?.map(ShopId::new),
-            id: get(&row, "id")?,
-            version: from_micros(get(&row, "version")?)?,
-            data: serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
-        }))
+        Ok(Some(Snapshot::new(
+            get::<String>(&row, "kind")?,
+            get::<Option<String>>(&row, "shop")?.map(ShopId::new),
+            get::<String>(&row, "id")?,
+            from_micros(get(&row, "version")?)?,
+            serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
+        )))
     }
 }
 

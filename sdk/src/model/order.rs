@@ -14,6 +14,7 @@ use super::{CustomerId, OrderId, ProductId, ShopId, VariantId};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct Money {
     /// Amount in minor units.
     pub minor_units: i64,
