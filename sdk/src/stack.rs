@@ -39,6 +39,9 @@
 //! stack.run(listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! One file past 800 lines: the builder is the one place a whole stack is wired, read as one
+//! sequence (flows, dispatcher, inbox, pages, tasks); each part it wires lives elsewhere.
 
 use std::future::Future;
 use std::sync::Arc;

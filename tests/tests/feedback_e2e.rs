@@ -4,6 +4,9 @@
 //! sends them through recording channels and a signed-webhook channel to a local helpdesk
 //! that verifies Standard Webhooks signatures; answers come through the survey page and
 //! SMS/WhatsApp replies.
+//!
+//! One file past 800 lines: it is one story (delivery → invitation → answer → follow-up) told
+//! over one shared world, whose helpers the scenarios reuse.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};

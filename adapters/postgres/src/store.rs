@@ -1,4 +1,7 @@
 //! The storage traits on PostgreSQL.
+//!
+//! One file past 800 lines: it is the one place each trait's SQL lives, trait by trait in the
+//! order of `aftercare::store`; the writer and the schema are in their own modules.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

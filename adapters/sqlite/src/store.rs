@@ -1,3 +1,9 @@
+//! Every storage trait of the sdk in SQLite's dialect.
+//!
+//! One file past 800 lines: it is the one place each trait's SQL lives, trait by trait in the
+//! order of `aftercare::store`; the writer, the schema, the codecs and the key map are in their
+//! own modules.
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

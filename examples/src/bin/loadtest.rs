@@ -19,6 +19,9 @@
 //! ```text
 //! cargo xtask loadtest [--seconds 10] [--concurrency 50] [--rounds 2] [--postgres]
 //! ```
+//!
+//! One file past 800 lines: a standalone harness (client, baseline server, checks, report)
+//! kept in one binary so `cargo xtask loadtest` builds one thing.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -6,6 +6,10 @@
 //! [`QuietHoursPolicy`] (defer, never drop, until morning in the customer's time zone) and
 //! [`SupersededPolicy`] (a milestone message still waiting when a later milestone is known —
 //! delivered before out-for-delivery went out — is skipped with the reason).
+//!
+//! One file past 800 lines: the flow, its settings and the two dispatch policies it needs
+//! (quiet hours, superseded milestones) change together; rendering is in `l10n`, channel
+//! choice in `reach`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -22,6 +22,9 @@
 //! [`SnapshotTokens`] keeps sealed tokens in any [`SnapshotStore`] (kind
 //! [`SNAPSHOT_KIND`], with the shop, so a shop erasure removes them); [`MemoryTokens`]
 //! keeps them in memory (demos, tests).
+//!
+//! One file past 800 lines: the holder, its cipher and its snapshot store are one protocol
+//! (seal, refresh once, store before use) whose invariants are tested together below.
 
 use std::collections::HashMap;
 use std::fmt;
