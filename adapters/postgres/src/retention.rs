@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use aftercare::Error;
 use aftercare::model::{OrderId, ShopId};
-use aftercare::retention::facts::{CustomerFacts, OrderFact, RetentionStore, interval_days};
+use aftercare::retention::facts::{CustomerFacts, OrderFact, RetentionStore, interval_changes};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
@@ -108,20 +108,8 @@ impl RetentionStore for PostgresStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(&err)?;
-        if let (Some(p), Some(n)) = (prev, next) {
-            bump(&mut tx, shop, interval_days(p, n), -1)
-                .await
-                .map_err(&err)?;
-        }
-        if let Some(p) = prev {
-            bump(&mut tx, shop, interval_days(p, o.created_at), 1)
-                .await
-                .map_err(&err)?;
-        }
-        if let Some(n) = next {
-            bump(&mut tx, shop, interval_days(o.created_at, n), 1)
-                .await
-                .map_err(&err)?;
+        for (days, delta) in interval_changes(prev, o.created_at, next) {
+            bump(&mut tx, shop, days, delta).await.map_err(&err)?;
         }
         let firsts = sqlx::query(
             "SELECT order_id, created_at FROM retention_orders

@@ -166,6 +166,28 @@ pub fn interval_days(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
     (b - a).num_seconds().div_euclid(86_400)
 }
 
+/// How the interval histogram changes when an order at `at` lands between a customer's
+/// neighbouring orders `prev` and `next`: the interval `prev → next` goes (−1), `prev → at`
+/// and `at → next` come (+1). Each store applies these `(days, delta)` pairs in its own
+/// dialect; the rule lives here once.
+pub fn interval_changes(
+    prev: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
+) -> Vec<(i64, i64)> {
+    let mut out = Vec::with_capacity(3);
+    if let (Some(p), Some(n)) = (prev, next) {
+        out.push((interval_days(p, n), -1));
+    }
+    if let Some(p) = prev {
+        out.push((interval_days(p, at), 1));
+    }
+    if let Some(n) = next {
+        out.push((interval_days(at, n), 1));
+    }
+    out
+}
+
 /// The customers and interval histogram of a set of orders, computed from scratch: what
 /// the incremental stores must equal. Orders repeating a known (shop, order id) are ignored
 /// after the first, as the stores do.
@@ -263,14 +285,8 @@ impl RetentionStore for MemoryRetention {
                 .next()
                 .map(|n| n.0);
             set.insert(me);
-            if let (Some(p), Some(n)) = (prev, next) {
-                bump(&mut b.histogram, interval_days(p, n), false);
-            }
-            if let Some(p) = prev {
-                bump(&mut b.histogram, interval_days(p, o.created_at), true);
-            }
-            if let Some(n) = next {
-                bump(&mut b.histogram, interval_days(o.created_at, n), true);
+            for (days, delta) in interval_changes(prev, o.created_at, next) {
+                bump(&mut b.histogram, days, delta > 0);
             }
             true
         }))
