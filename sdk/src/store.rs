@@ -482,6 +482,82 @@ pub enum Resolution {
     Abandon,
 }
 
+impl Resolution {
+    /// The ledger row a store writes with this resolution.
+    pub fn decision(&self) -> Decision {
+        match self {
+            Resolution::Sent(_) => Decision::Reconciled,
+            Resolution::Resend(_) => Decision::Resending,
+            Resolution::Abandon => Decision::Abandoned,
+        }
+    }
+
+    /// The status the message moves to.
+    pub fn status(&self) -> OutboxStatus {
+        match self {
+            Resolution::Sent(_) => OutboxStatus::Sent,
+            Resolution::Resend(_) => OutboxStatus::Pending,
+            Resolution::Abandon => OutboxStatus::Abandoned,
+        }
+    }
+}
+
+/// The store-independent rules every backend applies, so each keeps only its SQL: what
+/// [`Outbox::finish`] may end a message as, and how a stored enum's text is read back.
+pub mod rules {
+    use super::{Decision, OutboxStatus};
+    use crate::Error;
+
+    /// The ledger decision of [`Outbox::finish`](super::Outbox::finish) ending a message
+    /// as `status`: only skipped, uncertain or dead are endings `finish` makes.
+    pub fn finish_decision(status: OutboxStatus) -> Result<Decision, Error> {
+        match status {
+            OutboxStatus::Skipped => Ok(Decision::Skipped),
+            OutboxStatus::Uncertain => Ok(Decision::Uncertain),
+            OutboxStatus::Dead => Ok(Decision::DeadLettered),
+            other => Err(Error::Config(format!(
+                "finish() ends a message as skipped, dead or uncertain, not `{}`",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// A stored enum's text read back (`parsed` is its `parse`): an unknown value is a
+    /// decode error naming `what` and the text.
+    pub fn stored<T>(what: &str, parsed: Option<T>, raw: &str) -> Result<T, Error> {
+        parsed.ok_or_else(|| {
+            Error::decode(format!("stored {what}"), format!("unknown value `{raw}`"))
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn finish_ends_only_as_skipped_uncertain_or_dead() {
+            for s in [
+                OutboxStatus::Skipped,
+                OutboxStatus::Uncertain,
+                OutboxStatus::Dead,
+            ] {
+                assert!(finish_decision(s).is_ok(), "{s:?}");
+            }
+            for s in [
+                OutboxStatus::Pending,
+                OutboxStatus::Sending,
+                OutboxStatus::Sent,
+            ] {
+                assert!(finish_decision(s).is_err(), "{s:?}");
+            }
+            assert!(
+                stored("channel", None::<u8>, "pigeon")
+                    .is_err_and(|e| e.to_string().contains("pigeon"))
+            );
+        }
+    }
+}
+
 /// An `uncertain` message, and since when ([`Outbox::uncertain_before`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

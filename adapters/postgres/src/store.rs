@@ -44,9 +44,7 @@ where
         .map_err(|e| Error::storage("read a stored row", e))
 }
 
-fn parse_or<T>(what: &str, v: Option<T>, raw: &str) -> Result<T, Error> {
-    v.ok_or_else(|| Error::decode(format!("stored {what}"), format!("unknown value `{raw}`")))
-}
+use aftercare::store::rules::stored as parse_or;
 
 fn count(n: i32) -> u32 {
     u32::try_from(n).unwrap_or(0)
@@ -428,17 +426,7 @@ impl Outbox for PostgresStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        let decision = match status {
-            OutboxStatus::Skipped => Decision::Skipped,
-            OutboxStatus::Uncertain => Decision::Uncertain,
-            OutboxStatus::Dead => Decision::DeadLettered,
-            other => {
-                return Err(Error::Config(format!(
-                    "finish() ends a message as skipped, dead or uncertain, not `{}`",
-                    other.as_str()
-                )));
-            }
-        };
+        let decision = aftercare::store::rules::finish_decision(status)?;
         let r = sqlx::query(&transition_sql(
             "status = $1, claimed_until = NULL, last_error = $2",
             3,
@@ -509,22 +497,14 @@ impl Outbox for PostgresStore {
                 n + 3
             )
         };
-        let (statement, decision) = match resolution {
-            Resolution::Sent(_) => (
-                sql(
-                    "status = 'sent', provider_message_id = $1, accepted_at = $2, last_error = NULL",
-                    3,
-                ),
-                Decision::Reconciled,
+        let decision = resolution.decision();
+        let statement = match resolution {
+            Resolution::Sent(_) => sql(
+                "status = 'sent', provider_message_id = $1, accepted_at = $2, last_error = NULL",
+                3,
             ),
-            Resolution::Resend(_) => (
-                sql("status = 'pending', due_at = $1, last_error = $2", 3),
-                Decision::Resending,
-            ),
-            Resolution::Abandon => (
-                sql("status = 'abandoned', last_error = $1", 2),
-                Decision::Abandoned,
-            ),
+            Resolution::Resend(_) => sql("status = 'pending', due_at = $1, last_error = $2", 3),
+            Resolution::Abandon => sql("status = 'abandoned', last_error = $1", 2),
             other => {
                 return Err(Error::Config(format!(
                     "this store does not know the resolution {other:?}"

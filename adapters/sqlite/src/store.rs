@@ -54,9 +54,7 @@ where
         .map_err(|e| Error::storage("read a stored row", e))
 }
 
-fn parse_or<T>(what: &str, v: Option<T>, raw: &str) -> Result<T, Error> {
-    v.ok_or_else(|| Error::decode(format!("stored {what}"), format!("unknown value `{raw}`")))
-}
+use aftercare::store::rules::stored as parse_or;
 
 const INBOX_COLS: &str = "id, source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, status, attempts, next_attempt_at, last_error";
 
@@ -449,17 +447,7 @@ impl Outbox for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         let _w = self.writing().await;
-        let decision = match status {
-            OutboxStatus::Skipped => Decision::Skipped,
-            OutboxStatus::Uncertain => Decision::Uncertain,
-            OutboxStatus::Dead => Decision::DeadLettered,
-            other => {
-                return Err(Error::Config(format!(
-                    "finish() ends a message as skipped, dead or uncertain, not `{}`",
-                    other.as_str()
-                )));
-            }
-        };
+        let decision = aftercare::store::rules::finish_decision(status)?;
         let err = db("finish a message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
         let r = sqlx::query(
@@ -523,32 +511,30 @@ impl Outbox for SqliteStore {
         let _w = self.writing().await;
         let err = db("resolve an uncertain message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        let (update, decision) = match resolution {
-            Resolution::Sent(receipt) => (
+        let decision = resolution.decision();
+        let update = match resolution {
+            Resolution::Sent(receipt) => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'sent', provider_message_id = ?, accepted_at = ?, last_error = NULL
                      WHERE id = ? AND status = 'uncertain'",
                 )
                 .bind(&receipt.provider_message_id)
-                .bind(micros(receipt.accepted_at)),
-                Decision::Reconciled,
-            ),
-            Resolution::Resend(due_at) => (
+                .bind(micros(receipt.accepted_at))
+            }
+            Resolution::Resend(due_at) => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?
                      WHERE id = ? AND status = 'uncertain'",
                 )
                 .bind(micros(*due_at))
-                .bind(reason),
-                Decision::Resending,
-            ),
-            Resolution::Abandon => (
+                .bind(reason)
+            }
+            Resolution::Abandon => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'abandoned', last_error = ? WHERE id = ? AND status = 'uncertain'",
                 )
-                .bind(reason),
-                Decision::Abandoned,
-            ),
+                .bind(reason)
+            }
             other => {
                 return Err(Error::Config(format!(
                     "this store does not know the resolution {other:?}"
