@@ -20,8 +20,24 @@ use crate::Error;
 use crate::dispatch::{DispatchReport, Dispatcher};
 use crate::model::ShopId;
 
+/// One shop's turn: a batch of its due messages. [`Dispatcher`] is one; an integration that
+/// keeps its dispatcher inside something else (a whole [`Stack`](crate::stack)) implements
+/// it over that.
+#[async_trait::async_trait]
+pub trait DispatchTurn: Send + Sync {
+    /// Sends one batch of the shop's due messages.
+    async fn turn(&self) -> Result<DispatchReport, Error>;
+}
+
+#[async_trait::async_trait]
+impl DispatchTurn for Dispatcher {
+    async fn turn(&self) -> Result<DispatchReport, Error> {
+        self.run_once().await
+    }
+}
+
 struct Slot {
-    dispatcher: Arc<Dispatcher>,
+    dispatcher: Arc<dyn DispatchTurn>,
     idle_until: Option<Instant>,
 }
 
@@ -98,6 +114,12 @@ impl FairDispatcher {
 
     /// Adds (or replaces) a shop's dispatcher; its batch size is the shop's quantum.
     pub fn add(&self, shop: ShopId, dispatcher: Dispatcher) {
+        self.add_turn(shop, Arc::new(dispatcher));
+    }
+
+    /// Adds (or replaces) a shop's turn, for a dispatcher held elsewhere (see
+    /// [`DispatchTurn`]).
+    pub fn add_turn(&self, shop: ShopId, dispatcher: Arc<dyn DispatchTurn>) {
         let mut g = self.lock();
         if !g.1.contains_key(&shop) {
             g.0.push(shop.clone());
@@ -105,7 +127,7 @@ impl FairDispatcher {
         g.1.insert(
             shop,
             Slot {
-                dispatcher: Arc::new(dispatcher),
+                dispatcher,
                 idle_until: None,
             },
         );
@@ -134,7 +156,7 @@ impl FairDispatcher {
     /// shop that started the previous round, so no shop is always first.
     pub async fn round(&self) -> Result<RoundReport, Error> {
         let now = Instant::now();
-        let turns: Vec<(ShopId, Arc<Dispatcher>)> = {
+        let turns: Vec<(ShopId, Arc<dyn DispatchTurn>)> = {
             let g = self.lock();
             let n = g.0.len();
             let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
@@ -151,12 +173,19 @@ impl FairDispatcher {
                 })
                 .collect()
         };
-        let outcomes: Vec<(ShopId, Result<DispatchReport, Error>)> = futures::stream::iter(turns)
-            .map(|(shop, d)| async move {
+        // The turns' futures are made first (a stream of closures over trait objects is
+        // not `Send` for every lifetime, which `tokio::spawn` of `run` needs).
+        let futs: Vec<_> = turns
+            .into_iter()
+            .map(|(shop, d)| {
                 let span = tracing::info_span!("dispatch_turn", shop = %shop);
-                let r = d.run_once().instrument(span).await;
-                (shop, r)
+                async move {
+                    let r = d.turn().instrument(span).await;
+                    (shop, r)
+                }
             })
+            .collect();
+        let outcomes: Vec<(ShopId, Result<DispatchReport, Error>)> = futures::stream::iter(futs)
             .buffered(self.parallel)
             .collect()
             .await;
