@@ -32,7 +32,7 @@ fn load(file: &PathBuf) -> Result<PluginConfig, ExitCode> {
         eprintln!("{}: cannot be read: {e}", file.display());
         ExitCode::FAILURE
     })?;
-    let cfg: PluginConfig = toml::from_str(&text).map_err(|e| {
+    let cfg = PluginConfig::parse(&text).map_err(|e| {
         eprintln!("{}: {e}", file.display());
         ExitCode::FAILURE
     })?;

@@ -52,6 +52,13 @@ pub struct PluginConfig {
     pub messages: PluginMessages,
 }
 
+impl PluginConfig {
+    /// Parses a file's text (unknown keys refused); [`check`] then says what else is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
 fn default_keys() -> SecretRef {
     SecretRef::Env {
         env: aftercare::tenancy::KEYS_ENV.into(),
