@@ -752,3 +752,17 @@ per_sender_per_second = 0
         );
     }
 }
+
+#[test]
+fn the_example_file_parses() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/plugin.example.toml"),
+    )
+    .unwrap();
+    let cfg = PluginConfig::parse(&text).unwrap();
+    assert_eq!(cfg.server.bind, "127.0.0.1:8080");
+    // Its secrets come from the environment: unset here, each is named.
+    let problems = check(&cfg).join("\n");
+    assert!(problems.contains("SHOPIFY_CLIENT_SECRET"), "{problems}");
+    assert!(problems.contains("AFTERCARE_ADMIN_KEY"), "{problems}");
+}

@@ -39,6 +39,9 @@ impl DispatchTurn for Dispatcher {
 struct Slot {
     dispatcher: Arc<dyn DispatchTurn>,
     idle_until: Option<Instant>,
+    /// Wake-ups so far: a turn that found nothing marks the shop idle only if no wake-up
+    /// came while it ran (a message enqueued during the turn would wait `idle_poll`).
+    wakes: u64,
 }
 
 /// Per-shop dispatchers served in fair rounds.
@@ -129,6 +132,7 @@ impl FairDispatcher {
             Slot {
                 dispatcher,
                 idle_until: None,
+                wakes: 0,
             },
         );
     }
@@ -144,6 +148,7 @@ impl FairDispatcher {
     pub fn wake(&self, shop: &ShopId) {
         if let Some(slot) = self.lock().1.get_mut(shop) {
             slot.idle_until = None;
+            slot.wakes += 1;
         }
     }
 
@@ -156,7 +161,7 @@ impl FairDispatcher {
     /// shop that started the previous round, so no shop is always first.
     pub async fn round(&self) -> Result<RoundReport, Error> {
         let now = Instant::now();
-        let turns: Vec<(ShopId, Arc<dyn DispatchTurn>)> = {
+        let turns: Vec<(ShopId, Arc<dyn DispatchTurn>, u64)> = {
             let g = self.lock();
             let n = g.0.len();
             let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
@@ -168,7 +173,7 @@ impl FairDispatcher {
                     let slot = g.1.get(s)?;
                     match slot.idle_until {
                         Some(t) if t > now => None,
-                        _ => Some((s.clone(), slot.dispatcher.clone())),
+                        _ => Some((s.clone(), slot.dispatcher.clone(), slot.wakes)),
                     }
                 })
                 .collect()
@@ -177,30 +182,32 @@ impl FairDispatcher {
         // not `Send` for every lifetime, which `tokio::spawn` of `run` needs).
         let futs: Vec<_> = turns
             .into_iter()
-            .map(|(shop, d)| {
+            .map(|(shop, d, wakes)| {
                 let span = tracing::info_span!("dispatch_turn", shop = %shop);
                 async move {
                     let r = d.turn().instrument(span).await;
-                    (shop, r)
+                    (shop, r, wakes)
                 }
             })
             .collect();
-        let outcomes: Vec<(ShopId, Result<DispatchReport, Error>)> = futures::stream::iter(futs)
-            .buffered(self.parallel)
-            .collect()
-            .await;
+        let outcomes: Vec<(ShopId, Result<DispatchReport, Error>, u64)> =
+            futures::stream::iter(futs)
+                .buffered(self.parallel)
+                .collect()
+                .await;
         let mut report = RoundReport {
             turns: outcomes.len(),
             ..Default::default()
         };
         let mut first_error = None;
         let mut g = self.lock();
-        for (shop, r) in outcomes {
+        for (shop, r, wakes) in outcomes {
             match r {
                 Ok(r) => {
                     let n = handled(&r);
                     if let Some(slot) = g.1.get_mut(&shop) {
-                        slot.idle_until = (n == 0).then(|| now + self.idle_poll);
+                        slot.idle_until =
+                            (n == 0 && slot.wakes == wakes).then(|| now + self.idle_poll);
                     }
                     if n > 0 {
                         report.handled.insert(shop, n);
@@ -239,5 +246,55 @@ impl FairDispatcher {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    /// A shop whose outbox is empty when its turn looks, and which is woken (a message
+    /// enqueued by its processor) while the turn is still running.
+    struct WokenDuringTurn {
+        fair: std::sync::Weak<FairDispatcher>,
+        shop: ShopId,
+        turns: AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl DispatchTurn for WokenDuringTurn {
+        async fn turn(&self) -> Result<DispatchReport, Error> {
+            if self.turns.fetch_add(1, Ordering::SeqCst) == 0
+                && let Some(f) = self.fair.upgrade()
+            {
+                f.wake(&self.shop);
+            }
+            Ok(DispatchReport::default())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wake_during_an_empty_turn_is_not_lost() {
+        let fair = Arc::new(FairDispatcher::new().idle_poll(Duration::from_secs(3600)));
+        let shop = ShopId::new("a");
+        let turn = Arc::new(WokenDuringTurn {
+            fair: Arc::downgrade(&fair),
+            shop: shop.clone(),
+            turns: AtomicU32::new(0),
+        });
+        fair.add_turn(shop.clone(), turn.clone());
+        assert_eq!(fair.round().await.unwrap().turns, 1);
+        // The wake-up came after the turn looked: the next round looks again instead of
+        // leaving the shop idle for an hour.
+        assert_eq!(fair.round().await.unwrap().turns, 1);
+        assert_eq!(turn.turns.load(Ordering::SeqCst), 2);
+        // Found empty with no wake-up: idle until woken.
+        assert_eq!(fair.round().await.unwrap().turns, 0);
+        fair.wake(&shop);
+        assert_eq!(fair.round().await.unwrap().turns, 1);
     }
 }
