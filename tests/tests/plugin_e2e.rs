@@ -568,7 +568,21 @@ async fn the_plugin_serves_two_shops_from_install_to_erasure_without_crossing() 
         async move { status_of(&p, SHOP_A).await == Some(ShopStatus::Uninstalled) }
     })
     .await;
-    // Its work stops: no routes; shop b goes on.
+    // Its work stops: no routes, no processing or dispatch turns; shop b goes on.
+    let p = plugin.clone();
+    wait_until("shop a's work to stop", || {
+        let p = p.clone();
+        async move {
+            let running: Vec<String> = p
+                .runtimes()
+                .iter()
+                .map(|r| r.scope.shop().to_string())
+                .collect();
+            running == [SHOP_B]
+        }
+    })
+    .await;
+    assert_eq!(plugin.fair().shops(), [ShopId::new(SHOP_B)]);
     assert_eq!(get(&dash(SHOP_A), Some(&bearer(&key_a))).await.0, 404);
     assert_eq!(get(&link_a, None).await.0, 404);
     assert_eq!(get(&dash(SHOP_B), Some(&bearer(&key_b))).await.0, 200);

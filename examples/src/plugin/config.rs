@@ -154,12 +154,29 @@ fn default_sms_rate() -> f64 {
 }
 
 /// `[messages]`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginMessages {
     /// Turns quiet hours (21:00–08:00 in the customer's zone) off; on by default.
     #[serde(default)]
     pub quiet_hours_off: bool,
+    /// Survey invitations after delivery, answered on the shop's own page
+    /// (`/shops/{shop}/s/{token}`); on by default.
+    #[serde(default = "yes")]
+    pub surveys: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for PluginMessages {
+    fn default() -> Self {
+        Self {
+            quiet_hours_off: false,
+            surveys: true,
+        }
+    }
 }
 
 /// Every problem of a parsed file: secrets that do not resolve, URLs that are not URLs,

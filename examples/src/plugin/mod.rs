@@ -192,11 +192,16 @@ impl Plugin {
             .cloned()
             .collect();
         for shop in gone {
-            self.fair.remove(&shop);
-            self.map().remove(&shop);
-            tracing::info!(shop = %shop, "shop's work stopped");
+            self.stop(&shop);
         }
         Ok(())
+    }
+
+    fn stop(&self, shop: &ShopId) {
+        self.fair.remove(shop);
+        if self.map().remove(shop).is_some() {
+            tracing::info!(shop = %shop, "shop's work stopped");
+        }
     }
 
     /// One processing round: each running shop's inbox, one batch each, in a span naming the
@@ -217,6 +222,14 @@ impl Plugin {
                     rt.counters.webhook_failed(r.retried + r.dead);
                     handled += r.done + r.retried + r.dead;
                     if r.done > 0 {
+                        // Its own `app/uninstalled` may have been among them: its work stops
+                        // now on this instance (the others see it at their next sync).
+                        if let Err(aftercare::Error::NotFound { .. }) =
+                            self.tenancy().scope(&shop).await
+                        {
+                            self.stop(&shop);
+                            continue;
+                        }
                         self.fair.wake(&shop);
                     }
                 }

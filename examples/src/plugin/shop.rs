@@ -177,6 +177,11 @@ impl Shared {
             .public_url(base)
             .link_key(scope.link_key())
             .routes(dashboard.into_router());
+        if self.cfg.messages.surveys {
+            // Invitations and answers signed with the shop's link key: another shop's
+            // survey link is refused.
+            b = b.survey(aftercare::flows::feedback::SurveySettings::default());
+        }
         if self.cfg.messages.quiet_hours_off {
             b = b.without_quiet_hours();
         }

@@ -459,6 +459,7 @@ async fn main() -> ExitCode {
     }
     let total = work.len();
     let http = reqwest::Client::new();
+    let retries = std::sync::atomic::AtomicUsize::new(0);
     let t = Instant::now();
     let acks: Vec<f64> = futures::stream::iter(work.into_iter().enumerate())
         .map(|(i, (s, o))| {
@@ -476,11 +477,20 @@ async fn main() -> ExitCode {
             for (n, v) in headers.iter() {
                 req = req.header(n, v);
             }
+            let retries = &retries;
             async move {
                 let t = Instant::now();
-                let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
-                if status != 200 {
-                    eprintln!("webhook answered {status}");
+                // A sender retries what was not acknowledged (a kept-alive connection the
+                // server closed as the request went out fails without an answer); the
+                // same delivery again is de-duplicated by the inbox.
+                for attempt in 0..3 {
+                    let Some(r) = req.try_clone() else { break };
+                    match r.send().await {
+                        Ok(r) if r.status().as_u16() == 200 => break,
+                        Ok(r) => eprintln!("webhook answered {}", r.status()),
+                        Err(e) => eprintln!("webhook not answered (attempt {}): {e}", attempt + 1),
+                    }
+                    retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 t.elapsed().as_secs_f64() * 1000.0
             }
@@ -545,6 +555,10 @@ async fn main() -> ExitCode {
         total as f64 / post_s,
         percentile(&acks, 0.5),
         percentile(&acks, 0.99)
+    );
+    println!(
+        "webhooks sent again after no answer or a non-200: {}",
+        retries.load(std::sync::atomic::Ordering::Relaxed)
     );
     println!(
         "messages sent: {} of {total} in {all_s:.1} s ({:.0}/s)",
