@@ -303,6 +303,9 @@ impl RateLimit for SlidingWindow {
     }
 }
 
+/// Makes the limit of a (provider, sender) pair.
+type MakeLimit = dyn Fn(&str, &str) -> SlidingWindow + Send + Sync;
+
 /// Rate limits per (provider, sender): a provider's limit is per sending identity (Twilio:
 /// one message a second per long code; WhatsApp Cloud: per business phone number id), so in
 /// a deployment serving many shops each shop's sender has its own bucket — one shop's burst
@@ -321,7 +324,7 @@ impl RateLimit for SlidingWindow {
 /// # }
 /// ```
 pub struct SenderLimits {
-    make: Box<dyn Fn(&str, &str) -> SlidingWindow + Send + Sync>,
+    make: Box<MakeLimit>,
     buckets: Mutex<std::collections::HashMap<(String, String), std::sync::Arc<SlidingWindow>>>,
 }
 

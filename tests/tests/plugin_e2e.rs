@@ -62,9 +62,12 @@ fn cost() -> Value {
 
 /// Shopify's GraphQL endpoint: webhook subscriptions remembered per access token (i.e. per
 /// shop), orders and customers from the fixtures.
+/// (topic, uri) subscriptions by access token.
+type Subscriptions = HashMap<String, Vec<(String, String)>>;
+
 #[derive(Clone, Default)]
 struct Graphql {
-    subs: Arc<Mutex<HashMap<String, Vec<(String, String)>>>>,
+    subs: Arc<Mutex<Subscriptions>>,
 }
 
 impl Respond for Graphql {
