@@ -40,6 +40,10 @@ const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const SHOP_A: &str = "alpha.myshopify.com";
 const SHOP_B: &str = "bravo.myshopify.com";
 const BOUND: Duration = Duration::from_secs(60);
+/// An access token Shopify no longer takes.
+const EXPIRED_TOKEN: &str = "shpat_expired_000000000000000";
+/// The shop whose messages Twilio refuses.
+const REFUSED_SHOP: &str = "refused.myshopify.com";
 
 fn fixture(name: &str) -> Value {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -77,6 +81,11 @@ impl Respond for Graphql {
             .get("x-shopify-access-token")
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
+        if token == EXPIRED_TOKEN {
+            // Shopify's answer to a revoked or unknown token
+            // (<https://shopify.dev/docs/api/usage/response-codes>: 401 Unauthorized).
+            return ResponseTemplate::new(401).set_body_json(json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}));
+        }
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         let q = body["query"].as_str().unwrap();
         if q.contains("query AftercareOrder(") {
@@ -119,6 +128,17 @@ impl Respond for Twilio {
         let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        if form
+            .get("StatusCallback")
+            .is_some_and(|u| u.contains(REFUSED_SHOP))
+        {
+            // Twilio's error body (<https://www.twilio.com/docs/usage/twilios-response#response-formats-exceptions>),
+            // error 21211 "Invalid 'To' Phone Number".
+            return ResponseTemplate::new(400).set_body_json(json!({
+                "code": 21211, "message": "The 'To' number is not a valid phone number.",
+                "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400
+            }));
+        }
         let mut sent = self.sent.lock().unwrap();
         sent.push(form.clone());
         ResponseTemplate::new(201).set_body_json(json!({
@@ -782,4 +802,119 @@ fn the_example_file_parses() {
     let problems = check(&cfg).join("\n");
     assert!(problems.contains("SHOPIFY_CLIENT_SECRET"), "{problems}");
     assert!(problems.contains("AFTERCARE_ADMIN_KEY"), "{problems}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_view_shows_a_refused_token_failed_webhooks_and_provider_errors_per_shop() {
+    let s = stand_ins().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = Plugin::open(config("https://plugin.example", dir.path(), &s))
+        .await
+        .unwrap();
+    let expired = "expired.myshopify.com";
+    for (shop, token) in [
+        (expired, EXPIRED_TOKEN),
+        (REFUSED_SHOP, "shpat_refused_0000000000000000"),
+        (SHOP_A, "shpat_alpha_0000000000000000"),
+    ] {
+        plugin
+            .tenancy()
+            .install(
+                ShopInstall::new(ShopId::new(shop), "shopify")
+                    .secret(ACCESS_TOKEN, Secret::from(token)),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+    let router = plugin.router();
+    let mut shipped = fixture("fulfillments_create.json");
+    shipped["shipment_status"] = json!("in_transit");
+    let body = serde_json::to_vec(&shipped).unwrap();
+    for shop in [expired, REFUSED_SHOP, SHOP_A] {
+        let headers = ShopifyWebhooks::new(Secret::from(APP_SECRET)).sign_for_test(
+            "fulfillments/create",
+            shop,
+            &format!("{shop}-1"),
+            &body,
+        );
+        let mut req = axum::http::Request::post(format!("/shops/{shop}/webhooks/shopify"));
+        for (k, v) in headers.iter() {
+            req = req.header(k, v);
+        }
+        let r = tower::ServiceExt::oneshot(
+            router.clone(),
+            req.body(axum::body::Body::from(body.clone())).unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    plugin.sync().await.unwrap();
+    for _ in 0..2 {
+        plugin.process_round().await;
+        plugin.fair().round().await.unwrap();
+    }
+    let get = |uri: &str| {
+        let req = axum::http::Request::get(uri)
+            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let router = router.clone();
+        async move {
+            let r = tower::ServiceExt::oneshot(router, req).await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+            String::from_utf8(b.to_vec()).unwrap()
+        }
+    };
+    let text = get("/metrics").await;
+    let value = |name: &str, shop: &str| -> u32 {
+        let prefix = format!("{name}{{shop=\"{shop}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    // Shopify refused the token: shown, and its webhook failed (to be retried).
+    assert_eq!(value("aftercare_shop_token_rejected", expired), 1, "{text}");
+    assert!(
+        value("aftercare_shop_webhook_failures", expired) >= 1,
+        "{text}"
+    );
+    assert_eq!(value("aftercare_shop_messages_pending", expired), 0);
+    // Twilio refused the message: a provider error and a dead message, on that shop only.
+    assert_eq!(
+        value("aftercare_shop_provider_errors", REFUSED_SHOP),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        value("aftercare_shop_messages_dead", REFUSED_SHOP),
+        1,
+        "{text}"
+    );
+    assert_eq!(value("aftercare_shop_token_rejected", REFUSED_SHOP), 0);
+    // The healthy shop shows nothing wrong.
+    for name in [
+        "aftercare_shop_token_rejected",
+        "aftercare_shop_webhook_failures",
+        "aftercare_shop_provider_errors",
+        "aftercare_shop_messages_dead",
+        "aftercare_shop_webhook_dead_letters",
+    ] {
+        assert_eq!(value(name, SHOP_A), 0, "{name}: {text}");
+    }
+    assert_eq!(s.sms.sent.lock().unwrap().len(), 1);
+    let page = get("/admin").await;
+    let row = |shop: &str| -> String {
+        page.split("<tr>")
+            .find(|r| r.contains(&format!("<th scope=\"row\">{shop}</th>")))
+            .unwrap_or_else(|| panic!("no row for {shop} in {page}"))
+            .to_owned()
+    };
+    assert!(row(expired).contains("needs attention"), "{page}");
+    assert!(row(REFUSED_SHOP).contains("needs attention"), "{page}");
+    assert!(!row(SHOP_A).contains("needs attention"), "{page}");
 }
