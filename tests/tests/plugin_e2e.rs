@@ -4,8 +4,10 @@
 //! SMS from the app's Twilio account; pages and dashboards answer per shop; the app-level
 //! compliance route takes the shop from the signed body and checks it against the registry;
 //! the admin view and `/metrics` need the admin key; `app/uninstalled` stops a shop and
-//! `shop/redact` erases it while the other goes on. A second test captures the logs of
-//! processing and dispatch: every line names its shop.
+//! `shop/redact` erases it while the other goes on. Other tests: the logs of processing and
+//! dispatch (every line names its shop); the admin view and metrics showing a refused
+//! token, failed webhooks and a provider's refusals on the shop they belong to; the
+//! configuration check.
 //!
 //! Wiremock plays Shopify and Twilio, shaped as their docs show: the OAuth code exchange
 //! (<https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant>),
@@ -16,6 +18,10 @@
 //! webhook bodies are the adapter's fixtures of the topics' documented payloads; Twilio's
 //! Message create answer (<https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource>,
 //! twilio-node's fixture as in `adapters/twilio/tests/send.rs`).
+//!
+//! One file past 800 lines: its tests share the stand-ins, the deployment's configuration
+//! and the install and posting helpers, which are most of it; split, each file would carry
+//! a copy or a support module longer than the tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
