@@ -177,6 +177,7 @@ impl InboxStatus {
 
 /// A stored webhook.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InboxEntry {
     /// Storage id.
     pub id: i64,
@@ -204,6 +205,51 @@ pub struct InboxEntry {
     pub next_attempt_at: DateTime<Utc>,
     /// The last failure, or the dead-letter reason.
     pub last_error: Option<String>,
+}
+
+impl InboxEntry {
+    /// An entry as a store answers for a webhook just stored: pending, due at once, never
+    /// tried; topic, shop, time and meta unknown (see [`InboxEntry::from_verified`]).
+    pub fn new(
+        id: i64,
+        source: impl Into<String>,
+        dedupe_key: impl Into<String>,
+        body: Vec<u8>,
+        received_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            source: source.into(),
+            dedupe_key: dedupe_key.into(),
+            topic: None,
+            shop: None,
+            occurred_at: None,
+            meta: BTreeMap::new(),
+            body,
+            received_at,
+            status: InboxStatus::Pending,
+            attempts: 0,
+            next_attempt_at: received_at,
+            last_error: None,
+        }
+    }
+
+    /// The entry of a verified webhook: its de-duplication key, topic, shop, time and meta
+    /// as the source found them.
+    pub fn from_verified(
+        id: i64,
+        source: impl Into<String>,
+        verified: VerifiedWebhook,
+        body: Vec<u8>,
+        received_at: DateTime<Utc>,
+    ) -> Self {
+        let mut e = Self::new(id, source, verified.dedupe_key, body, received_at);
+        e.topic = verified.topic;
+        e.shop = verified.shop;
+        e.occurred_at = verified.occurred_at;
+        e.meta = verified.meta;
+        e
+    }
 }
 
 /// Verified webhooks, stored before they are acknowledged, de-duplicated, processed later.

@@ -59,22 +59,23 @@ const INBOX_COLS: &str = "inbox.id, inbox.source, inbox.dedupe_key, inbox.topic,
 fn inbox_row(row: &PgRow) -> Result<InboxEntry, Error> {
     let meta: String = get(row, "meta")?;
     let status: String = get(row, "status")?;
-    Ok(InboxEntry {
-        id: get(row, "id")?,
-        source: get(row, "source")?,
-        dedupe_key: get(row, "dedupe_key")?,
-        topic: get(row, "topic")?,
-        shop: get(row, "shop")?,
-        occurred_at: get(row, "occurred_at")?,
-        meta: serde_json::from_str::<BTreeMap<String, String>>(&meta)
-            .map_err(|e| Error::decode("stored inbox meta", e))?,
-        body: get(row, "body")?,
-        received_at: get(row, "received_at")?,
-        status: parse_or("inbox status", InboxStatus::parse(&status), &status)?,
-        attempts: count(get(row, "attempts")?),
-        next_attempt_at: get(row, "next_attempt_at")?,
-        last_error: get(row, "last_error")?,
-    })
+    let mut e = InboxEntry::new(
+        get(row, "id")?,
+        get::<String>(row, "source")?,
+        get::<String>(row, "dedupe_key")?,
+        get(row, "body")?,
+        get(row, "received_at")?,
+    );
+    e.topic = get(row, "topic")?;
+    e.shop = get(row, "shop")?;
+    e.occurred_at = get(row, "occurred_at")?;
+    e.meta = serde_json::from_str::<BTreeMap<String, String>>(&meta)
+        .map_err(|e| Error::decode("stored inbox meta", e))?;
+    e.status = parse_or("inbox status", InboxStatus::parse(&status), &status)?;
+    e.attempts = count(get(row, "attempts")?);
+    e.next_attempt_at = get(row, "next_attempt_at")?;
+    e.last_error = get(row, "last_error")?;
+    Ok(e)
 }
 
 const OUTBOX_COLS: &str = "outbox.id, outbox.key, outbox.message::text AS message, outbox.status, outbox.due_at, \
@@ -131,17 +132,18 @@ const INVITATION_COLS: &str =
 fn invitation_row(row: &PgRow) -> Result<Invitation, Error> {
     let kind: String = get(row, "kind")?;
     let channel: String = get(row, "channel")?;
-    Ok(Invitation {
-        id: get(row, "id")?,
-        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
-        shop: get::<Option<String>>(row, "shop")?.map(ShopId::new),
-        order_id: OrderId::new(get::<String>(row, "order_id")?),
-        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
-        channel: parse_or("channel", ChannelKind::parse(&channel), &channel)?,
-        locale: get(row, "locale")?,
-        sent_at: get(row, "sent_at")?,
-        closes_at: get(row, "closes_at")?,
-    })
+    let mut i = Invitation::new(
+        get::<String>(row, "id")?,
+        parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        OrderId::new(get::<String>(row, "order_id")?),
+        parse_or("channel", ChannelKind::parse(&channel), &channel)?,
+        get::<String>(row, "locale")?,
+        get(row, "sent_at")?,
+        get(row, "closes_at")?,
+    );
+    i.shop = get::<Option<String>>(row, "shop")?.map(ShopId::new);
+    i.customer_id = get::<Option<String>>(row, "customer_id")?.map(CustomerId::new);
+    Ok(i)
 }
 
 const RESPONSE_COLS: &str =
@@ -150,16 +152,17 @@ const RESPONSE_COLS: &str =
 fn response_row(row: &PgRow) -> Result<SurveyResponse, Error> {
     let kind: String = get(row, "kind")?;
     let score: i16 = get(row, "score")?;
-    Ok(SurveyResponse {
-        invitation_id: get(row, "invitation_id")?,
-        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
-        order_id: OrderId::new(get::<String>(row, "order_id")?),
-        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
-        score: u8::try_from(score).map_err(|e| Error::decode("stored score", e))?,
-        comment: get(row, "comment")?,
-        via: get(row, "via")?,
-        answered_at: get(row, "answered_at")?,
-    })
+    let mut r = SurveyResponse::new(
+        get::<String>(row, "invitation_id")?,
+        parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        OrderId::new(get::<String>(row, "order_id")?),
+        u8::try_from(score).map_err(|e| Error::decode("stored score", e))?,
+        get::<String>(row, "via")?,
+        get(row, "answered_at")?,
+    );
+    r.customer_id = get::<Option<String>>(row, "customer_id")?.map(CustomerId::new);
+    r.comment = get(row, "comment")?;
+    Ok(r)
 }
 
 #[async_trait]
