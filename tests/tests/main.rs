@@ -15,6 +15,7 @@ mod helpdesk_e2e;
 mod hydrate;
 mod late_complaint_e2e;
 mod page_headers;
+mod plugin_e2e;
 mod quota_gate;
 mod recovery;
 mod retention_dashboard;
