@@ -100,8 +100,54 @@ fieldset { border: 0; padding: 0; margin: 0; }
 svg.chart { direction: ltr; }
 header.brand { display: flex; align-items: center; gap: .75rem; padding: .5rem 0 0; font-weight: 600; }
 header.brand img { max-height: 48px; max-width: 160px; }
+ul.items { list-style: none; padding: 0; margin: 0; }
+ul.items li { display: flex; align-items: center; gap: .75rem; padding: .25rem 0; }
+.thumb { flex: none; width: 64px; height: 64px; border-radius: 8px; object-fit: cover; background: #eceae4; }
 footer.brand { margin-top: 1.5rem; padding-top: .75rem; border-top: 1px solid #d5d5d0; font-size: .95rem; }
 "#;
+
+/// The lines of an order as a list (`<ul>…</ul>`): each title with its quantity and, when
+/// the platform gave an `https` picture, the picture: `alt` the product's name, a fixed
+/// 64 × 64 box reserved by `width`/`height` before it loads (no layout shift), loaded
+/// lazily. When some lines have a picture, the others keep an empty box of the same size so
+/// the titles stay aligned; when none has, the list is text alone.
+///
+/// ```
+/// use aftercare::model::{ImageUrl, LineItem};
+/// let mut mug = LineItem::new("Mug", 2);
+/// mug.image = ImageUrl::from_payload(Some("https://cdn.example/mug.jpg"));
+/// let html = aftercare::html::line_items(&[mug]);
+/// assert!(html.contains(r#"<img class="thumb" src="https://cdn.example/mug.jpg" alt="Mug" width="64" height="64" loading="lazy" decoding="async">"#));
+/// assert!(!aftercare::html::line_items(&[LineItem::new("Mug", 2)]).contains("<img"));
+/// ```
+pub fn line_items(items: &[crate::model::LineItem]) -> String {
+    let picture = |l: &crate::model::LineItem| l.image.as_ref().filter(|i| i.is_https()).cloned();
+    let pictured = items.iter().any(|l| picture(l).is_some());
+    let mut out = String::from(if pictured {
+        "<ul class=\"items\">\n"
+    } else {
+        "<ul>\n"
+    });
+    for l in items {
+        let title = escape(&l.title);
+        let thumb = match picture(l) {
+            Some(src) => format!(
+                "<img class=\"thumb\" src=\"{}\" alt=\"{title}\" width=\"64\" height=\"64\" loading=\"lazy\" decoding=\"async\">",
+                escape(src.as_str())
+            ),
+            None if pictured => "<span class=\"thumb\"></span>".to_owned(),
+            None => String::new(),
+        };
+        let text = format!("{title} × <bdi>{}</bdi>", l.quantity);
+        if pictured {
+            out.push_str(&format!("<li>{thumb}<span>{text}</span></li>\n"));
+        } else {
+            out.push_str(&format!("<li>{text}</li>\n"));
+        }
+    }
+    out.push_str("</ul>\n");
+    out
+}
 
 /// The page shell: `lang` and `dir` on `<html>`, a mobile viewport, readable contrast, no
 /// JavaScript, [`STYLE`] as the only stylesheet. `body` is already-escaped HTML.

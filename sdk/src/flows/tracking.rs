@@ -161,6 +161,8 @@ pub struct RenderRequest {
     pub args: BTreeMap<String, String>,
     /// Tutorials: (link text, url).
     pub tutorials: Vec<(String, String)>,
+    /// The lines the message is about (a shipment's), listed with their pictures in emails.
+    pub items: Vec<crate::model::LineItem>,
 }
 
 /// A rendered message.
@@ -191,6 +193,7 @@ impl RenderRequest {
             message_id: message_id.into(),
             args,
             tutorials: Vec::new(),
+            items: Vec::new(),
         }
     }
 }
@@ -787,6 +790,7 @@ impl TrackingFlow {
             message_id: milestone.message_id().into(),
             args: args.clone(),
             tutorials,
+            items,
         })?;
         let mut msg = OutboundMessage::new(channel, to, Purpose::Transactional, rendered.text);
         msg.locale = rendered.locale.clone();

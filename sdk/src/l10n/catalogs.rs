@@ -227,6 +227,11 @@ impl Catalogs {
         // tracking page, which shows the guides and the support link): every character
         // inlined there is paid per segment. Email has room for them.
         let rich = matches!(format, Format::EmailText | Format::Html);
+        // What was bought, with the products' pictures where the platform gave them.
+        if rich && !req.items.is_empty() {
+            let (used, heading) = self.one(format, &req.locale, "page-items", args)?;
+            parts.push(items_block(format, &used, heading, &req.items));
+        }
         if rich && !req.tutorials.is_empty() {
             let (_, intro) = self.one(format, &req.locale, "tutorials-intro", args)?;
             let mut block = intro;
@@ -307,6 +312,65 @@ impl Catalogs {
         };
         Ok((locale, body))
     }
+}
+
+/// The lines of an email (`heading` already rendered): in HTML a presentation table, each
+/// `https` picture 64 × 64 with the product's name as `alt` (a blocked image reads as the
+/// name), a line without a picture as text alone; in plain text one line per product.
+fn items_block(
+    format: Format,
+    locale: &str,
+    heading: String,
+    items: &[crate::model::LineItem],
+) -> String {
+    use crate::html::escape;
+    let dir = super::direction(locale);
+    let mut out = heading;
+    if format == Format::Html {
+        out.push_str(&format!(
+            "<table role=\"presentation\" dir=\"{}\" style=\"border-collapse:collapse;margin-top:8px\">",
+            dir.as_str()
+        ));
+        let pictured = items
+            .iter()
+            .any(|l| l.image.as_ref().is_some_and(|i| i.is_https()));
+        for l in items {
+            let title = escape(&super::bidi::strip_controls(&l.title));
+            let picture = l
+                .image
+                .as_ref()
+                .filter(|i| i.is_https())
+                .map(|src| {
+                    format!(
+                        "<img src=\"{}\" alt=\"{title}\" width=\"64\" height=\"64\" loading=\"lazy\" style=\"display:block;width:64px;height:64px;border:0;border-radius:8px;object-fit:cover\">",
+                        escape(src.as_str())
+                    )
+                })
+                .unwrap_or_default();
+            // Without any picture, no empty column.
+            let cell = if pictured {
+                format!("<td style=\"width:64px;height:64px;padding:4px 0\">{picture}</td>")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "<tr>{cell}<td style=\"padding:4px 12px\"><bdi>{title}</bdi> × {}</td></tr>",
+                l.quantity
+            ));
+        }
+        out.push_str("</table>");
+    } else {
+        for l in items {
+            let title = super::bidi::strip_controls(&l.title);
+            let title = if dir == super::Dir::Rtl || super::bidi::has_rtl(&title) {
+                super::bidi::isolate(super::bidi::FSI, &title)
+            } else {
+                title
+            };
+            out.push_str(&format!("\n{title} × {}", l.quantity));
+        }
+    }
+    out
 }
 
 impl Renderer for Catalogs {

@@ -496,6 +496,7 @@ fn every_email_is_valid_html_with_its_footer_in_every_locale() {
                     "Espresso Machine Pro 2: first use".to_owned(),
                     "https://shop.example.com/guides/espresso-first-use".to_owned(),
                 )];
+                req.items = pictured_items();
                 let r = catalogs.render(&req).unwrap();
                 let html = r.html.unwrap();
                 let defects = html_structure_defects(&html);
@@ -512,5 +513,86 @@ fn every_email_is_valid_html_with_its_footer_in_every_locale() {
                 );
             }
         }
+    }
+}
+
+/// A pictured line, one without a picture and one whose picture is not `https`.
+fn pictured_items() -> Vec<crate::model::LineItem> {
+    let line = |title: &str, image: Option<&str>| {
+        let mut l = crate::model::LineItem::new(title, 1);
+        l.image = crate::model::ImageUrl::from_payload(image);
+        l
+    };
+    vec![
+        line(
+            "Espresso Machine Pro 2",
+            Some("https://cdn.example/espresso.jpg?w=128&h=128"),
+        ),
+        line("قهوة عربية", None),
+        line("Filter papers", Some("http://shop.example/filters.jpg")),
+    ]
+}
+
+#[test]
+fn emails_list_the_products_with_their_pictures_and_fall_back_to_text() {
+    let catalogs = Catalogs::new("Dukkan Home");
+    for locale in BUILTIN_LOCALES {
+        let mut req = RenderRequest::new(
+            locale,
+            ChannelKind::Email,
+            "tracking-shipped",
+            realistic(locale),
+        );
+        req.items = pictured_items();
+        let r = catalogs.render(&req).unwrap();
+        let html = r.html.unwrap();
+        // The https picture, named, in a fixed box, lazily; nothing for the others.
+        assert!(
+            html.contains(
+                r#"<img src="https://cdn.example/espresso.jpg?w=128&amp;h=128" alt="Espresso Machine Pro 2" width="64" height="64" loading="lazy""#
+            ),
+            "{locale}: {html}"
+        );
+        assert_eq!(html.matches("<img").count(), 1, "{locale}: {html}");
+        assert!(!html.contains("http://shop.example"), "{locale}");
+        for title in ["Espresso Machine Pro 2", "قهوة عربية", "Filter papers"] {
+            assert!(
+                html.contains(&format!("<bdi>{title}</bdi> × 1")),
+                "{locale}: {html}"
+            );
+            assert!(r.text.contains(title), "{locale}: {}", r.text);
+        }
+        let rtl = crate::l10n::direction(locale) == crate::l10n::Dir::Rtl;
+        assert!(
+            html.contains(&format!(
+                r#"<table role="presentation" dir="{}""#,
+                if rtl { "rtl" } else { "ltr" }
+            )),
+            "{locale}"
+        );
+        // Without any picture: the names alone, no empty picture column.
+        req.items = vec![crate::model::LineItem::new("Filter papers", 3)];
+        let html = catalogs.render(&req).unwrap().html.unwrap();
+        assert!(
+            !html.contains("<img") && !html.contains("width:64px"),
+            "{locale}: {html}"
+        );
+        assert!(html.contains("<bdi>Filter papers</bdi> × 3"), "{locale}");
+        // SMS stays short: no product list.
+        let mut sms = RenderRequest::new(
+            locale,
+            ChannelKind::Sms,
+            "tracking-shipped",
+            realistic(locale),
+        );
+        sms.items = pictured_items();
+        assert!(
+            !catalogs
+                .render(&sms)
+                .unwrap()
+                .text
+                .contains("Filter papers"),
+            "{locale}"
+        );
     }
 }

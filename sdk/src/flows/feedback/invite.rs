@@ -564,6 +564,7 @@ impl FeedbackFlow {
             message_id: message_id.into(),
             args: args.clone(),
             tutorials: Vec::new(),
+            items: Vec::new(),
         })?;
         let mut m = OutboundMessage::new(channel, to, Purpose::Feedback, r.text);
         m.locale = r.locale.clone();
