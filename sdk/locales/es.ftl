@@ -109,7 +109,7 @@ optout-confirmed = Listo: ya no recibirás más mensajes de { $shop_name } por e
 optin-confirmed = Vuelves a recibir mensajes de { $shop_name }. Para darte de baja en cualquier momento, responde BAJA o STOP.
 
 help-reply =
-    { $shop_name }: avisos de pedidos y encuestas de satisfacción. Pueden aplicarse tarifas de mensajes y datos. Para darte de baja, responde BAJA o STOP. Ayuda:
+    { $shop_name }: avisos de pedidos y encuestas. Pueden aplicarse tarifas de mensajes y datos. Para darte de baja, responde BAJA o STOP. Ayuda:
     { $url }
 
 email-subject-shipped = Tu pedido { $order_number } está en camino

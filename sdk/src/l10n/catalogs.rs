@@ -215,12 +215,31 @@ impl Catalogs {
         let (locale, main) = self.one(format, &req.locale, &req.message_id, args)?;
         let mut parts = vec![main];
         // The carrier's own text and the pickup point (set by the tracking flow where useful).
+        // In an SMS only while it stays within its segment budget ([`SMS_BUDGET`]): the
+        // linked tracking page shows both, and a carrier's long note would double the cost.
         for (key, id) in [
             ("carrier_note", "carrier-note"),
             ("pickup_point", "pickup-point"),
         ] {
             if req.args.get(key).is_some_and(|v| !v.trim().is_empty()) {
-                parts.push(self.one(format, &req.locale, id, args)?.1);
+                let fragment = self.one(format, &req.locale, id, args)?.1;
+                if format == Format::Sms {
+                    // The opt-out hint comes after: count it too.
+                    let mut probe = format!("{}\n\n{fragment}", parts.join("\n\n"));
+                    if self.stop_hint.applies_to(&req.message_id) {
+                        probe.push('\n');
+                        probe.push_str(&self.one(format, &req.locale, "stop-hint", args)?.1);
+                    }
+                    if !within_sms_budget(&probe) {
+                        tracing::debug!(
+                            message = %req.message_id,
+                            fragment = id,
+                            "left out of the SMS to keep it within its segment budget; the tracking page shows it"
+                        );
+                        continue;
+                    }
+                }
+                parts.push(fragment);
             }
         }
         // SMS and WhatsApp session texts carry only the message and its link (the shop's
@@ -312,6 +331,20 @@ impl Catalogs {
         };
         Ok((locale, body))
     }
+}
+
+/// The most segments an SMS may cost: 2 in GSM-7, 3 in UCS-2 (a single accented or
+/// non-Latin letter makes the whole text UCS-2, 67 units a segment).
+pub(crate) const SMS_BUDGET: (usize, usize) = (2, 3);
+
+/// Whether the SMS `text` stays within [`SMS_BUDGET`].
+fn within_sms_budget(text: &str) -> bool {
+    let s = crate::sms::segments(text);
+    let budget = match s.encoding {
+        crate::sms::Encoding::Gsm7 => SMS_BUDGET.0,
+        _ => SMS_BUDGET.1,
+    };
+    s.segments <= budget
 }
 
 /// The lines of an email (`heading` already rendered): in HTML a presentation table, each
