@@ -78,9 +78,9 @@ h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 /* A name or number in a heading wraps as one piece: split, a right-to-left line would read its halves apart. */
 h1 bdi, h2 bdi { display: inline-block; max-width: 100%; }
 .card { background: #fff; border-radius: 12px; padding: 1rem; margin-bottom: 1rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
+dl { display: grid; grid-template-columns: fit-content(50%) minmax(0, 1fr); gap: .25rem 1rem; margin: 0; }
 dt { color: #555; }
-dd { margin: 0; font-weight: 600; }
+dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 ol.timeline { list-style: none; margin: 0; padding: 0; }
 ol.timeline li { padding: .5rem 0; padding-inline-start: 1.25rem; border-inline-start: 3px solid #c8d3e0; position: relative; }
 ol.timeline li.current { border-inline-start-color: #0b57d0; font-weight: 600; }
@@ -100,6 +100,7 @@ fieldset { border: 0; padding: 0; margin: 0; }
 .point input:checked + span { background: #0b57d0; color: #fff; border-color: #0b57d0; }
 .point input:focus-visible + span { outline: 3px solid #e8a200; outline-offset: 2px; }
 svg.chart { direction: ltr; }
+.scroll { overflow-x: auto; max-width: 100%; }
 header.brand { display: flex; align-items: center; gap: .75rem; padding: .5rem 0 0; font-weight: 600; }
 header.brand img { max-height: 48px; max-width: 160px; }
 ul.items { list-style: none; padding: 0; margin: 0; }

@@ -205,6 +205,12 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
             // A browser signs in with a form; here the test server adds the key as a bearer
             // token, as a script would send it.
             Dashboard::new(Arc::new(Fixed), text.clone(), Secret::from("k"), "ar")
+                .with_retention(Arc::new(aftercare::http::retention::StoreRetention::new(
+                    retention_history().await,
+                    None,
+                    aftercare::retention::RetentionSettings::default(),
+                    clock.clone(),
+                )))
                 .into_router()
                 .layer(axum::middleware::map_request(
                     |mut req: axum::extract::Request| async move {
@@ -416,6 +422,19 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
         tokio::task::spawn_blocking(move || screenshot(&url, &format!("dashboard-{lang}.png")))
             .await
             .unwrap();
+        // Its retention page, in the same language and direction.
+        let url = format!("{base}/dashboard/retention?lang={lang}");
+        let dom = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || dump_dom(&url)
+        })
+        .await
+        .unwrap();
+        assert!(dom.contains(&format!(r#"dir="{dir}""#)), "{lang}");
+        assert_eq!(dom.matches("<svg").count(), 2, "lateness and cohort charts");
+        tokio::task::spawn_blocking(move || screenshot(&url, &format!("retention-{lang}.png")))
+            .await
+            .unwrap();
     }
 }
 
@@ -509,6 +528,49 @@ impl OrderSource for Pictured {
     }
 }
 
+/// A year of first orders, half of them delivered late, some customers ordering again:
+/// every chart, cohort and breakdown of the retention page has figures.
+async fn retention_history() -> Arc<SqliteStore> {
+    use aftercare::retention::{OrderFact, RetentionStore};
+    let s = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let day = |d: i64| {
+        "2025-03-01T10:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            + chrono::Duration::days(d)
+    };
+    for i in 0..240i64 {
+        let first = OrderId::new(format!("r{i}"));
+        s.record_order(&OrderFact::new(
+            None,
+            first.clone(),
+            format!("rc{i}"),
+            day(i),
+        ))
+        .await
+        .unwrap();
+        let bucket = ["on time", "1-2 days late", "3+ days late"][(i % 3) as usize];
+        s.set_experience(
+            None,
+            &first,
+            &std::collections::BTreeMap::from([("lateness".to_owned(), bucket.to_owned())]),
+        )
+        .await
+        .unwrap();
+        if i % 3 == 0 || i % 5 == 0 {
+            s.record_order(&OrderFact::new(
+                None,
+                OrderId::new(format!("r{i}-2")),
+                format!("rc{i}"),
+                day(i + 20 + i % 50),
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    s
+}
+
 /// Every page a customer or a merchant sees passes the accessibility audit in every
 /// locale, at phone (390 px) and desktop (1280 px) width, and lays out cleanly there:
 /// nothing sticks out sideways, no content is wider than its box, no name in a heading is
@@ -552,6 +614,12 @@ async fn every_page_passes_the_accessibility_audit_in_every_locale() {
     )
     .merge(
         Dashboard::new(Arc::new(AllKinds), text.clone(), Secret::from("k"), "en")
+            .with_retention(Arc::new(aftercare::http::retention::StoreRetention::new(
+                retention_history().await,
+                None,
+                aftercare::retention::RetentionSettings::default(),
+                clock.clone(),
+            )))
             .into_router()
             .layer(axum::middleware::map_request(
                 |mut req: axum::extract::Request| async move {
@@ -647,6 +715,7 @@ async fn every_page_passes_the_accessibility_audit_in_every_locale() {
         );
         urls.push(format!("{base}/s/{token}"));
         urls.push(format!("{base}/dashboard?lang={lang}"));
+        urls.push(format!("{base}/dashboard/retention?lang={lang}"));
     }
     // An invalid link (the browser's language decides; Chromium's is English).
     urls.push(format!("{base}/t/not-a-token"));

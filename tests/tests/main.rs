@@ -7,6 +7,7 @@ mod branded_pages;
 mod browser;
 mod catch_up_poll;
 mod dashboard;
+mod dashboard_locales;
 mod dispatch;
 mod email_e2e;
 mod feedback_e2e;

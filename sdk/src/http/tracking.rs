@@ -23,6 +23,12 @@ use crate::token::{TokenError, TokenSigner};
 pub trait PageText: Send + Sync {
     /// The text of `id` in `locale` (after fallback), plain (it is escaped by the page).
     fn text(&self, locale: &str, id: &str) -> String;
+    /// The text of `id` in `locale` with named values (`days` → `90`), plain. Without an
+    /// implementation, the text without them.
+    fn text_with(&self, locale: &str, id: &str, args: &[(&str, String)]) -> String {
+        let _ = args;
+        self.text(locale, id)
+    }
     /// A date and time formatted for `locale`, in the time zone `zone`, with the zone's
     /// abbreviation.
     fn datetime(

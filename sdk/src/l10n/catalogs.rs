@@ -450,6 +450,17 @@ impl crate::http::tracking::PageText for Catalogs {
             .unwrap_or_else(|_| id.to_owned())
     }
 
+    fn text_with(&self, locale: &str, id: &str, args: &[(&str, String)]) -> String {
+        let mut a = Args::new().text("shop_name", self.shop_name.clone());
+        for (k, v) in args {
+            a = a.text(k, v.clone());
+        }
+        self.localizer
+            .render_as(Format::EmailText, locale, id, &a)
+            .map(|r| r.text)
+            .unwrap_or_else(|_| id.to_owned())
+    }
+
     fn branding(&self) -> Option<&crate::branding::Branding> {
         self.branding.as_ref()
     }

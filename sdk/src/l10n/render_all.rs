@@ -34,6 +34,12 @@ fn full() -> BTreeMap<String, String> {
         // The recovery flow's discount code.
         ("code", "SORRY-7KQ2M9XD"),
         ("discount", "15%"),
+        // The dashboard's retention figures.
+        ("days", "90"),
+        ("points", "41.7"),
+        ("months", "3"),
+        ("multiple", "3"),
+        ("median", "38"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -192,7 +198,12 @@ fn no_builtin_wording_uses_a_missing_optional_argument() {
                     .text("carrier_note", "Weather delay")
                     .text("pickup_point", "Service Point 12")
                     .ltr("code", "SORRY-7KQ2M9XD")
-                    .text("discount", "15%");
+                    .text("discount", "15%")
+                    .text("days", "90")
+                    .text("points", "41.7")
+                    .text("months", "3")
+                    .text("multiple", "3")
+                    .text("median", "38");
                 for (bit, name) in OPTIONAL_ARGS.iter().enumerate() {
                     if mask & (1 << bit) == 0 {
                         args = args.text(name, "x");
@@ -297,7 +308,7 @@ const CUSTOMER_SMS: [&str; 21] = [
 /// Messages that are never an SMS of their own: page and dashboard text, email subjects
 /// and footers, fragments added to another message (whose SMS is budgeted with them), and
 /// the alert to the shop's staff.
-const NOT_SMS_PREFIXES: [&str; 4] = ["page-", "status-", "dash-", "email-"];
+const NOT_SMS_PREFIXES: [&str; 5] = ["page-", "status-", "dash-", "ret-", "email-"];
 const NOT_SMS: [&str; 24] = [
     "content-tutorial",
     "support-link",
