@@ -124,3 +124,8 @@ email-footer-stop = { $replies ->
         [0] ¿No quieres recibir estos correos? Avísale a { $shop_name } y dejaremos de enviarlos.
        *[other] ¿No quieres recibir estos correos? Responde BAJA.
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = cliente
+whatsapp-no-carrier = la empresa de transporte
+whatsapp-no-tracking-number = en la página de seguimiento

@@ -125,3 +125,8 @@ email-footer-stop = { $replies ->
         [0] Não quer mais estes e-mails? Avise a { $shop_name } e paramos.
        *[other] Não quer mais estes e-mails? Responda SAIR.
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = cliente
+whatsapp-no-carrier = a transportadora
+whatsapp-no-tracking-number = na página de rastreamento

@@ -28,3 +28,4 @@ mod tracking_e2e;
 mod tracking_sources;
 mod uncertain;
 mod webhook_pipeline;
+mod whatsapp_templates;

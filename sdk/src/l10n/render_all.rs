@@ -309,7 +309,7 @@ const CUSTOMER_SMS: [&str; 21] = [
 /// and footers, fragments added to another message (whose SMS is budgeted with them), and
 /// the alert to the shop's staff.
 const NOT_SMS_PREFIXES: [&str; 5] = ["page-", "status-", "dash-", "ret-", "email-"];
-const NOT_SMS: [&str; 24] = [
+const NOT_SMS: [&str; 27] = [
     "content-tutorial",
     "support-link",
     "tutorials-intro",
@@ -334,6 +334,9 @@ const NOT_SMS: [&str; 24] = [
     "survey-pick-a-score",
     "survey-review-prompt",
     "survey-review-link",
+    "whatsapp-no-name",
+    "whatsapp-no-carrier",
+    "whatsapp-no-tracking-number",
 ];
 
 /// The carrier's note and the pickup point stay in an SMS where they fit its budget, and
