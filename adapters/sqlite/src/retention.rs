@@ -252,9 +252,9 @@ impl RetentionStore for SqliteStore {
         Ok(())
     }
 
-    /// The report counted in SQL: four aggregate queries over the shop's customer rows
+    /// The report counted in SQL: three aggregate queries over the shop's customer rows
     /// (totals, repeat and churn per first-order experience; hours to the second order;
-    /// cohorts; the month of the second order within each cohort), so a report over
+    /// cohorts with the month of the second order within each), so a report over
     /// 200,000 customers reads a few hundred grouped rows, never the customers. The
     /// arithmetic is the fold's: times in µs, days as `num_seconds / 86400.0`, a calendar
     /// month added the way chrono adds it (the day clamped to the month's last).
@@ -314,63 +314,44 @@ impl RetentionStore for SqliteStore {
         for (h, n) in hours {
             fold.add_hours_to_second(h, u64::try_from(n).unwrap_or(0));
         }
-        // Cohorts by the UTC month of the first order.
-        let cohorts: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT CAST(strftime('%Y', first_order_at / 1000000, 'unixepoch') AS INTEGER) AS y,
-                    CAST(strftime('%m', first_order_at / 1000000, 'unixepoch') AS INTEGER) AS m,
-                    count(*), max(first_order_at)
-             FROM retention_customers WHERE shop = ? GROUP BY y, m",
-        )
-        .bind(shop)
-        .fetch_all(self.pool())
-        .await
-        .map_err(&err)?;
-        for (y, m, n, latest) in cohorts {
-            fold.add_cohort(
-                i32::try_from(y).unwrap_or(0),
-                u32::try_from(m).unwrap_or(0),
-                u64::try_from(n).unwrap_or(0),
-                time(latest)?,
-            );
-        }
-        // The first k with second ≤ first + k months: with md the months between the two
-        // orders' months, first + md months is in the second order's month, on the first
-        // order's day clamped to that month's last day and at its time of day; k is md when
-        // the second order is not after that instant, md + 1 otherwise (at least 1).
-        let seconds: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        // Cohorts by the UTC month of the first order, each customer with the first k for
+        // which second ≤ first + k months: with md the months between the two orders'
+        // months, first + md months falls in the second order's month, on the first
+        // order's day clamped to that month's last day (only a day past 28 can need it),
+        // at its time of day; k is md when the second order is not after that instant,
+        // md + 1 otherwise, and at least 1. One pass, two date conversions per customer.
+        let cohorts: Vec<(i64, i64, Option<i64>, i64, i64)> = sqlx::query_as(
             "WITH p AS (
                 SELECT first_order_at AS f, second_order_at AS s,
-                       first_order_at / 1000000 AS fs, second_order_at / 1000000 AS ss
-                FROM retention_customers WHERE shop = ? AND second_order_at IS NOT NULL
+                       CAST(strftime('%Y%m%d', first_order_at / 1000000, 'unixepoch') AS INTEGER) AS fd,
+                       CAST(strftime('%Y%m%d', second_order_at / 1000000, 'unixepoch') AS INTEGER) AS sd
+                FROM retention_customers WHERE shop = ?
              ), q AS (
-                SELECT CAST(strftime('%Y', fs, 'unixepoch') AS INTEGER) AS y,
-                       CAST(strftime('%m', fs, 'unixepoch') AS INTEGER) AS m,
-                       (CAST(strftime('%Y', ss, 'unixepoch') AS INTEGER) * 12
-                          + CAST(strftime('%m', ss, 'unixepoch') AS INTEGER))
-                         - (CAST(strftime('%Y', fs, 'unixepoch') AS INTEGER) * 12
-                          + CAST(strftime('%m', fs, 'unixepoch') AS INTEGER)) AS md,
-                       CAST(strftime('%d', ss, 'unixepoch') AS INTEGER) AS sd,
-                       min(CAST(strftime('%d', fs, 'unixepoch') AS INTEGER),
-                           CAST(strftime('%d', ss, 'unixepoch', 'start of month', '+1 month', '-1 day')
-                                AS INTEGER)) AS cd,
-                       s % 86400000000 AS st, f % 86400000000 AS ft
+                SELECT f, fd / 10000 AS y, fd / 100 % 100 AS m,
+                       CASE WHEN s IS NULL THEN NULL ELSE
+                         (sd / 10000 * 12 + sd / 100 % 100) - (fd / 10000 * 12 + fd / 100 % 100)
+                         + CASE WHEN (sd % 100, s % 86400000000) <= (
+                                  CASE WHEN fd % 100 <= 28 THEN fd % 100 ELSE min(fd % 100,
+                                    CAST(strftime('%d', s / 1000000, 'unixepoch', 'start of month',
+                                                  '+1 month', '-1 day') AS INTEGER)) END,
+                                  f % 86400000000)
+                                THEN 0 ELSE 1 END
+                       END AS k
                 FROM p
              )
-             SELECT y, m, max(1, CASE WHEN (sd, st) <= (cd, ft) THEN md ELSE md + 1 END) AS k,
-                    count(*)
-             FROM q GROUP BY y, m, k",
+             SELECT y, m, max(1, k) AS k, count(*), max(f) FROM q GROUP BY y, m, max(1, k)",
         )
         .bind(shop)
         .fetch_all(self.pool())
         .await
         .map_err(&err)?;
-        for (y, m, k, n) in seconds {
-            fold.add_cohort_second(
-                i32::try_from(y).unwrap_or(0),
-                u32::try_from(m).unwrap_or(0),
-                u32::try_from(k).unwrap_or(u32::MAX),
-                u64::try_from(n).unwrap_or(0),
-            );
+        for (y, m, k, n, latest) in cohorts {
+            let (y, m) = (i32::try_from(y).unwrap_or(0), u32::try_from(m).unwrap_or(0));
+            let n = u64::try_from(n).unwrap_or(0);
+            fold.add_cohort(y, m, n, time(latest)?);
+            if let Some(k) = k {
+                fold.add_cohort_second(y, m, u32::try_from(k).unwrap_or(u32::MAX), n);
+            }
         }
         Ok(())
     }
