@@ -1098,7 +1098,7 @@ pub fn recovery(
 }
 
 /// The platform's discount codes on its parts, when `[recovery.discount]` offers codes
-/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`).
+/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce coupons).
 pub fn with_discounts(
     cfg: &TrackingLinksConfig,
     parts: PlatformParts,
@@ -1108,8 +1108,24 @@ pub fn with_discounts(
     }
     match cfg.shop.platform {
         Platform::Shopify => Ok(parts.discounts(Arc::new(shopify_client(cfg)?))),
+        // Coupons (`POST /wp-json/wc/v3/coupons`); the consumer key needs write access.
+        Platform::Woocommerce => {
+            let w = cfg
+                .woocommerce
+                .as_ref()
+                .ok_or_else(|| missing_section(cfg))?;
+            let mut api = aftercare_woocommerce::WooConfig::new(
+                &w.site,
+                w.consumer_key.resolve()?,
+                w.consumer_secret.resolve()?,
+            )?;
+            if let Some(u) = &w.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            Ok(parts.discounts(Arc::new(aftercare_woocommerce::WooClient::new(api)?)))
+        }
         p => Err(format!(
-            "recovery.discount: discount codes are made through Shopify only so far, not {}",
+            "recovery.discount: discount codes are made through Shopify and WooCommerce only so far, not {}",
             p.name()
         )
         .into()),

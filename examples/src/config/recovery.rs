@@ -121,7 +121,7 @@ pub struct RecoveryDiscountConfig {
 
 /// The platforms whose adapter makes discount codes (`DiscountCodes`).
 pub fn makes_discount_codes(p: Platform) -> bool {
-    matches!(p, Platform::Shopify)
+    matches!(p, Platform::Shopify | Platform::Woocommerce)
 }
 
 impl RecoveryConfig {
@@ -200,8 +200,8 @@ pub(super) fn semantic_recovery(
         report(
             "recovery.discount",
             format!(
-                "discount codes are made through Shopify only so far, not {}; remove \
-                 [recovery.discount] (the apology and tag still work)",
+                "discount codes are made through Shopify and WooCommerce only so far, not {}; \
+                 remove [recovery.discount] (the apology and tag still work)",
                 p.name()
             ),
         );
@@ -341,10 +341,16 @@ mod tests {
     #[test]
     fn a_code_on_a_platform_without_discount_codes_is_refused() {
         let woo = "[shop]\nplatform = \"woocommerce\"\n\n[woocommerce]\nsite = \"https://shop.example\"\nconsumer_key = { value = \"ck\" }\nconsumer_secret = { value = \"cs\" }\nwebhook_secrets = [{ value = \"w\" }]\ntracking_link_key = { value = \"k\" }\n\n[server]\npublic_url = \"https://shop.example\"\n\n[recovery]\n\n[recovery.discount]\npercent = 10\n";
-        let p = problems(woo);
+        assert_eq!(
+            problems(woo),
+            Vec::<String>::new(),
+            "WooCommerce makes coupons"
+        );
+        let other = woo.replace("platform = \"woocommerce\"", "platform = \"bigcommerce\"");
+        let p = problems(&other);
         assert!(
             p.iter()
-                .any(|l| l.starts_with("recovery.discount:") && l.contains("Shopify only")),
+                .any(|l| l.starts_with("recovery.discount:") && l.contains("only so far")),
             "{p:?}"
         );
     }
