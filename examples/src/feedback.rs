@@ -543,6 +543,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 shared.clone(),
                 dyn_clock.clone(),
             )))
+            .with_comments(Arc::new(aftercare::http::comments::StoreComments::new(
+                shared.clone(),
+                dyn_clock.clone(),
+            )))
             .into_router(),
         )
         .merge(helpdesk_router)
@@ -932,6 +936,9 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "Retention: {base}/dashboard/retention (CSV and JSON at /dashboard/retention.csv and .json)"
+    );
+    println!(
+        "Comments: {base}/dashboard/comments?q=late (every match as /dashboard/comments.csv?q=late and .json)"
     );
     println!(
         "Export later with: cargo run -p aftercare-examples --bin feedback -- report --db {} --csv report.csv --json report.json",

@@ -938,7 +938,11 @@ async fn serve<S: Store + aftercare::retention::RetentionStore + 'static>(
                 Arc::new(crate::config::catalogs(&cfg, shop_name(&cfg))),
                 d.key.resolve()?,
                 cfg.tracking.default_locale.clone(),
-            );
+            )
+            .with_comments(Arc::new(aftercare::http::comments::StoreComments::new(
+                store.clone(),
+                clock.clone(),
+            )));
             b = b.routes(dashboard.into_router());
         }
     }
