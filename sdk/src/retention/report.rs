@@ -755,19 +755,23 @@ mod tests {
 
     /// The report as it was computed before the fold: every customer held at once, each
     /// figure a pass over them. The fold must give the same report.
-    fn naive(
-        customers: &[CustomerFacts],
-        histogram: &BTreeMap<i64, u64>,
-        s: &RetentionSettings,
-        as_of: DateTime<Utc>,
-    ) -> (
+    /// Customers, repeat rate, median days to a second order, churn rate, cohorts,
+    /// breakdowns.
+    type Naive = (
         u64,
         Figure,
         Option<f64>,
         Option<Figure>,
         Vec<Cohort>,
         BTreeMap<String, BTreeMap<String, Figure>>,
-    ) {
+    );
+
+    fn naive(
+        customers: &[CustomerFacts],
+        histogram: &BTreeMap<i64, u64>,
+        s: &RetentionSettings,
+        as_of: DateTime<Utc>,
+    ) -> Naive {
         let window = chrono::Duration::days(s.repeat_window_days);
         let eligible: Vec<_> = customers
             .iter()
