@@ -133,18 +133,16 @@ impl ReportSource for Fixed {
     async fn report(&self) -> Result<Report, aftercare::Error> {
         let facts: Vec<Fact> = (0..24u8)
             .map(|i| {
-                let mut f = Fact::new(SurveyResponse {
-                    invitation_id: format!("r{i}"),
-                    kind: SurveyKind::Nps,
-                    order_id: OrderId::new(format!("{i}")),
-                    customer_id: None,
-                    score: (i * 7 + 3) % 11,
-                    comment: None,
-                    via: "web".into(),
-                    answered_at: format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
+                let mut f = Fact::new(SurveyResponse::new(
+                    format!("r{i}"),
+                    SurveyKind::Nps,
+                    OrderId::new(format!("{i}")),
+                    (i * 7 + 3) % 11,
+                    "web",
+                    format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
                         .parse()
                         .unwrap(),
-                });
+                ));
                 f.dims.insert(
                     "carrier".into(),
                     if i % 3 == 0 {
@@ -320,16 +318,18 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
     .iter()
     .enumerate()
     {
-        let inv = Invitation {
-            id: format!("inv-{i}"),
-            kind: *kind,
-            shop: None,
-            order_id: OrderId::new("1001"),
-            customer_id: Some(CustomerId::new("c")),
-            channel: ChannelKind::Email,
-            locale: (*locale).into(),
-            sent_at: clock.now(),
-            closes_at: clock.now() + chrono::Duration::days(14),
+        let inv = {
+            let mut invitation = Invitation::new(
+                format!("inv-{i}"),
+                *kind,
+                OrderId::new("1001"),
+                ChannelKind::Email,
+                *locale,
+                clock.now(),
+                clock.now() + chrono::Duration::days(14),
+            );
+            invitation.customer_id = Some(CustomerId::new("c"));
+            invitation
         };
         store.save_invitation(&inv).await.unwrap();
         let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
@@ -428,18 +428,16 @@ impl ReportSource for AllKinds {
                     1 => (SurveyKind::Csat, 1 + i % 5),
                     _ => (SurveyKind::Ces, 1 + i % 7),
                 };
-                let mut f = Fact::new(SurveyResponse {
-                    invitation_id: format!("k{i}"),
+                let mut f = Fact::new(SurveyResponse::new(
+                    format!("k{i}"),
                     kind,
-                    order_id: OrderId::new(format!("{i}")),
-                    customer_id: None,
+                    OrderId::new(format!("{i}")),
                     score,
-                    comment: None,
-                    via: "web".into(),
-                    answered_at: format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
+                    "web",
+                    format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
                         .parse()
                         .unwrap(),
-                });
+                ));
                 f.dims.insert("lateness".into(), "on time".into());
                 f
             })
@@ -544,54 +542,57 @@ async fn every_page_passes_the_accessibility_audit_in_every_locale() {
         let lang = locale.split('-').next().unwrap();
         let lang = if lang == "pt" { "pt-BR" } else { lang };
         for kind in [SurveyKind::Nps, SurveyKind::Csat, SurveyKind::Ces] {
-            let inv = Invitation {
-                id: format!("a11y-{n}-{}", kind.as_str()),
-                kind,
-                shop: None,
-                order_id: id.clone(),
-                customer_id: Some(CustomerId::new("c")),
-                channel: ChannelKind::Email,
-                locale: lang.into(),
-                sent_at: clock.now(),
-                closes_at: clock.now() + chrono::Duration::days(14),
+            let inv = {
+                let mut invitation = Invitation::new(
+                    format!("a11y-{n}-{}", kind.as_str()),
+                    kind,
+                    id.clone(),
+                    ChannelKind::Email,
+                    lang,
+                    clock.now(),
+                    clock.now() + chrono::Duration::days(14),
+                );
+                invitation.customer_id = Some(CustomerId::new("c"));
+                invitation
             };
             store.save_invitation(&inv).await.unwrap();
             let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
             urls.push(format!("{base}/s/{token}?score=4"));
         }
         // Thank-you: an answered invitation.
-        let inv = Invitation {
-            id: format!("a11y-{n}-answered"),
-            kind: SurveyKind::Nps,
-            shop: None,
-            order_id: id.clone(),
-            customer_id: Some(CustomerId::new("c")),
-            channel: ChannelKind::Email,
-            locale: lang.into(),
-            sent_at: clock.now(),
-            closes_at: clock.now() + chrono::Duration::days(14),
+        let inv = {
+            let mut invitation = Invitation::new(
+                format!("a11y-{n}-answered"),
+                SurveyKind::Nps,
+                id.clone(),
+                ChannelKind::Email,
+                lang,
+                clock.now(),
+                clock.now() + chrono::Duration::days(14),
+            );
+            invitation.customer_id = Some(CustomerId::new("c"));
+            invitation
         };
         store.save_invitation(&inv).await.unwrap();
         store
-            .record_response(&SurveyResponse {
-                invitation_id: inv.id.clone(),
-                kind: SurveyKind::Nps,
-                order_id: id.clone(),
-                customer_id: None,
-                score: 10,
-                comment: None,
-                via: "web".into(),
-                answered_at: clock.now(),
-            })
+            .record_response(&SurveyResponse::new(
+                inv.id.clone(),
+                SurveyKind::Nps,
+                id.clone(),
+                10,
+                "web",
+                clock.now(),
+            ))
             .await
             .unwrap();
         let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
         urls.push(format!("{base}/s/{token}"));
         // Closed: the invitation's window is over.
-        let inv = Invitation {
-            id: format!("a11y-{n}-closed"),
-            closes_at: clock.now() - chrono::Duration::days(1),
-            ..inv
+        let inv = {
+            let mut closed = inv;
+            closed.id = format!("a11y-{n}-closed");
+            closed.closes_at = clock.now() - chrono::Duration::days(1);
+            closed
         };
         store.save_invitation(&inv).await.unwrap();
         let token = surveys.sign(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use aftercare::clock::SystemClock;
 use aftercare::http::WebhookRoutes;
 use aftercare::model::{ChannelKind, ConsentState, PlatformEvent, Purpose, ShipmentStatus};
-use aftercare::store::{Inbox, InboxEntry, InboxStatus};
+use aftercare::store::{Inbox, InboxEntry};
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_sqlite::SqliteStore;
 use aftercare_woocommerce::{
@@ -21,29 +21,15 @@ fn verify(
     headers: &RawHeaders,
     body: &[u8],
 ) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: chrono::Utc::now(),
-    })
+    src.verify(&WebhookRequest::new(headers, body, chrono::Utc::now()))
 }
 
 fn entry(v: aftercare::webhook::VerifiedWebhook, body: &[u8]) -> InboxEntry {
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "woocommerce".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "woocommerce", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 
