@@ -444,6 +444,30 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dyn_clock.clone(),
         tracking_settings,
     ));
+    // Service recovery: a delivery exception, a failed attempt or a delay gets an apology
+    // (once per order) with a code from the sandbox shop's discounts for a customer who
+    // opted in to marketing, and an order tag.
+    let discounts = Arc::new(aftercare_sandbox::SandboxDiscounts::new());
+    let recovery = Arc::new(
+        aftercare::flows::recovery::RecoveryFlow::new(
+            shared.clone(),
+            sb.shop.clone(),
+            sb.shop.clone(),
+            text.clone(),
+            dyn_clock.clone(),
+            Secret::from(DEMO_LINK_KEY),
+        )
+        .with_discounts(discounts.clone())
+        .with_annotator(sb.shop.clone())
+        .with_retention(shared.clone())
+        .with_settings(
+            aftercare::flows::recovery::RecoverySettings::default().with_offer(Some(
+                aftercare::flows::recovery::DiscountOffer::new(
+                    aftercare::platform::discount::DiscountValue::Percent(15),
+                ),
+            )),
+        ),
+    );
     let demo = DemoShop::new(opts.platform, DEMO_APP_SECRET, sb.shop.domain())?;
     let name = demo.name();
     // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue), so a
@@ -455,7 +479,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         .then(tracking)
         .then(split)
         .then(follow_up.clone())
-        .then(Arc::new(RetentionRecorder::new(shared.clone())));
+        .then(Arc::new(RetentionRecorder::new(shared.clone())))
+        .then(recovery.clone());
     let processor = InboxProcessor::new(shared.clone(), Arc::new(handler), dyn_clock.clone())
         .source(name, demo.source())
         .source(ANSWER_SOURCE, Arc::new(AnswerSource));
@@ -518,6 +543,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
                 shared.clone(),
                 dyn_clock.clone(),
             )))
+            .with_comments(Arc::new(aftercare::http::comments::StoreComments::new(
+                shared.clone(),
+                dyn_clock.clone(),
+            )))
             .into_router(),
         )
         .merge(helpdesk_router)
@@ -556,6 +585,17 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     for a in history.answers() {
         recorder
             .record_answer(Some(&sb.shop.domain().into()), a)
+            .await?;
+    }
+    // The history's early signs and the recoveries the shop made then.
+    for (order, recovered) in history.recoveries() {
+        use aftercare::retention::RetentionStore as _;
+        let mut e = std::collections::BTreeMap::from([("signal".to_owned(), "yes".to_owned())]);
+        if *recovered {
+            e.insert("recovered".into(), "yes".into());
+        }
+        shared
+            .set_experience(Some(&sb.shop.domain().into()), order, &e)
             .await?;
     }
     println!(
@@ -675,9 +715,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     ];
 
     let mut invitations = Vec::new();
+    let mut story_orders = Vec::new();
     for (locale, script, answer, label) in story {
         say(label);
         let shipped = sb.ship(locale)?;
+        story_orders.push((locale, OrderId::new(shipped.order.to_string())));
         post_all(shipped.deliveries.clone()).await?;
         settle().await?;
         let mut scenario = sb
@@ -829,6 +871,35 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         count_role(&store, "reask").await?,
     );
 
+    for (locale, order) in &story_orders {
+        // The apology's key is in the order's ledger (`recovery:{shop}:{order}:apology`).
+        let key = store
+            .ledger_for_order(order)
+            .await?
+            .into_iter()
+            .filter_map(|e| e.key)
+            .find(|k| k.starts_with("recovery:") && k.ends_with(":apology"));
+        let apology = match key {
+            Some(k) => store.outbox_by_key(&k).await?,
+            None => None,
+        };
+        if let Some(m) = apology {
+            let code = m.message.meta.get("discount_code");
+            println!(
+                "   recovery: {locale} order {order}: apology by {}{}",
+                m.message.channel,
+                code.map_or_else(
+                    || " without a code (no marketing opt-in)".to_owned(),
+                    |c| format!(" with the code {c} (made in the sandbox shop)")
+                )
+            );
+        }
+    }
+    println!(
+        "   discount codes made in the sandbox shop: {}",
+        discounts.codes().len()
+    );
+
     let open = desk.tickets();
     println!("   helpdesk (sandbox): {} ticket(s)", open.len());
     for t in &open {
@@ -865,6 +936,9 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "Retention: {base}/dashboard/retention (CSV and JSON at /dashboard/retention.csv and .json)"
+    );
+    println!(
+        "Comments: {base}/dashboard/comments?q=late (every match as /dashboard/comments.csv?q=late and .json)"
     );
     println!(
         "Export later with: cargo run -p aftercare-examples --bin feedback -- report --db {} --csv report.csv --json report.json",
@@ -1001,8 +1075,15 @@ pub fn retention_table(r: &RetentionReport) -> String {
             out.push_str(&format!("     {k:<14} {}\n", f.describe()));
         }
     }
+    if let Some(m) = r.breakdowns.get("recovery") {
+        out.push_str("   repeat rate after a bad first delivery, by service recovery:\n");
+        for (k, f) in m {
+            out.push_str(&format!("     {k:<14} {}\n", f.describe()));
+        }
+    }
+    // Every measured comparison, and recovered vs not even when too few to tell.
     for c in &r.comparisons {
-        if c.difference.is_some() {
+        if c.difference.is_some() || c.dimension == "recovery" {
             out.push_str(&format!("   • {}\n", c.statement));
         }
     }

@@ -864,7 +864,7 @@ pub async fn run_as(
     .await
 }
 
-async fn serve<S: Store + 'static>(
+async fn serve<S: Store + aftercare::retention::RetentionStore + 'static>(
     program: &'static str,
     cfg: Arc<TrackingLinksConfig>,
     store: Arc<S>,
@@ -882,7 +882,10 @@ async fn serve<S: Store + 'static>(
     // unless this code names the one it turns off; each source is registered once.
     let mut b = Stack::builder(store.clone())
         .clock(clock.clone())
-        .platform(shop.parts(store.clone(), clock.clone()))
+        .platform(with_discounts(
+            &cfg,
+            shop.parts(store.clone(), clock.clone()),
+        )?)
         .shop_name(shop_name(&cfg))
         .catalogs(crate::config::catalogs(&cfg, shop_name(&cfg)))
         .public_url(cfg.server.public_url.clone())
@@ -935,13 +938,23 @@ async fn serve<S: Store + 'static>(
                 Arc::new(crate::config::catalogs(&cfg, shop_name(&cfg))),
                 d.key.resolve()?,
                 cfg.tracking.default_locale.clone(),
-            );
+            )
+            .with_comments(Arc::new(aftercare::http::comments::StoreComments::new(
+                store.clone(),
+                clock.clone(),
+            )));
             b = b.routes(dashboard.into_router());
         }
     }
     // `[helpdesk]`: one ticket per order for detractors and help requests.
     if let Some(desk) = crate::desk::helpdesk(&cfg)? {
         b = b.helpdesk(desk, TicketSettings::default());
+    }
+    // `[recovery]`: an apology, a tag and (with an opt-in) a code on the early signs.
+    if let Some((settings, code_key)) = recovery(&cfg)? {
+        b = b
+            .recovery(settings, code_key)
+            .recovery_retention(store.clone());
     }
     // Twilio signs its webhooks with the account's Auth Token (not an API key's secret), so
     // its replies and status callbacks are taken only without an API key; only this
@@ -1069,6 +1082,58 @@ pub fn quiet_hours(
         )
     })?;
     Ok(Some((start, end, zone)))
+}
+
+/// `[recovery]`'s settings (the apology on the tracking channels) and the key the codes'
+/// names come from (`code_key`, else the tracking link key: the codes' HMAC has a purpose
+/// of its own); `None` without the section.
+pub fn recovery(
+    cfg: &TrackingLinksConfig,
+) -> Result<Option<(aftercare::flows::recovery::RecoverySettings, Secret)>, BoxError> {
+    let Some(r) = &cfg.recovery else {
+        return Ok(None);
+    };
+    let settings = r.settings().with_channels(cfg.tracking.channels.clone());
+    let key = match &r.code_key {
+        Some(k) => k.resolve()?,
+        None => tracking_link_key(cfg)?,
+    };
+    Ok(Some((settings, key)))
+}
+
+/// The platform's discount codes on its parts, when `[recovery.discount]` offers codes
+/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce coupons).
+pub fn with_discounts(
+    cfg: &TrackingLinksConfig,
+    parts: PlatformParts,
+) -> Result<PlatformParts, BoxError> {
+    if cfg.recovery.as_ref().is_none_or(|r| r.discount.is_none()) {
+        return Ok(parts);
+    }
+    match cfg.shop.platform {
+        Platform::Shopify => Ok(parts.discounts(Arc::new(shopify_client(cfg)?))),
+        // Coupons (`POST /wp-json/wc/v3/coupons`); the consumer key needs write access.
+        Platform::Woocommerce => {
+            let w = cfg
+                .woocommerce
+                .as_ref()
+                .ok_or_else(|| missing_section(cfg))?;
+            let mut api = aftercare_woocommerce::WooConfig::new(
+                &w.site,
+                w.consumer_key.resolve()?,
+                w.consumer_secret.resolve()?,
+            )?;
+            if let Some(u) = &w.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            Ok(parts.discounts(Arc::new(aftercare_woocommerce::WooClient::new(api)?)))
+        }
+        p => Err(format!(
+            "recovery.discount: discount codes are made through Shopify and WooCommerce only so far, not {}",
+            p.name()
+        )
+        .into()),
+    }
 }
 
 #[cfg(test)]

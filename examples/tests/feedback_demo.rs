@@ -60,8 +60,14 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         "product: Barista Espresso Machine",
         "/dashboard  (sign in with the key",
         // The simulated history and the retention report (deterministic seed).
-        "backfilled 540 orders of 360 customers over 8 months (seed 18)",
+        "backfilled 556 orders of 360 customers over 8 months (seed 18)",
+        // Service recovery: the failed attempt gets an apology with a code made in the
+        // sandbox shop (the customer opted in to marketing), once.
+        "recovery: es-MX order 5912340118000000005: apology by email with the code SORRY-",
+        "discount codes made in the sandbox shop: 1",
         "── Retention",
+        "repeat rate after a bad first delivery, by service recovery:",
+        "Customers with a bad first delivery who got a recovery action vs those who did not",
         "Customers whose first delivery was 3+ days late re-ordered within 90 days less often than customers whose first delivery was on time",
         "/dashboard/retention",
     ] {
@@ -103,6 +109,7 @@ fn the_demo_tells_the_story_and_the_report_exports() {
         retention.contains("\nlateness,,3+ days late,"),
         "{retention}"
     );
+    assert!(retention.contains("\nrecovery,,recovered,"), "{retention}");
     assert_eq!(json["invitations"], 7);
     assert_eq!(
         json["nps_distribution"],

@@ -66,6 +66,7 @@ use crate::flows::feedback::{
 };
 use crate::flows::inbound::{ChannelDecoder, InboundHandler};
 use crate::flows::privacy::{PrivacyHandler, RetentionPolicy, RetentionSweeper};
+use crate::flows::recovery::{RecoveryFlow, RecoverySettings};
 use crate::flows::replies::{ReplyConfig, ReplyHandler};
 use crate::flows::tickets::{TicketFlow, TicketSettings};
 use crate::flows::tracking::{QuietHoursPolicy, SupersededPolicy, TrackingFlow, TrackingSettings};
@@ -78,11 +79,13 @@ use crate::inbox::{EventHandler, InboxProcessor};
 use crate::l10n::Catalogs;
 use crate::l10n::Localizer;
 use crate::model::ChannelKind;
+use crate::platform::discount::DiscountCodes;
 use crate::platform::known::KnownOrders;
 use crate::platform::poll::{CatchUpPoller, OrderVersions, PollSettings, PolledSource};
 use crate::platform::thin::Hydrator;
 use crate::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
 use crate::ratelimit::RateLimit;
+use crate::retention::RetentionStore;
 use crate::store::Store;
 use crate::token::TokenSigner;
 use crate::uncertain::UncertainResolver;
@@ -98,6 +101,7 @@ pub struct PlatformParts {
     hydrator: Option<Arc<dyn Hydrator>>,
     catch_up: Option<(String, PollSettings)>,
     pollers: Vec<CatchUpPoller>,
+    discounts: Option<Arc<dyn DiscountCodes>>,
 }
 
 impl std::fmt::Debug for PlatformParts {
@@ -125,6 +129,7 @@ impl PlatformParts {
             hydrator: None,
             catch_up: None,
             pollers: Vec::new(),
+            discounts: None,
         }
     }
 
@@ -153,6 +158,7 @@ impl PlatformParts {
             hydrator: None,
             catch_up: None,
             pollers: Vec::new(),
+            discounts: None,
         }
     }
 
@@ -166,6 +172,13 @@ impl PlatformParts {
     /// Writes follow-ups back to the shop (tags, notes) through `annotator`.
     pub fn annotator(mut self, annotator: Arc<dyn OrderAnnotator>) -> Self {
         self.annotator = Some(annotator);
+        self
+    }
+
+    /// Creates discount codes in the shop (service recovery's apology codes, see
+    /// [`StackBuilder::recovery`]).
+    pub fn discounts(mut self, discounts: Arc<dyn DiscountCodes>) -> Self {
+        self.discounts = Some(discounts);
         self
     }
 
@@ -245,6 +258,8 @@ pub struct StackBuilder<S> {
     wrap: Option<WrapHandler>,
     routes: Vec<Router>,
     channel_order: Option<Vec<ChannelKind>>,
+    recovery: Option<(RecoverySettings, Secret)>,
+    recovery_retention: Option<Arc<dyn RetentionStore>>,
 }
 
 /// A channel's webhook source: its name, verifier and decoder.
@@ -310,6 +325,8 @@ impl Stack {
             wrap: None,
             routes: Vec::new(),
             channel_order: None,
+            recovery: None,
+            recovery_retention: None,
         }
     }
 }
@@ -522,6 +539,25 @@ impl<S: Store + 'static> StackBuilder<S> {
         self
     }
 
+    /// Service recovery ([`RecoveryFlow`], off by default): a delivery exception, a failed
+    /// attempt, a delay past the threshold or (with [`follow_up`](Self::follow_up)) a
+    /// detractor's answer gets, once per order, an apology in the customer's language and
+    /// a tag through the platform's annotator; with `settings.offer`, a discount code made
+    /// through the platform's [`discounts`](PlatformParts::discounts), offered only to a
+    /// customer with a recorded marketing opt-in. `code_key` keys the codes' names (keep
+    /// it secret and stable).
+    pub fn recovery(mut self, settings: RecoverySettings, code_key: Secret) -> Self {
+        self.recovery = Some((settings, code_key));
+        self
+    }
+
+    /// Where recovery marks the orders it saw a signal for and acted on, so the retention
+    /// report compares recovered and unrecovered customers (the SQL stores are one).
+    pub fn recovery_retention(mut self, store: Arc<dyn RetentionStore>) -> Self {
+        self.recovery_retention = Some(store);
+        self
+    }
+
     /// The clock ([`SystemClock`] by default).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -600,6 +636,39 @@ impl<S: Store + 'static> StackBuilder<S> {
                 .build()?,
         );
 
+        let recovery = match self.recovery {
+            None => None,
+            Some((settings, code_key)) => {
+                let offers = settings.offer.is_some();
+                let mut flow = RecoveryFlow::new(
+                    store.clone(),
+                    platform.orders.clone(),
+                    platform.customers.clone(),
+                    text.clone(),
+                    clock.clone(),
+                    code_key,
+                )
+                .with_settings(settings);
+                match &platform.discounts {
+                    Some(d) => flow = flow.with_discounts(d.clone()),
+                    None if offers => {
+                        return Err(need(
+                            "the recovery offer needs the platform's discount codes",
+                            "call .discounts(...) on the PlatformParts, or remove the offer",
+                        ));
+                    }
+                    None => {}
+                }
+                if let Some(a) = &platform.annotator {
+                    flow = flow.with_annotator(a.clone());
+                }
+                if let Some(r) = &self.recovery_retention {
+                    flow = flow.with_retention(r.clone());
+                }
+                Some(Arc::new(flow))
+            }
+        };
+
         let mut feedback = None;
         let mut follow_up = None;
         if let Some(mut s) = self.survey.clone() {
@@ -632,6 +701,9 @@ impl<S: Store + 'static> StackBuilder<S> {
                 .customers(platform.customers.clone());
                 if let Some(t) = &tickets {
                     f = f.tickets(t.clone());
+                }
+                if let Some(r) = &recovery {
+                    f = f.recovery(r.clone());
                 }
                 let f = Arc::new(f);
                 flow = flow.follow_up(f.clone());
@@ -689,6 +761,9 @@ impl<S: Store + 'static> StackBuilder<S> {
         }
         if let Some(f) = &follow_up {
             chain = chain.then(f.clone());
+        }
+        if let Some(r) = &recovery {
+            chain = chain.then(r.clone());
         }
         for h in self.handlers {
             chain = chain.then(h);

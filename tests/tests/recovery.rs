@@ -236,3 +236,104 @@ async fn an_unknown_order_is_skipped_with_its_reason() {
     assert_eq!(rows.len(), 1);
     assert!(rows[0].reason.contains("not found"), "{}", rows[0].reason);
 }
+
+/// Issue 18: recovery runs in a stack. A shipment with a carrier exception, arriving as
+/// Shopify webhooks through `Stack::builder(...).recovery(...)`, gets one apology with a
+/// code made through the platform's discounts; the same webhooks again change nothing. A
+/// stack asked for an offer without the platform's discount codes is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stack_runs_recovery_on_webhooks_once_per_order() {
+    use aftercare::stack::{PlatformParts, Stack};
+    use aftercare_sandbox::{CarrierScript, Sandbox};
+
+    let sb = Sandbox::quiet(Secret::from("s"), "2026-03-02T12:00:00Z".parse().unwrap());
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let discounts = Arc::new(SandboxDiscounts::new());
+    let source = Arc::new(
+        aftercare_shopify::ShopifyWebhooks::new(Secret::from("s")).for_shop(sb.shop.domain()),
+    );
+    let settings = RecoverySettings::default()
+        .with_offer(Some(DiscountOffer::new(DiscountValue::Percent(10))))
+        .with_channels(vec![ChannelKind::Email]);
+    let builder = |parts: PlatformParts| {
+        Stack::builder(store.clone())
+            .platform(parts)
+            .channel(sb.channel(ChannelKind::Email).clone())
+            .shop_name("Shop")
+            .public_url("https://shop.example")
+            .link_key(Secret::from("k"))
+            .clock(sb.clock.clone())
+            .recovery(settings.clone(), Secret::from("code-key"))
+            .recovery_retention(store.clone())
+    };
+    let refused = builder(PlatformParts::new(
+        "shopify",
+        source.clone(),
+        sb.shop.clone(),
+    ))
+    .build()
+    .expect_err("an offer needs discount codes")
+    .to_string();
+    assert!(refused.contains(".discounts("), "{refused}");
+
+    let stack = builder(
+        PlatformParts::new("shopify", source, sb.shop.clone())
+            .annotator(sb.shop.clone())
+            .discounts(discounts.clone()),
+    )
+    .build()
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks/shopify", listener.local_addr().unwrap());
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        stack.router(),
+        aftercare::http::ServeOptions::default(),
+    ));
+    let shipped = sb.ship("en-US").unwrap();
+    let mut sent = shipped.deliveries.clone();
+    let mut scenario = sb
+        .scenario(shipped.fulfillment, CarrierScript::exception())
+        .with_fulfillment_events();
+    while let Some(step) = scenario.next_step().unwrap() {
+        sent.extend(step.deliveries);
+    }
+    for d in &sent {
+        assert_eq!(sb.sender.post(&url, d).await.unwrap(), 200);
+    }
+    stack.processor().drain().await.unwrap();
+    let order = OrderId::new(shipped.order.to_string());
+    let shop = aftercare::platform::OrderSource::order(&*sb.shop, &order)
+        .await
+        .unwrap()
+        .unwrap()
+        .shop;
+    let key = format!(
+        "recovery:{}:{}:apology",
+        shop.as_ref().map_or("", ShopId::as_str),
+        order.as_str()
+    );
+    let apology = store
+        .outbox_by_key(&key)
+        .await
+        .unwrap()
+        .expect("an apology");
+    let code = apology.message.meta.get("discount_code").cloned().unwrap();
+    assert!(
+        apology.message.text.contains(&code),
+        "{}",
+        apology.message.text
+    );
+    assert_eq!(discounts.codes().len(), 1);
+    assert!(discounts.codes().contains_key(&code));
+    let e = store.experience(shop.as_ref(), &order).await.unwrap();
+    assert_eq!(e.get("recovered").map(String::as_str), Some("yes"));
+
+    // The same webhooks again (a platform's retries): nothing new.
+    for d in &sent {
+        assert_eq!(sb.sender.post(&url, d).await.unwrap(), 200);
+    }
+    stack.processor().drain().await.unwrap();
+    assert_eq!(discounts.codes().len(), 1);
+    assert_eq!(discounts.attempts(), 1, "no second creation was even tried");
+}

@@ -139,3 +139,90 @@ async fn retention_pages_show_the_lateness_effect_with_its_interval() {
     );
     assert!(csv.contains("lateness,,3+ days late,40,10,25.00,"), "{csv}");
 }
+
+/// Issue 18: the comments are searchable in the dashboard, over real SQLite: the key is
+/// required, the search is case-insensitive, the customer's text and the query come back
+/// escaped, 50 a page with a next link, and the CSV (formulas defused) and JSON exports
+/// carry every match.
+#[tokio::test]
+async fn comments_are_searched_paged_escaped_and_exported() {
+    use aftercare::http::comments::StoreComments;
+    use aftercare::model::{SurveyKind, SurveyResponse};
+    use aftercare::store::SurveyStore;
+    let clock = Arc::new(ManualClock::new(day(100)));
+    let s = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let texts = |i: usize| match i {
+        0 => "<script>alert(1)</script> the box came LATE".to_owned(),
+        1 => "=HYPERLINK(\"http://x\") late again".to_owned(),
+        2 => "Kargo geç geldi".to_owned(),
+        n => format!("late parcel number {n}"),
+    };
+    for i in 0..63usize {
+        let mut r = SurveyResponse::new(
+            format!("inv-{i}"),
+            SurveyKind::Nps,
+            OrderId::from(format!("{}", 5000 + i)),
+            (i % 11) as u8,
+            "web",
+            day(50) + chrono::Duration::minutes(i as i64),
+        );
+        r.comment = Some(texts(i));
+        s.record_response(&r).await.unwrap();
+    }
+    // An answer without a comment is not listed.
+    s.record_response(&SurveyResponse::new(
+        "inv-x",
+        SurveyKind::Nps,
+        OrderId::from("9"),
+        9,
+        "web",
+        day(60),
+    ))
+    .await
+    .unwrap();
+    let router = Dashboard::new(Arc::new(Empty), Arc::new(Ids), Secret::from("k"), "en")
+        .clock(clock.clone())
+        .with_comments(Arc::new(StoreComments::new(s.clone(), clock)))
+        .into_router();
+    assert_eq!(
+        get(&router, "/dashboard/comments?q=late", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, html) = get(&router, "/dashboard/comments?q=LaTe", Some("k")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("62 comment(s) containing “LaTe”; page 1 of 2"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<tr><td>").count(), 50);
+    assert!(html.contains("page=2\" rel=\"next\""), "{html}");
+    assert!(!html.contains("<script>alert"), "the comment is escaped");
+    let (_, page2) = get(&router, "/dashboard/comments?q=LaTe&page=2", Some("k")).await;
+    assert_eq!(page2.matches("<tr><td>").count(), 12);
+    assert!(
+        page2.contains("&lt;script&gt;alert(1)&lt;/script&gt; the box came LATE"),
+        "oldest last: {page2}"
+    );
+    let (_, turkish) = get(&router, "/dashboard/comments?q=GE%C3%87", Some("k")).await;
+    assert!(turkish.contains("1 comment(s)"), "{turkish}");
+    let (_, xss) = get(&router, "/dashboard/comments?q=%3Cb%3E", Some("k")).await;
+    assert!(!xss.contains("<b>") && xss.contains("&lt;b&gt;"), "{xss}");
+    let (_, all) = get(&router, "/dashboard/comments", Some("k")).await;
+    assert!(all.contains("63 comment(s); page 1 of 2"), "{all}");
+
+    let (_, csv) = get(&router, "/dashboard/comments.csv?q=late", Some("k")).await;
+    assert!(
+        csv.starts_with("answered_at,kind,score,order_id,via,comment\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 63, "a header and 62 matches");
+    assert!(
+        csv.contains(",\"'=HYPERLINK(\"\"http://x\"\") late again\""),
+        "{csv}"
+    );
+    let (_, json) = get(&router, "/dashboard/comments.json?q=late", Some("k")).await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["total"], 62);
+    assert_eq!(v["answers"].as_array().unwrap().len(), 62);
+    assert_eq!(v["query"], "late");
+}

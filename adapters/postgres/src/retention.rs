@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use aftercare::Error;
 use aftercare::model::{OrderId, ShopId};
-use aftercare::retention::facts::{CustomerFacts, OrderFact, RetentionStore, interval_changes};
+use aftercare::retention::facts::{
+    CustomerFacts, OrderFact, RetentionStore, interval_changes, interval_days,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
@@ -195,8 +197,20 @@ impl RetentionStore for PostgresStore {
         &self,
         shop: Option<&ShopId>,
     ) -> Result<Vec<CustomerFacts>, Error> {
+        let mut out = Vec::new();
+        self.for_each_customer(shop, &mut |c| out.push(c)).await?;
+        Ok(out)
+    }
+
+    async fn for_each_customer(
+        &self,
+        shop: Option<&ShopId>,
+        f: &mut (dyn FnMut(CustomerFacts) + Send),
+    ) -> Result<(), Error> {
+        use aftercare::futures::TryStreamExt as _;
         let err = db("read retention customers");
-        let rows = sqlx::query(
+        // Streamed: one row at a time reaches `f`, so a report never holds every customer.
+        let mut rows = sqlx::query(
             "SELECT c.customer_id, c.first_order_id, c.first_order_at, c.second_order_at,
                     c.last_order_at, c.orders, o.experience
              FROM retention_customers c
@@ -204,27 +218,24 @@ impl RetentionStore for PostgresStore {
              WHERE c.shop = $1 ORDER BY c.customer_id COLLATE \"C\"",
         )
         .bind(shop_key(shop))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(&err)?;
-        rows.iter()
-            .map(|r| {
-                let customer: String = r.try_get("customer_id").map_err(&err)?;
-                let first: String = r.try_get("first_order_id").map_err(&err)?;
-                let orders: i64 = r.try_get("orders").map_err(&err)?;
-                let mut c = CustomerFacts::new(
-                    customer,
-                    first,
-                    r.try_get("first_order_at").map_err(&err)?,
-                    r.try_get("last_order_at").map_err(&err)?,
-                    u64::try_from(orders).unwrap_or(0),
-                );
-                c.second_order_at = r.try_get("second_order_at").map_err(&err)?;
-                let exp: Option<serde_json::Value> = r.try_get("experience").map_err(&err)?;
-                c.first_experience = exp.map_or(Ok(BTreeMap::new()), dims)?;
-                Ok(c)
-            })
-            .collect()
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await.map_err(&err)? {
+            let customer: String = r.try_get("customer_id").map_err(&err)?;
+            let first: String = r.try_get("first_order_id").map_err(&err)?;
+            let orders: i64 = r.try_get("orders").map_err(&err)?;
+            let mut c = CustomerFacts::new(
+                customer,
+                first,
+                r.try_get("first_order_at").map_err(&err)?,
+                r.try_get("last_order_at").map_err(&err)?,
+                u64::try_from(orders).unwrap_or(0),
+            );
+            c.second_order_at = r.try_get("second_order_at").map_err(&err)?;
+            let exp: Option<serde_json::Value> = r.try_get("experience").map_err(&err)?;
+            c.first_experience = exp.map_or(Ok(BTreeMap::new()), dims)?;
+            f(c);
+        }
+        Ok(())
     }
 
     async fn interval_histogram(&self, shop: Option<&ShopId>) -> Result<BTreeMap<i64, u64>, Error> {
@@ -243,13 +254,36 @@ impl RetentionStore for PostgresStore {
 }
 
 /// Erases a customer's retention rows (their orders and their customer row), or a whole
-/// shop's (`customer` `None`), inside a redaction's transaction. The interval histogram
-/// holds no person (counts of days) and stays for a customer; a shop's goes.
+/// shop's (`customer` `None`), inside a redaction's transaction. An erased customer's
+/// intervals are taken out of the shop's histogram (it then equals a recomputation over the
+/// orders left); a shop's histogram goes with the shop.
 pub(crate) async fn redact(
     tx: &mut sqlx::PgConnection,
     shop: Option<&str>,
     customer: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    if let Some(customer) = customer {
+        // The erased customer's intervals leave the histogram too: once they are gone, the
+        // histogram is what a recomputation over the remaining orders gives.
+        let orders: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT shop, created_at FROM retention_orders
+             WHERE customer_id = $1 AND ($2::text IS NULL OR shop = $2) AND created_at IS NOT NULL
+             ORDER BY shop, created_at, order_id",
+        )
+        .bind(customer)
+        .bind(shop)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut prev: Option<(String, DateTime<Utc>)> = None;
+        for (s, at) in orders {
+            if let Some((ps, p)) = &prev
+                && *ps == s
+            {
+                bump(&mut *tx, &s, interval_days(*p, at), -1).await?;
+            }
+            prev = Some((s, at));
+        }
+    }
     for table in ["retention_orders", "retention_customers"] {
         let sql = match customer {
             Some(_) => format!(

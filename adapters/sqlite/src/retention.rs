@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use aftercare::Error;
 use aftercare::model::{OrderId, ShopId};
-use aftercare::retention::facts::{CustomerFacts, OrderFact, RetentionStore, interval_changes};
+use aftercare::retention::facts::{
+    CustomerFacts, OrderFact, RetentionStore, interval_changes, interval_days,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
@@ -55,6 +57,29 @@ async fn bump(
             .await?;
     }
     Ok(())
+}
+
+/// One `retention_customers` row (joined with its first order's experience).
+fn customer_row(r: &sqlx::sqlite::SqliteRow) -> Result<CustomerFacts, Error> {
+    let err = db("read retention customers");
+    let customer: String = r.try_get("customer_id").map_err(&err)?;
+    let first: String = r.try_get("first_order_id").map_err(&err)?;
+    let exp: Option<String> = r.try_get("experience").map_err(&err)?;
+    let orders: i64 = r.try_get("orders").map_err(&err)?;
+    let mut c = CustomerFacts::new(
+        customer,
+        first,
+        time(r.try_get("first_order_at").map_err(&err)?)?,
+        time(r.try_get("last_order_at").map_err(&err)?)?,
+        u64::try_from(orders).unwrap_or(0),
+    );
+    c.second_order_at = r
+        .try_get::<Option<i64>, _>("second_order_at")
+        .map_err(&err)?
+        .map(time)
+        .transpose()?;
+    c.first_experience = exp.as_deref().map_or(Ok(BTreeMap::new()), dims)?;
+    Ok(c)
 }
 
 #[async_trait]
@@ -198,8 +223,21 @@ impl RetentionStore for SqliteStore {
         &self,
         shop: Option<&ShopId>,
     ) -> Result<Vec<CustomerFacts>, Error> {
+        let mut out = Vec::new();
+        self.for_each_customer(shop, &mut |c| out.push(c)).await?;
+        Ok(out)
+    }
+
+    async fn for_each_customer(
+        &self,
+        shop: Option<&ShopId>,
+        f: &mut (dyn FnMut(CustomerFacts) + Send),
+    ) -> Result<(), Error> {
+        use aftercare::futures::TryStreamExt as _;
         let err = db("read retention customers");
-        let rows = sqlx::query(
+        // Streamed: one row at a time reaches `f`, so a report over 200,000 customers
+        // never holds them all.
+        let mut rows = sqlx::query(
             "SELECT c.customer_id, c.first_order_id, c.first_order_at, c.second_order_at,
                     c.last_order_at, c.orders, o.experience
              FROM retention_customers c
@@ -207,31 +245,115 @@ impl RetentionStore for SqliteStore {
              WHERE c.shop = ? ORDER BY c.customer_id",
         )
         .bind(shop_key(shop))
+        .fetch(self.pool());
+        while let Some(r) = rows.try_next().await.map_err(&err)? {
+            f(customer_row(&r)?);
+        }
+        Ok(())
+    }
+
+    /// The report counted in SQL: three aggregate queries over the shop's customer rows
+    /// (totals, repeat and churn per first-order experience; hours to the second order;
+    /// cohorts with the month of the second order within each), so a report over
+    /// 200,000 customers reads a few hundred grouped rows, never the customers. The
+    /// arithmetic is the fold's: times in µs, days as `num_seconds / 86400.0`, a calendar
+    /// month added the way chrono adds it (the day clamped to the month's last).
+    async fn fold_report(
+        &self,
+        shop: Option<&ShopId>,
+        fold: &mut aftercare::retention::ReportFold,
+    ) -> Result<(), Error> {
+        let err = db("count the retention report");
+        let shop = shop_key(shop);
+        let as_of = fold.as_of().timestamp_micros();
+        let window = fold
+            .settings()
+            .repeat_window_days
+            .saturating_mul(86_400_000_000);
+        let threshold = fold.churn_threshold_days();
+        let rows = sqlx::query(
+            "SELECT o.experience AS experience, count(*) AS customers,
+                    sum(c.orders >= 2) AS repeaters,
+                    sum(c.first_order_at + ?2 <= ?3) AS eligible,
+                    sum(c.first_order_at + ?2 <= ?3 AND c.second_order_at IS NOT NULL
+                        AND c.second_order_at <= c.first_order_at + ?2) AS again,
+                    sum(?4 IS NOT NULL AND ((?3 - c.first_order_at) / 1000000) / 86400.0 > ?4)
+                        AS churn_eligible,
+                    sum(?4 IS NOT NULL AND ((?3 - c.first_order_at) / 1000000) / 86400.0 > ?4
+                        AND ((?3 - c.last_order_at) / 1000000) / 86400.0 > ?4) AS churned
+             FROM retention_customers c
+             LEFT JOIN retention_orders o ON o.shop = c.shop AND o.order_id = c.first_order_id
+             WHERE c.shop = ?1 GROUP BY o.experience",
+        )
+        .bind(shop)
+        .bind(window)
+        .bind(as_of)
+        .bind(threshold)
         .fetch_all(self.pool())
         .await
         .map_err(&err)?;
-        rows.iter()
-            .map(|r| {
-                let customer: String = r.try_get("customer_id").map_err(&err)?;
-                let first: String = r.try_get("first_order_id").map_err(&err)?;
-                let exp: Option<String> = r.try_get("experience").map_err(&err)?;
-                let orders: i64 = r.try_get("orders").map_err(&err)?;
-                let mut c = CustomerFacts::new(
-                    customer,
-                    first,
-                    time(r.try_get("first_order_at").map_err(&err)?)?,
-                    time(r.try_get("last_order_at").map_err(&err)?)?,
-                    u64::try_from(orders).unwrap_or(0),
-                );
-                c.second_order_at = r
-                    .try_get::<Option<i64>, _>("second_order_at")
-                    .map_err(&err)?
-                    .map(time)
-                    .transpose()?;
-                c.first_experience = exp.as_deref().map_or(Ok(BTreeMap::new()), dims)?;
-                Ok(c)
-            })
-            .collect()
+        let count = |r: &sqlx::sqlite::SqliteRow, col: &str| -> Result<u64, Error> {
+            let n: Option<i64> = r.try_get(col).map_err(&err)?;
+            Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+        };
+        for r in &rows {
+            let exp: Option<String> = r.try_get("experience").map_err(&err)?;
+            let exp = exp.as_deref().map_or(Ok(BTreeMap::new()), dims)?;
+            fold.add_customers(count(r, "customers")?, count(r, "repeaters")?);
+            fold.add_repeat(&exp, count(r, "eligible")?, count(r, "again")?);
+            fold.add_churn(count(r, "churn_eligible")?, count(r, "churned")?);
+        }
+        let hours: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT (second_order_at - first_order_at) / 3600000000 AS h, count(*)
+             FROM retention_customers WHERE shop = ? AND second_order_at IS NOT NULL GROUP BY h",
+        )
+        .bind(shop)
+        .fetch_all(self.pool())
+        .await
+        .map_err(&err)?;
+        for (h, n) in hours {
+            fold.add_hours_to_second(h, u64::try_from(n).unwrap_or(0));
+        }
+        // Cohorts by the UTC month of the first order, each customer with the first k for
+        // which second ≤ first + k months: with md the months between the two orders'
+        // months, first + md months falls in the second order's month, on the first
+        // order's day clamped to that month's last day (only a day past 28 can need it),
+        // at its time of day; k is md when the second order is not after that instant,
+        // md + 1 otherwise, and at least 1. One pass, two date conversions per customer.
+        let cohorts: Vec<(i64, i64, Option<i64>, i64, i64)> = sqlx::query_as(
+            "WITH p AS (
+                SELECT first_order_at AS f, second_order_at AS s,
+                       CAST(strftime('%Y%m%d', first_order_at / 1000000, 'unixepoch') AS INTEGER) AS fd,
+                       CAST(strftime('%Y%m%d', second_order_at / 1000000, 'unixepoch') AS INTEGER) AS sd
+                FROM retention_customers WHERE shop = ?
+             ), q AS (
+                SELECT f, fd / 10000 AS y, fd / 100 % 100 AS m,
+                       CASE WHEN s IS NULL THEN NULL ELSE
+                         (sd / 10000 * 12 + sd / 100 % 100) - (fd / 10000 * 12 + fd / 100 % 100)
+                         + CASE WHEN (sd % 100, s % 86400000000) <= (
+                                  CASE WHEN fd % 100 <= 28 THEN fd % 100 ELSE min(fd % 100,
+                                    CAST(strftime('%d', s / 1000000, 'unixepoch', 'start of month',
+                                                  '+1 month', '-1 day') AS INTEGER)) END,
+                                  f % 86400000000)
+                                THEN 0 ELSE 1 END
+                       END AS k
+                FROM p
+             )
+             SELECT y, m, max(1, k) AS k, count(*), max(f) FROM q GROUP BY y, m, max(1, k)",
+        )
+        .bind(shop)
+        .fetch_all(self.pool())
+        .await
+        .map_err(&err)?;
+        for (y, m, k, n, latest) in cohorts {
+            let (y, m) = (i32::try_from(y).unwrap_or(0), u32::try_from(m).unwrap_or(0));
+            let n = u64::try_from(n).unwrap_or(0);
+            fold.add_cohort(y, m, n, time(latest)?);
+            if let Some(k) = k {
+                fold.add_cohort_second(y, m, u32::try_from(k).unwrap_or(u32::MAX), n);
+            }
+        }
+        Ok(())
     }
 
     async fn interval_histogram(&self, shop: Option<&ShopId>) -> Result<BTreeMap<i64, u64>, Error> {
@@ -250,13 +372,38 @@ impl RetentionStore for SqliteStore {
 }
 
 /// Erases a customer's retention rows (their orders and their customer row), or a whole
-/// shop's (`customer` `None`), inside a redaction's transaction. The interval histogram
-/// holds no person (counts of days) and stays.
+/// shop's (`customer` `None`), inside a redaction's transaction. An erased customer's
+/// intervals are taken out of the shop's histogram (it then equals a recomputation over the
+/// orders left); a shop's histogram goes with the shop.
 pub(crate) async fn redact(
     tx: &mut sqlx::SqliteConnection,
     shop: Option<&str>,
     customer: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    if let Some(customer) = customer {
+        // The erased customer's intervals leave the histogram too: once they are gone, the
+        // histogram is what a recomputation over the remaining orders gives.
+        let orders: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT shop, created_at FROM retention_orders
+             WHERE customer_id = ?1 AND (?2 IS NULL OR shop = ?2) AND created_at IS NOT NULL
+             ORDER BY shop, created_at, order_id",
+        )
+        .bind(customer)
+        .bind(shop)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut prev: Option<(String, DateTime<Utc>)> = None;
+        for (s, at) in orders {
+            let at = DateTime::from_timestamp_micros(at)
+                .ok_or_else(|| sqlx::Error::Decode(format!("{at} µs is out of range").into()))?;
+            if let Some((ps, p)) = &prev
+                && *ps == s
+            {
+                bump(&mut *tx, &s, interval_days(*p, at), -1).await?;
+            }
+            prev = Some((s, at));
+        }
+    }
     for table in ["retention_orders", "retention_customers"] {
         let sql = match customer {
             Some(_) => {

@@ -33,6 +33,7 @@
 mod api;
 mod client;
 pub mod convert;
+mod coupons;
 mod entities;
 mod error;
 mod hydrate;
@@ -43,6 +44,7 @@ mod webhooks;
 
 pub use client::{Auth, WooClient, WooConfig};
 pub use convert::{ConsentMeta, Mapping, map_status, to_bcp47};
+pub use coupons::CODE_EXISTS;
 pub use entities::wp_specialchars_decode;
 pub use error::WooError;
 pub use hydrate::WooHydrator;

@@ -745,6 +745,7 @@ pub(super) struct Parts {
     pub(super) email: Result<Option<EmailConfig>, ()>,
     pub(super) retention: Option<aftercare::config::RetentionConfig>,
     pub(super) branding: Result<Option<BrandingConfig>, ()>,
+    pub(super) recovery: Result<Option<RecoveryConfig>, ()>,
 }
 
 pub(super) fn section<T: serde::de::DeserializeOwned>(
@@ -788,6 +789,7 @@ impl Parts {
             email: section(t, "email"),
             retention: or_default(section(t, "retention")),
             branding: section(t, "branding"),
+            recovery: section(t, "recovery"),
         }
     }
 }

@@ -46,6 +46,7 @@ mod helpdesk;
 mod ikas;
 mod magento;
 mod nuvemshop;
+mod recovery;
 mod salla;
 mod semantic;
 mod shopify;
@@ -71,6 +72,8 @@ pub use magento::MagentoStoreConfig;
 use magento::*;
 pub use nuvemshop::NuvemshopStoreConfig;
 use nuvemshop::*;
+use recovery::*;
+pub use recovery::{RecoveryConfig, RecoveryDiscountConfig, RecoverySignal, makes_discount_codes};
 pub use salla::SallaConfig;
 use salla::*;
 use semantic::*;
@@ -168,6 +171,11 @@ pub struct TrackingLinksConfig {
     /// shop links.
     #[serde(default)]
     pub branding: Option<BrandingConfig>,
+    /// Service recovery (off when left out): an apology, an order tag and, with
+    /// `[recovery.discount]` and a marketing opt-in, a discount code, once per order, on a
+    /// delivery exception, a failed attempt, a delay or a detractor's answer.
+    #[serde(default)]
+    pub recovery: Option<RecoveryConfig>,
 }
 
 /// The shop platform.

@@ -21,7 +21,7 @@ macro_rules! retention_conformance_tests {
         $crate::retention_conformance_tests!(@each $make;
             retention_records_orders_once, retention_places_late_orders_between_neighbours,
             retention_experience_merges_and_waits_for_its_order, retention_keeps_shops_apart,
-            retention_incremental_equals_recompute
+            retention_incremental_equals_recompute, retention_report_from_the_store_is_the_fold
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -210,8 +210,8 @@ pub async fn retention_incremental_equals_recompute(s: Arc<dyn RetentionStore>) 
     );
 }
 
-/// Redaction reaches the retention rows: a customer's erasure removes their orders and
-/// customer row (others stay); a shop's erasure removes the shop's rows and histogram. Run
+/// Redaction reaches the retention rows: a customer's erasure removes their orders,
+/// customer row and their intervals from the histogram (others stay); a shop's erasure removes the shop's rows and histogram. Run
 /// it on a store that is both a [`RetentionStore`] and a [`Redactor`](crate::store::Redactor).
 pub async fn retention_rows_are_redacted<S>(s: Arc<S>)
 where
@@ -219,7 +219,13 @@ where
 {
     use crate::model::CustomerId;
     use crate::store::CustomerRedaction;
-    for (id, c, d) in [("o1", "c1", 0), ("o2", "c1", 9), ("o3", "c2", 1)] {
+    for (id, c, d) in [
+        ("o1", "c1", 0),
+        ("o2", "c1", 9),
+        ("o3", "c2", 1),
+        ("o4", "c2", 4),
+        ("o5", "c1", 13),
+    ] {
         s.record_order(&OrderFact::new(shop(), id, c, day(d)))
             .await
             .unwrap();
@@ -240,6 +246,13 @@ where
             .await
             .unwrap()
             .is_empty()
+    );
+    // c1's intervals (9 and 4 days) leave the histogram: what is left is c2's 3 days, what
+    // a recomputation over the orders left gives.
+    assert_eq!(
+        s.interval_histogram(shop().as_ref()).await.unwrap(),
+        BTreeMap::from([(3, 1)]),
+        "an erased customer's intervals do not stay in the histogram"
     );
     s.redact_shop(&ShopId::from("shop-1")).await.unwrap();
     assert!(
@@ -298,4 +311,80 @@ where
             .is_empty(),
         "the histogram has no ids and stays"
     );
+}
+
+/// The report a store makes ([`RetentionStore::fold_report`], counted in SQL by the SQL
+/// stores) equals the fold over its customers ([`RetentionReport::build`]), for histories
+/// with times of day, month-end first orders (31 January + 1 month is 28 February),
+/// experiences with signals and recoveries, at several dates and settings.
+///
+/// [`RetentionReport::build`]: crate::retention::RetentionReport::build
+pub async fn retention_report_from_the_store_is_the_fold(s: Arc<dyn RetentionStore>) {
+    use crate::retention::{RetentionReport, RetentionSettings};
+    let mut rng = Mix(7);
+    let base = DateTime::parse_from_rfc3339("2025-10-31T18:30:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    for i in 0..400u64 {
+        let customer = format!("c{}", rng.next(90));
+        // Month ends and days around them, at any second of the day.
+        let at = match rng.next(4) {
+            0 => base + chrono::Months::new(rng.next(8) as u32),
+            _ => base + chrono::Duration::seconds(rng.next(300 * 86_400) as i64),
+        } + chrono::Duration::seconds(rng.next(3) as i64 * 3_600 - 3_600);
+        let o = OrderFact::new(shop(), format!("o{i}"), customer, at);
+        s.record_order(&o).await.unwrap();
+        if rng.next(3) > 0 {
+            let mut e = BTreeMap::from([(
+                "lateness".to_owned(),
+                ["on time", "1-2 days late", "3+ days late"][rng.next(3) as usize].to_owned(),
+            )]);
+            if rng.next(4) == 0 {
+                e.insert("signal".into(), "yes".into());
+                if rng.next(2) == 0 {
+                    e.insert("recovered".into(), "yes".into());
+                }
+            }
+            if rng.next(3) == 0 {
+                e.insert(
+                    "carrier".into(),
+                    ["UPS", "DHL"][rng.next(2) as usize].into(),
+                );
+            }
+            s.set_experience(shop().as_ref(), &o.order_id, &e)
+                .await
+                .unwrap();
+        }
+    }
+    let customers = s.retention_customers(shop().as_ref()).await.unwrap();
+    let histogram = s.interval_histogram(shop().as_ref()).await.unwrap();
+    assert!(customers.iter().any(|c| c.second_order_at.is_some()));
+    for (days_after, window, multiple, months) in [
+        (30, 90, 3.0, 6),
+        (120, 30, 1.5, 3),
+        (400, 60, 2.0, 12),
+        (0, 1, 0.5, 1),
+    ] {
+        let settings = RetentionSettings::default()
+            .with_repeat_window_days(window)
+            .with_churn_multiple(multiple)
+            .with_cohort_months(months)
+            .with_min_customers(1);
+        let as_of = base + chrono::Duration::days(days_after) + chrono::Duration::seconds(37);
+        let want = RetentionReport::build(&customers, &histogram, &settings, as_of);
+        let got = RetentionReport::from_store(&*s, shop().as_ref(), &settings, as_of)
+            .await
+            .unwrap();
+        assert_eq!(got, want, "as of {as_of}, {settings:?}");
+    }
+    // Another shop's report is empty.
+    let other = RetentionReport::from_store(
+        &*s,
+        Some(&ShopId::from("nobody")),
+        &RetentionSettings::default(),
+        base,
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.customers, 0);
 }

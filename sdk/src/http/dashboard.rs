@@ -62,6 +62,7 @@ pub struct Dashboard {
     locale: String,
     min_answers: u64,
     pub(super) retention: Option<Arc<dyn super::retention::RetentionSource>>,
+    pub(super) comments: Option<Arc<dyn super::comments::CommentSource>>,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -120,6 +121,7 @@ impl Dashboard {
             locale: locale.into(),
             min_answers: DEFAULT_MIN_ANSWERS,
             retention: None,
+            comments: None,
         }
     }
 
@@ -127,6 +129,13 @@ impl Dashboard {
     /// [`retention`](super::retention)) reading `source`.
     pub fn with_retention(mut self, source: Arc<dyn super::retention::RetentionSource>) -> Self {
         self.retention = Some(source);
+        self
+    }
+
+    /// Adds the comment search (`/dashboard/comments?q=`, `.csv`, `.json`; see
+    /// [`comments`](super::comments)) reading `source`.
+    pub fn with_comments(mut self, source: Arc<dyn super::comments::CommentSource>) -> Self {
+        self.comments = Some(source);
         self
     }
 
@@ -164,6 +173,9 @@ impl Dashboard {
                 .route("/dashboard/retention", get(super::retention::show))
                 .route("/dashboard/retention.json", get(super::retention::json))
                 .route("/dashboard/retention.csv", get(super::retention::csv))
+                .route("/dashboard/comments", get(super::comments::show))
+                .route("/dashboard/comments.json", get(super::comments::json))
+                .route("/dashboard/comments.csv", get(super::comments::csv))
                 .route("/dashboard/login", post(login))
                 .route("/dashboard/logout", post(logout))
                 .with_state(Arc::new(self)),

@@ -263,6 +263,7 @@ async fn receive(
     }
 }
 
+pub mod comments;
 pub mod dashboard;
 pub mod headers;
 pub mod retention;

@@ -34,7 +34,8 @@ pub trait RetentionSource: Send + Sync {
 }
 
 /// A [`RetentionSource`] computing the report from a [`RetentionStore`] for one shop, as of
-/// the clock's now: one row per customer and the interval histogram are read, no order.
+/// the clock's now: the interval histogram is read and the customers streamed through a
+/// [`ReportFold`](crate::retention::ReportFold), no order.
 #[derive(Clone)]
 pub struct StoreRetention {
     store: Arc<dyn RetentionStore>,
@@ -63,15 +64,13 @@ impl StoreRetention {
 #[async_trait]
 impl RetentionSource for StoreRetention {
     async fn retention(&self) -> Result<RetentionReport, Error> {
-        let shop = self.shop.as_ref();
-        let customers = self.store.retention_customers(shop).await?;
-        let histogram = self.store.interval_histogram(shop).await?;
-        Ok(RetentionReport::build(
-            &customers,
-            &histogram,
+        RetentionReport::from_store(
+            &*self.store,
+            self.shop.as_ref(),
             &self.settings,
             self.clock.now(),
-        ))
+        )
+        .await
     }
 }
 

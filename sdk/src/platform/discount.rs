@@ -7,11 +7,11 @@
 //! [`DiscountCodes::create_code`] reports as [`CodeCreated::AlreadyExists`]: one code,
 //! however often it is tried.
 //!
-//! Platforms: Shopify's Admin GraphQL `discountCodeBasicCreate` (`aftercare-shopify`); the
-//! sandbox shop. WooCommerce (`POST /wp-json/wc/v3/coupons`), BigCommerce (`POST
-//! /v2/coupons`, or v3 promotions with codes), Magento (cart price rules and
-//! `POST /V1/coupons`), Salla and Zid (coupons APIs) have coupon APIs their adapters can
-//! implement this trait with.
+//! Platforms: Shopify's Admin GraphQL `discountCodeBasicCreate` (`aftercare-shopify`);
+//! WooCommerce coupons, `POST /wp-json/wc/v3/coupons` (`aftercare-woocommerce`); the
+//! sandbox shop. BigCommerce (`POST /v2/coupons`, or v3 promotions with codes), Magento
+//! (cart price rules and `POST /V1/coupons`), Salla and Zid (coupons APIs) have coupon APIs
+//! their adapters can implement this trait with.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -157,6 +157,34 @@ pub trait RetentionStore: Send + Sync {
     async fn retention_customers(&self, shop: Option<&ShopId>)
     -> Result<Vec<CustomerFacts>, Error>;
 
+    /// Hands every customer of a shop to `f`, one at a time (in no promised order), so a
+    /// report can fold them without holding them all ([`ReportFold`](super::report::ReportFold)).
+    /// The SQL stores stream their rows; this default reads
+    /// [`retention_customers`](Self::retention_customers) at once.
+    async fn for_each_customer(
+        &self,
+        shop: Option<&ShopId>,
+        f: &mut (dyn FnMut(CustomerFacts) + Send),
+    ) -> Result<(), Error> {
+        for c in self.retention_customers(shop).await? {
+            f(c);
+        }
+        Ok(())
+    }
+
+    /// Folds every customer of a shop into a report's counters. The default hands each
+    /// customer to [`ReportFold::add`](super::report::ReportFold::add) through
+    /// [`for_each_customer`](Self::for_each_customer); a store may count in its own query
+    /// language instead, through the fold's `add_*` parts, as long as the report is the
+    /// same (the conformance suite checks it is).
+    async fn fold_report(
+        &self,
+        shop: Option<&ShopId>,
+        fold: &mut super::report::ReportFold,
+    ) -> Result<(), Error> {
+        self.for_each_customer(shop, &mut |c| fold.add(&c)).await
+    }
+
     /// The shop's inter-purchase intervals: whole days → how many.
     async fn interval_histogram(&self, shop: Option<&ShopId>) -> Result<BTreeMap<i64, u64>, Error>;
 }

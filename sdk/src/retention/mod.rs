@@ -17,4 +17,4 @@ pub mod stats;
 
 pub use facts::{CustomerFacts, MemoryRetention, OrderFact, RetentionStore, recompute};
 pub use record::RetentionRecorder;
-pub use report::{Figure, RetentionReport, RetentionSettings};
+pub use report::{Figure, ReportFold, RetentionReport, RetentionSettings};

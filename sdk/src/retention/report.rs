@@ -30,9 +30,11 @@ use serde::{Deserialize, Serialize};
 
 use super::facts::{
     CustomerFacts, DIM_EXCEPTION, DIM_FAILED_ATTEMPT, DIM_LATENESS, DIM_NPS, DIM_RECOVERED,
-    DIM_SIGNAL, DIMENSIONS,
+    DIM_SIGNAL, DIMENSIONS, RetentionStore,
 };
 use super::stats::{self, Difference, Proportion};
+use crate::Error;
+use crate::model::ShopId;
 
 /// What a report measures, and from how many customers on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,8 +226,7 @@ fn describe_group(dimension: &str, group: &str) -> String {
 
 /// The values a customer's first experience gives each dimension, with absent yes/no
 /// dimensions read as `no` once the delivery's outcome is known.
-fn dims_of(c: &CustomerFacts) -> BTreeMap<String, String> {
-    let e = &c.first_experience;
+fn dims_of(e: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = e
         .iter()
         .filter(|(k, _)| DIMENSIONS.contains(&k.as_str()))
@@ -252,7 +253,8 @@ fn days(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
 }
 
 impl RetentionReport {
-    /// Computes the report from the store's customers and interval histogram.
+    /// Computes the report from the store's customers and interval histogram: a fold of
+    /// `customers` through a [`ReportFold`].
     ///
     /// ```
     /// use aftercare::retention::{CustomerFacts, RetentionReport, RetentionSettings};
@@ -265,45 +267,202 @@ impl RetentionReport {
         settings: &RetentionSettings,
         as_of: DateTime<Utc>,
     ) -> Self {
-        let window = chrono::Duration::days(settings.repeat_window_days);
-        let min = settings.min_customers;
-        // (eligible, repeated) per breakdown cell and overall.
-        let mut overall = (0u64, 0u64);
-        let mut cells: BTreeMap<String, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
-        let mut to_second = Vec::new();
+        let mut fold = ReportFold::new(histogram, settings, as_of);
         for c in customers {
-            if let Some(s) = c.second_order_at {
-                to_second.push(days(c.first_order_at, s));
-            }
-            if c.first_order_at + window > as_of {
-                continue;
-            }
+            fold.add(c);
+        }
+        fold.finish()
+    }
+
+    /// Computes the report of `shop` straight from a store: the histogram is read, then
+    /// the store folds its customers into a [`ReportFold`]
+    /// ([`RetentionStore::fold_report`]: counted in SQL by the SQL stores, streamed one by
+    /// one otherwise), so memory does not grow with customers.
+    pub async fn from_store(
+        store: &(impl RetentionStore + ?Sized),
+        shop: Option<&ShopId>,
+        settings: &RetentionSettings,
+        as_of: DateTime<Utc>,
+    ) -> Result<Self, Error> {
+        let histogram = store.interval_histogram(shop).await?;
+        let mut fold = ReportFold::new(&histogram, settings, as_of);
+        store.fold_report(shop, &mut fold).await?;
+        Ok(fold.finish())
+    }
+}
+
+/// Per first-order month: how many customers, the latest first order (a point `k` is
+/// observed when even that customer has been seen `k` months), and per `k` how many had a
+/// second order within `k` months.
+#[derive(Default)]
+struct CohortCount {
+    customers: u64,
+    latest_first: Option<DateTime<Utc>>,
+    within: Vec<u64>,
+}
+
+/// The retention report as a fold over customers, in any order: [`add`](Self::add) each
+/// customer, then [`finish`](Self::finish). It keeps only counters — per breakdown cell,
+/// per cohort month and `k`, and a histogram of whole hours to the second order — so its
+/// memory is bounded by the number of dimension values, months and hours, never by the
+/// number of customers. Gives what [`RetentionReport::build`] gives (which is this fold).
+pub struct ReportFold {
+    settings: RetentionSettings,
+    as_of: DateTime<Utc>,
+    window: chrono::Duration,
+    customers: u64,
+    repeat_customers: u64,
+    overall: (u64, u64),
+    cells: BTreeMap<String, BTreeMap<String, (u64, u64)>>,
+    /// Whole hours from the first to the second order → how many customers.
+    to_second_hours: BTreeMap<i64, u64>,
+    /// The shop's median interval and the churn threshold in days, when there is a rhythm.
+    churn: Option<(f64, f64)>,
+    churn_counts: (u64, u64),
+    cohorts: BTreeMap<(i32, u32), CohortCount>,
+}
+
+impl ReportFold {
+    /// An empty fold for a shop whose inter-purchase intervals are `histogram`.
+    pub fn new(
+        histogram: &BTreeMap<i64, u64>,
+        settings: &RetentionSettings,
+        as_of: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            settings: settings.clone(),
+            as_of,
+            window: chrono::Duration::days(settings.repeat_window_days),
+            customers: 0,
+            repeat_customers: 0,
+            overall: (0, 0),
+            cells: BTreeMap::new(),
+            to_second_hours: BTreeMap::new(),
+            churn: stats::histogram_median(histogram)
+                .map(|median| (median, median * settings.churn_multiple)),
+            churn_counts: (0, 0),
+            cohorts: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one customer.
+    pub fn add(&mut self, c: &CustomerFacts) {
+        let as_of = self.as_of;
+        self.add_customers(1, u64::from(c.orders >= 2));
+        if let Some(s) = c.second_order_at {
+            self.add_hours_to_second((s - c.first_order_at).num_seconds().div_euclid(3_600), 1);
+        }
+        if c.first_order_at + self.window <= as_of {
             let again = c
                 .second_order_at
-                .is_some_and(|s| s <= c.first_order_at + window);
-            overall.0 += 1;
-            overall.1 += u64::from(again);
-            for (d, v) in dims_of(c) {
-                let cell = cells.entry(d).or_default().entry(v).or_default();
-                cell.0 += 1;
-                cell.1 += u64::from(again);
+                .is_some_and(|s| s <= c.first_order_at + self.window);
+            self.add_repeat(&c.first_experience, 1, u64::from(again));
+        }
+        if let Some(threshold) = self.churn_threshold_days()
+            && days(c.first_order_at, as_of) > threshold
+        {
+            self.add_churn(1, u64::from(days(c.last_order_at, as_of) > threshold));
+        }
+        let d = c.first_order_at;
+        self.add_cohort(d.year(), d.month(), 1, d);
+        if let Some(s) = c.second_order_at {
+            // The first k with the second order within k months.
+            let months = self.settings.cohort_months;
+            if let Some(k) =
+                (1..=months).find(|&k| d.checked_add_months(Months::new(k)).is_some_and(|t| s <= t))
+            {
+                self.add_cohort_second(d.year(), d.month(), k, 1);
             }
         }
-        let churn = stats::histogram_median(histogram).map(|median| {
-            let threshold = median * settings.churn_multiple;
-            let (mut eligible, mut churned) = (0u64, 0u64);
-            for c in customers {
-                if days(c.first_order_at, as_of) > threshold {
-                    eligible += 1;
-                    churned += u64::from(days(c.last_order_at, as_of) > threshold);
-                }
+    }
+
+    // The parts of [`add`](Self::add), for a store that counts in its own query language
+    // what `add` would count one customer at a time (see
+    // [`RetentionStore::fold_report`]). Each adds counts; none needs a customer.
+
+    /// The settings the fold was made with.
+    pub fn settings(&self) -> &RetentionSettings {
+        &self.settings
+    }
+
+    /// The time the report is for.
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    /// `churn_multiple` × the shop's median interval, in days; `None` without a rhythm.
+    pub fn churn_threshold_days(&self) -> Option<f64> {
+        self.churn.map(|(_, t)| t)
+    }
+
+    /// `n` customers, `repeaters` of them with two orders or more.
+    pub fn add_customers(&mut self, n: u64, repeaters: u64) {
+        self.customers += n;
+        self.repeat_customers += repeaters;
+    }
+
+    /// `n` customers with `hours` whole hours (floored) from their first to their second
+    /// order.
+    pub fn add_hours_to_second(&mut self, hours: i64, n: u64) {
+        *self.to_second_hours.entry(hours).or_default() += n;
+    }
+
+    /// `eligible` customers whose first order had `experience` and is at least the repeat
+    /// window old, `again` of them with a second order within the window.
+    pub fn add_repeat(&mut self, experience: &BTreeMap<String, String>, eligible: u64, again: u64) {
+        if eligible == 0 {
+            return;
+        }
+        self.overall.0 += eligible;
+        self.overall.1 += again;
+        for (d, v) in dims_of(experience) {
+            let cell = self.cells.entry(d).or_default().entry(v).or_default();
+            cell.0 += eligible;
+            cell.1 += again;
+        }
+    }
+
+    /// `eligible` customers whose first order is older than the churn threshold, `churned`
+    /// of them with no order within it.
+    pub fn add_churn(&mut self, eligible: u64, churned: u64) {
+        self.churn_counts.0 += eligible;
+        self.churn_counts.1 += churned;
+    }
+
+    /// `n` customers whose first order fell in `year`-`month` (UTC), the latest of those
+    /// first orders at `latest_first`.
+    pub fn add_cohort(&mut self, year: i32, month: u32, n: u64, latest_first: DateTime<Utc>) {
+        let months = self.settings.cohort_months as usize;
+        let cohort = self.cohorts.entry((year, month)).or_default();
+        cohort.customers += n;
+        cohort.latest_first = cohort.latest_first.max(Some(latest_first));
+        if cohort.within.len() < months {
+            cohort.within.resize(months, 0);
+        }
+    }
+
+    /// `n` customers of the `year`-`month` cohort whose second order came within `k` months
+    /// of their first and not within `k - 1` (they count for every point from `k` on);
+    /// `k` past the curve's length is ignored.
+    pub fn add_cohort_second(&mut self, year: i32, month: u32, k: u32, n: u64) {
+        let months = self.settings.cohort_months as usize;
+        let cohort = self.cohorts.entry((year, month)).or_default();
+        if cohort.within.len() < months {
+            cohort.within.resize(months, 0);
+        }
+        let k = k.max(1) as usize;
+        if k <= months {
+            for x in &mut cohort.within[k - 1..] {
+                *x += n;
             }
-            Churn {
-                median_interval_days: median,
-                threshold_days: threshold,
-                rate: Figure::of(churned, eligible, min),
-            }
-        });
+        }
+    }
+
+    /// The report.
+    pub fn finish(self) -> RetentionReport {
+        let settings = &self.settings;
+        let min = settings.min_customers;
+        let cells = &self.cells;
         let breakdowns: BTreeMap<String, BTreeMap<String, Figure>> = cells
             .iter()
             .map(|(d, m)| {
@@ -328,15 +487,46 @@ impl RetentionReport {
                 Some(compare(d, g, b, (gx, gn), (bx, bn), settings))
             })
             .collect();
-        Self {
+        let churn = self.churn.map(|(median, threshold)| Churn {
+            median_interval_days: median,
+            threshold_days: threshold,
+            rate: Figure::of(self.churn_counts.1, self.churn_counts.0, min),
+        });
+        let as_of = self.as_of;
+        let cohorts = self
+            .cohorts
+            .iter()
+            .map(|(&(y, m), c)| {
+                let curve = (1..=settings.cohort_months)
+                    .map(|k| {
+                        // Every customer of the cohort observed for k months?
+                        let observed = c.latest_first.is_some_and(|f| {
+                            f.checked_add_months(Months::new(k))
+                                .is_some_and(|t| t <= as_of)
+                        });
+                        if !observed {
+                            return None;
+                        }
+                        let again = c.within.get((k - 1) as usize).copied().unwrap_or(0);
+                        stats::wilson(again, c.customers)
+                    })
+                    .collect();
+                Cohort {
+                    month: format!("{y:04}-{m:02}"),
+                    customers: c.customers,
+                    curve,
+                }
+            })
+            .collect();
+        RetentionReport {
             as_of,
-            settings: settings.clone(),
-            customers: customers.len() as u64,
-            repeat_customers: customers.iter().filter(|c| c.orders >= 2).count() as u64,
-            repeat_rate: Figure::of(overall.1, overall.0, min),
-            median_days_to_second: stats::median(&mut to_second),
+            settings: self.settings.clone(),
+            customers: self.customers,
+            repeat_customers: self.repeat_customers,
+            repeat_rate: Figure::of(self.overall.1, self.overall.0, min),
+            median_days_to_second: stats::histogram_median(&self.to_second_hours).map(|h| h / 24.0),
             churn,
-            cohorts: cohorts(customers, settings.cohort_months, as_of),
+            cohorts,
             breakdowns,
             comparisons,
         }
@@ -399,48 +589,6 @@ fn compare(
         difference,
         statement: s,
     }
-}
-
-fn cohorts(customers: &[CustomerFacts], months: u32, as_of: DateTime<Utc>) -> Vec<Cohort> {
-    let mut by_month: BTreeMap<(i32, u32), Vec<&CustomerFacts>> = BTreeMap::new();
-    for c in customers {
-        let d = c.first_order_at;
-        by_month.entry((d.year(), d.month())).or_default().push(c);
-    }
-    by_month
-        .into_iter()
-        .map(|((y, m), cs)| {
-            let curve = (1..=months)
-                .map(|k| {
-                    // Every customer of the cohort observed for k months?
-                    let observed = cs.iter().all(|c| {
-                        c.first_order_at
-                            .checked_add_months(Months::new(k))
-                            .is_some_and(|t| t <= as_of)
-                    });
-                    if !observed {
-                        return None;
-                    }
-                    let again = cs
-                        .iter()
-                        .filter(|c| {
-                            c.second_order_at.is_some_and(|s| {
-                                c.first_order_at
-                                    .checked_add_months(Months::new(k))
-                                    .is_some_and(|t| s <= t)
-                            })
-                        })
-                        .count() as u64;
-                    stats::wilson(again, cs.len() as u64)
-                })
-                .collect();
-            Cohort {
-                month: format!("{y:04}-{m:02}"),
-                customers: cs.len() as u64,
-                curve,
-            }
-        })
-        .collect()
 }
 
 impl RetentionReport {
@@ -603,5 +751,171 @@ mod tests {
         assert!(c.difference.is_none());
         assert!(c.statement.contains("too few customers"), "{}", c.statement);
         assert!(r.to_csv().contains("repeat,,,5,,,,"));
+    }
+
+    /// The report as it was computed before the fold: every customer held at once, each
+    /// figure a pass over them. The fold must give the same report.
+    /// Customers, repeat rate, median days to a second order, churn rate, cohorts,
+    /// breakdowns.
+    type Naive = (
+        u64,
+        Figure,
+        Option<f64>,
+        Option<Figure>,
+        Vec<Cohort>,
+        BTreeMap<String, BTreeMap<String, Figure>>,
+    );
+
+    fn naive(
+        customers: &[CustomerFacts],
+        histogram: &BTreeMap<i64, u64>,
+        s: &RetentionSettings,
+        as_of: DateTime<Utc>,
+    ) -> Naive {
+        let window = chrono::Duration::days(s.repeat_window_days);
+        let eligible: Vec<_> = customers
+            .iter()
+            .filter(|c| c.first_order_at + window <= as_of)
+            .collect();
+        let again = |c: &CustomerFacts| {
+            c.second_order_at
+                .is_some_and(|x| x <= c.first_order_at + window)
+        };
+        let repeat = Figure::of(
+            eligible.iter().filter(|c| again(c)).count() as u64,
+            eligible.len() as u64,
+            s.min_customers,
+        );
+        let mut to_second: Vec<f64> = customers
+            .iter()
+            .filter_map(|c| c.second_order_at.map(|x| days(c.first_order_at, x)))
+            .collect();
+        let churn = stats::histogram_median(histogram).map(|m| {
+            let th = m * s.churn_multiple;
+            let old: Vec<_> = customers
+                .iter()
+                .filter(|c| days(c.first_order_at, as_of) > th)
+                .collect();
+            let churned = old
+                .iter()
+                .filter(|c| days(c.last_order_at, as_of) > th)
+                .count() as u64;
+            Figure::of(churned, old.len() as u64, s.min_customers)
+        });
+        let mut months: BTreeMap<(i32, u32), Vec<&CustomerFacts>> = BTreeMap::new();
+        for c in customers {
+            months
+                .entry((c.first_order_at.year(), c.first_order_at.month()))
+                .or_default()
+                .push(c);
+        }
+        let cohorts = months
+            .into_iter()
+            .map(|((y, m), cs)| Cohort {
+                month: format!("{y:04}-{m:02}"),
+                customers: cs.len() as u64,
+                curve: (1..=s.cohort_months)
+                    .map(|k| {
+                        let end =
+                            |c: &CustomerFacts| c.first_order_at.checked_add_months(Months::new(k));
+                        if !cs.iter().all(|c| end(c).is_some_and(|t| t <= as_of)) {
+                            return None;
+                        }
+                        let n = cs
+                            .iter()
+                            .filter(|c| {
+                                c.second_order_at
+                                    .is_some_and(|x| end(c).is_some_and(|t| x <= t))
+                            })
+                            .count();
+                        stats::wilson(n as u64, cs.len() as u64)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut cells: BTreeMap<String, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
+        for c in &eligible {
+            for (d, v) in dims_of(&c.first_experience) {
+                let e = cells.entry(d).or_default().entry(v).or_default();
+                e.0 += 1;
+                e.1 += u64::from(again(c));
+            }
+        }
+        let breakdowns = cells
+            .into_iter()
+            .map(|(d, m)| {
+                (
+                    d,
+                    m.into_iter()
+                        .map(|(v, (n, x))| (v, Figure::of(x, n, s.min_customers)))
+                        .collect(),
+                )
+            })
+            .collect();
+        (
+            customers.len() as u64,
+            repeat,
+            stats::median(&mut to_second),
+            churn,
+            cohorts,
+            breakdowns,
+        )
+    }
+
+    proptest::proptest! {
+        /// The fold over customers, in any order, gives the report a pass-by-pass
+        /// computation over all of them gives (times on whole hours, the fold's resolution
+        /// for the time to a second order).
+        #[test]
+        fn fold_equals_naive_report(
+            raw in proptest::collection::vec(
+                (0i64..4_000, proptest::option::of(0i64..3_000), 0i64..2_000, 0u8..3, 0u8..3, 0u8..2),
+                0..80,
+            ),
+            hist in proptest::collection::btree_map(0i64..200, 1u64..5, 0..6),
+            as_of_h in 2_000i64..8_000,
+            min in 1u64..5,
+        ) {
+            let h = |hours: i64| t(0) + chrono::Duration::hours(hours);
+            let cs: Vec<CustomerFacts> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, (first, second, more, late, sig, rec))| {
+                    let second_at = second.map(|x| h(first + x));
+                    let mut c = CustomerFacts::new(
+                        format!("c{i}"),
+                        format!("o{i}"),
+                        h(*first),
+                        second_at.map_or(h(*first), |x| x + chrono::Duration::hours(*more)),
+                        if second.is_some() { 2 } else { 1 },
+                    );
+                    c.second_order_at = second_at;
+                    let lat = ["on time", "1-2 days late", "3+ days late"][*late as usize];
+                    c.first_experience.insert(DIM_LATENESS.into(), lat.into());
+                    if *sig > 0 {
+                        c.first_experience.insert(DIM_SIGNAL.into(), "yes".into());
+                    }
+                    if *rec > 0 {
+                        c.first_experience.insert(DIM_RECOVERED.into(), "yes".into());
+                    }
+                    c
+                })
+                .collect();
+            let s = RetentionSettings::default().with_min_customers(min).with_repeat_window_days(40);
+            let as_of = h(as_of_h * 2);
+            let mut rev = cs.clone();
+            rev.reverse();
+            let got = RetentionReport::build(&rev, &hist, &s, as_of);
+            let (n, repeat, med, churn, cohorts, breakdowns) = naive(&cs, &hist, &s, as_of);
+            proptest::prop_assert_eq!(got.customers, n);
+            proptest::prop_assert_eq!(got.repeat_rate, repeat);
+            match (got.median_days_to_second, med) {
+                (Some(a), Some(b)) => proptest::prop_assert!((a - b).abs() < 1e-9, "{} vs {}", a, b),
+                (a, b) => proptest::prop_assert_eq!(a, b),
+            }
+            proptest::prop_assert_eq!(got.churn.map(|c| c.rate), churn);
+            proptest::prop_assert_eq!(got.cohorts, cohorts);
+            proptest::prop_assert_eq!(got.breakdowns, breakdowns);
+        }
     }
 }
