@@ -17,7 +17,7 @@ use crate::model::{ChannelKind, ConsentState};
 use crate::optout::confirms;
 use crate::ratelimit::RateLimit;
 use crate::store::{
-    Claimed, ConsentRecord, ConsentStore, Decision, Outbox, OutboxEntry, OutboxStatus,
+    Claimed, ConsentRecord, ConsentStore, Decision, Outbox, OutboxEntry, OutboxStatus, SentRecord,
 };
 
 /// What a [`SendPolicy`] decides about a message that is due.
@@ -148,6 +148,12 @@ enum Outcome {
 ///   (reconciled, resent once, or abandoned, by purpose).
 /// - A message found `sending` under an expired claim was in flight when a dispatcher
 ///   stopped: it is sent again and the ledger says so.
+///
+/// Throughput: sends finishing together are recorded together
+/// ([`Outbox::mark_sent_many`], one transaction: group commit), each send still waiting for
+/// its record before it counts; and [`Dispatcher::drain`] / [`Dispatcher::run`] claim the
+/// next batch while the last one is being sent, with never more than the configured
+/// concurrency in flight, so a rate limit is not left idle during a claim.
 pub struct Dispatcher {
     outbox: Arc<dyn Outbox>,
     channels: HashMap<ChannelKind, Arc<dyn MessageChannel>>,
@@ -160,6 +166,79 @@ pub struct Dispatcher {
     batch: u32,
     concurrency: usize,
     lease: Duration,
+    /// Sends in flight across overlapping batches: at most `concurrency`.
+    sending: Arc<tokio::sync::Semaphore>,
+    sent: SentQueue,
+}
+
+/// Sends waiting for their record: each handled message adds its own, and one of them at a
+/// time writes every waiting record with one [`Outbox::mark_sent_many`] (group commit).
+#[derive(Default)]
+struct SentQueue {
+    waiting: std::sync::Mutex<
+        Vec<(
+            SentRecord,
+            tokio::sync::oneshot::Sender<Result<bool, Error>>,
+        )>,
+    >,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl SentQueue {
+    /// Records one send, with whatever else is waiting; `false` if its claim was lost.
+    async fn record(
+        &self,
+        outbox: &dyn Outbox,
+        clock: &dyn Clock,
+        send: SentRecord,
+    ) -> Result<bool, Error> {
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((send, tx));
+        let turn = self.turn.lock().await;
+        // Written by the one before (whose batch took it along)?
+        match rx.try_recv() {
+            Ok(answer) => return answer,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return Err(lost_record());
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        }
+        let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
+        let (sends, replies): (Vec<SentRecord>, Vec<_>) = batch.into_iter().unzip();
+        match outbox.mark_sent_many(&sends, clock.now()).await {
+            Ok(answers) if answers.len() == replies.len() => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
+                }
+            }
+            Ok(_) => {
+                for reply in replies {
+                    let _ = reply.send(Err(Error::storage(
+                        "record sent messages",
+                        "the store answered for a different number of sends than it was given",
+                    )));
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(Error::storage("record sent messages", why.clone())));
+                }
+            }
+        }
+        drop(turn);
+        rx.await.unwrap_or_else(|_| Err(lost_record()))
+    }
+}
+
+fn lost_record() -> Error {
+    Error::storage(
+        "record a sent message",
+        "the batch recording it was cancelled; the message stays `sending` until its claim expires",
+    )
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -187,6 +266,8 @@ impl Dispatcher {
             batch: 64,
             concurrency: 8,
             lease: Duration::from_secs(5 * 60),
+            sending: Arc::new(tokio::sync::Semaphore::new(8)),
+            sent: SentQueue::default(),
         }
     }
 
@@ -241,6 +322,7 @@ impl Dispatcher {
     pub fn batch(mut self, batch: u32, concurrency: usize) -> Self {
         self.batch = batch.max(1);
         self.concurrency = concurrency.max(1);
+        self.sending = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
         self
     }
 
@@ -255,7 +337,11 @@ impl Dispatcher {
         let now = self.clock.now();
         let claimed = self.outbox.claim_due(now, self.batch, self.lease).await?;
         let outcomes: Vec<Result<Outcome, Error>> = futures::stream::iter(claimed)
-            .map(|c| async move { self.handle(c).await })
+            .map(|c| async move {
+                // Shared with an overlapping batch (`drain`, `run`): `concurrency` in all.
+                let _permit = self.sending.acquire().await;
+                self.handle(c).await
+            })
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
@@ -266,8 +352,22 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// Dispatches until nothing is due now; returns the totals.
+    /// Dispatches until nothing is due now; returns the totals. Two batches overlap: the
+    /// next is claimed while the last is being sent.
     pub async fn drain(&self) -> Result<DispatchReport, Error> {
+        let (a, b) = futures::future::join(self.drain_one(), self.drain_one()).await;
+        let (a, b) = (a?, b?);
+        Ok(DispatchReport {
+            sent: a.sent + b.sent,
+            rescheduled: a.rescheduled + b.rescheduled,
+            skipped: a.skipped + b.skipped,
+            dead: a.dead + b.dead,
+            uncertain: a.uncertain + b.uncertain,
+            lost: a.lost + b.lost,
+        })
+    }
+
+    async fn drain_one(&self) -> Result<DispatchReport, Error> {
         let mut total = DispatchReport::default();
         loop {
             let r = self.run_once().await?;
@@ -283,8 +383,18 @@ impl Dispatcher {
         }
     }
 
-    /// Runs until `shutdown` resolves, polling every `interval` when idle.
+    /// Runs until `shutdown` resolves, polling every `interval` when idle. Two batches
+    /// overlap, as in [`Dispatcher::drain`].
     pub async fn run(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        let stop = futures::FutureExt::shared(Box::pin(shutdown));
+        futures::future::join(
+            self.run_one(interval, stop.clone()),
+            self.run_one(interval, stop),
+        )
+        .await;
+    }
+
+    async fn run_one(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
             let idle = match self.run_once().await {
@@ -371,8 +481,12 @@ impl Dispatcher {
                     ));
                 }
                 let ok = self
-                    .outbox
-                    .mark_sent(id, attempt, &receipt, now, &reason)
+                    .sent
+                    .record(
+                        self.outbox.as_ref(),
+                        self.clock.as_ref(),
+                        SentRecord::new(id, attempt, receipt, reason),
+                    )
                     .await?;
                 Ok(if ok { Outcome::Sent } else { Outcome::Lost })
             }
