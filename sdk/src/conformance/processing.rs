@@ -329,7 +329,7 @@ pub async fn outbox_mark_sent_many_survives_a_crash_between_batches(s: Arc<dyn S
 }
 
 /// Records every send; counts how many were in flight at once.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct CountingChannel {
     sent: Mutex<Vec<String>>,
     in_flight: AtomicUsize,
