@@ -1,8 +1,9 @@
 //! A minimal Shopify server: verified webhooks, the durable inbox, the tracking flow and a
 //! dispatcher with consent, opt-outs, quiet hours and the superseded check on, sending
 //! through the integration's own channel. `cargo run -p aftercare-examples --example
-//! minimal_shopify` with SHOPIFY_SHOP, SHOPIFY_CLIENT_SECRET, SHOPIFY_ACCESS_TOKEN,
-//! AFTERCARE_LINK_KEY and PUBLIC_URL set; Shopify posts to `{PUBLIC_URL}/webhooks/shopify`.
+//! minimal_shopify` with SHOPIFY_SHOP, SHOPIFY_CLIENT_SECRET, AFTERCARE_LINK_KEY and
+//! PUBLIC_URL set; Shopify posts to `{PUBLIC_URL}/webhooks/shopify`. SHOPIFY_ACCESS_TOKEN is
+//! optional: the order webhooks carry what the tracking message needs.
 use std::sync::Arc;
 
 use aftercare::channel::SendError;
@@ -30,15 +31,19 @@ pub fn stack<S: Store + 'static, A: OrderSource + CustomerDirectory + 'static>(
     store: Arc<S>,
     shop: &str,
     client_secret: Secret,
-    api: Arc<A>,
+    api: Option<Arc<A>>,
     channel: Arc<dyn MessageChannel>,
     link_key: Secret,
     public_url: &str,
 ) -> StackBuilder<S> {
     // Bound to the shop: a webhook naming another is refused before it is stored.
     let source = Arc::new(aftercare_shopify::ShopifyWebhooks::new(client_secret).for_shop(shop));
+    let platform = match api {
+        Some(api) => PlatformParts::new("shopify", source, api),
+        None => PlatformParts::webhooks_only("shopify", source),
+    };
     Stack::builder(store)
-        .platform(PlatformParts::new("shopify", source, api))
+        .platform(platform)
         .channel(channel)
         .shop_name(shop)
         .public_url(public_url)
@@ -50,24 +55,24 @@ pub fn stack<S: Store + 'static, A: OrderSource + CustomerDirectory + 'static>(
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = |k: &str| std::env::var(k).map_err(|_| format!("set {k}"));
     let shop = env("SHOPIFY_SHOP")?;
-    let api = aftercare_shopify::ShopifyClient::new(aftercare_shopify::ShopifyConfig::new(
-        shop.clone(),
-        Secret::from(env("SHOPIFY_ACCESS_TOKEN")?.as_str()),
-    ))?;
+    let api = match env("SHOPIFY_ACCESS_TOKEN") {
+        Ok(token) => Some(Arc::new(aftercare_shopify::ShopifyClient::new(
+            aftercare_shopify::ShopifyConfig::new(shop.clone(), Secret::from(token.as_str())),
+        )?)),
+        Err(_) => None,
+    };
     let store = Arc::new(aftercare_sqlite::SqliteStore::open("aftercare.db").await?);
     let stack = stack(
         store,
         &shop,
         Secret::from(env("SHOPIFY_CLIENT_SECRET")?.as_str()),
-        Arc::new(api),
+        api,
         Arc::new(Console),
         Secret::from(env("AFTERCARE_LINK_KEY")?.as_str()),
         &env("PUBLIC_URL")?,
     )
     .build()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-    let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let stop = async { drop(tokio::signal::ctrl_c().await) };
     Ok(stack.run(listener, stop).await?)
 }

@@ -39,7 +39,7 @@ async fn the_minimal_server_sends_nothing_at_night_and_everything_in_the_morning
         store.clone(),
         sb.shop.domain(),
         Secret::from(SECRET),
-        sb.shop.clone(),
+        Some(sb.shop.clone()),
         email.clone(),
         Secret::from("link key"),
         "https://shop.example/aftercare",
@@ -88,4 +88,76 @@ async fn the_minimal_server_sends_nothing_at_night_and_everything_in_the_morning
         "the tracking number: {}",
         sent[0].text
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_minimal_server_sends_the_tracking_message_without_an_admin_api_token() {
+    // Daytime in Riyadh when the order ships (20 h 01 min after the start: 12:00 local).
+    let sb = Sandbox::quiet(
+        Secret::from(SECRET),
+        "2026-03-01T12:59:00Z".parse().unwrap(),
+    );
+    let store = Arc::new(
+        aftercare_sqlite::SqliteStore::open_temporary()
+            .await
+            .unwrap(),
+    );
+    let email = sb.channel(ChannelKind::Email).clone();
+    // No API at all: every read the stack would make of Shopify's Admin API is refused.
+    let stack = minimal::stack(
+        store.clone(),
+        sb.shop.domain(),
+        Secret::from(SECRET),
+        None::<Arc<aftercare::platform::WebhooksOnly>>,
+        email.clone(),
+        Secret::from("link key"),
+        "https://shop.example/aftercare",
+    )
+    .clock(sb.clock.clone())
+    .build()
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        stack.router(),
+        aftercare::http::ServeOptions::default(),
+    ));
+    let shipped = sb.ship("ar-SA").unwrap();
+    for d in &shipped.deliveries {
+        let status = sb
+            .sender
+            .post(&format!("{base}/webhooks/shopify"), d)
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+    }
+    stack.processor().drain().await.unwrap();
+    stack.dispatcher().drain().await.unwrap();
+    let sent = email.sent();
+    assert_eq!(
+        sent.len(),
+        1,
+        "the shipped message, from webhook data alone"
+    );
+    let customer = sb.shop.customer_record(shipped.customer).unwrap();
+    let first = customer.first_name.clone();
+    assert!(
+        sent[0].text.contains(&first),
+        "the greeting names the customer from the order's embedded record ({first}): {}",
+        sent[0].text
+    );
+    assert!(sent[0].text.contains("290000000001"), "{}", sent[0].text);
+    // The tracking page in the message opens from what the webhooks said.
+    let link = sent[0]
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("https://shop.example/aftercare/t/"))
+        .expect("a tracking-page link")
+        .trim_end_matches(['.', ')', ','])
+        .replace("https://shop.example/aftercare", &base);
+    let page = reqwest::get(&link).await.unwrap();
+    assert_eq!(page.status(), 200, "{link}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("290000000001"), "the page shows the shipment");
 }

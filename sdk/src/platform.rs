@@ -3,7 +3,8 @@
 //! header paging), [`limits`] (quota headers, `Retry-After`, a gate that never exceeds a
 //! quota), [`thin`] (webhooks that carry only ids, hydrated from the inbox), [`poll`]
 //! (catch-up polling for webhooks that never arrive) and [`token`] (an app's OAuth tokens
-//! per store: sealed at rest, refreshed once under concurrency, revocation as a stop). Money parsing is in
+//! per store: sealed at rest, refreshed once under concurrency, revocation as a stop);
+//! [`WebhooksOnly`] stands in for an API client when there is no token. Money parsing is in
 //! [`crate::money`]. `docs/adding-a-platform.md` walks through adding a platform.
 
 pub mod discount;
@@ -13,6 +14,9 @@ pub mod links;
 pub mod poll;
 pub mod thin;
 pub mod token;
+pub mod webhooks_only;
+
+pub use webhooks_only::WebhooksOnly;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

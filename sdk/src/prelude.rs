@@ -13,8 +13,9 @@ pub use crate::channel::MessageChannel;
 pub use crate::clock::Clock;
 pub use crate::inbox::EventHandler;
 pub use crate::model::{
-    ChannelKind, Customer, InboundMessage, LineItem, Money, Order, OutboundMessage, PlatformEvent,
-    Receipt, Shipment, ShipmentEvent, ShipmentStatus, SurveyKind,
+    ChannelKind, Customer, CustomerId, InboundMessage, LineItem, Money, Order, OrderId,
+    OutboundMessage, PlatformEvent, Receipt, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus,
+    ShopId, SurveyKind,
 };
 pub use crate::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
 pub use crate::store::{

@@ -128,6 +128,15 @@ impl PlatformParts {
         }
     }
 
+    /// A platform with no API access: orders, customers and shipments come from its webhooks
+    /// only ([`WebhooksOnly`](crate::platform::WebhooksOnly) answers every read with a
+    /// refusal that is not retried). Enough for the tracking messages of platforms whose
+    /// order webhooks carry the order (Shopify, WooCommerce...); see the table in
+    /// [`crate::platform::webhooks_only`] for what degrades.
+    pub fn webhooks_only(name: impl Into<String>, source: Arc<dyn WebhookSource>) -> Self {
+        Self::new(name, source, Arc::new(crate::platform::WebhooksOnly::new()))
+    }
+
     /// Like [`PlatformParts::new`], when orders and customers are read by different parts.
     pub fn from_parts(
         name: impl Into<String>,

@@ -393,6 +393,7 @@ impl OrderPayload<'_> {
         o.shop = shop.map(Into::into);
         let (customer_email, customer_phone) = match self.customer {
             Some(c) => {
+                o.customer = c.embedded().map(Box::new);
                 o.customer_id = Some(c.id.into());
                 (c.email, c.phone)
             }
@@ -506,6 +507,20 @@ impl FulfillmentEventPayload<'_> {
 }
 
 impl CustomerPayload<'_> {
+    /// The customer an order embeds, as the order's partial record of them: only when it
+    /// has an id and its `admin_graphql_api_id`, if given, names that customer.
+    pub fn embedded(&self) -> Option<Customer> {
+        if self.id.trim().is_empty() {
+            return None;
+        }
+        if let Some(gid) = self.admin_graphql_api_id.as_deref()
+            && gid.strip_prefix("gid://shopify/Customer/") != Some(self.id.as_str())
+        {
+            return None;
+        }
+        Some(self.to_customer())
+    }
+
     /// The customer in the sdk's model, with marketing consent per channel.
     pub fn to_customer(&self) -> Customer {
         let mut c = Customer::new(self.id.clone());

@@ -255,6 +255,10 @@ fn orders_fulfilled_decodes_order_and_shipments() {
         order.customer_id.as_ref().unwrap().as_str(),
         "115310627314723950"
     );
+    // The embedded customer is kept as the order's own record of them (no API needed).
+    let embedded = order.customer.as_deref().unwrap();
+    assert_eq!(embedded.id.as_str(), "115310627314723950");
+    assert_eq!(embedded.first_name.as_deref(), Some("Jane"));
     assert_eq!(order.locale.as_deref(), Some("en-CA"));
     assert_eq!(order.tags, vec!["vip", "repeat-buyer"]);
     assert_eq!(

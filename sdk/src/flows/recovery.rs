@@ -399,10 +399,8 @@ impl RecoveryFlow {
             return Ok(out);
         };
         self.mark(&order, DIM_SIGNAL).await?;
-        let customer = match &order.customer_id {
-            Some(id) => self.customers.customer(id).await?,
-            None => None,
-        };
+        let customer =
+            crate::platform::known::customer_of_order(self.customers.as_ref(), &order).await?;
         if let (Some(tag), Some(a)) = (&self.settings.tag, &self.annotator) {
             let key = Self::key(shop, order_id, "tag");
             if !self.done(&key).await? {

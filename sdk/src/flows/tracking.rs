@@ -392,21 +392,10 @@ impl TrackingFlow {
         )
     }
 
-    /// The order's customer: from a webhook, else the platform. A refusal that retrying
-    /// cannot cure (no API token, no access to customer data) leaves the message to what the
-    /// order says (its email, phone, locale and address); a transient failure is retried.
+    /// The order's customer: from a webhook, else the platform, else what the order embeds
+    /// ([`known::customer_of_order`]).
     async fn customer_of(&self, order: &Order) -> Result<Option<Customer>, Error> {
-        let Some(id) = &order.customer_id else {
-            return Ok(None);
-        };
-        match self.customers.customer(id).await {
-            Ok(c) => Ok(c),
-            Err(e) if e.is_retryable() => Err(e),
-            Err(e) => {
-                tracing::warn!(error = %e, order = %order.id, "the customer record could not be read; the message uses the order's contact details");
-                Ok(None)
-            }
-        }
+        known::customer_of_order(self.customers.as_ref(), order).await
     }
 
     async fn skip(

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{CustomerId, OrderId, ProductId, ShopId, VariantId};
+use super::{Customer, CustomerId, OrderId, ProductId, ShopId, VariantId};
 
 /// An amount of money in the currency's minor units (cents, halalas, kuruş...).
 ///
@@ -132,6 +132,12 @@ pub struct Order {
     pub created_at: Option<DateTime<Utc>>,
     /// When it last changed; used to order out-of-order deliveries.
     pub updated_at: Option<DateTime<Utc>>,
+    /// The customer as the order's payload embeds them (Shopify's `orders/*` webhooks carry
+    /// a `customer` object): a partial record (no locale or time zone, say), used when
+    /// neither a customer webhook nor the platform's API gives the customer — so a
+    /// deployment with no API token still greets the customer by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Box<Customer>>,
 }
 
 impl Order {
@@ -152,6 +158,7 @@ impl Order {
             tags: Vec::new(),
             created_at: None,
             updated_at: None,
+            customer: None,
         }
     }
 }

@@ -268,9 +268,97 @@ impl CustomerDirectory for KnownCustomers {
     }
 }
 
+/// The customer of `order` for a message: from `directory` (a customer webhook's record,
+/// else the platform's API), else the record the order itself embeds. A refusal that
+/// retrying cannot cure (no API token, no access to customer data) falls back the same way,
+/// or to no record (the message then uses the order's contact details); a transient failure
+/// is an error, so the inbox retries.
+pub async fn customer_of_order(
+    directory: &dyn CustomerDirectory,
+    order: &Order,
+) -> Result<Option<Customer>, Error> {
+    let embedded = || order.customer.as_deref().cloned();
+    let Some(id) = &order.customer_id else {
+        return Ok(embedded());
+    };
+    match directory.customer(id).await {
+        Ok(Some(c)) => Ok(Some(c)),
+        Ok(None) => Ok(embedded()),
+        Err(e) if e.is_retryable() => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, order = %order.id, "the customer record could not be read; the message uses what the order says");
+            Ok(embedded())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Directory(Result<Option<Customer>, Error>);
+
+    #[async_trait]
+    impl CustomerDirectory for Directory {
+        async fn customer(&self, _id: &CustomerId) -> Result<Option<Customer>, Error> {
+            match &self.0 {
+                Ok(c) => Ok(c.clone()),
+                Err(Error::Platform { retryable, .. }) => Err(Error::Platform {
+                    operation: "read customer".into(),
+                    status: None,
+                    message: "test".into(),
+                    retryable: *retryable,
+                }),
+                Err(_) => unreachable!(),
+            }
+        }
+    }
+
+    fn refusal(retryable: bool) -> Error {
+        Error::Platform {
+            operation: "read customer".into(),
+            status: None,
+            message: "test".into(),
+            retryable,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_orders_customer_comes_from_the_directory_then_from_the_order() {
+        let mut order = Order::new("1", "#1001");
+        order.customer_id = Some(CustomerId::new("7"));
+        let mut embedded = Customer::new("7");
+        embedded.first_name = Some("Noura".into());
+        order.customer = Some(Box::new(embedded));
+        let mut full = Customer::new("7");
+        full.first_name = Some("Noura".into());
+        full.locale = Some("ar".into());
+        let from = |d: Directory| {
+            let order = order.clone();
+            async move { customer_of_order(&d, &order).await }
+        };
+        let got = from(Directory(Ok(Some(full.clone())))).await.unwrap();
+        assert_eq!(got, Some(full), "the directory's full record first");
+        let got = from(Directory(Ok(None))).await.unwrap().unwrap();
+        assert_eq!(got.first_name.as_deref(), Some("Noura"), "then the order's");
+        let got = from(Directory(Err(refusal(false)))).await.unwrap().unwrap();
+        assert_eq!(
+            got.first_name.as_deref(),
+            Some("Noura"),
+            "a refusal falls back"
+        );
+        assert!(
+            from(Directory(Err(refusal(true)))).await.is_err(),
+            "a transient failure is retried, not papered over"
+        );
+        order.customer = None;
+        assert_eq!(
+            customer_of_order(&Directory(Err(refusal(false))), &order)
+                .await
+                .unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn the_cache_forgets_after_its_ttl_and_keeps_its_size() {

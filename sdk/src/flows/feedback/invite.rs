@@ -101,10 +101,8 @@ impl FeedbackFlow {
         order: &Order,
         channels: &[ChannelKind],
     ) -> Result<Result<Reach, String>, Error> {
-        let customer = match &order.customer_id {
-            Some(id) => self.customers.customer(id).await?,
-            None => None,
-        };
+        let customer =
+            crate::platform::known::customer_of_order(self.customers.as_ref(), order).await?;
         Ok(crate::flows::reach::choose_channel(
             self.consent.as_ref(),
             channels,
