@@ -171,16 +171,14 @@ pub struct Dispatcher {
     sent: SentQueue,
 }
 
+/// Where a send's record is answered: `false` if its claim was lost.
+type Reply = tokio::sync::oneshot::Sender<Result<bool, Error>>;
+
 /// Sends waiting for their record: each handled message adds its own, and one of them at a
 /// time writes every waiting record with one [`Outbox::mark_sent_many`] (group commit).
 #[derive(Default)]
 struct SentQueue {
-    waiting: std::sync::Mutex<
-        Vec<(
-            SentRecord,
-            tokio::sync::oneshot::Sender<Result<bool, Error>>,
-        )>,
-    >,
+    waiting: std::sync::Mutex<Vec<(SentRecord, Reply)>>,
     turn: tokio::sync::Mutex<()>,
 }
 

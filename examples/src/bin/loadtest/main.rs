@@ -813,8 +813,9 @@ impl Db {
             duplicated: 0,
             not_done: 0,
             processed_twice: 0,
-            lag_p50_ms: lag.value_at_quantile(0.5) as f64 / 1000.0,
-            lag_p99_ms: lag.value_at_quantile(0.99) as f64 / 1000.0,
+            // NaN (printed as –) when none of them was processed before the stop.
+            lag_p50_ms: quantile_ms(&lag, 0.5),
+            lag_p99_ms: quantile_ms(&lag, 0.99),
         };
         for id in acked {
             match by_key.get(id.as_str()).map(Vec::as_slice) {
@@ -836,6 +837,14 @@ impl Db {
     }
 }
 
+fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() {
+        f64::NAN
+    } else {
+        h.value_at_quantile(q) as f64 / 1000.0
+    }
+}
+
 async fn sqlite(path: &Path) -> Result<sqlx::SqliteConnection, BoxError> {
     use sqlx::ConnectOptions as _;
     Ok(sqlx::sqlite::SqliteConnectOptions::new()
@@ -844,6 +853,15 @@ async fn sqlite(path: &Path) -> Result<sqlx::SqliteConnection, BoxError> {
         .connect()
         .await?)
 }
+/// Milliseconds with one decimal, `–` for none.
+fn ms(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 fn print_report(
     args: &Args,
     report: &Report,
@@ -922,7 +940,7 @@ fn print_report(
         println!("|---|---|---|---|---|---|---|---|---|---|");
         for p in &report.processing {
             println!(
-                "| {} | {} | {}, {:.0} ({:.2}), {:.0}% | {:.0} ({:.2}) | {}, {} | {:.1} / {:.1} | {} | {} / {} / {} | {} | {} |",
+                "| {} | {} | {}, {:.0} ({:.2}), {:.0}% | {:.0} ({:.2}) | {}, {} | {} / {} | {} | {} / {} / {} | {} | {} |",
                 p.round,
                 p.store,
                 p.backlog,
@@ -933,8 +951,8 @@ fn print_report(
                 p.during / p.beside_rate.max(1.0),
                 p.left,
                 p.drain_rate.map_or("–".into(), |r| format!("{r:.0}")),
-                p.lag_p50_ms,
-                p.lag_p99_ms,
+                ms(p.lag_p50_ms),
+                ms(p.lag_p99_ms),
                 p.outbox,
                 p.missing + p.duplicated,
                 p.processed_twice,
