@@ -151,9 +151,9 @@ enum Outcome {
 ///
 /// Throughput: sends finishing together are recorded together
 /// ([`Outbox::mark_sent_many`], one transaction: group commit), each send still waiting for
-/// its record before it counts; and [`Dispatcher::drain`] / [`Dispatcher::run`] claim the
-/// next batch while the last one is being sent, with never more than the configured
-/// concurrency in flight, so a rate limit is not left idle during a claim.
+/// its record before it counts. Batches are not overlapped: a message is claimed only when
+/// it can be sent at once, so a crash leaves no more than the sends in flight to be
+/// recovered as "may have been sent".
 pub struct Dispatcher {
     outbox: Arc<dyn Outbox>,
     channels: HashMap<ChannelKind, Arc<dyn MessageChannel>>,
@@ -336,7 +336,7 @@ impl Dispatcher {
         let claimed = self.outbox.claim_due(now, self.batch, self.lease).await?;
         let outcomes: Vec<Result<Outcome, Error>> = futures::stream::iter(claimed)
             .map(|c| async move {
-                // Shared with an overlapping batch (`drain`, `run`): `concurrency` in all.
+                // `concurrency` sends at once, whoever calls `run_once`.
                 let _permit = self.sending.acquire().await;
                 self.handle(c).await
             })
@@ -350,22 +350,8 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// Dispatches until nothing is due now; returns the totals. Two batches overlap: the
-    /// next is claimed while the last is being sent.
+    /// Dispatches until nothing is due now; returns the totals.
     pub async fn drain(&self) -> Result<DispatchReport, Error> {
-        let (a, b) = futures::future::join(self.drain_one(), self.drain_one()).await;
-        let (a, b) = (a?, b?);
-        Ok(DispatchReport {
-            sent: a.sent + b.sent,
-            rescheduled: a.rescheduled + b.rescheduled,
-            skipped: a.skipped + b.skipped,
-            dead: a.dead + b.dead,
-            uncertain: a.uncertain + b.uncertain,
-            lost: a.lost + b.lost,
-        })
-    }
-
-    async fn drain_one(&self) -> Result<DispatchReport, Error> {
         let mut total = DispatchReport::default();
         loop {
             let r = self.run_once().await?;
@@ -381,18 +367,8 @@ impl Dispatcher {
         }
     }
 
-    /// Runs until `shutdown` resolves, polling every `interval` when idle. Two batches
-    /// overlap, as in [`Dispatcher::drain`].
+    /// Runs until `shutdown` resolves, polling every `interval` when idle.
     pub async fn run(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
-        let stop = futures::FutureExt::shared(Box::pin(shutdown));
-        futures::future::join(
-            self.run_one(interval, stop.clone()),
-            self.run_one(interval, stop),
-        )
-        .await;
-    }
-
-    async fn run_one(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
             let idle = match self.run_once().await {
