@@ -7,9 +7,16 @@ developer's console would), which page policies do not govern. The protocol is s
 over --remote-debugging-pipe (file descriptors 3 and 4, JSON messages ended by a NUL byte),
 so nothing listens on a port and only the standard library is needed.
 
+It also measures the laid-out page (LAYOUT below): nothing sticks out of the viewport
+sideways (the document scrolls horizontally, or an element reaches past either edge, which
+in a right-to-left page is the left one, where no scroll bar shows it), no element's content
+is wider than its box, and no isolated run (`<bdi>`: a shop's or product's name, a number,
+a date) inside a heading is broken across lines, where the bidi algorithm reorders each
+line on its own and a right-to-left heading reads the halves of a Latin name apart.
+
 usage: axe_audit.py CHROMIUM AXE_JS WIDTH URL...
-prints one JSON object: {url: [violation, ...], ...}; each violation has id, impact,
-help and the failing nodes.
+prints one JSON object: {url: {"violations": [...], "layout": [...]}, ...}; each violation
+has id, impact, help and the failing nodes; each layout problem is a sentence.
 """
 
 import json
@@ -26,6 +33,40 @@ axe.run(document, {
   id: v.id, impact: v.impact, help: v.help,
   nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' '))
 }))))
+"""
+
+LAYOUT = """
+(() => {
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (el.classList.length ? '.' + [...el.classList].join('.') : '') +
+    ' "' + (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40) + '"';
+  const root = document.documentElement;
+  const vw = root.clientWidth;
+  const out = [];
+  // Inside a box that scrolls sideways (a wide table's), reaching past the viewport is
+  // what the box is for: the box itself is checked.
+  const scrolled = el => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement)
+      if (getComputedStyle(p).overflowX !== 'visible') return true;
+    return false;
+  };
+  if (root.scrollWidth > vw) out.push(`the page scrolls sideways: ${root.scrollWidth} px wide in ${vw}`);
+  for (const el of document.body.querySelectorAll('*')) {
+    const cs = getComputedStyle(el);
+    if (cs.display === 'none' || cs.visibility === 'hidden' || cs.opacity === '0') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if ((r.left < -1 || r.right > vw + 1) && !scrolled(el))
+      out.push(`${name(el)} reaches past the viewport: ${Math.round(r.left)}..${Math.round(r.right)} of 0..${vw}`);
+    if (cs.display !== 'inline' && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && cs.overflowX === 'visible')
+      out.push(`${name(el)} overflows its box: content ${el.scrollWidth} px in ${el.clientWidth}`);
+  }
+  for (const el of document.body.querySelectorAll('h1 bdi, h2 bdi, h1 .ltr, h2 .ltr')) {
+    const lines = new Set([...el.getClientRects()].map(r => Math.round(r.top)));
+    if (lines.size > 1) out.push(`${name(el)} in a heading is broken across ${lines.size} lines`);
+  }
+  return JSON.stringify(out);
+})()
 """
 
 
@@ -134,7 +175,15 @@ def main():
                 )
                 if "exceptionDetails" in r:
                     raise RuntimeError(f"axe.run failed on {url}: {r['exceptionDetails']}")
-                results[url] = json.loads(r["result"]["value"])
+                violations = json.loads(r["result"]["value"])
+                r = b.call(
+                    "Runtime.evaluate",
+                    {"expression": LAYOUT, "returnByValue": True},
+                    session=s,
+                )
+                if "exceptionDetails" in r:
+                    raise RuntimeError(f"the layout check failed on {url}: {r['exceptionDetails']}")
+                results[url] = {"violations": violations, "layout": json.loads(r["result"]["value"])}
         finally:
             b.close()
     print(json.dumps(results))

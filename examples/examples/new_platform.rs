@@ -984,20 +984,16 @@ mod kit {
         let request = WebhookRequest::new(&headers, &body, Utc::now());
         let v = source().verify(&request).unwrap();
         let now = Utc::now();
-        let entry = aftercare::store::InboxEntry {
-            id: 1,
-            source: "bazaar".into(),
-            dedupe_key: v.dedupe_key,
-            topic: v.topic,
-            shop: v.shop,
-            occurred_at: v.occurred_at,
-            meta: v.meta,
-            body,
-            received_at: now,
-            status: aftercare::store::InboxStatus::Pending,
-            attempts: 1,
-            next_attempt_at: now,
-            last_error: None,
+        let entry = {
+            let mut entry = aftercare::store::InboxEntry::new(1, "bazaar", v.dedupe_key, body, now);
+            entry.topic = v.topic;
+            entry.shop = v.shop;
+            entry.occurred_at = v.occurred_at;
+            entry.meta = v.meta;
+            entry.status = aftercare::store::InboxStatus::Pending;
+            entry.attempts = 1;
+            entry.next_attempt_at = now;
+            entry
         };
         let events = source().decode(&entry).unwrap();
         let PlatformEvent::OrderCreated { order } = &events[0] else {

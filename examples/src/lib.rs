@@ -7,6 +7,7 @@ pub mod desk;
 pub mod feedback;
 pub mod inbound;
 pub mod platform;
+pub mod plugin;
 pub mod real;
 pub mod tracking;
 pub mod tracking_source;

@@ -124,3 +124,8 @@ email-footer-stop = { $replies ->
         [0] لا تريد هذه الرسائل؟ أخبر { $shop_name } وسنتوقف.
        *[other] لا تريد هذه الرسائل؟ أرسل «إيقاف» ردًا عليها.
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = عميلنا العزيز
+whatsapp-no-carrier = شركة الشحن
+whatsapp-no-tracking-number = في صفحة التتبع

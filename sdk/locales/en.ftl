@@ -124,3 +124,8 @@ email-footer-stop = { $replies ->
         [0] Don't want these emails? Tell { $shop_name } and we'll stop.
        *[other] Don't want these emails? Reply STOP.
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = there
+whatsapp-no-carrier = our carrier
+whatsapp-no-tracking-number = on the tracking page

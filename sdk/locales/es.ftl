@@ -109,7 +109,7 @@ optout-confirmed = Listo: ya no recibirás más mensajes de { $shop_name } por e
 optin-confirmed = Vuelves a recibir mensajes de { $shop_name }. Para darte de baja en cualquier momento, responde BAJA o STOP.
 
 help-reply =
-    { $shop_name }: avisos de pedidos y encuestas de satisfacción. Pueden aplicarse tarifas de mensajes y datos. Para darte de baja, responde BAJA o STOP. Ayuda:
+    { $shop_name }: avisos de pedidos y encuestas. Pueden aplicarse tarifas de mensajes y datos. Para darte de baja, responde BAJA o STOP. Ayuda:
     { $url }
 
 email-subject-shipped = Tu pedido { $order_number } está en camino
@@ -124,3 +124,8 @@ email-footer-stop = { $replies ->
         [0] ¿No quieres recibir estos correos? Avísale a { $shop_name } y dejaremos de enviarlos.
        *[other] ¿No quieres recibir estos correos? Responde BAJA.
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = cliente
+whatsapp-no-carrier = la empresa de transporte
+whatsapp-no-tracking-number = en la página de seguimiento

@@ -110,7 +110,7 @@ optout-confirmed = Pronto: você não receberá mais mensagens de { $shop_name }
 optin-confirmed = Você voltou a receber mensagens de { $shop_name }. Para sair a qualquer momento, responda PARAR ou STOP.
 
 help-reply =
-    { $shop_name }: atualizações de pedidos e pesquisas de satisfação. Podem ser cobradas tarifas de mensagens e dados. Para sair, responda PARAR ou STOP. Ajuda:
+    { $shop_name }: atualizações de pedidos e pesquisas. Podem ser cobradas tarifas de mensagens e dados. Para sair, responda PARAR ou STOP. Ajuda:
     { $url }
 
 email-subject-shipped = Seu pedido { $order_number } está a caminho
@@ -125,3 +125,8 @@ email-footer-stop = { $replies ->
         [0] Não quer mais estes e-mails? Avise a { $shop_name } e paramos.
        *[other] Não quer mais estes e-mails? Responda SAIR.
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = cliente
+whatsapp-no-carrier = a transportadora
+whatsapp-no-tracking-number = na página de rastreamento

@@ -125,3 +125,8 @@ email-footer-stop = { $replies ->
         [0] ไม่ต้องการรับอีเมลเหล่านี้? แจ้ง { $shop_name } แล้วเราจะหยุดส่ง
        *[other] ไม่ต้องการรับอีเมลเหล่านี้? ตอบกลับว่า หยุด
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = คุณลูกค้า
+whatsapp-no-carrier = บริษัทขนส่ง
+whatsapp-no-tracking-number = ในหน้าติดตามพัสดุ

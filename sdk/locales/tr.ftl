@@ -126,3 +126,8 @@ email-footer-stop = { $replies ->
         [0] Bu e-postaları almak istemiyor musunuz? { $shop_name } mağazasına bildirin, gönderimi durduralım.
        *[other] Bu e-postaları almak istemiyor musunuz? DUR yazarak yanıtlayın.
     }
+
+# WhatsApp template parameters when a value is missing (a template has no selectors).
+whatsapp-no-name = değerli müşterimiz
+whatsapp-no-carrier = kargo firması
+whatsapp-no-tracking-number = takip sayfasında

@@ -38,6 +38,7 @@ pub struct ContentEntry {
 
 /// A link chosen for a line item.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContentLink {
     /// The product's title as bought.
     pub product: String,

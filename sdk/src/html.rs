@@ -75,10 +75,12 @@ body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "
 main { max-width: 36rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.4rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+/* A name or number in a heading wraps as one piece: split, a right-to-left line would read its halves apart. */
+h1 bdi, h2 bdi { display: inline-block; max-width: 100%; }
 .card { background: #fff; border-radius: 12px; padding: 1rem; margin-bottom: 1rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
+dl { display: grid; grid-template-columns: fit-content(50%) minmax(0, 1fr); gap: .25rem 1rem; margin: 0; }
 dt { color: #555; }
-dd { margin: 0; font-weight: 600; }
+dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 ol.timeline { list-style: none; margin: 0; padding: 0; }
 ol.timeline li { padding: .5rem 0; padding-inline-start: 1.25rem; border-inline-start: 3px solid #c8d3e0; position: relative; }
 ol.timeline li.current { border-inline-start-color: #0b57d0; font-weight: 600; }
@@ -98,10 +100,57 @@ fieldset { border: 0; padding: 0; margin: 0; }
 .point input:checked + span { background: #0b57d0; color: #fff; border-color: #0b57d0; }
 .point input:focus-visible + span { outline: 3px solid #e8a200; outline-offset: 2px; }
 svg.chart { direction: ltr; }
+.scroll { overflow-x: auto; max-width: 100%; }
 header.brand { display: flex; align-items: center; gap: .75rem; padding: .5rem 0 0; font-weight: 600; }
 header.brand img { max-height: 48px; max-width: 160px; }
+ul.items { list-style: none; padding: 0; margin: 0; }
+ul.items li { display: flex; align-items: center; gap: .75rem; padding: .25rem 0; }
+.thumb { flex: none; width: 64px; height: 64px; border-radius: 8px; object-fit: cover; background: #eceae4; }
 footer.brand { margin-top: 1.5rem; padding-top: .75rem; border-top: 1px solid #d5d5d0; font-size: .95rem; }
 "#;
+
+/// The lines of an order as a list (`<ul>…</ul>`): each title with its quantity and, when
+/// the platform gave an `https` picture, the picture: `alt` the product's name, a fixed
+/// 64 × 64 box reserved by `width`/`height` before it loads (no layout shift), loaded
+/// lazily. When some lines have a picture, the others keep an empty box of the same size so
+/// the titles stay aligned; when none has, the list is text alone.
+///
+/// ```
+/// use aftercare::model::{ImageUrl, LineItem};
+/// let mut mug = LineItem::new("Mug", 2);
+/// mug.image = ImageUrl::from_payload(Some("https://cdn.example/mug.jpg"));
+/// let html = aftercare::html::line_items(&[mug]);
+/// assert!(html.contains(r#"<img class="thumb" src="https://cdn.example/mug.jpg" alt="Mug" width="64" height="64" loading="lazy" decoding="async">"#));
+/// assert!(!aftercare::html::line_items(&[LineItem::new("Mug", 2)]).contains("<img"));
+/// ```
+pub fn line_items(items: &[crate::model::LineItem]) -> String {
+    let picture = |l: &crate::model::LineItem| l.image.as_ref().filter(|i| i.is_https()).cloned();
+    let pictured = items.iter().any(|l| picture(l).is_some());
+    let mut out = String::from(if pictured {
+        "<ul class=\"items\">\n"
+    } else {
+        "<ul>\n"
+    });
+    for l in items {
+        let title = escape(&l.title);
+        let thumb = match picture(l) {
+            Some(src) => format!(
+                "<img class=\"thumb\" src=\"{}\" alt=\"{title}\" width=\"64\" height=\"64\" loading=\"lazy\" decoding=\"async\">",
+                escape(src.as_str())
+            ),
+            None if pictured => "<span class=\"thumb\"></span>".to_owned(),
+            None => String::new(),
+        };
+        let text = format!("{title} × <bdi>{}</bdi>", l.quantity);
+        if pictured {
+            out.push_str(&format!("<li>{thumb}<span>{text}</span></li>\n"));
+        } else {
+            out.push_str(&format!("<li>{text}</li>\n"));
+        }
+    }
+    out.push_str("</ul>\n");
+    out
+}
 
 /// The page shell: `lang` and `dir` on `<html>`, a mobile viewport, readable contrast, no
 /// JavaScript, [`STYLE`] as the only stylesheet. `body` is already-escaped HTML.

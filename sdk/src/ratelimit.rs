@@ -303,6 +303,67 @@ impl RateLimit for SlidingWindow {
     }
 }
 
+/// Makes the limit of a (provider, sender) pair.
+type MakeLimit = dyn Fn(&str, &str) -> SlidingWindow + Send + Sync;
+
+/// Rate limits per (provider, sender): a provider's limit is per sending identity (Twilio:
+/// one message a second per long code; WhatsApp Cloud: per business phone number id), so in
+/// a deployment serving many shops each shop's sender has its own bucket — one shop's burst
+/// spends its own budget, never another's — while shops sharing a sender share its bucket.
+/// Buckets are made on first use by the function given and kept for the deployment's life.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use aftercare::ratelimit::{RateLimit, SenderLimits, SlidingWindow};
+/// let limits = SenderLimits::new(|_provider, _sender| SlidingWindow::per_second(1.0));
+/// let a = limits.bucket("twilio", "+14155550100");
+/// assert!(std::sync::Arc::ptr_eq(&a, &limits.bucket("twilio", "+14155550100")));
+/// a.acquire().await;
+/// // Another sender's first permit is immediate, whatever the first one has spent.
+/// limits.bucket("twilio", "+14155550199").acquire().await;
+/// # }
+/// ```
+pub struct SenderLimits {
+    make: Box<MakeLimit>,
+    buckets: Mutex<std::collections::HashMap<(String, String), std::sync::Arc<SlidingWindow>>>,
+}
+
+impl std::fmt::Debug for SenderLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SenderLimits")
+            .field("buckets", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SenderLimits {
+    /// Buckets made by `make(provider, sender)` on first use.
+    pub fn new(make: impl Fn(&str, &str) -> SlidingWindow + Send + Sync + 'static) -> Self {
+        Self {
+            make: Box::new(make),
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// The bucket of `sender` at `provider`: the same one for every caller naming them.
+    pub fn bucket(&self, provider: &str, sender: &str) -> std::sync::Arc<SlidingWindow> {
+        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        b.entry((provider.to_owned(), sender.to_owned()))
+            .or_insert_with(|| std::sync::Arc::new((self.make)(provider, sender)))
+            .clone()
+    }
+
+    /// How many buckets exist.
+    pub fn len(&self) -> usize {
+        self.buckets.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether no bucket exists yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -475,6 +536,90 @@ mod tests {
             .ticker(ticker.clone());
         let g = run(&l, &ticker, &[Step::Acquire(50)]);
         assert!(*g.last().unwrap() >= Duration::from_millis(490));
+    }
+
+    /// Grants for waiters on several limiters sharing one manual ticker: each waiter's key
+    /// and grant instant, with a scheduler that keeps up.
+    fn run_keyed<'a>(
+        ticker: &ManualTicker,
+        asks: Vec<(&'static str, &'a SlidingWindow)>,
+    ) -> Vec<(&'static str, Duration)> {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut waiting: Vec<(&'static str, Waiter<'a>)> = asks
+            .into_iter()
+            .map(|(k, l)| (k, Box::pin(l.acquire()) as Waiter<'a>))
+            .collect();
+        let mut granted = Vec::new();
+        let mut rounds = 0;
+        loop {
+            let mut i = 0;
+            while i < waiting.len() {
+                if waiting[i].1.as_mut().poll(&mut cx).is_ready() {
+                    granted.push((waiting.remove(i).0, ticker.now()));
+                } else {
+                    i += 1;
+                }
+            }
+            if waiting.is_empty() {
+                return granted;
+            }
+            rounds += 1;
+            assert!(rounds < 100_000, "waiters starve");
+            ticker.advance(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn one_senders_burst_does_not_spend_another_senders_budget() {
+        let ticker = Arc::new(ManualTicker::new());
+        let t = ticker.clone();
+        // Twilio's long-code limit: one message a second per sending number.
+        let limits =
+            SenderLimits::new(move |_, _| SlidingWindow::per_second(1.0).ticker(t.clone()));
+        let big = limits.bucket("twilio", "+14155550100");
+        let small = limits.bucket("twilio", "+14155550199");
+        // A shop sharing the big shop's number shares its bucket; another provider's
+        // sender of the same name does not.
+        assert!(Arc::ptr_eq(&big, &limits.bucket("twilio", "+14155550100")));
+        assert!(!Arc::ptr_eq(
+            &big,
+            &limits.bucket("whatsapp-cloud", "+14155550100")
+        ));
+        assert_eq!(limits.len(), 3);
+        // The big shop asks for 20 permits first, then the small shop for 2.
+        let mut asks: Vec<(&'static str, &SlidingWindow)> = vec![("big", &*big); 20];
+        asks.extend([("small", &*small), ("small", &*small)]);
+        let granted = run_keyed(&ticker, asks);
+        let at = |k: &str| -> Vec<Duration> {
+            granted
+                .iter()
+                .filter(|(g, _)| *g == k)
+                .map(|(_, t)| *t)
+                .collect()
+        };
+        let (big_at, small_at) = (at("big"), at("small"));
+        assert_eq!((big_at.len(), small_at.len()), (20, 2));
+        // The small shop's messages go at its own pace, not behind the 20.
+        assert_eq!(small_at[0], Duration::ZERO);
+        assert!(small_at[1] <= Duration::from_millis(1050), "{small_at:?}");
+        assert!(*big_at.iter().max().unwrap() >= Duration::from_secs(18));
+        // No bucket ever holds more than its limit in a window.
+        assert!(busiest(&big_at, Duration::from_secs(1)) <= 1);
+        assert!(busiest(&small_at, Duration::from_secs(1)) <= 1);
+
+        // The control: one bucket for the whole account (the limiter keyed by provider
+        // only) puts the small shop's second message behind the whole burst.
+        let ticker = Arc::new(ManualTicker::new());
+        let shared = SlidingWindow::per_second(1.0).ticker(ticker.clone());
+        let mut asks: Vec<(&'static str, &SlidingWindow)> = vec![("big", &shared); 20];
+        asks.extend([("small", &shared), ("small", &shared)]);
+        let granted = run_keyed(&ticker, asks);
+        let last_small = granted
+            .iter()
+            .filter(|(k, _)| *k == "small")
+            .map(|(_, t)| *t)
+            .max();
+        assert!(last_small.unwrap() >= Duration::from_secs(20));
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::model::SurveyKind;
 
 /// A score read from a reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParsedReply {
     /// The score.
     pub score: u8,

@@ -177,6 +177,7 @@ impl InboxStatus {
 
 /// A stored webhook.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InboxEntry {
     /// Storage id.
     pub id: i64,
@@ -204,6 +205,51 @@ pub struct InboxEntry {
     pub next_attempt_at: DateTime<Utc>,
     /// The last failure, or the dead-letter reason.
     pub last_error: Option<String>,
+}
+
+impl InboxEntry {
+    /// An entry as a store answers for a webhook just stored: pending, due at once, never
+    /// tried; topic, shop, time and meta unknown (see [`InboxEntry::from_verified`]).
+    pub fn new(
+        id: i64,
+        source: impl Into<String>,
+        dedupe_key: impl Into<String>,
+        body: Vec<u8>,
+        received_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            source: source.into(),
+            dedupe_key: dedupe_key.into(),
+            topic: None,
+            shop: None,
+            occurred_at: None,
+            meta: BTreeMap::new(),
+            body,
+            received_at,
+            status: InboxStatus::Pending,
+            attempts: 0,
+            next_attempt_at: received_at,
+            last_error: None,
+        }
+    }
+
+    /// The entry of a verified webhook: its de-duplication key, topic, shop, time and meta
+    /// as the source found them.
+    pub fn from_verified(
+        id: i64,
+        source: impl Into<String>,
+        verified: VerifiedWebhook,
+        body: Vec<u8>,
+        received_at: DateTime<Utc>,
+    ) -> Self {
+        let mut e = Self::new(id, source, verified.dedupe_key, body, received_at);
+        e.topic = verified.topic;
+        e.shop = verified.shop;
+        e.occurred_at = verified.occurred_at;
+        e.meta = verified.meta;
+        e
+    }
 }
 
 /// Verified webhooks, stored before they are acknowledged, de-duplicated, processed later.
@@ -434,6 +480,82 @@ pub enum Resolution {
     Resend(DateTime<Utc>),
     /// Closed without sending again: `abandoned`. Ledger row [`Decision::Abandoned`].
     Abandon,
+}
+
+impl Resolution {
+    /// The ledger row a store writes with this resolution.
+    pub fn decision(&self) -> Decision {
+        match self {
+            Resolution::Sent(_) => Decision::Reconciled,
+            Resolution::Resend(_) => Decision::Resending,
+            Resolution::Abandon => Decision::Abandoned,
+        }
+    }
+
+    /// The status the message moves to.
+    pub fn status(&self) -> OutboxStatus {
+        match self {
+            Resolution::Sent(_) => OutboxStatus::Sent,
+            Resolution::Resend(_) => OutboxStatus::Pending,
+            Resolution::Abandon => OutboxStatus::Abandoned,
+        }
+    }
+}
+
+/// The store-independent rules every backend applies, so each keeps only its SQL: what
+/// [`Outbox::finish`] may end a message as, and how a stored enum's text is read back.
+pub mod rules {
+    use super::{Decision, OutboxStatus};
+    use crate::Error;
+
+    /// The ledger decision of [`Outbox::finish`](super::Outbox::finish) ending a message
+    /// as `status`: only skipped, uncertain or dead are endings `finish` makes.
+    pub fn finish_decision(status: OutboxStatus) -> Result<Decision, Error> {
+        match status {
+            OutboxStatus::Skipped => Ok(Decision::Skipped),
+            OutboxStatus::Uncertain => Ok(Decision::Uncertain),
+            OutboxStatus::Dead => Ok(Decision::DeadLettered),
+            other => Err(Error::Config(format!(
+                "finish() ends a message as skipped, dead or uncertain, not `{}`",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// A stored enum's text read back (`parsed` is its `parse`): an unknown value is a
+    /// decode error naming `what` and the text.
+    pub fn stored<T>(what: &str, parsed: Option<T>, raw: &str) -> Result<T, Error> {
+        parsed.ok_or_else(|| {
+            Error::decode(format!("stored {what}"), format!("unknown value `{raw}`"))
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn finish_ends_only_as_skipped_uncertain_or_dead() {
+            for s in [
+                OutboxStatus::Skipped,
+                OutboxStatus::Uncertain,
+                OutboxStatus::Dead,
+            ] {
+                assert!(finish_decision(s).is_ok(), "{s:?}");
+            }
+            for s in [
+                OutboxStatus::Pending,
+                OutboxStatus::Sending,
+                OutboxStatus::Sent,
+            ] {
+                assert!(finish_decision(s).is_err(), "{s:?}");
+            }
+            assert!(
+                stored("channel", None::<u8>, "pigeon")
+                    .is_err_and(|e| e.to_string().contains("pigeon"))
+            );
+        }
+    }
 }
 
 /// An `uncertain` message, and since when ([`Outbox::uncertain_before`]).

@@ -6,16 +6,14 @@ use aftercare::report::{Fact, Report, lateness_bucket};
 use chrono::{DateTime, Utc};
 
 fn resp(i: usize, kind: SurveyKind, score: u8, at: &str) -> SurveyResponse {
-    SurveyResponse {
-        invitation_id: format!("inv-{i}"),
+    SurveyResponse::new(
+        format!("inv-{i}"),
         kind,
-        order_id: OrderId::new(format!("{i}")),
-        customer_id: None,
+        OrderId::new(format!("{i}")),
         score,
-        comment: None,
-        via: ChannelKind::Email.as_str().into(),
-        answered_at: at.parse().unwrap(),
-    }
+        ChannelKind::Email.as_str(),
+        at.parse().unwrap(),
+    )
 }
 
 #[test]

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{
     NativeSource, RawHeaders, Scheme, Secret, VerifiedWebhook, Verifier, WebhookRequest,
     WebhookSource,
@@ -721,20 +721,15 @@ fn entry(source: &str, verified: Option<VerifiedWebhook>, topic: &str, body: &[u
             Default::default(),
         ),
     };
-    InboxEntry {
-        id: 1,
-        source: source.to_owned(),
-        dedupe_key,
-        topic,
-        shop,
-        occurred_at,
-        meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::new(1, source.to_owned(), dedupe_key, body.to_vec(), now);
+        entry.topic = topic;
+        entry.shop = shop;
+        entry.occurred_at = occurred_at;
+        entry.meta = meta;
+        entry.attempts = 1;
+        entry.next_attempt_at = now;
+        entry
     }
 }
 
@@ -742,11 +737,7 @@ fn entry(source: &str, verified: Option<VerifiedWebhook>, topic: &str, body: &[u
 /// bytes as if stored. Returns (verified, decoded into events).
 fn exercise(t: &Target, topic: &str, body: &[u8]) -> (bool, bool) {
     let headers = (t.sign)(topic, body);
-    let req = WebhookRequest {
-        headers: &headers,
-        body,
-        received_at: Utc::now(),
-    };
+    let req = WebhookRequest::new(&headers, body, Utc::now());
     let mut verified = false;
     let mut decoded = false;
     if let Ok(v) = t.source.verify(&req) {

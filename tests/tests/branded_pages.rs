@@ -39,16 +39,18 @@ async fn page(kind: SurveyKind, locale: &str) -> Page {
     let store = SqliteStore::open_temporary().await.unwrap();
     let clock = Arc::new(ManualClock::new("2026-06-01T09:00:00Z".parse().unwrap()));
     let tokens = TokenSigner::new(Secret::from("survey-key"), "survey");
-    let inv = Invitation {
-        id: "inv-1".into(),
-        kind,
-        shop: None,
-        order_id: OrderId::new("1001"),
-        customer_id: Some(CustomerId::new("c-1")),
-        channel: ChannelKind::Email,
-        locale: locale.into(),
-        sent_at: clock.now(),
-        closes_at: clock.now() + chrono::Duration::days(14),
+    let inv = {
+        let mut invitation = Invitation::new(
+            "inv-1",
+            kind,
+            OrderId::new("1001"),
+            ChannelKind::Email,
+            locale,
+            clock.now(),
+            clock.now() + chrono::Duration::days(14),
+        );
+        invitation.customer_id = Some(CustomerId::new("c-1"));
+        invitation
     };
     store.save_invitation(&inv).await.unwrap();
     let text = Arc::new(Catalogs::new("ignored").with_branding(branding()));

@@ -133,18 +133,16 @@ impl ReportSource for Fixed {
     async fn report(&self) -> Result<Report, aftercare::Error> {
         let facts: Vec<Fact> = (0..24u8)
             .map(|i| {
-                let mut f = Fact::new(SurveyResponse {
-                    invitation_id: format!("r{i}"),
-                    kind: SurveyKind::Nps,
-                    order_id: OrderId::new(format!("{i}")),
-                    customer_id: None,
-                    score: (i * 7 + 3) % 11,
-                    comment: None,
-                    via: "web".into(),
-                    answered_at: format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
+                let mut f = Fact::new(SurveyResponse::new(
+                    format!("r{i}"),
+                    SurveyKind::Nps,
+                    OrderId::new(format!("{i}")),
+                    (i * 7 + 3) % 11,
+                    "web",
+                    format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
                         .parse()
                         .unwrap(),
-                });
+                ));
                 f.dims.insert(
                     "carrier".into(),
                     if i % 3 == 0 {
@@ -205,6 +203,12 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
             // A browser signs in with a form; here the test server adds the key as a bearer
             // token, as a script would send it.
             Dashboard::new(Arc::new(Fixed), text.clone(), Secret::from("k"), "ar")
+                .with_retention(Arc::new(aftercare::http::retention::StoreRetention::new(
+                    retention_history().await,
+                    None,
+                    aftercare::retention::RetentionSettings::default(),
+                    clock.clone(),
+                )))
                 .into_router()
                 .layer(axum::middleware::map_request(
                     |mut req: axum::extract::Request| async move {
@@ -320,16 +324,18 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
     .iter()
     .enumerate()
     {
-        let inv = Invitation {
-            id: format!("inv-{i}"),
-            kind: *kind,
-            shop: None,
-            order_id: OrderId::new("1001"),
-            customer_id: Some(CustomerId::new("c")),
-            channel: ChannelKind::Email,
-            locale: (*locale).into(),
-            sent_at: clock.now(),
-            closes_at: clock.now() + chrono::Duration::days(14),
+        let inv = {
+            let mut invitation = Invitation::new(
+                format!("inv-{i}"),
+                *kind,
+                OrderId::new("1001"),
+                ChannelKind::Email,
+                *locale,
+                clock.now(),
+                clock.now() + chrono::Duration::days(14),
+            );
+            invitation.customer_id = Some(CustomerId::new("c"));
+            invitation
         };
         store.save_invitation(&inv).await.unwrap();
         let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
@@ -389,8 +395,9 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
         .unwrap();
     }
 
-    // The dashboard, with its SVG charts, in Arabic (its configured language) and English.
-    for (lang, dir) in [("ar", "rtl"), ("en", "ltr")] {
+    // The dashboard, with its SVG charts, in Arabic (its configured language), English,
+    // Turkish and Thai.
+    for (lang, dir) in [("ar", "rtl"), ("en", "ltr"), ("tr", "ltr"), ("th", "ltr")] {
         let url = format!("{base}/dashboard?lang={lang}");
         let dom = tokio::task::spawn_blocking({
             let url = url.clone();
@@ -405,12 +412,27 @@ async fn pages_render_in_chromium_in_english_and_arabic() {
             "trend and distribution charts"
         );
         assert!(dom.contains("<polyline"));
-        assert!(dom.contains(if lang == "ar" {
-            "رضا العملاء"
-        } else {
-            "Customer satisfaction"
-        }));
+        let title = match lang {
+            "ar" => "رضا العملاء",
+            "tr" => "Müşteri memnuniyeti",
+            "th" => "ความพึงพอใจของลูกค้า",
+            _ => "Customer satisfaction",
+        };
+        assert!(dom.contains(title), "{lang}");
         tokio::task::spawn_blocking(move || screenshot(&url, &format!("dashboard-{lang}.png")))
+            .await
+            .unwrap();
+        // Its retention page, in the same language and direction.
+        let url = format!("{base}/dashboard/retention?lang={lang}");
+        let dom = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || dump_dom(&url)
+        })
+        .await
+        .unwrap();
+        assert!(dom.contains(&format!(r#"dir="{dir}""#)), "{lang}");
+        assert_eq!(dom.matches("<svg").count(), 2, "lateness and cohort charts");
+        tokio::task::spawn_blocking(move || screenshot(&url, &format!("retention-{lang}.png")))
             .await
             .unwrap();
     }
@@ -428,18 +450,16 @@ impl ReportSource for AllKinds {
                     1 => (SurveyKind::Csat, 1 + i % 5),
                     _ => (SurveyKind::Ces, 1 + i % 7),
                 };
-                let mut f = Fact::new(SurveyResponse {
-                    invitation_id: format!("k{i}"),
+                let mut f = Fact::new(SurveyResponse::new(
+                    format!("k{i}"),
                     kind,
-                    order_id: OrderId::new(format!("{i}")),
-                    customer_id: None,
+                    OrderId::new(format!("{i}")),
                     score,
-                    comment: None,
-                    via: "web".into(),
-                    answered_at: format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
+                    "web",
+                    format!("2026-03-{:02}T10:00:00Z", 2 + i % 20)
                         .parse()
                         .unwrap(),
-                });
+                ));
                 f.dims.insert("lateness".into(), "on time".into());
                 f
             })
@@ -450,7 +470,9 @@ impl ReportSource for AllKinds {
 
 /// The axe-core audit (WCAG 2.x A and AA, and axe's best practices) of `urls` in Chromium
 /// at `width` px, through the DevTools protocol (`tests/axe_audit.py`): the pages' policy
-/// still allows no script. Returns the violations per page.
+/// still allows no script. Returns, per page, the violations and the layout problems
+/// (sideways overflow, content wider than its box, a name in a heading broken across
+/// lines).
 fn axe(urls: &[String], width: u32) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new("python3")
@@ -469,9 +491,89 @@ fn axe(urls: &[String], width: u32) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The sandbox's orders with a picture on every other line, as WooCommerce, Nuvemshop and
+/// Shopify give them (the pictures do not load here: no network; their box is fixed).
+struct Pictured(Arc<dyn OrderSource>);
+
+#[async_trait]
+impl OrderSource for Pictured {
+    async fn order(
+        &self,
+        id: &OrderId,
+    ) -> Result<Option<aftercare::model::Order>, aftercare::Error> {
+        Ok(self.0.order(id).await?.map(|mut o| {
+            for (i, l) in o.line_items.iter_mut().enumerate() {
+                if i % 2 == 0 {
+                    l.image = aftercare::model::ImageUrl::from_payload(Some(&format!(
+                        "https://cdn.example.com/products/{i}.jpg"
+                    )));
+                }
+            }
+            o
+        }))
+    }
+    fn updated_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> futures::stream::BoxStream<'_, Result<aftercare::model::Order, aftercare::Error>> {
+        self.0.updated_since(since)
+    }
+    async fn shipments(
+        &self,
+        order: &OrderId,
+    ) -> Result<Vec<aftercare::model::Shipment>, aftercare::Error> {
+        self.0.shipments(order).await
+    }
+}
+
+/// A year of first orders, half of them delivered late, some customers ordering again:
+/// every chart, cohort and breakdown of the retention page has figures.
+async fn retention_history() -> Arc<SqliteStore> {
+    use aftercare::retention::{OrderFact, RetentionStore};
+    let s = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let day = |d: i64| {
+        "2025-03-01T10:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            + chrono::Duration::days(d)
+    };
+    for i in 0..240i64 {
+        let first = OrderId::new(format!("r{i}"));
+        s.record_order(&OrderFact::new(
+            None,
+            first.clone(),
+            format!("rc{i}"),
+            day(i),
+        ))
+        .await
+        .unwrap();
+        let bucket = ["on time", "1-2 days late", "3+ days late"][(i % 3) as usize];
+        s.set_experience(
+            None,
+            &first,
+            &std::collections::BTreeMap::from([("lateness".to_owned(), bucket.to_owned())]),
+        )
+        .await
+        .unwrap();
+        if i % 3 == 0 || i % 5 == 0 {
+            s.record_order(&OrderFact::new(
+                None,
+                OrderId::new(format!("r{i}-2")),
+                format!("rc{i}"),
+                day(i + 20 + i % 50),
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    s
+}
+
 /// Every page a customer or a merchant sees passes the accessibility audit in every
-/// locale: tracking, survey of each kind, thank-you, closed and invalid links, dashboard;
-/// in the shop's branding (its accent colour) at phone width.
+/// locale, at phone (390 px) and desktop (1280 px) width, and lays out cleanly there:
+/// nothing sticks out sideways, no content is wider than its box, no name in a heading is
+/// broken across lines. Tracking (with product pictures), survey of each kind, thank-you,
+/// closed and invalid links, dashboard; in the shop's branding (its accent colour).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_the_accessibility_audit_in_every_locale() {
     use aftercare::branding::{Accent, Branding};
@@ -491,29 +593,40 @@ async fn every_page_passes_the_accessibility_audit_in_every_locale() {
     let links = TokenSigner::new(Secret::from("links"), "tracking");
     let surveys = TokenSigner::new(Secret::from("links"), "survey");
     let store = SqliteStore::open_temporary().await.unwrap();
-    let app = TrackingPage::new(sb.shop.clone(), links.clone(), text.clone(), clock.clone())
-        .content(aftercare_examples::tracking::demo_content())
-        .into_router()
-        .merge(
-            SurveyPage::new(
-                Arc::new(store.clone()),
-                surveys.clone(),
-                text.clone(),
-                clock.clone(),
-            )
-            .into_router(),
+    let app = TrackingPage::new(
+        Arc::new(Pictured(sb.shop.clone())),
+        links.clone(),
+        text.clone(),
+        clock.clone(),
+    )
+    .content(aftercare_examples::tracking::demo_content())
+    .into_router()
+    .merge(
+        SurveyPage::new(
+            Arc::new(store.clone()),
+            surveys.clone(),
+            text.clone(),
+            clock.clone(),
         )
-        .merge(
-            Dashboard::new(Arc::new(AllKinds), text.clone(), Secret::from("k"), "en")
-                .into_router()
-                .layer(axum::middleware::map_request(
-                    |mut req: axum::extract::Request| async move {
-                        req.headers_mut()
-                            .insert("authorization", "Bearer k".parse().unwrap());
-                        req
-                    },
-                )),
-        );
+        .into_router(),
+    )
+    .merge(
+        Dashboard::new(Arc::new(AllKinds), text.clone(), Secret::from("k"), "en")
+            .with_retention(Arc::new(aftercare::http::retention::StoreRetention::new(
+                retention_history().await,
+                None,
+                aftercare::retention::RetentionSettings::default(),
+                clock.clone(),
+            )))
+            .into_router()
+            .layer(axum::middleware::map_request(
+                |mut req: axum::extract::Request| async move {
+                    req.headers_mut()
+                        .insert("authorization", "Bearer k".parse().unwrap());
+                    req
+                },
+            )),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(aftercare::http::serve(
@@ -544,54 +657,57 @@ async fn every_page_passes_the_accessibility_audit_in_every_locale() {
         let lang = locale.split('-').next().unwrap();
         let lang = if lang == "pt" { "pt-BR" } else { lang };
         for kind in [SurveyKind::Nps, SurveyKind::Csat, SurveyKind::Ces] {
-            let inv = Invitation {
-                id: format!("a11y-{n}-{}", kind.as_str()),
-                kind,
-                shop: None,
-                order_id: id.clone(),
-                customer_id: Some(CustomerId::new("c")),
-                channel: ChannelKind::Email,
-                locale: lang.into(),
-                sent_at: clock.now(),
-                closes_at: clock.now() + chrono::Duration::days(14),
+            let inv = {
+                let mut invitation = Invitation::new(
+                    format!("a11y-{n}-{}", kind.as_str()),
+                    kind,
+                    id.clone(),
+                    ChannelKind::Email,
+                    lang,
+                    clock.now(),
+                    clock.now() + chrono::Duration::days(14),
+                );
+                invitation.customer_id = Some(CustomerId::new("c"));
+                invitation
             };
             store.save_invitation(&inv).await.unwrap();
             let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
             urls.push(format!("{base}/s/{token}?score=4"));
         }
         // Thank-you: an answered invitation.
-        let inv = Invitation {
-            id: format!("a11y-{n}-answered"),
-            kind: SurveyKind::Nps,
-            shop: None,
-            order_id: id.clone(),
-            customer_id: Some(CustomerId::new("c")),
-            channel: ChannelKind::Email,
-            locale: lang.into(),
-            sent_at: clock.now(),
-            closes_at: clock.now() + chrono::Duration::days(14),
+        let inv = {
+            let mut invitation = Invitation::new(
+                format!("a11y-{n}-answered"),
+                SurveyKind::Nps,
+                id.clone(),
+                ChannelKind::Email,
+                lang,
+                clock.now(),
+                clock.now() + chrono::Duration::days(14),
+            );
+            invitation.customer_id = Some(CustomerId::new("c"));
+            invitation
         };
         store.save_invitation(&inv).await.unwrap();
         store
-            .record_response(&SurveyResponse {
-                invitation_id: inv.id.clone(),
-                kind: SurveyKind::Nps,
-                order_id: id.clone(),
-                customer_id: None,
-                score: 10,
-                comment: None,
-                via: "web".into(),
-                answered_at: clock.now(),
-            })
+            .record_response(&SurveyResponse::new(
+                inv.id.clone(),
+                SurveyKind::Nps,
+                id.clone(),
+                10,
+                "web",
+                clock.now(),
+            ))
             .await
             .unwrap();
         let token = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);
         urls.push(format!("{base}/s/{token}"));
         // Closed: the invitation's window is over.
-        let inv = Invitation {
-            id: format!("a11y-{n}-closed"),
-            closes_at: clock.now() - chrono::Duration::days(1),
-            ..inv
+        let inv = {
+            let mut closed = inv;
+            closed.id = format!("a11y-{n}-closed");
+            closed.closes_at = clock.now() - chrono::Duration::days(1);
+            closed
         };
         store.save_invitation(&inv).await.unwrap();
         let token = surveys.sign(
@@ -600,19 +716,31 @@ async fn every_page_passes_the_accessibility_audit_in_every_locale() {
         );
         urls.push(format!("{base}/s/{token}"));
         urls.push(format!("{base}/dashboard?lang={lang}"));
+        urls.push(format!("{base}/dashboard/retention?lang={lang}"));
     }
     // An invalid link (the browser's language decides; Chromium's is English).
     urls.push(format!("{base}/t/not-a-token"));
     let pages = urls.len();
-    let found = tokio::task::spawn_blocking(move || axe(&urls, 390))
+    let mut failing = Vec::new();
+    for width in [390, 1280] {
+        let found = tokio::task::spawn_blocking({
+            let urls = urls.clone();
+            move || axe(&urls, width)
+        })
         .await
         .unwrap();
-    let found = found.as_object().unwrap();
-    assert_eq!(found.len(), pages, "every page audited");
-    let failing: Vec<String> = found
-        .iter()
-        .filter(|(_, v)| !v.as_array().unwrap().is_empty())
-        .map(|(url, v)| format!("{url}\n{}", serde_json::to_string_pretty(v).unwrap()))
-        .collect();
+        let found = found.as_object().unwrap();
+        assert_eq!(found.len(), pages, "every page audited at {width} px");
+        for (url, v) in found {
+            for what in ["violations", "layout"] {
+                if !v[what].as_array().unwrap().is_empty() {
+                    failing.push(format!(
+                        "{url} at {width} px, {what}:\n{}",
+                        serde_json::to_string_pretty(&v[what]).unwrap()
+                    ));
+                }
+            }
+        }
+    }
     assert!(failing.is_empty(), "{}", failing.join("\n\n"));
 }

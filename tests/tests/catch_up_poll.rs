@@ -409,20 +409,19 @@ async fn an_order_version_a_webhook_already_brought_is_not_stored_again() {
     let mut older = Order::new("1004", "#1004");
     older.updated_at = Some(t("2026-11-02T10:00:00Z"));
     let versions = OrderVersions::new(store.clone());
-    let entry = InboxEntry {
-        id: 0,
-        source: "webhooks".into(),
-        dedupe_key: "w".into(),
-        topic: None,
-        shop: None,
-        occurred_at: None,
-        meta: Default::default(),
-        body: Vec::new(),
-        received_at: aftercare::clock::Clock::now(s.clock.as_ref()),
-        status: InboxStatus::Done,
-        attempts: 1,
-        next_attempt_at: aftercare::clock::Clock::now(s.clock.as_ref()),
-        last_error: None,
+    let entry = {
+        let mut entry = InboxEntry::new(
+            0,
+            "webhooks",
+            "w",
+            Vec::new(),
+            aftercare::clock::Clock::now(s.clock.as_ref()),
+        );
+        entry.meta = Default::default();
+        entry.status = InboxStatus::Done;
+        entry.attempts = 1;
+        entry.next_attempt_at = aftercare::clock::Clock::now(s.clock.as_ref());
+        entry
     };
     versions
         .handle(

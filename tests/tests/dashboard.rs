@@ -27,16 +27,14 @@ impl ReportSource for Fixed {
         .iter()
         .enumerate()
         .map(|(i, (s, at, carrier))| {
-            let mut f = Fact::new(SurveyResponse {
-                invitation_id: format!("i{i}"),
-                kind: SurveyKind::Nps,
-                order_id: OrderId::new(format!("{i}")),
-                customer_id: None,
-                score: *s,
-                comment: None,
-                via: "web".into(),
-                answered_at: at.parse().unwrap(),
-            });
+            let mut f = Fact::new(SurveyResponse::new(
+                format!("i{i}"),
+                SurveyKind::Nps,
+                OrderId::new(format!("{i}")),
+                *s,
+                "web",
+                at.parse().unwrap(),
+            ));
             f.dims.insert("carrier".into(), (*carrier).into());
             f
         })
@@ -416,16 +414,14 @@ async fn ces_gets_its_own_score_chart_and_columns() {
                 .iter()
                 .enumerate()
                 .map(|(i, (kind, score))| {
-                    Fact::new(SurveyResponse {
-                        invitation_id: format!("i{i}"),
-                        kind: *kind,
-                        order_id: OrderId::new(format!("{i}")),
-                        customer_id: None,
-                        score: *score,
-                        comment: None,
-                        via: "web".into(),
-                        answered_at: "2026-03-02T10:00:00Z".parse().unwrap(),
-                    })
+                    Fact::new(SurveyResponse::new(
+                        format!("i{i}"),
+                        *kind,
+                        OrderId::new(format!("{i}")),
+                        *score,
+                        "web",
+                        "2026-03-02T10:00:00Z".parse().unwrap(),
+                    ))
                 })
                 .collect();
             Ok(Report::build(&facts, 5))

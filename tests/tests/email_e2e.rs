@@ -204,27 +204,18 @@ async fn an_email_reply_in_arabic_digits_above_the_quoted_survey_scores_9() {
         ("Content-Type", ct.clone()),
     ]);
     let v = inbound
-        .verify(&WebhookRequest {
-            headers: &h,
-            body: body.as_bytes(),
-            received_at: w.clock.now(),
-        })
+        .verify(&WebhookRequest::new(&h, body.as_bytes(), w.clock.now()))
         .unwrap();
     let now = w.clock.now();
-    let entry = InboxEntry {
-        id: 1,
-        source: "sendgrid-inbound".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: None,
-        occurred_at: None,
-        meta: v.meta,
-        body: body.into_bytes(),
-        received_at: now,
-        status: aftercare::store::InboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
+    let entry = {
+        let mut entry =
+            InboxEntry::new(1, "sendgrid-inbound", v.dedupe_key, body.into_bytes(), now);
+        entry.topic = v.topic;
+        entry.meta = v.meta;
+        entry.status = aftercare::store::InboxStatus::Pending;
+        entry.attempts = 0;
+        entry.next_attempt_at = now;
+        entry
     };
     let msg = aftercare_sendgrid::inbound::decode_entry(&entry).unwrap();
     assert_eq!(w.feedback.on_reply(&msg).await.unwrap(), Some(9));

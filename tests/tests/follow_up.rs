@@ -102,16 +102,19 @@ async fn fixture(failures: u32) -> Fixture {
     let clock = Arc::new(ManualClock::new("2026-06-01T09:00:00Z".parse().unwrap()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let tokens = TokenSigner::new(Secret::from("survey-key"), "survey");
-    let invitation = Invitation {
-        id: "inv-1".into(),
-        kind: SurveyKind::Nps,
-        shop: Some(ShopId::new("demo.myshopify.com")),
-        order_id: OrderId::new("1001"),
-        customer_id: Some(CustomerId::new("c-1")),
-        channel: ChannelKind::Email,
-        locale: "en".into(),
-        sent_at: clock.now(),
-        closes_at: clock.now() + chrono::Duration::days(14),
+    let invitation = {
+        let mut invitation = Invitation::new(
+            "inv-1",
+            SurveyKind::Nps,
+            OrderId::new("1001"),
+            ChannelKind::Email,
+            "en",
+            clock.now(),
+            clock.now() + chrono::Duration::days(14),
+        );
+        invitation.shop = Some(ShopId::new("demo.myshopify.com"));
+        invitation.customer_id = Some(CustomerId::new("c-1"));
+        invitation
     };
     store.save_invitation(&invitation).await.unwrap();
     let token = tokens.sign(&SurveyClaims { i: "inv-1".into() }, invitation.closes_at);
@@ -220,15 +223,17 @@ async fn a_queued_follow_up_waits_for_its_answer_to_be_recorded() {
         (0, 1),
         "no answer yet: retried, not dropped"
     );
-    let response = SurveyResponse {
-        invitation_id: "inv-1".into(),
-        kind: SurveyKind::Nps,
-        order_id: OrderId::new("1001"),
-        customer_id: Some(CustomerId::new("c-1")),
-        score: 1,
-        comment: None,
-        via: "web".into(),
-        answered_at: f.clock.now(),
+    let response = {
+        let mut response = SurveyResponse::new(
+            "inv-1",
+            SurveyKind::Nps,
+            OrderId::new("1001"),
+            1,
+            "web",
+            f.clock.now(),
+        );
+        response.customer_id = Some(CustomerId::new("c-1"));
+        response
     };
     assert!(f.store.record_response(&response).await.unwrap());
     later(&f);
@@ -303,11 +308,7 @@ async fn an_answer_whose_follow_up_cannot_be_queued_is_not_recorded() {
 async fn the_answer_source_takes_no_webhooks_and_its_entries_hold_no_personal_data() {
     let f = fixture(0).await;
     let headers = RawHeaders::default();
-    let req = WebhookRequest {
-        headers: &headers,
-        body: br#"{"invitation_id":"inv-1"}"#,
-        received_at: f.clock.now(),
-    };
+    let req = WebhookRequest::new(&headers, br#"{"invitation_id":"inv-1"}"#, f.clock.now());
     assert!(matches!(
         AnswerSource.verify(&req),
         Err(Rejection::Mismatch)

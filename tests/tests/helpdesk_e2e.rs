@@ -141,16 +141,19 @@ impl Respond for Zendesk {
 }
 
 fn invitation(id: &str, kind: SurveyKind, clock: &ManualClock) -> Invitation {
-    Invitation {
-        id: id.into(),
-        kind,
-        shop: Some(ShopId::new("demo.myshopify.com")),
-        order_id: OrderId::new("1001"),
-        customer_id: Some(CustomerId::new("c-1")),
-        channel: ChannelKind::Email,
-        locale: "ar".into(),
-        sent_at: clock.now(),
-        closes_at: clock.now() + chrono::Duration::days(14),
+    {
+        let mut invitation = Invitation::new(
+            id,
+            kind,
+            OrderId::new("1001"),
+            ChannelKind::Email,
+            "ar",
+            clock.now(),
+            clock.now() + chrono::Duration::days(14),
+        );
+        invitation.shop = Some(ShopId::new("demo.myshopify.com"));
+        invitation.customer_id = Some(CustomerId::new("c-1"));
+        invitation
     }
 }
 
@@ -212,15 +215,18 @@ fn follow_up(store: &SqliteStore, server: &MockServer, clock: Arc<ManualClock>) 
 }
 
 fn answer(inv: &Invitation, score: u8, comment: &str, clock: &ManualClock) -> SurveyResponse {
-    SurveyResponse {
-        invitation_id: inv.id.clone(),
-        kind: inv.kind,
-        order_id: inv.order_id.clone(),
-        customer_id: inv.customer_id.clone(),
-        score,
-        comment: Some(comment.into()),
-        via: "email_reply".into(),
-        answered_at: clock.now(),
+    {
+        let mut response = SurveyResponse::new(
+            inv.id.clone(),
+            inv.kind,
+            inv.order_id.clone(),
+            score,
+            "email_reply",
+            clock.now(),
+        );
+        response.customer_id = inv.customer_id.clone();
+        response.comment = Some(comment.into());
+        response
     }
 }
 

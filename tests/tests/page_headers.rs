@@ -120,16 +120,18 @@ async fn every_page_route_sends_the_security_headers() {
         },
         now + chrono::Duration::days(30),
     );
-    let inv = Invitation {
-        id: "inv-h".into(),
-        kind: SurveyKind::Nps,
-        shop: None,
-        order_id: id.clone(),
-        customer_id: Some(CustomerId::new("c")),
-        channel: ChannelKind::Email,
-        locale: "en".into(),
-        sent_at: now,
-        closes_at: now + chrono::Duration::days(14),
+    let inv = {
+        let mut invitation = Invitation::new(
+            "inv-h",
+            SurveyKind::Nps,
+            id.clone(),
+            ChannelKind::Email,
+            "en",
+            now,
+            now + chrono::Duration::days(14),
+        );
+        invitation.customer_id = Some(CustomerId::new("c"));
+        invitation
     };
     store.save_invitation(&inv).await.unwrap();
     let survey = surveys.sign(&SurveyClaims { i: inv.id.clone() }, inv.closes_at);

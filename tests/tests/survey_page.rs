@@ -45,16 +45,18 @@ async fn fixture(locale: &str) -> (Fixture, String) {
     let store = SqliteStore::open_temporary().await.unwrap();
     let clock = Arc::new(ManualClock::new("2026-06-01T09:00:00Z".parse().unwrap()));
     let tokens = TokenSigner::new(Secret::from("survey-key"), "survey");
-    let inv = Invitation {
-        id: "inv-1".into(),
-        kind: SurveyKind::Nps,
-        shop: None,
-        order_id: OrderId::new("1001"),
-        customer_id: Some(CustomerId::new("c-1")),
-        channel: ChannelKind::Email,
-        locale: locale.into(),
-        sent_at: clock.now(),
-        closes_at: clock.now() + chrono::Duration::days(14),
+    let inv = {
+        let mut invitation = Invitation::new(
+            "inv-1",
+            SurveyKind::Nps,
+            OrderId::new("1001"),
+            ChannelKind::Email,
+            locale,
+            clock.now(),
+            clock.now() + chrono::Duration::days(14),
+        );
+        invitation.customer_id = Some(CustomerId::new("c-1"));
+        invitation
     };
     store.save_invitation(&inv).await.unwrap();
     let token = tokens.sign(&SurveyClaims { i: "inv-1".into() }, inv.closes_at);

@@ -349,21 +349,9 @@ async fn a_quota_error_backs_registrations_off_and_the_inbox_retries_them_once()
         .register_with(flaky.clone());
     let mut s = Shipment::new("f1", "o1", ShipmentStatus::InTransit);
     s.tracking_numbers = vec!["1Z5R89390357567127".into()];
-    let entry = aftercare::store::InboxEntry {
-        id: 1,
-        source: "woocommerce".into(),
-        dedupe_key: "k".into(),
-        topic: None,
-        shop: None,
-        occurred_at: None,
-        meta: Default::default(),
-        body: b"{}".to_vec(),
-        received_at: clock.now(),
-        status: aftercare::store::InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: clock.now(),
-        last_error: None,
-    };
+    let mut entry =
+        aftercare::store::InboxEntry::new(1, "woocommerce", "k", b"{}".to_vec(), clock.now());
+    entry.attempts = 1;
     let ev = || {
         vec![aftercare::model::PlatformEvent::ShipmentCreated {
             shipment: s.clone(),

@@ -237,7 +237,7 @@ fn run() -> Result<(), String> {
             cargo(&a)
         }
         _ => Err(
-            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres] | shops-load [--dev] [--shops N] [--orders N] [--big N] [--instances N] [--seconds N] | fuzz [--seconds N] [--seed S] [--target NAME]>"
+            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres] | shops-load [--dev] [--shops N] [--orders N] [--big N] [--instances N] [--processes N] [--seconds N] | fuzz [--seconds N] [--seed S] [--target NAME]>"
                 .into(),
         ),
     }

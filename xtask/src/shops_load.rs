@@ -1,5 +1,6 @@
-//! `cargo xtask shops-load [--shops N] [--orders N] [--big N] [--instances N] [--seconds N]`:
-//! the bounded 1,000-shop load run on PostgreSQL (`tests/src/bin/shops_load.rs`), built with
+//! `cargo xtask shops-load [--shops N] [--orders N] [--big N] [--instances N] [--processes N]
+//! [--seconds N]`: the bounded 1,000-shop load run on PostgreSQL (`tests/src/bin/shops_load.rs`;
+//! `--processes N`: the instances as N separate processes, checked for messages sent twice), built with
 //! optimizations so its figures mean something (`--dev` first: an unoptimized build, quicker
 //! to compile, slower to run).
 

@@ -28,12 +28,8 @@ fn hex_of(b: &[u8]) -> String {
 
 fn verify(src: &SeventeenTrackWebhooks, sign: &str, body: &[u8]) -> Result<String, Rejection> {
     let h = RawHeaders::from_pairs([(SIGN_HEADER, sign)]);
-    src.verify(&WebhookRequest {
-        headers: &h,
-        body,
-        received_at: chrono::Utc::now(),
-    })
-    .map(|v| v.dedupe_key)
+    src.verify(&WebhookRequest::new(&h, body, chrono::Utc::now()))
+        .map(|v| v.dedupe_key)
 }
 
 #[test]
@@ -75,11 +71,7 @@ fn the_hmac_scheme_is_hex_hmac_sha256_of_the_body() {
     assert_eq!(verify(&src, &sign, &tampered), Err(Rejection::Mismatch));
     let none = RawHeaders::new();
     assert!(matches!(
-        src.verify(&WebhookRequest {
-            headers: &none,
-            body: &body,
-            received_at: chrono::Utc::now()
-        }),
+        src.verify(&WebhookRequest::new(&none, &body, chrono::Utc::now())),
         Err(Rejection::MissingHeader { .. })
     ));
 }

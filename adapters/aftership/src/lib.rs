@@ -18,7 +18,7 @@
 //! use aftercare_aftership::AfterShipWebhooks;
 //! let hooks = AfterShipWebhooks::new(Secret::from("whsec"));
 //! let headers = RawHeaders::from_pairs([("aftership-hmac-sha256", "bm90IGl0")]);
-//! let req = WebhookRequest { headers: &headers, body: b"{}", received_at: chrono::Utc::now() };
+//! let req = WebhookRequest::new(&headers, b"{}", chrono::Utc::now());
 //! assert!(hooks.verify(&req).is_err());
 //! ```
 

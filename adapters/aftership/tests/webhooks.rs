@@ -32,12 +32,8 @@ fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 fn verify(src: &AfterShipWebhooks, h: &RawHeaders, body: &[u8]) -> Result<String, Rejection> {
-    src.verify(&WebhookRequest {
-        headers: h,
-        body,
-        received_at: chrono::Utc::now(),
-    })
-    .map(|v| v.dedupe_key)
+    src.verify(&WebhookRequest::new(h, body, chrono::Utc::now()))
+        .map(|v| v.dedupe_key)
 }
 
 #[test]

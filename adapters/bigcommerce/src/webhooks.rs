@@ -55,7 +55,7 @@ pub const META_HOOK_SCOPE: &str = "hook_scope";
 /// let body = br#"{"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":250},"hash":"dd70c0976e06b67aaf671e73f49dcb79230ebf9d","created_at":1561479335,"producer":"stores/abc123"}"#;
 /// let now = chrono::Utc::now();
 /// let headers = src.sign_for_test("msg_1", now, body);
-/// let v = src.verify(&WebhookRequest { headers: &headers, body, received_at: now }).unwrap();
+/// let v = src.verify(&WebhookRequest::new(&headers, body, now)).unwrap();
 /// assert_eq!(v.dedupe_key, "msg_1");
 /// assert_eq!(v.topic.as_deref(), Some("store/order/created"));
 /// assert_eq!(v.shop.as_deref(), Some("abc123"));

@@ -23,11 +23,7 @@ fn verify(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: now,
-    })
+    src.verify(&WebhookRequest::new(headers, body, now))
 }
 
 /// Standard Webhooks' own vector (standard-webhooks/standard-webhooks

@@ -41,12 +41,8 @@ const OFFICIAL_SIGNATURE: &str =
     "hmac-sha256-hex=38f3f53c103713df81616a0a186d77141957323ec21d5fe9363db93840f527db";
 
 fn verify(src: &EasyPostWebhooks, h: &RawHeaders, body: &[u8]) -> Result<String, Rejection> {
-    src.verify(&WebhookRequest {
-        headers: h,
-        body,
-        received_at: chrono::Utc::now(),
-    })
-    .map(|v| v.dedupe_key)
+    src.verify(&WebhookRequest::new(h, body, chrono::Utc::now()))
+        .map(|v| v.dedupe_key)
 }
 
 #[test]

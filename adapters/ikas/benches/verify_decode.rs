@@ -4,7 +4,7 @@
 //! floor.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Secret, WebhookRequest, WebhookSource};
 use aftercare_ikas::IkasWebhooks;
 use chrono::Utc;
@@ -24,30 +24,16 @@ fn bench(c: &mut Criterion) {
         &serde_json::to_string(&data).unwrap(),
     );
     let headers = RawHeaders::new();
-    let req = || WebhookRequest {
-        headers: &headers,
-        body: &body,
-        received_at: Utc::now(),
-    };
+    let req = || WebhookRequest::new(&headers, &body, Utc::now());
     c.bench_function("ikas verify store/order/updated", |b| {
         b.iter(|| src.verify(&req()).unwrap())
     });
     let v = src.verify(&req()).unwrap();
     let now = Utc::now();
-    let entry = InboxEntry {
-        id: 1,
-        source: "ikas".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.clone(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    let entry = {
+        let mut entry = InboxEntry::from_verified(1, "ikas", v, body.clone(), now);
+        entry.attempts = 1;
+        entry
     };
     c.bench_function("ikas verify + decode store/order/updated", |b| {
         b.iter(|| {

@@ -62,7 +62,7 @@ pub const CUSTOMER_SCOPES: &[&str] = &[
 /// let src = IkasWebhooks::new(Secret::from("client-secret"), "m-1");
 /// let body = src.envelope_for_test("w-1", "store/customer/updated", "m-1", r#"{"id":"c-1","firstName":"Ayşe"}"#);
 /// let headers = aftercare::webhook::RawHeaders::new();
-/// let v = src.verify(&WebhookRequest { headers: &headers, body: &body, received_at: chrono::Utc::now() }).unwrap();
+/// let v = src.verify(&WebhookRequest::new(&headers, &body, chrono::Utc::now())).unwrap();
 /// assert_eq!(v.topic.as_deref(), Some("store/customer/updated"));
 /// assert_eq!(v.shop.as_deref(), Some("m-1"));
 /// ```

@@ -1,7 +1,7 @@
 //! Verification as `validateIkasWebhookSignature` does it, and the envelope as a claim.
 
 use aftercare::model::PlatformEvent;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, VerifiedWebhook, WebhookRequest, WebhookSource};
 use chrono::Utc;
 use hmac::{Hmac, Mac};
@@ -11,29 +11,15 @@ use sha2::Sha256;
 use crate::common::{MERCHANT, SECRET, envelope, json_fixture, source};
 
 fn verify(body: &[u8]) -> Result<VerifiedWebhook, Rejection> {
-    source().verify(&WebhookRequest {
-        headers: &RawHeaders::new(),
-        body,
-        received_at: Utc::now(),
-    })
+    source().verify(&WebhookRequest::new(&RawHeaders::new(), body, Utc::now()))
 }
 
 fn decode(v: VerifiedWebhook, body: &[u8]) -> Result<Vec<PlatformEvent>, aftercare::Error> {
     let now = Utc::now();
-    source().decode(&InboxEntry {
-        id: 1,
-        source: "ikas".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    source().decode(&{
+        let mut entry = InboxEntry::from_verified(1, "ikas", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     })
 }
 

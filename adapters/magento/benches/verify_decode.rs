@@ -4,7 +4,7 @@
 //! the RSA check alone, and the JSON parser skipping the body.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{WebhookRequest, WebhookSource};
 use aftercare_magento::{CommerceWebhooks, PublicKey, TestSigner};
 use base64::Engine as _;
@@ -14,20 +14,10 @@ const BODY: &[u8] = include_bytes!("../tests/fixtures/webhook_order_save_after.j
 
 fn entry(v: aftercare::webhook::VerifiedWebhook) -> InboxEntry {
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "magento".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: BODY.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "magento", v, BODY.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 
@@ -38,11 +28,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let headers = CommerceWebhooks::sign_with(&key, BODY);
-    let req = WebhookRequest {
-        headers: &headers,
-        body: BODY,
-        received_at: chrono::Utc::now(),
-    };
+    let req = WebhookRequest::new(&headers, BODY, chrono::Utc::now());
     let stored = entry(src.verify(&req).unwrap());
     assert_eq!(src.decode(&stored).unwrap().len(), 2);
     let public = PublicKey::from_pem(key.public_pem()).unwrap();

@@ -110,7 +110,7 @@ impl CommerceWebhooksBuilder {
 ///     .unwrap();
 /// let body = br#"{"eventName":"observer.sales_order_shipment_track_save_after","data":{"track":{"entity_id":"7","parent_id":"3","order_id":"42","track_number":"1Z999AA10123456784","carrier_code":"ups","title":"United Parcel Service","created_at":"2026-11-02 10:00:00","updated_at":"2026-11-02 10:00:00"}}}"#;
 /// let headers = CommerceWebhooks::sign_with(&store_key, body);
-/// let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 /// let v = src.verify(&req).unwrap();
 /// assert_eq!(v.dedupe_key, "observer.sales_order_shipment_track_save_after:7@2026-11-02 10:00:00");
 /// ```

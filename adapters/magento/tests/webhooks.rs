@@ -3,7 +3,7 @@
 //! Builder use, binding, de-duplication and decoding.
 
 use aftercare::model::{PlatformEvent, ShipmentStatus};
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, VerifiedWebhook, WebhookRequest, WebhookSource};
 use aftercare_magento::{
     CommerceWebhooks, IoEvents, MagentoError, PublicKey, SIGNATURE_1_HEADER, SIGNATURE_2_HEADER,
@@ -35,29 +35,15 @@ fn verify(
     headers: &RawHeaders,
     body: &[u8],
 ) -> Result<VerifiedWebhook, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: Utc::now(),
-    })
+    src.verify(&WebhookRequest::new(headers, body, Utc::now()))
 }
 
 fn entry(v: VerifiedWebhook, body: &[u8]) -> InboxEntry {
     let now = Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "magento".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "magento", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 

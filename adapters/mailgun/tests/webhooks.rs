@@ -5,7 +5,7 @@
 //! `hmac.new(b"key-webhook-signing", b"1700000000" + b"a1b2c3d4e5f6", sha256).hexdigest()`.
 
 use aftercare::flows::email::EmailEventKind;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_mailgun::{
     MailgunEvents, MailgunInbound, decode_events, decode_inbound, sign, verifies,
@@ -47,11 +47,7 @@ fn events_are_verified_in_the_body_and_decoded() {
     let h = RawHeaders::new();
     let body = event_body("1700000000", "a1b2c3d4e5f6", VECTOR, BOUNCE);
     let v = src
-        .verify(&WebhookRequest {
-            headers: &h,
-            body: body.as_bytes(),
-            received_at: at(1_700_000_030),
-        })
+        .verify(&WebhookRequest::new(&h, body.as_bytes(), at(1_700_000_030)))
         .unwrap();
     assert_eq!(v.dedupe_key, "token:a1b2c3d4e5f6");
     let ev = decode_events(body.as_bytes()).unwrap();
@@ -66,27 +62,19 @@ fn events_are_verified_in_the_body_and_decoded() {
     // Forged: another token under a signature it does not match.
     let forged = event_body("1700000000", "a1b2c3d4e5f7", VECTOR, BOUNCE);
     assert_eq!(
-        src.verify(&WebhookRequest {
-            headers: &h,
-            body: forged.as_bytes(),
-            received_at: at(1_700_000_030)
-        }),
+        src.verify(&WebhookRequest::new(
+            &h,
+            forged.as_bytes(),
+            at(1_700_000_030)
+        )),
         Err(Rejection::Mismatch)
     );
     assert!(matches!(
-        src.verify(&WebhookRequest {
-            headers: &h,
-            body: body.as_bytes(),
-            received_at: at(1_700_009_000)
-        }),
+        src.verify(&WebhookRequest::new(&h, body.as_bytes(), at(1_700_009_000))),
         Err(Rejection::Stale { .. })
     ));
     assert!(matches!(
-        src.verify(&WebhookRequest {
-            headers: &h,
-            body: b"{}",
-            received_at: at(1_700_000_030)
-        }),
+        src.verify(&WebhookRequest::new(&h, b"{}", at(1_700_000_030))),
         Err(Rejection::MissingHeader { .. })
     ));
 }
@@ -145,27 +133,22 @@ fn a_route_post_is_verified_at_the_top_level_and_its_reply_stripped() {
         .finish();
     let h = RawHeaders::from_pairs([("Content-Type", "application/x-www-form-urlencoded")]);
     let v = src
-        .verify(&WebhookRequest {
-            headers: &h,
-            body: body.as_bytes(),
-            received_at: at(1_700_000_010),
-        })
+        .verify(&WebhookRequest::new(&h, body.as_bytes(), at(1_700_000_010)))
         .unwrap();
     let now = at(1_700_000_010);
-    let entry = InboxEntry {
-        id: 1,
-        source: "mailgun-inbound".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: None,
-        occurred_at: None,
-        meta: v.meta,
-        body: body.clone().into_bytes(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
+    let entry = {
+        let mut entry = InboxEntry::new(
+            1,
+            "mailgun-inbound",
+            v.dedupe_key,
+            body.clone().into_bytes(),
+            now,
+        );
+        entry.topic = v.topic;
+        entry.meta = v.meta;
+        entry.attempts = 0;
+        entry.next_attempt_at = now;
+        entry
     };
     let m = decode_inbound(&entry).unwrap();
     assert_eq!(
@@ -174,11 +157,7 @@ fn a_route_post_is_verified_at_the_top_level_and_its_reply_stripped() {
     );
     let tampered = body.replace("tok123", "tok124");
     assert_eq!(
-        src.verify(&WebhookRequest {
-            headers: &h,
-            body: tampered.as_bytes(),
-            received_at: now
-        }),
+        src.verify(&WebhookRequest::new(&h, tampered.as_bytes(), now)),
         Err(Rejection::Mismatch)
     );
 }

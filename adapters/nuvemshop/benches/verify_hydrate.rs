@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use aftercare::platform::thin::Hydrator;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{Secret, WebhookRequest, WebhookSource};
 use aftercare_nuvemshop::{NuvemshopClient, NuvemshopConfig, NuvemshopHydrator, NuvemshopWebhooks};
 use axum::Router;
@@ -28,26 +28,12 @@ fn entry(src: &NuvemshopWebhooks, body: &[u8]) -> InboxEntry {
     let headers = src.sign_for_test(body);
     let now = Utc::now();
     let v = src
-        .verify(&WebhookRequest {
-            headers: &headers,
-            body,
-            received_at: now,
-        })
+        .verify(&WebhookRequest::new(&headers, body, now))
         .unwrap();
-    InboxEntry {
-        id: 1,
-        source: "nuvemshop".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "nuvemshop", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 
@@ -57,12 +43,8 @@ fn bench(c: &mut Criterion) {
     let headers = src.sign_for_test(body);
     c.bench_function("nuvemshop verify order/paid", |b| {
         b.iter(|| {
-            src.verify(&WebhookRequest {
-                headers: &headers,
-                body,
-                received_at: Utc::now(),
-            })
-            .unwrap()
+            src.verify(&WebhookRequest::new(&headers, body, Utc::now()))
+                .unwrap()
         })
     });
     let order = order_bytes();

@@ -162,6 +162,9 @@ pub fn order(o: &ApiOrder, store: &str) -> Result<Order, NuvemshopError> {
         line.product_id = p.product_id.as_ref().map(|i| i.as_str().into());
         line.variant_id = p.variant_id.as_ref().map(|i| i.as_str().into());
         line.sku = nonempty(p.sku.as_deref());
+        line.image = aftercare::model::ImageUrl::from_payload(
+            p.image.as_ref().and_then(|i| i.src.as_deref()),
+        );
         if let Some(price) = &p.price {
             line.unit_price = Some(
                 aftercare::money::parse_money_number(price, currency).ok_or_else(|| {

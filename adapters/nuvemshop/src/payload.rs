@@ -203,6 +203,18 @@ pub struct ApiProduct {
     /// SKU.
     #[serde(default)]
     pub sku: Option<String>,
+    /// The product's picture: `{"id", "product_id", "src", "position", "alt", ...}`
+    /// (`resources/order.md`, the "GET /orders" example's `products[].image`).
+    #[serde(default)]
+    pub image: Option<ApiImage>,
+}
+
+/// A product picture in an order's line.
+#[derive(Debug, Default, Deserialize)]
+pub struct ApiImage {
+    /// Its URL.
+    #[serde(default)]
+    pub src: Option<String>,
 }
 
 /// An address of an order.

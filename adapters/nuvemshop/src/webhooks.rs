@@ -74,7 +74,7 @@ impl PrivacyTopic {
 /// let body = br#"{"store_id":123,"event":"order/created","id":450789469}"#;
 /// let headers = src.sign_for_test(body);
 /// let now = chrono::Utc::now();
-/// let v = src.verify(&WebhookRequest { headers: &headers, body, received_at: now }).unwrap();
+/// let v = src.verify(&WebhookRequest::new(&headers, body, now)).unwrap();
 /// assert_eq!(v.topic.as_deref(), Some("order/created"));
 /// assert_eq!(v.shop.as_deref(), Some("123"));
 /// ```

@@ -34,6 +34,37 @@ async fn requests_carry_the_authentication_header_and_the_user_agent() {
     assert_eq!(o.locale.as_deref(), Some("en"));
 }
 
+/// A line's picture is `products[].image.src` (`resources/order.md`, the "GET /orders"
+/// example: its one product, verbatim, in `api_order_product_with_image.json`).
+#[tokio::test]
+async fn a_line_keeps_its_product_picture() {
+    let server = MockServer::start().await;
+    let mut order = json_fixture("api_order.json");
+    let pictured = json_fixture("api_order_product_with_image.json");
+    let mut bare = pictured.clone();
+    bare.as_object_mut().unwrap().remove("image");
+    bare["id"] = json!(972900183);
+    order["products"] = json!([pictured, bare]);
+    Mock::given(method("GET"))
+        .and(path(api("orders/450789469")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(order))
+        .mount(&server)
+        .await;
+    let o = client(&server.uri())
+        .order(&OrderId::from("450789469"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(o.line_items[0].title, "Pokeball");
+    assert_eq!(
+        o.line_items[0].image.as_ref().map(|i| i.as_str()),
+        Some(
+            "https://www.popsockets.com/dw/image/v2/BFSM_PRD/on/demandware.static/-/Sites-popsockets-master-catalog/default/dw9eb9511a/images/hi-res/Poke-Ball-Gloss_01_Top-View.png?sw=800&sh=800"
+        )
+    );
+    assert_eq!(o.line_items[1].image, None, "a line without `image`");
+}
+
 #[tokio::test]
 async fn a_suspended_store_pauses_the_client_instead_of_a_failure_storm() {
     let server = MockServer::start().await;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aftercare::model::PlatformEvent;
 use aftercare::platform::thin::Hydrator;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{
     RawHeaders, Rejection, Secret, VerifiedWebhook, WebhookRequest, WebhookSource,
 };
@@ -29,29 +29,15 @@ fn verify(
     headers: &RawHeaders,
     body: &[u8],
 ) -> Result<VerifiedWebhook, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: Utc::now(),
-    })
+    src.verify(&WebhookRequest::new(headers, body, Utc::now()))
 }
 
 fn entry(v: VerifiedWebhook, body: &[u8]) -> InboxEntry {
     let now = Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "nuvemshop".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "nuvemshop", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 

@@ -44,9 +44,7 @@ where
         .map_err(|e| Error::storage("read a stored row", e))
 }
 
-fn parse_or<T>(what: &str, v: Option<T>, raw: &str) -> Result<T, Error> {
-    v.ok_or_else(|| Error::decode(format!("stored {what}"), format!("unknown value `{raw}`")))
-}
+use aftercare::store::rules::stored as parse_or;
 
 fn count(n: i32) -> u32 {
     u32::try_from(n).unwrap_or(0)
@@ -59,22 +57,23 @@ const INBOX_COLS: &str = "inbox.id, inbox.source, inbox.dedupe_key, inbox.topic,
 fn inbox_row(row: &PgRow) -> Result<InboxEntry, Error> {
     let meta: String = get(row, "meta")?;
     let status: String = get(row, "status")?;
-    Ok(InboxEntry {
-        id: get(row, "id")?,
-        source: get(row, "source")?,
-        dedupe_key: get(row, "dedupe_key")?,
-        topic: get(row, "topic")?,
-        shop: get(row, "shop")?,
-        occurred_at: get(row, "occurred_at")?,
-        meta: serde_json::from_str::<BTreeMap<String, String>>(&meta)
-            .map_err(|e| Error::decode("stored inbox meta", e))?,
-        body: get(row, "body")?,
-        received_at: get(row, "received_at")?,
-        status: parse_or("inbox status", InboxStatus::parse(&status), &status)?,
-        attempts: count(get(row, "attempts")?),
-        next_attempt_at: get(row, "next_attempt_at")?,
-        last_error: get(row, "last_error")?,
-    })
+    let mut e = InboxEntry::new(
+        get(row, "id")?,
+        get::<String>(row, "source")?,
+        get::<String>(row, "dedupe_key")?,
+        get(row, "body")?,
+        get(row, "received_at")?,
+    );
+    e.topic = get(row, "topic")?;
+    e.shop = get(row, "shop")?;
+    e.occurred_at = get(row, "occurred_at")?;
+    e.meta = serde_json::from_str::<BTreeMap<String, String>>(&meta)
+        .map_err(|e| Error::decode("stored inbox meta", e))?;
+    e.status = parse_or("inbox status", InboxStatus::parse(&status), &status)?;
+    e.attempts = count(get(row, "attempts")?);
+    e.next_attempt_at = get(row, "next_attempt_at")?;
+    e.last_error = get(row, "last_error")?;
+    Ok(e)
 }
 
 const OUTBOX_COLS: &str = "outbox.id, outbox.key, outbox.message::text AS message, outbox.status, outbox.due_at, \
@@ -131,17 +130,18 @@ const INVITATION_COLS: &str =
 fn invitation_row(row: &PgRow) -> Result<Invitation, Error> {
     let kind: String = get(row, "kind")?;
     let channel: String = get(row, "channel")?;
-    Ok(Invitation {
-        id: get(row, "id")?,
-        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
-        shop: get::<Option<String>>(row, "shop")?.map(ShopId::new),
-        order_id: OrderId::new(get::<String>(row, "order_id")?),
-        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
-        channel: parse_or("channel", ChannelKind::parse(&channel), &channel)?,
-        locale: get(row, "locale")?,
-        sent_at: get(row, "sent_at")?,
-        closes_at: get(row, "closes_at")?,
-    })
+    let mut i = Invitation::new(
+        get::<String>(row, "id")?,
+        parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        OrderId::new(get::<String>(row, "order_id")?),
+        parse_or("channel", ChannelKind::parse(&channel), &channel)?,
+        get::<String>(row, "locale")?,
+        get(row, "sent_at")?,
+        get(row, "closes_at")?,
+    );
+    i.shop = get::<Option<String>>(row, "shop")?.map(ShopId::new);
+    i.customer_id = get::<Option<String>>(row, "customer_id")?.map(CustomerId::new);
+    Ok(i)
 }
 
 const RESPONSE_COLS: &str =
@@ -150,16 +150,17 @@ const RESPONSE_COLS: &str =
 fn response_row(row: &PgRow) -> Result<SurveyResponse, Error> {
     let kind: String = get(row, "kind")?;
     let score: i16 = get(row, "score")?;
-    Ok(SurveyResponse {
-        invitation_id: get(row, "invitation_id")?,
-        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
-        order_id: OrderId::new(get::<String>(row, "order_id")?),
-        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
-        score: u8::try_from(score).map_err(|e| Error::decode("stored score", e))?,
-        comment: get(row, "comment")?,
-        via: get(row, "via")?,
-        answered_at: get(row, "answered_at")?,
-    })
+    let mut r = SurveyResponse::new(
+        get::<String>(row, "invitation_id")?,
+        parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        OrderId::new(get::<String>(row, "order_id")?),
+        u8::try_from(score).map_err(|e| Error::decode("stored score", e))?,
+        get::<String>(row, "via")?,
+        get(row, "answered_at")?,
+    );
+    r.customer_id = get::<Option<String>>(row, "customer_id")?.map(CustomerId::new);
+    r.comment = get(row, "comment")?;
+    Ok(r)
 }
 
 #[async_trait]
@@ -492,17 +493,7 @@ impl Outbox for PostgresStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        let decision = match status {
-            OutboxStatus::Skipped => Decision::Skipped,
-            OutboxStatus::Uncertain => Decision::Uncertain,
-            OutboxStatus::Dead => Decision::DeadLettered,
-            other => {
-                return Err(Error::Config(format!(
-                    "finish() ends a message as skipped, dead or uncertain, not `{}`",
-                    other.as_str()
-                )));
-            }
-        };
+        let decision = aftercare::store::rules::finish_decision(status)?;
         let r = sqlx::query(&transition_sql(
             "status = $1, claimed_until = NULL, last_error = $2",
             3,
@@ -573,22 +564,14 @@ impl Outbox for PostgresStore {
                 n + 3
             )
         };
-        let (statement, decision) = match resolution {
-            Resolution::Sent(_) => (
-                sql(
-                    "status = 'sent', provider_message_id = $1, accepted_at = $2, last_error = NULL",
-                    3,
-                ),
-                Decision::Reconciled,
+        let decision = resolution.decision();
+        let statement = match resolution {
+            Resolution::Sent(_) => sql(
+                "status = 'sent', provider_message_id = $1, accepted_at = $2, last_error = NULL",
+                3,
             ),
-            Resolution::Resend(_) => (
-                sql("status = 'pending', due_at = $1, last_error = $2", 3),
-                Decision::Resending,
-            ),
-            Resolution::Abandon => (
-                sql("status = 'abandoned', last_error = $1", 2),
-                Decision::Abandoned,
-            ),
+            Resolution::Resend(_) => sql("status = 'pending', due_at = $1, last_error = $2", 3),
+            Resolution::Abandon => sql("status = 'abandoned', last_error = $1", 2),
             other => {
                 return Err(Error::Config(format!(
                     "this store does not know the resolution {other:?}"

@@ -113,11 +113,7 @@ const SUBSCRIPTION: &str = r#"{
 }"#;
 
 fn request<'a>(h: &'a RawHeaders, body: &'a [u8]) -> WebhookRequest<'a> {
-    WebhookRequest {
-        headers: h,
-        body,
-        received_at: chrono::Utc::now(),
-    }
+    WebhookRequest::new(h, body, chrono::Utc::now())
 }
 
 #[test]

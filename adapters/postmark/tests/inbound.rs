@@ -2,7 +2,7 @@
 //! inbound-webhook, the example payload: `FromFull`, `ToFull`, `OriginalRecipient`,
 //! `MailboxHash`, `TextBody`, `StrippedTextReply`, `Headers[{Name, Value}]`...).
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_postmark::PostmarkInbound;
 use aftercare_postmark::inbound::{decode_entry, strip_re};
@@ -42,20 +42,13 @@ fn payload(text: &str, stripped: &str, subject: &str) -> Vec<u8> {
 
 fn entry(body: Vec<u8>) -> InboxEntry {
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "postmark-inbound".into(),
-        dedupe_key: "k".into(),
-        topic: Some("inbound".into()),
-        shop: None,
-        occurred_at: None,
-        meta: Default::default(),
-        body,
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::new(1, "postmark-inbound", "k", body, now);
+        entry.topic = Some("inbound".into());
+        entry.meta = Default::default();
+        entry.attempts = 0;
+        entry.next_attempt_at = now;
+        entry
     }
 }
 
@@ -69,13 +62,7 @@ fn only_requests_with_the_url_credentials_are_accepted_keyed_by_message_id() {
         "Authorization",
         "Basic cG9zdG1hcms6aW5ib3VuZC1wYXNzLTAxMjM0NTY3ODk=",
     )]);
-    let v = src
-        .verify(&WebhookRequest {
-            headers: &ok,
-            body: &body,
-            received_at: at,
-        })
-        .unwrap();
+    let v = src.verify(&WebhookRequest::new(&ok, &body, at)).unwrap();
     assert_eq!(v.topic.as_deref(), Some("inbound"));
     assert_eq!(
         v.dedupe_key,
@@ -83,11 +70,7 @@ fn only_requests_with_the_url_credentials_are_accepted_keyed_by_message_id() {
     );
     let bad = RawHeaders::from_pairs([("Authorization", "Basic cG9zdG1hcms6eA==")]);
     assert_eq!(
-        src.verify(&WebhookRequest {
-            headers: &bad,
-            body: &body,
-            received_at: at
-        }),
+        src.verify(&WebhookRequest::new(&bad, &body, at)),
         Err(Rejection::Mismatch)
     );
     assert!(PostmarkInbound::new("postmark", Secret::from("")).is_err());

@@ -4,7 +4,7 @@
 #![allow(missing_docs)]
 
 use aftercare::model::ShopId;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{Secret, WebhookRequest, WebhookSource};
 use aftercare_salla::SallaWebhooks;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -26,20 +26,10 @@ fn bench(c: &mut Criterion) {
             let req = WebhookRequest::new(&headers, &body, chrono::Utc::now());
             let v = src.verify(&req).unwrap_or_else(|e| panic!("{e}"));
             let now = chrono::Utc::now();
-            let entry = InboxEntry {
-                id: 1,
-                source: "salla".into(),
-                dedupe_key: v.dedupe_key,
-                topic: v.topic,
-                shop: v.shop,
-                occurred_at: v.occurred_at,
-                meta: v.meta,
-                body: body.clone(),
-                received_at: now,
-                status: InboxStatus::Pending,
-                attempts: 1,
-                next_attempt_at: now,
-                last_error: None,
+            let entry = {
+                let mut entry = InboxEntry::from_verified(1, "salla", v, body.clone(), now);
+                entry.attempts = 1;
+                entry
             };
             src.decode(&entry).unwrap_or_else(|e| panic!("{e}"))
         })

@@ -9,7 +9,7 @@ use aftercare::model::OrderId;
 use aftercare::platform::OrderSource;
 use aftercare::platform::thin::Hydrator;
 use aftercare::platform::token::{SnapshotTokens, TokenCipher, TokenSet, TokenStore};
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{WebhookRequest, WebhookSource};
 use aftercare_salla::{SallaApi, SallaHydrator};
 use aftercare_sqlite::SqliteStore;
@@ -130,20 +130,10 @@ fn entry(body: &[u8]) -> InboxEntry {
         ))
         .unwrap();
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "salla".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "salla", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 

@@ -2,7 +2,7 @@
 //! webhooks.
 
 use aftercare::model::PlatformEvent;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_salla::SallaWebhooks;
 use serde_json::json;
@@ -23,20 +23,10 @@ fn decode(src: &SallaWebhooks, body: &[u8]) -> Result<Vec<PlatformEvent>, afterc
         ))
         .unwrap();
     let now = chrono::Utc::now();
-    src.decode(&InboxEntry {
-        id: 1,
-        source: "salla".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    src.decode(&{
+        let mut entry = InboxEntry::from_verified(1, "salla", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     })
 }
 

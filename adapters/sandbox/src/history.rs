@@ -148,15 +148,17 @@ impl SimHistory {
                     } else {
                         6 + rng.below(5) as u8
                     };
-                    h.answers.push(SurveyResponse {
-                        invitation_id: format!("hist-{number}"),
-                        kind: SurveyKind::Nps,
-                        order_id: id.clone(),
-                        customer_id: o.customer_id.clone(),
-                        score,
-                        comment: None,
-                        via: "web".into(),
-                        answered_at: delivered + Duration::days(2),
+                    h.answers.push({
+                        let mut response = SurveyResponse::new(
+                            format!("hist-{number}"),
+                            SurveyKind::Nps,
+                            id.clone(),
+                            score,
+                            "web",
+                            delivered + Duration::days(2),
+                        );
+                        response.customer_id = o.customer_id.clone();
+                        response
                     });
                 }
                 h.orders.push(o);

@@ -16,11 +16,11 @@ const OTHER_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdI
 const BAD_SIGNATURE: &str = "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH3j/0=";
 
 fn request<'a>(h: &'a RawHeaders, body: &'a [u8]) -> WebhookRequest<'a> {
-    WebhookRequest {
-        headers: h,
+    WebhookRequest::new(
+        h,
         body,
-        received_at: chrono::DateTime::from_timestamp(1_600_112_510, 0).unwrap(),
-    }
+        chrono::DateTime::from_timestamp(1_600_112_510, 0).unwrap(),
+    )
 }
 
 fn headers(sig: &str, ts: &str) -> RawHeaders {
@@ -91,11 +91,11 @@ fn missing_headers_and_stale_timestamps_are_refused() {
         Err(Rejection::MissingHeader { .. })
     ));
     let h = headers(SIGNATURE, TIMESTAMP);
-    let late = WebhookRequest {
-        headers: &h,
-        body: PAYLOAD.as_bytes(),
-        received_at: chrono::DateTime::from_timestamp(1_600_112_502 + 3600, 0).unwrap(),
-    };
+    let late = WebhookRequest::new(
+        &h,
+        PAYLOAD.as_bytes(),
+        chrono::DateTime::from_timestamp(1_600_112_502 + 3600, 0).unwrap(),
+    );
     assert!(matches!(src.verify(&late), Err(Rejection::Stale { .. })));
 }
 

@@ -2,7 +2,7 @@
 //! (multipart/form-data: `headers`, `text`, `from`, `to`, `subject`, `envelope`,
 //! `charsets`, `SPF`...), behind Basic credentials in the URL.
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_sendgrid::SendGridInbound;
 use aftercare_sendgrid::inbound::{decode_entry, strip_re};
@@ -22,24 +22,17 @@ pub fn form(fields: &[(&str, &str)]) -> Vec<u8> {
 
 fn entry(body: Vec<u8>) -> InboxEntry {
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "sendgrid-inbound".into(),
-        dedupe_key: "k".into(),
-        topic: Some("inbound".into()),
-        shop: None,
-        occurred_at: None,
-        meta: [(
+    {
+        let mut entry = InboxEntry::new(1, "sendgrid-inbound", "k", body, now);
+        entry.topic = Some("inbound".into());
+        entry.meta = [(
             "content-type".to_owned(),
             format!("multipart/form-data; boundary={BOUNDARY}"),
         )]
-        .into(),
-        body,
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
+        .into();
+        entry.attempts = 0;
+        entry.next_attempt_at = now;
+        entry
     }
 }
 
@@ -78,13 +71,7 @@ fn only_requests_with_the_url_credentials_are_accepted() {
         ("Authorization", "Basic c2VuZGdyaWQ6czNjcmV0LXBhdGg="),
         ("Content-Type", ct.as_str()),
     ]);
-    let v = src
-        .verify(&WebhookRequest {
-            headers: &ok,
-            body: &body,
-            received_at: at,
-        })
-        .unwrap();
+    let v = src.verify(&WebhookRequest::new(&ok, &body, at)).unwrap();
     assert_eq!(v.meta.get("content-type"), Some(&ct));
     for auth in [
         "Basic c2VuZGdyaWQ6d3Jvbmc=",
@@ -93,11 +80,7 @@ fn only_requests_with_the_url_credentials_are_accepted() {
     ] {
         let h = RawHeaders::from_pairs([("Authorization", auth), ("Content-Type", ct.as_str())]);
         assert_eq!(
-            src.verify(&WebhookRequest {
-                headers: &h,
-                body: &body,
-                received_at: at
-            }),
+            src.verify(&WebhookRequest::new(&h, &body, at)),
             Err(Rejection::Mismatch),
             "{auth:?}"
         );

@@ -102,11 +102,11 @@ pub fn verify(
         ("Content-Type", "text/plain; charset=UTF-8"),
     ]);
     let body = serde_json::to_vec(m).unwrap();
-    src.verify(&WebhookRequest {
-        headers: &h,
-        body: &body,
-        received_at: "2026-12-07T02:00:05Z".parse().unwrap(),
-    })
+    src.verify(&WebhookRequest::new(
+        &h,
+        &body,
+        "2026-12-07T02:00:05Z".parse().unwrap(),
+    ))
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! `SubscribeURL` only on an Amazon SNS host. The GET goes to a stand-in answering as
 //! the ConfirmSubscription API reference shows (`ConfirmSubscriptionResponse` XML).
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::Rejection;
 use aftercare_ses::{SnsSubscriptions, SubscriptionOutcome, subscribe_url_allowed};
 use serde_json::{Value, json};
@@ -39,20 +39,19 @@ fn message(kind: &str, url: &str) -> Value {
 
 fn entry(m: &Value) -> InboxEntry {
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "ses".into(),
-        dedupe_key: "sns:165545c9".into(),
-        topic: m["Type"].as_str().map(str::to_owned),
-        shop: None,
-        occurred_at: None,
-        meta: Default::default(),
-        body: serde_json::to_vec(m).unwrap(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::new(
+            1,
+            "ses",
+            "sns:165545c9",
+            serde_json::to_vec(m).unwrap(),
+            now,
+        );
+        entry.topic = m["Type"].as_str().map(str::to_owned);
+        entry.meta = Default::default();
+        entry.attempts = 0;
+        entry.next_attempt_at = now;
+        entry
     }
 }
 

@@ -33,12 +33,8 @@ fn only_the_configured_url_token_is_accepted() {
         if let Some(q) = q {
             h.insert(QUERY_PSEUDO_HEADER, q);
         }
-        src.verify(&WebhookRequest {
-            headers: &h,
-            body: &body,
-            received_at: chrono::Utc::now(),
-        })
-        .map(|v| v.dedupe_key)
+        src.verify(&WebhookRequest::new(&h, &body, chrono::Utc::now()))
+            .map(|v| v.dedupe_key)
     };
     assert_eq!(
         verify(Some(&format!("a=1&token={TOKEN}"))).unwrap(),
@@ -53,12 +49,8 @@ fn only_the_configured_url_token_is_accepted() {
     // A header named like the token does not count: only the URL's query does.
     let h = RawHeaders::from_pairs([("token", TOKEN)]);
     assert!(
-        src.verify(&WebhookRequest {
-            headers: &h,
-            body: &body,
-            received_at: chrono::Utc::now()
-        })
-        .is_err()
+        src.verify(&WebhookRequest::new(&h, &body, chrono::Utc::now()))
+            .is_err()
     );
 }
 

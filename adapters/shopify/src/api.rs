@@ -27,7 +27,9 @@ use crate::error::ShopifyError;
 // ------------------------------------------------------------------ GraphQL documents
 
 /// Order fields read by `order` and `updated_since`
-/// (<https://shopify.dev/docs/api/admin-graphql/latest/objects/Order>).
+/// (<https://shopify.dev/docs/api/admin-graphql/latest/objects/Order>; a line's picture is
+/// `LineItem.image { url }`, <https://shopify.dev/docs/api/admin-graphql/latest/objects/LineItem>
+/// and `Image`: the order webhook's REST body has none).
 const ORDER_FIELDS: &str = r#"
 fragment OrderFields on Order {
   id name email phone customerLocale createdAt updatedAt cancelledAt tags
@@ -36,7 +38,7 @@ fragment OrderFields on Order {
   shippingAddress { name address1 address2 city provinceCode zip countryCodeV2 phone }
   lineItems(first: 100) {
     nodes { id title quantity sku product { id productType } variant { id }
-      originalUnitPriceSet { shopMoney { amount currencyCode } } }
+      originalUnitPriceSet { shopMoney { amount currencyCode } } image { url } }
   }
 }"#;
 
@@ -165,6 +167,14 @@ struct GLineItem {
     product: Option<GProduct>,
     variant: Option<IdOnly>,
     original_unit_price_set: Option<MoneyBag>,
+    #[serde(default)]
+    image: Option<GImage>,
+}
+
+#[derive(Deserialize)]
+struct GImage {
+    #[serde(default)]
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +263,9 @@ impl GOrder {
                 li.unit_price = l
                     .original_unit_price_set
                     .and_then(|m| parse_money(&m.shop_money.amount, &m.shop_money.currency_code));
+                li.image = aftercare::model::ImageUrl::from_payload(
+                    l.image.as_ref().and_then(|i| i.url.as_deref()),
+                );
                 li
             })
             .collect();

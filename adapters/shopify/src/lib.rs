@@ -18,7 +18,7 @@
 //! let src = ShopifyWebhooks::new(Secret::from("app client secret")).for_shop("demo.myshopify.com");
 //! let body = br##"{"id":820982911946154500,"admin_graphql_api_id":"gid://shopify/Order/820982911946154500","order_number":1042,"name":"#1042","updated_at":"2024-05-03T14:22:11-04:00"}"##;
 //! let headers = src.sign_for_test("orders/updated", "demo.myshopify.com", "b54557e4", body);
-//! let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+//! let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 //! let verified = src.verify(&req).unwrap();
 //! let events = aftercare_shopify::decode_topic(verified.topic.as_deref().unwrap(), verified.shop.as_deref(), body).unwrap();
 //! assert_eq!(events[0].kind(), "order_updated");

@@ -86,7 +86,7 @@ pub enum DedupeKey {
 ///     ("X-Shopify-API-Version", "2023-01"),
 ///     ("X-Shopify-Webhook-Id", "123456789"),
 /// ]);
-/// let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 /// let v = src.verify(&req).unwrap();
 /// assert_eq!(v.dedupe_key, "123456789");
 /// assert_eq!(v.topic.as_deref(), Some("products/create"));

@@ -95,6 +95,14 @@ async fn order_by_id() {
     );
     assert_eq!(o.line_items[0].category.as_deref(), Some("Electronics"));
     assert!(o.line_items[1].product_id.is_none());
+    // `LineItem.image { url }`; a custom line has none (`image: null`).
+    assert_eq!(
+        o.line_items[0].image.as_ref().map(|i| i.as_str()),
+        Some(
+            "https://cdn.shopify.com/s/files/1/0005/4838/0009/products/ipod-nano.png?v=1445456171"
+        )
+    );
+    assert_eq!(o.line_items[1].image, None);
     assert_eq!(
         o.shipping_address.as_ref().unwrap().country_code.as_deref(),
         Some("US")

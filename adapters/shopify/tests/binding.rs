@@ -3,7 +3,7 @@
 //! the shop headers are claims the body must bear out.
 
 use aftercare::model::PlatformEvent;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_shopify::{ShopifyWebhooks, decode_topic};
 use chrono::Utc;
@@ -209,18 +209,18 @@ fn signed(src: &ShopifyWebhooks, shop: &str, body: &[u8]) -> RawHeaders {
 fn a_bound_source_refuses_another_shops_webhook_before_storing() {
     let src = ShopifyWebhooks::new(Secret::from("app secret")).for_shop("Demo.myshopify.com");
     let b = body("orders_create.json");
-    let ok = src.verify(&WebhookRequest {
-        headers: &signed(&src, SHOP, &b),
-        body: &b,
-        received_at: Utc::now(),
-    });
+    let ok = src.verify(&WebhookRequest::new(
+        &signed(&src, SHOP, &b),
+        &b,
+        Utc::now(),
+    ));
     assert!(ok.is_ok(), "{ok:?}");
     let err = src
-        .verify(&WebhookRequest {
-            headers: &signed(&src, "other.myshopify.com", &b),
-            body: &b,
-            received_at: Utc::now(),
-        })
+        .verify(&WebhookRequest::new(
+            &signed(&src, "other.myshopify.com", &b),
+            &b,
+            Utc::now(),
+        ))
         .unwrap_err();
     assert_eq!(
         err,
@@ -235,20 +235,20 @@ fn a_bound_source_refuses_another_shops_webhook_before_storing() {
 #[test]
 fn a_bound_source_dead_letters_a_stored_entry_of_another_shop() {
     let src = ShopifyWebhooks::new(Secret::from("app secret")).for_shop(SHOP);
-    let entry = InboxEntry {
-        id: 1,
-        source: "shopify".into(),
-        dedupe_key: "k".into(),
-        topic: Some("shop/redact".into()),
-        shop: Some("other.myshopify.com".into()),
-        occurred_at: None,
-        meta: Default::default(),
-        body: br#"{"shop_id":1,"shop_domain":"other.myshopify.com"}"#.to_vec(),
-        received_at: Utc::now(),
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: Utc::now(),
-        last_error: None,
+    let entry = {
+        let mut entry = InboxEntry::new(
+            1,
+            "shopify",
+            "k",
+            br#"{"shop_id":1,"shop_domain":"other.myshopify.com"}"#.to_vec(),
+            Utc::now(),
+        );
+        entry.topic = Some("shop/redact".into());
+        entry.shop = Some("other.myshopify.com".into());
+        entry.meta = Default::default();
+        entry.attempts = 1;
+        entry.next_attempt_at = Utc::now();
+        entry
     };
     assert!(matches!(
         src.decode(&entry),

@@ -4,7 +4,7 @@
 //! `tests/fixtures/README.md` for the documentation page each follows.
 
 use aftercare::model::{ChannelKind, ConsentState, PlatformEvent, Purpose, ShipmentStatus};
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_shopify::{DedupeKey, ShopifyWebhooks, decode_topic};
 use chrono::{TimeZone, Utc};
@@ -44,11 +44,7 @@ fn verify(
     headers: &RawHeaders,
     body: &[u8],
 ) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: Utc::now(),
-    })
+    src.verify(&WebhookRequest::new(headers, body, Utc::now()))
 }
 
 fn src() -> ShopifyWebhooks {
@@ -488,20 +484,14 @@ fn privacy_and_app_topics() {
 
 #[test]
 fn unknown_topic_is_unrecognized_through_the_source() {
-    let entry = InboxEntry {
-        id: 1,
-        source: "shopify".into(),
-        dedupe_key: "k".into(),
-        topic: Some("products/create".into()),
-        shop: Some("demo.myshopify.com".into()),
-        occurred_at: None,
-        meta: Default::default(),
-        body: br#"{"id": 1}"#.to_vec(),
-        received_at: Utc::now(),
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: Utc::now(),
-        last_error: None,
+    let entry = {
+        let mut entry = InboxEntry::new(1, "shopify", "k", br#"{"id": 1}"#.to_vec(), Utc::now());
+        entry.topic = Some("products/create".into());
+        entry.shop = Some("demo.myshopify.com".into());
+        entry.meta = Default::default();
+        entry.attempts = 1;
+        entry.next_attempt_at = Utc::now();
+        entry
     };
     let ev = src().decode(&entry).unwrap();
     assert_eq!(

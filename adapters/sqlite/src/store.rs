@@ -54,9 +54,7 @@ where
         .map_err(|e| Error::storage("read a stored row", e))
 }
 
-fn parse_or<T>(what: &str, v: Option<T>, raw: &str) -> Result<T, Error> {
-    v.ok_or_else(|| Error::decode(format!("stored {what}"), format!("unknown value `{raw}`")))
-}
+use aftercare::store::rules::stored as parse_or;
 
 const INBOX_COLS: &str = "id, source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, status, attempts, next_attempt_at, last_error";
 
@@ -65,22 +63,23 @@ fn inbox_row(row: &SqliteRow) -> Result<InboxEntry, Error> {
     let status: String = get(row, "status")?;
     let attempts: i64 = get(row, "attempts")?;
     let codec: String = get(row, "body_codec")?;
-    Ok(InboxEntry {
-        id: get(row, "id")?,
-        source: get(row, "source")?,
-        dedupe_key: get(row, "dedupe_key")?,
-        topic: get(row, "topic")?,
-        shop: get(row, "shop")?,
-        occurred_at: opt_time(get(row, "occurred_at")?)?,
-        meta: serde_json::from_str::<BTreeMap<String, String>>(&meta)
-            .map_err(|e| Error::decode("stored inbox meta", e))?,
-        body: crate::codec::decode(get(row, "body")?, &codec)?,
-        received_at: from_micros(get(row, "received_at")?)?,
-        status: parse_or("inbox status", InboxStatus::parse(&status), &status)?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        next_attempt_at: from_micros(get(row, "next_attempt_at")?)?,
-        last_error: get(row, "last_error")?,
-    })
+    let mut e = InboxEntry::new(
+        get(row, "id")?,
+        get::<String>(row, "source")?,
+        get::<String>(row, "dedupe_key")?,
+        crate::codec::decode(get(row, "body")?, &codec)?,
+        from_micros(get(row, "received_at")?)?,
+    );
+    e.topic = get(row, "topic")?;
+    e.shop = get(row, "shop")?;
+    e.occurred_at = opt_time(get(row, "occurred_at")?)?;
+    e.meta = serde_json::from_str::<BTreeMap<String, String>>(&meta)
+        .map_err(|e| Error::decode("stored inbox meta", e))?;
+    e.status = parse_or("inbox status", InboxStatus::parse(&status), &status)?;
+    e.attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+    e.next_attempt_at = from_micros(get(row, "next_attempt_at")?)?;
+    e.last_error = get(row, "last_error")?;
+    Ok(e)
 }
 
 const OUTBOX_COLS: &str = "id, key, message, status, due_at, attempts, created_at, provider_message_id, accepted_at, last_error, recovered";
@@ -131,32 +130,34 @@ fn ledger_row(row: &SqliteRow) -> Result<LedgerEntry, Error> {
 fn invitation_row(row: &SqliteRow) -> Result<Invitation, Error> {
     let kind: String = get(row, "kind")?;
     let channel: String = get(row, "channel")?;
-    Ok(Invitation {
-        id: get(row, "id")?,
-        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
-        shop: get::<Option<String>>(row, "shop")?.map(ShopId::new),
-        order_id: OrderId::new(get::<String>(row, "order_id")?),
-        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
-        channel: parse_or("channel", ChannelKind::parse(&channel), &channel)?,
-        locale: get(row, "locale")?,
-        sent_at: from_micros(get(row, "sent_at")?)?,
-        closes_at: from_micros(get(row, "closes_at")?)?,
-    })
+    let mut i = Invitation::new(
+        get::<String>(row, "id")?,
+        parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        OrderId::new(get::<String>(row, "order_id")?),
+        parse_or("channel", ChannelKind::parse(&channel), &channel)?,
+        get::<String>(row, "locale")?,
+        from_micros(get(row, "sent_at")?)?,
+        from_micros(get(row, "closes_at")?)?,
+    );
+    i.shop = get::<Option<String>>(row, "shop")?.map(ShopId::new);
+    i.customer_id = get::<Option<String>>(row, "customer_id")?.map(CustomerId::new);
+    Ok(i)
 }
 
 fn response_row(row: &SqliteRow) -> Result<SurveyResponse, Error> {
     let kind: String = get(row, "kind")?;
     let score: i64 = get(row, "score")?;
-    Ok(SurveyResponse {
-        invitation_id: get(row, "invitation_id")?,
-        kind: parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
-        order_id: OrderId::new(get::<String>(row, "order_id")?),
-        customer_id: get::<Option<String>>(row, "customer_id")?.map(CustomerId::new),
-        score: u8::try_from(score).map_err(|e| Error::decode("stored score", e))?,
-        comment: get(row, "comment")?,
-        via: get(row, "via")?,
-        answered_at: from_micros(get(row, "answered_at")?)?,
-    })
+    let mut r = SurveyResponse::new(
+        get::<String>(row, "invitation_id")?,
+        parse_or("survey kind", SurveyKind::parse(&kind), &kind)?,
+        OrderId::new(get::<String>(row, "order_id")?),
+        u8::try_from(score).map_err(|e| Error::decode("stored score", e))?,
+        get::<String>(row, "via")?,
+        from_micros(get(row, "answered_at")?)?,
+    );
+    r.customer_id = get::<Option<String>>(row, "customer_id")?.map(CustomerId::new);
+    r.comment = get(row, "comment")?;
+    Ok(r)
 }
 
 #[async_trait]
@@ -526,17 +527,7 @@ impl Outbox for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         let _w = self.writing().await;
-        let decision = match status {
-            OutboxStatus::Skipped => Decision::Skipped,
-            OutboxStatus::Uncertain => Decision::Uncertain,
-            OutboxStatus::Dead => Decision::DeadLettered,
-            other => {
-                return Err(Error::Config(format!(
-                    "finish() ends a message as skipped, dead or uncertain, not `{}`",
-                    other.as_str()
-                )));
-            }
-        };
+        let decision = aftercare::store::rules::finish_decision(status)?;
         let err = db("finish a message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
         let r = sqlx::query(
@@ -600,32 +591,30 @@ impl Outbox for SqliteStore {
         let _w = self.writing().await;
         let err = db("resolve an uncertain message");
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        let (update, decision) = match resolution {
-            Resolution::Sent(receipt) => (
+        let decision = resolution.decision();
+        let update = match resolution {
+            Resolution::Sent(receipt) => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'sent', provider_message_id = ?, accepted_at = ?, last_error = NULL
                      WHERE id = ? AND status = 'uncertain'",
                 )
                 .bind(&receipt.provider_message_id)
-                .bind(micros(receipt.accepted_at)),
-                Decision::Reconciled,
-            ),
-            Resolution::Resend(due_at) => (
+                .bind(micros(receipt.accepted_at))
+            }
+            Resolution::Resend(due_at) => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?
                      WHERE id = ? AND status = 'uncertain'",
                 )
                 .bind(micros(*due_at))
-                .bind(reason),
-                Decision::Resending,
-            ),
-            Resolution::Abandon => (
+                .bind(reason)
+            }
+            Resolution::Abandon => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'abandoned', last_error = ? WHERE id = ? AND status = 'uncertain'",
                 )
-                .bind(reason),
-                Decision::Abandoned,
-            ),
+                .bind(reason)
+            }
             other => {
                 return Err(Error::Config(format!(
                     "this store does not know the resolution {other:?}"

@@ -17,16 +17,19 @@ fn at() -> DateTime<Utc> {
 async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("aftercare.db");
-    let inv = Invitation {
-        id: "inv-1".into(),
-        kind: SurveyKind::Nps,
-        shop: Some(ShopId::new("demo.myshopify.com")),
-        order_id: OrderId::new("1"),
-        customer_id: Some(CustomerId::new("c-1")),
-        channel: ChannelKind::Sms,
-        locale: "en".into(),
-        sent_at: at(),
-        closes_at: at() + chrono::Duration::days(14),
+    let inv = {
+        let mut invitation = Invitation::new(
+            "inv-1",
+            SurveyKind::Nps,
+            OrderId::new("1"),
+            ChannelKind::Sms,
+            "en",
+            at(),
+            at() + chrono::Duration::days(14),
+        );
+        invitation.shop = Some(ShopId::new("demo.myshopify.com"));
+        invitation.customer_id = Some(CustomerId::new("c-1"));
+        invitation
     };
     {
         let store = SqliteStore::open(&path).await.unwrap();

@@ -247,12 +247,12 @@ pub fn parse_status(form: &TwilioForm) -> Result<(String, DeliveryStatus), Error
 /// let src = TwilioWebhook::new("auth_token", url).account_sid("AC1");
 /// let body = b"MessageSid=SM1&MessageStatus=delivered&AccountSid=AC1";
 /// let headers = RawHeaders::from_pairs([("X-Twilio-Signature", src.sign(body))]);
-/// let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 /// assert_eq!(src.verify(&req).unwrap().dedupe_key, "SM1:delivered");
 ///
 /// let other = b"MessageSid=SM1&MessageStatus=delivered&AccountSid=AC2";
 /// let headers = RawHeaders::from_pairs([("X-Twilio-Signature", src.sign(other))]);
-/// let req = WebhookRequest { headers: &headers, body: other, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, other, chrono::Utc::now());
 /// assert_eq!(src.verify(&req), Err(Rejection::WrongAccount { what: "account", claimed: "AC2".into() }));
 /// ```
 #[derive(Clone)]

@@ -125,12 +125,8 @@ fn verify(
     if let Some(s) = settings {
         h.insert(SIGNATURE_SETTINGS_HEADER, s.as_bytes().to_vec());
     }
-    src.verify(&WebhookRequest {
-        headers: &h,
-        body,
-        received_at: chrono::Utc::now(),
-    })
-    .map(|_| ())
+    src.verify(&WebhookRequest::new(&h, body, chrono::Utc::now()))
+        .map(|_| ())
 }
 
 #[test]
@@ -246,11 +242,7 @@ fn json_bodies_with_a_shared_key() {
         ("X-Twilio-Signature", SHA256_JSON_VECTOR),
     ]);
     h.insert(SIGNATURE_SETTINGS_HEADER, SETTINGS.as_bytes().to_vec());
-    let req = |body: &'static [u8]| WebhookRequest {
-        headers: &h,
-        body,
-        received_at: chrono::Utc::now(),
-    };
+    let req = |body: &'static [u8]| WebhookRequest::new(&h, body, chrono::Utc::now());
     assert!(src.verify(&req(BODY.as_bytes())).is_ok());
     assert_eq!(src.verify(&req(b"{}")), Err(Rejection::Mismatch));
 }

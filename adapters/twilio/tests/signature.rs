@@ -308,11 +308,7 @@ fn form_body(params: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn request<'a>(headers: &'a RawHeaders, body: &'a [u8]) -> WebhookRequest<'a> {
-    WebhookRequest {
-        headers,
-        body,
-        received_at: chrono::Utc::now(),
-    }
+    WebhookRequest::new(headers, body, chrono::Utc::now())
 }
 
 #[test]

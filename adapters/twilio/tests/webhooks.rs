@@ -7,7 +7,7 @@
 //! (marked unverified in the facts file, §1.3).
 
 use aftercare::model::{ChannelKind, DeliveryStatus, PlatformEvent};
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::WebhookSource;
 use aftercare_twilio::webhook::{
     TOPIC_INBOUND, TOPIC_STATUS, TwilioEvent, TwilioForm, TwilioWebhook, decode_entry,
@@ -113,20 +113,13 @@ fn dedupe_keys() {
 }
 
 fn entry(topic: Option<&str>, body: &str) -> InboxEntry {
-    InboxEntry {
-        id: 1,
-        source: "twilio".into(),
-        dedupe_key: "k".into(),
-        topic: topic.map(str::to_owned),
-        shop: None,
-        occurred_at: None,
-        meta: Default::default(),
-        body: body.as_bytes().to_vec(),
-        received_at: Utc::now(),
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: Utc::now(),
-        last_error: None,
+    {
+        let mut entry = InboxEntry::new(1, "twilio", "k", body.as_bytes().to_vec(), Utc::now());
+        entry.topic = topic.map(str::to_owned);
+        entry.meta = Default::default();
+        entry.attempts = 1;
+        entry.next_attempt_at = Utc::now();
+        entry
     }
 }
 

@@ -443,7 +443,7 @@ pub fn decode_entry(entry: &InboxEntry) -> Result<WebhookBatch, Error> {
 /// let src = WhatsAppCloudWebhook::new("TEST_APP_SECRET");
 /// let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
 /// let headers = src.sign(body);
-/// let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 /// assert!(src.verify(&req).is_ok());
 /// ```
 #[derive(Clone, Debug)]

@@ -14,11 +14,7 @@ use aftercare_whatsapp_cloud::webhook::{
 const SDK_VECTOR: &str = "0c61947b610d4f45e65f3d680e26027121ec2413e77598bcb6cfc6e0d9888221";
 
 fn req<'a>(h: &'a RawHeaders, body: &'a [u8]) -> WebhookRequest<'a> {
-    WebhookRequest {
-        headers: h,
-        body,
-        received_at: chrono::Utc::now(),
-    }
+    WebhookRequest::new(h, body, chrono::Utc::now())
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! `https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/<type>/`.
 
 use aftercare::model::{ChannelKind, DeliveryStatus, PlatformEvent};
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, WebhookRequest, WebhookSource};
 use aftercare_whatsapp_cloud::webhook::{
     StatusUpdate, TOPIC_MESSAGES, TOPIC_OTHER, TOPIC_STATUSES, WhatsAppCloudWebhook, decode_entry,
@@ -192,11 +192,7 @@ fn not_whatsapp_is_a_decode_error() {
 }
 
 fn request<'a>(h: &'a RawHeaders, body: &'a [u8]) -> WebhookRequest<'a> {
-    WebhookRequest {
-        headers: h,
-        body,
-        received_at: Utc::now(),
-    }
+    WebhookRequest::new(h, body, Utc::now())
 }
 
 #[test]
@@ -222,20 +218,19 @@ fn source_keys_and_topics() {
     assert_eq!(v.topic.as_deref(), Some(TOPIC_STATUSES));
     assert_eq!(v.dedupe_key, "wamid.A:delivered");
 
-    let entry = InboxEntry {
-        id: 1,
-        source: "whatsapp".into(),
-        dedupe_key: v.dedupe_key.clone(),
-        topic: v.topic.clone(),
-        shop: None,
-        occurred_at: None,
-        meta: Default::default(),
-        body: status.clone(),
-        received_at: Utc::now(),
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: Utc::now(),
-        last_error: None,
+    let entry = {
+        let mut entry = InboxEntry::new(
+            1,
+            "whatsapp",
+            v.dedupe_key.clone(),
+            status.clone(),
+            Utc::now(),
+        );
+        entry.topic = v.topic.clone();
+        entry.meta = Default::default();
+        entry.attempts = 1;
+        entry.next_attempt_at = Utc::now();
+        entry
     };
     assert_eq!(
         src.decode(&entry).unwrap(),
@@ -252,20 +247,13 @@ fn source_keys_and_topics() {
 }
 
 fn stored(body: &[u8], topic: Option<String>) -> InboxEntry {
-    InboxEntry {
-        id: 1,
-        source: "whatsapp".into(),
-        dedupe_key: "k".into(),
-        topic,
-        shop: None,
-        occurred_at: None,
-        meta: Default::default(),
-        body: body.to_vec(),
-        received_at: Utc::now(),
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: Utc::now(),
-        last_error: None,
+    {
+        let mut entry = InboxEntry::new(1, "whatsapp", "k", body.to_vec(), Utc::now());
+        entry.topic = topic;
+        entry.meta = Default::default();
+        entry.attempts = 1;
+        entry.next_attempt_at = Utc::now();
+        entry
     }
 }
 

@@ -4,7 +4,7 @@
 //! parser skipping the whole body, and parsing it into a `serde_json::Value`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{Secret, WebhookRequest, WebhookSource};
 use aftercare_woocommerce::WooWebhooks;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
@@ -13,20 +13,10 @@ const BODY: &[u8] = include_bytes!("../tests/fixtures/order_updated_tracking.jso
 
 fn entry(v: aftercare::webhook::VerifiedWebhook) -> InboxEntry {
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "woocommerce".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: BODY.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "woocommerce", v, BODY.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 
@@ -34,11 +24,7 @@ fn bench(c: &mut Criterion) {
     let src = WooWebhooks::new("https://example.com/", Secret::from("wc-webhook-s3cret")).unwrap();
     let headers = src.sign_for_test("order.updated", BODY);
     let now = chrono::Utc::now();
-    let req = WebhookRequest {
-        headers: &headers,
-        body: BODY,
-        received_at: now,
-    };
+    let req = WebhookRequest::new(&headers, BODY, now);
     let stored = entry(src.verify(&req).unwrap());
     assert_eq!(src.decode(&stored).unwrap().len(), 3);
 

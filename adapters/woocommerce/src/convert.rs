@@ -455,6 +455,12 @@ pub(crate) fn order(
             .price
             .as_ref()
             .and_then(|v| parse_money_number(v, &currency));
+        l.image = aftercare::model::ImageUrl::from_payload(
+            li.image
+                .as_ref()
+                .and_then(|i| i.get("src"))
+                .and_then(Value::as_str),
+        );
         line_items.push(l);
     }
     let billing = p.billing.as_ref();

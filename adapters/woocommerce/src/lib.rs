@@ -24,7 +24,7 @@
 //! let src = WooWebhooks::new("https://shop.example/", Secret::from("s3cret")).unwrap();
 //! // The ping WooCommerce sends when a webhook is saved: answered, not stored.
 //! let ping = aftercare::webhook::RawHeaders::from_pairs([("Content-Type", "application/x-www-form-urlencoded")]);
-//! let req = WebhookRequest { headers: &ping, body: b"webhook_id=15", received_at: chrono::Utc::now() };
+//! let req = WebhookRequest::new(&ping, b"webhook_id=15", chrono::Utc::now());
 //! assert!(matches!(src.preflight(&req), Some(Ok(_))));
 //! ```
 

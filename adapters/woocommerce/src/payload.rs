@@ -177,6 +177,12 @@ pub struct LineItemPayload<'a> {
     /// `price`: the unit price, a JSON number.
     #[serde(default)]
     pub price: Option<Value>,
+    /// `image`: `{"id", "src"}`, the product's featured image, as the REST API's order
+    /// controller adds it to each product line (`get_order_item_data` in
+    /// `class-wc-rest-orders-v2-controller.php`: `src` is `''` without an image, and
+    /// `wp_get_attachment_image_url` may give `false`).
+    #[serde(default)]
+    pub image: Option<Value>,
 }
 
 /// One of `meta_data`. The value is kept as its raw JSON text and parsed only for the

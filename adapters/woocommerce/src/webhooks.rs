@@ -162,7 +162,7 @@ impl WooWebhooksBuilder {
 /// let src = WooWebhooks::new("https://shop.example/", Secret::from("s3cret")).unwrap();
 /// let body = br#"{"id":727,"number":"727","order_key":"wc_order_58d2d042d1d","status":"processing","currency":"USD","date_modified_gmt":"2017-03-22T19:28:08","total":"29.35"}"#;
 /// let headers = src.sign_for_test("order.updated", body);
-/// let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 /// let v = src.verify(&req).unwrap();
 /// assert_eq!(v.dedupe_key, "order.updated:727@2017-03-22T19:28:08");
 /// ```

@@ -22,11 +22,7 @@ async fn a_missed_webhook_is_caught_once_and_a_delivered_one_is_not_repeated() {
     let body = serde_json::to_vec(&delivered).unwrap();
     let headers = src.sign_for_test("order.updated", &body);
     let v = src
-        .verify(&WebhookRequest {
-            headers: &headers,
-            body: &body,
-            received_at: w.clock.now(),
-        })
+        .verify(&WebhookRequest::new(&headers, &body, w.clock.now()))
         .unwrap();
     w.store
         .insert(NewInboxEntry::new(SOURCE_NAME, v, body, w.clock.now()))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use aftercare::clock::SystemClock;
 use aftercare::http::WebhookRoutes;
 use aftercare::model::{ChannelKind, ConsentState, PlatformEvent, Purpose, ShipmentStatus};
-use aftercare::store::{Inbox, InboxEntry, InboxStatus};
+use aftercare::store::{Inbox, InboxEntry};
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_sqlite::SqliteStore;
 use aftercare_woocommerce::{
@@ -21,29 +21,15 @@ fn verify(
     headers: &RawHeaders,
     body: &[u8],
 ) -> Result<aftercare::webhook::VerifiedWebhook, Rejection> {
-    src.verify(&WebhookRequest {
-        headers,
-        body,
-        received_at: chrono::Utc::now(),
-    })
+    src.verify(&WebhookRequest::new(headers, body, chrono::Utc::now()))
 }
 
 fn entry(v: aftercare::webhook::VerifiedWebhook, body: &[u8]) -> InboxEntry {
     let now = chrono::Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "woocommerce".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "woocommerce", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 
@@ -359,6 +345,42 @@ fn an_order_is_decoded_with_its_money_ids_contact_and_language() {
         "2017-03-22T19:28:08+00:00"
     );
     assert!(!order.cancelled);
+}
+
+/// The product picture of each line: `image.src` as the REST API's order controller writes
+/// it (woocommerce/woocommerce `class-wc-rest-orders-v2-controller.php`,
+/// `get_order_item_data`: `'image' => ['id' => $image_id, 'src' => $image_id ?
+/// wp_get_attachment_image_url($image_id, 'full') : '']`; webhooks carry the same payload).
+#[test]
+fn each_line_keeps_its_product_picture_and_a_missing_one_is_none() {
+    let mut o = fixture_json("order_created.json");
+    o["line_items"][0]["image"] = serde_json::json!({
+        "id": 56, "src": "https://example.com/wp-content/uploads/2017/03/T_2_front.jpg"
+    });
+    o["line_items"][1]["image"] = serde_json::json!({"id": 0, "src": ""});
+    let events = decode("order.created", &serde_json::to_vec(&o).unwrap()).unwrap();
+    let PlatformEvent::OrderCreated { order } = &events[0] else {
+        panic!()
+    };
+    assert_eq!(
+        order.line_items[0].image.as_ref().map(|i| i.as_str()),
+        Some("https://example.com/wp-content/uploads/2017/03/T_2_front.jpg")
+    );
+    assert_eq!(order.line_items[1].image, None, "no image: src ''");
+    // `false` (an attachment without a file) and a value that is no URL: none, and the
+    // order still decodes.
+    for bad in [
+        serde_json::json!({"id": 56, "src": false}),
+        serde_json::json!({"id": 56, "src": "javascript:alert(1)"}),
+        serde_json::json!(null),
+    ] {
+        o["line_items"][0]["image"] = bad.clone();
+        let events = decode("order.created", &serde_json::to_vec(&o).unwrap()).unwrap();
+        let PlatformEvent::OrderCreated { order } = &events[0] else {
+            panic!()
+        };
+        assert_eq!(order.line_items[0].image, None, "{bad}");
+    }
 }
 
 #[test]

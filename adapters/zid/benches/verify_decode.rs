@@ -2,7 +2,7 @@
 //! parsing the body alone (the floor).
 #![allow(missing_docs)]
 
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{Secret, WebhookRequest, WebhookSource};
 use aftercare_zid::{BasicCredentials, ZidWebhooks};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -26,20 +26,10 @@ fn bench(c: &mut Criterion) {
             let v = src
                 .verify(&WebhookRequest::new(&headers, &body, now))
                 .unwrap_or_else(|e| panic!("{e}"));
-            src.decode(&InboxEntry {
-                id: 1,
-                source: "zid".into(),
-                dedupe_key: v.dedupe_key,
-                topic: v.topic,
-                shop: v.shop,
-                occurred_at: v.occurred_at,
-                meta: v.meta,
-                body: body.clone(),
-                received_at: now,
-                status: InboxStatus::Pending,
-                attempts: 1,
-                next_attempt_at: now,
-                last_error: None,
+            src.decode(&{
+                let mut entry = InboxEntry::from_verified(1, "zid", v, body.clone(), now);
+                entry.attempts = 1;
+                entry
             })
             .unwrap_or_else(|e| panic!("{e}"))
         })

@@ -2,7 +2,7 @@
 //! subscription.
 
 use aftercare::model::PlatformEvent;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{RawHeaders, Rejection, Secret, WebhookRequest, WebhookSource};
 use aftercare_zid::{BasicCredentials, ZidWebhooks};
 use serde_json::json;
@@ -24,20 +24,10 @@ fn decode(src: &ZidWebhooks, body: &[u8]) -> Result<Vec<PlatformEvent>, aftercar
         ))
         .unwrap();
     let now = chrono::Utc::now();
-    src.decode(&InboxEntry {
-        id: 1,
-        source: "zid".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    src.decode(&{
+        let mut entry = InboxEntry::from_verified(1, "zid", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     })
 }
 

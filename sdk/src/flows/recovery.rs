@@ -529,6 +529,7 @@ impl RecoveryFlow {
             message_id: message_id.to_owned(),
             args,
             tutorials: Vec::new(),
+            items: Vec::new(),
         })?;
         let mut msg = OutboundMessage::new(
             chosen.channel,

@@ -161,6 +161,8 @@ pub struct RenderRequest {
     pub args: BTreeMap<String, String>,
     /// Tutorials: (link text, url).
     pub tutorials: Vec<(String, String)>,
+    /// The lines the message is about (a shipment's), listed with their pictures in emails.
+    pub items: Vec<crate::model::LineItem>,
 }
 
 /// A rendered message.
@@ -191,6 +193,7 @@ impl RenderRequest {
             message_id: message_id.into(),
             args,
             tutorials: Vec::new(),
+            items: Vec::new(),
         }
     }
 }
@@ -776,6 +779,7 @@ impl TrackingFlow {
             message_id: milestone.message_id().into(),
             args: args.clone(),
             tutorials,
+            items,
         })?;
         let mut msg = OutboundMessage::new(channel, to, Purpose::Transactional, rendered.text);
         msg.locale = rendered.locale.clone();
@@ -812,11 +816,27 @@ impl TrackingFlow {
                 ),
                 rendered.locale.replace('-', "_"),
             );
+            let locale = rendered.locale.as_str();
             t.body_params = vec![
-                args["first_name"].clone(),
+                template_param(
+                    self.renderer.as_ref(),
+                    locale,
+                    &args["first_name"],
+                    "whatsapp-no-name",
+                ),
                 order.number.clone(),
-                args["carrier"].clone(),
-                number,
+                template_param(
+                    self.renderer.as_ref(),
+                    locale,
+                    &args["carrier"],
+                    "whatsapp-no-carrier",
+                ),
+                template_param(
+                    self.renderer.as_ref(),
+                    locale,
+                    &number,
+                    "whatsapp-no-tracking-number",
+                ),
             ];
             t.url_button_param = Some(token);
             msg.template = Some(t);
@@ -827,6 +847,33 @@ impl TrackingFlow {
             .await?;
         Ok(())
     }
+}
+
+/// A WhatsApp template's body parameter: `value`, or when it is blank the renderer's
+/// wording for its absence (`absent_id`, e.g. "there" for a missing first name; a dash if
+/// the renderer has none). A template is fixed text approved by Meta, with no selector: an
+/// empty parameter would read as an empty slot ("Hi ,") and the Cloud API refuses it
+/// ("(#100) Invalid parameter": a `text` parameter is mandatory).
+pub fn template_param(
+    renderer: &dyn Renderer,
+    locale: &str,
+    value: &str,
+    absent_id: &str,
+) -> String {
+    if !value.trim().is_empty() {
+        return value.trim().to_owned();
+    }
+    renderer
+        .render(&RenderRequest::new(
+            locale,
+            ChannelKind::Whatsapp,
+            absent_id,
+            BTreeMap::new(),
+        ))
+        .map(|r| r.text.trim().to_owned())
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "—".to_owned())
 }
 
 /// `fresh` with what it leaves out (carrier, tracking numbers and links, estimate, line

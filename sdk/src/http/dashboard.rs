@@ -53,7 +53,7 @@ pub const SESSION_COOKIE: &str = "aftercare_dashboard";
 #[derive(Clone)]
 pub struct Dashboard {
     source: Arc<dyn ReportSource>,
-    text: Arc<dyn PageText>,
+    pub(super) text: Arc<dyn PageText>,
     key_digest: [u8; 32],
     open: bool,
     sessions: TokenSigner,
@@ -201,7 +201,7 @@ impl Dashboard {
         Access::Denied
     }
 
-    fn locale(&self, q: &HashMap<String, String>) -> String {
+    pub(super) fn locale(&self, q: &HashMap<String, String>) -> String {
         q.get("lang")
             .filter(|l| {
                 !l.is_empty()
@@ -526,12 +526,22 @@ async fn show(
         b.push_str(&format!("<dt>CES</dt><dd>{v}</dd>\n"));
     }
     b.push_str(&format!(
-        "<dt>{}</dt><dd><bdi dir=\"ltr\">{:.0}%</bdi> <small><bdi dir=\"ltr\">({} / {})</bdi></small></dd>\n</dl>\n<p>{} <a href=\"/dashboard/report.csv\">CSV</a> · <a href=\"/dashboard/report.json\">JSON</a></p></section>\n",
+        "<dt>{}</dt><dd><bdi dir=\"ltr\">{:.0}%</bdi> <small><bdi dir=\"ltr\">({} / {})</bdi></small></dd>\n</dl>\n<p>{} <a href=\"/dashboard/report.csv\">CSV</a> · <a href=\"/dashboard/report.json\">JSON</a></p>{}</section>\n",
         t("dash-response-rate"),
         r.response_rate,
         r.responses,
         r.invitations,
-        t("dash-download")
+        t("dash-download"),
+        // The retention page, in the same language, when it is configured.
+        if d.retention.is_some() {
+            format!(
+                "<p><a href=\"/dashboard/retention?lang={}\">{}</a></p>",
+                escape(l),
+                t("ret-title")
+            )
+        } else {
+            String::new()
+        }
     ));
     b.push_str(&format!(
         "<section class=\"card\"><h2>{}</h2>\n{}\n",

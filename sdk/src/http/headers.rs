@@ -57,20 +57,40 @@ pub fn content_security_policy() -> &'static str {
 /// );
 /// ```
 pub fn content_security_policy_for(branding: Option<&crate::branding::Branding>) -> String {
-    let Some(b) = branding else {
-        return content_security_policy().to_owned();
-    };
+    policy(branding, false)
+}
+
+/// [`content_security_policy_for`] of a page that shows pictures from elsewhere (the
+/// tracking page's product pictures): images from `https:` allowed, whatever the branding.
+///
+/// ```
+/// let csp = aftercare::http::headers::content_security_policy_with_images(None);
+/// assert!(csp.contains("; img-src https:;"));
+/// assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"));
+/// ```
+pub fn content_security_policy_with_images(branding: Option<&crate::branding::Branding>) -> String {
+    policy(branding, true)
+}
+
+fn policy(branding: Option<&crate::branding::Branding>, images: bool) -> String {
     let hash =
         |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()));
-    let img = if b.logo().is_some() {
+    let styles = match branding {
+        None if !images => return content_security_policy().to_owned(),
+        None => format!("'sha256-{}'", hash(crate::html::STYLE)),
+        Some(b) => format!(
+            "'sha256-{}' 'sha256-{}'",
+            hash(crate::html::STYLE),
+            hash(&b.style())
+        ),
+    };
+    let img = if images || branding.is_some_and(|b| b.logo().is_some()) {
         " img-src https:;"
     } else {
         ""
     };
     format!(
-        "default-src 'none'; style-src 'sha256-{}' 'sha256-{}';{img} form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        hash(crate::html::STYLE),
-        hash(&b.style())
+        "default-src 'none'; style-src {styles};{img} form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
 }
 
@@ -82,7 +102,20 @@ pub fn page_headers(router: Router) -> Router {
 /// [`page_headers`] for pages in the shop's colours
 /// ([`content_security_policy_for`]).
 pub fn page_headers_for(router: Router, branding: Option<&crate::branding::Branding>) -> Router {
-    let csp = HeaderValue::from_str(&content_security_policy_for(branding))
+    with_policy(router, &content_security_policy_for(branding))
+}
+
+/// [`page_headers_for`] for a page showing pictures from `https:`
+/// ([`content_security_policy_with_images`]).
+pub fn page_headers_with_images(
+    router: Router,
+    branding: Option<&crate::branding::Branding>,
+) -> Router {
+    with_policy(router, &content_security_policy_with_images(branding))
+}
+
+fn with_policy(router: Router, csp: &str) -> Router {
+    let csp = HeaderValue::from_str(csp)
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     router
         .layer(SetResponseHeaderLayer::overriding(

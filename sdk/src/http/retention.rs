@@ -4,8 +4,10 @@
 //! and `/dashboard/retention.csv`. Same access as the rest of the dashboard (bearer key or
 //! session). Enabled with [`Dashboard::with_retention`].
 //!
-//! The page is for the shop's analyst and is in English; the customer-facing texts are all
-//! localized.
+//! The page speaks the dashboard's language (`?lang=` or the configured one), right to left
+//! where it must be, like the rest of the dashboard; its comparisons are the report's own
+//! sentences in English and built from the same figures in the other languages. Wide tables
+//! scroll inside their own box at phone width.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +20,8 @@ use axum::response::{Html, IntoResponse, Response};
 use super::dashboard::{Access, Dashboard, denied};
 use crate::Error;
 use crate::clock::Clock;
-use crate::html::{escape, page};
+use crate::html::{escape, escape_isolated, page};
+use crate::http::tracking::PageText;
 use crate::model::ShopId;
 use crate::retention::facts::{DIM_LATENESS, DIMENSIONS, RetentionStore};
 use crate::retention::{Figure, RetentionReport, RetentionSettings};
@@ -141,6 +144,16 @@ pub fn curves_svg(r: &RetentionReport, title: &str) -> String {
 /// Repeat rate by delivery lateness: a bar per bucket with its 95 % interval as a whisker,
 /// "too few" buckets shown as an empty bar with their count, 640×240.
 pub fn lateness_svg(r: &RetentionReport, title: &str) -> String {
+    lateness_svg_labelled(r, title, &|k: &str| k.to_owned(), "too few")
+}
+
+/// [`lateness_svg`] with the buckets named by `label` and "too few" as `too_few`.
+pub fn lateness_svg_labelled(
+    r: &RetentionReport,
+    title: &str,
+    label: &dyn Fn(&str) -> String,
+    too_few: &str,
+) -> String {
     let (w, h, pad) = (640.0, 240.0, 40.0);
     let order = ["on time", "1-2 days late", "3+ days late"];
     let cells: Vec<(&str, Option<&Figure>)> = order
@@ -162,7 +175,7 @@ pub fn lateness_svg(r: &RetentionReport, title: &str) -> String {
         yb = h - pad,
         xr = w - pad,
     );
-    for (i, (label, f)) in cells.iter().enumerate() {
+    for (i, (key, f)) in cells.iter().enumerate() {
         let x0 = pad + bw * i as f64 + bw * 0.2;
         let bar = bw * 0.6;
         let cx = x0 + bar / 2.0;
@@ -171,7 +184,7 @@ pub fn lateness_svg(r: &RetentionReport, title: &str) -> String {
                 "<rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"#0b57d0\"><title>{}: {}</title></rect>\n<line x1=\"{cx:.1}\" y1=\"{:.1}\" x2=\"{cx:.1}\" y2=\"{:.1}\" stroke=\"#222\" stroke-width=\"2\"/>\n<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{:.0}%</text>\n",
                 y(p.p),
                 (h - pad - y(p.p)).max(0.0),
-                escape(label),
+                escape(&label(key)),
                 escape(&Figure::Measured(*p).describe()),
                 y(p.low),
                 y(p.high),
@@ -184,102 +197,236 @@ pub fn lateness_svg(r: &RetentionReport, title: &str) -> String {
                     _ => 0,
                 };
                 s.push_str(&format!(
-                    "<rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"0\" fill=\"none\" stroke=\"#888\"/>\n<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">too few (n={n})</text>\n",
+                    "<rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"0\" fill=\"none\" stroke=\"#888\"/>\n<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{} (n={n})</text>\n",
                     h - pad,
-                    h - pad - 8.0
+                    h - pad - 8.0,
+                    escape(too_few)
                 ));
             }
         }
         s.push_str(&format!(
             "<text x=\"{cx:.1}\" y=\"{}\" font-size=\"14\" text-anchor=\"middle\">{}</text>\n",
             h - 12.0,
-            escape(label)
+            escape(&label(key))
         ));
     }
     s.push_str("</svg>");
     s
 }
 
-/// The retention page's body: the headline figures, the comparisons in words, the two
-/// charts and every breakdown as a table.
+/// The retention page's body in English: the headline figures, the comparisons in words,
+/// the two charts and every breakdown as a table.
 pub fn body(r: &RetentionReport) -> String {
-    let mut b = String::from("<h1>Retention</h1>\n<ul>\n");
+    localized_body(r, &crate::l10n::Catalogs::new(""), "en")
+}
+
+/// The catalog id naming a group of `dimension`, when it has one.
+fn group_id(dimension: &str, group: &str) -> Option<&'static str> {
+    Some(match (dimension, group) {
+        (_, "on time") => "dash-lateness-on-time",
+        (_, "1-2 days late") => "dash-lateness-1-2",
+        (_, "3+ days late") => "dash-lateness-3-plus",
+        (_, "unknown" | "") => "dash-unknown",
+        (_, "yes") => "ret-yes",
+        (_, "no") => "ret-no",
+        (_, "promoter") => "ret-group-promoter",
+        (_, "passive") => "ret-group-passive",
+        (_, "detractor") => "ret-group-detractor",
+        (_, "satisfied") => "ret-group-satisfied",
+        (_, "neutral") => "ret-group-neutral",
+        (_, "unsatisfied") => "ret-group-unsatisfied",
+        (_, "easy") => "ret-group-easy",
+        (_, "hard") => "ret-group-hard",
+        ("recovery", "recovered") => "ret-group-recovered",
+        ("recovery", "not recovered") => "ret-group-not-recovered",
+        _ => return None,
+    })
+}
+
+/// The catalog id naming a dimension.
+fn dimension_id(dimension: &str) -> Option<&'static str> {
+    Some(match dimension {
+        "lateness" => "ret-dim-lateness",
+        "carrier" => "ret-dim-carrier",
+        "exception" => "ret-dim-exception",
+        "failed_attempt" => "ret-dim-failed-attempt",
+        "nps_group" => "ret-dim-nps",
+        "csat" => "ret-dim-csat",
+        "ces" => "ret-dim-ces",
+        "product" => "ret-dim-product",
+        "recovery" => "ret-dim-recovery",
+        _ => return None,
+    })
+}
+
+/// The retention page's body in `locale` (see the module's documentation).
+pub fn localized_body(r: &RetentionReport, text: &dyn PageText, locale: &str) -> String {
+    let t = |id: &str| escape_isolated(&text.text(locale, id));
+    let tw = |id: &str, args: &[(&str, String)]| escape_isolated(&text.text_with(locale, id, args));
+    let days = |d: f64| ("days", format!("{d:.0}"));
+    let ltr = |s: String| format!("<bdi dir=\"ltr\">{}</bdi>", escape(&s));
+    let figure = |f: &Figure| match f {
+        Figure::Measured(p) => format!(
+            "{} <small>{}</small>",
+            ltr(format!("{:.1}%", p.p * 100.0)),
+            ltr(format!(
+                "(95%: {:.1}–{:.1}%, n = {})",
+                p.low * 100.0,
+                p.high * 100.0,
+                p.n
+            ))
+        ),
+        Figure::TooFew { n } => format!(
+            "{} <small>{}</small>",
+            t("ret-too-few"),
+            ltr(format!("(n = {n})"))
+        ),
+    };
+    let group = |dim: &str, g: &str| group_id(dim, g).map_or_else(|| escape(g), &t);
+    let window = ("days", r.settings.repeat_window_days.to_string());
+    let mut b = format!(
+        "<p><a href=\"/dashboard?lang={}\">{}</a></p>\n<h1>{}</h1>\n<section class=\"card\"><dl>\n",
+        escape(locale),
+        t("dash-title"),
+        t("ret-title")
+    );
     b.push_str(&format!(
-        "<li>Customers: {} ({} ordered twice or more)</li>\n",
-        r.customers, r.repeat_customers
-    ));
-    b.push_str(&format!(
-        "<li>Re-ordered within {} days: {}</li>\n",
-        r.settings.repeat_window_days,
-        escape(&r.repeat_rate.describe())
+        "<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n",
+        t("ret-customers"),
+        ltr(r.customers.to_string()),
+        t("ret-repeat-customers"),
+        ltr(r.repeat_customers.to_string()),
+        tw("ret-repeat-rate", std::slice::from_ref(&window)),
+        figure(&r.repeat_rate)
     ));
     if let Some(d) = r.median_days_to_second {
         b.push_str(&format!(
-            "<li>Median time to a second order: {d:.0} days</li>\n"
+            "<dt>{}</dt><dd>{}</dd>\n",
+            t("ret-median"),
+            tw("ret-days", &[days(d)])
         ));
     }
     match &r.churn {
         Some(c) => b.push_str(&format!(
-            "<li>Churned (no order for {:.0} days, {}× the median interval of {:.0} days): {}</li>\n",
-            c.threshold_days,
-            r.settings.churn_multiple,
-            c.median_interval_days,
-            escape(&c.rate.describe())
+            "<dt>{}</dt><dd>{}</dd>\n",
+            tw(
+                "ret-churn",
+                &[
+                    days(c.threshold_days),
+                    ("multiple", r.settings.churn_multiple.to_string()),
+                    ("median", format!("{:.0}", c.median_interval_days)),
+                ]
+            ),
+            figure(&c.rate)
         )),
-        None => b.push_str("<li>Churn: no customer has ordered twice yet</li>\n"),
+        None => b.push_str(&format!("<dt>{}</dt><dd>—</dd>\n", t("ret-churn-none"))),
     }
-    b.push_str("</ul>\n<h2>What the experience costs</h2>\n<ul>\n");
+    b.push_str(&format!(
+        "</dl>\n<p>{} <a href=\"/dashboard/retention.csv\">CSV</a> · <a href=\"/dashboard/retention.json\">JSON</a></p></section>\n<section class=\"card\"><h2>{}</h2>\n<ul>\n",
+        t("ret-download"),
+        t("ret-costs")
+    ));
+    let english = locale.split(['-', '_']).next() == Some("en");
     for c in &r.comparisons {
-        b.push_str(&format!("<li>{}</li>\n", escape(&c.statement)));
+        if english {
+            b.push_str(&format!("<li>{}</li>\n", escape(&c.statement)));
+            continue;
+        }
+        let figures = r.breakdowns.get(&c.dimension);
+        let fig = |g: &str| {
+            figures
+                .and_then(|m| m.get(g))
+                .map(&figure)
+                .unwrap_or_else(|| t("ret-too-few"))
+        };
+        let verdict = match &c.difference {
+            None => t("ret-compare-too-few"),
+            Some(d) if !d.is_clear() => t("ret-compare-same"),
+            Some(d) => {
+                let points = ("points", format!("{:.1}", d.diff.abs() * 100.0));
+                let id = if d.diff < 0.0 {
+                    "ret-compare-less"
+                } else {
+                    "ret-compare-more"
+                };
+                format!(
+                    "{} <small>{}</small>",
+                    tw(id, &[points]),
+                    ltr(format!(
+                        "(95%: {:+.1} … {:+.1})",
+                        d.low * 100.0,
+                        d.high * 100.0
+                    ))
+                )
+            }
+        };
+        b.push_str(&format!(
+            "<li><strong>{}</strong>: {} {} · {} {} {} — {verdict}</li>\n",
+            dimension_id(&c.dimension).map_or_else(|| escape(&c.dimension), &t),
+            group(&c.dimension, &c.group),
+            fig(&c.group),
+            t("ret-compare-with"),
+            group(&c.dimension, &c.baseline),
+            fig(&c.baseline),
+        ));
     }
     b.push_str("</ul>\n");
-    b.push_str(&lateness_svg(
+    b.push_str(&lateness_svg_labelled(
         r,
-        "Repeat rate by lateness of the first delivery (95% intervals)",
+        &text.text(locale, "ret-chart-lateness"),
+        &|k: &str| group_id("lateness", k).map_or_else(|| k.to_owned(), |id| text.text(locale, id)),
+        &text.text(locale, "ret-too-few"),
     ));
-    b.push_str(&curves_svg(
-        r,
-        "Share with a second order, by months since the first, per first-order month",
+    b.push_str(&curves_svg(r, &text.text(locale, "ret-chart-cohorts")));
+    b.push_str("</section>\n");
+    // Wide tables scroll in their own box (focusable, named by their heading).
+    b.push_str(&format!(
+        "<section class=\"card\"><h2 id=\"cohorts-h\">{}</h2>\n<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-labelledby=\"cohorts-h\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
+        t("ret-cohorts"),
+        t("ret-first-order"),
+        t("ret-customers")
     ));
-    b.push_str("<h2>Cohorts</h2>\n<table><tr><th>First order</th><th>Customers</th>");
     for k in 1..=r.settings.cohort_months {
-        b.push_str(&format!("<th>{k} mo</th>"));
+        b.push_str(&format!(
+            "<th scope=\"col\">{}</th>",
+            tw("ret-months", &[("months", k.to_string())])
+        ));
     }
-    b.push_str("</tr>\n");
+    b.push_str("</tr></thead><tbody>\n");
     for c in &r.cohorts {
         b.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td>",
-            escape(&c.month),
-            c.customers
+            "<tr><th scope=\"row\">{}</th><td>{}</td>",
+            ltr(c.month.clone()),
+            ltr(c.customers.to_string())
         ));
         for p in &c.curve {
             match p {
-                Some(p) => b.push_str(&format!("<td>{:.1}%</td>", p.p * 100.0)),
+                Some(p) => b.push_str(&format!("<td>{}</td>", ltr(format!("{:.1}%", p.p * 100.0)))),
                 None => b.push_str("<td></td>"),
             }
         }
         b.push_str("</tr>\n");
     }
-    b.push_str("</table>\n");
-    for d in DIMENSIONS.iter().chain(["recovery"].iter()) {
+    b.push_str("</tbody></table></div></section>\n");
+    for (i, d) in DIMENSIONS.iter().chain(["recovery"].iter()).enumerate() {
         let Some(m) = r.breakdowns.get(*d) else {
             continue;
         };
         b.push_str(&format!(
-            "<h2>Repeat rate by {}</h2>\n<table><tr><th>Value</th><th>Repeat within {} days</th></tr>\n",
-            escape(d),
-            r.settings.repeat_window_days
+            "<section class=\"card\"><h2 id=\"by-{i}-h\">{}</h2>\n<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-labelledby=\"by-{i}-h\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>\n",
+            dimension_id(d).map_or_else(|| escape(d), &t),
+            t("dash-group"),
+            tw("ret-repeat-rate", std::slice::from_ref(&window))
         ));
         for (v, f) in m {
             b.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td></tr>\n",
-                escape(v),
-                escape(&f.describe())
+                "<tr><th scope=\"row\">{}</th><td>{}</td></tr>\n",
+                group(d, v),
+                figure(f)
             ));
         }
-        b.push_str("</table>\n");
+        b.push_str("</tbody></table></div></section>\n");
     }
-    b.push_str("<p><a href=\"/dashboard/retention.csv\">CSV</a> · <a href=\"/dashboard/retention.json\">JSON</a></p>\n");
     b
 }
 
@@ -305,8 +452,14 @@ pub(super) async fn show(
     if let Access::Denied = d.access(&headers, &q) {
         return denied();
     }
+    let locale = d.locale(&q);
     match load(&d).await {
-        Ok(r) => Html(page("en", "Retention", &body(&r))).into_response(),
+        Ok(r) => Html(page(
+            &locale,
+            &d.text.text(&locale, "ret-title"),
+            &localized_body(&r, d.text.as_ref(), &locale),
+        ))
+        .into_response(),
         Err(e) => e,
     }
 }

@@ -23,6 +23,12 @@ use crate::token::{TokenError, TokenSigner};
 pub trait PageText: Send + Sync {
     /// The text of `id` in `locale` (after fallback), plain (it is escaped by the page).
     fn text(&self, locale: &str, id: &str) -> String;
+    /// The text of `id` in `locale` with named values (`days` → `90`), plain. Without an
+    /// implementation, the text without them.
+    fn text_with(&self, locale: &str, id: &str, args: &[(&str, String)]) -> String {
+        let _ = args;
+        self.text(locale, id)
+    }
     /// A date and time formatted for `locale`, in the time zone `zone`, with the zone's
     /// abbreviation.
     fn datetime(
@@ -118,7 +124,8 @@ impl TrackingPage {
     /// The router serving `/t/{token}`.
     pub fn into_router(self) -> Router {
         let branding = self.text.branding().cloned();
-        super::headers::page_headers_for(
+        // Product pictures come from the platforms' image hosts (`https:` only).
+        super::headers::page_headers_with_images(
             Router::new()
                 .route("/t/{token}", get(show))
                 .with_state(Arc::new(self)),
@@ -327,17 +334,10 @@ async fn show(
         b.push_str("</ol>\n</section>\n");
     }
     b.push_str(&format!(
-        "<section class=\"card\" aria-labelledby=\"items-h\">\n<h2 id=\"items-h\">{}</h2>\n<ul>\n",
+        "<section class=\"card\" aria-labelledby=\"items-h\">\n<h2 id=\"items-h\">{}</h2>\n",
         t("page-items")
     ));
-    for li in &order.line_items {
-        b.push_str(&format!(
-            "<li>{} × <bdi>{}</bdi></li>\n",
-            escape(&li.title),
-            li.quantity
-        ));
-    }
-    b.push_str("</ul>\n");
+    b.push_str(&crate::html::line_items(&order.line_items));
     let tutorials = p.content.links_for(&order.line_items, &locale);
     if !tutorials.is_empty() {
         b.push_str(&format!("<h2>{}</h2>\n<ul>\n", t("page-tutorials")));
@@ -371,4 +371,114 @@ async fn show(
         StatusCode::OK,
         super::shell(p.text.as_ref(), &locale, &title, &b),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use async_trait::async_trait;
+    use axum::body::Body;
+    use axum::http::Request;
+    use chrono::{DateTime, Utc};
+    use futures::stream::BoxStream;
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::model::{ImageUrl, LineItem, Order};
+    use crate::webhook::Secret;
+
+    struct OneOrder(Order);
+
+    #[async_trait]
+    impl OrderSource for OneOrder {
+        async fn order(&self, id: &OrderId) -> Result<Option<Order>, crate::Error> {
+            Ok((*id == self.0.id).then(|| self.0.clone()))
+        }
+        fn updated_since(&self, _: DateTime<Utc>) -> BoxStream<'_, Result<Order, crate::Error>> {
+            Box::pin(futures::stream::empty())
+        }
+        async fn shipments(&self, _: &OrderId) -> Result<Vec<Shipment>, crate::Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn line(title: &str, image: Option<&str>) -> LineItem {
+        let mut l = LineItem::new(title, 2);
+        l.image = image.map(|u| ImageUrl::parse(u).unwrap());
+        l
+    }
+
+    /// The page of an order with these lines, and its `Content-Security-Policy`.
+    async fn page(lines: Vec<LineItem>) -> (String, String) {
+        let mut order = Order::new("1001", "#1001");
+        order.line_items = lines;
+        let tokens = TokenSigner::new(Secret::from("k"), "tracking");
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let token = tokens.sign(
+            &TrackingClaims {
+                o: "1001".into(),
+                s: "s1".into(),
+            },
+            clock.now() + chrono::Duration::days(1),
+        );
+        let app = TrackingPage::new(
+            Arc::new(OneOrder(order)),
+            tokens,
+            Arc::new(crate::l10n::Catalogs::new("Dukkan")),
+            clock,
+        )
+        .into_router();
+        let resp = app
+            .oneshot(
+                Request::get(format!("/t/{token}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let csp = resp.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (String::from_utf8(body.to_vec()).unwrap(), csp)
+    }
+
+    #[tokio::test]
+    async fn product_pictures_show_with_their_name_in_a_fixed_lazy_box() {
+        let (html, csp) = page(vec![
+            line(
+                "Mug \"Deluxe\"",
+                Some("https://cdn.example/mug.jpg?v=2&s=64"),
+            ),
+            line("Beans", None),
+            line("Filter", Some("http://shop.example/filter.jpg")),
+        ])
+        .await;
+        assert!(
+            html.contains(
+                r#"<li><img class="thumb" src="https://cdn.example/mug.jpg?v=2&amp;s=64" alt="Mug &quot;Deluxe&quot;" width="64" height="64" loading="lazy" decoding="async"><span>Mug &quot;Deluxe&quot; × <bdi>2</bdi></span></li>"#
+            ),
+            "{html}"
+        );
+        // Only the https picture; the others keep an empty box of the same size.
+        assert_eq!(html.matches("<img").count(), 1, "{html}");
+        assert_eq!(html.matches(r#"<span class="thumb"></span>"#).count(), 2);
+        assert!(!html.contains("http://shop.example"));
+        assert!(html.contains(r#"<ul class="items">"#));
+        // The box is sized by the stylesheet too, before the picture arrives.
+        assert!(crate::html::STYLE.contains(".thumb { flex: none; width: 64px; height: 64px;"));
+        assert!(csp.contains("; img-src https:;"), "{csp}");
+    }
+
+    #[tokio::test]
+    async fn without_pictures_the_items_are_text_alone() {
+        let (html, _) = page(vec![line("Beans", None), line("Filter", None)]).await;
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("thumb\""), "{html}");
+        assert!(html.contains("<li>Beans × <bdi>2</bdi></li>"), "{html}");
+    }
 }

@@ -215,18 +215,42 @@ impl Catalogs {
         let (locale, main) = self.one(format, &req.locale, &req.message_id, args)?;
         let mut parts = vec![main];
         // The carrier's own text and the pickup point (set by the tracking flow where useful).
+        // In an SMS only while it stays within its segment budget ([`SMS_BUDGET`]): the
+        // linked tracking page shows both, and a carrier's long note would double the cost.
         for (key, id) in [
             ("carrier_note", "carrier-note"),
             ("pickup_point", "pickup-point"),
         ] {
             if req.args.get(key).is_some_and(|v| !v.trim().is_empty()) {
-                parts.push(self.one(format, &req.locale, id, args)?.1);
+                let fragment = self.one(format, &req.locale, id, args)?.1;
+                if format == Format::Sms {
+                    // The opt-out hint comes after: count it too.
+                    let mut probe = format!("{}\n\n{fragment}", parts.join("\n\n"));
+                    if self.stop_hint.applies_to(&req.message_id) {
+                        probe.push('\n');
+                        probe.push_str(&self.one(format, &req.locale, "stop-hint", args)?.1);
+                    }
+                    if !within_sms_budget(&probe) {
+                        tracing::debug!(
+                            message = %req.message_id,
+                            fragment = id,
+                            "left out of the SMS to keep it within its segment budget; the tracking page shows it"
+                        );
+                        continue;
+                    }
+                }
+                parts.push(fragment);
             }
         }
         // SMS and WhatsApp session texts carry only the message and its link (the shop's
         // tracking page, which shows the guides and the support link): every character
         // inlined there is paid per segment. Email has room for them.
         let rich = matches!(format, Format::EmailText | Format::Html);
+        // What was bought, with the products' pictures where the platform gave them.
+        if rich && !req.items.is_empty() {
+            let (used, heading) = self.one(format, &req.locale, "page-items", args)?;
+            parts.push(items_block(format, &used, heading, &req.items));
+        }
         if rich && !req.tutorials.is_empty() {
             let (_, intro) = self.one(format, &req.locale, "tutorials-intro", args)?;
             let mut block = intro;
@@ -309,6 +333,79 @@ impl Catalogs {
     }
 }
 
+/// The most segments an SMS may cost: 2 in GSM-7, 3 in UCS-2 (a single accented or
+/// non-Latin letter makes the whole text UCS-2, 67 units a segment).
+pub(crate) const SMS_BUDGET: (usize, usize) = (2, 3);
+
+/// Whether the SMS `text` stays within [`SMS_BUDGET`].
+fn within_sms_budget(text: &str) -> bool {
+    let s = crate::sms::segments(text);
+    let budget = match s.encoding {
+        crate::sms::Encoding::Gsm7 => SMS_BUDGET.0,
+        _ => SMS_BUDGET.1,
+    };
+    s.segments <= budget
+}
+
+/// The lines of an email (`heading` already rendered): in HTML a presentation table, each
+/// `https` picture 64 × 64 with the product's name as `alt` (a blocked image reads as the
+/// name), a line without a picture as text alone; in plain text one line per product.
+fn items_block(
+    format: Format,
+    locale: &str,
+    heading: String,
+    items: &[crate::model::LineItem],
+) -> String {
+    use crate::html::escape;
+    let dir = super::direction(locale);
+    let mut out = heading;
+    if format == Format::Html {
+        out.push_str(&format!(
+            "<table role=\"presentation\" dir=\"{}\" style=\"border-collapse:collapse;margin-top:8px\">",
+            dir.as_str()
+        ));
+        let pictured = items
+            .iter()
+            .any(|l| l.image.as_ref().is_some_and(|i| i.is_https()));
+        for l in items {
+            let title = escape(&super::bidi::strip_controls(&l.title));
+            let picture = l
+                .image
+                .as_ref()
+                .filter(|i| i.is_https())
+                .map(|src| {
+                    format!(
+                        "<img src=\"{}\" alt=\"{title}\" width=\"64\" height=\"64\" loading=\"lazy\" style=\"display:block;width:64px;height:64px;border:0;border-radius:8px;object-fit:cover\">",
+                        escape(src.as_str())
+                    )
+                })
+                .unwrap_or_default();
+            // Without any picture, no empty column.
+            let cell = if pictured {
+                format!("<td style=\"width:64px;height:64px;padding:4px 0\">{picture}</td>")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "<tr>{cell}<td style=\"padding:4px 12px\"><bdi>{title}</bdi> × {}</td></tr>",
+                l.quantity
+            ));
+        }
+        out.push_str("</table>");
+    } else {
+        for l in items {
+            let title = super::bidi::strip_controls(&l.title);
+            let title = if dir == super::Dir::Rtl || super::bidi::has_rtl(&title) {
+                super::bidi::isolate(super::bidi::FSI, &title)
+            } else {
+                title
+            };
+            out.push_str(&format!("\n{title} × {}", l.quantity));
+        }
+    }
+    out
+}
+
 impl Renderer for Catalogs {
     fn render(&self, req: &RenderRequest) -> Result<Rendered, Error> {
         let args = self.args(req);
@@ -349,6 +446,17 @@ impl crate::http::tracking::PageText for Catalogs {
         let args = Args::new().text("shop_name", self.shop_name.clone());
         self.localizer
             .render_as(Format::EmailText, locale, id, &args)
+            .map(|r| r.text)
+            .unwrap_or_else(|_| id.to_owned())
+    }
+
+    fn text_with(&self, locale: &str, id: &str, args: &[(&str, String)]) -> String {
+        let mut a = Args::new().text("shop_name", self.shop_name.clone());
+        for (k, v) in args {
+            a = a.text(k, v.clone());
+        }
+        self.localizer
+            .render_as(Format::EmailText, locale, id, &a)
             .map(|r| r.text)
             .unwrap_or_else(|_| id.to_owned())
     }

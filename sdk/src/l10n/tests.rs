@@ -25,6 +25,12 @@ fn full_args() -> Args {
         .text("pickup_point", "Kiosk 4, Main St 1")
         .ltr("code", "SORRY-7KQ2M9XD")
         .text("discount", "15%")
+        // The dashboard's retention figures.
+        .text("days", "90")
+        .text("points", "41.7")
+        .text("months", "3")
+        .text("multiple", "3")
+        .text("median", "38")
 }
 
 #[test]

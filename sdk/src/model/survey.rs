@@ -60,6 +60,7 @@ impl SurveyKind {
 /// An invitation to answer a survey about one order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct Invitation {
     /// Unique id, bound into the answer link's signed token.
     pub id: String,
@@ -122,6 +123,7 @@ impl Invitation {
 /// One answer to an invitation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct SurveyResponse {
     /// The invitation answered; one final answer per invitation.
     pub invitation_id: String,

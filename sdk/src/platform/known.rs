@@ -293,6 +293,7 @@ pub async fn customer_of_order(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

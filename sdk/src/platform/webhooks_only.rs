@@ -65,6 +65,7 @@ impl CustomerDirectory for WebhooksOnly {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

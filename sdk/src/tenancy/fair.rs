@@ -20,9 +20,28 @@ use crate::Error;
 use crate::dispatch::{DispatchReport, Dispatcher};
 use crate::model::ShopId;
 
+/// One shop's turn: a batch of its due messages. [`Dispatcher`] is one; an integration that
+/// keeps its dispatcher inside something else (a whole [`Stack`](crate::stack)) implements
+/// it over that.
+#[async_trait::async_trait]
+pub trait DispatchTurn: Send + Sync {
+    /// Sends one batch of the shop's due messages.
+    async fn turn(&self) -> Result<DispatchReport, Error>;
+}
+
+#[async_trait::async_trait]
+impl DispatchTurn for Dispatcher {
+    async fn turn(&self) -> Result<DispatchReport, Error> {
+        self.run_once().await
+    }
+}
+
 struct Slot {
-    dispatcher: Arc<Dispatcher>,
+    dispatcher: Arc<dyn DispatchTurn>,
     idle_until: Option<Instant>,
+    /// Wake-ups so far: a turn that found nothing marks the shop idle only if no wake-up
+    /// came while it ran (a message enqueued during the turn would wait `idle_poll`).
+    wakes: u64,
 }
 
 /// Per-shop dispatchers served in fair rounds.
@@ -98,6 +117,12 @@ impl FairDispatcher {
 
     /// Adds (or replaces) a shop's dispatcher; its batch size is the shop's quantum.
     pub fn add(&self, shop: ShopId, dispatcher: Dispatcher) {
+        self.add_turn(shop, Arc::new(dispatcher));
+    }
+
+    /// Adds (or replaces) a shop's turn, for a dispatcher held elsewhere (see
+    /// [`DispatchTurn`]).
+    pub fn add_turn(&self, shop: ShopId, dispatcher: Arc<dyn DispatchTurn>) {
         let mut g = self.lock();
         if !g.1.contains_key(&shop) {
             g.0.push(shop.clone());
@@ -105,8 +130,9 @@ impl FairDispatcher {
         g.1.insert(
             shop,
             Slot {
-                dispatcher: Arc::new(dispatcher),
+                dispatcher,
                 idle_until: None,
+                wakes: 0,
             },
         );
     }
@@ -122,6 +148,7 @@ impl FairDispatcher {
     pub fn wake(&self, shop: &ShopId) {
         if let Some(slot) = self.lock().1.get_mut(shop) {
             slot.idle_until = None;
+            slot.wakes += 1;
         }
     }
 
@@ -134,7 +161,7 @@ impl FairDispatcher {
     /// shop that started the previous round, so no shop is always first.
     pub async fn round(&self) -> Result<RoundReport, Error> {
         let now = Instant::now();
-        let turns: Vec<(ShopId, Arc<Dispatcher>)> = {
+        let turns: Vec<(ShopId, Arc<dyn DispatchTurn>, u64)> = {
             let g = self.lock();
             let n = g.0.len();
             let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
@@ -146,32 +173,41 @@ impl FairDispatcher {
                     let slot = g.1.get(s)?;
                     match slot.idle_until {
                         Some(t) if t > now => None,
-                        _ => Some((s.clone(), slot.dispatcher.clone())),
+                        _ => Some((s.clone(), slot.dispatcher.clone(), slot.wakes)),
                     }
                 })
                 .collect()
         };
-        let outcomes: Vec<(ShopId, Result<DispatchReport, Error>)> = futures::stream::iter(turns)
-            .map(|(shop, d)| async move {
+        // The turns' futures are made first (a stream of closures over trait objects is
+        // not `Send` for every lifetime, which `tokio::spawn` of `run` needs).
+        let futs: Vec<_> = turns
+            .into_iter()
+            .map(|(shop, d, wakes)| {
                 let span = tracing::info_span!("dispatch_turn", shop = %shop);
-                let r = d.run_once().instrument(span).await;
-                (shop, r)
+                async move {
+                    let r = d.turn().instrument(span).await;
+                    (shop, r, wakes)
+                }
             })
-            .buffered(self.parallel)
-            .collect()
-            .await;
+            .collect();
+        let outcomes: Vec<(ShopId, Result<DispatchReport, Error>, u64)> =
+            futures::stream::iter(futs)
+                .buffered(self.parallel)
+                .collect()
+                .await;
         let mut report = RoundReport {
             turns: outcomes.len(),
             ..Default::default()
         };
         let mut first_error = None;
         let mut g = self.lock();
-        for (shop, r) in outcomes {
+        for (shop, r, wakes) in outcomes {
             match r {
                 Ok(r) => {
                     let n = handled(&r);
                     if let Some(slot) = g.1.get_mut(&shop) {
-                        slot.idle_until = (n == 0).then(|| now + self.idle_poll);
+                        slot.idle_until =
+                            (n == 0 && slot.wakes == wakes).then(|| now + self.idle_poll);
                     }
                     if n > 0 {
                         report.handled.insert(shop, n);
@@ -210,5 +246,55 @@ impl FairDispatcher {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    /// A shop whose outbox is empty when its turn looks, and which is woken (a message
+    /// enqueued by its processor) while the turn is still running.
+    struct WokenDuringTurn {
+        fair: std::sync::Weak<FairDispatcher>,
+        shop: ShopId,
+        turns: AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl DispatchTurn for WokenDuringTurn {
+        async fn turn(&self) -> Result<DispatchReport, Error> {
+            if self.turns.fetch_add(1, Ordering::SeqCst) == 0
+                && let Some(f) = self.fair.upgrade()
+            {
+                f.wake(&self.shop);
+            }
+            Ok(DispatchReport::default())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wake_during_an_empty_turn_is_not_lost() {
+        let fair = Arc::new(FairDispatcher::new().idle_poll(Duration::from_secs(3600)));
+        let shop = ShopId::new("a");
+        let turn = Arc::new(WokenDuringTurn {
+            fair: Arc::downgrade(&fair),
+            shop: shop.clone(),
+            turns: AtomicU32::new(0),
+        });
+        fair.add_turn(shop.clone(), turn.clone());
+        assert_eq!(fair.round().await.unwrap().turns, 1);
+        // The wake-up came after the turn looked: the next round looks again instead of
+        // leaving the shop idle for an hour.
+        assert_eq!(fair.round().await.unwrap().turns, 1);
+        assert_eq!(turn.turns.load(Ordering::SeqCst), 2);
+        // Found empty with no wake-up: idle until woken.
+        assert_eq!(fair.round().await.unwrap().turns, 0);
+        fair.wake(&shop);
+        assert_eq!(fair.round().await.unwrap().turns, 1);
     }
 }

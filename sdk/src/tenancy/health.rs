@@ -1,7 +1,10 @@
 //! Per-shop health as figures and as Prometheus text: webhooks dead-lettered, messages dead,
-//! uncertain and waiting, and whether the shop still has its access token.
+//! uncertain and waiting, and whether the shop still has its access token (from its store);
+//! webhook failures, provider errors and a refused access token (counted by the running
+//! deployment in [`ShopCounters`]).
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::scope::{ACCESS_TOKEN, ShopScope};
 use crate::Error;
@@ -25,6 +28,58 @@ pub struct ShopHealth {
     pub messages_pending: u32,
     /// Whether the shop has a platform access token (an uninstall or revocation drops it).
     pub has_access_token: bool,
+    /// Webhook processing attempts that failed (retried or dead-lettered) since this
+    /// instance started ([`ShopCounters`]).
+    pub webhook_failures: u32,
+    /// Sends a provider refused or failed since this instance started ([`ShopCounters`]).
+    pub provider_errors: u32,
+    /// Whether the platform refused the shop's access token (HTTP 401) since it was last
+    /// accepted ([`ShopCounters`]): expired or revoked, the merchant must reinstall.
+    pub token_rejected: bool,
+}
+
+/// What a running deployment counts per shop as it works (in memory, per instance): the
+/// figures of [`ShopHealth`] that no store row holds.
+#[derive(Debug, Default)]
+pub struct ShopCounters {
+    webhook_failures: AtomicU32,
+    provider_errors: AtomicU32,
+    token_rejected: AtomicBool,
+}
+
+impl ShopCounters {
+    /// `n` webhook processing attempts failed (retried or dead-lettered).
+    pub fn webhook_failed(&self, n: u32) {
+        let _ = self
+            .webhook_failures
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_add(n))
+            });
+    }
+
+    /// A provider refused or failed a send.
+    pub fn provider_error(&self) {
+        let _ = self
+            .provider_errors
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_add(1))
+            });
+    }
+
+    /// The platform answered a call with the token: `accepted` false for a 401.
+    pub fn token(&self, accepted: bool) {
+        self.token_rejected.store(!accepted, Ordering::Relaxed);
+    }
+
+    /// The counts so far, as fields of a [`ShopHealth`].
+    pub fn apply(&self, health: ShopHealth) -> ShopHealth {
+        ShopHealth {
+            webhook_failures: self.webhook_failures.load(Ordering::Relaxed),
+            provider_errors: self.provider_errors.load(Ordering::Relaxed),
+            token_rejected: self.token_rejected.load(Ordering::Relaxed),
+            ..health
+        }
+    }
 }
 
 impl ShopHealth {
@@ -48,6 +103,7 @@ impl ShopHealth {
                     .len(),
             ),
             has_access_token: scope.secret(ACCESS_TOKEN).is_some(),
+            ..Self::default()
         })
     }
 }
@@ -63,7 +119,7 @@ fn label(v: &str) -> String {
 /// family per figure, labelled by shop.
 pub fn prometheus(shops: &[(ShopId, ShopHealth)]) -> String {
     type Get = fn(&ShopHealth) -> u32;
-    let families: [(&str, &str, Get); 5] = [
+    let families: [(&str, &str, Get); 8] = [
         (
             "aftercare_shop_webhook_dead_letters",
             "Webhooks that could not be processed.",
@@ -88,6 +144,21 @@ pub fn prometheus(shops: &[(ShopId, ShopHealth)]) -> String {
             "aftercare_shop_access_token_present",
             "1 when the shop has a platform access token (0: uninstalled or revoked).",
             |h| u32::from(h.has_access_token),
+        ),
+        (
+            "aftercare_shop_webhook_failures",
+            "Webhook processing attempts that failed since the instance started.",
+            |h| h.webhook_failures,
+        ),
+        (
+            "aftercare_shop_provider_errors",
+            "Sends a provider refused or failed since the instance started.",
+            |h| h.provider_errors,
+        ),
+        (
+            "aftercare_shop_token_rejected",
+            "1 when the platform refused the shop's access token (expired or revoked).",
+            |h| u32::from(h.token_rejected),
         ),
     ];
     let mut out = String::new();
@@ -131,6 +202,34 @@ mod tests {
         );
         // Every sample line is `name{labels} value`: one line per shop and family.
         let samples = text.lines().filter(|l| !l.starts_with('#')).count();
-        assert_eq!(samples, 10);
+        assert_eq!(samples, 16);
+    }
+
+    #[test]
+    fn counters_fill_the_figures_no_store_holds() {
+        let c = ShopCounters::default();
+        c.webhook_failed(2);
+        c.webhook_failed(1);
+        c.provider_error();
+        c.token(false);
+        let h = c.apply(ShopHealth {
+            messages_pending: 4,
+            ..Default::default()
+        });
+        assert_eq!(
+            (
+                h.webhook_failures,
+                h.provider_errors,
+                h.token_rejected,
+                h.messages_pending
+            ),
+            (3, 1, true, 4)
+        );
+        c.token(true);
+        assert!(!c.apply(ShopHealth::default()).token_rejected);
+        let text = prometheus(&[(ShopId::new("a"), h)]);
+        assert!(text.contains("aftercare_shop_webhook_failures{shop=\"a\"} 3\n"));
+        assert!(text.contains("aftercare_shop_provider_errors{shop=\"a\"} 1\n"));
+        assert!(text.contains("aftercare_shop_token_rejected{shop=\"a\"} 1\n"));
     }
 }

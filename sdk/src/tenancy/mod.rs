@@ -30,8 +30,8 @@ mod router;
 mod scope;
 mod store;
 
-pub use fair::{FairDispatcher, RoundReport};
-pub use health::{HEALTH_CAP, ShopHealth, prometheus};
+pub use fair::{DispatchTurn, FairDispatcher, RoundReport};
+pub use health::{HEALTH_CAP, ShopCounters, ShopHealth, prometheus};
 pub use keyring::{KEYS_ENV, Keyring};
 pub use lifecycle::Lifecycle;
 pub use registry::{MemoryRegistry, ShopRecord, ShopRegistry, ShopStatus, ShopStores, SingleShop};

@@ -324,6 +324,12 @@ impl Tenancy {
             .collect())
     }
 
+    /// Every shop's record (sealed secrets), installed or not, ordered by shop, for admin
+    /// views.
+    pub async fn records(&self) -> Result<Vec<ShopRecord>, Error> {
+        self.registry.list().await
+    }
+
     /// A shop's record (sealed secrets), for admin views.
     pub async fn record(&self, shop: &ShopId) -> Result<Option<ShopRecord>, Error> {
         self.registry.get(shop).await

@@ -35,6 +35,7 @@ pub const QUERY_PSEUDO_HEADER: &str = ":query";
 
 /// A raw webhook request as it arrived: headers and the exact body bytes.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct WebhookRequest<'a> {
     /// The request headers.
     pub headers: &'a RawHeaders,

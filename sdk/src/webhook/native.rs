@@ -15,7 +15,7 @@ use crate::store::InboxEntry;
 /// let src = NativeSource::new(Secret::from("a shared secret"));
 /// let body = br#"{"type":"app_uninstalled","shop":"demo"}"#;
 /// let headers = src.verifier().sign(body, chrono::Utc::now());
-/// let req = WebhookRequest { headers: &headers, body, received_at: chrono::Utc::now() };
+/// let req = WebhookRequest::new(&headers, body, chrono::Utc::now());
 /// let verified = src.verify(&req).unwrap();
 /// assert!(verified.dedupe_key.starts_with("msg_"));
 /// ```

@@ -1,5 +1,10 @@
-//! `cargo xtask shops-load [--shops N] [--orders N] [--big N] [--instances N] [--seconds N]`:
-//! the bounded multi-shop load run on PostgreSQL.
+//! `cargo xtask shops-load [--shops N] [--orders N] [--big N] [--instances N] [--processes N]
+//! [--seconds N]`: the bounded multi-shop load run on PostgreSQL.
+//!
+//! With `--processes N` the instances are N separate processes (this binary again, with
+//! `--child`), each with its own pool, server, processors and `FairDispatcher`, claiming
+//! from the same schemas with `SKIP LOCKED`; they send through an HTTP provider in this
+//! process, which records every message's key: the run reports whether any was sent twice.
 //!
 //! N shops (1,000 by default) are installed in one database (a schema per shop, sealed
 //! secrets in the registry), served by several instances of the deployment in this process
@@ -50,10 +55,11 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The provider every shop sends through: when each message arrived, per shop.
+/// The provider every shop sends through: when each message arrived, per shop, under which
+/// key.
 #[derive(Debug, Default)]
 struct Provider {
-    sent: Mutex<Vec<(String, f64)>>,
+    sent: Mutex<Vec<(String, f64, String)>>,
 }
 
 #[derive(Debug)]
@@ -68,9 +74,75 @@ impl MessageChannel for Recording {
         let posted: i64 = m.text.parse().unwrap_or(0);
         let latency_ms = (Utc::now().timestamp_micros() - posted) as f64 / 1000.0;
         let shop = m.shop.as_ref().map(|s| s.to_string()).unwrap_or_default();
-        self.0.sent.lock().unwrap().push((shop, latency_ms));
+        self.0
+            .sent
+            .lock()
+            .unwrap()
+            .push((shop, latency_ms, key.to_owned()));
         Ok(Receipt::new(key, Utc::now()))
     }
+}
+
+/// A child process's channel: each send posted to the parent's recording provider.
+#[derive(Debug)]
+struct HttpProvider {
+    http: reqwest::Client,
+    url: String,
+}
+
+#[async_trait]
+impl MessageChannel for HttpProvider {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Email
+    }
+    async fn send(&self, m: &OutboundMessage, key: &str) -> Result<Receipt, SendError> {
+        let shop = m.shop.as_ref().map(|s| s.to_string()).unwrap_or_default();
+        let body = serde_json::json!({"shop": shop, "key": key, "posted_us": m.text});
+        match self.http.post(&self.url).json(&body).send().await {
+            Ok(r) if r.status().is_success() => Ok(Receipt::new(key, Utc::now())),
+            Ok(r) => Err(SendError::Transient {
+                retry_after: None,
+                reason: format!("provider answered {}", r.status()),
+            }),
+            Err(e) => Err(SendError::MaybeSent {
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// The parent's side of [`HttpProvider`]: records what the children send.
+async fn provider_server(provider: Arc<Provider>) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new()
+        .route(
+            "/send",
+            post(
+                |axum::extract::State(p): axum::extract::State<Arc<Provider>>,
+                 axum::Json(v): axum::Json<serde_json::Value>| async move {
+                    let posted: i64 = v["posted_us"]
+                        .as_str()
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0);
+                    let latency_ms = (Utc::now().timestamp_micros() - posted) as f64 / 1000.0;
+                    p.sent.lock().unwrap().push((
+                        v["shop"].as_str().unwrap_or("").to_owned(),
+                        latency_ms,
+                        v["key"].as_str().unwrap_or("").to_owned(),
+                    ));
+                    "ok"
+                },
+            ),
+        )
+        .with_state(provider);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(aftercare::http::serve(
+        listener,
+        app,
+        ServeOptions::default(),
+    ));
+    url
 }
 
 /// One message per webhook, due now, carrying the time the webhook was posted.
@@ -126,7 +198,11 @@ struct Instance {
     fair: Arc<FairDispatcher>,
 }
 
-async fn instance(tenancy: Arc<Tenancy>, shops: &[ShopId], provider: Arc<Provider>) -> Instance {
+async fn instance(
+    tenancy: Arc<Tenancy>,
+    shops: &[ShopId],
+    channel: Arc<dyn MessageChannel>,
+) -> Instance {
     let fair = Arc::new(
         FairDispatcher::new()
             .idle_poll(Duration::from_secs(30))
@@ -140,7 +216,7 @@ async fn instance(tenancy: Arc<Tenancy>, shops: &[ShopId], provider: Arc<Provide
         fair.add(
             shop.clone(),
             Dispatcher::new(scope.store(), clock.clone())
-                .channel(Arc::new(Recording(provider.clone())))
+                .channel(channel.clone())
                 .batch(16, 4),
         );
         let notify = Arc::new(tokio::sync::Notify::new());
@@ -206,32 +282,104 @@ fn native(scope: &ShopScope) -> Arc<NativeSource> {
     )))
 }
 
+async fn tenancy_on(options: sqlx::postgres::PgConnectOptions) -> Arc<Tenancy> {
+    let shops = PostgresShops::connect(
+        PgPoolOptions::new().max_connections(16),
+        options,
+        "aftercare",
+    )
+    .await
+    .unwrap();
+    Arc::new(Tenancy::new(
+        Arc::new(shops.registry()),
+        Arc::new(shops),
+        Keyring::new("k1", &[7; 32]).unwrap(),
+    ))
+}
+
+fn text_arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+/// The database of the run, as the children reach it: the variable's server, or the
+/// private server's socket.
+fn child_options(args: &[String]) -> sqlx::postgres::PgConnectOptions {
+    use std::str::FromStr as _;
+    let db = text_arg(args, "--pg-db").unwrap();
+    match std::env::var("AFTERCARE_TEST_POSTGRES_URL") {
+        Ok(url) => sqlx::postgres::PgConnectOptions::from_str(&url)
+            .unwrap()
+            .database(db),
+        Err(_) => sqlx::postgres::PgConnectOptions::new()
+            .socket(text_arg(args, "--pg-socket").unwrap())
+            .port(text_arg(args, "--pg-port").unwrap().parse().unwrap())
+            .username(text_arg(args, "--pg-user").unwrap())
+            .database(db),
+    }
+}
+
+/// `--child`: one instance of the deployment in its own process, serving every installed
+/// shop, sending through the parent's provider; prints its address, runs until its
+/// standard input closes.
+async fn child(args: &[String]) -> ExitCode {
+    let tenancy = tenancy_on(child_options(args)).await;
+    let shops = tenancy.installed().await.unwrap();
+    let channel = Arc::new(HttpProvider {
+        http: reqwest::Client::new(),
+        url: text_arg(args, "--provider").unwrap().to_owned(),
+    });
+    let inst = instance(tenancy, &shops, channel).await;
+    println!("listening {}", inst.base);
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut sink = String::new();
+        while std::io::stdin()
+            .read_line(&mut sink)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
+    })
+    .await;
+    ExitCode::SUCCESS
+}
+
+/// Kills the child processes when the run ends, however it ends.
+struct Children(Vec<std::process::Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            drop(c.stdin.take());
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--child") {
+        return child(&args).await;
+    }
     let n_shops = arg(&args, "--shops", 1000) as usize;
     let orders = arg(&args, "--orders", 5) as usize;
     let big = arg(&args, "--big", 2000) as usize;
-    let n_instances = arg(&args, "--instances", 2).max(1) as usize;
+    let n_processes = arg(&args, "--processes", 0) as usize;
+    let n_instances = if n_processes > 0 {
+        n_processes
+    } else {
+        arg(&args, "--instances", 2).max(1) as usize
+    };
     let bound = Duration::from_secs(arg(&args, "--seconds", 600));
     let started = Instant::now();
 
     let options = support::fresh_database().await;
-    let keys = Keyring::new("k1", &[7; 32]).unwrap();
     let mut tenancies = Vec::new();
-    for _ in 0..n_instances {
-        let shops = PostgresShops::connect(
-            PgPoolOptions::new().max_connections(16),
-            options.clone(),
-            "aftercare",
-        )
-        .await
-        .unwrap();
-        tenancies.push(Arc::new(Tenancy::new(
-            Arc::new(shops.registry()),
-            Arc::new(shops),
-            keys.clone(),
-        )));
+    for _ in 0..(if n_processes > 0 { 1 } else { n_instances }) {
+        tenancies.push(tenancy_on(options.clone()).await);
     }
     let shops: Vec<ShopId> = (0..n_shops)
         .map(|i| ShopId::new(format!("shop{i:05}.myshopify.com")))
@@ -257,11 +405,51 @@ async fn main() -> ExitCode {
     eprintln!("installed {n_shops} shops in {install_s:.1}s");
 
     let provider = Arc::new(Provider::default());
+    let mut bases = Vec::new();
+    let mut children = Children(Vec::new());
     let mut instances = Vec::new();
-    for tenancy in &tenancies {
-        instances.push(instance(tenancy.clone(), &shops, provider.clone()).await);
+    if n_processes > 0 {
+        let url = provider_server(provider.clone()).await;
+        let exe = std::env::current_exe().unwrap();
+        for _ in 0..n_processes {
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.args(["--child", "--provider", &url]);
+            cmd.args(["--pg-db", options.get_database().unwrap()]);
+            cmd.args(["--pg-port", &options.get_port().to_string()]);
+            cmd.args(["--pg-user", options.get_username()]);
+            if let Some(sock) = options.get_socket() {
+                cmd.arg("--pg-socket").arg(sock);
+            }
+            let mut c = cmd
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let out = c.stdout.take().unwrap();
+            children.0.push(c);
+            let line = tokio::task::spawn_blocking(move || {
+                use std::io::BufRead as _;
+                let mut line = String::new();
+                std::io::BufReader::new(out).read_line(&mut line).unwrap();
+                line
+            })
+            .await
+            .unwrap();
+            bases.push(line.trim().trim_start_matches("listening ").to_owned());
+        }
+        eprintln!("{n_processes} instance processes: {bases:?}");
+    } else {
+        for tenancy in &tenancies {
+            let i = instance(
+                tenancy.clone(),
+                &shops,
+                Arc::new(Recording(provider.clone())),
+            )
+            .await;
+            bases.push(i.base.clone());
+            instances.push(i);
+        }
     }
-
     // The workload: the big shop's backlog first, then every shop's orders, round-robin.
     let mut work: Vec<(usize, usize)> = (0..big).map(|o| (0, o)).collect();
     for o in 0..orders {
@@ -271,14 +459,12 @@ async fn main() -> ExitCode {
     }
     let total = work.len();
     let http = reqwest::Client::new();
+    let retries = std::sync::atomic::AtomicUsize::new(0);
     let t = Instant::now();
     let acks: Vec<f64> = futures::stream::iter(work.into_iter().enumerate())
         .map(|(i, (s, o))| {
             let shop = &shops[s];
-            let url = format!(
-                "{}/shops/{shop}/webhooks/native",
-                instances[i % instances.len()].base
-            );
+            let url = format!("{}/shops/{shop}/webhooks/native", bases[i % bases.len()]);
             let body = serde_json::json!({
                 "type": "unrecognized", "topic": "orders/paid",
                 "order": o, "posted_us": Utc::now().timestamp_micros(),
@@ -291,11 +477,20 @@ async fn main() -> ExitCode {
             for (n, v) in headers.iter() {
                 req = req.header(n, v);
             }
+            let retries = &retries;
             async move {
                 let t = Instant::now();
-                let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
-                if status != 200 {
-                    eprintln!("webhook answered {status}");
+                // A sender retries what was not acknowledged (a kept-alive connection the
+                // server closed as the request went out fails without an answer); the
+                // same delivery again is de-duplicated by the inbox.
+                for attempt in 0..3 {
+                    let Some(r) = req.try_clone() else { break };
+                    match r.send().await {
+                        Ok(r) if r.status().as_u16() == 200 => break,
+                        Ok(r) => eprintln!("webhook answered {}", r.status()),
+                        Err(e) => eprintln!("webhook not answered (attempt {}): {e}", attempt + 1),
+                    }
+                    retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 t.elapsed().as_secs_f64() * 1000.0
             }
@@ -306,7 +501,14 @@ async fn main() -> ExitCode {
     let post_s = t.elapsed().as_secs_f64();
     // Wait for every message, within the bound.
     loop {
-        let n = provider.sent.lock().unwrap().len();
+        let n = provider
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, _, k)| k.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len();
         if n >= total || started.elapsed() > bound {
             break;
         }
@@ -315,9 +517,14 @@ async fn main() -> ExitCode {
     let all_s = t.elapsed().as_secs_f64();
     let sent = provider.sent.lock().unwrap().clone();
     let acks = sorted(acks);
-    let e2e = sorted(sent.iter().map(|(_, l)| *l).collect());
+    let e2e = sorted(sent.iter().map(|(_, l, _)| *l).collect());
+    let mut times: HashMap<&str, usize> = HashMap::new();
+    for (_, _, key) in &sent {
+        *times.entry(key.as_str()).or_insert(0) += 1;
+    }
+    let twice = times.values().filter(|n| **n > 1).count();
     let mut worst: HashMap<&str, f64> = HashMap::new();
-    for (shop, l) in &sent {
+    for (shop, l, _) in &sent {
         let w = worst.entry(shop.as_str()).or_insert(0.0);
         *w = w.max(*l);
     }
@@ -329,10 +536,15 @@ async fn main() -> ExitCode {
             .map(|(_, l)| *l)
             .collect(),
     );
-    let finished = sent.len() >= total;
+    let finished = times.len() >= total;
     println!("## shops-load");
     println!(
-        "shops {n_shops}, instances {n_instances}, webhooks {total} (big shop backlog {big}, {orders} per shop)"
+        "shops {n_shops}, instances {n_instances} ({}), webhooks {total} (big shop backlog {big}, {orders} per shop)",
+        if n_processes > 0 {
+            "separate processes"
+        } else {
+            "in this process"
+        }
     );
     println!(
         "install: {install_s:.1} s ({:.0} shops/s)",
@@ -343,6 +555,10 @@ async fn main() -> ExitCode {
         total as f64 / post_s,
         percentile(&acks, 0.5),
         percentile(&acks, 0.99)
+    );
+    println!(
+        "webhooks sent again after no answer or a non-200: {}",
+        retries.load(std::sync::atomic::Ordering::Relaxed)
     );
     println!(
         "messages sent: {} of {total} in {all_s:.1} s ({:.0}/s)",
@@ -361,13 +577,22 @@ async fn main() -> ExitCode {
         small.last().copied().unwrap_or(0.0) / percentile(&small, 0.5).max(1.0),
         worst.get(big_shop.as_str()).copied().unwrap_or(0.0)
     );
+    println!(
+        "sent twice: {twice} message(s) ({} distinct keys of {} sends)",
+        times.len(),
+        sent.len()
+    );
     for i in &instances {
         let _ = i.fair.shops().len();
     }
-    if finished {
+    drop(children);
+    if finished && twice == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!("the run did not finish within {} s", bound.as_secs());
+        eprintln!(
+            "the run did not finish within {} s, or a message was sent twice",
+            bound.as_secs()
+        );
         ExitCode::FAILURE
     }
 }

@@ -8,7 +8,7 @@ pub mod standin;
 use std::time::Duration;
 
 use aftercare::backoff::RetryPolicy;
-use aftercare::store::{InboxEntry, InboxStatus};
+use aftercare::store::InboxEntry;
 use aftercare::webhook::{Secret, VerifiedWebhook, WebhookRequest, WebhookSource};
 use aftercare_bigcommerce::{BigCommerceClient, BigCommerceConfig, BigCommerceWebhooks};
 use chrono::{DateTime, Utc};
@@ -142,20 +142,10 @@ pub async fn mount_order(server: &MockServer, id: &str, order: Value, shipments:
 /// An inbox entry as the pipeline stores it.
 pub fn entry(v: VerifiedWebhook, body: &[u8]) -> InboxEntry {
     let now = Utc::now();
-    InboxEntry {
-        id: 1,
-        source: "bigcommerce".into(),
-        dedupe_key: v.dedupe_key,
-        topic: v.topic,
-        shop: v.shop,
-        occurred_at: v.occurred_at,
-        meta: v.meta,
-        body: body.to_vec(),
-        received_at: now,
-        status: InboxStatus::Pending,
-        attempts: 1,
-        next_attempt_at: now,
-        last_error: None,
+    {
+        let mut entry = InboxEntry::from_verified(1, "bigcommerce", v, body.to_vec(), now);
+        entry.attempts = 1;
+        entry
     }
 }
 
@@ -166,11 +156,7 @@ pub fn delivered(body: &[u8], scope: &str) -> InboxEntry {
     let now: DateTime<Utc> = Utc::now();
     let headers = src.sign_delivery_for_test("msg_test", now, STORE, scope, body);
     let v = src
-        .verify(&WebhookRequest {
-            headers: &headers,
-            body,
-            received_at: now,
-        })
+        .verify(&WebhookRequest::new(&headers, body, now))
         .unwrap();
     entry(v, body)
 }

@@ -167,6 +167,7 @@ impl FollowUp {
                     message_id: "support-detractor-alert".into(),
                     args: args.clone(),
                     tutorials: Vec::new(),
+                    items: Vec::new(),
                 })?;
                 let mut m = OutboundMessage::new(
                     ChannelKind::Email,
@@ -322,6 +323,7 @@ impl FollowUp {
             message_id: "review-request".into(),
             args,
             tutorials: Vec::new(),
+            items: Vec::new(),
         })?;
         let mut m = OutboundMessage::new(inv.channel, to, Purpose::Marketing, rendered.text);
         m.subject = rendered.subject;

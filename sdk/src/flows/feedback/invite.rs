@@ -562,6 +562,7 @@ impl FeedbackFlow {
             message_id: message_id.into(),
             args: args.clone(),
             tutorials: Vec::new(),
+            items: Vec::new(),
         })?;
         let mut m = OutboundMessage::new(channel, to, Purpose::Feedback, r.text);
         m.locale = r.locale.clone();
@@ -599,7 +600,15 @@ impl FeedbackFlow {
                 format!("aftercare_survey_{}", inv.kind.as_str()),
                 r.locale.replace('-', "_"),
             );
-            t.body_params = vec![first_name.to_owned(), order.number.clone()];
+            t.body_params = vec![
+                crate::flows::tracking::template_param(
+                    self.renderer.as_ref(),
+                    &r.locale,
+                    first_name,
+                    "whatsapp-no-name",
+                ),
+                order.number.clone(),
+            ];
             t.url_button_param = url.rsplit('/').next().map(str::to_owned);
             m.template = Some(t);
         }

@@ -198,6 +198,7 @@ impl FeedbackFlow {
             message_id: id.into(),
             args,
             tutorials: Vec::new(),
+            items: Vec::new(),
         })?;
         let mut m = OutboundMessage::new(msg.channel, &msg.from, Purpose::Feedback, r.text);
         m.locale = r.locale;

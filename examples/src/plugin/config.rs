@@ -1,0 +1,245 @@
+//! The plugin's configuration file (`plugin --config plugin.toml`; `--check-config` reads it,
+//! resolves every secret and reports every problem).
+//!
+//! ```
+//! let cfg: aftercare_examples::plugin::PluginConfig = toml::from_str(r#"
+//! [server]
+//! public_url = "https://aftercare.example"
+//!
+//! [shopify]
+//! client_id = "0a1b2c"
+//! client_secret = { env = "SHOPIFY_CLIENT_SECRET" }
+//!
+//! [storage]
+//! sqlite_dir = "shops"
+//!
+//! [admin]
+//! key = { env = "AFTERCARE_ADMIN_KEY" }
+//!
+//! [twilio]
+//! account_sid = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+//! auth_token = { env = "TWILIO_AUTH_TOKEN" }
+//! from = "+14155550100"
+//! "#).unwrap();
+//! assert_eq!(cfg.server.bind, "127.0.0.1:8080");
+//! assert!(aftercare_examples::plugin::check(&cfg).iter().any(|p| p.contains("SHOPIFY_CLIENT_SECRET")));
+//! ```
+
+use aftercare::config::SecretRef;
+use serde::{Deserialize, Serialize};
+
+/// The whole file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Where the deployment listens and the address shops and Shopify reach it at.
+    pub server: PluginServer,
+    /// The Shopify app (one for every shop).
+    pub shopify: PluginShopify,
+    /// Where the shop registry and every shop's data live.
+    pub storage: PluginStorage,
+    /// The keys sealing shops' secrets at rest (`k2:<base64 32 bytes>,k1:...`: the first
+    /// seals, all open).
+    #[serde(default = "default_keys")]
+    pub shop_keys: SecretRef,
+    /// The operator's admin view and metrics.
+    pub admin: PluginAdmin,
+    /// SMS through the app's Twilio account; each shop sends from its own number
+    /// (`sms_from` in its settings) or from `from`.
+    pub twilio: PluginTwilio,
+    /// What is sent when.
+    #[serde(default)]
+    pub messages: PluginMessages,
+}
+
+impl PluginConfig {
+    /// Parses a file's text (unknown keys refused); [`check`] then says what else is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+fn default_keys() -> SecretRef {
+    SecretRef::Env {
+        env: aftercare::tenancy::KEYS_ENV.into(),
+    }
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginServer {
+    /// Address to listen on.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+    /// The public base URL (`https://...`): Shopify's OAuth redirect is
+    /// `{public_url}/auth/callback`, shops' webhooks and pages are under
+    /// `{public_url}/shops/{shop}/`.
+    pub public_url: String,
+}
+
+fn default_bind() -> String {
+    "127.0.0.1:8080".into()
+}
+
+/// `[shopify]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginShopify {
+    /// The app's client id (API key).
+    pub client_id: String,
+    /// The app's client secret: it signs the OAuth callback and every shop's webhooks.
+    pub client_secret: SecretRef,
+    /// Access scopes asked for at install (the installer's default when left out).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// Admin API version (`2026-10`).
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// Sends the code exchange and Admin API calls here instead of `https://{shop}` (a
+    /// test double).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
+/// `[storage]`: exactly one of the two.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginStorage {
+    /// A directory: the registry in `registry.db`, a SQLite file per shop under `shops/`.
+    #[serde(default)]
+    pub sqlite_dir: Option<String>,
+    /// A PostgreSQL database: the registry and a schema per shop on one pool, shared by
+    /// every instance.
+    #[serde(default)]
+    pub postgres_url: Option<SecretRef>,
+    /// Connections per instance (PostgreSQL).
+    #[serde(default = "default_connections")]
+    pub max_connections: u32,
+}
+
+fn default_connections() -> u32 {
+    16
+}
+
+/// `[admin]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginAdmin {
+    /// The operator's key: `Authorization: Bearer <key>` (or HTTP Basic with any user
+    /// name and the key as password) opens `/admin` and `/metrics`. At least 16 bytes.
+    pub key: SecretRef,
+}
+
+/// `[twilio]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginTwilio {
+    /// Account SID (`AC...`).
+    pub account_sid: String,
+    /// The account's Auth Token (it also signs status callbacks).
+    pub auth_token: SecretRef,
+    /// The number shops send from unless their settings name their own (`sms_from`).
+    pub from: String,
+    /// Messages per second per sending number (Twilio: 1 per US long code).
+    #[serde(default = "default_sms_rate")]
+    pub per_sender_per_second: f64,
+    /// Sends API requests here instead of `https://api.twilio.com` (a test double).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
+fn default_sms_rate() -> f64 {
+    1.0
+}
+
+/// `[messages]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginMessages {
+    /// Turns quiet hours (21:00–08:00 in the customer's zone) off; on by default.
+    #[serde(default)]
+    pub quiet_hours_off: bool,
+    /// Survey invitations after delivery, answered on the shop's own page
+    /// (`/shops/{shop}/s/{token}`); on by default.
+    #[serde(default = "yes")]
+    pub surveys: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for PluginMessages {
+    fn default() -> Self {
+        Self {
+            quiet_hours_off: false,
+            surveys: true,
+        }
+    }
+}
+
+/// Every problem of a parsed file: secrets that do not resolve, URLs that are not URLs,
+/// settings out of range. Empty when the file is good.
+pub fn check(cfg: &PluginConfig) -> Vec<String> {
+    let mut p = Vec::new();
+    let mut secret = |path: &str, s: &SecretRef, min: usize| match s.resolve() {
+        Ok(v) if v.expose().len() < min => {
+            p.push(format!("{path}: at least {min} bytes are needed"));
+        }
+        Ok(_) => {}
+        Err(e) => p.push(format!("{path}: {e}")),
+    };
+    secret("shopify.client_secret", &cfg.shopify.client_secret, 1);
+    secret("admin.key", &cfg.admin.key, 16);
+    secret("twilio.auth_token", &cfg.twilio.auth_token, 1);
+    secret("shop_keys", &cfg.shop_keys, 1);
+    if let Ok(keys) = cfg.shop_keys.resolve()
+        && let Err(e) = std::str::from_utf8(keys.expose())
+            .map_err(|e| e.to_string())
+            .and_then(|t| aftercare::tenancy::Keyring::parse(t).map_err(|e| e.to_string()))
+    {
+        p.push(format!("shop_keys: {e}"));
+    }
+    match (&cfg.storage.sqlite_dir, &cfg.storage.postgres_url) {
+        (Some(_), Some(_)) | (None, None) => {
+            p.push("storage: set exactly one of `sqlite_dir` and `postgres_url`".into());
+        }
+        (None, Some(url)) => {
+            if let Err(e) = url.resolve() {
+                p.push(format!("storage.postgres_url: {e}"));
+            }
+        }
+        _ => {}
+    }
+    for (path, url) in [
+        ("server.public_url", Some(&cfg.server.public_url)),
+        ("shopify.api_base_url", cfg.shopify.api_base_url.as_ref()),
+        ("twilio.api_base_url", cfg.twilio.api_base_url.as_ref()),
+    ] {
+        if let Some(u) = url
+            && !matches!(url::Url::parse(u), Ok(u) if matches!(u.scheme(), "http" | "https"))
+        {
+            p.push(format!("{path}: `{u}` is not an http(s) URL"));
+        }
+    }
+    if cfg.server.bind.parse::<std::net::SocketAddr>().is_err() {
+        p.push(format!(
+            "server.bind: `{}` is not an address (`127.0.0.1:8080`)",
+            cfg.server.bind
+        ));
+    }
+    if !crate::config::is_e164(&cfg.twilio.from) {
+        p.push(format!(
+            "twilio.from: `{}` is not an E.164 number (`+14155550100`)",
+            cfg.twilio.from
+        ));
+    }
+    if !(cfg.twilio.per_sender_per_second.is_finite() && cfg.twilio.per_sender_per_second > 0.0) {
+        p.push("twilio.per_sender_per_second: must be above zero".into());
+    }
+    if cfg.shopify.client_id.trim().is_empty() {
+        p.push("shopify.client_id: empty".into());
+    }
+    p
+}

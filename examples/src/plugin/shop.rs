@@ -1,0 +1,262 @@
+//! One shop's running parts, built from its [`ShopScope`] and nothing else: its Shopify
+//! client with its own access token, its webhook source bound to its domain, its SMS sender
+//! with that sender's own rate-limit bucket, its pages under `/shops/{shop}/`, its dashboard
+//! behind its own key, and its lifecycle (`app/uninstalled`, `shop/redact`).
+
+use std::sync::Arc;
+
+use aftercare::Error;
+use aftercare::channel::{Lookup, MessageChannel, SendError};
+use aftercare::clock::Clock;
+use aftercare::dispatch::DispatchReport;
+use aftercare::http::dashboard::Dashboard;
+use aftercare::l10n::Catalogs;
+use aftercare::model::{
+    ChannelKind, Customer, CustomerId, Order, OrderId, OutboundMessage, Receipt, Shipment,
+};
+use aftercare::platform::{CustomerDirectory, OrderSource};
+use aftercare::ratelimit::SenderLimits;
+use aftercare::stack::{PlatformParts, Stack};
+use aftercare::tenancy::{ACCESS_TOKEN, DispatchTurn, Lifecycle, ShopCounters, ShopScope, Tenancy};
+use aftercare::webhook::Secret;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+
+use super::config::PluginConfig;
+use crate::real::BoxError;
+
+/// The provider name of the SMS buckets.
+pub const SMS_PROVIDER: &str = "twilio";
+
+/// A shop's running parts.
+pub struct ShopRuntime {
+    /// The scope it was built from (a re-install makes a new one).
+    pub scope: ShopScope,
+    /// Its stack: routes, processor, dispatcher.
+    pub stack: Arc<Stack>,
+    /// What the deployment counts for its health.
+    pub counters: Arc<ShopCounters>,
+    /// The number it sends SMS from.
+    pub sender: String,
+}
+
+impl std::fmt::Debug for ShopRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopRuntime")
+            .field("shop", self.scope.shop())
+            .field("sender", &self.sender)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The dispatcher of a shop's stack as a fair-dispatch turn.
+pub struct StackTurn(pub Arc<Stack>);
+
+#[async_trait]
+impl DispatchTurn for StackTurn {
+    async fn turn(&self) -> Result<DispatchReport, Error> {
+        self.0.dispatcher().run_once().await
+    }
+}
+
+/// What the deployment shares between shops (the app's credentials, the sender buckets).
+pub struct Shared {
+    /// The file.
+    pub cfg: PluginConfig,
+    /// The app's client secret (it signs every shop's webhooks).
+    pub app_secret: Secret,
+    /// The Twilio account's Auth Token.
+    pub twilio_token: Secret,
+    /// One bucket per (provider, sending number).
+    pub senders: SenderLimits,
+    /// The shops.
+    pub tenancy: Arc<Tenancy>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("senders", &self.senders)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// The public base of `shop`'s pages and webhooks.
+    pub fn shop_base(&self, shop: &str) -> String {
+        format!(
+            "{}/shops/{shop}",
+            self.cfg.server.public_url.trim_end_matches('/')
+        )
+    }
+
+    /// Builds `scope`'s runtime.
+    pub fn build(&self, scope: &ShopScope) -> Result<ShopRuntime, BoxError> {
+        let shop = scope.shop().as_str();
+        let counters = Arc::new(ShopCounters::default());
+        let token = scope
+            .secret(ACCESS_TOKEN)
+            .cloned()
+            .ok_or_else(|| format!("shop `{shop}` has no access token"))?;
+        let mut api = aftercare_shopify::ShopifyConfig::new(shop, token);
+        if let Some(v) = &self.cfg.shopify.api_version {
+            api = api.api_version(v.clone());
+        }
+        if let Some(u) = &self.cfg.shopify.api_base_url {
+            api = api.base_url(url::Url::parse(u)?);
+        }
+        let client = Arc::new(Watched {
+            inner: aftercare_shopify::ShopifyClient::new(api)?,
+            counters: counters.clone(),
+        });
+        // Shopify signs every shop's webhooks with the app's one secret: the source is bound
+        // to this shop's domain (header checked before storing, body checked at decode).
+        let source = Arc::new(
+            aftercare_shopify::ShopifyWebhooks::new(self.app_secret.clone()).for_shop(shop),
+        );
+        let base = self.shop_base(shop);
+        let sender = scope
+            .settings()
+            .get("sms_from")
+            .and_then(|v| v.as_str())
+            .filter(|s| crate::config::is_e164(s))
+            .unwrap_or(&self.cfg.twilio.from)
+            .to_owned();
+        let t = &self.cfg.twilio;
+        let mut sms = aftercare_twilio::TwilioChannel::new(
+            ChannelKind::Sms,
+            t.account_sid.clone(),
+            aftercare_twilio::Credentials::auth_token(self.twilio_token.clone()),
+            aftercare_twilio::Sender::Number(sender.clone()),
+        )?
+        .status_callback(format!("{base}/webhooks/twilio"));
+        if let Some(u) = &t.api_base_url {
+            sms = sms.base_url(u.clone());
+        }
+        let twilio_hooks = aftercare_twilio::webhook::TwilioWebhook::new(
+            self.twilio_token.clone(),
+            format!("{base}/webhooks/twilio"),
+        )
+        .account_sid(&t.account_sid);
+        let name = scope
+            .settings()
+            .get("shop_name")
+            .and_then(|v| v.as_str())
+            .unwrap_or(shop)
+            .to_owned();
+        let dashboard = Dashboard::new(
+            Arc::new(crate::feedback::StoreReport(scope.store())),
+            Arc::new(Catalogs::new(name.clone())),
+            scope.dashboard_key(),
+            "en",
+        );
+        let mut b = Stack::builder(scope.store())
+            .clock(self.clock.clone())
+            .platform(PlatformParts::new("shopify", source, client))
+            .handler(Arc::new(Lifecycle::new(
+                self.tenancy.clone(),
+                scope.shop().clone(),
+                self.clock.clone(),
+            )))
+            .channel_with_limit(
+                Arc::new(Counted {
+                    inner: sms,
+                    counters: counters.clone(),
+                }),
+                self.senders.bucket(SMS_PROVIDER, &sender),
+            )
+            .channel_source(
+                "twilio",
+                Arc::new(twilio_hooks),
+                Arc::new(crate::inbound::twilio),
+            )
+            .shop_name(name)
+            .public_url(base)
+            .link_key(scope.link_key())
+            .routes(dashboard.into_router());
+        if self.cfg.messages.surveys {
+            // Invitations and answers signed with the shop's link key: another shop's
+            // survey link is refused.
+            b = b.survey(aftercare::flows::feedback::SurveySettings::default());
+        }
+        if self.cfg.messages.quiet_hours_off {
+            b = b.without_quiet_hours();
+        }
+        Ok(ShopRuntime {
+            scope: scope.clone(),
+            stack: Arc::new(b.build()?),
+            counters,
+            sender,
+        })
+    }
+}
+
+/// A shop's Shopify client, noting in its counters whether Shopify still takes its token.
+struct Watched {
+    inner: aftercare_shopify::ShopifyClient,
+    counters: Arc<ShopCounters>,
+}
+
+impl Watched {
+    fn note<T>(&self, r: Result<T, Error>) -> Result<T, Error> {
+        match &r {
+            Err(Error::Platform {
+                status: Some(401), ..
+            }) => self.counters.token(false),
+            Ok(_) => self.counters.token(true),
+            Err(_) => {}
+        }
+        r
+    }
+}
+
+#[async_trait]
+impl OrderSource for Watched {
+    async fn order(&self, id: &OrderId) -> Result<Option<Order>, Error> {
+        self.note(self.inner.order(id).await)
+    }
+    fn updated_since(&self, since: DateTime<Utc>) -> BoxStream<'_, Result<Order, Error>> {
+        self.inner.updated_since(since)
+    }
+    async fn shipments(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
+        self.note(self.inner.shipments(order).await)
+    }
+}
+
+#[async_trait]
+impl CustomerDirectory for Watched {
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, Error> {
+        self.note(self.inner.customer(id).await)
+    }
+}
+
+/// A channel counting the provider's refusals and failures in the shop's counters.
+#[derive(Debug)]
+struct Counted<C> {
+    inner: C,
+    counters: Arc<ShopCounters>,
+}
+
+#[async_trait]
+impl<C: MessageChannel> MessageChannel for Counted<C> {
+    fn kind(&self) -> ChannelKind {
+        self.inner.kind()
+    }
+    async fn send(&self, message: &OutboundMessage, key: &str) -> Result<Receipt, SendError> {
+        let r = self.inner.send(message, key).await;
+        if r.is_err() {
+            self.counters.provider_error();
+        }
+        r
+    }
+    async fn find_sent(
+        &self,
+        message: &OutboundMessage,
+        since: DateTime<Utc>,
+    ) -> Result<Lookup, SendError> {
+        self.inner.find_sent(message, since).await
+    }
+}
