@@ -17,7 +17,7 @@ use crate::model::{ChannelKind, ConsentState};
 use crate::optout::confirms;
 use crate::ratelimit::RateLimit;
 use crate::store::{
-    Claimed, ConsentRecord, ConsentStore, Decision, Outbox, OutboxEntry, OutboxStatus,
+    Claimed, ConsentRecord, ConsentStore, Decision, Outbox, OutboxEntry, OutboxStatus, SentRecord,
 };
 
 /// What a [`SendPolicy`] decides about a message that is due.
@@ -148,6 +148,12 @@ enum Outcome {
 ///   (reconciled, resent once, or abandoned, by purpose).
 /// - A message found `sending` under an expired claim was in flight when a dispatcher
 ///   stopped: it is sent again and the ledger says so.
+///
+/// Throughput: sends finishing together are recorded together
+/// ([`Outbox::mark_sent_many`], one transaction: group commit), each send still waiting for
+/// its record before it counts. Batches are not overlapped: a message is claimed only when
+/// it can be sent at once, so a crash leaves no more than the sends in flight to be
+/// recovered as "may have been sent".
 pub struct Dispatcher {
     outbox: Arc<dyn Outbox>,
     channels: HashMap<ChannelKind, Arc<dyn MessageChannel>>,
@@ -160,6 +166,77 @@ pub struct Dispatcher {
     batch: u32,
     concurrency: usize,
     lease: Duration,
+    /// Sends in flight across overlapping batches: at most `concurrency`.
+    sending: Arc<tokio::sync::Semaphore>,
+    sent: SentQueue,
+}
+
+/// Where a send's record is answered: `false` if its claim was lost.
+type Reply = tokio::sync::oneshot::Sender<Result<bool, Error>>;
+
+/// Sends waiting for their record: each handled message adds its own, and one of them at a
+/// time writes every waiting record with one [`Outbox::mark_sent_many`] (group commit).
+#[derive(Default)]
+struct SentQueue {
+    waiting: std::sync::Mutex<Vec<(SentRecord, Reply)>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl SentQueue {
+    /// Records one send, with whatever else is waiting; `false` if its claim was lost.
+    async fn record(
+        &self,
+        outbox: &dyn Outbox,
+        clock: &dyn Clock,
+        send: SentRecord,
+    ) -> Result<bool, Error> {
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((send, tx));
+        let turn = self.turn.lock().await;
+        // Written by the one before (whose batch took it along)?
+        match rx.try_recv() {
+            Ok(answer) => return answer,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return Err(lost_record());
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        }
+        let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
+        let (sends, replies): (Vec<SentRecord>, Vec<_>) = batch.into_iter().unzip();
+        match outbox.mark_sent_many(&sends, clock.now()).await {
+            Ok(answers) if answers.len() == replies.len() => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
+                }
+            }
+            Ok(_) => {
+                for reply in replies {
+                    let _ = reply.send(Err(Error::storage(
+                        "record sent messages",
+                        "the store answered for a different number of sends than it was given",
+                    )));
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(Error::storage("record sent messages", why.clone())));
+                }
+            }
+        }
+        drop(turn);
+        rx.await.unwrap_or_else(|_| Err(lost_record()))
+    }
+}
+
+fn lost_record() -> Error {
+    Error::storage(
+        "record a sent message",
+        "the batch recording it was cancelled; the message stays `sending` until its claim expires",
+    )
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -187,6 +264,8 @@ impl Dispatcher {
             batch: 64,
             concurrency: 8,
             lease: Duration::from_secs(5 * 60),
+            sending: Arc::new(tokio::sync::Semaphore::new(8)),
+            sent: SentQueue::default(),
         }
     }
 
@@ -241,6 +320,7 @@ impl Dispatcher {
     pub fn batch(mut self, batch: u32, concurrency: usize) -> Self {
         self.batch = batch.max(1);
         self.concurrency = concurrency.max(1);
+        self.sending = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
         self
     }
 
@@ -255,7 +335,11 @@ impl Dispatcher {
         let now = self.clock.now();
         let claimed = self.outbox.claim_due(now, self.batch, self.lease).await?;
         let outcomes: Vec<Result<Outcome, Error>> = futures::stream::iter(claimed)
-            .map(|c| async move { self.handle(c).await })
+            .map(|c| async move {
+                // `concurrency` sends at once, whoever calls `run_once`.
+                let _permit = self.sending.acquire().await;
+                self.handle(c).await
+            })
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
@@ -371,8 +455,12 @@ impl Dispatcher {
                     ));
                 }
                 let ok = self
-                    .outbox
-                    .mark_sent(id, attempt, &receipt, now, &reason)
+                    .sent
+                    .record(
+                        self.outbox.as_ref(),
+                        self.clock.as_ref(),
+                        SentRecord::new(id, attempt, receipt, reason),
+                    )
                     .await?;
                 Ok(if ok { Outcome::Sent } else { Outcome::Lost })
             }

@@ -602,6 +602,33 @@ impl Claimed {
     }
 }
 
+/// A send to record with [`Outbox::mark_sent_many`]: the arguments of one
+/// [`Outbox::mark_sent`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentRecord {
+    /// The message.
+    pub id: i64,
+    /// The attempt of the claim it was sent under.
+    pub attempt: u32,
+    /// The provider's receipt.
+    pub receipt: Receipt,
+    /// The ledger row's reason.
+    pub reason: String,
+}
+
+impl SentRecord {
+    /// Message `id`, sent under its claim `attempt`, with the provider's receipt.
+    pub fn new(id: i64, attempt: u32, receipt: Receipt, reason: impl Into<String>) -> Self {
+        Self {
+            id,
+            attempt,
+            receipt,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Messages waiting to be sent, each at most once per key.
 #[async_trait]
 pub trait Outbox: Send + Sync {
@@ -643,6 +670,26 @@ pub trait Outbox: Send + Sync {
         now: DateTime<Utc>,
         reason: &str,
     ) -> Result<bool, Error>;
+
+    /// Records several sends, answering for each as [`Outbox::mark_sent`] does, in order:
+    /// `false` (and nothing changed for it) where the claim was lost. The default calls
+    /// `mark_sent` for each; stores override it to record them in one transaction (all of
+    /// them or none: a crash before its commit leaves every one `sending`, to be recovered
+    /// when its claim expires, as a crash just after a single send does).
+    async fn mark_sent_many(
+        &self,
+        sends: &[SentRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, Error> {
+        let mut out = Vec::with_capacity(sends.len());
+        for s in sends {
+            out.push(
+                self.mark_sent(s.id, s.attempt, &s.receipt, now, &s.reason)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
 
     /// Puts a claimed message back to `pending`, due at `due_at`, with a ledger row of
     /// `decision` (usually [`Decision::Deferred`] or [`Decision::Retrying`]).

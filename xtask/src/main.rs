@@ -9,7 +9,7 @@
 //!   configuration types to `schemas/` (or checks that they are up to date).
 //! - `cargo xtask bench [filter]`: runs the criterion benchmarks.
 //! - `cargo xtask loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres]`: the
-//!   load harness (`examples/src/bin/loadtest.rs`): durable ingest through the `receiver`
+//!   load harness (`examples/src/bin/loadtest/main.rs`): durable ingest through the `receiver`
 //!   against a non-durable axum baseline on loopback, processing lag, and the checks that
 //!   every acknowledged webhook is stored and processed once; prints a Markdown table.
 //! - `cargo xtask fuzz [--seconds N] [--seed S] [--target NAME]`: the bounded mutation fuzzer

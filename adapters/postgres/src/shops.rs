@@ -27,8 +27,8 @@ use aftercare::model::{
 use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox, OutboxEntry,
-    OutboxStatus, RedactionReport, Redactor, Resolution, Snapshot, SnapshotStore, Store,
-    SurveyComment, SurveyStore, UncertainEntry,
+    OutboxStatus, RedactionReport, Redactor, Resolution, SentRecord, Snapshot, SnapshotStore,
+    Store, SurveyComment, SurveyStore, UncertainEntry,
 };
 use aftercare::tenancy::{ShopRecord, ShopRegistry, ShopStores};
 use async_trait::async_trait;
@@ -377,6 +377,13 @@ impl Outbox for ShopSchemaStore {
     ) -> Result<bool, Error> {
         self.scoped(self.inner.mark_sent(id, attempt, receipt, now, reason))
             .await
+    }
+    async fn mark_sent_many(
+        &self,
+        sends: &[SentRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, Error> {
+        self.scoped(self.inner.mark_sent_many(sends, now)).await
     }
     async fn reschedule(
         &self,

@@ -14,8 +14,8 @@ use aftercare::model::{
 use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
-    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Resolution, Snapshot, SnapshotStore,
-    SurveyComment, SurveyStore, UncertainEntry, address_hash,
+    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Resolution, SentRecord, Snapshot,
+    SnapshotStore, SurveyComment, SurveyStore, UncertainEntry, address_hash,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -390,6 +390,73 @@ impl Outbox for PostgresStore {
         .await
         .map_err(db("record a sent message"))?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn mark_sent_many(
+        &self,
+        sends: &[SentRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, Error> {
+        if sends.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A message named twice is recorded once, by its first record (as `mark_sent` one
+        // after the other would answer).
+        let mut seen = std::collections::HashSet::with_capacity(sends.len());
+        let firsts: Vec<bool> = sends.iter().map(|s| seen.insert(s.id)).collect();
+        let batch: Vec<&SentRecord> = sends
+            .iter()
+            .zip(&firsts)
+            .filter(|(_, f)| **f)
+            .map(|(s, _)| s)
+            .collect();
+        // One statement (one round trip, one transaction): every state change and the
+        // ledger rows of those made, in the batch's order.
+        let updated: Vec<i64> = sqlx::query_scalar(
+            "WITH s AS (
+                 SELECT * FROM unnest($1::BIGINT[], $2::INTEGER[], $3::TEXT[], $4::TIMESTAMPTZ[], $5::TEXT[])
+                     WITH ORDINALITY AS s(id, attempt, pid, acc, reason, n)),
+             moved AS (
+                 UPDATE outbox o SET status = 'sent', provider_message_id = s.pid, accepted_at = s.acc,
+                        claimed_until = NULL, last_error = NULL
+                 FROM s WHERE o.id = s.id AND o.status = 'sending' AND o.attempts = s.attempt
+                 RETURNING o.id, o.key, o.shop, o.order_id, o.customer_id, o.channel, s.reason, s.n),
+             ledgered AS (
+                 INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
+                 SELECT $6, key, shop, order_id, customer_id, channel, $7, reason FROM moved ORDER BY n)
+             SELECT id FROM moved",
+        )
+        .bind(batch.iter().map(|s| s.id).collect::<Vec<i64>>())
+        .bind(
+            batch
+                .iter()
+                .map(|s| i32::try_from(s.attempt).unwrap_or(i32::MAX))
+                .collect::<Vec<i32>>(),
+        )
+        .bind(
+            batch
+                .iter()
+                .map(|s| s.receipt.provider_message_id.as_str())
+                .collect::<Vec<&str>>(),
+        )
+        .bind(
+            batch
+                .iter()
+                .map(|s| s.receipt.accepted_at)
+                .collect::<Vec<DateTime<Utc>>>(),
+        )
+        .bind(batch.iter().map(|s| s.reason.as_str()).collect::<Vec<&str>>())
+        .bind(now)
+        .bind(Decision::Sent.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("record sent messages"))?;
+        let updated: std::collections::HashSet<i64> = updated.into_iter().collect();
+        Ok(sends
+            .iter()
+            .zip(&firsts)
+            .map(|(s, first)| *first && updated.contains(&s.id))
+            .collect())
     }
 
     async fn reschedule(

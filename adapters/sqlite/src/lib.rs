@@ -175,6 +175,11 @@ impl SqliteStore {
             .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // sqlx pings a connection each time it leaves the pool: for SQLite that is one
+            // more round trip to the connection's thread (two thread switches) before every
+            // statement through the pool, to check a link that an in-process file does not
+            // have (a failing connection shows in the statement's own error).
+            .test_before_acquire(false)
             .connect_with(opts)
             .await
             .map_err(|source| OpenError::Open {

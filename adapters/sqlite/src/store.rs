@@ -15,8 +15,8 @@ use aftercare::model::{
 use aftercare::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, InboxStatus, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox,
-    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Resolution, Snapshot, SnapshotStore,
-    SurveyComment, SurveyStore, UncertainEntry, address_hash,
+    OutboxEntry, OutboxStatus, RedactionReport, Redactor, Resolution, SentRecord, Snapshot,
+    SnapshotStore, SurveyComment, SurveyStore, UncertainEntry, address_hash,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -403,6 +403,86 @@ impl Outbox for SqliteStore {
             .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
         Ok(true)
+    }
+
+    async fn mark_sent_many(
+        &self,
+        sends: &[SentRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, Error> {
+        if sends.is_empty() {
+            return Ok(Vec::new());
+        }
+        let err = db("record sent messages");
+        // A message named twice is recorded once, by its first record (as `mark_sent` one
+        // after the other would answer).
+        let mut seen = std::collections::HashSet::with_capacity(sends.len());
+        let firsts: Vec<bool> = sends.iter().map(|s| seen.insert(s.id)).collect();
+        // The batch is bound as one JSON array: one statement for the state of every message
+        // and one for their ledger rows, in one transaction.
+        let batch = serde_json::Value::Array(
+            sends
+                .iter()
+                .zip(&firsts)
+                .filter(|(_, first)| **first)
+                .map(|(s, _)| {
+                    serde_json::json!([
+                        s.id,
+                        s.attempt,
+                        s.receipt.provider_message_id,
+                        micros(s.receipt.accepted_at)
+                    ])
+                })
+                .collect(),
+        )
+        .to_string();
+        let _w = self.writing().await;
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        // `+outbox.status`: the batch drives the join (a primary-key lookup per message)
+        // rather than a scan of every `sending` row.
+        let updated: Vec<i64> = sqlx::query_scalar(
+            "UPDATE outbox SET status = 'sent', provider_message_id = s.value ->> 2,
+                    accepted_at = s.value ->> 3, claimed_until = NULL, last_error = NULL
+             FROM json_each(?) AS s
+             WHERE outbox.id = s.value ->> 0 AND +outbox.status = 'sending'
+               AND outbox.attempts = s.value ->> 1
+             RETURNING outbox.id",
+        )
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(&err)?;
+        let updated: std::collections::HashSet<i64> = updated.into_iter().collect();
+        let answers: Vec<bool> = sends
+            .iter()
+            .zip(&firsts)
+            .map(|(s, first)| *first && updated.contains(&s.id))
+            .collect();
+        if !updated.is_empty() {
+            let reasons = serde_json::Value::Array(
+                sends
+                    .iter()
+                    .zip(&answers)
+                    .filter(|(_, ok)| **ok)
+                    .map(|(s, _)| serde_json::json!([s.id, s.reason]))
+                    .collect(),
+            )
+            .to_string();
+            sqlx::query(
+                "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
+                 SELECT ?, o.key, o.shop, o.order_id, o.customer_id, o.channel, ?, r.value ->> 1
+                 FROM json_each(?) AS r JOIN outbox o ON o.id = r.value ->> 0
+                 ORDER BY r.key",
+            )
+            .bind(micros(now))
+            .bind(Decision::Sent.as_str())
+            .bind(reasons)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        }
+        tx.commit().await.map_err(&err)?;
+        Ok(answers)
     }
 
     async fn reschedule(

@@ -51,6 +51,16 @@ struct Args {
     /// Do not print each processed event (for load tests).
     #[arg(long)]
     quiet: bool,
+    /// Store and acknowledge webhooks but do not process them (they wait in the inbox for
+    /// a later run): the load harness measures ingest alone so.
+    #[arg(long)]
+    ingest_only: bool,
+    /// With `--config`: process the shop's webhooks with the tracking flow (`tracking-links`'s
+    /// own: order snapshots, milestones, messages queued in the outbox) instead of printing
+    /// them. Nothing is dispatched: the messages wait in the outbox (the load harness's
+    /// standard workload).
+    #[arg(long, requires = "config")]
+    flow: bool,
     /// Send a few signed webhooks (and a forged, a replayed and a duplicate one) to this
     /// server over HTTP, print what happens, and exit.
     #[arg(long)]
@@ -167,17 +177,27 @@ async fn receive<S: Store + 'static>(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut routes =
         WebhookRoutes::new(store.clone(), clock.clone()).source("native", source.clone());
-    let mut processor = InboxProcessor::new(
-        store.clone(),
-        Arc::new(Printer { quiet: args.quiet }),
-        clock.clone(),
-    )
-    .source("native", source.clone());
-    let mut paths = vec!["native"];
+    let mut handler: Arc<dyn EventHandler> = Arc::new(Printer { quiet: args.quiet });
+    let mut shop = None;
     if let Some(cfg) = cfg {
         // The shop's platform, as `tracking-links` mounts it.
-        let shop = ShopStack::with_store(cfg, store.clone())?;
-        shop.prepare().await?;
+        let s = ShopStack::with_store(cfg, store.clone())?;
+        s.prepare().await?;
+        if args.flow {
+            handler = Arc::new(aftercare_examples::real::tracking_flow(
+                cfg,
+                s.orders.clone(),
+                s.customers.clone(),
+                store.clone(),
+                clock.clone(),
+            )?);
+        }
+        shop = Some(s);
+    }
+    let mut processor =
+        InboxProcessor::new(store.clone(), handler, clock.clone()).source("native", source.clone());
+    let mut paths = vec!["native"];
+    if let Some(shop) = shop {
         let parts = shop.parts(store.clone(), clock.clone());
         routes = routes.source(parts.name(), parts.source());
         processor = parts.register(processor);
@@ -217,8 +237,9 @@ async fn receive<S: Store + 'static>(
     let mut worker_stop = stop_rx.clone();
     // One batch at a time: a stop lets the batch in hand finish (its entries completed),
     // then the worker ends before the store is closed.
+    let ingest_only = args.ingest_only;
     let worker = tokio::spawn(async move {
-        while !*worker_stop.borrow() {
+        while !ingest_only && !*worker_stop.borrow() {
             let busy = match p.run_once().await {
                 Ok(r) => r.done + r.retried + r.dead > 0,
                 Err(e) => {

@@ -192,3 +192,215 @@ pub async fn outbox_enqueue_many_answers_each_and_ledgers(s: Arc<dyn Store>) {
     let due = s.claim_due(t0(), 1000, LEASE).await.unwrap();
     assert_eq!(due.len(), 601);
 }
+
+pub async fn outbox_mark_sent_many_answers_each_and_ledgers(s: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let key = format!("ms-{i}");
+        let msg = super::message("+15550100", &format!("ms-order-{i}"));
+        ids.push(
+            s.enqueue(NewOutboxMessage::new(key, msg, t0(), "r"), t0())
+                .await
+                .unwrap()
+                .id(),
+        );
+    }
+    let claimed = s.claim_due(t0(), 10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 4);
+    let attempt = |id: i64| claimed.iter().find(|c| c.entry.id == id).unwrap().attempt;
+    assert!(s.mark_sent_many(&[], t0()).await.unwrap().is_empty());
+    let receipt = |n: &str| Receipt::new(n, t0() + secs(1));
+    let answers = s
+        .mark_sent_many(
+            &[
+                SentRecord::new(ids[0], attempt(ids[0]), receipt("P0"), "sent as P0"),
+                // A lost claim changes nothing.
+                SentRecord::new(ids[1], attempt(ids[1]) + 1, receipt("P1"), "stale"),
+                // Named twice: recorded once, by the first.
+                SentRecord::new(ids[0], attempt(ids[0]), receipt("P0b"), "again"),
+                SentRecord::new(ids[3], attempt(ids[3]), receipt("P3"), "sent as P3"),
+            ],
+            t0() + secs(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answers, vec![true, false, false, true]);
+    let e0 = s.outbox_entry(ids[0]).await.unwrap().unwrap();
+    assert_eq!(e0.status, OutboxStatus::Sent);
+    assert_eq!(e0.receipt, Some(receipt("P0")));
+    assert_eq!(
+        s.outbox_entry(ids[3]).await.unwrap().unwrap().receipt,
+        Some(receipt("P3"))
+    );
+    for i in [1, 2] {
+        assert_eq!(
+            s.outbox_entry(ids[i]).await.unwrap().unwrap().status,
+            OutboxStatus::Sending,
+            "message {i} is still in flight"
+        );
+    }
+    let rows = s.ledger_for_key("ms-0").await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.decision, r.reason.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(Decision::Enqueued, "r"), (Decision::Sent, "sent as P0")]
+    );
+    assert_eq!(rows[1].at, t0() + secs(2));
+    assert_eq!(
+        rows[1].order_id,
+        Some(OrderId::new("ms-order-0")),
+        "the ledger row names the message's order"
+    );
+    assert_eq!(
+        s.ledger_for_key("ms-1").await.unwrap().len(),
+        1,
+        "no ledger row for a lost claim"
+    );
+}
+
+/// At most once per key across a crash between the steps of a batch: sends recorded in one
+/// batch are final; the batch's other messages, claimed but never recorded (the dispatcher
+/// died between sending and recording them), come back once their claim expires, flagged
+/// as recovered, and the dead dispatcher's late records of them change nothing.
+pub async fn outbox_mark_sent_many_survives_a_crash_between_batches(s: Arc<dyn Store>) {
+    let msgs: Vec<NewOutboxMessage> = (0..6)
+        .map(|i| {
+            NewOutboxMessage::new(
+                format!("mc-{i}"),
+                super::message("+15550100", &format!("mc-order-{i}")),
+                t0(),
+                "r",
+            )
+        })
+        .collect();
+    s.enqueue_many(msgs, t0()).await.unwrap();
+    let claimed = s.claim_due(t0(), 10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 6);
+    let record = |c: &Claimed| {
+        SentRecord::new(
+            c.entry.id,
+            c.attempt,
+            Receipt::new(format!("P-{}", c.entry.key), t0()),
+            "sent",
+        )
+    };
+    let (done, lost) = claimed.split_at(3);
+    let first: Vec<SentRecord> = done.iter().map(record).collect();
+    assert_eq!(s.mark_sent_many(&first, t0()).await.unwrap(), vec![true; 3]);
+    // The dispatcher crashes here. Once the claims expire, another takes over.
+    let later = t0() + secs(61);
+    let again = s.claim_due(later, 10, LEASE).await.unwrap();
+    let mut keys: Vec<&str> = again.iter().map(|c| c.entry.key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        vec!["mc-3", "mc-4", "mc-5"],
+        "recorded sends are final"
+    );
+    assert!(
+        again.iter().all(|c| c.recovered),
+        "flagged as possibly sent"
+    );
+    // The dead dispatcher's records arrive late: its claims were taken over.
+    let stale: Vec<SentRecord> = lost.iter().map(record).collect();
+    assert_eq!(
+        s.mark_sent_many(&stale, later).await.unwrap(),
+        vec![false; 3]
+    );
+    // Its first batch again (a retried commit): already sent, nothing written twice.
+    assert_eq!(
+        s.mark_sent_many(&first, later).await.unwrap(),
+        vec![false; 3]
+    );
+    let fresh: Vec<SentRecord> = again.iter().map(record).collect();
+    assert_eq!(
+        s.mark_sent_many(&fresh, later).await.unwrap(),
+        vec![true; 3]
+    );
+    for i in 0..6 {
+        let rows = s.ledger_for_key(&format!("mc-{i}")).await.unwrap();
+        assert_eq!(
+            rows.iter().filter(|r| r.decision == Decision::Sent).count(),
+            1,
+            "mc-{i}: one sent row"
+        );
+    }
+}
+
+/// Records every send; counts how many were in flight at once.
+#[derive(Debug, Default)]
+struct CountingChannel {
+    sent: Mutex<Vec<String>>,
+    in_flight: AtomicUsize,
+    most: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl crate::channel::MessageChannel for CountingChannel {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Sms
+    }
+
+    async fn send(
+        &self,
+        _m: &OutboundMessage,
+        key: &str,
+    ) -> Result<Receipt, crate::channel::SendError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        self.sent.lock().unwrap().push(key.to_owned());
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        Ok(Receipt::new(format!("P-{key}"), t0()))
+    }
+}
+
+/// The dispatcher over a real store: overlapping batches and grouped records send every
+/// message once, record each once, and keep to the configured concurrency.
+pub async fn dispatcher_drains_each_message_once(s: Arc<dyn Store>) {
+    let msgs: Vec<NewOutboxMessage> = (0..300)
+        .map(|i| {
+            NewOutboxMessage::new(
+                format!("dd-{i}"),
+                super::message("+15550100", &format!("dd-order-{i}")),
+                t0(),
+                "r",
+            )
+        })
+        .collect();
+    s.enqueue_many(msgs, t0()).await.unwrap();
+    let ch = Arc::new(CountingChannel::default());
+    let d =
+        crate::dispatch::Dispatcher::new(s.clone(), Arc::new(crate::clock::ManualClock::new(t0())))
+            .channel(ch.clone())
+            .batch(16, 3);
+    let report = d.drain().await.unwrap();
+    assert_eq!(report.sent, 300);
+    let mut sent = ch.sent.lock().unwrap().clone();
+    sent.sort();
+    sent.dedup();
+    assert_eq!(sent.len(), 300, "each message sent once");
+    assert!(
+        ch.most.load(Ordering::SeqCst) <= 3,
+        "at most 3 sends at once, not {}",
+        ch.most.load(Ordering::SeqCst)
+    );
+    assert!(
+        s.outbox_in(OutboxStatus::Sending, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.outbox_in(OutboxStatus::Sent, 1000).await.unwrap().len(),
+        300
+    );
+    for i in [0, 150, 299] {
+        let rows = s.ledger_for_key(&format!("dd-{i}")).await.unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.decision).collect::<Vec<_>>(),
+            vec![Decision::Enqueued, Decision::Sent]
+        );
+    }
+}
