@@ -2,12 +2,12 @@
 //! script: a labelled search form, the matching comments newest first in a table, 50 a page
 //! with previous/next links), `/dashboard/comments.csv?q=…` and `/dashboard/comments.json?q=…`
 //! (every match; the CSV guards against spreadsheet formulas, see
-//! [`comments_csv`](crate::report::comments_csv)). Same access as the rest of the dashboard
+//! [`comments_csv`]). Same access as the rest of the dashboard
 //! (bearer key or session). Enabled with [`Dashboard::with_comments`].
 //!
 //! A [`CommentSource`] answers for one shop: [`StoreComments`] reads a shop's
 //! [`SurveyStore`] (with several shops, the shop's own store, as the tenancy layer gives
-//! it). The matching is [`search_comments`](crate::report::search_comments): the answer's
+//! it). The matching is [`search_comments`]: the answer's
 //! comment contains the query, case-insensitive; a blank query lists every comment.
 
 use std::collections::HashMap;

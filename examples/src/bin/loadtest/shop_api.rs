@@ -4,10 +4,10 @@
 //! every shipment the webhook leaves without an estimated delivery, as here).
 //!
 //! Shapes as Shopify's reference shows them: `customer(id:)` with `defaultEmailAddress`
-//! (https://shopify.dev/docs/api/admin-graphql/latest/queries/customer) and
-//! `order(id:)` (https://shopify.dev/docs/api/admin-graphql/latest/queries/order), answered
+//! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/customer>) and
+//! `order(id:)` (<https://shopify.dev/docs/api/admin-graphql/latest/queries/order>), answered
 //! `null` here so the flow keeps the webhook's shipment. Its `throttleStatus`
-//! (https://shopify.dev/docs/api/usage/rate-limits) reports a bucket that never runs dry:
+//! (<https://shopify.dev/docs/api/usage/rate-limits>) reports a bucket that never runs dry:
 //! the harness measures Aftercare, not Shopify's cost budget (100 points restored per second
 //! on Plus, which would hold the shipments query, and so the flow, to a few dozen
 //! shipments per second against a real shop).
