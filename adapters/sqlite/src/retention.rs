@@ -223,9 +223,7 @@ impl RetentionStore for SqliteStore {
         &self,
         shop: Option<&ShopId>,
     ) -> Result<Vec<CustomerFacts>, Error> {
-        let mut out = Vec::new();
-        self.for_each_customer(shop, &mut |c| out.push(c)).await?;
-        Ok(out)
+        aftercare::retention::facts::collect_customers(self, shop).await
     }
 
     async fn for_each_customer(

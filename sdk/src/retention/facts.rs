@@ -129,6 +129,17 @@ impl CustomerFacts {
     }
 }
 
+/// Every customer of a shop collected from the store's own
+/// [`RetentionStore::for_each_customer`]: the `retention_customers` of a store that streams.
+pub async fn collect_customers<S: RetentionStore + ?Sized>(
+    store: &S,
+    shop: Option<&ShopId>,
+) -> Result<Vec<CustomerFacts>, Error> {
+    let mut out = Vec::new();
+    store.for_each_customer(shop, &mut |c| out.push(c)).await?;
+    Ok(out)
+}
+
 /// Incrementally kept retention facts. Every method is idempotent: an order recorded twice
 /// counts once, an experience set twice is the same experience.
 #[async_trait]
@@ -153,7 +164,9 @@ pub trait RetentionStore: Send + Sync {
         order: &OrderId,
     ) -> Result<BTreeMap<String, String>, Error>;
 
-    /// Every customer of a shop, with their first order's experience, by customer id.
+    /// Every customer of a shop, with their first order's experience, by customer id. A store
+    /// that streams ([`for_each_customer`](Self::for_each_customer)) answers with
+    /// [`collect_customers`].
     async fn retention_customers(&self, shop: Option<&ShopId>)
     -> Result<Vec<CustomerFacts>, Error>;
 
