@@ -1102,7 +1102,8 @@ pub fn recovery(
 }
 
 /// The platform's discount codes on its parts, when `[recovery.discount]` offers codes
-/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce coupons).
+/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce, BigCommerce
+/// coupons; Magento cart price rules).
 pub fn with_discounts(
     cfg: &TrackingLinksConfig,
     parts: PlatformParts,
@@ -1128,8 +1129,45 @@ pub fn with_discounts(
             }
             Ok(parts.discounts(Arc::new(aftercare_woocommerce::WooClient::new(api)?)))
         }
+        // v2 coupons (`POST /v2/coupons`); the token needs the Marketing scope (modify).
+        Platform::Bigcommerce => {
+            let b = cfg
+                .bigcommerce
+                .as_ref()
+                .ok_or_else(|| missing_section(cfg))?;
+            let mut api = aftercare_bigcommerce::BigCommerceConfig::new(
+                b.store_hash.clone(),
+                b.access_token.resolve()?,
+            );
+            if let Some(u) = &b.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            Ok(
+                parts.discounts(Arc::new(aftercare_bigcommerce::BigCommerceClient::new(
+                    api,
+                )?)),
+            )
+        }
+        // A cart price rule with one coupon (`POST /V1/salesRules`, `POST /V1/coupons`) on
+        // website 1 for the default customer groups; the integration needs Cart Price Rules.
+        Platform::Magento => {
+            let m = cfg.magento.as_ref().ok_or_else(|| missing_section(cfg))?;
+            let mut api = aftercare_magento::MagentoConfig::new(&m.base_url, m.auth()?)?;
+            if let Some(code) = &m.store_code {
+                api = api.store_code(code.clone());
+            }
+            if let Some(u) = &m.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            Ok(
+                parts.discounts(Arc::new(aftercare_magento::MagentoDiscounts::new(
+                    aftercare_magento::MagentoClient::new(api)?,
+                ))),
+            )
+        }
         p => Err(format!(
-            "recovery.discount: discount codes are made through Shopify and WooCommerce only so far, not {}",
+            "recovery.discount: discount codes are made through {} only so far, not {}",
+            crate::config::DISCOUNT_PLATFORMS,
             p.name()
         )
         .into()),

@@ -127,8 +127,14 @@ pub struct RecoveryDiscountConfig {
 
 /// The platforms whose adapter makes discount codes (`DiscountCodes`).
 pub fn makes_discount_codes(p: Platform) -> bool {
-    matches!(p, Platform::Shopify | Platform::Woocommerce)
+    matches!(
+        p,
+        Platform::Shopify | Platform::Woocommerce | Platform::Bigcommerce | Platform::Magento
+    )
 }
+
+/// The platforms that make discount codes, for messages.
+pub const DISCOUNT_PLATFORMS: &str = "Shopify, WooCommerce, BigCommerce and Magento";
 
 impl RecoveryConfig {
     /// The sdk's settings (the channels are the tracking channels, set by the caller).
@@ -215,7 +221,7 @@ pub(super) fn semantic_recovery(
         report(
             "recovery.discount",
             format!(
-                "discount codes are made through Shopify and WooCommerce only so far, not {}; \
+                "discount codes are made through {DISCOUNT_PLATFORMS} only so far, not {}; \
                  remove [recovery.discount] (the apology and tag still work)",
                 p.name()
             ),
@@ -387,7 +393,11 @@ mod tests {
             Vec::<String>::new(),
             "WooCommerce makes coupons"
         );
-        let other = woo.replace("platform = \"woocommerce\"", "platform = \"bigcommerce\"");
+        for p in ["bigcommerce", "magento"] {
+            let text = woo.replace("platform = \"woocommerce\"", &format!("platform = \"{p}\""));
+            assert_eq!(problems(&text), Vec::<String>::new(), "{p} makes coupons");
+        }
+        let other = woo.replace("platform = \"woocommerce\"", "platform = \"salla\"");
         let p = problems(&other);
         assert!(
             p.iter()
