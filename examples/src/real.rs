@@ -884,6 +884,7 @@ async fn serve<S: Store + aftercare::retention::RetentionStore + 'static>(
         .clock(clock.clone())
         .platform(with_discounts(
             &cfg,
+            &shop,
             shop.parts(store.clone(), clock.clone()),
         )?)
         .shop_name(shop_name(&cfg))
@@ -1106,6 +1107,7 @@ pub fn recovery(
 /// coupons; Magento cart price rules).
 pub fn with_discounts(
     cfg: &TrackingLinksConfig,
+    shop: &ShopStack,
     parts: PlatformParts,
 ) -> Result<PlatformParts, BoxError> {
     if cfg.recovery.as_ref().is_none_or(|r| r.discount.is_none()) {
@@ -1164,6 +1166,22 @@ pub fn with_discounts(
                     aftercare_magento::MagentoClient::new(api)?,
                 ))),
             )
+        }
+        // Coupons (`POST /admin/v2/coupons`, scope `marketing.read_write`) with the store's
+        // token holder.
+        Platform::Salla => {
+            let c = cfg.salla.as_ref().ok_or_else(|| missing_section(cfg))?;
+            let (holder, _) = shop.tokens.as_ref().ok_or("the Salla token holder")?;
+            let mut api = aftercare_salla::SallaConfig::new();
+            if let Some(u) = &c.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            let client = aftercare_salla::SallaClient::new(api, holder.clone())?;
+            Ok(parts.discounts(Arc::new(aftercare_salla::SallaApi::new(
+                client,
+                c.merchant.as_str().into(),
+                c.default_locale.clone(),
+            ))))
         }
         p => Err(format!(
             "recovery.discount: discount codes are made through {} only so far, not {}",

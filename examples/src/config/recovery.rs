@@ -129,12 +129,16 @@ pub struct RecoveryDiscountConfig {
 pub fn makes_discount_codes(p: Platform) -> bool {
     matches!(
         p,
-        Platform::Shopify | Platform::Woocommerce | Platform::Bigcommerce | Platform::Magento
+        Platform::Shopify
+            | Platform::Woocommerce
+            | Platform::Bigcommerce
+            | Platform::Magento
+            | Platform::Salla
     )
 }
 
 /// The platforms that make discount codes, for messages.
-pub const DISCOUNT_PLATFORMS: &str = "Shopify, WooCommerce, BigCommerce and Magento";
+pub const DISCOUNT_PLATFORMS: &str = "Shopify, WooCommerce, BigCommerce, Magento and Salla";
 
 impl RecoveryConfig {
     /// The sdk's settings (the channels are the tracking channels, set by the caller).
@@ -393,11 +397,11 @@ mod tests {
             Vec::<String>::new(),
             "WooCommerce makes coupons"
         );
-        for p in ["bigcommerce", "magento"] {
+        for p in ["bigcommerce", "magento", "salla"] {
             let text = woo.replace("platform = \"woocommerce\"", &format!("platform = \"{p}\""));
             assert_eq!(problems(&text), Vec::<String>::new(), "{p} makes coupons");
         }
-        let other = woo.replace("platform = \"woocommerce\"", "platform = \"salla\"");
+        let other = woo.replace("platform = \"woocommerce\"", "platform = \"zid\"");
         let p = problems(&other);
         assert!(
             p.iter()
