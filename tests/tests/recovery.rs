@@ -423,3 +423,31 @@ async fn the_ticket_action_opens_one_ticket_per_order_even_across_a_crash() {
         "{rows:#?}"
     );
 }
+
+/// A stack asked for recovery's ticket without a helpdesk is refused at `build`.
+#[tokio::test]
+async fn a_recovery_ticket_without_a_helpdesk_is_refused() {
+    use aftercare::stack::{PlatformParts, Stack};
+    use aftercare_sandbox::Sandbox;
+
+    let sb = Sandbox::quiet(Secret::from("s"), "2026-03-02T12:00:00Z".parse().unwrap());
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(
+        aftercare_shopify::ShopifyWebhooks::new(Secret::from("s")).for_shop(sb.shop.domain()),
+    );
+    let refused = Stack::builder(store.clone())
+        .platform(PlatformParts::new("shopify", source, sb.shop.clone()).annotator(sb.shop.clone()))
+        .channel(sb.channel(ChannelKind::Email).clone())
+        .shop_name("Shop")
+        .public_url("https://shop.example")
+        .link_key(Secret::from("k"))
+        .clock(sb.clock.clone())
+        .recovery(
+            RecoverySettings::default().with_ticket(true),
+            Secret::from("code-key"),
+        )
+        .build()
+        .expect_err("a ticket needs a desk")
+        .to_string();
+    assert!(refused.contains(".helpdesk("), "{refused}");
+}
