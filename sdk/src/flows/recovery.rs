@@ -519,7 +519,11 @@ impl RecoveryFlow {
         Ok(match t.report(&incident).await? {
             crate::flows::tickets::TicketOutcome::Opened(id)
             | crate::flows::tickets::TicketOutcome::Noted(id) => Some(id),
-            _ => None,
+            _ => {
+                // Done before (a retry, another signal): the order was recovered then.
+                self.mark(order, DIM_RECOVERED).await?;
+                None
+            }
         })
     }
 
