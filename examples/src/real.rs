@@ -1094,7 +1094,10 @@ pub fn recovery(
     let Some(r) = &cfg.recovery else {
         return Ok(None);
     };
-    let settings = r.settings().with_channels(cfg.tracking.channels.clone());
+    let mut settings = r.settings().with_channels(cfg.tracking.channels.clone());
+    if crate::config::joins_codes(cfg.shop.platform) {
+        settings.offer = settings.offer.map(|o| o.with_joined(true));
+    }
     let key = match &r.code_key {
         Some(k) => k.resolve()?,
         None => tracking_link_key(cfg)?,
@@ -1103,8 +1106,8 @@ pub fn recovery(
 }
 
 /// The platform's discount codes on its parts, when `[recovery.discount]` offers codes
-/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce, BigCommerce
-/// coupons; Magento cart price rules).
+/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce, BigCommerce,
+/// Salla and Nuvemshop coupons; Magento cart price rules).
 pub fn with_discounts(
     cfg: &TrackingLinksConfig,
     shop: &ShopStack,
@@ -1182,6 +1185,20 @@ pub fn with_discounts(
                 c.merchant.as_str().into(),
                 c.default_locale.clone(),
             ))))
+        }
+        // Coupons (`POST /{store_id}/coupons`); the token needs `write_coupons`. Codes are
+        // letters and digits only (joined in `recovery`).
+        Platform::Nuvemshop => {
+            let n = cfg.nuvemshop.as_ref().ok_or_else(|| missing_section(cfg))?;
+            let mut api = aftercare_nuvemshop::NuvemshopConfig::new(
+                n.store_id.clone(),
+                n.access_token.resolve()?,
+                n.user_agent.clone(),
+            );
+            if let Some(u) = &n.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            Ok(parts.discounts(Arc::new(aftercare_nuvemshop::NuvemshopClient::new(api)?)))
         }
         p => Err(format!(
             "recovery.discount: discount codes are made through {} only so far, not {}",
@@ -1267,5 +1284,21 @@ default_locale = "tr"
         assert_eq!(f.detractor_tag.as_deref(), Some("unhappy"));
         assert_eq!(f.webhook_url.as_deref(), Some("https://h.example/x"));
         assert_eq!(f.support_email, None);
+    }
+
+    /// Nuvemshop codes are letters and digits only: its offer joins the code; Shopify's
+    /// keeps the hyphen.
+    #[test]
+    fn nuvemshop_codes_are_joined() {
+        let discount = "\n[recovery]\n\n[recovery.discount]\npercent = 10\n";
+        let shopify: TrackingLinksConfig = toml::from_str(&format!("{BASE}{discount}")).unwrap();
+        let (s, _) = recovery(&shopify).unwrap().unwrap();
+        assert!(!s.offer.unwrap().joined);
+        let nuvem = format!(
+            "[shop]\nplatform = \"nuvemshop\"\n[nuvemshop]\nstore_id = \"123\"\napp_id = \"4815\"\naccess_token = {{ value = \"a\" }}\nuser_agent = \"T (t@example.com)\"\napp_secrets = [{{ value = \"s\" }}]\ntracking_link_key = {{ value = \"k\" }}\n\n[server]\npublic_url = \"https://shop.example\"\n{discount}"
+        );
+        let cfg: TrackingLinksConfig = toml::from_str(&nuvem).unwrap();
+        let (s, _) = recovery(&cfg).unwrap().unwrap();
+        assert!(s.offer.unwrap().joined);
     }
 }

@@ -184,6 +184,37 @@ async fn a_delay_past_the_threshold_gets_one_apology_with_one_code_even_across_a
     assert_eq!(e.get("recovered").map(String::as_str), Some("yes"));
 }
 
+/// A platform whose codes are letters and digits only (Nuvemshop) gets a joined code, and
+/// the apology carries exactly the code that was created.
+#[tokio::test]
+async fn a_joined_offer_makes_and_sends_a_code_without_a_hyphen() {
+    let w = world().await;
+    let s = late_shipment(&w, us_customer(&w));
+    w.clock.advance(chrono::Duration::days(1));
+    let flow = w.flow.with_settings(
+        RecoverySettings::default()
+            .with_offer(Some(
+                DiscountOffer::new(DiscountValue::Percent(15)).with_joined(true),
+            ))
+            .with_channels(vec![ChannelKind::Email]),
+    );
+    let shop = s.shop.clone();
+    let out = flow
+        .recover(shop.as_ref(), &s.order_id, Signal::Delay)
+        .await
+        .unwrap();
+    let code = out.code.expect("a code is offered");
+    assert!(code.starts_with("SORRY") && code.len() == 15, "{code}");
+    assert!(code.bytes().all(|b| b.is_ascii_alphanumeric()), "{code}");
+    assert!(w.discounts.codes().contains_key(&code));
+    let msg = flow
+        .apology_for(shop.as_ref(), &s.order_id)
+        .await
+        .unwrap()
+        .expect("an apology is enqueued");
+    assert!(msg.message.text.contains(&code), "{}", msg.message.text);
+}
+
 #[tokio::test]
 async fn a_customer_without_a_marketing_opt_in_gets_the_apology_without_a_code() {
     let w = world().await;

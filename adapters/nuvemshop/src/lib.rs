@@ -15,6 +15,9 @@
 //!   [`CustomerDirectory`](aftercare::platform::CustomerDirectory) and
 //!   [`OrderAnnotator`](aftercare::platform::OrderAnnotator) (idempotent, into
 //!   `owner_note`), and keeps webhook subscriptions ([`NuvemshopClient::ensure_hooks`]).
+//! - Discount codes: `NuvemshopClient` implements
+//!   [`DiscountCodes`](aftercare::platform::discount::DiscountCodes) with single-use coupons
+//!   (`POST /coupons`; codes of letters and digits only).
 //! - [`NuvemshopShop`]: the recommended setup, with catch-up polling on by default.
 //!
 //! ```no_run
@@ -34,6 +37,7 @@
 mod api;
 mod client;
 mod convert;
+mod coupons;
 mod error;
 mod hooks;
 mod hydrate;

@@ -5,6 +5,7 @@
 mod common;
 
 mod client;
+mod coupons;
 mod e2e;
 mod kit;
 mod webhooks;

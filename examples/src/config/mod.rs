@@ -74,7 +74,7 @@ pub use nuvemshop::NuvemshopStoreConfig;
 use nuvemshop::*;
 use recovery::*;
 pub use recovery::{
-    DISCOUNT_PLATFORMS, RecoveryConfig, RecoveryDiscountConfig, RecoverySignal,
+    DISCOUNT_PLATFORMS, RecoveryConfig, RecoveryDiscountConfig, RecoverySignal, joins_codes,
     makes_discount_codes,
 };
 pub use salla::SallaConfig;

@@ -120,7 +120,8 @@ pub struct RecoveryDiscountConfig {
     /// Days the code is valid (default 60).
     #[serde(default = "sixty")]
     pub valid_days: u32,
-    /// The codes' prefix, capital letters and digits (default `SORRY`: `SORRY-7KQ…`).
+    /// The codes' prefix, capital letters and digits (default `SORRY`: `SORRY-7KQ…`;
+    /// `SORRY7KQ…` on Nuvemshop, whose codes are letters and digits only).
     #[serde(default = "sorry")]
     pub prefix: String,
 }
@@ -134,11 +135,20 @@ pub fn makes_discount_codes(p: Platform) -> bool {
             | Platform::Bigcommerce
             | Platform::Magento
             | Platform::Salla
+            | Platform::Nuvemshop
     )
 }
 
+/// The platforms whose codes are letters and digits only: their codes are joined
+/// (`SORRY7KQ2M9XW4P`, no hyphen). Nuvemshop: "can contain only alfanumeric characters"
+/// (API docs, "Coupons", `POST /coupons`).
+pub fn joins_codes(p: Platform) -> bool {
+    matches!(p, Platform::Nuvemshop)
+}
+
 /// The platforms that make discount codes, for messages.
-pub const DISCOUNT_PLATFORMS: &str = "Shopify, WooCommerce, BigCommerce, Magento and Salla";
+pub const DISCOUNT_PLATFORMS: &str =
+    "Shopify, WooCommerce, BigCommerce, Magento, Salla and Nuvemshop";
 
 impl RecoveryConfig {
     /// The sdk's settings (the channels are the tracking channels, set by the caller).
@@ -397,16 +407,21 @@ mod tests {
             Vec::<String>::new(),
             "WooCommerce makes coupons"
         );
-        for p in ["bigcommerce", "magento", "salla"] {
+        for p in ["bigcommerce", "magento", "salla", "nuvemshop"] {
             let text = woo.replace("platform = \"woocommerce\"", &format!("platform = \"{p}\""));
             assert_eq!(problems(&text), Vec::<String>::new(), "{p} makes coupons");
         }
-        let other = woo.replace("platform = \"woocommerce\"", "platform = \"zid\"");
-        let p = problems(&other);
-        assert!(
-            p.iter()
-                .any(|l| l.starts_with("recovery.discount:") && l.contains("only so far")),
-            "{p:?}"
-        );
+        for platform in ["zid", "ikas"] {
+            let other = woo.replace(
+                "platform = \"woocommerce\"",
+                &format!("platform = \"{platform}\""),
+            );
+            let p = problems(&other);
+            assert!(
+                p.iter()
+                    .any(|l| l.starts_with("recovery.discount:") && l.contains("only so far")),
+                "{platform}: {p:?}"
+            );
+        }
     }
 }

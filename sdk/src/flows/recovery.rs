@@ -95,6 +95,9 @@ pub struct DiscountOffer {
     pub valid_days: i64,
     /// The code's prefix (default `SORRY`).
     pub prefix: String,
+    /// The code without its hyphen (`SORRY7KQ2M9XW4P`), for platforms whose codes are
+    /// letters and digits only (Nuvemshop); default off (`SORRY-7KQ2M9XW4P`).
+    pub joined: bool,
 }
 
 impl DiscountOffer {
@@ -104,7 +107,14 @@ impl DiscountOffer {
             value,
             valid_days: 60,
             prefix: "SORRY".into(),
+            joined: false,
         }
+    }
+
+    /// Codes without the hyphen (see [`DiscountOffer::joined`]).
+    pub fn with_joined(mut self, on: bool) -> Self {
+        self.joined = on;
+        self
     }
 }
 
@@ -575,7 +585,11 @@ impl RecoveryFlow {
                     .may_offer(chosen.channel, &chosen.address, customer)
                     .await?
                 {
-                    let c = recovery_code(self.code_key.expose(), shop, &order.id, &offer.prefix);
+                    let mut c =
+                        recovery_code(self.code_key.expose(), shop, &order.id, &offer.prefix);
+                    if offer.joined {
+                        c.retain(|ch| ch != '-');
+                    }
                     let code_key = Self::key(shop, &order.id, "code");
                     if !self.done(&code_key).await? {
                         let now = self.clock.now();
