@@ -400,6 +400,31 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         shared.clone(),
         dyn_clock.clone(),
     ));
+    // Service recovery: a delivery exception, a failed attempt, a delay, a detractor's
+    // answer or a complaint reply gets an apology (once per order) with a code from the
+    // sandbox shop's discounts for a customer who opted in to marketing, and an order tag.
+    // Detractors and complaint replies reach it through the follow-up.
+    let discounts = Arc::new(aftercare_sandbox::SandboxDiscounts::new());
+    let recovery = Arc::new(
+        aftercare::flows::recovery::RecoveryFlow::new(
+            shared.clone(),
+            sb.shop.clone(),
+            sb.shop.clone(),
+            text.clone(),
+            dyn_clock.clone(),
+            Secret::from(DEMO_LINK_KEY),
+        )
+        .with_discounts(discounts.clone())
+        .with_annotator(sb.shop.clone())
+        .with_retention(shared.clone())
+        .with_settings(
+            aftercare::flows::recovery::RecoverySettings::default().with_offer(Some(
+                aftercare::flows::recovery::DiscountOffer::new(
+                    aftercare::platform::discount::DiscountValue::Percent(15),
+                ),
+            )),
+        ),
+    );
     let follow_up = Arc::new(
         FollowUp::new(
             shared.clone(),
@@ -410,7 +435,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         )
         .customers(sb.shop.clone())
         .tickets(tickets)
-        .retention(RetentionRecorder::new(shared.clone())),
+        .retention(RetentionRecorder::new(shared.clone()))
+        .recovery(recovery.clone()),
     );
     let flow = |settings: SurveySettings| {
         Arc::new(
@@ -444,30 +470,6 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         dyn_clock.clone(),
         tracking_settings,
     ));
-    // Service recovery: a delivery exception, a failed attempt or a delay gets an apology
-    // (once per order) with a code from the sandbox shop's discounts for a customer who
-    // opted in to marketing, and an order tag.
-    let discounts = Arc::new(aftercare_sandbox::SandboxDiscounts::new());
-    let recovery = Arc::new(
-        aftercare::flows::recovery::RecoveryFlow::new(
-            shared.clone(),
-            sb.shop.clone(),
-            sb.shop.clone(),
-            text.clone(),
-            dyn_clock.clone(),
-            Secret::from(DEMO_LINK_KEY),
-        )
-        .with_discounts(discounts.clone())
-        .with_annotator(sb.shop.clone())
-        .with_retention(shared.clone())
-        .with_settings(
-            aftercare::flows::recovery::RecoverySettings::default().with_offer(Some(
-                aftercare::flows::recovery::DiscountOffer::new(
-                    aftercare::platform::discount::DiscountValue::Percent(15),
-                ),
-            )),
-        ),
-    );
     let demo = DemoShop::new(opts.platform, DEMO_APP_SECRET, sb.shop.domain())?;
     let name = demo.name();
     // Answers from the survey page wait in the inbox for their follow-up (AnswerQueue), so a
@@ -885,8 +887,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
         };
         if let Some(m) = apology {
             let code = m.message.meta.get("discount_code");
+            let number = aftercare::platform::OrderSource::order(sb.shop.as_ref(), order)
+                .await?
+                .map_or_else(|| order.to_string(), |o| o.number);
             println!(
-                "   recovery: {locale} order {order}: apology by {}{}",
+                "   recovery: {locale} order {number} ({order}): apology by {}{}",
                 m.message.channel,
                 code.map_or_else(
                     || " without a code (no marketing opt-in)".to_owned(),
