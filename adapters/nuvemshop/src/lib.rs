@@ -17,7 +17,8 @@
 //!   `owner_note`), and keeps webhook subscriptions ([`NuvemshopClient::ensure_hooks`]).
 //! - Discount codes: `NuvemshopClient` implements
 //!   [`DiscountCodes`](aftercare::platform::discount::DiscountCodes) with single-use coupons
-//!   (`POST /coupons`; codes of letters and digits only).
+//!   (`POST /coupons`; codes of letters and digits only: give the recovery flow
+//!   `DiscountOffer::with_joined(true)`, `SORRY7KQ2M9XW4P`).
 //! - [`NuvemshopShop`]: the recommended setup, with catch-up polling on by default.
 //!
 //! ```no_run
