@@ -12,9 +12,12 @@
 //! BigCommerce v2 coupons, `POST /v2/coupons` (`aftercare-bigcommerce`); Magento cart price
 //! rules with one coupon, `POST /V1/salesRules` and `POST /V1/coupons`
 //! (`aftercare-magento`'s `MagentoDiscounts`); Salla coupons, `POST /admin/v2/coupons`
-//! (`aftercare-salla`); the sandbox shop. Where a platform documents no error for a code
-//! in use, its adapter looks the code up after a refusal. Zid (a multipart
-//! `coupons/add`), Nuvemshop and ikas are not implemented.
+//! (`aftercare-salla`); Nuvemshop coupons, `POST /{store_id}/coupons`
+//! (`aftercare-nuvemshop`; letters and digits only, so the flow's offer is
+//! `with_joined`); the sandbox shop. Where a platform documents no error for a code in use,
+//! its adapter looks the code up after a refusal. Zid (no documented duplicate error or
+//! look-up by code) and ikas (coupons only inside a campaign no documented mutation
+//! creates) are not implemented; their adapters' READMEs say what their docs show.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
