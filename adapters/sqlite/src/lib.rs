@@ -193,6 +193,7 @@ impl SqliteStore {
                 path: path.clone(),
                 source,
             })?,
+            write_lock.clone(),
         ));
         Ok(Self {
             pool,
