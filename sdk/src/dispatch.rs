@@ -151,9 +151,10 @@ enum Outcome {
 ///
 /// Throughput: sends finishing together are recorded together
 /// ([`Outbox::mark_sent_many`], one transaction: group commit), each send still waiting for
-/// its record before it counts. Batches are not overlapped: a message is claimed only when
-/// it can be sent at once, so a crash leaves no more than the sends in flight to be
-/// recovered as "may have been sent".
+/// its record before it counts (its `concurrency` turn is free again once the channel has
+/// answered). [`Dispatcher::drain`] claims the next messages while the last are sent, but
+/// never holds more than `batch` claimed and unfinished: a crash leaves no more to be
+/// recovered as "may have been sent" than one batch, as when batches did not overlap.
 pub struct Dispatcher {
     outbox: Arc<dyn Outbox>,
     channels: HashMap<ChannelKind, Arc<dyn MessageChannel>>,
@@ -347,11 +348,13 @@ impl Dispatcher {
     }
 
     /// Handles a claimed message once one of the `concurrency` turns is free (whoever calls
-    /// `run_once` or `drain`); the turn is held until the outcome is recorded, so no more
-    /// than `concurrency` sends are ever unrecorded.
+    /// `run_once` or `drain`). The turn is given back as soon as the channel has answered:
+    /// the send's record (a group commit with the others finishing then) does not hold up
+    /// the next send, and unrecorded sends stay among the claimed, unfinished messages (at
+    /// most `batch`).
     async fn handle_in_turn(&self, c: Claimed) -> Result<Outcome, Error> {
-        let _permit = self.sending.acquire().await;
-        self.handle(c).await
+        let turn = self.sending.acquire().await.ok();
+        self.handle(c, turn).await
     }
 
     /// Dispatches until nothing is due now; returns the totals.
@@ -463,7 +466,11 @@ impl Dispatcher {
         }
     }
 
-    async fn handle(&self, c: Claimed) -> Result<Outcome, Error> {
+    async fn handle(
+        &self,
+        c: Claimed,
+        turn: Option<tokio::sync::SemaphorePermit<'_>>,
+    ) -> Result<Outcome, Error> {
         let Claimed {
             entry,
             attempt,
@@ -511,6 +518,7 @@ impl Dispatcher {
                 .await;
         }
         let result = channel.send(&entry.message, &entry.key).await;
+        drop(turn);
         let now = self.clock.now();
         match result {
             Ok(receipt) => {
