@@ -151,9 +151,10 @@ enum Outcome {
 ///
 /// Throughput: sends finishing together are recorded together
 /// ([`Outbox::mark_sent_many`], one transaction: group commit), each send still waiting for
-/// its record before it counts. Batches are not overlapped: a message is claimed only when
-/// it can be sent at once, so a crash leaves no more than the sends in flight to be
-/// recovered as "may have been sent".
+/// its record before it counts (its `concurrency` turn is free again once the channel has
+/// answered). [`Dispatcher::drain`] claims the next messages while the last are sent, but
+/// never holds more than `batch` claimed and unfinished: a crash leaves no more to be
+/// recovered as "may have been sent" than one batch, as when batches did not overlap.
 pub struct Dispatcher {
     outbox: Arc<dyn Outbox>,
     channels: HashMap<ChannelKind, Arc<dyn MessageChannel>>,
@@ -335,11 +336,7 @@ impl Dispatcher {
         let now = self.clock.now();
         let claimed = self.outbox.claim_due(now, self.batch, self.lease).await?;
         let outcomes: Vec<Result<Outcome, Error>> = futures::stream::iter(claimed)
-            .map(|c| async move {
-                // `concurrency` sends at once, whoever calls `run_once`.
-                let _permit = self.sending.acquire().await;
-                self.handle(c).await
-            })
+            .map(|c| self.handle_in_turn(c))
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
@@ -350,20 +347,102 @@ impl Dispatcher {
         Ok(report)
     }
 
+    /// Handles a claimed message once one of the `concurrency` turns is free (whoever calls
+    /// `run_once` or `drain`). The turn is given back as soon as the channel has answered:
+    /// the send's record (a group commit with the others finishing then) does not hold up
+    /// the next send, and unrecorded sends stay among the claimed, unfinished messages (at
+    /// most `batch`).
+    async fn handle_in_turn(&self, c: Claimed) -> Result<Outcome, Error> {
+        let turn = self.sending.acquire().await.ok();
+        self.handle(c, turn).await
+    }
+
     /// Dispatches until nothing is due now; returns the totals.
+    ///
+    /// Pipelined: at most `batch` messages are claimed and not yet finished at any time (as
+    /// when one batch is claimed after the last is finished, so a crash leaves no more
+    /// claims to recover), but the claims are topped up once half of them are finished,
+    /// while the rest are still being sent: a rate-limited channel is never left waiting
+    /// for a claim or for the last records of a batch (a strict limiter never makes up a
+    /// missed pace). It ends when a claim made with nothing in flight finds nothing due.
     pub async fn drain(&self) -> Result<DispatchReport, Error> {
+        use std::task::Poll;
+
+        enum Event {
+            Claimed(Result<Vec<Claimed>, Error>),
+            Done(Result<Outcome, Error>),
+        }
         let mut total = DispatchReport::default();
+        let mut handling = futures::stream::FuturesUnordered::new();
+        let mut claim: Option<futures::future::BoxFuture<'_, Result<Vec<Claimed>, Error>>> = None;
+        // Claimed and not finished.
+        let mut outstanding: u32 = 0;
+        // The messages in flight when the pending claim was made.
+        let mut flight_at_claim = 0_usize;
+        // The last claim found nothing due: claim again only once nothing is in flight.
+        let mut dry = false;
+        let mut failed: Option<Error> = None;
+        let top_up = (self.batch / 2).max(1);
         loop {
-            let r = self.run_once().await?;
-            if r.total() == 0 {
-                return Ok(total);
+            let room = self.batch.saturating_sub(outstanding);
+            let want = if dry {
+                handling.is_empty()
+            } else {
+                room >= top_up
+            };
+            if claim.is_none() && failed.is_none() && want && room > 0 {
+                flight_at_claim = handling.len();
+                claim = Some(self.outbox.claim_due(self.clock.now(), room, self.lease));
             }
-            total.sent += r.sent;
-            total.rescheduled += r.rescheduled;
-            total.skipped += r.skipped;
-            total.dead += r.dead;
-            total.uncertain += r.uncertain;
-            total.lost += r.lost;
+            if claim.is_none() && handling.is_empty() {
+                return match failed {
+                    Some(e) => Err(e),
+                    None => Ok(total),
+                };
+            }
+            let event = std::future::poll_fn(|cx| {
+                if let Some(f) = claim.as_mut()
+                    && let Poll::Ready(r) = f.as_mut().poll(cx)
+                {
+                    return Poll::Ready(Event::Claimed(r));
+                }
+                match handling.poll_next_unpin(cx) {
+                    Poll::Ready(Some(o)) => Poll::Ready(Event::Done(o)),
+                    _ => Poll::Pending,
+                }
+            })
+            .await;
+            match event {
+                Event::Claimed(r) => {
+                    claim = None;
+                    match r {
+                        Ok(batch) if batch.is_empty() => {
+                            if flight_at_claim == 0 && handling.is_empty() {
+                                return Ok(total);
+                            }
+                            dry = true;
+                        }
+                        Ok(batch) => {
+                            dry = false;
+                            outstanding += u32::try_from(batch.len()).unwrap_or(u32::MAX);
+                            for c in batch {
+                                handling.push(self.handle_in_turn(c));
+                            }
+                        }
+                        // What is in flight still finishes (and is recorded) first.
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                Event::Done(o) => {
+                    outstanding = outstanding.saturating_sub(1);
+                    match o {
+                        Ok(o) => total.add(o),
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -371,7 +450,7 @@ impl Dispatcher {
     pub async fn run(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let idle = match self.run_once().await {
+            let idle = match self.drain().await {
                 Ok(r) => r.total() == 0,
                 Err(e) => {
                     tracing::error!(error = %e, "dispatch failed; backing off");
@@ -387,7 +466,11 @@ impl Dispatcher {
         }
     }
 
-    async fn handle(&self, c: Claimed) -> Result<Outcome, Error> {
+    async fn handle(
+        &self,
+        c: Claimed,
+        turn: Option<tokio::sync::SemaphorePermit<'_>>,
+    ) -> Result<Outcome, Error> {
         let Claimed {
             entry,
             attempt,
@@ -435,6 +518,7 @@ impl Dispatcher {
                 .await;
         }
         let result = channel.send(&entry.message, &entry.key).await;
+        drop(turn);
         let now = self.clock.now();
         match result {
             Ok(receipt) => {

@@ -8,7 +8,7 @@
 //! - `cargo xtask schemas [--check]`: writes the JSON Schemas of the public event and
 //!   configuration types to `schemas/` (or checks that they are up to date).
 //! - `cargo xtask bench [filter]`: runs the criterion benchmarks.
-//! - `cargo xtask loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres]`: the
+//! - `cargo xtask loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres] [--phases ingest,processing,dispatch]`: the
 //!   load harness (`examples/src/bin/loadtest/main.rs`): durable ingest through the `receiver`
 //!   against a non-durable axum baseline on loopback, processing lag, and the checks that
 //!   every acknowledged webhook is stored and processed once; prints a Markdown table.
@@ -237,7 +237,7 @@ fn run() -> Result<(), String> {
             cargo(&a)
         }
         _ => Err(
-            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres] | shops-load [--dev] [--shops N] [--orders N] [--big N] [--instances N] [--processes N] [--seconds N] | fuzz [--seconds N] [--seed S] [--target NAME]>"
+            "usage: cargo xtask <test [cargo test args] | ci | schemas [--check] | test-layout | publish-ready | layers | bench [criterion filter] | loadtest [--seconds N] [--concurrency C] [--rounds R] [--postgres] [--phases ingest,processing,dispatch] | shops-load [--dev] [--shops N] [--orders N] [--big N] [--instances N] [--processes N] [--seconds N] | fuzz [--seconds N] [--seed S] [--target NAME]>"
                 .into(),
         ),
     }

@@ -9,6 +9,11 @@
 //! one row at most; a holder older than a new copy's window gives it up in the statement
 //! that stores the copy (a data-modifying CTE run before the insert).
 //!
+//! Up to [`IN_FLIGHT`] batches of one writer are written at once, as several instances'
+//! are: a batch's ids may then be committed after a later batch's, so, as between
+//! instances, webhooks arriving within the same few milliseconds are not ordered by their
+//! arrival (which the platforms do not promise either).
+//!
 //! Several instances may write at once: each batch inserts its rows in one fixed order
 //! (sorted by content key, then source and key), so two batches waiting on each other's
 //! uncommitted rows rarely form a cycle; PostgreSQL breaks one that does, and a batch that
@@ -18,7 +23,7 @@
 //! again on its own; the others keep the batch's answers.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aftercare::Error;
 use aftercare::store::{InboxInsert, NewInboxEntry};
@@ -28,6 +33,10 @@ use tokio::sync::{mpsc, oneshot};
 
 /// The most webhooks written in one statement (9 bound values each).
 const MAX_BATCH: usize = 128;
+/// Batches written at once, each on its own connection: while one waits for its commit's
+/// WAL flush the next is inserted, and PostgreSQL flushes commits that wait together once
+/// (its own group commit). One at a time, ingest waited on each flush in turn.
+const IN_FLIGHT: usize = 3;
 
 struct Job {
     entry: NewInboxEntry,
@@ -101,7 +110,16 @@ impl InboxWriter {
 }
 
 async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    loop {
+        // A batch is taken only when a slot is free: webhooks arriving meanwhile join the
+        // next batch.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else {
+            return;
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -109,19 +127,27 @@ async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let written = if batch.len() > 1 {
-            write(&pool, &batch).await.ok()
-        } else {
-            None
+        let pool = pool.clone();
+        crate::shops::spawn_in_current_schema(async move {
+            write_and_answer(&pool, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn write_and_answer(pool: &PgPool, batch: Vec<Job>) {
+    let written = if batch.len() > 1 {
+        write(pool, &batch).await.ok()
+    } else {
+        None
+    };
+    let written = written.unwrap_or_else(|| batch.iter().map(|_| None).collect());
+    for (job, r) in batch.into_iter().zip(written) {
+        let r = match r {
+            Some(r) => Ok(r),
+            None => insert_one(pool, &job).await,
         };
-        let written = written.unwrap_or_else(|| batch.iter().map(|_| None).collect());
-        for (job, r) in batch.into_iter().zip(written) {
-            let r = match r {
-                Some(r) => Ok(r),
-                None => insert_one(&pool, &job).await,
-            };
-            let _ = job.reply.send(r);
-        }
+        let _ = job.reply.send(r);
     }
 }
 

@@ -23,9 +23,12 @@
 //! commit that crosses the threshold, fsyncs included, while every later insert waits) is
 //! off, and a task of the store runs a `PASSIVE` checkpoint on a connection of its own
 //! every 250 ms. A passive checkpoint takes no write lock, so inserts commit while it copies
-//! pages and fsyncs. The WAL stays bounded: when a passive checkpoint leaves more than
-//! ~64 MB (16,384 pages) behind, the task runs a `RESTART` checkpoint, which waits for the
-//! writer between two commits. Durability is unchanged (see above): a commit is in the WAL
+//! pages and fsyncs. Under steady commits a passive checkpoint never copies the whole WAL,
+//! so once the WAL passes ~16 MB and little is left behind, the task copies that little
+//! with this process's writers held for it, and the next commit starts the WAL from its
+//! beginning (`checkpoint.rs`). The WAL stays bounded: when a passive checkpoint leaves more
+//! than ~64 MB (16,384 pages) behind, the task runs a `RESTART` checkpoint, which waits
+//! for the writer between two commits. Durability is unchanged (see above): a commit is in the WAL
 //! when it is acknowledged, whichever connection later copies it into the database.
 //!
 //! De-duplication, by key and by content within a window (see
@@ -193,6 +196,7 @@ impl SqliteStore {
                 path: path.clone(),
                 source,
             })?,
+            write_lock.clone(),
         ));
         Ok(Self {
             pool,

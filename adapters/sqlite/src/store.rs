@@ -25,6 +25,8 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 
+mod enqueue;
+
 fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
@@ -321,14 +323,17 @@ impl Outbox for SqliteStore {
     ) -> Result<Vec<Enqueue>, Error> {
         let err = db("enqueue messages");
         let mut out = Vec::with_capacity(msgs.len());
-        // Transactions of up to 512 messages: one commit each, and the write lock is given
-        // up between them so webhooks are not held up behind a large batch.
+        // Transactions of up to 512 messages, three statements each (`store/enqueue.rs`):
+        // one commit each, and the write lock is given up between them so webhooks are not
+        // held up behind a large batch.
         for chunk in msgs.chunks(512) {
             let _w = self.writing().await;
             let mut tx = self.pool.begin().await.map_err(&err)?;
-            for m in chunk {
-                out.push(enqueue_in(&mut tx, m, now).await.map_err(&err)?);
-            }
+            out.extend(
+                enqueue::enqueue_chunk(&mut tx, chunk, now)
+                    .await
+                    .map_err(&err)?,
+            );
             tx.commit().await.map_err(&err)?;
         }
         Ok(out)

@@ -1,7 +1,10 @@
 //! The dispatch phase: `messages` SMS queued with `Outbox::enqueue_many` (timed), then sent
 //! by a `Dispatcher` (its default batch settings, as `Stack` builds it) through a
-//! channel that only counts, paced by a strict limit (`SlidingWindow`); then the store's
-//! ceiling: a smaller queue sent with no limit at all. Every message must be sent once.
+//! channel that only counts, paced by a strict limit (`SlidingWindow`); then, for the
+//! comparison, a smaller queue sent one batch at a time (`run_once` in a loop: claim, send,
+//! record, claim again, as `drain` did before it pipelined its claims) under the same
+//! limit; then the store's ceiling: a smaller queue sent with no limit at all. Every
+//! message must be sent once.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -29,6 +32,8 @@ pub(super) struct Dispatched {
     pub(super) limit: f64,
     /// Sends per second with no limit.
     pub(super) ceiling: Option<f64>,
+    /// Sends per second under the same limit, one batch at a time (not pipelined).
+    pub(super) one_batch_at_a_time: f64,
     /// Keys the channel saw more than once, and messages it never saw.
     pub(super) twice: u64,
     pub(super) not_sent: u64,
@@ -94,6 +99,7 @@ async fn enqueue(outbox: &dyn Outbox, prefix: &str, n: u64) -> Result<Duration, 
 async fn send_all(
     outbox: Arc<dyn Outbox>,
     limit: Option<f64>,
+    pipelined: bool,
 ) -> Result<(Arc<Counting>, Duration), BoxError> {
     let ch = Arc::new(Counting::default());
     let mut d = Dispatcher::new(outbox, Arc::new(SystemClock)).channel(ch.clone());
@@ -101,7 +107,11 @@ async fn send_all(
         d = d.rate_limit(ChannelKind::Sms, Arc::new(SlidingWindow::per_second(rate)));
     }
     let t = Instant::now();
-    d.drain().await?;
+    if pipelined {
+        d.drain().await?;
+    } else {
+        while d.run_once().await? != Default::default() {}
+    }
     Ok((ch, t.elapsed()))
 }
 
@@ -111,12 +121,16 @@ pub(super) async fn run(
     limit: f64,
 ) -> Result<Dispatched, BoxError> {
     let enqueue_time = enqueue(outbox.as_ref(), "lt", messages).await?;
-    let (ch, elapsed) = send_all(outbox.clone(), Some(limit)).await?;
+    let (ch, elapsed) = send_all(outbox.clone(), Some(limit), true).await?;
     let sent = ch.keys.lock().unwrap_or_else(|e| e.into_inner()).len() as u64;
     let twice = *ch.twice.lock().unwrap_or_else(|e| e.into_inner());
     let ceiling_n = messages.min(CEILING_MESSAGES);
+    enqueue(outbox.as_ref(), "batches", ceiling_n).await?;
+    let (ch1, batches_time) = send_all(outbox.clone(), Some(limit), false).await?;
+    let sent1 = ch1.keys.lock().unwrap_or_else(|e| e.into_inner()).len() as u64;
+    let twice1 = *ch1.twice.lock().unwrap_or_else(|e| e.into_inner());
     enqueue(outbox.as_ref(), "ceiling", ceiling_n).await?;
-    let (ch2, ceiling_time) = send_all(outbox, None).await?;
+    let (ch2, ceiling_time) = send_all(outbox, None, true).await?;
     let sent2 = ch2.keys.lock().unwrap_or_else(|e| e.into_inner()).len() as u64;
     let twice2 = *ch2.twice.lock().unwrap_or_else(|e| e.into_inner());
     Ok(Dispatched {
@@ -126,7 +140,10 @@ pub(super) async fn run(
         elapsed,
         limit,
         ceiling: Some(sent2 as f64 / ceiling_time.as_secs_f64()),
-        twice: twice + twice2,
-        not_sent: (messages - sent.min(messages)) + (ceiling_n - sent2.min(ceiling_n)),
+        one_batch_at_a_time: sent1 as f64 / batches_time.as_secs_f64(),
+        twice: twice + twice1 + twice2,
+        not_sent: (messages - sent.min(messages)) + 2 * ceiling_n
+            - sent1.min(ceiling_n)
+            - sent2.min(ceiling_n),
     })
 }

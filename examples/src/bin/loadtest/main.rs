@@ -29,7 +29,7 @@
 //!
 //! ```text
 //! cargo xtask loadtest [--seconds 10] [--concurrency 50] [--rounds 2] [--messages 100000]
-//!                      [--rate 5000] [--postgres]
+//!                      [--rate 5000] [--postgres] [--phases ingest,processing,dispatch]
 //! ```
 
 use std::collections::HashMap;
@@ -49,6 +49,7 @@ use sha2::Sha256;
 mod baseline;
 mod dispatch;
 mod pg;
+mod phases;
 mod shop_api;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -89,6 +90,10 @@ struct Args {
     /// when `initdb`/`pg_ctl` are missing).
     #[arg(long)]
     postgres: bool,
+    /// The parts of each round to run: `ingest` (the baseline and ingest alone),
+    /// `processing` (implies ingest), `dispatch`.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = phases::ALL)]
+    phases: Vec<phases::Step>,
     /// Internal: serve the baseline on this address (the harness starts itself so).
     #[arg(long, hide = true)]
     serve_baseline: Option<SocketAddr>,
@@ -264,67 +269,98 @@ async fn rounds(
     report: &mut Report,
 ) -> Result<(), BoxError> {
     for round in 1..=args.rounds {
-        eprintln!("round {round}: baseline");
-        let addr = free_addr()?;
-        let child = Proc(
-            Command::new(exe)
-                .arg("--serve-baseline")
-                .arg(addr.to_string())
-                .stdout(Stdio::null())
-                .spawn()?,
-        );
-        let phase = drive_server(args, addr, child.pid()).await?;
-        drop(child);
-        let base = phase.rate();
-        report.ingest.push(IngestRow {
-            round,
-            server: "baseline (axum, verify + parse, not stored)".into(),
-            phase,
-            base,
-            own_writes: false,
-        });
-
-        let mut stores = vec![(
-            "SQLite",
-            format!(
-                "sqlite = {{ path = {:?} }}",
-                work.join(format!("r{round}.db"))
-            ),
-            Db::Sqlite(work.join(format!("r{round}.db"))),
-        )];
-        if let Some(pg) = pg {
-            let db = format!("r{round}");
-            pg.create_db(&db).await?;
-            stores.push((
-                "PostgreSQL",
-                format!("postgres = {{ url = {{ value = {:?} }} }}", pg.url(&db)),
-                Db::Postgres(pg.url(&db)),
-            ));
+        if phases::runs(&args.phases, phases::Step::Ingest) {
+            ingest_round(args, exe, receiver, work, api, pg, round, report).await?;
         }
-        for (kind, storage, db) in stores {
-            let p = drive_receiver(
-                args, receiver, work, api, round, kind, &storage, &db, base, report,
-            )
-            .await?;
+        if args.messages > 0 && phases::runs(&args.phases, phases::Step::Dispatch) {
+            dispatch_round(args, work, pg, round, report).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The baseline, then the receiver on each store (steps 1–4).
+#[allow(clippy::too_many_arguments)]
+async fn ingest_round(
+    args: &Args,
+    exe: &Path,
+    receiver: &Path,
+    work: &Path,
+    api: SocketAddr,
+    pg: Option<&pg::Server>,
+    round: usize,
+    report: &mut Report,
+) -> Result<(), BoxError> {
+    eprintln!("round {round}: baseline");
+    let addr = free_addr()?;
+    let child = Proc(
+        Command::new(exe)
+            .arg("--serve-baseline")
+            .arg(addr.to_string())
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    let phase = drive_server(args, addr, child.pid()).await?;
+    drop(child);
+    let base = phase.rate();
+    report.ingest.push(IngestRow {
+        round,
+        server: "baseline (axum, verify + parse, not stored)".into(),
+        phase,
+        base,
+        own_writes: false,
+    });
+
+    let mut stores = vec![(
+        "SQLite",
+        format!(
+            "sqlite = {{ path = {:?} }}",
+            work.join(format!("r{round}.db"))
+        ),
+        Db::Sqlite(work.join(format!("r{round}.db"))),
+    )];
+    if let Some(pg) = pg {
+        let db = format!("r{round}");
+        pg.create_db(&db).await?;
+        stores.push((
+            "PostgreSQL",
+            format!("postgres = {{ url = {{ value = {:?} }} }}", pg.url(&db)),
+            Db::Postgres(pg.url(&db)),
+        ));
+    }
+    for (kind, storage, db) in stores {
+        if let Some(p) = drive_receiver(
+            args, receiver, work, api, round, kind, &storage, &db, base, report,
+        )
+        .await?
+        {
             report.processing.push(p);
         }
-        if args.messages > 0 {
-            eprintln!("round {round}: dispatch on SQLite");
-            let store =
-                aftercare_sqlite::SqliteStore::open(work.join(format!("d{round}.db"))).await?;
-            let d = dispatch::run(Arc::new(store.clone()), args.messages, args.rate).await;
-            store.close().await;
-            report.dispatch.push((round, "SQLite".into(), d?));
-            if let Some(pg) = pg {
-                eprintln!("round {round}: dispatch on PostgreSQL");
-                let db = format!("d{round}");
-                pg.create_db(&db).await?;
-                let store = aftercare_postgres::PostgresStore::connect(&pg.url(&db)).await?;
-                let d = dispatch::run(Arc::new(store.clone()), args.messages, args.rate).await;
-                store.close().await;
-                report.dispatch.push((round, "PostgreSQL".into(), d?));
-            }
-        }
+    }
+    Ok(())
+}
+
+/// Step 5 on each store.
+async fn dispatch_round(
+    args: &Args,
+    work: &Path,
+    pg: Option<&pg::Server>,
+    round: usize,
+    report: &mut Report,
+) -> Result<(), BoxError> {
+    eprintln!("round {round}: dispatch on SQLite");
+    let store = aftercare_sqlite::SqliteStore::open(work.join(format!("d{round}.db"))).await?;
+    let d = dispatch::run(Arc::new(store.clone()), args.messages, args.rate).await;
+    store.close().await;
+    report.dispatch.push((round, "SQLite".into(), d?));
+    if let Some(pg) = pg {
+        eprintln!("round {round}: dispatch on PostgreSQL");
+        let db = format!("d{round}");
+        pg.create_db(&db).await?;
+        let store = aftercare_postgres::PostgresStore::connect(&pg.url(&db)).await?;
+        let d = dispatch::run(Arc::new(store.clone()), args.messages, args.rate).await;
+        store.close().await;
+        report.dispatch.push((round, "PostgreSQL".into(), d?));
     }
     Ok(())
 }
@@ -374,7 +410,7 @@ async fn drive_receiver(
     db: &Db,
     base: f64,
     report: &mut Report,
-) -> Result<Processing, BoxError> {
+) -> Result<Option<Processing>, BoxError> {
     let addr = free_addr()?;
     let cfg = work.join(format!("r{round}-{kind}.toml"));
     std::fs::write(&cfg, config(addr, api, storage))?;
@@ -394,6 +430,9 @@ async fn drive_receiver(
         base,
         own_writes,
     });
+    if !phases::runs(&args.phases, phases::Step::Processing) {
+        return Ok(None);
+    }
 
     eprintln!("round {round}: receiver on {kind}, processing the backlog");
     let (done0, backlog) = db.progress().await?;
@@ -452,7 +491,7 @@ async fn drive_receiver(
         base,
         own_writes,
     });
-    Ok(processing)
+    Ok(Some(processing))
 }
 
 /// The receiver's configuration: Shopify signed with the harness's secret, its Admin API the
@@ -881,13 +920,14 @@ fn print_report(
         .unwrap_or_else(|| "unknown CPU".into());
     println!();
     println!(
-        "`cargo xtask loadtest --seconds {} --concurrency {} --rounds {} --messages {} --rate {}{}`, {} ({cpus} CPUs, {model}); load average before / after: {load_before} / {load_after}; the harness's client runs on the same machine.",
+        "`cargo xtask loadtest --seconds {} --concurrency {} --rounds {} --messages {} --rate {}{}{}`, {} ({cpus} CPUs, {model}); load average before / after: {load_before} / {load_after}; the harness's client runs on the same machine.",
         args.seconds,
         args.concurrency,
         args.rounds,
         args.messages,
         args.rate,
         if args.postgres { " --postgres" } else { "" },
+        phases::shown(&args.phases),
         started.format("%Y-%m-%d %H:%M UTC")
     );
     println!();
@@ -969,17 +1009,19 @@ fn print_report(
         );
         println!();
         println!(
-            "| round | store | messages | enqueued in (per s) | sent /s | × limit | store's ceiling /s (no limit) | sent twice / not sent |"
+            "| round | store | messages | enqueued in (per s) | sent /s | × limit | one batch at a time: sent /s (× limit) | store's ceiling /s (no limit) | sent twice / not sent |"
         );
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|");
         for (round, store, d) in &report.dispatch {
             println!(
-                "| {round} | {store} | {} | {:.1} s ({:.0}) | {:.0} | {:.3} | {} | {} / {} |",
+                "| {round} | {store} | {} | {:.1} s ({:.0}) | {:.0} | {:.3} | {:.0} ({:.3}) | {} | {} / {} |",
                 d.messages,
                 d.enqueue.as_secs_f64(),
                 d.messages as f64 / d.enqueue.as_secs_f64(),
                 d.rate(),
                 d.rate() / d.limit,
+                d.one_batch_at_a_time,
+                d.one_batch_at_a_time / d.limit,
                 d.ceiling.map_or("–".into(), |c| format!("{c:.0}")),
                 d.twice,
                 d.not_sent,
