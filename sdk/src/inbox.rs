@@ -108,7 +108,7 @@ impl InboxProcessor {
             policy: RetryPolicy::default(),
             batch: 128,
             lease: Duration::from_secs(5 * 60),
-            concurrency: 64,
+            concurrency: 16,
         }
     }
 
@@ -144,7 +144,7 @@ impl InboxProcessor {
         self
     }
 
-    /// Sets how many orders of a batch are processed at once (default 64, at least 1);
+    /// Sets how many orders of a batch are processed at once (default 16, at least 1);
     /// entries of one order are always processed one after the other, oldest first. `1`
     /// processes a batch strictly in the inbox's order.
     pub fn concurrency(mut self, orders: usize) -> Self {
