@@ -49,6 +49,7 @@
 
 mod checkpoint;
 mod codec;
+mod flow_writer;
 mod keys;
 mod retention;
 mod schema;
@@ -120,6 +121,8 @@ pub enum OpenError {
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: std::sync::Arc<writer::InboxWriter>,
+    /// Group commit for the flows' writes: snapshots, ledger rows, enqueued messages.
+    flow_writer: std::sync::Arc<flow_writer::FlowWriter>,
     _temp: Option<std::sync::Arc<tempfile::TempDir>>,
     /// Writes by this store and its clones take turns here (see [`SqliteStore::writing`]).
     write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -201,6 +204,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer: std::sync::Arc::new(writer::InboxWriter::new(write_lock.clone())),
+            flow_writer: std::sync::Arc::new(flow_writer::FlowWriter::new(write_lock.clone())),
             _temp: None,
             write_lock,
             checkpointer,
@@ -232,6 +236,7 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.writer.shutdown();
+        self.flow_writer.shutdown();
         self.checkpointer.stop().await;
         self.pool.close().await;
     }

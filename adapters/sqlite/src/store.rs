@@ -308,12 +308,21 @@ async fn ledger_from_outbox(
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
-        let err = db("enqueue a message");
-        let _w = self.writing().await;
-        let mut tx = self.pool.begin().await.map_err(&err)?;
-        let result = enqueue_in(&mut tx, &msg, now).await.map_err(&err)?;
-        tx.commit().await.map_err(&err)?;
-        Ok(result)
+        // Shares a transaction with the writes asked for at the same time (`flow_writer.rs`).
+        match self
+            .flow_writer
+            .write(
+                &self.pool,
+                crate::flow_writer::Op::Enqueue(Box::new(msg), now),
+            )
+            .await?
+        {
+            crate::flow_writer::Done::Enqueued(e) => Ok(e),
+            other => Err(Error::storage(
+                "enqueue a message",
+                format!("the flow writer answered {other:?}"),
+            )),
+        }
     }
 
     async fn enqueue_many(
@@ -724,20 +733,18 @@ const LEDGER_COLS: &str = "at, key, shop, order_id, customer_id, channel, decisi
 #[async_trait]
 impl Ledger for SqliteStore {
     async fn record(&self, e: LedgerEntry) -> Result<(), Error> {
-        let _w = self.writing().await;
-        sqlx::query("INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(micros(e.at))
-            .bind(&e.key)
-            .bind(e.shop.as_ref().map(ShopId::as_str))
-            .bind(e.order_id.as_ref().map(OrderId::as_str))
-            .bind(e.customer_id.as_ref().map(CustomerId::as_str))
-            .bind(e.channel.map(ChannelKind::as_str))
-            .bind(e.decision.as_str())
-            .bind(&e.reason)
-            .execute(&self.pool)
-            .await
-            .map_err(db("write the ledger"))?;
-        Ok(())
+        // Shares a transaction with the writes asked for at the same time (`flow_writer.rs`).
+        match self
+            .flow_writer
+            .write(&self.pool, crate::flow_writer::Op::Ledger(e))
+            .await?
+        {
+            crate::flow_writer::Done::Recorded => Ok(()),
+            other => Err(Error::storage(
+                "write the ledger",
+                format!("the flow writer answered {other:?}"),
+            )),
+        }
     }
 
     async fn ledger_for_order(&self, order: &OrderId) -> Result<Vec<LedgerEntry>, Error> {
@@ -1263,21 +1270,18 @@ impl Redactor for SqliteStore {
 #[async_trait]
 impl SnapshotStore for SqliteStore {
     async fn put_if_newer(&self, snap: &Snapshot) -> Result<bool, Error> {
-        let _w = self.writing().await;
-        let r = sqlx::query(
-            "INSERT INTO snapshots (kind, id, shop, version, data) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (kind, id) DO UPDATE SET shop = excluded.shop, version = excluded.version, data = excluded.data
-             WHERE excluded.version >= snapshots.version",
-        )
-        .bind(&snap.kind)
-        .bind(&snap.id)
-        .bind(snap.shop.as_ref().map(ShopId::as_str))
-        .bind(micros(snap.version))
-        .bind(snap.data.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(db("store a snapshot"))?;
-        Ok(r.rows_affected() == 1)
+        // Shares a transaction with the writes asked for at the same time (`flow_writer.rs`).
+        match self
+            .flow_writer
+            .write(&self.pool, crate::flow_writer::Op::Snapshot(snap.clone()))
+            .await?
+        {
+            crate::flow_writer::Done::Stored(stored) => Ok(stored),
+            other => Err(Error::storage(
+                "store a snapshot",
+                format!("the flow writer answered {other:?}"),
+            )),
+        }
     }
 
     async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
@@ -1303,9 +1307,49 @@ impl SnapshotStore for SqliteStore {
     }
 }
 
+/// A snapshot's upsert (kept only when not older than the stored one), inside the caller's
+/// transaction; whether it was stored.
+pub(crate) async fn put_snapshot_in(
+    conn: &mut sqlx::SqliteConnection,
+    snap: &Snapshot,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO snapshots (kind, id, shop, version, data) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (kind, id) DO UPDATE SET shop = excluded.shop, version = excluded.version, data = excluded.data
+         WHERE excluded.version >= snapshots.version",
+    )
+    .bind(&snap.kind)
+    .bind(&snap.id)
+    .bind(snap.shop.as_ref().map(ShopId::as_str))
+    .bind(micros(snap.version))
+    .bind(snap.data.to_string())
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A ledger row, inside the caller's transaction.
+pub(crate) async fn record_in(
+    conn: &mut sqlx::SqliteConnection,
+    e: &LedgerEntry,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(micros(e.at))
+        .bind(&e.key)
+        .bind(e.shop.as_ref().map(ShopId::as_str))
+        .bind(e.order_id.as_ref().map(OrderId::as_str))
+        .bind(e.customer_id.as_ref().map(CustomerId::as_str))
+        .bind(e.channel.map(ChannelKind::as_str))
+        .bind(e.decision.as_str())
+        .bind(&e.reason)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// One message's insert (or duplicate look-up) and ledger row, inside the caller's
 /// transaction.
-async fn enqueue_in(
+pub(crate) async fn enqueue_in(
     conn: &mut sqlx::SqliteConnection,
     msg: &NewOutboxMessage,
     now: DateTime<Utc>,

@@ -6,5 +6,6 @@
 mod compression;
 mod conformance;
 mod dedupe;
+mod group_commit;
 mod migrations;
 mod settings;

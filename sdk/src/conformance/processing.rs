@@ -404,3 +404,97 @@ pub async fn dispatcher_drains_each_message_once(s: Arc<dyn Store>) {
         );
     }
 }
+
+/// The flows' writes asked for at the same time by many tasks (a processor running many
+/// orders at once; a backend may commit them together) each get their own answer, as if
+/// made one at a time: every snapshot, ledger row and message is stored once; a key queued
+/// by two tasks is new for one and a duplicate (of the same message) for the other, each
+/// with its ledger row; and one task's writes keep their order (an older snapshot written
+/// after a newer one is refused).
+pub async fn flow_writes_from_many_tasks_answer_each(s: Arc<dyn Store>) {
+    const TASKS: usize = 48;
+    let mut handles = Vec::new();
+    for i in 0..TASKS {
+        let s = s.clone();
+        handles.push(tokio::spawn(async move {
+            let snap = |version: i64, status: &str| {
+                Snapshot::new(
+                    "shipment",
+                    Some(ShopId::new("demo.myshopify.com")),
+                    format!("fw-{i}"),
+                    t0() + secs(version),
+                    serde_json::json!({ "status": status }),
+                )
+            };
+            let newer = s.put_if_newer(&snap(10, "in_transit")).await.unwrap();
+            let older = s.put_if_newer(&snap(5, "label_created")).await.unwrap();
+            let mut e = LedgerEntry::new(t0(), Decision::Skipped, format!("fw-reason-{i}"));
+            e.order_id = Some(OrderId::new(format!("fw-order-{i}")));
+            s.record(e).await.unwrap();
+            // Tasks 2k and 2k+1 queue the same key.
+            let key = format!("fw-key-{}", i / 2);
+            let queued = s
+                .enqueue(
+                    NewOutboxMessage::new(
+                        key,
+                        super::message("+15550100", &format!("fw-order-{i}")),
+                        t0(),
+                        "r",
+                    ),
+                    t0(),
+                )
+                .await
+                .unwrap();
+            (i, newer, older, queued)
+        }));
+    }
+    let mut by_key: std::collections::HashMap<usize, Vec<Enqueue>> =
+        std::collections::HashMap::new();
+    for h in handles {
+        let (i, newer, older, queued) = h.await.unwrap();
+        assert!(newer, "task {i}: the first snapshot is stored");
+        assert!(!older, "task {i}: an older snapshot after it is refused");
+        by_key.entry(i / 2).or_default().push(queued);
+    }
+    for (k, answers) in &by_key {
+        let new: Vec<i64> = answers
+            .iter()
+            .filter_map(|a| match a {
+                Enqueue::New(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(new.len(), 1, "key {k}: new exactly once: {answers:?}");
+        assert!(
+            answers.iter().all(|a| a.id() == new[0]),
+            "key {k}: the duplicate names the same message: {answers:?}"
+        );
+        let key = format!("fw-key-{k}");
+        let ledger = s.ledger_for_key(&key).await.unwrap();
+        assert_eq!(
+            ledger.len(),
+            2,
+            "key {k}: one ledger row per enqueue: {ledger:?}"
+        );
+        assert_eq!(
+            s.outbox_by_key(&key).await.unwrap().map(|e| e.id),
+            Some(new[0])
+        );
+    }
+    for i in 0..TASKS {
+        let got = s
+            .snapshot("shipment", &format!("fw-{i}"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.data["status"], "in_transit", "snapshot {i}");
+        let rows = s
+            .ledger_for_order(&OrderId::new(format!("fw-order-{i}")))
+            .await
+            .unwrap();
+        assert!(
+            rows.iter().any(|r| r.reason == format!("fw-reason-{i}")),
+            "ledger row of task {i}: {rows:?}"
+        );
+    }
+}

@@ -416,6 +416,16 @@ impl TrackingFlow {
     /// Handles one shipment state: records it, and enqueues the milestone message if one is
     /// due.
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
+        self.shipment_with(shipment, None).await
+    }
+
+    /// [`Self::on_shipment`], given the order when the same webhook carried it and its
+    /// snapshot was just stored from it (so the store need not be asked for it back).
+    async fn shipment_with(
+        &self,
+        shipment: &Shipment,
+        just_stored: Option<&Order>,
+    ) -> Result<(), Error> {
         let now = self.clock.now();
         let version = shipment.updated_at.or(shipment.created_at).unwrap_or(now);
         let before = self
@@ -479,7 +489,11 @@ impl TrackingFlow {
                 )
                 .await;
         }
-        let Some(order) = self.orders.order(&shipment.order_id).await? else {
+        let order = match just_stored.filter(|o| o.id == shipment.order_id) {
+            Some(o) => Some(o.clone()),
+            None => self.orders.order(&shipment.order_id).await?,
+        };
+        let Some(order) = order else {
             // A new order's shipment can arrive before the platform's API serves the order
             // (replication lag, or webhooks in another order): retried with the inbox's
             // backoff while the shipment is fresh, skipped for good after.
@@ -906,18 +920,22 @@ impl EventHandler for TrackingFlow {
         events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError> {
         let now = self.clock.now();
+        // The order this webhook carried, when its snapshot was just stored from it: what
+        // the store would answer for it (a newer stored state is read as before).
+        let mut stored: Option<Order> = None;
         for e in events {
             match e {
                 PlatformEvent::ShipmentCreated { shipment }
                 | PlatformEvent::ShipmentUpdated { shipment } => {
-                    self.on_shipment(&shipment).await?;
+                    self.shipment_with(&shipment, stored.as_ref()).await?;
                 }
                 // Kept so the flows and the page need not ask the platform again.
                 PlatformEvent::OrderCreated { order }
                 | PlatformEvent::OrderPaid { order }
                 | PlatformEvent::OrderUpdated { order }
                 | PlatformEvent::OrderCancelled { order } => {
-                    known::remember_order(self.snapshots.as_ref(), &order, now).await?;
+                    let kept = known::remember_order(self.snapshots.as_ref(), &order, now).await?;
+                    stored = kept.then_some(order);
                 }
                 PlatformEvent::CustomerUpdated { customer } => {
                     known::remember_customer(self.snapshots.as_ref(), &customer, now).await?;
