@@ -40,6 +40,7 @@ mod convert;
 mod error;
 mod hooks;
 mod hydrate;
+pub mod install;
 pub mod payload;
 mod webhooks;
 

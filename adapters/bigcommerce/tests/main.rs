@@ -9,5 +9,6 @@ mod api;
 mod e2e;
 mod hooks;
 mod hydrate;
+mod install;
 mod kit;
 mod webhooks;
