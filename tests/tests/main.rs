@@ -21,6 +21,7 @@ mod quota_gate;
 mod recovery;
 mod retention_dashboard;
 mod schemas;
+mod shops_bigcommerce;
 mod shops_e2e;
 mod shops_fair;
 mod stack;

@@ -89,6 +89,7 @@ impl ShopInstall {
 #[derive(Clone)]
 pub struct ShopScope {
     shop: ShopId,
+    platform: Arc<str>,
     store: Arc<ShopStore>,
     secrets: Arc<BTreeMap<String, Secret>>,
     settings: Arc<serde_json::Value>,
@@ -107,6 +108,11 @@ impl ShopScope {
     /// The shop.
     pub fn shop(&self) -> &ShopId {
         &self.shop
+    }
+
+    /// The platform the shop was installed from (`shopify`, `bigcommerce`...).
+    pub fn platform(&self) -> &str {
+        &self.platform
     }
 
     /// The shop's store (and no other shop's).
@@ -303,6 +309,7 @@ impl Tenancy {
         }
         let scope = ShopScope {
             shop: shop.clone(),
+            platform: record.platform.as_str().into(),
             store: Arc::new(ShopStore::new(shop.clone(), self.stores.open(shop).await?)),
             secrets: Arc::new(secrets),
             settings: Arc::new(record.settings.clone()),
