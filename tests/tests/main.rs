@@ -24,6 +24,7 @@ mod schemas;
 mod shops_bigcommerce;
 mod shops_e2e;
 mod shops_fair;
+mod shops_health;
 mod stack;
 mod survey_page;
 mod tracking_e2e;

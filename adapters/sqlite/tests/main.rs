@@ -8,3 +8,4 @@ mod conformance;
 mod dedupe;
 mod migrations;
 mod settings;
+mod shops;

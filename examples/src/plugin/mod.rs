@@ -230,6 +230,20 @@ impl Plugin {
         Ok(())
     }
 
+    /// Adds every running shop's counts since the last flush to the registry's, shared by
+    /// every instance (the admin view and metrics of any instance show their sum).
+    pub async fn flush_health(&self) {
+        for rt in self.runtimes() {
+            if let Err(e) = self
+                .tenancy()
+                .flush_health(rt.scope.shop(), &rt.counters)
+                .await
+            {
+                tracing::warn!(shop = %rt.scope.shop(), error = %e, "health counts not flushed; kept for the next flush");
+            }
+        }
+    }
+
     fn stop(&self, shop: &ShopId) {
         self.fair.remove(shop);
         if self.map().remove(shop).is_some() {
@@ -325,6 +339,7 @@ impl Plugin {
                 let mut last_sync = tokio::time::Instant::now();
                 loop {
                     if last_sync.elapsed() >= Duration::from_secs(5) {
+                        p.flush_health().await;
                         if let Err(e) = p.sync().await {
                             tracing::error!(error = %e, "shops could not be listed");
                         }

@@ -376,12 +376,37 @@ impl Tenancy {
         }
         self.cache().remove(shop);
         self.stores.erase(shop).await?;
+        self.registry.clear_health(shop).await?;
         record.status = ShopStatus::Erased;
         record.secrets.clear();
         record.settings = serde_json::Value::Null;
         self.registry.put(&record).await?;
         tracing::info!(shop = %shop, "shop data erased");
         Ok(true)
+    }
+
+    /// Adds what `counters` counted for `shop` since the last flush to the registry's
+    /// counts, shared by every instance; on failure the counts are put back for the next
+    /// flush. Writes nothing when nothing was counted.
+    pub async fn flush_health(
+        &self,
+        shop: &ShopId,
+        counters: &super::health::ShopCounters,
+    ) -> Result<(), Error> {
+        let delta = counters.take();
+        if delta.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.registry.add_health(shop, &delta).await {
+            counters.restore(&delta);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The shop's health counts, every instance's flushed counts together.
+    pub async fn health_counts(&self, shop: &ShopId) -> Result<super::health::HealthCounts, Error> {
+        self.registry.health(shop).await
     }
 
     /// Erases every uninstalled shop whose erasure is due at `now`; returns them.
