@@ -25,6 +25,7 @@ mod shops_bigcommerce;
 mod shops_e2e;
 mod shops_fair;
 mod shops_health;
+mod shops_settings;
 mod stack;
 mod survey_page;
 mod tracking_e2e;

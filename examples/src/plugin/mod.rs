@@ -29,6 +29,7 @@ pub mod admin;
 pub mod bigcommerce;
 pub mod config;
 pub mod install;
+pub mod settings;
 pub mod shop;
 
 use std::collections::HashMap;

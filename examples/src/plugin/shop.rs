@@ -196,9 +196,14 @@ impl Shared {
             .and_then(|v| v.as_str())
             .unwrap_or(shop)
             .to_owned();
+        // The merchant's own settings (the settings page): branding and content map.
+        let catalogs = || match super::settings::branding(&name, scope.settings()) {
+            Some(b) => Catalogs::new(name.clone()).with_branding(b),
+            None => Catalogs::new(name.clone()),
+        };
         let dashboard = Dashboard::new(
             Arc::new(crate::feedback::StoreReport(scope.store())),
-            Arc::new(Catalogs::new(name.clone())),
+            Arc::new(catalogs()),
             scope.dashboard_key(),
             "en",
         );
@@ -222,10 +227,19 @@ impl Shared {
                 Arc::new(twilio_hooks),
                 Arc::new(crate::inbound::twilio),
             )
-            .shop_name(name)
+            .shop_name(name.clone())
+            .catalogs(catalogs())
             .public_url(base)
             .link_key(scope.link_key())
-            .routes(dashboard.into_router());
+            .routes(dashboard.into_router())
+            .routes(super::settings::router(
+                self.tenancy.clone(),
+                scope,
+                self.clock.clone(),
+            ));
+        if let Some(map) = super::settings::content(scope.settings()) {
+            b = b.content(map);
+        }
         if self.cfg.messages.surveys {
             // Invitations and answers signed with the shop's link key: another shop's
             // survey link is refused.

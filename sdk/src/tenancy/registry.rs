@@ -69,6 +69,10 @@ pub struct ShopRecord {
     /// Sealed secrets by name (`access_token`, `webhook_secret`, `link_key`,
     /// `dashboard_key`...).
     pub secrets: BTreeMap<String, String>,
+    /// Bumped by every change of settings or secrets, so every instance knows its opened
+    /// copy of the shop is stale.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl ShopRecord {
@@ -83,6 +87,7 @@ impl ShopRecord {
             erase_after: None,
             settings: serde_json::Value::Null,
             secrets: BTreeMap::new(),
+            revision: 0,
         }
     }
 }

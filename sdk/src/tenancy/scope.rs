@@ -178,7 +178,7 @@ pub struct Tenancy {
     stores: Arc<dyn ShopStores>,
     keys: Keyring,
     erase_after: Duration,
-    open: Mutex<HashMap<ShopId, (DateTime<Utc>, ShopScope)>>,
+    open: Mutex<HashMap<ShopId, (Opened, ShopScope)>>,
 }
 
 impl fmt::Debug for Tenancy {
@@ -189,6 +189,9 @@ impl fmt::Debug for Tenancy {
             .finish_non_exhaustive()
     }
 }
+
+/// Which version of a shop's record an opened scope was made from.
+type Opened = (DateTime<Utc>, u64);
 
 fn random_secret() -> Secret {
     let mut k = [0u8; 32];
@@ -218,7 +221,7 @@ impl Tenancy {
         self
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<ShopId, (DateTime<Utc>, ShopScope)>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<ShopId, (Opened, ShopScope)>> {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -277,8 +280,25 @@ impl Tenancy {
             name.to_owned(),
             self.keys.seal(shop, name, secret.expose())?,
         );
+        record.revision = record.revision.wrapping_add(1);
         self.registry.put(&record).await?;
         self.cache().remove(shop);
+        Ok(())
+    }
+
+    /// Replaces an installed shop's settings (the merchant's own settings page): the next
+    /// scope of the shop, on every instance, carries them.
+    pub async fn set_settings(
+        &self,
+        shop: &ShopId,
+        settings: serde_json::Value,
+    ) -> Result<(), Error> {
+        let mut record = self.installed_record(shop).await?;
+        record.settings = settings;
+        record.revision = record.revision.wrapping_add(1);
+        self.registry.put(&record).await?;
+        self.cache().remove(shop);
+        tracing::info!(shop = %shop, "shop settings changed");
         Ok(())
     }
 
@@ -298,7 +318,7 @@ impl Tenancy {
     pub async fn scope(&self, shop: &ShopId) -> Result<ShopScope, Error> {
         let record = self.installed_record(shop).await?;
         if let Some((at, scope)) = self.cache().get(shop)
-            && *at == record.installed_at
+            && *at == (record.installed_at, record.revision)
         {
             return Ok(scope.clone());
         }
@@ -314,8 +334,10 @@ impl Tenancy {
             secrets: Arc::new(secrets),
             settings: Arc::new(record.settings.clone()),
         };
-        self.cache()
-            .insert(shop.clone(), (record.installed_at, scope.clone()));
+        self.cache().insert(
+            shop.clone(),
+            ((record.installed_at, record.revision), scope.clone()),
+        );
         Ok(scope)
     }
 
