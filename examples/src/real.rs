@@ -884,6 +884,7 @@ async fn serve<S: Store + aftercare::retention::RetentionStore + 'static>(
         .clock(clock.clone())
         .platform(with_discounts(
             &cfg,
+            &shop,
             shop.parts(store.clone(), clock.clone()),
         )?)
         .shop_name(shop_name(&cfg))
@@ -1102,9 +1103,11 @@ pub fn recovery(
 }
 
 /// The platform's discount codes on its parts, when `[recovery.discount]` offers codes
-/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce coupons).
+/// (Shopify's `discountCodeBasicCreate`, scope `write_discounts`; WooCommerce, BigCommerce
+/// coupons; Magento cart price rules).
 pub fn with_discounts(
     cfg: &TrackingLinksConfig,
+    shop: &ShopStack,
     parts: PlatformParts,
 ) -> Result<PlatformParts, BoxError> {
     if cfg.recovery.as_ref().is_none_or(|r| r.discount.is_none()) {
@@ -1128,8 +1131,61 @@ pub fn with_discounts(
             }
             Ok(parts.discounts(Arc::new(aftercare_woocommerce::WooClient::new(api)?)))
         }
+        // v2 coupons (`POST /v2/coupons`); the token needs the Marketing scope (modify).
+        Platform::Bigcommerce => {
+            let b = cfg
+                .bigcommerce
+                .as_ref()
+                .ok_or_else(|| missing_section(cfg))?;
+            let mut api = aftercare_bigcommerce::BigCommerceConfig::new(
+                b.store_hash.clone(),
+                b.access_token.resolve()?,
+            );
+            if let Some(u) = &b.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            Ok(
+                parts.discounts(Arc::new(aftercare_bigcommerce::BigCommerceClient::new(
+                    api,
+                )?)),
+            )
+        }
+        // A cart price rule with one coupon (`POST /V1/salesRules`, `POST /V1/coupons`) on
+        // website 1 for the default customer groups; the integration needs Cart Price Rules.
+        Platform::Magento => {
+            let m = cfg.magento.as_ref().ok_or_else(|| missing_section(cfg))?;
+            let mut api = aftercare_magento::MagentoConfig::new(&m.base_url, m.auth()?)?;
+            if let Some(code) = &m.store_code {
+                api = api.store_code(code.clone());
+            }
+            if let Some(u) = &m.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            Ok(
+                parts.discounts(Arc::new(aftercare_magento::MagentoDiscounts::new(
+                    aftercare_magento::MagentoClient::new(api)?,
+                ))),
+            )
+        }
+        // Coupons (`POST /admin/v2/coupons`, scope `marketing.read_write`) with the store's
+        // token holder.
+        Platform::Salla => {
+            let c = cfg.salla.as_ref().ok_or_else(|| missing_section(cfg))?;
+            let (holder, _) = shop.tokens.as_ref().ok_or("the Salla token holder")?;
+            let mut api = aftercare_salla::SallaConfig::new();
+            if let Some(u) = &c.api_base_url {
+                api = api.base_url(url::Url::parse(u)?);
+            }
+            let client = aftercare_salla::SallaClient::new(api, holder.clone())?;
+            Ok(parts.discounts(Arc::new(aftercare_salla::SallaApi::new(
+                client,
+                c.merchant.as_str().into(),
+                c.default_locale.clone(),
+            ))))
+        }
         p => Err(format!(
-            "recovery.discount: discount codes are made through Shopify and WooCommerce only so far, not {}",
+            "recovery.discount: discount codes are made through {} only so far, not {}",
+            crate::config::DISCOUNT_PLATFORMS,
             p.name()
         )
         .into()),

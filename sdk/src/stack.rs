@@ -544,8 +544,10 @@ impl<S: Store + 'static> StackBuilder<S> {
     /// detractor's answer gets, once per order, an apology in the customer's language and
     /// a tag through the platform's annotator; with `settings.offer`, a discount code made
     /// through the platform's [`discounts`](PlatformParts::discounts), offered only to a
-    /// customer with a recorded marketing opt-in. `code_key` keys the codes' names (keep
-    /// it secret and stable).
+    /// customer with a recorded marketing opt-in; with `settings.ticket`, the order's
+    /// support ticket through [`helpdesk`](Self::helpdesk) (refused at `build` without
+    /// one). A complaint reply reaches it with `follow_up`. `code_key` keys the codes'
+    /// names (keep it secret and stable).
     pub fn recovery(mut self, settings: RecoverySettings, code_key: Secret) -> Self {
         self.recovery = Some((settings, code_key));
         self
@@ -640,6 +642,7 @@ impl<S: Store + 'static> StackBuilder<S> {
             None => None,
             Some((settings, code_key)) => {
                 let offers = settings.offer.is_some();
+                let wants_ticket = settings.ticket;
                 let mut flow = RecoveryFlow::new(
                     store.clone(),
                     platform.orders.clone(),
@@ -661,6 +664,16 @@ impl<S: Store + 'static> StackBuilder<S> {
                 }
                 if let Some(a) = &platform.annotator {
                     flow = flow.with_annotator(a.clone());
+                }
+                match &tickets {
+                    Some(t) => flow = flow.with_tickets(t.clone()),
+                    None if wants_ticket => {
+                        return Err(need(
+                            "the recovery ticket needs a helpdesk",
+                            "call .helpdesk(...), or turn the ticket off",
+                        ));
+                    }
+                    None => {}
                 }
                 if let Some(r) = &self.recovery_retention {
                     flow = flow.with_retention(r.clone());

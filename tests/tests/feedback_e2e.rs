@@ -103,6 +103,15 @@ pub(crate) struct World {
 }
 
 pub(crate) async fn world(channels: Vec<ChannelKind>) -> World {
+    world_with(channels, None).await
+}
+
+/// The world, with service recovery on the follow-up when `recovery` is given (its
+/// tickets through the world's desk).
+pub(crate) async fn world_with(
+    channels: Vec<ChannelKind>,
+    recovery: Option<aftercare::flows::recovery::RecoverySettings>,
+) -> World {
     let store = SqliteStore::open_temporary().await.unwrap();
     let sb = Sandbox::quiet(
         Secret::from(APP_SECRET),
@@ -135,17 +144,30 @@ pub(crate) async fn world(channels: Vec<ChannelKind>) -> World {
         shared.clone(),
         dyn_clock.clone(),
     ));
-    let follow_up = Arc::new(
-        FollowUp::new(
-            shared.clone(),
-            sb.shop.clone(),
-            text.clone(),
-            dyn_clock.clone(),
-            fu,
-        )
-        .customers(sb.shop.clone())
-        .tickets(tickets.clone()),
-    );
+    let mut follow_up = FollowUp::new(
+        shared.clone(),
+        sb.shop.clone(),
+        text.clone(),
+        dyn_clock.clone(),
+        fu,
+    )
+    .customers(sb.shop.clone())
+    .tickets(tickets.clone());
+    if let Some(settings) = recovery {
+        follow_up = follow_up.recovery(Arc::new(
+            aftercare::flows::recovery::RecoveryFlow::new(
+                shared.clone(),
+                sb.shop.clone(),
+                sb.shop.clone(),
+                text.clone(),
+                dyn_clock.clone(),
+                Secret::from("recovery-code-key"),
+            )
+            .with_tickets(tickets.clone())
+            .with_settings(settings),
+        ));
+    }
+    let follow_up = Arc::new(follow_up);
     let feedback = Arc::new(
         FeedbackFlow::new(
             sb.shop.clone(),

@@ -19,6 +19,7 @@ mod page_headers;
 mod plugin_e2e;
 mod quota_gate;
 mod recovery;
+mod recovery_complaint_e2e;
 mod retention_dashboard;
 mod schemas;
 mod shops_bigcommerce;

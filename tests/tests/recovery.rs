@@ -337,3 +337,117 @@ async fn the_stack_runs_recovery_on_webhooks_once_per_order() {
     assert_eq!(discounts.codes().len(), 1);
     assert_eq!(discounts.attempts(), 1, "no second creation was even tried");
 }
+
+/// Issue 18, the ticket action: a signal opens one support ticket for the order through the
+/// helpdesk; the signal again, another signal, and a restart that lost the ledger (the
+/// desk answered, the ledger row was never written) add nothing: the desk's ticket is
+/// found by its external id and carries the incident's marker tag.
+#[tokio::test]
+async fn the_ticket_action_opens_one_ticket_per_order_even_across_a_crash() {
+    use aftercare::flows::tickets::TicketFlow;
+    use aftercare_sandbox::SandboxHelpdesk;
+
+    let w = world().await;
+    let desk = SandboxHelpdesk::new();
+    let with_desk = |store: Arc<SqliteStore>| {
+        RecoveryFlow::new(
+            store.clone(),
+            w.shop.clone(),
+            w.shop.clone(),
+            Arc::new(Catalogs::new("Demo Coffee")),
+            w.clock.clone(),
+            Secret::from_bytes(b"recovery-test-key".to_vec()),
+        )
+        .with_tickets(Arc::new(TicketFlow::new(
+            Arc::new(desk.clone()),
+            store,
+            w.clock.clone(),
+        )))
+        .with_settings(
+            RecoverySettings::default()
+                .with_ticket(true)
+                .with_tag(None)
+                .with_channels(vec![ChannelKind::Email]),
+        )
+    };
+    let flow = with_desk(w.store.clone());
+    let s = late_shipment(&w, us_customer(&w));
+    let shop = s.shop.clone();
+    let out = flow
+        .recover(shop.as_ref(), &s.order_id, Signal::Exception)
+        .await
+        .unwrap();
+    let id = out.ticket.clone().expect("a ticket is opened");
+    let t = desk.tickets();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].id, id);
+    assert!(
+        t[0].subject
+            .starts_with("Service recovery (exception) for order"),
+        "{}",
+        t[0].subject
+    );
+    assert!(t[0].requester.is_some(), "the customer is the requester");
+    assert!(
+        t[0].notes[0].contains("Service recovery"),
+        "{}",
+        t[0].notes[0]
+    );
+
+    for signal in [Signal::Exception, Signal::Delay] {
+        let again = flow
+            .recover(shop.as_ref(), &s.order_id, signal)
+            .await
+            .unwrap();
+        assert_eq!(again.ticket, None, "done before");
+    }
+    // A restart over a store that lost the ledger row: the desk's ticket is found.
+    let lost = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let after = with_desk(lost)
+        .recover(shop.as_ref(), &s.order_id, Signal::Delay)
+        .await
+        .unwrap();
+    assert_eq!(after.ticket, None);
+    let t = desk.tickets();
+    assert_eq!(t.len(), 1, "{t:#?}");
+    assert_eq!(t[0].notes.len(), 1, "{:#?}", t[0].notes);
+    let rows = w.store.ledger_for_order(&s.order_id).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r
+                .key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("ticket:recovery:")))
+            .count(),
+        1,
+        "{rows:#?}"
+    );
+}
+
+/// A stack asked for recovery's ticket without a helpdesk is refused at `build`.
+#[tokio::test]
+async fn a_recovery_ticket_without_a_helpdesk_is_refused() {
+    use aftercare::stack::{PlatformParts, Stack};
+    use aftercare_sandbox::Sandbox;
+
+    let sb = Sandbox::quiet(Secret::from("s"), "2026-03-02T12:00:00Z".parse().unwrap());
+    let store = Arc::new(SqliteStore::open_temporary().await.unwrap());
+    let source = Arc::new(
+        aftercare_shopify::ShopifyWebhooks::new(Secret::from("s")).for_shop(sb.shop.domain()),
+    );
+    let refused = Stack::builder(store.clone())
+        .platform(PlatformParts::new("shopify", source, sb.shop.clone()).annotator(sb.shop.clone()))
+        .channel(sb.channel(ChannelKind::Email).clone())
+        .shop_name("Shop")
+        .public_url("https://shop.example")
+        .link_key(Secret::from("k"))
+        .clock(sb.clock.clone())
+        .recovery(
+            RecoverySettings::default().with_ticket(true),
+            Secret::from("code-key"),
+        )
+        .build()
+        .expect_err("a ticket needs a desk")
+        .to_string();
+    assert!(refused.contains(".helpdesk("), "{refused}");
+}

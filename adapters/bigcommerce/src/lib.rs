@@ -15,7 +15,8 @@
 //!   sdk's [`QuotaGate`](aftercare::platform::limits::QuotaGate); implements
 //!   [`OrderSource`](aftercare::platform::OrderSource),
 //!   [`CustomerDirectory`](aftercare::platform::CustomerDirectory) and
-//!   [`OrderAnnotator`](aftercare::platform::OrderAnnotator) (idempotent), and keeps webhook
+//!   [`OrderAnnotator`](aftercare::platform::OrderAnnotator) (idempotent),
+//!   [`DiscountCodes`](aftercare::platform::discount::DiscountCodes) (v2 coupons), and keeps webhook
 //!   subscriptions ([`BigCommerceClient::ensure_hooks`]).
 //!
 //! ```no_run
@@ -37,6 +38,7 @@
 mod api;
 mod client;
 mod convert;
+mod coupons;
 mod error;
 mod hooks;
 mod hydrate;

@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod coupons;
 mod e2e;
 mod hooks;
 mod hydrate;

@@ -40,6 +40,7 @@
 mod api;
 mod client;
 pub mod convert;
+mod coupons;
 mod error;
 pub mod events;
 mod io_events;
@@ -53,6 +54,7 @@ mod webhooks;
 pub use api::{FIELD_PREFIX, TAGS_PREFIX};
 pub use client::{Auth, MagentoClient, MagentoConfig};
 pub use convert::{StoreLocales, map_status};
+pub use coupons::MagentoDiscounts;
 pub use error::MagentoError;
 pub use io_events::{
     IoEvents, IoEventsBuilder, KEY_1_PATH_HEADER, KEY_2_PATH_HEADER, SIGNATURE_1_HEADER,

@@ -6,6 +6,7 @@
 mod common;
 
 mod client;
+mod coupons;
 mod e2e;
 mod kit;
 mod oauth;

@@ -2,7 +2,8 @@
 //! one transaction that holds an advisory lock on its shop and customer, places the order
 //! between the customer's neighbours (index `retention_orders_customer`), moves the
 //! interval histogram and rewrites the customer's row — a handful of indexed look-ups per
-//! order, never a scan. A report reads one row per customer and the histogram.
+//! order, never a scan. A report is counted in aggregate queries over the customer rows
+//! ([`RetentionStore::fold_report`]), as on SQLite.
 
 use std::collections::BTreeMap;
 
@@ -232,6 +233,117 @@ impl RetentionStore for PostgresStore {
             let exp: Option<serde_json::Value> = r.try_get("experience").map_err(&err)?;
             c.first_experience = exp.map_or(Ok(BTreeMap::new()), dims)?;
             f(c);
+        }
+        Ok(())
+    }
+
+    /// Counted in three aggregate queries, as on SQLite: the customer rows grouped by their
+    /// first order's experience (customers, repeaters, the repeat window, churn), the whole
+    /// hours to a second order, and the cohorts by the UTC month of the first order with
+    /// the month of the second within each — a report reads grouped rows, never the
+    /// customers one by one. The arithmetic is the fold's: the window and the churn
+    /// threshold as exact seconds (`make_interval(secs => ..)`, never a calendar day that a
+    /// session time zone could stretch), whole seconds truncated toward zero as chrono's
+    /// `num_seconds`, days as `seconds / 86400.0` in double precision, and a calendar month
+    /// added to the UTC timestamp the way chrono adds it (the day clamped to the month's
+    /// last, the time of day kept).
+    async fn fold_report(
+        &self,
+        shop: Option<&ShopId>,
+        fold: &mut aftercare::retention::ReportFold,
+    ) -> Result<(), Error> {
+        let err = db("count the retention report");
+        let shop = shop_key(shop);
+        let as_of = fold.as_of();
+        let window_secs = fold.settings().repeat_window_days.saturating_mul(86_400) as f64;
+        let cut = as_of - chrono::Duration::days(fold.settings().repeat_window_days);
+        let threshold = fold.churn_threshold_days();
+        let rows = sqlx::query(
+            "SELECT o.experience AS experience, count(*) AS customers,
+                    count(*) FILTER (WHERE c.orders >= 2) AS repeaters,
+                    count(*) FILTER (WHERE c.first_order_at <= $2) AS eligible,
+                    count(*) FILTER (WHERE c.first_order_at <= $2
+                        AND c.second_order_at IS NOT NULL
+                        AND c.second_order_at <= c.first_order_at + make_interval(secs => $3))
+                        AS again,
+                    count(*) FILTER (WHERE $5::float8 IS NOT NULL
+                        AND trunc(extract(epoch FROM ($4 - c.first_order_at)))::float8
+                            / 86400.0::float8 > $5::float8) AS churn_eligible,
+                    count(*) FILTER (WHERE $5::float8 IS NOT NULL
+                        AND trunc(extract(epoch FROM ($4 - c.first_order_at)))::float8
+                            / 86400.0::float8 > $5::float8
+                        AND trunc(extract(epoch FROM ($4 - c.last_order_at)))::float8
+                            / 86400.0::float8 > $5::float8) AS churned
+             FROM retention_customers c
+             LEFT JOIN retention_orders o ON o.shop = c.shop AND o.order_id = c.first_order_id
+             WHERE c.shop = $1 GROUP BY o.experience",
+        )
+        .bind(shop)
+        .bind(cut)
+        .bind(window_secs)
+        .bind(as_of)
+        .bind(threshold)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(&err)?;
+        let count = |r: &sqlx::postgres::PgRow, col: &str| -> Result<u64, Error> {
+            let n: i64 = r.try_get(col).map_err(&err)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        for r in &rows {
+            let exp: Option<serde_json::Value> = r.try_get("experience").map_err(&err)?;
+            let exp = exp.map_or(Ok(BTreeMap::new()), dims)?;
+            fold.add_customers(count(r, "customers")?, count(r, "repeaters")?);
+            fold.add_repeat(&exp, count(r, "eligible")?, count(r, "again")?);
+            fold.add_churn(count(r, "churn_eligible")?, count(r, "churned")?);
+        }
+        let hours: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT floor(trunc(extract(epoch FROM (second_order_at - first_order_at))) / 3600)::bigint
+                        AS h, count(*)
+             FROM retention_customers WHERE shop = $1 AND second_order_at IS NOT NULL GROUP BY h",
+        )
+        .bind(shop)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(&err)?;
+        for (h, n) in hours {
+            fold.add_hours_to_second(h, u64::try_from(n).unwrap_or(0));
+        }
+        // Cohorts by the UTC month of the first order; md is the months between the two
+        // orders' months, and f + md months (in the second order's month) decides whether
+        // the first k with second <= first + k months is md or md + 1 (at least 1).
+        let cohorts: Vec<(i32, i32, Option<i32>, i64, DateTime<Utc>)> = sqlx::query_as(
+            "WITH p AS (
+                SELECT first_order_at AS fz,
+                       first_order_at AT TIME ZONE 'UTC' AS f,
+                       second_order_at AT TIME ZONE 'UTC' AS s
+                FROM retention_customers WHERE shop = $1
+             ), q AS (
+                SELECT fz, extract(year FROM f)::int AS y, extract(month FROM f)::int AS m,
+                       (extract(year FROM s)::int * 12 + extract(month FROM s)::int)
+                         - (extract(year FROM f)::int * 12 + extract(month FROM f)::int) AS md,
+                       f, s
+                FROM p
+             ), r AS (
+                SELECT fz, y, m,
+                       CASE WHEN s IS NULL THEN NULL
+                            WHEN s <= f + make_interval(months => md) THEN greatest(1, md)
+                            ELSE greatest(1, md + 1) END AS k
+                FROM q
+             )
+             SELECT y, m, k, count(*), max(fz) FROM r GROUP BY y, m, k",
+        )
+        .bind(shop)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(&err)?;
+        for (y, m, k, n, latest) in cohorts {
+            let n = u64::try_from(n).unwrap_or(0);
+            let m = u32::try_from(m).unwrap_or(0);
+            fold.add_cohort(y, m, n, latest);
+            if let Some(k) = k {
+                fold.add_cohort_second(y, m, u32::try_from(k).unwrap_or(u32::MAX), n);
+            }
         }
         Ok(())
     }

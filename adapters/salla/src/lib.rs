@@ -24,6 +24,7 @@
 mod api;
 mod client;
 pub mod convert;
+mod coupons;
 mod error;
 mod hydrate;
 pub mod payload;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod coupons;
 mod e2e;
 mod kit;
 mod token;

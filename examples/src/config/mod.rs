@@ -73,7 +73,10 @@ use magento::*;
 pub use nuvemshop::NuvemshopStoreConfig;
 use nuvemshop::*;
 use recovery::*;
-pub use recovery::{RecoveryConfig, RecoveryDiscountConfig, RecoverySignal, makes_discount_codes};
+pub use recovery::{
+    DISCOUNT_PLATFORMS, RecoveryConfig, RecoveryDiscountConfig, RecoverySignal,
+    makes_discount_codes,
+};
 pub use salla::SallaConfig;
 use salla::*;
 use semantic::*;

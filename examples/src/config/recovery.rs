@@ -7,7 +7,9 @@
 //! tag, each once per order. A discount code is added only with `[recovery.discount]`, and
 //! then only for customers with a recorded **marketing opt-in** on the channel used: a code
 //! is a marketing offer (a customer without an opt-in, or who opted out, gets the apology
-//! alone). Support tickets for detractors and complaints are `[helpdesk]`'s.
+//! alone). `ticket = true` also opens (or notes on) the order's support ticket in the
+//! `[helpdesk]` desk, once per order (it needs `[helpdesk]`). A complaint reply reaches
+//! recovery with `[survey]` and `[follow_up]`.
 
 use super::*;
 
@@ -88,6 +90,10 @@ pub struct RecoveryConfig {
     /// Tag the order in the shop (default `aftercare-recovery`; `""` for none).
     #[serde(default = "recovery_tag")]
     pub tag: String,
+    /// Open the order's support ticket in the `[helpdesk]` desk, or note on the one it has
+    /// (default false; needs `[helpdesk]`).
+    #[serde(default)]
+    pub ticket: bool,
     /// A single-use discount code in the apology, made through the platform (left out:
     /// none). Only customers with a recorded marketing opt-in get it.
     #[serde(default)]
@@ -121,8 +127,18 @@ pub struct RecoveryDiscountConfig {
 
 /// The platforms whose adapter makes discount codes (`DiscountCodes`).
 pub fn makes_discount_codes(p: Platform) -> bool {
-    matches!(p, Platform::Shopify | Platform::Woocommerce)
+    matches!(
+        p,
+        Platform::Shopify
+            | Platform::Woocommerce
+            | Platform::Bigcommerce
+            | Platform::Magento
+            | Platform::Salla
+    )
 }
+
+/// The platforms that make discount codes, for messages.
+pub const DISCOUNT_PLATFORMS: &str = "Shopify, WooCommerce, BigCommerce, Magento and Salla";
 
 impl RecoveryConfig {
     /// The sdk's settings (the channels are the tracking channels, set by the caller).
@@ -147,6 +163,7 @@ impl RecoveryConfig {
             .with_delay_threshold(chrono::Duration::days(i64::from(self.delay_threshold_days)))
             .with_apology(self.apology)
             .with_tag((!self.tag.is_empty()).then(|| self.tag.clone()))
+            .with_ticket(self.ticket)
             .with_offer(offer)
     }
 }
@@ -154,8 +171,15 @@ impl RecoveryConfig {
 pub(super) fn semantic_recovery(
     r: &RecoveryConfig,
     platform: Option<Platform>,
+    helpdesk: bool,
     report: &mut dyn FnMut(&str, String),
 ) {
+    if r.ticket && !helpdesk {
+        report(
+            "recovery.ticket",
+            "a ticket needs a desk: add [helpdesk], or set `ticket = false`".into(),
+        );
+    }
     if r.signals.is_empty() {
         report(
             "recovery.signals",
@@ -171,10 +195,11 @@ pub(super) fn semantic_recovery(
             ),
         );
     }
-    if !r.apology && r.tag.is_empty() && r.discount.is_none() {
+    if !r.apology && r.tag.is_empty() && r.discount.is_none() && !r.ticket {
         report(
             "recovery",
-            "no action: turn on `apology`, set a `tag` or add [recovery.discount]".into(),
+            "no action: turn on `apology` or `ticket`, set a `tag` or add [recovery.discount]"
+                .into(),
         );
     }
     if r.tag.len() > 40 || r.tag.contains(',') {
@@ -200,7 +225,7 @@ pub(super) fn semantic_recovery(
         report(
             "recovery.discount",
             format!(
-                "discount codes are made through Shopify and WooCommerce only so far, not {}; \
+                "discount codes are made through {DISCOUNT_PLATFORMS} only so far, not {}; \
                  remove [recovery.discount] (the apology and tag still work)",
                 p.name()
             ),
@@ -339,6 +364,32 @@ mod tests {
     }
 
     #[test]
+    fn a_ticket_needs_a_helpdesk() {
+        let alone = format!("{BASE}\n[recovery]\nticket = true\n");
+        assert!(
+            problems(&alone)
+                .iter()
+                .any(|l| l.starts_with("recovery.ticket:") && l.contains("[helpdesk]")),
+            "{:?}",
+            problems(&alone)
+        );
+        let desk = format!(
+            "{BASE}\n[helpdesk]\nprovider = \"zendesk\"\nbase_url = \"https://shop.zendesk.com\"\nemail = \"agent@shop.example\"\napi_token = {{ value = \"t\" }}\n\n[recovery]\nticket = true\napology = false\ntag = \"\"\n"
+        );
+        assert_eq!(
+            problems(&desk),
+            Vec::<String>::new(),
+            "a ticket alone is an action"
+        );
+        let cfg: super::super::TrackingLinksConfig = toml::from_str(&desk).unwrap();
+        let s = cfg.recovery.unwrap().settings();
+        assert!(s.ticket && !s.apology);
+        let off: super::super::TrackingLinksConfig =
+            toml::from_str(&format!("{BASE}\n[recovery]\n")).unwrap();
+        assert!(!off.recovery.unwrap().settings().ticket, "off by default");
+    }
+
+    #[test]
     fn a_code_on_a_platform_without_discount_codes_is_refused() {
         let woo = "[shop]\nplatform = \"woocommerce\"\n\n[woocommerce]\nsite = \"https://shop.example\"\nconsumer_key = { value = \"ck\" }\nconsumer_secret = { value = \"cs\" }\nwebhook_secrets = [{ value = \"w\" }]\ntracking_link_key = { value = \"k\" }\n\n[server]\npublic_url = \"https://shop.example\"\n\n[recovery]\n\n[recovery.discount]\npercent = 10\n";
         assert_eq!(
@@ -346,7 +397,11 @@ mod tests {
             Vec::<String>::new(),
             "WooCommerce makes coupons"
         );
-        let other = woo.replace("platform = \"woocommerce\"", "platform = \"bigcommerce\"");
+        for p in ["bigcommerce", "magento", "salla"] {
+            let text = woo.replace("platform = \"woocommerce\"", &format!("platform = \"{p}\""));
+            assert_eq!(problems(&text), Vec::<String>::new(), "{p} makes coupons");
+        }
+        let other = woo.replace("platform = \"woocommerce\"", "platform = \"zid\"");
         let p = problems(&other);
         assert!(
             p.iter()

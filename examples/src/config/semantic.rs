@@ -193,7 +193,12 @@ pub(super) fn semantic(p: &Parts, report: &mut dyn FnMut(&str, String)) {
         semantic_helpdesk(h, matches!(p.survey, Ok(Some(_))), report);
     }
     if let Ok(Some(r)) = &p.recovery {
-        semantic_recovery(r, p.shop.as_ref().map(|s| s.platform), report);
+        semantic_recovery(
+            r,
+            p.shop.as_ref().map(|s| s.platform),
+            matches!(p.helpdesk, Ok(Some(_))),
+            report,
+        );
     }
     if let Ok(Some(e)) = &p.email {
         semantic_email(e, matches!(p.smtp, Ok(Some(_))), report);

@@ -14,13 +14,22 @@
 //!   **only with a recorded marketing opt-in** on the channel used (the platform's or the
 //!   consent store's; a refusal always wins): a customer who opted out of marketing, or
 //!   never opted in, gets the apology without a code;
-//! - an order **tag** through the [`OrderAnnotator`] (ledger row `recovery:{shop}:{order}:tag`).
+//! - an order **tag** through the [`OrderAnnotator`] (ledger row `recovery:{shop}:{order}:tag`);
+//! - a **support ticket** (off by default, [`RecoverySettings::ticket`]) through the
+//!   [`TicketFlow`]'s helpdesk: the incident `recovery:{shop}:{order}` (ledger row
+//!   `ticket:recovery:{shop}:{order}`), on the order's ticket (external id
+//!   `aftercare-{shop}-{order}`): opened when the order has none, a note on the one it
+//!   has (a complaint's or a detractor's), found at the desk by its marker tag after a
+//!   crash — never a second ticket, never a second note for recovery.
 //!
 //! Every action's outcome is in the ledger with its reason (the signal). The flow also marks
 //! the order in the [`RetentionStore`] (`signal`, `recovered`), so the retention report
 //! compares the repeat purchase of recovered and unrecovered customers.
 //!
-//! Support tickets for detractors and complaints are the [`tickets`](super::tickets) flow's.
+//! A **complaint** is a survey reply that reads as one
+//! ([`is_late_complaint`](super::tickets::is_late_complaint)): the feedback flow hands it
+//! to [`RecoveryFlow::on_complaint`] (with [`FollowUp::recovery`](super::feedback::FollowUp::recovery)),
+//! however often the customer writes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,7 +39,9 @@ use chrono::{DateTime, Utc};
 
 use crate::Error;
 use crate::clock::Clock;
+use crate::flows::tickets::{Incident, IncidentKind, TicketFlow};
 use crate::flows::tracking::{RenderRequest, Renderer};
+use crate::helpdesk::{OrderContext, Requester};
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::{
     ChannelKind, ConsentState, Customer, Order, OrderId, OutboundMessage, PlatformEvent, Purpose,
@@ -111,6 +122,9 @@ pub struct RecoverySettings {
     pub offer: Option<DiscountOffer>,
     /// Tag the order (default `aftercare-recovery`; needs [`RecoveryFlow::with_annotator`]).
     pub tag: Option<String>,
+    /// Open (or note on) the order's support ticket (default off; needs
+    /// [`RecoveryFlow::with_tickets`]).
+    pub ticket: bool,
     /// Channel preference for the apology (default email, then SMS).
     pub channels: Vec<ChannelKind>,
     /// Locale when the customer's is unknown (default `en`).
@@ -131,6 +145,7 @@ impl Default for RecoverySettings {
             apology: true,
             offer: None,
             tag: Some("aftercare-recovery".into()),
+            ticket: false,
             channels: vec![ChannelKind::Email, ChannelKind::Sms],
             default_locale: "en".into(),
         }
@@ -163,6 +178,11 @@ impl RecoverySettings {
         self.tag = tag;
         self
     }
+    /// Turns the support ticket on or off.
+    pub fn with_ticket(mut self, on: bool) -> Self {
+        self.ticket = on;
+        self
+    }
     /// Sets the channel preference.
     pub fn with_channels(mut self, channels: Vec<ChannelKind>) -> Self {
         self.channels = channels;
@@ -185,6 +205,8 @@ pub struct RecoveryOutcome {
     pub code: Option<String>,
     /// The tag added now.
     pub tagged: bool,
+    /// The ticket opened or noted on now (its id at the desk).
+    pub ticket: Option<String>,
 }
 
 /// The service-recovery flow (see the [module](self) documentation).
@@ -200,6 +222,7 @@ pub struct RecoveryFlow {
     code_key: crate::webhook::Secret,
     discounts: Option<Arc<dyn DiscountCodes>>,
     annotator: Option<Arc<dyn OrderAnnotator>>,
+    tickets: Option<Arc<TicketFlow>>,
     retention: Option<Arc<dyn RetentionStore>>,
     settings: RecoverySettings,
 }
@@ -237,6 +260,7 @@ impl RecoveryFlow {
             code_key,
             discounts: None,
             annotator: None,
+            tickets: None,
             retention: None,
             settings: RecoverySettings::default(),
         }
@@ -255,6 +279,11 @@ impl RecoveryFlow {
     /// Tags orders through `a`.
     pub fn with_annotator(mut self, a: Arc<dyn OrderAnnotator>) -> Self {
         self.annotator = Some(a);
+        self
+    }
+    /// Opens support tickets through `t` (with [`RecoverySettings::ticket`]).
+    pub fn with_tickets(mut self, t: Arc<TicketFlow>) -> Self {
+        self.tickets = Some(t);
         self
     }
     /// Marks signals and recoveries in `r` for the retention report.
@@ -416,6 +445,11 @@ impl RecoveryFlow {
                 out.tagged = true;
             }
         }
+        if let (true, Some(t)) = (self.settings.ticket, &self.tickets) {
+            out.ticket = self
+                .ticket(t, shop, &order, customer.as_ref(), signal)
+                .await?;
+        }
         if self.settings.apology {
             let key = Self::key(shop, order_id, "apology");
             if let Some(existing) = self.outbox.outbox_by_key(&key).await? {
@@ -426,10 +460,71 @@ impl RecoveryFlow {
                     .await?;
             }
         }
-        if out.apology.is_some() || out.tagged {
+        if out.apology.is_some() || out.tagged || out.ticket.is_some() {
             self.mark(&order, DIM_RECOVERED).await?;
         }
         Ok(out)
+    }
+
+    /// The order's support ticket, once per order: the id of the ticket opened or noted
+    /// on now, `None` when it was done before.
+    async fn ticket(
+        &self,
+        t: &TicketFlow,
+        shop: Option<&ShopId>,
+        order: &Order,
+        customer: Option<&Customer>,
+        signal: Signal,
+    ) -> Result<Option<String>, Error> {
+        let mut requester = Requester {
+            name: customer.and_then(|c| {
+                let n = [c.first_name.as_deref(), c.last_name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (!n.is_empty()).then_some(n)
+            }),
+            email: customer
+                .and_then(|c| c.email.clone())
+                .or_else(|| order.email.clone()),
+            phone: customer
+                .and_then(|c| c.phone.clone())
+                .or_else(|| order.phone.clone()),
+            locale: None,
+        };
+        requester.locale = Some(super::reach::locale(
+            order,
+            customer,
+            &self.settings.default_locale,
+        ));
+        let mut context = OrderContext::new(order.id.as_str());
+        context.order_number = Some(order.number.clone());
+        context.products = order.line_items.iter().map(|l| l.title.clone()).collect();
+        let mut incident = Incident::new(
+            format!(
+                "recovery:{}:{}",
+                shop.map_or("", ShopId::as_str),
+                order.id.as_str()
+            ),
+            context,
+            requester,
+            IncidentKind::Recovery {
+                signal: signal.as_str().to_owned(),
+            },
+            self.clock.now(),
+        );
+        incident.shop = shop.cloned();
+        incident.customer_id = order.customer_id.clone();
+        Ok(match t.report(&incident).await? {
+            crate::flows::tickets::TicketOutcome::Opened(id)
+            | crate::flows::tickets::TicketOutcome::Noted(id) => Some(id),
+            _ => {
+                // Done before (a retry, another signal): the order was recovered then.
+                self.mark(order, DIM_RECOVERED).await?;
+                None
+            }
+        })
     }
 
     async fn apologise(

@@ -108,6 +108,12 @@ pub enum IncidentKind {
         /// The reply.
         text: String,
     },
+    /// Service recovery's ticket: an early sign of a bad experience
+    /// ([`RecoveryFlow`](crate::flows::recovery::RecoveryFlow)).
+    Recovery {
+        /// The signal (`exception`, `failed_attempt`, `delay`, `detractor`, `complaint`).
+        signal: String,
+    },
 }
 
 /// One incident for the desk.
@@ -427,6 +433,9 @@ impl TicketFlow {
             IncidentKind::Comment { .. } | IncidentKind::Reply { .. } => {
                 format!("Customer comment on order {number}")
             }
+            IncidentKind::Recovery { signal } => {
+                format!("Service recovery ({signal}) for order {number}")
+            }
         };
         let mut all = tags;
         all.extend(self.settings.tags.iter().cloned());
@@ -492,6 +501,7 @@ impl TicketFlow {
             IncidentKind::Detractor { .. } => t.push(self.settings.detractor_tag.clone()),
             IncidentKind::LateDelivery { .. } => t.push(self.settings.late_tag.clone()),
             IncidentKind::Help { .. } => t.push(self.settings.help_tag.clone()),
+            IncidentKind::Recovery { .. } => t.push("service_recovery".to_owned()),
             IncidentKind::Comment { .. } | IncidentKind::Reply { .. } => {}
         }
         if is_late(&i.order, i.at) && !t.contains(&self.settings.late_tag) {
@@ -532,6 +542,11 @@ impl TicketFlow {
             }
             IncidentKind::Reply { text } => {
                 s.push_str(&format!("Later reply: {}\n", text.trim()));
+            }
+            IncidentKind::Recovery { signal } => {
+                s.push_str(&format!(
+                    "Service recovery: an early sign of a bad experience ({signal})\n"
+                ));
             }
         }
         let o = &i.order;
@@ -733,6 +748,7 @@ fn describe(kind: &IncidentKind) -> String {
         IncidentKind::Help { channel, .. } => format!("a help request by {channel}"),
         IncidentKind::Comment { .. } => "a reply after the survey closed".into(),
         IncidentKind::Reply { .. } => "a later reply".into(),
+        IncidentKind::Recovery { signal } => format!("service recovery ({signal})"),
     }
 }
 

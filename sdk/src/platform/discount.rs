@@ -8,10 +8,13 @@
 //! however often it is tried.
 //!
 //! Platforms: Shopify's Admin GraphQL `discountCodeBasicCreate` (`aftercare-shopify`);
-//! WooCommerce coupons, `POST /wp-json/wc/v3/coupons` (`aftercare-woocommerce`); the
-//! sandbox shop. BigCommerce (`POST /v2/coupons`, or v3 promotions with codes), Magento
-//! (cart price rules and `POST /V1/coupons`), Salla and Zid (coupons APIs) have coupon APIs
-//! their adapters can implement this trait with.
+//! WooCommerce coupons, `POST /wp-json/wc/v3/coupons` (`aftercare-woocommerce`);
+//! BigCommerce v2 coupons, `POST /v2/coupons` (`aftercare-bigcommerce`); Magento cart price
+//! rules with one coupon, `POST /V1/salesRules` and `POST /V1/coupons`
+//! (`aftercare-magento`'s `MagentoDiscounts`); Salla coupons, `POST /admin/v2/coupons`
+//! (`aftercare-salla`); the sandbox shop. Where a platform documents no error for a code
+//! in use, its adapter looks the code up after a refusal. Zid (a multipart
+//! `coupons/add`), Nuvemshop and ikas are not implemented.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -86,8 +86,10 @@ impl FollowUp {
         }
     }
 
-    /// Acts on detractors' answers with service recovery (see
-    /// [`RecoveryFlow`](crate::flows::recovery::RecoveryFlow); once per order).
+    /// Acts on detractors' answers and on complaint replies (a survey reply that reads as
+    /// one, [`is_late_complaint`](crate::flows::tickets::is_late_complaint)) with service
+    /// recovery (see [`RecoveryFlow`](crate::flows::recovery::RecoveryFlow); once per order
+    /// and action).
     pub fn recovery(mut self, recovery: Arc<crate::flows::recovery::RecoveryFlow>) -> Self {
         self.recovery = Some(recovery);
         self

@@ -41,6 +41,7 @@ impl FeedbackFlow {
                 self.surveys
                     .add_comment(&inv.id, text, msg.received_at)
                     .await?;
+                self.complaint_to_recovery(&inv, msg).await?;
                 if let Some(t) = self.tickets()
                     && t.on_late_complaint(&inv, msg).await?.is_none()
                 {
@@ -57,6 +58,7 @@ impl FeedbackFlow {
                 self.surveys
                     .add_comment(&inv.id, text, msg.received_at)
                     .await?;
+                self.complaint_to_recovery(&inv, msg).await?;
                 if let Some(t) = self.tickets()
                     && t.on_late_complaint(&inv, msg).await?.is_none()
                 {
@@ -110,6 +112,11 @@ impl FeedbackFlow {
                         f.act(&response).await?;
                     }
                 }
+                // A complaint in the comment ("8, but it came a week late") is a recovery
+                // signal whatever the score (a detractor's was one already: once per order).
+                if response.comment.is_some() {
+                    self.complaint_to_recovery(&inv, msg).await?;
+                }
                 // A good score with a late-delivery complaint in its comment ("8, but it
                 // came a week late"): the detractor path does not open a ticket, this does.
                 if !inv.kind.is_detractor(response.score)
@@ -144,11 +151,20 @@ impl FeedbackFlow {
                 Ok(None)
             }
             Err(_) => {
-                // A late-delivery complaint instead of a score: a ticket for support, the
-                // text kept as a comment, and no "please answer with a number".
-                if let Some(t) = self.tickets()
-                    && t.on_late_complaint(&inv, msg).await?.is_some()
-                {
+                // A late-delivery complaint instead of a score: service recovery (an
+                // apology, once per order), a ticket for support, the text kept as a
+                // comment, and no "please answer with a number".
+                let recovered = self.complaint_to_recovery(&inv, msg).await?;
+                let ticket = match self.tickets() {
+                    Some(t) => t.on_late_complaint(&inv, msg).await?.is_some(),
+                    None => false,
+                };
+                if recovered || ticket {
+                    let to = if ticket {
+                        "sent to the helpdesk"
+                    } else {
+                        "sent to service recovery"
+                    };
                     self.surveys
                         .add_comment(&inv.id, msg.text.trim(), msg.received_at)
                         .await?;
@@ -156,7 +172,7 @@ impl FeedbackFlow {
                         &inv.order_id,
                         Decision::Skipped,
                         format!(
-                            "reply to survey {} is a late-delivery complaint; not scored, kept as a comment, sent to the helpdesk",
+                            "reply to survey {} is a late-delivery complaint; not scored, kept as a comment, {to}",
                             inv.id
                         ),
                     )
@@ -174,6 +190,27 @@ impl FeedbackFlow {
                 Ok(None)
             }
         }
+    }
+
+    /// A reply that reads as a complaint ([`is_late_complaint`]) reaches service recovery
+    /// (with [`FollowUp::recovery`]): once per order and action, however often the
+    /// customer writes. Whether recovery took it as its signal.
+    ///
+    /// [`is_late_complaint`]: crate::flows::tickets::is_late_complaint
+    async fn complaint_to_recovery(
+        &self,
+        inv: &Invitation,
+        msg: &InboundMessage,
+    ) -> Result<bool, Error> {
+        let Some(r) = self.follow_up.as_ref().and_then(|f| f.recovery.as_ref()) else {
+            return Ok(false);
+        };
+        if !crate::flows::tickets::is_late_complaint(&msg.text) {
+            return Ok(false);
+        }
+        Ok(r.on_complaint(inv.shop.as_ref(), &inv.order_id)
+            .await?
+            .is_some())
     }
 
     fn tickets(&self) -> Option<&Arc<crate::flows::tickets::TicketFlow>> {
