@@ -37,6 +37,7 @@ mod convert;
 mod error;
 mod hooks;
 mod hydrate;
+pub mod install;
 pub mod payload;
 mod shop;
 mod webhooks;

@@ -6,5 +6,6 @@ mod common;
 
 mod client;
 mod e2e;
+mod install;
 mod kit;
 mod webhooks;
