@@ -12,7 +12,7 @@ use aftercare::webhook::{Scheme, Secret, Verifier};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::shop::{SandboxShop, SimCustomer, SimFulfillment, SimOrder};
+use crate::shop::{SimCustomer, SimFulfillment, SimOrder};
 use crate::webhook::{Delivery, Topic};
 
 fn money(minor: i64, currency: &str) -> String {
@@ -152,7 +152,12 @@ impl NuvemshopSender {
 /// and `GET /v1/{store_id}/customers/{id}` from the sandbox's records. It checks the
 /// `Authentication: bearer` header and sends the leaky bucket's headers with room to spare.
 #[cfg(feature = "api")]
-pub fn api_router(shop: std::sync::Arc<SandboxShop>, store_id: &str, token: &str) -> axum::Router {
+pub fn api_router(
+    shop: std::sync::Arc<crate::shop::SandboxShop>,
+    store_id: &str,
+    token: &str,
+) -> axum::Router {
+    use crate::shop::SandboxShop;
     use axum::extract::{Path, State};
     use axum::http::{HeaderMap, StatusCode};
     use axum::response::{IntoResponse, Response};
