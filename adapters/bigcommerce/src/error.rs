@@ -27,6 +27,12 @@ pub enum BigCommerceError {
     /// The adapter is configured wrongly (bad store hash, bad base URL, token).
     #[error("BigCommerce adapter configuration error: {0}")]
     Config(String),
+    /// An install or app callback was refused (forged, expired, another app's or store's).
+    #[error("BigCommerce app callback refused: {0}")]
+    Install(#[from] crate::install::InstallRejection),
+    /// The shop registry failed during an install or uninstall.
+    #[error("the shop registry failed: {0}")]
+    Store(#[source] aftercare::Error),
 }
 
 impl BigCommerceError {
@@ -75,6 +81,8 @@ impl From<BigCommerceError> for aftercare::Error {
                 aftercare::Error::Decode { what, message }
             }
             BigCommerceError::Config(m) => aftercare::Error::Config(m),
+            BigCommerceError::Install(r) => aftercare::Error::Config(r.to_string()),
+            BigCommerceError::Store(e) => e,
         }
     }
 }

@@ -10,5 +10,6 @@ mod coupons;
 mod e2e;
 mod hooks;
 mod hydrate;
+mod install;
 mod kit;
 mod webhooks;

@@ -42,6 +42,7 @@ mod coupons;
 mod error;
 mod hooks;
 mod hydrate;
+pub mod install;
 pub mod payload;
 mod shop;
 mod webhooks;

@@ -7,5 +7,6 @@ mod common;
 mod client;
 mod coupons;
 mod e2e;
+mod install;
 mod kit;
 mod webhooks;

@@ -30,7 +30,7 @@ use aftercare::store::{
     OutboxStatus, RedactionReport, Redactor, Resolution, SentRecord, Snapshot, SnapshotStore,
     Store, SurveyComment, SurveyStore, UncertainEntry,
 };
-use aftercare::tenancy::{ShopRecord, ShopRegistry, ShopStores};
+use aftercare::tenancy::{HealthCounts, HealthDelta, ShopRecord, ShopRegistry, ShopStores};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -126,6 +126,14 @@ impl PostgresShops {
                     status      TEXT        NOT NULL,
                     erase_after TIMESTAMPTZ,
                     record      JSONB       NOT NULL
+                )"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {prefix}.shop_health (
+                    shop             TEXT PRIMARY KEY,
+                    webhook_failures BIGINT  NOT NULL DEFAULT 0,
+                    provider_errors  BIGINT  NOT NULL DEFAULT 0,
+                    token_rejected   BOOLEAN NOT NULL DEFAULT FALSE
                 )"
             ),
             format!(
@@ -299,6 +307,58 @@ impl ShopRegistry for PostgresRegistry {
             .await
             .map_err(storage("list shop records"))?;
         rows.into_iter().map(decode_record).collect()
+    }
+
+    async fn add_health(&self, shop: &ShopId, delta: &HealthDelta) -> Result<(), Error> {
+        // One statement: concurrent instances' additions all land (the row is locked by
+        // the upsert, each adds to what the other committed).
+        let sql = format!(
+            "INSERT INTO {p}.shop_health AS h (shop, webhook_failures, provider_errors, token_rejected)
+             VALUES ($1, $2, $3, COALESCE($4, FALSE))
+             ON CONFLICT (shop) DO UPDATE SET
+                 webhook_failures = h.webhook_failures + EXCLUDED.webhook_failures,
+                 provider_errors = h.provider_errors + EXCLUDED.provider_errors,
+                 token_rejected = COALESCE($4, h.token_rejected)",
+            p = self.prefix
+        );
+        sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(i64::from(delta.webhook_failures))
+            .bind(i64::from(delta.provider_errors))
+            .bind(delta.token_rejected)
+            .execute(&self.pool)
+            .await
+            .map_err(storage("add to a shop's health counts"))?;
+        Ok(())
+    }
+
+    async fn health(&self, shop: &ShopId) -> Result<HealthCounts, Error> {
+        let sql = format!(
+            "SELECT webhook_failures, provider_errors, token_rejected FROM {}.shop_health WHERE shop = $1",
+            self.prefix
+        );
+        let row: Option<(i64, i64, bool)> = sqlx::query_as(&sql)
+            .bind(shop.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage("read a shop's health counts"))?;
+        let mut c = HealthCounts::default();
+        if let Some((w, p, t)) = row {
+            c.webhook_failures = u64::try_from(w).unwrap_or(0);
+            c.provider_errors = u64::try_from(p).unwrap_or(0);
+            c.token_rejected = t;
+        }
+        Ok(c)
+    }
+
+    async fn clear_health(&self, shop: &ShopId) -> Result<(), Error> {
+        let sql = format!("DELETE FROM {}.shop_health WHERE shop = $1", self.prefix);
+        sqlx::query(&sql)
+            .bind(shop.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(storage("forget a shop's health counts"))?;
+        Ok(())
     }
 }
 

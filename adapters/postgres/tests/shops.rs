@@ -266,3 +266,89 @@ async fn tenancy_on_postgres_seals_secrets_erases_and_rotates() {
         1
     );
 }
+
+/// Two instances of a deployment on one database: what each counts for a shop (webhook
+/// failures, provider errors, a refused token) is added up in the registry, so either
+/// instance reads the deployment's figures; concurrent flushes all land; another shop's
+/// counts stay its own; erasure forgets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_counts_are_the_deployments_on_every_instance() {
+    use aftercare::tenancy::ShopCounters;
+    let opts = support::fresh_database().await;
+    let connect = || async {
+        PostgresShops::connect(
+            PgPoolOptions::new().max_connections(4),
+            opts.clone(),
+            "aftercare",
+        )
+        .await
+        .unwrap()
+    };
+    let keys = || Keyring::new("k1", &[3u8; 32]).unwrap();
+    let (one, two) = (connect().await, connect().await);
+    let first = Arc::new(Tenancy::new(
+        Arc::new(one.registry()),
+        Arc::new(one.clone()),
+        keys(),
+    ));
+    let second = Arc::new(Tenancy::new(
+        Arc::new(two.registry()),
+        Arc::new(two.clone()),
+        keys(),
+    ));
+    let a = ShopId::new("a.myshopify.com");
+    let b = ShopId::new("b.myshopify.com");
+    for shop in [&a, &b] {
+        first
+            .install(ShopInstall::new(shop.clone(), "shopify"), t0())
+            .await
+            .unwrap();
+    }
+    let (c1, c2) = (ShopCounters::default(), ShopCounters::default());
+    c1.webhook_failed(2);
+    c1.provider_error();
+    c2.webhook_failed(3);
+    c2.token(false);
+    first.flush_health(&a, &c1).await.unwrap();
+    second.flush_health(&a, &c2).await.unwrap();
+    for t in [&first, &second] {
+        let h = t.health_counts(&a).await.unwrap();
+        assert_eq!(
+            (h.webhook_failures, h.provider_errors, h.token_rejected),
+            (5, 1, true)
+        );
+        assert_eq!(t.health_counts(&b).await.unwrap(), Default::default());
+    }
+    // Many flushes at once from both instances: every one is counted.
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let t = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let a = a.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = ShopCounters::default();
+            c.webhook_failed(1);
+            c.provider_error();
+            t.flush_health(&a, &c).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let h = second.health_counts(&a).await.unwrap();
+    assert_eq!((h.webhook_failures, h.provider_errors), (45, 41));
+    // The token was accepted again on the first instance: both see it.
+    c1.token(true);
+    first.flush_health(&a, &c1).await.unwrap();
+    assert!(!second.health_counts(&a).await.unwrap().token_rejected);
+    // Nothing counted: nothing written, nothing changed.
+    first.flush_health(&a, &c1).await.unwrap();
+    assert_eq!(second.health_counts(&a).await.unwrap().webhook_failures, 45);
+    // Erasure forgets the counts (a re-install starts from zero).
+    first.uninstall(&a, t0()).await.unwrap();
+    assert!(second.erase(&a).await.unwrap());
+    assert_eq!(first.health_counts(&a).await.unwrap(), Default::default());
+}

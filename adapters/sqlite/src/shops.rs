@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aftercare::Error;
 use aftercare::model::ShopId;
 use aftercare::store::Store;
-use aftercare::tenancy::{ShopRecord, ShopRegistry, ShopStores};
+use aftercare::tenancy::{HealthCounts, HealthDelta, ShopRecord, ShopRegistry, ShopStores};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
@@ -105,12 +105,18 @@ impl SqliteRegistry {
             .connect_with(opts)
             .await
             .map_err(|e| Error::storage("open the shop registry", e))?;
-        sqlx::query(
+        for sql in [
             "CREATE TABLE IF NOT EXISTS shops (shop TEXT PRIMARY KEY, status TEXT NOT NULL, record TEXT NOT NULL)",
-        )
-        .execute(&pool)
-        .await
-        .map_err(|e| Error::storage("create the shop registry", e))?;
+            "CREATE TABLE IF NOT EXISTS shop_health (shop TEXT PRIMARY KEY,
+                webhook_failures INTEGER NOT NULL DEFAULT 0,
+                provider_errors INTEGER NOT NULL DEFAULT 0,
+                token_rejected INTEGER NOT NULL DEFAULT 0)",
+        ] {
+            sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .map_err(|e| Error::storage("create the shop registry", e))?;
+        }
         Ok(Self { pool })
     }
 }
@@ -153,4 +159,53 @@ impl ShopRegistry for SqliteRegistry {
             .map_err(|e| Error::storage("list shop records", e))?;
         rows.into_iter().map(decode).collect()
     }
+
+    async fn add_health(&self, shop: &ShopId, delta: &HealthDelta) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO shop_health (shop, webhook_failures, provider_errors, token_rejected)
+             VALUES (?1, ?2, ?3, COALESCE(?4, 0))
+             ON CONFLICT (shop) DO UPDATE SET
+                 webhook_failures = webhook_failures + excluded.webhook_failures,
+                 provider_errors = provider_errors + excluded.provider_errors,
+                 token_rejected = COALESCE(?4, token_rejected)",
+        )
+        .bind(shop.as_str())
+        .bind(i64::from(delta.webhook_failures))
+        .bind(i64::from(delta.provider_errors))
+        .bind(delta.token_rejected)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Error::storage("add to a shop's health counts", e))?;
+        Ok(())
+    }
+
+    async fn health(&self, shop: &ShopId) -> Result<HealthCounts, Error> {
+        let row: Option<(i64, i64, bool)> = sqlx::query_as(
+            "SELECT webhook_failures, provider_errors, token_rejected FROM shop_health WHERE shop = ?",
+        )
+        .bind(shop.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| Error::storage("read a shop's health counts", e))?;
+        Ok(counts(row))
+    }
+
+    async fn clear_health(&self, shop: &ShopId) -> Result<(), Error> {
+        sqlx::query("DELETE FROM shop_health WHERE shop = ?")
+            .bind(shop.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Error::storage("forget a shop's health counts", e))?;
+        Ok(())
+    }
+}
+
+fn counts(row: Option<(i64, i64, bool)>) -> HealthCounts {
+    let mut c = HealthCounts::default();
+    if let Some((w, p, t)) = row {
+        c.webhook_failures = u64::try_from(w).unwrap_or(0);
+        c.provider_errors = u64::try_from(p).unwrap_or(0);
+        c.token_rejected = t;
+    }
+    c
 }

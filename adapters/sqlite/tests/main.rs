@@ -9,3 +9,4 @@ mod dedupe;
 mod group_commit;
 mod migrations;
 mod settings;
+mod shops;

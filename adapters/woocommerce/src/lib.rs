@@ -37,6 +37,7 @@ mod coupons;
 mod entities;
 mod error;
 mod hydrate;
+pub mod install;
 pub mod payload;
 mod shop;
 mod site;

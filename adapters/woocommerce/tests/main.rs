@@ -8,6 +8,7 @@ mod common;
 mod client;
 mod coupons;
 mod e2e;
+mod install;
 mod kit;
 mod poll;
 mod webhooks;

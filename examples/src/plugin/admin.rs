@@ -80,22 +80,19 @@ fn refused() -> Response {
         .into_response()
 }
 
-/// Every shop's record with, for an installed shop, its health.
+/// Every shop's record with, for an installed shop, its health: the deployment's figures
+/// (this instance's latest counts flushed first, then every instance's sum read from the
+/// registry).
 pub async fn shops_health(
     plugin: &Plugin,
 ) -> Result<Vec<(ShopRecord, Option<ShopHealth>)>, aftercare::Error> {
-    let runtimes = plugin.runtimes();
+    plugin.flush_health().await;
     let mut out = Vec::new();
     for record in plugin.tenancy().records().await? {
         let health = if record.status == ShopStatus::Installed {
             let scope = plugin.tenancy().scope(&record.shop).await?;
             let h = ShopHealth::of(&scope).await?;
-            Some(
-                match runtimes.iter().find(|r| r.scope.shop() == &record.shop) {
-                    Some(rt) => rt.counters.apply(h),
-                    None => h,
-                },
-            )
+            Some(plugin.tenancy().health_counts(&record.shop).await?.apply(h))
         } else {
             None
         };
@@ -162,8 +159,8 @@ async fn admin(State(plugin): State<Arc<Plugin>>, headers: HeaderMap) -> Respons
     }
     let body = format!(
         "<main><h1>Shops</h1><p>{installed} installed, {total} recorded.</p>\
-         <table><caption>Every shop of this deployment and its health (counts of failures \
-         since this instance started; dead letters and messages from each shop's store)</caption>\
+         <table><caption>Every shop of this deployment and its health (failures counted by \
+         every instance; dead letters and messages from each shop's store)</caption>\
          <thead><tr><th scope=\"col\">Shop</th><th scope=\"col\">Platform</th>\
          <th scope=\"col\">State</th><th scope=\"col\">Installed</th>\
          <th scope=\"col\">Webhook failures</th><th scope=\"col\">Webhook dead letters</th>\

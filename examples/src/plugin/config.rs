@@ -36,6 +36,9 @@ pub struct PluginConfig {
     pub server: PluginServer,
     /// The Shopify app (one for every shop).
     pub shopify: PluginShopify,
+    /// The BigCommerce single-click app, when stores install from BigCommerce too.
+    #[serde(default)]
+    pub bigcommerce: Option<PluginBigCommerce>,
     /// Where the shop registry and every shop's data live.
     pub storage: PluginStorage,
     /// The keys sealing shops' secrets at rest (`k2:<base64 32 bytes>,k1:...`: the first
@@ -100,6 +103,33 @@ pub struct PluginShopify {
     /// test double).
     #[serde(default)]
     pub api_base_url: Option<String>,
+}
+
+/// `[bigcommerce]`: the single-click app. Register `{public_url}/bigcommerce/auth`,
+/// `/bigcommerce/load`, `/bigcommerce/uninstall` and `/bigcommerce/remove_user` as its
+/// callbacks in the Developer Portal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginBigCommerce {
+    /// The app's client id (the `aud` of its callbacks' JWTs).
+    pub client_id: String,
+    /// The app's client secret: it signs the callbacks' JWTs and every store's webhooks.
+    pub client_secret: SecretRef,
+    /// Where BigCommerce delivers webhooks (`{webhook_base_url}/shops/{store_hash}/...`):
+    /// BigCommerce delivers to `https://` on port 443 only. `public_url` when left out.
+    #[serde(default)]
+    pub webhook_base_url: Option<String>,
+    /// Posts the code exchange here instead of `https://login.bigcommerce.com/oauth2/token`
+    /// (a test double).
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// Sends API calls here instead of `https://api.bigcommerce.com/` (a test double).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// Origins allowed to frame the auth and load pages (BigCommerce shows them in an
+    /// iframe of the store's control panel); none by default: the pages refuse framing.
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
 }
 
 /// `[storage]`: exactly one of the two.
@@ -192,6 +222,9 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
     };
     secret("shopify.client_secret", &cfg.shopify.client_secret, 1);
     secret("admin.key", &cfg.admin.key, 16);
+    if let Some(bc) = &cfg.bigcommerce {
+        secret("bigcommerce.client_secret", &bc.client_secret, 1);
+    }
     secret("twilio.auth_token", &cfg.twilio.auth_token, 1);
     secret("shop_keys", &cfg.shop_keys, 1);
     if let Ok(keys) = cfg.shop_keys.resolve()
@@ -216,6 +249,16 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
         ("server.public_url", Some(&cfg.server.public_url)),
         ("shopify.api_base_url", cfg.shopify.api_base_url.as_ref()),
         ("twilio.api_base_url", cfg.twilio.api_base_url.as_ref()),
+        (
+            "bigcommerce.token_url",
+            cfg.bigcommerce.as_ref().and_then(|b| b.token_url.as_ref()),
+        ),
+        (
+            "bigcommerce.api_base_url",
+            cfg.bigcommerce
+                .as_ref()
+                .and_then(|b| b.api_base_url.as_ref()),
+        ),
     ] {
         if let Some(u) = url
             && !matches!(url::Url::parse(u), Ok(u) if matches!(u.scheme(), "http" | "https"))
@@ -240,6 +283,30 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
     }
     if cfg.shopify.client_id.trim().is_empty() {
         p.push("shopify.client_id: empty".into());
+    }
+    if let Some(bc) = &cfg.bigcommerce {
+        if bc.client_id.trim().is_empty() {
+            p.push("bigcommerce.client_id: empty".into());
+        }
+        for o in &bc.frame_ancestors {
+            if !matches!(url::Url::parse(o), Ok(u) if u.scheme() == "https" && u.path() == "/")
+                || o.contains([';', ' ', '\'', ','])
+            {
+                p.push(format!(
+                    "bigcommerce.frame_ancestors: `{o}` is not an https:// origin"
+                ));
+            }
+        }
+        // BigCommerce delivers webhooks to https:// on port 443 only.
+        let hooks = bc
+            .webhook_base_url
+            .as_deref()
+            .unwrap_or(&cfg.server.public_url);
+        if !matches!(url::Url::parse(hooks), Ok(u) if u.scheme() == "https" && u.port().is_none()) {
+            p.push(format!(
+                "bigcommerce.webhook_base_url: `{hooks}` is not https:// on port 443, the only place BigCommerce delivers to"
+            ));
+        }
     }
     p
 }

@@ -10,6 +10,11 @@
 //!   (webhooks bound to its domain, tracking pages `/t/{token}` under its own link key, its
 //!   dashboard `/dashboard` under its own key, Twilio status callbacks); `app/uninstalled`
 //!   arrives there and stops the shop ([`shop`]).
+//! - With `[bigcommerce]`, BigCommerce's single-click app: `GET /bigcommerce/auth` (the
+//!   code exchanged, the store recorded with its token sealed, its hooks subscribed to
+//!   `/shops/{store_hash}/webhooks/bigcommerce`), `/bigcommerce/load`,
+//!   `/bigcommerce/uninstall` and `/bigcommerce/remove_user`, each checking its
+//!   `signed_payload_jwt` first ([`bigcommerce`]).
 //! - `POST /webhooks/shopify/compliance`: the app-level mandatory compliance webhooks
 //!   (`customers/data_request`, `customers/redact`, `shop/redact`), the shop taken from the
 //!   signed body's `shop_domain` and checked against the registry ([`install`]).
@@ -21,8 +26,10 @@
 //!   shop.
 
 pub mod admin;
+pub mod bigcommerce;
 pub mod config;
 pub mod install;
+pub mod settings;
 pub mod shop;
 
 use std::collections::HashMap;
@@ -35,6 +42,7 @@ use aftercare::model::ShopId;
 use aftercare::ratelimit::{SenderLimits, SlidingWindow};
 use aftercare::tenancy::{FairDispatcher, Keyring, ShopRoutes, ShopScope, Tenancy};
 use aftercare::webhook::Secret;
+use aftercare_bigcommerce::install::{BigCommerceApp, BigCommerceInstaller};
 use aftercare_shopify::{OAuthApp, ShopifyInstaller};
 use axum::Router;
 use tracing::Instrument as _;
@@ -48,6 +56,7 @@ use crate::real::BoxError;
 pub struct Plugin {
     shared: Arc<Shared>,
     installer: ShopifyInstaller,
+    bigcommerce: Option<BigCommerceInstaller>,
     runtimes: Mutex<HashMap<ShopId, Arc<ShopRuntime>>>,
     fair: FairDispatcher,
     admin_key: Secret,
@@ -111,9 +120,33 @@ impl Plugin {
         if let Some(u) = &cfg.shopify.api_base_url {
             installer = installer.api_base(url::Url::parse(u)?);
         }
+        let bigcommerce_secret = match &cfg.bigcommerce {
+            Some(bc) => Some(bc.client_secret.resolve()?),
+            None => None,
+        };
+        let bigcommerce = match (&cfg.bigcommerce, &bigcommerce_secret) {
+            (Some(bc), Some(secret)) => {
+                let hooks = bc.webhook_base_url.as_deref().unwrap_or(&public);
+                let mut i = BigCommerceInstaller::new(
+                    BigCommerceApp::new(bc.client_id.clone(), secret.clone()),
+                    tenancy.clone(),
+                    format!("{public}/bigcommerce/auth"),
+                    hooks,
+                );
+                if let Some(u) = &bc.token_url {
+                    i = i.token_url(u.clone());
+                }
+                if let Some(u) = &bc.api_base_url {
+                    i = i.api_base(url::Url::parse(u)?);
+                }
+                Some(i)
+            }
+            _ => None,
+        };
         let rate = cfg.twilio.per_sender_per_second;
         let shared = Arc::new(Shared {
             app_secret,
+            bigcommerce_secret,
             twilio_token: cfg.twilio.auth_token.resolve()?,
             // Twilio paces each sending number on its own (1 message a second per US long
             // code): one bucket per number, whichever shops send from it.
@@ -126,6 +159,7 @@ impl Plugin {
         Ok(Arc::new(Self {
             shared,
             installer,
+            bigcommerce,
             runtimes: Mutex::default(),
             fair: FairDispatcher::new()
                 .idle_poll(Duration::from_secs(5))
@@ -197,6 +231,20 @@ impl Plugin {
         Ok(())
     }
 
+    /// Adds every running shop's counts since the last flush to the registry's, shared by
+    /// every instance (the admin view and metrics of any instance show their sum).
+    pub async fn flush_health(&self) {
+        for rt in self.runtimes() {
+            if let Err(e) = self
+                .tenancy()
+                .flush_health(rt.scope.shop(), &rt.counters)
+                .await
+            {
+                tracing::warn!(shop = %rt.scope.shop(), error = %e, "health counts not flushed; kept for the next flush");
+            }
+        }
+    }
+
     fn stop(&self, shop: &ShopId) {
         self.fair.remove(shop);
         if self.map().remove(shop).is_some() {
@@ -260,6 +308,7 @@ impl Plugin {
         .into_router();
         install::router(self.clone(), shops.clone())
             .merge(admin::router(self.clone()))
+            .merge(bigcommerce::router(self.clone()))
             .merge(shops)
     }
 
@@ -291,6 +340,7 @@ impl Plugin {
                 let mut last_sync = tokio::time::Instant::now();
                 loop {
                     if last_sync.elapsed() >= Duration::from_secs(5) {
+                        p.flush_health().await;
                         if let Err(e) = p.sync().await {
                             tracing::error!(error = %e, "shops could not be listed");
                         }

@@ -1,7 +1,8 @@
-//! One shop's running parts, built from its [`ShopScope`] and nothing else: its Shopify
-//! client with its own access token, its webhook source bound to its domain, its SMS sender
-//! with that sender's own rate-limit bucket, its pages under `/shops/{shop}/`, its dashboard
-//! behind its own key, and its lifecycle (`app/uninstalled`, `shop/redact`).
+//! One shop's running parts, built from its [`ShopScope`] and nothing else: its platform
+//! client (Shopify or BigCommerce, as it was installed) with its own access token, its
+//! webhook source bound to it, its SMS sender with that sender's own rate-limit bucket, its
+//! pages under `/shops/{shop}/`, its dashboard behind its own key, and its lifecycle
+//! (`app/uninstalled`, `shop/redact`).
 
 use std::sync::Arc;
 
@@ -66,6 +67,8 @@ pub struct Shared {
     pub cfg: PluginConfig,
     /// The app's client secret (it signs every shop's webhooks).
     pub app_secret: Secret,
+    /// The BigCommerce app's client secret, with `[bigcommerce]`.
+    pub bigcommerce_secret: Option<Secret>,
     /// The Twilio account's Auth Token.
     pub twilio_token: Secret,
     /// One bucket per (provider, sending number).
@@ -93,6 +96,67 @@ impl Shared {
         )
     }
 
+    /// The shop's platform parts, by the platform it was installed from: its API client
+    /// with its own token (watched for a refused token), its webhook source bound to it.
+    fn platform_parts(
+        &self,
+        scope: &ShopScope,
+        token: Secret,
+        counters: &Arc<ShopCounters>,
+    ) -> Result<PlatformParts, BoxError> {
+        let shop = scope.shop().as_str();
+        match scope.platform() {
+            aftercare_bigcommerce::install::PLATFORM => {
+                let (Some(bc), Some(secret)) = (&self.cfg.bigcommerce, &self.bigcommerce_secret)
+                else {
+                    return Err(format!(
+                        "shop `{shop}` is a BigCommerce store and the file has no [bigcommerce]"
+                    )
+                    .into());
+                };
+                let mut api = aftercare_bigcommerce::BigCommerceConfig::new(shop, token);
+                if let Some(u) = &bc.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_bigcommerce::BigCommerceClient::new(api)?;
+                // The app's one secret signs every store's webhooks: the source is bound to
+                // this store (`producer` in the signed body, the store header).
+                let source = Arc::new(aftercare_bigcommerce::BigCommerceWebhooks::new(
+                    secret.clone(),
+                    shop,
+                ));
+                let hydrator = Arc::new(aftercare_bigcommerce::BigCommerceHydrator::new(
+                    client.clone(),
+                ));
+                let api = Arc::new(Watched {
+                    inner: client,
+                    counters: counters.clone(),
+                });
+                Ok(PlatformParts::new("bigcommerce", source, api).hydrator(hydrator))
+            }
+            _ => {
+                let mut api = aftercare_shopify::ShopifyConfig::new(shop, token);
+                if let Some(v) = &self.cfg.shopify.api_version {
+                    api = api.api_version(v.clone());
+                }
+                if let Some(u) = &self.cfg.shopify.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = Arc::new(Watched {
+                    inner: aftercare_shopify::ShopifyClient::new(api)?,
+                    counters: counters.clone(),
+                });
+                // Shopify signs every shop's webhooks with the app's one secret: the source
+                // is bound to this shop's domain (header checked before storing, body
+                // checked at decode).
+                let source = Arc::new(
+                    aftercare_shopify::ShopifyWebhooks::new(self.app_secret.clone()).for_shop(shop),
+                );
+                Ok(PlatformParts::new("shopify", source, client))
+            }
+        }
+    }
+
     /// Builds `scope`'s runtime.
     pub fn build(&self, scope: &ShopScope) -> Result<ShopRuntime, BoxError> {
         let shop = scope.shop().as_str();
@@ -101,22 +165,7 @@ impl Shared {
             .secret(ACCESS_TOKEN)
             .cloned()
             .ok_or_else(|| format!("shop `{shop}` has no access token"))?;
-        let mut api = aftercare_shopify::ShopifyConfig::new(shop, token);
-        if let Some(v) = &self.cfg.shopify.api_version {
-            api = api.api_version(v.clone());
-        }
-        if let Some(u) = &self.cfg.shopify.api_base_url {
-            api = api.base_url(url::Url::parse(u)?);
-        }
-        let client = Arc::new(Watched {
-            inner: aftercare_shopify::ShopifyClient::new(api)?,
-            counters: counters.clone(),
-        });
-        // Shopify signs every shop's webhooks with the app's one secret: the source is bound
-        // to this shop's domain (header checked before storing, body checked at decode).
-        let source = Arc::new(
-            aftercare_shopify::ShopifyWebhooks::new(self.app_secret.clone()).for_shop(shop),
-        );
+        let platform = self.platform_parts(scope, token, &counters)?;
         let base = self.shop_base(shop);
         let sender = scope
             .settings()
@@ -147,15 +196,20 @@ impl Shared {
             .and_then(|v| v.as_str())
             .unwrap_or(shop)
             .to_owned();
+        // The merchant's own settings (the settings page): branding and content map.
+        let catalogs = || match super::settings::branding(&name, scope.settings()) {
+            Some(b) => Catalogs::new(name.clone()).with_branding(b),
+            None => Catalogs::new(name.clone()),
+        };
         let dashboard = Dashboard::new(
             Arc::new(crate::feedback::StoreReport(scope.store())),
-            Arc::new(Catalogs::new(name.clone())),
+            Arc::new(catalogs()),
             scope.dashboard_key(),
             "en",
         );
         let mut b = Stack::builder(scope.store())
             .clock(self.clock.clone())
-            .platform(PlatformParts::new("shopify", source, client))
+            .platform(platform)
             .handler(Arc::new(Lifecycle::new(
                 self.tenancy.clone(),
                 scope.shop().clone(),
@@ -173,10 +227,19 @@ impl Shared {
                 Arc::new(twilio_hooks),
                 Arc::new(crate::inbound::twilio),
             )
-            .shop_name(name)
+            .shop_name(name.clone())
+            .catalogs(catalogs())
             .public_url(base)
             .link_key(scope.link_key())
-            .routes(dashboard.into_router());
+            .routes(dashboard.into_router())
+            .routes(super::settings::router(
+                self.tenancy.clone(),
+                scope,
+                self.clock.clone(),
+            ));
+        if let Some(map) = super::settings::content(scope.settings()) {
+            b = b.content(map);
+        }
         if self.cfg.messages.surveys {
             // Invitations and answers signed with the shop's link key: another shop's
             // survey link is refused.
@@ -194,13 +257,14 @@ impl Shared {
     }
 }
 
-/// A shop's Shopify client, noting in its counters whether Shopify still takes its token.
-struct Watched {
-    inner: aftercare_shopify::ShopifyClient,
+/// A shop's platform client, noting in its counters whether the platform still takes its
+/// token.
+struct Watched<C> {
+    inner: C,
     counters: Arc<ShopCounters>,
 }
 
-impl Watched {
+impl<C> Watched<C> {
     fn note<T>(&self, r: Result<T, Error>) -> Result<T, Error> {
         match &r {
             Err(Error::Platform {
@@ -214,7 +278,7 @@ impl Watched {
 }
 
 #[async_trait]
-impl OrderSource for Watched {
+impl<C: OrderSource> OrderSource for Watched<C> {
     async fn order(&self, id: &OrderId) -> Result<Option<Order>, Error> {
         self.note(self.inner.order(id).await)
     }
@@ -227,7 +291,7 @@ impl OrderSource for Watched {
 }
 
 #[async_trait]
-impl CustomerDirectory for Watched {
+impl<C: CustomerDirectory> CustomerDirectory for Watched<C> {
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, Error> {
         self.note(self.inner.customer(id).await)
     }

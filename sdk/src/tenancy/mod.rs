@@ -31,7 +31,7 @@ mod scope;
 mod store;
 
 pub use fair::{DispatchTurn, FairDispatcher, RoundReport};
-pub use health::{HEALTH_CAP, ShopCounters, ShopHealth, prometheus};
+pub use health::{HEALTH_CAP, HealthCounts, HealthDelta, ShopCounters, ShopHealth, prometheus};
 pub use keyring::{KEYS_ENV, Keyring};
 pub use lifecycle::Lifecycle;
 pub use registry::{MemoryRegistry, ShopRecord, ShopRegistry, ShopStatus, ShopStores, SingleShop};

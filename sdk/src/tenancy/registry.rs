@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::health::{HealthCounts, HealthDelta};
 use crate::Error;
 use crate::model::ShopId;
 use crate::store::Store;
@@ -68,6 +69,10 @@ pub struct ShopRecord {
     /// Sealed secrets by name (`access_token`, `webhook_secret`, `link_key`,
     /// `dashboard_key`...).
     pub secrets: BTreeMap<String, String>,
+    /// Bumped by every change of settings or secrets, so every instance knows its opened
+    /// copy of the shop is stale.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl ShopRecord {
@@ -82,6 +87,7 @@ impl ShopRecord {
             erase_after: None,
             settings: serde_json::Value::Null,
             secrets: BTreeMap::new(),
+            revision: 0,
         }
     }
 }
@@ -95,6 +101,12 @@ pub trait ShopRegistry: Send + Sync {
     async fn put(&self, record: &ShopRecord) -> Result<(), Error>;
     /// Every record (ordered by shop id).
     async fn list(&self) -> Result<Vec<ShopRecord>, Error>;
+    /// Adds `delta` to the shop's health counters, atomically (instances add at once).
+    async fn add_health(&self, shop: &ShopId, delta: &HealthDelta) -> Result<(), Error>;
+    /// The shop's health counters (zero when none were added).
+    async fn health(&self, shop: &ShopId) -> Result<HealthCounts, Error>;
+    /// Forgets the shop's health counters (at erasure).
+    async fn clear_health(&self, shop: &ShopId) -> Result<(), Error>;
 }
 
 /// The per-shop stores: one [`Store`] per shop, opened on demand and erased whole.
@@ -110,6 +122,7 @@ pub trait ShopStores: Send + Sync {
 #[derive(Debug, Default)]
 pub struct MemoryRegistry {
     rows: Mutex<HashMap<ShopId, ShopRecord>>,
+    health: Mutex<HashMap<ShopId, HealthCounts>>,
 }
 
 impl MemoryRegistry {
@@ -131,6 +144,21 @@ impl ShopRegistry for MemoryRegistry {
         let mut all: Vec<ShopRecord> = self.rows().values().cloned().collect();
         all.sort_by(|a, b| a.shop.cmp(&b.shop));
         Ok(all)
+    }
+    async fn add_health(&self, shop: &ShopId, delta: &HealthDelta) -> Result<(), Error> {
+        let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        let e = h.entry(shop.clone()).or_default();
+        *e = e.plus(delta);
+        Ok(())
+    }
+    async fn health(&self, shop: &ShopId) -> Result<HealthCounts, Error> {
+        let h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(h.get(shop).copied().unwrap_or_default())
+    }
+    async fn clear_health(&self, shop: &ShopId) -> Result<(), Error> {
+        let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        h.remove(shop);
+        Ok(())
     }
 }
 

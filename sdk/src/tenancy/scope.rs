@@ -89,6 +89,7 @@ impl ShopInstall {
 #[derive(Clone)]
 pub struct ShopScope {
     shop: ShopId,
+    platform: Arc<str>,
     store: Arc<ShopStore>,
     secrets: Arc<BTreeMap<String, Secret>>,
     settings: Arc<serde_json::Value>,
@@ -107,6 +108,11 @@ impl ShopScope {
     /// The shop.
     pub fn shop(&self) -> &ShopId {
         &self.shop
+    }
+
+    /// The platform the shop was installed from (`shopify`, `bigcommerce`...).
+    pub fn platform(&self) -> &str {
+        &self.platform
     }
 
     /// The shop's store (and no other shop's).
@@ -172,7 +178,7 @@ pub struct Tenancy {
     stores: Arc<dyn ShopStores>,
     keys: Keyring,
     erase_after: Duration,
-    open: Mutex<HashMap<ShopId, (DateTime<Utc>, ShopScope)>>,
+    open: Mutex<HashMap<ShopId, (Opened, ShopScope)>>,
 }
 
 impl fmt::Debug for Tenancy {
@@ -183,6 +189,9 @@ impl fmt::Debug for Tenancy {
             .finish_non_exhaustive()
     }
 }
+
+/// Which version of a shop's record an opened scope was made from.
+type Opened = (DateTime<Utc>, u64);
 
 fn random_secret() -> Secret {
     let mut k = [0u8; 32];
@@ -212,7 +221,7 @@ impl Tenancy {
         self
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<ShopId, (DateTime<Utc>, ShopScope)>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<ShopId, (Opened, ShopScope)>> {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -271,8 +280,25 @@ impl Tenancy {
             name.to_owned(),
             self.keys.seal(shop, name, secret.expose())?,
         );
+        record.revision = record.revision.wrapping_add(1);
         self.registry.put(&record).await?;
         self.cache().remove(shop);
+        Ok(())
+    }
+
+    /// Replaces an installed shop's settings (the merchant's own settings page): the next
+    /// scope of the shop, on every instance, carries them.
+    pub async fn set_settings(
+        &self,
+        shop: &ShopId,
+        settings: serde_json::Value,
+    ) -> Result<(), Error> {
+        let mut record = self.installed_record(shop).await?;
+        record.settings = settings;
+        record.revision = record.revision.wrapping_add(1);
+        self.registry.put(&record).await?;
+        self.cache().remove(shop);
+        tracing::info!(shop = %shop, "shop settings changed");
         Ok(())
     }
 
@@ -292,7 +318,7 @@ impl Tenancy {
     pub async fn scope(&self, shop: &ShopId) -> Result<ShopScope, Error> {
         let record = self.installed_record(shop).await?;
         if let Some((at, scope)) = self.cache().get(shop)
-            && *at == record.installed_at
+            && *at == (record.installed_at, record.revision)
         {
             return Ok(scope.clone());
         }
@@ -303,12 +329,15 @@ impl Tenancy {
         }
         let scope = ShopScope {
             shop: shop.clone(),
+            platform: record.platform.as_str().into(),
             store: Arc::new(ShopStore::new(shop.clone(), self.stores.open(shop).await?)),
             secrets: Arc::new(secrets),
             settings: Arc::new(record.settings.clone()),
         };
-        self.cache()
-            .insert(shop.clone(), (record.installed_at, scope.clone()));
+        self.cache().insert(
+            shop.clone(),
+            ((record.installed_at, record.revision), scope.clone()),
+        );
         Ok(scope)
     }
 
@@ -369,12 +398,37 @@ impl Tenancy {
         }
         self.cache().remove(shop);
         self.stores.erase(shop).await?;
+        self.registry.clear_health(shop).await?;
         record.status = ShopStatus::Erased;
         record.secrets.clear();
         record.settings = serde_json::Value::Null;
         self.registry.put(&record).await?;
         tracing::info!(shop = %shop, "shop data erased");
         Ok(true)
+    }
+
+    /// Adds what `counters` counted for `shop` since the last flush to the registry's
+    /// counts, shared by every instance; on failure the counts are put back for the next
+    /// flush. Writes nothing when nothing was counted.
+    pub async fn flush_health(
+        &self,
+        shop: &ShopId,
+        counters: &super::health::ShopCounters,
+    ) -> Result<(), Error> {
+        let delta = counters.take();
+        if delta.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.registry.add_health(shop, &delta).await {
+            counters.restore(&delta);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The shop's health counts, every instance's flushed counts together.
+    pub async fn health_counts(&self, shop: &ShopId) -> Result<super::health::HealthCounts, Error> {
+        self.registry.health(shop).await
     }
 
     /// Erases every uninstalled shop whose erasure is due at `now`; returns them.
