@@ -27,6 +27,7 @@ mod shops_e2e;
 mod shops_fair;
 mod shops_health;
 mod shops_settings;
+mod shops_woocommerce;
 mod stack;
 mod survey_page;
 mod tracking_e2e;

@@ -39,6 +39,9 @@ pub struct PluginConfig {
     /// The BigCommerce single-click app, when stores install from BigCommerce too.
     #[serde(default)]
     pub bigcommerce: Option<PluginBigCommerce>,
+    /// Installs on WooCommerce stores (`wc-auth`), when stores install from WooCommerce too.
+    #[serde(default)]
+    pub woocommerce: Option<PluginWooCommerce>,
     /// Where the shop registry and every shop's data live.
     pub storage: PluginStorage,
     /// The keys sealing shops' secrets at rest (`k2:<base64 32 bytes>,k1:...`: the first
@@ -130,6 +133,33 @@ pub struct PluginBigCommerce {
     /// iframe of the store's control panel); none by default: the pages refuse framing.
     #[serde(default)]
     pub frame_ancestors: Vec<String>,
+}
+
+/// `[woocommerce]`: installs through the store's application authentication endpoint
+/// (`{site}/wc-auth/v1/authorize`). The merchant starts at
+/// `{public_url}/woocommerce/install?site=https://their-shop.example/`; the store posts the
+/// keys to `{public_url}/woocommerce/callback` (WooCommerce requires `https`) and sends the
+/// merchant back to `{public_url}/woocommerce/return`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginWooCommerce {
+    /// The name the store shows the merchant on its approval page.
+    #[serde(default = "default_app_name")]
+    pub app_name: String,
+    /// Signs each install's `user_id` (the only thing tying the unsigned keys post to the
+    /// install that began here): any random secret of at least 32 bytes.
+    pub install_key: SecretRef,
+    /// Where stores deliver webhooks (`{webhook_base_url}/shops/{site}/webhooks/woocommerce`,
+    /// the site's URL percent-encoded). `public_url` when left out.
+    #[serde(default)]
+    pub webhook_base_url: Option<String>,
+    /// Sends every store's REST calls here instead of the store's site (a test double).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
+fn default_app_name() -> String {
+    "Aftercare".into()
 }
 
 /// `[storage]`: exactly one of the two.
@@ -225,6 +255,9 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
     if let Some(bc) = &cfg.bigcommerce {
         secret("bigcommerce.client_secret", &bc.client_secret, 1);
     }
+    if let Some(wc) = &cfg.woocommerce {
+        secret("woocommerce.install_key", &wc.install_key, 32);
+    }
     secret("twilio.auth_token", &cfg.twilio.auth_token, 1);
     secret("shop_keys", &cfg.shop_keys, 1);
     if let Ok(keys) = cfg.shop_keys.resolve()
@@ -258,6 +291,18 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
             cfg.bigcommerce
                 .as_ref()
                 .and_then(|b| b.api_base_url.as_ref()),
+        ),
+        (
+            "woocommerce.api_base_url",
+            cfg.woocommerce
+                .as_ref()
+                .and_then(|w| w.api_base_url.as_ref()),
+        ),
+        (
+            "woocommerce.webhook_base_url",
+            cfg.woocommerce
+                .as_ref()
+                .and_then(|w| w.webhook_base_url.as_ref()),
         ),
     ] {
         if let Some(u) = url
@@ -305,6 +350,18 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
         if !matches!(url::Url::parse(hooks), Ok(u) if u.scheme() == "https" && u.port().is_none()) {
             p.push(format!(
                 "bigcommerce.webhook_base_url: `{hooks}` is not https:// on port 443, the only place BigCommerce delivers to"
+            ));
+        }
+    }
+    if let Some(wc) = &cfg.woocommerce {
+        if wc.app_name.trim().is_empty() {
+            p.push("woocommerce.app_name: empty".into());
+        }
+        // `WC_Auth` refuses a `callback_url` that is not https.
+        if !cfg.server.public_url.starts_with("https://") {
+            p.push(format!(
+                "woocommerce: the keys are posted to {{public_url}}/woocommerce/callback, which WooCommerce requires to be https; `{}` is not",
+                cfg.server.public_url
             ));
         }
     }

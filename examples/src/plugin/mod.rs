@@ -15,6 +15,10 @@
 //!   `/shops/{store_hash}/webhooks/bigcommerce`), `/bigcommerce/load`,
 //!   `/bigcommerce/uninstall` and `/bigcommerce/remove_user`, each checking its
 //!   `signed_payload_jwt` first ([`bigcommerce`]).
+//! - With `[woocommerce]`, WooCommerce's `wc-auth`: `GET /woocommerce/install?site=...`,
+//!   the keys posted to `/woocommerce/callback` (checked against our signed `user_id`,
+//!   proved by making the site's webhooks to `/shops/{site}/webhooks/woocommerce`), the
+//!   merchant back at `/woocommerce/return` ([`woocommerce`]).
 //! - `POST /webhooks/shopify/compliance`: the app-level mandatory compliance webhooks
 //!   (`customers/data_request`, `customers/redact`, `shop/redact`), the shop taken from the
 //!   signed body's `shop_domain` and checked against the registry ([`install`]).
@@ -31,6 +35,7 @@ pub mod config;
 pub mod install;
 pub mod settings;
 pub mod shop;
+pub mod woocommerce;
 
 use std::collections::HashMap;
 use std::str::FromStr as _;
@@ -57,6 +62,8 @@ pub struct Plugin {
     shared: Arc<Shared>,
     installer: ShopifyInstaller,
     bigcommerce: Option<BigCommerceInstaller>,
+    woocommerce: Option<aftercare_woocommerce::install::WooInstaller>,
+    woo_pickups: woocommerce::Pickups,
     runtimes: Mutex<HashMap<ShopId, Arc<ShopRuntime>>>,
     fair: FairDispatcher,
     admin_key: Secret,
@@ -143,6 +150,24 @@ impl Plugin {
             }
             _ => None,
         };
+        let woocommerce = match &cfg.woocommerce {
+            Some(wc) => {
+                let hooks = wc.webhook_base_url.as_deref().unwrap_or(&public);
+                let mut i = aftercare_woocommerce::install::WooInstaller::new(
+                    tenancy.clone(),
+                    wc.app_name.clone(),
+                    wc.install_key.resolve()?,
+                    format!("{public}/woocommerce/callback"),
+                    format!("{public}/woocommerce/return"),
+                    hooks,
+                );
+                if let Some(u) = &wc.api_base_url {
+                    i = i.api_base(url::Url::parse(u)?);
+                }
+                Some(i)
+            }
+            None => None,
+        };
         let rate = cfg.twilio.per_sender_per_second;
         let shared = Arc::new(Shared {
             app_secret,
@@ -160,6 +185,8 @@ impl Plugin {
             shared,
             installer,
             bigcommerce,
+            woocommerce,
+            woo_pickups: woocommerce::Pickups::default(),
             runtimes: Mutex::default(),
             fair: FairDispatcher::new()
                 .idle_poll(Duration::from_secs(5))
@@ -309,6 +336,7 @@ impl Plugin {
         install::router(self.clone(), shops.clone())
             .merge(admin::router(self.clone()))
             .merge(bigcommerce::router(self.clone()))
+            .merge(woocommerce::router(self.clone()))
             .merge(shops)
     }
 

@@ -90,6 +90,8 @@ impl std::fmt::Debug for Shared {
 impl Shared {
     /// The public base of `shop`'s pages and webhooks.
     pub fn shop_base(&self, shop: &str) -> String {
+        // Percent-encoded: a WooCommerce store's id is its site URL.
+        let shop: String = url::form_urlencoded::byte_serialize(shop.as_bytes()).collect();
         format!(
             "{}/shops/{shop}",
             self.cfg.server.public_url.trim_end_matches('/')
@@ -133,6 +135,44 @@ impl Shared {
                     counters: counters.clone(),
                 });
                 Ok(PlatformParts::new("bigcommerce", source, api).hydrator(hydrator))
+            }
+            aftercare_woocommerce::install::PLATFORM => {
+                let Some(wc) = &self.cfg.woocommerce else {
+                    return Err(format!(
+                        "shop `{shop}` is a WooCommerce store and the file has no [woocommerce]"
+                    )
+                    .into());
+                };
+                let secret = |name: &str| {
+                    scope
+                        .secret(name)
+                        .cloned()
+                        .ok_or_else(|| format!("shop `{shop}` has no `{name}`"))
+                };
+                let mut api = aftercare_woocommerce::WooConfig::new(
+                    shop,
+                    token,
+                    secret(aftercare_woocommerce::install::CONSUMER_SECRET)?,
+                )?;
+                if let Some(u) = &wc.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_woocommerce::WooClient::new(api)?;
+                // Each site signs its webhooks with its own secret, made at install; the
+                // source also checks the site header names this store.
+                let source = Arc::new(aftercare_woocommerce::WooWebhooks::new(
+                    shop,
+                    secret(aftercare::tenancy::WEBHOOK_SECRET)?,
+                )?);
+                let hydrator = Arc::new(aftercare_woocommerce::WooHydrator::new(
+                    source.clone(),
+                    client.clone(),
+                ));
+                let api = Arc::new(Watched {
+                    inner: client,
+                    counters: counters.clone(),
+                });
+                Ok(PlatformParts::new("woocommerce", source, api).hydrator(hydrator))
             }
             _ => {
                 let mut api = aftercare_shopify::ShopifyConfig::new(shop, token);
