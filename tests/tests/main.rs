@@ -26,6 +26,7 @@ mod shops_bigcommerce;
 mod shops_e2e;
 mod shops_fair;
 mod shops_health;
+mod shops_nuvemshop;
 mod shops_settings;
 mod shops_woocommerce;
 mod stack;

@@ -42,6 +42,9 @@ pub struct PluginConfig {
     /// Installs on WooCommerce stores (`wc-auth`), when stores install from WooCommerce too.
     #[serde(default)]
     pub woocommerce: Option<PluginWooCommerce>,
+    /// The Nuvemshop / Tiendanube app, when stores install from Nuvemshop too.
+    #[serde(default)]
+    pub nuvemshop: Option<PluginNuvemshop>,
     /// Where the shop registry and every shop's data live.
     pub storage: PluginStorage,
     /// The keys sealing shops' secrets at rest (`k2:<base64 32 bytes>,k1:...`: the first
@@ -162,6 +165,33 @@ fn default_app_name() -> String {
     "Aftercare".into()
 }
 
+/// `[nuvemshop]`: the app's authorization-code flow. Set the app's redirect URL to
+/// `{public_url}/nuvemshop/auth` in the partners portal; merchants install from their admin
+/// or at `https://www.tiendanube.com/apps/{app_id}/authorize`. The flow documents no
+/// `state` parameter: the store is taken from the token exchange's answer (`user_id`),
+/// never from the redirect.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginNuvemshop {
+    /// The app's id (its `client_id`).
+    pub app_id: String,
+    /// The app's client secret: it exchanges the codes and signs every store's webhooks.
+    pub client_secret: SecretRef,
+    /// The `User-Agent` the API requires: `MyApp (me@example.com)`.
+    pub user_agent: String,
+    /// Where stores' webhooks go (`{webhook_base_url}/shops/{store_id}/webhooks/nuvemshop`);
+    /// `public_url` when left out.
+    #[serde(default)]
+    pub webhook_base_url: Option<String>,
+    /// Posts the code exchange here instead of
+    /// `https://www.tiendanube.com/apps/authorize/token` (a test double).
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// Sends API calls here instead of the API root (a test double).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
 /// `[storage]`: exactly one of the two.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -258,6 +288,9 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
     if let Some(wc) = &cfg.woocommerce {
         secret("woocommerce.install_key", &wc.install_key, 32);
     }
+    if let Some(n) = &cfg.nuvemshop {
+        secret("nuvemshop.client_secret", &n.client_secret, 1);
+    }
     secret("twilio.auth_token", &cfg.twilio.auth_token, 1);
     secret("shop_keys", &cfg.shop_keys, 1);
     if let Ok(keys) = cfg.shop_keys.resolve()
@@ -297,6 +330,20 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
             cfg.woocommerce
                 .as_ref()
                 .and_then(|w| w.api_base_url.as_ref()),
+        ),
+        (
+            "nuvemshop.token_url",
+            cfg.nuvemshop.as_ref().and_then(|n| n.token_url.as_ref()),
+        ),
+        (
+            "nuvemshop.api_base_url",
+            cfg.nuvemshop.as_ref().and_then(|n| n.api_base_url.as_ref()),
+        ),
+        (
+            "nuvemshop.webhook_base_url",
+            cfg.nuvemshop
+                .as_ref()
+                .and_then(|n| n.webhook_base_url.as_ref()),
         ),
         (
             "woocommerce.webhook_base_url",
@@ -351,6 +398,14 @@ pub fn check(cfg: &PluginConfig) -> Vec<String> {
             p.push(format!(
                 "bigcommerce.webhook_base_url: `{hooks}` is not https:// on port 443, the only place BigCommerce delivers to"
             ));
+        }
+    }
+    if let Some(n) = &cfg.nuvemshop {
+        if n.app_id.trim().is_empty() {
+            p.push("nuvemshop.app_id: empty".into());
+        }
+        if n.user_agent.trim().is_empty() {
+            p.push("nuvemshop.user_agent: empty (the API requires one)".into());
         }
     }
     if let Some(wc) = &cfg.woocommerce {

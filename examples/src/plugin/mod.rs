@@ -19,6 +19,9 @@
 //!   the keys posted to `/woocommerce/callback` (checked against our signed `user_id`,
 //!   proved by making the site's webhooks to `/shops/{site}/webhooks/woocommerce`), the
 //!   merchant back at `/woocommerce/return` ([`woocommerce`]).
+//! - With `[nuvemshop]`, Nuvemshop's redirect `GET /nuvemshop/auth?code=...` (the code
+//!   exchanged, the store the answer names recorded with its token sealed, its webhooks made
+//!   to `/shops/{store_id}/webhooks/nuvemshop`; `app/uninstalled` stops it) ([`nuvemshop`]).
 //! - `POST /webhooks/shopify/compliance`: the app-level mandatory compliance webhooks
 //!   (`customers/data_request`, `customers/redact`, `shop/redact`), the shop taken from the
 //!   signed body's `shop_domain` and checked against the registry ([`install`]).
@@ -33,6 +36,7 @@ pub mod admin;
 pub mod bigcommerce;
 pub mod config;
 pub mod install;
+pub mod nuvemshop;
 pub mod settings;
 pub mod shop;
 pub mod woocommerce;
@@ -64,6 +68,7 @@ pub struct Plugin {
     bigcommerce: Option<BigCommerceInstaller>,
     woocommerce: Option<aftercare_woocommerce::install::WooInstaller>,
     woo_pickups: woocommerce::Pickups,
+    nuvemshop: Option<aftercare_nuvemshop::install::NuvemshopInstaller>,
     runtimes: Mutex<HashMap<ShopId, Arc<ShopRuntime>>>,
     fair: FairDispatcher,
     admin_key: Secret,
@@ -168,10 +173,35 @@ impl Plugin {
             }
             None => None,
         };
+        let nuvemshop_secret = match &cfg.nuvemshop {
+            Some(n) => Some(n.client_secret.resolve()?),
+            None => None,
+        };
+        let nuvemshop = match (&cfg.nuvemshop, &nuvemshop_secret) {
+            (Some(n), Some(secret)) => {
+                let hooks = n.webhook_base_url.as_deref().unwrap_or(&public);
+                let mut i = aftercare_nuvemshop::install::NuvemshopInstaller::new(
+                    tenancy.clone(),
+                    n.app_id.clone(),
+                    secret.clone(),
+                    n.user_agent.clone(),
+                    hooks,
+                );
+                if let Some(u) = &n.token_url {
+                    i = i.token_url(u.clone());
+                }
+                if let Some(u) = &n.api_base_url {
+                    i = i.api_base(url::Url::parse(u)?);
+                }
+                Some(i)
+            }
+            _ => None,
+        };
         let rate = cfg.twilio.per_sender_per_second;
         let shared = Arc::new(Shared {
             app_secret,
             bigcommerce_secret,
+            nuvemshop_secret,
             twilio_token: cfg.twilio.auth_token.resolve()?,
             // Twilio paces each sending number on its own (1 message a second per US long
             // code): one bucket per number, whichever shops send from it.
@@ -187,6 +217,7 @@ impl Plugin {
             bigcommerce,
             woocommerce,
             woo_pickups: woocommerce::Pickups::default(),
+            nuvemshop,
             runtimes: Mutex::default(),
             fair: FairDispatcher::new()
                 .idle_poll(Duration::from_secs(5))
@@ -337,6 +368,7 @@ impl Plugin {
             .merge(admin::router(self.clone()))
             .merge(bigcommerce::router(self.clone()))
             .merge(woocommerce::router(self.clone()))
+            .merge(nuvemshop::router(self.clone()))
             .merge(shops)
     }
 

@@ -69,6 +69,8 @@ pub struct Shared {
     pub app_secret: Secret,
     /// The BigCommerce app's client secret, with `[bigcommerce]`.
     pub bigcommerce_secret: Option<Secret>,
+    /// The Nuvemshop app's client secret, with `[nuvemshop]`.
+    pub nuvemshop_secret: Option<Secret>,
     /// The Twilio account's Auth Token.
     pub twilio_token: Secret,
     /// One bucket per (provider, sending number).
@@ -135,6 +137,36 @@ impl Shared {
                     counters: counters.clone(),
                 });
                 Ok(PlatformParts::new("bigcommerce", source, api).hydrator(hydrator))
+            }
+            aftercare_nuvemshop::install::PLATFORM => {
+                let (Some(n), Some(secret)) = (&self.cfg.nuvemshop, &self.nuvemshop_secret) else {
+                    return Err(format!(
+                        "shop `{shop}` is a Nuvemshop store and the file has no [nuvemshop]"
+                    )
+                    .into());
+                };
+                let mut api =
+                    aftercare_nuvemshop::NuvemshopConfig::new(shop, token, n.user_agent.clone());
+                if let Some(u) = &n.api_base_url {
+                    api = api.base_url(url::Url::parse(u)?);
+                }
+                let client = aftercare_nuvemshop::NuvemshopClient::new(api)?;
+                // Every store's webhooks are signed with the app's one secret: the source
+                // serves this store only (`store_id` in the signed body).
+                let source = Arc::new(aftercare_nuvemshop::NuvemshopWebhooks::new(
+                    secret.clone(),
+                    n.app_id.clone(),
+                    shop,
+                ));
+                let hydrator = Arc::new(aftercare_nuvemshop::NuvemshopHydrator::new(
+                    source.clone(),
+                    client.clone(),
+                ));
+                let api = Arc::new(Watched {
+                    inner: client,
+                    counters: counters.clone(),
+                });
+                Ok(PlatformParts::new("nuvemshop", source, api).hydrator(hydrator))
             }
             aftercare_woocommerce::install::PLATFORM => {
                 let Some(wc) = &self.cfg.woocommerce else {
