@@ -249,6 +249,14 @@ async fn a_merchant_changes_their_own_settings_and_no_one_elses() {
     assert_eq!(saved["shop_name"], "Alpha Coffee");
     assert_eq!(saved["scope"], "read_orders");
     assert_eq!(saved["content"][0]["url"], "https://alpha.example/g");
+    // The same (now stale) form again, with other values: refused as changed meanwhile,
+    // the save above kept (a lost update before the compare-and-swap on the revision).
+    let mut stale = fields(&token_a);
+    stale[2].1 = "Stale Name".to_owned();
+    let r = send_fields(SHOP_A, bearer(&key_a), stale, None).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("changed meanwhile"), "{}", r.body);
+    assert_eq!(settings_of(&plugin, SHOP_A).await, saved);
     // Shop b's settings are untouched, and its page shows none of shop a's.
     assert_eq!(
         settings_of(&plugin, SHOP_B).await,

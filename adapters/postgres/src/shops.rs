@@ -300,6 +300,28 @@ impl ShopRegistry for PostgresRegistry {
         Ok(())
     }
 
+    async fn put_if_revision(&self, record: &ShopRecord, expected: u64) -> Result<bool, Error> {
+        let json =
+            serde_json::to_value(record).map_err(|e| Error::storage("encode a shop record", e))?;
+        // One statement: the row is locked by the update and changes only while its stored
+        // revision is the expected one (a concurrent save waits, then matches no row).
+        let sql = format!(
+            "UPDATE {}.shops SET status = $2, erase_after = $3, record = $4
+             WHERE shop = $1 AND record->>'revision' = $5",
+            self.prefix
+        );
+        let done = sqlx::query(&sql)
+            .bind(record.shop.as_str())
+            .bind(record.status.as_str())
+            .bind(record.erase_after)
+            .bind(json)
+            .bind(expected.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(storage("store a shop record"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn list(&self) -> Result<Vec<ShopRecord>, Error> {
         let sql = format!("SELECT record FROM {}.shops ORDER BY shop", self.prefix);
         let rows: Vec<serde_json::Value> = sqlx::query_scalar(&sql)

@@ -352,3 +352,40 @@ async fn health_counts_are_the_deployments_on_every_instance() {
     assert!(second.erase(&a).await.unwrap());
     assert_eq!(first.health_counts(&a).await.unwrap(), Default::default());
 }
+
+/// Settings saves are compare-and-swap on the record's revision: of two instances saving
+/// over the same revision at once, exactly one wins and the other writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_over_a_stale_revision_writes_nothing() {
+    use aftercare::tenancy::ShopRecord;
+    let opts = support::fresh_database().await;
+    let connect = || async {
+        PostgresShops::connect(
+            PgPoolOptions::new().max_connections(2),
+            opts.clone(),
+            "aftercare",
+        )
+        .await
+        .unwrap()
+        .registry()
+    };
+    let (one, two) = (connect().await, connect().await);
+    let shop = ShopId::new("a.myshopify.com");
+    let mut r = ShopRecord::new(shop.clone(), "shopify", t0());
+    r.revision = 4;
+    one.put(&r).await.unwrap();
+    let save = |reg: aftercare_postgres::PostgresRegistry, name: &'static str| {
+        let mut next = r.clone();
+        next.settings = serde_json::json!({ "shop_name": name });
+        next.revision = 5;
+        tokio::spawn(async move { reg.put_if_revision(&next, 4).await.unwrap() })
+    };
+    let (a, b) = (save(one.clone(), "one"), save(two.clone(), "two"));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert!(a ^ b, "exactly one save wins: {a} {b}");
+    let stored = two.get(&shop).await.unwrap().unwrap();
+    assert_eq!(stored.revision, 5);
+    assert_eq!(stored.settings["shop_name"], if a { "one" } else { "two" });
+    // Over the stale revision again: nothing.
+    assert!(!one.put_if_revision(&r, 4).await.unwrap());
+}

@@ -152,6 +152,26 @@ impl ShopRegistry for SqliteRegistry {
         Ok(())
     }
 
+    async fn put_if_revision(&self, record: &ShopRecord, expected: u64) -> Result<bool, Error> {
+        let text =
+            serde_json::to_string(record).map_err(|e| Error::storage("encode a shop record", e))?;
+        let expected = i64::try_from(expected)
+            .map_err(|e| Error::storage("compare a shop record's revision", e))?;
+        // One statement: the row changes only while its stored revision is the expected one.
+        let done = sqlx::query(
+            "UPDATE shops SET status = ?, record = ?
+             WHERE shop = ? AND json_extract(record, '$.revision') = ?",
+        )
+        .bind(record.status.as_str())
+        .bind(text)
+        .bind(record.shop.as_str())
+        .bind(expected)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Error::storage("store a shop record", e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn list(&self) -> Result<Vec<ShopRecord>, Error> {
         let rows: Vec<String> = sqlx::query_scalar("SELECT record FROM shops ORDER BY shop")
             .fetch_all(&self.pool)

@@ -56,3 +56,35 @@ async fn health_counts_add_up_across_handles() {
     two.clear_health(&a).await.unwrap();
     assert_eq!(one.health(&a).await.unwrap(), Default::default());
 }
+
+/// Settings saves are compare-and-swap on the record's revision: of two handles saving
+/// over the same revision, one wins and the other is told the record changed (before, the
+/// second save silently overwrote the first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_over_a_stale_revision_writes_nothing() {
+    use aftercare::tenancy::ShopRecord;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    let one = SqliteRegistry::open(&path).await.unwrap();
+    let two = SqliteRegistry::open(&path).await.unwrap();
+    let shop = ShopId::new("a.myshopify.com");
+    let mut r = ShopRecord::new(shop.clone(), "shopify", chrono::Utc::now());
+    r.revision = 4;
+    one.put(&r).await.unwrap();
+    let mut mine = r.clone();
+    mine.settings = serde_json::json!({"shop_name": "one"});
+    mine.revision = 5;
+    let mut theirs = r.clone();
+    theirs.settings = serde_json::json!({"shop_name": "two"});
+    theirs.revision = 5;
+    assert!(one.put_if_revision(&mine, 4).await.unwrap());
+    assert!(!two.put_if_revision(&theirs, 4).await.unwrap());
+    let stored = two.get(&shop).await.unwrap().unwrap();
+    assert_eq!(stored.settings["shop_name"], "one");
+    assert_eq!(stored.revision, 5);
+    // A shop with no record: nothing written.
+    let mut other = r.clone();
+    other.shop = ShopId::new("b.myshopify.com");
+    assert!(!one.put_if_revision(&other, 4).await.unwrap());
+    assert!(one.get(&other.shop).await.unwrap().is_none());
+}

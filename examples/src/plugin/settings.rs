@@ -41,6 +41,10 @@ struct Page {
 #[derive(Serialize, Deserialize)]
 struct Csrf {
     shop: String,
+    /// The record's revision the form was made from: a save from an older form is refused
+    /// instead of overwriting the change made since.
+    #[serde(default)]
+    revision: u64,
 }
 
 /// The settings page of `scope`'s shop.
@@ -65,10 +69,17 @@ impl Page {
         super::admin::authorized(headers, self.scope.dashboard_key().expose())
     }
 
-    fn render(&self, status: StatusCode, note: Option<&str>, form: &Form) -> Response {
+    fn render(
+        &self,
+        status: StatusCode,
+        note: Option<&str>,
+        form: &Form,
+        revision: u64,
+    ) -> Response {
         let token = self.csrf.sign(
             &Csrf {
                 shop: self.scope.shop().to_string(),
+                revision,
             },
             self.clock.now() + chrono::Duration::hours(1),
         );
@@ -271,7 +282,15 @@ async fn show(State(p): State<Arc<Page>>, headers: HeaderMap) -> Response {
     if !p.authorized(&headers) {
         return refused();
     }
-    p.render(StatusCode::OK, None, &Form::of(p.scope.settings()))
+    // The stored record, not this scope's copy: its revision is what a save must find.
+    match p.tenancy.record(p.scope.shop()).await {
+        Ok(Some(r)) => p.render(StatusCode::OK, None, &Form::of(&r.settings), r.revision),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(shop = %p.scope.shop(), error = %e, "settings could not be read");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 async fn save(
@@ -286,11 +305,12 @@ async fn save(
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == "cross-site");
-    let token_ok = p
+    let token = p
         .csrf
         .verify::<Csrf>(&form.csrf, p.clock.now())
-        .is_ok_and(|c| c.shop == p.scope.shop().as_str());
-    if cross_site || !token_ok {
+        .ok()
+        .filter(|c| c.shop == p.scope.shop().as_str());
+    let Some(token) = token.filter(|_| !cross_site) else {
         tracing::warn!(shop = %p.scope.shop(), "settings form refused: no valid CSRF token");
         return (
             StatusCode::FORBIDDEN,
@@ -298,7 +318,7 @@ async fn save(
             "the form is stale or did not come from this page; reload it",
         )
             .into_response();
-    }
+    };
     // The stored settings, not this scope's copy (another instance may have saved since).
     let current = match p.tenancy.record(p.scope.shop()).await {
         Ok(Some(r)) => r.settings,
@@ -310,11 +330,29 @@ async fn save(
     };
     let next = match form.apply(current) {
         Ok(n) => n,
-        Err(why) => return p.render(StatusCode::BAD_REQUEST, Some(&why), &form),
+        Err(why) => return p.render(StatusCode::BAD_REQUEST, Some(&why), &form, token.revision),
     };
-    if let Err(e) = p.tenancy.set_settings(p.scope.shop(), next.clone()).await {
-        tracing::error!(shop = %p.scope.shop(), error = %e, "settings could not be saved");
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    // Saved only over the record the form was made from (compare-and-swap on its revision).
+    match p
+        .tenancy
+        .set_settings(p.scope.shop(), token.revision, next.clone())
+        .await
+    {
+        Ok(true) => p.render(
+            StatusCode::OK,
+            Some("Saved."),
+            &Form::of(&next),
+            token.revision.wrapping_add(1),
+        ),
+        Ok(false) => (
+            StatusCode::CONFLICT,
+            [(header::CACHE_CONTROL, "no-store")],
+            "the settings changed meanwhile (another save, or a new install); reload the page and make your change again",
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(shop = %p.scope.shop(), error = %e, "settings could not be saved");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
     }
-    p.render(StatusCode::OK, Some("Saved."), &Form::of(&next))
 }

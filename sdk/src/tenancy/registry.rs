@@ -99,6 +99,10 @@ pub trait ShopRegistry: Send + Sync {
     async fn get(&self, shop: &ShopId) -> Result<Option<ShopRecord>, Error>;
     /// Stores a record, replacing the shop's previous one.
     async fn put(&self, record: &ShopRecord) -> Result<(), Error>;
+    /// Replaces the shop's record only if the stored one's `revision` is still `expected`
+    /// (compare-and-swap, atomic against other instances); `false` when it changed
+    /// meanwhile or is gone, and nothing is written.
+    async fn put_if_revision(&self, record: &ShopRecord, expected: u64) -> Result<bool, Error>;
     /// Every record (ordered by shop id).
     async fn list(&self) -> Result<Vec<ShopRecord>, Error>;
     /// Adds `delta` to the shop's health counters, atomically (instances add at once).
@@ -139,6 +143,16 @@ impl ShopRegistry for MemoryRegistry {
     async fn put(&self, record: &ShopRecord) -> Result<(), Error> {
         self.rows().insert(record.shop.clone(), record.clone());
         Ok(())
+    }
+    async fn put_if_revision(&self, record: &ShopRecord, expected: u64) -> Result<bool, Error> {
+        let mut rows = self.rows();
+        match rows.get_mut(&record.shop) {
+            Some(r) if r.revision == expected => {
+                *r = record.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
     async fn list(&self) -> Result<Vec<ShopRecord>, Error> {
         let mut all: Vec<ShopRecord> = self.rows().values().cloned().collect();

@@ -286,20 +286,29 @@ impl Tenancy {
         Ok(())
     }
 
-    /// Replaces an installed shop's settings (the merchant's own settings page): the next
-    /// scope of the shop, on every instance, carries them.
+    /// Replaces an installed shop's settings (the merchant's own settings page) if its
+    /// record's revision is still `expected` (the revision the form was made from): the
+    /// next scope of the shop, on every instance, carries them. `Ok(false)` when the record
+    /// changed meanwhile (another save, a new token): nothing is written, the caller should
+    /// reload rather than overwrite the other change.
     pub async fn set_settings(
         &self,
         shop: &ShopId,
+        expected: u64,
         settings: serde_json::Value,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let mut record = self.installed_record(shop).await?;
+        if record.revision != expected {
+            return Ok(false);
+        }
         record.settings = settings;
         record.revision = record.revision.wrapping_add(1);
-        self.registry.put(&record).await?;
+        if !self.registry.put_if_revision(&record, expected).await? {
+            return Ok(false);
+        }
         self.cache().remove(shop);
         tracing::info!(shop = %shop, "shop settings changed");
-        Ok(())
+        Ok(true)
     }
 
     async fn installed_record(&self, shop: &ShopId) -> Result<ShopRecord, Error> {
