@@ -14,7 +14,8 @@
 //!
 //! What ends a site's work: WooCommerce sends no uninstall callback. A merchant revoking the
 //! keys makes the site's API answer 401, which the shop's health counts as a refused token
-//! (`/admin`, `/metrics`); the operator then uninstalls it (the erasure follows on schedule).
+//! (`/admin`, `/metrics`); the operator then uninstalls it with `WooInstaller::uninstalled`
+//! (no route for that yet; the erasure follows on schedule).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
