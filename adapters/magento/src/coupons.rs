@@ -35,8 +35,8 @@ use serde_json::{Value, json};
 use crate::client::MagentoClient;
 use crate::error::MagentoError;
 
-/// Discount codes through a Magento store's cart price rules (see the
-/// [module](self) documentation). Website `1` and the four default customer groups
+/// Discount codes through a Magento store's cart price rules (the endpoints and their
+/// sources are in this crate's README). Website `1` and the four default customer groups
 /// (`0` NOT LOGGED IN, `1` General, `2` Wholesale, `3` Retailer) unless set.
 #[derive(Clone, Debug)]
 pub struct MagentoDiscounts {

@@ -9,7 +9,7 @@
 //!
 //! [`NuvemshopInstaller::complete`] exchanges the code, records the store (its id from the
 //! answer, never from the callback) with its token sealed, and subscribes its webhooks
-//! ([`aftercare_events`](crate::aftercare_events), `app/uninstalled` among them) to
+//! ([`aftercare_events`], `app/uninstalled` among them) to
 //! `{webhook_base}/shops/{store_id}/webhooks/nuvemshop`. The store's `app/uninstalled`
 //! then stops its work through its inbox like Shopify's.
 
