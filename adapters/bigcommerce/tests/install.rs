@@ -425,3 +425,93 @@ async fn uninstall_acts_on_the_signed_store_only() {
             .is_err()
     );
 }
+
+/// A small deterministic generator for the mutation loops below (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// The signed payload is outside bytes: every mutation of a valid token (a byte changed,
+/// dropped or added, a dot moved, the token cut) is refused and never panics, and random
+/// bytes are refused too. 20,000 mutations, a fixed seed so a failure reproduces.
+#[test]
+fn mutated_or_random_tokens_are_refused_without_panicking() {
+    let good = sign(&claims("z4zn3wo"), CLIENT_SECRET, "HS256");
+    assert!(app().verify_jwt(&good, now()).is_ok());
+    let alphabet = b"ABCxyz0189-_.=+/ \x00\xff";
+    let mut rng = Rng(0x5EED_2026_1207);
+    for _ in 0..20_000 {
+        let mut t = good.clone().into_bytes();
+        for _ in 0..=rng.below(3) {
+            if t.is_empty() {
+                break;
+            }
+            let at = rng.below(t.len());
+            match rng.below(4) {
+                0 => t[at] = alphabet[rng.below(alphabet.len())],
+                1 => {
+                    t.remove(at);
+                }
+                2 => t.insert(at, alphabet[rng.below(alphabet.len())]),
+                _ => t.truncate(at),
+            }
+        }
+        let text = String::from_utf8_lossy(&t).into_owned();
+        if text == good {
+            continue;
+        }
+        assert!(
+            app().verify_jwt(&text, now()).is_err(),
+            "a changed token was accepted: {text}"
+        );
+    }
+    for _ in 0..2_000 {
+        let len = rng.below(200);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        assert!(app().verify_jwt(&text, now()).is_err());
+    }
+}
+
+/// A correctly signed token whose claims are not the claims BigCommerce sends (any JSON
+/// value, a claim of the wrong type, bytes that are not JSON) is refused, never accepted by
+/// default and never a panic.
+#[test]
+fn signed_tokens_with_odd_claims_are_refused() {
+    let odd = [
+        json!(null),
+        json!([]),
+        json!("stores/z4zn3wo"),
+        json!({"aud": CLIENT_ID, "iss": "bc", "sub": "stores/z4zn3wo"}),
+        json!({"aud": 7, "iss": "bc", "exp": 1640124163, "sub": "stores/z4zn3wo"}),
+        json!({"aud": CLIENT_ID, "iss": ["bc"], "exp": 1640124163, "sub": "stores/z4zn3wo"}),
+        json!({"aud": CLIENT_ID, "iss": "bc", "exp": "1640124163", "sub": "stores/z4zn3wo"}),
+        json!({"aud": CLIENT_ID, "iss": "bc", "exp": 1e300, "sub": "stores/z4zn3wo"}),
+        json!({"aud": CLIENT_ID, "iss": "bc", "exp": 1640124163, "sub": "stores/"}),
+        json!({"aud": CLIENT_ID, "iss": "bc", "exp": 1640124163, "sub": "stores/../x"}),
+        json!({"aud": CLIENT_ID, "iss": "bc", "exp": 1640124163, "sub": 5}),
+    ];
+    for c in &odd {
+        let t = sign(c, CLIENT_SECRET, "HS256");
+        assert!(app().verify_jwt(&t, now()).is_err(), "accepted: {c}");
+    }
+    // Claims that are not JSON at all, correctly signed.
+    let h = URL_SAFE_NO_PAD.encode(json!({"typ": "JWT", "alg": "HS256"}).to_string());
+    for raw in [&b"not json"[..], b"", b"{\"aud\":", &[0xff, 0xfe, 0x00]] {
+        let c = URL_SAFE_NO_PAD.encode(raw);
+        let mut mac = Hmac::<Sha256>::new_from_slice(CLIENT_SECRET.as_bytes()).unwrap();
+        mac.update(format!("{h}.{c}").as_bytes());
+        let s = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        assert!(app().verify_jwt(&format!("{h}.{c}.{s}"), now()).is_err());
+    }
+}
