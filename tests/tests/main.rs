@@ -17,6 +17,7 @@ mod hydrate;
 mod late_complaint_e2e;
 mod page_headers;
 mod plugin_e2e;
+mod plugin_support;
 mod quota_gate;
 mod recovery;
 mod recovery_complaint_e2e;

@@ -16,11 +16,11 @@
 //! Message create answer as in `plugin_e2e.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::plugin_support::{self, Twilio};
 use aftercare::model::ShopId;
 use aftercare::store::Inbox as _;
 use aftercare::tenancy::ShopStatus;
@@ -37,8 +37,6 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const CLIENT_ID: &str = "bc-plugin-client-id";
 const CLIENT_SECRET: &str = "t3sqhdtvtn2ma6zydivx0wz8zl7fn0q4";
-const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
-const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const STORE_A: &str = "alpha01";
 const STORE_B: &str = "bravo02";
 const HOOKS_BASE: &str = "https://hooks.aftercare.example";
@@ -106,28 +104,6 @@ impl Respond for Hooks {
         body["created_at"] = json!(1561488106);
         body["updated_at"] = json!(1561488106);
         ResponseTemplate::new(200).set_body_json(json!({"data": body, "meta": {}}))
-    }
-}
-
-#[derive(Clone, Default)]
-struct Twilio {
-    sent: Arc<Mutex<Vec<HashMap<String, String>>>>,
-}
-
-impl Respond for Twilio {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let mut sent = self.sent.lock().unwrap();
-        sent.push(form.clone());
-        ResponseTemplate::new(201).set_body_json(json!({
-            "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": form.get("Body"),
-            "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
-            "error_code": null, "error_message": null, "from": form.get("From"),
-            "num_segments": "1", "sid": format!("SM{:032x}", sent.len()), "status": "queued",
-            "to": form.get("To")
-        }))
     }
 }
 
@@ -226,15 +202,7 @@ async fn stand_ins() -> StandIns {
     .await;
     store_api(&bc, STORE_A, "+14155550101").await;
     store_api(&bc, STORE_B, "+14155550102").await;
-    let twilio = MockServer::start().await;
-    let sms = Twilio::default();
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-        )))
-        .respond_with(sms.clone())
-        .mount(&twilio)
-        .await;
+    let (twilio, sms) = plugin_support::twilio().await;
     StandIns {
         bc,
         hooks,
@@ -244,49 +212,20 @@ async fn stand_ins() -> StandIns {
 }
 
 fn config(dir: &Path, s: &StandIns) -> PluginConfig {
-    let keys = format!(
-        "k1:{}",
-        base64::engine::general_purpose::STANDARD.encode([9u8; 32])
-    );
-    PluginConfig::parse(&format!(
-        r#"
-shop_keys = {{ value = "{keys}" }}
-
-[server]
-bind = "127.0.0.1:0"
-public_url = "https://aftercare.example"
-
-[shopify]
-client_id = "unused-shopify-client"
-client_secret = {{ value = "shpss_unused" }}
-
-[bigcommerce]
+    plugin_support::config(
+        dir,
+        &s.twilio.uri(),
+        9,
+        &format!(
+            r#"[bigcommerce]
 client_id = "{CLIENT_ID}"
 client_secret = {{ value = "{CLIENT_SECRET}" }}
 webhook_base_url = "{HOOKS_BASE}"
 token_url = "{bc}/oauth2/token"
-api_base_url = "{bc}"
-
-[storage]
-sqlite_dir = "{dir}"
-
-[admin]
-key = {{ value = "{ADMIN_KEY}" }}
-
-[twilio]
-account_sid = "{ACCOUNT}"
-auth_token = {{ value = "twilio_auth_token" }}
-from = "+14155552345"
-api_base_url = "{twilio}"
-
-[messages]
-quiet_hours_off = true
-"#,
-        bc = s.bc.uri(),
-        twilio = s.twilio.uri(),
-        dir = dir.display(),
-    ))
-    .unwrap()
+api_base_url = "{bc}""#,
+            bc = s.bc.uri(),
+        ),
+    )
 }
 
 async fn wait_until<F, Fut>(what: &str, mut f: F)

@@ -12,25 +12,22 @@
 //! Message create answer as in `plugin_e2e.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant};
 
+use crate::plugin_support::{self, Twilio};
 use aftercare::model::ShopId;
 use aftercare::tenancy::ShopStatus;
 use aftercare::webhook::Secret;
 use aftercare_examples::plugin::{Plugin, PluginConfig, check};
 use aftercare_nuvemshop::NuvemshopWebhooks;
-use base64::Engine as _;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const APP_ID: &str = "4815";
 const SECRET: &str = "nuvem-app-secret";
-const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
-const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const STORE_A: &str = "1001";
 const STORE_B: &str = "2002";
 const ORDER: u64 = 450789470;
@@ -45,28 +42,6 @@ fn fixture(name: &str) -> Value {
         .join("../adapters/nuvemshop/tests/fixtures")
         .join(name);
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-#[derive(Clone, Default)]
-struct Twilio {
-    sent: Arc<Mutex<Vec<HashMap<String, String>>>>,
-}
-
-impl Respond for Twilio {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let mut sent = self.sent.lock().unwrap();
-        sent.push(form.clone());
-        ResponseTemplate::new(201).set_body_json(json!({
-            "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": form.get("Body"),
-            "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
-            "error_code": null, "error_message": null, "from": form.get("From"),
-            "num_segments": "1", "sid": format!("SM{:032x}", sent.len()), "status": "queued",
-            "to": form.get("To")
-        }))
-    }
 }
 
 struct StandIns {
@@ -141,62 +116,25 @@ async fn stand_ins() -> StandIns {
         })))
         .mount(&nuvem)
         .await;
-    let twilio = MockServer::start().await;
-    let sms = Twilio::default();
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-        )))
-        .respond_with(sms.clone())
-        .mount(&twilio)
-        .await;
+    let (twilio, sms) = plugin_support::twilio().await;
     StandIns { nuvem, twilio, sms }
 }
 
 fn config(dir: &Path, s: &StandIns) -> PluginConfig {
-    let keys = format!(
-        "k1:{}",
-        base64::engine::general_purpose::STANDARD.encode([5u8; 32])
-    );
-    PluginConfig::parse(&format!(
-        r#"
-shop_keys = {{ value = "{keys}" }}
-
-[server]
-bind = "127.0.0.1:0"
-public_url = "https://aftercare.example"
-
-[shopify]
-client_id = "unused-shopify-client"
-client_secret = {{ value = "shpss_unused" }}
-
-[nuvemshop]
+    plugin_support::config(
+        dir,
+        &s.twilio.uri(),
+        5,
+        &format!(
+            r#"[nuvemshop]
 app_id = "{APP_ID}"
 client_secret = {{ value = "{SECRET}" }}
 user_agent = "Aftercare (ops@aftercare.example)"
 token_url = "{nuvem}/apps/authorize/token"
-api_base_url = "{nuvem}"
-
-[storage]
-sqlite_dir = "{dir}"
-
-[admin]
-key = {{ value = "{ADMIN_KEY}" }}
-
-[twilio]
-account_sid = "{ACCOUNT}"
-auth_token = {{ value = "twilio_auth_token" }}
-from = "+14155552345"
-api_base_url = "{twilio}"
-
-[messages]
-quiet_hours_off = true
-"#,
-        nuvem = s.nuvem.uri(),
-        twilio = s.twilio.uri(),
-        dir = dir.display(),
-    ))
-    .unwrap()
+api_base_url = "{nuvem}""#,
+            nuvem = s.nuvem.uri(),
+        ),
+    )
 }
 
 async fn get(url: &str) -> (u16, String) {

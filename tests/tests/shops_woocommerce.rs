@@ -20,6 +20,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::plugin_support::{self, Twilio};
 use aftercare::model::ShopId;
 use aftercare::token::TokenSigner;
 use aftercare::webhook::Secret;
@@ -30,9 +31,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
 const INSTALL_KEY: &str = "woo-install-key-0123456789abcdef0123";
-const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const SITE_A: &str = "https://shop-a.example/";
 const SITE_B: &str = "https://shop-b.example/";
 const BOUND: Duration = Duration::from_secs(60);
@@ -89,28 +88,6 @@ impl Respond for Hooks {
         body["id"] = json!(140 + all.len());
         body["date_created"] = json!("2016-05-15T23:17:52");
         ResponseTemplate::new(201).set_body_json(body)
-    }
-}
-
-#[derive(Clone, Default)]
-struct Twilio {
-    sent: Arc<Mutex<Vec<HashMap<String, String>>>>,
-}
-
-impl Respond for Twilio {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let mut sent = self.sent.lock().unwrap();
-        sent.push(form.clone());
-        ResponseTemplate::new(201).set_body_json(json!({
-            "account_sid": ACCOUNT, "api_version": "2010-04-01", "body": form.get("Body"),
-            "date_created": "Thu, 30 Jul 2015 20:12:31 +0000", "direction": "outbound-api",
-            "error_code": null, "error_message": null, "from": form.get("From"),
-            "num_segments": "1", "sid": format!("SM{:032x}", sent.len()), "status": "queued",
-            "to": form.get("To")
-        }))
     }
 }
 
@@ -176,15 +153,7 @@ async fn stand_ins() -> StandIns {
         c["billing"]["phone"] = json!(phone);
         get_ok(&woo, site, "wc/v3/customers/26", c).await;
     }
-    let twilio = MockServer::start().await;
-    let sms = Twilio::default();
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-        )))
-        .respond_with(sms.clone())
-        .mount(&twilio)
-        .await;
+    let (twilio, sms) = plugin_support::twilio().await;
     StandIns {
         woo,
         hooks,
@@ -194,46 +163,17 @@ async fn stand_ins() -> StandIns {
 }
 
 fn config(dir: &Path, s: &StandIns) -> PluginConfig {
-    let keys = format!(
-        "k1:{}",
-        base64::engine::general_purpose::STANDARD.encode([7u8; 32])
-    );
-    PluginConfig::parse(&format!(
-        r#"
-shop_keys = {{ value = "{keys}" }}
-
-[server]
-bind = "127.0.0.1:0"
-public_url = "https://aftercare.example"
-
-[shopify]
-client_id = "unused-shopify-client"
-client_secret = {{ value = "shpss_unused" }}
-
-[woocommerce]
+    plugin_support::config(
+        dir,
+        &s.twilio.uri(),
+        7,
+        &format!(
+            r#"[woocommerce]
 install_key = {{ value = "{INSTALL_KEY}" }}
-api_base_url = "{woo}"
-
-[storage]
-sqlite_dir = "{dir}"
-
-[admin]
-key = {{ value = "{ADMIN_KEY}" }}
-
-[twilio]
-account_sid = "{ACCOUNT}"
-auth_token = {{ value = "twilio_auth_token" }}
-from = "+14155552345"
-api_base_url = "{twilio}"
-
-[messages]
-quiet_hours_off = true
-"#,
-        woo = s.woo.uri(),
-        twilio = s.twilio.uri(),
-        dir = dir.display(),
-    ))
-    .unwrap()
+api_base_url = "{woo}""#,
+            woo = s.woo.uri(),
+        ),
+    )
 }
 
 fn client() -> reqwest::Client {
