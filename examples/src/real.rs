@@ -142,15 +142,7 @@ impl ShopStack {
                     .woocommerce
                     .as_ref()
                     .ok_or_else(|| missing_section(cfg))?;
-                let mut api = aftercare_woocommerce::WooConfig::new(
-                    &w.site,
-                    w.consumer_key.resolve()?,
-                    w.consumer_secret.resolve()?,
-                )?;
-                if let Some(u) = &w.api_base_url {
-                    api = api.base_url(url::Url::parse(u)?);
-                }
-                let client = aftercare_woocommerce::WooClient::new(api)?;
+                let client = woo_client(cfg)?;
                 // Bound to the configured site: a webhook from another is refused.
                 let hooks = aftercare_woocommerce::WooWebhooks::builder(w.site.clone())
                     .secrets(resolve_all(&w.webhook_secrets)?)
@@ -184,14 +176,7 @@ impl ShopStack {
                     .bigcommerce
                     .as_ref()
                     .ok_or_else(|| missing_section(cfg))?;
-                let mut api = aftercare_bigcommerce::BigCommerceConfig::new(
-                    b.store_hash.clone(),
-                    b.access_token.resolve()?,
-                );
-                if let Some(u) = &b.api_base_url {
-                    api = api.base_url(url::Url::parse(u)?);
-                }
-                let client = aftercare_bigcommerce::BigCommerceClient::new(api)?;
+                let client = bigcommerce_client(cfg)?;
                 // Bound to the configured store: a callback from another is refused.
                 let source = Arc::new(aftercare_bigcommerce::BigCommerceWebhooks::with_secrets(
                     resolve_all(&b.client_secrets)?,
@@ -218,15 +203,7 @@ impl ShopStack {
             }
             Platform::Nuvemshop => {
                 let n = cfg.nuvemshop.as_ref().ok_or_else(|| missing_section(cfg))?;
-                let mut api = aftercare_nuvemshop::NuvemshopConfig::new(
-                    n.store_id.clone(),
-                    n.access_token.resolve()?,
-                    n.user_agent.clone(),
-                );
-                if let Some(u) = &n.api_base_url {
-                    api = api.base_url(url::Url::parse(u)?);
-                }
-                let client = aftercare_nuvemshop::NuvemshopClient::new(api)?;
+                let client = nuvemshop_client(cfg)?;
                 // Bound to the configured store and app: another's notification is refused.
                 let hooks = aftercare_nuvemshop::NuvemshopWebhooks::with_secrets(
                     resolve_all(&n.app_secrets)?,
@@ -306,14 +283,7 @@ impl ShopStack {
             }
             Platform::Magento => {
                 let m = cfg.magento.as_ref().ok_or_else(|| missing_section(cfg))?;
-                let mut api = aftercare_magento::MagentoConfig::new(&m.base_url, m.auth()?)?;
-                if let Some(code) = &m.store_code {
-                    api = api.store_code(code.clone());
-                }
-                if let Some(u) = &m.api_base_url {
-                    api = api.base_url(url::Url::parse(u)?);
-                }
-                let client = aftercare_magento::MagentoClient::new(api)?;
+                let client = magento_client(cfg)?;
                 let mut shop = aftercare_magento::MagentoShop::new(client.clone());
                 // Bound to the store's own key pair: another instance's webhook does not verify.
                 let source: Arc<dyn WebhookSource> = if m.webhook_public_keys.is_empty() {
@@ -580,6 +550,70 @@ impl ShopStack {
         }
         self.woo.as_ref()?.catch_up(store, clock)
     }
+}
+
+/// The WooCommerce REST API client the configuration describes.
+fn woo_client(cfg: &TrackingLinksConfig) -> Result<aftercare_woocommerce::WooClient, BoxError> {
+    let w = cfg
+        .woocommerce
+        .as_ref()
+        .ok_or_else(|| missing_section(cfg))?;
+    let mut api = aftercare_woocommerce::WooConfig::new(
+        &w.site,
+        w.consumer_key.resolve()?,
+        w.consumer_secret.resolve()?,
+    )?;
+    if let Some(u) = &w.api_base_url {
+        api = api.base_url(url::Url::parse(u)?);
+    }
+    Ok(aftercare_woocommerce::WooClient::new(api)?)
+}
+
+/// The BigCommerce API client the configuration describes.
+fn bigcommerce_client(
+    cfg: &TrackingLinksConfig,
+) -> Result<aftercare_bigcommerce::BigCommerceClient, BoxError> {
+    let b = cfg
+        .bigcommerce
+        .as_ref()
+        .ok_or_else(|| missing_section(cfg))?;
+    let mut api = aftercare_bigcommerce::BigCommerceConfig::new(
+        b.store_hash.clone(),
+        b.access_token.resolve()?,
+    );
+    if let Some(u) = &b.api_base_url {
+        api = api.base_url(url::Url::parse(u)?);
+    }
+    Ok(aftercare_bigcommerce::BigCommerceClient::new(api)?)
+}
+
+/// The Magento REST API client the configuration describes.
+fn magento_client(cfg: &TrackingLinksConfig) -> Result<aftercare_magento::MagentoClient, BoxError> {
+    let m = cfg.magento.as_ref().ok_or_else(|| missing_section(cfg))?;
+    let mut api = aftercare_magento::MagentoConfig::new(&m.base_url, m.auth()?)?;
+    if let Some(code) = &m.store_code {
+        api = api.store_code(code.clone());
+    }
+    if let Some(u) = &m.api_base_url {
+        api = api.base_url(url::Url::parse(u)?);
+    }
+    Ok(aftercare_magento::MagentoClient::new(api)?)
+}
+
+/// The Nuvemshop API client the configuration describes.
+fn nuvemshop_client(
+    cfg: &TrackingLinksConfig,
+) -> Result<aftercare_nuvemshop::NuvemshopClient, BoxError> {
+    let n = cfg.nuvemshop.as_ref().ok_or_else(|| missing_section(cfg))?;
+    let mut api = aftercare_nuvemshop::NuvemshopConfig::new(
+        n.store_id.clone(),
+        n.access_token.resolve()?,
+        n.user_agent.clone(),
+    );
+    if let Some(u) = &n.api_base_url {
+        api = api.base_url(url::Url::parse(u)?);
+    }
+    Ok(aftercare_nuvemshop::NuvemshopClient::new(api)?)
 }
 
 /// The Shopify Admin API client the configuration describes.
@@ -1119,57 +1153,14 @@ pub fn with_discounts(
     match cfg.shop.platform {
         Platform::Shopify => Ok(parts.discounts(Arc::new(shopify_client(cfg)?))),
         // Coupons (`POST /wp-json/wc/v3/coupons`); the consumer key needs write access.
-        Platform::Woocommerce => {
-            let w = cfg
-                .woocommerce
-                .as_ref()
-                .ok_or_else(|| missing_section(cfg))?;
-            let mut api = aftercare_woocommerce::WooConfig::new(
-                &w.site,
-                w.consumer_key.resolve()?,
-                w.consumer_secret.resolve()?,
-            )?;
-            if let Some(u) = &w.api_base_url {
-                api = api.base_url(url::Url::parse(u)?);
-            }
-            Ok(parts.discounts(Arc::new(aftercare_woocommerce::WooClient::new(api)?)))
-        }
+        Platform::Woocommerce => Ok(parts.discounts(Arc::new(woo_client(cfg)?))),
         // v2 coupons (`POST /v2/coupons`); the token needs the Marketing scope (modify).
-        Platform::Bigcommerce => {
-            let b = cfg
-                .bigcommerce
-                .as_ref()
-                .ok_or_else(|| missing_section(cfg))?;
-            let mut api = aftercare_bigcommerce::BigCommerceConfig::new(
-                b.store_hash.clone(),
-                b.access_token.resolve()?,
-            );
-            if let Some(u) = &b.api_base_url {
-                api = api.base_url(url::Url::parse(u)?);
-            }
-            Ok(
-                parts.discounts(Arc::new(aftercare_bigcommerce::BigCommerceClient::new(
-                    api,
-                )?)),
-            )
-        }
+        Platform::Bigcommerce => Ok(parts.discounts(Arc::new(bigcommerce_client(cfg)?))),
         // A cart price rule with one coupon (`POST /V1/salesRules`, `POST /V1/coupons`) on
         // website 1 for the default customer groups; the integration needs Cart Price Rules.
-        Platform::Magento => {
-            let m = cfg.magento.as_ref().ok_or_else(|| missing_section(cfg))?;
-            let mut api = aftercare_magento::MagentoConfig::new(&m.base_url, m.auth()?)?;
-            if let Some(code) = &m.store_code {
-                api = api.store_code(code.clone());
-            }
-            if let Some(u) = &m.api_base_url {
-                api = api.base_url(url::Url::parse(u)?);
-            }
-            Ok(
-                parts.discounts(Arc::new(aftercare_magento::MagentoDiscounts::new(
-                    aftercare_magento::MagentoClient::new(api)?,
-                ))),
-            )
-        }
+        Platform::Magento => Ok(parts.discounts(Arc::new(
+            aftercare_magento::MagentoDiscounts::new(magento_client(cfg)?),
+        ))),
         // Coupons (`POST /admin/v2/coupons`, scope `marketing.read_write`) with the store's
         // token holder.
         Platform::Salla => {
@@ -1188,18 +1179,7 @@ pub fn with_discounts(
         }
         // Coupons (`POST /{store_id}/coupons`); the token needs `write_coupons`. Codes are
         // letters and digits only (joined in `recovery`).
-        Platform::Nuvemshop => {
-            let n = cfg.nuvemshop.as_ref().ok_or_else(|| missing_section(cfg))?;
-            let mut api = aftercare_nuvemshop::NuvemshopConfig::new(
-                n.store_id.clone(),
-                n.access_token.resolve()?,
-                n.user_agent.clone(),
-            );
-            if let Some(u) = &n.api_base_url {
-                api = api.base_url(url::Url::parse(u)?);
-            }
-            Ok(parts.discounts(Arc::new(aftercare_nuvemshop::NuvemshopClient::new(api)?)))
-        }
+        Platform::Nuvemshop => Ok(parts.discounts(Arc::new(nuvemshop_client(cfg)?))),
         p => Err(format!(
             "recovery.discount: discount codes are made through {} only so far, not {}",
             crate::config::DISCOUNT_PLATFORMS,
