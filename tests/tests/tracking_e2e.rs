@@ -35,7 +35,7 @@ struct World {
     url: String,
 }
 
-async fn world(start: &str, quiet: bool) -> World {
+async fn world(uow: bool, start: &str, quiet: bool) -> World {
     let sb = Sandbox::quiet(Secret::from(SECRET), start.parse().unwrap());
     let clock = sb.clock.clone();
     let dyn_clock: Arc<dyn Clock> = clock.clone();
@@ -51,12 +51,16 @@ async fn world(start: &str, quiet: bool) -> World {
         dyn_clock.clone(),
         TrackingSettings::default(),
     ));
-    let processor = InboxProcessor::new(
+    let mut processor = InboxProcessor::new(
         Arc::new(store.clone()),
         Arc::new(Chain::new().then(flow.clone())),
         dyn_clock.clone(),
     )
     .source("shopify", shopify.clone());
+    if uow {
+        // Each batch as a unit of work: read ahead, staged, committed with its completion.
+        processor = processor.unit_of_work(Arc::new(store.clone()), Arc::new(store.clone()));
+    }
     let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
         .consent_store(Arc::new(store.clone()))
         .policy(Arc::new(SupersededPolicy::new(Arc::new(store.clone()))));
@@ -125,10 +129,9 @@ impl World {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duplicates_and_out_of_order_milestones_produce_exactly_the_right_messages() {
+async fn duplicates_and_out_of_order_milestones_produce_exactly_the_right_messages(uow: bool) {
     // Riyadh daytime throughout, no quiet hours: only dedupe and ordering matter.
-    let w = world("2026-03-02T06:00:00Z", false).await;
+    let w = world(uow, "2026-03-02T06:00:00Z", false).await;
     let shipped = w.sb.ship("ar-SA").unwrap();
     w.deliver(&shipped.deliveries).await;
     assert_eq!(
@@ -196,10 +199,9 @@ async fn duplicates_and_out_of_order_milestones_produce_exactly_the_right_messag
     assert_eq!(w.sent(ChannelKind::Whatsapp).len(), 4);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quiet_hours_defer_and_later_send_and_a_superseded_milestone_is_skipped() {
+async fn quiet_hours_defer_and_later_send_and_a_superseded_milestone_is_skipped(uow: bool) {
     // 18:00 UTC = 21:00 in Riyadh: quiet until 08:00 local (05:00 UTC).
-    let w = world("2026-03-02T17:00:00Z", true).await;
+    let w = world(uow, "2026-03-02T17:00:00Z", true).await;
     let shipped = w.sb.ship("ar-SA").unwrap(); // ships 20 h later: 13:01 UTC, 16:01 local
     w.deliver(&shipped.deliveries).await;
     assert_eq!(
@@ -238,7 +240,7 @@ async fn quiet_hours_defer_and_later_send_and_a_superseded_milestone_is_skipped(
     );
 
     // Another order: out for delivery at night, delivered before the morning.
-    let w2 = world("2026-03-02T14:00:00Z", true).await; // ships at 13:01 local
+    let w2 = world(uow, "2026-03-02T14:00:00Z", true).await; // ships at 13:01 local
     let shipped = w2.sb.ship("ar-SA").unwrap();
     w2.deliver(&shipped.deliveries).await;
     w2.clock.set("2026-03-03T20:00:00Z".parse().unwrap()); // 23:00 local
@@ -273,9 +275,8 @@ async fn quiet_hours_defer_and_later_send_and_a_superseded_milestone_is_skipped(
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn opt_outs_are_respected_with_fallback_and_a_reason() {
-    let w = world("2026-03-02T06:00:00Z", false).await;
+async fn opt_outs_are_respected_with_fallback_and_a_reason(uow: bool) {
+    let w = world(uow, "2026-03-02T06:00:00Z", false).await;
     let customer = w.sb.shop.customer_by_locale("tr-TR").unwrap();
     let phone = w.sb.shop.customer_record(customer).unwrap().phone.unwrap();
     // The customer replied STOP on WhatsApp: every purpose, that channel.
@@ -345,14 +346,13 @@ async fn opt_outs_are_respected_with_fallback_and_a_reason() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_milestone_reported_undelivered_falls_back_to_the_next_channel_once() {
+async fn a_milestone_reported_undelivered_falls_back_to_the_next_channel_once(uow: bool) {
     use aftercare::flows::delivery::{DeliveryReports, ReportOutcome};
     use aftercare::flows::tracking::{Milestone, milestone_key};
     use aftercare::model::{DeliveryStatus, ShipmentId};
     use aftercare::store::Outbox;
 
-    let w = world("2026-03-02T06:00:00Z", false).await;
+    let w = world(uow, "2026-03-02T06:00:00Z", false).await;
     let shipped = w.sb.ship("ar-SA").unwrap();
     w.deliver(&shipped.deliveries).await;
     assert_eq!(w.sent(ChannelKind::Whatsapp), vec!["shipped"]);
@@ -465,10 +465,9 @@ async fn shop_shipment(w: &World, order: u64) -> aftercare::model::Shipment {
 /// Issue #15, item 2: a "delayed" webhook that leaves the estimate out must not lose the
 /// date an earlier state had (the page shows it), and the date is the customer's day
 /// (Istanbul, UTC+3), as on the page.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delay_message_keeps_the_known_estimate_in_the_customers_time_zone() {
+async fn a_delay_message_keeps_the_known_estimate_in_the_customers_time_zone(uow: bool) {
     use aftercare::model::ShipmentStatus;
-    let w = world("2026-03-02T09:00:00Z", false).await;
+    let w = world(uow, "2026-03-02T09:00:00Z", false).await;
     let shipped = w.sb.ship("tr-TR").unwrap();
     w.deliver(&shipped.deliveries).await;
     let base = shop_shipment(&w, shipped.order).await;
@@ -510,8 +509,7 @@ async fn a_delay_message_keeps_the_known_estimate_in_the_customers_time_zone() {
 /// Issue #15, item 4: every channel links to the shop's tracking page, even when the
 /// carrier's link is known; the page shows that carrier link. With `short_links`, SMS and
 /// WhatsApp carry a 16-character id the page resolves.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn messages_link_to_the_shops_tracking_page_which_shows_the_carrier_link() {
+async fn messages_link_to_the_shops_tracking_page_which_shows_the_carrier_link(uow: bool) {
     use aftercare::flows::tracking::MessageLink;
     use aftercare::http::tracking::TrackingPage;
     for (short, link) in [
@@ -519,7 +517,7 @@ async fn messages_link_to_the_shops_tracking_page_which_shows_the_carrier_link()
         (true, MessageLink::TrackingPage),
         (false, MessageLink::Carrier),
     ] {
-        let w = world("2026-03-02T09:00:00Z", false).await;
+        let w = world(uow, "2026-03-02T09:00:00Z", false).await;
         let mut settings = TrackingSettings::default();
         settings.public_url = "https://shop.example.com".into();
         settings.short_links = short;
@@ -607,3 +605,37 @@ async fn messages_link_to_the_shops_tracking_page_which_shows_the_carrier_link()
         );
     }
 }
+
+/// Every scenario twice: entries processed one at a time with their writes going straight to
+/// the store, and each claimed batch as a unit of work (issue 20): the messages, the ledger
+/// and the pages must not tell the two apart.
+macro_rules! both_ways {
+    ($($name:ident),* $(,)?) => {
+        mod one_by_one {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(false).await
+                }
+            )*
+        }
+        mod unit_of_work {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(true).await
+                }
+            )*
+        }
+    };
+}
+
+both_ways!(
+    duplicates_and_out_of_order_milestones_produce_exactly_the_right_messages,
+    quiet_hours_defer_and_later_send_and_a_superseded_milestone_is_skipped,
+    opt_outs_are_respected_with_fallback_and_a_reason,
+    a_milestone_reported_undelivered_falls_back_to_the_next_channel_once,
+    a_delay_message_keeps_the_known_estimate_in_the_customers_time_zone,
+    messages_link_to_the_shops_tracking_page_which_shows_the_carrier_link,
+
+);

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::PlatformEvent;
 use crate::store::InboxEntry;
+use crate::work::{SnapshotKey, Stage};
 
 /// Runs several handlers on each stored webhook, in order (e.g. privacy, tracking,
 /// feedback). The first failure stops the chain; the entry is retried as a whole, which is
@@ -55,6 +56,32 @@ impl EventHandler for Chain {
     ) -> Result<(), HandlerError> {
         for h in &self.0 {
             h.handle(entry, events.clone()).await?;
+        }
+        Ok(())
+    }
+
+    fn snapshot_keys(&self, events: &[PlatformEvent], keys: &mut Vec<SnapshotKey>) {
+        for h in &self.0 {
+            h.snapshot_keys(events, keys);
+        }
+    }
+
+    async fn prepare(&self, batch: &[&[PlatformEvent]]) {
+        for h in &self.0 {
+            h.prepare(batch).await;
+        }
+    }
+
+    /// Each handler's own [`EventHandler::handle_staged`]: those that stage, stage; the
+    /// others write to the store as under [`EventHandler::handle`].
+    async fn handle_staged(
+        &self,
+        entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+        stage: &Stage,
+    ) -> Result<(), HandlerError> {
+        for h in &self.0 {
+            h.handle_staged(entry, events.clone(), stage).await?;
         }
         Ok(())
     }
