@@ -678,20 +678,42 @@ impl ShopifyClient {
         let shop = self.config().shop();
         let mut found = HashMap::with_capacity(unique.len());
         let mut rest = unique.as_slice();
+        // Lowered when Shopify refuses a whole request (see below).
+        let mut cap = usize::MAX;
         while !rest.is_empty() {
             // Sized again for each request: the first answer may have taught the real cost.
-            let (chunk, after) = rest.split_at(self.shipments_batch_size().min(rest.len()));
-            rest = after;
+            let size = self.shipments_batch_size().min(cap).min(rest.len());
+            let chunk = &rest[..size];
             let ids: Vec<String> = chunk.iter().map(|o| gid("Order", o.as_str())).collect();
-            let data: NodesData = self
-                .graphql_units(
+            let answer = self
+                .graphql_units::<NodesData>(
                     "shipmentsMany",
                     &q,
                     json!({ "ids": ids }),
                     chunk.len(),
                     self.shipments_cost_per_order(),
                 )
-                .await?;
+                .await;
+            let data = match answer {
+                Ok(data) => data,
+                // A request refused as a whole (GraphQL `errors` in a 2xx answer), as Shopify
+                // refuses a query over the single-query cost limit: the cost per order is an
+                // estimate until Shopify answers, so the same orders are asked again in
+                // halves; an error that is not about size still ends the batch, after at
+                // most log2(size) more requests.
+                Err(ShopifyError::Api {
+                    status: Some(status),
+                    retryable: false,
+                    message,
+                    ..
+                }) if status < 400 && size > 1 => {
+                    tracing::debug!(size, %message, "Shopify refused a shipments batch; asking again in halves");
+                    cap = size / 2;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            rest = &rest[size..];
             if data.nodes.len() != chunk.len() {
                 return Err(ShopifyError::decode(
                     "GraphQL `shipmentsMany` data",

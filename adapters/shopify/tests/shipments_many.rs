@@ -360,3 +360,85 @@ async fn an_answer_that_does_not_match_the_ids_is_an_error() {
         "{err}"
     );
 }
+
+/// Refuses (HTTP 200 with `errors`, the layout of
+/// <https://shopify.dev/docs/api/admin-graphql#status-and-error-codes>) every request of
+/// more than `max` ids, as Shopify refuses a query over the single-query cost limit, and
+/// answers the others as [`Nodes`] does. The refusal's wording is illustrative: no page
+/// found here quotes it.
+struct RefusesAbove {
+    max: usize,
+    nodes: Nodes,
+    sizes: Mutex<Vec<usize>>,
+}
+
+impl Respond for RefusesAbove {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let n = body["variables"]["ids"].as_array().unwrap().len();
+        self.sizes.lock().unwrap().push(n);
+        if n > self.max {
+            return ResponseTemplate::new(200).set_body_json(json!({"errors": [{
+                "message": format!("Query cost is {}, which exceeds the single query max cost limit (1000).", n * 10),
+                "extensions": {"code": "MAX_COST_EXCEEDED"}}]}));
+        }
+        self.nodes.respond(req)
+    }
+}
+
+#[tokio::test]
+async fn a_batch_refused_as_a_whole_is_asked_again_in_halves() {
+    let server = MockServer::start().await;
+    let refuses = std::sync::Arc::new(RefusesAbove {
+        max: 100,
+        nodes: Nodes::new(1.0),
+        sizes: Mutex::new(Vec::new()),
+    });
+    struct Arced(std::sync::Arc<RefusesAbove>);
+    impl Respond for Arced {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            self.0.respond(req)
+        }
+    }
+    Mock::given(method("POST"))
+        .and(path(GQL_PATH))
+        .respond_with(Arced(refuses.clone()))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    // Taught 1 point an order: 250 ids a request, more than this shop takes.
+    c.shipments_many(&[OrderId::new(SHIPPED)]).await.unwrap();
+    assert_eq!(c.shipments_batch_size(), NODES_MAX_IDS);
+    let mut asked = orders(299);
+    asked.push(OrderId::new(SHIPPED));
+    let got = c.shipments_many(&asked).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[&OrderId::new(SHIPPED)].len(),
+        3,
+        "every order was asked"
+    );
+    let sizes = refuses.sizes.lock().unwrap()[1..].to_vec();
+    assert_eq!(sizes, vec![250, 125, 62, 62, 62, 62, 52]);
+    let answered: Vec<Vec<String>> = refuses.nodes.requests()[1..].to_vec();
+    assert_eq!(answered.concat().len(), 300, "each order answered once");
+
+    // An error that is not about size: a few halvings, then the error.
+    let broken = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GQL_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errors": [{"message": "Field 'nope' doesn't exist on type 'Order'", "extensions": {"code": "undefinedField"}}]})))
+        .mount(&broken)
+        .await;
+    let err = client(&broken)
+        .shipments_many(&orders(3))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("doesn't exist"), "{err}");
+    assert!(!err.is_retryable());
+    assert_eq!(
+        broken.received_requests().await.unwrap().len(),
+        2,
+        "3 ids, then 1: not one request per order"
+    );
+}
