@@ -833,8 +833,8 @@ impl OrderSource for ShopifyClient {
     }
 
     /// `nodes(ids:)` with the fields of `shipments`, [`ShopifyClient::shipments_batch_size`]
-    /// ids per request, one request after the other; an id answered `null` (or not an
-    /// order) is absent from the map.
+    /// ids per request, one request after the other (a request refused as a whole is asked
+    /// again in halves); an id answered `null` (or not an order) is absent from the map.
     async fn shipments_many(
         &self,
         orders: &[OrderId],
