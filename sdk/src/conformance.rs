@@ -36,9 +36,11 @@ use crate::webhook::VerifiedWebhook;
 mod outbox_batch;
 mod processing;
 mod uncertain;
+mod work;
 pub use outbox_batch::*;
 pub use processing::*;
 pub use uncertain::*;
+pub use work::*;
 
 /// Generates one `#[tokio::test]` per conformance check, each on a fresh store made by
 /// `$make` (an expression of a future yielding a store).
@@ -60,7 +62,9 @@ macro_rules! storage_conformance_tests {
             surveys_keep_late_comments, snapshots_never_go_backwards,
             redact_customer_removes_personal_data, redact_shop_removes_everything,
             expire_keeps_only_recent_personal_data,
-            outbox_uncertain_resolutions, outbox_uncertain_listed_by_since, expire_removes_abandoned_messages
+            outbox_uncertain_resolutions, outbox_uncertain_listed_by_since, expire_removes_abandoned_messages,
+            work_reads_ahead_every_asked_snapshot, work_commit_stores_the_writes_with_the_completion,
+            work_processor_stages_a_batch_and_commits_it_with_the_completion
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

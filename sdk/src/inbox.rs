@@ -20,8 +20,9 @@ use crate::backoff::RetryPolicy;
 use crate::clock::Clock;
 use crate::model::PlatformEvent;
 use crate::platform::thin::Hydrator;
-use crate::store::{Inbox, InboxEntry};
+use crate::store::{Inbox, InboxEntry, SnapshotStore};
 use crate::webhook::WebhookSource;
+use crate::work::{ReadAhead, SnapshotKey, Stage, Work, WorkStore};
 
 /// What a handler says when it cannot finish.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,29 @@ pub trait EventHandler: Send + Sync {
         entry: &InboxEntry,
         events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError>;
+
+    /// Under a unit of work ([`InboxProcessor::unit_of_work`]): the snapshots handling
+    /// `events` will read or write, added to `keys`, so the processor reads them for the
+    /// whole batch in one query. Default: none.
+    fn snapshot_keys(&self, _events: &[PlatformEvent], _keys: &mut Vec<SnapshotKey>) {}
+
+    /// Under a unit of work: called once per claimed batch, before any entry of it is
+    /// handled, with every decoded entry's events, to read ahead from outside the store
+    /// (a platform's API asked once for the whole batch, say). A failure here only costs
+    /// the read ahead: each entry then asks for itself. Default: nothing.
+    async fn prepare(&self, _batch: &[&[PlatformEvent]]) {}
+
+    /// Under a unit of work: handles one entry, staging its writes in `stage` (committed
+    /// with the entry's completion, dropped if this returns an error) and reading through
+    /// it. Default: [`EventHandler::handle`], whose writes go straight to the store.
+    async fn handle_staged(
+        &self,
+        entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+        _stage: &Stage,
+    ) -> Result<(), HandlerError> {
+        self.handle(entry, events).await
+    }
 }
 
 /// What one pass of the processor did.
@@ -80,6 +104,15 @@ pub struct InboxProcessor {
     batch: u32,
     lease: Duration,
     concurrency: usize,
+    work: Option<UnitOfWork>,
+}
+
+/// The store a unit of work reads ahead from and commits to, and the snapshots it reads
+/// through.
+#[derive(Clone)]
+struct UnitOfWork {
+    store: Arc<dyn WorkStore>,
+    snapshots: Arc<dyn SnapshotStore>,
 }
 
 impl std::fmt::Debug for InboxProcessor {
@@ -109,6 +142,7 @@ impl InboxProcessor {
             batch: 128,
             lease: Duration::from_secs(5 * 60),
             concurrency: 16,
+            work: None,
         }
     }
 
@@ -152,43 +186,157 @@ impl InboxProcessor {
         self
     }
 
+    /// Processes each claimed batch as a unit of work ([`crate::work`]): the snapshots the
+    /// handler names ([`EventHandler::snapshot_keys`]) are read for the whole batch in one
+    /// query, the handler's [`EventHandler::prepare`] reads ahead from outside, each entry is
+    /// handled with [`EventHandler::handle_staged`], and the staged writes of the entries
+    /// that succeeded are committed together with their completion
+    /// ([`WorkStore::commit`]). `snapshots` is where reads not made ahead go (the same
+    /// store). An entry naming no order (a barrier) runs after everything before it is
+    /// committed, is committed alone, and what was read ahead is not used after it.
+    ///
+    /// Give it handlers that stage every write to what they read (the tracking flow does),
+    /// or whose direct writes touch nothing another part reads ahead: what was read ahead
+    /// is the store at the batch's start, plus what the stage itself wrote.
+    pub fn unit_of_work(
+        mut self,
+        store: Arc<dyn WorkStore>,
+        snapshots: Arc<dyn SnapshotStore>,
+    ) -> Self {
+        self.work = Some(UnitOfWork { store, snapshots });
+        self
+    }
+
     /// Claims and processes one batch of due entries.
     pub async fn run_once(&self) -> Result<ProcessReport, Error> {
         use futures::StreamExt as _;
 
         let now = self.clock.now();
         let entries = self.inbox.claim(now, self.batch, self.lease).await?;
+        let prepared: Vec<Prepared> = entries.into_iter().map(|e| self.prepare(e)).collect();
+        let mut ahead = match &self.work {
+            Some(unit) => Some(self.read_ahead(unit, &prepared).await),
+            None => None,
+        };
         let mut report = ProcessReport::default();
-        let mut done: Vec<i64> = Vec::with_capacity(entries.len());
+        let mut done: Vec<i64> = Vec::with_capacity(prepared.len());
+        let mut work = Work::default();
         let mut first_error: Option<Error> = None;
-        for segment in segments(entries.into_iter().map(|e| self.prepare(e)).collect()) {
-            let results: Vec<Vec<(InboxEntry, Result<(), HandlerError>)>> =
-                futures::stream::iter(segment.into_iter().map(|group| async move {
-                    let mut out = Vec::with_capacity(group.len());
-                    for p in group {
-                        let r = self.handle(&p.entry, p.events).await;
-                        out.push((p.entry, r));
-                    }
-                    out
+        for segment in segments(prepared) {
+            let barrier =
+                segment.len() == 1 && segment[0].len() == 1 && segment[0][0].order.is_none();
+            if barrier {
+                // Everything before a barrier is stored first; what was read ahead may be
+                // stale after it.
+                self.finish(&mut done, &mut work, &mut report).await?;
+                ahead = ahead.map(|_| Arc::new(ReadAhead::default()));
+            }
+            let ahead_now = ahead.clone();
+            let results: Vec<(Vec<Outcome>, Work)> =
+                futures::stream::iter(segment.into_iter().map(|group| {
+                    let ahead = ahead_now.clone();
+                    async move { self.run_group(group, ahead).await }
                 }))
                 .buffer_unordered(self.concurrency)
                 .collect()
                 .await;
-            for (entry, result) in results.into_iter().flatten() {
-                if let Err(e) = self.settle(&entry, result, &mut report, &mut done).await {
-                    first_error.get_or_insert(e);
+            for (outcomes, staged) in results {
+                work.append(staged);
+                for (entry, result) in outcomes {
+                    if let Err(e) = self.settle(&entry, result, &mut report, &mut done).await {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
+            if barrier {
+                self.finish(&mut done, &mut work, &mut report).await?;
+            }
         }
-        if !done.is_empty() {
-            done.sort_unstable();
-            self.inbox.complete_many(&done, self.clock.now()).await?;
-            report.done += done.len() as u32;
-        }
+        self.finish(&mut done, &mut work, &mut report).await?;
         match first_error {
             Some(e) => Err(e),
             None => Ok(report),
         }
+    }
+
+    /// One order's entries, in order; under a unit of work, staged in one [`Stage`] (an
+    /// entry that fails has its writes rolled back).
+    async fn run_group(
+        &self,
+        group: Vec<Prepared>,
+        ahead: Option<Arc<ReadAhead>>,
+    ) -> (Vec<Outcome>, Work) {
+        let mut out = Vec::with_capacity(group.len());
+        let stage = match (&self.work, ahead) {
+            (Some(unit), Some(ahead)) => Some(Stage::new(ahead, unit.snapshots.clone())),
+            _ => None,
+        };
+        for p in group {
+            let r = match &stage {
+                Some(stage) => {
+                    let mark = stage.mark();
+                    let r = self.handle(&p.entry, p.events, Some(stage)).await;
+                    if r.is_err() {
+                        stage.rollback(mark);
+                    }
+                    r
+                }
+                None => self.handle(&p.entry, p.events, None).await,
+            };
+            out.push((p.entry, r));
+        }
+        (out, stage.map(Stage::into_work).unwrap_or_default())
+    }
+
+    /// The batch's snapshots in one query, and the handler's own read ahead. A failed read
+    /// ahead is logged and costs only speed: every read then goes to the store.
+    async fn read_ahead(&self, unit: &UnitOfWork, batch: &[Prepared]) -> Arc<ReadAhead> {
+        let decoded: Vec<&[PlatformEvent]> = batch
+            .iter()
+            .filter_map(|p| match &p.events {
+                Some(Ok(events)) => Some(events.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let mut keys = Vec::new();
+        for events in &decoded {
+            self.handler.snapshot_keys(events, &mut keys);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let (found, ()) = futures::join!(
+            unit.store.snapshots_many(&keys),
+            self.handler.prepare(&decoded)
+        );
+        match found {
+            Ok(found) => Arc::new(ReadAhead::new(keys, found)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the batch's snapshots ahead; each entry reads its own");
+                Arc::new(ReadAhead::default())
+            }
+        }
+    }
+
+    /// Stores what is staged and completes the entries done so far (one commit under a unit
+    /// of work, `complete_many` otherwise).
+    async fn finish(
+        &self,
+        done: &mut Vec<i64>,
+        work: &mut Work,
+        report: &mut ProcessReport,
+    ) -> Result<(), Error> {
+        if done.is_empty() && work.is_empty() {
+            return Ok(());
+        }
+        done.sort_unstable();
+        let now = self.clock.now();
+        match &self.work {
+            Some(unit) => unit.store.commit(done, std::mem::take(work), now).await?,
+            None => self.inbox.complete_many(done, now).await?,
+        }
+        report.done += done.len() as u32;
+        done.clear();
+        Ok(())
     }
 
     /// Records what became of one entry (done ones are collected to complete together).
@@ -257,6 +405,7 @@ impl InboxProcessor {
         &self,
         entry: &InboxEntry,
         events: Option<Result<Vec<PlatformEvent>, HandlerError>>,
+        stage: Option<&Stage>,
     ) -> Result<(), HandlerError> {
         let events = match events {
             Some(decoded) => decoded?,
@@ -270,7 +419,10 @@ impl InboxProcessor {
                 }
             },
         };
-        self.handler.handle(entry, events).await
+        match stage {
+            Some(stage) => self.handler.handle_staged(entry, events, stage).await,
+            None => self.handler.handle(entry, events).await,
+        }
     }
 
     /// Processes batches until the inbox has nothing due; returns the totals.
@@ -307,6 +459,9 @@ impl InboxProcessor {
         }
     }
 }
+
+/// An entry and what handling it came to.
+type Outcome = (InboxEntry, Result<(), HandlerError>);
 
 /// An entry ready to hand to the handler: its decoded events (`None` when a hydrator builds
 /// them), and the order they belong to.

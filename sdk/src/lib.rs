@@ -67,6 +67,7 @@ pub mod tracking_source;
 pub mod tz;
 pub mod uncertain;
 pub mod webhook;
+pub mod work;
 
 #[cfg(feature = "axum")]
 pub mod http;

@@ -419,6 +419,9 @@ impl Inbox for ShopSchemaStore {
     async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error> {
         self.scoped(self.inner.complete(id, now)).await
     }
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        self.scoped(self.inner.complete_many(ids, now)).await
+    }
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
         self.scoped(self.inner.retry_at(id, at, error)).await
     }
@@ -617,6 +620,24 @@ impl SnapshotStore for ShopSchemaStore {
     }
     async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
         self.scoped(self.inner.snapshot(kind, id)).await
+    }
+}
+
+#[async_trait]
+impl aftercare::work::WorkStore for ShopSchemaStore {
+    async fn snapshots_many(
+        &self,
+        keys: &[aftercare::work::SnapshotKey],
+    ) -> Result<Vec<Snapshot>, Error> {
+        self.scoped(self.inner.snapshots_many(keys)).await
+    }
+    async fn commit(
+        &self,
+        done: &[i64],
+        work: aftercare::work::Work,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.scoped(self.inner.commit(done, work, now)).await
     }
 }
 

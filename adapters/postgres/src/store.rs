@@ -25,6 +25,7 @@ use sqlx::postgres::PgRow;
 use crate::PostgresStore;
 
 mod enqueue;
+mod work;
 
 /// `now + lease`, saturating at the latest time chrono (and `timestamptz`) can hold.
 fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {

@@ -26,6 +26,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::SqliteStore;
 
 mod enqueue;
+mod work;
 
 fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()

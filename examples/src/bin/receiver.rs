@@ -25,6 +25,7 @@ use aftercare::model::{LineItem, Order, PlatformEvent, Shipment, ShipmentStatus}
 use aftercare::store::InboxEntry;
 use aftercare::store::Store;
 use aftercare::webhook::{NativeSource, Secret};
+use aftercare::work::WorkStore;
 use aftercare_examples::config::TrackingLinksConfig;
 use aftercare_examples::real::{ShopStack, StoreHandle};
 use aftercare_sqlite::SqliteStore;
@@ -66,6 +67,10 @@ struct Args {
     /// PostgreSQL (each order's flow holds a pooled connection; more starve ingest).
     #[arg(long, value_name = "ORDERS")]
     concurrency: Option<usize>,
+    /// How many stored webhooks one claim takes: each batch is read ahead in one query and
+    /// committed in one transaction.
+    #[arg(long, value_name = "ENTRIES", default_value_t = 256)]
+    batch: u32,
     /// Send a few signed webhooks (and a forged, a replayed and a duplicate one) to this
     /// server over HTTP, print what happens, and exit.
     #[arg(long)]
@@ -171,7 +176,7 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-async fn receive<S: Store + 'static>(
+async fn receive<S: Store + WorkStore + 'static>(
     args: Args,
     cfg: Option<&TrackingLinksConfig>,
     store: Arc<S>,
@@ -207,9 +212,13 @@ async fn receive<S: Store + 'static>(
         }
         shop = Some(s);
     }
+    // Each claimed batch is one unit of work: its snapshots read in one query, the flow's
+    // writes staged and committed with the batch's completion in one transaction.
     let mut processor = InboxProcessor::new(store.clone(), handler, clock.clone())
         .source("native", source.clone())
-        .concurrency(args.concurrency.unwrap_or(orders_at_once));
+        .concurrency(args.concurrency.unwrap_or(orders_at_once))
+        .batch_size(args.batch)
+        .unit_of_work(store.clone(), store.clone());
     let mut paths = vec!["native"];
     if let Some(shop) = shop {
         let parts = shop.parts(store.clone(), clock.clone());

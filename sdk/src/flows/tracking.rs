@@ -35,6 +35,7 @@ use crate::store::{
     Snapshot, SnapshotStore,
 };
 use crate::token::TokenSigner;
+use crate::work::{SnapshotKey, Stage};
 
 /// The moments worth a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -320,7 +321,7 @@ pub mod meta {
 /// The tracking flow: an [`EventHandler`] for shipment events.
 pub struct TrackingFlow {
     orders: Arc<dyn OrderSource>,
-    customers: Arc<dyn CustomerDirectory>,
+    customers: Arc<KnownCustomers>,
     outbox: Arc<dyn Outbox>,
     ledger: Arc<dyn Ledger>,
     consent: Arc<dyn ConsentStore>,
@@ -401,8 +402,21 @@ impl TrackingFlow {
         known::customer_of_order(self.customers.as_ref(), order).await
     }
 
+    /// [`Self::customer_of`], the customer's snapshot read through `st` (read ahead).
+    async fn customer_in(
+        &self,
+        order: &Order,
+        st: Option<&Stage>,
+    ) -> Result<Option<Customer>, Error> {
+        match st {
+            Some(stage) => known::customer_of_order(&self.customers.reading(stage), order).await,
+            None => self.customer_of(order).await,
+        }
+    }
+
     async fn skip(
         &self,
+        st: Option<&Stage>,
         order: &str,
         channel: Option<ChannelKind>,
         reason: String,
@@ -410,13 +424,28 @@ impl TrackingFlow {
         let mut e = LedgerEntry::new(self.clock.now(), Decision::Skipped, reason);
         e.order_id = Some(order.into());
         e.channel = channel;
-        self.ledger.record(e).await
+        match st {
+            Some(stage) => {
+                stage.record(e);
+                Ok(())
+            }
+            None => self.ledger.record(e).await,
+        }
+    }
+
+    /// Where this entry's snapshots are read and written: its stage under a unit of work,
+    /// else the store.
+    fn snaps<'a>(&'a self, st: Option<&'a Stage>) -> &'a dyn SnapshotStore {
+        match st {
+            Some(stage) => stage,
+            None => self.snapshots.as_ref(),
+        }
     }
 
     /// Handles one shipment state: records it, and enqueues the milestone message if one is
     /// due.
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
-        self.shipment_with(shipment, None).await
+        self.shipment_with(shipment, None, None).await
     }
 
     /// [`Self::on_shipment`], given the order when the same webhook carried it and its
@@ -425,11 +454,12 @@ impl TrackingFlow {
         &self,
         shipment: &Shipment,
         just_stored: Option<&Order>,
+        st: Option<&Stage>,
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let version = shipment.updated_at.or(shipment.created_at).unwrap_or(now);
         let before = self
-            .snapshots
+            .snaps(st)
             .snapshot("shipment", &shipment.id.0)
             .await?
             .and_then(|s| serde_json::from_value::<Shipment>(s.data).ok());
@@ -445,7 +475,7 @@ impl TrackingFlow {
             None => shipment,
         };
         let stored = self
-            .snapshots
+            .snaps(st)
             .put_if_newer(&Snapshot {
                 kind: "shipment".into(),
                 shop: shipment.shop.clone(),
@@ -454,7 +484,7 @@ impl TrackingFlow {
                 data: serde_json::to_value(shipment).map_err(|e| Error::decode("shipment", e))?,
             })
             .await?;
-        super::feedback::remember_shipment(self.snapshots.as_ref(), shipment, now).await?;
+        super::feedback::remember_shipment(self.snaps(st), shipment, now).await?;
         let Some(milestone) = Milestone::for_shipment(shipment) else {
             return Ok(());
         };
@@ -462,6 +492,7 @@ impl TrackingFlow {
         if !stored {
             return self
                 .skip(
+                    st,
                     order_id,
                     None,
                     format!(
@@ -480,6 +511,7 @@ impl TrackingFlow {
         if !self.settings.milestones.contains(&milestone) {
             return self
                 .skip(
+                    st,
                     order_id,
                     None,
                     format!(
@@ -507,6 +539,7 @@ impl TrackingFlow {
             }
             return self
                 .skip(
+                    st,
                     order_id,
                     None,
                     format!("order {order_id} was not found in the shop"),
@@ -515,11 +548,11 @@ impl TrackingFlow {
         };
         if order.cancelled {
             return self
-                .skip(order_id, None, "the order is cancelled".into())
+                .skip(st, order_id, None, "the order is cancelled".into())
                 .await;
         }
         // Lets operators find an order by its human number (`ledger --order '#1001'`).
-        self.snapshots
+        self.snaps(st)
             .put_if_newer(&Snapshot {
                 kind: "order-number".into(),
                 shop: order.shop.clone(),
@@ -528,7 +561,7 @@ impl TrackingFlow {
                 data: serde_json::Value::String(order.id.0.clone()),
             })
             .await?;
-        let customer = self.customer_of(&order).await?;
+        let customer = self.customer_in(&order, st).await?;
         // The platform may know more than the webhook said (the page shows it): merged in,
         // asked only when something is missing.
         let incomplete = shipment.estimated_delivery.is_none()
@@ -567,6 +600,7 @@ impl TrackingFlow {
             &self.settings.channels,
             reason,
             None,
+            st,
         )
         .await
     }
@@ -599,6 +633,7 @@ impl TrackingFlow {
         else {
             return self
                 .skip(
+                    None,
                     &order_id,
                     None,
                     format!(
@@ -626,6 +661,7 @@ impl TrackingFlow {
         if left.is_empty() {
             return self
                 .skip(
+                    None,
                     &order_id,
                     None,
                     format!(
@@ -639,6 +675,7 @@ impl TrackingFlow {
         let Some(order) = self.orders.order(&shipment.order_id).await? else {
             return self
                 .skip(
+                    None,
                     &order_id,
                     None,
                     format!("order {order_id} was not found in the shop"),
@@ -668,6 +705,7 @@ impl TrackingFlow {
             &left,
             reason,
             Some(&failed.key),
+            None,
         )
         .await
     }
@@ -685,6 +723,7 @@ impl TrackingFlow {
         channels: &[ChannelKind],
         reason: String,
         fallback_of: Option<&str>,
+        st: Option<&Stage>,
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let order_id = order.id.as_str();
@@ -698,7 +737,7 @@ impl TrackingFlow {
         .await?
         {
             Ok(found) => (found.channel, found.address.clone(), found.explain(reason)),
-            Err(why) => return self.skip(order_id, None, why).await,
+            Err(why) => return self.skip(st, order_id, None, why).await,
         };
         let locale = super::reach::locale(order, customer, &self.settings.default_locale);
         let zone = super::reach::time_zone(order, customer);
@@ -856,9 +895,13 @@ impl TrackingFlow {
             msg.template = Some(t);
         }
         let key = milestone_key(&order.id, &shipment.id, milestone, channel);
-        self.outbox
-            .enqueue(NewOutboxMessage::new(key, msg, now, reason), now)
-            .await?;
+        let message = NewOutboxMessage::new(key, msg, now, reason);
+        match st {
+            Some(stage) => stage.enqueue(message),
+            None => {
+                self.outbox.enqueue(message, now).await?;
+            }
+        }
         Ok(())
     }
 }
@@ -912,12 +955,12 @@ pub fn fill_missing(fresh: &Shipment, known: &Shipment) -> Shipment {
     s
 }
 
-#[async_trait]
-impl EventHandler for TrackingFlow {
-    async fn handle(
+impl TrackingFlow {
+    /// The events of one entry, reading and writing through `st` under a unit of work.
+    async fn handle_with(
         &self,
-        _entry: &InboxEntry,
         events: Vec<PlatformEvent>,
+        st: Option<&Stage>,
     ) -> Result<(), HandlerError> {
         let now = self.clock.now();
         // The order this webhook carried, when its snapshot was just stored from it: what
@@ -927,23 +970,71 @@ impl EventHandler for TrackingFlow {
             match e {
                 PlatformEvent::ShipmentCreated { shipment }
                 | PlatformEvent::ShipmentUpdated { shipment } => {
-                    self.shipment_with(&shipment, stored.as_ref()).await?;
+                    self.shipment_with(&shipment, stored.as_ref(), st).await?;
                 }
                 // Kept so the flows and the page need not ask the platform again.
                 PlatformEvent::OrderCreated { order }
                 | PlatformEvent::OrderPaid { order }
                 | PlatformEvent::OrderUpdated { order }
                 | PlatformEvent::OrderCancelled { order } => {
-                    let kept = known::remember_order(self.snapshots.as_ref(), &order, now).await?;
+                    let kept = known::remember_order(self.snaps(st), &order, now).await?;
                     stored = kept.then_some(order);
                 }
                 PlatformEvent::CustomerUpdated { customer } => {
-                    known::remember_customer(self.snapshots.as_ref(), &customer, now).await?;
+                    known::remember_customer(self.snaps(st), &customer, now).await?;
                 }
                 _ => {}
             }
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl EventHandler for TrackingFlow {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
+        self.handle_with(events, None).await
+    }
+
+    /// Every snapshot [`Self::handle`] reads or writes for these events: the order's, its
+    /// number's, its customer's, each shipment's and the order's shipment list.
+    fn snapshot_keys(&self, events: &[PlatformEvent], keys: &mut Vec<SnapshotKey>) {
+        for e in events {
+            match e {
+                PlatformEvent::ShipmentCreated { shipment }
+                | PlatformEvent::ShipmentUpdated { shipment } => {
+                    keys.push(("shipment".into(), shipment.id.0.clone()));
+                    keys.push(("order-shipments".into(), shipment.order_id.0.clone()));
+                }
+                PlatformEvent::OrderCreated { order }
+                | PlatformEvent::OrderPaid { order }
+                | PlatformEvent::OrderUpdated { order }
+                | PlatformEvent::OrderCancelled { order } => {
+                    keys.push((known::ORDER_SNAPSHOT.into(), order.id.0.clone()));
+                    keys.push(("order-number".into(), order.number.clone()));
+                    if let Some(c) = &order.customer_id {
+                        keys.push((known::CUSTOMER_SNAPSHOT.into(), c.0.clone()));
+                    }
+                }
+                PlatformEvent::CustomerUpdated { customer } => {
+                    keys.push((known::CUSTOMER_SNAPSHOT.into(), customer.id.0.clone()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn handle_staged(
+        &self,
+        _entry: &InboxEntry,
+        events: Vec<PlatformEvent>,
+        stage: &Stage,
+    ) -> Result<(), HandlerError> {
+        self.handle_with(events, Some(stage)).await
     }
 }
 

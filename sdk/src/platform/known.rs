@@ -283,10 +283,23 @@ impl KnownCustomers {
     }
 }
 
-#[async_trait]
-impl CustomerDirectory for KnownCustomers {
-    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, Error> {
-        if let Some(s) = self.snapshots.snapshot(CUSTOMER_SNAPSHOT, &id.0).await?
+impl KnownCustomers {
+    /// The same directory reading customers' snapshots from `snapshots` (a unit of work's
+    /// [`Stage`](crate::work::Stage), which read them ahead for the whole batch) instead
+    /// of its own store.
+    pub fn reading<'a>(&'a self, snapshots: &'a dyn SnapshotStore) -> KnownCustomersIn<'a> {
+        KnownCustomersIn {
+            known: self,
+            snapshots,
+        }
+    }
+
+    async fn customer_from(
+        &self,
+        snapshots: &dyn SnapshotStore,
+        id: &CustomerId,
+    ) -> Result<Option<Customer>, Error> {
+        if let Some(s) = snapshots.snapshot(CUSTOMER_SNAPSHOT, &id.0).await?
             && let Ok(c) = serde_json::from_value::<Customer>(s.data)
         {
             return Ok(Some(c));
@@ -299,6 +312,32 @@ impl CustomerDirectory for KnownCustomers {
             self.cache.put(id.clone(), c.clone());
         }
         Ok(fetched)
+    }
+}
+
+/// [`KnownCustomers`] reading snapshots from another store ([`KnownCustomers::reading`]).
+pub struct KnownCustomersIn<'a> {
+    known: &'a KnownCustomers,
+    snapshots: &'a dyn SnapshotStore,
+}
+
+impl std::fmt::Debug for KnownCustomersIn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownCustomersIn").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl CustomerDirectory for KnownCustomersIn<'_> {
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, Error> {
+        self.known.customer_from(self.snapshots, id).await
+    }
+}
+
+#[async_trait]
+impl CustomerDirectory for KnownCustomers {
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, Error> {
+        self.customer_from(self.snapshots.as_ref(), id).await
     }
 }
 

@@ -14,8 +14,8 @@ use crate::model::{
 use crate::store::{
     Claimed, ConsentRecord, ConsentStore, CustomerRedaction, Decision, Enqueue, Inbox, InboxEntry,
     InboxInsert, Ledger, LedgerEntry, NewInboxEntry, NewOutboxMessage, Outbox, OutboxEntry,
-    OutboxStatus, RedactionReport, Redactor, Resolution, Snapshot, SnapshotStore, Store,
-    SurveyComment, SurveyStore, UncertainEntry,
+    OutboxStatus, RedactionReport, Redactor, Resolution, SentRecord, Snapshot, SnapshotStore,
+    Store, SurveyComment, SurveyStore, UncertainEntry,
 };
 
 /// One shop's store. Every call goes to that shop's own store (its schema, its file); there
@@ -61,6 +61,11 @@ impl Inbox for ShopStore {
     async fn complete(&self, id: i64, now: DateTime<Utc>) -> Result<(), Error> {
         self.inner.complete(id, now).await
     }
+    // The batched calls are forwarded too: the provided defaults would turn a shop's batch
+    // back into one call per row.
+    async fn complete_many(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), Error> {
+        self.inner.complete_many(ids, now).await
+    }
     async fn retry_at(&self, id: i64, at: DateTime<Utc>, error: &str) -> Result<(), Error> {
         self.inner.retry_at(id, at, error).await
     }
@@ -82,6 +87,20 @@ impl Inbox for ShopStore {
 impl Outbox for ShopStore {
     async fn enqueue(&self, msg: NewOutboxMessage, now: DateTime<Utc>) -> Result<Enqueue, Error> {
         self.inner.enqueue(msg, now).await
+    }
+    async fn enqueue_many(
+        &self,
+        msgs: Vec<NewOutboxMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueue>, Error> {
+        self.inner.enqueue_many(msgs, now).await
+    }
+    async fn mark_sent_many(
+        &self,
+        sends: &[SentRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, Error> {
+        self.inner.mark_sent_many(sends, now).await
     }
     async fn claim_due(
         &self,

@@ -1,0 +1,124 @@
+//! [`WorkStore`]: a processor's batch read ahead in one query and committed in one
+//! transaction. Rows travel as one JSON array per statement (`json_each`), as
+//! `enqueue_many` does (`store/enqueue.rs`): no limit on bound values, one hand-off to
+//! sqlx's connection thread per statement whatever the batch's size.
+
+use aftercare::Error;
+use aftercare::model::{ChannelKind, CustomerId, OrderId, ShopId};
+use aftercare::store::Snapshot;
+use aftercare::work::{SnapshotKey, Work, WorkStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{db, enqueue, from_micros, get, micros};
+use crate::SqliteStore;
+
+#[async_trait]
+impl WorkStore for SqliteStore {
+    async fn snapshots_many(&self, keys: &[SnapshotKey]) -> Result<Vec<Snapshot>, Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(keys).map_err(|e| Error::decode("snapshot keys", e))?;
+        // The primary key (kind, id) looked up once per asked key.
+        let rows = sqlx::query(
+            "SELECT s.kind, s.id, s.shop, s.version, s.data
+             FROM json_each(?) AS k CROSS JOIN snapshots AS s
+               ON s.kind = k.value ->> 0 AND s.id = k.value ->> 1",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read snapshots ahead"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let data: String = get(row, "data")?;
+            out.push(Snapshot::new(
+                get::<String>(row, "kind")?,
+                get::<Option<String>>(row, "shop")?.map(ShopId::new),
+                get::<String>(row, "id")?,
+                from_micros(get(row, "version")?)?,
+                serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn commit(&self, done: &[i64], work: Work, now: DateTime<Utc>) -> Result<(), Error> {
+        let err = db("commit a processed batch");
+        let snapshots: Vec<serde_json::Value> = work
+            .latest_snapshots()
+            .into_iter()
+            .map(|s| {
+                serde_json::json!([
+                    s.kind,
+                    s.id,
+                    s.shop.as_ref().map(ShopId::as_str),
+                    micros(s.version),
+                    s.data.to_string(),
+                ])
+            })
+            .collect();
+        let ledger: Vec<serde_json::Value> = work
+            .ledger
+            .iter()
+            .map(|e| {
+                serde_json::json!([
+                    micros(e.at),
+                    e.key,
+                    e.shop.as_ref().map(ShopId::as_str),
+                    e.order_id.as_ref().map(OrderId::as_str),
+                    e.customer_id.as_ref().map(CustomerId::as_str),
+                    e.channel.map(ChannelKind::as_str),
+                    e.decision.as_str(),
+                    e.reason,
+                ])
+            })
+            .collect();
+        let done = serde_json::to_string(done).map_err(|e| Error::decode("inbox ids", e))?;
+
+        let _w = self.writing().await;
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        if !snapshots.is_empty() {
+            // Never backwards: a stored state newer than the staged one stays.
+            sqlx::query(
+                "INSERT INTO snapshots (kind, id, shop, version, data)
+                 SELECT s.value ->> 0, s.value ->> 1, s.value ->> 2, s.value ->> 3, s.value ->> 4
+                 FROM json_each(?) AS s WHERE true ORDER BY s.key
+                 ON CONFLICT (kind, id) DO UPDATE SET shop = excluded.shop, version = excluded.version, data = excluded.data
+                 WHERE excluded.version >= snapshots.version",
+            )
+            .bind(serde_json::Value::Array(snapshots).to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        }
+        if !ledger.is_empty() {
+            sqlx::query(
+                "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
+                 SELECT l.value ->> 0, l.value ->> 1, l.value ->> 2, l.value ->> 3, l.value ->> 4,
+                        l.value ->> 5, l.value ->> 6, l.value ->> 7
+                 FROM json_each(?) AS l ORDER BY l.key",
+            )
+            .bind(serde_json::Value::Array(ledger).to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        }
+        if !work.messages.is_empty() {
+            enqueue::enqueue_chunk(&mut tx, &work.messages, now)
+                .await
+                .map_err(&err)?;
+        }
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(micros(now))
+        .bind(done)
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        tx.commit().await.map_err(&err)?;
+        Ok(())
+    }
+}

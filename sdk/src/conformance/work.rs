@@ -1,0 +1,308 @@
+//! Conformance checks of the unit of work ([`crate::work`]): a backend's
+//! [`WorkStore::snapshots_many`] and [`WorkStore::commit`], and the
+//! [`InboxProcessor`](crate::inbox::InboxProcessor) staging a batch on it.
+
+use std::sync::Arc;
+
+use super::{LEASE, keyed, secs, t0, webhook};
+use crate::inbox::{EventHandler, HandlerError, InboxProcessor};
+use crate::model::*;
+use crate::store::*;
+use crate::work::{SnapshotKey, Stage, Work, WorkStore};
+
+fn snap(kind: &str, id: &str, at: i64, v: &str) -> Snapshot {
+    Snapshot::new(
+        kind,
+        Some(ShopId::new("demo.myshopify.com")),
+        id,
+        t0() + secs(at),
+        serde_json::json!({ "v": v }),
+    )
+}
+
+fn key(kind: &str, id: &str) -> SnapshotKey {
+    (kind.to_owned(), id.to_owned())
+}
+
+pub async fn work_reads_ahead_every_asked_snapshot<S: Store + WorkStore + 'static>(s: Arc<S>) {
+    assert!(s.snapshots_many(&[]).await.unwrap().is_empty());
+    s.put_if_newer(&snap("order", "1", 0, "a")).await.unwrap();
+    s.put_if_newer(&snap("shipment", "1", 0, "b"))
+        .await
+        .unwrap();
+    let mut got = s
+        .snapshots_many(&[
+            key("order", "1"),
+            key("shipment", "1"),
+            key("shipment", "2"),
+            key("customer", "1"),
+        ])
+        .await
+        .unwrap();
+    got.sort_by(|a, b| a.kind.cmp(&b.kind));
+    assert_eq!(got.len(), 2, "absent keys are absent: {got:?}");
+    assert_eq!(got[0], snap("order", "1", 0, "a"), "every field read back");
+    assert_eq!(got[1], snap("shipment", "1", 0, "b"));
+}
+
+pub async fn work_commit_stores_the_writes_with_the_completion<S: Store + WorkStore + 'static>(
+    s: Arc<S>,
+) {
+    let a = s.insert(keyed("shopify", "w-a")).await.unwrap().id();
+    let b = s.insert(keyed("shopify", "w-b")).await.unwrap().id();
+    assert_eq!(s.claim(t0(), 10, LEASE).await.unwrap().len(), 2);
+    let queued = s
+        .enqueue(
+            NewOutboxMessage::new("w-old", super::message("+15550100", "1"), t0(), "before"),
+            t0(),
+        )
+        .await
+        .unwrap();
+    // Stored before, newer than what the batch stages: stays.
+    s.put_if_newer(&snap("shipment", "late", 50, "newest"))
+        .await
+        .unwrap();
+
+    let mut work = Work::default();
+    work.snapshots.push(snap("order", "1", 0, "first"));
+    work.snapshots.push(snap("order-shipments", "1", 0, "x"));
+    work.snapshots.push(snap("order", "1", 10, "second"));
+    work.snapshots.push(snap("shipment", "late", 20, "older"));
+    let mut row = LedgerEntry::new(t0(), Decision::Skipped, "a reason of the batch");
+    row.order_id = Some(OrderId::new("1"));
+    work.ledger.push(row);
+    for (k, order) in [
+        ("w-new", "1"),
+        ("w-old", "1"),
+        ("w-new", "1"),
+        ("w-two", "2"),
+    ] {
+        work.messages.push(NewOutboxMessage::new(
+            k,
+            super::message("+15550100", order),
+            t0(),
+            "milestone",
+        ));
+    }
+    s.commit(&[a], work, t0() + secs(1)).await.unwrap();
+
+    assert_eq!(
+        s.inbox_entry(a).await.unwrap().unwrap().status,
+        InboxStatus::Done
+    );
+    assert_eq!(
+        s.inbox_entry(b).await.unwrap().unwrap().status,
+        InboxStatus::Pending,
+        "only the entries named are completed"
+    );
+    assert_eq!(
+        s.snapshot("order", "1").await.unwrap().unwrap(),
+        snap("order", "1", 10, "second"),
+        "the last staged state of a key is stored"
+    );
+    assert!(s.snapshot("order-shipments", "1").await.unwrap().is_some());
+    assert_eq!(
+        s.snapshot("shipment", "late").await.unwrap().unwrap().data,
+        serde_json::json!({ "v": "newest" }),
+        "never backwards at the commit either"
+    );
+    let rows = s.ledger_for_order(&OrderId::new("1")).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.reason == "a reason of the batch" && r.decision == Decision::Skipped),
+        "{rows:?}"
+    );
+    // Messages as `enqueue`: one per key, duplicates ledgered, the earlier message kept.
+    let new = s.outbox_by_key("w-new").await.unwrap().unwrap();
+    assert!(s.outbox_by_key("w-two").await.unwrap().is_some());
+    assert_eq!(
+        s.outbox_by_key("w-old").await.unwrap().unwrap().id,
+        queued.id()
+    );
+    let decisions: Vec<Decision> = s
+        .ledger_for_key("w-new")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.decision)
+        .collect();
+    assert_eq!(decisions, vec![Decision::Enqueued, Decision::Skipped]);
+    let old: Vec<Decision> = s
+        .ledger_for_key("w-old")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.decision)
+        .collect();
+    assert_eq!(old, vec![Decision::Enqueued, Decision::Skipped]);
+    let due = s.claim_due(t0() + secs(2), 10, LEASE).await.unwrap();
+    assert_eq!(due.len(), 3, "w-old, w-new and w-two once each");
+    assert!(due.iter().any(|c| c.entry.id == new.id));
+}
+
+/// Counts the updates of each order in a snapshot, read and written through the stage; fails
+/// (after staging) for orders named `fail-*`.
+struct Counter;
+
+impl Counter {
+    async fn count(&self, order: &Order, snaps: &dyn SnapshotStore) -> Result<(), HandlerError> {
+        let n = snaps
+            .snapshot("count", order.id.as_str())
+            .await?
+            .and_then(|s| s.data.as_u64())
+            .unwrap_or(0);
+        snaps
+            .put_if_newer(&Snapshot::new(
+                "count",
+                None,
+                order.id.as_str(),
+                t0() + secs(n as i64),
+                serde_json::json!(n + 1),
+            ))
+            .await?;
+        if order.id.as_str().starts_with("fail") {
+            return Err(HandlerError::Retry("this order always fails".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl EventHandler for Counter {
+    async fn handle(&self, _: &InboxEntry, _: Vec<PlatformEvent>) -> Result<(), HandlerError> {
+        panic!("under a unit of work the staged path is taken")
+    }
+
+    fn snapshot_keys(&self, events: &[PlatformEvent], keys: &mut Vec<SnapshotKey>) {
+        for e in events {
+            if let PlatformEvent::OrderUpdated { order } = e {
+                keys.push(key("count", order.id.as_str()));
+            }
+        }
+    }
+
+    async fn handle_staged(
+        &self,
+        _: &InboxEntry,
+        events: Vec<PlatformEvent>,
+        stage: &Stage,
+    ) -> Result<(), HandlerError> {
+        for e in events {
+            match e {
+                PlatformEvent::OrderUpdated { order } => self.count(&order, stage).await?,
+                // A barrier: checks that what came before it is stored.
+                PlatformEvent::AppUninstalled { .. } => {
+                    let n = stage
+                        .snapshot("count", "A")
+                        .await?
+                        .and_then(|s| s.data.as_u64());
+                    let mut row = LedgerEntry::new(
+                        t0(),
+                        Decision::Skipped,
+                        format!("barrier saw A at {n:?}"),
+                    );
+                    row.order_id = Some(OrderId::new("barrier"));
+                    stage.record(row);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+pub async fn work_processor_stages_a_batch_and_commits_it_with_the_completion<
+    S: Store + WorkStore + 'static,
+>(
+    s: Arc<S>,
+) {
+    let native = Arc::new(crate::webhook::NativeSource::new(
+        crate::webhook::Secret::from("conformance"),
+    ));
+    // A stored count for A from an earlier batch.
+    s.put_if_newer(&Snapshot::new(
+        "count",
+        None,
+        "A",
+        t0() - secs(100),
+        serde_json::json!(10),
+    ))
+    .await
+    .unwrap();
+    let mut plan = Vec::new();
+    for round in 0..3 {
+        for order in ["A", "B", "fail-1"] {
+            let mut o = Order::new(order, format!("#{order}{round}"));
+            o.shop = Some(ShopId::new("demo.myshopify.com"));
+            plan.push(PlatformEvent::OrderUpdated { order: o });
+        }
+        if round == 1 {
+            plan.push(PlatformEvent::AppUninstalled {
+                shop: ShopId::new("demo.myshopify.com"),
+            });
+        }
+    }
+    let mut ids = Vec::new();
+    for (i, e) in plan.iter().enumerate() {
+        let body = serde_json::to_vec(e).unwrap();
+        ids.push(
+            s.insert(webhook("native", &format!("u-{i}"), &body))
+                .await
+                .unwrap()
+                .id(),
+        );
+    }
+    let processor = InboxProcessor::new(
+        s.clone(),
+        Arc::new(Counter),
+        Arc::new(crate::clock::SystemClock),
+    )
+    .source("native", native)
+    .concurrency(4)
+    .unit_of_work(s.clone(), s.clone());
+    let report = processor.run_once().await.unwrap();
+    assert_eq!((report.done, report.retried), (7, 3), "{report:?}");
+    // Entries of one order see each other's staged writes, on top of the stored count.
+    let count = |id: &'static str| {
+        let s = s.clone();
+        async move {
+            s.snapshot("count", id)
+                .await
+                .unwrap()
+                .and_then(|x| x.data.as_u64())
+        }
+    };
+    assert_eq!(count("A").await, Some(13));
+    assert_eq!(count("B").await, Some(3));
+    assert_eq!(
+        count("fail-1").await,
+        None,
+        "a failed entry's writes are dropped"
+    );
+    let mut saw = None;
+    for id in &ids {
+        let e = s.inbox_entry(*id).await.unwrap().unwrap();
+        let body: PlatformEvent = serde_json::from_slice(&e.body).unwrap();
+        let want = match &body {
+            PlatformEvent::OrderUpdated { order } if order.id.as_str().starts_with("fail") => {
+                InboxStatus::Pending
+            }
+            _ => InboxStatus::Done,
+        };
+        assert_eq!(e.status, want, "{body:?}");
+        if matches!(body, PlatformEvent::AppUninstalled { .. }) {
+            saw = Some(e.id);
+        }
+    }
+    assert!(saw.is_some());
+    // The barrier ran after the first two rounds of A were committed, and its own staged
+    // row was committed too.
+    let barrier_rows: Vec<String> = s
+        .ledger_for_order(&OrderId::new("barrier"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.reason)
+        .collect();
+    assert_eq!(barrier_rows, vec!["barrier saw A at Some(12)".to_owned()]);
+}
