@@ -4,7 +4,7 @@
 //! into and the trait method sending it sit together, so a field added to a query is added
 //! to its shape in the same place.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use aftercare::Error;
 use aftercare::model::{
@@ -59,21 +59,48 @@ query AftercareOrders($first: Int!, $after: String, $query: String) {
 /// `FulfillmentTrackingInfo` reference page) and their events sorted by `HAPPENED_AT`
 /// (`FulfillmentEventSortKeys`)
 /// (<https://shopify.dev/docs/api/admin-graphql/latest/objects/Fulfillment>,
-/// `FulfillmentTrackingInfo`, `FulfillmentEvent`).
-const SHIPMENTS_QUERY: &str = r#"
-query AftercareShipments($id: ID!) {
-  order(id: $id) {
-    id
-    fulfillments(first: 50) {
-      id status displayStatus createdAt updatedAt estimatedDeliveryAt
-      trackingInfo(first: 20) { company number url }
-      events(first: 100, sortKey: HAPPENED_AT) {
-        nodes { status happenedAt message city province country estimatedDeliveryAt }
-      }
-      fulfillmentLineItems(first: 100) { nodes { lineItem { id } } }
+/// `FulfillmentTrackingInfo`, `FulfillmentEvent`). One fragment for `shipments` and
+/// `shipments_many`, so both read the same fields into the same [`Shipment`].
+const SHIPMENT_FIELDS: &str = r#"
+fragment ShipmentFields on Order {
+  id
+  fulfillments(first: 50) {
+    id status displayStatus createdAt updatedAt estimatedDeliveryAt
+    trackingInfo(first: 20) { company number url }
+    events(first: 100, sortKey: HAPPENED_AT) {
+      nodes { status happenedAt message city province country estimatedDeliveryAt }
     }
+    fulfillmentLineItems(first: 100) { nodes { lineItem { id } } }
   }
 }"#;
+
+const SHIPMENTS_QUERY: &str = r#"
+query AftercareShipments($id: ID!) { order(id: $id) { ...ShipmentFields } }"#;
+
+/// Several orders' fulfillments by global id: `nodes(ids: [ID!]!)`, `null` for an id the
+/// shop does not know, in the order of the ids
+/// (<https://shopify.dev/docs/api/admin-graphql/latest/queries/nodes>).
+const SHIPMENTS_MANY_QUERY: &str = r#"
+query AftercareShipmentsMany($ids: [ID!]!) { nodes(ids: $ids) { ...ShipmentFields } }"#;
+
+/// At most this many ids per `nodes` request: "Input arguments that accept an array have a
+/// maximum size of 250" (<https://shopify.dev/docs/api/usage/limits>; the 2020-01 changelog
+/// "GraphQL input objects limited to 250 items" shows `nodes(ids:)` as its example).
+pub const NODES_MAX_IDS: usize = 250;
+
+/// A single query may not request more than 1,000 cost points; Shopify refuses it before
+/// running it (<https://shopify.dev/docs/api/usage/rate-limits>, single query limit).
+pub const MAX_QUERY_COST: f64 = 1000.0;
+
+/// The requested cost of one order's `ShipmentFields`, by the cost table of
+/// <https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits> (scalars and enums
+/// 0, an object 1, a connection 2 + `first` × the cost of one node; the lists
+/// `fulfillments` and `trackingInfo` counted as one object each): the `Order` 1 + one
+/// `Fulfillment` 1 + `trackingInfo` 1 + `events(first: 100)` 2 + 100 × 1 +
+/// `fulfillmentLineItems(first: 100)` 2 + 100 × (node 1 + `lineItem` 1) = 307. Only a guess
+/// until Shopify answers: the requested cost does not depend on the data, so the first
+/// `requestedQueryCost` of `shipments` or `shipments_many` replaces it.
+pub const SHIPMENTS_COST_PER_ORDER: f64 = 307.0;
 
 /// Customer contact, locale and marketing consent
 /// (<https://shopify.dev/docs/api/admin-graphql/latest/objects/Customer>). Uses
@@ -421,8 +448,28 @@ impl GFulfillment {
 
 #[derive(Deserialize)]
 struct ShipmentsOrder {
+    /// Absent from a `nodes` answer for an id that is not an order (`... on Order` selects
+    /// nothing on other types).
+    #[serde(default)]
+    id: Option<String>,
     #[serde(default, deserialize_with = "null_default")]
     fulfillments: Vec<GFulfillment>,
+}
+
+impl ShipmentsOrder {
+    fn into_shipments(self, shop: &str, order: &OrderId) -> Vec<Shipment> {
+        let order_id: OrderId = numeric_id(order.as_str()).into();
+        self.fulfillments
+            .into_iter()
+            .map(|f| f.into_shipment(shop, &order_id))
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct NodesData {
+    #[serde(default, deserialize_with = "null_default")]
+    nodes: Vec<Option<ShipmentsOrder>>,
 }
 
 #[derive(Deserialize)]
@@ -603,6 +650,99 @@ impl ShopifyClient {
         Ok((orders, next))
     }
 
+    /// How many orders one `shipments_many` request asks for: as many as fit in
+    /// [`MAX_QUERY_COST`] at the requested cost per order (Shopify's last figure for this
+    /// selection, else [`SHIPMENTS_COST_PER_ORDER`]), at least 1 and at most
+    /// [`NODES_MAX_IDS`].
+    pub fn shipments_batch_size(&self) -> usize {
+        let per_order = self.shipments_cost_per_order();
+        if per_order <= 0.0 || !per_order.is_finite() {
+            return NODES_MAX_IDS;
+        }
+        ((MAX_QUERY_COST / per_order).floor() as usize).clamp(1, NODES_MAX_IDS)
+    }
+
+    fn shipments_cost_per_order(&self) -> f64 {
+        self.learned_cost("shipmentsMany")
+            .or_else(|| self.learned_cost("shipments"))
+            .unwrap_or(SHIPMENTS_COST_PER_ORDER)
+    }
+
+    async fn fetch_shipments_many(
+        &self,
+        orders: &[OrderId],
+    ) -> Result<HashMap<OrderId, Vec<Shipment>>, ShopifyError> {
+        let mut seen = HashSet::with_capacity(orders.len());
+        let unique: Vec<&OrderId> = orders.iter().filter(|o| seen.insert(*o)).collect();
+        let q = format!("{SHIPMENTS_MANY_QUERY}\n{SHIPMENT_FIELDS}");
+        let shop = self.config().shop();
+        let mut found = HashMap::with_capacity(unique.len());
+        let mut rest = unique.as_slice();
+        // Lowered when Shopify refuses a whole request (see below).
+        let mut cap = usize::MAX;
+        while !rest.is_empty() {
+            // Sized again for each request: the first answer may have taught the real cost.
+            let size = self.shipments_batch_size().min(cap).min(rest.len());
+            let chunk = &rest[..size];
+            let ids: Vec<String> = chunk.iter().map(|o| gid("Order", o.as_str())).collect();
+            let answer = self
+                .graphql_units::<NodesData>(
+                    "shipmentsMany",
+                    &q,
+                    json!({ "ids": ids }),
+                    chunk.len(),
+                    self.shipments_cost_per_order(),
+                )
+                .await;
+            let data = match answer {
+                Ok(data) => data,
+                // A request refused as a whole (GraphQL `errors` in a 2xx answer), as Shopify
+                // refuses a query over the single-query cost limit: the cost per order is an
+                // estimate until Shopify answers, so the same orders are asked again in
+                // halves; an error that is not about size still ends the batch, after at
+                // most log2(size) more requests.
+                Err(ShopifyError::Api {
+                    status: Some(status),
+                    retryable: false,
+                    message,
+                    ..
+                }) if status < 400 && size > 1 => {
+                    tracing::debug!(size, %message, "Shopify refused a shipments batch; asking again in halves");
+                    cap = size / 2;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            rest = &rest[size..];
+            if data.nodes.len() != chunk.len() {
+                return Err(ShopifyError::decode(
+                    "GraphQL `shipmentsMany` data",
+                    format!(
+                        "{} nodes answered for {} ids",
+                        data.nodes.len(),
+                        chunk.len()
+                    ),
+                ));
+            }
+            // `nodes` answers in the order of the ids.
+            for (order, node) in chunk.iter().zip(data.nodes) {
+                let Some(node) = node else { continue };
+                match node.id.as_deref().map(numeric_id) {
+                    Some(id) if id == numeric_id(order.as_str()) => {}
+                    Some(id) => {
+                        return Err(ShopifyError::decode(
+                            "GraphQL `shipmentsMany` data",
+                            format!("node {id} answered in the place of order {order}"),
+                        ));
+                    }
+                    None => continue,
+                }
+                found.insert((*order).clone(), node.into_shipments(shop, order));
+            }
+        }
+        Ok(found)
+    }
+
     /// The search query used by `updated_since`: `updated_at:>='2024-05-01T00:00:00Z'`
     /// (Shopify search syntax, <https://shopify.dev/docs/api/usage/search-syntax>).
     pub fn updated_since_query(since: DateTime<Utc>) -> String {
@@ -678,24 +818,28 @@ impl OrderSource for ShopifyClient {
     }
 
     async fn shipments(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
+        let q = format!("{SHIPMENTS_QUERY}\n{SHIPMENT_FIELDS}");
         let data: ShipmentsData = self
             .graphql(
                 "shipments",
-                SHIPMENTS_QUERY,
+                &q,
                 json!({ "id": gid("Order", order.as_str()) }),
             )
             .await?;
-        let shop = self.config().shop().to_owned();
-        let order_id: OrderId = numeric_id(order.as_str()).into();
         Ok(data
             .order
-            .map(|o| {
-                o.fulfillments
-                    .into_iter()
-                    .map(|f| f.into_shipment(&shop, &order_id))
-                    .collect()
-            })
+            .map(|o| o.into_shipments(self.config().shop(), order))
             .unwrap_or_default())
+    }
+
+    /// `nodes(ids:)` with the fields of `shipments`, [`ShopifyClient::shipments_batch_size`]
+    /// ids per request, one request after the other (a request refused as a whole is asked
+    /// again in halves); an id answered `null` (or not an order) is absent from the map.
+    async fn shipments_many(
+        &self,
+        orders: &[OrderId],
+    ) -> Result<HashMap<OrderId, Vec<Shipment>>, Error> {
+        Ok(self.fetch_shipments_many(orders).await?)
     }
 }
 

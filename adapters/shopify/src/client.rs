@@ -251,13 +251,14 @@ impl ShopifyClient {
             .map_err(|e| ShopifyError::Config(format!("bad API path `{path}`: {e}")))
     }
 
-    fn estimate(&self, op: &'static str) -> f64 {
+    /// The `requestedQueryCost` Shopify last reported for `op`, per unit asked (see
+    /// [`ShopifyClient::graphql_units`]); `None` before its first answer.
+    pub(crate) fn learned_cost(&self, op: &'static str) -> Option<f64> {
         self.estimates
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(op)
             .copied()
-            .unwrap_or(DEFAULT_QUERY_COST)
     }
 
     fn remember(&self, op: &'static str, cost: f64) {
@@ -281,11 +282,31 @@ impl ShopifyClient {
         query: &str,
         variables: Value,
     ) -> Result<T, ShopifyError> {
+        self.graphql_units(op, query, variables, 1, DEFAULT_QUERY_COST)
+            .await
+    }
+
+    /// [`ShopifyClient::graphql`] for a query asking `units` alike items at once (the ids of
+    /// a `nodes` query): the cost model reserves `units ×` the cost per unit (Shopify's last
+    /// `requestedQueryCost` for `op` divided by the units it was asked for, else
+    /// `per_unit_guess`), and remembers the new figure per unit, so the next batch of
+    /// another size is estimated (and sized) right. Throttling, retries and errors as
+    /// `graphql`.
+    pub(crate) async fn graphql_units<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        query: &str,
+        variables: Value,
+        units: usize,
+        per_unit_guess: f64,
+    ) -> Result<T, ShopifyError> {
+        let units = units.max(1) as f64;
         let url = self.api_url("graphql.json")?;
         let body = json!({ "query": query, "variables": variables });
         let mut failures: u32 = 0;
         loop {
-            let reserved = self.cost.acquire(self.estimate(op)).await;
+            let per_unit = self.learned_cost(op).unwrap_or(per_unit_guess);
+            let reserved = self.cost.acquire(per_unit * units).await;
             let sent = self
                 .http
                 .post(url.clone())
@@ -332,7 +353,7 @@ impl ShopifyClient {
                 None => self.cost.release(reserved),
             }
             if let Some(req) = cost.and_then(|c| c.requested_query_cost) {
-                self.remember(op, req);
+                self.remember(op, req / units);
             }
             let throttled = status == 429
                 || parsed

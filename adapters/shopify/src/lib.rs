@@ -39,6 +39,7 @@ mod subscriptions;
 pub mod throttle;
 mod webhooks;
 
+pub use api::{MAX_QUERY_COST, NODES_MAX_IDS, SHIPMENTS_COST_PER_ORDER};
 pub use client::{DEFAULT_API_VERSION, RestPage, ShopifyClient, ShopifyConfig};
 pub use convert::{gid, numeric_id, parse_money, shipment_status};
 pub use error::ShopifyError;

@@ -13,5 +13,6 @@ mod kit;
 mod oauth;
 mod privacy;
 mod properties;
+mod shipments_many;
 mod throttling;
 mod webhooks;

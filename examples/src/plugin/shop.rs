@@ -4,6 +4,7 @@
 //! pages under `/shops/{shop}/`, its dashboard behind its own key, and its lifecycle
 //! (`app/uninstalled`, `shop/redact`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aftercare::Error;
@@ -360,6 +361,14 @@ impl<C: OrderSource> OrderSource for Watched<C> {
     async fn shipments(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
         self.note(self.inner.shipments(order).await)
     }
+    /// Forwarded (the client's batch, not one call per order), noting the answer as any
+    /// other call's: it is one answer about the token, whatever the number of orders.
+    async fn shipments_many(
+        &self,
+        orders: &[OrderId],
+    ) -> Result<HashMap<OrderId, Vec<Shipment>>, Error> {
+        self.note(self.inner.shipments_many(orders).await)
+    }
 }
 
 #[async_trait]
@@ -394,5 +403,71 @@ impl<C: MessageChannel> MessageChannel for Counted<C> {
         since: DateTime<Utc>,
     ) -> Result<Lookup, SendError> {
         self.inner.find_sent(message, since).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A platform client that batches, answering each batch with `status` (200: every order
+    /// without shipments) and keeping the batches asked.
+    struct Batching {
+        status: u16,
+        batches: Mutex<Vec<usize>>,
+    }
+
+    #[async_trait]
+    impl OrderSource for Batching {
+        async fn order(&self, _id: &OrderId) -> Result<Option<Order>, Error> {
+            Ok(None)
+        }
+        fn updated_since(&self, _since: DateTime<Utc>) -> BoxStream<'_, Result<Order, Error>> {
+            Box::pin(futures::stream::empty())
+        }
+        async fn shipments(&self, _order: &OrderId) -> Result<Vec<Shipment>, Error> {
+            panic!("a watched batch must reach the client's batch, not one read per order")
+        }
+        async fn shipments_many(
+            &self,
+            orders: &[OrderId],
+        ) -> Result<HashMap<OrderId, Vec<Shipment>>, Error> {
+            self.batches.lock().unwrap().push(orders.len());
+            if self.status != 200 {
+                return Err(Error::Platform {
+                    operation: "read shipments".into(),
+                    status: Some(self.status),
+                    message: "refused".into(),
+                    retryable: false,
+                });
+            }
+            Ok(orders.iter().map(|o| (o.clone(), Vec::new())).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_watched_batch_is_the_clients_batch_and_notes_the_token() {
+        let ids = [OrderId::new("1"), OrderId::new("2"), OrderId::new("3")];
+        for (status, rejected) in [(200, false), (401, true)] {
+            let counters = Arc::new(ShopCounters::default());
+            let watched = Watched {
+                inner: Batching {
+                    status,
+                    batches: Mutex::new(Vec::new()),
+                },
+                counters: counters.clone(),
+            };
+            let answer = watched.shipments_many(&ids).await;
+            assert_eq!(answer.is_ok(), status == 200);
+            assert_eq!(*watched.inner.batches.lock().unwrap(), vec![3]);
+            assert_eq!(
+                counters.take().token_rejected,
+                Some(rejected),
+                "HTTP {status}"
+            );
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! | an order's shipments | the API, cached (the page merges the stored history over it) | — |
 //! | a customer | its snapshot | the API, cached |
 
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -219,6 +220,41 @@ impl OrderSource for KnownOrders {
         self.shipments.put(order.clone(), list.clone());
         Ok(list)
     }
+
+    /// Cached lists first; the misses in ONE `api.shipments_many` call (none when every
+    /// order is cached). Each answer is cached, an empty list too (an order the shop returned
+    /// without fulfillments); an order absent from the answer (unknown to the shop) is not.
+    async fn shipments_many(
+        &self,
+        orders: &[OrderId],
+    ) -> Result<HashMap<OrderId, Vec<Shipment>>, Error> {
+        let mut found = HashMap::with_capacity(orders.len());
+        let mut asked = HashSet::new();
+        let mut misses = Vec::new();
+        for order in orders {
+            if !asked.insert(order) {
+                continue;
+            }
+            match self.shipments.get(order) {
+                Some(list) => {
+                    found.insert(order.clone(), list);
+                }
+                None => misses.push(order.clone()),
+            }
+        }
+        if misses.is_empty() {
+            return Ok(found);
+        }
+        let answered = self.api.shipments_many(&misses).await?;
+        for (order, list) in answered {
+            if !asked.contains(&order) {
+                continue;
+            }
+            self.shipments.put(order.clone(), list.clone());
+            found.insert(order, list);
+        }
+        Ok(found)
+    }
 }
 
 /// Customers from their snapshots first, else from the platform (cached).
@@ -395,6 +431,106 @@ mod tests {
                 .await
                 .unwrap(),
             None
+        );
+    }
+
+    /// No snapshot at all: `KnownOrders`' shipments come from the API and its cache.
+    struct NoSnapshots;
+
+    #[async_trait]
+    impl SnapshotStore for NoSnapshots {
+        async fn put_if_newer(&self, _s: &Snapshot) -> Result<bool, Error> {
+            Ok(true)
+        }
+        async fn snapshot(&self, _kind: &str, _id: &str) -> Result<Option<Snapshot>, Error> {
+            Ok(None)
+        }
+    }
+
+    /// A platform that batches: it knows some orders (with or without shipments) and counts
+    /// every single and batched read.
+    #[derive(Default)]
+    struct Shop {
+        known: HashMap<OrderId, Vec<Shipment>>,
+        singles: Mutex<Vec<OrderId>>,
+        batches: Mutex<Vec<Vec<OrderId>>>,
+    }
+
+    #[async_trait]
+    impl OrderSource for Shop {
+        async fn order(&self, _id: &OrderId) -> Result<Option<Order>, Error> {
+            Ok(None)
+        }
+        fn updated_since(&self, _since: DateTime<Utc>) -> BoxStream<'_, Result<Order, Error>> {
+            Box::pin(futures::stream::empty())
+        }
+        async fn shipments(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
+            self.singles.lock().unwrap().push(order.clone());
+            Ok(self.known.get(order).cloned().unwrap_or_default())
+        }
+        async fn shipments_many(
+            &self,
+            orders: &[OrderId],
+        ) -> Result<HashMap<OrderId, Vec<Shipment>>, Error> {
+            self.batches.lock().unwrap().push(orders.to_vec());
+            Ok(orders
+                .iter()
+                .filter_map(|o| self.known.get(o).map(|l| (o.clone(), l.clone())))
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_asks_the_platform_once_for_the_misses_only() {
+        let id = |s: &str| OrderId::new(s);
+        let shipped = vec![Shipment::new(
+            "11",
+            id("1"),
+            crate::model::ShipmentStatus::InTransit,
+        )];
+        let shop = Arc::new(Shop {
+            known: HashMap::from([(id("1"), shipped.clone()), (id("2"), Vec::new())]),
+            ..Shop::default()
+        });
+        let known = KnownOrders::new(shop.clone(), Arc::new(NoSnapshots));
+        // Order 1 is cached by a single read.
+        assert_eq!(known.shipments(&id("1")).await.unwrap(), shipped);
+        let got = known
+            .shipments_many(&[id("1"), id("2"), id("3"), id("2")])
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            HashMap::from([(id("1"), shipped.clone()), (id("2"), Vec::new())]),
+            "order 3 is unknown to the shop: absent"
+        );
+        assert_eq!(
+            *shop.batches.lock().unwrap(),
+            vec![vec![id("2"), id("3")]],
+            "the misses, each once, in one call"
+        );
+        // 2 was cached with its empty list; 3 was absent, so it is asked again.
+        let again = known
+            .shipments_many(&[id("3"), id("2"), id("1")])
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 2);
+        assert_eq!(shop.batches.lock().unwrap().last(), Some(&vec![id("3")]));
+        // Everything cached: no call at all.
+        known.shipments_many(&[id("1"), id("2")]).await.unwrap();
+        assert_eq!(shop.batches.lock().unwrap().len(), 2);
+        assert_eq!(
+            *shop.singles.lock().unwrap(),
+            vec![id("1")],
+            "no order is read one by one"
+        );
+        // Without a cache every order is a miss, still asked in one call.
+        let uncached =
+            KnownOrders::with_cache(shop.clone(), Arc::new(NoSnapshots), CacheSettings::off());
+        uncached.shipments_many(&[id("1"), id("2")]).await.unwrap();
+        assert_eq!(
+            shop.batches.lock().unwrap().last(),
+            Some(&vec![id("1"), id("2")])
         );
     }
 

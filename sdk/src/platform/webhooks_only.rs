@@ -13,6 +13,8 @@
 //! | a shipment's details the webhook left out (estimate, carrier) | the message and page use what the webhooks said |
 //! | catch-up polling, backfill | nothing to poll: do not configure them |
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
@@ -55,6 +57,21 @@ impl OrderSource for WebhooksOnly {
     async fn shipments(&self, order: &OrderId) -> Result<Vec<Shipment>, Error> {
         Err(Self::refuse(format!("read the shipments of order {order}")))
     }
+
+    /// One refusal for the whole batch (the default would ask, and be refused, per order);
+    /// nothing asked, nothing refused.
+    async fn shipments_many(
+        &self,
+        orders: &[OrderId],
+    ) -> Result<HashMap<OrderId, Vec<Shipment>>, Error> {
+        if orders.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Err(Self::refuse(format!(
+            "read the shipments of {} orders",
+            orders.len()
+        )))
+    }
 }
 
 #[async_trait]
@@ -87,6 +104,12 @@ mod tests {
                 .unwrap_err()
                 .is_retryable()
         );
+        let e = api
+            .shipments_many(&[OrderId::new("1"), OrderId::new("2")])
+            .await
+            .unwrap_err();
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("API token"), "{e}");
         let all: Vec<_> = api.updated_since(Utc::now()).collect().await;
         assert_eq!(all.len(), 1);
         assert!(all[0].is_err());

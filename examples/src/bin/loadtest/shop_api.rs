@@ -1,16 +1,20 @@
 //! A stand-in for the shop's Admin API (Shopify GraphQL, `api_base_url` in the receiver's
 //! configuration), so the tracking flow's reads are real HTTP round trips on loopback:
-//! the customer (asked once, then cached by the flow) and each order's shipments (asked for
-//! every shipment the webhook leaves without an estimated delivery, as here).
+//! the customer (asked once, then cached by the flow) and the orders' shipments (asked for
+//! every shipment the webhook leaves without an estimated delivery, as here: one order by
+//! `order(id:)`, or several by `nodes(ids:)`).
 //!
 //! Shapes as Shopify's reference shows them: `customer(id:)` with `defaultEmailAddress`
-//! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/customer>) and
-//! `order(id:)` (<https://shopify.dev/docs/api/admin-graphql/latest/queries/order>), answered
-//! `null` here so the flow keeps the webhook's shipment. Its `throttleStatus`
-//! (<https://shopify.dev/docs/api/usage/rate-limits>) reports a bucket that never runs dry:
-//! the harness measures Aftercare, not Shopify's cost budget (100 points restored per second
-//! on Plus, which would hold the shipments query, and so the flow, to a few dozen
-//! shipments per second against a real shop).
+//! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/customer>), `order(id:)`
+//! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/order>) answered `null`, and
+//! `nodes(ids:)` (<https://shopify.dev/docs/api/admin-graphql/latest/queries/nodes>)
+//! answered with one `null` per id asked, so the flow keeps the webhook's shipments. Its
+//! `throttleStatus` (<https://shopify.dev/docs/api/usage/rate-limits>) reports a bucket that
+//! never runs dry: the harness measures Aftercare, not Shopify's cost budget (100 points
+//! restored per second on Plus, which would hold the shipments reads, and so the flow, to a
+//! few dozen shipments per second against a real shop). Its `requestedQueryCost` is 3 per
+//! order, so the client puts the 250 ids Shopify takes at most into each `nodes` request; a
+//! real shop's cost per order decides how many fit in its 1,000 points.
 
 use std::net::SocketAddr;
 
@@ -22,12 +26,32 @@ use super::BoxError;
 const CUSTOMER: &str = r#"{"data":{"customer":{"id":"gid://shopify/Customer/115310627314723950","firstName":"Jane","lastName":"Doe","locale":"en","updatedAt":"2024-05-02T14:14:04Z","defaultEmailAddress":{"emailAddress":"jane.doe@example.com","marketingState":"SUBSCRIBED","marketingUpdatedAt":"2024-05-02T14:14:04Z"},"defaultPhoneNumber":null}},"extensions":{"cost":{"requestedQueryCost":2,"actualQueryCost":2,"throttleStatus":{"maximumAvailable":10000000.0,"currentlyAvailable":10000000,"restoreRate":10000000.0}}}}"#;
 const NO_ORDER: &str = r#"{"data":{"order":null},"extensions":{"cost":{"requestedQueryCost":3,"actualQueryCost":3,"throttleStatus":{"maximumAvailable":10000000.0,"currentlyAvailable":10000000,"restoreRate":10000000.0}}}}"#;
 
-async fn graphql(body: Bytes) -> ([(header::HeaderName, &'static str); 1], &'static str) {
+/// `{"data":{"nodes":[null, ...]}, ...}`: one `null` per id of the request's `ids`.
+fn no_nodes(body: &[u8]) -> String {
+    let ids = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/variables/ids")
+                .and_then(|ids| ids.as_array().map(Vec::len))
+        })
+        .unwrap_or(0);
+    let nodes = vec![serde_json::Value::Null; ids];
+    serde_json::json!({
+        "data": {"nodes": nodes},
+        "extensions": {"cost": {"requestedQueryCost": 3 * ids, "actualQueryCost": ids,
+            "throttleStatus": {"maximumAvailable": 10_000_000.0, "currentlyAvailable": 10_000_000, "restoreRate": 10_000_000.0}}}
+    })
+    .to_string()
+}
+
+async fn graphql(body: Bytes) -> ([(header::HeaderName, &'static str); 1], String) {
     let text = String::from_utf8_lossy(&body);
     let answer = if text.contains("AftercareCustomer") {
-        CUSTOMER
+        CUSTOMER.to_owned()
+    } else if text.contains("AftercareShipmentsMany") {
+        no_nodes(&body)
     } else {
-        NO_ORDER
+        NO_ORDER.to_owned()
     };
     ([(header::CONTENT_TYPE, "application/json")], answer)
 }
@@ -41,4 +65,33 @@ pub(super) async fn start() -> Result<SocketAddr, BoxError> {
         let _ = axum::serve(listener, app).await;
     });
     Ok(addr)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use aftercare::model::OrderId;
+    use aftercare::platform::OrderSource;
+    use aftercare_shopify::{NODES_MAX_IDS, ShopifyClient, ShopifyConfig};
+
+    #[tokio::test]
+    async fn the_client_batches_against_the_stand_in() {
+        let addr = super::start().await.unwrap();
+        let client = ShopifyClient::new(
+            ShopifyConfig::new("loadtest.myshopify.com", "shpat_loadtest")
+                .base_url(format!("http://{addr}/").parse().unwrap()),
+        )
+        .unwrap();
+        let ids: Vec<OrderId> = (0..300).map(|i| OrderId::new(i.to_string())).collect();
+        let found = client.shipments_many(&ids).await.unwrap();
+        assert!(found.is_empty(), "every order answered `null`");
+        assert_eq!(client.shipments_batch_size(), NODES_MAX_IDS);
+        assert!(
+            client
+                .shipments(&OrderId::new("1"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
