@@ -211,13 +211,17 @@ impl InboxProcessor {
     pub async fn run_once(&self) -> Result<ProcessReport, Error> {
         use futures::StreamExt as _;
 
+        let started = std::time::Instant::now();
         let now = self.clock.now();
         let entries = self.inbox.claim(now, self.batch, self.lease).await?;
+        let claimed = started.elapsed();
         let prepared: Vec<Prepared> = entries.into_iter().map(|e| self.prepare(e)).collect();
+        let size = prepared.len();
         let mut ahead = match &self.work {
             Some(unit) => Some(self.read_ahead(unit, &prepared).await),
             None => None,
         };
+        let read = started.elapsed();
         let mut report = ProcessReport::default();
         let mut done: Vec<i64> = Vec::with_capacity(prepared.len());
         let mut work = Work::default();
@@ -252,7 +256,18 @@ impl InboxProcessor {
                 self.finish(&mut done, &mut work, &mut report).await?;
             }
         }
+        let handled = started.elapsed();
         self.finish(&mut done, &mut work, &mut report).await?;
+        if size > 0 {
+            tracing::debug!(
+                entries = size,
+                claim_us = claimed.as_micros() as u64,
+                read_ahead_us = (read - claimed).as_micros() as u64,
+                handle_us = (handled - read).as_micros() as u64,
+                commit_us = (started.elapsed() - handled).as_micros() as u64,
+                "inbox batch processed"
+            );
+        }
         match first_error {
             Some(e) => Err(e),
             None => Ok(report),

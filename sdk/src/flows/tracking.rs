@@ -1028,6 +1028,36 @@ impl EventHandler for TrackingFlow {
         }
     }
 
+    /// The shipments of every order whose webhook left a shipment without an estimate, a
+    /// carrier or a tracking number (the flow would ask the platform for each), in one
+    /// [`OrderSource::shipments_many`] request for the batch; the answers wait in the
+    /// platform cache ([`KnownOrders`]) for each entry. On failure each entry asks again.
+    async fn prepare(&self, batch: &[&[PlatformEvent]]) {
+        let mut orders: Vec<crate::model::OrderId> = batch
+            .iter()
+            .flat_map(|events| events.iter())
+            .filter_map(|e| match e {
+                PlatformEvent::ShipmentCreated { shipment }
+                | PlatformEvent::ShipmentUpdated { shipment }
+                    if shipment.estimated_delivery.is_none()
+                        || shipment.carrier.is_none()
+                        || shipment.tracking_numbers.is_empty() =>
+                {
+                    Some(shipment.order_id.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        orders.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        orders.dedup();
+        if orders.is_empty() {
+            return;
+        }
+        if let Err(e) = self.orders.shipments_many(&orders).await {
+            tracing::warn!(error = %e, orders = orders.len(), "could not read the batch's shipments ahead; each order asks for its own");
+        }
+    }
+
     async fn handle_staged(
         &self,
         _entry: &InboxEntry,

@@ -244,7 +244,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
     // What was measured is printed even when a later phase failed.
     print_report(&args, &report, &load_before, &load_after, started);
     result?;
-    let _ = std::fs::remove_dir_all(&work);
+    if std::env::var_os("LOADTEST_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&work);
+    } else {
+        eprintln!("kept {}", work.display());
+    }
     let failures: u64 = report
         .processing
         .iter()
@@ -390,7 +394,12 @@ fn start_receiver(
         .open(stderr)?;
     Ok(Proc(
         c.env("AFTERCARE_WEBHOOK_SECRET", "aftercare-loadtest-native")
-            .env("RUST_LOG", "warn")
+            // `LOADTEST_RECEIVER_LOG=aftercare::inbox=debug` shows each batch's timings in
+            // the work directory's `r<round>-<store>.stderr` (kept with `LOADTEST_KEEP=1`).
+            .env(
+                "RUST_LOG",
+                std::env::var("LOADTEST_RECEIVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(err)
             .spawn()?,
