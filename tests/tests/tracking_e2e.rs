@@ -637,5 +637,4 @@ both_ways!(
     a_milestone_reported_undelivered_falls_back_to_the_next_channel_once,
     a_delay_message_keeps_the_known_estimate_in_the_customers_time_zone,
     messages_link_to_the_shops_tracking_page_which_shows_the_carrier_link,
-
 );

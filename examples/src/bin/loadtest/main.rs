@@ -400,7 +400,8 @@ fn start_receiver(
                 "RUST_LOG",
                 std::env::var("LOADTEST_RECEIVER_LOG").unwrap_or_else(|_| "warn".into()),
             )
-            .stdout(Stdio::null())
+            // The receiver logs (`tracing`) to standard output: kept with its errors.
+            .stdout(err.try_clone()?)
             .stderr(err)
             .spawn()?,
     ))

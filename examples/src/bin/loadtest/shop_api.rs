@@ -6,9 +6,12 @@
 //!
 //! Shapes as Shopify's reference shows them: `customer(id:)` with `defaultEmailAddress`
 //! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/customer>), `order(id:)`
-//! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/order>) answered `null`, and
-//! `nodes(ids:)` (<https://shopify.dev/docs/api/admin-graphql/latest/queries/nodes>)
-//! answered with one `null` per id asked, so the flow keeps the webhook's shipments. Its
+//! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/order>) and `nodes(ids:)`
+//! (<https://shopify.dev/docs/api/admin-graphql/latest/queries/nodes>) answered with each
+//! order asked, known to the shop with no fulfillment the API adds to the webhook's, so the
+//! flow keeps the webhook's shipments. (Answering `null`, an order the shop does not know,
+//! made the flow ask again for each order after the batch's request: nothing is cached for
+//! an unknown order, and a fulfilled order is not unknown to its shop.) Its
 //! `throttleStatus` (<https://shopify.dev/docs/api/usage/rate-limits>) reports a bucket that
 //! never runs dry: the harness measures Aftercare, not Shopify's cost budget (100 points
 //! restored per second on Plus, which would hold the shipments reads, and so the flow, to a
@@ -24,21 +27,28 @@ use axum::http::header;
 use super::BoxError;
 
 const CUSTOMER: &str = r#"{"data":{"customer":{"id":"gid://shopify/Customer/115310627314723950","firstName":"Jane","lastName":"Doe","locale":"en","updatedAt":"2024-05-02T14:14:04Z","defaultEmailAddress":{"emailAddress":"jane.doe@example.com","marketingState":"SUBSCRIBED","marketingUpdatedAt":"2024-05-02T14:14:04Z"},"defaultPhoneNumber":null}},"extensions":{"cost":{"requestedQueryCost":2,"actualQueryCost":2,"throttleStatus":{"maximumAvailable":10000000.0,"currentlyAvailable":10000000,"restoreRate":10000000.0}}}}"#;
-const NO_ORDER: &str = r#"{"data":{"order":null},"extensions":{"cost":{"requestedQueryCost":3,"actualQueryCost":3,"throttleStatus":{"maximumAvailable":10000000.0,"currentlyAvailable":10000000,"restoreRate":10000000.0}}}}"#;
+/// The order `id` (a global id) with no fulfillment: `{"id": ..., "fulfillments": []}`.
+fn order(id: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({ "id": id, "fulfillments": [] })
+}
 
-/// `{"data":{"nodes":[null, ...]}, ...}`: one `null` per id of the request's `ids`.
-fn no_nodes(body: &[u8]) -> String {
-    let ids = serde_json::from_slice::<serde_json::Value>(body)
+/// `{"data":{"nodes":[order, ...]}, ...}` for the request's `ids`, or
+/// `{"data":{"order": order}, ...}` for its `id`.
+fn orders(body: &[u8]) -> String {
+    let vars = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| {
-            v.pointer("/variables/ids")
-                .and_then(|ids| ids.as_array().map(Vec::len))
-        })
-        .unwrap_or(0);
-    let nodes = vec![serde_json::Value::Null; ids];
+        .and_then(|v| v.get("variables").cloned())
+        .unwrap_or_default();
+    let (data, n) = match vars.get("ids").and_then(|ids| ids.as_array()) {
+        Some(ids) => (
+            serde_json::json!({ "nodes": ids.iter().map(order).collect::<Vec<_>>() }),
+            ids.len(),
+        ),
+        None => (serde_json::json!({ "order": vars.get("id").map(order) }), 1),
+    };
     serde_json::json!({
-        "data": {"nodes": nodes},
-        "extensions": {"cost": {"requestedQueryCost": 3 * ids, "actualQueryCost": ids,
+        "data": data,
+        "extensions": {"cost": {"requestedQueryCost": 3 * n, "actualQueryCost": n,
             "throttleStatus": {"maximumAvailable": 10_000_000.0, "currentlyAvailable": 10_000_000, "restoreRate": 10_000_000.0}}}
     })
     .to_string()
@@ -48,10 +58,8 @@ async fn graphql(body: Bytes) -> ([(header::HeaderName, &'static str); 1], Strin
     let text = String::from_utf8_lossy(&body);
     let answer = if text.contains("AftercareCustomer") {
         CUSTOMER.to_owned()
-    } else if text.contains("AftercareShipmentsMany") {
-        no_nodes(&body)
     } else {
-        NO_ORDER.to_owned()
+        orders(&body)
     };
     ([(header::CONTENT_TYPE, "application/json")], answer)
 }
@@ -84,7 +92,8 @@ mod tests {
         .unwrap();
         let ids: Vec<OrderId> = (0..300).map(|i| OrderId::new(i.to_string())).collect();
         let found = client.shipments_many(&ids).await.unwrap();
-        assert!(found.is_empty(), "every order answered `null`");
+        assert_eq!(found.len(), 300, "every order known");
+        assert!(found.values().all(Vec::is_empty), "with no fulfillment");
         assert_eq!(client.shipments_batch_size(), NODES_MAX_IDS);
         assert!(
             client
