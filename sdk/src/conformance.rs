@@ -63,7 +63,7 @@ macro_rules! storage_conformance_tests {
             redact_customer_removes_personal_data, redact_shop_removes_everything,
             expire_keeps_only_recent_personal_data,
             outbox_uncertain_resolutions, outbox_uncertain_listed_by_since, expire_removes_abandoned_messages,
-            work_reads_ahead_every_asked_snapshot, work_commit_stores_the_writes_with_the_completion,
+            work_reads_ahead_every_asked_snapshot, work_reads_consent_ahead_as_consent_answers, work_commit_stores_the_writes_with_the_completion,
             work_processor_stages_a_batch_and_commits_it_with_the_completion
         );
     };

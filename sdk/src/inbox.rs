@@ -20,9 +20,9 @@ use crate::backoff::RetryPolicy;
 use crate::clock::Clock;
 use crate::model::PlatformEvent;
 use crate::platform::thin::Hydrator;
-use crate::store::{Inbox, InboxEntry, SnapshotStore};
+use crate::store::{Inbox, InboxEntry};
 use crate::webhook::WebhookSource;
-use crate::work::{ReadAhead, SnapshotKey, Stage, Work, WorkStore};
+use crate::work::{ReadAhead, ReadKeys, Stage, Work, WorkStore};
 
 /// What a handler says when it cannot finish.
 #[derive(Debug, thiserror::Error)]
@@ -57,10 +57,10 @@ pub trait EventHandler: Send + Sync {
         events: Vec<PlatformEvent>,
     ) -> Result<(), HandlerError>;
 
-    /// Under a unit of work ([`InboxProcessor::unit_of_work`]): the snapshots handling
-    /// `events` will read or write, added to `keys`, so the processor reads them for the
-    /// whole batch in one query. Default: none.
-    fn snapshot_keys(&self, _events: &[PlatformEvent], _keys: &mut Vec<SnapshotKey>) {}
+    /// Under a unit of work ([`InboxProcessor::unit_of_work`]): what handling `events` will
+    /// read (the snapshots it reads or writes, the consent it asks about), added to `keys`,
+    /// so the processor reads it for the whole batch in one query each. Default: nothing.
+    fn read_keys(&self, _events: &[PlatformEvent], _keys: &mut ReadKeys) {}
 
     /// Under a unit of work: called once per claimed batch, before any entry of it is
     /// handled, with every decoded entry's events, to read ahead from outside the store
@@ -107,12 +107,10 @@ pub struct InboxProcessor {
     work: Option<UnitOfWork>,
 }
 
-/// The store a unit of work reads ahead from and commits to, and the snapshots it reads
-/// through.
+/// The store a unit of work reads ahead from, reads through and commits to.
 #[derive(Clone)]
 struct UnitOfWork {
     store: Arc<dyn WorkStore>,
-    snapshots: Arc<dyn SnapshotStore>,
 }
 
 impl std::fmt::Debug for InboxProcessor {
@@ -186,24 +184,20 @@ impl InboxProcessor {
         self
     }
 
-    /// Processes each claimed batch as a unit of work ([`crate::work`]): the snapshots the
-    /// handler names ([`EventHandler::snapshot_keys`]) are read for the whole batch in one
-    /// query, the handler's [`EventHandler::prepare`] reads ahead from outside, each entry is
-    /// handled with [`EventHandler::handle_staged`], and the staged writes of the entries
-    /// that succeeded are committed together with their completion
-    /// ([`WorkStore::commit`]). `snapshots` is where reads not made ahead go (the same
-    /// store). An entry naming no order (a barrier) runs after everything before it is
-    /// committed, is committed alone, and what was read ahead is not used after it.
+    /// Processes each claimed batch as a unit of work ([`crate::work`]) on `store` (the
+    /// inbox's own store): what the handler names ([`EventHandler::read_keys`]) is read for
+    /// the whole batch in one query per kind, the handler's [`EventHandler::prepare`] reads
+    /// ahead from outside, each entry is handled with [`EventHandler::handle_staged`], and
+    /// the staged writes of the entries that succeeded are committed together with their
+    /// completion ([`WorkStore::commit`]); reads not made ahead go to `store`. An entry
+    /// naming no order (a barrier) runs after everything before it is committed, is
+    /// committed alone, and what was read ahead is not used after it.
     ///
     /// Give it handlers that stage every write to what they read (the tracking flow does),
     /// or whose direct writes touch nothing another part reads ahead: what was read ahead
     /// is the store at the batch's start, plus what the stage itself wrote.
-    pub fn unit_of_work(
-        mut self,
-        store: Arc<dyn WorkStore>,
-        snapshots: Arc<dyn SnapshotStore>,
-    ) -> Self {
-        self.work = Some(UnitOfWork { store, snapshots });
+    pub fn unit_of_work(mut self, store: Arc<dyn WorkStore>) -> Self {
+        self.work = Some(UnitOfWork { store });
         self
     }
 
@@ -283,7 +277,7 @@ impl InboxProcessor {
     ) -> (Vec<Outcome>, Work) {
         let mut out = Vec::with_capacity(group.len());
         let stage = match (&self.work, ahead) {
-            (Some(unit), Some(ahead)) => Some(Stage::new(ahead, unit.snapshots.clone())),
+            (Some(unit), Some(ahead)) => Some(Stage::new(ahead, unit.store.clone())),
             _ => None,
         };
         for p in group {
@@ -313,21 +307,33 @@ impl InboxProcessor {
                 _ => None,
             })
             .collect();
-        let mut keys = Vec::new();
+        let mut keys = ReadKeys::default();
         for events in &decoded {
-            self.handler.snapshot_keys(events, &mut keys);
+            self.handler.read_keys(events, &mut keys);
         }
-        keys.sort_unstable();
-        keys.dedup();
-        let (found, ()) = futures::join!(
-            unit.store.snapshots_many(&keys),
+        keys.snapshots.sort_unstable();
+        keys.snapshots.dedup();
+        keys.consents.sort_unstable_by(|a, b| {
+            (a.0.as_str(), &a.1, a.2.as_str()).cmp(&(b.0.as_str(), &b.1, b.2.as_str()))
+        });
+        keys.consents.dedup();
+        let (found, consents, ()) = futures::join!(
+            unit.store.snapshots_many(&keys.snapshots),
+            unit.store.consents_many(&keys.consents),
             self.handler.prepare(&decoded)
         );
-        match found {
-            Ok(found) => Arc::new(ReadAhead::new(keys, found)),
+        let ahead = match found {
+            Ok(found) => ReadAhead::new(keys.snapshots, found),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the batch's snapshots ahead; each entry reads its own");
-                Arc::new(ReadAhead::default())
+                ReadAhead::default()
+            }
+        };
+        match consents {
+            Ok(found) => Arc::new(ahead.with_consents(&keys.consents, found)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the batch's consent ahead; each entry reads its own");
+                Arc::new(ahead)
             }
         }
     }

@@ -33,10 +33,31 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::Error;
-use crate::store::{LedgerEntry, NewOutboxMessage, Snapshot, SnapshotStore};
+use crate::model::{ChannelKind, Purpose};
+use crate::store::{
+    ConsentRecord, ConsentStore, LedgerEntry, NewOutboxMessage, Snapshot, SnapshotStore,
+    address_hash,
+};
 
 /// A snapshot's key: its kind and id.
 pub type SnapshotKey = (String, String);
+
+/// A consent question: a channel, an address in clear (hashed by the store) and a purpose,
+/// answered as [`ConsentStore::consent`] answers it.
+pub type ConsentKey = (ChannelKind, String, Purpose);
+
+/// What a batch's handler will read ([`EventHandler::read_keys`]), read ahead for the whole
+/// batch.
+///
+/// [`EventHandler::read_keys`]: crate::inbox::EventHandler::read_keys
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ReadKeys {
+    /// Snapshots.
+    pub snapshots: Vec<SnapshotKey>,
+    /// Consent decisions.
+    pub consents: Vec<ConsentKey>,
+}
 
 /// The writes of a unit of work, in the order they were made.
 #[derive(Clone, Debug, Default)]
@@ -87,10 +108,16 @@ impl Work {
 /// A store that reads ahead and commits a unit of work. Implemented by the SQLite and
 /// PostgreSQL stores; [`Unbatched`] gives any store the same interface, one write at a time.
 #[async_trait]
-pub trait WorkStore: Send + Sync {
+pub trait WorkStore: SnapshotStore + ConsentStore + Send + Sync {
     /// The stored snapshots of `keys` (absent keys are absent from the answer), in as few
     /// queries as the store allows.
     async fn snapshots_many(&self, keys: &[SnapshotKey]) -> Result<Vec<Snapshot>, Error>;
+
+    /// The consent decision in force for each of `keys`, in their order (`None` where
+    /// nothing is recorded), each exactly as [`ConsentStore::consent`] answers it, in as
+    /// few queries as the store allows.
+    async fn consents_many(&self, keys: &[ConsentKey])
+    -> Result<Vec<Option<ConsentRecord>>, Error>;
 
     /// Stores `work` and marks the inbox entries `done` processed, in one transaction where
     /// the store allows: all of it is stored, or none of it (and the entries stay claimed,
@@ -109,6 +136,31 @@ pub trait WorkStore: Send + Sync {
 pub struct Unbatched<S>(pub Arc<S>);
 
 #[async_trait]
+impl<S: crate::store::Store + 'static> SnapshotStore for Unbatched<S> {
+    async fn put_if_newer(&self, snapshot: &Snapshot) -> Result<bool, Error> {
+        self.0.put_if_newer(snapshot).await
+    }
+    async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
+        self.0.snapshot(kind, id).await
+    }
+}
+
+#[async_trait]
+impl<S: crate::store::Store + 'static> ConsentStore for Unbatched<S> {
+    async fn set_consent(&self, record: ConsentRecord) -> Result<(), Error> {
+        self.0.set_consent(record).await
+    }
+    async fn consent(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        purpose: Purpose,
+    ) -> Result<Option<ConsentRecord>, Error> {
+        self.0.consent(channel, address, purpose).await
+    }
+}
+
+#[async_trait]
 impl<S: crate::store::Store + 'static> WorkStore for Unbatched<S> {
     async fn snapshots_many(&self, keys: &[SnapshotKey]) -> Result<Vec<Snapshot>, Error> {
         let mut out = Vec::new();
@@ -116,6 +168,17 @@ impl<S: crate::store::Store + 'static> WorkStore for Unbatched<S> {
             if let Some(s) = self.0.snapshot(kind, id).await? {
                 out.push(s);
             }
+        }
+        Ok(out)
+    }
+
+    async fn consents_many(
+        &self,
+        keys: &[ConsentKey],
+    ) -> Result<Vec<Option<ConsentRecord>>, Error> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (channel, address, purpose) in keys {
+            out.push(self.0.consent(*channel, address, *purpose).await?);
         }
         Ok(out)
     }
@@ -139,6 +202,8 @@ impl<S: crate::store::Store + 'static> WorkStore for Unbatched<S> {
 pub struct ReadAhead {
     asked: HashSet<SnapshotKey>,
     found: HashMap<SnapshotKey, Snapshot>,
+    /// Consent answers by channel, address hash and purpose.
+    consents: HashMap<(ChannelKind, String, Purpose), Option<ConsentRecord>>,
 }
 
 impl ReadAhead {
@@ -150,7 +215,32 @@ impl ReadAhead {
                 .into_iter()
                 .map(|s| ((s.kind.clone(), s.id.clone()), s))
                 .collect(),
+            consents: HashMap::new(),
         }
+    }
+
+    /// Adds the answers of [`WorkStore::consents_many`] for `asked` (in the same order).
+    pub fn with_consents(
+        mut self,
+        asked: &[ConsentKey],
+        found: Vec<Option<ConsentRecord>>,
+    ) -> Self {
+        for ((channel, address, purpose), answer) in asked.iter().zip(found) {
+            self.consents
+                .insert((*channel, address_hash(address), *purpose), answer);
+        }
+        self
+    }
+
+    fn consent(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        purpose: Purpose,
+    ) -> Option<Option<&ConsentRecord>> {
+        self.consents
+            .get(&(channel, address_hash(address), purpose))
+            .map(Option::as_ref)
     }
 
     /// `Some(answer)` when `kind`/`id` was read ahead (the answer may be "none stored"),
@@ -169,7 +259,7 @@ impl ReadAhead {
 /// reads they see. A [`SnapshotStore`]: pass it where a flow's helpers take one.
 pub struct Stage {
     ahead: Arc<ReadAhead>,
-    base: Arc<dyn SnapshotStore>,
+    base: Arc<dyn WorkStore>,
     work: Mutex<Work>,
 }
 
@@ -194,7 +284,7 @@ pub struct Mark {
 
 impl Stage {
     /// An empty stage reading `ahead`, then `base`.
-    pub fn new(ahead: Arc<ReadAhead>, base: Arc<dyn SnapshotStore>) -> Self {
+    pub fn new(ahead: Arc<ReadAhead>, base: Arc<dyn WorkStore>) -> Self {
         Self {
             ahead,
             base,
@@ -271,6 +361,28 @@ impl SnapshotStore for Stage {
     }
 }
 
+/// Consent as the stage sees it: what was read ahead, else the store. A decision recorded
+/// here goes straight to the store (consent changes come from customers and providers, not
+/// from a batch's flows).
+#[async_trait]
+impl ConsentStore for Stage {
+    async fn set_consent(&self, record: ConsentRecord) -> Result<(), Error> {
+        self.base.set_consent(record).await
+    }
+
+    async fn consent(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        purpose: Purpose,
+    ) -> Result<Option<ConsentRecord>, Error> {
+        match self.ahead.consent(channel, address, purpose) {
+            Some(found) => Ok(found.cloned()),
+            None => self.base.consent(channel, address, purpose).await,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -293,6 +405,91 @@ mod tests {
             self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(self.known.clone().filter(|s| s.kind == kind && s.id == id))
         }
+    }
+
+    #[async_trait]
+    impl ConsentStore for Counting {
+        async fn set_consent(&self, _: ConsentRecord) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn consent(
+            &self,
+            channel: ChannelKind,
+            address: &str,
+            _: Purpose,
+        ) -> Result<Option<ConsentRecord>, Error> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Some(ConsentRecord::new(
+                channel,
+                address,
+                None,
+                crate::model::ConsentState::Granted,
+                "store",
+                Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+            )))
+        }
+    }
+
+    #[async_trait]
+    impl WorkStore for Counting {
+        async fn snapshots_many(&self, _: &[SnapshotKey]) -> Result<Vec<Snapshot>, Error> {
+            unreachable!("the stage reads one at a time")
+        }
+        async fn consents_many(
+            &self,
+            _: &[ConsentKey],
+        ) -> Result<Vec<Option<ConsentRecord>>, Error> {
+            unreachable!("the stage reads one at a time")
+        }
+        async fn commit(&self, _: &[i64], _: Work, _: DateTime<Utc>) -> Result<(), Error> {
+            unreachable!("a stage never commits")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stage_answers_consent_from_the_read_ahead_else_from_the_store() {
+        let base = Arc::new(Counting::default());
+        let asked: Vec<ConsentKey> = vec![
+            (
+                ChannelKind::Email,
+                "Jane@Example.com ".into(),
+                Purpose::Transactional,
+            ),
+            (ChannelKind::Sms, "+15550100".into(), Purpose::Transactional),
+        ];
+        let denied = ConsentRecord::new(
+            ChannelKind::Email,
+            "jane@example.com",
+            None,
+            crate::model::ConsentState::Denied,
+            "reply:STOP",
+            Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+        );
+        let ahead = ReadAhead::default().with_consents(&asked, vec![Some(denied.clone()), None]);
+        let stage = Stage::new(Arc::new(ahead), base.clone());
+        // The address is hashed as the store hashes it (trimmed, lower-case).
+        let got = stage
+            .consent(
+                ChannelKind::Email,
+                "jane@example.com",
+                Purpose::Transactional,
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, Some(denied));
+        let none = stage
+            .consent(ChannelKind::Sms, "+15550100", Purpose::Transactional)
+            .await
+            .unwrap();
+        assert_eq!(none, None, "read ahead as nothing recorded");
+        assert_eq!(base.reads.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // Another purpose was not read ahead: the store answers.
+        let other = stage
+            .consent(ChannelKind::Sms, "+15550100", Purpose::Marketing)
+            .await
+            .unwrap();
+        assert!(other.is_some());
+        assert_eq!(base.reads.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     fn snap(kind: &str, id: &str, secs: i64, v: &str) -> Snapshot {

@@ -59,7 +59,7 @@ async fn world(uow: bool, start: &str, quiet: bool) -> World {
     .source("shopify", shopify.clone());
     if uow {
         // Each batch as a unit of work: read ahead, staged, committed with its completion.
-        processor = processor.unit_of_work(Arc::new(store.clone()), Arc::new(store.clone()));
+        processor = processor.unit_of_work(Arc::new(store.clone()));
     }
     let mut dispatcher = Dispatcher::new(Arc::new(store.clone()), dyn_clock.clone())
         .consent_store(Arc::new(store.clone()))

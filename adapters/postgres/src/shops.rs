@@ -631,6 +631,12 @@ impl aftercare::work::WorkStore for ShopSchemaStore {
     ) -> Result<Vec<Snapshot>, Error> {
         self.scoped(self.inner.snapshots_many(keys)).await
     }
+    async fn consents_many(
+        &self,
+        keys: &[aftercare::work::ConsentKey],
+    ) -> Result<Vec<Option<ConsentRecord>>, Error> {
+        self.scoped(self.inner.consents_many(keys)).await
+    }
     async fn commit(
         &self,
         done: &[i64],

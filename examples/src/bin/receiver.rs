@@ -218,7 +218,7 @@ async fn receive<S: Store + WorkStore + 'static>(
         .source("native", source.clone())
         .concurrency(args.concurrency.unwrap_or(orders_at_once))
         .batch_size(args.batch)
-        .unit_of_work(store.clone(), store.clone());
+        .unit_of_work(store.clone());
     let mut paths = vec!["native"];
     if let Some(shop) = shop {
         let parts = shop.parts(store.clone(), clock.clone());

@@ -8,7 +8,7 @@ use super::{LEASE, keyed, secs, t0, webhook};
 use crate::inbox::{EventHandler, HandlerError, InboxProcessor};
 use crate::model::*;
 use crate::store::*;
-use crate::work::{SnapshotKey, Stage, Work, WorkStore};
+use crate::work::{ConsentKey, SnapshotKey, Stage, Work, WorkStore};
 
 fn snap(kind: &str, id: &str, at: i64, v: &str) -> Snapshot {
     Snapshot::new(
@@ -43,6 +43,93 @@ pub async fn work_reads_ahead_every_asked_snapshot<S: Store + WorkStore + 'stati
     assert_eq!(got.len(), 2, "absent keys are absent: {got:?}");
     assert_eq!(got[0], snap("order", "1", 0, "a"), "every field read back");
     assert_eq!(got[1], snap("shipment", "1", 0, "b"));
+}
+
+pub async fn work_reads_consent_ahead_as_consent_answers<S: Store + WorkStore + 'static>(
+    s: Arc<S>,
+) {
+    assert!(s.consents_many(&[]).await.unwrap().is_empty());
+    let rec = |ch, addr: &str, purpose, state, at: i64| {
+        ConsentRecord::new(ch, addr, purpose, state, "conformance", t0() + secs(at))
+    };
+    // a: a STOP for every purpose after a transactional grant; b: a marketing grant after a
+    // STOP; c: both at the same time (the purpose's own row wins); d: nothing.
+    for r in [
+        rec(
+            ChannelKind::Sms,
+            "+15550101",
+            Some(Purpose::Transactional),
+            ConsentState::Granted,
+            0,
+        ),
+        rec(
+            ChannelKind::Sms,
+            "+15550101",
+            None,
+            ConsentState::Denied,
+            10,
+        ),
+        rec(ChannelKind::Sms, "+15550102", None, ConsentState::Denied, 0),
+        rec(
+            ChannelKind::Sms,
+            "+15550102",
+            Some(Purpose::Marketing),
+            ConsentState::Granted,
+            10,
+        ),
+        rec(
+            ChannelKind::Email,
+            "c@example.com",
+            None,
+            ConsentState::Denied,
+            5,
+        ),
+        rec(
+            ChannelKind::Email,
+            "c@example.com",
+            Some(Purpose::Transactional),
+            ConsentState::Granted,
+            5,
+        ),
+    ] {
+        s.set_consent(r).await.unwrap();
+    }
+    let mut keys: Vec<ConsentKey> = Vec::new();
+    for (ch, addr) in [
+        (ChannelKind::Sms, "+15550101"),
+        (ChannelKind::Sms, "+15550102"),
+        (ChannelKind::Email, " C@Example.com"),
+        (ChannelKind::Email, "d@example.com"),
+        (ChannelKind::Whatsapp, "+15550101"),
+    ] {
+        for purpose in [Purpose::Transactional, Purpose::Marketing] {
+            keys.push((ch, addr.to_owned(), purpose));
+        }
+    }
+    let ahead = s.consents_many(&keys).await.unwrap();
+    assert_eq!(ahead.len(), keys.len());
+    for (k, got) in keys.iter().zip(&ahead) {
+        let one = s.consent(k.0, &k.1, k.2).await.unwrap();
+        assert_eq!(got, &one, "{k:?}");
+    }
+    let states: Vec<Option<ConsentState>> =
+        ahead.iter().map(|r| r.as_ref().map(|r| r.state)).collect();
+    use ConsentState::{Denied, Granted};
+    assert_eq!(
+        states,
+        vec![
+            Some(Denied),
+            Some(Denied),
+            Some(Denied),
+            Some(Granted),
+            Some(Granted),
+            Some(Denied),
+            None,
+            None,
+            None,
+            None,
+        ]
+    );
 }
 
 pub async fn work_commit_stores_the_writes_with_the_completion<S: Store + WorkStore + 'static>(
@@ -173,10 +260,10 @@ impl EventHandler for Counter {
         panic!("under a unit of work the staged path is taken")
     }
 
-    fn snapshot_keys(&self, events: &[PlatformEvent], keys: &mut Vec<SnapshotKey>) {
+    fn read_keys(&self, events: &[PlatformEvent], keys: &mut crate::work::ReadKeys) {
         for e in events {
             if let PlatformEvent::OrderUpdated { order } = e {
-                keys.push(key("count", order.id.as_str()));
+                keys.snapshots.push(key("count", order.id.as_str()));
             }
         }
     }
@@ -259,7 +346,7 @@ pub async fn work_processor_stages_a_batch_and_commits_it_with_the_completion<
     )
     .source("native", native)
     .concurrency(4)
-    .unit_of_work(s.clone(), s.clone());
+    .unit_of_work(s.clone());
     let report = processor.run_once().await.unwrap();
     assert_eq!((report.done, report.retried), (7, 3), "{report:?}");
     // Entries of one order see each other's staged writes, on top of the stored count.

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use crate::inbox::{EventHandler, HandlerError};
 use crate::model::PlatformEvent;
 use crate::store::InboxEntry;
-use crate::work::{SnapshotKey, Stage};
+use crate::work::{ReadKeys, Stage};
 
 /// Runs several handlers on each stored webhook, in order (e.g. privacy, tracking,
 /// feedback). The first failure stops the chain; the entry is retried as a whole, which is
@@ -60,9 +60,9 @@ impl EventHandler for Chain {
         Ok(())
     }
 
-    fn snapshot_keys(&self, events: &[PlatformEvent], keys: &mut Vec<SnapshotKey>) {
+    fn read_keys(&self, events: &[PlatformEvent], keys: &mut ReadKeys) {
         for h in &self.0 {
-            h.snapshot_keys(events, keys);
+            h.read_keys(events, keys);
         }
     }
 

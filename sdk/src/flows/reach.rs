@@ -34,6 +34,22 @@ impl Chosen {
     }
 }
 
+/// The address an order itself gives for `channel` (its email; its phone, else the shipping
+/// address's), which [`choose_channel`] uses when the customer's record has none: what a
+/// unit of work reads consent for ahead.
+pub fn order_address(order: &Order, channel: ChannelKind) -> Option<String> {
+    match channel {
+        ChannelKind::Email => order.email.clone(),
+        ChannelKind::Sms | ChannelKind::Whatsapp => order.phone.clone().or_else(|| {
+            order
+                .shipping_address
+                .as_ref()
+                .and_then(|a| a.phone.clone())
+        }),
+        _ => None,
+    }
+}
+
 /// The first channel in preference order that has an address and is allowed for `purpose`:
 /// `Ok(Ok(chosen))` with why earlier channels were passed over, or `Ok(Err(why))` naming, per
 /// channel, why it could not be used (for the ledger).
@@ -50,16 +66,10 @@ pub async fn choose_channel(
 ) -> Result<Result<Chosen, String>, Error> {
     let email = customer
         .and_then(|c| c.email.clone())
-        .or_else(|| order.email.clone());
+        .or_else(|| order_address(order, ChannelKind::Email));
     let phone = customer
         .and_then(|c| c.phone.clone())
-        .or_else(|| order.phone.clone())
-        .or_else(|| {
-            order
-                .shipping_address
-                .as_ref()
-                .and_then(|a| a.phone.clone())
-        });
+        .or_else(|| order_address(order, ChannelKind::Sms));
     let mut why = Vec::new();
     for &ch in channels {
         let addr = match ch {

@@ -35,7 +35,7 @@ use crate::store::{
     Snapshot, SnapshotStore,
 };
 use crate::token::TokenSigner;
-use crate::work::{SnapshotKey, Stage};
+use crate::work::{ReadKeys, Stage};
 
 /// The moments worth a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -727,8 +727,12 @@ impl TrackingFlow {
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let order_id = order.id.as_str();
+        let consent: &dyn ConsentStore = match st {
+            Some(stage) => stage,
+            None => self.consent.as_ref(),
+        };
         let (channel, to, reason) = match super::reach::choose_channel(
-            self.consent.as_ref(),
+            consent,
             channels,
             Purpose::Transactional,
             order,
@@ -1000,28 +1004,36 @@ impl EventHandler for TrackingFlow {
         self.handle_with(events, None).await
     }
 
-    /// Every snapshot [`Self::handle`] reads or writes for these events: the order's, its
-    /// number's, its customer's, each shipment's and the order's shipment list.
-    fn snapshot_keys(&self, events: &[PlatformEvent], keys: &mut Vec<SnapshotKey>) {
+    /// What [`Self::handle`] reads for these events: the snapshots of the order, its number,
+    /// its customer, each shipment and the order's shipment list; the customer's consent on
+    /// each configured channel at the order's addresses (a customer record with other
+    /// addresses is asked about when the message is made).
+    fn read_keys(&self, events: &[PlatformEvent], keys: &mut ReadKeys) {
+        let keys_snapshots = &mut keys.snapshots;
         for e in events {
             match e {
                 PlatformEvent::ShipmentCreated { shipment }
                 | PlatformEvent::ShipmentUpdated { shipment } => {
-                    keys.push(("shipment".into(), shipment.id.0.clone()));
-                    keys.push(("order-shipments".into(), shipment.order_id.0.clone()));
+                    keys_snapshots.push(("shipment".into(), shipment.id.0.clone()));
+                    keys_snapshots.push(("order-shipments".into(), shipment.order_id.0.clone()));
                 }
                 PlatformEvent::OrderCreated { order }
                 | PlatformEvent::OrderPaid { order }
                 | PlatformEvent::OrderUpdated { order }
                 | PlatformEvent::OrderCancelled { order } => {
-                    keys.push((known::ORDER_SNAPSHOT.into(), order.id.0.clone()));
-                    keys.push(("order-number".into(), order.number.clone()));
+                    keys_snapshots.push((known::ORDER_SNAPSHOT.into(), order.id.0.clone()));
+                    keys_snapshots.push(("order-number".into(), order.number.clone()));
                     if let Some(c) = &order.customer_id {
-                        keys.push((known::CUSTOMER_SNAPSHOT.into(), c.0.clone()));
+                        keys_snapshots.push((known::CUSTOMER_SNAPSHOT.into(), c.0.clone()));
+                    }
+                    for &ch in &self.settings.channels {
+                        if let Some(address) = super::reach::order_address(order, ch) {
+                            keys.consents.push((ch, address, Purpose::Transactional));
+                        }
                     }
                 }
                 PlatformEvent::CustomerUpdated { customer } => {
-                    keys.push((known::CUSTOMER_SNAPSHOT.into(), customer.id.0.clone()));
+                    keys_snapshots.push((known::CUSTOMER_SNAPSHOT.into(), customer.id.0.clone()));
                 }
                 _ => {}
             }

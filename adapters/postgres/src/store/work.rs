@@ -3,13 +3,13 @@
 //! (`store/enqueue.rs`): one round trip per statement whatever the batch's size.
 
 use aftercare::Error;
-use aftercare::model::{ChannelKind, CustomerId, OrderId, ShopId};
-use aftercare::store::Snapshot;
-use aftercare::work::{SnapshotKey, Work, WorkStore};
+use aftercare::model::{ChannelKind, ConsentState, CustomerId, OrderId, Purpose, ShopId};
+use aftercare::store::{ConsentRecord, Snapshot, address_hash};
+use aftercare::work::{ConsentKey, SnapshotKey, Work, WorkStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{db, enqueue, get};
+use super::{db, enqueue, get, parse_or};
 use crate::PostgresStore;
 
 #[async_trait]
@@ -40,6 +40,59 @@ impl WorkStore for PostgresStore {
                 get(row, "version")?,
                 serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
             ));
+        }
+        Ok(out)
+    }
+
+    async fn consents_many(
+        &self,
+        keys: &[ConsentKey],
+    ) -> Result<Vec<Option<ConsentRecord>>, Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let channels: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        let hashes: Vec<String> = keys.iter().map(|k| address_hash(&k.1)).collect();
+        let purposes: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
+        // Per key, the row `consent` picks: the latest of the purpose's and the every-purpose
+        // rows, the purpose's own on a tie.
+        let rows = sqlx::query(
+            "SELECT k.i, c.address_hash, c.purpose, c.state, c.source, c.at
+             FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(ch, h, p, i)
+             CROSS JOIN LATERAL (
+               SELECT address_hash, purpose, state, source, at FROM consent
+               WHERE channel = k.ch AND address_hash = k.h AND purpose IN (k.p, '*')
+               ORDER BY at DESC, (purpose = '*') ASC LIMIT 1) AS c",
+        )
+        .bind(channels)
+        .bind(hashes)
+        .bind(purposes)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read consent ahead"))?;
+        let mut out: Vec<Option<ConsentRecord>> = vec![None; keys.len()];
+        for row in &rows {
+            // WITH ORDINALITY counts from 1.
+            let i: i64 = get(row, "i")?;
+            let Some(slot) = usize::try_from(i - 1).ok().filter(|&j| j < keys.len()) else {
+                continue;
+            };
+            let state: String = get(row, "state")?;
+            let p: String = get(row, "purpose")?;
+            let mut rec = ConsentRecord::new(
+                keys[slot].0,
+                "",
+                if p == "*" {
+                    None
+                } else {
+                    Some(parse_or("purpose", Purpose::parse(&p), &p)?)
+                },
+                parse_or("consent state", ConsentState::parse(&state), &state)?,
+                get::<String>(row, "source")?,
+                get(row, "at")?,
+            );
+            rec.address_hash = get(row, "address_hash")?;
+            out[slot] = Some(rec);
         }
         Ok(out)
     }

@@ -4,13 +4,13 @@
 //! sqlx's connection thread per statement whatever the batch's size.
 
 use aftercare::Error;
-use aftercare::model::{ChannelKind, CustomerId, OrderId, ShopId};
-use aftercare::store::Snapshot;
-use aftercare::work::{SnapshotKey, Work, WorkStore};
+use aftercare::model::{ChannelKind, ConsentState, CustomerId, OrderId, Purpose, ShopId};
+use aftercare::store::{ConsentRecord, Snapshot, address_hash};
+use aftercare::work::{ConsentKey, SnapshotKey, Work, WorkStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{db, enqueue, from_micros, get, micros};
+use super::{db, enqueue, from_micros, get, micros, parse_or};
 use crate::SqliteStore;
 
 #[async_trait]
@@ -40,6 +40,60 @@ impl WorkStore for SqliteStore {
                 from_micros(get(row, "version")?)?,
                 serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
             ));
+        }
+        Ok(out)
+    }
+
+    async fn consents_many(
+        &self,
+        keys: &[ConsentKey],
+    ) -> Result<Vec<Option<ConsentRecord>>, Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<serde_json::Value> = keys
+            .iter()
+            .map(|(channel, address, purpose)| {
+                serde_json::json!([channel.as_str(), address_hash(address), purpose.as_str()])
+            })
+            .collect();
+        // Per key, the row `consent` picks: the latest of the purpose's and the every-purpose
+        // rows, the purpose's own on a tie (the primary key finds each).
+        let rows = sqlx::query(
+            "SELECT k.key AS i, c.channel, c.address_hash, c.purpose, c.state, c.source, c.at
+             FROM json_each(?) AS k
+             JOIN consent AS c ON c.rowid = (
+               SELECT rowid FROM consent
+               WHERE channel = k.value ->> 0 AND address_hash = k.value ->> 1
+                 AND purpose IN (k.value ->> 2, '*')
+               ORDER BY at DESC, purpose = '*' ASC LIMIT 1)",
+        )
+        .bind(serde_json::Value::Array(list).to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read consent ahead"))?;
+        let mut out: Vec<Option<ConsentRecord>> = vec![None; keys.len()];
+        for row in &rows {
+            let i: i64 = get(row, "i")?;
+            let Some((channel, _, _)) = usize::try_from(i).ok().and_then(|i| keys.get(i)) else {
+                continue;
+            };
+            let state: String = get(row, "state")?;
+            let p: String = get(row, "purpose")?;
+            let mut rec = ConsentRecord::new(
+                *channel,
+                "",
+                if p == "*" {
+                    None
+                } else {
+                    Some(parse_or("purpose", Purpose::parse(&p), &p)?)
+                },
+                parse_or("consent state", ConsentState::parse(&state), &state)?,
+                get::<String>(row, "source")?,
+                from_micros(get(row, "at")?)?,
+            );
+            rec.address_hash = get(row, "address_hash")?;
+            out[i as usize] = Some(rec);
         }
         Ok(out)
     }
