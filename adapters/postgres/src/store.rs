@@ -765,23 +765,28 @@ impl ConsentStore for PostgresStore {
         .await
         .map_err(db("read consent"))?;
         let Some(row) = row else { return Ok(None) };
-        let state: String = get(&row, "state")?;
-        let p: String = get(&row, "purpose")?;
-        let mut rec = ConsentRecord::new(
-            channel,
-            "",
-            if p == "*" {
-                None
-            } else {
-                Some(parse_or("purpose", Purpose::parse(&p), &p)?)
-            },
-            parse_or("consent state", ConsentState::parse(&state), &state)?,
-            get::<String>(&row, "source")?,
-            get(&row, "at")?,
-        );
-        rec.address_hash = get(&row, "address_hash")?;
-        Ok(Some(rec))
+        consent_from_row(&row, channel).map(Some)
     }
+}
+
+/// A consent row (`address_hash`, `purpose`, `state`, `source`, `at`) of `channel`.
+pub(crate) fn consent_from_row(row: &PgRow, channel: ChannelKind) -> Result<ConsentRecord, Error> {
+    let state: String = get(row, "state")?;
+    let p: String = get(row, "purpose")?;
+    let mut rec = ConsentRecord::new(
+        channel,
+        "",
+        if p == "*" {
+            None
+        } else {
+            Some(parse_or("purpose", Purpose::parse(&p), &p)?)
+        },
+        parse_or("consent state", ConsentState::parse(&state), &state)?,
+        get::<String>(row, "source")?,
+        get(row, "at")?,
+    );
+    rec.address_hash = get(row, "address_hash")?;
+    Ok(rec)
 }
 
 #[async_trait]

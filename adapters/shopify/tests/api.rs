@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::admin::{GQL_PATH, client, fixture};
 use aftercare::backoff::RetryPolicy;
 use aftercare::model::{ChannelKind, ConsentState, CustomerId, OrderId, Purpose, ShipmentStatus};
 use aftercare::platform::{CustomerDirectory, OrderAnnotator, OrderSource};
@@ -15,32 +16,6 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-const GQL_PATH: &str = "/admin/api/2026-10/graphql.json";
-
-fn fixture(name: &str) -> Value {
-    serde_json::from_slice(
-        &std::fs::read(format!(
-            "{}/tests/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap()
-}
-
-fn client(server: &MockServer) -> ShopifyClient {
-    ShopifyClient::new(
-        ShopifyConfig::new("demo.myshopify.com", "shpat_secret_token")
-            .base_url(url::Url::parse(&server.uri()).unwrap())
-            .retry_policy(RetryPolicy::new(
-                Duration::from_millis(10),
-                Duration::from_millis(50),
-                3,
-            )),
-    )
-    .unwrap()
-}
 
 fn ok(body: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)

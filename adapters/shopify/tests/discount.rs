@@ -6,30 +6,12 @@
 //! as `DiscountCodeBasicInput`
 //! (https://shopify.dev/docs/api/admin-graphql/2026-01/input-objects/DiscountCodeBasicInput).
 
-use std::time::Duration;
-
-use aftercare::backoff::RetryPolicy;
+use crate::common::admin::{GQL_PATH, client};
 use aftercare::model::{Money, OrderId};
 use aftercare::platform::discount::{CodeCreated, DiscountCodes, DiscountValue, NewDiscountCode};
-use aftercare_shopify::{ShopifyClient, ShopifyConfig};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const GQL_PATH: &str = "/admin/api/2026-10/graphql.json";
-
-fn client(server: &MockServer) -> ShopifyClient {
-    ShopifyClient::new(
-        ShopifyConfig::new("demo.myshopify.com", "shpat_secret_token")
-            .base_url(url::Url::parse(&server.uri()).unwrap())
-            .retry_policy(RetryPolicy::new(
-                Duration::from_millis(10),
-                Duration::from_millis(50),
-                3,
-            )),
-    )
-    .unwrap()
-}
 
 fn cost() -> serde_json::Value {
     json!({ "cost": { "requestedQueryCost": 10, "actualQueryCost": 10,

@@ -10,45 +10,18 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use aftercare::backoff::RetryPolicy;
+use crate::common::admin::{GQL_PATH, client, fixture};
 use aftercare::model::OrderId;
 use aftercare::platform::OrderSource;
-use aftercare_shopify::{
-    MAX_QUERY_COST, NODES_MAX_IDS, SHIPMENTS_COST_PER_ORDER, ShopifyClient, ShopifyConfig,
-};
+use aftercare_shopify::{MAX_QUERY_COST, NODES_MAX_IDS, SHIPMENTS_COST_PER_ORDER};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-const GQL_PATH: &str = "/admin/api/2026-10/graphql.json";
 /// The order of `gql_shipments.json`, with three fulfillments.
 const SHIPPED: &str = "820982911946154508";
 /// An order the shop knows, with no fulfillment yet.
 const UNSHIPPED: &str = "450789469";
-
-fn fixture(name: &str) -> Value {
-    serde_json::from_slice(
-        &std::fs::read(format!(
-            "{}/tests/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap()
-}
-
-fn client(server: &MockServer) -> ShopifyClient {
-    ShopifyClient::new(
-        ShopifyConfig::new("demo.myshopify.com", "shpat_secret_token")
-            .base_url(url::Url::parse(&server.uri()).unwrap())
-            .retry_policy(RetryPolicy::new(
-                Duration::from_millis(10),
-                Duration::from_millis(50),
-                3,
-            )),
-    )
-    .unwrap()
-}
 
 fn gid(id: &str) -> String {
     format!("gid://shopify/Order/{id}")

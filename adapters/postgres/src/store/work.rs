@@ -3,13 +3,13 @@
 //! (`store/enqueue.rs`): one round trip per statement whatever the batch's size.
 
 use aftercare::Error;
-use aftercare::model::{ChannelKind, ConsentState, CustomerId, OrderId, Purpose, ShopId};
+use aftercare::model::{ChannelKind, CustomerId, OrderId, ShopId};
 use aftercare::store::{ConsentRecord, Snapshot, address_hash};
 use aftercare::work::{ConsentKey, SnapshotKey, Work, WorkStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{db, enqueue, get, parse_or};
+use super::{consent_from_row, db, enqueue, get};
 use crate::PostgresStore;
 
 #[async_trait]
@@ -77,22 +77,7 @@ impl WorkStore for PostgresStore {
             let Some(slot) = usize::try_from(i - 1).ok().filter(|&j| j < keys.len()) else {
                 continue;
             };
-            let state: String = get(row, "state")?;
-            let p: String = get(row, "purpose")?;
-            let mut rec = ConsentRecord::new(
-                keys[slot].0,
-                "",
-                if p == "*" {
-                    None
-                } else {
-                    Some(parse_or("purpose", Purpose::parse(&p), &p)?)
-                },
-                parse_or("consent state", ConsentState::parse(&state), &state)?,
-                get::<String>(row, "source")?,
-                get(row, "at")?,
-            );
-            rec.address_hash = get(row, "address_hash")?;
-            out[slot] = Some(rec);
+            out[slot] = Some(consent_from_row(row, keys[slot].0)?);
         }
         Ok(out)
     }

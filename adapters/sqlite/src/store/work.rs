@@ -4,13 +4,13 @@
 //! sqlx's connection thread per statement whatever the batch's size.
 
 use aftercare::Error;
-use aftercare::model::{ChannelKind, ConsentState, CustomerId, OrderId, Purpose, ShopId};
+use aftercare::model::{ChannelKind, CustomerId, OrderId, ShopId};
 use aftercare::store::{ConsentRecord, Snapshot, address_hash};
 use aftercare::work::{ConsentKey, SnapshotKey, Work, WorkStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{db, enqueue, from_micros, get, micros, parse_or};
+use super::{consent_from_row, db, enqueue, from_micros, get, micros};
 use crate::SqliteStore;
 
 #[async_trait]
@@ -78,22 +78,7 @@ impl WorkStore for SqliteStore {
             let Some((channel, _, _)) = usize::try_from(i).ok().and_then(|i| keys.get(i)) else {
                 continue;
             };
-            let state: String = get(row, "state")?;
-            let p: String = get(row, "purpose")?;
-            let mut rec = ConsentRecord::new(
-                *channel,
-                "",
-                if p == "*" {
-                    None
-                } else {
-                    Some(parse_or("purpose", Purpose::parse(&p), &p)?)
-                },
-                parse_or("consent state", ConsentState::parse(&state), &state)?,
-                get::<String>(row, "source")?,
-                from_micros(get(row, "at")?)?,
-            );
-            rec.address_hash = get(row, "address_hash")?;
-            out[i as usize] = Some(rec);
+            out[i as usize] = Some(consent_from_row(row, *channel)?);
         }
         Ok(out)
     }
