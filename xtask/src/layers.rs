@@ -14,6 +14,11 @@ const RULES: &[(&str, &[&str])] = &[
         &["crate::http", "crate::flows", "crate::stack"],
     ),
     ("inbox.rs", &["crate::http", "crate::flows", "crate::stack"]),
+    // The unit of work sits beside the store: the processor uses it, never the reverse.
+    (
+        "work.rs",
+        &["crate::http", "crate::flows", "crate::stack", "crate::inbox"],
+    ),
 ];
 
 fn rust_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
