@@ -17,7 +17,12 @@ const RULES: &[(&str, &[&str])] = &[
     // The unit of work sits beside the store: the processor uses it, never the reverse.
     (
         "work.rs",
-        &["crate::http", "crate::flows", "crate::stack", "crate::inbox"],
+        &[
+            "crate::http",
+            "crate::flows",
+            "crate::stack",
+            "crate::inbox",
+        ],
     ),
 ];
 
