@@ -24,10 +24,11 @@
 //! off, and a task of the store runs a `PASSIVE` checkpoint on a connection of its own
 //! every 250 ms. A passive checkpoint takes no write lock, so inserts commit while it copies
 //! pages and fsyncs. Under steady commits a passive checkpoint never copies the whole WAL,
-//! so once the WAL passes ~16 MB and little is left behind, the task copies that little
+//! so once the WAL passes ~256 MB and little is left behind, the task copies that little
 //! with this process's writers held for it, and the next commit starts the WAL from its
-//! beginning (`checkpoint.rs`). The WAL stays bounded: when a passive checkpoint leaves more
-//! than ~64 MB (16,384 pages) behind, the task runs a `RESTART` checkpoint, which waits
+//! beginning (`checkpoint.rs`, which says why so rarely: the acknowledgements' p99). The WAL
+//! stays bounded: when a passive checkpoint leaves more
+//! than ~1 GB (262,144 pages) behind, the task runs a `RESTART` checkpoint, which waits
 //! for the writer between two commits. Durability is unchanged (see above): a commit is in the WAL
 //! when it is acknowledged, whichever connection later copies it into the database.
 //!
