@@ -64,7 +64,8 @@ macro_rules! storage_conformance_tests {
             expire_keeps_only_recent_personal_data,
             outbox_uncertain_resolutions, outbox_uncertain_listed_by_since, expire_removes_abandoned_messages,
             work_reads_ahead_every_asked_snapshot, work_reads_consent_ahead_as_consent_answers, work_commit_stores_the_writes_with_the_completion,
-            work_processor_stages_a_batch_and_commits_it_with_the_completion
+            work_processor_stages_a_batch_and_commits_it_with_the_completion,
+            work_unbatched_keeps_the_same_promises
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -135,6 +135,18 @@ pub async fn work_reads_consent_ahead_as_consent_answers<S: Store + WorkStore + 
 pub async fn work_commit_stores_the_writes_with_the_completion<S: Store + WorkStore + 'static>(
     s: Arc<S>,
 ) {
+    commit_check(s.clone(), s).await;
+}
+
+/// The same promises kept by [`crate::work::Unbatched`] over the backend: one write at a
+/// time, the completion last.
+pub async fn work_unbatched_keeps_the_same_promises<S: Store + 'static>(s: Arc<S>) {
+    let unbatched = Arc::new(crate::work::Unbatched(s.clone()));
+    commit_check(s.clone(), unbatched.clone()).await;
+    processor_check(s, unbatched).await;
+}
+
+async fn commit_check<S: Store + 'static>(s: Arc<S>, w: Arc<dyn WorkStore>) {
     let a = s.insert(keyed("shopify", "w-a")).await.unwrap().id();
     let b = s.insert(keyed("shopify", "w-b")).await.unwrap().id();
     assert_eq!(s.claim(t0(), 10, LEASE).await.unwrap().len(), 2);
@@ -171,7 +183,7 @@ pub async fn work_commit_stores_the_writes_with_the_completion<S: Store + WorkSt
             "milestone",
         ));
     }
-    s.commit(&[a], work, t0() + secs(1)).await.unwrap();
+    w.commit(&[a], work, t0() + secs(1)).await.unwrap();
 
     assert_eq!(
         s.inbox_entry(a).await.unwrap().unwrap().status,
@@ -303,6 +315,10 @@ pub async fn work_processor_stages_a_batch_and_commits_it_with_the_completion<
 >(
     s: Arc<S>,
 ) {
+    processor_check(s.clone(), s).await;
+}
+
+async fn processor_check<S: Store + 'static>(s: Arc<S>, w: Arc<dyn WorkStore>) {
     let native = Arc::new(crate::webhook::NativeSource::new(
         crate::webhook::Secret::from("conformance"),
     ));
@@ -346,7 +362,7 @@ pub async fn work_processor_stages_a_batch_and_commits_it_with_the_completion<
     )
     .source("native", native)
     .concurrency(4)
-    .unit_of_work(s.clone());
+    .unit_of_work(w);
     let report = processor.run_once().await.unwrap();
     assert_eq!((report.done, report.retried), (7, 3), "{report:?}");
     // Entries of one order see each other's staged writes, on top of the stored count.
