@@ -1167,15 +1167,20 @@ impl SnapshotStore for PostgresStore {
         else {
             return Ok(None);
         };
-        let data: String = get(&row, "data")?;
-        Ok(Some(Snapshot::new(
-            get::<String>(&row, "kind")?,
-            get::<Option<String>>(&row, "shop")?.map(ShopId::new),
-            get::<String>(&row, "id")?,
-            get(&row, "version")?,
-            serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
-        )))
+        snapshot_from_row(&row).map(Some)
     }
+}
+
+/// A snapshot row (`kind`, `id`, `shop`, `version`, `data` as text).
+pub(crate) fn snapshot_from_row(row: &PgRow) -> Result<Snapshot, Error> {
+    let data: String = get(row, "data")?;
+    Ok(Snapshot::new(
+        get::<String>(row, "kind")?,
+        get::<Option<String>>(row, "shop")?.map(ShopId::new),
+        get::<String>(row, "id")?,
+        get(row, "version")?,
+        serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
+    ))
 }
 
 /// One message's insert (or duplicate look-up) and ledger row, inside the caller's

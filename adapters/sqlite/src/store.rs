@@ -1305,15 +1305,20 @@ impl SnapshotStore for SqliteStore {
         else {
             return Ok(None);
         };
-        let data: String = get(&row, "data")?;
-        Ok(Some(Snapshot::new(
-            get::<String>(&row, "kind")?,
-            get::<Option<String>>(&row, "shop")?.map(ShopId::new),
-            get::<String>(&row, "id")?,
-            from_micros(get(&row, "version")?)?,
-            serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
-        )))
+        snapshot_from_row(&row).map(Some)
     }
+}
+
+/// A snapshot row (`kind`, `id`, `shop`, `version`, `data` as text).
+pub(crate) fn snapshot_from_row(row: &SqliteRow) -> Result<Snapshot, Error> {
+    let data: String = get(row, "data")?;
+    Ok(Snapshot::new(
+        get::<String>(row, "kind")?,
+        get::<Option<String>>(row, "shop")?.map(ShopId::new),
+        get::<String>(row, "id")?,
+        from_micros(get(row, "version")?)?,
+        serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
+    ))
 }
 
 /// A snapshot's upsert (kept only when not older than the stored one), inside the caller's

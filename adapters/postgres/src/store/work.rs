@@ -9,7 +9,7 @@ use aftercare::work::{ConsentKey, SnapshotKey, Work, WorkStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{consent_from_row, db, enqueue, get};
+use super::{consent_from_row, db, enqueue, get, snapshot_from_row};
 use crate::PostgresStore;
 
 #[async_trait]
@@ -30,18 +30,7 @@ impl WorkStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("read snapshots ahead"))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let data: String = get(row, "data")?;
-            out.push(Snapshot::new(
-                get::<String>(row, "kind")?,
-                get::<Option<String>>(row, "shop")?.map(ShopId::new),
-                get::<String>(row, "id")?,
-                get(row, "version")?,
-                serde_json::from_str(&data).map_err(|e| Error::decode("stored snapshot", e))?,
-            ));
-        }
-        Ok(out)
+        rows.iter().map(snapshot_from_row).collect()
     }
 
     async fn consents_many(
