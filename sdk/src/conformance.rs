@@ -65,7 +65,8 @@ macro_rules! storage_conformance_tests {
             outbox_uncertain_resolutions, outbox_uncertain_listed_by_since, expire_removes_abandoned_messages,
             work_reads_ahead_every_asked_snapshot, work_reads_consent_ahead_as_consent_answers, work_commit_stores_the_writes_with_the_completion,
             work_processor_stages_a_batch_and_commits_it_with_the_completion,
-            work_unbatched_keeps_the_same_promises
+            work_unbatched_keeps_the_same_promises, work_pipeline_reads_the_batch_being_committed,
+            work_pipeline_drops_the_next_batch_when_a_commit_fails
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

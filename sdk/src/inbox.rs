@@ -22,7 +22,7 @@ use crate::model::PlatformEvent;
 use crate::platform::thin::Hydrator;
 use crate::store::{Inbox, InboxEntry};
 use crate::webhook::WebhookSource;
-use crate::work::{ReadAhead, ReadKeys, Stage, Work, WorkStore};
+use crate::work::{Committing, ReadAhead, ReadKeys, Stage, Work, WorkStore};
 
 /// What a handler says when it cannot finish.
 #[derive(Debug, thiserror::Error)]
@@ -203,30 +203,74 @@ impl InboxProcessor {
 
     /// Claims and processes one batch of due entries.
     pub async fn run_once(&self) -> Result<ProcessReport, Error> {
+        let started = std::time::Instant::now();
+        let prepared = self.claim().await?;
+        let claimed = started.elapsed();
+        let mut h = self.process(prepared, None).await?;
+        let handled = started.elapsed();
+        self.finish(&mut h.done, &mut h.work, &mut h.report).await?;
+        if h.size > 0 {
+            tracing::debug!(
+                entries = h.size,
+                claim_us = claimed.as_micros() as u64,
+                read_ahead_us = h.read_ahead.as_micros() as u64,
+                handle_us = (handled - claimed - h.read_ahead).as_micros() as u64,
+                commit_us = (started.elapsed() - handled).as_micros() as u64,
+                "inbox batch processed"
+            );
+        }
+        match h.first_error {
+            Some(e) => Err(e),
+            None => Ok(h.report),
+        }
+    }
+
+    /// Batches processed back to back, each committed while the next is handled (under a
+    /// unit of work; without one, [`Pipeline::step`] is [`Self::run_once`]). See
+    /// [`Pipeline`].
+    pub fn pipeline(&self) -> Pipeline<'_> {
+        Pipeline {
+            processor: self,
+            pending: None,
+        }
+    }
+
+    /// Claims due entries and decodes them.
+    async fn claim(&self) -> Result<Vec<Prepared>, Error> {
+        let now = self.clock.now();
+        let entries = self.inbox.claim(now, self.batch, self.lease).await?;
+        Ok(entries.into_iter().map(|e| self.prepare(e)).collect())
+    }
+
+    /// Reads a claimed batch ahead and handles it; what is done is left to commit (a
+    /// barrier commits what came before it and itself, so a batch with one must not run
+    /// while another batch's commit is under way). `committing`: the writes of the batch
+    /// being committed meanwhile, read before the store.
+    async fn process(
+        &self,
+        prepared: Vec<Prepared>,
+        committing: Option<Arc<Committing>>,
+    ) -> Result<Handled, Error> {
         use futures::StreamExt as _;
 
         let started = std::time::Instant::now();
-        let now = self.clock.now();
-        let entries = self.inbox.claim(now, self.batch, self.lease).await?;
-        let claimed = started.elapsed();
-        let prepared: Vec<Prepared> = entries.into_iter().map(|e| self.prepare(e)).collect();
         let size = prepared.len();
         let mut ahead = match &self.work {
-            Some(unit) => Some(self.read_ahead(unit, &prepared).await),
+            Some(unit) => Some(self.read_ahead(unit, &prepared, committing).await),
             None => None,
         };
-        let read = started.elapsed();
-        let mut report = ProcessReport::default();
-        let mut done: Vec<i64> = Vec::with_capacity(prepared.len());
-        let mut work = Work::default();
-        let mut first_error: Option<Error> = None;
+        let mut h = Handled {
+            size,
+            read_ahead: started.elapsed(),
+            ..Handled::default()
+        };
         for segment in segments(prepared) {
             let barrier =
                 segment.len() == 1 && segment[0].len() == 1 && segment[0][0].order.is_none();
             if barrier {
                 // Everything before a barrier is stored first; what was read ahead may be
                 // stale after it.
-                self.finish(&mut done, &mut work, &mut report).await?;
+                self.finish(&mut h.done, &mut h.work, &mut h.report).await?;
                 ahead = ahead.map(|_| Arc::new(ReadAhead::default()));
             }
             let ahead_now = ahead.clone();
@@ -239,33 +283,21 @@ impl InboxProcessor {
                 .collect()
                 .await;
             for (outcomes, staged) in results {
-                work.append(staged);
+                h.work.append(staged);
                 for (entry, result) in outcomes {
-                    if let Err(e) = self.settle(&entry, result, &mut report, &mut done).await {
-                        first_error.get_or_insert(e);
+                    if let Err(e) = self
+                        .settle(&entry, result, &mut h.report, &mut h.done)
+                        .await
+                    {
+                        h.first_error.get_or_insert(e);
                     }
                 }
             }
             if barrier {
-                self.finish(&mut done, &mut work, &mut report).await?;
+                self.finish(&mut h.done, &mut h.work, &mut h.report).await?;
             }
         }
-        let handled = started.elapsed();
-        self.finish(&mut done, &mut work, &mut report).await?;
-        if size > 0 {
-            tracing::debug!(
-                entries = size,
-                claim_us = claimed.as_micros() as u64,
-                read_ahead_us = (read - claimed).as_micros() as u64,
-                handle_us = (handled - read).as_micros() as u64,
-                commit_us = (started.elapsed() - handled).as_micros() as u64,
-                "inbox batch processed"
-            );
-        }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(report),
-        }
+        Ok(h)
     }
 
     /// One order's entries, in order; under a unit of work, staged in one [`Stage`] (an
@@ -299,7 +331,12 @@ impl InboxProcessor {
 
     /// The batch's snapshots in one query, and the handler's own read ahead. A failed read
     /// ahead is logged and costs only speed: every read then goes to the store.
-    async fn read_ahead(&self, unit: &UnitOfWork, batch: &[Prepared]) -> Arc<ReadAhead> {
+    async fn read_ahead(
+        &self,
+        unit: &UnitOfWork,
+        batch: &[Prepared],
+        committing: Option<Arc<Committing>>,
+    ) -> Arc<ReadAhead> {
         let decoded: Vec<&[PlatformEvent]> = batch
             .iter()
             .filter_map(|p| match &p.events {
@@ -322,13 +359,16 @@ impl InboxProcessor {
             unit.store.consents_many(&keys.consents),
             self.handler.prepare(&decoded)
         );
-        let ahead = match found {
+        let mut ahead = match found {
             Ok(found) => ReadAhead::new(keys.snapshots, found),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the batch's snapshots ahead; each entry reads its own");
                 ReadAhead::default()
             }
         };
+        if let Some(committing) = committing {
+            ahead = ahead.with_committing(committing);
+        }
         match consents {
             Ok(found) => Arc::new(ahead.with_consents(&keys.consents, found)),
             Err(e) => {
@@ -446,28 +486,25 @@ impl InboxProcessor {
         }
     }
 
-    /// Processes batches until the inbox has nothing due; returns the totals.
+    /// Processes batches until the inbox has nothing due; returns the totals. Pipelined
+    /// under a unit of work ([`Self::pipeline`]).
     pub async fn drain(&self) -> Result<ProcessReport, Error> {
-        let mut total = ProcessReport::default();
-        loop {
-            let r = self.run_once().await?;
-            total.done += r.done;
-            total.retried += r.retried;
-            total.dead += r.dead;
-            if r.done + r.retried + r.dead == 0 {
-                return Ok(total);
-            }
-        }
+        self.pipeline().drain().await
     }
 
-    /// Runs forever, polling every `interval` when idle; stops when `shutdown` resolves.
+    /// Runs forever, polling every `interval` when idle; stops when `shutdown` resolves,
+    /// with what it handled committed. Pipelined under a unit of work ([`Self::pipeline`]).
     pub async fn run(&self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut pipeline = self.pipeline();
         loop {
-            let idle = match self.run_once().await {
-                Ok(r) => r.done + r.retried + r.dead == 0,
+            let idle = match pipeline.step().await {
+                Ok(r) => r.done + r.retried + r.dead == 0 && !pipeline.is_pending(),
                 Err(e) => {
                     tracing::error!(error = %e, "inbox processing failed; backing off");
+                    if let Err(e) = pipeline.flush().await {
+                        tracing::error!(error = %e, "inbox commit failed; its entries are processed again when their lease runs out");
+                    }
                     true
                 }
             };
@@ -478,6 +515,147 @@ impl InboxProcessor {
                 }
             }
         }
+    }
+}
+
+/// A batch handled and not yet committed.
+#[derive(Default)]
+struct Handled {
+    size: usize,
+    read_ahead: Duration,
+    /// Entries handled successfully, to complete with `work`.
+    done: Vec<i64>,
+    work: Work,
+    /// Retried and dead-lettered entries (settled already); `done` is counted at the commit.
+    report: ProcessReport,
+    first_error: Option<Error>,
+}
+
+/// Batches processed back to back under a unit of work, each batch's commit running while
+/// the next batch is read ahead and handled ([`InboxProcessor::pipeline`]).
+///
+/// The commit runs on the store's connection while the handlers run here, so a processor
+/// that would wait for each commit keeps both busy instead. What it keeps:
+/// - **Order.** Batch N+1 is claimed before batch N's commit starts (on SQLite both need
+///   the one writer) and handled while it runs; its reads see N's snapshots first
+///   ([`ReadAhead::with_committing`]), whether or not N's commit has landed. Commits happen
+///   in batch order, one at a time.
+/// - **Nothing half-done.** If N's commit fails, N+1's handled work is dropped too (it was
+///   built on N's writes): both batches' entries stay claimed and are processed again when
+///   their lease runs out, as after a crash. Entries N+1 retried or dead-lettered are
+///   recorded already, as they are without a pipeline.
+/// - **Barriers.** A batch holding an entry that names no order waits for the commit
+///   under way and is then processed as [`InboxProcessor::run_once`] processes it.
+/// - **Stopping.** [`Pipeline::flush`] commits the batch handled last; call it before the
+///   store closes (a pipeline dropped without it leaves that batch to its lease).
+pub struct Pipeline<'a> {
+    processor: &'a InboxProcessor,
+    pending: Option<Handled>,
+}
+
+impl std::fmt::Debug for Pipeline<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("pending", &self.pending.as_ref().map(|h| h.done.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline<'_> {
+    /// Claims and handles one batch while the previous one is committed. Returns what the
+    /// previous batch's commit made done, and what this batch retried or dead-lettered; an
+    /// empty report means nothing was claimed and nothing is left to commit.
+    pub async fn step(&mut self) -> Result<ProcessReport, Error> {
+        let p = self.processor;
+        if p.work.is_none() {
+            return p.run_once().await;
+        }
+        let started = std::time::Instant::now();
+        // Claimed before the previous batch's commit starts: on SQLite both need the writer.
+        let prepared = p.claim().await?;
+        let claimed = started.elapsed();
+        if prepared.iter().any(|e| e.order.is_none()) {
+            // A barrier: what came before it is stored first.
+            let mut report = self.flush().await?;
+            let mut h = p.process(prepared, None).await?;
+            p.finish(&mut h.done, &mut h.work, &mut h.report).await?;
+            report.add(h.report);
+            return match h.first_error {
+                Some(e) => Err(e),
+                None => Ok(report),
+            };
+        }
+        let pending = self.pending.take();
+        let committing = pending.as_ref().map(|h| Arc::new(Committing::of(&h.work)));
+        let commit = async {
+            let t = std::time::Instant::now();
+            let mut report = ProcessReport::default();
+            if let Some(mut h) = pending {
+                p.finish(&mut h.done, &mut h.work, &mut report).await?;
+            }
+            Ok::<_, Error>((report, t.elapsed()))
+        };
+        let (committed, handled) = futures::join!(commit, p.process(prepared, committing));
+        let (mut report, commit_time) = committed?;
+        let mut h = handled?;
+        if h.size > 0 {
+            tracing::debug!(
+                entries = h.size,
+                claim_us = claimed.as_micros() as u64,
+                read_ahead_us = h.read_ahead.as_micros() as u64,
+                handle_us = (started.elapsed() - claimed - h.read_ahead).as_micros() as u64,
+                previous_commit_us = commit_time.as_micros() as u64,
+                "inbox batch handled (pipelined)"
+            );
+        }
+        report.retried += h.report.retried;
+        report.dead += h.report.dead;
+        h.report = ProcessReport::default();
+        if let Some(e) = h.first_error.take() {
+            p.finish(&mut h.done, &mut h.work, &mut report).await?;
+            return Err(e);
+        }
+        if !(h.done.is_empty() && h.work.is_empty()) {
+            self.pending = Some(h);
+        }
+        Ok(report)
+    }
+
+    /// Whether a handled batch waits for its commit (the next [`Self::step`] or
+    /// [`Self::flush`] commits it).
+    pub fn is_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Commits the batch handled last, if any (before stopping).
+    pub async fn flush(&mut self) -> Result<ProcessReport, Error> {
+        let mut report = ProcessReport::default();
+        if let Some(mut h) = self.pending.take() {
+            self.processor
+                .finish(&mut h.done, &mut h.work, &mut report)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    /// Processes batches until nothing is due and everything is committed; the totals.
+    pub async fn drain(&mut self) -> Result<ProcessReport, Error> {
+        let mut total = ProcessReport::default();
+        loop {
+            let r = self.step().await?;
+            total.add(r);
+            if r.done + r.retried + r.dead == 0 && !self.is_pending() {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+impl ProcessReport {
+    fn add(&mut self, other: ProcessReport) {
+        self.done += other.done;
+        self.retried += other.retried;
+        self.dead += other.dead;
     }
 }
 

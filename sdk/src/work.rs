@@ -197,13 +197,43 @@ impl<S: crate::store::Store + 'static> WorkStore for Unbatched<S> {
     }
 }
 
-/// What was read ahead for a batch: every key asked, and what was found.
+/// What was read ahead for a batch: every key asked, and what was found; and, when batches
+/// are pipelined ([`Pipeline`](crate::inbox::Pipeline)), the snapshots of the batch being
+/// committed meanwhile.
 #[derive(Debug, Default)]
 pub struct ReadAhead {
     asked: HashSet<SnapshotKey>,
     found: HashMap<SnapshotKey, Snapshot>,
     /// Consent answers by channel, address hash and purpose.
     consents: HashMap<(ChannelKind, String, Purpose), Option<ConsentRecord>>,
+    /// The snapshots the previous batch is committing while this one is handled: the read
+    /// ahead (and the store) may answer from before that commit, so these come first.
+    committing: Arc<Committing>,
+}
+
+/// The snapshots of a batch whose commit is under way, newest of each key
+/// ([`Work::latest_snapshots`]): what a pipelined next batch reads before the store.
+#[derive(Debug, Default)]
+pub struct Committing {
+    snapshots: HashMap<SnapshotKey, Snapshot>,
+}
+
+impl Committing {
+    /// The snapshots `work` will store.
+    pub fn of(work: &Work) -> Self {
+        Self {
+            snapshots: work
+                .latest_snapshots()
+                .into_iter()
+                .map(|s| ((s.kind.clone(), s.id.clone()), s.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether nothing is being committed.
+    pub fn is_empty(&self) -> bool {
+        self.snapshots.is_empty()
+    }
 }
 
 impl ReadAhead {
@@ -216,7 +246,15 @@ impl ReadAhead {
                 .map(|s| ((s.kind.clone(), s.id.clone()), s))
                 .collect(),
             consents: HashMap::new(),
+            committing: Arc::default(),
         }
+    }
+
+    /// Reads `committing` (the previous batch's writes, its commit under way) before what
+    /// was read ahead and before the store; a newer snapshot read ahead still wins.
+    pub fn with_committing(mut self, committing: Arc<Committing>) -> Self {
+        self.committing = committing;
+        self
     }
 
     /// Adds the answers of [`WorkStore::consents_many`] for `asked` (in the same order).
@@ -247,10 +285,16 @@ impl ReadAhead {
     /// `None` when it was not asked.
     fn get(&self, kind: &str, id: &str) -> Option<Option<&Snapshot>> {
         let key = (kind.to_owned(), id.to_owned());
-        if self.asked.contains(&key) {
+        let read = if self.asked.contains(&key) {
             Some(self.found.get(&key))
         } else {
             None
+        };
+        match (self.committing.snapshots.get(&key), read) {
+            // Read after the commit landed, or written meanwhile by someone else.
+            (Some(c), Some(Some(r))) if r.version > c.version => Some(Some(r)),
+            (Some(c), _) => Some(Some(c)),
+            (None, read) => read,
         }
     }
 }

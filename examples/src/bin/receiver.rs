@@ -260,15 +260,22 @@ async fn receive<S: Store + WorkStore + 'static>(
     );
     let p = processor.clone();
     let mut worker_stop = stop_rx.clone();
-    // One batch at a time: a stop lets the batch in hand finish (its entries completed),
-    // then the worker ends before the store is closed.
+    // Batches pipelined: each one is committed while the next is handled. A stop lets the
+    // batch in hand finish and commits it (its entries completed), then the worker ends
+    // before the store is closed.
     let ingest_only = args.ingest_only;
     let worker = tokio::spawn(async move {
+        let mut pipeline = p.pipeline();
         while !ingest_only && !*worker_stop.borrow() {
-            let busy = match p.run_once().await {
-                Ok(r) => r.done + r.retried + r.dead > 0,
+            let busy = match pipeline.step().await {
+                Ok(r) => r.done + r.retried + r.dead > 0 || pipeline.is_pending(),
                 Err(e) => {
                     eprintln!("processing failed: {e}");
+                    if let Err(e) = pipeline.flush().await {
+                        eprintln!(
+                            "commit failed (those entries are processed again when their lease runs out): {e}"
+                        );
+                    }
                     false
                 }
             };
@@ -279,6 +286,11 @@ async fn receive<S: Store + WorkStore + 'static>(
                     _ = tokio::time::sleep(Duration::from_secs(5)) => {}
                 }
             }
+        }
+        if let Err(e) = pipeline.flush().await {
+            eprintln!(
+                "commit failed at the stop (those entries are processed again when their lease runs out): {e}"
+            );
         }
     });
     stop_signal().await;

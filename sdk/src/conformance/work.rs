@@ -409,3 +409,242 @@ async fn processor_check<S: Store + 'static>(s: Arc<S>, w: Arc<dyn WorkStore>) {
         .collect();
     assert_eq!(barrier_rows, vec!["barrier saw A at Some(12)".to_owned()]);
 }
+
+/// A [`WorkStore`] whose commits wait before they start (so a pipelined next batch is read
+/// ahead before the previous batch's commit lands) and whose `fail_at`-th commit fails.
+struct SlowCommit {
+    inner: Arc<dyn WorkStore>,
+    commits: std::sync::atomic::AtomicUsize,
+    fail_at: Option<usize>,
+}
+
+#[async_trait::async_trait]
+impl SnapshotStore for SlowCommit {
+    async fn put_if_newer(&self, snapshot: &Snapshot) -> Result<bool, crate::Error> {
+        self.inner.put_if_newer(snapshot).await
+    }
+
+    async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, crate::Error> {
+        self.inner.snapshot(kind, id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConsentStore for SlowCommit {
+    async fn set_consent(&self, record: ConsentRecord) -> Result<(), crate::Error> {
+        self.inner.set_consent(record).await
+    }
+
+    async fn consent(
+        &self,
+        channel: ChannelKind,
+        address: &str,
+        purpose: Purpose,
+    ) -> Result<Option<ConsentRecord>, crate::Error> {
+        self.inner.consent(channel, address, purpose).await
+    }
+}
+
+#[async_trait::async_trait]
+impl WorkStore for SlowCommit {
+    async fn snapshots_many(&self, keys: &[SnapshotKey]) -> Result<Vec<Snapshot>, crate::Error> {
+        self.inner.snapshots_many(keys).await
+    }
+
+    async fn consents_many(
+        &self,
+        keys: &[ConsentKey],
+    ) -> Result<Vec<Option<ConsentRecord>>, crate::Error> {
+        self.inner.consents_many(keys).await
+    }
+
+    async fn commit(
+        &self,
+        done: &[i64],
+        work: Work,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::Error> {
+        let n = self
+            .commits
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        if self.fail_at == Some(n) {
+            return Err(crate::Error::storage(
+                "commit a unit of work",
+                "the conformance check's planned failure",
+            ));
+        }
+        self.inner.commit(done, work, now).await
+    }
+}
+
+/// Stores one `OrderUpdated` per order named in `plan` (an `AppUninstalled` barrier for
+/// `"|"`), in that order; their ids.
+async fn store_plan<S: Store + 'static>(s: &Arc<S>, tag: &str, plan: &[&str]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (i, name) in plan.iter().enumerate() {
+        let event = if *name == "|" {
+            PlatformEvent::AppUninstalled {
+                shop: ShopId::new("demo.myshopify.com"),
+            }
+        } else {
+            // Numbered per plan: the same body twice would be a duplicate.
+            let mut o = Order::new(*name, format!("#{tag}{name}{i}"));
+            o.shop = Some(ShopId::new("demo.myshopify.com"));
+            PlatformEvent::OrderUpdated { order: o }
+        };
+        let body = serde_json::to_vec(&event).unwrap();
+        ids.push(
+            s.insert(webhook("native", &format!("{tag}-{i}"), &body))
+                .await
+                .unwrap()
+                .id(),
+        );
+    }
+    ids
+}
+
+async fn count_of<S: Store + 'static>(s: &Arc<S>, id: &str) -> Option<u64> {
+    s.snapshot("count", id)
+        .await
+        .unwrap()
+        .and_then(|x| x.data.as_u64())
+}
+
+fn counting_processor<S: Store + 'static>(
+    s: &Arc<S>,
+    w: Arc<dyn WorkStore>,
+    batch: u32,
+    lease: std::time::Duration,
+) -> InboxProcessor {
+    InboxProcessor::new(
+        s.clone(),
+        Arc::new(Counter),
+        Arc::new(crate::clock::SystemClock),
+    )
+    .source(
+        "native",
+        Arc::new(crate::webhook::NativeSource::new(
+            crate::webhook::Secret::from("conformance"),
+        )),
+    )
+    .concurrency(4)
+    .batch_size(batch)
+    .lease(lease)
+    .unit_of_work(w)
+}
+
+/// Pipelined batches ([`crate::inbox::Pipeline`]): each batch is handled while the one
+/// before is committed (here a commit waits 60 ms before it starts, so the next batch's read
+/// ahead always runs first), and still sees that batch's writes; a barrier waits for the
+/// commit under way; a stop commits what was handled last.
+pub async fn work_pipeline_reads_the_batch_being_committed<S: Store + WorkStore + 'static>(
+    s: Arc<S>,
+) {
+    s.put_if_newer(&Snapshot::new(
+        "count",
+        None,
+        "A",
+        t0() - secs(100),
+        serde_json::json!(10),
+    ))
+    .await
+    .unwrap();
+    let plan = [
+        "A", "B", "A", "A", "B", "A", "|", "A", "B", "A", "A", "A", "B",
+    ];
+    let ids = store_plan(&s, "p", &plan).await;
+    let slow = Arc::new(SlowCommit {
+        inner: s.clone(),
+        commits: Default::default(),
+        fail_at: None,
+    });
+    let processor = counting_processor(&s, slow.clone(), 2, LEASE);
+    let mut pipeline = processor.pipeline();
+    let mut done = 0;
+    // Step by step, so the stop's flush is what commits the last batch.
+    loop {
+        let r = pipeline.step().await.unwrap();
+        assert_eq!((r.retried, r.dead), (0, 0), "{r:?}");
+        done += r.done;
+        if r.done == 0 && !pipeline.is_pending() {
+            break;
+        }
+    }
+    done += pipeline.flush().await.unwrap().done;
+    assert_eq!(done as usize, plan.len(), "every entry done once");
+    assert!(!pipeline.is_pending());
+    let a = plan.iter().filter(|n| **n == "A").count() as u64;
+    let b = plan.iter().filter(|n| **n == "B").count() as u64;
+    assert_eq!(
+        count_of(&s, "A").await,
+        Some(10 + a),
+        "each batch counted on top of the one being committed"
+    );
+    assert_eq!(count_of(&s, "B").await, Some(b));
+    for id in &ids {
+        let e = s.inbox_entry(*id).await.unwrap().unwrap();
+        assert_eq!(e.status, InboxStatus::Done);
+    }
+    // The barrier saw every A before it stored: 10 + 4.
+    let rows: Vec<String> = s
+        .ledger_for_order(&OrderId::new("barrier"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.reason)
+        .collect();
+    assert_eq!(rows, vec!["barrier saw A at Some(14)".to_owned()]);
+    // The same through `drain`, on what a second delivery adds.
+    store_plan(&s, "q", &["A", "A", "B", "A"]).await;
+    let r = processor.drain().await.unwrap();
+    assert_eq!(r.done, 4);
+    assert_eq!(count_of(&s, "A").await, Some(10 + a + 3));
+    assert_eq!(count_of(&s, "B").await, Some(b + 1));
+}
+
+/// A pipelined batch's commit that fails drops the next batch's handled work too (it was
+/// built on the failed writes): both stay claimed and, their lease run out, are processed
+/// again; nothing is counted twice or lost.
+pub async fn work_pipeline_drops_the_next_batch_when_a_commit_fails<
+    S: Store + WorkStore + 'static,
+>(
+    s: Arc<S>,
+) {
+    let plan = ["A", "A", "B", "A", "A", "B", "A", "B"];
+    let ids = store_plan(&s, "f", &plan).await;
+    let lease = std::time::Duration::from_millis(300);
+    let slow = Arc::new(SlowCommit {
+        inner: s.clone(),
+        commits: Default::default(),
+        // The first commit is batch 1's (started by step 2); the second, batch 2's, fails.
+        fail_at: Some(2),
+    });
+    let processor = counting_processor(&s, slow.clone(), 2, lease);
+    let mut pipeline = processor.pipeline();
+    assert_eq!(pipeline.step().await.unwrap().done, 0, "batch 1 handled");
+    assert_eq!(pipeline.step().await.unwrap().done, 2, "batch 1 committed");
+    let err = pipeline.step().await.unwrap_err();
+    assert!(err.to_string().contains("planned failure"), "{err}");
+    assert!(!pipeline.is_pending(), "batch 3 was dropped with batch 2");
+    // Batch 1 (A, A) is stored; batches 2 (B, A) and 3 (A, B) are not.
+    assert_eq!(count_of(&s, "A").await, Some(2));
+    assert_eq!(count_of(&s, "B").await, None);
+    for id in &ids[2..6] {
+        let e = s.inbox_entry(*id).await.unwrap().unwrap();
+        assert_ne!(e.status, InboxStatus::Done, "entry {id} left to its lease");
+    }
+    // Once the leases run out, the rest is processed once.
+    tokio::time::sleep(lease + std::time::Duration::from_millis(50)).await;
+    let r = pipeline.drain().await.unwrap();
+    assert_eq!(r.done, 6, "{r:?}");
+    let a = plan.iter().filter(|n| **n == "A").count() as u64;
+    let b = plan.iter().filter(|n| **n == "B").count() as u64;
+    assert_eq!(count_of(&s, "A").await, Some(a));
+    assert_eq!(count_of(&s, "B").await, Some(b));
+    for id in &ids {
+        let e = s.inbox_entry(*id).await.unwrap().unwrap();
+        assert_eq!(e.status, InboxStatus::Done);
+    }
+}
