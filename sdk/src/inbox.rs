@@ -567,9 +567,9 @@ impl Pipeline<'_> {
     /// empty report means nothing was claimed and nothing is left to commit.
     pub async fn step(&mut self) -> Result<ProcessReport, Error> {
         let p = self.processor;
-        if p.work.is_none() {
+        let Some(unit) = &p.work else {
             return p.run_once().await;
-        }
+        };
         let started = std::time::Instant::now();
         // Claimed before the previous batch's commit starts: on SQLite both need the writer.
         let prepared = p.claim().await?;
@@ -587,16 +587,28 @@ impl Pipeline<'_> {
         }
         let pending = self.pending.take();
         let committing = pending.as_ref().map(|h| Arc::new(Committing::of(&h.work)));
-        let commit = async {
-            let t = std::time::Instant::now();
-            let mut report = ProcessReport::default();
-            if let Some(mut h) = pending {
-                p.finish(&mut h.done, &mut h.work, &mut report).await?;
-            }
-            Ok::<_, Error>((report, t.elapsed()))
-        };
-        let (committed, handled) = futures::join!(commit, p.process(prepared, committing));
-        let (mut report, commit_time) = committed?;
+        // The commit runs as a task of its own: on this task it would wait for each poll
+        // between the handlers' work, holding the store's write transaction meanwhile.
+        let commit = pending.map(|mut h| {
+            let store = unit.store.clone();
+            let now = p.clock.now();
+            tokio::spawn(async move {
+                let t = std::time::Instant::now();
+                h.done.sort_unstable();
+                store.commit(&h.done, h.work, now).await?;
+                Ok::<_, Error>((h.done.len() as u32, t.elapsed()))
+            })
+        });
+        let handled = p.process(prepared, committing).await;
+        let mut report = ProcessReport::default();
+        let mut commit_time = Duration::ZERO;
+        if let Some(commit) = commit {
+            let (done, took) = commit
+                .await
+                .map_err(|e| Error::storage("commit a unit of work (its task ended)", e))??;
+            report.done = done;
+            commit_time = took;
+        }
         let mut h = handled?;
         if h.size > 0 {
             tracing::debug!(

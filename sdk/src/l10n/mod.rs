@@ -86,8 +86,6 @@ mod catalogs;
 pub use catalogs::{Catalogs, StopHint};
 pub mod format;
 
-use std::collections::HashMap;
-
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
@@ -160,6 +158,15 @@ const CATALOGS: [(&str, &str); 6] = [
 /// combination). A missing or blank optional argument is not passed to Fluent at all: a
 /// wording that still uses it fails to render rather than leaving a gap.
 pub const OPTIONAL_ARGS: [&str; 5] = ["first_name", "carrier", "tracking_number", "eta", "comment"];
+
+/// The `has_…` selector of each of [`OPTIONAL_ARGS`], in the same order.
+const HAS_OPTIONAL: [&str; 5] = [
+    "has_first_name",
+    "has_carrier",
+    "has_tracking_number",
+    "has_eta",
+    "has_comment",
+];
 
 /// Which way a text runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -489,23 +496,21 @@ impl Localizer {
             };
             let dir = direction(loc);
             let html = format == Format::Html;
-            let mut fargs = FluentArgs::new();
+            // Names borrowed, not copied: a message renders several of these per send.
+            let mut fargs = FluentArgs::with_capacity(OPTIONAL_ARGS.len() * 2 + args.0.len() + 2);
             let present = |name: &str| matches!(args.get(name), Some(Arg::Text(n) | Arg::Ltr(n) | Arg::Url(n)) if !n.trim().is_empty());
             fargs.set(
                 "has_name",
                 FluentValue::from(i64::from(present("first_name"))),
             );
-            for name in OPTIONAL_ARGS {
-                fargs.set(
-                    format!("has_{name}"),
-                    FluentValue::from(i64::from(present(name))),
-                );
+            for (name, has) in OPTIONAL_ARGS.iter().zip(HAS_OPTIONAL) {
+                fargs.set(has, FluentValue::from(i64::from(present(name))));
             }
             // Without the channel's word, a wording never promises that replies are read.
             fargs.set("replies", FluentValue::from(0));
             for (i, (name, arg)) in args.iter().enumerate() {
                 if let Arg::Flag(on) = arg {
-                    fargs.set(name.to_owned(), FluentValue::from(i64::from(*on)));
+                    fargs.set(name, FluentValue::from(i64::from(*on)));
                     continue;
                 }
                 // A blank optional value is absent: its `has_…` selector is 0 and a message
@@ -518,7 +523,7 @@ impl Localizer {
                 } else {
                     plain_value(arg, dir)
                 };
-                fargs.set(name.to_owned(), FluentValue::from(value));
+                fargs.set(name, FluentValue::from(value));
             }
             if lenient {
                 for name in OPTIONAL_ARGS {
@@ -611,11 +616,8 @@ fn html_value(arg: &Arg) -> String {
 }
 
 fn finish_html(template: &str, args: &Args, locale: &str, dir: Dir) -> String {
-    let values: HashMap<usize, String> = args
-        .iter()
-        .enumerate()
-        .map(|(i, (_, a))| (i, html_value(a)))
-        .collect();
+    // Only the arguments the template uses are escaped, when met.
+    let value = |i: usize| args.0.get(i).map(|(_, a)| html_value(a));
     let escaped = bidi::escape_html(template);
     let mut body = String::with_capacity(escaped.len() + 64);
     let mut chars = escaped.chars();
@@ -623,8 +625,8 @@ fn finish_html(template: &str, args: &Args, locale: &str, dir: Dir) -> String {
         match c {
             '\u{E000}' => {
                 let n: String = chars.by_ref().take_while(|c| *c != '\u{E001}').collect();
-                if let Some(v) = n.parse().ok().and_then(|i: usize| values.get(&i)) {
-                    body.push_str(v);
+                if let Some(v) = n.parse().ok().and_then(value) {
+                    body.push_str(&v);
                 }
             }
             '\n' => body.push_str("<br>\n"),
