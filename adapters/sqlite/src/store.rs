@@ -26,6 +26,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::SqliteStore;
 
 mod enqueue;
+mod values;
 mod work;
 
 fn micros(t: DateTime<Utc>) -> i64 {

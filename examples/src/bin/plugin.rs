@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use aftercare_examples::plugin::{PluginConfig, check, run};
 use clap::Parser;
 
-
 /// mimalloc rather than the system allocator: processing allocates and frees across threads
 /// (a batch is staged on the runtime's workers and committed from another task), where
 /// glibc's arenas cost issue 20's harness a fifth of the CPU in `malloc`/`free`.

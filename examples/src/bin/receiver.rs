@@ -31,7 +31,6 @@ use aftercare_examples::real::{ShopStack, StoreHandle};
 use aftercare_sqlite::SqliteStore;
 use clap::Parser;
 
-
 /// mimalloc rather than the system allocator: processing allocates and frees across threads
 /// (a batch is staged on the runtime's workers and committed from another task), where
 /// glibc's arenas cost issue 20's harness a fifth of the CPU in `malloc`/`free`.

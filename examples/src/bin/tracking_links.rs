@@ -21,7 +21,6 @@ use aftercare::store::Ledger;
 use aftercare_sqlite::SqliteStore;
 use clap::{Parser, Subcommand};
 
-
 /// mimalloc rather than the system allocator: processing allocates and frees across threads
 /// (a batch is staged on the runtime's workers and committed from another task), where
 /// glibc's arenas cost issue 20's harness a fifth of the CPU in `malloc`/`free`.

@@ -1,7 +1,7 @@
 //! [`WorkStore`]: a processor's batch read ahead in one query and committed in one
-//! transaction. Rows travel as one JSON array per statement (`json_each`), as
-//! `enqueue_many` does (`store/enqueue.rs`): no limit on bound values, one hand-off to
-//! sqlx's connection thread per statement whatever the batch's size.
+//! transaction. Keys to read and short rows (ledger, ids) travel as one JSON array per
+//! statement (`json_each`); snapshots, whose data is a JSON document, as bound multi-row
+//! `VALUES` (`values.rs` says why).
 
 use aftercare::Error;
 use aftercare::model::{ChannelKind, CustomerId, OrderId, ShopId};
@@ -10,7 +10,7 @@ use aftercare::work::{ConsentKey, SnapshotKey, Work, WorkStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{consent_from_row, db, enqueue, get, micros, snapshot_from_row};
+use super::{consent_from_row, db, enqueue, get, micros, snapshot_from_row, values};
 use crate::SqliteStore;
 
 #[async_trait]
@@ -74,19 +74,8 @@ impl WorkStore for SqliteStore {
 
     async fn commit(&self, done: &[i64], work: Work, now: DateTime<Utc>) -> Result<(), Error> {
         let err = db("commit a processed batch");
-        let snapshots: Vec<serde_json::Value> = work
-            .latest_snapshots()
-            .into_iter()
-            .map(|s| {
-                serde_json::json!([
-                    s.kind,
-                    s.id,
-                    s.shop.as_ref().map(ShopId::as_str),
-                    micros(s.version),
-                    s.data.to_string(),
-                ])
-            })
-            .collect();
+        let snapshots = work.latest_snapshots();
+        let data: Vec<String> = snapshots.iter().map(|s| s.data.to_string()).collect();
         let ledger: Vec<serde_json::Value> = work
             .ledger
             .iter()
@@ -107,19 +96,27 @@ impl WorkStore for SqliteStore {
 
         let _w = self.writing().await;
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        if !snapshots.is_empty() {
+        let mut at = 0;
+        for n in values::chunks(snapshots.len()) {
             // Never backwards: a stored state newer than the staged one stays.
-            sqlx::query(
-                "INSERT INTO snapshots (kind, id, shop, version, data)
-                 SELECT s.value ->> 0, s.value ->> 1, s.value ->> 2, s.value ->> 3, s.value ->> 4
-                 FROM json_each(?) AS s WHERE true ORDER BY s.key
-                 ON CONFLICT (kind, id) DO UPDATE SET shop = excluded.shop, version = excluded.version, data = excluded.data
+            let mut sql =
+                String::from("INSERT INTO snapshots (kind, id, shop, version, data) VALUES ");
+            values::placeholders(&mut sql, n, 5);
+            sql.push_str(
+                " ON CONFLICT (kind, id) DO UPDATE SET shop = excluded.shop, version = excluded.version, data = excluded.data
                  WHERE excluded.version >= snapshots.version",
-            )
-            .bind(serde_json::Value::Array(snapshots).to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(&err)?;
+            );
+            let mut q = sqlx::query(&sql);
+            for (s, data) in snapshots[at..at + n].iter().zip(&data[at..at + n]) {
+                q = q
+                    .bind(&s.kind)
+                    .bind(&s.id)
+                    .bind(s.shop.as_ref().map(ShopId::as_str))
+                    .bind(micros(s.version))
+                    .bind(data.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(&err)?;
+            at += n;
         }
         if !ledger.is_empty() {
             sqlx::query(

@@ -46,7 +46,6 @@ use hdrhistogram::Histogram;
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
-
 /// mimalloc rather than the system allocator: processing allocates and frees across threads
 /// (a batch is staged on the runtime's workers and committed from another task), where
 /// glibc's arenas cost issue 20's harness a fifth of the CPU in `malloc`/`free`.
@@ -394,6 +393,10 @@ fn start_receiver(
         c.arg("--ingest-only");
     } else {
         c.arg("--flow");
+    }
+    // `LOADTEST_RECEIVER_ARGS="--batch 64"`: more of the receiver's options, for comparisons.
+    if let Ok(more) = std::env::var("LOADTEST_RECEIVER_ARGS") {
+        c.args(more.split_whitespace());
     }
     let err = std::fs::OpenOptions::new()
         .create(true)
