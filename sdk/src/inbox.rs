@@ -8,6 +8,11 @@
 //! redaction request, a customer update) and an entry a [`Hydrator`] builds are barriers:
 //! everything claimed before it finishes first, and it runs alone. Completed entries are
 //! marked done together at the end of the batch ([`Inbox::complete_many`]).
+//!
+//! Under a unit of work ([`InboxProcessor::unit_of_work`], [`crate::work`]) a batch's
+//! writes are committed with its completion in one transaction, and [`Pipeline`] (what
+//! [`InboxProcessor::run`] and [`InboxProcessor::drain`] use) commits each batch while the
+//! next one is read ahead and handled.
 
 use std::collections::HashMap;
 use std::sync::Arc;

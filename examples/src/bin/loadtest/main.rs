@@ -27,6 +27,11 @@
 //! with the machine's load. Every process it starts (servers, PostgreSQL) is stopped on every
 //! way out, errors included.
 //!
+//! This binary (the baseline and the client) keeps the system allocator: the issue's
+//! baseline is a default axum server. The `receiver` ships with mimalloc; given mimalloc
+//! too, the baseline ran 25.0–27.0k req/s against 19.3–21.2k without (2026-12-07, quiet
+//! machine), which would lower the receiver's ratio by a fifth.
+//!
 //! ```text
 //! cargo xtask loadtest [--seconds 10] [--concurrency 50] [--rounds 2] [--messages 100000]
 //!                      [--rate 5000] [--postgres] [--phases ingest,processing,dispatch]
@@ -45,13 +50,6 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
-
-/// mimalloc rather than the system allocator: processing allocates and frees across threads
-/// (a batch is staged on the runtime's workers and committed from another task), where
-/// glibc's arenas cost issue 20's harness a fifth of the CPU in `malloc`/`free`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod baseline;
 mod dispatch;
 mod pg;
