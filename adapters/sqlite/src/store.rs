@@ -334,7 +334,7 @@ impl Outbox for SqliteStore {
     ) -> Result<Vec<Enqueue>, Error> {
         let err = db("enqueue messages");
         let mut out = Vec::with_capacity(msgs.len());
-        // Transactions of up to 512 messages, three statements each (`store/enqueue.rs`):
+        // Transactions of up to 512 messages, a few statements each (`store/enqueue.rs`):
         // one commit each, and the write lock is given up between them so webhooks are not
         // held up behind a large batch.
         for chunk in msgs.chunks(512) {
