@@ -138,3 +138,146 @@ async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
     assert!(status.success(), "exit {status:?}; stderr: {err}");
     assert!(!err.contains("processing failed"), "{err}");
 }
+
+/// A stop in the middle of a stream of webhooks (SIGTERM while they still arrive): every
+/// acknowledged webhook is stored, and every entry is done or was never claimed; none is
+/// left claimed. Processing is pipelined (a batch is committed while the next is handled),
+/// so the stop commits the batch handled last. This handler (printing) keeps up with the
+/// stream, so a batch is rarely waiting at the stop here: the conformance check
+/// `work_pipeline_reads_the_batch_being_committed` is the one that fails without the flush.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_mid_stream_leaves_no_entry_claimed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let cfg = dir.path().join("shop.toml");
+    std::fs::write(&cfg, config(&db)).unwrap();
+    let stderr = dir.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_receiver"))
+        .args([
+            "--quiet",
+            "--bind",
+            "127.0.0.1:0",
+            "--batch",
+            "16",
+            "--config",
+        ])
+        .arg(&cfg)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the receiver printed its routes")
+            .unwrap();
+        if let Some(u) = line
+            .split_whitespace()
+            .find(|w| w.ends_with("/webhooks/shopify"))
+        {
+            break u.to_owned();
+        }
+    };
+    // Whatever it prints next is read, so a full pipe never blocks it.
+    std::thread::spawn(move || lines.for_each(drop));
+    let order: serde_json::Value = serde_json::from_slice(BODY).unwrap();
+    let client = reqwest::Client::new();
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for lane in 0..8u64 {
+        let (client, url, order, acked) =
+            (client.clone(), url.clone(), order.clone(), acked.clone());
+        tasks.spawn(async move {
+            for n in (lane..).step_by(8) {
+                // Its own order id (the same body twice would be a duplicate), named alike
+                // in both places Shopify names it.
+                let mut o = order.clone();
+                o["id"] = serde_json::json!(9_000_000 + n);
+                o["admin_graphql_api_id"] =
+                    serde_json::json!(format!("gid://shopify/Order/{}", 9_000_000 + n));
+                let body = serde_json::to_vec(&o).unwrap();
+                let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+                mac.update(&body);
+                let tag =
+                    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+                let sent = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("X-Shopify-Hmac-Sha256", tag)
+                    .header("X-Shopify-Topic", "orders/fulfilled")
+                    .header("X-Shopify-Shop-Domain", "receiver-test.myshopify.com")
+                    .header("X-Shopify-API-Version", "2025-07")
+                    .header("X-Shopify-Webhook-Id", format!("stop-mid-stream-{n}"))
+                    .body(body)
+                    .send()
+                    .await;
+                // Refused or cut off once the stop began.
+                match sent {
+                    Ok(r) if r.status() == 200 => {
+                        acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    _ => return,
+                }
+            }
+        });
+    }
+    // Stopped while webhooks still arrive and processing works through them.
+    while acked.load(std::sync::atomic::Ordering::SeqCst) < 400 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let until = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < until,
+            "the receiver did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    let acked = acked.load(std::sync::atomic::Ordering::SeqCst);
+    let err = std::fs::read_to_string(&stderr).unwrap();
+    assert!(status.success(), "exit {status:?}; stderr: {err}");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    // A claim counts an attempt and hides the entry; a done entry is `done`.
+    let (stored, done, claimed): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'done'),
+                count(*) FILTER (WHERE status = 'pending' AND attempts > 0)
+         FROM inbox WHERE source = 'shopify'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert!(
+        stored >= acked as i64,
+        "every acknowledged webhook is stored: {stored} < {acked}"
+    );
+    assert_eq!(claimed, 0, "{done} done; claimed and left: {claimed}");
+    let dead: i64 = {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let n = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE status = 'dead'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    };
+    assert_eq!(dead, 0, "every webhook decodes");
+    assert!(done > 0, "processing ran before the stop; stderr: {err}");
+}

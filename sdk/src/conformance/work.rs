@@ -602,6 +602,28 @@ pub async fn work_pipeline_reads_the_batch_being_committed<S: Store + WorkStore 
     assert_eq!(r.done, 4);
     assert_eq!(count_of(&s, "A").await, Some(10 + a + 3));
     assert_eq!(count_of(&s, "B").await, Some(b + 1));
+    // A stop between batches: the batch handled last waits for `flush`.
+    let ids = store_plan(&s, "r", &["A", "B", "A", "B"]).await;
+    let mut pipeline = processor.pipeline();
+    assert_eq!(pipeline.step().await.unwrap().done, 0);
+    assert_eq!(pipeline.step().await.unwrap().done, 2);
+    assert!(pipeline.is_pending());
+    let status = |id: i64| {
+        let s = s.clone();
+        async move { s.inbox_entry(id).await.unwrap().unwrap().status }
+    };
+    assert_ne!(
+        status(ids[3]).await,
+        InboxStatus::Done,
+        "handled, not committed"
+    );
+    assert_eq!(pipeline.flush().await.unwrap().done, 2);
+    assert!(!pipeline.is_pending());
+    for id in ids {
+        assert_eq!(status(id).await, InboxStatus::Done);
+    }
+    assert_eq!(count_of(&s, "A").await, Some(10 + a + 5));
+    assert_eq!(count_of(&s, "B").await, Some(b + 3));
 }
 
 /// A pipelined batch's commit that fails drops the next batch's handled work too (it was
