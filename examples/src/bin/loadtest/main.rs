@@ -29,8 +29,8 @@
 //!
 //! This binary (the baseline and the client) keeps the system allocator: the issue's
 //! baseline is a default axum server. The `receiver` ships with mimalloc; given mimalloc
-//! too, the baseline ran 25.0–27.0k req/s against 19.3–21.2k without (2026-12-07, quiet
-//! machine), which would lower the receiver's ratio by a fifth.
+//! too, the baseline ran 24.7–27.0k req/s in five runs against 19.3–24.5k without in
+//! others (2026-12-07, quiet machine), which would lower the receiver's ratio.
 //!
 //! ```text
 //! cargo xtask loadtest [--seconds 10] [--concurrency 50] [--rounds 2] [--messages 100000]
