@@ -45,19 +45,22 @@ public_url = "http://127.0.0.1"
     )
 }
 
+/// Starts the receiver on `cfg` (its errors to `stderr`, `extra` options added) and returns
+/// it with its Shopify route's URL. What it prints afterwards is read on a thread of its own,
+/// so a full pipe never blocks it.
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-#[tokio::test]
-async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("r.db");
-    let cfg = dir.path().join("shop.toml");
-    std::fs::write(&cfg, config(&db)).unwrap();
-    let stderr = dir.path().join("stderr");
+fn start(
+    cfg: &std::path::Path,
+    stderr: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_receiver"))
-        .args(["--quiet", "--bind", "127.0.0.1:0", "--config"])
-        .arg(&cfg)
+        .args(["--quiet", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .arg("--config")
+        .arg(cfg)
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr).unwrap())
+        .stderr(std::fs::File::create(stderr).unwrap())
         .spawn()
         .unwrap();
     // "Aftercare webhook receiver on http://127.0.0.1:PORT/webhooks/shopify"
@@ -74,6 +77,19 @@ async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
             break u.to_owned();
         }
     };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[tokio::test]
+async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let cfg = dir.path().join("shop.toml");
+    std::fs::write(&cfg, config(&db)).unwrap();
+    let stderr = dir.path().join("stderr");
+    let (mut child, url) = start(&cfg, &stderr, &[]);
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(BODY);
     let tag = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
@@ -153,35 +169,7 @@ async fn a_stop_mid_stream_leaves_no_entry_claimed() {
     let cfg = dir.path().join("shop.toml");
     std::fs::write(&cfg, config(&db)).unwrap();
     let stderr = dir.path().join("stderr");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_receiver"))
-        .args([
-            "--quiet",
-            "--bind",
-            "127.0.0.1:0",
-            "--batch",
-            "16",
-            "--config",
-        ])
-        .arg(&cfg)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the receiver printed its routes")
-            .unwrap();
-        if let Some(u) = line
-            .split_whitespace()
-            .find(|w| w.ends_with("/webhooks/shopify"))
-        {
-            break u.to_owned();
-        }
-    };
-    // Whatever it prints next is read, so a full pipe never blocks it.
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut child, url) = start(&cfg, &stderr, &["--batch", "16"]);
     let order: serde_json::Value = serde_json::from_slice(BODY).unwrap();
     let client = reqwest::Client::new();
     let acked = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));

@@ -323,15 +323,7 @@ async fn processor_check<S: Store + 'static>(s: Arc<S>, w: Arc<dyn WorkStore>) {
         crate::webhook::Secret::from("conformance"),
     ));
     // A stored count for A from an earlier batch.
-    s.put_if_newer(&Snapshot::new(
-        "count",
-        None,
-        "A",
-        t0() - secs(100),
-        serde_json::json!(10),
-    ))
-    .await
-    .unwrap();
+    seed_count_of_a(&s).await;
     let mut plan = Vec::new();
     for round in 0..3 {
         for order in ["A", "B", "fail-1"] {
@@ -505,6 +497,19 @@ async fn store_plan<S: Store + 'static>(s: &Arc<S>, tag: &str, plan: &[&str]) ->
     ids
 }
 
+/// A count of 10 stored for order A, as an earlier batch left it.
+async fn seed_count_of_a<S: Store + 'static>(s: &Arc<S>) {
+    s.put_if_newer(&Snapshot::new(
+        "count",
+        None,
+        "A",
+        t0() - secs(100),
+        serde_json::json!(10),
+    ))
+    .await
+    .unwrap();
+}
+
 async fn count_of<S: Store + 'static>(s: &Arc<S>, id: &str) -> Option<u64> {
     s.snapshot("count", id)
         .await
@@ -542,15 +547,7 @@ fn counting_processor<S: Store + 'static>(
 pub async fn work_pipeline_reads_the_batch_being_committed<S: Store + WorkStore + 'static>(
     s: Arc<S>,
 ) {
-    s.put_if_newer(&Snapshot::new(
-        "count",
-        None,
-        "A",
-        t0() - secs(100),
-        serde_json::json!(10),
-    ))
-    .await
-    .unwrap();
+    seed_count_of_a(&s).await;
     let plan = [
         "A", "B", "A", "A", "B", "A", "|", "A", "B", "A", "A", "A", "B",
     ];
