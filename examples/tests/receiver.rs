@@ -81,6 +81,27 @@ fn start(
     (child, url)
 }
 
+/// Sends SIGTERM to the receiver and waits (up to 30 s) for it to exit.
+#[allow(clippy::unwrap_used)]
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            Instant::now() < until,
+            "the receiver did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 #[tokio::test]
 async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
@@ -134,22 +155,7 @@ async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
     }
     pool.close().await;
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let until = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < until,
-            "the receiver did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = terminate(&mut child);
     let err = std::fs::read_to_string(&stderr).unwrap();
     assert!(status.success(), "exit {status:?}; stderr: {err}");
     assert!(!err.contains("processing failed"), "{err}");
@@ -215,22 +221,7 @@ async fn a_stop_mid_stream_leaves_no_entry_claimed() {
     while acked.load(std::sync::atomic::Ordering::SeqCst) < 400 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let until = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < until,
-            "the receiver did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = terminate(&mut child);
     while let Some(r) = tasks.join_next().await {
         r.unwrap();
     }

@@ -392,14 +392,10 @@ async fn processor_check<S: Store + 'static>(s: Arc<S>, w: Arc<dyn WorkStore>) {
     assert!(saw.is_some());
     // The barrier ran after the first two rounds of A were committed, and its own staged
     // row was committed too.
-    let barrier_rows: Vec<String> = s
-        .ledger_for_order(&OrderId::new("barrier"))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.reason)
-        .collect();
-    assert_eq!(barrier_rows, vec!["barrier saw A at Some(12)".to_owned()]);
+    assert_eq!(
+        barrier_saw(&s).await,
+        vec!["barrier saw A at Some(12)".to_owned()]
+    );
 }
 
 /// A [`WorkStore`] whose commits wait before they start (so a pipelined next batch is read
@@ -497,6 +493,16 @@ async fn store_plan<S: Store + 'static>(s: &Arc<S>, tag: &str, plan: &[&str]) ->
     ids
 }
 
+/// What the `Counter`'s barriers recorded.
+async fn barrier_saw<S: Store + 'static>(s: &Arc<S>) -> Vec<String> {
+    s.ledger_for_order(&OrderId::new("barrier"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.reason)
+        .collect()
+}
+
 /// A count of 10 stored for order A, as an earlier batch left it.
 async fn seed_count_of_a<S: Store + 'static>(s: &Arc<S>) {
     s.put_if_newer(&Snapshot::new(
@@ -585,14 +591,10 @@ pub async fn work_pipeline_reads_the_batch_being_committed<S: Store + WorkStore 
         assert_eq!(e.status, InboxStatus::Done);
     }
     // The barrier saw every A before it stored: 10 + 4.
-    let rows: Vec<String> = s
-        .ledger_for_order(&OrderId::new("barrier"))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.reason)
-        .collect();
-    assert_eq!(rows, vec!["barrier saw A at Some(14)".to_owned()]);
+    assert_eq!(
+        barrier_saw(&s).await,
+        vec!["barrier saw A at Some(14)".to_owned()]
+    );
     // The same through `drain`, on what a second delivery adds.
     store_plan(&s, "q", &["A", "A", "B", "A"]).await;
     let r = processor.drain().await.unwrap();
