@@ -655,11 +655,20 @@ impl Pipeline<'_> {
         Ok(report)
     }
 
-    /// Processes batches until nothing is due and everything is committed; the totals.
+    /// Processes batches until nothing is due and everything is committed; the totals. On
+    /// an error, what was handled before it is committed first (if it can be).
     pub async fn drain(&mut self) -> Result<ProcessReport, Error> {
         let mut total = ProcessReport::default();
         loop {
-            let r = self.step().await?;
+            let r = match self.step().await {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Err(commit) = self.flush().await {
+                        tracing::error!(error = %commit, "inbox commit failed; its entries are processed again when their lease runs out");
+                    }
+                    return Err(e);
+                }
+            };
             total.add(r);
             if r.done + r.retried + r.dead == 0 && !self.is_pending() {
                 return Ok(total);
