@@ -66,7 +66,7 @@ macro_rules! storage_conformance_tests {
             work_reads_ahead_every_asked_snapshot, work_reads_consent_ahead_as_consent_answers, work_commit_stores_the_writes_with_the_completion,
             work_processor_stages_a_batch_and_commits_it_with_the_completion,
             work_unbatched_keeps_the_same_promises, work_pipeline_reads_the_batch_being_committed,
-            work_pipeline_drops_the_next_batch_when_a_commit_fails
+            work_pipeline_drops_the_next_batch_when_a_commit_fails, work_pipeline_drain_commits_what_was_handled_before_an_error
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

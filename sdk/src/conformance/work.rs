@@ -669,3 +669,131 @@ pub async fn work_pipeline_drops_the_next_batch_when_a_commit_fails<
         assert_eq!(e.status, InboxStatus::Done);
     }
 }
+
+/// An inbox whose `fail_at`-th claim fails.
+struct FailingClaim<S> {
+    inner: Arc<S>,
+    claims: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+}
+
+#[async_trait::async_trait]
+impl<S: Store + 'static> Inbox for FailingClaim<S> {
+    async fn insert(&self, entry: NewInboxEntry) -> Result<InboxInsert, crate::Error> {
+        self.inner.insert(entry).await
+    }
+
+    async fn claim(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+        lease: std::time::Duration,
+    ) -> Result<Vec<InboxEntry>, crate::Error> {
+        let n = self
+            .claims
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if n == self.fail_at {
+            return Err(crate::Error::storage(
+                "claim from the inbox",
+                "the conformance check's planned failure",
+            ));
+        }
+        self.inner.claim(now, limit, lease).await
+    }
+
+    async fn complete(
+        &self,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::Error> {
+        self.inner.complete(id, now).await
+    }
+
+    async fn complete_many(
+        &self,
+        ids: &[i64],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::Error> {
+        self.inner.complete_many(ids, now).await
+    }
+
+    async fn retry_at(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        error: &str,
+    ) -> Result<(), crate::Error> {
+        self.inner.retry_at(id, at, error).await
+    }
+
+    async fn dead_letter(&self, id: i64, reason: &str) -> Result<(), crate::Error> {
+        self.inner.dead_letter(id, reason).await
+    }
+
+    async fn inbox_entry(&self, id: i64) -> Result<Option<InboxEntry>, crate::Error> {
+        self.inner.inbox_entry(id).await
+    }
+
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<InboxEntry>, crate::Error> {
+        self.inner.dead_letters(limit).await
+    }
+
+    async fn requeue(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, crate::Error> {
+        self.inner.requeue(id, at).await
+    }
+}
+
+/// `drain` stopped by an error (here a claim that fails) commits the batch it had handled
+/// before returning it: that batch's entries are done, not left claimed until their lease
+/// runs out.
+pub async fn work_pipeline_drain_commits_what_was_handled_before_an_error<
+    S: Store + WorkStore + 'static,
+>(
+    s: Arc<S>,
+) {
+    let ids = store_plan(&s, "e", &["A", "B", "A", "B"]).await;
+    let inbox = Arc::new(FailingClaim {
+        inner: s.clone(),
+        claims: Default::default(),
+        fail_at: 2,
+    });
+    let processor = InboxProcessor::new(
+        inbox,
+        Arc::new(Counter),
+        Arc::new(crate::clock::SystemClock),
+    )
+    .source(
+        "native",
+        Arc::new(crate::webhook::NativeSource::new(
+            crate::webhook::Secret::from("conformance"),
+        )),
+    )
+    .concurrency(4)
+    .batch_size(2)
+    .unit_of_work(s.clone());
+    let err = processor.drain().await.unwrap_err();
+    assert!(err.to_string().contains("planned failure"), "{err}");
+    for id in &ids[..2] {
+        let e = s.inbox_entry(*id).await.unwrap().unwrap();
+        assert_eq!(
+            e.status,
+            InboxStatus::Done,
+            "handled before the error: committed"
+        );
+    }
+    for id in &ids[2..] {
+        let e = s.inbox_entry(*id).await.unwrap().unwrap();
+        assert_eq!(
+            (e.status, e.attempts),
+            (InboxStatus::Pending, 0),
+            "never claimed"
+        );
+    }
+    assert_eq!(count_of(&s, "A").await, Some(1));
+    assert_eq!(count_of(&s, "B").await, Some(1));
+}
