@@ -523,14 +523,14 @@ async fn count_of<S: Store + 'static>(s: &Arc<S>, id: &str) -> Option<u64> {
         .and_then(|x| x.data.as_u64())
 }
 
-fn counting_processor<S: Store + 'static>(
-    s: &Arc<S>,
+fn counting_processor(
+    inbox: Arc<dyn Inbox>,
     w: Arc<dyn WorkStore>,
     batch: u32,
     lease: std::time::Duration,
 ) -> InboxProcessor {
     InboxProcessor::new(
-        s.clone(),
+        inbox,
         Arc::new(Counter),
         Arc::new(crate::clock::SystemClock),
     )
@@ -563,7 +563,7 @@ pub async fn work_pipeline_reads_the_batch_being_committed<S: Store + WorkStore 
         commits: Default::default(),
         fail_at: None,
     });
-    let processor = counting_processor(&s, slow.clone(), 2, LEASE);
+    let processor = counting_processor(s.clone(), slow.clone(), 2, LEASE);
     let mut pipeline = processor.pipeline();
     let mut done = 0;
     // Step by step, so the stop's flush is what commits the last batch.
@@ -642,7 +642,7 @@ pub async fn work_pipeline_drops_the_next_batch_when_a_commit_fails<
         // The first commit is batch 1's (started by step 2); the second, batch 2's, fails.
         fail_at: Some(2),
     });
-    let processor = counting_processor(&s, slow.clone(), 2, lease);
+    let processor = counting_processor(s.clone(), slow.clone(), 2, lease);
     let mut pipeline = processor.pipeline();
     assert_eq!(pipeline.step().await.unwrap().done, 0, "batch 1 handled");
     assert_eq!(pipeline.step().await.unwrap().done, 2, "batch 1 committed");
@@ -762,20 +762,7 @@ pub async fn work_pipeline_drain_commits_what_was_handled_before_an_error<
         claims: Default::default(),
         fail_at: 2,
     });
-    let processor = InboxProcessor::new(
-        inbox,
-        Arc::new(Counter),
-        Arc::new(crate::clock::SystemClock),
-    )
-    .source(
-        "native",
-        Arc::new(crate::webhook::NativeSource::new(
-            crate::webhook::Secret::from("conformance"),
-        )),
-    )
-    .concurrency(4)
-    .batch_size(2)
-    .unit_of_work(s.clone());
+    let processor = counting_processor(inbox, s.clone(), 2, LEASE);
     let err = processor.drain().await.unwrap_err();
     assert!(err.to_string().contains("planned failure"), "{err}");
     for id in &ids[..2] {
