@@ -242,9 +242,14 @@ impl InboxProcessor {
 
     /// Claims due entries and decodes them.
     async fn claim(&self) -> Result<Vec<Prepared>, Error> {
-        let now = self.clock.now();
-        let entries = self.inbox.claim(now, self.batch, self.lease).await?;
+        let entries = self.claim_entries().await?;
         Ok(entries.into_iter().map(|e| self.prepare(e)).collect())
+    }
+
+    /// Claims due entries.
+    async fn claim_entries(&self) -> Result<Vec<InboxEntry>, Error> {
+        let now = self.clock.now();
+        self.inbox.claim(now, self.batch, self.lease).await
     }
 
     /// Reads a claimed batch ahead and handles it; what is done is left to commit (a
@@ -577,19 +582,8 @@ impl Pipeline<'_> {
         };
         let started = std::time::Instant::now();
         // Claimed before the previous batch's commit starts: on SQLite both need the writer.
-        let prepared = p.claim().await?;
+        let entries = p.claim_entries().await?;
         let claimed = started.elapsed();
-        if prepared.iter().any(|e| e.order.is_none()) {
-            // A barrier: what came before it is stored first.
-            let mut report = self.flush().await?;
-            let mut h = p.process(prepared, None).await?;
-            p.finish(&mut h.done, &mut h.work, &mut h.report).await?;
-            report.add(h.report);
-            return match h.first_error {
-                Some(e) => Err(e),
-                None => Ok(report),
-            };
-        }
         let pending = self.pending.take();
         let committing = pending.as_ref().map(|h| Arc::new(Committing::of(&h.work)));
         // The commit runs as a task of its own: on this task it would wait for each poll
@@ -604,13 +598,26 @@ impl Pipeline<'_> {
                 Ok::<_, Error>((h.done.len() as u32, t.elapsed()))
             })
         });
-        let handled = p.process(prepared, committing).await;
+        // Decoded while the previous batch commits.
+        let prepared: Vec<Prepared> = entries.into_iter().map(|e| p.prepare(e)).collect();
         let mut report = ProcessReport::default();
         let mut commit_time = Duration::ZERO;
+        if prepared.iter().any(|e| e.order.is_none()) {
+            // A barrier: what came before it is stored first.
+            if let Some(commit) = commit {
+                report.done = joined(commit).await?.0;
+            }
+            let mut h = p.process(prepared, None).await?;
+            p.finish(&mut h.done, &mut h.work, &mut h.report).await?;
+            report.add(h.report);
+            return match h.first_error {
+                Some(e) => Err(e),
+                None => Ok(report),
+            };
+        }
+        let handled = p.process(prepared, committing).await;
         if let Some(commit) = commit {
-            let (done, took) = commit
-                .await
-                .map_err(|e| Error::storage("commit a unit of work (its task ended)", e))??;
+            let (done, took) = joined(commit).await?;
             report.done = done;
             commit_time = took;
         }
@@ -675,6 +682,15 @@ impl Pipeline<'_> {
             }
         }
     }
+}
+
+/// A spawned commit's outcome: what it made done and how long it took.
+async fn joined(
+    commit: tokio::task::JoinHandle<Result<(u32, Duration), Error>>,
+) -> Result<(u32, Duration), Error> {
+    commit
+        .await
+        .map_err(|e| Error::storage("commit a unit of work (its task ended)", e))?
 }
 
 impl ProcessReport {

@@ -176,7 +176,9 @@ impl Inbox for SqliteStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<InboxEntry>, Error> {
+        let t0 = std::time::Instant::now();
         let _w = self.writing().await;
+        let locked = t0.elapsed();
         let rows = sqlx::query(&format!(
             "UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?1
              WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= ?2
@@ -189,8 +191,16 @@ impl Inbox for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("claim from the inbox"))?;
+        let queried = t0.elapsed();
         let mut out = rows.iter().map(inbox_row).collect::<Result<Vec<_>, _>>()?;
         out.sort_by_key(|e| e.id);
+        tracing::debug!(
+            entries = out.len(),
+            lock_us = locked.as_micros() as u64,
+            query_us = (queried - locked).as_micros() as u64,
+            rows_us = (t0.elapsed() - queried).as_micros() as u64,
+            "inbox claimed"
+        );
         Ok(out)
     }
 

@@ -94,8 +94,11 @@ impl WorkStore for SqliteStore {
             .collect();
         let done = serde_json::to_string(done).map_err(|e| Error::decode("inbox ids", e))?;
 
+        let t0 = std::time::Instant::now();
         let _w = self.writing().await;
+        let locked = t0.elapsed();
         let mut tx = self.pool.begin().await.map_err(&err)?;
+        let begun = t0.elapsed();
         let mut at = 0;
         for n in values::chunks(snapshots.len()) {
             // Never backwards: a stored state newer than the staged one stays.
@@ -118,6 +121,7 @@ impl WorkStore for SqliteStore {
             q.execute(&mut *tx).await.map_err(&err)?;
             at += n;
         }
+        let snapshots_done = t0.elapsed();
         if !ledger.is_empty() {
             sqlx::query(
                 "INSERT INTO ledger (at, key, shop, order_id, customer_id, channel, decision, reason)
@@ -130,11 +134,13 @@ impl WorkStore for SqliteStore {
             .await
             .map_err(&err)?;
         }
+        let ledger_done = t0.elapsed();
         if !work.messages.is_empty() {
             enqueue::enqueue_chunk(&mut tx, &work.messages, now)
                 .await
                 .map_err(&err)?;
         }
+        let messages_done = t0.elapsed();
         sqlx::query(
             "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL WHERE id IN (SELECT value FROM json_each(?))",
         )
@@ -143,7 +149,20 @@ impl WorkStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(&err)?;
+        let completed = t0.elapsed();
         tx.commit().await.map_err(&err)?;
+        tracing::debug!(
+            snapshots = snapshots.len(),
+            messages = work.messages.len(),
+            lock_us = locked.as_micros() as u64,
+            begin_us = (begun - locked).as_micros() as u64,
+            snapshots_us = (snapshots_done - begun).as_micros() as u64,
+            ledger_us = (ledger_done - snapshots_done).as_micros() as u64,
+            messages_us = (messages_done - ledger_done).as_micros() as u64,
+            complete_us = (completed - messages_done).as_micros() as u64,
+            commit_us = (t0.elapsed() - completed).as_micros() as u64,
+            "unit of work committed"
+        );
         Ok(())
     }
 }
