@@ -85,6 +85,7 @@ pub mod bidi;
 mod catalogs;
 pub use catalogs::{Catalogs, StopHint};
 pub mod format;
+mod shown;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
@@ -495,7 +496,10 @@ impl Localizer {
                 continue;
             };
             let dir = direction(loc);
+            // HTML shows placeholders, filled in escaped and wrapped; a wording that looks at
+            // a shown value is formatted with the values (`shown.rs`).
             let html = format == Format::Html;
+            let placeholders = html && !shown::looks_at_shown_values(bundle, pattern, args);
             // Names borrowed, not copied: a message renders several of these per send.
             let mut fargs = FluentArgs::with_capacity(OPTIONAL_ARGS.len() * 2 + args.0.len() + 2);
             let present = |name: &str| matches!(args.get(name), Some(Arg::Text(n) | Arg::Ltr(n) | Arg::Url(n)) if !n.trim().is_empty());
@@ -518,7 +522,7 @@ impl Localizer {
                 if OPTIONAL_ARGS.contains(&name) && !present(name) {
                     continue;
                 }
-                let value = if html {
+                let value = if placeholders {
                     format!("\u{E000}{i}\u{E001}")
                 } else {
                     plain_value(arg, dir)
@@ -541,8 +545,10 @@ impl Localizer {
                     "message `{message_id}` in `{loc}` could not be rendered: {errors:?}; pass every argument it uses"
                 )));
             }
-            let text = if html {
-                finish_html(&text, args, loc, dir)
+            let text = if placeholders {
+                finish_html(&text, Some(args), loc, dir)
+            } else if html {
+                finish_html(&text, None, loc, dir)
             } else {
                 text
             };
@@ -615,15 +621,18 @@ fn html_value(arg: &Arg) -> String {
     }
 }
 
-fn finish_html(template: &str, args: &Args, locale: &str, dir: Dir) -> String {
+/// `template` escaped, its lines broken, and wrapped in a `<div>` of its direction and
+/// language. With `args`, its placeholders are filled with their escaped values; without
+/// (formatted with its values already), nothing in it is taken for a placeholder.
+fn finish_html(template: &str, args: Option<&Args>, locale: &str, dir: Dir) -> String {
     // Only the arguments the template uses are escaped, when met.
-    let value = |i: usize| args.0.get(i).map(|(_, a)| html_value(a));
+    let value = |i: usize| args.and_then(|a| a.0.get(i)).map(|(_, a)| html_value(a));
     let escaped = bidi::escape_html(template);
     let mut body = String::with_capacity(escaped.len() + 64);
     let mut chars = escaped.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\u{E000}' => {
+            '\u{E000}' if args.is_some() => {
                 let n: String = chars.by_ref().take_while(|c| *c != '\u{E001}').collect();
                 if let Some(v) = n.parse().ok().and_then(value) {
                     body.push_str(&v);

@@ -487,3 +487,54 @@ fn formatted_values_render_inside_messages() {
         r.text
     );
 }
+
+/// A shop's own wording may select on a value it shows, or pass one to a function. HTML is
+/// formatted with placeholders for shown values, so it used to take the default variant
+/// ("Other") where text took the right one; it is now formatted with the values, escaped.
+#[test]
+fn a_wording_that_selects_on_a_shown_value_renders_its_variant_in_html() {
+    let mut l = Localizer::new();
+    l.add_catalog(
+        "en",
+        "pick = { $kind ->\n    [NPS] Net promoter for { $name }\n   *[other] Other\n}\nvia-ref = Asked: { pick }\nvia-fn = { NUMBER($score) } points\n",
+    )
+    .unwrap();
+    let a = Args::new()
+        .text("kind", "NPS")
+        .text("name", "<b>Ann & \u{E000}0\u{E001}</b>")
+        .text("score", "3");
+    for (id, want) in [
+        ("pick", "Net promoter for"),
+        ("via-ref", "Asked: Net promoter for"),
+    ] {
+        let text = l.render_as(Format::EmailText, "en", id, &a).unwrap().text;
+        assert!(text.starts_with(want), "text of {id}: {text}");
+        let html = l.render_as(Format::Html, "en", id, &a).unwrap().text;
+        assert!(html.contains(want), "html of {id}: {html}");
+        assert!(html.starts_with("<div dir=\"ltr\" lang=\"en\">"), "{html}");
+        // The value is escaped, and marks inside it are not taken for a placeholder.
+        assert!(
+            html.contains("&lt;b&gt;Ann &amp; \u{E000}0\u{E001}&lt;/b&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>"), "{html}");
+    }
+    let bundle = &l.bundles.iter().find(|(loc, _)| loc == "en").unwrap().1;
+    let pattern = |id: &str| bundle.get_message(id).unwrap().value().unwrap();
+    assert!(shown::looks_at_shown_values(bundle, pattern("via-fn"), &a));
+    assert!(shown::looks_at_shown_values(bundle, pattern("via-ref"), &a));
+    // A flag is never shown: selecting on it keeps the placeholders.
+    assert!(!shown::looks_at_shown_values(
+        bundle,
+        pattern("pick"),
+        &Args::new().flag("kind", true)
+    ));
+    // The built-in wordings select on flags only.
+    for id in l.message_ids("en") {
+        let p = bundle.get_message(&id).and_then(|m| m.value());
+        assert!(
+            !p.is_some_and(|p| shown::looks_at_shown_values(bundle, p, &full_args())),
+            "{id} looks at a shown value"
+        );
+    }
+}
