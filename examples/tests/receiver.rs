@@ -81,6 +81,26 @@ fn start(
     (child, url)
 }
 
+/// [`start`] on a configuration written into `dir` for a fresh SQLite file there; also
+/// returns that file's path and the receiver's stderr file.
+#[allow(clippy::unwrap_used)]
+fn start_in(
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    let db = dir.join("r.db");
+    let cfg = dir.join("shop.toml");
+    std::fs::write(&cfg, config(&db)).unwrap();
+    let stderr = dir.join("stderr");
+    let (child, url) = start(&cfg, &stderr, extra);
+    (child, url, db, stderr)
+}
+
 /// Sends SIGTERM to the receiver and waits (up to 30 s) for it to exit.
 #[allow(clippy::unwrap_used)]
 fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
@@ -106,11 +126,7 @@ fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
 #[tokio::test]
 async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("r.db");
-    let cfg = dir.path().join("shop.toml");
-    std::fs::write(&cfg, config(&db)).unwrap();
-    let stderr = dir.path().join("stderr");
-    let (mut child, url) = start(&cfg, &stderr, &[]);
+    let (mut child, url, db, stderr) = start_in(dir.path(), &[]);
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(BODY);
     let tag = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
@@ -171,11 +187,7 @@ async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_mid_stream_leaves_no_entry_claimed() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("r.db");
-    let cfg = dir.path().join("shop.toml");
-    std::fs::write(&cfg, config(&db)).unwrap();
-    let stderr = dir.path().join("stderr");
-    let (mut child, url) = start(&cfg, &stderr, &["--batch", "16"]);
+    let (mut child, url, db, stderr) = start_in(dir.path(), &["--batch", "16"]);
     let order: serde_json::Value = serde_json::from_slice(BODY).unwrap();
     let client = reqwest::Client::new();
     let acked = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
