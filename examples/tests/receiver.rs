@@ -101,6 +101,28 @@ fn start_in(
     (child, url, db, stderr)
 }
 
+/// An `orders/fulfilled` webhook with `body`, signed as Shopify signs it, with its id.
+#[allow(clippy::unwrap_used)]
+fn signed(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    webhook_id: &str,
+) -> reqwest::RequestBuilder {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(&body);
+    let tag = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("X-Shopify-Hmac-Sha256", tag)
+        .header("X-Shopify-Topic", "orders/fulfilled")
+        .header("X-Shopify-Shop-Domain", "receiver-test.myshopify.com")
+        .header("X-Shopify-API-Version", "2025-07")
+        .header("X-Shopify-Webhook-Id", webhook_id)
+        .body(body)
+}
+
 /// Sends SIGTERM to the receiver and waits (up to 30 s) for it to exit.
 #[allow(clippy::unwrap_used)]
 fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
@@ -127,24 +149,15 @@ fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
 async fn receives_shopify_with_a_config_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url, db, stderr) = start_in(dir.path(), &[]);
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(BODY);
-    let tag = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    let resp = reqwest::Client::new()
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("X-Shopify-Hmac-Sha256", tag)
-        .header("X-Shopify-Topic", "orders/fulfilled")
-        .header("X-Shopify-Shop-Domain", "receiver-test.myshopify.com")
-        .header("X-Shopify-API-Version", "2025-07")
-        .header(
-            "X-Shopify-Webhook-Id",
-            "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
-        )
-        .body(BODY)
-        .send()
-        .await
-        .unwrap();
+    let resp = signed(
+        &reqwest::Client::new(),
+        &url,
+        BODY.to_vec(),
+        "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(
         resp.status(),
         200,
@@ -204,19 +217,7 @@ async fn a_stop_mid_stream_leaves_no_entry_claimed() {
                 o["admin_graphql_api_id"] =
                     serde_json::json!(format!("gid://shopify/Order/{}", 9_000_000 + n));
                 let body = serde_json::to_vec(&o).unwrap();
-                let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-                mac.update(&body);
-                let tag =
-                    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-                let sent = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("X-Shopify-Hmac-Sha256", tag)
-                    .header("X-Shopify-Topic", "orders/fulfilled")
-                    .header("X-Shopify-Shop-Domain", "receiver-test.myshopify.com")
-                    .header("X-Shopify-API-Version", "2025-07")
-                    .header("X-Shopify-Webhook-Id", format!("stop-mid-stream-{n}"))
-                    .body(body)
+                let sent = signed(&client, &url, body, &format!("stop-mid-stream-{n}"))
                     .send()
                     .await;
                 // Refused or cut off once the stop began.
