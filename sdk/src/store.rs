@@ -1113,6 +1113,12 @@ pub trait SnapshotStore: Send + Sync {
     /// as the stored one. Returns whether it was stored.
     async fn put_if_newer(&self, snapshot: &Snapshot) -> Result<bool, Error>;
 
+    /// [`SnapshotStore::put_if_newer`] with the snapshot given away: a store that keeps
+    /// it (a batch's stage, until its commit) takes it without a copy of its document.
+    async fn put_if_newer_owned(&self, snapshot: Snapshot) -> Result<bool, Error> {
+        self.put_if_newer(&snapshot).await
+    }
+
     /// The stored state, if any.
     async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error>;
 }

@@ -64,7 +64,9 @@ pub struct ReadKeys {
 #[non_exhaustive]
 pub struct Work {
     /// Snapshots to store if newer (several of one key: the last one staged is the newest).
-    pub snapshots: Vec<Snapshot>,
+    /// Shared: a pipelined next batch reads them while this work commits
+    /// ([`Committing`]), without a copy of each document.
+    pub snapshots: Vec<Arc<Snapshot>>,
     /// Ledger rows.
     pub ledger: Vec<LedgerEntry>,
     /// Messages to enqueue (as [`Outbox::enqueue`](crate::store::Outbox::enqueue): a key
@@ -94,10 +96,10 @@ impl Work {
         let mut out: Vec<&Snapshot> = Vec::new();
         for s in &self.snapshots {
             match at.get(&(s.kind.as_str(), s.id.as_str())) {
-                Some(&i) => out[i] = s,
+                Some(&i) => out[i] = s.as_ref(),
                 None => {
                     at.insert((s.kind.as_str(), s.id.as_str()), out.len());
-                    out.push(s);
+                    out.push(s.as_ref());
                 }
             }
         }
@@ -215,19 +217,18 @@ pub struct ReadAhead {
 /// ([`Work::latest_snapshots`]): what a pipelined next batch reads before the store.
 #[derive(Debug, Default)]
 pub struct Committing {
-    snapshots: HashMap<SnapshotKey, Snapshot>,
+    snapshots: HashMap<SnapshotKey, Arc<Snapshot>>,
 }
 
 impl Committing {
-    /// The snapshots `work` will store.
+    /// The snapshots `work` will store (shared with it, not copied).
     pub fn of(work: &Work) -> Self {
-        Self {
-            snapshots: work
-                .latest_snapshots()
-                .into_iter()
-                .map(|s| ((s.kind.clone(), s.id.clone()), s.clone()))
-                .collect(),
+        let mut snapshots = HashMap::with_capacity(work.snapshots.len());
+        // The last staged of a key is its newest (as in `Work::latest_snapshots`).
+        for s in &work.snapshots {
+            snapshots.insert((s.kind.clone(), s.id.clone()), Arc::clone(s));
         }
+        Self { snapshots }
     }
 
     /// Whether nothing is being committed.
@@ -293,7 +294,7 @@ impl ReadAhead {
         match (self.committing.snapshots.get(&key), read) {
             // Read after the commit landed, or written meanwhile by someone else.
             (Some(c), Some(Some(r))) if r.version > c.version => Some(Some(r)),
-            (Some(c), _) => Some(Some(c)),
+            (Some(c), _) => Some(Some(c.as_ref())),
             (None, read) => read,
         }
     }
@@ -373,24 +374,48 @@ impl Stage {
         self.work.into_inner().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn staged_version(&self, kind: &str, id: &str) -> Option<DateTime<Utc>> {
+        self.work()
+            .snapshots
+            .iter()
+            .rev()
+            .find(|s| s.kind == kind && s.id == id)
+            .map(|s| s.version)
+    }
+
     fn staged(&self, kind: &str, id: &str) -> Option<Snapshot> {
         self.work()
             .snapshots
             .iter()
             .rev()
             .find(|s| s.kind == kind && s.id == id)
-            .cloned()
+            .map(|s| Snapshot::clone(s))
     }
 }
 
 #[async_trait]
 impl SnapshotStore for Stage {
     async fn put_if_newer(&self, snapshot: &Snapshot) -> Result<bool, Error> {
-        let current = self.snapshot(&snapshot.kind, &snapshot.id).await?;
-        if current.is_some_and(|c| c.version > snapshot.version) {
+        self.put_if_newer_owned(snapshot.clone()).await
+    }
+
+    async fn put_if_newer_owned(&self, snapshot: Snapshot) -> Result<bool, Error> {
+        // The version alone is compared: no copy of the current document.
+        let current = match self.staged_version(&snapshot.kind, &snapshot.id) {
+            Some(v) => Some(v),
+            None => match self.ahead.get(&snapshot.kind, &snapshot.id) {
+                Some(found) => found.map(|s| s.version),
+                None => self
+                    .base
+                    .snapshot(&snapshot.kind, &snapshot.id)
+                    .await?
+                    .map(|s| s.version),
+            },
+        };
+        if current.is_some_and(|v| v > snapshot.version) {
             return Ok(false);
         }
-        self.work().snapshots.push(snapshot.clone());
+        self.work().snapshots.push(Arc::new(snapshot));
         Ok(true)
     }
 
@@ -593,6 +618,41 @@ mod tests {
         assert_eq!(work.snapshots.len(), 1);
     }
 
+    /// A staged snapshot is kept as given, and the batch's commit and the next batch's
+    /// reads ([`Committing`]) share it: documents are not copied per batch.
+    #[tokio::test]
+    async fn staged_snapshots_are_shared_with_the_commit_not_copied() {
+        let stage = Stage::new(
+            Arc::new(ReadAhead::new(
+                [("order".to_owned(), "1".to_owned())],
+                vec![snap("order", "1", 0, "ahead")],
+            )),
+            Arc::new(Counting::default()),
+        );
+        assert!(
+            stage
+                .put_if_newer_owned(snap("order", "1", 5, "staged"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !stage
+                .put_if_newer_owned(snap("order", "1", 1, "older than staged"))
+                .await
+                .unwrap()
+        );
+        let work = stage.into_work();
+        let committing = Committing::of(&work);
+        assert_eq!(work.snapshots.len(), 1);
+        assert_eq!(Arc::strong_count(&work.snapshots[0]), 2);
+        let ahead = ReadAhead::default().with_committing(Arc::new(committing));
+        let seen = ahead
+            .get("order", "1")
+            .flatten()
+            .map(|s| s as *const Snapshot);
+        assert_eq!(seen, Some(Arc::as_ptr(&work.snapshots[0])));
+    }
+
     #[tokio::test]
     async fn a_rollback_drops_what_a_failed_entry_staged_and_keeps_the_rest() {
         let stage = Stage::new(
@@ -635,9 +695,9 @@ mod tests {
     #[test]
     fn the_latest_snapshot_of_each_key_is_written_once_in_first_staged_order() {
         let mut w = Work::default();
-        w.snapshots.push(snap("order", "1", 0, "a"));
-        w.snapshots.push(snap("shipment", "1", 0, "b"));
-        w.snapshots.push(snap("order", "1", 5, "c"));
+        w.snapshots.push(snap("order", "1", 0, "a").into());
+        w.snapshots.push(snap("shipment", "1", 0, "b").into());
+        w.snapshots.push(snap("order", "1", 5, "c").into());
         let latest: Vec<&str> = w
             .latest_snapshots()
             .iter()

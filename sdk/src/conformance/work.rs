@@ -163,10 +163,12 @@ async fn commit_check<S: Store + 'static>(s: Arc<S>, w: Arc<dyn WorkStore>) {
         .unwrap();
 
     let mut work = Work::default();
-    work.snapshots.push(snap("order", "1", 0, "first"));
-    work.snapshots.push(snap("order-shipments", "1", 0, "x"));
-    work.snapshots.push(snap("order", "1", 10, "second"));
-    work.snapshots.push(snap("shipment", "late", 20, "older"));
+    work.snapshots.push(snap("order", "1", 0, "first").into());
+    work.snapshots
+        .push(snap("order-shipments", "1", 0, "x").into());
+    work.snapshots.push(snap("order", "1", 10, "second").into());
+    work.snapshots
+        .push(snap("shipment", "late", 20, "older").into());
     let mut row = LedgerEntry::new(t0(), Decision::Skipped, "a reason of the batch");
     row.order_id = Some(OrderId::new("1"));
     work.ledger.push(row);

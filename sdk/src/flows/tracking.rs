@@ -476,7 +476,7 @@ impl TrackingFlow {
         };
         let stored = self
             .snaps(st)
-            .put_if_newer(&Snapshot {
+            .put_if_newer_owned(Snapshot {
                 kind: "shipment".into(),
                 shop: shipment.shop.clone(),
                 id: shipment.id.0.clone(),
@@ -553,7 +553,7 @@ impl TrackingFlow {
         }
         // Lets operators find an order by its human number (`ledger --order '#1001'`).
         self.snaps(st)
-            .put_if_newer(&Snapshot {
+            .put_if_newer_owned(Snapshot {
                 kind: "order-number".into(),
                 shop: order.shop.clone(),
                 id: order.number.clone(),

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::format::{format_date, format_integer};
-use super::{Args, Format, Localizer};
+use super::{Args, Format, Localizer, Prepared};
 use crate::Error;
 use crate::flows::tracking::{RenderRequest, Rendered, Renderer};
 use crate::model::ChannelKind;
@@ -186,9 +186,9 @@ impl Catalogs {
         format: Format,
         locale: &str,
         id: &str,
-        args: &Args,
+        prepared: &mut Prepared<'_>,
     ) -> Result<(String, String), Error> {
-        let r = match self.localizer.render_as(format, locale, id, args) {
+        let r = match self.localizer.render_prepared(format, locale, id, prepared) {
             Ok(r) => r,
             Err(Error::Config(why)) => {
                 tracing::warn!(
@@ -197,8 +197,9 @@ impl Catalogs {
                     %why,
                     "a catalog uses an argument this message does not have without a `has_…` selector; rendered with it blank"
                 );
+                let filled = Self::filled(prepared.args());
                 self.localizer
-                    .render_lenient(format, locale, id, &Self::filled(args))?
+                    .render_lenient(format, locale, id, &mut Prepared::new(&filled)?)?
             }
             Err(e) => return Err(e),
         };
@@ -209,7 +210,7 @@ impl Catalogs {
         &self,
         format: Format,
         req: &RenderRequest,
-        args: &Args,
+        args: &mut Prepared<'_>,
     ) -> Result<(String, String), Error> {
         let html = format == Format::Html;
         let (locale, main) = self.one(format, &req.locale, &req.message_id, args)?;
@@ -273,8 +274,11 @@ impl Catalogs {
             .cloned()
             .or_else(|| self.branding.as_ref().and_then(|b| b.support_url_only()));
         if let Some(support) = support.filter(|_| rich) {
-            let a = args.clone().url("url", support);
-            parts.push(self.one(format, &req.locale, "support-link", &a)?.1);
+            let a = args.args().clone().url("url", support);
+            parts.push(
+                self.one(format, &req.locale, "support-link", &mut Prepared::new(&a)?)?
+                    .1,
+            );
         }
         if format == Format::Sms && self.stop_hint.applies_to(&req.message_id) {
             // On the line under the link: a blank line would cost a unit for nothing.
@@ -414,10 +418,12 @@ impl Renderer for Catalogs {
             ChannelKind::Whatsapp => Format::WhatsApp,
             _ => Format::EmailText,
         };
-        let (locale, text) = self.compose(format, req, &args)?;
+        // Prepared once: an email renders up to 13 catalog messages with them.
+        let mut args = Prepared::new(&args)?;
+        let (locale, text) = self.compose(format, req, &mut args)?;
         let mut out = Rendered::new(locale, text);
         if req.channel == ChannelKind::Email {
-            let (_, html) = self.compose(Format::Html, req, &args)?;
+            let (_, html) = self.compose(Format::Html, req, &mut args)?;
             out.html = Some(html);
             let subject_id = match req.message_id.as_str() {
                 "tracking-shipped" => "email-subject-shipped",
@@ -426,7 +432,7 @@ impl Renderer for Catalogs {
                 _ => "email-subject-update",
             };
             out.subject = Some(
-                self.one(Format::EmailText, &req.locale, subject_id, &args)?
+                self.one(Format::EmailText, &req.locale, subject_id, &mut args)?
                     .1,
             );
         }

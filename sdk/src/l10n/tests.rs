@@ -538,3 +538,36 @@ fn a_wording_that_selects_on_a_shown_value_renders_its_variant_in_html() {
         );
     }
 }
+
+/// Arguments prepared once serve messages of either direction, format and locale exactly
+/// as rendering each on its own does (Fluent's arguments are kept per direction and per
+/// HTML placeholders, the fallback chain per locale asked).
+#[test]
+fn prepared_arguments_render_every_direction_and_format_as_fresh_ones() {
+    let l10n = Localizer::new();
+    let args = full_args().text("first_name", "ليلى");
+    let mut prepared = Prepared::new(&args).unwrap();
+    for (locale, id) in [
+        ("ar-SA", "tracking-shipped"),
+        ("en", "tracking-shipped"),
+        ("ar", "tracking-delayed"),
+        ("tr", "survey-nps-invite"),
+        ("ar-EG", "survey-nps-invite"),
+        ("pt-PT", "tracking-out-for-delivery"),
+    ] {
+        for format in [Format::Sms, Format::Html, Format::EmailText, Format::Html] {
+            let once = l10n
+                .render_prepared(format, locale, id, &mut prepared)
+                .unwrap();
+            let fresh = l10n.render_as(format, locale, id, &args).unwrap();
+            assert_eq!(once, fresh, "{locale} {id} {format:?}");
+        }
+    }
+    // The check of URL arguments moved into `Prepared::new`: still refused.
+    let bad = Args::new().url("tracking_url", "https://t.example/a b");
+    assert!(matches!(Prepared::new(&bad), Err(Error::Config(_))));
+    assert!(matches!(
+        l10n.render_as(Format::Sms, "en", "tracking-shipped", &bad),
+        Err(Error::Config(_))
+    ));
+}

@@ -42,7 +42,7 @@ pub async fn remember_order(
 ) -> Result<bool, Error> {
     let data = serde_json::to_value(order).map_err(|e| Error::decode("order", e))?;
     snapshots
-        .put_if_newer(&Snapshot {
+        .put_if_newer_owned(Snapshot {
             kind: ORDER_SNAPSHOT.into(),
             shop: order.shop.clone(),
             id: order.id.0.clone(),
@@ -60,7 +60,7 @@ pub async fn remember_customer(
 ) -> Result<bool, Error> {
     let data = serde_json::to_value(customer).map_err(|e| Error::decode("customer", e))?;
     snapshots
-        .put_if_newer(&Snapshot {
+        .put_if_newer_owned(Snapshot {
             kind: CUSTOMER_SNAPSHOT.into(),
             shop: None,
             id: customer.id.0.clone(),

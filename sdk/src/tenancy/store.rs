@@ -264,6 +264,9 @@ impl SnapshotStore for ShopStore {
     async fn put_if_newer(&self, snapshot: &Snapshot) -> Result<bool, Error> {
         self.inner.put_if_newer(snapshot).await
     }
+    async fn put_if_newer_owned(&self, snapshot: Snapshot) -> Result<bool, Error> {
+        self.inner.put_if_newer_owned(snapshot).await
+    }
     async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
         self.inner.snapshot(kind, id).await
     }

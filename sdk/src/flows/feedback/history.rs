@@ -31,7 +31,7 @@ pub async fn remember_order(
     }
     list.push((order.id.0.clone(), order.created_at.unwrap_or(now)));
     snapshots
-        .put_if_newer(&crate::store::Snapshot {
+        .put_if_newer_owned(crate::store::Snapshot {
             kind: CUSTOMER_ORDERS_SNAPSHOT.into(),
             shop: order.shop.clone(),
             id: customer.0.clone(),
@@ -60,7 +60,7 @@ pub async fn remember_shipment(
     }
     ids.push(shipment.id.0.clone());
     snapshots
-        .put_if_newer(&crate::store::Snapshot {
+        .put_if_newer_owned(crate::store::Snapshot {
             kind: "order-shipments".into(),
             shop: shipment.shop.clone(),
             id: shipment.order_id.0.clone(),

@@ -171,7 +171,7 @@ impl FeedbackFlow {
             return Ok(());
         }
         self.snapshots
-            .put_if_newer(&crate::store::Snapshot {
+            .put_if_newer_owned(crate::store::Snapshot {
                 kind: FACTS_SNAPSHOT.into(),
                 shop: shipment.shop.clone(),
                 id,
@@ -186,7 +186,7 @@ impl FeedbackFlow {
     pub async fn on_shipment(&self, shipment: &Shipment) -> Result<(), Error> {
         let now = self.clock.now();
         self.snapshots
-            .put_if_newer(&crate::store::Snapshot {
+            .put_if_newer_owned(crate::store::Snapshot {
                 kind: "shipment".into(),
                 shop: shipment.shop.clone(),
                 id: shipment.id.0.clone(),
