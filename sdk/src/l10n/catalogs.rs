@@ -198,8 +198,13 @@ impl Catalogs {
                     "a catalog uses an argument this message does not have without a `has_…` selector; rendered with it blank"
                 );
                 let filled = Self::filled(prepared.args());
-                self.localizer
-                    .render_lenient(format, locale, id, &mut Prepared::new(&filled)?)?
+                self.localizer.render_inner(
+                    format,
+                    locale,
+                    id,
+                    &mut Prepared::new(&filled)?,
+                    true,
+                )?
             }
             Err(e) => return Err(e),
         };

@@ -481,19 +481,6 @@ impl Localizer {
         self.render_inner(format, locale, message_id, prepared, false)
     }
 
-    /// Like [`Localizer::render_prepared`], but a missing optional argument that a wording
-    /// uses without its `has_…` selector renders blank instead of failing (for shops' own
-    /// catalogs written before the selectors existed).
-    pub(crate) fn render_lenient(
-        &self,
-        format: Format,
-        locale: &str,
-        message_id: &str,
-        prepared: &mut Prepared<'_>,
-    ) -> Result<Rendered, Error> {
-        self.render_inner(format, locale, message_id, prepared, true)
-    }
-
     /// The bundles of `locale`'s fallback chain, as indices into `self.bundles`.
     fn chain_indices(&self, locale: &str) -> Vec<usize> {
         self.fallback_chain(locale)
@@ -502,7 +489,10 @@ impl Localizer {
             .collect()
     }
 
-    fn render_inner(
+    /// [`Localizer::render_prepared`]; with `lenient`, a missing optional argument that a
+    /// wording uses without its `has_…` selector renders blank instead of failing (for
+    /// shops' own catalogs written before the selectors existed).
+    pub(crate) fn render_inner(
         &self,
         format: Format,
         locale: &str,
