@@ -374,22 +374,14 @@ impl Stage {
         self.work.into_inner().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn staged_version(&self, kind: &str, id: &str) -> Option<DateTime<Utc>> {
+    /// The newest staged snapshot of `kind`/`id` (shared, not copied).
+    fn staged(&self, kind: &str, id: &str) -> Option<Arc<Snapshot>> {
         self.work()
             .snapshots
             .iter()
             .rev()
             .find(|s| s.kind == kind && s.id == id)
-            .map(|s| s.version)
-    }
-
-    fn staged(&self, kind: &str, id: &str) -> Option<Snapshot> {
-        self.work()
-            .snapshots
-            .iter()
-            .rev()
-            .find(|s| s.kind == kind && s.id == id)
-            .map(|s| Snapshot::clone(s))
+            .cloned()
     }
 }
 
@@ -401,8 +393,8 @@ impl SnapshotStore for Stage {
 
     async fn put_if_newer_owned(&self, snapshot: Snapshot) -> Result<bool, Error> {
         // The version alone is compared: no copy of the current document.
-        let current = match self.staged_version(&snapshot.kind, &snapshot.id) {
-            Some(v) => Some(v),
+        let current = match self.staged(&snapshot.kind, &snapshot.id) {
+            Some(s) => Some(s.version),
             None => match self.ahead.get(&snapshot.kind, &snapshot.id) {
                 Some(found) => found.map(|s| s.version),
                 None => self
@@ -421,7 +413,7 @@ impl SnapshotStore for Stage {
 
     async fn snapshot(&self, kind: &str, id: &str) -> Result<Option<Snapshot>, Error> {
         if let Some(s) = self.staged(kind, id) {
-            return Ok(Some(s));
+            return Ok(Some(Snapshot::clone(&s)));
         }
         match self.ahead.get(kind, id) {
             Some(found) => Ok(found.cloned()),
