@@ -171,14 +171,16 @@ async fn a_woocommerce_shop_takes_its_signed_webhooks_and_sends_the_shipped_sms(
             })
     })
     .await;
-    let rows = store
-        .ledger_for_order(&aftercare::model::OrderId::new("723"))
-        .await
-        .unwrap();
-    assert!(
-        rows.iter().any(|r| r.decision.as_str() == "sent"),
-        "{rows:?}"
-    );
+    // The send is recorded once the provider has answered: after the mock saw the request.
+    wait_until("the send recorded in the ledger", || async {
+        store
+            .ledger_for_order(&aftercare::model::OrderId::new("723"))
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.decision.as_str() == "sent")
+    })
+    .await;
     // Catch-up polling is on by default: the poller has listed the site's orders.
     wait_until("the catch-up poll", || async {
         woo.received_requests()
