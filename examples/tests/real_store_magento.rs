@@ -159,6 +159,16 @@ async fn a_magento_store_is_polled_and_its_signed_webhooks_send_nothing_twice() 
     );
     let store = SqliteStore::open(&db).await.unwrap();
     wait_inbox_processed(&store).await;
+    // The send is recorded once the provider has answered, which may come after the inbox.
+    let sent = || async {
+        store
+            .ledger_for_order(&aftercare::model::OrderId::new("42"))
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.decision.as_str() == "sent")
+    };
+    wait_until("the send recorded in the ledger", sent).await;
     let rows = store
         .ledger_for_order(&aftercare::model::OrderId::new("42"))
         .await
