@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{ACCOUNT, twilio_mock, wait_inbox_processed, wait_until};
+use crate::support::{ACCOUNT, twilio_mock, wait_inbox_processed, wait_send_recorded, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracking-links");
 const PHONE: &str = "+34612345678";
@@ -159,16 +159,7 @@ async fn a_magento_store_is_polled_and_its_signed_webhooks_send_nothing_twice() 
     );
     let store = SqliteStore::open(&db).await.unwrap();
     wait_inbox_processed(&store).await;
-    // The send is recorded once the provider has answered, which may come after the inbox.
-    let sent = || async {
-        store
-            .ledger_for_order(&aftercare::model::OrderId::new("42"))
-            .await
-            .unwrap()
-            .iter()
-            .any(|r| r.decision.as_str() == "sent")
-    };
-    wait_until("the send recorded in the ledger", sent).await;
+    wait_send_recorded(&store, "42").await;
     let rows = store
         .ledger_for_order(&aftercare::model::OrderId::new("42"))
         .await

@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use aftercare::store::Ledger;
 use aftercare::webhook::Secret;
 use aftercare_sqlite::SqliteStore;
 use aftercare_woocommerce::WooWebhooks;
@@ -16,7 +15,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{ACCOUNT, twilio_mock, wait_inbox_processed, wait_until};
+use crate::support::{ACCOUNT, twilio_mock, wait_inbox_processed, wait_send_recorded, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracking-links");
 /// The site of the documentation's examples (the fixtures' `_links`).
@@ -171,16 +170,7 @@ async fn a_woocommerce_shop_takes_its_signed_webhooks_and_sends_the_shipped_sms(
             })
     })
     .await;
-    // The send is recorded once the provider has answered: after the mock saw the request.
-    wait_until("the send recorded in the ledger", || async {
-        store
-            .ledger_for_order(&aftercare::model::OrderId::new("723"))
-            .await
-            .unwrap()
-            .iter()
-            .any(|r| r.decision.as_str() == "sent")
-    })
-    .await;
+    wait_send_recorded(&store, "723").await;
     // Catch-up polling is on by default: the poller has listed the site's orders.
     wait_until("the catch-up poll", || async {
         woo.received_requests()

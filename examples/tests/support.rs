@@ -177,6 +177,23 @@ where
     }
 }
 
+/// Waits until the ledger of `order_id` records a send. The dispatcher records it once the
+/// provider has answered: after a provider mock has seen the request, and possibly after
+/// the inbox entry is done.
+pub async fn wait_send_recorded(store: &aftercare_sqlite::SqliteStore, order_id: &str) {
+    use aftercare::store::Ledger;
+    let order = aftercare::model::OrderId::new(order_id);
+    wait_until("the send recorded in the ledger", || async {
+        store
+            .ledger_for_order(&order)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.decision.as_str() == "sent")
+    })
+    .await;
+}
+
 /// Posts `payload` to the stack at `addr` as Shopify would: signed with the configs' client
 /// secret, for topic `topic` and delivery id `webhook_id`; the stack must accept it.
 pub async fn post_shopify(
