@@ -4,7 +4,7 @@
 //! order of `aftercare::store`; the writer, the schema, the codecs and the key map are in their
 //! own modules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aftercare::Error;
@@ -60,9 +60,19 @@ where
 
 use aftercare::store::rules::stored as parse_or;
 
-const INBOX_COLS: &str = "id, source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, status, attempts, next_attempt_at, last_error";
+/// An inbox row's columns; its body is in `inbox_bodies` under the same id.
+const INBOX_COLS: &str = "id, source, dedupe_key, topic, shop, occurred_at, meta, body_codec, received_at, status, attempts, next_attempt_at, last_error";
 
+/// [`INBOX_COLS`] of `inbox AS i`, with the body of `inbox_bodies AS b`.
+const INBOX_WITH_BODY: &str = "i.id, i.source, i.dedupe_key, i.topic, i.shop, i.occurred_at, i.meta, i.body_codec, i.received_at, i.status, i.attempts, i.next_attempt_at, i.last_error, b.body";
+
+/// An entry from a row read with [`INBOX_WITH_BODY`].
 fn inbox_row(row: &SqliteRow) -> Result<InboxEntry, Error> {
+    inbox_row_with(row, get(row, "body")?)
+}
+
+/// An entry from a row of [`INBOX_COLS`] and its stored body.
+fn inbox_row_with(row: &SqliteRow, stored: Vec<u8>) -> Result<InboxEntry, Error> {
     let meta: String = get(row, "meta")?;
     let status: String = get(row, "status")?;
     let attempts: i64 = get(row, "attempts")?;
@@ -71,7 +81,7 @@ fn inbox_row(row: &SqliteRow) -> Result<InboxEntry, Error> {
         get(row, "id")?,
         get::<String>(row, "source")?,
         get::<String>(row, "dedupe_key")?,
-        crate::codec::decode(get(row, "body")?, &codec)?,
+        crate::codec::decode(stored, &codec)?,
         from_micros(get(row, "received_at")?)?,
     );
     e.topic = get(row, "topic")?;
@@ -191,14 +201,33 @@ impl Inbox for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("claim from the inbox"))?;
+        // The bodies are read after the claim, without the writer's turn: they never change
+        // once stored.
+        drop(_w);
         let queried = t0.elapsed();
-        let mut out = rows.iter().map(inbox_row).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| get::<i64>(r, "id"))
+            .collect::<Result<_, _>>()?;
+        let mut bodies = self.inbox_bodies(&ids).await?;
+        let bodies_read = t0.elapsed();
+        let mut out = Vec::with_capacity(rows.len());
+        for (row, id) in rows.iter().zip(&ids) {
+            let body = bodies.remove(id).unwrap_or_else(|| {
+                // Not expected (the body is stored with its row, in one transaction): the
+                // entry then fails to decode and is dead-lettered with the decoder's reason.
+                tracing::error!(id, "an inbox row has no stored body");
+                Vec::new()
+            });
+            out.push(inbox_row_with(row, body)?);
+        }
         out.sort_by_key(|e| e.id);
         tracing::debug!(
             entries = out.len(),
             lock_us = locked.as_micros() as u64,
             query_us = (queried - locked).as_micros() as u64,
-            rows_us = (t0.elapsed() - queried).as_micros() as u64,
+            bodies_us = (bodies_read - queried).as_micros() as u64,
+            rows_us = (t0.elapsed() - bodies_read).as_micros() as u64,
             "inbox claimed"
         );
         Ok(out)
@@ -260,7 +289,9 @@ impl Inbox for SqliteStore {
     }
 
     async fn inbox_entry(&self, id: i64) -> Result<Option<InboxEntry>, Error> {
-        sqlx::query(&format!("SELECT {INBOX_COLS} FROM inbox WHERE id = ?"))
+        sqlx::query(&format!(
+            "SELECT {INBOX_WITH_BODY} FROM inbox AS i JOIN inbox_bodies AS b ON b.id = i.id WHERE i.id = ?"
+        ))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -272,7 +303,8 @@ impl Inbox for SqliteStore {
 
     async fn dead_letters(&self, limit: u32) -> Result<Vec<InboxEntry>, Error> {
         sqlx::query(&format!(
-            "SELECT {INBOX_COLS} FROM inbox INDEXED BY inbox_dead WHERE status = 'dead' ORDER BY id DESC LIMIT ?"
+            "SELECT {INBOX_WITH_BODY} FROM inbox AS i INDEXED BY inbox_dead JOIN inbox_bodies AS b ON b.id = i.id
+             WHERE i.status = 'dead' ORDER BY i.id DESC LIMIT ?"
         ))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -990,6 +1022,23 @@ impl SurveyStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// The stored bodies of inbox rows `ids`, by id (one query; the ids travel as one JSON
+    /// array).
+    async fn inbox_bodies(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<u8>>, Error> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(ids).map_err(|e| Error::decode("inbox ids", e))?;
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, body FROM inbox_bodies WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("read claimed inbox bodies"))?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// The inbox rows (of `shop`, or of no shop) whose body contains one of `needles`,
     /// read a page at a time so no read transaction stays open for long.
     async fn inbox_ids_mentioning(
@@ -1009,9 +1058,9 @@ impl SqliteStore {
         let mut after = 0i64;
         loop {
             let rows = sqlx::query(
-                "SELECT id, body, body_codec FROM inbox
-                 WHERE id > ?1 AND (?2 IS NULL OR shop = ?2 OR shop IS NULL)
-                 ORDER BY id LIMIT ?3",
+                "SELECT i.id, b.body, i.body_codec FROM inbox AS i JOIN inbox_bodies AS b ON b.id = i.id
+                 WHERE i.id > ?1 AND (?2 IS NULL OR i.shop = ?2 OR i.shop IS NULL)
+                 ORDER BY i.id LIMIT ?3",
             )
             .bind(after)
             .bind(shop)

@@ -306,7 +306,20 @@ async fn write(
                 insert.push(i);
             }
         }
-        let rows = query(conn, batch, &insert, &check, mark).await?;
+        let rows = if insert.is_empty() {
+            query(conn, batch, &insert, &check, mark).await?
+        } else {
+            // A row and its body are committed together, or neither (dropped: rolled back).
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let rows = query(&mut tx, batch, &insert, &check, mark).await?;
+            if !ids_as_expected(&rows, batch, &insert, mark) {
+                return Err(sqlx::Error::Protocol(
+                    "the inbox rows did not take the ids their bodies were stored under; nothing was stored".into(),
+                ));
+            }
+            tx.commit().await?;
+            rows
+        };
 
         // The map is locked only in this block, never across an await.
         let more_added = {
@@ -463,6 +476,31 @@ fn replayed(job: &Job, id: i64) {
     );
 }
 
+/// The id the first row inserted after `mark` takes: the table is `AUTOINCREMENT`, so ids
+/// follow the highest ever given (`sqlite_sequence`), which the insert checks is `mark`.
+fn first_id(mark: Mark) -> i64 {
+    mark.unwrap_or(0) + 1
+}
+
+/// Whether the insert gave the new webhooks the ids their bodies were stored under: the
+/// next ones after `mark`, in the batch's order.
+fn ids_as_expected(rows: &[Row], batch: &[Job], insert: &[usize], mark: Mark) -> bool {
+    let made: HashMap<(&str, &str), i64> = rows
+        .iter()
+        .filter(|r| r.5 == MADE)
+        .map(|r| ((r.1.as_str(), r.2.as_str()), r.0))
+        .collect();
+    made.is_empty()
+        || (made.len() == insert.len()
+            && (first_id(mark)..).zip(insert).all(|(id, &i)| {
+                let j = &batch[i];
+                made.get(&(
+                    j.entry.source.as_str(),
+                    j.entry.verified.dedupe_key.as_str(),
+                )) == Some(&id)
+            }))
+}
+
 /// One round trip: the guarded insert of the new webhooks, the read-back of rows that may
 /// carry the other webhooks' keys or contents, and, only if the insert found the mark
 /// raised, the rows added since and the new mark.
@@ -476,19 +514,29 @@ async fn query(
     let mut sql = String::new();
     if !insert.is_empty() {
         sql.push_str(
-            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body, body_codec, received_at, next_attempt_at, content_key) SELECT * FROM (VALUES ",
+            "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body_codec, received_at, next_attempt_at, content_key) SELECT * FROM (VALUES ",
         );
         for n in 0..insert.len() {
             if n > 0 {
                 sql.push(',');
             }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         }
         // The condition is read after the statement took SQLite's write lock, so no other
         // writer can add a row between the check and the insert.
         sql.push_str(
             ") WHERE (SELECT seq FROM sqlite_sequence WHERE name = 'inbox') IS ? RETURNING id, source, dedupe_key, NULL, NULL, 1;",
         );
+        // The bodies, under the ids the rows took (the next ones after the mark, in order:
+        // `write` checks them before it commits), only if the rows were made.
+        sql.push_str("INSERT INTO inbox_bodies (id, body) SELECT * FROM (VALUES ");
+        for n in 0..insert.len() {
+            if n > 0 {
+                sql.push(',');
+            }
+            sql.push_str("(?, ?)");
+        }
+        sql.push_str(") WHERE changes() > 0;");
     }
     let candidates: Vec<i64> = check.iter().flat_map(|(_, c)| c.iter().copied()).collect();
     if !candidates.is_empty() {
@@ -520,7 +568,6 @@ async fn query(
             .bind(&v.shop)
             .bind(v.occurred_at.map(|t| t.timestamp_micros()))
             .bind(&j.meta)
-            .bind(&j.entry.body)
             .bind(j.codec.as_str())
             .bind(received)
             .bind(received)
@@ -528,6 +575,9 @@ async fn query(
     }
     if !insert.is_empty() {
         q = q.bind(mark);
+        for (id, &i) in (first_id(mark)..).zip(insert) {
+            q = q.bind(id).bind(&batch[i].entry.body);
+        }
     }
     for id in &candidates {
         q = q.bind(id);

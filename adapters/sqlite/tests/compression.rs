@@ -17,7 +17,9 @@ fn entry(key: &str, body: Vec<u8>) -> NewInboxEntry {
 }
 
 async fn stored(store: &SqliteStore, id: i64) -> (i64, String) {
-    sqlx::query_as("SELECT length(body), body_codec FROM inbox WHERE id = ?")
+    sqlx::query_as(
+        "SELECT length(b.body), i.body_codec FROM inbox AS i JOIN inbox_bodies AS b ON b.id = i.id WHERE i.id = ?",
+    )
         .bind(id)
         .fetch_one(store.pool())
         .await
@@ -123,7 +125,7 @@ async fn a_damaged_stored_body_is_an_error_not_a_panic() {
         .unwrap()
         .id();
     // The LZ4 block cut in half, as a torn copy of the file might leave it.
-    sqlx::query("UPDATE inbox SET body = substr(body, 1, length(body) / 2) WHERE id = ?")
+    sqlx::query("UPDATE inbox_bodies SET body = substr(body, 1, length(body) / 2) WHERE id = ?")
         .bind(id)
         .execute(store.pool())
         .await

@@ -35,8 +35,8 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         let store = SqliteStore::open(&path).await.unwrap();
         store.save_invitation(&inv).await.unwrap();
         // Back to what version 1 made: steps 2 to 4 only add a table, indexes and a
-        // column; step 5 rebuilt the inbox without its unique index, so the inbox is made
-        // here as version 1 made it.
+        // column; step 5 rebuilt the inbox without its unique index and step 9 moved its
+        // bodies out, so the inbox is made here as version 1 made it.
         sqlx::raw_sql(
             "DROP TABLE inbox;
              CREATE TABLE inbox (
@@ -58,7 +58,7 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
              );
              CREATE INDEX inbox_due ON inbox (status, next_attempt_at);
              CREATE INDEX inbox_shop ON inbox (shop);
-             DROP TABLE survey_comments;
+             DROP TABLE survey_comments; DROP TABLE inbox_bodies;
              DROP TABLE retention_orders; DROP TABLE retention_customers;
              DROP TABLE retention_intervals;
              DROP INDEX outbox_created; DROP INDEX outbox_status;
@@ -93,7 +93,13 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(version, 8, "steps 2 to 8 are applied once on open");
+    assert_eq!(version, 9, "steps 2 to 9 are applied once on open");
+    // Step 9: the bodies are in a table of their own, the rows without them.
+    let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('inbox')")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert!(!columns.iter().any(|c| c == "body"), "{columns:?}");
     let id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE dedupe_key = 'evt-v1'")
         .fetch_one(store.pool())
         .await
@@ -136,6 +142,23 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         InboxInsert::Inserted(id + 2),
         "the deleted webhook's id is not given again (and a row stored before step 7 has no content key)"
     );
+    assert_eq!(
+        store.inbox_entry(id + 2).await.unwrap().unwrap().body,
+        BODY,
+        "a body stored after the gap is stored under its row's id"
+    );
+    let bodies = |n| {
+        let pool = store.pool().clone();
+        async move {
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM inbox_bodies ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            assert_eq!(ids.len(), n, "{ids:?}");
+            ids
+        }
+    };
+    assert_eq!(bodies(2).await, vec![id, id + 2]);
     // Step 7: rows stored since carry their content key; the same body under another key
     // is a duplicate, also after a restart (the key map is loaded from the file).
     let replay = || {
@@ -157,6 +180,17 @@ async fn a_version_1_database_gains_survey_comments_and_keeps_its_data() {
         InboxInsert::Duplicate(id + 2)
     );
     assert_eq!(store.invitation("inv-1").await.unwrap(), Some(inv));
+    // A row's body goes with it.
+    sqlx::query("DELETE FROM inbox WHERE id = ?")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM inbox_bodies ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, vec![id + 2]);
     store
         .add_comment("inv-1", "late reply", at() + chrono::Duration::days(20))
         .await
