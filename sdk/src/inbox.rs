@@ -99,6 +99,10 @@ pub struct ProcessReport {
 }
 
 /// Takes work from the inbox and runs it through the sources' decoders and a handler.
+///
+/// Cloning is cheap (its parts are shared): the clones handle a batch's orders on every
+/// worker thread of the runtime.
+#[derive(Clone)]
 pub struct InboxProcessor {
     inbox: Arc<dyn Inbox>,
     sources: HashMap<String, Arc<dyn WebhookSource>>,
@@ -183,7 +187,9 @@ impl InboxProcessor {
 
     /// Sets how many orders of a batch are processed at once (default 16, at least 1);
     /// entries of one order are always processed one after the other, oldest first. `1`
-    /// processes a batch strictly in the inbox's order.
+    /// processes one order at a time: the orders in the order of their first entry in the
+    /// batch, each order's entries together. Above 1, the orders are spread over the
+    /// runtime's worker threads, never more than this many at once in all.
     pub fn concurrency(mut self, orders: usize) -> Self {
         self.concurrency = orders.max(1);
         self
@@ -261,8 +267,6 @@ impl InboxProcessor {
         prepared: Vec<Prepared>,
         committing: Option<Arc<Committing>>,
     ) -> Result<Handled, Error> {
-        use futures::StreamExt as _;
-
         let started = std::time::Instant::now();
         let size = prepared.len();
         let mut ahead = match &self.work {
@@ -283,15 +287,7 @@ impl InboxProcessor {
                 self.finish(&mut h.done, &mut h.work, &mut h.report).await?;
                 ahead = ahead.map(|_| Arc::new(ReadAhead::default()));
             }
-            let ahead_now = ahead.clone();
-            let results: Vec<(Vec<Outcome>, Work)> =
-                futures::stream::iter(segment.into_iter().map(|group| {
-                    let ahead = ahead_now.clone();
-                    async move { self.run_group(group, ahead).await }
-                }))
-                .buffer_unordered(self.concurrency)
-                .collect()
-                .await;
+            let results = self.run_segment(segment, ahead.clone()).await?;
             for (outcomes, staged) in results {
                 h.work.append(staged);
                 for (entry, result) in outcomes {
@@ -308,6 +304,74 @@ impl InboxProcessor {
             }
         }
         Ok(h)
+    }
+
+    /// A segment's orders, at most `concurrency` at once. Where the runtime has several
+    /// worker threads (and `concurrency` allows more than one order), the orders are dealt
+    /// to as many tasks, each running its share of `concurrency`: one task polls all its
+    /// handlers on one thread, and handling is most of processing's CPU (the harness's
+    /// backlog left a core idle with it on one task). An order's entries stay together and
+    /// in order on one task.
+    async fn run_segment(
+        &self,
+        segment: Vec<Vec<Prepared>>,
+        ahead: Option<Arc<ReadAhead>>,
+    ) -> Result<Vec<(Vec<Outcome>, Work)>, Error> {
+        use futures::StreamExt as _;
+
+        let workers = tokio::runtime::Handle::try_current()
+            .map(|h| h.metrics().num_workers())
+            .unwrap_or(1);
+        let shards = workers.min(self.concurrency).min(segment.len());
+        if shards <= 1 {
+            return Ok(futures::stream::iter(segment.into_iter().map(|group| {
+                let ahead = ahead.clone();
+                async move { self.run_group(group, ahead).await }
+            }))
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await);
+        }
+        let mut dealt: Vec<Vec<Vec<Prepared>>> = (0..shards).map(|_| Vec::new()).collect();
+        for (i, group) in segment.into_iter().enumerate() {
+            dealt[i % shards].push(group);
+        }
+        // Each task's share; together never more than `concurrency`.
+        let share = (self.concurrency / shards).max(1);
+        let tasks: Vec<_> = dealt
+            .into_iter()
+            .map(|groups| {
+                let me = self.clone();
+                let ahead = ahead.clone();
+                tokio::spawn(async move {
+                    futures::stream::iter(groups.into_iter().map(|group| {
+                        let ahead = ahead.clone();
+                        let me = &me;
+                        async move { me.run_group(group, ahead).await }
+                    }))
+                    .buffer_unordered(share)
+                    .collect::<Vec<_>>()
+                    .await
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            match task.await {
+                Ok(results) => out.extend(results),
+                // A handler's panic is the caller's, as it is on one task.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => {
+                    return Err(Error::storage(
+                        "handle a batch",
+                        format!(
+                            "a handling task was cancelled ({e}); its entries are processed again when their lease runs out"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// One order's entries, in order; under a unit of work, staged in one [`Stage`] (an

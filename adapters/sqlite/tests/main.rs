@@ -8,5 +8,6 @@ mod conformance;
 mod dedupe;
 mod group_commit;
 mod migrations;
+mod processing;
 mod settings;
 mod shops;
