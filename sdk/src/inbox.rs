@@ -343,16 +343,21 @@ impl InboxProcessor {
             .map(|groups| {
                 let me = self.clone();
                 let ahead = ahead.clone();
-                tokio::spawn(async move {
-                    futures::stream::iter(groups.into_iter().map(|group| {
-                        let ahead = ahead.clone();
-                        let me = &me;
-                        async move { me.run_group(group, ahead).await }
-                    }))
-                    .buffer_unordered(share)
-                    .collect::<Vec<_>>()
-                    .await
-                })
+                // In the caller's span, as the handlers are when they run on its task.
+                let span = tracing::Span::current();
+                tokio::spawn(tracing::Instrument::instrument(
+                    async move {
+                        futures::stream::iter(groups.into_iter().map(|group| {
+                            let ahead = ahead.clone();
+                            let me = &me;
+                            async move { me.run_group(group, ahead).await }
+                        }))
+                        .buffer_unordered(share)
+                        .collect::<Vec<_>>()
+                        .await
+                    },
+                    span,
+                ))
             })
             .collect();
         let mut out = Vec::new();

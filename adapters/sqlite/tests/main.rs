@@ -8,6 +8,5 @@ mod conformance;
 mod dedupe;
 mod group_commit;
 mod migrations;
-mod processing;
 mod settings;
 mod shops;

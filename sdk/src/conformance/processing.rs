@@ -37,12 +37,16 @@ pub async fn inbox_complete_many(s: Arc<dyn Store>) {
     );
 }
 
-/// Records what it handles, and how many entries were in its hands at once.
+/// Records what it handles (order, entry, thread), and how many entries were in its hands
+/// at once. `blocking`: each entry holds its thread for a moment, as CPU-bound work
+/// (rendering) does, instead of waiting as I/O does.
 #[derive(Default)]
 struct Recorder {
     seen: Mutex<Vec<(String, i64)>>,
+    threads: Mutex<Vec<std::thread::ThreadId>>,
     now: AtomicUsize,
     most: AtomicUsize,
+    blocking: bool,
 }
 
 #[async_trait::async_trait]
@@ -59,7 +63,16 @@ impl EventHandler for Recorder {
             Some(other) => other.kind().to_owned(),
             None => String::new(),
         };
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        if self.blocking {
+            std::thread::sleep(Duration::from_millis(3));
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
         self.seen.lock().unwrap().push((what, entry.id));
         self.now.fetch_sub(1, Ordering::SeqCst);
         Ok(())
@@ -139,6 +152,97 @@ pub async fn inbox_processor_runs_orders_concurrently_in_order(s: Arc<dyn Store>
             InboxStatus::Done
         );
     }
+}
+
+/// 12 orders with 4 updates each, interleaved in the inbox, handled as one batch at
+/// `concurrency` by a [`Recorder`] whose entries hold their thread; the recorder and the
+/// entries' ids in the inbox's order.
+async fn handle_blocking_batch(s: Arc<dyn Store>, concurrency: usize) -> (Arc<Recorder>, Vec<i64>) {
+    let secret = crate::webhook::Secret::from("conformance");
+    let native = Arc::new(crate::webhook::NativeSource::new(secret));
+    let mut ids = Vec::new();
+    for round in 0..4 {
+        for order in 0..12 {
+            let mut o = Order::new(format!("o{order}"), format!("#{order}-{round}"));
+            o.shop = Some(ShopId::new("demo.myshopify.com"));
+            let body = serde_json::to_vec(&PlatformEvent::OrderUpdated { order: o }).unwrap();
+            let id = s
+                .insert(webhook("native", &format!("w-{order}-{round}"), &body))
+                .await
+                .unwrap();
+            assert!(
+                matches!(id, InboxInsert::Inserted(_)),
+                "{order}/{round}: {id:?}"
+            );
+            ids.push(id.id());
+        }
+    }
+    let recorder = Arc::new(Recorder {
+        blocking: true,
+        ..Recorder::default()
+    });
+    let processor = InboxProcessor::new(
+        s.clone(),
+        recorder.clone(),
+        Arc::new(crate::clock::SystemClock),
+    )
+    .source("native", native)
+    .batch_size(64)
+    .concurrency(concurrency);
+    let report = processor.run_once().await.unwrap();
+    assert_eq!(report.done, 48);
+    (recorder, ids)
+}
+
+/// A batch's orders are handled on every worker thread of the runtime (two in the
+/// generated tests), each order's entries in the inbox's order, never more at once than
+/// the concurrency.
+pub async fn inbox_processor_spreads_orders_over_worker_threads(s: Arc<dyn Store>) {
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    let (recorder, _) = handle_blocking_batch(s, 4).await;
+    let seen = recorder.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 48);
+    for order in 0..12 {
+        let order = format!("o{order}");
+        let mine: Vec<i64> = seen
+            .iter()
+            .filter(|(o, _)| *o == order)
+            .map(|(_, id)| *id)
+            .collect();
+        let mut sorted = mine.clone();
+        sorted.sort_unstable();
+        assert_eq!(mine, sorted, "order {order}'s entries in the inbox's order");
+    }
+    let most = recorder.most.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most} entries in hand at once");
+    let threads: std::collections::HashSet<_> =
+        recorder.threads.lock().unwrap().iter().copied().collect();
+    assert_eq!(
+        threads.len(),
+        workers.min(4),
+        "handled on every worker thread"
+    );
+}
+
+/// With a concurrency of 1, one order at a time: the orders in the order of their first
+/// entry, each order's entries together and in order.
+pub async fn inbox_processor_with_concurrency_one_takes_one_order_at_a_time(s: Arc<dyn Store>) {
+    let (recorder, ids) = handle_blocking_batch(s, 1).await;
+    let seen: Vec<i64> = recorder
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, id)| *id)
+        .collect();
+    // The entry at `order + 12 * round` in the inbox is that order's update of that round.
+    let mut want = ids.clone();
+    want.sort_by_key(|id| {
+        let at = ids.iter().position(|x| x == id).unwrap();
+        (at % 12, at)
+    });
+    assert_eq!(seen, want);
+    assert_eq!(recorder.most.load(Ordering::SeqCst), 1);
 }
 
 pub async fn outbox_enqueue_many_answers_each_and_ledgers(s: Arc<dyn Store>) {
