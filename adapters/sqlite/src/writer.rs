@@ -501,6 +501,16 @@ fn ids_as_expected(rows: &[Row], batch: &[Job], insert: &[usize], mark: Mark) ->
             }))
 }
 
+/// Appends `item` `n` times, separated by commas.
+fn joined(sql: &mut String, n: usize, item: &str) {
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(item);
+    }
+}
+
 /// One round trip: the guarded insert of the new webhooks, the read-back of rows that may
 /// carry the other webhooks' keys or contents, and, only if the insert found the mark
 /// raised, the rows added since and the new mark.
@@ -516,12 +526,7 @@ async fn query(
         sql.push_str(
             "INSERT INTO inbox (source, dedupe_key, topic, shop, occurred_at, meta, body_codec, received_at, next_attempt_at, content_key) SELECT * FROM (VALUES ",
         );
-        for n in 0..insert.len() {
-            if n > 0 {
-                sql.push(',');
-            }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        }
+        joined(&mut sql, insert.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         // The condition is read after the statement took SQLite's write lock, so no other
         // writer can add a row between the check and the insert.
         sql.push_str(
@@ -530,24 +535,14 @@ async fn query(
         // The bodies, under the ids the rows took (the next ones after the mark, in order:
         // `write` checks them before it commits), only if the rows were made.
         sql.push_str("INSERT INTO inbox_bodies (id, body) SELECT * FROM (VALUES ");
-        for n in 0..insert.len() {
-            if n > 0 {
-                sql.push(',');
-            }
-            sql.push_str("(?, ?)");
-        }
+        joined(&mut sql, insert.len(), "(?, ?)");
         sql.push_str(") WHERE changes() > 0;");
     }
     let candidates: Vec<i64> = check.iter().flat_map(|(_, c)| c.iter().copied()).collect();
     if !candidates.is_empty() {
         // From the index, which covers these columns: the row itself has them after its body.
         sql.push_str("SELECT id, source, dedupe_key, content_key, received_at, 0 FROM inbox INDEXED BY inbox_ids WHERE id IN (");
-        for n in 0..candidates.len() {
-            if n > 0 {
-                sql.push(',');
-            }
-            sql.push('?');
-        }
+        joined(&mut sql, candidates.len(), "?");
         sql.push_str(");");
     }
     if !insert.is_empty() {
