@@ -53,7 +53,7 @@ macro_rules! storage_conformance_tests {
             inbox_concurrent_inserts_of_one_content_store_it_once, inbox_content_deleted_can_be_stored_again,
             inbox_large_bodies_roundtrip, inbox_claim_is_a_lease,
             inbox_complete_and_retry, inbox_dead_letter_and_requeue, inbox_concurrent_claims_are_disjoint,
-            inbox_complete_many, inbox_processor_runs_orders_concurrently_in_order, inbox_processor_spreads_orders_over_worker_threads, inbox_processor_with_concurrency_one_takes_one_order_at_a_time, outbox_enqueue_many_answers_each_and_ledgers, outbox_enqueue_many_in_one_chunk_matches_enqueue, dispatcher_killed_mid_pipeline_leaves_at_most_a_batch, flow_writes_from_many_tasks_answer_each,
+            inbox_complete_many, inbox_processor_runs_orders_concurrently_in_order, inbox_processor_spreads_orders_over_worker_threads, inbox_processor_with_concurrency_one_takes_one_order_at_a_time, inbox_processor_stopped_mid_batch_leaves_no_handler_running, outbox_enqueue_many_answers_each_and_ledgers, outbox_enqueue_many_in_one_chunk_matches_enqueue, dispatcher_killed_mid_pipeline_leaves_at_most_a_batch, flow_writes_from_many_tasks_answer_each,
             outbox_mark_sent_many_answers_each_and_ledgers, outbox_mark_sent_many_survives_a_crash_between_batches, dispatcher_drains_each_message_once,
             outbox_enqueue_dedupes_and_ledgers, outbox_claims_only_due, outbox_mark_sent_needs_the_claim,
             outbox_expired_sending_is_recovered, outbox_claims_oldest_due_first_across_expired_claims, outbox_reschedule_and_finish, outbox_latest_sent_to, outbox_concurrent_claims_are_disjoint,

@@ -245,6 +245,86 @@ pub async fn inbox_processor_with_concurrency_one_takes_one_order_at_a_time(s: A
     assert_eq!(recorder.most.load(Ordering::SeqCst), 1);
 }
 
+/// Counts its handlers that are running: each waits until it is dropped.
+#[derive(Default)]
+struct Stuck {
+    started: AtomicUsize,
+    running: Arc<AtomicUsize>,
+}
+
+/// Decrements `running` when a handler's future is dropped.
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl EventHandler for Stuck {
+    async fn handle(
+        &self,
+        _entry: &InboxEntry,
+        _events: Vec<PlatformEvent>,
+    ) -> Result<(), HandlerError> {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let _running = Running(self.running.clone());
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+/// A processor whose work is dropped mid-batch (it was stopped) leaves none of its
+/// handlers running, on whichever worker thread they ran; the entries stay claimed.
+pub async fn inbox_processor_stopped_mid_batch_leaves_no_handler_running(s: Arc<dyn Store>) {
+    let secret = crate::webhook::Secret::from("conformance");
+    let native = Arc::new(crate::webhook::NativeSource::new(secret));
+    for order in 0..8 {
+        let mut o = Order::new(format!("o{order}"), format!("#{order}"));
+        o.shop = Some(ShopId::new("demo.myshopify.com"));
+        let body = serde_json::to_vec(&PlatformEvent::OrderUpdated { order: o }).unwrap();
+        s.insert(webhook("native", &format!("stuck-{order}"), &body))
+            .await
+            .unwrap();
+    }
+    let stuck = Arc::new(Stuck::default());
+    let processor = InboxProcessor::new(
+        s.clone(),
+        stuck.clone(),
+        Arc::new(crate::clock::SystemClock),
+    )
+    .source("native", native)
+    .concurrency(4);
+    let stopped = tokio::time::timeout(Duration::from_millis(300), processor.run_once()).await;
+    assert!(stopped.is_err(), "the handlers never finish");
+    assert_eq!(
+        stuck.started.load(Ordering::SeqCst),
+        4,
+        "four orders at once"
+    );
+    // Aborted tasks are dropped by the runtime at its next turn.
+    for _ in 0..100 {
+        if stuck.running.load(Ordering::SeqCst) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        stuck.running.load(Ordering::SeqCst),
+        0,
+        "no handler runs after its processor stopped"
+    );
+    assert!(
+        s.claim(chrono::Utc::now(), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the entries stay claimed until their lease runs out"
+    );
+}
+
 pub async fn outbox_enqueue_many_answers_each_and_ledgers(s: Arc<dyn Store>) {
     let first = s
         .enqueue(
