@@ -79,17 +79,31 @@ impl EventHandler for Recorder {
     }
 }
 
-pub async fn inbox_processor_runs_orders_concurrently_in_order(s: Arc<dyn Store>) {
+/// A processor over `s` decoding native events, handled by `handler`, on the system clock.
+fn native_processor(s: &Arc<dyn Store>, handler: Arc<dyn EventHandler>) -> InboxProcessor {
     let secret = crate::webhook::Secret::from("conformance");
-    let native = Arc::new(crate::webhook::NativeSource::new(secret));
+    InboxProcessor::new(s.clone(), handler, Arc::new(crate::clock::SystemClock)).source(
+        "native",
+        Arc::new(crate::webhook::NativeSource::new(secret)),
+    )
+}
+
+/// The native body of an update of order `id` (its number `name`) of the demo shop.
+fn order_update(id: &str, name: &str) -> Vec<u8> {
+    let mut o = Order::new(id, name);
+    o.shop = Some(ShopId::new("demo.myshopify.com"));
+    serde_json::to_vec(&PlatformEvent::OrderUpdated { order: o }).unwrap()
+}
+
+pub async fn inbox_processor_runs_orders_concurrently_in_order(s: Arc<dyn Store>) {
     // Three orders' updates interleaved, and an app uninstall (no order) in the middle.
     let mut plan: Vec<(String, Vec<u8>)> = Vec::new();
     for round in 1..=3 {
         for order in ["A", "B", "C"] {
-            let mut o = Order::new(order, format!("#{order}{round}"));
-            o.shop = Some(ShopId::new("demo.myshopify.com"));
-            let e = PlatformEvent::OrderUpdated { order: o };
-            plan.push((order.to_owned(), serde_json::to_vec(&e).unwrap()));
+            plan.push((
+                order.to_owned(),
+                order_update(order, &format!("#{order}{round}")),
+            ));
         }
         if round == 2 {
             let e = PlatformEvent::AppUninstalled {
@@ -108,13 +122,7 @@ pub async fn inbox_processor_runs_orders_concurrently_in_order(s: Arc<dyn Store>
         ids.push(id.id());
     }
     let recorder = Arc::new(Recorder::default());
-    let processor = InboxProcessor::new(
-        s.clone(),
-        recorder.clone(),
-        Arc::new(crate::clock::SystemClock),
-    )
-    .source("native", native)
-    .concurrency(8);
+    let processor = native_processor(&s, recorder.clone()).concurrency(8);
     let report = processor.run_once().await.unwrap();
     assert_eq!(report.done, plan.len() as u32);
     let seen = recorder.seen.lock().unwrap().clone();
@@ -158,14 +166,10 @@ pub async fn inbox_processor_runs_orders_concurrently_in_order(s: Arc<dyn Store>
 /// `concurrency` by a [`Recorder`] whose entries hold their thread; the recorder and the
 /// entries' ids in the inbox's order.
 async fn handle_blocking_batch(s: Arc<dyn Store>, concurrency: usize) -> (Arc<Recorder>, Vec<i64>) {
-    let secret = crate::webhook::Secret::from("conformance");
-    let native = Arc::new(crate::webhook::NativeSource::new(secret));
     let mut ids = Vec::new();
     for round in 0..4 {
         for order in 0..12 {
-            let mut o = Order::new(format!("o{order}"), format!("#{order}-{round}"));
-            o.shop = Some(ShopId::new("demo.myshopify.com"));
-            let body = serde_json::to_vec(&PlatformEvent::OrderUpdated { order: o }).unwrap();
+            let body = order_update(&format!("o{order}"), &format!("#{order}-{round}"));
             let id = s
                 .insert(webhook("native", &format!("w-{order}-{round}"), &body))
                 .await
@@ -181,14 +185,9 @@ async fn handle_blocking_batch(s: Arc<dyn Store>, concurrency: usize) -> (Arc<Re
         blocking: true,
         ..Recorder::default()
     });
-    let processor = InboxProcessor::new(
-        s.clone(),
-        recorder.clone(),
-        Arc::new(crate::clock::SystemClock),
-    )
-    .source("native", native)
-    .batch_size(64)
-    .concurrency(concurrency);
+    let processor = native_processor(&s, recorder.clone())
+        .batch_size(64)
+        .concurrency(concurrency);
     let report = processor.run_once().await.unwrap();
     assert_eq!(report.done, 48);
     (recorder, ids)
@@ -279,24 +278,14 @@ impl EventHandler for Stuck {
 /// A processor whose work is dropped mid-batch (it was stopped) leaves none of its
 /// handlers running, on whichever worker thread they ran; the entries stay claimed.
 pub async fn inbox_processor_stopped_mid_batch_leaves_no_handler_running(s: Arc<dyn Store>) {
-    let secret = crate::webhook::Secret::from("conformance");
-    let native = Arc::new(crate::webhook::NativeSource::new(secret));
     for order in 0..8 {
-        let mut o = Order::new(format!("o{order}"), format!("#{order}"));
-        o.shop = Some(ShopId::new("demo.myshopify.com"));
-        let body = serde_json::to_vec(&PlatformEvent::OrderUpdated { order: o }).unwrap();
+        let body = order_update(&format!("o{order}"), &format!("#{order}"));
         s.insert(webhook("native", &format!("stuck-{order}"), &body))
             .await
             .unwrap();
     }
     let stuck = Arc::new(Stuck::default());
-    let processor = InboxProcessor::new(
-        s.clone(),
-        stuck.clone(),
-        Arc::new(crate::clock::SystemClock),
-    )
-    .source("native", native)
-    .concurrency(4);
+    let processor = native_processor(&s, stuck.clone()).concurrency(4);
     let stopped = tokio::time::timeout(Duration::from_millis(300), processor.run_once()).await;
     assert!(stopped.is_err(), "the handlers never finish");
     assert_eq!(
